@@ -1,0 +1,100 @@
+/**
+ * Typed errors raised by array operations. Each names the operation, the offending shapes, axes or
+ * dtypes, and what to change. Synchronous array code throws them; Effect code (`jnp.attempt`, the
+ * transforms) carries them in the error channel, where `Effect.catchTag` tells them apart.
+ *
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+const fmtShape = (s: ReadonlyArray<number>): string => `(${s.join(", ")}${s.length === 1 ? "," : ""})`
+
+/**
+ * Shapes that do not fit an operation: broadcasting, matmul contraction, reshape sizes, concatenation.
+ * @category errors
+ * @since 0.1.0
+ */
+export class ShapeError extends Data.TaggedError("ShapeError")<{
+  readonly op: string
+  readonly shapes: ReadonlyArray<ReadonlyArray<number>>
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: ${this.reason} (shapes ${this.shapes.map(fmtShape).join(", ")})`
+  }
+}
+
+/**
+ * An axis outside `[-ndim, ndim)`, or repeated where axes must be distinct.
+ * @category errors
+ * @since 0.1.0
+ */
+export class AxisError extends Data.TaggedError("AxisError")<{
+  readonly op: string
+  readonly axis: number | ReadonlyArray<number>
+  readonly ndim: number
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: ${this.reason}: axis ${JSON.stringify(this.axis)} for an array of ndim ${this.ndim}`
+  }
+}
+
+/**
+ * A dtype an operation does not accept (bit operations on floats, arithmetic on PRNG keys, ...).
+ * @category errors
+ * @since 0.1.0
+ */
+export class DTypeError extends Data.TaggedError("DTypeError")<{
+  readonly op: string
+  readonly dtypes: ReadonlyArray<string>
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: ${this.reason} (dtypes ${this.dtypes.join(", ")})`
+  }
+}
+
+/**
+ * A nested JavaScript array that is not a valid array literal: ragged rows, non-numeric leaves.
+ * `path` locates the first offending element, e.g. `[1][2]`.
+ * @category errors
+ * @since 0.1.0
+ */
+export class ArrayLiteralError extends Data.TaggedError("ArrayLiteralError")<{
+  readonly path: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `array: ${this.reason} at ${this.path === "" ? "the top level" : this.path}`
+  }
+}
+
+/**
+ * An argument out of its domain that is neither a shape, an axis nor a dtype: a negative size, a bad
+ * index expression, a split that does not divide evenly.
+ * @category errors
+ * @since 0.1.0
+ */
+export class ArgumentError extends Data.TaggedError("ArgumentError")<{
+  readonly op: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: ${this.reason}`
+  }
+}
+
+/**
+ * Any error raised by an array operation.
+ * @category errors
+ * @since 0.1.0
+ */
+export type ArrayError = ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError
+
+/** @category guards @since 0.1.0 */
+export const isArrayError = (u: unknown): u is ArrayError =>
+  u instanceof ShapeError || u instanceof AxisError || u instanceof DTypeError ||
+  u instanceof ArrayLiteralError || u instanceof ArgumentError
+
+export { fmtShape }
