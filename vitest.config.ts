@@ -1,9 +1,10 @@
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
+  resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["test/**/*.test.ts"],
-    typecheck: { enabled: false },
     testTimeout: 60_000
   }
 })

@@ -1,0 +1,47 @@
+/**
+ * The single entry point of every array operation: `bind(primitive, inputs, params)`.
+ *
+ * As in JAX, `bind` looks for the highest-level trace among its inputs' tracers and lets that trace
+ * interpret the primitive (batching, differentiation, staging into a program); with no tracer among
+ * the inputs it evaluates: shape inference, then the current backend's kernel.
+ */
+import { Array as JArray } from "./Array.ts"
+import type { DeviceBuffer } from "./Backend.ts"
+import { currentBackend } from "./Backend.ts"
+import type { Params, Primitive } from "./Primitive.ts"
+import { abstractEval, checkKeyUse } from "./Primitive.ts"
+
+/**
+ * A trace interprets primitives applied to its own tracers. Transforms push traces; a higher level
+ * is a more deeply nested transform.
+ */
+export interface Trace {
+  readonly level: number
+  readonly process: <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>) => Array<JArray>
+}
+
+/** Applies a primitive to arrays, returning all of its outputs. */
+export const bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray> => {
+  let top: Trace | undefined
+  for (const x of inputs) {
+    const t = x.trace
+    if (t !== undefined && (top === undefined || t.level > top.level)) top = t
+  }
+  if (top !== undefined) return top.process(prim, inputs, params)
+  return evaluate(prim, inputs, params)
+}
+
+/** Applies a single-output primitive. */
+export const bind1 = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): JArray =>
+  bind(prim, inputs, params)[0]!
+
+/** Evaluates a primitive on concrete arrays with the current backend. */
+export const evaluate = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray> => {
+  const inAvals = inputs.map((x) => x.aval)
+  checkKeyUse(prim, inAvals)
+  const outAvals = abstractEval[prim](inAvals, params)
+  const backend = currentBackend()
+  const buffers: Array<DeviceBuffer> = inputs.map((x) => x.bufferOn(backend))
+  const outs = backend.execute(prim, buffers, inAvals, outAvals, params)
+  return outs.map((b, i) => JArray.fromBuffer(b, outAvals[i]!, backend))
+}

@@ -1,0 +1,244 @@
+/**
+ * The printed form of an Array, following JAX's `repr` (NumPy's `array2string` with `, ` separators,
+ * 75-column lines, summarisation past 1000 elements): `Array([1, 2], dtype=int32)`.
+ */
+import type { Array as JArray } from "./Array.ts"
+import { sizeOf, stridesOf } from "./shape.ts"
+
+const LINE_WIDTH = 75
+const THRESHOLD = 1000
+const EDGE_ITEMS = 3
+
+/** Shortest decimal digits that read back as the same float32. */
+const shortestFloat32 = (x: number): string => {
+  for (let p = 1; p <= 9; p++) {
+    const s = x.toPrecision(p)
+    if (Math.fround(Number(s)) === x) return s
+  }
+  return x.toPrecision(9)
+}
+
+/** Splits a finite float32 into sign, integer digits and fraction digits, NumPy "maxprec" style. */
+const positional = (x: number, precision: number): { int: string; frac: string } => {
+  const short = shortestFloat32(x)
+  let [int, frac = ""] = Number(short).toFixed(Math.min(100, Math.max(0, fracDigits(short)))).split(".") as [string, string?]
+  if (frac.length > precision) {
+    ;[int, frac = ""] = x.toFixed(precision).split(".") as [string, string?]
+    frac = frac.replace(/0+$/, "")
+  }
+  if (x === 0 && Object.is(x, -0)) int = "-0"
+  return { int: int!, frac }
+}
+
+const fracDigits = (s: string): number => {
+  const m = /^-?(\d*)(?:\.(\d*))?(?:e([+-]\d+))?$/.exec(s)
+  if (m === null) return 0
+  const f = (m[2] ?? "").length
+  const e = Number(m[3] ?? 0)
+  return Math.max(0, f - e)
+}
+
+const scientific = (x: number, precision: number): { mant: string; frac: string; exp: string } => {
+  const short = shortestFloat32(Math.abs(x))
+  let digits = Number(short).toExponential()
+  let [m, e] = digits.split("e") as [string, string]
+  let [, frac = ""] = m.split(".")
+  if (frac.length > precision) {
+    digits = Math.abs(x).toExponential(precision)
+    ;[m, e] = digits.split("e") as [string, string]
+    frac = (m.split(".")[1] ?? "").replace(/0+$/, "")
+  }
+  const ei = Number(e)
+  const exp = (ei < 0 ? "-" : "+") + String(Math.abs(ei)).padStart(2, "0")
+  return { mant: (x < 0 || Object.is(x, -0) ? "-" : "") + m.split(".")[0]!, frac, exp }
+}
+
+type Formatter = (x: number) => string
+
+const floatFormatter = (values: ReadonlyArray<number>): Formatter => {
+  const finite = values.filter((v) => Number.isFinite(v))
+  const nonZero = finite.filter((v) => v !== 0).map(Math.abs)
+  let exp = false
+  if (nonZero.length > 0) {
+    const max = Math.max(...nonZero)
+    const min = Math.min(...nonZero)
+    exp = max >= 1e8 || min < 0.0001 || max / min > 1000
+  }
+  const hasNonFinite = finite.length !== values.length
+  const negInf = values.some((v) => v === -Infinity)
+  if (exp) {
+    const parts = finite.map((v) => scientific(v, 8))
+    const padLeft = Math.max(0, ...parts.map((p) => p.mant.length))
+    const padRight = Math.max(0, ...parts.map((p) => p.frac.length))
+    const expSize = Math.max(0, ...parts.map((p) => p.exp.length - 1))
+    const total = padLeft + 1 + padRight + 2 + expSize
+    return (x) => {
+      if (!Number.isFinite(x)) return nonFinite(x).padStart(total)
+      const p = scientific(x, 8)
+      return p.mant.padStart(padLeft) + "." + p.frac.padEnd(padRight, "0") + "e" + p.exp[0] + p.exp.slice(1).padStart(expSize, "0")
+    }
+  }
+  const parts = finite.map((v) => positional(v, 8))
+  let padLeft = Math.max(0, ...parts.map((p) => p.int.length))
+  const padRight = Math.max(0, ...parts.map((p) => p.frac.length))
+  if (hasNonFinite) padLeft = Math.max(padLeft, 3 - (padRight + 1), 3 + (negInf ? 1 : 0) - (padRight + 1))
+  return (x) => {
+    if (!Number.isFinite(x)) return nonFinite(x).padStart(padLeft + 1 + padRight)
+    const p = positional(x, 8)
+    return p.int.padStart(padLeft) + "." + p.frac.padEnd(padRight)
+  }
+}
+
+const nonFinite = (x: number): string => (Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf")
+
+const formatterFor = (dtype: string, values: ReadonlyArray<number>): Formatter => {
+  switch (dtype) {
+    case "bool": {
+      return (x) => (x !== 0 ? "True" : "False").padStart(5)
+    }
+    case "float32":
+      return floatFormatter(values)
+    default: {
+      const width = Math.max(0, ...values.map((v) => String(v).length))
+      return (x) => String(x).padStart(width)
+    }
+  }
+}
+
+/** The indices NumPy looks at when summarising: the first and last EDGE_ITEMS along every axis. */
+const summaryValues = (data: ArrayLike<number>, shape: ReadonlyArray<number>, summarise: boolean): Array<number> => {
+  if (!summarise) return Array.from(data)
+  const strides = stridesOf(shape)
+  const out: Array<number> = []
+  const walk = (axis: number, offset: number): void => {
+    if (axis === shape.length) {
+      out.push(data[offset]!)
+      return
+    }
+    const n = shape[axis]!
+    const idx = 2 * EDGE_ITEMS < n
+      ? [...Array.from({ length: EDGE_ITEMS }, (_, i) => i), ...Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i)]
+      : Array.from({ length: n }, (_, i) => i)
+    for (const i of idx) walk(axis + 1, offset + i * strides[axis]!)
+  }
+  walk(0, 0)
+  return out
+}
+
+const extendLine = (s: string, line: string, word: string, width: number, prefix: string): [string, string] => {
+  let wrap = line.length + word.length > width
+  if (line.length <= prefix.length) wrap = false
+  if (wrap) {
+    s += line.trimEnd() + "\n"
+    line = prefix
+  }
+  return [s, line + word]
+}
+
+const formatNested = (
+  data: ArrayLike<number>,
+  shape: ReadonlyArray<number>,
+  fmt: Formatter,
+  lineWidth: number,
+  nextLinePrefix: string,
+  summarise: boolean,
+  sep: string
+): string => {
+  const strides = stridesOf(shape)
+  const recur = (axis: number, offset: number, hanging: string, width: number): string => {
+    if (axis === shape.length) return fmt(data[offset]!)
+    const axesLeft = shape.length - axis
+    const nextHanging = hanging + " "
+    const nextWidth = width - 1
+    const n = shape[axis]!
+    const summary = summarise && 2 * EDGE_ITEMS < n
+    const lead = summary ? EDGE_ITEMS : 0
+    const trail = summary ? EDGE_ITEMS : n
+    const at = (i: number): number => offset + (i < 0 ? n + i : i) * strides[axis]!
+    let s = ""
+    if (axesLeft === 1) {
+      const elemWidth = width - 1
+      let line = hanging
+      for (let i = 0; i < lead; i++) {
+        ;[s, line] = extendLine(s, line, recur(axis + 1, at(i), nextHanging, nextWidth), elemWidth, hanging)
+        line += sep
+      }
+      if (summary) {
+        ;[s, line] = extendLine(s, line, "...", elemWidth, hanging)
+        line += sep
+      }
+      for (let i = trail; i > 1; i--) {
+        ;[s, line] = extendLine(s, line, recur(axis + 1, at(-i), nextHanging, nextWidth), elemWidth, hanging)
+        line += sep
+      }
+      ;[s, line] = extendLine(s, line, recur(axis + 1, at(-1), nextHanging, nextWidth), elemWidth, hanging)
+      s += line
+    } else {
+      const lineSep = sep.trimEnd() + "\n".repeat(axesLeft - 1)
+      for (let i = 0; i < lead; i++) s += hanging + recur(axis + 1, at(i), nextHanging, nextWidth) + lineSep
+      if (summary) s += hanging + "..." + lineSep
+      for (let i = trail; i > 1; i--) s += hanging + recur(axis + 1, at(-i), nextHanging, nextWidth) + lineSep
+      s += hanging + recur(axis + 1, at(-1), nextHanging, nextWidth)
+    }
+    return "[" + s.slice(hanging.length) + "]"
+  }
+  return recur(0, 0, nextLinePrefix, lineWidth)
+}
+
+/** JAX's repr of a concrete array. */
+export const formatArray = (x: JArray): string => {
+  const prefix = "Array("
+  const dtypeStr = x.weakType ? `dtype=${x.dtype}, weak_type=True)` : `dtype=${x.dtype})`
+  if (x.dtype === "key<fry>") return `Array(${formatShape(x.shape)}, dtype=key<fry>) overlaying:\n${formatKeyData(x)}`
+  let s: string
+  if (x.size === 0) {
+    s = `[], shape=${formatShape(x.shape)}`
+  } else {
+    const data = x.data()
+    const summarise = sizeOf(x.shape) > THRESHOLD
+    const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise))
+    s = formatNested(data, x.shape, fmt, LINE_WIDTH - 1, " ".repeat(prefix.length + 1), summarise, ", ")
+  }
+  const lastLineLen = s.length - s.lastIndexOf("\n") + 1
+  const sep = lastLineLen + dtypeStr.length + 1 > LINE_WIDTH ? " ".repeat(prefix.length) : " "
+  return `${prefix}${s},${sep}${dtypeStr}`
+}
+
+/** Python's tuple form of a shape: `(3,)`, `(2, 3)`, `()`. */
+export const formatShape = (shape: ReadonlyArray<number>): string =>
+  `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`
+
+/** NumPy's `str` of a key array's uint32 data, as JAX prints it under a key array's repr. */
+const formatKeyData = (x: JArray): string => {
+  const data = x.data()
+  const shape = [...x.shape, 2]
+  const width = Math.max(...Array.from(data, (v) => String(v).length))
+  const strides = stridesOf(shape)
+  const recur = (axis: number, offset: number, indent: string): string => {
+    const n = shape[axis]!
+    if (axis === shape.length - 1) {
+      return "[" + Array.from({ length: n }, (_, i) => String(data[offset + i]).padStart(width)).join(" ") + "]"
+    }
+    const rows = Array.from({ length: n }, (_, i) => recur(axis + 1, offset + i * strides[axis]!, indent + " "))
+    return "[" + rows.join("\n".repeat(shape.length - axis - 1) + indent + " ") + "]"
+  }
+  return recur(0, 0, "")
+}
+
+/** NumPy's `str` of a concrete array (what `print(x)` shows in JAX): `[1 2 3]`, `1.5`, `True`. */
+export const formatStr = (x: JArray): string => {
+  if (x.dtype === "key<fry>") return formatArray(x)
+  const data = x.data()
+  if (x.ndim === 0) {
+    const v = data[0]!
+    if (x.dtype === "bool") return v !== 0 ? "True" : "False"
+    if (x.dtype !== "float32") return String(v)
+    if (!Number.isFinite(v)) return nonFinite(v)
+    const s = shortestFloat32(v)
+    return /[.e]/.test(s) ? s.replace(/e([+-])(\d)$/, "e$10$2") : s + ".0"
+  }
+  if (x.size === 0) return "[]"
+  const summarise = sizeOf(x.shape) > THRESHOLD
+  const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise))
+  return formatNested(data, x.shape, fmt, LINE_WIDTH, " ", summarise, " ")
+}
