@@ -263,7 +263,7 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
   convert_element_type: (avals, p) => {
     arity("convert_element_type", avals, 1)
     checkDType("convert_element_type", avals, numeric)
-    if (!isDType(p.newDtype) || p.newDtype === "key<fry>") {
+    if (!isDType(p.newDtype) || (p.newDtype as DType) === "key<fry>") {
       throw new DTypeError({ op: "convert_element_type", dtypes: [String(p.newDtype)], reason: "not a numeric dtype" })
     }
     return [av(avals[0]!.shape, p.newDtype, p.weakType)]

@@ -45,3 +45,22 @@ export const evaluate = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JAr
   const outs = backend.execute(prim, buffers, inAvals, outAvals, params)
   return outs.map((b, i) => JArray.fromBuffer(b, outAvals[i]!, backend))
 }
+
+let traceLevel = 0
+
+/**
+ * The level of the innermost transform being traced right now (0 outside every transform). Graph
+ * objects remember the level they were made at, so that mutating one from inside a transform it was
+ * not passed into can be refused.
+ */
+export const currentTraceLevel = (): number => traceLevel
+
+/** Runs `f` one trace level deeper; transforms wrap the traced call of their function in it. */
+export const withNewTraceLevel = <A>(f: (level: number) => A): A => {
+  traceLevel++
+  try {
+    return f(traceLevel)
+  } finally {
+    traceLevel--
+  }
+}
