@@ -3,14 +3,14 @@
  * JAX-compatible arrays and random numbers.
  *
  * ```ts
- * import { jnp, random, lax, nn, nnx, Backend } from "effect-nnx"
+ * import { jnp, random, lax, nn, nnx, Backend, vmap, grad, jit } from "effect-nnx"
  * ```
  *
  * @since 0.1.0
  */
 export * as jnp from "./backend/numpy/ops.ts"
 export * as random from "./backend/random/index.ts"
-export * as lax from "./backend/lax.ts"
+export * as lax from "./transforms/lax.ts"
 export * as nn from "./backend/numpy/nn.ts"
 export * as nnx from "./graph/index.ts"
 export * as Backend from "./backend/Backend.ts"
@@ -18,3 +18,12 @@ export { ArgumentError, ArrayLiteralError, AxisError, DTypeError, ShapeError, is
 export type { ArrayError } from "./backend/ArrayError.ts"
 export type { Array, ArrayLike } from "./backend/Array.ts"
 export type { DType, NumericDType } from "./backend/DType.ts"
+export {
+  checkpoint, customJvp, customVjp, evalShape, grad, GradError, hessian, isTransformError, jacfwd, jacrev, jit, jvp,
+  linearize, makeJaxpr, remat, stopGradient, StructureError, treeFlatten, treeMap, treeUnflatten, valueAndGrad, vjp,
+  vmap, VmapError
+} from "./transforms/core/index.ts"
+export type {
+  AxisSpec, GradOf, GradOptions, JitOptions, Jitted, MakeJaxprResult, ShapeDtypeStruct, TransformError, VmapOptions
+} from "./transforms/core/index.ts"
+export { ConcretizationError, EscapedTracerError } from "./backend/ArrayError.ts"

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import { DTypeError } from "./ArrayError.ts"
+import { ConcretizationError, DTypeError } from "./ArrayError.ts"
 import type { BackendImpl, DeviceBuffer } from "./Backend.ts"
 import type { Aval, DType, HostArray, NumericDType } from "./DType.ts"
 import { itemSize } from "./DType.ts"
@@ -109,10 +109,9 @@ export class Array implements Pipeable {
 
   private concreteBuffer(what: string): DeviceBuffer {
     if (this.tracer !== undefined) {
-      throw new DTypeError({
+      throw new ConcretizationError({
         op: what,
-        dtypes: [this.aval.dtype],
-        reason: `needs a concrete value, but this Array is a tracer of shape (${this.shape.join(", ")}) inside a transform; keep it as an Array (use jnp.where or lax control flow instead of JavaScript branching)`
+        reason: `needs a concrete value, but this Array is traced by ${this.tracer.trace.name} (an abstract ${this.aval.dtype}[${this.shape.join(",")}]); keep it as an Array: use jnp.where or lax.cond/lax.switch/lax.whileLoop instead of JavaScript branching, and return values instead of reading them`
       })
     }
     if (this.buffer === undefined) throw new DTypeError({ op: what, dtypes: [this.aval.dtype], reason: "this Array was disposed" })
@@ -169,6 +168,20 @@ export class Array implements Pipeable {
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.repr()
+  }
+  /**
+   * JavaScript's coercion (`x > 0`, `if (x.item())`, `+x`): a concrete size-1 array gives its number;
+   * a traced one fails with a ConcretizationError, since its value is not known while tracing.
+   */
+  [Symbol.toPrimitive](hint: string): number | string {
+    if (hint === "string") return this.toString()
+    if (this.tracer !== undefined) {
+      throw new ConcretizationError({
+        op: "coercion",
+        reason: `a traced Array (${this.tracer.trace.name}, ${this.aval.dtype}[${this.shape.join(",")}]) was used as a JavaScript number or boolean, as in \`if (x > 0)\`; its value is unknown while tracing: use jnp.where(x.gt(0), a, b) or lax.cond`
+      })
+    }
+    return Number(this.item())
   }
   toJSON(): unknown {
     return this.aval.dtype === "key<fry>" ? { dtype: this.dtype, shape: this.shape } : this.tolist()

@@ -86,15 +86,45 @@ export class ArgumentError extends Data.TaggedError("ArgumentError")<{
 }
 
 /**
+ * A traced value was needed as a concrete one: `tolist()`, `item()`, a JavaScript comparison or
+ * `if` on an Array inside `vmap`, `grad` or `jit`. Use `jnp.where` or `lax.cond` instead.
+ * @category errors
+ * @since 0.1.0
+ */
+export class ConcretizationError extends Data.TaggedError("ConcretizationError")<{
+  readonly op: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: ${this.reason}`
+  }
+}
+
+/**
+ * A tracer was used after the transform that made it returned.
+ * @category errors
+ * @since 0.1.0
+ */
+export class EscapedTracerError extends Data.TaggedError("EscapedTracerError")<{
+  readonly op: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: ${this.reason}`
+  }
+}
+
+/**
  * Any error raised by an array operation.
  * @category errors
  * @since 0.1.0
  */
-export type ArrayError = ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError
+export type ArrayError = ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError | ConcretizationError | EscapedTracerError
 
 /** @category guards @since 0.1.0 */
 export const isArrayError = (u: unknown): u is ArrayError =>
   u instanceof ShapeError || u instanceof AxisError || u instanceof DTypeError ||
-  u instanceof ArrayLiteralError || u instanceof ArgumentError
+  u instanceof ArrayLiteralError || u instanceof ArgumentError || u instanceof ConcretizationError ||
+  u instanceof EscapedTracerError
 
 export { fmtShape }

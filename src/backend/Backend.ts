@@ -14,7 +14,7 @@ import { Context, Effect, Layer } from "effect"
 import { isArrayError } from "./ArrayError.ts"
 import type { ArrayError } from "./ArrayError.ts"
 import type { Aval, HostArray } from "./DType.ts"
-import type { Params, Primitive } from "./Primitive.ts"
+import type { FirstOrderPrimitive, Params, Primitive } from "./Primitive.ts"
 import { cpuKernels } from "./cpu/kernels.ts"
 
 /**
@@ -51,7 +51,7 @@ export interface BackendImpl {
   /** Reads a buffer back; the result must not be mutated. */
   readonly download: (buffer: DeviceBuffer, aval: Aval) => HostArray
   /** Runs one primitive. Inputs were validated by shape inference; outputs match `outAvals`. */
-  readonly execute: <P extends Primitive>(
+  readonly execute: <P extends FirstOrderPrimitive>(
     prim: P,
     inputs: ReadonlyArray<DeviceBuffer>,
     inAvals: ReadonlyArray<Aval>,

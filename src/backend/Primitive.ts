@@ -14,6 +14,9 @@ import type { Aval, DType, NumericDType } from "./DType.ts"
 import { isDType } from "./DType.ts"
 import { normalizeAxes, normalizeAxis, shapeEquals, sizeOf } from "./shape.ts"
 import type { Shape } from "./shape.ts"
+import type { ClosedJaxpr } from "./Jaxpr.ts"
+import { outAvals } from "./Jaxpr.ts"
+import type { Array as JArray } from "./Array.ts"
 
 /** Elementwise unary primitives. */
 export type UnaryPrimitive =
@@ -95,6 +98,41 @@ export interface PrimitiveParams
   readonly threefry2x32: NoParams
   readonly random_wrap: NoParams
   readonly random_unwrap: NoParams
+  readonly stop_gradient: NoParams
+  /**
+   * `scan`: inputs `[...consts, ...carry, ...xs]`, outputs `[...carry, ...ys]`; `jaxpr` maps
+   * `[...consts, ...carry, ...x slices]` to `[...carry, ...y slices]`.
+   */
+  readonly scan: {
+    readonly jaxpr: ClosedJaxpr
+    readonly numConsts: number
+    readonly numCarry: number
+    readonly length: number
+    readonly reverse: boolean
+  }
+  /** `cond`/`switch`: inputs `[index, ...operands]`; runs `branches[clamp(index)]`. */
+  readonly cond: { readonly branches: ReadonlyArray<ClosedJaxpr> }
+  /** `while`: inputs `[...condConsts, ...bodyConsts, ...carry]`, outputs the final carry. */
+  readonly while: {
+    readonly cond: ClosedJaxpr
+    readonly body: ClosedJaxpr
+    readonly condNumConsts: number
+    readonly bodyNumConsts: number
+  }
+  /** A function with a user-defined JVP: evaluates `call`; differentiation uses `jvp`. */
+  readonly custom_jvp_call: {
+    readonly call: ClosedJaxpr
+    readonly jvp: (primals: ReadonlyArray<JArray>, tangents: ReadonlyArray<JArray>) => readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>]
+    readonly symbolicZeros: boolean
+  }
+  /** A function with a user-defined VJP: evaluates `call`; reverse mode uses `fwd` then `bwd`. */
+  readonly custom_vjp_call: {
+    readonly call: ClosedJaxpr
+    readonly fwd: (primals: ReadonlyArray<JArray>) => readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>]
+    readonly bwd: (residuals: ReadonlyArray<JArray>, cotangents: ReadonlyArray<JArray>) => ReadonlyArray<JArray>
+  }
+  /** `checkpoint`/`remat`: evaluates `jaxpr`; reverse mode recomputes it instead of storing residuals. */
+  readonly checkpoint: { readonly jaxpr: ClosedJaxpr }
 }
 
 /**
@@ -103,6 +141,16 @@ export interface PrimitiveParams
  * @since 0.1.0
  */
 export type Primitive = keyof PrimitiveParams
+
+/** Primitives whose parameters hold programs; they are interpreted, not run by a backend kernel. */
+export type HigherOrderPrimitive = "scan" | "cond" | "while" | "custom_jvp_call" | "custom_vjp_call" | "checkpoint"
+
+/** Primitives a backend runs with a kernel. */
+export type FirstOrderPrimitive = Exclude<Primitive, HigherOrderPrimitive>
+
+export const higherOrderPrimitives: ReadonlySet<Primitive> = new Set<Primitive>(["scan", "cond", "while", "custom_jvp_call", "custom_vjp_call", "checkpoint"])
+
+export const isHigherOrder = (p: Primitive): p is HigherOrderPrimitive => higherOrderPrimitives.has(p)
 
 /** Parameters of primitive `P`. */
 export type Params<P extends Primitive> = PrimitiveParams[P]
@@ -469,7 +517,28 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     arity("random_unwrap", avals, 1)
     checkDType("random_unwrap", avals, ["key<fry>"])
     return [av([...avals[0]!.shape, 2], "uint32")]
-  }
+  },
+  stop_gradient: (avals) => {
+    arity("stop_gradient", avals, 1)
+    return [avals[0]!]
+  },
+  scan: (avals, p) => {
+    const outs = outAvals(p.jaxpr)
+    const expectedIn = p.jaxpr.jaxpr.invars.length
+    if (avals.length !== expectedIn) throw new ArgumentError({ op: "scan", reason: `expected ${expectedIn} operands, got ${avals.length}` })
+    return [...outs.slice(0, p.numCarry), ...outs.slice(p.numCarry).map((a) => av([p.length, ...a.shape], a.dtype, a.weakType))]
+  },
+  cond: (avals, p) => {
+    const index = avals[0]
+    if (index === undefined || index.shape.length !== 0 || index.dtype !== "int32") {
+      throw new DTypeError({ op: "cond", dtypes: index === undefined ? [] : [index.dtype], reason: "the branch index must be an int32 scalar" })
+    }
+    return outAvals(p.branches[0]!)
+  },
+  while: (avals, p) => avals.slice(p.condNumConsts + p.bodyNumConsts),
+  custom_jvp_call: (_avals, p) => outAvals(p.call),
+  custom_vjp_call: (_avals, p) => outAvals(p.call),
+  checkpoint: (_avals, p) => outAvals(p.jaxpr)
 }
 
 const scatterEval = (op: "scatter" | "scatter_add", avals: ReadonlyArray<Aval>, p: GatherParams): Array<Aval> => {
@@ -499,7 +568,8 @@ const argEval = (op: "argmax" | "argmin", avals: ReadonlyArray<Aval>, axis: numb
  */
 export const structuralPrimitives: ReadonlySet<Primitive> = new Set<Primitive>([
   "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "slice", "dynamic_slice",
-  "dynamic_update_slice", "concatenate", "gather", "select", "random_unwrap"
+  "dynamic_update_slice", "concatenate", "gather", "select", "random_unwrap", "stop_gradient",
+  "scan", "cond", "while", "custom_jvp_call", "custom_vjp_call", "checkpoint"
 ])
 
 /** Checks that a key array only reaches structural primitives. */

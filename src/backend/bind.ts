@@ -6,10 +6,12 @@
  * the inputs it evaluates: shape inference, then the current backend's kernel.
  */
 import { Array as JArray } from "./Array.ts"
+import { EscapedTracerError } from "./ArrayError.ts"
 import type { DeviceBuffer } from "./Backend.ts"
 import { currentBackend } from "./Backend.ts"
-import type { Params, Primitive } from "./Primitive.ts"
-import { abstractEval, checkKeyUse } from "./Primitive.ts"
+import type { FirstOrderPrimitive, HigherOrderPrimitive, Params, Primitive } from "./Primitive.ts"
+import { abstractEval, checkKeyUse, isHigherOrder } from "./Primitive.ts"
+import { higherOrderImpl } from "./higherOrder.ts"
 
 /**
  * A trace interprets primitives applied to its own tracers. Transforms push traces; a higher level
@@ -17,6 +19,10 @@ import { abstractEval, checkKeyUse } from "./Primitive.ts"
  */
 export interface Trace {
   readonly level: number
+  /** False once the transform that made this trace has returned: its tracers have escaped. */
+  readonly alive: boolean
+  /** What the transform is, for error messages ("vmap", "jvp", "grad", "jit"). */
+  readonly name: string
   readonly process: <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>) => Array<JArray>
 }
 
@@ -27,7 +33,15 @@ export const bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>
     const t = x.trace
     if (t !== undefined && (top === undefined || t.level > top.level)) top = t
   }
-  if (top !== undefined) return top.process(prim, inputs, params)
+  if (top !== undefined) {
+    if (!top.alive) {
+      throw new EscapedTracerError({
+        op: prim,
+        reason: `an Array traced by ${top.name} was used after ${top.name} returned (it escaped through a closure, a global or a mutated object); return it from the transformed function instead`
+      })
+    }
+    return top.process(prim, inputs, params)
+  }
   return evaluate(prim, inputs, params)
 }
 
@@ -39,6 +53,14 @@ export const bind1 = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray
 export const evaluate = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray> => {
   const inAvals = inputs.map((x) => x.aval)
   checkKeyUse(prim, inAvals)
+  if (isHigherOrder(prim)) {
+    return (higherOrderImpl[prim] as (i: ReadonlyArray<JArray>, p: Params<HigherOrderPrimitive>, b: typeof bind) => Array<JArray>)(inputs, params as Params<HigherOrderPrimitive>, bind)
+  }
+  return evaluateKernel(prim as FirstOrderPrimitive, inputs, params as Params<FirstOrderPrimitive>)
+}
+
+const evaluateKernel = <P extends FirstOrderPrimitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray> => {
+  const inAvals = inputs.map((x) => x.aval)
   const outAvals = abstractEval[prim](inAvals, params)
   const backend = currentBackend()
   const buffers: Array<DeviceBuffer> = inputs.map((x) => x.bufferOn(backend))

@@ -4,7 +4,7 @@ import { allocHost, aval } from "../../src/backend/DType.ts"
 import type { DType, HostArray } from "../../src/backend/DType.ts"
 import { cpuKernels } from "../../src/backend/cpu/kernels.ts"
 import { abstractEval } from "../../src/backend/Primitive.ts"
-import type { Params, Primitive } from "../../src/backend/Primitive.ts"
+import type { FirstOrderPrimitive, Params } from "../../src/backend/Primitive.ts"
 import { sizeOf } from "../../src/backend/shape.ts"
 
 interface Arr {
@@ -23,13 +23,13 @@ const i32 = (shape: ReadonlyArray<number>, values: ArrayLike<number>) => arr("in
 const u32 = (shape: ReadonlyArray<number>, values: ArrayLike<number>) => arr("uint32", shape, values)
 
 /** Runs a primitive through the kernel table, with output avals from shape inference. */
-const callAll = <P extends Primitive>(prim: P, params: Params<P>, ...xs: ReadonlyArray<Arr>): Array<Arr> => {
+const callAll = <P extends FirstOrderPrimitive>(prim: P, params: Params<P>, ...xs: ReadonlyArray<Arr>): Array<Arr> => {
   const inAvals = xs.map((x) => aval(x.shape, x.dtype))
   const outAvals = abstractEval[prim](inAvals, params)
   const outs = cpuKernels[prim](xs.map((x) => x.data), inAvals, outAvals, params)
   return outs.map((data, i) => ({ data, shape: outAvals[i]!.shape, dtype: outAvals[i]!.dtype }))
 }
-const call = <P extends Primitive>(prim: P, params: Params<P>, ...xs: ReadonlyArray<Arr>): Arr => callAll(prim, params, ...xs)[0]!
+const call = <P extends FirstOrderPrimitive>(prim: P, params: Params<P>, ...xs: ReadonlyArray<Arr>): Arr => callAll(prim, params, ...xs)[0]!
 const none = {}
 const values = (x: Arr): Array<number> => Array.from(x.data)
 

@@ -36,6 +36,7 @@ describe("types", () => {
     expect([f64, key, r, rr, dg, incomplete].every((f) => f !== undefined)).toBe(true)
     expect(d).toBe("float32")
     expect(y.shape).toEqual([2])
-    expect(Object.keys(abstractEval).sort()).toEqual(Object.keys(cpuKernels).sort())
+    const higherOrder = ["checkpoint", "cond", "custom_jvp_call", "custom_vjp_call", "scan", "while"]
+    expect(Object.keys(abstractEval).filter((p) => !higherOrder.includes(p)).sort()).toEqual(Object.keys(cpuKernels).sort())
   })
 })

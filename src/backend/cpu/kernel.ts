@@ -4,7 +4,7 @@
  * kernel only reinterprets its input (reshape), in which case it may return the input itself.
  */
 import type { Aval, HostArray } from "../DType.ts"
-import type { Params, Primitive } from "../Primitive.ts"
+import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 
 export type CpuKernel<P extends Primitive> = (
   inputs: ReadonlyArray<HostArray>,
@@ -13,4 +13,4 @@ export type CpuKernel<P extends Primitive> = (
   params: Params<P>
 ) => Array<HostArray>
 
-export type CpuKernelTable = { readonly [P in Primitive]: CpuKernel<P> }
+export type CpuKernelTable = { readonly [P in FirstOrderPrimitive]: CpuKernel<P> }

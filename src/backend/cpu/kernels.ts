@@ -57,7 +57,7 @@ export const cpuKernels: CpuKernelTable = {
   concatenate: concatenateKernel,
   pad: padKernel,
   iota: iotaKernel,
-  random_wrap: identityKernel(), random_unwrap: identityKernel(),
+  random_wrap: identityKernel(), random_unwrap: identityKernel(), stop_gradient: identityKernel(),
 
   gather: gatherKernel, scatter: scatterKernel, scatter_add: scatterAddKernel,
   dot_general: dotGeneralKernel,

@@ -1,0 +1,144 @@
+/**
+ * Custom derivatives, rematerialisation and shape evaluation: `customJvp`, `customVjp`,
+ * `checkpoint` (`remat`), `stopGradient`, `evalShape`.
+ *
+ * @since 0.1.0
+ */
+import type { Array as JArray } from "../../backend/Array.ts"
+import { isArray } from "../../backend/Array.ts"
+import { bind, bind1 } from "../../backend/bind.ts"
+import type { DType } from "../../backend/DType.ts"
+import { asArray } from "../../backend/numpy/creation.ts"
+import { outAvalsOf } from "./jaxprTransforms.ts"
+import { flatten, treeMap, unflatten } from "./pytree.ts"
+import type { TreeDef } from "./pytree.ts"
+import { closeOverConsts, stage } from "./staging.ts"
+import { StructureError } from "./TransformError.ts"
+
+const leavesOf = (transform: string, tree: unknown): readonly [Array<JArray>, TreeDef] => {
+  const [leaves, def] = flatten(tree)
+  return [leaves.map((l, i) => {
+    if (isArray(l)) return l
+    if (typeof l === "number" || typeof l === "boolean") return asArray(l)
+    throw new StructureError({ transform, reason: `argument leaf ${i} is ${typeof l}, not an Array` })
+  }), def]
+}
+
+/**
+ * A function with a hand-written JVP, like `jax.custom_jvp`. `jvp(primals, tangents)` returns
+ * `[primalOut, tangentOut]`; reverse mode transposes it, so `grad` works too.
+ *
+ * @example
+ * ```ts
+ * // log(1 + exp(x)) with a stable derivative
+ * const softplus = customJvp(
+ *   (x: jnp.Array) => jnp.log1p(jnp.exp(x)),
+ *   ([x], [t]) => [jnp.log1p(jnp.exp(x)), t.mul(nn.sigmoid(x))]
+ * )
+ * ```
+ * @category transforms
+ * @since 0.1.0
+ */
+export const customJvp = <Args extends ReadonlyArray<unknown>, R>(
+  fun: (...args: Args) => R,
+  jvpFn: (primals: Args, tangents: Args) => readonly [R, R]
+) =>
+  (...args: Args): R => {
+    const [leaves, def] = leavesOf("customJvp", args)
+    const staged = stage("customJvp", (xs) => fun(...(unflatten(def, xs) as Args)), leaves.map((l) => l.aval))
+    const jvp = (primals: ReadonlyArray<JArray>, tangents: ReadonlyArray<JArray>): readonly [Array<JArray>, Array<JArray>] => {
+      const [out, tout] = jvpFn(unflatten(def, primals) as Args, unflatten(def, tangents) as Args)
+      return [leavesOf("customJvp", out)[0], leavesOf("customJvp", tout)[0]]
+    }
+    const outs = bind("custom_jvp_call", leaves, { call: staged.closed, jvp, symbolicZeros: false })
+    return unflatten(staged.outDef, outs) as R
+  }
+
+/**
+ * A function with a hand-written VJP, like `jax.custom_vjp`: `fwd(...args)` returns
+ * `[output, residuals]` and `bwd(residuals, cotangent)` the cotangents of the arguments (a tuple
+ * matching them).
+ * @category transforms
+ * @since 0.1.0
+ */
+export const customVjp = <Args extends ReadonlyArray<unknown>, R, Res>(
+  fun: (...args: Args) => R,
+  fwd: (...args: Args) => readonly [R, Res],
+  bwd: (residuals: Res, cotangent: R) => Args
+) =>
+  (...args: Args): R => {
+    const [leaves, def] = leavesOf("customVjp", args)
+    const staged = stage("customVjp", (xs) => fun(...(unflatten(def, xs) as Args)), leaves.map((l) => l.aval))
+    let resDef: TreeDef | undefined
+    const outs = bind("custom_vjp_call", leaves, {
+      call: staged.closed,
+      fwd: (primals) => {
+        const [out, res] = fwd(...(unflatten(def, primals) as Args))
+        const [resLeaves, rd] = leavesOf("customVjp", res)
+        resDef = rd
+        return [leavesOf("customVjp", out)[0], resLeaves]
+      },
+      bwd: (residuals, cts) => {
+        const grads = bwd(unflatten(resDef!, residuals) as Res, unflatten(staged.outDef, cts) as R)
+        const [g] = leavesOf("customVjp", grads)
+        if (g.length !== leaves.length) {
+          throw new StructureError({ transform: "customVjp", reason: `bwd returned ${g.length} cotangent leaves for ${leaves.length} argument leaves; return one cotangent per argument` })
+        }
+        return g
+      }
+    })
+    return unflatten(staged.outDef, outs) as R
+  }
+
+/**
+ * `jax.checkpoint` (`remat`): reverse mode stores only `f`'s inputs and recomputes its
+ * intermediates during the backward pass, trading compute for memory.
+ * @category transforms
+ * @since 0.1.0
+ */
+export const checkpoint = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R) =>
+  (...args: Args): R => {
+    const [leaves, def] = leavesOf("checkpoint", args)
+    const staged = stage("checkpoint", (xs) => f(...(unflatten(def, xs) as Args)), leaves.map((l) => l.aval))
+    const [jaxpr, consts] = closeOverConsts(staged.closed)
+    return unflatten(staged.outDef, bind("checkpoint", [...consts, ...leaves], { jaxpr })) as R
+  }
+
+/** Alias of {@link checkpoint}. */
+export const remat = checkpoint
+
+/**
+ * Stops gradients: the identity, whose derivative is zero (`jax.lax.stop_gradient`).
+ * @category transforms
+ * @since 0.1.0
+ */
+export const stopGradient = <T>(x: T): T =>
+  treeMap((leaf) => (isArray(leaf) ? bind1("stop_gradient", [leaf], {}) : leaf), x) as T
+
+/** Shape and dtype of an array, as `jax.ShapeDtypeStruct`. */
+export interface ShapeDtypeStruct {
+  readonly shape: ReadonlyArray<number>
+  readonly dtype: DType
+}
+
+/**
+ * The shapes and dtypes `f` would return, without computing anything (`jax.eval_shape`).
+ * @category transforms
+ * @since 0.1.0
+ */
+export const evalShape = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => unknown, ...args: Args): unknown => {
+  const [leaves, def] = flatten(args)
+  const arrays = leaves.map((l) => (isArray(l) ? l : isShapeDtype(l) ? l : asArray(l as number)))
+  const staged = stage("evalShape", (xs) => f(...(unflatten(def, xs) as Args)), arrays.map((a) => ({ shape: a.shape, dtype: a.dtype, weakType: isArray(a) ? a.weakType : false })))
+  const avals = outAvalsOf(staged.closed)
+  let a = 0
+  let s = 0
+  return unflatten(staged.outDef, staged.isArrayOut.map((isArr) => {
+    if (!isArr) return staged.staticOut[s++]
+    const av = avals[a++]!
+    return { shape: av.shape, dtype: av.dtype } satisfies ShapeDtypeStruct
+  }))
+}
+
+const isShapeDtype = (u: unknown): u is ShapeDtypeStruct =>
+  typeof u === "object" && u !== null && "shape" in u && "dtype" in u && !isArray(u)
