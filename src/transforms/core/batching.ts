@@ -72,8 +72,11 @@ export type AxisSpec = number | null | ReadonlyArray<unknown> | { readonly [k: s
 export interface VmapOptions {
   /** Which axis of each argument to map over (a pytree prefix of the arguments); default 0. */
   readonly inAxes?: AxisSpec | undefined
-  /** Where the mapped axis goes in each output (a pytree prefix of the output); default 0. */
-  readonly outAxes?: AxisSpec | undefined
+  /**
+   * Where the mapped axis goes in each output (a pytree prefix of the output); default 0. A
+   * function is called after `f` has run, for prefixes that depend on the output's structure.
+   */
+  readonly outAxes?: AxisSpec | (() => AxisSpec) | undefined
   /** The batch size, required when no argument is mapped. */
   readonly axisSize?: number | undefined
   /** A name for the mapped axis (for collectives and sharding metadata). */
@@ -135,7 +138,7 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
       const inner = leaves.map((leaf, i) => (resolved[i] === null ? leaf : trace.wrap(leaf as JArray, resolved[i]!)))
       const out = f(...(unflatten(def, inner) as Args))
       const [outLeaves, outDef] = flatten(out)
-      const outAxesPerLeaf = broadcastPrefix("vmap", "outAxes", outAxes, outDef, isAxis, "out")
+      const outAxesPerLeaf = broadcastPrefix("vmap", "outAxes", typeof outAxes === "function" ? outAxes() : outAxes, outDef, isAxis, "out")
       const outPaths = leafPaths(outDef, "out")
       const results = outLeaves.map((leaf, i) => {
         const target = outAxesPerLeaf[i]!

@@ -1,0 +1,18 @@
+/**
+ * The `nnx` namespace: the object graph (Modules, Variables, Rngs, graph operations, State,
+ * filters, display, codecs), the lift types, and the lifted transforms.
+ *
+ * ```ts
+ * import { nnx } from "effect-nnx"
+ * ```
+ *
+ * @since 0.1.0
+ */
+export * from "./graph/index.ts"
+export { Carry, DiffState, isCarry, isStateAxes, StateAxes, StateSharding } from "./filters/LiftTypes.ts"
+export type { AxisOrCarry, PartitionSpec } from "./filters/LiftTypes.ts"
+export { PARTITION_NAME, vmap } from "./transforms/lifted/vmap.ts"
+export type { AxisFor, InAxes, VmapOptions } from "./transforms/lifted/vmap.ts"
+export { isLiftError } from "./transforms/combinator.ts"
+export type { Lifted, LiftError } from "./transforms/combinator.ts"
+export { AliasingError, LiftTypeError } from "./transforms/LiftError.ts"

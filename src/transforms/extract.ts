@@ -1,0 +1,264 @@
+/**
+ * The extract protocol shared by every lifted transform (Flax NNX's `extract`):
+ *
+ * 1. outer split: graph nodes (Modules, Variables, Rngs) among the arguments become a static
+ *    `NodeStates` (GraphDef, Variable kinds and metadata, which group each leaf belongs to) plus
+ *    groups of Arrays, one group per prefix (an axis, a `StateAxes` filter, ...); one reference map
+ *    across all arguments turns aliases into references, and aliases with different prefixes fail;
+ * 2. inner merge: inside the core transform, fresh objects are rebuilt from the traced Arrays, in
+ *    one index space, so each knows its outer object's index;
+ * 3. after the call, inner split of (arguments, output): structure changes show in the new
+ *    GraphDefs, stamped with outer indices (objects made inside get none);
+ * 4. outer merge: the original objects are updated in place by outer index, new ones created, so
+ *    identity is preserved.
+ *
+ * @since 0.1.0
+ */
+import type { Array as JArray } from "../backend/Array.ts"
+import { isArray } from "../backend/Array.ts"
+import { flatten as graphFlatten, unflatten as graphUnflatten } from "../graph/flatten.ts"
+import type { IndexMap, RefMap } from "../graph/flatten.ts"
+import type { GraphDef } from "../graph/GraphDef.ts"
+import { isModule, typeName } from "../graph/node.ts"
+import type { Path } from "../graph/path.ts"
+import { isVariable, isVariableState, kindOf, VariableState } from "../graph/Variable.ts"
+import type { Metadata } from "../graph/Variable.ts"
+import { broadcastPrefix, flatten as treeFlatten, isRecord, unflatten as treeUnflatten } from "./core/pytree.ts"
+import { AliasingError, LiftTypeError } from "./LiftError.ts"
+
+/** Graph nodes that transforms split and merge: Modules (Rngs included) and Variables. */
+export const isGraphNode = (u: unknown): boolean => isModule(u) || isVariable(u)
+
+/** One leaf's group: its index among the node's groups, and the prefix the transform applies to it. */
+export interface Resolved<P> {
+  readonly group: number
+  readonly prefix: P
+}
+
+/**
+ * Decides the group of each leaf of a graph node with prefix `nodePrefix` (e.g. the `StateAxes`
+ * filter that matches it). Throws a typed error when nothing fits.
+ */
+export type Resolver<P> = (nodePrefix: unknown, path: Path, leaf: unknown) => Resolved<P>
+
+/** The static part of a split graph node. A class, so core transforms treat it as one leaf. */
+export class NodeStates<P> {
+  constructor(
+    readonly graphdef: GraphDef,
+    /** Per leaf: its VariableState (value dropped), or the leaf itself when it is static. */
+    readonly templates: ReadonlyArray<unknown>,
+    /** Per leaf: its group, or -1 for a static leaf (a non-Array value). */
+    readonly groupOf: ReadonlyArray<number>,
+    readonly paths: ReadonlyArray<Path>,
+    /** Per group: its prefix. */
+    readonly groupPrefixes: ReadonlyArray<P>,
+    readonly nodePrefix: unknown
+  ) {}
+}
+
+/** A split graph node as core transforms see it: a static leaf and groups of Arrays. */
+export interface PureNode<P> {
+  readonly n: NodeStates<P>
+  readonly v: ReadonlyArray<ReadonlyArray<JArray>>
+}
+
+export const isPureNode = (u: unknown): u is PureNode<unknown> => isRecord(u) && u.n instanceof NodeStates
+
+/**
+ * Records each Variable's prefixes as graph nodes are split; raises as soon as one Variable has two
+ * different prefixes, listing what it saw (as Flax does).
+ */
+export class AliasTracker {
+  private readonly seen = new Map<object, Array<readonly [string, string]>>()
+
+  check<P>(node: unknown, nodePrefix: unknown, resolve: Resolver<P>, show: (p: P) => string): void {
+    const { paths, leaves, vars } = variablesOf(node)
+    vars.forEach((v, i) => {
+      const prefix = show(resolve(nodePrefix, paths[i]!, leaves[i]).prefix)
+      const entry = [paths[i]!.length === 0 ? "<root>" : paths[i]!.join("/"), prefix] as const
+      const list = this.seen.get(v)
+      if (list === undefined) this.seen.set(v, [entry])
+      else list.push(entry)
+    })
+    const bad: Array<string> = []
+    for (const [v, list] of this.seen) {
+      if (new Set(list.map(([, p]) => p)).size > 1) {
+        bad.push(`Node: ${typeName(v)}\n${list.map(([path, p]) => `  ${path}: ${p}`).join("\n")}`)
+      }
+    }
+    if (bad.length > 0) throw new AliasingError({ report: bad.join("\n") })
+  }
+}
+
+/** Every Variable reachable from `node`, each at its first path, with its state. */
+const variablesOf = (node: unknown): { paths: Array<Path>; leaves: Array<unknown>; vars: Array<object> } => {
+  const fl = graphFlatten(node)
+  const paths: Array<Path> = []
+  const leaves: Array<unknown> = []
+  const vars: Array<object> = []
+  // Walk the live graph to pair each VariableState with its Variable object.
+  const objects = variableObjects(node)
+  fl.leaves.forEach((leaf, i) => {
+    if (isVariableState(leaf)) {
+      const obj = objects.get(pathKey(fl.paths[i]!))
+      if (obj !== undefined) {
+        paths.push(fl.paths[i]!)
+        leaves.push(leaf)
+        vars.push(obj)
+      }
+    }
+  })
+  return { paths, leaves, vars }
+}
+
+const pathKey = (p: Path): string => JSON.stringify(p)
+
+const variableObjects = (node: unknown): Map<string, object> => {
+  const out = new Map<string, object>()
+  const visited = new Set<object>()
+  const stack: Array<readonly [Array<string | number>, unknown]> = [[[], node]]
+  while (stack.length > 0) {
+    const [path, value] = stack.pop()!
+    if (typeof value !== "object" && typeof value !== "function") continue
+    if (value === null || visited.has(value)) continue
+    visited.add(value)
+    if (isVariable(value)) {
+      out.set(pathKey(path), value)
+      continue
+    }
+    if (isModule(value) || Array.isArray(value) || isRecord(value)) {
+      for (const k of Object.keys(value)) stack.push([[...path, Array.isArray(value) ? Number(k) : k], (value as Record<string, unknown>)[k]])
+    }
+  }
+  return out
+}
+
+/** How one split or merge treats Variables' metadata (e.g. sharding names under vmap). */
+export type MetadataMap<P> = (metadata: Metadata, prefix: P) => Metadata
+
+export interface SplitOptions<P> {
+  readonly transform: string
+  /** What the prefix tree is called in errors (`inAxes`). */
+  readonly what: string
+  readonly isPrefixLeaf: (u: unknown) => boolean
+  readonly resolve: Resolver<P>
+  readonly show: (p: P) => string
+  readonly refMap: RefMap
+  readonly outerRefMap?: ReadonlyMap<object, number> | undefined
+  readonly aliases: AliasTracker
+  readonly metadata?: MetadataMap<P> | undefined
+  /** The prefix a group's Arrays get in the core transform's prefix tree. */
+  readonly corePrefix: (p: P) => unknown
+}
+
+/** The result of a split: the pure tree for a core transform, and its prefix tree. */
+export interface Split {
+  readonly pure: unknown
+  readonly prefix: unknown
+}
+
+/** Splits the graph nodes of a pytree (steps 1 and 3 of the protocol). */
+export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions<P>): Split => {
+  const [leaves, def] = treeFlatten(tree, isGraphNode)
+  const prefixes = broadcastPrefix(o.transform, o.what, prefixTree, def, (u): u is unknown => o.isPrefixLeaf(u), "args")
+  const pure: Array<unknown> = []
+  const prefix: Array<unknown> = []
+  leaves.forEach((leaf, i) => {
+    const nodePrefix = prefixes[i]
+    if (!isGraphNode(leaf)) {
+      pure.push(leaf)
+      prefix.push(nodePrefix)
+      return
+    }
+    o.aliases.check(leaf, nodePrefix, o.resolve, o.show)
+    const fl = graphFlatten(leaf, { refMap: o.refMap, outerRefMap: o.outerRefMap })
+    const groupPrefixes: Array<P> = []
+    const groups: Array<Array<JArray>> = []
+    const groupOf: Array<number> = []
+    const templates: Array<unknown> = []
+    fl.leaves.forEach((l, k) => {
+      const value = isVariableState(l) ? l.value : l
+      if (!isArray(value)) {
+        groupOf.push(-1)
+        templates.push(l)
+        return
+      }
+      const r = o.resolve(nodePrefix, fl.paths[k]!, l)
+      while (groups.length <= r.group) {
+        groups.push([])
+        groupPrefixes.push(r.prefix)
+      }
+      groupPrefixes[r.group] = r.prefix
+      groups[r.group]!.push(value)
+      groupOf.push(r.group)
+      templates.push(isVariableState(l) ? (o.metadata === undefined ? l : new VariableState(l.type, l.value, o.metadata(l.metadata, r.prefix))) : undefined)
+    })
+    const ns = new NodeStates<P>(fl.graphdef, templates, groupOf, fl.paths, groupPrefixes, nodePrefix)
+    pure.push({ n: ns, v: groups } satisfies PureNode<P>)
+    prefix.push({ n: null, v: groupPrefixes.map(o.corePrefix) })
+  })
+  return { pure: treeUnflatten(def, pure), prefix: treeUnflatten(def, prefix) }
+}
+
+export interface MergeOptions<P> {
+  readonly indexMap: IndexMap
+  readonly reuse?: ReadonlyMap<number, object> | undefined
+  readonly metadata?: MetadataMap<P> | undefined
+}
+
+/** Rebuilds the graph nodes of a pure tree (steps 2 and 4 of the protocol). */
+export const mergeTree = <P>(pure: unknown, o: MergeOptions<P>): unknown => {
+  const [leaves, def] = treeFlatten(pure, isPureNode)
+  return treeUnflatten(def, leaves.map((leaf) => {
+    if (!isPureNode(leaf)) return leaf
+    const ns = leaf.n as NodeStates<P>
+    const cursors = ns.groupPrefixes.map(() => 0)
+    const nodeLeaves = ns.templates.map((t, k) => {
+      const g = ns.groupOf[k]!
+      if (g === -1) return t
+      const value = leaf.v[g]![cursors[g]!++]!
+      if (t instanceof VariableState) {
+        const meta = o.metadata === undefined ? t.metadata : o.metadata(t.metadata, ns.groupPrefixes[g]!)
+        return new VariableState(t.type, value, meta)
+      }
+      return value
+    })
+    return graphUnflatten(ns.graphdef, nodeLeaves, { indexMap: o.indexMap, reuse: o.reuse })
+  }))
+}
+
+/** Each group's Arrays of every graph node in a pure tree, with the node's paths (for checks). */
+export const forEachGroup = <P>(pure: unknown, f: (prefix: P, values: ReadonlyArray<JArray>, paths: ReadonlyArray<Path>, kinds: ReadonlyArray<string>) => void): void => {
+  const [leaves] = treeFlatten(pure, isPureNode)
+  for (const leaf of leaves) {
+    if (!isPureNode(leaf)) continue
+    const ns = leaf.n as NodeStates<P>
+    ns.groupPrefixes.forEach((p, g) => {
+      const idx = ns.groupOf.flatMap((gg, k) => (gg === g ? [k] : []))
+      f(p, leaf.v[g]!, idx.map((k) => ns.paths[k]!), idx.map((k) => {
+        const t = ns.templates[k]
+        return t instanceof VariableState ? t.kind : "Array"
+      }))
+    })
+  }
+}
+
+/** A resolver for prefixes that are a single value or a filter mapping (StateAxes, StateSharding). */
+export const filterMappingResolver = <P>(
+  transform: string,
+  isMapping: (u: unknown) => u is { lookup: (path: Path, leaf: unknown) => { index: number; value: P } | undefined; toString(): string },
+  asPrefix: (u: unknown) => P
+): Resolver<P> =>
+  (nodePrefix, path, leaf) => {
+    if (isMapping(nodePrefix)) {
+      const hit = nodePrefix.lookup(path, leaf)
+      if (hit === undefined) {
+        const kind = isVariableState(leaf) ? leaf.kind : "Array"
+        throw new LiftTypeError({ transform, reason: `no filter of ${nodePrefix.toString()} matches the ${kind} at '${path.join("/")}'; add a filter for it (e.g. [..., 0] at the end)` })
+      }
+      return { group: hit.index, prefix: hit.value }
+    }
+    return { group: 0, prefix: asPrefix(nodePrefix) }
+  }
+
+export { kindOf }
