@@ -90,3 +90,7 @@ export class StateSharding extends FilterMapping<PartitionSpec | null> {
 export const isStateAxes = (u: unknown): u is StateAxes<AxisOrCarry> => u instanceof StateAxes
 /** @category guards @since 0.1.0 */
 export const isCarry = (u: unknown): u is CarryMarker => u instanceof CarryMarker
+/** @category guards @since 0.1.0 */
+export const isStateSharding = (u: unknown): u is StateSharding => u instanceof StateSharding
+/** @category guards @since 0.1.0 */
+export const isDiffState = (u: unknown): u is DiffState => u instanceof DiffState

@@ -25,11 +25,11 @@ export class TraceContextError extends Data.TaggedError("TraceContextError")<{
   readonly currentLevel: number
 }> {
   override get message(): string {
-    return (
-      `Cannot mutate ${this.kind} from a different trace level (it belongs to trace level ` +
-      `${this.objectLevel}, the current level is ${this.currentLevel}); pass it to the transformed ` +
-      `function as an argument instead of capturing it in a closure`
-    )
+    return `Cannot mutate ${this.kind} from a different trace level (https://flax.readthedocs.io/en/latest/api_reference/flax.errors.html#flax.errors.TraceContextError)`
+  }
+  /** What to do about it. */
+  get hint(): string {
+    return `the ${this.kind} belongs to trace level ${this.objectLevel} but the current level is ${this.currentLevel}: pass it to the transformed function as an argument instead of capturing it in a closure`
   }
 }
 

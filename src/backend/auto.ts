@@ -1,0 +1,84 @@
+/**
+ * Backend selection: gpu.js where it starts, the cpu backend otherwise, saying which was chosen.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer } from "effect"
+import type { BackendImpl } from "./Backend.ts"
+import { Backend, cpu } from "./Backend.ts"
+import type { GpujsBackend, GpujsOptions } from "./gpujs/Gpujs.ts"
+import { make as makeGpujs } from "./gpujs/Gpujs.ts"
+import type { GpuUnavailableError } from "./gpujs/GpujsError.ts"
+
+/**
+ * What {@link auto} chose and why.
+ * @category models
+ * @since 0.1.0
+ */
+export interface Selection {
+  readonly backend: BackendImpl
+  /** `"gpujs:<mode>"` or `"cpu"`. */
+  readonly chosen: string
+  /** Why gpu.js was not used, when it was not. */
+  readonly reason: string | undefined
+}
+
+/**
+ * Tries gpu.js (in `options.mode`, by default the first of headlessgl, webgl2, webgl, webasm that
+ * starts) and falls back to the cpu backend; never fails. Logs the choice at info level.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Backend } from "effect-nnx"
+ *
+ * const { chosen, reason } = await Effect.runPromise(Backend.select())
+ * console.log(chosen) // "gpujs:webgl2" in a browser, "gpujs:webasm" in Node without headless-gl
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const select = (options: GpujsOptions = {}): Effect.Effect<Selection> =>
+  makeGpujs(options).pipe(
+    Effect.map((backend): Selection => ({ backend, chosen: `gpujs:${backend.mode}`, reason: undefined })),
+    Effect.catchTag("GpuUnavailableError", (e) => Effect.succeed<Selection>({ backend: cpu, chosen: "cpu", reason: e.message })),
+    Effect.tap((s) => Effect.logInfo(s.reason === undefined ? `effect-nnx backend: ${s.chosen}` : `effect-nnx backend: cpu (${s.reason})`))
+  )
+
+/**
+ * The backend {@link select} chooses.
+ * @category constructors
+ * @since 0.1.0
+ */
+export const auto = (options: GpujsOptions = {}): Effect.Effect<BackendImpl> => Effect.map(select(options), (s) => s.backend)
+
+const release = (backend: BackendImpl): Effect.Effect<void> =>
+  Effect.sync(() => {
+    if ("destroy" in backend && typeof backend.destroy === "function" && backend !== cpu) (backend as GpujsBackend).destroy()
+  })
+
+/**
+ * A layer making a gpujs backend the Backend service; it fails when gpu.js does not start, and
+ * releases the backend's kernels and device memory when the layer's scope closes.
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerGpujs = (options: GpujsOptions = {}): Layer.Layer<never, GpuUnavailableError> =>
+  Layer.effect(Backend, Effect.acquireRelease(makeGpujs(options), release))
+
+/**
+ * A layer with the backend {@link select} chooses: gpu.js where it starts, else cpu.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Backend, jnp } from "effect-nnx"
+ *
+ * const program = Backend.run(() => jnp.ones([128, 128]).matmul(jnp.ones([128, 128])).sum().item())
+ * await Effect.runPromise(program.pipe(Effect.provide(Backend.layerAuto())))
+ * ```
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerAuto = (options: GpujsOptions = {}): Layer.Layer<never> =>
+  Layer.effect(Backend, Effect.acquireRelease(auto(options), release))
