@@ -1,0 +1,242 @@
+/**
+ * `nnx.grad` and `nnx.valueAndGrad`: reverse-mode gradients of functions of Modules, Variables,
+ * Rngs and Arrays. A graph-node argument's gradient is a `State` of its differentiated Variables
+ * (by default its `Param`s; choose others with `DiffState(argnum, filter)`), keyed by path with the
+ * Variables' kinds, as Flax returns `nnx.State`; an Array argument's gradient is an Array. A
+ * Variable reachable twice (tied weights) is one input, so its gradient appears once (at its first
+ * path) and is the sum of both uses. State that is not differentiated is passed through, and its
+ * updates inside `f` (BatchStat, Rngs counts) propagate out like every lifted transform.
+ *
+ * @since 0.1.0
+ */
+import type { Effect } from "effect"
+import type { Array as JArray } from "../../backend/Array.ts"
+import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
+import type { Module } from "../../graph/Module.ts"
+import type { State } from "../../graph/State.ts"
+import { withMutationCheck } from "../../graph/traceState.ts"
+import type { Variable, VariableState } from "../../graph/Variable.ts"
+import { Param } from "../../graph/Variable.ts"
+import { toPredicate } from "../../filters/Filter.ts"
+import type { Predicate } from "../../filters/Filter.ts"
+import { isDiffState } from "../../filters/LiftTypes.ts"
+import type { DiffState } from "../../filters/LiftTypes.ts"
+import { valueAndGrad as coreValueAndGrad } from "../core/reverse.ts"
+import { GradError } from "../core/TransformError.ts"
+import { callUser, lifted } from "../combinator.ts"
+import type { ErrOf, Lifted, Out, ReqOf } from "../combinator.ts"
+import { AliasTracker, forEachGroup, mergeTree, splitTree } from "../extract.ts"
+import type { Resolver, SplitOptions } from "../extract.ts"
+import { DIFF, gradientTree, NONDIFF, partition, resolveAll, showDiff } from "./gradPartition.ts"
+import type { Diff, Partition } from "./gradPartition.ts"
+
+/** One entry of `argnums`: a positional argument, or `DiffState(argnum, filter)` for part of a graph node. */
+export type Argnum = number | DiffState
+
+/** Options of {@link grad} and {@link valueAndGrad}. */
+export interface GradOptions<A extends Argnum | ReadonlyArray<Argnum> = Argnum | ReadonlyArray<Argnum>, H extends boolean = boolean> {
+  /**
+   * Which arguments to differentiate (default 0). A graph node is differentiated with respect to
+   * its `Param`s, or to what a `DiffState`'s filter selects; a list gives a tuple of gradients.
+   */
+  readonly argnums?: A | undefined
+  /** `f` returns `[loss, aux]`; aux is returned alongside, not differentiated. */
+  readonly hasAux?: H | undefined
+  /** Allow integer state or Arrays under the filter (their gradient is zero) instead of failing. */
+  readonly allowInt?: boolean | undefined
+}
+
+/**
+ * The gradient of a value of type `T`: a `State` for a Module, a `VariableState` for a Variable,
+ * an Array for an Array, the same structure for lists and records.
+ */
+export type GradFor<T> = T extends Module ? State
+  : T extends Variable<unknown> ? VariableState<T>
+  : T extends JArray ? JArray
+  : T extends ReadonlyArray<unknown> ? { -readonly [K in keyof T]: GradFor<T[K]> }
+  : T extends Record<string, unknown> ? { -readonly [K in keyof T]: GradFor<T[K]> }
+  : T
+
+/** The gradient for one `argnums` entry (a `DiffState` selects part of a graph node: a `State`). */
+type GradAt<Args extends ReadonlyArray<unknown>, A> = A extends number ? GradFor<Args[A]> : State
+
+/** The gradients for `argnums`: one, or a tuple for a list. */
+export type Grads<Args extends ReadonlyArray<unknown>, A> = A extends ReadonlyArray<Argnum> ? { -readonly [K in keyof A]: GradAt<Args, A[K]> }
+  : GradAt<Args, A>
+
+/** The auxiliary output of `f` with `hasAux`. */
+export type AuxOf<R> = Out<R> extends readonly [unknown, infer X] ? X : never
+
+/** A lifted call returning `A`, failing with `f`'s errors too. */
+export type LiftedAs<Args extends ReadonlyArray<unknown>, A, R> = Lifted<Args, Effect.Effect<A, ErrOf<R>, ReqOf<R>>>
+
+/** Marks a differentiated argument in the prefix tree: which of its graph nodes' leaves to differentiate. */
+class DiffMark {
+  constructor(readonly predicate: Predicate) {}
+}
+
+/** A Variable passed directly is differentiated whole; inside a graph node, the filter decides. */
+const resolveDiff: Resolver<Diff> = (nodePrefix, path, leaf) => {
+  if (!(nodePrefix instanceof DiffMark)) return NONDIFF
+  return path.length === 0 || nodePrefix.predicate(path, leaf) ? DIFF : NONDIFF
+}
+
+const defaultPredicate = toPredicate(Param)
+
+const normalizeArgnums = (transform: string, argnums: Argnum | ReadonlyArray<Argnum>, n: number): Array<{ readonly argnum: number; readonly mark: DiffMark }> => {
+  const list: ReadonlyArray<Argnum> = typeof argnums === "number" || isDiffState(argnums) ? [argnums] : argnums
+  const seen = new Set<number>()
+  return list.map((a) => {
+    const raw = isDiffState(a) ? a.argnum : a
+    if (!Number.isInteger(raw) || raw < -n || raw >= n) {
+      throw new GradError({ transform, reason: `argnums ${raw} is out of range for a call with ${n} positional arguments` })
+    }
+    const argnum = raw < 0 ? raw + n : raw
+    if (seen.has(argnum)) throw new GradError({ transform, reason: `argnum ${argnum} is repeated in argnums; give each argument once (one DiffState per argument)` })
+    seen.add(argnum)
+    return { argnum, mark: new DiffMark(isDiffState(a) ? a.predicate : defaultPredicate) }
+  })
+}
+
+const checkDifferentiable = (transform: string, argnum: number, part: Partition, pure: unknown, allowInt: boolean): void => {
+  if (allowInt) return
+  forEachGroup<Diff>(pure, (d, values, paths, kinds) => {
+    if (!d) return
+    values.forEach((v, i) => {
+      if (v.dtype !== "float32") {
+        throw new GradError({
+          transform,
+          reason: `the ${kinds[i]} at args[${argnum}]/${paths[i]!.join("/")} has dtype ${v.dtype}; grad requires real-valued (float32) state. Exclude it with a DiffState filter (e.g. nnx.DiffState(${argnum}, nnx.Param)), or pass allowInt: true to get a zero gradient for it`
+        })
+      }
+    })
+  })
+  part.leaves.forEach((l, k) => {
+    if (typeof l === "number") {
+      throw new GradError({ transform, reason: `args[${argnum}] has the JavaScript number ${l}; differentiate with respect to Arrays (jnp.array(${l}, { dtype: "float32" }))` })
+    }
+    const a = l as JArray
+    if (part.arrayDiff[k] === true && a.dtype !== "float32") {
+      throw new GradError({ transform, reason: `an Array of args[${argnum}] has dtype ${a.dtype}; grad requires real-valued (float32) inputs. Convert it, or pass allowInt: true to get a zero gradient for it` })
+    }
+  })
+}
+
+/** Shared by `grad` and `valueAndGrad`: `[value, gradients]`, `value` being `[loss, aux]` with `hasAux`. */
+const gradImpl = (
+  transform: string,
+  f: (...args: ReadonlyArray<unknown>) => unknown,
+  options: GradOptions | undefined
+) =>
+  (args: ReadonlyArray<unknown>): readonly [unknown, unknown] => {
+    const hasAux = options?.hasAux === true
+    const allowInt = options?.allowInt === true
+    const argnums = options?.argnums ?? 0
+    const specs = normalizeArgnums(transform, argnums, args.length)
+    const marks: Array<DiffMark | null> = args.map(() => null)
+    for (const s of specs) marks[s.argnum] = s.mark
+    const base = {
+      transform,
+      what: "argnums",
+      isPrefixLeaf: (u: unknown) => u === null || u instanceof DiffMark,
+      resolve: resolveDiff,
+      show: showDiff,
+      corePrefix: () => null
+    }
+    // 1. Outer split: differentiated leaves in group 0, the rest in group 1, one reference map.
+    const refMap = new Map<object, number>()
+    const outer = splitTree<Diff>(args, marks, { ...base, refMap, aliases: new AliasTracker() })
+    const pureArgs = outer.pure as ReadonlyArray<unknown>
+    const parts = specs.map((s) => {
+      const part = partition(pureArgs[s.argnum], () => true)
+      checkDifferentiable(transform, s.argnum, part, pureArgs[s.argnum], allowInt)
+      return part
+    })
+    // The core transform sees only the differentiated Arrays; the rest is closed over (concrete
+    // values or tracers of enclosing transforms, constants to this one).
+    const inner = (diff: ReadonlyArray<ReadonlyArray<JArray>>): readonly [unknown, unknown] => {
+      const inPure = pureArgs.slice()
+      specs.forEach((s, i) => (inPure[s.argnum] = parts[i]!.put(diff[i]!, parts[i]!.rest)))
+      // 2. Inner merge.
+      const indexMap = new Map<number, object>()
+      const innerArgs = mergeTree<Diff>(inPure, { indexMap }) as ReadonlyArray<unknown>
+      const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
+      if (hasAux && !(Array.isArray(out) && out.length === 2)) {
+        throw new GradError({ transform, reason: `with hasAux, the function must return [loss, aux], got ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}` })
+      }
+      const [loss, aux] = hasAux ? (out as readonly [unknown, unknown]) : [out, undefined]
+      // 3. Inner split of the arguments (their updates) and aux, returned as aux of the core transform.
+      const splitOptions: SplitOptions<Diff> = {
+        ...base,
+        refMap: new Map(),
+        outerRefMap: refMapFromIndexMap(indexMap),
+        aliases: new AliasTracker()
+      }
+      const a = splitTree<Diff>(innerArgs, marks, splitOptions)
+      const o = splitTree<Diff>(aux, null, { ...splitOptions, what: "aux", resolve: resolveAll, aliases: new AliasTracker() })
+      return [loss, [a.pure, o.pure]]
+    }
+    let result: readonly [readonly [unknown, readonly [unknown, unknown]], ReadonlyArray<ReadonlyArray<JArray>>]
+    try {
+      result = coreValueAndGrad(inner, { hasAux: true, allowInt })(parts.map((p) => p.diff)) as never
+    } catch (e) {
+      // The core transform names itself; the checks it makes on our behalf are this transform's.
+      if (e instanceof GradError && e.transform === "valueAndGrad") throw new GradError({ transform, reason: e.reason })
+      throw e
+    }
+    const [[loss, [argsOut, auxOut]], diffGrads] = result
+    // 4. Outer merge, then the gradients: States for graph nodes, Arrays for Arrays.
+    const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
+    mergeTree(argsOut, mergeOptions)
+    const aux = mergeTree(auxOut, mergeOptions)
+    const grads = parts.map((p, i) => gradientTree(p, diffGrads[i]!, (x) => x))
+    const gradOut = typeof argnums === "number" || isDiffState(argnums) ? grads[0] : grads
+    return [hasAux ? [loss, aux] : loss, gradOut]
+  }
+
+/**
+ * The gradient of a scalar loss of Modules and Arrays, like `nnx.grad`: by default with respect to
+ * argument 0's `Param`s. Returns the gradients (a `State` per graph node), or `[grads, aux]` with
+ * `hasAux`.
+ *
+ * @example
+ * ```ts
+ * const lossFn = (m: Linear, x: jnp.Array, y: jnp.Array) => jnp.mean(m.call(x).sub(y).square())
+ * const grads = nnx.grad(lossFn).sync(model, x, y)      // State({ bias: Param, kernel: Param })
+ * // only the kernel:
+ * nnx.grad(lossFn, { argnums: new nnx.DiffState(0, nnx.PathContains("kernel")) }).sync(model, x, y)
+ * // as an Effect: yield* nnx.grad(lossFn)(model, x, y)
+ * ```
+ * @category transforms
+ * @since 0.1.0
+ */
+export const grad = <Args extends ReadonlyArray<unknown>, R, const A extends Argnum | ReadonlyArray<Argnum> = 0, const H extends boolean = false>(
+  f: (...args: Args) => R,
+  options?: GradOptions<A, H>
+): LiftedAs<Args, H extends true ? readonly [Grads<Args, A>, AuxOf<R>] : Grads<Args, A>, R> => {
+  const impl = gradImpl("nnx.grad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
+  return lifted((args: Args) => {
+    const [value, grads] = impl(args)
+    return (options?.hasAux === true ? [grads, (value as readonly [unknown, unknown])[1]] : grads) as never
+  })
+}
+
+/**
+ * The loss and its gradient, like `nnx.value_and_grad`: `[loss, grads]`, or `[[loss, aux], grads]`
+ * with `hasAux`.
+ *
+ * @example
+ * ```ts
+ * const [loss, grads] = nnx.valueAndGrad(lossFn).sync(model, x, y)
+ * ```
+ * @category transforms
+ * @since 0.1.0
+ */
+export const valueAndGrad = <Args extends ReadonlyArray<unknown>, R, const A extends Argnum | ReadonlyArray<Argnum> = 0, const H extends boolean = false>(
+  f: (...args: Args) => R,
+  options?: GradOptions<A, H>
+): LiftedAs<Args, readonly [Out<R>, Grads<Args, A>], R> => {
+  const impl = gradImpl("nnx.valueAndGrad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
+  return lifted((args: Args) => impl(args) as never)
+}
+
