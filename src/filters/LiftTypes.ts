@@ -59,6 +59,10 @@ abstract class FilterMapping<A> {
  */
 export class StateAxes<A extends AxisOrCarry = number | null> extends FilterMapping<A> {
   readonly _tag = "StateAxes" as const
+  // Entries are widened to the axis kinds so `[[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]` infers.
+  constructor(entries: ReadonlyArray<readonly [Filter, A]>) {
+    super(entries)
+  }
 }
 
 /**
