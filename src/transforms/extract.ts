@@ -166,6 +166,12 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
   leaves.forEach((leaf, i) => {
     const nodePrefix = prefixes[i]
     if (!isGraphNode(leaf)) {
+      if (typeof nodePrefix === "object" && nodePrefix !== null && !Array.isArray(nodePrefix) && "lookup" in nodePrefix) {
+        throw new LiftTypeError({
+          transform: o.transform,
+          reason: `${nodePrefix.constructor.name} can only be used on graph nodes (Modules, Variables, Rngs), but ${o.what} gives one to a ${isArray(leaf) ? "jnp.Array" : typeof leaf}; use an axis (or null) for it`
+        })
+      }
       pure.push(leaf)
       prefix.push(nodePrefix)
       return
