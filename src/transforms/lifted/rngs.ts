@@ -87,8 +87,59 @@ const isLifted = (u: unknown): u is Lifted<ReadonlyArray<unknown>, unknown> => t
 export function splitRngs<Args extends ReadonlyArray<unknown>, R>(f: Lifted<Args, R>, options: SplitRngsOptions): Lifted<Args, R>
 export function splitRngs<Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options: SplitRngsOptions): (...args: Args) => R
 export function splitRngs<Args extends ReadonlyArray<unknown>, R>(f: ((...args: Args) => R) | Lifted<Args, R>, options: SplitRngsOptions): unknown {
+  return withRngsAround(f, (args) => splitRngsNow(args, options))
+}
+
+/** Options of {@link forkRngs}: how many keys each stream forks into (none: one fresh key). */
+export interface ForkRngsOptions {
+  /** A count or shape for every stream, or `[filter, splits]` pairs (first match wins; `null` forks without splitting). */
+  readonly split?: number | ReadonlyArray<number> | ReadonlyArray<readonly [Filter, number | ReadonlyArray<number> | null]> | undefined
+}
+
+const isPairList = (u: ForkRngsOptions["split"]): u is ReadonlyArray<readonly [Filter, number | ReadonlyArray<number> | null]> =>
+  Array.isArray(u) && u.length > 0 && Array.isArray(u[0])
+
+/**
+ * Forks every stream reachable from `node` now: each draws a fresh key (split into `split` keys if
+ * given) with a zero count, like `nnx.fork_rngs`; returns backups for {@link restoreRngs}.
+ * @category rngs
+ * @since 0.1.0
+ */
+export const forkRngsNow = (node: unknown, options?: ForkRngsOptions): RngBackups => {
+  const split = options?.split
+  const rules: ReadonlyArray<readonly [(path: Path, value: unknown) => boolean, number | ReadonlyArray<number> | null]> = isPairList(split)
+    ? split.map(([f, s]) => [toPredicate(f), s] as const)
+    : [[toPredicate("..."), (split as number | ReadonlyArray<number> | undefined) ?? null]]
+  const streams: Array<readonly [Path, RngStream]> = []
+  for (const [path, value] of iterGraph(node)) if (value instanceof RngStream) streams.push([path, value])
+  const entries: Array<readonly [RngStream, JArray, JArray]> = []
+  for (const [path, stream] of streams) {
+    const rule = rules.find(([p]) => p([...path, "key"], stream.key) && p([...path, "count"], stream.count))
+    if (rule === undefined) continue
+    const key = stream()
+    entries.push([stream, stream.key.value, stream.count.value])
+    const s = rule[1]
+    const keys = s === null ? key : splitKey(key, typeof s === "number" ? [s] : s)
+    stream.key.value = keys
+    stream.count.value = zeros(keys.shape, { dtype: "uint32" })
+  }
+  return { entries }
+}
+
+/**
+ * Wraps `f` so the Rngs among its arguments are forked for the call and restored after.
+ * @category rngs
+ * @since 0.1.0
+ */
+export function forkRngs<Args extends ReadonlyArray<unknown>, R>(f: Lifted<Args, R>, options?: ForkRngsOptions): Lifted<Args, R>
+export function forkRngs<Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: ForkRngsOptions): (...args: Args) => R
+export function forkRngs<Args extends ReadonlyArray<unknown>, R>(f: ((...args: Args) => R) | Lifted<Args, R>, options?: ForkRngsOptions): unknown {
+  return withRngsAround(f, (args) => forkRngsNow(args, options))
+}
+
+function withRngsAround<Args extends ReadonlyArray<unknown>, R>(f: ((...args: Args) => R) | Lifted<Args, R>, before: (args: Args) => RngBackups): unknown {
   const around = <A>(args: Args, call: () => A): A => {
-    const backups = splitRngsNow(args, options)
+    const backups = before(args)
     try {
       return call()
     } finally {
@@ -98,11 +149,7 @@ export function splitRngs<Args extends ReadonlyArray<unknown>, R>(f: ((...args: 
   if (isLifted(f)) {
     const g = f as Lifted<Args, R>
     const effect = (...args: Args) =>
-      Effect.acquireUseRelease(
-        Effect.sync(() => splitRngsNow(args, options)),
-        () => g(...args),
-        (backups) => Effect.sync(() => restoreRngs(backups))
-      )
+      Effect.acquireUseRelease(Effect.sync(() => before(args)), () => g(...args), (backups) => Effect.sync(() => restoreRngs(backups)))
     return Object.assign(effect, { sync: (...args: Args) => around(args, () => g.sync(...args)) })
   }
   return (...args: Args) => around(args, () => (f as (...a: Args) => R)(...args))
