@@ -6,8 +6,8 @@
 import { Effect, Layer } from "effect"
 import type { BackendImpl } from "./Backend.ts"
 import { Backend, cpu } from "./Backend.ts"
-import type { GpujsBackend, GpujsOptions } from "./gpujs/Gpujs.ts"
-import { make as makeGpujs } from "./gpujs/Gpujs.ts"
+import type { GpujsOptions, GpuMode } from "./gpujs/Gpujs.ts"
+import { isGpujsBackend, make as makeGpujs } from "./gpujs/Gpujs.ts"
 import type { GpuUnavailableError } from "./gpujs/GpujsError.ts"
 
 /**
@@ -24,8 +24,19 @@ export interface Selection {
 }
 
 /**
- * Tries gpu.js (in `options.mode`, by default the first of headlessgl, webgl2, webgl, webasm that
- * starts) and falls back to the cpu backend; never fails. Logs the choice at info level.
+ * The gpu.js modes {@link select} tries when no mode is named: the GPU ones. gpu.js's WebAssembly and
+ * JavaScript modes start everywhere but are slower than the cpu backend's kernels (see
+ * docs/backends.md, Benchmarks), so without a GPU mode the cpu backend is the better choice.
+ * @category constants
+ * @since 0.1.0
+ */
+export const gpuModes: ReadonlyArray<GpuMode> = ["headlessgl", "webgl2", "webgl"]
+
+/**
+ * Tries gpu.js and falls back to the cpu backend; never fails. Without `options.mode` it tries the
+ * GPU modes ({@link gpuModes}: headless-gl in Node, WebGL2 then WebGL in browsers); with one, only
+ * that mode (`"gpu"` is gpu.js's own choice, which ends in WebAssembly). Logs the choice at info
+ * level and returns it with the reason gpu.js was not used.
  *
  * @example
  * ```ts
@@ -33,17 +44,25 @@ export interface Selection {
  * import { Backend } from "effect-nnx"
  *
  * const { chosen, reason } = await Effect.runPromise(Backend.select())
- * console.log(chosen) // "gpujs:webgl2" in a browser, "gpujs:webasm" in Node without headless-gl
+ * console.log(chosen) // "gpujs:webgl2" in a browser, "cpu" in Node without headless-gl
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const select = (options: GpujsOptions = {}): Effect.Effect<Selection> =>
-  makeGpujs(options).pipe(
-    Effect.map((backend): Selection => ({ backend, chosen: `gpujs:${backend.mode}`, reason: undefined })),
-    Effect.catchTag("GpuUnavailableError", (e) => Effect.succeed<Selection>({ backend: cpu, chosen: "cpu", reason: e.message })),
+export const select = (options: GpujsOptions = {}): Effect.Effect<Selection> => {
+  const modes = options.mode === undefined ? gpuModes : [options.mode]
+  const attempt = (i: number, reasons: ReadonlyArray<string>): Effect.Effect<Selection> => {
+    const mode = modes[i]
+    if (mode === undefined) return Effect.succeed({ backend: cpu, chosen: "cpu", reason: reasons.join("; ") })
+    return makeGpujs({ ...options, mode }).pipe(
+      Effect.map((backend): Selection => ({ backend, chosen: `gpujs:${backend.mode}`, reason: undefined })),
+      Effect.catchTag("GpuUnavailableError", (e) => attempt(i + 1, [...reasons, e.message]))
+    )
+  }
+  return attempt(0, []).pipe(
     Effect.tap((s) => Effect.logInfo(s.reason === undefined ? `effect-nnx backend: ${s.chosen}` : `effect-nnx backend: cpu (${s.reason})`))
   )
+}
 
 /**
  * The backend {@link select} chooses.
@@ -54,7 +73,7 @@ export const auto = (options: GpujsOptions = {}): Effect.Effect<BackendImpl> => 
 
 const release = (backend: BackendImpl): Effect.Effect<void> =>
   Effect.sync(() => {
-    if ("destroy" in backend && typeof backend.destroy === "function" && backend !== cpu) (backend as GpujsBackend).destroy()
+    if (isGpujsBackend(backend)) backend.destroy()
   })
 
 /**

@@ -22,7 +22,10 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
+import { isArray } from "../Array.ts"
+import type { Array as JArray } from "../Array.ts"
 import type { BackendImpl, BackendStats, DeviceBuffer } from "../Backend.ts"
+import { currentBackend } from "../Backend.ts"
 import type { Aval, DType, HostArray } from "../DType.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 import { sizeOf } from "../shape.ts"
@@ -91,9 +94,17 @@ export interface GpujsBackend extends BackendImpl {
   readonly gpuStats: GpujsStats
   /** Whether `prim` on these operands would run on gpu.js (rather than the cpu kernels). */
   readonly runsOnGpu: <P extends FirstOrderPrimitive>(prim: P, inAvals: ReadonlyArray<Aval>, outAvals: ReadonlyArray<Aval>, params: Params<P>) => boolean
+  /**
+   * Runs `f` and disposes every array it made on this backend except those in its result (arrays,
+   * or arrays inside arrays and plain objects). See {@link tidy}.
+   */
+  readonly tidy: <A>(f: () => A) => A
   /** Releases every kernel and the gpu.js instance; arrays on this backend must not be used afterwards. */
   readonly destroy: () => void
 }
+
+/** Compiled kernels kept per backend (webasm and cpu modes); the least recently used beyond this are destroyed. */
+const maxKernels = 1024
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -175,10 +186,23 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
   const broken = new Set<string>()
   let destroyed = false
 
-  const kernelFor = (source: string, size: number): GpuKernel => {
-    const key = `${size}:${source}`
+  // gpu.js fixes a kernel's argument sizes at its first call, so they are part of the key.
+  const kernelFor = (source: string, size: number, argSizes: ReadonlyArray<number>): GpuKernel => {
+    const key = `${size}:${argSizes.join(",")}:${source}`
     const cached = kernelCache.get(key)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) {
+      // Re-inserting keeps the Map in least-recently-used order.
+      kernelCache.delete(key)
+      kernelCache.set(key, cached)
+      return cached
+    }
+    // In GL modes a destroyed kernel deletes the textures it rendered, which live arrays may still
+    // hold, so only kernels whose outputs are plain arrays are evicted.
+    if (!gl && kernelCache.size >= maxKernels) {
+      const [oldest, kernel] = kernelCache.entries().next().value!
+      kernelCache.delete(oldest)
+      kernel.destroy()
+    }
     const kernel = gpu.createKernel(source, {
       output: [size], pipeline: true, immutable: true, precision: "single", tactic: "precision",
       loopMaxIterations: 4 * chunk + 16
@@ -190,8 +214,8 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
 
   const uploadSource = "function(x0) {\nreturn x0[this.thread.x];\n}"
 
-  const launch = (source: string, size: number, args: Array<KernelArgument>): DeviceData => {
-    const kernel = kernelFor(source, size)
+  const launch = (source: string, size: number, args: Array<KernelArgument>, argSizes: ReadonlyArray<number>): DeviceData => {
+    const kernel = kernelFor(source, size, argSizes)
     gpuStats.gpuLaunches++
     const result: unknown = kernel(...args)
     if (isHostResult(result)) return result
@@ -206,7 +230,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     if (s.host === undefined) throw new TypeError("gpujs: a disposed buffer was used")
     const floats = asFloats(s.host)
     gpuStats.uploads++
-    const device = gl ? launch(uploadSource, floats.length, [floats]) : floats
+    const device = gl ? launch(uploadSource, floats.length, [floats], [floats.length]) : floats
     pool.attachDevice(s, device)
     return device
   }
@@ -250,15 +274,16 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     return { plan, key }
   }
 
-  const runPlan = (plan: Plan, inputs: ReadonlyArray<GpujsBuffer>): GpujsBuffer => {
+  const runPlan = (plan: Plan, inputs: ReadonlyArray<GpujsBuffer>, inAvals: ReadonlyArray<Aval>): GpujsBuffer => {
     if (plan._tag === "Alias") return pool.share(inputs[plan.operand]!.storage)
     const values: Array<DeviceData> = inputs.map((b, k) => (plan.steps.some((s) => s.args.includes(k)) ? toDevice(b) : new Float32Array(0)))
+    const sizes = [...inAvals.map((a) => sizeOf(a.shape)), ...plan.steps.map((s) => s.size)]
     const made: Array<DeviceData> = []
     try {
       for (const step of plan.steps) {
         const args: Array<KernelArgument> = step.args.map((a) => values[a]!)
         if (step.scalars !== undefined) args.push(...step.scalars)
-        const out = launch(step.source, step.size, args)
+        const out = launch(step.source, step.size, args, step.args.map((a) => sizes[a]!))
         values.push(out)
         made.push(out)
       }
@@ -287,6 +312,13 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     upload: (data) => pool.make(data.slice(), undefined),
     download: (buffer, aval) => toHost(own(buffer), aval),
     dispose: (buffer) => pool.dispose(own(buffer)),
+    tidy: (f) => pool.track(f, (result) => {
+      const kept = new Set<unknown>()
+      forEachArray(result, (a) => {
+        if (a.isConcrete) kept.add(a.bufferOn(backend))
+      })
+      return kept
+    }),
     runsOnGpu: (prim, inAvals, outAvals, params) => planFor(prim, undefined, inAvals, outAvals, params).plan !== undefined,
     execute: (prim, inputs, inAvals, outAvals, params) => {
       if (destroyed) throw new GpuKernelError({ op: prim, mode, reason: "the backend was destroyed" })
@@ -296,7 +328,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
       const { plan, key } = planFor(prim, buffers, inAvals, outAvals, params)
       if (plan === undefined) return runCpu(prim, buffers, inAvals, outAvals, params)
       try {
-        return [runPlan(plan, buffers)]
+        return [runPlan(plan, buffers, inAvals)]
       } catch (e) {
         const error = new GpuKernelError({ op: prim, mode, reason: message(e) })
         if (failHard) throw error
@@ -316,6 +348,40 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
   }
   selfTest(backend, mode)
   return backend
+}
+
+/** Calls `f` on every Array in `value`: itself, or inside arrays and plain objects. */
+const forEachArray = (value: unknown, f: (a: JArray) => void, seen: Set<unknown> = new Set()): void => {
+  if (isArray(value)) return f(value)
+  if (typeof value !== "object" || value === null || seen.has(value)) return
+  seen.add(value)
+  if (Array.isArray(value)) for (const v of value) forEachArray(v, f, seen)
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) forEachArray(v, f, seen)
+}
+
+/**
+ * Runs `f` and disposes every array it made on the current backend except those in its result,
+ * so a loop's temporaries (weak scalar constants, intermediate results) release their device memory
+ * at once instead of waiting for the garbage collector. On a backend without device memory it just
+ * runs `f`. Arrays made inside and kept elsewhere (not returned) must not be used afterwards.
+ *
+ * @example
+ * ```ts
+ * import { Backend, jnp } from "effect-nnx"
+ *
+ * let w = jnp.zeros([4])
+ * for (let i = 0; i < 1000; i++) {
+ *   const next = Backend.tidy(() => w.sub(jnp.tanh(w).mul(0.1)))
+ *   w.dispose()
+ *   w = next
+ * }
+ * ```
+ * @category memory
+ * @since 0.1.0
+ */
+export const tidy = <A>(f: () => A): A => {
+  const backend = currentBackend()
+  return isGpujsBackend(backend) ? backend.tidy(f) : f()
 }
 
 /**

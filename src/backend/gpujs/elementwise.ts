@@ -115,22 +115,25 @@ const roundEvenBody = [
   "return r;"
 ].join("\n")
 
+// gpu.js types no boolean variables, so the tests are kept as 0/1 floats.
 const powBody = [
   "const ax = Math.abs(v0);",
   "const ay = Math.abs(v1);",
   "if (v0 === 1.0 || v1 === 0.0) { return 1.0; }",
   "if (ax === 1.0 && ay > 3.0e38) { return 1.0; }",
-  "const isInt = v1 === Math.floor(v1);",
+  "let isInt = 0.0;",
+  "if (v1 === Math.floor(v1)) { isInt = 1.0; }",
   "const half = v1 * 0.5;",
-  "const odd = isInt && ay < 1.6e7 && half !== Math.floor(half);",
+  "let odd = 0.0;",
+  "if (isInt > 0.5 && ay < 1.6e7 && half !== Math.floor(half)) { odd = 1.0; }",
   "if (ax === 0.0) {",
-  "  if (v1 > 0.0) { return odd ? v0 : 0.0; }",
-  "  if (odd) { return 1.0 / v0; }",
+  "  if (v1 > 0.0) { if (odd > 0.5) { return v0; } return 0.0; }",
+  "  if (odd > 0.5) { return 1.0 / v0; }",
   "  return 1.0 / ax;",
   "}",
-  "if (v0 < 0.0 && !isInt) { return (ax - ax) / (ax - ax); }",
+  "if (v0 < 0.0 && isInt < 0.5) { return (ax - ax) / (ax - ax); }",
   "const m = Math.pow(ax, v1);",
-  "if (v0 < 0.0 && odd) { return -m; }",
+  "if (v0 < 0.0 && odd > 0.5) { return -m; }",
   "return m;"
 ].join("\n")
 

@@ -42,6 +42,8 @@ export interface MemoryStats {
 export class StoragePool {
   readonly stats: MemoryStats = { liveStorages: 0, liveDevice: 0, finalized: 0 }
   private readonly registry: FinalizationRegistry<Storage>
+  /** Buffers made inside each open `tidy`, innermost last. */
+  private readonly trackers: Array<Set<GpujsBuffer>> = []
 
   constructor(private readonly name: string, private readonly freeDevice: (d: DeviceData) => void) {
     this.registry = new FinalizationRegistry((storage) => {
@@ -63,7 +65,33 @@ export class StoragePool {
     storage.refs++
     const buffer: GpujsBuffer = { backend: this.name, storage, released: false }
     this.registry.register(buffer, storage, buffer)
+    this.trackers[this.trackers.length - 1]?.add(buffer)
     return buffer
+  }
+
+  /**
+   * Runs `f`, then disposes every buffer made during it except those `keep` names; the kept ones
+   * belong to the enclosing tracking, if any.
+   */
+  track<A>(f: () => A, keep: (a: A) => ReadonlySet<unknown>): A {
+    const made = new Set<GpujsBuffer>()
+    this.trackers.push(made)
+    let result: A
+    try {
+      result = f()
+    } catch (e) {
+      this.trackers.pop()
+      for (const b of made) this.dispose(b)
+      throw e
+    }
+    this.trackers.pop()
+    const kept = keep(result)
+    const outer = this.trackers[this.trackers.length - 1]
+    for (const b of made) {
+      if (kept.has(b)) outer?.add(b)
+      else this.dispose(b)
+    }
+    return result
   }
 
   /** Puts device data on a storage that had only host data. */
