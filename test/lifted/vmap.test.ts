@@ -92,6 +92,21 @@ describe("nnx.vmap", () => {
     expect(out).toBe(a)
   })
 
+  it("cycles and new sub-modules made inside come out, with the cycle intact", () => {
+    const norm = new Norm(2)
+    ;(norm as unknown as { self: Norm }).self = norm
+    nnx.jit((n: Norm) => {
+      ;(n as unknown as { child: Norm }).child = new Norm(2)
+      ;(n as unknown as { child: { parent: Norm } }).child.parent = n
+      n.mean.value = n.mean.value.add(1)
+    }).sync(norm)
+    const child = (norm as unknown as { child: Norm & { parent: Norm } }).child
+    expect((norm as unknown as { self: Norm }).self).toBe(norm)
+    expect(child.parent).toBe(norm)
+    expect(child.scale.value.tolist()).toEqual([1, 1])
+    expect(norm.mean.value.tolist()).toEqual([1, 1])
+  })
+
   it("f may return an Effect; its failure is a typed failure and nothing changes", () =>
     Effect.gen(function*() {
       const norm = new Norm(2)
