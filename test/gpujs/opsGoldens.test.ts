@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { Backend } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { eachGpujs, gpujsTolerance } from "./backends.ts"
-import { CREATION, expectMatches, goldens, OPS, toArg } from "./goldenOps.ts"
+import { CREATION, expectMatches, goldens, OPS, toArg } from "../support/goldenOps.ts"
 
 describe.each(eachGpujs)("JAX goldens on %s", (label, candidate) => {
   const backend = candidate.backend
