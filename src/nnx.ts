@@ -8,6 +8,9 @@
  *
  * @since 0.1.0
  */
+// States are pytree nodes for the transforms (a side-effect registration, like JAX's).
+import "./transforms/lifted/pytreeNodes.ts"
+
 export * from "./graph/index.ts"
 export { Carry, DiffState, isCarry, isStateAxes, StateAxes, StateSharding } from "./filters/LiftTypes.ts"
 export type { AxisOrCarry, PartitionSpec } from "./filters/LiftTypes.ts"

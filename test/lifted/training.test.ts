@@ -51,10 +51,12 @@ describe("training with lifted transforms", () => {
     const model = new Linear(3, 2, new nnx.Rngs({ params: 1 }))
     const x = random.normal(random.key(2), [5, 3])
     const y = random.normal(random.key(3), [5, 2])
-    const perExample = nnx.vmap((m: Linear, xi: jnp.Array, yi: jnp.Array) => nnx.grad(loss).sync(m, xi.reshape(1, 3), yi.reshape(1, 2)).toPureDict(), { inAxes: [null, 0, 0] }).sync(model, x, y) as { w: jnp.Array }
+    const perExample = nnx.vmap((m: Linear, xi: jnp.Array, yi: jnp.Array) => nnx.grad(loss).sync(m, xi.reshape(1, 3), yi.reshape(1, 2)), { inAxes: [null, 0, 0] }).sync(model, x, y)
+    const perW = (perExample.at("w") as nnx.VariableState).value as jnp.Array
     const batch = nnx.grad(loss).sync(model, x, y).at("w") as nnx.VariableState
-    expect(perExample.w.shape).toEqual([5, 3, 2])
-    expect(jnp.allclose(jnp.mean(perExample.w, 0), batch.value as jnp.Array, { atol: 1e-5 }).item()).toBe(true)
+    expect(perW.shape).toEqual([5, 3, 2])
+    expect((perExample.at("w") as nnx.VariableState).kind).toBe("Param")
+    expect(jnp.allclose(jnp.mean(perW, 0), batch.value as jnp.Array, { atol: 1e-5 }).item()).toBe(true)
   })
 
   it("a scanned stack of layers equals applying them one by one", () => {

@@ -14,6 +14,31 @@ export type TreeDef =
   | { readonly kind: "none"; readonly value: null | undefined }
   | { readonly kind: "list"; readonly children: ReadonlyArray<TreeDef> }
   | { readonly kind: "record"; readonly keys: ReadonlyArray<string>; readonly children: ReadonlyArray<TreeDef> }
+  | { readonly kind: "custom"; readonly node: PytreeNodeType; readonly aux: unknown; readonly children: ReadonlyArray<TreeDef> }
+
+/**
+ * How a class is a pytree node (like `jax.tree_util.register_pytree_node`): its children, static
+ * auxiliary data, and how to rebuild it. `key` turns the auxiliary data into a cache key.
+ */
+export interface PytreeNodeType {
+  readonly name: string
+  readonly flatten: (node: object) => readonly [ReadonlyArray<unknown>, unknown]
+  readonly unflatten: (aux: unknown, children: ReadonlyArray<unknown>) => unknown
+  readonly key: (aux: unknown) => string
+}
+
+const registry = new Map<object, PytreeNodeType>()
+
+/**
+ * Registers instances of a class as pytree nodes, so that transforms see through them (e.g. a
+ * `State` returned from `vmap(grad(...))`).
+ */
+export const registerPytreeNode = (cls: { readonly prototype: object }, type: PytreeNodeType): void => {
+  registry.set(cls.prototype, type)
+}
+
+const nodeTypeOf = (u: unknown): PytreeNodeType | undefined =>
+  typeof u === "object" && u !== null ? registry.get(Object.getPrototypeOf(u) as object) : undefined
 
 const LEAF: TreeDef = { kind: "leaf" }
 
@@ -38,6 +63,11 @@ export const flatten = (tree: unknown, isLeaf?: (u: unknown) => boolean): [Array
       const keys = Object.keys(t).sort()
       return { kind: "record", keys, children: keys.map((k) => go(t[k])) }
     }
+    const node = nodeTypeOf(t)
+    if (node !== undefined) {
+      const [children, aux] = node.flatten(t as object)
+      return { kind: "custom", node, aux, children: children.map(go) }
+    }
     leaves.push(t)
     return LEAF
   }
@@ -61,6 +91,8 @@ export const unflatten = (def: TreeDef, leaves: ReadonlyArray<unknown>): unknown
         d.keys.forEach((k, j) => (out[k] = go(d.children[j]!)))
         return out
       }
+      case "custom":
+        return d.node.unflatten(d.aux, d.children.map(go))
     }
   }
   return go(def)
@@ -68,7 +100,7 @@ export const unflatten = (def: TreeDef, leaves: ReadonlyArray<unknown>): unknown
 
 /** Number of leaves of a structure. */
 export const numLeaves = (def: TreeDef): number =>
-  def.kind === "leaf" ? 1 : def.kind === "none" ? 0 : def.children.reduce((n, c) => n + numLeaves(c), 0)
+  def.kind === "leaf" ? 1 : def.kind === "none" ? 0 : def.children.reduce((n: number, c) => n + numLeaves(c), 0)
 
 /** A string that is equal for equal structures (for caches). */
 export const treedefKey = (def: TreeDef): string => {
@@ -81,6 +113,8 @@ export const treedefKey = (def: TreeDef): string => {
       return `[${def.children.map(treedefKey).join(",")}]`
     case "record":
       return `{${def.keys.map((k, i) => `${JSON.stringify(k)}:${treedefKey(def.children[i]!)}`).join(",")}}`
+    case "custom":
+      return `${def.node.name}<${def.node.key(def.aux)}>(${def.children.map(treedefKey).join(",")})`
   }
 }
 
@@ -99,6 +133,9 @@ export const leafPaths = (def: TreeDef, root = ""): Array<string> => {
         return
       case "record":
         d.children.forEach((c, i) => go(c, `${path}['${d.keys[i]}']`))
+        return
+      case "custom":
+        d.children.forEach((c, i) => go(c, `${path}.${d.node.name}[${i}]`))
     }
   }
   go(def, root)
@@ -140,6 +177,13 @@ export const broadcastPrefix = <A>(
         if (!isRecord(p)) return fail(`expected a record with keys ${d.keys.join(", ")}, got ${describe(p)}`)
         if (Object.keys(p).sort().join(",") !== d.keys.join(",")) return fail(`expected keys ${d.keys.join(", ")}, got ${Object.keys(p).sort().join(", ")}`)
         d.children.forEach((c, i) => go(p[d.keys[i]!], c, `${path}['${d.keys[i]}']`))
+        return
+      case "custom": {
+        const node = nodeTypeOf(p)
+        if (node !== d.node) return fail(`expected a single value or a ${d.node.name}, got ${describe(p)}`)
+        const [children] = node.flatten(p as object)
+        d.children.forEach((c, i) => go(children[i], c, `${path}.${d.node.name}[${i}]`))
+      }
     }
   }
   go(prefix, def, root)
