@@ -22,6 +22,8 @@ import { RngError } from "./errors.ts"
 import { Module } from "./Module.ts"
 import type { ModuleLike } from "./node.ts"
 import { CreateEmpty, defineAttribute, isRecord, wrapModule } from "./node.ts"
+import type { ModuleTypeId } from "./node.ts"
+import type { TraceStateKey } from "./traceState.ts"
 import { checkMutable } from "./traceState.ts"
 import { RngCount, RngKey } from "./Variable.ts"
 
@@ -114,6 +116,12 @@ export interface RngStream {
 /** Names an `Rngs` cannot use for a stream: its own members and JavaScript's object machinery. */
 const isReservedName = (name: string): boolean =>
   name === "__proto__" || name === "constructor" || name === "prototype" || name in RngsClass.prototype
+
+/**
+ * The keys Module instances carry; named here so that declaration files can spell out the type of
+ * the Rngs class. @internal
+ */
+export type ModuleKeys = typeof ModuleTypeId | typeof TraceStateKey
 
 const RngsClass = class Rngs extends Module {
   constructor(seedOrStreams: RngSeed | Readonly<Record<string, RngSeed>>, streams?: Readonly<Record<string, RngSeed>>) {
