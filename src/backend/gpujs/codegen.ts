@@ -8,6 +8,7 @@
  * integers are exact, but GLSL's division may be off by ulps, so every quotient is corrected with
  * an exact remainder test ({@link divmod}).
  */
+import { stridesOf } from "../shape.ts"
 
 /** Arrays whose element indices stay below this are exact in float32 index arithmetic. */
 export const maxGpuElements = 1 << 24
@@ -102,16 +103,8 @@ export const offsets = (
   return lines.join("\n")
 }
 
-/** Row-major strides. */
-export const rowMajor = (shape: ReadonlyArray<number>): Array<number> => {
-  const st = new Array<number>(shape.length)
-  let acc = 1
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = acc
-    acc *= shape[i]!
-  }
-  return st
-}
+/** Row-major strides (the shape helpers' own). */
+export const rowMajor = stridesOf
 
 /** Strides of an operand broadcast into a same-rank output: size-1 axes do not move. */
 export const broadcastStrides = (shape: ReadonlyArray<number>): Array<number> => {
