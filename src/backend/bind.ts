@@ -9,6 +9,7 @@ import { Array as JArray } from "./Array.ts"
 import { EscapedTracerError } from "./ArrayError.ts"
 import type { DeviceBuffer } from "./Backend.ts"
 import { currentBackend } from "./Backend.ts"
+import type { Aval } from "./DType.ts"
 import type { FirstOrderPrimitive, HigherOrderPrimitive, Params, Primitive } from "./Primitive.ts"
 import { abstractEval, checkKeyUse, isHigherOrder } from "./Primitive.ts"
 import { higherOrderImpl } from "./higherOrder.ts"
@@ -56,11 +57,15 @@ export const evaluate = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JAr
   if (isHigherOrder(prim)) {
     return (higherOrderImpl[prim] as (i: ReadonlyArray<JArray>, p: Params<HigherOrderPrimitive>, b: typeof bind) => Array<JArray>)(inputs, params as Params<HigherOrderPrimitive>, bind)
   }
-  return evaluateKernel(prim as FirstOrderPrimitive, inputs, params as Params<FirstOrderPrimitive>)
+  return evaluateKernel(prim as FirstOrderPrimitive, inputs, inAvals, params as Params<FirstOrderPrimitive>)
 }
 
-const evaluateKernel = <P extends FirstOrderPrimitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray> => {
-  const inAvals = inputs.map((x) => x.aval)
+const evaluateKernel = <P extends FirstOrderPrimitive>(
+  prim: P,
+  inputs: ReadonlyArray<JArray>,
+  inAvals: ReadonlyArray<Aval>,
+  params: Params<P>
+): Array<JArray> => {
   const outAvals = abstractEval[prim](inAvals, params)
   const backend = currentBackend()
   const buffers: Array<DeviceBuffer> = inputs.map((x) => x.bufferOn(backend))
