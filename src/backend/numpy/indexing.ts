@@ -1,7 +1,7 @@
 /**
  * NumPy indexing (`x.get(...)`), functional index updates (`x.at(...).set(v)`), `take` and
- * `takeAlongAxis`. Static indices lower to `slice`; traced scalar indices to `dynamic_slice`;
- * integer arrays to `gather`.
+ * `takeAlongAxis`. Static indices (numbers, slices) lower to one `slice`; Array indices (traced or
+ * not, scalar or not) to one `gather`.
  */
 import { isArray } from "../Array.ts"
 import type { Array as JArray, ArrayLike } from "../Array.ts"

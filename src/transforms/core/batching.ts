@@ -105,7 +105,7 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
     const outAxes = options?.outAxes === undefined ? 0 : options.outAxes
     const [leaves, def] = flatten(args)
     // A list `inAxes` stands for the argument tuple, as JAX's tuple in_axes.
-    const axes = broadcastPrefix("vmap", "inAxes", isAxis(inAxes) ? inAxes : inAxes, def, isAxis, "args")
+    const axes = broadcastPrefix("vmap", "inAxes", inAxes, def, isAxis, "args")
     const paths = leafPaths(def, "args")
     let size: number | undefined = options?.axisSize
     const sizes: Array<string> = []
