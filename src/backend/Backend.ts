@@ -14,6 +14,7 @@ import { Context, Effect, Layer } from "effect"
 import { isArrayError } from "./ArrayError.ts"
 import type { ArrayError } from "./ArrayError.ts"
 import type { Aval, HostArray } from "./DType.ts"
+import type { FusedProgram } from "./fusion.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "./Primitive.ts"
 import { cpuKernels } from "./cpu/kernels.ts"
 
@@ -35,8 +36,8 @@ export interface DeviceBuffer {
 export interface BackendStats {
   /** Kernel dispatches since the last reset. */
   dispatches: number
-  /** Dispatches per primitive since the last reset. */
-  readonly byPrimitive: Map<Primitive, number>
+  /** Dispatches per primitive since the last reset; a fused kernel counts under `"fused"`. */
+  readonly byPrimitive: Map<Primitive | "fused", number>
 }
 
 /**
@@ -60,8 +61,21 @@ export interface BackendImpl {
   ) => Array<DeviceBuffer>
   /** Releases a buffer's memory now; the array that held it must not be used afterwards. */
   readonly dispose: (buffer: DeviceBuffer) => void
+  /**
+   * Compiles a fused program (see {@link FusedProgram}) into one kernel, or returns `undefined` when
+   * this backend cannot run it as one; `jit`'s plan then runs the program's primitives one by one.
+   * Absent on backends that do not fuse (the cpu reference).
+   */
+  readonly compileFused?: (program: FusedProgram) => FusedKernel | undefined
   readonly stats: BackendStats
 }
+
+/**
+ * A compiled fused program: one dispatch from the program's inputs to its outputs.
+ * @category models
+ * @since 0.2.0
+ */
+export type FusedKernel = (inputs: ReadonlyArray<DeviceBuffer>, outAvals: ReadonlyArray<Aval>) => Array<DeviceBuffer>
 
 /** @category models @since 0.1.0 */
 export interface CpuBuffer extends DeviceBuffer {
@@ -69,9 +83,11 @@ export interface CpuBuffer extends DeviceBuffer {
   readonly data: HostArray
 }
 
-const newStats = (): BackendStats => ({ dispatches: 0, byPrimitive: new Map() })
+/** Fresh counters. @internal */
+export const newStats = (): BackendStats => ({ dispatches: 0, byPrimitive: new Map() })
 
-const countDispatch = (stats: BackendStats, prim: Primitive): void => {
+/** Counts one dispatch of `prim`. @internal */
+export const countDispatch = (stats: BackendStats, prim: Primitive | "fused"): void => {
   stats.dispatches++
   stats.byPrimitive.set(prim, (stats.byPrimitive.get(prim) ?? 0) + 1)
 }
