@@ -26,4 +26,4 @@ export {
 export type {
   AxisSpec, GradOf, GradOptions, JitOptions, Jitted, MakeJaxprResult, ShapeDtypeStruct, TransformError, VmapOptions
 } from "./transforms/core/index.ts"
-export { ConcretizationError, EscapedTracerError } from "./backend/ArrayError.ts"
+export { ConcretizationError, EscapedTracerError, OutOfMemoryError } from "./backend/ArrayError.ts"

@@ -9,7 +9,7 @@
  */
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { ConcretizationError, DTypeError } from "./ArrayError.ts"
-import type { BackendImpl, DeviceBuffer } from "./Backend.ts"
+import type { BackendImpl, DeviceBuffer } from "./BackendImpl.ts"
 import type { Aval, DType, HostArray, NumericDType } from "./DType.ts"
 import { itemSize } from "./DType.ts"
 import type { Trace } from "./bind.ts"

@@ -119,12 +119,29 @@ export class EscapedTracerError extends Data.TaggedError("EscapedTracerError")<{
  * @category errors
  * @since 0.1.0
  */
-export type ArrayError = ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError | ConcretizationError | EscapedTracerError
+/**
+ * An allocation the backend could not serve: its memory is at its maximum and nothing it holds can
+ * be released or moved out. Dispose arrays you no longer need (`Array.dispose`, `Backend.tidy`) or
+ * lower the backend's resident limit.
+ * @category errors
+ * @since 0.2.0
+ */
+export class OutOfMemoryError extends Data.TaggedError("OutOfMemoryError")<{
+  readonly op: string
+  readonly bytes: number
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: cannot allocate ${this.bytes} bytes: ${this.reason}`
+  }
+}
+
+export type ArrayError = OutOfMemoryError | ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError | ConcretizationError | EscapedTracerError
 
 /** @category guards @since 0.1.0 */
 export const isArrayError = (u: unknown): u is ArrayError =>
   u instanceof ShapeError || u instanceof AxisError || u instanceof DTypeError ||
   u instanceof ArrayLiteralError || u instanceof ArgumentError || u instanceof ConcretizationError ||
-  u instanceof EscapedTracerError
+  u instanceof EscapedTracerError || u instanceof OutOfMemoryError
 
 export { fmtShape }

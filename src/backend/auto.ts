@@ -1,11 +1,12 @@
 /**
- * Backend selection: gpu.js where it starts, the cpu backend otherwise, saying which was chosen.
+ * Backend selection: gpu.js where it starts on a GPU, the wasm backend otherwise, saying which was chosen.
  *
  * @since 0.1.0
  */
 import { Effect, Layer } from "effect"
-import type { BackendImpl } from "./Backend.ts"
-import { Backend, cpu } from "./Backend.ts"
+import { Backend } from "./Backend.ts"
+import type { BackendImpl } from "./BackendImpl.ts"
+import { defaultBackend } from "./wasm/default.ts"
 import type { GpujsOptions, GpuMode } from "./gpujs/Gpujs.ts"
 import { isGpujsBackend, make as makeGpujs } from "./gpujs/Gpujs.ts"
 import type { GpuUnavailableError } from "./gpujs/GpujsError.ts"
@@ -17,7 +18,7 @@ import type { GpuUnavailableError } from "./gpujs/GpujsError.ts"
  */
 export interface Selection {
   readonly backend: BackendImpl
-  /** `"gpujs:<mode>"` or `"cpu"`. */
+  /** `"gpujs:<mode>"` or `"wasm"`. */
   readonly chosen: string
   /** Why gpu.js was not used, when it was not. */
   readonly reason: string | undefined
@@ -25,15 +26,15 @@ export interface Selection {
 
 /**
  * The gpu.js modes {@link select} tries when no mode is named: the GPU ones. gpu.js's WebAssembly and
- * JavaScript modes start everywhere but are slower than the cpu backend's kernels (see
- * docs/backends.md, Benchmarks), so without a GPU mode the cpu backend is the better choice.
+ * JavaScript modes start everywhere but are slower than the wasm backend's kernels (see
+ * docs/benchmarks.md), so without a GPU mode the wasm backend is the better choice.
  * @category constants
  * @since 0.1.0
  */
 export const gpuModes: ReadonlyArray<GpuMode> = ["headlessgl", "webgl2", "webgl"]
 
 /**
- * Tries gpu.js and falls back to the cpu backend; never fails. Without `options.mode` it tries the
+ * Tries gpu.js and falls back to the wasm backend; never fails. Without `options.mode` it tries the
  * GPU modes ({@link gpuModes}: headless-gl in Node, WebGL2 then WebGL in browsers); with one, only
  * that mode (`"gpu"` is gpu.js's own choice, which ends in WebAssembly). Logs the choice at info
  * level and returns it with the reason gpu.js was not used.
@@ -44,7 +45,7 @@ export const gpuModes: ReadonlyArray<GpuMode> = ["headlessgl", "webgl2", "webgl"
  * import { Backend } from "effect-nnx"
  *
  * const { chosen, reason } = await Effect.runPromise(Backend.select())
- * console.log(chosen) // "gpujs:webgl2" in a browser, "cpu" in Node without headless-gl
+ * console.log(chosen) // "gpujs:webgl2" in a browser, "wasm" in Node without headless-gl
  * ```
  * @category constructors
  * @since 0.1.0
@@ -53,14 +54,14 @@ export const select = (options: GpujsOptions = {}): Effect.Effect<Selection> => 
   const modes = options.mode === undefined ? gpuModes : [options.mode]
   const attempt = (i: number, reasons: ReadonlyArray<string>): Effect.Effect<Selection> => {
     const mode = modes[i]
-    if (mode === undefined) return Effect.succeed({ backend: cpu, chosen: "cpu", reason: reasons.join("; ") })
+    if (mode === undefined) return Effect.succeed({ backend: defaultBackend(), chosen: "wasm", reason: reasons.join("; ") })
     return makeGpujs({ ...options, mode }).pipe(
       Effect.map((backend): Selection => ({ backend, chosen: `gpujs:${backend.mode}`, reason: undefined })),
       Effect.catchTag("GpuUnavailableError", (e) => attempt(i + 1, [...reasons, e.message]))
     )
   }
   return attempt(0, []).pipe(
-    Effect.tap((s) => Effect.logInfo(s.reason === undefined ? `effect-nnx backend: ${s.chosen}` : `effect-nnx backend: cpu (${s.reason})`))
+    Effect.tap((s) => Effect.logInfo(s.reason === undefined ? `effect-nnx backend: ${s.chosen}` : `effect-nnx backend: wasm (${s.reason})`))
   )
 }
 
@@ -86,7 +87,7 @@ export const layerGpujs = (options: GpujsOptions = {}): Layer.Layer<never, GpuUn
   Layer.effect(Backend, Effect.acquireRelease(makeGpujs(options), release))
 
 /**
- * A layer with the backend {@link select} chooses: gpu.js where it starts, else cpu.
+ * A layer with the backend {@link select} chooses: gpu.js where it starts on a GPU, else wasm.
  *
  * @example
  * ```ts

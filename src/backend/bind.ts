@@ -7,8 +7,8 @@
  */
 import { Array as JArray } from "./Array.ts"
 import { EscapedTracerError } from "./ArrayError.ts"
-import type { DeviceBuffer } from "./Backend.ts"
-import { currentBackend } from "./Backend.ts"
+import type { DeviceBuffer } from "./BackendImpl.ts"
+import { currentBackend } from "./current.ts"
 import type { Aval } from "./DType.ts"
 import type { FirstOrderPrimitive, HigherOrderPrimitive, Params, Primitive } from "./Primitive.ts"
 import { abstractEval, checkKeyUse, isHigherOrder } from "./Primitive.ts"

@@ -4,7 +4,7 @@
  * Transforms never reach these: each transform has its own rule for each of them.
  */
 import { Array as JArray } from "./Array.ts"
-import { currentBackend } from "./Backend.ts"
+import { currentBackend } from "./current.ts"
 import { allocHost } from "./DType.ts"
 import type { Aval } from "./DType.ts"
 import { evalJaxpr } from "./Jaxpr.ts"

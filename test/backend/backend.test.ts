@@ -6,11 +6,12 @@ import { Effect } from "effect"
 import { Backend, jnp, ShapeError } from "effect-nnx"
 
 describe("Backend", () => {
-  it.effect("defaults to cpu when no layer is provided", () =>
+  it.effect("defaults to the wasm backend when no layer is provided", () =>
     Effect.gen(function*() {
       const backend = yield* Backend.Backend
-      assert.strictEqual(backend.name, "cpu")
-      assert.strictEqual(backend, Backend.cpu)
+      assert.strictEqual(backend.name, "wasm")
+      assert.strictEqual(backend, Backend.defaultBackend())
+      assert.strictEqual(Backend.currentBackend(), Backend.defaultBackend())
     }))
 
   it.effect("a layer chooses the backend that Backend.run makes current", () =>
@@ -22,7 +23,7 @@ describe("Backend", () => {
       }).pipe(Effect.provide(Backend.layer(mine)))
       assert.strictEqual(result, mine)
       assert.isAbove(mine.stats.dispatches, 0)
-      assert.strictEqual(Backend.currentBackend(), Backend.cpu)
+      assert.strictEqual(Backend.currentBackend(), Backend.defaultBackend())
     }))
 
   it.effect("Backend.run turns array errors into typed failures", () =>

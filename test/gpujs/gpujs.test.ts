@@ -247,27 +247,27 @@ describe("kernel failures", () => {
 })
 
 describe("Backend.auto", () => {
-  it.effect("chooses a GPU mode of gpu.js where one starts, else cpu, and says so", () =>
+  it.effect("chooses a GPU mode of gpu.js where one starts, else wasm, and says so", () =>
     Effect.gen(function*() {
       const s = yield* Backend.select()
       const started = gpujsCandidates.find((c) => c.backend !== undefined && c.label === "gpujs:headlessgl")
-      if (started === undefined) assert.strictEqual(s.chosen, "cpu")
+      if (started === undefined) assert.strictEqual(s.chosen, "wasm")
       else assert.match(s.chosen, /^gpujs:/)
-      if (s.backend !== Backend.cpu) (s.backend as Backend.GpujsBackend).destroy()
+      if (s.chosen !== "wasm") (s.backend as Backend.GpujsBackend).destroy()
     }))
 
   it.effect("takes gpu.js's own choice when asked for mode gpu", () =>
     Effect.gen(function*() {
       const s = yield* Backend.select({ mode: "gpu" })
       assert.match(s.chosen, /^gpujs:(headlessgl|webasm)$/)
-      if (s.backend !== Backend.cpu) (s.backend as Backend.GpujsBackend).destroy()
+      if (s.chosen !== "wasm") (s.backend as Backend.GpujsBackend).destroy()
     }))
 
-  it.effect("falls back to cpu with the reason when gpu.js does not start", () =>
+  it.effect("falls back to the wasm backend with the reason when gpu.js does not start", () =>
     Effect.gen(function*() {
       const s = yield* Backend.select({ mode: "webgl2" })
-      assert.strictEqual(s.chosen, "cpu")
-      assert.strictEqual(s.backend, Backend.cpu)
+      assert.strictEqual(s.chosen, "wasm")
+      assert.strictEqual(s.backend, Backend.defaultBackend())
       assert.match(s.reason ?? "", /webgl2/)
     }))
 

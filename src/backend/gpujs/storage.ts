@@ -8,7 +8,7 @@
  * deterministic (`Array.dispose`, or a scope that disposes), and a `FinalizationRegistry` releases
  * what a garbage-collected buffer still held, as a safety net.
  */
-import type { DeviceBuffer } from "../Backend.ts"
+import type { DeviceBuffer } from "../BackendImpl.ts"
 import type { HostArray } from "../DType.ts"
 import type { GpuTexture } from "./gpujsModule.ts"
 

@@ -5,7 +5,7 @@
 import { Array as JArray, isArray } from "../Array.ts"
 import type { ArrayLike } from "../Array.ts"
 import { ArgumentError, ArrayLiteralError, DTypeError, ShapeError } from "../ArrayError.ts"
-import { currentBackend } from "../Backend.ts"
+import { currentBackend } from "../current.ts"
 import { bind1 } from "../bind.ts"
 import type { DType, HostArray, NumericDType } from "../DType.ts"
 import { allocHost, castScalar, isDType } from "../DType.ts"

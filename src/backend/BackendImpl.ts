@@ -1,0 +1,95 @@
+/**
+ * The contract every backend implements ({@link BackendImpl}) and the dispatch counters they keep.
+ * It imports nothing, so kernels, backends and the dispatcher can all depend on it without cycles.
+ *
+ * @since 0.2.0
+ */
+import type { Aval, HostArray } from "./DType.ts"
+import type { FusedProgram } from "./fusion.ts"
+import type { FirstOrderPrimitive, Params, Primitive } from "./Primitive.ts"
+
+/**
+ * Data owned by a backend. Opaque to everything but the backend that made it.
+ * @category models
+ * @since 0.1.0
+ */
+export interface DeviceBuffer {
+  readonly backend: string
+}
+
+/**
+ * Counters a backend keeps of the kernels it ran. Tests read them to prove, for example, that
+ * `vmap` does not loop over the batch.
+ * @category models
+ * @since 0.1.0
+ */
+export interface BackendStats {
+  /** Kernel dispatches since the last reset. */
+  dispatches: number
+  /** Dispatches per primitive since the last reset; a fused kernel counts under `"fused"`. */
+  readonly byPrimitive: Map<Primitive | "fused", number>
+}
+
+/**
+ * What a backend provides: moving data in and out, and running one primitive.
+ * @category models
+ * @since 0.1.0
+ */
+export interface BackendImpl {
+  readonly name: string
+  /** Copies host data (the dtype's storage, keys as two words each) into a new buffer. */
+  readonly upload: (data: HostArray, aval: Aval) => DeviceBuffer
+  /** Reads a buffer back; the result must not be mutated. */
+  readonly download: (buffer: DeviceBuffer, aval: Aval) => HostArray
+  /** Runs one primitive. Inputs were validated by shape inference; outputs match `outAvals`. */
+  readonly execute: <P extends FirstOrderPrimitive>(
+    prim: P,
+    inputs: ReadonlyArray<DeviceBuffer>,
+    inAvals: ReadonlyArray<Aval>,
+    outAvals: ReadonlyArray<Aval>,
+    params: Params<P>
+  ) => Array<DeviceBuffer>
+  /** Releases a buffer's memory now; the array that held it must not be used afterwards. */
+  readonly dispose: (buffer: DeviceBuffer) => void
+  /**
+   * Compiles a fused program (see {@link FusedProgram}) into one kernel, or returns `undefined` when
+   * this backend cannot run it as one; `jit`'s plan then runs the program's primitives one by one.
+   * Absent on backends that do not fuse (the cpu reference).
+   */
+  readonly compileFused?: (program: FusedProgram) => FusedKernel | undefined
+  readonly stats: BackendStats
+}
+
+/**
+ * A compiled fused program: one dispatch from the program's inputs to its outputs.
+ * @category models
+ * @since 0.2.0
+ */
+export type FusedKernel = (inputs: ReadonlyArray<DeviceBuffer>, outAvals: ReadonlyArray<Aval>) => Array<DeviceBuffer>
+
+/** @category models @since 0.1.0 */
+export interface CpuBuffer extends DeviceBuffer {
+  readonly backend: "cpu"
+  readonly data: HostArray
+}
+
+/** Fresh counters. @internal */
+export const newStats = (): BackendStats => ({ dispatches: 0, byPrimitive: new Map() })
+
+/** Counts one dispatch of `prim`. @internal */
+export const countDispatch = (stats: BackendStats, prim: Primitive | "fused"): void => {
+  stats.dispatches++
+  stats.byPrimitive.set(prim, (stats.byPrimitive.get(prim) ?? 0) + 1)
+}
+
+/**
+ * Resets a backend's counters.
+ * @category stats
+ * @since 0.1.0
+ */
+export const resetStats = (backend: BackendImpl): void => {
+  backend.stats.dispatches = 0
+  backend.stats.byPrimitive.clear()
+}
+
+

@@ -1,0 +1,216 @@
+/**
+ * Where the wasm backend's arrays live: in the WebAssembly memory while kernels use them, on the
+ * JavaScript heap when they do not fit.
+ *
+ * A {@link Storage} holds an array's elements resident in the WebAssembly memory (a heap block), as
+ * a host typed array, or both (arrays are immutable, so a copy read back stays valid). Several
+ * buffers may share a storage (reshape and other reinterpretations); it is released when the last of
+ * them is disposed.
+ *
+ * Release is deterministic (`Array.dispose`, `Backend.tidy`), with a `FinalizationRegistry` as the
+ * safety net. A finalizer runs only after the program yields to the event loop, so a synchronous
+ * training loop that never disposes would otherwise fill the memory: resident storages are kept in
+ * least-recently-used order, and when the resident bytes pass the limit (or an allocation cannot be
+ * served) the least recently used ones move to the JavaScript heap, whose garbage collector then
+ * owns them. A moved storage comes back into the memory the next time a kernel reads it. Memory
+ * therefore stays flat whether or not a program disposes.
+ */
+import type { DeviceBuffer } from "../BackendImpl.ts"
+import type { HostArray } from "../DType.ts"
+import type { Heap } from "./heap.ts"
+
+/** The element storage kinds: the typed array a dtype's elements live in. */
+export type StorageKind = "f32" | "i32" | "u32" | "u8"
+
+/** One array's elements, shared by the buffers that alias it. */
+export interface Storage {
+  readonly kind: StorageKind
+  /** Elements (of the kind; keys count two words each). */
+  readonly length: number
+  /** Its heap block while resident (0 for an empty array, which is always resident). */
+  ptr: number | undefined
+  host: HostArray | undefined
+  refs: number
+  pins: number
+}
+
+/** The wasm backend's buffer. */
+export interface WasmBuffer extends DeviceBuffer {
+  readonly backend: "wasm"
+  readonly storage: Storage
+  released: boolean
+}
+
+/** Memory counters, read by tests, the soak and benchmarks. */
+export interface StorageStats {
+  liveStorages: number
+  /** Bytes of storages resident in the WebAssembly memory. */
+  residentBytes: number
+  /** Storages moved out to the JavaScript heap to stay under the limit or serve an allocation. */
+  spilled: number
+  /** Storages released by the finalizer rather than by disposal. */
+  finalized: number
+}
+
+const bytesPer = (kind: StorageKind): number => (kind === "u8" ? 1 : 4)
+
+/** Owns the storages of one wasm backend. */
+export class StoragePool {
+  readonly stats: StorageStats = { liveStorages: 0, residentBytes: 0, spilled: 0, finalized: 0 }
+  /** Resident storages, least recently used first. */
+  private readonly lru = new Set<Storage>()
+  private readonly registry: FinalizationRegistry<Storage>
+  private readonly trackers: Array<Set<WasmBuffer>> = []
+  private cachedBuffer: ArrayBufferLike | undefined
+  private views: { f32: Float32Array; i32: Int32Array; u32: Uint32Array; u8: Uint8Array } | undefined
+
+  constructor(readonly heap: Heap, public residentLimit: number) {
+    this.registry = new FinalizationRegistry((storage) => {
+      this.stats.finalized++
+      this.unref(storage)
+    })
+  }
+
+  /** Typed views of the whole memory, recreated when it has grown. */
+  view<K extends StorageKind>(kind: K): { f32: Float32Array; i32: Int32Array; u32: Uint32Array; u8: Uint8Array }[K] {
+    const buffer = this.heap.memory.buffer
+    if (this.views === undefined || buffer !== this.cachedBuffer || this.views.u8.byteLength !== buffer.byteLength) {
+      this.cachedBuffer = buffer
+      this.views = { f32: new Float32Array(buffer), i32: new Int32Array(buffer), u32: new Uint32Array(buffer), u8: new Uint8Array(buffer) }
+    }
+    return this.views[kind]
+  }
+
+  /** The elements of a resident storage, as a view into the memory (valid until the next allocation). */
+  residentView(s: Storage): HostArray {
+    const v = this.view(s.kind)
+    const start = s.ptr! / bytesPer(s.kind)
+    return v.subarray(start, start + s.length)
+  }
+
+  /** A new storage with a heap block, for a kernel to write. */
+  allocate(kind: StorageKind, length: number, op: string): Storage {
+    const s: Storage = { kind, length, ptr: 0, host: undefined, refs: 0, pins: 0 }
+    this.stats.liveStorages++
+    if (length > 0) s.ptr = this.alloc(length * bytesPer(kind), op)
+    this.resident(s)
+    return s
+  }
+
+  /** A new storage over host data (taken, not copied); it moves into the memory when a kernel reads it. */
+  fromHost(kind: StorageKind, host: HostArray): Storage {
+    this.stats.liveStorages++
+    return { kind, length: host.length, ptr: host.length === 0 ? 0 : undefined, host, refs: 0, pins: 0 }
+  }
+
+  /** A new buffer over `storage`. */
+  share(storage: Storage): WasmBuffer {
+    storage.refs++
+    const buffer: WasmBuffer = { backend: "wasm", storage, released: false }
+    this.registry.register(buffer, storage, buffer)
+    this.trackers[this.trackers.length - 1]?.add(buffer)
+    return buffer
+  }
+
+  /** Makes `s` resident and keeps it so until {@link unpin}. */
+  pin(s: Storage, op: string): number {
+    if (s.ptr === undefined) {
+      const host = s.host!
+      const ptr = this.alloc(s.length * bytesPer(s.kind), op)
+      s.ptr = ptr
+      this.view("u8").set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength), ptr)
+      this.resident(s)
+    } else if (s.length > 0) {
+      this.lru.delete(s)
+      this.lru.add(s)
+    }
+    s.pins++
+    return s.ptr
+  }
+
+  unpin(s: Storage): void {
+    s.pins--
+  }
+
+  /** The elements on the host (copied out once and kept: arrays are immutable). */
+  host(s: Storage): HostArray {
+    if (s.host === undefined) s.host = this.residentView(s).slice()
+    return s.host
+  }
+
+  /** Releases a buffer now. */
+  dispose(buffer: WasmBuffer): void {
+    if (buffer.released) return
+    buffer.released = true
+    this.registry.unregister(buffer)
+    this.unref(buffer.storage)
+  }
+
+  /** Moves the least recently used unpinned storages out until `bytes` are free; whether any moved. */
+  reclaim(bytes: number): boolean {
+    let freed = 0
+    for (const s of this.lru) {
+      if (freed >= bytes) break
+      if (s.pins > 0) continue
+      freed += this.spill(s)
+    }
+    return freed > 0
+  }
+
+  /** Runs `f`, then disposes every buffer made during it except those `keep` names. */
+  track<A>(f: () => A, keep: (a: A) => ReadonlySet<unknown>): A {
+    const made = new Set<WasmBuffer>()
+    this.trackers.push(made)
+    let result: A
+    try {
+      result = f()
+    } catch (e) {
+      this.trackers.pop()
+      for (const b of made) this.dispose(b)
+      throw e
+    }
+    this.trackers.pop()
+    const kept = keep(result)
+    const outer = this.trackers[this.trackers.length - 1]
+    for (const b of made) {
+      if (kept.has(b)) outer?.add(b)
+      else this.dispose(b)
+    }
+    return result
+  }
+
+  private alloc(bytes: number, op: string): number {
+    return this.heap.alloc(bytes, op, (n) => this.reclaim(n))
+  }
+
+  private resident(s: Storage): void {
+    if (s.length === 0) return
+    this.stats.residentBytes += s.length * bytesPer(s.kind)
+    this.lru.add(s)
+    if (this.stats.residentBytes > this.residentLimit) this.reclaim(this.stats.residentBytes - this.residentLimit)
+  }
+
+  private spill(s: Storage): number {
+    if (s.ptr === undefined || s.length === 0) return 0
+    this.host(s)
+    const bytes = s.length * bytesPer(s.kind)
+    this.heap.release(s.ptr)
+    s.ptr = undefined
+    this.lru.delete(s)
+    this.stats.residentBytes -= bytes
+    this.stats.spilled++
+    return bytes
+  }
+
+  private unref(s: Storage): void {
+    if (--s.refs > 0) return
+    if (s.ptr !== undefined && s.length > 0) {
+      this.heap.release(s.ptr)
+      this.lru.delete(s)
+      this.stats.residentBytes -= s.length * bytesPer(s.kind)
+    }
+    s.ptr = undefined
+    s.host = undefined
+    this.stats.liveStorages--
+  }
+}
