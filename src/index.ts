@@ -8,6 +8,11 @@
  *
  * @since 0.1.0
  */
+// Array's methods come from the numpy functions (a side-effect installation, like JAX's).
+import "./backend/numpy/install.ts"
+// The interpreters' rule tables, assembled above them.
+import "./transforms/core/installRules.ts"
+
 export * as jnp from "./backend/numpy/ops.ts"
 export * as random from "./backend/random/index.ts"
 export * as lax from "./transforms/lax.ts"

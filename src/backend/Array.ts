@@ -15,8 +15,24 @@ import { itemSize } from "./DType.ts"
 import type { Trace } from "./bind.ts"
 import { formatArray, formatStr } from "./format.ts"
 import type { Index } from "./numpy/indexing.ts"
-import * as ops from "./numpy/ops.ts"
+import type * as Numpy from "./numpy/ops.ts"
 import { sizeOf, stridesOf } from "./shape.ts"
+
+/**
+ * The NumPy functions Array's methods call. They are installed from the numpy side
+ * (`numpy/install.ts`, loaded by the package entry), as JAX installs its Array methods from
+ * `jax.numpy`, so the Array model does not depend on the library built over it.
+ */
+let ops: typeof Numpy = new Proxy({} as typeof Numpy, {
+  get: (_, name) => {
+    throw new Error(`Array.${String(name)}: the numpy functions are not installed; import the package entry ("effect-nnx")`)
+  }
+})
+
+/** Installs the functions Array's methods call. @internal */
+export const installNumpy = (numpy: typeof Numpy): void => {
+  ops = numpy
+}
 
 /** @category symbols @since 0.1.0 */
 export const TypeId: unique symbol = Symbol.for("effect-nnx/Array")
@@ -257,7 +273,7 @@ export class Array implements Pipeable {
    */
   get(...index: ReadonlyArray<Index>): Array { return ops.getItem(this, index) }
   /** Functional updates, like JAX's `x.at[idx]`: `x.at(0).set(5)`, `x.at(":", 1).add(1)`. */
-  at(...index: ReadonlyArray<Index>): ops.IndexUpdate { return ops.indexUpdate(this, index) }
+  at(...index: ReadonlyArray<Index>): Numpy.IndexUpdate { return ops.indexUpdate(this, index) }
 }
 
 /** @category guards @since 0.1.0 */

@@ -11,17 +11,14 @@ import { bind } from "../../backend/bind.ts"
 import type { Aval } from "../../backend/DType.ts"
 import type { Params, Primitive } from "../../backend/Primitive.ts"
 import { formatShape } from "../../backend/format.ts"
-import { firstOrderBatchRules } from "./batchRules.ts"
 import { moveAxis } from "./batchUtil.ts"
-import { higherOrderBatchRules } from "./controlFlowRules.ts"
 import { broadcastPrefix, flatten, leafPaths, unflatten } from "./pytree.ts"
-import type { BatchDim, BatchRules } from "./rules.ts"
+import type { BatchDim } from "./rules.ts"
 import { CoreTrace, runWithTrace } from "./trace.ts"
 import { VmapError } from "./TransformError.ts"
 
-let batchRulesTable: BatchRules | undefined
-/** The rule table, total over every primitive (built on first use: the tables live in modules that import this one). */
-export const batchRules = (): BatchRules => (batchRulesTable ??= { ...firstOrderBatchRules, ...higherOrderBatchRules })
+export { batchRules } from "./ruleTables.ts"
+import { batchRules } from "./ruleTables.ts"
 
 interface BatchPayload extends TracerPayload {
   readonly val: JArray

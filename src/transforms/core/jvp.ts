@@ -12,18 +12,14 @@ import { fromScalar } from "../../backend/numpy/creation.ts"
 import type { Params, Primitive } from "../../backend/Primitive.ts"
 import { evalJaxpr, dce } from "../../backend/Jaxpr.ts"
 import type { ClosedJaxpr } from "../../backend/Jaxpr.ts"
-import { higherOrderJvpRules } from "./controlFlowRules.ts"
-import { firstOrderJvpRules } from "./jvpRules.ts"
 import { flatten, unflatten } from "./pytree.ts"
-import type { JvpRules } from "./rules.ts"
 import { JaxprTrace } from "./staging.ts"
 import { CoreTrace, runWithTrace } from "./trace.ts"
 import { GradError, StructureError } from "./TransformError.ts"
 import { withNewTraceLevel } from "../../backend/bind.ts"
 
-let jvpRulesTable: JvpRules | undefined
-/** The rule table, total over every primitive (built on first use: the tables live in modules that import this one). */
-export const jvpRules = (): JvpRules => (jvpRulesTable ??= { ...firstOrderJvpRules, ...higherOrderJvpRules })
+export { jvpRules } from "./ruleTables.ts"
+import { jvpRules } from "./ruleTables.ts"
 
 interface JvpPayload extends TracerPayload {
   readonly primal: JArray

@@ -11,17 +11,13 @@ import { isArray } from "../../backend/Array.ts"
 import { bind, bind1 } from "../../backend/bind.ts"
 import { fromScalar } from "../../backend/numpy/creation.ts"
 import type { Params, Primitive } from "../../backend/Primitive.ts"
-import { higherOrderVjpRules } from "./controlFlowRules.ts"
 import { zerosLike } from "./jvp.ts"
 import { flatten, leafPaths, treeMap, unflatten } from "./pytree.ts"
-import type { VjpRules } from "./rules.ts"
 import { CoreTrace, runWithTrace } from "./trace.ts"
 import { GradError, StructureError } from "./TransformError.ts"
-import { firstOrderVjpRules } from "./vjpRules.ts"
 
-let vjpRulesTable: VjpRules | undefined
-/** The rule table, total over every primitive (built on first use: the tables live in modules that import this one). */
-export const vjpRules = (): VjpRules => (vjpRulesTable ??= { ...firstOrderVjpRules, ...higherOrderVjpRules })
+export { vjpRules } from "./ruleTables.ts"
+import { vjpRules } from "./ruleTables.ts"
 
 interface RevPayload extends TracerPayload {
   readonly primal: JArray
