@@ -1,10 +1,21 @@
 import { defineConfig } from "vitest/config"
 
+/**
+ * Every test runs on the default backend (wasm, every core). The array, random and transform suites
+ * run twice more: on the cpu reference backend and on the wasm backend with one thread, picked by
+ * `EFFECT_NNX_BACKEND` (see src/backend/wasm/default.ts).
+ */
+const perBackend = ["test/backend/**/*.test.ts", "test/random/**/*.test.ts", "test/transforms/**/*.test.ts"]
+
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },
   test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 60_000
+    testTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: "wasm", include: ["test/**/*.test.ts"] } },
+      { extends: true, test: { name: "cpu", include: perBackend, env: { EFFECT_NNX_BACKEND: "cpu" } } },
+      { extends: true, test: { name: "wasm:1", include: perBackend, env: { EFFECT_NNX_BACKEND: "wasm:1" } } }
+    ]
   }
 })

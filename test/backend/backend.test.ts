@@ -6,10 +6,10 @@ import { Effect } from "effect"
 import { Backend, jnp, ShapeError } from "effect-nnx"
 
 describe("Backend", () => {
-  it.effect("defaults to the wasm backend when no layer is provided", () =>
+  it.effect("defaults to the wasm backend (or EFFECT_NNX_BACKEND's) when no layer is provided", () =>
     Effect.gen(function*() {
       const backend = yield* Backend.Backend
-      assert.strictEqual(backend.name, "wasm")
+      assert.strictEqual(backend.name, (process.env["EFFECT_NNX_BACKEND"] ?? "wasm").replace(/:\d+$/, ""))
       assert.strictEqual(backend, Backend.defaultBackend())
       assert.strictEqual(Backend.currentBackend(), Backend.defaultBackend())
     }))

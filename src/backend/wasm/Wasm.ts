@@ -127,7 +127,9 @@ export const make = (options?: WasmOptions): WasmBackend => {
 
   const runtime: WasmRuntime = {
     memory,
-    threads: pool.threads,
+    get threads() {
+      return pool.threads
+    },
     relaxedSimd: relaxedSimdSupported(),
     kernel: (key, build) => {
       let k = kernels.get(key)
@@ -217,8 +219,12 @@ export const make = (options?: WasmOptions): WasmBackend => {
   const backend: WasmBackend = {
     name: "wasm",
     stats,
-    threads: pool.threads,
-    threadsReason: pool.reason,
+    get threads() {
+      return pool.threads
+    },
+    get threadsReason() {
+      return pool.reason
+    },
     runtime,
     upload: (data: HostArray, aval) => storages.share(storages.fromHost(kindOf(aval.dtype), data.slice())),
     download: (buffer) => storages.host(own(buffer, "data").storage),

@@ -6,11 +6,12 @@
  * - Synchronous. The array API returns values, not promises, so {@link Pool.run} blocks the calling
  *   thread with `Atomics.wait` until every share is done. No `postMessage` per call: a call writes a
  *   small command into a shared control block and bumps a generation counter the workers wait on; the
- *   workers count themselves done on another counter the caller waits on. Workers spin briefly before
- *   sleeping (when there is a core for each thread), so back-to-back calls avoid the futex round trip.
+ *   workers count themselves done on another counter the caller waits on. Only the caller spins (briefly,
+ *   on its own result); workers sleep between calls, since spinning workers starve the caller when
+ *   cores are shared (parallel test runs, other processes): measured, it made calls slower there.
  * - Kernels travel as bytes. A kernel module is copied (in chunks, so any size fits) into a shared
  *   region the first time it runs, and each worker compiles and instantiates it synchronously over the
- *   same memory with the same imports as the calling thread ({@link kernelImports}: the memory and
+ *   same memory with the same imports as the calling thread (`kernelImports`: the memory and
  *   the {@link hostMath} functions, whose names are written into the worker's source from that table).
  * - Bundlable. The worker's code is an inline string (Node `eval` workers, or a Blob URL in browsers),
  *   and `node:worker_threads` is reached through `process.getBuiltinModule`, so the module loads in a
@@ -67,15 +68,15 @@ export interface PoolOptions {
 const layout = {
   gen: 0, done: 1, cmd: 2, kernel: 3, name: 4, nameLength: 5, tasks: 6, threads: 7, workers: 8, argCount: 9,
   error: 10, errorWorker: 11, errorTask: 12, errorLength: 13, ready: 14, startFailed: 15, total: 16,
-  chunkOffset: 17, chunkLength: 18, spin: 19, args: 32,
+  chunkOffset: 17, chunkLength: 18, args: 32,
   headerSlots: 128, errorBytes: 1024, dataBytes: 65536
 } as const
 const maxArgs = layout.headerSlots - layout.args
 const errorOffset = layout.headerSlots * 4
 const dataOffset = errorOffset + layout.errorBytes
 const command = { load: 1, run: 2, exit: 3 } as const
-/** Spin iterations (atomic loads) before sleeping: about 20-50 µs, cheaper than a futex round trip. */
-const spinIterations = 20_000
+/** Atomic loads the caller spends waiting for the workers before it sleeps (a few µs). */
+const callerSpin = 1000
 
 const workerMain = `
 "use strict";
@@ -113,7 +114,6 @@ const startPool = (memory, control, index) => {
   Atomics.notify(control, L.ready);
   for (;;) {
     let gen = Atomics.load(control, L.gen);
-    for (let i = control[L.spin]; gen === seen && i > 0; i--) gen = Atomics.load(control, L.gen);
     while (gen === seen) {
       Atomics.wait(control, L.gen, seen);
       gen = Atomics.load(control, L.gen);
@@ -181,6 +181,12 @@ interface PoolWorker {
   readonly exited: Promise<void>
 }
 
+/** Starts workers of this environment's kind; `release` frees what they shared (a Blob URL). */
+interface WorkerFactory {
+  start(index: number, data: object, onError: (message: string) => void): PoolWorker
+  release(): void
+}
+
 const defaultThreads = (): number => {
   const os = nodeModule("node:os")
   if (os !== undefined) return os.availableParallelism()
@@ -209,33 +215,42 @@ const canBlock = (): boolean => {
 }
 
 /** Why this environment cannot have workers, or the function that starts one. */
-const workerFactory = (): string | ((index: number, data: object) => PoolWorker) => {
-  if (typeof SharedArrayBuffer === "undefined") return "SharedArrayBuffer is not available"
-  if (!canBlock()) return "Atomics.wait is not allowed on this thread (a browser's main thread); run the backend in a worker"
+const workerFactory = (): string | WorkerFactory => {
+  const cannotBlock = "Atomics.wait is not allowed on this thread (a browser's main thread); run the backend in a worker"
   if (isNode()) {
+    if (typeof SharedArrayBuffer === "undefined") return "SharedArrayBuffer is not available"
+    if (!canBlock()) return cannotBlock
     const threads = nodeModule("node:worker_threads")
     if (threads === undefined) return "node:worker_threads is not reachable (process.getBuiltinModule needs Node 22.3 or later)"
-    return (index, data) => {
+    const start = (index: number, data: object, onError: (message: string) => void): PoolWorker => {
       const worker: NodeWorker = new threads.Worker(nodeWorkerSource, { eval: true, workerData: data, name: `effect-nnx wasm pool ${index}` })
       worker.unref()
-      // Errors are reported through the control block; this keeps a worker's crash off the process.
-      worker.on("error", () => {})
+      // Kernel errors come through the control block; this keeps a worker's crash off the process.
+      worker.on("error", (e) => onError(e.message))
       const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
       return { terminate: () => void worker.terminate(), exited }
     }
+    return { start, release: () => {} }
   }
   const g = globalThis as { readonly crossOriginIsolated?: boolean; readonly Worker?: typeof Worker }
   if (g.Worker === undefined) return "Web Workers are not available"
   if (g.crossOriginIsolated !== true) {
     return "the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)"
   }
+  if (typeof SharedArrayBuffer === "undefined") return "SharedArrayBuffer is not available"
+  if (!canBlock()) return cannotBlock
   const url = URL.createObjectURL(new Blob([browserWorkerSource], { type: "text/javascript" }))
   const WebWorker = g.Worker
-  return (_index, data) => {
+  const start = (_index: number, data: object, onError: (message: string) => void): PoolWorker => {
     const worker = new WebWorker(url, { name: "effect-nnx wasm pool" })
+    worker.addEventListener("error", (e) => {
+      e.preventDefault()
+      onError(e.message || "the worker's script did not load (a Content-Security-Policy without worker-src blob:?)")
+    })
     worker.postMessage(data)
     return { terminate: () => worker.terminate(), exited: Promise.resolve() }
   }
+  return { start, release: () => URL.revokeObjectURL(url) }
 }
 
 const now = (): number => performance.now()
@@ -263,11 +278,16 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
   let reason: string | undefined
   let ready = false
   let isClosed = false
-  let startedAt = 0
+  // When the startup timeout starts counting: now in Node; in a browser once this thread's event loop
+  // has turned, since its workers cannot start before that.
+  let startedAt: number | undefined
+  let startError: string | undefined
   let workers: Array<PoolWorker> = []
+  let release = (): void => {}
   let resolveClosed: () => void = () => {}
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
-  const control = new Int32Array(new SharedArrayBuffer(dataOffset + layout.dataBytes))
+  const controlBytes = dataOffset + layout.dataBytes
+  const control = new Int32Array(typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(controlBytes) : new ArrayBuffer(controlBytes))
   const bytes = new Uint8Array(control.buffer)
   const loaded = new Map<number, Kernel>()
   const names = new Map<string, number>()
@@ -279,6 +299,7 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     const ending = workers
     workers = []
     for (const w of ending) w.terminate()
+    release()
     void Promise.all(ending.map((w) => w.exited)).then(() => resolveClosed())
   }
 
@@ -289,18 +310,21 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
   }
 
   if (asked > 1) {
-    const factory = memory.buffer instanceof SharedArrayBuffer ? workerFactory() : "the memory is not shared"
+    const made = workerFactory()
+    const factory = typeof made === "string" || memory.buffer instanceof SharedArrayBuffer ? made : "the memory is not shared"
     if (typeof factory === "string") {
       reason = factory
       resolveClosed()
     } else {
       control[layout.threads] = asked
       control[layout.workers] = asked - 1
-      control[layout.spin] = asked <= defaultThreads() ? spinIterations : 0
       try {
-        for (let index = 1; index < asked; index++) workers.push(factory(index, { memory, control, index }))
+        const onError = (message: string) => void (startError ??= message)
+        release = factory.release
+        for (let index = 1; index < asked; index++) workers.push(factory.start(index, { memory, control, index }, onError))
         threads = asked
-        startedAt = now()
+        if (blockForStartup) startedAt = now()
+        else setTimeout(() => (startedAt = now()), 0)
       } catch (e) {
         fallBack(`workers could not be started: ${e instanceof Error ? e.message : String(e)}`)
       }
@@ -317,11 +341,12 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
   /** Whether the workers are up; false means run alone this time (or for good, after falling back). */
   const awaitWorkers = (): boolean => {
     if (ready) return true
+    if (startedAt === undefined) return false
     const deadline = startedAt + startupTimeoutMs
     for (;;) {
       const up = Atomics.load(control, layout.ready)
-      if (Atomics.load(control, layout.startFailed) !== 0) {
-        fallBack(`a worker failed to start: ${errorMessage()}`)
+      if (Atomics.load(control, layout.startFailed) !== 0 || startError !== undefined) {
+        fallBack(`a worker failed to start: ${startError ?? errorMessage()}`)
         return false
       }
       if (up >= threads - 1) {
@@ -338,25 +363,28 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     }
   }
 
-  /** Posts a command to every worker and waits until all have done it; the first error's message. */
-  const post = (cmd: number, runOwn: () => unknown): { readonly own: unknown; readonly worker: string | undefined } => {
+  /**
+   * Posts a command to every worker, runs `runOwn` meanwhile and waits until every worker has done the
+   * command; where the first worker error happened and its message, if any.
+   */
+  const post = (cmd: number, runOwn: () => void): string | undefined => {
     control[layout.cmd] = cmd
     control[layout.error] = 0
     Atomics.store(control, layout.done, 0)
     Atomics.add(control, layout.gen, 1)
     Atomics.notify(control, layout.gen)
-    const own = runOwn()
+    runOwn()
     const workerCount = threads - 1
     let done = Atomics.load(control, layout.done)
-    for (let i = control[layout.spin] ?? 0; done !== workerCount && i > 0; i--) done = Atomics.load(control, layout.done)
+    for (let i = callerSpin; done !== workerCount && i > 0; i--) done = Atomics.load(control, layout.done)
     while (done !== workerCount) {
       Atomics.wait(control, layout.done, done)
       done = Atomics.load(control, layout.done)
     }
-    if (Atomics.load(control, layout.error) === 0) return { own, worker: undefined }
+    if (Atomics.load(control, layout.error) === 0) return undefined
     const task = control[layout.errorTask] ?? -1
     const where = task >= 0 ? `task ${task} on worker ${control[layout.errorWorker]}` : `worker ${control[layout.errorWorker]}`
-    return { own, worker: `${where}: ${errorMessage()}` }
+    return `${where}: ${errorMessage()}`
   }
 
   const load = (kernel: Kernel): void => {
@@ -370,7 +398,7 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
       bytes.set(kernel.bytes.subarray(offset, offset + length), dataOffset)
       control[layout.chunkOffset] = offset
       control[layout.chunkLength] = length
-      const { worker } = post(command.load, () => undefined)
+      const worker = post(command.load, () => {})
       if (worker !== undefined) throw new Error(`wasm pool: kernel ${kernel.key} did not load on a worker (${worker})`)
     }
     loaded.set(kernel.id, kernel)
@@ -410,15 +438,16 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     control[layout.argCount] = args.length
     for (let i = 0; i < args.length; i++) control[layout.args + i] = args[i] ?? 0
     const stride = threads
-    const { own, worker } = post(command.run, () => {
+    // The caller's own exception waits until the workers are done: the next command must not overtake them.
+    let own: { readonly error: unknown } | undefined
+    const worker = post(command.run, () => {
       try {
         for (let task = 0; task < tasks; task += stride) f(task, tasks, ...args)
-        return undefined
-      } catch (e) {
-        return e
+      } catch (error) {
+        own = { error }
       }
     })
-    if (own !== undefined) throw own
+    if (own !== undefined) throw own.error
     if (worker !== undefined) throw new Error(`wasm pool: ${kernel.key}.${name} failed in ${worker}`)
   }
 
