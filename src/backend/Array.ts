@@ -117,7 +117,7 @@ export class Array implements Pipeable {
   bufferOn(backend: BackendImpl): DeviceBuffer {
     const buffer = this.concreteBuffer("use")
     if (this.backend === backend) return buffer
-    const moved = backend.upload(this.backend!.download(buffer, this.aval), this.aval)
+    const moved = backend.upload(this.backend!.download(buffer, this.aval), this.aval, { moved: true })
     this.buffer = moved
     this.backend = backend
     return moved

@@ -38,7 +38,7 @@ export interface BackendStats {
 export interface BackendImpl {
   readonly name: string
   /** Copies host data (the dtype's storage, keys as two words each) into a new buffer. */
-  readonly upload: (data: HostArray, aval: Aval) => DeviceBuffer
+  readonly upload: (data: HostArray, aval: Aval, options?: UploadOptions) => DeviceBuffer
   /** Reads a buffer back; the result must not be mutated. */
   readonly download: (buffer: DeviceBuffer, aval: Aval) => HostArray
   /** Runs one primitive. Inputs were validated by shape inference; outputs match `outAvals`. */
@@ -58,6 +58,20 @@ export interface BackendImpl {
    */
   readonly compileFused?: (program: FusedProgram) => FusedKernel | undefined
   readonly stats: BackendStats
+  /**
+   * Runs `f` and disposes every buffer made during it on this backend except those its result holds.
+   * Absent on backends whose memory the garbage collector owns (cpu).
+   */
+  readonly tidy?: <A>(f: () => A) => A
+}
+
+/** Options of {@link BackendImpl.upload}. */
+export interface UploadOptions {
+  /**
+   * The data is an existing array moving to this backend, not a new array: an enclosing `tidy` must
+   * not dispose it.
+   */
+  readonly moved?: boolean
 }
 
 /**

@@ -309,7 +309,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     mode,
     stats,
     gpuStats,
-    upload: (data) => pool.make(data.slice(), undefined),
+    upload: (data, _aval, options) => pool.make(data.slice(), undefined, options?.moved !== true),
     download: (buffer, aval) => toHost(own(buffer), aval),
     dispose: (buffer) => pool.dispose(own(buffer)),
     tidy: (f) => pool.track(f, (result) => {
@@ -381,7 +381,7 @@ const forEachArray = (value: unknown, f: (a: JArray) => void, seen: Set<unknown>
  */
 export const tidy = <A>(f: () => A): A => {
   const backend = currentBackend()
-  return isGpujsBackend(backend) ? backend.tidy(f) : f()
+  return backend.tidy !== undefined ? backend.tidy(f) : f()
 }
 
 /**

@@ -53,19 +53,19 @@ export class StoragePool {
   }
 
   /** A new buffer over new storage. */
-  make(host: HostArray | undefined, device: DeviceData | undefined): GpujsBuffer {
+  make(host: HostArray | undefined, device: DeviceData | undefined, tracked = true): GpujsBuffer {
     const storage: Storage = { host, device, refs: 0 }
     this.stats.liveStorages++
     if (device !== undefined) this.stats.liveDevice++
-    return this.share(storage)
+    return this.share(storage, tracked)
   }
 
   /** A new buffer over existing storage. */
-  share(storage: Storage): GpujsBuffer {
+  share(storage: Storage, tracked = true): GpujsBuffer {
     storage.refs++
     const buffer: GpujsBuffer = { backend: this.name, storage, released: false }
     this.registry.register(buffer, storage, buffer)
-    this.trackers[this.trackers.length - 1]?.add(buffer)
+    if (tracked) this.trackers[this.trackers.length - 1]?.add(buffer)
     return buffer
   }
 

@@ -226,7 +226,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
       return pool.reason
     },
     runtime,
-    upload: (data: HostArray, aval) => storages.share(storages.fromHost(kindOf(aval.dtype), data.slice())),
+    upload: (data: HostArray, aval, options) => storages.share(storages.fromHost(kindOf(aval.dtype), data.slice()), options?.moved !== true),
     download: (buffer) => storages.host(own(buffer, "data").storage),
     execute,
     dispose: (buffer) => storages.dispose(own(buffer, "dispose")),

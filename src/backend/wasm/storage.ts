@@ -104,11 +104,11 @@ export class StoragePool {
   }
 
   /** A new buffer over `storage`. */
-  share(storage: Storage): WasmBuffer {
+  share(storage: Storage, tracked = true): WasmBuffer {
     storage.refs++
     const buffer: WasmBuffer = { backend: "wasm", storage, released: false }
     this.registry.register(buffer, storage, buffer)
-    this.trackers[this.trackers.length - 1]?.add(buffer)
+    if (tracked) this.trackers[this.trackers.length - 1]?.add(buffer)
     return buffer
   }
 
