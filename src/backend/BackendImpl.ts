@@ -63,6 +63,11 @@ export interface BackendImpl {
    * Absent on backends whose memory the garbage collector owns (cpu).
    */
   readonly tidy?: <A>(f: () => A) => A
+  /**
+   * A second handle on `buffer`'s data that no `tidy` disposes, for holders that outlive the scope
+   * an array was made in (a compiled program's constants). Absent where `tidy` is.
+   */
+  readonly retain?: (buffer: DeviceBuffer) => DeviceBuffer
 }
 
 /** Options of {@link BackendImpl.upload}. */

@@ -14,8 +14,9 @@
  *
  * @since 0.2.0
  */
-import type { BackendImpl, CpuBuffer, DeviceBuffer } from "./Backend.ts"
-import { countDispatch, makeCpu } from "./Backend.ts"
+import type { BackendImpl, CpuBuffer, DeviceBuffer } from "./BackendImpl.ts"
+import { countDispatch } from "./BackendImpl.ts"
+import { makeCpu } from "./cpu/Cpu.ts"
 import { allocHost } from "./DType.ts"
 import type { Aval, DType, HostArray } from "./DType.ts"
 import type { FusedNode, FusedProgram } from "./fusion.ts"

@@ -16,6 +16,10 @@
  * holds integers exactly only below 2^24), threefry, gathers, scatters, sorts, cumulative scans.
  * The float parts of random sampling (`uniform`'s scaling, `normal`'s `erf_inv`) run on gpu.js.
  *
+ * `jit`'s fused programs (an elementwise chain, optionally closed by a reduction) compile to one
+ * kernel each where every value is float32 or bool (see `fused.ts`), counted as one `"fused"`
+ * dispatch; a program with integer values is refused and runs primitive by primitive as above.
+ *
  * A kernel that fails to compile or run is reported and its operation runs on the cpu kernels
  * (or, with `onKernelError: "fail"`, throws a {@link GpuKernelError}); it never yields a number.
  *
@@ -24,16 +28,21 @@
 import { Effect } from "effect"
 import { isArray } from "../Array.ts"
 import type { Array as JArray } from "../Array.ts"
-import type { BackendImpl, BackendStats, DeviceBuffer } from "../BackendImpl.ts"
+import type { BackendImpl, BackendStats, DeviceBuffer, FusedKernel } from "../BackendImpl.ts"
+import { countDispatch } from "../BackendImpl.ts"
 import { currentBackend } from "../current.ts"
 import type { Aval, DType, HostArray } from "../DType.ts"
+import type { FusedProgram } from "../fusion.ts"
+import { fusedKey } from "../fusion.ts"
+import { evaluateFused } from "../fusionReference.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 import { sizeOf } from "../shape.ts"
 import { cpuKernels } from "../cpu/kernels.ts"
+import { planFused } from "./fused.ts"
 import { GpuKernelError, GpuUnavailableError } from "./GpujsError.ts"
 import type { GpuInstance, GpuJs, GpuKernel, GpuMode, KernelArgument } from "./gpujsModule.ts"
 import { isGlMode, isHostResult, isTexture, loadGpuJs } from "./gpujsModule.ts"
-import type { Plan } from "./plan.ts"
+import type { Plan, Step } from "./plan.ts"
 import { dependsOnValues, planners } from "./planners.ts"
 import type { PlanInput } from "./planners.ts"
 import { chunk } from "./reduce.ts"
@@ -274,13 +283,19 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     return { plan, key }
   }
 
-  const runPlan = (plan: Plan, inputs: ReadonlyArray<GpujsBuffer>, inAvals: ReadonlyArray<Aval>): GpujsBuffer => {
-    if (plan._tag === "Alias") return pool.share(inputs[plan.operand]!.storage)
-    const values: Array<DeviceData> = inputs.map((b, k) => (plan.steps.some((s) => s.args.includes(k)) ? toDevice(b) : new Float32Array(0)))
-    const sizes = [...inAvals.map((a) => sizeOf(a.shape)), ...plan.steps.map((s) => s.size)]
+  /**
+   * Launches `steps` on `inputs` (whose element counts are `inputSizes`) and returns the values
+   * `results` names (step outputs); every other texture the steps made is deleted.
+   */
+  const runSteps = (
+    steps: ReadonlyArray<Step>, inputs: ReadonlyArray<GpujsBuffer>, inputSizes: ReadonlyArray<number>, results: ReadonlyArray<number>
+  ): Array<DeviceData> => {
+    if (results.some((r) => r < inputs.length || r >= inputs.length + steps.length)) throw new TypeError("gpujs: a plan's result is not one of its steps")
+    const values: Array<DeviceData> = inputs.map((b, k) => (steps.some((s) => s.args.includes(k)) ? toDevice(b) : new Float32Array(0)))
+    const sizes = [...inputSizes, ...steps.map((s) => s.size)]
     const made: Array<DeviceData> = []
     try {
-      for (const step of plan.steps) {
+      for (const step of steps) {
         const args: Array<KernelArgument> = step.args.map((a) => values[a]!)
         if (step.scalars !== undefined) args.push(...step.scalars)
         const out = launch(step.source, step.size, args, step.args.map((a) => sizes[a]!))
@@ -291,9 +306,49 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
       for (const d of made) if (isTexture(d)) d.delete()
       throw e
     }
-    const result = made.pop()!
-    for (const d of made) if (isTexture(d)) d.delete()
-    return pool.make(undefined, result)
+    const kept = results.map((r) => made[r - inputs.length]!)
+    for (const d of made) if (isTexture(d) && !kept.includes(d)) d.delete()
+    return kept
+  }
+
+  const runPlan = (plan: Plan, inputs: ReadonlyArray<GpujsBuffer>, inAvals: ReadonlyArray<Aval>): GpujsBuffer => {
+    if (plan._tag === "Alias") return pool.share(inputs[plan.operand]!.storage)
+    const last = inputs.length + plan.steps.length - 1
+    return pool.make(undefined, runSteps(plan.steps, inputs, inAvals.map((a) => sizeOf(a.shape)), [last])[0]!)
+  }
+
+  /** A fused program on the host, through the reference evaluator: the cpu kernels' answers. */
+  const runFusedOnCpu = (program: FusedProgram, inputs: ReadonlyArray<GpujsBuffer>): Array<DeviceBuffer> => {
+    const host = inputs.map((b, k) => {
+      const input = program.inputs[k]!
+      return toHost(b, { shape: [input.size], dtype: input.dtype, weakType: false })
+    })
+    return evaluateFused(program, host).map((data) => pool.make(data, undefined))
+  }
+
+  const compileFused = (program: FusedProgram): FusedKernel | undefined => {
+    if (destroyed) return undefined
+    const plan = planFused(program)
+    if (plan._tag === "Unsupported") return undefined
+    const key = `fused|${fusedKey(program)}`
+    const inputSizes = program.inputs.map((input) => input.size)
+    return (inputs) => {
+      if (destroyed) throw new GpuKernelError({ op: "fused", mode, reason: "the backend was destroyed" })
+      countDispatch(stats, "fused")
+      const buffers = inputs.map(own)
+      if (!broken.has(key)) {
+        try {
+          return runSteps(plan.steps, buffers, inputSizes, plan.outputs).map((d) => pool.make(undefined, d))
+        } catch (e) {
+          const error = new GpuKernelError({ op: "fused", mode, reason: message(e) })
+          if (failHard) throw error
+          gpuStats.kernelErrors++
+          broken.add(key)
+          log(`effect-nnx: ${error.message}; running the fused program on the cpu kernels instead`)
+        }
+      }
+      return runFusedOnCpu(program, buffers)
+    }
   }
 
   const runCpu = <P extends FirstOrderPrimitive>(
@@ -319,11 +374,11 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
       })
       return kept
     }),
+    compileFused,
     runsOnGpu: (prim, inAvals, outAvals, params) => planFor(prim, undefined, inAvals, outAvals, params).plan !== undefined,
     execute: (prim, inputs, inAvals, outAvals, params) => {
       if (destroyed) throw new GpuKernelError({ op: prim, mode, reason: "the backend was destroyed" })
-      stats.dispatches++
-      stats.byPrimitive.set(prim, (stats.byPrimitive.get(prim) ?? 0) + 1)
+      countDispatch(stats, prim)
       const buffers = inputs.map(own)
       const { plan, key } = planFor(prim, buffers, inAvals, outAvals, params)
       if (plan === undefined) return runCpu(prim, buffers, inAvals, outAvals, params)

@@ -47,14 +47,32 @@ const combineStatement = (c: Combine): string => {
 const stickyNaN = (c: Combine): string => (c === "max" || c === "min" ? "if (acc !== acc) { v = acc; }" : "")
 
 /**
+ * What a reduction reads: kernel arguments `x0, x1, ...` (chain values `args`), each at its own
+ * strides over the reduced value's index space `shape`, and statements computing the element `v`
+ * at one position from those arguments' element indices.
+ */
+export interface ReduceSource {
+  /** Chain values passed as the kernel's arrays, in argument order. */
+  readonly args: ReadonlyArray<number>
+  readonly shape: ReadonlyArray<number>
+  /** One stride vector over `shape` per argument. */
+  readonly strides: ReadonlyArray<ReadonlyArray<number>>
+  /** Statements that declare `v` from `at[k]`, the element index of argument `k` (`x${k}`). */
+  readonly value: (at: ReadonlyArray<string>) => string
+}
+
+/**
  * One pass: output element `o · parts + p` reduces elements `[p·size, min((p+1)·size, count))` of
  * the reduction of output `o`.
  */
-const passSource = (
-  keptShape: ReadonlyArray<number>, keptStrides: ReadonlyArray<number>,
-  redShape: ReadonlyArray<number>, redStrides: ReadonlyArray<number>,
-  parts: number, size: number, c: Combine
-): string => {
+const passSource = (src: ReduceSource, axes: ReadonlyArray<number>, parts: number, size: number, c: Combine): string => {
+  const kept = (d: number): boolean => !axes.includes(d)
+  const keptShape = src.shape.filter((_, d) => kept(d))
+  const redShape = axes.map((d) => src.shape[d]!)
+  const keptStrides = src.strides.map((s) => s.filter((_, d) => kept(d)))
+  const redStrides = src.strides.map((s) => axes.map((d) => s[d]!))
+  const bases = src.args.map((_, k) => `base${k}`)
+  const offs = src.args.map((_, k) => `off${k}`)
   const count = redShape.reduce((a, b) => a * b, 1)
   const lines: Array<string> = []
   if (parts === 1) lines.push("const o = i;", "const p = 0.0;")
@@ -64,45 +82,46 @@ const passSource = (
     lines.push(`if (i - o * ${lit(parts)} >= ${lit(parts)}) { o = o + 1.0; }`)
     lines.push(`const p = i - o * ${lit(parts)};`)
   }
-  lines.push(offsets("o", keptShape, [keptStrides], ["base"]))
-  const red = collapse(redShape, [redStrides])
+  if (src.args.length > 0) lines.push(offsets("o", keptShape, keptStrides, bases))
+  const red = collapse(redShape, redStrides)
   const simple = red.dims.length <= 1
-  const stride = red.dims.length === 0 ? 0 : red.strides[0]![0]!
   lines.push("let acc = 0.0;")
   lines.push(`for (let r = 0; r < ${size}; r++) {`)
   lines.push(`  const g = p * ${lit(size)} + r;`)
   if (size * parts !== count) lines.push(`  if (g < ${lit(count)}) {`)
-  if (simple) lines.push(`  let v = x0[base + g * ${lit(stride)}];`)
-  else {
-    lines.push(offsets("g", redShape, [redStrides], ["off"]))
-    lines.push("  let v = x0[base + off];")
-  }
+  if (simple) {
+    offs.forEach((off, k) => {
+      const stride = red.dims.length === 0 ? 0 : red.strides[k]![0]!
+      lines.push(`  const ${off} = g * ${lit(stride)};`)
+    })
+  } else if (src.args.length > 0) lines.push(offsets("g", redShape, redStrides, offs))
+  lines.push(src.value(src.args.map((_, k) => `${bases[k]} + ${offs[k]}`)))
   lines.push(`  if (r === 0) { acc = v; } else { ${stickyNaN(c)} ${combineStatement(c)} }`)
   if (size * parts !== count) lines.push("  }")
   lines.push("}")
   lines.push("return acc;")
-  return kernelSource(1, lines.join("\n"))
+  return kernelSource(src.args.length, lines.join("\n"))
 }
 
 /**
- * Adds the passes reducing value `input` (shape `shape`) over `axes` to `chain`; returns the value
- * index of the result. The reduced count must be at least 1.
+ * Adds the passes reducing `src` over `axes` (sorted) to `chain`; returns the value index of the
+ * result. The first pass computes each element from `src`; later passes reduce partial results.
+ * The reduced count must be at least 1.
  */
-export const pushReduce = (
-  chain: StepChain, input: number, shape: ReadonlyArray<number>, axes: ReadonlyArray<number>, c: Combine
-): number => {
-  const strides = rowMajor(shape)
-  const keptShape = shape.filter((_, d) => !axes.includes(d))
-  const keptStrides = strides.filter((_, d) => !axes.includes(d))
-  const redShape = axes.map((d) => shape[d]!)
-  const redStrides = axes.map((d) => strides[d]!)
-  const outSize = keptShape.reduce((a, b) => a * b, 1)
-  const count = redShape.reduce((a, b) => a * b, 1)
-  if (count <= 4 * chunk) {
-    return chain.push(passSource(keptShape, keptStrides, redShape, redStrides, 1, count, c), outSize, [input])
-  }
+export const pushReduceOf = (chain: StepChain, src: ReduceSource, axes: ReadonlyArray<number>, c: Combine): number => {
+  const outSize = src.shape.filter((_, d) => !axes.includes(d)).reduce((a, b) => a * b, 1)
+  const count = axes.reduce((a, d) => a * src.shape[d]!, 1)
+  if (count <= 4 * chunk) return chain.push(passSource(src, axes, 1, count, c), outSize, src.args)
   const parts = Math.ceil(count / chunk)
-  const partial = chain.push(passSource(keptShape, keptStrides, redShape, redStrides, parts, chunk, c), outSize * parts, [input])
+  const partial = chain.push(passSource(src, axes, parts, chunk, c), outSize * parts, src.args)
   // Partial results are laid out [outSize, parts]: reduce the last axis.
   return pushReduce(chain, partial, [outSize, parts], [1], c)
 }
+
+/**
+ * Adds the passes reducing value `input` (shape `shape`, row-major) over `axes` to `chain`; returns
+ * the value index of the result. The reduced count must be at least 1.
+ */
+export const pushReduce = (
+  chain: StepChain, input: number, shape: ReadonlyArray<number>, axes: ReadonlyArray<number>, c: Combine
+): number => pushReduceOf(chain, { args: [input], shape, strides: [rowMajor(shape)], value: (at) => `let v = x0[${at[0]}];` }, axes, c)

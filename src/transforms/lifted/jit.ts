@@ -7,8 +7,7 @@
  */
 import type { Array as JArray } from "../../backend/Array.ts"
 import { isArray } from "../../backend/Array.ts"
-import { bind } from "../../backend/bind.ts"
-import { evalJaxpr, printJaxpr } from "../../backend/Jaxpr.ts"
+import { printJaxpr } from "../../backend/Jaxpr.ts"
 import { Hash } from "effect"
 import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
 import { withMutationCheck } from "../../graph/traceState.ts"
@@ -16,6 +15,8 @@ import { VariableState } from "../../graph/Variable.ts"
 import { isStateSharding } from "../../filters/LiftTypes.ts"
 import type { PartitionSpec, StateSharding } from "../../filters/LiftTypes.ts"
 import { flatten as treeFlatten, treedefKey, unflatten as treeUnflatten } from "../core/pytree.ts"
+import { makeExecutable } from "../core/compile/executable.ts"
+import type { Executable } from "../core/compile/executable.ts"
 import { restoreOutput, stage } from "../core/staging.ts"
 import type { Staged } from "../core/staging.ts"
 import { StructureError } from "../core/TransformError.ts"
@@ -72,7 +73,7 @@ const staticKey = (u: unknown): string => {
  */
 export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: JitOptions): LiftedJit<Args, R> => {
   const staticArgnums = new Set(typeof options?.staticArgnums === "number" ? [options.staticArgnums] : options?.staticArgnums ?? [])
-  const cache = new Map<string, Staged>()
+  const cache = new Map<string, { readonly staged: Staged; readonly exec: Executable }>()
   let traces = 0
   const inPrefix = options?.inShardings ?? null
   const outPrefix = options?.outShardings ?? null
@@ -135,17 +136,18 @@ export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) =
 
   const lookup = (args: Args) => {
     const p = prepare(args)
-    let staged = cache.get(p.key)
-    if (staged === undefined) {
-      staged = trace(args, p)
-      if (staged.closed.consts.every((c) => c.isConcrete)) cache.set(p.key, staged)
+    let entry = cache.get(p.key)
+    if (entry === undefined) {
+      const staged = trace(args, p)
+      entry = { staged, exec: makeExecutable(staged.closed) }
+      if (staged.closed.consts.every((c) => c.isConcrete)) cache.set(p.key, entry)
     }
-    return { staged, p }
+    return { staged: entry.staged, exec: entry.exec, p }
   }
 
   const impl = (args: Args): never => {
-    const { staged, p } = lookup(args)
-    const [argsOut, outPure] = restoreOutput(staged, evalJaxpr(staged.closed, p.dynamic, bind)) as readonly [unknown, unknown]
+    const { staged, exec, p } = lookup(args)
+    const [argsOut, outPure] = restoreOutput(staged, exec.call(p.dynamic)) as readonly [unknown, unknown]
     const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(p.refMap) }
     mergeTree(argsOut, mergeOptions)
     return mergeTree(outPure, mergeOptions) as never
