@@ -256,6 +256,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
       return kernel
     },
     tidy: (f) => storages.track(f, (result) => collectBuffers(result, new Set())),
+    retain: (buffer) => storages.share(own(buffer, "retain").storage, false),
     close: () => pool.close()
   }
   return backend
