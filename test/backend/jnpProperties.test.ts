@@ -168,8 +168,15 @@ describe("matmul agrees with a naive triple loop", () => {
       const got = out.data()
       for (let bi = 0; bi < b; bi++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
         let acc = 0
-        for (let l = 0; l < k; l++) acc += da[bi * m * k + i * k + l]! * db[l * n + j]!
-        expect(Math.abs(got[(bi * m + i) * n + j]! - acc)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(acc)))
+        let magnitude = 0
+        for (let l = 0; l < k; l++) {
+          const p = da[bi * m * k + i * k + l]! * db[l * n + j]!
+          acc += p
+          magnitude += Math.abs(p)
+        }
+        // A float32 accumulation (as XLA's) errs by at most about (k + 2) ulps of the sum of |products|.
+        const bound = (k + 2) * 2 ** -23 * magnitude + 1e-6 * Math.max(1, Math.abs(acc))
+        expect(Math.abs(got[(bi * m + i) * n + j]! - acc)).toBeLessThanOrEqual(bound)
       }
     }
   )

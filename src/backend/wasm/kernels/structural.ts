@@ -135,6 +135,11 @@ export const iotaKernel: WasmKernel<"iota"> = (rt, _inputs, outputs, _inAvals, _
   const view = params.dtype === "float32" ? rt.f32() : params.dtype === "uint32" ? rt.u32() : rt.i32()
   let i = outputs[0]! >>> 2
   for (let o = 0; o < outer; o++) {
+    if (inner === 1) {
+      // The common case (arange, random counters): a plain loop beats a fill call per element.
+      for (let v = 0; v < dim; v++) view[i++] = v
+      continue
+    }
     for (let v = 0; v < dim; v++) {
       view.fill(v, i, i + inner)
       i += inner

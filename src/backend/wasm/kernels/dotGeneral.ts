@@ -1,0 +1,81 @@
+/**
+ * The wasm `dot_general` for float32, int32, uint32 and bool: every layout of batch, free and
+ * contracting axes becomes a batched product `C[b] = A[b] · B[b]`, run by the packed GEMM
+ * (`gemm.ts`) or, with a single row or column, a matrix-vector kernel (`gemv.ts`).
+ *
+ * The plan of a product (`gemmPlan.ts`: strides, kernel, threads, blocks, scratch layout) depends only
+ * on shapes, dtype and dimension numbers, so it is cached per product; a call then takes the scratch
+ * region, gathers an operand if the plan says so, and runs the kernel, once per round.
+ *
+ * float32 accumulates in float32 (with fused multiply-adds where relaxed SIMD has them), as XLA does on
+ * CPU; the cpu reference accumulates in double, so the two agree to float32 rounding scaled by K.
+ * Results are identical for any number of threads.
+ *
+ * @since 0.2.0
+ */
+import { copyStrided } from "../../cpu/stridedRows.ts"
+import { stridesOf } from "../../shape.ts"
+import type { WasmKernel, WasmRuntime } from "../runtime.ts"
+import { buildGemm, elementBytes, gemmKey } from "./gemm.ts"
+import { planDotGeneral } from "./gemmPlan.ts"
+import type { DotPlan, Placement } from "./gemmPlan.ts"
+import { buildGemv, gemvKey } from "./gemv.ts"
+
+/** Plans by product (a few hundred distinct products at most in a program; cleared beyond that). */
+const plans = new Map<string, DotPlan | undefined>()
+
+/** Where a placed operand is read: its input address, or `at` after gathering it there. */
+const place = (rt: WasmRuntime, p: Placement, input: number, at: number, eb: number): number => {
+  if (p.gather === undefined) return input
+  const view = eb === 1 ? rt.u8() : rt.i32()
+  copyStrided(p.gather.shape, view, stridesOf(p.gather.shape), at / eb, view, p.gather.strides, input / eb)
+  return at
+}
+
+export const dotGeneral: WasmKernel<"dot_general"> = (rt, inputs, outputs, inAvals, _outAvals, params) => {
+  const l = inAvals[0]!, r = inAvals[1]!
+  const key = `${l.dtype};${l.shape};${r.shape};${params.lhsContracting};${params.rhsContracting};${params.lhsBatch};${params.rhsBatch};${rt.threads};${rt.relaxedSimd}`
+  let plan = plans.get(key)
+  if (plan === undefined && !plans.has(key)) {
+    if (plans.size >= 512) plans.clear()
+    plan = planDotGeneral(l, r, params, rt.threads, rt.relaxedSimd)
+    plans.set(key, plan)
+  }
+  if (plan === undefined) return "fallback"
+  const out = outputs[0]!
+  switch (plan.kind) {
+    case "empty":
+      return
+    case "zeros":
+      rt.u8().fill(0, out, out + plan.bytes)
+      return
+    case "gemv": {
+      const { config, shares, strides: s } = plan
+      const desc = rt.scratch(shares.byteLength)
+      rt.i32().set(shares, desc / 4)
+      const [x, v] = plan.xIsLhs ? [inputs[0]!, inputs[1]!] : [inputs[1]!, inputs[0]!]
+      const kernel = rt.kernel(gemvKey(config), (m) => buildGemv(m, config))
+      rt.run(kernel, plan.form, [desc, x, v, out, s[0], s[1], s[2], s[3], s[4], s[5], plan.K], shares.length / 6)
+      return
+    }
+    case "gemm": {
+      const { config, offsets, M, N, K, lhs, rhs } = plan
+      const eb = elementBytes(config.element)
+      const scratch = rt.scratch(offsets.total)
+      const a = place(rt, lhs, inputs[0]!, scratch + offsets.gatherA, eb)
+      const b = place(rt, rhs, inputs[1]!, scratch + offsets.gatherB, eb)
+      const [sAb, sAm, sAk] = lhs.strides, [sBb, sBk, sBn] = rhs.strides
+      const kernel = rt.kernel(gemmKey(config), (m) => buildGemm(m, config))
+      const counter = scratch, flags = scratch + offsets.flags
+      for (const { b0, b1, n0, n1, mc, nc, flags: flagCount } of plan.rounds) {
+        rt.i32().fill(0, counter / 4, flags / 4 + flagCount)
+        rt.run(kernel, "gemm", [
+          counter, flags, a + b0 * sAb, sAb, sAm, sAk, b + b0 * sBb + n0 * sBn, sBb, sBk, sBn, scratch + offsets.packed,
+          out + b0 * M * N * eb + n0 * eb, M * N * eb, N * eb, M, K, plan.kc, mc, nc, b1 - b0, n1 - n0,
+          scratch + offsets.work, plan.workBytes
+        ], plan.tasks)
+      }
+      return
+    }
+  }
+}
