@@ -100,6 +100,23 @@ describe("wasm arrays' memory", () => {
     })
   })
 
+  it("reads a large array in place, and the values read stay intact after the array is disposed", () => {
+    const b = Backend.makeWasm({ threads: 1 })
+    Backend.withBackend(b, () => {
+      const x = jnp.arange(1 << 16).astype("float32").add(1)
+      const view = x.data()
+      expect(view.buffer).toBe(b.runtime.memory.buffer)
+      expect(b.stats.storage.viewBytes).toBe(4 << 16)
+      x.dispose()
+      const others = Array.from({ length: 4 }, () => jnp.full([1 << 16], -7).add(0))
+      expect(view[0]).toBe(1)
+      expect(view[(1 << 16) - 1]).toBe(1 << 16)
+      expect(others[0]!.data()[5]).toBe(-7)
+      const small = jnp.arange(10).add(0).data()
+      expect(small.buffer).not.toBe(b.runtime.memory.buffer)
+    })
+  })
+
   it("an allocation that cannot be served is an OutOfMemoryError in the error channel, not a crash", () => {
     const b = Backend.makeWasm({ threads: 1, maxMemoryBytes: 32 << 20 })
     const big = jnp.ones([16 << 20])

@@ -227,7 +227,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
     },
     runtime,
     upload: (data: HostArray, aval, options) => storages.share(storages.fromHost(kindOf(aval.dtype), data.slice()), options?.moved !== true),
-    download: (buffer) => storages.host(own(buffer, "data").storage),
+    download: (buffer) => storages.read(own(buffer, "data").storage),
     execute,
     dispose: (buffer) => storages.dispose(own(buffer, "dispose")),
     compileFused: (program: FusedProgram) => {

@@ -50,16 +50,26 @@ export interface StorageStats {
   spilled: number
   /** Storages released by the finalizer rather than by disposal. */
   finalized: number
+  /** Bytes held in the memory by views that `read` handed out and the garbage collector has not yet collected. */
+  viewBytes: number
 }
+
+/** Arrays smaller than this are copied when read: a copy is cheap, and a view would hold a block. */
+const viewMinBytes = 64 * 1024
 
 const bytesPer = (kind: StorageKind): number => (kind === "u8" ? 1 : 4)
 
 /** Owns the storages of one wasm backend. */
 export class StoragePool {
-  readonly stats: StorageStats = { liveStorages: 0, residentBytes: 0, spilled: 0, finalized: 0 }
+  readonly stats: StorageStats = { liveStorages: 0, residentBytes: 0, spilled: 0, finalized: 0, viewBytes: 0 }
   /** Resident storages, least recently used first. */
   private readonly lru = new Set<Storage>()
   private readonly registry: FinalizationRegistry<Storage>
+  /** Releases what a collected view held. */
+  private readonly viewRegistry: FinalizationRegistry<Storage>
+  private readonly shared: boolean
+  /** Most bytes views may hold at once; past it, reads copy. */
+  private readonly viewBudget: number
   private readonly trackers: Array<Set<WasmBuffer>> = []
   private cachedBuffer: ArrayBufferLike | undefined
   private views: { f32: Float32Array; i32: Int32Array; u32: Uint32Array; u8: Uint8Array } | undefined
@@ -69,6 +79,13 @@ export class StoragePool {
       this.stats.finalized++
       this.unref(storage)
     })
+    this.viewRegistry = new FinalizationRegistry((storage) => {
+      this.stats.viewBytes -= storage.length * bytesPer(storage.kind)
+      storage.pins--
+      this.unref(storage)
+    })
+    this.shared = typeof SharedArrayBuffer !== "undefined" && heap.memory.buffer instanceof SharedArrayBuffer
+    this.viewBudget = Math.max(64 << 20, residentLimit / 4)
   }
 
   /** Typed views of the whole memory, recreated when it has grown. */
@@ -130,6 +147,23 @@ export class StoragePool {
 
   unpin(s: Storage): void {
     s.pins--
+  }
+
+  /**
+   * The elements for reading (`x.data()`). A large resident array is read in place: the view keeps
+   * its block alive and in the memory (neither released by `dispose` nor moved out) until the view
+   * itself is garbage-collected, so reading a 16 MB result costs nothing. Small arrays, views past
+   * their budget, and memories that are not shared (whose buffer a growth would detach) get a copy.
+   */
+  read(s: Storage): HostArray {
+    const bytes = s.length * bytesPer(s.kind)
+    if (s.host !== undefined || bytes < viewMinBytes || this.stats.viewBytes + bytes > this.viewBudget || !this.shared) return this.host(s)
+    const view = this.residentView(s)
+    s.refs++
+    s.pins++
+    this.stats.viewBytes += bytes
+    this.viewRegistry.register(view, s)
+    return view
   }
 
   /** The elements on the host (copied out once and kept: arrays are immutable). */
