@@ -108,6 +108,14 @@ const collectBuffers = (value: unknown, out: Set<unknown>, seen = new Set<unknow
   return out
 }
 
+let singleThreadNoted = false
+
+/** Says once per process that the wasm backend could not use the threads it was asked for, and why. */
+const noteSingleThread = (reason: string): void => {
+  singleThreadNoted = true
+  console.warn(`effect-nnx: the wasm backend runs on one thread: ${reason}`)
+}
+
 /**
  * Makes a wasm backend with its own memory and threads.
  * @category constructors
@@ -119,6 +127,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
   const heap = new Heap(memory, 1024, maxBytes)
   const storages = new StoragePool(heap, options?.residentLimitBytes ?? 2 ** 30)
   const pool: Pool = makePool(memory, { threads: options?.threads })
+  const requested = options?.threads ?? Math.max(pool.threads, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1)
   const kernels = new Map<string, Kernel>()
   const imports = kernelImports(memory)
   let nextKernelId = 0
@@ -143,7 +152,10 @@ export const make = (options?: WasmOptions): WasmBackend => {
       }
       return k
     },
-    run: (kernel, name, args, tasks) => pool.run(kernel, name, args, tasks),
+    run: (kernel, name, args, tasks) => {
+      pool.run(kernel, name, args, tasks)
+      if (pool.reason !== undefined && !singleThreadNoted && requested > 1) noteSingleThread(pool.reason)
+    },
     scratch: (bytes) => {
       if (bytes > scratchBytes) {
         if (scratchBytes > 0) heap.release(scratchPtr)
