@@ -59,6 +59,18 @@ const viewMinBytes = 64 * 1024
 
 const bytesPer = (kind: StorageKind): number => (kind === "u8" ? 1 : 4)
 
+/**
+ * A copy of a view of the shared memory on the JavaScript heap. The typed-array constructor copies
+ * a shared source several times faster than `slice` or `set` do in V8 (16 MB: about 2 ms instead of
+ * 8), which is what makes reading results cheap.
+ */
+const copyOut = (view: HostArray): HostArray => {
+  if (view instanceof Float32Array) return new Float32Array(view)
+  if (view instanceof Int32Array) return new Int32Array(view)
+  if (view instanceof Uint32Array) return new Uint32Array(view)
+  return new Uint8Array(view)
+}
+
 /** Owns the storages of one wasm backend. */
 export class StoragePool {
   readonly stats: StorageStats = { liveStorages: 0, residentBytes: 0, spilled: 0, finalized: 0, viewBytes: 0 }
@@ -168,7 +180,7 @@ export class StoragePool {
 
   /** The elements on the host (copied out once and kept: arrays are immutable). */
   host(s: Storage): HostArray {
-    if (s.host === undefined) s.host = this.residentView(s).slice()
+    if (s.host === undefined) s.host = copyOut(this.residentView(s))
     return s.host
   }
 
