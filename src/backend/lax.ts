@@ -80,11 +80,22 @@ export const slice = (
   strides?: ReadonlyArray<number>
 ): Array => bind1("slice", [x], { startIndices, limitIndices, strides: strides ?? startIndices.map(() => 1) })
 
-const idx = (i: Array | number): Array => (typeof i === "number" ? fromScalar(i, "int32") : i)
+/**
+ * A start index as JAX's `lax.dynamic_slice` takes it: a negative index counts from the end (it is
+ * wrapped once, before the primitive clamps the window into bounds), so `dynamicSlice(arange(5), [-2],
+ * [2])` is `[3, 4]`.
+ */
+const startIndex = (i: Array | number, dim: number): Array => {
+  if (typeof i === "number") return fromScalar(i < 0 ? i + dim : i, "int32")
+  if (i.dtype !== "int32") return i
+  const zero = fromScalar(0, "int32")
+  const neg = bind1("lt", [i, zero], {})
+  return bind1("select", [neg, bind1("add", [i, fromScalar(dim, "int32")], {}), i], {})
+}
 export const dynamicSlice = (x: Array, startIndices: ReadonlyArray<Array | number>, sliceSizes: ReadonlyArray<number>): Array =>
-  bind1("dynamic_slice", [x, ...startIndices.map(idx)], { sliceSizes })
+  bind1("dynamic_slice", [x, ...startIndices.map((i, d) => startIndex(i, x.shape[d] ?? 0))], { sliceSizes })
 export const dynamicUpdateSlice = (x: Array, update: Array, startIndices: ReadonlyArray<Array | number>): Array =>
-  bind1("dynamic_update_slice", [x, update, ...startIndices.map(idx)], {})
+  bind1("dynamic_update_slice", [x, update, ...startIndices.map((i, d) => startIndex(i, x.shape[d] ?? 0))], {})
 export const concatenate = (xs: ReadonlyArray<Array>, dimension: number): Array => bind1("concatenate", xs, { dimension })
 export const pad = (x: Array, padValue: Array, config: PrimitiveParams["pad"]["config"]): Array => bind1("pad", [x, padValue], { config })
 export const gather = (x: Array, indices: Array, params: GatherParams): Array => bind1("gather", [x, indices], params)

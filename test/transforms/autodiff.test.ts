@@ -480,17 +480,15 @@ describe("grad's argument checks and options", () => {
     close(gr, [2, 4])
   })
 
-  // Known bug in reverse.ts (valueAndGradImpl): with hasAux the cotangent is `[ones, undefined]`,
-  // which has fewer leaves than `[value, aux]` whenever aux holds any leaf, so the backward pass
-  // throws a StructureError. Remove `.fails` once fixed.
-  it("hasAux returns the auxiliary value undifferentiated", () => {
+  it("hasAux returns the auxiliary value undifferentiated; grad gives [gradient, aux] as jax.grad", () => {
     const g = (x: JArray) => [sum(jnp.square(x)), { doubled: jnp.multiply(x, 2) }] as const
     const [[value, aux], gr] = valueAndGrad(g, { hasAux: true })(f32([1, 2]))
     close(value, 5)
     close(aux.doubled, [2, 4])
     close(gr, [2, 4])
-    const only = grad(g, { hasAux: true })(f32([1, 2]))
+    const [only, onlyAux] = grad(g, { hasAux: true })(f32([1, 2]))
     close(only, [2, 4])
+    close(onlyAux.doubled, [2, 4])
   })
 
   it("differentiates pytrees of arrays", () => {
@@ -505,5 +503,23 @@ describe("grad's argument checks and options", () => {
     const [v, g] = valueAndGrad((x: JArray) => sum(jnp.exp(x)))(f32([0, 1]))
     close(v, 1 + Math.E, 1e-6)
     close(g, [1, Math.E], 1e-6)
+  })
+})
+
+describe("JAX parity of small corners", () => {
+  it("nn.relu's gradient is 0 at 0 (JAX's), also under vmap, and relu keeps NaN", () => {
+    expect(grad((x: JArray) => nn.relu(x))(jnp.array(0, { dtype: "float32" })).item()).toBe(0)
+    expect(vmap(grad((x: JArray) => nn.relu(x)))(jnp.array([-1, 0, 1], { dtype: "float32" })).tolist()).toEqual([0, 0, 1])
+    expect(Number.isNaN(nn.relu(jnp.array(NaN)).item() as number)).toBe(true)
+    expect(nn.relu(jnp.array([-2, 0, 3], { dtype: "float32" })).tolist()).toEqual([0, 0, 3])
+  })
+
+  it("lax.dynamicSlice and dynamicUpdateSlice wrap a negative start once, then clamp (as JAX)", () => {
+    expect(lax.dynamicSlice(jnp.arange(5), [-2], [2]).tolist()).toEqual([3, 4])
+    expect(lax.dynamicSlice(jnp.arange(5), [jnp.array(-2)], [2]).tolist()).toEqual([3, 4])
+    expect(lax.dynamicSlice(jnp.arange(5), [-7], [2]).tolist()).toEqual([0, 1])
+    expect(lax.dynamicSlice(jnp.arange(5), [4], [2]).tolist()).toEqual([3, 4])
+    expect(lax.dynamicUpdateSlice(jnp.arange(5), jnp.array([9, 9]), [-1]).tolist()).toEqual([0, 1, 2, 9, 9])
+    expect(vmap((i: JArray) => lax.dynamicSlice(jnp.arange(5), [i], [2]))(jnp.array([-2, 0, -5])).tolist()).toEqual([[3, 4], [0, 1], [0, 1]])
   })
 })

@@ -7,7 +7,7 @@ import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { bind1 } from "../bind.ts"
 import { normalizeAxes } from "../shape.ts"
 import { arange, asArray } from "./creation.ts"
-import { add, convertTo, divide, equal, exp, log, log1p, maximum, multiply, negative, subtract, tanh, where, abs, isfinite } from "./elementwise.ts"
+import { add, convertTo, divide, equal, exp, greater, log, log1p, maximum, multiply, negative, subtract, tanh, where, abs, isfinite } from "./elementwise.ts"
 import { max, sum } from "./reductions.ts"
 import type { Axis } from "./reductions.ts"
 import { expandDims, reshape } from "./shapeOps.ts"
@@ -20,7 +20,15 @@ const toFloat = (x: ArrayLike): JArray => {
 const axesOf = (x: JArray, axis: Axis): Array<number> =>
   axis === null || axis === undefined ? x.shape.map((_, i) => i) : normalizeAxes("nn", typeof axis === "number" ? [axis] : axis, x.ndim)
 
-export const relu = (x: ArrayLike): JArray => maximum(x, 0)
+/**
+ * max(x, 0), with JAX's derivative: 1 where x > 0 and 0 elsewhere, at 0 included (a plain `maximum`
+ * would split the tie and give 0.5 there). The non-positive branch is `maximum` under a stop-gradient
+ * so NaN still propagates, as in JAX.
+ */
+export const relu = (x: ArrayLike): JArray => {
+  const a = asArray(x)
+  return where(greater(a, 0), a, bind1("stop_gradient", [maximum(a, 0)], {}))
+}
 export const sigmoid = (x: ArrayLike): JArray => bind1("logistic", [toFloat(x)], {})
 export const softplus = (x: ArrayLike): JArray => {
   const a = toFloat(x)

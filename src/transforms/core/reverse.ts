@@ -251,7 +251,7 @@ export type GradOf<Args extends ReadonlyArray<unknown>, A> = A extends number ? 
 
 /**
  * The gradient of a scalar function with respect to its `argnums` arguments (pytrees of Arrays),
- * like `jax.grad`.
+ * like `jax.grad`. With `hasAux: true`, `f` returns `[value, aux]` and the result is `[gradient, aux]`.
  *
  * @example
  * ```ts
@@ -261,11 +261,24 @@ export type GradOf<Args extends ReadonlyArray<unknown>, A> = A extends number ? 
  * @category transforms
  * @since 0.1.0
  */
-export const grad = <Args extends ReadonlyArray<unknown>, const A extends number | ReadonlyArray<number> = 0>(
-  f: (...args: Args) => unknown,
-  options?: GradOptions & { readonly argnums?: A }
+export const grad = <
+  Args extends ReadonlyArray<unknown>,
+  R,
+  const A extends number | ReadonlyArray<number> = 0,
+  const H extends boolean = false
+>(
+  f: (...args: Args) => R,
+  options?: GradOptions & { readonly argnums?: A; readonly hasAux?: H }
 ) =>
-  (...args: Args): GradOf<Args, A> => valueAndGradImpl("grad", f as (...a: ReadonlyArray<unknown>) => unknown, options)(...args)[1] as GradOf<Args, A>
+  (...args: Args): GradResult<Args, A, H, R> => {
+    const [out, g] = valueAndGradImpl("grad", f as (...a: ReadonlyArray<unknown>) => unknown, options)(...args)
+    return (options?.hasAux === true ? [g, (out as readonly [unknown, unknown])[1]] : g) as GradResult<Args, A, H, R>
+  }
+
+/** What {@link grad} returns: the gradient, or `[gradient, aux]` with `hasAux: true` (as `jax.grad`). */
+export type GradResult<Args extends ReadonlyArray<unknown>, A, H extends boolean, R> = H extends true
+  ? readonly [GradOf<Args, A>, R extends readonly [unknown, infer Aux] ? Aux : unknown]
+  : GradOf<Args, A>
 
 /**
  * The value and gradient of a scalar function, like `jax.value_and_grad`: `[value, grad]`, or
