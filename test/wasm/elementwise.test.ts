@@ -6,7 +6,7 @@
  * set of axes. The f64 math the float32 transcendentals use is checked against `Math` on doubles.
  * No primitive here falls back to the cpu kernel.
  */
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Backend } from "effect-nnx"
 import type { DType } from "effect-nnx"
 import type { Aval, HostArray } from "../../src/backend/DType.ts"
@@ -16,21 +16,10 @@ import type { BinaryPrimitive, FirstOrderPrimitive, Params, ReducePrimitive, Una
 import { ModuleBuilder } from "../../src/backend/wasm/encoder.ts"
 import { inlineMathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
 import type { MathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
+import { kernelBackends, mulberry32 } from "./support.ts"
 
-const cpu = Backend.makeCpu()
-const wasm1 = Backend.makeWasm({ threads: 1 })
-const wasm2 = Backend.makeWasm({ threads: 2 })
-afterAll(() => {
-  wasm1.close()
-  wasm2.close()
-})
+const { cpu, wasm1, wasm2 } = kernelBackends()
 
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 const rnd = mulberry32(20260101)
 const pick = <A>(xs: ReadonlyArray<A>): A => xs[Math.floor(rnd() * xs.length)]!
 

@@ -6,7 +6,7 @@
  * and every random sampler on the wasm backend against the cpu backend. None of these primitives
  * falls back to the cpu kernel.
  */
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { fc, test } from "@fast-check/vitest"
 import { Backend, random, vmap } from "effect-nnx"
 import type { Array as JArray, DType } from "effect-nnx"
@@ -15,21 +15,10 @@ import { allocHost } from "../../src/backend/DType.ts"
 import { abstractEval } from "../../src/backend/Primitive.ts"
 import type { CumulativePrimitive, FirstOrderPrimitive, GatherParams, Params } from "../../src/backend/Primitive.ts"
 import { extraKernels } from "../../src/backend/wasm/kernels/extra.ts"
+import { kernelBackends, mulberry32 } from "./support.ts"
 
-const cpu = Backend.makeCpu()
-const wasm1 = Backend.makeWasm({ threads: 1 })
-const wasm2 = Backend.makeWasm({ threads: 2 })
-afterAll(() => {
-  wasm1.close()
-  wasm2.close()
-})
+const { cpu, wasm1, wasm2 } = kernelBackends()
 
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 /** `n` values of `dtype` from `seed`, with NaN, ±0, ±inf, extremes and many repeats. */
 const randomArray = (dtype: DType, n: number, seed: number): HostArray => {

@@ -4,27 +4,16 @@
  * broadcast and transposed inputs, scalars, reductions over leading, trailing and inner axes fed by
  * elementwise nodes, arrays large enough to split across threads; programs on PRNG keys are refused.
  */
-import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Backend } from "effect-nnx"
+import { assert, describe, it } from "@effect/vitest"
 import type { DType } from "effect-nnx"
 import type { Aval, HostArray } from "../../src/backend/DType.ts"
 import { allocHost } from "../../src/backend/DType.ts"
 import type { FusedNode, FusedProgram } from "../../src/backend/fusion.ts"
 import { evaluateFused } from "../../src/backend/fusionReference.ts"
+import { kernelBackends, mulberry32 } from "./support.ts"
 
-const wasm1 = Backend.makeWasm({ threads: 1 })
-const wasm2 = Backend.makeWasm({ threads: 2 })
-afterAll(() => {
-  wasm1.close()
-  wasm2.close()
-})
+const { wasm1, wasm2 } = kernelBackends()
 
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 const rnd = mulberry32(7)
 
 const random = (dtype: DType, n: number): HostArray => {

@@ -11,6 +11,7 @@
 import type { DeviceBuffer } from "../BackendImpl.ts"
 import type { HostArray } from "../DType.ts"
 import type { GpuTexture } from "./gpujsModule.ts"
+import { TidyScopes } from "../tidyScopes.ts"
 
 /** Elements on the device: a texture (GL modes) or a float array (cpu and webasm modes). */
 export type DeviceData = GpuTexture | Float32Array
@@ -43,7 +44,7 @@ export class StoragePool {
   readonly stats: MemoryStats = { liveStorages: 0, liveDevice: 0, finalized: 0 }
   private readonly registry: FinalizationRegistry<Storage>
   /** Buffers made inside each open `tidy`, innermost last. */
-  private readonly trackers: Array<Set<GpujsBuffer>> = []
+  private readonly scopes = new TidyScopes<GpujsBuffer>()
 
   constructor(private readonly name: string, private readonly freeDevice: (d: DeviceData) => void) {
     this.registry = new FinalizationRegistry((storage) => {
@@ -65,7 +66,7 @@ export class StoragePool {
     storage.refs++
     const buffer: GpujsBuffer = { backend: this.name, storage, released: false }
     this.registry.register(buffer, storage, buffer)
-    if (tracked) this.trackers[this.trackers.length - 1]?.add(buffer)
+    if (tracked) this.scopes.add(buffer)
     return buffer
   }
 
@@ -74,24 +75,7 @@ export class StoragePool {
    * belong to the enclosing tracking, if any.
    */
   track<A>(f: () => A, keep: (a: A) => ReadonlySet<unknown>): A {
-    const made = new Set<GpujsBuffer>()
-    this.trackers.push(made)
-    let result: A
-    try {
-      result = f()
-    } catch (e) {
-      this.trackers.pop()
-      for (const b of made) this.dispose(b)
-      throw e
-    }
-    this.trackers.pop()
-    const kept = keep(result)
-    const outer = this.trackers[this.trackers.length - 1]
-    for (const b of made) {
-      if (kept.has(b)) outer?.add(b)
-      else this.dispose(b)
-    }
-    return result
+    return this.scopes.track(f, keep, (b) => this.dispose(b))
   }
 
   /** Puts device data on a storage that had only host data. */

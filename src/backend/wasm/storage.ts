@@ -18,6 +18,7 @@
 import type { DeviceBuffer } from "../BackendImpl.ts"
 import type { HostArray } from "../DType.ts"
 import type { Heap } from "./heap.ts"
+import { TidyScopes } from "../tidyScopes.ts"
 
 /** The element storage kinds: the typed array a dtype's elements live in. */
 export type StorageKind = "f32" | "i32" | "u32" | "u8"
@@ -82,7 +83,7 @@ export class StoragePool {
   private readonly shared: boolean
   /** Most bytes views may hold at once; past it, reads copy. */
   private readonly viewBudget: number
-  private readonly trackers: Array<Set<WasmBuffer>> = []
+  private readonly scopes = new TidyScopes<WasmBuffer>()
   private cachedBuffer: ArrayBufferLike | undefined
   private views: { f32: Float32Array; i32: Int32Array; u32: Uint32Array; u8: Uint8Array } | undefined
 
@@ -137,7 +138,7 @@ export class StoragePool {
     storage.refs++
     const buffer: WasmBuffer = { backend: "wasm", storage, released: false }
     this.registry.register(buffer, storage, buffer)
-    if (tracked) this.trackers[this.trackers.length - 1]?.add(buffer)
+    if (tracked) this.scopes.add(buffer)
     return buffer
   }
 
@@ -205,24 +206,7 @@ export class StoragePool {
 
   /** Runs `f`, then disposes every buffer made during it except those `keep` names. */
   track<A>(f: () => A, keep: (a: A) => ReadonlySet<unknown>): A {
-    const made = new Set<WasmBuffer>()
-    this.trackers.push(made)
-    let result: A
-    try {
-      result = f()
-    } catch (e) {
-      this.trackers.pop()
-      for (const b of made) this.dispose(b)
-      throw e
-    }
-    this.trackers.pop()
-    const kept = keep(result)
-    const outer = this.trackers[this.trackers.length - 1]
-    for (const b of made) {
-      if (kept.has(b)) outer?.add(b)
-      else this.dispose(b)
-    }
-    return result
+    return this.scopes.track(f, keep, (b) => this.dispose(b))
   }
 
   private alloc(bytes: number, op: string): number {
