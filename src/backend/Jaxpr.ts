@@ -102,7 +102,8 @@ const shortDType: Record<string, string> = { float32: "f32", int32: "i32", uint3
 /** `f32[3,4]`, as JAX prints avals. */
 export const formatAval = (a: Aval): string => `${shortDType[a.dtype] ?? a.dtype}[${a.shape.join(",")}]`
 
-const varName = (i: number): string => {
+/** The `i`-th variable name: a, b, ..., z, aa, ab, ... */
+export const varName = (i: number): string => {
   let s = ""
   let n = i
   do {
@@ -112,7 +113,8 @@ const varName = (i: number): string => {
   return s
 }
 
-const formatParam = (v: unknown): string => {
+/** A primitive parameter as the printers show it. */
+export const formatParam = (v: unknown): string => {
   if (Array.isArray(v)) return `(${v.map(formatParam).join(", ")}${v.length === 1 ? "," : ""})`
   if (typeof v === "object" && v !== null && "jaxpr" in v) return "{ jaxpr }"
   if (typeof v === "function") return "<function>"

@@ -8,30 +8,15 @@
  */
 import type { FusedProgram } from "../../../backend/fusion.ts"
 import type { Var } from "../../../backend/Jaxpr.ts"
-import { formatAval } from "../../../backend/Jaxpr.ts"
+import { formatAval, formatParam, varName } from "../../../backend/Jaxpr.ts"
 import { stridesOf } from "../../../backend/shape.ts"
 import type { Graph } from "./graph.ts"
 import { knownScalar } from "./graph.ts"
 import type { PlanStep } from "./plan.ts"
 
-const letters = (i: number): string => {
-  let s = ""
-  let n = i
-  do {
-    s = String.fromCharCode(97 + (n % 26)) + s
-    n = Math.floor(n / 26) - 1
-  } while (n >= 0)
-  return s
-}
 
 const tuple = (xs: ReadonlyArray<number>): string => `(${xs.join(", ")}${xs.length === 1 ? "," : ""})`
 
-const formatParam = (v: unknown): string => {
-  if (Array.isArray(v)) return `(${v.map(formatParam).join(", ")}${v.length === 1 ? "," : ""})`
-  if (typeof v === "object" && v !== null && "jaxpr" in v) return "{ jaxpr }"
-  if (typeof v === "function") return "<function>"
-  return JSON.stringify(v) ?? String(v)
-}
 
 const fusedHead = (p: FusedProgram, prims: ReadonlyArray<string>): string => {
   const o = p.outputs
@@ -46,7 +31,7 @@ export const printPlan = (backend: string, g: Graph, steps: ReadonlyArray<PlanSt
   const name = (v: Var): string => {
     let n = names.get(v.id)
     if (n === undefined) {
-      n = letters(names.size)
+      n = varName(names.size)
       names.set(v.id, n)
     }
     return n
