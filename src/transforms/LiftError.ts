@@ -33,3 +33,37 @@ export class LiftTypeError extends Data.TaggedError("LiftTypeError")<{
     return `${this.transform}: ${this.reason}`
   }
 }
+
+/**
+ * `f` returned an Effect that did not complete synchronously (it sleeps, awaits a promise, forks
+ * and joins, ...). Tracing is synchronous, so the Effect `f` returns must finish without
+ * suspending: return a synchronous Effect or a plain value, and run asynchronous work before or
+ * after the transform.
+ * @category errors
+ * @since 0.2.0
+ */
+export class AsyncEffectError extends Data.TaggedError("AsyncEffectError")<{
+  readonly transform: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.transform}: ${this.reason}`
+  }
+}
+
+/**
+ * `f` returned an Effect while a jit traced it. Under `jit`/`nnx.jit`, `f` runs only when a new
+ * signature is traced and later calls replay the compiled program, so the Effect (its failures, its
+ * services) would run once and then be skipped. Return a plain value; run Effects outside the jitted
+ * function and pass their values in.
+ * @category errors
+ * @since 0.2.0
+ */
+export class JitEffectError extends Data.TaggedError("JitEffectError")<{
+  readonly transform: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.transform}: ${this.reason}`
+  }
+}

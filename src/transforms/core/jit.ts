@@ -6,12 +6,16 @@
  * use), compiled once per backend. Under an enclosing transform the cached jaxpr is evaluated on
  * that transform's tracers, so `vmap(jit(f))` and `grad(jit(f))` work.
  *
+ * The cache is shared machinery: `nnx.jit` keys its calls with the same {@link signatureKey} and keeps
+ * them in the same bounded cache ({@link makeJitCache}), adding only the extract protocol around it.
+ *
  * @since 0.1.0
  */
 import type { Array as JArray } from "../../backend/Array.ts"
 import { isArray } from "../../backend/Array.ts"
 import type { Aval } from "../../backend/DType.ts"
 import { printJaxpr } from "../../backend/Jaxpr.ts"
+import { defaultMaxCacheSize, makeLruCache, signatureKey, staticKey } from "./cacheKey.ts"
 import { makeExecutable } from "./compile/executable.ts"
 import type { Executable } from "./compile/executable.ts"
 import type { Plan } from "./compile/plan.ts"
@@ -22,8 +26,16 @@ import { StructureError } from "./TransformError.ts"
 
 /** Options of {@link jit}. */
 export interface JitOptions {
-  /** Positional arguments that are static: part of the cache key, passed to `f` as they are. */
+  /**
+   * Positional arguments that are static: part of the cache key, passed to `f` as they are. Plain
+   * data is compared by value (its JSON form), functions by identity.
+   */
   readonly staticArgnums?: number | ReadonlyArray<number> | undefined
+  /**
+   * How many signatures the cache keeps (default 64). When a new signature would pass the bound,
+   * the least recently used one is dropped; calling with it again retraces.
+   */
+  readonly maxCacheSize?: number | undefined
 }
 
 /** A jitted function: callable, with its trace count and cache exposed. */
@@ -31,7 +43,7 @@ export interface Jitted<Args extends ReadonlyArray<unknown>, R> {
   (...args: Args): R
   /** How many times `f` was traced (once per new input signature). */
   readonly traceCount: number
-  /** How many signatures are cached. */
+  /** How many signatures are cached (at most `maxCacheSize`). */
   readonly cacheSize: number
   /** The jaxpr cached for these arguments, printed (traces if needed). */
   readonly lower: (...args: Args) => string
@@ -45,26 +57,81 @@ export interface Jitted<Args extends ReadonlyArray<unknown>, R> {
 }
 
 /** A cached signature: the staged function and its executable program. */
-interface Entry {
+export interface JitEntry {
   readonly staged: Staged
   readonly executable: Executable
 }
 
-const avalKey = (a: Aval): string => `${a.dtype}${a.weakType ? "~" : ""}[${a.shape.join(",")}]`
+/** The name of the jit whose function is being traced right now, if any. */
+let tracingJit: string | undefined
 
-const staticKey = (v: unknown): string => {
-  if (typeof v === "function") throw new StructureError({ transform: "jit", reason: "a static argument is a function; functions are compared by identity and cannot be part of a cache key: close over it instead" })
-  try {
-    return JSON.stringify(v) ?? String(v)
-  } catch {
-    throw new StructureError({ transform: "jit", reason: "a static argument is not serialisable (cyclic?); static arguments must be plain data" })
-  }
+/**
+ * The name of the jit (`"jit"`, `"nnx.jit"`) whose function is being traced, or `undefined`. Code
+ * that runs only while tracing (an Effect returned by `f`) uses it to refuse what a replay would skip.
+ * @category tracing
+ * @since 0.2.0
+ */
+export const currentJitTrace = (): string | undefined => tracingJit
+
+/**
+ * The cache of a jitted function, shared by `jit` and `nnx.jit`: signatures (see {@link signatureKey})
+ * to staged programs, least recently used first out past `maxCacheSize`.
+ * @category compilation
+ * @since 0.2.0
+ */
+export interface JitCache {
+  /** The entry for `key`, tracing `trace` on tracers of `avals` when the signature is new. */
+  readonly lookup: (key: string, avals: ReadonlyArray<Aval>, trace: (tracers: ReadonlyArray<JArray>) => unknown) => JitEntry
+  readonly traceCount: () => number
+  readonly size: () => number
+  readonly clear: () => void
 }
+
+/**
+ * A new jit cache for the transform `transform`.
+ * @category compilation
+ * @since 0.2.0
+ */
+export const makeJitCache = (transform: string, maxCacheSize: number = defaultMaxCacheSize): JitCache => {
+  const cache = makeLruCache<JitEntry>(transform, maxCacheSize)
+  let traces = 0
+  const lookup = (key: string, avals: ReadonlyArray<Aval>, trace: (tracers: ReadonlyArray<JArray>) => unknown): JitEntry => {
+    const hit = cache.get(key)
+    if (hit !== undefined) return hit
+    traces++
+    const prev = tracingJit
+    tracingJit = transform
+    let staged: Staged
+    try {
+      staged = stage(transform, trace, avals)
+    } finally {
+      tracingJit = prev
+    }
+    const entry = { staged, executable: makeExecutable(staged.closed) }
+    // A jaxpr that closed over another transform's tracers is only valid in that context.
+    if (staged.closed.consts.every((c) => c.isConcrete)) cache.set(key, entry)
+    return entry
+  }
+  return { lookup, traceCount: () => traces, size: cache.size, clear: cache.clear }
+}
+
+/**
+ * Runs a cached entry on its dynamic arguments and re-assembles its output.
+ * @category compilation
+ * @since 0.2.0
+ */
+export const runJitEntry = (entry: JitEntry, dynamic: ReadonlyArray<JArray>): unknown =>
+  restoreOutput(entry.staged, entry.executable.call(dynamic))
+
+/** The set of static positions of a `staticArgnums` option. */
+export const staticPositions = (staticArgnums: number | ReadonlyArray<number> | undefined): ReadonlySet<number> =>
+  new Set(typeof staticArgnums === "number" ? [staticArgnums] : staticArgnums ?? [])
 
 /**
  * Compiles `f` by tracing: the first call with a new signature traces `f` into a jaxpr (dead code
  * removed) and caches it; calls run its plan, compiled once per backend, without running `f`'s
- * JavaScript. `f.plan(...)` shows the plan: which primitives run as one fused kernel.
+ * JavaScript. `f.plan(...)` shows the plan: which primitives run as one fused kernel. The cache
+ * keeps the `maxCacheSize` (default 64) most recently used signatures.
  *
  * @example
  * ```ts
@@ -77,50 +144,35 @@ const staticKey = (v: unknown): string => {
  * @since 0.1.0
  */
 export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: JitOptions): Jitted<Args, R> => {
-  const staticArgnums = new Set(typeof options?.staticArgnums === "number" ? [options.staticArgnums] : options?.staticArgnums ?? [])
-  const cache = new Map<string, Entry>()
-  let traces = 0
+  const staticArgnums = staticPositions(options?.staticArgnums)
+  const cache = makeJitCache("jit", options?.maxCacheSize)
 
-  const prepare = (args: Args): { key: string; dynamic: Array<JArray>; build: (dyn: ReadonlyArray<JArray>) => Args } => {
+  const lookup = (args: Args): { entry: JitEntry; dynamic: Array<JArray> } => {
     const statics: Array<unknown> = []
     const dynamicArgs: Array<unknown> = []
     args.forEach((a, i) => (staticArgnums.has(i) ? statics.push(a) : dynamicArgs.push(a)))
     const [leaves, def] = flatten(dynamicArgs)
-    // JavaScript numbers and booleans in dynamic positions are traced as weak scalars, as JAX does.
     const dynamic = leaves.map((l, i) => {
       if (isArray(l)) return l
       throw new StructureError({ transform: "jit", reason: `dynamic argument leaf ${i} is ${typeof l}, not an Array; mark its argument static with staticArgnums or pass jnp.array(...)` })
     })
-    const key = `${treedefKey(def)}|${dynamic.map((d) => avalKey(d.aval)).join(";")}|${statics.map(staticKey).join(";")}`
-    const build = (dyn: ReadonlyArray<JArray>): Args => {
-      const rebuilt = unflatten(def, dyn) as Array<unknown>
+    const key = signatureKey({ treedef: treedefKey(def), avals: dynamic.map((d) => d.aval), statics: statics.map((s) => staticKey("jit", s)) })
+    const entry = cache.lookup(key, dynamic.map((d) => d.aval), (tracers) => {
+      const rebuilt = unflatten(def, tracers) as Array<unknown>
       let s = 0
       let d = 0
-      return args.map((_, i) => (staticArgnums.has(i) ? statics[s++] : rebuilt[d++])) as unknown as Args
-    }
-    return { key, dynamic, build }
-  }
-
-  const lookup = (args: Args): { entry: Entry; dynamic: Array<JArray> } => {
-    const { key, dynamic, build } = prepare(args)
-    let entry = cache.get(key)
-    if (entry === undefined) {
-      traces++
-      const staged = stage("jit", (tracers) => f(...build(tracers)), dynamic.map((d) => d.aval))
-      entry = { staged, executable: makeExecutable(staged.closed) }
-      // A jaxpr that closed over another transform's tracers is only valid in that context.
-      if (staged.closed.consts.every((c) => c.isConcrete)) cache.set(key, entry)
-    }
+      return f(...(args.map((_, i) => (staticArgnums.has(i) ? statics[s++] : rebuilt[d++])) as unknown as Args))
+    })
     return { entry, dynamic }
   }
 
   const jitted = ((...args: Args): R => {
     const { entry, dynamic } = lookup(args)
-    return restoreOutput(entry.staged, entry.executable.call(dynamic)) as R
+    return runJitEntry(entry, dynamic) as R
   }) as Jitted<Args, R>
   Object.defineProperties(jitted, {
-    traceCount: { get: () => traces },
-    cacheSize: { get: () => cache.size },
+    traceCount: { get: cache.traceCount },
+    cacheSize: { get: cache.size },
     lower: { value: (...args: Args) => printJaxpr(lookup(args).entry.staged.closed) },
     plan: {
       value: (...args: Args) => {
@@ -131,7 +183,7 @@ export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) =
         return entry.executable.plan()
       }
     },
-    clearCache: { value: () => cache.clear() }
+    clearCache: { value: cache.clear }
   })
   return jitted
 }

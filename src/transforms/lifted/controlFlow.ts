@@ -204,7 +204,7 @@ export interface LiftedCond {
 export const cond: LiftedCond = lifted<ReadonlyArray<unknown>, unknown>((args) => {
   const [pred, trueFn, falseFn, ...operands] = args as [JArray | boolean, (...ops: Array<unknown>) => unknown, (...ops: Array<unknown>) => unknown, ...Array<unknown>]
   return switchImpl("nnx.cond", pred, [falseFn, trueFn], operands, true)
-}) as unknown as LiftedCond
+}, "nnx.cond") as unknown as LiftedCond
 
 /**
  * `nnx.switch(index, branches, ...operands)`: a call is an Effect; `.sync` runs it directly.
@@ -232,7 +232,7 @@ export interface LiftedSwitch {
 export const switchCase: LiftedSwitch = lifted<ReadonlyArray<unknown>, unknown>((args) => {
   const [index, branches, ...operands] = args as [JArray | number, ReadonlyArray<(...ops: Array<unknown>) => unknown>, ...Array<unknown>]
   return switchImpl("nnx.switch", index, branches, operands, false)
-}) as unknown as LiftedSwitch
+}, "nnx.switch") as unknown as LiftedSwitch
 
 export { switchCase as switch }
 
@@ -302,7 +302,7 @@ export const whileLoop: LiftedWhileLoop = lifted<ReadonlyArray<unknown>, unknown
     [...initCut.dynamic]
   )
   return outerMerge(initCut, final, refMap)
-}) as unknown as LiftedWhileLoop
+}, "nnx.whileLoop") as unknown as LiftedWhileLoop
 
 /**
  * `nnx.foriLoop(lower, upper, body, init)`: a call is an Effect; `.sync` runs it directly.
@@ -336,4 +336,4 @@ export const foriLoop: LiftedForiLoop = lifted<ReadonlyArray<unknown>, unknown>(
   const { refMap, cut: initCut } = outerSplit(T, init, true)
   const final = coreForiLoop(lower, upper, (i: JArray, arrays: ReadonlyArray<JArray>) => loopStep(T, initCut, arrays, (val) => body(i, val)), [...initCut.dynamic])
   return outerMerge(initCut, final, refMap)
-}) as unknown as LiftedForiLoop
+}, "nnx.foriLoop") as unknown as LiftedForiLoop

@@ -200,4 +200,4 @@ export const customVjp = <Args extends ReadonlyArray<unknown>, R, Res>(
     const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
     mergeTree(ci.argsPart.put(argsOutArrays), mergeOptions)
     return mergeTree(ci.outPart.put(outs.slice(nChanged), []), mergeOptions) as never
-  })
+  }, "nnx.customVjp")

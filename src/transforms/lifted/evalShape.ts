@@ -53,7 +53,7 @@ const evalShapeOf = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
       return splitTree<Diff>(out, null, { ...base, what: "output", refMap: new Map(), aliases: new AliasTracker() }).pure
     }, inPack.arrays)
     return mergeTree<Diff>(abstractOut, { indexMap: new Map() }) as Abstract<Out<R>>
-  })
+  }, "nnx.evalShape")
 
 /**
  * The shapes and dtypes `f(...args)` would return, as an Effect; `nnx.evalShape.sync` for scripts.

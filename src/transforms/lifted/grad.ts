@@ -218,7 +218,7 @@ export const grad = <Args extends ReadonlyArray<unknown>, R, const A extends Arg
   return lifted((args: Args) => {
     const [value, grads] = impl(args)
     return (options?.hasAux === true ? [grads, (value as readonly [unknown, unknown])[1]] : grads) as never
-  })
+  }, "nnx.grad")
 }
 
 /**
@@ -237,6 +237,6 @@ export const valueAndGrad = <Args extends ReadonlyArray<unknown>, R, const A ext
   options?: GradOptions<A, H>
 ): LiftedAs<Args, readonly [Out<R>, Grads<Args, A>], R> => {
   const impl = gradImpl("nnx.valueAndGrad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
-  return lifted((args: Args) => impl(args) as never)
+  return lifted((args: Args) => impl(args) as never, "nnx.valueAndGrad")
 }
 

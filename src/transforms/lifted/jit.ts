@@ -1,7 +1,9 @@
 /**
- * `nnx.jit`: `jit` over functions of Modules, Variables and Rngs. The cache key includes each graph
- * node's GraphDef, so a structure change (an attribute added inside, a new shared reference)
- * retraces; state changes propagate out like every lifted transform.
+ * `nnx.jit`: `jit` over functions of Modules, Variables and Rngs. It is the extract protocol around
+ * the core `jit`'s machinery: the same cache key ({@link signatureKey}, functions by identity), the
+ * same bounded cache and executable programs. The key includes each graph node's GraphDef, so a
+ * structure change (an attribute added inside, a new shared reference) retraces; state changes
+ * propagate out like every lifted transform.
  *
  * @since 0.1.0
  */
@@ -15,10 +17,8 @@ import { VariableState } from "../../graph/Variable.ts"
 import { isStateSharding } from "../../filters/LiftTypes.ts"
 import type { PartitionSpec, StateSharding } from "../../filters/LiftTypes.ts"
 import { flatten as treeFlatten, treedefKey, unflatten as treeUnflatten } from "../core/pytree.ts"
-import { makeExecutable } from "../core/compile/executable.ts"
-import type { Executable } from "../core/compile/executable.ts"
-import { restoreOutput, stage } from "../core/staging.ts"
-import type { Staged } from "../core/staging.ts"
+import { signatureKey, staticKey } from "../core/cacheKey.ts"
+import { makeJitCache, runJitEntry, staticPositions } from "../core/jit.ts"
 import { StructureError } from "../core/TransformError.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted } from "../combinator.ts"
@@ -32,35 +32,52 @@ export interface JitOptions {
   /** Sharding of each argument: `null`, a spec, or a `StateSharding` for graph nodes (recorded as metadata of the call). */
   readonly inShardings?: unknown
   readonly outShardings?: unknown
-  /** Positional arguments that are static (part of the cache key). */
+  /**
+   * Positional arguments that are static (part of the cache key): plain data compared by value,
+   * functions by identity.
+   */
   readonly staticArgnums?: number | ReadonlyArray<number> | undefined
+  /**
+   * How many signatures the cache keeps (default 64); past it the least recently used is dropped
+   * and retraces when called again.
+   */
+  readonly maxCacheSize?: number | undefined
 }
 
 /** A jitted lifted function: an Effect per call, `.sync`, and its trace count. */
 export interface LiftedJit<Args extends ReadonlyArray<unknown>, R> extends Lifted<Args, R> {
   /** How many times `f` was traced. */
   readonly traceCount: number
+  /** How many signatures are cached (at most `maxCacheSize`). */
+  readonly cacheSize: number
   /** The cached program for these arguments, printed. */
   readonly lower: (...args: Args) => string
+  /** Drops the cache. */
+  readonly clearCache: () => void
 }
 
 const resolveSharding = filterMappingResolver<Sharding>("nnx.jit", (u): u is StateSharding => isStateSharding(u), (u) => (u ?? null) as Sharding)
 
 const isShardingPrefix = (u: unknown): boolean => u === null || u === undefined || isStateSharding(u) || (Array.isArray(u) && u.every((x) => x === null || typeof x === "string"))
 
-const avalKey = (a: JArray): string => `${a.dtype}${a.weakType ? "~" : ""}[${a.shape.join(",")}]`
-
-const staticKey = (u: unknown): string => {
+/** The key of a static leaf of the split arguments: a graph node's structure, or the value itself. */
+const leafKey = (u: unknown): string => {
   if (u instanceof NodeStates) {
-    const templates = u.templates.map((t) => (t instanceof VariableState ? `${t.kind}:${JSON.stringify(t.metadata)}` : JSON.stringify(t) ?? String(t)))
+    const templates = u.templates.map((t) => (t instanceof VariableState ? `${t.kind}:${staticKey("nnx.jit", t.metadata)}` : staticKey("nnx.jit", t)))
     return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${templates.join(";")}`
   }
-  if (typeof u === "function") return `F${String(u.name)}`
-  return JSON.stringify(u) ?? String(u)
+  return `L${staticKey("nnx.jit", u)}`
 }
 
 /**
- * Compiles a function of Modules and Arrays by tracing, like `nnx.jit`.
+ * Compiles a function of Modules and Arrays by tracing, like `nnx.jit`. The cache keeps the
+ * `maxCacheSize` (default 64) most recently used signatures.
+ *
+ * Effects: `f` must return a plain value. `f` runs only when a new signature is traced; later calls
+ * replay the compiled program without running it, so an Effect returned by `f` (or by the `f` of a
+ * transform nested inside) would run once and then be skipped, failures and services included.
+ * Such an `f` is refused with a `JitEffectError`: run Effects outside the jitted function and pass
+ * their values in. The call itself is an Effect that runs on the `Backend` service of its context.
  *
  * @example
  * ```ts
@@ -72,9 +89,8 @@ const staticKey = (u: unknown): string => {
  * @since 0.1.0
  */
 export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: JitOptions): LiftedJit<Args, R> => {
-  const staticArgnums = new Set(typeof options?.staticArgnums === "number" ? [options.staticArgnums] : options?.staticArgnums ?? [])
-  const cache = new Map<string, { readonly staged: Staged; readonly exec: Executable }>()
-  let traces = 0
+  const staticArgnums = staticPositions(options?.staticArgnums)
+  const cache = makeJitCache("nnx.jit", options?.maxCacheSize)
   const inPrefix = options?.inShardings ?? null
   const outPrefix = options?.outShardings ?? null
   const base = {
@@ -85,7 +101,27 @@ export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) =
     corePrefix: () => null
   }
 
-  const prepare = (args: Args) => {
+  /** The traced body: inner merge, `f`, inner split (phases 2 and 3 of the extract protocol). */
+  const body = (args: Args, rebuild: (dyn: ReadonlyArray<JArray>) => unknown) => (tracers: ReadonlyArray<JArray>): unknown => {
+    const pureArgs = rebuild(tracers) as ReadonlyArray<unknown>
+    const indexMap = new Map<number, object>()
+    const innerDyn = mergeTree<Sharding>(pureArgs, { indexMap }) as Array<unknown>
+    const innerArgs = args.map((a, i) => (staticArgnums.has(i) ? a : innerDyn[i])) as unknown as Args
+    const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
+    const splitOptions: SplitOptions<Sharding> = {
+      ...base,
+      what: "inShardings",
+      refMap: new Map(),
+      outerRefMap: refMapFromIndexMap(indexMap),
+      aliases: new AliasTracker()
+    }
+    const a = splitTree<Sharding>(innerArgs.map((x, i) => (staticArgnums.has(i) ? undefined : x)), inPrefix, splitOptions)
+    const o = splitTree<Sharding>(out, outPrefix, { ...splitOptions, what: "outShardings" })
+    return [a.pure, o.pure]
+  }
+
+  /** Outer split (phase 1), then the cached entry for the call's signature. */
+  const lookup = (args: Args) => {
     const dynamicArgs = args.map((a, i) => (staticArgnums.has(i) ? undefined : a))
     const statics = args.filter((_, i) => staticArgnums.has(i))
     const refMap = new Map<object, number>()
@@ -104,59 +140,35 @@ export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) =
       staticLeaves.push(l)
       return false
     })
-    const key = `${treedefKey(def)}|${dynamic.map(avalKey).join(";")}|${staticLeaves.map(staticKey).join(";")}|${statics.map((s) => JSON.stringify(s)).join(";")}`
+    const key = signatureKey({
+      treedef: treedefKey(def),
+      avals: dynamic.map((d) => d.aval),
+      statics: [...staticLeaves.map(leafKey), ...statics.map((s) => `S${staticKey("nnx.jit", s)}`)]
+    })
     const rebuild = (dyn: ReadonlyArray<JArray>): unknown => {
       let d = 0
       let s = 0
       return treeUnflatten(def, isDyn.map((b) => (b ? dyn[d++] : staticLeaves[s++])))
     }
-    return { key, dynamic, rebuild, refMap }
-  }
-
-  const trace = (args: Args, p: ReturnType<typeof prepare>): Staged => {
-    traces++
-    return stage("nnx.jit", (tracers) => {
-      const pureArgs = p.rebuild(tracers) as ReadonlyArray<unknown>
-      const indexMap = new Map<number, object>()
-      const innerDyn = mergeTree<Sharding>(pureArgs, { indexMap }) as Array<unknown>
-      const innerArgs = args.map((a, i) => (staticArgnums.has(i) ? a : innerDyn[i])) as unknown as Args
-      const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
-      const splitOptions: SplitOptions<Sharding> = {
-        ...base,
-        what: "inShardings",
-        refMap: new Map(),
-        outerRefMap: refMapFromIndexMap(indexMap),
-        aliases: new AliasTracker()
-      }
-      const a = splitTree<Sharding>(innerArgs.map((x, i) => (staticArgnums.has(i) ? undefined : x)), inPrefix, splitOptions)
-      const o = splitTree<Sharding>(out, outPrefix, { ...splitOptions, what: "outShardings" })
-      return [a.pure, o.pure]
-    }, p.dynamic.map((d) => d.aval))
-  }
-
-  const lookup = (args: Args) => {
-    const p = prepare(args)
-    let entry = cache.get(p.key)
-    if (entry === undefined) {
-      const staged = trace(args, p)
-      entry = { staged, exec: makeExecutable(staged.closed) }
-      if (staged.closed.consts.every((c) => c.isConcrete)) cache.set(p.key, entry)
-    }
-    return { staged: entry.staged, exec: entry.exec, p }
+    const entry = cache.lookup(key, dynamic.map((d) => d.aval), body(args, rebuild))
+    return { entry, dynamic, refMap }
   }
 
   const impl = (args: Args): never => {
-    const { staged, exec, p } = lookup(args)
-    const [argsOut, outPure] = restoreOutput(staged, exec.call(p.dynamic)) as readonly [unknown, unknown]
-    const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(p.refMap) }
+    const { entry, dynamic, refMap } = lookup(args)
+    const [argsOut, outPure] = runJitEntry(entry, dynamic) as readonly [unknown, unknown]
+    // 4. Outer merge: update the original objects in place.
+    const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
     mergeTree(argsOut, mergeOptions)
     return mergeTree(outPure, mergeOptions) as never
   }
 
-  const result = lifted<Args, R>((args) => callUser(() => impl(args)))
+  const result = lifted<Args, R>(impl, "nnx.jit")
   Object.defineProperties(result, {
-    traceCount: { get: () => traces },
-    lower: { value: (...args: Args) => printJaxpr(lookup(args).staged.closed) }
+    traceCount: { get: cache.traceCount },
+    cacheSize: { get: cache.size },
+    lower: { value: (...args: Args) => printJaxpr(lookup(args).entry.staged.closed) },
+    clearCache: { value: cache.clear }
   })
   return result as LiftedJit<Args, R>
 }

@@ -60,4 +60,4 @@ export const remat = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args)
     const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
     mergeTree(argsOut, mergeOptions)
     return mergeTree(outPure, mergeOptions) as never
-  })
+  }, "nnx.remat")

@@ -360,7 +360,7 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
     const carry = argsOut[carryArg as number]
     if (outCarry === "all") return carry as never
     return (out as Array<unknown>).map((o, i) => (i === outCarry ? carry : o)) as never
-  })
+  }, "nnx.scan")
 
 /** The carry f returns must hold the same state (paths, kinds, shapes, dtypes) as the one it got. */
 const checkCarryStructure = (inNames: ReadonlyArray<string>, inArrays: ReadonlyArray<JArray>, outNames: ReadonlyArray<string>, outArrays: ReadonlyArray<JArray>): void => {

@@ -209,5 +209,5 @@ export const shardMap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Ar
     const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
     mergeTree(argsPure, mergeOptions)
     return mergeTree(outPure, mergeOptions) as never
-  })
+  }, "nnx.shardMap")
 

@@ -126,7 +126,7 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
     const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
     mergeTree(argsOut, mergeOptions)
     return mergeTree(outPure, mergeOptions) as never
-  })
+  }, "nnx.vmap")
 
 /** Broadcast (`null`) state may only be written with values that do not vary over the batch. */
 const checkBroadcastWrites = (pure: unknown): void => {
