@@ -14,7 +14,6 @@
  */
 import { Equal, Hash } from "effect"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import { MergeError } from "./errors.ts"
 import { pyRepr } from "./format.ts"
 import type { ModuleClass } from "./node.ts"
 import type { Path, PathKey } from "./path.ts"
@@ -238,17 +237,22 @@ export const isGraphDef = (u: unknown): u is GraphDef => u instanceof GraphDef
  * Walks a GraphDef without objects, calling `onLeaf` for each leaf with a function giving its path
  * (and the Variable definition when the leaf is a Variable's). Returns a reason when the GraphDef
  * is malformed (counts that do not add up, a reference to an index not defined before it, list
- * elements out of order, non-string attribute names). Iterative, so deep graphs are fine.
+ * elements out of order, non-string attribute names). Iterative, so deep graphs are fine. With
+ * `root` and `enter`, each node carries data made from its parent's and its key (`merge` follows a
+ * State's trie this way), and `onLeaf` gets its parent's data and key.
  * @internal
  */
-export const walkGraphDef = (
+export const walkGraphDef = <T = undefined>(
   g: GraphDef,
-  onLeaf: (path: () => Path, def: VariableDef | undefined) => void
+  onLeaf: (path: () => Path, def: VariableDef | undefined, parent: T, key: PathKey | undefined) => void,
+  /** Per-node data: the root's, and how a child's follows from its parent's (`enter`). */
+  root?: T,
+  enter?: (parent: T, key: PathKey) => T
 ): string | undefined => {
-  const frames: Array<{ remaining: number; readonly key: PathKey | undefined; readonly list: boolean; next: number }> = []
+  const frames: Array<{ remaining: number; readonly key: PathKey | undefined; readonly list: boolean; next: number; readonly data: T }> = []
   if (g.nodes.length === 0) {
     if (g.numLeaves !== 1 || g.attributes.length !== 0) return "a GraphDef without nodes must have exactly one leaf and no attributes"
-    onLeaf(() => [], undefined)
+    onLeaf(() => [], undefined, root as T, undefined)
     return undefined
   }
   let nodeCursor = 0
@@ -256,6 +260,7 @@ export const walkGraphDef = (
   let leaves = 0
   const defined = new Set<number>()
   const open = (key: PathKey | undefined): string | undefined => {
+    const parent = frames.length === 0 ? (root as T) : frames[frames.length - 1]!.data
     const def = g.nodes[nodeCursor++]
     if (def === undefined) return "the attributes reference more nodes than the GraphDef has"
     switch (def._tag) {
@@ -266,16 +271,16 @@ export const walkGraphDef = (
         if (defined.has(def.index)) return `node index ${def.index} is defined twice`
         defined.add(def.index)
         leaves++
-        onLeaf(() => pathOf(frames, key), def)
+        onLeaf(() => pathOf(frames, key), def, parent, key)
         return undefined
       case "ModuleDef":
         if (defined.has(def.index)) return `node index ${def.index} is defined twice`
         defined.add(def.index)
-        frames.push({ remaining: def.numAttributes, key, list: false, next: 0 })
+        frames.push({ remaining: def.numAttributes, key, list: false, next: 0, data: key === undefined || enter === undefined ? parent : enter(parent, key) })
         return undefined
       case "ListDef":
       case "RecordDef":
-        frames.push({ remaining: def.numAttributes, key, list: def._tag === "ListDef", next: 0 })
+        frames.push({ remaining: def.numAttributes, key, list: def._tag === "ListDef", next: 0, data: key === undefined || enter === undefined ? parent : enter(parent, key) })
         return undefined
     }
   }
@@ -296,7 +301,7 @@ export const walkGraphDef = (
     }
     if (def._tag === "LeafAttr") {
       leaves++
-      onLeaf(() => pathOf(frames, key), undefined)
+      onLeaf(() => pathOf(frames, key), undefined, top.data, key)
     } else if (def._tag === "NodeAttr") {
       const e = open(key)
       if (e !== undefined) return e
@@ -306,14 +311,4 @@ export const walkGraphDef = (
   if (attrCursor !== g.attributes.length) return `the GraphDef lists ${g.attributes.length} attributes but its nodes use ${attrCursor}`
   if (leaves !== g.numLeaves) return `the GraphDef declares ${g.numLeaves} leaves but its structure has ${leaves}`
   return undefined
-}
-
-/**
- * The paths of a GraphDef's leaves, in order (each shared Variable at its first path). @internal
- */
-export const leafPaths = (g: GraphDef): Array<Path> => {
-  const out: Array<Path> = []
-  const error = walkGraphDef(g, (p) => out.push(p()))
-  if (error !== undefined) throw new MergeError({ path: undefined, reason: `malformed GraphDef: ${error}` })
-  return out
 }

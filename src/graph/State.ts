@@ -10,7 +10,9 @@
  *
  * Internally a State is its flat form (paths in sorted order with their leaves); the nested view
  * (`get`, `at`, `keys`, `toPureDict`) is derived from it, and every operation is iterative, so
- * very deep or very large states are fine.
+ * very deep or very large states are fine. A State made by `split`/`state` keeps its paths with
+ * shared prefixes and makes them arrays only when asked (`paths`, `toFlat`, filters, `map`): a
+ * chain n deep has paths totalling n²/2 keys, which `merge` and `update` never build.
  *
  * @since 0.1.0
  */
@@ -22,8 +24,8 @@ import { filtersToPredicates } from "../filters/Filter.ts"
 import { FilterError, GraphStructureError, MergeError } from "./errors.ts"
 import { pyString } from "./format.ts"
 import { defineAttribute, isRecord } from "./node.ts"
-import type { Path, PathKey } from "./path.ts"
-import { comparePaths, encodePath, formatPath, isPathKey } from "./path.ts"
+import type { Path, PathCons, PathKey } from "./path.ts"
+import { comparePaths, consToArray, encodePath, formatPath, isPathKey } from "./path.ts"
 import type { Variable } from "./Variable.ts"
 import { isVariableState, VariableState } from "./Variable.ts"
 
@@ -100,12 +102,30 @@ const isLeaf = (u: unknown): boolean => isVariableState(u) || isArray(u)
 export class State<V extends Variable<unknown> = Variable<unknown>, R extends JArray = RawLeafOf<V>> implements Pipeable {
   readonly [TypeId]: typeof TypeId = TypeId
 
+  /** Leaf paths in sorted order. */
+  declare readonly paths: ReadonlyArray<Path>
+  /**
+   * The paths as shared-prefix lists, when the State comes from a traversal: a chain of Modules n
+   * deep with a leaf at every level has paths of total length n²/2, so they are made arrays only
+   * when asked for, and `merge`/`update` match them without doing so. @internal
+   */
+  declare readonly pathCons: ReadonlyArray<PathCons> | undefined
+
   private constructor(
-    /** Leaf paths in sorted order. */
-    readonly paths: ReadonlyArray<Path>,
+    paths: ReadonlyArray<Path> | undefined,
     /** Leaves, in the order of `paths`. */
-    readonly leaves: ReadonlyArray<StateLeaf<V, R>>
-  ) {}
+    readonly leaves: ReadonlyArray<StateLeaf<V, R>>,
+    pathCons?: ReadonlyArray<PathCons> | undefined
+  ) {
+    let materialized = paths
+    // `paths` stays an own enumerable property (as structural equality in tests sees it), made
+    // from `pathCons` on first read; `pathCons` is hidden from such comparisons.
+    Object.defineProperty(this, "paths", {
+      enumerable: true,
+      get: () => (materialized ??= (pathCons ?? []).map(consToArray))
+    })
+    Object.defineProperty(this, "pathCons", { value: paths === undefined ? pathCons : undefined })
+  }
 
   /** The empty State. */
   static empty<V extends Variable<unknown> = Variable<unknown>>(): State<V> {
@@ -141,6 +161,11 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
     return new State(paths, leaves)
   }
 
+  /** A State from shared-prefix paths already sorted and valid (a traversal's). @internal */
+  static unsafeFromCons<V extends Variable<unknown>, R extends JArray = RawLeafOf<V>>(paths: ReadonlyArray<PathCons>, leaves: ReadonlyArray<StateLeaf<V, R>>): State<V, R> {
+    return new State<V, R>(undefined, leaves, paths)
+  }
+
   /**
    * Merges States into one; where two hold the same path the later one wins. The inverse of
    * `split`/`filter` on disjoint States.
@@ -172,7 +197,7 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
 
   /** How many leaves. */
   get size(): number {
-    return this.paths.length
+    return this.leaves.length
   }
 
   /** The flat form: `[path, leaf]` pairs in sorted order. */
@@ -246,7 +271,7 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
       if (!isLeaf(out)) throw new GraphStructureError({ path: this.paths[i]!, reason: "State.map must return a VariableState or an Array" })
       return out
     })
-    return new State(this.paths, leaves)
+    return new State(this.paths, leaves, this.pathCons)
   }
 
   /**

@@ -12,9 +12,10 @@
  *   classes the caller supplies, static values as JSON.
  *
  * Loading never trusts the file: a truncated, corrupted or hostile file (bad checksum, wrong
- * lengths, shapes that do not match the data, unknown dtypes or kinds, keys such as `__proto__`)
- * fails with `CodecError` naming what and where, and a failed `restore` leaves the model
- * unchanged. Every function returns an Effect.
+ * lengths, shapes that do not match the data, unknown dtypes or kinds, keys such as `__proto__`,
+ * leaves whose byte ranges overlap, lists and records nested more than 512 levels deep) fails
+ * with `CodecError` naming what and where, and a failed `restore` leaves the model unchanged.
+ * Values nested that deep cannot be saved either. Every function returns an Effect.
  *
  * Kinds are saved by class name: the built-in kinds are always known; pass user kinds to the
  * loaders (`{ kinds: [Count] }`), or use `restore`, which learns them from the model.
@@ -30,6 +31,7 @@ import { fromHost } from "../backend/numpy/creation.ts"
 import { align8, bytesToHost, hostToBytes, payloadBytes, readContainer, writeContainer } from "./bytes.ts"
 import {
   attempt,
+  checkJsonNesting,
   checkPath,
   DTypeSchema,
   elementCount,
@@ -37,6 +39,8 @@ import {
   hostileKeyIn,
   isJsonSafe,
   kindTable,
+  MAX_NESTING,
+  nestsTooDeep,
   NonNegativeInt,
   PathKeySchema,
   schemaError
@@ -124,6 +128,7 @@ const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
       const builtin = builtinNames.get(kind)
       if (builtin !== undefined && builtin !== leaf.type) return fail(`the kind '${kind}' has the name of a built-in kind; rename it so it can be loaded`, path)
       metadata = leaf.metadata
+      if (nestsTooDeep(metadata)) return fail(`metadata nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`, path)
       if (!isJsonSafe(metadata)) return fail("metadata must be JSON (strings, finite numbers, booleans, null, lists and records)", path)
     }
     out.push({ path, kind, dtype: value.dtype, shape: value.shape, metadata, bytes: hostToBytes(value.data()) })
@@ -241,7 +246,10 @@ const buildState = (
  */
 export const stateFromJson = (text: string, options?: LoadOptions): Effect.Effect<State, CodecError> =>
   Effect.flatMap(
-    Effect.mapError(Schema.decodeUnknownEffect(Schema.fromJsonString(StateJson))(text), schemaError("not a valid State JSON document")),
+    Effect.flatMap(
+      attempt(() => checkJsonNesting(text)),
+      () => Effect.mapError(Schema.decodeUnknownEffect(Schema.fromJsonString(StateJson))(text), schemaError("not a valid State JSON document"))
+    ),
     (doc) => attempt(() => buildState(doc.leaves.map((head) => ({ head, bytes: head.data })), options?.kinds ?? []))
   )
 
@@ -254,6 +262,8 @@ export const loadState = (bytes: Uint8Array, options?: LoadOptions): Effect.Effe
   Effect.gen(function*() {
     const read = readContainer(bytes)
     if (read._tag === "Error") return yield* Effect.fail(fail(read.reason))
+    const deep = checkJsonNesting(read.header)
+    if (deep !== undefined) return yield* Effect.fail(deep)
     const header = yield* Effect.mapError(
       Schema.decodeUnknownEffect(Schema.fromJsonString(StateHeader))(read.header),
       schemaError("not a valid State header")
@@ -267,7 +277,18 @@ export const loadState = (bytes: Uint8Array, options?: LoadOptions): Effect.Effe
       if (head.offset + head.byteLength > read.payload.length) return yield* Effect.fail(fail("array data runs past the payload", head.path))
       pieces.push({ head, bytes: read.payload.subarray(head.offset, head.offset + head.byteLength) })
     }
-    return yield* attempt(() => buildState(pieces, options?.kinds ?? []))
+    const state = yield* attempt(() => buildState(pieces, options?.kinds ?? []))
+    // Checked once each leaf is valid: a checksum only says the file is as written, not that we
+    // wrote it, and two leaves sharing bytes would load one's data as the other's.
+    const byOffset = pieces.filter((p) => p.head.byteLength > 0).sort((a, b) => a.head.offset - b.head.offset)
+    for (let i = 1; i < byOffset.length; i++) {
+      const prev = byOffset[i - 1]!.head
+      const cur = byOffset[i]!.head
+      if (cur.offset < prev.offset + prev.byteLength) {
+        return yield* Effect.fail(fail(`array data (bytes ${cur.offset}..${cur.offset + cur.byteLength}) overlaps the data of ${formatPath(prev.path)} (bytes ${prev.offset}..${prev.offset + prev.byteLength})`, cur.path))
+      }
+    }
+    return state
   })
 
 /**

@@ -25,6 +25,76 @@ export const fail = (reason: string, path?: Path): CodecError => new CodecError(
 const MAX_RANK = 32
 const MAX_ELEMENTS = 2 ** 31 - 1
 
+/**
+ * How deeply lists and records may nest in a file or in values being saved. Real metadata nests a
+ * few levels; past this, `JSON.parse`, schema decoding, `JSON.stringify` and displays recurse
+ * once per level, so a hostile file could overflow the stack after loading.
+ */
+export const MAX_NESTING = 512
+
+/**
+ * Scans JSON text (without parsing it) for lists and records nested more than `MAX_NESTING`
+ * deep, so a hostile file is refused before any recursive parser sees it. The error's path is
+ * where in the document the nesting starts (its first keys).
+ */
+export const checkJsonNesting = (text: string): CodecError | undefined => {
+  const keys: Array<PathKey | undefined> = []
+  const isObject: Array<boolean> = []
+  let i = 0
+  const n = text.length
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c === 34 /* " */) {
+      const start = i++
+      while (i < n && text.charCodeAt(i) !== 34) i += text.charCodeAt(i) === 92 /* \ */ ? 2 : 1
+      i++
+      if (isObject[isObject.length - 1] === true) {
+        let j = i
+        while (j < n && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 10 || text.charCodeAt(j) === 13 || text.charCodeAt(j) === 9)) j++
+        if (text.charCodeAt(j) === 58 /* : */) {
+          let key: PathKey = text.slice(start + 1, i - 1)
+          try {
+            key = JSON.parse(text.slice(start, i)) as string
+          } catch {
+            // malformed: the parser reports it
+          }
+          keys[keys.length - 1] = key
+        }
+      }
+      continue
+    }
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (isObject.length >= MAX_NESTING) {
+        const shown = keys.slice(0, 8).filter((k): k is PathKey => k !== undefined)
+        return fail(`the document nests lists and records more than ${MAX_NESTING} levels deep (from here on); refusing it`, shown)
+      }
+      isObject.push(c === 123)
+      keys.push(c === 91 ? 0 : undefined)
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      isObject.pop()
+      keys.pop()
+    } else if (c === 44 /* , */ && isObject[isObject.length - 1] === false) {
+      keys[keys.length - 1] = (keys[keys.length - 1] as number) + 1
+    }
+    i++
+  }
+  return undefined
+}
+
+/** Whether a value nests lists and records more than `MAX_NESTING` deep (checked iteratively). */
+export const nestsTooDeep = (u: unknown): boolean => {
+  const stack: Array<readonly [unknown, number]> = [[u, 0]]
+  const seen = new Set<object>()
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!
+    if (typeof x !== "object" || x === null || seen.has(x)) continue
+    if (depth >= MAX_NESTING) return true
+    seen.add(x)
+    for (const v of Array.isArray(x) ? x : Object.values(x)) stack.push([v, depth + 1])
+  }
+  return false
+}
+
 /** Checks a JSON value deeply for keys that would reach prototypes; returns the bad key if any. */
 export const hostileKeyIn = (u: unknown): string | undefined => {
   const stack: Array<unknown> = [u]
@@ -32,7 +102,7 @@ export const hostileKeyIn = (u: unknown): string | undefined => {
     const x = stack.pop()
     if (typeof x !== "object" || x === null) continue
     if (Array.isArray(x)) {
-      stack.push(...x)
+      for (const y of x) stack.push(y)
       continue
     }
     for (const k of Object.keys(x)) {
@@ -56,11 +126,11 @@ export const isJsonSafe = (u: unknown): boolean => {
     }
     if (typeof x !== "object" || seen.has(x)) return false
     seen.add(x)
-    if (Array.isArray(x)) stack.push(...x)
+    if (Array.isArray(x)) for (const y of x) stack.push(y)
     else {
       const proto: unknown = Object.getPrototypeOf(x)
       if (proto !== Object.prototype && proto !== null) return false
-      stack.push(...Object.values(x))
+      for (const y of Object.values(x)) stack.push(y)
     }
   }
   return true

@@ -356,9 +356,15 @@ export interface DisplayOptions {
   readonly oneLine?: boolean | undefined
   /** Roundtrip-mode markers: `<Weights(` ... `)>`, and the guide's array-visualization notes. */
   readonly roundtrip?: boolean | undefined
-  /** How many levels of objects to show before eliding deeper ones as `Name(...)` (default 64). */
+  /**
+   * How many levels of objects to show before eliding deeper ones as `Name(...)` (default 64, at
+   * most 1000: the summary is built and printed recursively, one level per object).
+   */
   readonly maxDepth?: number | undefined
 }
+
+/** The deepest `maxDepth` honoured, so a deep graph cannot overflow the stack. */
+const MAX_DEPTH = 1000
 
 /**
  * The tree summary of a Module, Variable, Rngs, or list/record of them, as text.
@@ -390,7 +396,7 @@ export interface DisplayOptions {
 export const displayString = (value: unknown, options?: DisplayOptions): string => {
   const oneLine = options?.oneLine ?? false
   const roundtripMode = options?.roundtrip ?? oneLine
-  const builder = new Builder(value, options?.maxDepth ?? 64)
+  const builder = new Builder(value, Math.min(options?.maxDepth ?? 64, MAX_DEPTH))
   const built = builder.build(value)
   const printer: Printer = { roundtrip: roundtripMode, occurrences: builder.occurrences }
   if (oneLine) {

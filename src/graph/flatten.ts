@@ -25,8 +25,8 @@ import type { AttrDef, Attribute, NodeDef } from "./GraphDef.ts"
 import { GraphDef, LEAF_ATTR, NODE_ATTR } from "./GraphDef.ts"
 import type { ModuleClass } from "./node.ts"
 import { classify, clearModule, containerKeys, createEmptyModule, defineAttribute, isModule, typeName } from "./node.ts"
-import type { Path, PathKey } from "./path.ts"
-import { pathOf } from "./path.ts"
+import type { Path, PathCons, PathKey } from "./path.ts"
+import { consPath, consToArray, pathOf } from "./path.ts"
 import type { Metadata, Variable } from "./Variable.ts"
 import { isVariable, isVariableState, kindOf, makeVariable, rawValue, setVariableState } from "./Variable.ts"
 
@@ -55,8 +55,13 @@ export interface FlattenOptions {
 /** @category internals @since 0.1.0 */
 export interface Flattened<N = unknown> {
   readonly graphdef: GraphDef<N>
-  /** Leaf paths, in depth-first order (which is sorted path order). */
+  /** Leaf paths, in depth-first order (which is sorted path order); made on first use. */
   readonly paths: ReadonlyArray<Path>
+  /**
+   * The same paths sharing their prefixes (`undefined` for the root): linear in the graph's size
+   * however deep it is, where the arrays of a chain n deep total n²/2 keys.
+   */
+  readonly pathCons: ReadonlyArray<PathCons | undefined>
   /**
    * Leaves: a `VariableState` per Variable (at its first path), the Array per Array attribute, or
    * the root itself when the root is not a graph node.
@@ -70,6 +75,8 @@ interface FlattenFrame {
   i: number
   /** The key of this node in its parent (none for the root). */
   readonly key: PathKey | undefined
+  /** This node's path. */
+  readonly cons: PathCons | undefined
   /** Lists and records: removed from the on-stack set when done (they have no identity). */
   readonly container: boolean
 }
@@ -88,12 +95,12 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
   const nodes: Array<NodeDef> = []
   const attributes: Array<Attribute> = []
   const leaves: Array<unknown> = []
-  const paths: Array<Path> = []
+  const paths: Array<PathCons | undefined> = []
   const frames: Array<FlattenFrame> = []
   // Plain lists and records have no identity; one that contains itself would never end.
   const onStack = new Set<object>()
 
-  const emit = (value: object, kind: "module" | "variable" | "list" | "record", key: PathKey | undefined): void => {
+  const emit = (value: object, kind: "module" | "variable" | "list" | "record", key: PathKey | undefined, cons: PathCons | undefined): void => {
     if (kind === "module" || kind === "variable") {
       const seen = refMap.get(value)
       if (seen !== undefined) {
@@ -107,12 +114,12 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
         const v = value as Variable<unknown>
         nodes.push({ _tag: "VariableDef", type: kindOf(v), index, outerIndex, metadata: v.metadata })
         leaves.push(v.toState())
-        paths.push(pathOf(frames, key))
+        paths.push(cons)
         return
       }
       const keys = containerKeys(value, "module")
       nodes.push({ _tag: "ModuleDef", type: value.constructor as ModuleClass, index, outerIndex, numAttributes: keys.length })
-      frames.push({ obj: value, keys, i: 0, key, container: false })
+      frames.push({ obj: value, keys, i: 0, key, cons, container: false })
       return
     }
     if (onStack.has(value)) {
@@ -124,15 +131,15 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
     onStack.add(value)
     const keys = containerKeys(value, kind)
     nodes.push({ _tag: kind === "list" ? "ListDef" : "RecordDef", numAttributes: keys.length })
-    frames.push({ obj: value, keys, i: 0, key, container: true })
+    frames.push({ obj: value, keys, i: 0, key, cons, container: true })
   }
 
   const rootKind = classify(node)
   if (rootKind === "module" || rootKind === "variable" || rootKind === "list" || rootKind === "record") {
-    emit(node as object, rootKind, undefined)
+    emit(node as object, rootKind, undefined, undefined)
   } else {
     leaves.push(node)
-    paths.push([])
+    paths.push(undefined)
   }
 
   while (frames.length > 0) {
@@ -151,19 +158,27 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
       case "list":
       case "record":
         attributes.push([key, NODE_ATTR])
-        emit(value as object, kind, key)
+        emit(value as object, kind, key, consPath(top.cons, key))
         break
       case "array":
         attributes.push([key, LEAF_ATTR])
         leaves.push(value)
-        paths.push(pathOf(frames, key))
+        paths.push(consPath(top.cons, key))
         break
       case "static":
         attributes.push([key, { _tag: "StaticAttr", value }])
         break
     }
   }
-  return { graphdef: new GraphDef<N>(nodes, attributes, leaves.length), paths, leaves }
+  let arrays: ReadonlyArray<Path> | undefined
+  return {
+    graphdef: new GraphDef<N>(nodes, attributes, leaves.length),
+    pathCons: paths,
+    get paths() {
+      return (arrays ??= paths.map(consToArray))
+    },
+    leaves
+  }
 }
 
 /** @category internals @since 0.1.0 */

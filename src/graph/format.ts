@@ -54,12 +54,15 @@ const isPlainRecord = (u: object): boolean => {
   return proto === Object.prototype || proto === null
 }
 
+/** Lists and records nested deeper than this print as `[...]`/`{...}`, so deep metadata cannot overflow the stack. */
+const MAX_REPR_DEPTH = 32
+
 /**
  * A static value as a Python literal: strings quoted, `True`/`False`, `None` for `null` and
  * `undefined`, lists `[...]`, records `{'k': v}`, arrays summarized; other objects by their own
- * `toString` or class name. Cycles print as `[...]`/`{...}` like Python.
+ * `toString` or class name. Cycles, and nesting past 32 levels, print as `[...]`/`{...}`.
  */
-export const pyRepr = (u: unknown, seen: Set<object> = new Set()): string => {
+export const pyRepr = (u: unknown, seen: Set<object> = new Set(), depth = 0): string => {
   switch (typeof u) {
     case "string":
       return pyString(u)
@@ -79,16 +82,16 @@ export const pyRepr = (u: unknown, seen: Set<object> = new Set()): string => {
       if (u === null) return "None"
       if (isArray(u)) return arraySummary(u)
       if (Array.isArray(u)) {
-        if (seen.has(u)) return "[...]"
+        if (seen.has(u) || depth >= MAX_REPR_DEPTH) return "[...]"
         seen.add(u)
-        const s = `[${u.map((x: unknown) => pyRepr(x, seen)).join(", ")}]`
+        const s = `[${u.map((x: unknown) => pyRepr(x, seen, depth + 1)).join(", ")}]`
         seen.delete(u)
         return s
       }
       if (isPlainRecord(u)) {
-        if (seen.has(u)) return "{...}"
+        if (seen.has(u) || depth >= MAX_REPR_DEPTH) return "{...}"
         seen.add(u)
-        const s = `{${Object.entries(u).map(([k, v]) => `${pyString(k)}: ${pyRepr(v, seen)}`).join(", ")}}`
+        const s = `{${Object.entries(u).map(([k, v]) => `${pyString(k)}: ${pyRepr(v, seen, depth + 1)}`).join(", ")}}`
         seen.delete(u)
         return s
       }

@@ -5,26 +5,30 @@
  *
  * Shared Modules and Variables appear once (at their first path in sorted order) and come back
  * shared; cycles through Modules work; static attributes live in the GraphDef. All operations are
- * iterative, so deep and large graphs are fine, and `update`/`pop` check everything before changing
- * anything, so a failure leaves the graph as it was.
+ * iterative, and `split`/`merge`/`update`/`state`/`graphdef` take time and memory linear in the
+ * graph's size however deep it is: leaf paths share their prefixes, and `merge`/`update` follow the
+ * State as a tree alongside the graph rather than comparing whole paths. `update`/`pop` check
+ * everything before changing anything, so a failure leaves the graph as it was.
  *
  * @since 0.1.0
  */
+import type { Array as JArray } from "../backend/Array.ts"
+import { isArray } from "../backend/Array.ts"
 import type { Filter, KindOf } from "../filters/Filter.ts"
 import { filtersToPredicates } from "../filters/Filter.ts"
 import { GraphStructureError, MergeError, UpdateError } from "./errors.ts"
-import { flatten, unflatten } from "./flatten.ts"
+import { describeValue, flatten, isGraphRoot, unflatten } from "./flatten.ts"
 import type { GraphDef } from "./GraphDef.ts"
-import { leafPaths } from "./GraphDef.ts"
+import { walkGraphDef } from "./GraphDef.ts"
 import type { Module } from "./Module.ts"
-import { classify, containerKeys, defineAttribute, isModule, typeName } from "./node.ts"
+import { classify, containerKeys, defineAttribute, isModule, isRecord, typeName } from "./node.ts"
 import type { Path, PathCons, PathKey } from "./path.ts"
-import { comparePaths, consPath, consToArray, isHostileKey } from "./path.ts"
+import { compareKeys, consPath, consToArray, isHostileKey } from "./path.ts"
 import type { StateLeaf, StatesOf } from "./State.ts"
-import { nonExhaustive, partition, State } from "./State.ts"
+import { isState, nonExhaustive, partition, State } from "./State.ts"
 import { mutationError } from "./traceState.ts"
-import type { Metadata, Variable } from "./Variable.ts"
-import { isVariable, isVariableState, setVariableState } from "./Variable.ts"
+import type { Metadata, Variable, VariableState } from "./Variable.ts"
+import { isVariable, isVariableState, rawValue, setVariableState } from "./Variable.ts"
 
 /**
  * What graph operations take: a Module (Rngs included), or a plain list or record of graph
@@ -50,9 +54,119 @@ const checkRoot = (op: string, node: unknown): void => {
 }
 
 /**
+ * A State (or a pure record) as a tree of keys, built in time linear in its size, so that `merge`
+ * and `update` follow it alongside the graph instead of comparing a full path per leaf (which is
+ * quadratic in the depth).
+ */
+interface Trie {
+  readonly parent: Trie | undefined
+  readonly key: PathKey | undefined
+  children: Map<PathKey, Trie> | undefined
+  hasLeaf: boolean
+  leaf: unknown
+  used: boolean
+}
+
+const trieNode = (parent: Trie | undefined, key: PathKey | undefined): Trie => {
+  const t: Trie = { parent, key, children: undefined, hasLeaf: false, leaf: undefined, used: false }
+  if (parent !== undefined && key !== undefined) (parent.children ??= new Map()).set(key, t)
+  return t
+}
+
+const triePath = (t: Trie): Array<PathKey> => {
+  const out: Array<PathKey> = []
+  for (let q: Trie | undefined = t; q !== undefined && q.key !== undefined; q = q.parent) out.push(q.key)
+  return out.reverse()
+}
+
+/** The child at a graph key; a pure record spells list indices as strings. */
+const trieChild = (t: Trie | undefined, key: PathKey): Trie | undefined =>
+  t?.children?.get(key) ?? (typeof key === "number" ? t?.children?.get(String(key)) : undefined)
+
+/** Builds the trie of a State, returning it and its leaf nodes in State order. */
+const trieOfState = (state: State): readonly [Trie, Array<Trie>] => {
+  const root = trieNode(undefined, undefined)
+  const leaves: Array<Trie> = []
+  const cons = state.pathCons
+  if (cons !== undefined) {
+    // Shared prefixes map to shared nodes: each PathCons is visited once.
+    const made = new Map<PathCons, Trie>()
+    const pending: Array<PathCons> = []
+    for (let i = 0; i < cons.length; i++) {
+      let c: PathCons | undefined = cons[i]!
+      let at: Trie = root
+      while (c !== undefined) {
+        const known = made.get(c)
+        if (known !== undefined) {
+          at = known
+          break
+        }
+        pending.push(c)
+        c = c.parent
+      }
+      while (pending.length > 0) {
+        const p = pending.pop()!
+        at = trieNode(at, p.key)
+        made.set(p, at)
+      }
+      at.hasLeaf = true
+      at.leaf = state.leaves[i]
+      leaves.push(at)
+    }
+    return [root, leaves]
+  }
+  const paths = state.paths
+  for (let i = 0; i < paths.length; i++) {
+    let at = root
+    for (const key of paths[i]!) at = at.children?.get(key) ?? trieNode(at, key)
+    at.hasLeaf = true
+    at.leaf = state.leaves[i]
+    leaves.push(at)
+  }
+  return [root, leaves]
+}
+
+const isPureLeaf = (u: unknown): boolean => isArray(u) || isVariableState(u) || isVariable(u)
+
+/**
+ * Builds the trie of a pure record (nested plain records whose leaves are Arrays, Variables or
+ * VariableStates, as `toPureDict` makes and Flax's `nnx.update`/`nnx.merge` accept). `bad` makes
+ * the error for any other value.
+ */
+const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error): readonly [Trie, Array<Trie>] => {
+  const root = trieNode(undefined, undefined)
+  const leaves: Array<Trie> = []
+  const stack: Array<readonly [object, Trie]> = [[record, root]]
+  const onStack = new Set<object>([record])
+  while (stack.length > 0) {
+    const [rec, at] = stack.pop()!
+    for (const key of Object.keys(rec).sort(compareKeys)) {
+      const value: unknown = Reflect.get(rec, key)
+      const t = trieNode(at, key)
+      if (isRecord(value)) {
+        if (onStack.has(value)) throw bad(triePath(t), "a record that contains itself")
+        onStack.add(value)
+        stack.push([value, t])
+      } else if (isPureLeaf(value)) {
+        t.hasLeaf = true
+        t.leaf = value
+        leaves.push(t)
+      } else {
+        throw bad(triePath(t), `${describeValue(value)}; a pure record holds nested records whose leaves are Arrays, Variables or VariableStates`)
+      }
+    }
+  }
+  return [root, leaves]
+}
+
+/**
  * Splits a graph into its GraphDef and State(s). With filters, the leaves are partitioned among
  * them (each leaf to the first filter selecting it) and every leaf must be selected: end with
  * `"..."` to collect the rest, otherwise `FilterError`.
+ *
+ * A value that is not a graph node (a Variable, an Array, any other value) splits, as in Flax,
+ * into a GraphDef and the value itself as its one leaf (a Variable's `VariableState`); `merge`
+ * rebuilds it.
  *
  * @example
  * ```ts
@@ -65,55 +179,88 @@ const checkRoot = (op: string, node: unknown): void => {
  * const model = new Model()
  * const [graphdef, params, rest] = nnx.split(model, nnx.Param, "...")
  * const copy = nnx.merge(graphdef, params, rest) // a new Model
+ *
+ * const [vdef, leaf] = nnx.split(new nnx.Param(jnp.ones([2]))) // leaf: VariableState<Param>
+ * nnx.merge(vdef, leaf) // a new Param
  * ```
  * @category graph
  * @since 0.1.0
  */
-export const split = <N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(
-  node: N,
-  ...filters: Fs
-): [GraphDef<N>, ...SplitStates<Fs>] => {
-  checkRoot("split", node)
-  const { graphdef, paths, leaves } = flatten(node)
+export function split<V extends Variable<unknown>>(node: V): [GraphDef<V>, VariableState<V>]
+export function split<A extends JArray>(node: A): [GraphDef<A>, A]
+export function split<N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(node: N, ...filters: Fs): [GraphDef<N>, ...SplitStates<Fs>]
+export function split(node: unknown, ...filters: ReadonlyArray<Filter>): Array<unknown> {
+  const { graphdef, pathCons, leaves } = flatten(node)
+  if (!isGraphRoot(node)) {
+    const leaf = leaves[0]
+    if (filters.length === 0) return [graphdef, leaf]
+    const j = filtersToPredicates(filters).findIndex((p) => p([], leaf))
+    if (j < 0) throw nonExhaustive([[]])
+    return [graphdef, ...filters.map((_, k) => (k === j ? leaf : State.empty()))]
+  }
   const typed = leaves as ReadonlyArray<StateLeaf>
-  if (filters.length === 0) return [graphdef, State.unsafeMake(paths, typed)] as unknown as [GraphDef<N>, ...SplitStates<Fs>]
-  const { buckets, rest } = partition(paths, typed, filters)
+  const all = State.unsafeFromCons(pathCons as ReadonlyArray<PathCons>, typed)
+  if (filters.length === 0) return [graphdef, all]
+  const { buckets, rest } = partition(all.paths, typed, filters)
   if (rest.length > 0) throw nonExhaustive(rest)
-  return [graphdef, ...buckets.map(([ps, ls]) => State.unsafeMake(ps, ls))] as unknown as [GraphDef<N>, ...SplitStates<Fs>]
+  return [graphdef, ...buckets.map(([ps, ls]) => State.unsafeMake(ps, ls))]
 }
+
+/**
+ * What `merge` and `update` take besides States: a pure record (nested plain records whose leaves
+ * are Arrays, Variables or VariableStates, as `State.toPureDict` makes).
+ * @category models
+ * @since 0.1.0
+ */
+export type PureRecord = { readonly [key: string]: unknown }
 
 /**
  * Rebuilds a graph from a GraphDef and State(s) (the inverse of `split`): new Modules and
  * Variables, shared where the original was shared. The States together must hold exactly the
  * leaves the GraphDef needs, of the right kinds; otherwise `MergeError` names the path.
+ *
+ * As in Flax, the state may also be a pure record (`state.toPureDict()`: raw values take the
+ * GraphDef's kinds and metadata), and the GraphDef of a split Variable or Array takes its one leaf.
+ * A GraphDef with no leaves needs no state; one with leaves and no state is a `MergeError` naming
+ * the first leaf it needs (Flax raises a `TypeError` for the missing argument).
  * @category graph
  * @since 0.1.0
  */
-export const merge = <N>(graphdef: GraphDef<N>, state: State, ...states: ReadonlyArray<State>): N => {
-  const all = states.length === 0 ? state : State.merge(state, ...states)
-  const expected = leafPaths(graphdef)
-  const leaves = new Array<unknown>(expected.length)
-  let j = 0
-  for (let i = 0; i < expected.length; i++) {
-    const path = expected[i]!
-    if (j < all.size && comparePaths(all.paths[j]!, path) < 0) {
-      throw new MergeError({ path: all.paths[j]!, reason: "the state has a leaf the GraphDef does not expect" })
-    }
-    if (j >= all.size || comparePaths(all.paths[j]!, path) !== 0) {
-      throw new MergeError({ path, reason: "the state has no leaf here, but the GraphDef needs one" })
-    }
-    leaves[i] = all.leaves[j++]
+export const merge = <N>(graphdef: GraphDef<N>, state?: State | PureRecord | StateLeaf | Variable<unknown>, ...states: ReadonlyArray<State>): N => {
+  const root = graphdef.nodes[0]
+  if (root === undefined || root._tag === "VariableDef") {
+    if (state === undefined) throw new MergeError({ path: [], reason: "the GraphDef is of a single leaf; pass it (the second value of split) as the state" })
+    if (isState(state) || states.length > 0) throw new MergeError({ path: [], reason: "the GraphDef is of a single leaf; pass the leaf itself (the second value of split), not States" })
+    return unflatten(graphdef, [state])
   }
-  if (j < all.size) throw new MergeError({ path: all.paths[j]!, reason: "the state has a leaf the GraphDef does not expect" })
+  let trie: Trie
+  let trieLeaves: Array<Trie>
+  if (state === undefined) [trie, trieLeaves] = trieOfState(State.empty())
+  else if (isState(state)) [trie, trieLeaves] = trieOfState(states.length === 0 ? state : State.merge(state, ...states))
+  else if (isRecord(state) && states.length === 0) [trie, trieLeaves] = trieOfRecord(state, (path, what) => new MergeError({ path, reason: `the state has ${what}` }))
+  else throw new MergeError({ path: undefined, reason: `merge takes States or one pure record after the GraphDef, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}` })
+  const leaves: Array<unknown> = []
+  const error = walkGraphDef<Trie | undefined>(graphdef, (path, _def, parent, key) => {
+    const t = key === undefined ? parent : trieChild(parent, key)
+    if (t === undefined) throw new MergeError({ path: path(), reason: "the state has no leaf here, but the GraphDef needs one" })
+    if (!t.hasLeaf) throw new MergeError({ path: path(), reason: "the state has a subtree here, but the GraphDef needs a leaf" })
+    t.used = true
+    leaves.push(t.leaf)
+  }, trie, (parent, key) => trieChild(parent, key))
+  if (error !== undefined) throw new MergeError({ path: undefined, reason: `malformed GraphDef: ${error}` })
+  if (leaves.length !== trieLeaves.length) {
+    const extra = trieLeaves.find((t) => !t.used)
+    if (extra !== undefined) throw new MergeError({ path: triePath(extra), reason: "the state has a leaf the GraphDef does not expect" })
+  }
   return unflatten(graphdef, leaves)
 }
 
 /**
- * The GraphDef of a graph.
+ * The GraphDef of a graph (of any value, as `split`).
  * @category graph
  * @since 0.1.0
  */
-export const graphdef = <N extends GraphNode | Variable<unknown>>(node: N): GraphDef<N> => flatten(node).graphdef
+export const graphdef = <N>(node: N): GraphDef<N> => flatten(node).graphdef
 
 /**
  * The State of a graph: all of it, or for each filter the leaves it selects (each leaf to the
@@ -124,10 +271,11 @@ export const graphdef = <N extends GraphNode | Variable<unknown>>(node: N): Grap
  */
 export const state = <const Fs extends ReadonlyArray<Filter>>(node: GraphNode, ...filters: Fs): Selected<Fs> => {
   checkRoot("state", node)
-  const { paths, leaves } = flatten(node)
+  const { pathCons, leaves } = flatten(node)
   const typed = leaves as ReadonlyArray<StateLeaf>
-  if (filters.length === 0) return State.unsafeMake(paths, typed) as Selected<Fs>
-  const states = partition(paths, typed, filters).buckets.map(([ps, ls]) => State.unsafeMake(ps, ls))
+  const all = State.unsafeFromCons(pathCons as ReadonlyArray<PathCons>, typed)
+  if (filters.length === 0) return all as Selected<Fs>
+  const states = partition(all.paths, typed, filters).buckets.map(([ps, ls]) => State.unsafeMake(ps, ls))
   return (filters.length === 1 ? states[0] : states) as unknown as Selected<Fs>
 }
 
@@ -151,26 +299,32 @@ const liveValue = (leaf: unknown): unknown => (isVariableState(leaf) ? leaf.toVa
 const hasKey = (obj: object, key: PathKey): boolean =>
   Array.isArray(obj) ? typeof key === "number" && key < obj.length : Object.hasOwn(obj, String(key))
 
+const INDEX = /^(0|[1-9]\d*)$/
+
 /**
  * Writes State(s) into a live graph, in place: a Variable at a path gets the leaf's value and
  * metadata, other attributes are replaced, and paths the graph does not have are added (new
  * Variables, inside new records where whole subtrees are missing), as Flax's `nnx.update`. Checks
  * everything first (shape of the graph, unsafe keys, trace levels) and fails with `UpdateError`
  * (or `TraceContextError`) without changing anything.
+ *
+ * As in Flax, the state may also be a pure record: nested plain records whose leaves are Arrays
+ * (written as values), Variables or VariableStates (value and metadata), e.g.
+ * `nnx.update(model, { linear: { kernel: jnp.ones([2, 3]) } })`; list indices may be spelled as
+ * strings, as `toPureDict` does. Any other leaf is an `UpdateError`.
  * @category graph
  * @since 0.1.0
  */
-export const update = (node: GraphNode, state: State, ...states: ReadonlyArray<State>): void => {
+export const update = (node: GraphNode, state: State | PureRecord, ...states: ReadonlyArray<State>): void => {
   checkRoot("update", node)
-  const all = states.length === 0 ? state : State.merge(state, ...states)
+  let trie: Trie
+  if (isState(state)) [trie] = trieOfState(states.length === 0 ? state : State.merge(state, ...states))
+  else if (isRecord(state) && states.length === 0) [trie] = trieOfRecord(state, (path, what) => new UpdateError({ path, reason: `the state has ${what}` }))
+  else throw new UpdateError({ path: [], reason: `update takes States or one pure record after the graph, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}` })
   const actions: Array<Action> = []
-  // Records made for missing subtrees: filled directly (they are not in the graph yet) and
-  // attached by one action each.
-  const created = new Map<object, Map<PathKey, object>>()
-  const detached = new Set<object>()
   const checked = new Set<object>()
   const checkWritable = (obj: object, path: () => Path): void => {
-    if (checked.has(obj) || detached.has(obj)) return
+    if (checked.has(obj)) return
     checked.add(obj)
     if (isModule(obj) || isVariable(obj)) {
       const e = mutationError(obj, typeName(obj))
@@ -179,26 +333,24 @@ export const update = (node: GraphNode, state: State, ...states: ReadonlyArray<S
     if (Object.isFrozen(obj)) throw new UpdateError({ path: path(), reason: `the ${typeName(obj)} here is frozen` })
   }
 
-  for (let i = 0; i < all.size; i++) {
-    const path = all.paths[i]!
-    const leaf = all.leaves[i]!
-    let cur: object = node
-    for (let d = 0; d < path.length; d++) {
-      const key = path[d]!
-      // The path so far, for messages; made only where needed.
-      const here = (): Path => path.slice(0, d + 1)
+  // Each trie node is visited once, with the graph object at its path (or a new record for a
+  // subtree the graph lacks: `detached`, filled directly and attached by one action).
+  const stack: Array<readonly [Trie, object, PathCons | undefined, boolean]> = [[trie, node, undefined, false]]
+  while (stack.length > 0) {
+    const [t, cur, cons, detached] = stack.pop()!
+    if (t.children === undefined) continue
+    for (const [rawKey, child] of t.children) {
+      const key: PathKey = Array.isArray(cur) && typeof rawKey === "string" && INDEX.test(rawKey) ? Number(rawKey) : rawKey
+      const here = (): Path => consToArray(consPath(cons, key))
       if (isHostileKey(key)) throw new UpdateError({ path: here(), reason: `refusing the key '${key}', which would reach JavaScript's prototype machinery` })
-      const last = d === path.length - 1
-      if (detached.has(cur)) {
+      const last = child.hasLeaf
+      const leaf = child.leaf
+      if (detached) {
         if (last) defineAttribute(cur, key, liveValue(leaf))
         else {
-          let next = Object.hasOwn(cur, String(key)) ? Reflect.get(cur, key) : undefined
-          if (next === undefined) {
-            next = {}
-            detached.add(next)
-            defineAttribute(cur, key, next)
-          }
-          cur = next
+          const rec = {}
+          defineAttribute(cur, key, rec)
+          stack.push([child, rec, consPath(cons, key), true])
         }
         continue
       }
@@ -208,39 +360,34 @@ export const update = (node: GraphNode, state: State, ...states: ReadonlyArray<S
         if (last) {
           actions.push({ _tag: "Attribute", obj: cur, key, value: liveValue(leaf) })
         } else {
-          let byKey = created.get(cur)
-          if (byKey === undefined) created.set(cur, (byKey = new Map()))
-          let rec = byKey.get(key)
-          if (rec === undefined) {
-            rec = {}
-            byKey.set(key, rec)
-            detached.add(rec)
-            actions.push({ _tag: "Attribute", obj: cur, key, value: rec })
-          }
-          cur = rec
+          const rec = {}
+          actions.push({ _tag: "Attribute", obj: cur, key, value: rec })
+          stack.push([child, rec, consPath(cons, key), true])
         }
         continue
       }
-      const child: unknown = Reflect.get(cur, key)
-      const kind = classify(child)
+      const value: unknown = Reflect.get(cur, key)
+      const kind = classify(value)
       if (last) {
         if (kind === "variable") {
-          const v = child as Variable<unknown>
+          const v = value as Variable<unknown>
           checkWritable(v, here)
           actions.push(isVariableState(leaf)
             ? { _tag: "Variable", variable: v, value: leaf.value, metadata: leaf.metadata }
+            : isVariable(leaf)
+            ? { _tag: "Variable", variable: v, value: rawValue(leaf), metadata: leaf.metadata }
             : { _tag: "Variable", variable: v, value: leaf, metadata: undefined })
         } else if (kind === "module" || kind === "list" || kind === "record") {
-          throw new UpdateError({ path: here(), reason: `the state has a leaf here, but the graph has a subgraph (${typeName(child as object)}); expected a subtree` })
+          throw new UpdateError({ path: here(), reason: `the state has a leaf here, but the graph has a subgraph (${typeName(value as object)}); expected a subtree` })
         } else {
           checkWritable(cur, here)
           actions.push({ _tag: "Attribute", obj: cur, key, value: liveValue(leaf) })
         }
       } else {
         if (kind !== "module" && kind !== "list" && kind !== "record") {
-          throw new UpdateError({ path: here(), reason: `the state has a subtree here, but the graph has a leaf (${kind === "variable" ? typeName(child as object) : kind})` })
+          throw new UpdateError({ path: here(), reason: `the state has a subtree here, but the graph has a leaf (${kind === "variable" ? typeName(value as object) : kind})` })
         }
-        cur = child as object
+        stack.push([child, value as object, consPath(cons, key), false])
       }
     }
   }

@@ -10,7 +10,7 @@
  */
 import { Effect, Schema } from "effect"
 import { readContainer, writeContainer } from "./bytes.ts"
-import { attempt, fail, hostileKeyIn, isJsonSafe, kindTable, NonNegativeInt, PathKeySchema, schemaError } from "./codecSupport.ts"
+import { attempt, checkJsonNesting, fail, hostileKeyIn, isJsonSafe, kindTable, MAX_NESTING, nestsTooDeep, NonNegativeInt, PathKeySchema, schemaError } from "./codecSupport.ts"
 import { CodecError } from "./errors.ts"
 import type { Attribute, AttrDef, NodeDef } from "./GraphDef.ts"
 import { GraphDef, LEAF_ATTR, NODE_ATTR, walkGraphDef } from "./GraphDef.ts"
@@ -72,6 +72,7 @@ const toDocument = (g: GraphDef): GraphDefDocument | CodecError => {
         nodes.push({ tag: "ModuleDef", type: n.type.name, index: n.index, outerIndex: n.outerIndex ?? null, numAttributes: n.numAttributes })
         break
       case "VariableDef":
+        if (nestsTooDeep(n.metadata)) return fail(`the metadata of a ${n.type.name} nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`)
         if (!isJsonSafe(n.metadata)) return fail(`the metadata of a ${n.type.name} is not JSON`)
         nodes.push({ tag: "VariableDef", type: n.type.name, index: n.index, outerIndex: n.outerIndex ?? null, metadata: n.metadata as Schema.JsonObject })
         break
@@ -191,7 +192,10 @@ export const graphDefToJson = (graphdef: GraphDef): Effect.Effect<string, CodecE
  */
 export const graphDefFromJson = <N = unknown>(text: string, options: GraphDefLoadOptions): Effect.Effect<GraphDef<N>, CodecError> =>
   Effect.flatMap(
-    Effect.mapError(Schema.decodeUnknownEffect(Schema.fromJsonString(GraphDefJson))(text), schemaError("not a valid GraphDef JSON document")),
+    Effect.flatMap(
+      attempt(() => checkJsonNesting(text)),
+      () => Effect.mapError(Schema.decodeUnknownEffect(Schema.fromJsonString(GraphDefJson))(text), schemaError("not a valid GraphDef JSON document"))
+    ),
     (doc) => attempt(() => fromDocument(doc, options) as GraphDef<N> | CodecError)
   )
 

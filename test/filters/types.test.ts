@@ -75,10 +75,10 @@ describe("filter types", () => {
       nnx.pop(m)
       // @ts-expect-error a State of Params is not a State of BatchStats
       const stats: nnx.State<nnx.BatchStat> = nnx.state(m, nnx.Param)
-      // @ts-expect-error split takes graph nodes, not a Variable
-      nnx.split(m.kernel)
-      // @ts-expect-error merge needs a State
-      nnx.merge(nnx.graphdef(m))
+      // @ts-expect-error a Variable splits as one leaf (as in Flax), without filters
+      nnx.split(m.kernel, nnx.Param)
+      // @ts-expect-error merge takes States, a pure record or a leaf
+      nnx.merge(nnx.graphdef(m), 3)
       void stats
     }
     void wrong

@@ -175,9 +175,11 @@ describe("split / merge", () => {
     expect(() => nnx.merge(g, params, wrongKind)).toThrow(/expected the state of a BatchStat, got a Param at bn\.mean/)
   })
 
-  it("split accepts only graph nodes at the root", () => {
+  it("split of a Variable gives its GraphDef and its state, which merge rebuilds (as Flax)", () => {
     const v = new nnx.Param(jnp.ones([1]))
-    expect(() => nnx.split(v as unknown as nnx.GraphNode)).toThrow(/expects a Module/)
+    const [g, leaf] = nnx.split(v)
+    expect(leaf).toBeInstanceOf(nnx.VariableState)
+    expect(nnx.merge(g, leaf)).toBeInstanceOf(nnx.Param)
   })
 })
 
