@@ -131,22 +131,57 @@ export class Variable<A = unknown> implements Pipeable, HasTraceState {
     this.value = f(this[ValueKey])
   }
 
-  /** The metadata, read-only; change it with `setMetadata`. */
+  /**
+   * The metadata (a frozen record). Assigning it replaces all of it, as Flax's
+   * `v.set_metadata(dict)`; the write is trace-level checked.
+   */
   get metadata(): Metadata {
     return this[MetadataKey]
   }
-
-  /** One metadata entry. */
-  getMetadata(key: string): unknown {
-    return this[MetadataKey][key]
+  set metadata(metadata: Metadata) {
+    checkMutable(this, () => this.kind)
+    this[MetadataKey] = freezeMetadata({ ...metadata })
   }
 
-  /** Sets one metadata entry (`undefined` removes it), or merges a record of entries. */
-  setMetadata(key: string, value: unknown): void
+  /**
+   * Reads metadata, in Flax's `get_metadata` forms: `v.getMetadata()` is the whole (frozen) record;
+   * `v.getMetadata("key")` one entry, `undefined` when absent (Flax raises `KeyError`; metadata
+   * never holds `undefined`, so here it means absent); `v.getMetadata("key", fallback)` the entry
+   * or `fallback`.
+   */
+  getMetadata(): Metadata
+  getMetadata<K extends string>(key: K): Metadata[K] | undefined
+  getMetadata<K extends string, D>(key: K, fallback: D): Exclude<Metadata[K], undefined> | D
+  getMetadata(key?: string, ...fallback: [] | [unknown]): unknown {
+    const metadata = this[MetadataKey]
+    if (key === undefined) return metadata
+    if (Object.hasOwn(metadata, key)) return metadata[key]
+    return fallback.length === 1 ? fallback[0] : undefined
+  }
+
+  /**
+   * Sets metadata, in Flax's `set_metadata` forms: `v.setMetadata("key", value)` sets one entry
+   * (`undefined` removes it), `v.setMetadata({ key: value })` merges entries (Flax's keyword form).
+   * Replace all of it by assigning `v.metadata` (Flax's `set_metadata(dict)`). Trace-level checked.
+   */
+  setMetadata<K extends string>(key: K, value: Metadata[K]): void
   setMetadata(entries: Metadata): void
   setMetadata(keyOrEntries: string | Metadata, value?: unknown): void {
     checkMutable(this, () => this.kind)
     const next = typeof keyOrEntries === "string" ? { ...this[MetadataKey], [keyOrEntries]: value } : { ...this[MetadataKey], ...keyOrEntries }
+    this[MetadataKey] = freezeMetadata(next)
+  }
+
+  /** Whether the metadata has an entry `key` (Flax's `has_metadata`). */
+  hasMetadata(key: string): boolean {
+    return Object.hasOwn(this[MetadataKey], key)
+  }
+
+  /** Removes the entry `key` from the metadata (Flax's `del_metadata`). Trace-level checked. */
+  delMetadata(key: string): void {
+    checkMutable(this, () => this.kind)
+    const next = { ...this[MetadataKey] }
+    delete (next as Record<string, unknown>)[key]
     this[MetadataKey] = freezeMetadata(next)
   }
 

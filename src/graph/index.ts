@@ -31,7 +31,9 @@ export type { Metadata, ValueOf, VariableClass } from "./Variable.ts"
 export { isModule, Module } from "./Module.ts"
 
 export { isRngs, Rngs, RngStream } from "./Rngs.ts"
-export type { RngSeed, RngsConstructor } from "./Rngs.ts"
+export type { RandomMethods, RngSeed, RngsConstructor, RngsSplit, SplitSize } from "./Rngs.ts"
+export { reseed } from "./reseed.ts"
+export type { ReseedPolicy } from "./reseed.ts"
 
 export { GraphDef, isGraphDef } from "./GraphDef.ts"
 export type { AttrDef, Attribute, ContainerDef, ModuleDef, NodeDef, NodeRef, VariableDef } from "./GraphDef.ts"
@@ -40,7 +42,7 @@ export { isState, State } from "./State.ts"
 export type { StateLeaf, StatesOf } from "./State.ts"
 
 export { clone, graphdef, iterGraph, merge, pop, split, state, update } from "./graph.ts"
-export type { GraphNode } from "./graph.ts"
+export type { GraphNode, PureRecord } from "./graph.ts"
 
 export { display, displayString } from "./display.ts"
 export type { DisplayOptions } from "./display.ts"

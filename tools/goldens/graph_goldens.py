@@ -3,6 +3,8 @@
 Writes ``test/goldens/graph.json``, read by ``test/graph/goldens.test.ts``:
 
 - ``rngs``: the first keys (key data) that ``nnx.Rngs`` streams return, and the counts after;
+- ``rngs_api``: ``rngs()``, attribute fallback, ``Rngs.split``/``fork``, ``RngStream.split``/``fork``,
+  ``nnx.reseed`` (key data and counts) and the ``jax.random`` functions bound to ``Rngs`` (samples);
 - ``size_bytes``: Flax's element/byte count strings (``SizeBytes`` repr) for sizes around its
   unit boundaries;
 - ``variable_repr``: ``repr`` of Variables (the guide's ``Count( # 10 (40 B) ...`` output form);
@@ -143,11 +145,77 @@ def iter_graph_case() -> list[list]:
     return out
 
 
+def rngs_api_cases() -> dict:
+    out: dict = {}
+    r = nnx.Rngs(0, params=1)
+    out["call"] = key_data(r())
+    out["attr_fallback"] = key_data(r.dropout())
+    out["call_count"] = int(r.default.count[...])
+    missing = nnx.Rngs(params=1)
+    try:
+        missing()
+    except AttributeError as e:
+        out["no_default_message"] = str(e)
+    r = nnx.Rngs(params=1, dropout=2)
+    s = r.split(3)
+    out["split"] = {"params": key_data(s.params.key[...]), "dropout": key_data(s.dropout.key[...]),
+                    "count": s.params.count[...].tolist(), "source_count": int(r.params.count[...])}
+    s = r.split({"params": (2,), "dropout": None})
+    out["split_map"] = {"params": key_data(s.params.key[...]), "dropout": key_data(s.dropout.key[...]),
+                        "dropout_count": int(s.dropout.count[...]),
+                        "source_counts": [int(r.params.count[...]), int(r.dropout.count[...])]}
+    s = nnx.Rngs(params=1, dropout=2, noise=3).split({"params": 5, "dropout": None, ...: (2, 5)})
+    out["split_shapes"] = [list(s.params.key.shape), list(s.dropout.key.shape), list(s.noise.key.shape)]
+    f = nnx.Rngs(params=1, dropout=2).fork()
+    out["fork"] = {"params": key_data(f.params.key[...]), "dropout": key_data(f.dropout.key[...]),
+                   "params_next": key_data(f.params())}
+    st = nnx.RngStream(3, tag="x")
+    out["stream_split"] = key_data(st.split(2).key[...])
+    out["stream_fork"] = key_data(st.fork().key[...])
+    out["stream_count"] = int(st.count[...])
+
+    class Holder(nnx.Module):
+        def __init__(self, rngs):
+            self.a = rngs.params.fork()
+            self.b = nnx.Rngs(dropout=5, params=6)
+
+    m = Holder(nnx.Rngs(params=0))
+    nnx.reseed(m, params=7, dropout=9)
+    out["reseed"] = {"a": key_data(m.a.key[...]), "b_params": key_data(m.b.params.key[...]),
+                     "b_dropout": key_data(m.b.dropout.key[...]), "count": int(m.a.count[...])}
+    batched = nnx.Rngs(params=jax.random.split(jax.random.key(0), 3))
+    try:
+        nnx.reseed(batched, params=1)
+    except ValueError as e:
+        out["reseed_scalars_only_error"] = type(e).__name__
+    nnx.reseed(batched, params=1, policy="match_shape")
+    out["reseed_match_shape"] = key_data(batched.params.key[...])
+
+    d = nnx.Rngs(0)
+    out["random"] = {
+        "normal": d.normal((2,)).tolist(),
+        "uniform": d.uniform((2,), minval=1.0, maxval=2.0).tolist(),
+        "bernoulli": d.bernoulli(0.5, (4,)).tolist(),
+        "count": int(d.default.count[...]),
+        "stream_normal": nnx.RngStream(5, tag="a").normal((2,)).tolist(),
+        "randint": nnx.Rngs(0).randint((3,), 0, 10).tolist(),
+        "truncated_normal": nnx.Rngs(0).truncated_normal(-1.0, 1.0, (2,)).tolist(),
+        "permutation": nnx.Rngs(0).permutation(5).tolist(),
+        "categorical": nnx.Rngs(0).categorical(jnp.array([0.5, 1.0, 2.0]), shape=(4,)).tolist(),
+        "bits": nnx.Rngs(0).bits((2,)).tolist(),
+    }
+    out["random_methods"] = sorted(
+        n for n in dir(nnx.Rngs) if not n.startswith("_") and n not in ("split", "fork", "broadcast", "items")
+    )
+    return out
+
+
 def main() -> None:
     data = {
         "flax_version": flax.__version__,
         "jax_version": jax.__version__,
         "rngs": rngs_cases(),
+        "rngs_api": rngs_api_cases(),
         "size_bytes": size_bytes_cases(),
         "variable_repr": variable_repr_cases(),
         "split_paths": split_cases(),
