@@ -21,13 +21,29 @@ export class AliasingError extends Data.TaggedError("AliasingError")<{
 
 /**
  * A lift type or prefix that does not fit: a Variable no `StateAxes` filter matches, a batched
- * value written to broadcast (`null`) state, a `Carry` whose structure changed.
+ * value written to broadcast (`null`) state, a `Carry` whose structure changed, an axes option of a
+ * form the transform does not take (thrown when the transform is made), a prefix tree that does not
+ * match the arguments.
+ *
+ * Prefix errors carry, besides the message, which option (`what`: `"inAxes"`, ...), where (`path`,
+ * e.g. `args[0]['a']`, and `argument`, the index of the positional argument), the prefix expected
+ * there and what was found.
  * @category errors
  * @since 0.1.0
  */
 export class LiftTypeError extends Data.TaggedError("LiftTypeError")<{
   readonly transform: string
   readonly reason: string
+  /** The option whose prefix did not fit (`"inAxes"`, `"outAxes"`, `"inShardings"`, ...). */
+  readonly what?: string | undefined
+  /** Where: a path into the arguments (`args[1]['w']`), the output (`out[0]`) or the option itself (`inAxes[0]`). */
+  readonly path?: string | undefined
+  /** The index of the positional argument the path is in, when it is in one. */
+  readonly argument?: number | undefined
+  /** The prefix form expected at `path`. */
+  readonly expected?: string | undefined
+  /** What was found at `path`. */
+  readonly found?: string | undefined
 }> {
   override get message(): string {
     return `${this.transform}: ${this.reason}`

@@ -23,7 +23,8 @@ import { isModule, typeName } from "../graph/node.ts"
 import type { Path } from "../graph/path.ts"
 import { isVariable, isVariableState, kindOf, VariableState } from "../graph/Variable.ts"
 import type { Metadata } from "../graph/Variable.ts"
-import { broadcastPrefix, flatten as treeFlatten, isRecord, unflatten as treeUnflatten } from "./core/pytree.ts"
+import { broadcastPrefix, flatten as treeFlatten, isRecord, leafPaths, unflatten as treeUnflatten } from "./core/pytree.ts"
+import { StructureError } from "./core/TransformError.ts"
 import { AliasingError, LiftTypeError } from "./LiftError.ts"
 
 /** Graph nodes that transforms split and merge: Modules (Rngs included) and Variables. */
@@ -149,6 +150,8 @@ export interface SplitOptions<P> {
   readonly metadata?: MetadataMap<P> | undefined
   /** The prefix a group's Arrays get in the core transform's prefix tree. */
   readonly corePrefix: (p: P) => unknown
+  /** The prefix forms a leaf or graph node takes, in words, for errors (`"an axis (an integer), null or a StateAxes"`). */
+  readonly expected?: string | undefined
 }
 
 /** The result of a split: the pure tree for a core transform, and its prefix tree. */
@@ -160,16 +163,30 @@ export interface Split {
 /** Splits the graph nodes of a pytree (steps 1 and 3 of the protocol). */
 export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions<P>): Split => {
   const [leaves, def] = treeFlatten(tree, isGraphNode)
-  const prefixes = broadcastPrefix(o.transform, o.what, prefixTree, def, (u): u is unknown => o.isPrefixLeaf(u), "args")
+  const root = o.what.startsWith("out") ? "out" : "args"
+  let prefixes: Array<unknown>
+  try {
+    prefixes = broadcastPrefix(o.transform, o.what, prefixTree, def, (u): u is unknown => o.isPrefixLeaf(u), root)
+  } catch (e) {
+    if (e instanceof StructureError) throwPrefixMismatch(tree, prefixTree, o, root)
+    throw e
+  }
   const pure: Array<unknown> = []
   const prefix: Array<unknown> = []
   leaves.forEach((leaf, i) => {
     const nodePrefix = prefixes[i]
     if (!isGraphNode(leaf)) {
       if (typeof nodePrefix === "object" && nodePrefix !== null && !Array.isArray(nodePrefix) && "lookup" in nodePrefix) {
+        const path = leafPaths(def, root)[i]!
+        const argument = root === "args" ? Number(/^args\[(\d+)\]/.exec(path)?.[1] ?? Number.NaN) : Number.NaN
         throw new LiftTypeError({
           transform: o.transform,
-          reason: `${nodePrefix.constructor.name} can only be used on graph nodes (Modules, Variables, Rngs), but ${o.what} gives one to a ${isArray(leaf) ? "jnp.Array" : typeof leaf}; use an axis (or null) for it`
+          reason: `${nodePrefix.constructor.name} can only be used on graph nodes (Modules, Variables, Rngs), but ${o.what} gives one to ${path}${Number.isNaN(argument) ? "" : ` (argument ${argument})`}, which is ${showValue(leaf)}; use ${o.transform === "nnx.jit" ? "null or a PartitionSpec" : "an axis (or null)"} for it`,
+          what: o.what,
+          path,
+          argument: Number.isNaN(argument) ? undefined : argument,
+          expected: "a prefix for a value that is not a graph node",
+          found: showPrefix(nodePrefix)
         })
       }
       pure.push(leaf)
@@ -247,6 +264,95 @@ export const forEachGroup = <P>(pure: unknown, f: (prefix: P, values: ReadonlyAr
       }))
     })
   }
+}
+
+/** How a prefix (or a value where a prefix was expected) reads in errors. */
+export const showPrefix = (u: unknown): string => {
+  if (u === null) return "null"
+  if (u === undefined) return "undefined"
+  if (typeof u === "string") return JSON.stringify(u)
+  if (typeof u !== "object") return String(u)
+  if (Array.isArray(u)) return `[${u.map(showPrefix).join(", ")}]`
+  if (isRecord(u)) return Object.keys(u).length === 0 ? "{}" : `{ ${Object.keys(u).map((k) => `${k}: ${showPrefix(u[k])}`).join(", ")} }`
+  if (isArray(u)) return `an Array of shape (${u.shape.join(", ")})`
+  if (isGraphNode(u)) return `the graph node ${typeName(u as object)}`
+  return String(u)
+}
+
+/** What a value of the arguments is, for prefix errors. */
+const showValue = (u: unknown): string => {
+  if (isGraphNode(u)) return `the graph node ${typeName(u as object)}`
+  if (isArray(u)) return `an Array of shape (${u.shape.join(", ")})`
+  if (Array.isArray(u)) return `an array of ${u.length}`
+  if (isRecord(u)) return `a record with keys ${Object.keys(u).sort().join(", ") || "(none)"}`
+  return u === null ? "null" : u === undefined ? "undefined" : `the ${typeof u} ${String(u)}`
+}
+
+/**
+ * A prefix tree that does not fit the tree it is a prefix of: walks both together to the first
+ * place they part and throws a `LiftTypeError` naming it (the argument, the path, the prefix forms
+ * expected there and what was found), as JAX's "pytree structure error" does.
+ */
+const throwPrefixMismatch = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions<P>, root: string): void => {
+  const leafForms = o.expected ?? "a single prefix"
+  const fail = (path: string, argument: number | undefined, expected: string, found: string, value: string): never => {
+    const where = path === root ? (root === "args" ? "the top level" : "the output") : `${path}${argument === undefined ? "" : ` (argument ${argument})`}`
+    throw new LiftTypeError({
+      transform: o.transform,
+      reason: `${o.what} is not a prefix of ${root === "args" ? "the arguments" : "the output"}: at ${where}, which is ${value}, expected ${expected}, found ${found}`,
+      what: o.what,
+      path,
+      argument,
+      expected,
+      found
+    })
+  }
+  const go = (t: unknown, p: unknown, path: string, argument: number | undefined): void => {
+    if (o.isPrefixLeaf(p)) return
+    if (path === root && root === "args" && Array.isArray(t) && Array.isArray(p) && p.length !== t.length) {
+      return fail(path, undefined, `an array of ${t.length} entries, one per argument`, `an array of ${p.length}: ${showPrefix(p)}`, `${t.length} arguments`)
+    }
+    const at = (i: number) => (argument === undefined && path === root && root === "args" ? i : argument)
+    if (t === null || t === undefined) return
+    if (Array.isArray(t)) {
+      if (!Array.isArray(p)) return fail(path, argument, `${leafForms}, or an array of ${t.length}`, showPrefix(p), showValue(t))
+      if (p.length !== t.length) return fail(path, argument, `an array of ${t.length} entries${path === root && root === "args" ? " (one per argument)" : ""}`, `an array of ${p.length}: ${showPrefix(p)}`, showValue(t))
+      t.forEach((c, i) => go(c, p[i], `${path}[${i}]`, at(i)))
+      return
+    }
+    if (isRecord(t) && !isGraphNode(t)) {
+      const keys = Object.keys(t).sort()
+      if (!isRecord(p)) return fail(path, argument, `${leafForms}, or a record with keys ${keys.join(", ")}`, showPrefix(p), showValue(t))
+      const pk = Object.keys(p).sort()
+      if (pk.join(",") !== keys.join(",")) return fail(path, argument, `a record with keys ${keys.join(", ")}`, `a record with keys ${pk.join(", ")}: ${showPrefix(p)}`, showValue(t))
+      keys.forEach((k) => go(t[k], p[k], `${path}['${k}']`, argument))
+      return
+    }
+    fail(path, argument, isGraphNode(t) ? `${leafForms} for the whole graph node (choose per sub-state with a StateAxes)` : leafForms, showPrefix(p), showValue(t))
+  }
+  go(tree, prefixTree, root, undefined)
+}
+
+/**
+ * Checks the form of an axes or shardings option when the transform is made, before any argument:
+ * every leaf of the (nested) containers must be a prefix the transform takes. Throws a
+ * `LiftTypeError` naming the first leaf that is not.
+ */
+export const checkPrefixForm = (transform: string, what: string, prefix: unknown, isLeaf: (u: unknown) => boolean, expected: string): void => {
+  const go = (u: unknown, path: string): void => {
+    if (isLeaf(u)) return
+    if (Array.isArray(u)) return u.forEach((c, i) => go(c, `${path}[${i}]`))
+    if (isRecord(u)) return Object.keys(u).forEach((k) => go(u[k], `${path}['${k}']`))
+    throw new LiftTypeError({
+      transform,
+      reason: `${what} must be ${expected}, or a (nested) container with those as leaves, but got ${what}=${showPrefix(prefix)} (at ${path}: ${showPrefix(u)})`,
+      what,
+      path,
+      expected,
+      found: showPrefix(u)
+    })
+  }
+  go(prefix, what)
 }
 
 /** A resolver for prefixes that are a single value or a filter mapping (StateAxes, StateSharding). */

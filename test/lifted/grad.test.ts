@@ -305,9 +305,9 @@ describe("errors", () => {
     Effect.gen(function* () {
       const m = new Linear(2, 3)
       const e1 = yield* Effect.flip(grad(mse, { argnums: 3 })(m, x, y))
-      assert.match(e1.message, /argnums 3 is out of range/)
-      const e2 = yield* Effect.flip(grad(mse, { argnums: [0, new nnx.DiffState(0, nnx.Param)] })(m, x, y))
-      assert.match(e2.message, /argnum 0 is repeated/)
+      assert.match(e1.message, /differentiating with respect to argnums=3 requires at least 4 positional arguments/)
+      // A repeated argnum does not depend on the call: refused when the transform is made, as in Flax.
+      assert.throws(() => grad(mse, { argnums: [0, new nnx.DiffState(0, nnx.Param)] }), /argnum 0 is repeated/)
       const e3 = yield* Effect.flip(grad((l: Linear) => l.call(x))(m))
       assert.instanceOf(e3, GradError)
       assert.match(e3.message, /^nnx\.grad: the function must return a float32 scalar/)
@@ -372,7 +372,7 @@ describe("aliasing and types", () => {
     const [[loss, aux2], g6]: readonly [readonly [jnp.Array, number], nnx.State] = valueAndGrad((l: Linear) => [jnp.sum(l.kernel.value), 1] as const, { hasAux: true }).sync(m)
     const e: Effect.Effect<nnx.State, nnx.LiftError | Boom> = grad((l: Linear) => Effect.fail(new Boom({ at: "x" })).pipe(Effect.as(jnp.sum(l.kernel.value))))(m)
     // @ts-expect-error: argnums takes numbers or DiffStates
-    grad(mse, { argnums: "0" })
+    assert.throws(() => grad(mse, { argnums: "0" }), GradError)
     // @ts-expect-error: the arguments must match f's
     grad(mse).sync(m, x)
     void [g1, g2, g3, g4, g5, aux, loss, aux2, g6, e]

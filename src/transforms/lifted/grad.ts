@@ -7,6 +7,9 @@
  * path) and is the sum of both uses. State that is not differentiated is passed through, and its
  * updates inside `f` (BatchStat, Rngs counts) propagate out like every lifted transform.
  *
+ * `argnums` is checked when `nnx.grad(f, options)` is called, as in Flax: integers or `DiffState`s,
+ * none repeated (a `GradError` otherwise); whether they are in range is checked at the call.
+ *
  * @since 0.1.0
  */
 import type { Effect } from "effect"
@@ -25,7 +28,7 @@ import { valueAndGrad as coreValueAndGrad } from "../core/reverse.ts"
 import { GradError } from "../core/TransformError.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { ErrOf, Lifted, Out, ReqOf } from "../combinator.ts"
-import { AliasTracker, forEachGroup, mergeTree, splitTree } from "../extract.ts"
+import { AliasTracker, forEachGroup, mergeTree, showPrefix, splitTree } from "../extract.ts"
 import type { Resolver, SplitOptions } from "../extract.ts"
 import { DIFF, gradientTree, NONDIFF, partition, resolveAll, showDiff } from "./gradPartition.ts"
 import type { Diff, Partition } from "./gradPartition.ts"
@@ -88,13 +91,34 @@ const normalizeArgnums = (transform: string, argnums: Argnum | ReadonlyArray<Arg
   const seen = new Set<number>()
   return list.map((a) => {
     const raw = isDiffState(a) ? a.argnum : a
-    if (!Number.isInteger(raw) || raw < -n || raw >= n) {
-      throw new GradError({ transform, reason: `argnums ${raw} is out of range for a call with ${n} positional arguments` })
+    if (raw < -n || raw >= n) {
+      throw new GradError({ transform, reason: `differentiating with respect to argnums=${raw} requires at least ${raw < 0 ? -raw : raw + 1} positional arguments to be passed by the caller, but got only ${n} positional arguments` })
     }
     const argnum = raw < 0 ? raw + n : raw
     if (seen.has(argnum)) throw new GradError({ transform, reason: `argnum ${argnum} is repeated in argnums; give each argument once (one DiffState per argument)` })
     seen.add(argnum)
     return { argnum, mark: new DiffMark(isDiffState(a) ? a.predicate : defaultPredicate) }
+  })
+}
+
+/**
+ * Checks `argnums` when the transform is made: integers or `DiffState`s (of an integer argnum), one
+ * or a list, none given twice. Whether they are in range depends on the call.
+ */
+const checkArgnumsForm = (transform: string, argnums: unknown): void => {
+  const show = (u: unknown): string => (isDiffState(u) ? `DiffState(${String(u.argnum)}, ...)` : typeof u === "string" ? JSON.stringify(u) : Array.isArray(u) ? `[${u.map(show).join(", ")}]` : String(u))
+  const list: ReadonlyArray<unknown> | undefined = typeof argnums === "number" || isDiffState(argnums) ? [argnums] : Array.isArray(argnums) ? argnums : undefined
+  if (list === undefined) {
+    throw new GradError({ transform, reason: `argnums must be an integer, a DiffState or a list of those, got ${showPrefix(argnums)}` })
+  }
+  const seen = new Set<number>()
+  list.forEach((a, i) => {
+    const raw = isDiffState(a) ? a.argnum : a
+    if (typeof raw !== "number" || !Number.isInteger(raw)) {
+      throw new GradError({ transform, reason: `argnums${list === argnums ? `[${i}]` : ""} must be an integer or a DiffState with an integer argnum, got ${show(a)}` })
+    }
+    if (seen.has(raw)) throw new GradError({ transform, reason: `argnum ${raw} is repeated in argnums; give each argument once (one DiffState per argument)` })
+    seen.add(raw)
   })
 }
 
@@ -127,8 +151,10 @@ const gradImpl = (
   transform: string,
   f: (...args: ReadonlyArray<unknown>) => unknown,
   options: GradOptions | undefined
-) =>
-  (args: ReadonlyArray<unknown>): readonly [unknown, unknown] => {
+) => {
+  // As Flax, what does not depend on the arguments is checked when the transform is made.
+  checkArgnumsForm(transform, options?.argnums ?? 0)
+  return (args: ReadonlyArray<unknown>): readonly [unknown, unknown] => {
     const hasAux = options?.hasAux === true
     const allowInt = options?.allowInt === true
     const argnums = options?.argnums ?? 0
@@ -193,6 +219,7 @@ const gradImpl = (
     const gradOut = typeof argnums === "number" || isDiffState(argnums) ? grads[0] : grads
     return [hasAux ? [loss, aux] : loss, gradOut]
   }
+}
 
 /**
  * The gradient of a scalar loss of Modules and Arrays, like `nnx.grad`: by default with respect to

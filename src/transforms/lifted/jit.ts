@@ -22,7 +22,7 @@ import { makeJitCache, runJitEntry, staticPositions } from "../core/jit.ts"
 import { StructureError } from "../core/TransformError.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted } from "../combinator.ts"
-import { AliasTracker, filterMappingResolver, mergeTree, NodeStates, splitTree } from "../extract.ts"
+import { AliasTracker, checkPrefixForm, filterMappingResolver, mergeTree, NodeStates, splitTree } from "../extract.ts"
 import type { SplitOptions } from "../extract.ts"
 
 type Sharding = PartitionSpec | null
@@ -57,6 +57,9 @@ export interface LiftedJit<Args extends ReadonlyArray<unknown>, R> extends Lifte
 }
 
 const resolveSharding = filterMappingResolver<Sharding>("nnx.jit", (u): u is StateSharding => isStateSharding(u), (u) => (u ?? null) as Sharding)
+
+/** The prefix forms of `nnx.jit`, in words. */
+const SHARDING_FORMS = "null, a PartitionSpec (an array of axis names and null) or a StateSharding"
 
 const isShardingPrefix = (u: unknown): boolean => u === null || u === undefined || isStateSharding(u) || (Array.isArray(u) && u.every((x) => x === null || typeof x === "string"))
 
@@ -93,12 +96,15 @@ export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) =
   const cache = makeJitCache("nnx.jit", options?.maxCacheSize)
   const inPrefix = options?.inShardings ?? null
   const outPrefix = options?.outShardings ?? null
+  checkPrefixForm("nnx.jit", "inShardings", inPrefix, isShardingPrefix, SHARDING_FORMS)
+  checkPrefixForm("nnx.jit", "outShardings", outPrefix, isShardingPrefix, SHARDING_FORMS)
   const base = {
     transform: "nnx.jit",
     isPrefixLeaf: isShardingPrefix,
     resolve: resolveSharding,
     show: (s: Sharding) => (s === null ? "null" : `(${s.join(", ")})`),
-    corePrefix: () => null
+    corePrefix: () => null,
+    expected: SHARDING_FORMS
   }
 
   /** The traced body: inner merge, `f`, inner split (phases 2 and 3 of the extract protocol). */

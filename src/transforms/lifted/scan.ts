@@ -14,10 +14,18 @@
  * is the carry and `f` returns `[carry, y]`. The carry is one whole top-level argument; `f` must
  * return the same graph nodes in it (their state may change). `outAxes` cannot hold `null`.
  *
+ * As in Flax, what does not depend on the arguments is checked when `nnx.scan(f, options)` is
+ * called (two Carry entries, Carry on one side only, a nested Carry, broadcast or carried outputs,
+ * axes of another form), and the body is traced once per signature and cached.
+ *
  * @since 0.1.0
  */
+import { Effect, Hash } from "effect"
 import type { Array as JArray } from "../../backend/Array.ts"
 import { isArray } from "../../backend/Array.ts"
+import { bind, bind1 } from "../../backend/bind.ts"
+import type { Aval } from "../../backend/DType.ts"
+import type { ClosedJaxpr } from "../../backend/Jaxpr.ts"
 import { asArray } from "../../backend/numpy/creation.ts"
 import { moveaxis } from "../../backend/numpy/shapeOps.ts"
 import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
@@ -27,12 +35,14 @@ import type { Metadata, Variable } from "../../graph/Variable.ts"
 import { VariableState } from "../../graph/Variable.ts"
 import { Carry as CARRY, isCarry, isStateAxes } from "../../filters/LiftTypes.ts"
 import type { AxisOrCarry, CarryMarker, StateAxes } from "../../filters/LiftTypes.ts"
-import { scan as coreScan } from "../core/controlFlow.ts"
-import { broadcastPrefix, flatten as treeFlatten, isRecord, leafPaths, unflatten as treeUnflatten } from "../core/pytree.ts"
+import { defaultMaxCacheSize, makeLruCache, signatureKey, staticKey } from "../core/cacheKey.ts"
+import { outAvalsOf } from "../core/jaxprTransforms.ts"
+import { broadcastPrefix, flatten as treeFlatten, isRecord, leafPaths, treedefKey, unflatten as treeUnflatten } from "../core/pytree.ts"
+import { closeOverConsts, stage } from "../core/staging.ts"
 import type { TreeDef } from "../core/pytree.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted, Out } from "../combinator.ts"
-import { AliasTracker, filterMappingResolver, isGraphNode, isPureNode, mergeTree, NodeStates, splitTree } from "../extract.ts"
+import { AliasTracker, checkPrefixForm, filterMappingResolver, isGraphNode, isPureNode, mergeTree, NodeStates, splitTree } from "../extract.ts"
 import type { SplitOptions } from "../extract.ts"
 import { LiftTypeError } from "../LiftError.ts"
 import { PARTITION_NAME } from "./vmap.ts"
@@ -62,6 +72,8 @@ export interface ScanOptions<Args extends ReadonlyArray<unknown>, R> {
   readonly reverse?: boolean | undefined
   /** With `{ [PARTITION_NAME]: name }`, `shardingNames` lose the scanned axis inside and regain it outside. */
   readonly transformMetadata?: { readonly [PARTITION_NAME]?: string } | undefined
+  /** How many traced signatures the cache keeps (default 64); past it the least recently used is dropped. */
+  readonly maxCacheSize?: number | undefined
 }
 
 const T = "nnx.scan"
@@ -70,11 +82,38 @@ const fail = (reason: string): never => {
   throw new LiftTypeError({ transform: T, reason })
 }
 
+const isScanAxis = (u: unknown): boolean => u === null || Number.isInteger(u) || isCarry(u)
+
+/** A leaf of `inAxes`/`outAxes` as `nnx.scan` takes it (checked when the transform is made). */
+const isScanForm = (u: unknown): boolean => isScanAxis(u) || (isStateAxes(u) && u.entries.every(([, a]) => isScanAxis(a)))
+
+/** The prefix forms of `nnx.scan`, in words. */
+const SCAN_FORMS = "an integer, null, Carry or a StateAxes (of those)"
+
 const isScanPrefix = (u: unknown): boolean => u === null || typeof u === "number" || isCarry(u) || isStateAxes(u)
 
 const resolveScan = filterMappingResolver<ScanAxis>(T, (u): u is StateAxes<AxisOrCarry> => isStateAxes(u), (u) => u as ScanAxis)
 
 const showScan = (a: ScanAxis): string => (a === null ? "null" : String(a))
+
+/** An axes option as the user wrote it, for error messages. */
+const showAxes = (u: unknown): string => {
+  if (u === null) return "null"
+  if (isCarry(u)) return "Carry"
+  if (isStateAxes(u)) return u.toString()
+  if (Array.isArray(u)) return `[${u.map(showAxes).join(", ")}]`
+  if (isRecord(u)) return `{ ${Object.keys(u).map((k) => `${k}: ${showAxes(u[k])}`).join(", ")} }`
+  return String(u)
+}
+
+/** The key of a static leaf of the split arguments: a graph node's structure, or the value itself. */
+const leafKey = (u: unknown): string => {
+  if (u instanceof NodeStates) {
+    const templates = u.templates.map((t) => (t instanceof VariableState ? `${t.kind}:${staticKey(T, t.metadata)}` : staticKey(T, t)))
+    return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${templates.join(";")}`
+  }
+  return `L${staticKey(T, u)}`
+}
 
 /** Removes (inside) or re-inserts (outside) the partition name at a scanned axis. */
 export const shardingMetadataMap = (partition: string | undefined, inside: boolean) =>
@@ -95,14 +134,14 @@ export const shardingMetadataMap = (partition: string | undefined, inside: boole
  */
 const carryIndex = (axes: unknown, what: string): number | "all" | undefined => {
   if (isCarry(axes)) return "all"
-  let found: number | undefined
+  let found: { readonly index: number; readonly path: string } | undefined
   const visit = (u: unknown, path: string, top: number | undefined): void => {
     if (isCarry(u)) {
       if (top === undefined || path.includes("][") || path.includes("['")) {
-        fail(`Carry must be a whole top-level argument, it cannot be nested; found it at ${what}${path}`)
+        fail(`Carry must be at the top level, it cannot be nested. Found ${what}=${showAxes(axes)} (Carry at ${what}${path}); make the carry one whole argument, and choose its sub-states with a StateAxes`)
       }
-      if (found !== undefined) fail(`found several Carry entries in ${what} (at [${found}] and ${path}); there is one carry`)
-      found = top
+      if (found !== undefined) fail(`Found multiple Carry definitions at ${what}${found.path} and ${what}${path}; a scan has one carry: put its parts in one argument`)
+      found = { index: top!, path }
       return
     }
     if (Array.isArray(u)) u.forEach((c, i) => visit(c, `${path}[${i}]`, top ?? i))
@@ -110,17 +149,18 @@ const carryIndex = (axes: unknown, what: string): number | "all" | undefined => 
   }
   if (Array.isArray(axes)) axes.forEach((c, i) => visit(c, `[${i}]`, i))
   else if (isRecord(axes)) for (const k of Object.keys(axes)) visit(axes[k], `['${k}']`, undefined)
-  return found
+  return found?.index
 }
 
 /** `outAxes` cannot broadcast (`null`) and a StateAxes in it cannot hold `null` or `Carry`. */
 const checkOutAxes = (axes: unknown): void => {
   const visit = (u: unknown, path: string): void => {
-    if (u === null) fail(`cannot broadcast output state: outAxes${path} is null; give the output an axis to stack it on`)
+    const at = `outAxes${path}`
+    if (u === null) fail(`Cannot broadcast output state. Got outAxes=null at: ${at}; give the output an axis to stack it on`)
     if (isStateAxes(u)) {
-      for (const [filter, value] of u.entries) {
-        if (value === null) fail(`cannot broadcast output state: ${u.toString()} at outAxes${path} maps ${String(filter)} to null`)
-        if (isCarry(value)) fail(`cannot carry output state through a StateAxes: ${u.toString()} at outAxes${path}; return the carry argument itself`)
+      for (const [, value] of u.entries) {
+        if (value === null) fail(`Cannot broadcast output state. Got ${u.toString()} at: ${at}; give every filter of an output StateAxes an axis`)
+        if (isCarry(value)) fail(`Cannot carry output state. Got ${u.toString()} at: ${at}; return the carry argument itself at the Carry position of outAxes`)
       }
       return
     }
@@ -188,16 +228,67 @@ const checkSameReferences = (input: unknown, output: unknown): void => {
 type Slot =
   | { readonly kind: "carry" }
   | { readonly kind: "xs"; readonly axis: number }
+  | { readonly kind: "broadcast"; readonly index: number }
   | { readonly kind: "keep" }
 
+/** A scanned lifted function: an Effect per call, `.sync`, and its trace cache. */
+export interface LiftedScan<Args extends ReadonlyArray<unknown>, R> extends Lifted<Args, R> {
+  /** How many times `f` was traced (once per new signature; twice when a weakly typed carry is promoted). */
+  readonly traceCount: number
+  /** How many signatures are cached (at most `maxCacheSize`). */
+  readonly cacheSize: number
+  /** Drops the cache. */
+  readonly clearCache: () => void
+}
+
+/** What one traced signature leaves: the loop body as a program, and how to rebuild the outputs. */
+interface ScanEntry {
+  /** The body, its constants turned into leading inputs: `[consts, broadcast, carry, x]`. */
+  readonly jaxpr: ClosedJaxpr
+  readonly consts: ReadonlyArray<JArray>
+  /** Per carry Array: the aval the body returns when it differs in weak type (JAX promotes the initial carry). */
+  readonly promote: ReadonlyArray<Aval | undefined>
+  readonly aLeaves: ReadonlyArray<unknown>
+  readonly aDef: TreeDef
+  readonly aSlots: ReadonlyArray<Slot>
+  readonly oLeaves: ReadonlyArray<unknown>
+  readonly oDef: TreeDef
+  readonly oSlots: ReadonlyArray<Slot>
+}
+
+/** The scan prefixes of `options`, checked as Flax checks them when `nnx.scan` is called. */
+const decorate = (options: ScanOptions<ReadonlyArray<unknown>, unknown> | undefined) => {
+  const inAxes: unknown = options?.inAxes === undefined ? [CARRY, 0] : options.inAxes
+  const outAxes: unknown = options?.outAxes === undefined ? [CARRY, 0] : options.outAxes
+  checkPrefixForm(T, "inAxes", inAxes, isScanForm, SCAN_FORMS)
+  checkPrefixForm(T, "outAxes", outAxes, isScanForm, SCAN_FORMS)
+  const inCarry = carryIndex(inAxes, "inAxes")
+  const outCarry = carryIndex(outAxes, "outAxes")
+  checkOutAxes(outAxes)
+  if ((inCarry === undefined) !== (outCarry === undefined)) {
+    fail(`If one of inAxes or outAxes has Carry, the other must also have Carry. Got inAxes=${showAxes(inAxes)} and outAxes=${showAxes(outAxes)}`)
+  }
+  return { inAxes, outAxes, inCarry, outCarry }
+}
+
 /**
- * Scans `f` over Modules, Variables and Arrays, like `nnx.scan`.
+ * Scans `f` over Modules, Variables and Arrays, like `nnx.scan`. The loop body is traced once per
+ * signature (the graph nodes' structure, the Arrays' shapes and dtypes without the scanned axis,
+ * the static values) and cached, as `nnx.jit` caches; `traceCount` shows it. The number of
+ * iterations is not part of the signature. Prefix errors that do not depend on the arguments (two
+ * Carry entries, Carry on one side only, broadcast or carried outputs) are thrown by `nnx.scan`
+ * itself, as Flax does.
+ *
+ * Effects: an `f` that returns an Effect is traced on every call (its Effect runs each time), so
+ * such a body is never cached.
  *
  * @example
  * ```ts
  * // apply a stack of layers (made by a vmapped initializer) one after the other
  * const forward = nnx.scan((x: jnp.Array, layer: Layer) => [layer.call(x), null] as const, { inAxes: [nnx.Carry, 0] })
  * const [y] = forward.sync(x, layers)
+ * forward.sync(x, layers)
+ * forward.traceCount // 1
  * ```
  * @category transforms
  * @since 0.1.0
@@ -205,22 +296,18 @@ type Slot =
 export const scan = <Args extends ReadonlyArray<unknown>, R>(
   f: (...args: Args) => R,
   options?: ScanOptions<Args, R>
-): Lifted<Args, R> =>
-  lifted<Args, R>((args) => {
-    const inAxes: unknown = options?.inAxes === undefined ? [CARRY, 0] : options.inAxes
-    const outAxes: unknown = options?.outAxes === undefined ? [CARRY, 0] : options.outAxes
-    const inCarry = carryIndex(inAxes, "inAxes")
-    const outCarry = carryIndex(outAxes, "outAxes")
-    if ((inCarry === undefined) !== (outCarry === undefined)) {
-      fail(`if one of inAxes or outAxes has Carry, the other must also have Carry; got inAxes with${inCarry === undefined ? "out" : ""} and outAxes with${outCarry === undefined ? "out" : ""} Carry`)
-    }
-    if (inCarry === "all" && args.length !== 1) fail(`when inAxes is Carry, the function must take exactly one argument, got ${args.length}`)
-    checkOutAxes(outAxes)
-    const carryArg = inCarry === "all" ? 0 : inCarry
-    const partition = options?.transformMetadata?.[PARTITION_NAME]
-    const base = { transform: T, isPrefixLeaf: isScanPrefix, resolve: resolveScan, show: showScan, corePrefix: (a: ScanAxis) => a }
+): LiftedScan<Args, R> => {
+  const { inAxes, inCarry, outAxes, outCarry } = decorate(options as ScanOptions<ReadonlyArray<unknown>, unknown> | undefined)
+  const carryArg = inCarry === "all" ? 0 : inCarry
+  const partition = options?.transformMetadata?.[PARTITION_NAME]
+  const base = { transform: T, isPrefixLeaf: isScanPrefix, resolve: resolveScan, show: showScan, corePrefix: (a: ScanAxis) => a, expected: SCAN_FORMS }
+  const cache = makeLruCache<ScanEntry>(T, options?.maxCacheSize ?? defaultMaxCacheSize)
+  let traces = 0
 
-    // 1. Outer split; sort every leaf into carry, scanned (xs) or kept (broadcast and static).
+  const impl = (args: Args): never => {
+    if (inCarry === "all" && args.length !== 1) fail(`when inAxes is Carry, the function must take exactly one argument, got ${args.length}`)
+
+    // 1. Outer split; sort every leaf into carry, scanned (xs), broadcast or static.
     const refMap = new Map<object, number>()
     const outer = splitTree<ScanAxis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker() })
     const [inLeaves, inDef] = treeFlatten(outer.pure)
@@ -229,141 +316,208 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
     const carryIn: Array<JArray> = []
     const carryInNames: Array<string> = []
     const xs: Array<JArray> = []
-    const inSlots: Array<Slot> = inLeaves.map((leaf, i) => {
+    const broadcast: Array<JArray> = []
+    const broadcastNames: Array<string> = []
+    const staticKeys: Array<string> = []
+    const inSlots: Array<Slot> = inLeaves.map((leaf, i): Slot => {
       const p = inPrefixes[i]
       if (isStateAxes(p)) return fail(`StateAxes can only be used on graph nodes (Modules, Variables); ${inNames[i]} is not one`)
-      if (leaf instanceof NodeStates) return { kind: "keep" }
-      if (isCarry(p)) {
-        if (isArray(leaf) || typeof leaf === "number" || typeof leaf === "boolean") {
-          carryIn.push(asArray(leaf))
-          carryInNames.push(inNames[i]!)
-          return { kind: "carry" }
-        }
-        return { kind: "keep" }
+      if (isCarry(p) && (isArray(leaf) || typeof leaf === "number" || typeof leaf === "boolean")) {
+        carryIn.push(asArray(leaf))
+        carryInNames.push(inNames[i]!)
+        return { kind: "carry" }
       }
-      if (typeof p === "number") {
+      if (typeof p === "number" && !(leaf instanceof NodeStates)) {
         if (!isArray(leaf)) return fail(`${inNames[i]} is ${typeof leaf}, not an Array, so it cannot be scanned over axis ${p}; give it null (broadcast) or Carry`)
         if (!Number.isInteger(p) || p < -leaf.ndim || p >= leaf.ndim) return fail(`cannot scan ${inNames[i]} (shape [${leaf.shape.join(", ")}]) over axis ${p}`)
         const axis = p < 0 ? p + leaf.ndim : p
         xs.push(axis === 0 ? leaf : moveaxis(leaf, axis, 0))
         return { kind: "xs", axis }
       }
+      if (isArray(leaf)) {
+        broadcast.push(leaf)
+        broadcastNames.push(inNames[i]!)
+        return { kind: "broadcast", index: broadcast.length - 1 }
+      }
+      staticKeys.push(leafKey(leaf))
       return { kind: "keep" }
     })
-    const broadcastIn = new Map<string, unknown>()
-    inLeaves.forEach((leaf, i) => {
-      if (inPrefixes[i] === null && isArray(leaf)) broadcastIn.set(inNames[i]!, leaf)
+    const xAvals = xs.map((x) => ({ ...x.aval, shape: x.shape.slice(1) }))
+    const key = signatureKey({
+      treedef: treedefKey(inDef),
+      avals: [...broadcast.map((b) => b.aval), ...carryIn.map((c) => c.aval), ...xAvals],
+      statics: staticKeys
     })
 
-    // What the traced body leaves for the outer merge (the body is traced once, or twice when the
-    // carry's weak types are promoted; the last trace wins, and both are alike).
-    let outSaved: { aLeaves: Array<unknown>; aDef: TreeDef; aSlots: Array<Slot>; oLeaves: Array<unknown>; oDef: TreeDef; oSlots: Array<Slot> } | undefined
-
-    const body = (c: ReadonlyArray<JArray>, x: ReadonlyArray<JArray>): readonly [Array<JArray>, Array<JArray>] => {
-      // 2. Inner merge: fresh objects for this iteration, in the outer objects' index space.
-      let ci = 0
-      let xi = 0
-      const leaves = inLeaves.map((l, i) => {
-        const s = inSlots[i]!
-        return s.kind === "carry" ? c[ci++] : s.kind === "xs" ? x[xi++] : l
-      })
-      const indexMap = new Map<number, object>()
-      const innerArgs = mergeTree<ScanAxis>(treeUnflatten(inDef, leaves), { indexMap, metadata: shardingMetadataMap(partition, true) }) as Array<unknown>
-      const out: unknown = withMutationCheck(() => callUser(() => f(...(innerArgs as unknown as Args))))
-      // The carry f returned, and the rest of its output.
-      let carryOut: unknown
-      let rest: unknown = out
-      if (outCarry === "all") {
-        carryOut = out
-        rest = null
-      } else if (outCarry !== undefined) {
-        if (!Array.isArray(out) || out.length <= outCarry) {
-          return fail(`outAxes puts the carry at [${outCarry}], so f must return an array with the carry there (e.g. [carry, y]); it returned ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}`)
-        }
-        carryOut = out[outCarry]
-        rest = out.map((o: unknown, i: number) => (i === outCarry ? null : o))
-      }
-      if (carryArg !== undefined) checkSameReferences(innerArgs[carryArg], carryOut)
-      const argsOut = innerArgs.map((a, i) => (i === carryArg ? carryOut : graphNodesOnly(a)))
-      // 3. Inner split of (arguments, output), stamped with outer indices.
-      const splitOptions: SplitOptions<ScanAxis> = {
-        ...base,
-        what: "inAxes",
-        refMap: new Map(),
-        outerRefMap: refMapFromIndexMap(indexMap),
-        aliases: new AliasTracker(),
-        metadata: shardingMetadataMap(partition, false)
-      }
-      const a = splitTree<ScanAxis>(argsOut, inAxes, splitOptions)
-      const o = splitTree<ScanAxis>(rest, outAxes, { ...splitOptions, what: "outAxes" })
-      const carryOutArrays: Array<JArray> = []
-      const carryOutNames: Array<string> = []
-      const ys: Array<JArray> = []
-      const sort = (pure: unknown, prefix: unknown, what: string, root: string) => {
-        const [leaves, def] = treeFlatten(pure)
-        const prefixes = leafPrefixes(prefix, def, what)
-        const names = describePureLeaves(pure, root)
-        const slots = leaves.map((leaf, i): Slot => {
-          const p = prefixes[i]
-          if (isStateAxes(p)) return fail(`StateAxes can only be used on graph nodes (Modules, Variables); ${names[i]} is not one`)
-          if (leaf instanceof NodeStates) return { kind: "keep" }
-          const arrayLike = isArray(leaf) || typeof leaf === "number" || typeof leaf === "boolean"
-          if (isCarry(p)) {
-            if (!arrayLike) return { kind: "keep" }
-            carryOutArrays.push(asArray(leaf as JArray))
-            carryOutNames.push(names[i]!)
-            return { kind: "carry" }
-          }
-          if (typeof p === "number") {
-            if (!arrayLike) return { kind: "keep" }
-            const y = asArray(leaf as JArray)
-            if (!Number.isInteger(p) || p < -(y.ndim + 1) || p > y.ndim) return fail(`cannot stack ${names[i]} (shape [${y.shape.join(", ")}]) on axis ${p}`)
-            ys.push(y)
-            return { kind: "xs", axis: p < 0 ? p + y.ndim + 1 : p }
-          }
-          // Broadcast state must come out exactly as it went in.
-          if (isArray(leaf) && broadcastIn.get(names[i]!) !== leaf) {
-            return fail(`the state at ${names[i]} is broadcast (its axis is null) but changed inside the loop; broadcast state must stay the same for every iteration, so give it Carry (to update it across iterations) or an axis (one slice per iteration)`)
-          }
-          return { kind: "keep" }
+    /** Traces the loop body for these carry avals (phases 2 and 3 of the extract protocol). */
+    const trace = (carryAvals: ReadonlyArray<Aval>) => {
+      let saved: Omit<ScanEntry, "jaxpr" | "consts" | "promote"> | undefined
+      let returnedEffect = false
+      traces++
+      const staged = stage(T, (flat) => {
+        const b = flat.slice(0, broadcast.length)
+        const c = flat.slice(broadcast.length, broadcast.length + carryAvals.length)
+        const x = flat.slice(broadcast.length + carryAvals.length)
+        // 2. Inner merge: fresh objects for this iteration, in the outer objects' index space.
+        let ci = 0
+        let xi = 0
+        const leaves = inLeaves.map((l, i) => {
+          const s = inSlots[i]!
+          return s.kind === "carry" ? c[ci++] : s.kind === "xs" ? x[xi++] : s.kind === "broadcast" ? b[s.index] : l
         })
-        return { leaves, def, slots }
-      }
-      const as = sort(a.pure, a.prefix, "inAxes", "args")
-      const os = sort(o.pure, o.prefix, "outAxes", "out")
-      checkCarryStructure(carryInNames, carryIn, carryOutNames, carryOutArrays)
-      outSaved = { aLeaves: as.leaves, aDef: as.def, aSlots: as.slots, oLeaves: os.leaves, oDef: os.def, oSlots: os.slots }
-      return [carryOutArrays, ys]
+        const indexMap = new Map<number, object>()
+        const innerArgs = mergeTree<ScanAxis>(treeUnflatten(inDef, leaves), { indexMap, metadata: shardingMetadataMap(partition, true) }) as Array<unknown>
+        const out: unknown = withMutationCheck(() =>
+          callUser(() => {
+            const r = f(...(innerArgs as unknown as Args))
+            if (Effect.isEffect(r)) returnedEffect = true
+            return r
+          })
+        )
+        // The carry f returned, and the rest of its output.
+        let carryOut: unknown
+        let rest: unknown = out
+        if (outCarry === "all") {
+          carryOut = out
+          rest = null
+        } else if (outCarry !== undefined) {
+          if (!Array.isArray(out) || out.length <= outCarry) {
+            return fail(`outAxes puts the carry at [${outCarry}], so f must return an array with the carry there (e.g. [carry, y]); it returned ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}`)
+          }
+          carryOut = out[outCarry]
+          rest = out.map((o: unknown, i: number) => (i === outCarry ? null : o))
+        }
+        if (carryArg !== undefined) checkSameReferences(innerArgs[carryArg], carryOut)
+        const argsOut = innerArgs.map((a, i) => (i === carryArg ? carryOut : graphNodesOnly(a)))
+        // 3. Inner split of (arguments, output), stamped with outer indices.
+        const splitOptions: SplitOptions<ScanAxis> = {
+          ...base,
+          what: "inAxes",
+          refMap: new Map(),
+          outerRefMap: refMapFromIndexMap(indexMap),
+          aliases: new AliasTracker(),
+          metadata: shardingMetadataMap(partition, false)
+        }
+        const a = splitTree<ScanAxis>(argsOut, inAxes, splitOptions)
+        const o = splitTree<ScanAxis>(rest, outAxes, { ...splitOptions, what: "outAxes" })
+        const carryOutArrays: Array<JArray> = []
+        const carryOutNames: Array<string> = []
+        const ys: Array<JArray> = []
+        const sort = (pure: unknown, prefix: unknown, what: string, root: string) => {
+          const [leaves, def] = treeFlatten(pure)
+          const prefixes = leafPrefixes(prefix, def, what)
+          const names = describePureLeaves(pure, root)
+          const slots = leaves.map((leaf, i): Slot => {
+            const p = prefixes[i]
+            if (isStateAxes(p)) return fail(`StateAxes can only be used on graph nodes (Modules, Variables); ${names[i]} is not one`)
+            if (leaf instanceof NodeStates) return { kind: "keep" }
+            const arrayLike = isArray(leaf) || typeof leaf === "number" || typeof leaf === "boolean"
+            if (isCarry(p)) {
+              if (!arrayLike) return { kind: "keep" }
+              carryOutArrays.push(asArray(leaf as JArray))
+              carryOutNames.push(names[i]!)
+              return { kind: "carry" }
+            }
+            if (typeof p === "number") {
+              if (!arrayLike) return { kind: "keep" }
+              const y = asArray(leaf as JArray)
+              if (!Number.isInteger(p) || p < -(y.ndim + 1) || p > y.ndim) return fail(`cannot stack ${names[i]} (shape [${y.shape.join(", ")}]) on axis ${p}`)
+              ys.push(y)
+              return { kind: "xs", axis: p < 0 ? p + y.ndim + 1 : p }
+            }
+            if (isArray(leaf)) {
+              // Broadcast state must come out exactly as it went in.
+              const index = broadcastNames.indexOf(names[i]!)
+              if (index === -1 || b[index] !== leaf) {
+                return fail(`the state at ${names[i]} is broadcast (its axis is null) but changed inside the loop; broadcast state must stay the same for every iteration, so give it Carry (to update it across iterations) or an axis (one slice per iteration)`)
+              }
+              return { kind: "broadcast", index }
+            }
+            return { kind: "keep" }
+          })
+          return { leaves: leaves.map((l, i) => (slots[i]!.kind === "keep" ? l : undefined)), def, slots }
+        }
+        const as = sort(a.pure, a.prefix, "inAxes", "args")
+        const os = sort(o.pure, o.prefix, "outAxes", "out")
+        checkCarryStructure(carryInNames, carryAvals, carryOutNames, carryOutArrays.map((y) => y.aval))
+        saved = { aLeaves: as.leaves, aDef: as.def, aSlots: as.slots, oLeaves: os.leaves, oDef: os.def, oSlots: os.slots }
+        return [carryOutArrays, ys]
+      }, [...broadcast.map((x) => x.aval), ...carryAvals, ...xAvals])
+      if (staged.isArrayOut.some((isArr) => !isArr)) fail("the carry and the stacked outputs must be Arrays")
+      return { staged, saved: saved!, returnedEffect }
     }
 
-    const [carryFinal, ysStacked] = coreScan(body, carryIn, xs, { length: options?.length, reverse: options?.reverse }) as readonly [Array<JArray>, Array<JArray>]
-    const saved = outSaved!
+    let entry = cache.get(key)
+    if (entry === undefined) {
+      const carryAvals = carryIn.map((c) => c.aval)
+      let traced = trace(carryAvals)
+      const carryOutAvals = outAvalsOf(traced.staged.closed).slice(0, carryAvals.length)
+      const promote = carryOutAvals.map((a, i) => (a.weakType === carryAvals[i]!.weakType ? undefined : a))
+      if (promote.some((p) => p !== undefined)) traced = trace(carryAvals.map((a, i) => promote[i] ?? a))
+      const [jaxpr, consts] = closeOverConsts(traced.staged.closed)
+      entry = { jaxpr, consts, promote, ...traced.saved }
+      // A body that closed over another transform's tracers is only valid in that context; an
+      // Effect returned by f must run on every call.
+      if (!traced.returnedEffect && consts.every((c) => c.isConcrete)) cache.set(key, entry)
+    }
+
+    const { promote } = entry
+    const carry = carryIn.map((c, i) => {
+      const p = promote[i]
+      return p === undefined ? c : bind1("convert_element_type", [c], { newDtype: c.dtype as "float32", weakType: p.weakType })
+    })
+    const numConsts = entry.consts.length + broadcast.length
+    const lengths = [...new Set(xs.map((x) => x.shape[0]))]
+    if (lengths.length > 1 || (options?.length !== undefined && lengths.length === 1 && lengths[0] !== options.length)) {
+      fail(`the scanned Arrays and length disagree on the number of iterations: ${[...lengths, ...(options?.length === undefined ? [] : [`length ${options.length}`])].join(", ")}`)
+    }
+    const length = options?.length ?? lengths[0]
+    if (length === undefined) fail("nothing is scanned over (no Array has an axis in inAxes), so pass length")
+    const outs = bind("scan", [...entry.consts, ...broadcast, ...carry, ...xs], {
+      jaxpr: entry.jaxpr,
+      numConsts,
+      numCarry: carry.length,
+      length: length!,
+      reverse: options?.reverse === true
+    })
+    const carryFinal = outs.slice(0, carry.length)
+    const ysStacked = outs.slice(carry.length)
     let ci = 0
     let yi = 0
     const fill = (leaves: ReadonlyArray<unknown>, slots: ReadonlyArray<Slot>): Array<unknown> =>
       leaves.map((l, i) => {
         const s = slots[i]!
         if (s.kind === "carry") return carryFinal[ci++]
+        if (s.kind === "broadcast") return broadcast[s.index]
         if (s.kind === "xs") {
           const y = ysStacked[yi++]!
           return s.axis === 0 ? y : moveaxis(y, 0, s.axis)
         }
         return l
       })
-    const argsPure = treeUnflatten(saved.aDef, fill(saved.aLeaves, saved.aSlots))
-    const outPure = treeUnflatten(saved.oDef, fill(saved.oLeaves, saved.oSlots))
+    const argsPure = treeUnflatten(entry.aDef, fill(entry.aLeaves, entry.aSlots))
+    const outPure = treeUnflatten(entry.oDef, fill(entry.oLeaves, entry.oSlots))
     // 4. Outer merge: update the original objects in place.
     const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
     const argsOut = mergeTree(argsPure, mergeOptions) as Array<unknown>
     const out = mergeTree(outPure, mergeOptions)
     if (outCarry === undefined) return out as never
-    const carry = argsOut[carryArg as number]
-    if (outCarry === "all") return carry as never
-    return (out as Array<unknown>).map((o, i) => (i === outCarry ? carry : o)) as never
-  }, "nnx.scan")
+    const carryResult = argsOut[carryArg as number]
+    if (outCarry === "all") return carryResult as never
+    return (out as Array<unknown>).map((o, i) => (i === outCarry ? carryResult : o)) as never
+  }
+
+  const result = lifted<Args, R>(impl, T)
+  Object.defineProperties(result, {
+    traceCount: { get: () => traces },
+    cacheSize: { get: cache.size },
+    clearCache: { value: cache.clear }
+  })
+  return result as LiftedScan<Args, R>
+}
 
 /** The carry f returns must hold the same state (paths, kinds, shapes, dtypes) as the one it got. */
-const checkCarryStructure = (inNames: ReadonlyArray<string>, inArrays: ReadonlyArray<JArray>, outNames: ReadonlyArray<string>, outArrays: ReadonlyArray<JArray>): void => {
+const checkCarryStructure = (inNames: ReadonlyArray<string>, inArrays: ReadonlyArray<Aval>, outNames: ReadonlyArray<string>, outArrays: ReadonlyArray<Aval>): void => {
   const added = outNames.filter((n) => !inNames.includes(n))
   const removed = inNames.filter((n) => !outNames.includes(n))
   if (added.length > 0 || removed.length > 0) {

@@ -4,6 +4,10 @@
  * made inside (Variable updates, attributes added, deleted or swapped, new shared references)
  * propagate to the objects outside.
  *
+ * Axes of a form no argument can fit (not an integer, `null` or a `StateAxes` of those) fail when
+ * `nnx.vmap(f, options)` is called, as in Flax; a prefix that does not fit the arguments fails at the
+ * call with a `LiftTypeError` naming the argument, the path, the prefix expected and what was found.
+ *
  * @since 0.1.0
  */
 import type { Array as JArray } from "../../backend/Array.ts"
@@ -15,7 +19,7 @@ import { withMutationCheck } from "../../graph/traceState.ts"
 import type { Metadata, Variable } from "../../graph/Variable.ts"
 import { isStateAxes, StateAxes } from "../../filters/LiftTypes.ts"
 import { vmap as coreVmap } from "../core/batching.ts"
-import { AliasTracker, filterMappingResolver, forEachGroup, mergeTree, splitTree } from "../extract.ts"
+import { AliasTracker, checkPrefixForm, filterMappingResolver, forEachGroup, mergeTree, splitTree } from "../extract.ts"
 import type { SplitOptions } from "../extract.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted } from "../combinator.ts"
@@ -52,6 +56,14 @@ const resolveAxis = filterMappingResolver<Axis>("nnx.vmap", (u): u is StateAxes 
 
 const showAxis = (a: Axis): string => (a === null ? "null" : String(a))
 
+const isAxis = (u: unknown): boolean => u === null || Number.isInteger(u)
+
+/** A leaf of `inAxes`/`outAxes` as `nnx.vmap` takes it (checked when the transform is made). */
+const isAxisForm = (u: unknown): boolean => isAxis(u) || (isStateAxes(u) && u.entries.every(([, a]) => isAxis(a)))
+
+/** The prefix forms of `nnx.vmap`, in words. */
+const AXIS_FORMS = "an integer, null or a StateAxes (of integers and null)"
+
 /** Removes (inside) or re-inserts (outside) the partition name at the mapped axis. */
 const shardingMap = (partition: string | undefined, inside: boolean) =>
   partition === undefined
@@ -80,18 +92,22 @@ const shardingMap = (partition: string | undefined, inside: boolean) =>
 export const vmap = <Args extends ReadonlyArray<unknown>, R>(
   f: (...args: Args) => R,
   options?: VmapOptions<Args, R>
-): Lifted<Args, R> =>
-  lifted<Args, R>((args) => {
-    const inAxes: unknown = options?.inAxes === undefined ? 0 : options.inAxes
-    const outAxes: unknown = options?.outAxes === undefined ? 0 : options.outAxes
-    const partition = options?.transformMetadata?.[PARTITION_NAME]
-    const base = {
-      transform: "nnx.vmap",
-      isPrefixLeaf: isAxisPrefix,
-      resolve: resolveAxis,
-      show: showAxis,
-      corePrefix: (a: Axis) => a
-    }
+): Lifted<Args, R> => {
+  const inAxes: unknown = options?.inAxes === undefined ? 0 : options.inAxes
+  const outAxes: unknown = options?.outAxes === undefined ? 0 : options.outAxes
+  // As Flax, forms that no argument can fit fail here, when the transform is made.
+  checkPrefixForm("nnx.vmap", "inAxes", inAxes, isAxisForm, AXIS_FORMS)
+  checkPrefixForm("nnx.vmap", "outAxes", outAxes, isAxisForm, AXIS_FORMS)
+  const partition = options?.transformMetadata?.[PARTITION_NAME]
+  const base = {
+    transform: "nnx.vmap",
+    isPrefixLeaf: isAxisPrefix,
+    resolve: resolveAxis,
+    show: showAxis,
+    corePrefix: (a: Axis) => a,
+    expected: AXIS_FORMS
+  }
+  return lifted<Args, R>((args) => {
     // 1. Outer split.
     const refMap = new Map<object, number>()
     const outer = splitTree<Axis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker() })
@@ -127,6 +143,7 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
     mergeTree(argsOut, mergeOptions)
     return mergeTree(outPure, mergeOptions) as never
   }, "nnx.vmap")
+}
 
 /** Broadcast (`null`) state may only be written with values that do not vary over the batch. */
 const checkBroadcastWrites = (pure: unknown): void => {
