@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import type { Array as JArray } from "../../backend/Array.ts"
 import { zeros } from "../../backend/numpy/creation.ts"
 import { split as splitKey } from "../../backend/random/index.ts"
@@ -27,9 +27,24 @@ export interface SplitRngsOptions {
   readonly squeeze?: boolean | undefined
 }
 
-/** What `splitRngs` changed, to restore with {@link restoreRngs}. */
+/**
+ * What `splitRngs` changed, to restore with {@link restoreRngs}: each stream with its key and count
+ * after the draw that split it, and its count before that draw.
+ */
 export interface RngBackups {
-  readonly entries: ReadonlyArray<readonly [RngStream, JArray, JArray]>
+  readonly entries: ReadonlyArray<readonly [stream: RngStream, key: JArray, count: JArray, countBefore: JArray]>
+}
+
+/** Runs `change` over the streams; if it throws, puts every stream it changed back as it was. */
+const atomically = (change: (entries: Array<RngBackups["entries"][number]>) => void): RngBackups => {
+  const entries: Array<RngBackups["entries"][number]> = []
+  try {
+    change(entries)
+  } catch (e) {
+    restoreRngs({ entries }, { failed: true })
+    throw e
+  }
+  return { entries }
 }
 
 /**
@@ -39,34 +54,36 @@ export interface RngBackups {
  */
 export const splitRngsNow = (node: unknown, options: SplitRngsOptions): RngBackups => {
   const only = toPredicate(options.only ?? "...")
-  const entries: Array<readonly [RngStream, JArray, JArray]> = []
   const streams: Array<readonly [Path, RngStream]> = []
   for (const [path, value] of iterGraph(node)) {
     if (value instanceof RngStream) streams.push([path, value])
   }
-  for (const [path, stream] of streams) {
-    if (!only([...path, "key"], stream.key) || !only([...path, "count"], stream.count)) continue
-    const key = stream()
-    entries.push([stream, stream.key.value, stream.count.value])
-    const shape = typeof options.splits === "number" ? [options.splits] : options.splits
-    let keys = splitKey(key, shape)
-    if (options.squeeze === true) keys = keys.get(0)
-    stream.key.value = keys
-    const countShape = options.squeeze === true ? stream.count.value.shape : [...shape, ...stream.count.value.shape]
-    stream.count.value = zeros(countShape, { dtype: "uint32" })
-  }
-  return { entries }
+  return atomically((entries) => {
+    for (const [path, stream] of streams) {
+      if (!only([...path, "key"], stream.key) || !only([...path, "count"], stream.count)) continue
+      const countBefore = stream.count.value
+      const key = stream()
+      entries.push([stream, stream.key.value, stream.count.value, countBefore])
+      const shape = typeof options.splits === "number" ? [options.splits] : options.splits
+      let keys = splitKey(key, shape)
+      if (options.squeeze === true) keys = keys.get(0)
+      stream.key.value = keys
+      const countShape = options.squeeze === true ? stream.count.value.shape : [...shape, ...stream.count.value.shape]
+      stream.count.value = zeros(countShape, { dtype: "uint32" })
+    }
+  })
 }
 
 /**
- * Puts split streams back as they were (after the draw that split them).
+ * Puts split streams back as they were after the draw that split them (as Flax does), or, with
+ * `failed`, as they were before it: a call that failed changes nothing, the Rngs counts included.
  * @category rngs
  * @since 0.1.0
  */
-export const restoreRngs = (backups: RngBackups): void => {
-  for (const [stream, key, count] of backups.entries) {
+export const restoreRngs = (backups: RngBackups, options?: { readonly failed?: boolean }): void => {
+  for (const [stream, key, count, countBefore] of backups.entries) {
     stream.key.value = key
-    stream.count.value = count
+    stream.count.value = options?.failed === true ? countBefore : count
   }
 }
 
@@ -112,18 +129,19 @@ export const forkRngsNow = (node: unknown, options?: ForkRngsOptions): RngBackup
     : [[toPredicate("..."), (split as number | ReadonlyArray<number> | undefined) ?? null]]
   const streams: Array<readonly [Path, RngStream]> = []
   for (const [path, value] of iterGraph(node)) if (value instanceof RngStream) streams.push([path, value])
-  const entries: Array<readonly [RngStream, JArray, JArray]> = []
-  for (const [path, stream] of streams) {
-    const rule = rules.find(([p]) => p([...path, "key"], stream.key) && p([...path, "count"], stream.count))
-    if (rule === undefined) continue
-    const key = stream()
-    entries.push([stream, stream.key.value, stream.count.value])
-    const s = rule[1]
-    const keys = s === null ? key : splitKey(key, typeof s === "number" ? [s] : s)
-    stream.key.value = keys
-    stream.count.value = zeros(keys.shape, { dtype: "uint32" })
-  }
-  return { entries }
+  return atomically((entries) => {
+    for (const [path, stream] of streams) {
+      const rule = rules.find(([p]) => p([...path, "key"], stream.key) && p([...path, "count"], stream.count))
+      if (rule === undefined) continue
+      const countBefore = stream.count.value
+      const key = stream()
+      entries.push([stream, stream.key.value, stream.count.value, countBefore])
+      const s = rule[1]
+      const keys = s === null ? key : splitKey(key, typeof s === "number" ? [s] : s)
+      stream.key.value = keys
+      stream.count.value = zeros(keys.shape, { dtype: "uint32" })
+    }
+  })
 }
 
 /**
@@ -140,16 +158,24 @@ export function forkRngs<Args extends ReadonlyArray<unknown>, R>(f: ((...args: A
 function withRngsAround<Args extends ReadonlyArray<unknown>, R>(f: ((...args: Args) => R) | Lifted<Args, R>, before: (args: Args) => RngBackups): unknown {
   const around = <A>(args: Args, call: () => A): A => {
     const backups = before(args)
+    let result: A
     try {
-      return call()
-    } finally {
-      restoreRngs(backups)
+      result = call()
+    } catch (e) {
+      restoreRngs(backups, { failed: true })
+      throw e
     }
+    restoreRngs(backups)
+    return result
   }
   if (isLifted(f)) {
     const g = f as Lifted<Args, R>
     const effect = (...args: Args) =>
-      Effect.acquireUseRelease(Effect.sync(() => before(args)), () => g(...args), (backups) => Effect.sync(() => restoreRngs(backups)))
+      Effect.acquireUseRelease(
+        Effect.sync(() => before(args)),
+        () => g(...args),
+        (backups, exit) => Effect.sync(() => restoreRngs(backups, { failed: Exit.isFailure(exit) }))
+      )
     return Object.assign(effect, { sync: (...args: Args) => around(args, () => g.sync(...args)) })
   }
   return (...args: Args) => around(args, () => (f as (...a: Args) => R)(...args))
