@@ -15,7 +15,8 @@ export const rowIds = [
   "pegrad",
   "mlp-step",
   "nnx-jit-100",
-  "split-merge-100"
+  "split-merge-100",
+  "split-merge-deep"
 ] as const
 export type RowId = (typeof rowIds)[number]
 

@@ -15,6 +15,8 @@ export const LEARNING_RATE = 0.01
 /** The per-example-gradients row. */
 export const PEGRAD_WIDTH = 64
 export const PEGRAD_BATCH = 1024
+/** Depth of the deep-graph row: a chain of Modules, each holding a Param and the next Module. */
+export const DEEP_CHAIN = 100_000
 /** The elementwise-chain row. */
 export const CHAIN_SIZE = 1 << 20
 
@@ -63,6 +65,12 @@ export const rows: ReadonlyArray<Row> = [
     title: `split+merge ${LAYERS} layers`,
     measures: `\`nnx.split(model)\` then \`nnx.merge(graphdef, state)\` of the same ${LAYERS}-layer stack (µs per layer = time / ${LAYERS})`,
     layers: LAYERS
+  },
+  {
+    id: "split-merge-deep",
+    title: `split+merge ${DEEP_CHAIN.toLocaleString("en")}-deep chain`,
+    measures: `\`nnx.split\` then \`nnx.merge\` of a chain of ${DEEP_CHAIN.toLocaleString("en")} Modules, each holding a scalar Param and the next Module; the footnote gives the heap the split's GraphDef and State take (µs per level = time / ${DEEP_CHAIN})`,
+    layers: DEEP_CHAIN
   }
 ]
 

@@ -8,7 +8,7 @@ import { Backend, grad, jit, jnp, nn, nnx, vmap } from "../../src/index.ts"
 import type { Array as JArray } from "../../src/index.ts"
 import type { Contestant, RowId, Skip } from "../harness.ts"
 import { localCase } from "../harness.ts"
-import { CHAIN_SIZE, inputs, LAYER_WIDTH, LEARNING_RATE, MLP_BATCH, MLP_SIZES, PEGRAD_BATCH, PEGRAD_WIDTH } from "../rows.ts"
+import { CHAIN_SIZE, DEEP_CHAIN, inputs, LAYER_WIDTH, LEARNING_RATE, MLP_BATCH, MLP_SIZES, PEGRAD_BATCH, PEGRAD_WIDTH } from "../rows.ts"
 
 class Linear extends nnx.Module {
   kernel: nnx.Param<JArray>
@@ -82,9 +82,20 @@ const pegradLoss = (w: JArray, x: JArray): JArray => jnp.sum(jnp.tanh(x.matmul(w
 interface Calls {
   readonly call: () => void
   readonly teardown: () => void
+  readonly note?: string
 }
 
-const calls = (call: () => void, teardown: () => void): Calls => ({ call, teardown })
+const calls = (call: () => void, teardown: () => void, note?: string): Calls => (note === undefined ? { call, teardown } : { call, teardown, note })
+
+class ChainNode extends nnx.Module {
+  w: nnx.Param<JArray>
+  next: ChainNode | null
+  constructor(w: JArray, next: ChainNode | null) {
+    super()
+    this.w = new nnx.Param(w)
+    this.next = next
+  }
+}
 
 /**
  * Runs `f`, then disposes every array it made except those in its result: the current backend's own
@@ -193,6 +204,20 @@ const makeCase = (row: RowId): Calls | Skip => {
         nnx.merge(graphdef, state)
       }, () => disposeLayers(model.layers))
     }
+    case "split-merge-deep": {
+      const w = jnp.zeros([])
+      let chain: ChainNode | null = null
+      for (let i = 0; i < DEEP_CHAIN; i++) chain = new ChainNode(w, chain)
+      const root = chain!
+      const before = process.memoryUsage().heapUsed
+      const kept = nnx.split(root)
+      const heapMB = Math.max(0, process.memoryUsage().heapUsed - before) / 2 ** 20
+      void kept
+      return calls(() => {
+        const [graphdef, state] = nnx.split(root)
+        nnx.merge(graphdef, state)
+      }, () => w.dispose(), `one split's GraphDef and State: about ${heapMB.toFixed(0)} MB of heap`)
+    }
   }
 }
 
@@ -208,7 +233,7 @@ export const effectNnx = (backend: Backend.BackendImpl, label: string, version: 
   setup: (row) => {
     const c = Backend.withBackend(backend, () => makeCase(row))
     if ("skip" in c) return Promise.resolve(c)
-    return Promise.resolve(localCase(() => Backend.withBackend(backend, c.call), () => Backend.withBackend(backend, c.teardown)))
+    return Promise.resolve(localCase(() => Backend.withBackend(backend, c.call), () => Backend.withBackend(backend, c.teardown), c.note))
   }
 })
 

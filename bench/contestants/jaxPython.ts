@@ -67,6 +67,7 @@ export const jaxPython = async (python: string, log: (line: string) => void): Pr
     label: "JAX (XLA CPU)",
     version: `jax ${hello.jax ?? "?"}${hello.flax ? `, flax ${hello.flax}` : ""}`,
     setup: async (row) => {
+      if (row === "split-merge-deep") return { skip: "Flax NNX's graph walk is recursive: a chain 500 deep already exceeds Python's recursion limit" }
       if ((row === "nnx-jit-100" || row === "split-merge-100") && !hello.flax) return { skip: "Flax is not installed in that Python" }
       await must({ op: "setup", row })
       return {

@@ -115,6 +115,7 @@ const makeCase = (row: RowId): Case | Skip => {
       }, "jit over a pytree (list of {w, b} records): jax-js has no Modules")
     }
     case "split-merge-100":
+    case "split-merge-deep":
       return { skip: "jax-js has no Modules or graph split/merge" }
   }
 }

@@ -103,6 +103,7 @@ const makeCase = (row: RowId): Case | Skip => {
     }
     case "nnx-jit-100":
     case "split-merge-100":
+    case "split-merge-deep":
       return { skip: "TF.js has no jit, Modules or graph split/merge" }
   }
 }
