@@ -54,5 +54,11 @@ export interface FusedProgram {
   readonly outputs: FusedOutputs
 }
 
-/** A stable text key of a program, for kernel caches. */
-export const fusedKey = (p: FusedProgram): string => JSON.stringify(p)
+/**
+ * A stable text key of a program, for kernel caches. Unlike plain JSON it tells NaN, the infinities
+ * and -0 apart (JSON writes the first three as `null`), so programs differing only in such a literal
+ * never share a kernel.
+ */
+export const fusedKey = (p: FusedProgram): string =>
+  JSON.stringify(p, (_k, v: unknown) =>
+    typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : String(v)}` : v)

@@ -366,3 +366,23 @@ describe("jit semantics are unchanged", () => {
     assert.deepStrictEqual(jf.plan(x).steps.filter((s) => s.kind === "interpret").map((s) => s.prims[0]), ["scan", "cond"])
   })
 })
+
+describe("kernel and cache keys tell special numbers apart", () => {
+  it("fused programs differing only in an infinite or NaN literal get their own kernels", () => {
+    const x = jnp.array([1, NaN, -2], { dtype: "float32" })
+    const lo = jit((a: jnp.Array) => jnp.where(jnp.isnan(a), -Infinity, a).mul(2))
+    const hi = jit((a: jnp.Array) => jnp.where(jnp.isnan(a), Infinity, a).mul(2))
+    const nan = jit((a: jnp.Array) => jnp.where(jnp.isnan(a), NaN, a).mul(2))
+    assert.deepStrictEqual(lo(x).tolist(), [2, -Infinity, -4])
+    assert.deepStrictEqual(hi(x).tolist(), [2, Infinity, -4])
+    assert.deepStrictEqual((nan(x).tolist() as Array<number>).map((v) => Number.isNaN(v)), [false, true, false])
+  })
+
+  it("static arguments NaN, Infinity, -Infinity, 0 and -0 are different signatures", () => {
+    const f = jit((a: jnp.Array, c: number) => a.add(c), { staticArgnums: 1 })
+    const one = jnp.array([1], { dtype: "float32" })
+    for (const c of [NaN, Infinity, -Infinity, 0, -0]) f(one, c)
+    assert.strictEqual(f.traceCount, 5)
+    assert.deepStrictEqual(f(one, -Infinity).tolist(), [-Infinity])
+  })
+})

@@ -17,6 +17,7 @@ import type { CpuKernel } from "../cpu/kernel.ts"
 import type { Aval, DType, HostArray } from "../DType.ts"
 import { wordsPerElement } from "../DType.ts"
 import type { FusedProgram } from "../fusion.ts"
+import { fusedKey } from "../fusion.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 import { sizeOf } from "../shape.ts"
 import { ModuleBuilder, relaxedSimdSupported } from "./encoder.ts"
@@ -243,7 +244,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
     execute,
     dispose: (buffer) => storages.dispose(own(buffer, "dispose")),
     compileFused: (program: FusedProgram) => {
-      const key = JSON.stringify(program)
+      const key = fusedKey(program)
       if (compiled.has(key)) return compiled.get(key)
       const run = compileFused(runtime, program)
       const kernel: FusedKernel | undefined = run === undefined ? undefined : (inputs, outAvals) => {

@@ -39,7 +39,12 @@ export const staticKey = (transform: string, v: unknown): string => {
   if (v === undefined) return "undefined"
   try {
     return JSON.stringify(v, (_k, x: unknown) =>
-      typeof x === "function" ? functionKey(x) : typeof x === "bigint" ? `${x}n` : x === undefined ? "\u0000undefined" : x) ?? String(v)
+      typeof x === "function" ? functionKey(x)
+      : typeof x === "bigint" ? `${x}n`
+      : x === undefined ? "\u0000undefined"
+      // JSON writes NaN and the infinities as null and -0 as 0: keep them apart.
+      : typeof x === "number" && (!Number.isFinite(x) || Object.is(x, -0)) ? `\u0000${Object.is(x, -0) ? "-0" : String(x)}`
+      : x) ?? String(v)
   } catch {
     throw new StructureError({ transform, reason: "a static argument is not serialisable (cyclic?); static arguments must be plain data or functions" })
   }
