@@ -10,7 +10,9 @@ import type { Array } from "./Array.ts"
 import { bind, bind1 } from "./bind.ts"
 import type { NumericDType } from "./DType.ts"
 import type { GatherParams, PrimitiveParams, UnaryPrimitive, BinaryPrimitive } from "./Primitive.ts"
+import { ArgumentError, DTypeError, ShapeError } from "./ArrayError.ts"
 import { fromScalar } from "./numpy/creation.ts"
+import { normalizeAxis } from "./shape.ts"
 
 const un = (p: UnaryPrimitive) => (x: Array): Array => bind1(p, [x], {})
 const bin = (p: BinaryPrimitive) => (x: Array, y: Array): Array => bind1(p, [x, y], {})
@@ -150,3 +152,43 @@ export const threefry2x32 = (k1: Array, k2: Array, x1: Array, x2: Array): readon
 }
 export const randomWrap = (data: Array): Array => bind1("random_wrap", [data], {})
 export const randomUnwrap = (keys: Array): Array => bind1("random_unwrap", [keys], {})
+
+/**
+ * `dynamicSlice` along one axis: `sliceSize` elements of `x` from `startIndex` on `axis`, every other
+ * axis whole, like `jax.lax.dynamic_slice_in_dim`. The start may be a traced int32 scalar; a negative
+ * one counts from the end, and the window is clamped into bounds.
+ */
+export const dynamicSliceInDim = (x: Array, startIndex: Array | number, sliceSize: number, axis = 0): Array => {
+  const ax = normalizeAxis("lax.dynamicSliceInDim", axis, x.ndim)
+  return dynamicSlice(x, x.shape.map((_, d) => (d === ax ? startIndex : 0)), x.shape.map((n, d) => (d === ax ? sliceSize : n)))
+}
+
+/** `dynamicUpdateSlice` along one axis, like `jax.lax.dynamic_update_slice_in_dim`. */
+export const dynamicUpdateSliceInDim = (x: Array, update: Array, startIndex: Array | number, axis: number): Array => {
+  const ax = normalizeAxis("lax.dynamicUpdateSliceInDim", axis, x.ndim)
+  return dynamicUpdateSlice(x, update, x.shape.map((_, d) => (d === ax ? startIndex : 0)))
+}
+
+/**
+ * The `k` largest entries along the last axis and their int32 indices, largest first, like
+ * `jax.lax.top_k`; equal values keep their order (the lower index first). It is a stable sort on a
+ * key that reverses the order: the negation for floats and the bitwise complement for integers
+ * (which, unlike negation, cannot overflow).
+ */
+export const topK = (x: Array, k: number): readonly [Array, Array] => {
+  const op = "lax.topK"
+  if (x.ndim === 0) throw new ShapeError({ op, shapes: [x.shape], reason: "the operand needs at least one dimension" })
+  const n = x.shape[x.ndim - 1]!
+  if (!Number.isInteger(k) || k < 0 || k > n) {
+    throw new ArgumentError({ op, reason: `k must be an integer in [0, ${n}] (the size of the last axis), got ${k}` })
+  }
+  const last = x.ndim - 1
+  if (x.dtype !== "float32" && x.dtype !== "int32" && x.dtype !== "uint32") {
+    throw new DTypeError({ op, dtypes: [x.dtype], reason: "the operand must be float32, int32 or uint32" })
+  }
+  const key = x.dtype === "float32" ? neg(x) : not(x)
+  const [, values, indices] = sort([key, x, iota("int32", x.shape, last)], last, 1)
+  const limit = x.shape.map((d, i) => (i === last ? k : d))
+  const start = x.shape.map(() => 0)
+  return [slice(values!, start, limit), slice(indices!, start, limit)]
+}

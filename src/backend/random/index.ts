@@ -32,3 +32,17 @@ export { foldIn, key, keyData, split, wrapKeyData } from "./keys.ts"
 export { permutation } from "./permutation.ts"
 export type { PermutationOptions } from "./permutation.ts"
 export type { ShapeLike } from "./shapes.ts"
+export {
+  choice,
+  exponential,
+  geometric,
+  gumbel,
+  laplace,
+  logistic,
+  maxwell,
+  pareto,
+  rademacher,
+  rayleigh,
+  weibullMin
+} from "./moreDistributions.ts"
+export type { ChoiceOptions, GumbelOptions } from "./moreDistributions.ts"
