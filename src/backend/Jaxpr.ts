@@ -103,7 +103,7 @@ const shortDType: Record<string, string> = { float32: "f32", int32: "i32", uint3
 export const formatAval = (a: Aval): string => `${shortDType[a.dtype] ?? a.dtype}[${a.shape.join(",")}]`
 
 /** The `i`-th variable name: a, b, ..., z, aa, ab, ... */
-export const varName = (i: number): string => {
+const varName = (i: number): string => {
   let s = ""
   let n = i
   do {
@@ -111,6 +111,20 @@ export const varName = (i: number): string => {
     n = Math.floor(n / 26) - 1
   } while (n >= 0)
   return s
+}
+
+/** Names variables in order of first appearance (a, b, ...), and declares them with their avals. */
+export const varNamer = (): { readonly name: (v: Var) => string; readonly decl: (v: Var) => string } => {
+  const names = new Map<number, string>()
+  const name = (v: Var): string => {
+    let n = names.get(v.id)
+    if (n === undefined) {
+      n = varName(names.size)
+      names.set(v.id, n)
+    }
+    return n
+  }
+  return { name, decl: (v) => `${name(v)}:${formatAval(v.aval)}` }
 }
 
 /** A primitive parameter as the printers show it. */
@@ -126,16 +140,7 @@ export const formatParam = (v: unknown): string => {
  * `{ lambda a:f32[]; b:f32[3]. let c:f32[3] = mul b a in (c,) }`.
  */
 export const printJaxpr = (closed: ClosedJaxpr, indent = ""): string => {
-  const names = new Map<number, string>()
-  const name = (v: Var): string => {
-    let n = names.get(v.id)
-    if (n === undefined) {
-      n = varName(names.size)
-      names.set(v.id, n)
-    }
-    return n
-  }
-  const decl = (v: Var): string => `${name(v)}:${formatAval(v.aval)}`
+  const { name, decl } = varNamer()
   const literal = (x: JArray): string => {
     if (!x.isConcrete || x.size !== 1) return `<const ${formatAval(x.aval)}>`
     const v = x.item()

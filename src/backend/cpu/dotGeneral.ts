@@ -9,7 +9,8 @@
  */
 import { allocHost } from "../DType.ts"
 import type { DType, HostArray } from "../DType.ts"
-import { normalizeAxes, sizeOf, stridesOf } from "../shape.ts"
+import { dotDims } from "../dotDims.ts"
+import { sizeOf, stridesOf } from "../shape.ts"
 import type { CpuKernel } from "./kernel.ts"
 import { copyStrided } from "./stridedRows.ts"
 
@@ -84,14 +85,7 @@ const matmulBool = (a: HostArray, b: HostArray, out: HostArray, B: number, M: nu
 
 export const dotGeneralKernel: CpuKernel<"dot_general"> = (inputs, inAvals, outAvals, params) => {
   const l = inAvals[0]!, r = inAvals[1]!
-  const lc = normalizeAxes("dot_general", params.lhsContracting, l.shape.length)
-  const rc = normalizeAxes("dot_general", params.rhsContracting, r.shape.length)
-  const lb = normalizeAxes("dot_general", params.lhsBatch, l.shape.length)
-  const rb = normalizeAxes("dot_general", params.rhsBatch, r.shape.length)
-  const lFree = l.shape.map((_, i) => i).filter((i) => !lc.includes(i) && !lb.includes(i))
-  const rFree = r.shape.map((_, i) => i).filter((i) => !rc.includes(i) && !rb.includes(i))
-  const dims = (shape: ReadonlyArray<number>, axes: ReadonlyArray<number>): number => sizeOf(axes.map((a) => shape[a]!))
-  const B = dims(l.shape, lb), M = dims(l.shape, lFree), K = dims(l.shape, lc), N = dims(r.shape, rFree)
+  const { lc, rc, lb, rb, lFree, rFree, B, M, K, N } = dotDims(l, r, params)
   const dtype = l.dtype
   const a = arrange(inputs[0]!, l.shape, [...lb, ...lFree, ...lc], dtype)
   const b = arrange(inputs[1]!, r.shape, [...rb, ...rc, ...rFree], dtype)

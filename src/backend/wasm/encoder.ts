@@ -278,6 +278,23 @@ export class FunctionBuilder {
     })
   }
 
+  /**
+   * This task's share of `units` units of work, for a kernel function whose first two parameters are
+   * `(task, tasks)`: sets `lo = floor(units * task / tasks)` and `hi = floor(units * (task + 1) /
+   * tasks)` (in 64 bits, so no product overflows). `units` is a constant or `{ local }`. Shares depend
+   * only on `task` and `tasks`, never on which thread runs them.
+   */
+  taskRange(units: number | { readonly local: number }, lo: number, hi: number): this {
+    const share = (plus: number, out: number) => {
+      if (typeof units === "number") this.i64(BigInt(units))
+      else this.get(units.local).i64_extend_i32_u()
+      this.get(0).i32(plus).i32_add().i64_extend_i32_u().i64_mul().get(1).i64_extend_i32_u().i64_div_u().i32_wrap_i64().set(out)
+    }
+    share(0, lo)
+    share(1, hi)
+    return this
+  }
+
   /** The encoded function body (locals and code). */
   encode(): Array<number> {
     const groups: Array<[number, ValType]> = []

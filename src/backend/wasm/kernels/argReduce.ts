@@ -36,10 +36,7 @@ const build = (f: FunctionBuilder, dtype: DType, max: boolean, outer: number, n:
   const blocks = Math.ceil(inner / 4)
   const units = inner > 1 ? outer * blocks : outer
   const lo = f.local("i32"), hi = f.local("i32")
-  const share = (plus: number, out: number) =>
-    f.i64(BigInt(units)).get(0).i32(plus).i32_add().i64_extend_i32_u().i64_mul().get(1).i64_extend_i32_u().i64_div_u().i32_wrap_i64().set(out)
-  share(0, lo)
-  share(1, hi)
+  f.taskRange(units, lo, hi)
   const ptrs = [f.local("i32"), f.local("i32")]
   const best = f.local("v128"), index = f.local("v128"), k = f.local("v128"), take = f.local("v128")
   const at = f.local("i32")

@@ -244,11 +244,7 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
     const length = 2 + operands.length
     if (layout.kind === "flat") f.get(length).i32(perBlock - 1).i32_add().i32(perBlock).i32_div_u().set(units)
     else f.i32(layout.units).set(units)
-    const share = (task: (g: FunctionBuilder) => void, out: number) => {
-      f.get(units).i64_extend_i32_u(); task(f); f.i64_extend_i32_u().i64_mul().get(1).i64_extend_i32_u().i64_div_u().i32_wrap_i64().set(out)
-    }
-    share((g) => g.get(0), lo)
-    share((g) => g.get(0).i32(1).i32_add(), hi)
+    f.taskRange({ local: units }, lo, hi)
 
     /** The live nodes at one vector: lanes `lane ..` of the block at `ptrs`, `valid` of them real. */
     const evaluate = (ptrs: ReadonlyArray<number>, lane: number, valid: number): Array<LaneValue> => {

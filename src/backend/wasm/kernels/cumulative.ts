@@ -74,10 +74,7 @@ const build = (f: FunctionBuilder, scan: Scan, dtype: DType, outer: number, n: n
   const start = reverse ? (n - 1) * (columns ? inner : 1) * bytes : 0
   const units = columns ? outer * groups : groups
   const lo = f.local("i32"), hi = f.local("i32")
-  const share = (plus: number, out: number) =>
-    f.i64(BigInt(units)).get(0).i32(plus).i32_add().i64_extend_i32_u().i64_mul().get(1).i64_extend_i32_u().i64_div_u().i32_wrap_i64().set(out)
-  share(0, lo)
-  share(1, hi)
+  f.taskRange(units, lo, hi)
   const ptrs = [f.local("i32"), f.local("i32")]
   const src = f.local("i32"), dst = f.local("i32"), k = f.local("i32"), end = f.local("i32")
   const result = f.local("v128")

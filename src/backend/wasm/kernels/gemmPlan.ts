@@ -25,7 +25,8 @@
  */
 import type { Aval, DType } from "../../DType.ts"
 import type { Params } from "../../Primitive.ts"
-import { normalizeAxes, sizeOf, stridesOf } from "../../shape.ts"
+import { dotDims } from "../../dotDims.ts"
+import { sizeOf, stridesOf } from "../../shape.ts"
 import { elementBytes } from "./gemm.ts"
 import type { GemmConfig, GemmElement } from "./gemm.ts"
 import { axpyRows } from "./gemv.ts"
@@ -265,14 +266,7 @@ const gemvPlan = (
 export const planDotGeneral = (l: Aval, r: Aval, params: Params<"dot_general">, threads: number, relaxed: boolean): DotPlan | undefined => {
   const element = elementOf(l.dtype)
   if (element === undefined) return undefined
-  const lc = normalizeAxes("dot_general", params.lhsContracting, l.shape.length)
-  const rc = normalizeAxes("dot_general", params.rhsContracting, r.shape.length)
-  const lb = normalizeAxes("dot_general", params.lhsBatch, l.shape.length)
-  const rb = normalizeAxes("dot_general", params.rhsBatch, r.shape.length)
-  const lFree = l.shape.map((_, i) => i).filter((i) => !lc.includes(i) && !lb.includes(i))
-  const rFree = r.shape.map((_, i) => i).filter((i) => !rc.includes(i) && !rb.includes(i))
-  const size = (shape: ReadonlyArray<number>, axes: ReadonlyArray<number>) => sizeOf(axes.map((a) => shape[a]!))
-  const B = size(l.shape, lb), M = size(l.shape, lFree), K = size(l.shape, lc), N = size(r.shape, rFree)
+  const { lc, rc, lb, rb, lFree, rFree, B, M, K, N } = dotDims(l, r, params)
   const eb = elementBytes(element)
   if (B * M * N === 0) return { kind: "empty" }
   if (K === 0) return { kind: "zeros", bytes: B * M * N * eb }

@@ -192,10 +192,7 @@ const fillRow = (f: FunctionBuilder, l: Layout, dst: number): void => {
 const build = (f: FunctionBuilder, l: Layout): void => {
   const units = l.B * l.J
   const lo = f.local("i32"), hi = f.local("i32")
-  const share = (plus: number, out: number) =>
-    f.i64(BigInt(units)).get(0).i32(plus).i32_add().i64_extend_i32_u().i64_mul().get(1).i64_extend_i32_u().i64_div_u().i32_wrap_i64().set(out)
-  share(0, lo)
-  share(1, hi)
+  f.taskRange(units, lo, hi)
   const row = f.local("i32"), j = f.local("i32"), batchBase = f.local("i32"), idx = f.local("i32"), side = f.local("i32")
   const slice = f.local("i32"), v = f.local("i32"), oob = f.local("i32")
   const K = l.dims.length

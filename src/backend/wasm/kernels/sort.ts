@@ -202,10 +202,7 @@ const build = (m: ModuleBuilder, l: SortLayout): void => {
     const bytes = l.dtypes.map((d) => (d === "bool" ? 1 : 4))
     const units = outer * inner
     const lo = f.local("i32"), hi = f.local("i32")
-    const share = (plus: number, out: number) =>
-      f.i64(BigInt(units)).get(0).i32(plus).i32_add().i64_extend_i32_u().i64_mul().get(1).i64_extend_i32_u().i64_div_u().i32_wrap_i64().set(out)
-    share(0, lo)
-    share(1, hi)
+    f.taskRange(units, lo, hi)
     // This task's scratch: records, their merge buffer, the permutation and its next version.
     const rec = f.local("i32"), tmp = f.local("i32"), perm = f.local("i32"), next = f.local("i32"), sorted = f.local("i32"), swap = f.local("i32")
     const hist = f.local("i32")

@@ -125,10 +125,7 @@ const build = (m: ModuleBuilder, full: ReadonlyArray<boolean>): void => {
     const N = 8
     const units = f.local("i32"), lo = f.local("i32"), hi = f.local("i32"), u = f.local("i32"), off = f.local("i32")
     f.get(N).i32(PER_BLOCK - 1).i32_add().i32(PER_BLOCK).i32_div_u().set(units)
-    const share = (plus: number, out: number) =>
-      f.get(units).i64_extend_i32_u().get(0).i32(plus).i32_add().i64_extend_i32_u().i64_mul().get(1).i64_extend_i32_u().i64_div_u().i32_wrap_i64().set(out)
-    share(0, lo)
-    share(1, hi)
+    f.taskRange({ local: units }, lo, hi)
 
     // Splatted operands, and with a single key the whole key schedule, once per call.
     const splat = [2, 3, 4, 5].map((p, j) => {

@@ -8,7 +8,7 @@
  */
 import type { FusedProgram } from "../../../backend/fusion.ts"
 import type { Var } from "../../../backend/Jaxpr.ts"
-import { formatAval, formatParam, varName } from "../../../backend/Jaxpr.ts"
+import { formatAval, formatParam, varNamer } from "../../../backend/Jaxpr.ts"
 import { stridesOf } from "../../../backend/shape.ts"
 import type { Graph } from "./graph.ts"
 import { knownScalar } from "./graph.ts"
@@ -27,16 +27,7 @@ const fusedHead = (p: FusedProgram, prims: ReadonlyArray<string>): string => {
 
 /** The plan's text. */
 export const printPlan = (backend: string, g: Graph, steps: ReadonlyArray<PlanStep>): string => {
-  const names = new Map<number, string>()
-  const name = (v: Var): string => {
-    let n = names.get(v.id)
-    if (n === undefined) {
-      n = varName(names.size)
-      names.set(v.id, n)
-    }
-    return n
-  }
-  const decl = (v: Var): string => `${name(v)}:${formatAval(v.aval)}`
+  const { name, decl } = varNamer()
   const atom = (v: Var): string => {
     const k = g.known.get(v.id)
     if (k === undefined) return name(v)
