@@ -9,11 +9,15 @@ plain parameters) and JAX's result: shape, dtype, weak type and data, or the rep
 TypeScript test (test/backend/opsGoldens.test.ts) maps the same `op` names onto effect-nnx calls.
 """
 import json
+import sys
 import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from goldens_json import result  # noqa: E402
 from jax import lax
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "test" / "goldens" / "ops.json"
@@ -49,21 +53,6 @@ def to_jax(a):
     if isinstance(a, dict) and "scalar" in a:
         return a["scalar"]
     return a
-
-
-def result(x):
-    x = jnp.asarray(x)
-    data = np.asarray(x)
-    if data.dtype == np.float32:
-        flat = [None if not np.isfinite(v) else float(v) for v in data.ravel()]
-        special = {i: str(v) for i, v in enumerate(data.ravel()) if not np.isfinite(v)}
-    else:
-        flat = data.ravel().tolist()
-        special = {}
-    out = {"shape": list(x.shape), "dtype": str(x.dtype), "weak": bool(x.weak_type), "data": flat}
-    if special:
-        out["special"] = special
-    return out
 
 
 cases = []

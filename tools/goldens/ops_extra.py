@@ -9,11 +9,15 @@ floats spelled "nan", "inf", "-inf"), `params` in the TypeScript option names, a
 (shape, dtype, weak type, data). test/backend/opsExtra.test.ts maps each `op` to its effect-nnx call.
 """
 import json
+import sys
 import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from goldens_json import result  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "test" / "goldens" / "ops_extra.json"
 rng = np.random.default_rng(20261202)
@@ -41,21 +45,6 @@ def to_jax(a):
     data = np.asarray(a["array"], dtype=object)
     data = np.vectorize(lambda v: float(v) if isinstance(v, str) else v, otypes=[object])(data) if data.size else data
     return jnp.asarray(np.asarray(data.tolist(), dtype=a["dtype"]).reshape(a["shape"]))
-
-
-def result(x):
-    x = jnp.asarray(x)
-    data = np.asarray(x)
-    if data.dtype == np.float32:
-        flat = [None if not np.isfinite(v) else float(v) for v in data.ravel()]
-        special = {i: str(v) for i, v in enumerate(data.ravel()) if not np.isfinite(v)}
-    else:
-        flat = data.ravel().tolist()
-        special = {}
-    out = {"shape": list(x.shape), "dtype": str(x.dtype), "weak": bool(x.weak_type), "data": flat}
-    if special:
-        out["special"] = special
-    return out
 
 
 cases = []
