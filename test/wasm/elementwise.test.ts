@@ -7,16 +7,15 @@
  * No primitive here falls back to the cpu kernel.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Backend } from "effect-nnx"
 import type { DType } from "effect-nnx"
 import type { Aval, HostArray } from "../../src/backend/DType.ts"
 import { allocHost } from "../../src/backend/DType.ts"
-import { abstractEval, elementwiseDTypes } from "../../src/backend/Primitive.ts"
+import { elementwiseDTypes } from "../../src/backend/Primitive.ts"
 import type { BinaryPrimitive, FirstOrderPrimitive, Params, ReducePrimitive, UnaryPrimitive } from "../../src/backend/Primitive.ts"
 import { ModuleBuilder } from "../../src/backend/wasm/encoder.ts"
 import { inlineMathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
 import type { MathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
-import { kernelBackends, mulberry32 } from "./support.ts"
+import { aval, kernelBackends, mulberry32, run, size } from "./support.ts"
 
 const { cpu, wasm1, wasm2 } = kernelBackends()
 
@@ -60,17 +59,7 @@ const randomArray = (dtype: DType, n: number): HostArray => {
   return data
 }
 
-const size = (shape: ReadonlyArray<number>) => shape.reduce((a, b) => a * b, 1)
-const aval = (shape: ReadonlyArray<number>, dtype: DType): Aval => ({ shape, dtype, weakType: false })
 
-/** Runs one primitive on `backend`, returning its downloaded outputs. */
-const run = <P extends FirstOrderPrimitive>(
-  backend: Backend.BackendImpl, prim: P, data: ReadonlyArray<HostArray>, avals: ReadonlyArray<Aval>, params: Params<P>
-): Array<HostArray> => {
-  const outAvals = abstractEval[prim](avals, params)
-  const outs = backend.execute(prim, data.map((d, i) => backend.upload(d, avals[i]!)), avals, outAvals, params)
-  return outs.map((o, i) => backend.download(o, outAvals[i]!).slice())
-}
 
 /** float32 bits as integers ordered like the values, so that ulp distance is a difference. */
 const ordered = (x: number): number => {

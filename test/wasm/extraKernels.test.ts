@@ -12,10 +12,9 @@ import { Backend, random, vmap } from "effect-nnx"
 import type { Array as JArray, DType } from "effect-nnx"
 import type { Aval, HostArray } from "../../src/backend/DType.ts"
 import { allocHost } from "../../src/backend/DType.ts"
-import { abstractEval } from "../../src/backend/Primitive.ts"
 import type { CumulativePrimitive, FirstOrderPrimitive, GatherParams, Params } from "../../src/backend/Primitive.ts"
 import { extraKernels } from "../../src/backend/wasm/kernels/extra.ts"
-import { kernelBackends, mulberry32 } from "./support.ts"
+import { aval, kernelBackends, mulberry32, run, size } from "./support.ts"
 
 const { cpu, wasm1, wasm2 } = kernelBackends()
 
@@ -44,21 +43,7 @@ const randomArray = (dtype: DType, n: number, seed: number): HostArray => {
   return data
 }
 
-const size = (shape: ReadonlyArray<number>) => shape.reduce((a, b) => a * b, 1)
-const aval = (shape: ReadonlyArray<number>, dtype: DType): Aval => ({ shape, dtype, weakType: false })
 
-/** Runs one primitive on `backend`, returning its downloaded outputs. */
-const run = <P extends FirstOrderPrimitive>(
-  backend: Backend.BackendImpl, prim: P, data: ReadonlyArray<HostArray>, avals: ReadonlyArray<Aval>, params: Params<P>
-): Array<HostArray> => {
-  const outAvals = abstractEval[prim](avals, params)
-  const outs = backend.execute(prim, data.map((d, i) => backend.upload(d, avals[i]!)), avals, outAvals, params)
-  return outs.map((o, i) => {
-    const host = backend.download(o, outAvals[i]!).slice()
-    backend.dispose(o)
-    return host
-  })
-}
 
 const same = (g: number, w: number) => Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w))
 

@@ -10,7 +10,7 @@ import type { Aval, HostArray } from "../../src/backend/DType.ts"
 import { allocHost } from "../../src/backend/DType.ts"
 import type { FusedNode, FusedProgram } from "../../src/backend/fusion.ts"
 import { evaluateFused } from "../../src/backend/fusionReference.ts"
-import { kernelBackends, mulberry32 } from "./support.ts"
+import { kernelBackends, mulberry32, size } from "./support.ts"
 
 const { wasm1, wasm2 } = kernelBackends()
 
@@ -29,7 +29,6 @@ const random = (dtype: DType, n: number): HostArray => {
 }
 
 const rowMajor = (shape: ReadonlyArray<number>) => shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1))
-const size = (shape: ReadonlyArray<number>) => shape.reduce((a, b) => a * b, 1)
 
 /** An input read contiguously, broadcast along `broadcast` axes, or through explicit strides. */
 const input = (dtype: DType, shape: ReadonlyArray<number>, strides: ReadonlyArray<number> = rowMajor(shape)) => {
