@@ -71,6 +71,16 @@ describe.each(eachGpujs)("fused kernels on %s", (label, candidate) => {
     return
   }
 
+  it("a tidy around a jitted function's first call spares the compiled plan's constants", () => {
+    Backend.withBackend(b, () => {
+      const f = jit((v: JArray) => v.mul(jnp.array([1, 2, 3], { dtype: "float32" })).add(1))
+      const v = jnp.array([1, 1, 1], { dtype: "float32" })
+      const first = b.tidy(() => f(v)).tolist()
+      assert.deepStrictEqual(first, [2, 3, 4])
+      assert.deepStrictEqual(f(v).tolist(), [2, 3, 4])
+    })
+  })
+
   // GLSL need not keep NaN or signed zeros (headless-gl on ANGLE does not): GL modes get the cases without them.
   const cases = label === "gpujs:headlessgl" ? webglFusedCases : fusedCases
   for (const { name, program, inputs: hostInputs } of cases) {

@@ -367,6 +367,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     upload: (data, _aval, options) => pool.make(data.slice(), undefined, options?.moved !== true),
     download: (buffer, aval) => toHost(own(buffer), aval),
     dispose: (buffer) => pool.dispose(own(buffer)),
+    retain: (buffer) => pool.share(own(buffer).storage, false),
     tidy: (f) => pool.track(f, (result) => {
       const kept = new Set<unknown>()
       forEachArray(result, (a) => {
