@@ -1,7 +1,9 @@
 /**
  * effect-nnx contestants: one per backend (the default one, and cpu when the default is not cpu).
- * Each call runs with that backend current, reads its result back (`data()`), and disposes what it
- * made (`Backend.tidy`, then the result).
+ * Each call runs with that backend current, reads its result back, and disposes what it made
+ * (`Backend.tidy`, then the result). The read is `withData`, the zero-copy read (as JAX's
+ * `np.asarray` is on its CPU backend): in a loop, `data()` would copy a large result or hold its
+ * block until the garbage collector runs.
  */
 import { Effect, Exit } from "effect"
 import { Backend, grad, jit, jnp, nn, nnx, vmap } from "../../src/index.ts"
@@ -112,10 +114,13 @@ const tidy = <A>(f: () => A): A => {
  * around the first call while the cache still holds them.
  */
 
+/** Reads the first and last elements, so that the result is really there. */
+const touch = (d: ArrayLike<number>): number => (d[0] ?? 0) + (d[d.length - 1] ?? 0)
+
 /** A call whose result is read back and disposed, with everything it made in between. */
 const reading = (f: () => JArray) => () => {
   const out = tidy(f)
-  out.data()
+  out.withData(touch)
   out.dispose()
 }
 

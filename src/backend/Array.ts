@@ -140,12 +140,32 @@ export class Array implements Pipeable {
     return this.backend!.download(buffer, this.aval)
   }
 
+  /**
+   * Calls `f` with the elements and returns its result: a read without a copy on the wasm backend
+   * (the array's own memory, lent for the call), the elements of {@link data} elsewhere. The data
+   * is valid during the call only: copy what you keep (`withData((d) => d.slice(0, 10))`). Use it to
+   * read large results in a loop, where `data()` would copy or hold a block of the memory until the
+   * garbage collector runs.
+   *
+   * ```ts
+   * const total = x.withData((d) => d.reduce((a, b) => a + b, 0))
+   * ```
+   */
+  withData<A>(f: (data: HostArray) => A): A {
+    const buffer = this.concreteBuffer("withData")
+    const backend = this.backend!
+    return backend.borrow !== undefined ? backend.borrow(buffer, this.aval, f) : f(backend.download(buffer, this.aval))
+  }
+
   /** The elements as nested JavaScript arrays (numbers, or booleans for `bool`). */
   tolist(): NestedList {
     if (this.aval.dtype === "key<fry>") {
       throw new DTypeError({ op: "tolist", dtypes: [this.aval.dtype], reason: "PRNG key arrays have no list form; use random.keyData(key).tolist()" })
     }
-    const data = this.data()
+    return this.withData((data) => this.nested(data))
+  }
+
+  private nested(data: HostArray): NestedList {
     const isBool = this.aval.dtype === "bool"
     const shape = this.aval.shape
     const build = (dim: number, offset: number, stride: number): NestedList => {
@@ -162,7 +182,7 @@ export class Array implements Pipeable {
   /** The single element of a size-1 array. */
   item(): number | boolean {
     if (this.size !== 1) throw new DTypeError({ op: "item", dtypes: [this.aval.dtype], reason: `needs an array of size 1, got shape (${this.shape.join(", ")})` })
-    const v = this.data()[0]!
+    const v = this.withData((d) => d[0]!)
     return this.aval.dtype === "bool" ? v !== 0 : v
   }
 

@@ -41,6 +41,11 @@ export interface BackendImpl {
   readonly upload: (data: HostArray, aval: Aval, options?: UploadOptions) => DeviceBuffer
   /** Reads a buffer back; the result must not be mutated. */
   readonly download: (buffer: DeviceBuffer, aval: Aval) => HostArray
+  /**
+   * Calls `f` with the elements, valid during the call only: backends whose memory the host can
+   * read in place (wasm) lend it without a copy. Without it, `f` gets {@link download}'s result.
+   */
+  readonly borrow?: <A>(buffer: DeviceBuffer, aval: Aval, f: (data: HostArray) => A) => A
   /** Runs one primitive. Inputs were validated by shape inference; outputs match `outAvals`. */
   readonly execute: <P extends FirstOrderPrimitive>(
     prim: P,

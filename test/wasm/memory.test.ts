@@ -117,6 +117,68 @@ describe("wasm arrays' memory", () => {
     })
   })
 
+  it("withData lends the memory for the call only: no copy, and the block is reused right after", () => {
+    const b = Backend.makeWasm({ threads: 1 })
+    Backend.withBackend(b, () => {
+      const x = jnp.arange(1 << 16).astype("float32").add(1)
+      const sum = x.withData((d) => {
+        expect(d.buffer).toBe(b.runtime.memory.buffer)
+        expect(d.length).toBe(1 << 16)
+        return d[0]! + d[(1 << 16) - 1]!
+      })
+      expect(sum).toBe(1 + (1 << 16))
+      const viewBytes = b.stats.storage.viewBytes
+      expect(x.withData((d) => d[1])).toBe(2)
+      expect(b.stats.storage.viewBytes).toBe(viewBytes)
+      x.dispose()
+      // A loop that reads each large result and drops it keeps reusing one block: the memory never grows.
+      const grows = b.stats.heap.grows
+      for (let i = 0; i < 50; i++) {
+        const y = b.tidy(() => jnp.full([1 << 18], i).add(0))
+        expect(y.withData((d) => d[(1 << 18) - 1])).toBe(i)
+        y.dispose()
+      }
+      expect(b.stats.heap.grows).toBe(grows)
+    })
+  })
+
+  it("withData keeps the block alive when the array is disposed inside the call, and releases it after", () => {
+    const b = Backend.makeWasm({ threads: 1 })
+    Backend.withBackend(b, () => {
+      const x = jnp.full([1 << 16], 3).add(0)
+      const live = b.stats.heap.liveBytes
+      const seen = x.withData((d) => {
+        x.dispose()
+        b.tidy(() => jnp.full([1 << 16], -1).add(0)).dispose()
+        return [d[0], d[(1 << 16) - 1]]
+      })
+      expect(seen).toEqual([3, 3])
+      expect(b.stats.heap.liveBytes).toBeLessThan(live)
+      expect(() => x.withData((d) => d[0])).toThrow(/disposed/)
+      // An exception inside the call still releases the block.
+      const z = b.tidy(() => jnp.full([1 << 16], 5).add(0))
+      const before = b.stats.heap.liveBytes
+      expect(() => z.withData(() => {
+        throw new Error("boom")
+      })).toThrow("boom")
+      z.dispose()
+      expect(b.stats.heap.liveBytes).toBe(before - (4 << 16))
+    })
+  })
+
+  it("withData on arrays held on the host (spilled, or another backend) gives their elements", () => {
+    const b = Backend.makeWasm({ threads: 1, residentLimitBytes: 1 << 20 })
+    Backend.withBackend(b, () => {
+      const xs = Array.from({ length: 12 }, (_, i) => jnp.full([65536], i).add(0))
+      expect(b.stats.storage.spilled).toBeGreaterThan(0)
+      xs.forEach((x, i) => expect(x.withData((d) => [d[0], d.length])).toEqual([i, 65536]))
+    })
+    const onCpu = Backend.withBackend(Backend.cpu, () => jnp.arange(4).astype("float32"))
+    expect(onCpu.withData((d) => Array.from(d))).toEqual([0, 1, 2, 3])
+    expect(onCpu.tolist()).toEqual([0, 1, 2, 3])
+    expect(jnp.full([], 7).item()).toBe(7)
+  })
+
   it("an allocation that cannot be served is an OutOfMemoryError in the error channel, not a crash", () => {
     const b = Backend.makeWasm({ threads: 1, maxMemoryBytes: 32 << 20 })
     const big = jnp.ones([16 << 20])

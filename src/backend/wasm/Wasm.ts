@@ -241,6 +241,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
     runtime,
     upload: (data: HostArray, aval, options) => storages.share(storages.fromHost(kindOf(aval.dtype), data.slice()), options?.moved !== true),
     download: (buffer) => storages.read(own(buffer, "data").storage),
+    borrow: (buffer, _aval, f) => storages.borrow(own(buffer, "withData").storage, f),
     execute,
     dispose: (buffer) => storages.dispose(own(buffer, "dispose")),
     compileFused: (program: FusedProgram) => {

@@ -179,6 +179,24 @@ export class StoragePool {
     return view
   }
 
+  /**
+   * Calls `f` with the elements read in place, for the duration of the call only (`x.withData`): the
+   * block stays resident and alive (even if the array is disposed inside `f`) until `f` returns, and
+   * is free for reuse right after, with no copy and nothing left for the garbage collector.
+   */
+  borrow<A>(s: Storage, f: (data: HostArray) => A): A {
+    if (s.host !== undefined) return f(s.host)
+    if (s.length === 0) return f(this.residentView(s))
+    s.refs++
+    s.pins++
+    try {
+      return f(this.residentView(s))
+    } finally {
+      s.pins--
+      this.unref(s)
+    }
+  }
+
   /** The elements on the host (copied out once and kept: arrays are immutable). */
   host(s: Storage): HostArray {
     if (s.host === undefined) s.host = copyOut(this.residentView(s))

@@ -7,8 +7,9 @@
  * An operation maps to SIMD instructions only where they compute exactly what the reference does:
  * float32 add, sub, mul, div and sqrt round once either way; wasm's `f32x4.max`/`min` propagate NaN
  * and order -0 below +0 as `Math.max`/`min` do; the saturating truncations are the reference's
- * float-to-int conversion. float32 transcendentals are computed in double (see `mathf64.ts`) and
- * rounded once, as the reference computes `Math.exp` and stores to a Float32Array. Operations without
+ * float-to-int conversion. float32 exp, expm1, tanh and logistic run on float32 lanes within a few
+ * ulps (see `mathf32.ts`); log and log1p are computed in double (see `mathf64.ts`) and rounded once,
+ * as the reference computes `Math.log` and stores to a Float32Array. Operations without
  * a SIMD form (integer division, variable shifts, powers, sin, cos, atan2, erf) run per lane in
  * scalar code, calling the host's `Math` functions where the reference does.
  *
@@ -19,6 +20,8 @@ import { allocHost } from "../../DType.ts"
 import type { FusedNode } from "../../fusion.ts"
 import type { FunctionBuilder } from "../encoder.ts"
 import type { HostMathName } from "../runtime.ts"
+import { inlineMathF32 } from "./mathf32.ts"
+import type { MathF32 } from "./mathf32.ts"
 import type { MathF64 } from "./mathf64.ts"
 import type { ScalarHelper } from "./scalarMath.ts"
 import { bind, get, highHalf, lowHalves } from "./simd.ts"
@@ -77,6 +80,11 @@ const viaF64 = (f: FunctionBuilder, x: number, op: (half: Expr) => Expr): Expr =
   }
 }
 
+/** `name` of the f32x4 in local `x` (see `mathf32.ts`). */
+const f32Math = (x: number, name: MathF32): Expr => (f) => {
+  inlineMathF32(f, name, x)
+}
+
 /** `name` of an f64x2 value, through a local. */
 const math = (env: LaneEnv, name: MathF64) => (arg: Expr): Expr => (f) => {
   const x = bind(f, arg)
@@ -123,12 +131,12 @@ const unaryFloat: { readonly [P in string]?: (env: LaneEnv, a: LaneValue) => Exp
     h(f)
     f.f64x2_sqrt().f64x2_div()
   }),
-  exp: (env, a) => viaF64(env.f, a.local, math(env, "exp")),
+  exp: (_, a) => f32Math(a.local, "exp"),
   log: (env, a) => viaF64(env.f, a.local, math(env, "log")),
-  tanh: (env, a) => viaF64(env.f, a.local, math(env, "tanh")),
-  logistic: (env, a) => viaF64(env.f, a.local, math(env, "logistic")),
+  tanh: (_, a) => f32Math(a.local, "tanh"),
+  logistic: (_, a) => f32Math(a.local, "logistic"),
   log1p: (env, a) => viaF64(env.f, a.local, math(env, "log1p")),
-  expm1: (env, a) => viaF64(env.f, a.local, math(env, "expm1")),
+  expm1: (_, a) => f32Math(a.local, "expm1"),
   sin: (env, a) => hostF32(env.f, a, env.host("sin")),
   cos: (env, a) => hostF32(env.f, a, env.host("cos")),
   erf: (env, a) => hostF32(env.f, a, env.scalar("erf")),
@@ -355,7 +363,9 @@ export const laneHostImports = (node: FusedNode, argDtype: DType | undefined): R
 export const laneCostly = (node: FusedNode, argDtype: DType | undefined): boolean => {
   switch (node.kind) {
     case "unary":
-      return argDtype === "float32" && !["neg", "abs", "sqrt", "floor", "ceil", "sign", "is_finite"].includes(node.prim)
+      // exp, expm1, tanh and logistic are float32-lane code whose loop is latency-bound: unrolling lets
+      // the processor overlap independent vectors. The f64 and per-lane ones are long enough already.
+      return argDtype === "float32" && !["neg", "abs", "sqrt", "floor", "ceil", "sign", "is_finite", "exp", "expm1", "tanh", "logistic"].includes(node.prim)
     case "binary":
       return ["div", "rem", "pow", "shift_left", "shift_right_logical", "shift_right_arithmetic", "atan2", "nextafter"].includes(node.prim) &&
         !(node.prim === "div" && argDtype === "float32")

@@ -34,14 +34,6 @@ export const i64x2Const = (f: FunctionBuilder, a: bigint, b = a): FunctionBuilde
   return simd(f, 0x0c).raw(...bytes)
 }
 
-/** The double whose high and low 32-bit words are given (fdlibm's `INSERT_WORDS`). */
-export const fromWords = (hi: number, lo = 0): number => {
-  const dv = new DataView(new ArrayBuffer(8))
-  dv.setUint32(0, lo >>> 0, true)
-  dv.setUint32(4, hi >>> 0, true)
-  return dv.getFloat64(0, true)
-}
-
 /** `i8x16.shuffle` lanes that move bytes 0, 4, 8 and 12 (the low byte of each i32 lane) to the front. */
 export const lowBytes = [0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12] as const
 /** Lanes 2 and 3 of an i32x4 (the high f64 lane's floats) moved to lanes 0 and 1. */
@@ -135,9 +127,6 @@ const magic = 6755399441055744
 
 /** Small i64 lanes as f64 lanes. */
 export const toF64 = (x: Expr): Expr => d.sub(q.add(x, q.k(0x4338000000000000n)), d.k(magic))
-
-/** `2^k` for integral f64 lanes `k` in [-1022, 1023] (fdlibm's `INSERT_WORDS(t, 0x3ff00000 + (k << 20), 0)`). */
-export const pow2 = (k: Expr): Expr => q.shl(d.add(k, d.k(magic + 1023)), 52)
 
 /** The high word of each f64 lane, sign-extended to i64 (fdlibm's `GET_HIGH_WORD`, as a signed int). */
 export const highWord = (x: Expr): Expr => q.shrS(x, 32)
