@@ -186,6 +186,15 @@ export class Array implements Pipeable {
     return this.aval.dtype === "bool" ? v !== 0 : v
   }
 
+  /**
+   * Takes this array out of every open `Backend.tidy`, so that none disposes it (as TF.js's `keep`).
+   * A Variable does this for the arrays stored in it. Nothing for traced or disposed arrays.
+   */
+  keep(): this {
+    if (this.buffer !== undefined) this.backend?.keep?.(this.buffer)
+    return this
+  }
+
   /** Releases the buffer now (useful on GPU backends); the array must not be used afterwards. */
   dispose(): void {
     if (this.buffer !== undefined && this.backend !== undefined) this.backend.dispose(this.buffer)

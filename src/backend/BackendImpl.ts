@@ -73,6 +73,11 @@ export interface BackendImpl {
    * an array was made in (a compiled program's constants). Absent where `tidy` is.
    */
   readonly retain?: (buffer: DeviceBuffer) => DeviceBuffer
+  /**
+   * Takes a buffer out of every open `tidy`, so that none disposes it: what a Variable holds
+   * outlives the tidy around the step that stored it (backends with `tidy` have it).
+   */
+  readonly keep?: (buffer: DeviceBuffer) => void
 }
 
 /** Options of {@link BackendImpl.upload}. */

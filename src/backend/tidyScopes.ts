@@ -13,6 +13,11 @@ export class TidyScopes<B> {
     this.scopes[this.scopes.length - 1]?.add(buffer)
   }
 
+  /** Takes a buffer out of every open scope: it outlives them all (an array stored in a Variable). */
+  keep(buffer: B): void {
+    for (const s of this.scopes) s.delete(buffer)
+  }
+
   /**
    * Runs `f`, then disposes every buffer made during it except those `keep` names in its result;
    * if `f` throws, disposes them all.

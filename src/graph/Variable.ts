@@ -123,7 +123,7 @@ export class Variable<A = unknown> implements Pipeable, HasTraceState {
   }
   set value(value: A) {
     checkMutable(this, () => this.kind)
-    this[ValueKey] = value
+    store(this, value)
   }
 
   /** Replaces the value by `f(value)`. */
@@ -256,7 +256,7 @@ export class Variable<A = unknown> implements Pipeable, HasTraceState {
     Effect.suspend(() => {
       const error = mutationError(self, self.kind)
       if (error !== undefined) return Effect.fail(error)
-      self[ValueKey] = value
+      store(self, value)
       return Effect.void
     }))
 
@@ -281,9 +281,19 @@ Object.defineProperty(Variable.prototype, "pipe", {
 
 Object.defineProperty(Variable.prototype, TypeId, { value: TypeId })
 
+/**
+ * Stores a value. An array stored in a Variable outlives any `Backend.tidy` open now: a training
+ * step run inside a tidy replaces the parameters with arrays it made, and the tidy must not
+ * dispose them (it still disposes everything else the step made).
+ */
+const store = <A>(self: Variable<A>, value: A): void => {
+  self[ValueKey] = value
+  if (isArray(value)) value.keep()
+}
+
 const initVariable = <A>(self: Variable<A>, value: A, metadata: Metadata | undefined): void => {
   ;(self as { [TraceStateKey]: TraceState })[TraceStateKey] = makeTraceState()
-  self[ValueKey] = value
+  store(self, value)
   self[MetadataKey] = freezeMetadata(metadata)
 }
 
@@ -304,7 +314,7 @@ export const makeVariable = <V extends Variable<unknown>>(type: VariableClass<V>
  */
 export const setVariableState = (v: Variable<unknown>, value: unknown, metadata: Metadata | undefined): void => {
   checkMutable(v, () => v.kind)
-  v[ValueKey] = value
+  store(v, value)
   if (metadata !== undefined) v[MetadataKey] = freezeMetadata(metadata)
 }
 

@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { Backend, jnp, OutOfMemoryError } from "effect-nnx"
+import { Backend, jnp, nnx, OutOfMemoryError } from "effect-nnx"
 import { Heap, sizeClass } from "../../src/backend/wasm/heap.ts"
 
 describe("the wasm heap", () => {
@@ -177,6 +177,32 @@ describe("wasm arrays' memory", () => {
     expect(onCpu.withData((d) => Array.from(d))).toEqual([0, 1, 2, 3])
     expect(onCpu.tolist()).toEqual([0, 1, 2, 3])
     expect(jnp.full([], 7).item()).toBe(7)
+  })
+
+  it("tidy does not dispose what a step stored in Variables, eagerly or through nnx.jit", () => {
+    const b = Backend.makeWasm({ threads: 1 })
+    Backend.withBackend(b, () => {
+      class Counter extends nnx.Module {
+        w = new nnx.Param(jnp.ones([1000]))
+        n = new nnx.BatchStat(jnp.zeros([]))
+      }
+      const m = new Counter()
+      const step = nnx.jit((c: Counter) => {
+        c.w.value = c.w.value.mul(2)
+        c.n.value = c.n.value.add(1)
+        return c.w.value.sum()
+      })
+      for (let i = 0; i < 3; i++) b.tidy(() => step.sync(m)).dispose()
+      const live = b.stats.storage.liveStorages
+      b.tidy(() => {
+        m.w.value = m.w.value.add(1).mul(0.5)   // the intermediate goes, the stored result stays
+      })
+      expect(b.stats.storage.liveStorages).toBeLessThanOrEqual(live + 1)
+      expect(m.w.value.get(0).item()).toBe(4.5)
+      expect(m.n.value.item()).toBe(3)
+      const kept = b.tidy(() => jnp.arange(3).add(1).keep())
+      expect(b.tidy(() => kept.sum()).item()).toBe(6)
+    })
   })
 
   it("an allocation that cannot be served is an OutOfMemoryError in the error channel, not a crash", () => {

@@ -368,6 +368,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     download: (buffer, aval) => toHost(own(buffer), aval),
     dispose: (buffer) => pool.dispose(own(buffer)),
     retain: (buffer) => pool.share(own(buffer).storage, false),
+    keep: (buffer) => pool.keep(own(buffer)),
     tidy: (f) => pool.track(f, (result) => {
       const kept = new Set<unknown>()
       forEachArray(result, (a) => {

@@ -77,6 +77,11 @@ export class StoragePool {
   track<A>(f: () => A, keep: (a: A) => ReadonlySet<unknown>): A {
     return this.scopes.track(f, keep, (b) => this.dispose(b))
   }
+  /** Takes `buffer` out of every open tidy: it outlives them (see `TidyScopes.keep`). */
+  keep(buffer: GpujsBuffer): void {
+    this.scopes.keep(buffer)
+  }
+
 
   /** Puts device data on a storage that had only host data. */
   attachDevice(storage: Storage, device: DeviceData): void {

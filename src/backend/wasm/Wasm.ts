@@ -271,6 +271,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
     },
     tidy: (f) => storages.track(f, (result) => collectBuffers(result, new Set())),
     retain: (buffer) => storages.share(own(buffer, "retain").storage, false),
+    keep: (buffer) => storages.keep(own(buffer, "keep")),
     close: () => pool.close()
   }
   return backend

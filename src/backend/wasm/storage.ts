@@ -226,6 +226,11 @@ export class StoragePool {
   track<A>(f: () => A, keep: (a: A) => ReadonlySet<unknown>): A {
     return this.scopes.track(f, keep, (b) => this.dispose(b))
   }
+  /** Takes `buffer` out of every open tidy: it outlives them (see `TidyScopes.keep`). */
+  keep(buffer: WasmBuffer): void {
+    this.scopes.keep(buffer)
+  }
+
 
   private alloc(bytes: number, op: string): number {
     return this.heap.alloc(bytes, op, (n) => this.reclaim(n))
