@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import { ConcretizationError, DTypeError, ShapeError } from "./ArrayError.ts"
+import { ConcretizationError, DTypeError } from "./ArrayError.ts"
 import type { BackendImpl, DeviceBuffer } from "./BackendImpl.ts"
 import type { Aval, DType, HostArray, NumericDType } from "./DType.ts"
 import { itemSize } from "./DType.ts"
@@ -303,16 +303,6 @@ export class Array implements Pipeable {
   get(...index: ReadonlyArray<Index>): Array { return ops.getItem(this, index) }
   /** Functional updates, like JAX's `x.at[idx]`: `x.at(0).set(5)`, `x.at(":", 1).add(1)`. */
   at(...index: ReadonlyArray<Index>): Numpy.IndexUpdate { return ops.indexUpdate(this, index) }
-
-  /**
-   * The slices along the first axis, as iterating a JAX array gives them:
-   * `const [key, sub] = random.split(key)`, `for (const row of m)`. A 0-d array has no first axis.
-   */
-  *[Symbol.iterator](): Iterator<Array> {
-    if (this.aval.shape.length === 0) throw new ShapeError({ op: "iterate", shapes: [[]], reason: "iteration over a 0-d array; it has no first axis to iterate (read it with item())" })
-    const n = this.aval.shape[0]!
-    for (let i = 0; i < n; i++) yield this.get(i)
-  }
 }
 
 /** @category guards @since 0.1.0 */

@@ -7,7 +7,13 @@
  */
 import { Data } from "effect"
 
-const fmtShape = (s: ReadonlyArray<number>): string => `(${s.join(", ")}${s.length === 1 ? "," : ""})`
+// A shape argument that was not an array (`zeros({ length: 2 })`) still has to print, not throw.
+const fmtShape = (s: ReadonlyArray<number>): string =>
+  Array.isArray(s) ? `(${s.join(", ")}${s.length === 1 ? "," : ""})` : typeof s === "object" && s !== null ? JSON.stringify(s) ?? String(s) : String(s)
+
+// Numbers print as JavaScript writes them (JSON would print NaN as null); anything else as JSON.
+const fmtAxis = (a: unknown): string =>
+  typeof a === "number" ? String(a) : Array.isArray(a) ? `[${a.map(fmtAxis).join(",")}]` : JSON.stringify(a) ?? String(a)
 
 /**
  * Shapes that do not fit an operation: broadcasting, matmul contraction, reshape sizes, concatenation.
@@ -20,7 +26,7 @@ export class ShapeError extends Data.TaggedError("ShapeError")<{
   readonly reason: string
 }> {
   override get message(): string {
-    return `${this.op}: ${this.reason} (shapes ${this.shapes.map(fmtShape).join(", ")})`
+    return this.shapes.length === 0 ? `${this.op}: ${this.reason}` : `${this.op}: ${this.reason} (shapes ${this.shapes.map(fmtShape).join(", ")})`
   }
 }
 
@@ -36,7 +42,7 @@ export class AxisError extends Data.TaggedError("AxisError")<{
   readonly reason: string
 }> {
   override get message(): string {
-    return `${this.op}: ${this.reason}: axis ${JSON.stringify(this.axis)} for an array of ndim ${this.ndim}`
+    return `${this.op}: ${this.reason}: axis ${fmtAxis(this.axis)} for an array of ndim ${this.ndim}`
   }
 }
 
@@ -115,10 +121,24 @@ export class EscapedTracerError extends Data.TaggedError("EscapedTracerError")<{
 }
 
 /**
- * Any error raised by an array operation.
+ * A JavaScript integer that does not fit the integer dtype it would become (JAX's OverflowError):
+ * `int32` holds `[-2^31, 2^31)`, `uint32` `[0, 2^32)`; a weakly typed literal meeting a `uint32`
+ * array must fit `int32` and then wraps, as in JAX. Give the literal a float dtype, or convert the
+ * array, to compute outside that range.
  * @category errors
- * @since 0.1.0
+ * @since 0.2.0
  */
+export class OverflowError extends Data.TaggedError("OverflowError")<{
+  readonly op: string
+  readonly value: number
+  readonly dtype: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: the integer ${this.value} is out of bounds for ${this.dtype}: ${this.reason}`
+  }
+}
+
 /**
  * An allocation the backend could not serve: its memory is at its maximum and nothing it holds can
  * be released or moved out. Dispose arrays you no longer need (`Array.dispose`, `Backend.tidy`) or
@@ -136,12 +156,17 @@ export class OutOfMemoryError extends Data.TaggedError("OutOfMemoryError")<{
   }
 }
 
-export type ArrayError = OutOfMemoryError | ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError | ConcretizationError | EscapedTracerError
+/**
+ * Any error raised by an array operation.
+ * @category errors
+ * @since 0.1.0
+ */
+export type ArrayError = OverflowError | OutOfMemoryError | ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError | ConcretizationError | EscapedTracerError
 
 /** @category guards @since 0.1.0 */
 export const isArrayError = (u: unknown): u is ArrayError =>
   u instanceof ShapeError || u instanceof AxisError || u instanceof DTypeError ||
   u instanceof ArrayLiteralError || u instanceof ArgumentError || u instanceof ConcretizationError ||
-  u instanceof EscapedTracerError || u instanceof OutOfMemoryError
+  u instanceof EscapedTracerError || u instanceof OutOfMemoryError || u instanceof OverflowError
 
 export { fmtShape }

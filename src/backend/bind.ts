@@ -34,6 +34,10 @@ export const bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>
     const t = x.trace
     if (t !== undefined && (top === undefined || t.level > top.level)) top = t
   }
+  // Inside a control-flow branch or body being staged, an operation on values of enclosing
+  // transforms only (closed-over tracers) belongs to the branch, as with JAX's omnistaging. Left to
+  // the enclosing transform it would run, and be differentiated, even where the branch is not taken.
+  if (top !== undefined && capturing !== undefined && top.level < capturing.level && capturing.alive) top = capturing
   if (top !== undefined) {
     if (!top.alive) {
       throw new EscapedTracerError({
@@ -44,6 +48,23 @@ export const bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>
     return top.process(prim, inputs, params)
   }
   return evaluate(prim, inputs, params)
+}
+
+let capturing: Trace | undefined
+
+/**
+ * Runs `f` with `trace` receiving every operation whose tracers all belong to lower traces: the
+ * staging of a control-flow function, so that what it computes from closed-over values is staged
+ * into it (and runs only when it runs), not evaluated outside.
+ */
+export const withCapturingTrace = <A>(trace: Trace, f: () => A): A => {
+  const previous = capturing
+  capturing = trace
+  try {
+    return f()
+  } finally {
+    capturing = previous
+  }
 }
 
 /** Applies a single-output primitive. */
@@ -73,21 +94,35 @@ const evaluateKernel = <P extends FirstOrderPrimitive>(
   return outs.map((b, i) => JArray.fromBuffer(b, outAvals[i]!, backend))
 }
 
-let traceLevel = 0
+/**
+ * One entry into a transform: its depth and, by its identity, which entry it is. Two transforms at
+ * the same depth (one after the other) have equal levels but different identities, as JAX's trace
+ * objects do, so an object made inside the first is still foreign inside the second.
+ */
+export interface TraceContext {
+  readonly level: number
+}
+
+const rootTrace: TraceContext = Object.freeze({ level: 0 })
+let currentTrace: TraceContext = rootTrace
 
 /**
  * The level of the innermost transform being traced right now (0 outside every transform). Graph
- * objects remember the level they were made at, so that mutating one from inside a transform it was
+ * objects remember the trace they were made in, so that mutating one from inside a transform it was
  * not passed into can be refused.
  */
-export const currentTraceLevel = (): number => traceLevel
+export const currentTraceLevel = (): number => currentTrace.level
 
-/** Runs `f` one trace level deeper; transforms wrap the traced call of their function in it. */
+/** The innermost transform entry now (compared by identity; the same object outside every transform). */
+export const currentTraceContext = (): TraceContext => currentTrace
+
+/** Runs `f` one trace level deeper, in a new trace context; transforms wrap the traced call of their function in it. */
 export const withNewTraceLevel = <A>(f: (level: number) => A): A => {
-  traceLevel++
+  const previous = currentTrace
+  currentTrace = Object.freeze({ level: previous.level + 1 })
   try {
-    return f(traceLevel)
+    return f(currentTrace.level)
   } finally {
-    traceLevel--
+    currentTrace = previous
   }
 }

@@ -46,7 +46,12 @@ export const broadcastShapes = (op: string, shapes: ReadonlyArray<Shape>): Array
 
 /** Normalizes a possibly negative axis; fails with an AxisError naming the op. */
 export const normalizeAxis = (op: string, axis: number, ndim: number): number => {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+  if (typeof axis !== "number" || !Number.isInteger(axis)) {
+    // A string or fractional axis is a mistake in kind, not in range: say what to write instead.
+    const hint = typeof axis === "string" && Number.isInteger(Number(axis)) && (axis as string).trim() !== "" ? ` (write ${Number(axis)}, not "${axis}")` : ""
+    throw new AxisError({ op, axis, ndim, reason: `an axis must be an integer in [${-ndim}, ${ndim})${hint}` })
+  }
+  if (axis < -ndim || axis >= ndim) {
     throw new AxisError({ op, axis, ndim, reason: `axis out of range [${-ndim}, ${ndim})` })
   }
   return axis < 0 ? axis + ndim : axis
@@ -54,6 +59,7 @@ export const normalizeAxis = (op: string, axis: number, ndim: number): number =>
 
 /** Normalizes a list of axes, which must be distinct. */
 export const normalizeAxes = (op: string, axes: ReadonlyArray<number>, ndim: number): Array<number> => {
+  if (!Array.isArray(axes)) return [normalizeAxis(op, axes as unknown as number, ndim)]
   const out = axes.map((a) => normalizeAxis(op, a, ndim))
   if (new Set(out).size !== out.length) throw new AxisError({ op, axis: axes, ndim, reason: "repeated axis" })
   return out

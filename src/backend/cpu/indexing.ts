@@ -110,7 +110,7 @@ export const gatherKernel: CpuKernel<"gather"> = (inputs, inAvals, outAvals, par
   const out = allocHost(outAval.dtype, sizeOf(outAval.shape))
   const pl = plan("gather", inAvals[0]!, inAvals[1]!, params)
   const { J, R, rest } = pl
-  const clip = params.mode === "clip"
+  const clip = params.mode !== "fill"
   const fill = fillValue(outAval.dtype)
   if (R === 1 && pl.K === 1) {
     gatherElements(pl, operand, idx, out, clip, fill)

@@ -10,6 +10,8 @@ import { bind1 } from "../bind.ts"
 import type { DType, HostArray, NumericDType } from "../DType.ts"
 import { allocHost, castScalar, isDType } from "../DType.ts"
 import { isValidShape, sizeOf } from "../shape.ts"
+import { integerLiteral } from "./literals.ts"
+import { checkOptionKeys } from "./options.ts"
 
 /** Nested JavaScript arrays of numbers and booleans (or Arrays, which are stacked). */
 export type ArrayLiteral = number | boolean | JArray | ReadonlyArray<ArrayLiteral>
@@ -51,8 +53,12 @@ export const asArray = (x: ArrayLike, dtype?: NumericDType): JArray => {
   if (typeof x !== "number" && typeof x !== "boolean") {
     throw new ArrayLiteralError({ path: "", reason: `expected an Array, a number or a boolean, got ${describe(x)}` })
   }
-  return fromScalar(x, dtype)
+  return fromScalar(dtype === undefined ? x : integerOf("asarray", x, dtype), dtype)
 }
+
+/** A scalar bound for an explicitly asked-for dtype: integers must fit it (see {@link integerLiteral}). */
+const integerOf = (op: string, x: number | boolean, dtype: NumericDType): number | boolean =>
+  typeof x === "number" ? integerLiteral(op, x, dtype, false) : x
 
 const convert = (x: JArray, dtype: NumericDType): JArray => bind1("convert_element_type", [x], { newDtype: dtype, weakType: false })
 
@@ -64,10 +70,11 @@ const describe = (u: unknown): string => (u === null ? "null" : Array.isArray(u)
  * among the elements are stacked.
  */
 export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
+  checkOptionKeys("array", options, ["dtype"])
   const dtype = options?.dtype
   checkDTypeOption("array", dtype)
   if (isArray(data)) return dtype === undefined ? data : convert(data, dtype)
-  if (typeof data === "number" || typeof data === "boolean") return fromScalar(data, dtype)
+  if (typeof data === "number" || typeof data === "boolean") return fromScalar(dtype === undefined ? data : integerOf("array", data, dtype), dtype)
   if (!Array.isArray(data)) throw new ArrayLiteralError({ path: "", reason: `expected nested arrays of numbers or booleans, got ${describe(data)}` })
   if (containsArray(data)) return stackLiteral(data, dtype)
   const shape: Array<number> = []
@@ -92,7 +99,7 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
   const out = allocHost(d, flat.length)
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i]!
-    out[i] = castScalar(d, typeof v === "boolean" ? (v ? 1 : 0) : v)
+    out[i] = castScalar(d, typeof v === "boolean" ? (v ? 1 : 0) : dtype === undefined ? v : integerLiteral("array", v, d, false))
   }
   return fromHost(out, shape, d)
 }
@@ -128,30 +135,47 @@ const promoteLiteral = (a: DType, b: DType): NumericDType => {
   return order[Math.max(order.indexOf(a as NumericDType), order.indexOf(b as NumericDType))]!
 }
 
+/** Arrays index their elements with int32, so none holds 2^31 elements or more. */
+const MAX_ELEMENTS = 2 ** 31 - 1
+
 const checkShape = (op: string, shape: ReadonlyArray<number> | number): ReadonlyArray<number> => {
   const s = typeof shape === "number" ? [shape] : shape
+  if (!Array.isArray(s)) {
+    throw new ShapeError({ op, shapes: [], reason: `a shape is a list of non-negative integers (or one integer), got ${describe(s)} ${JSON.stringify(s) ?? ""}`.trimEnd() })
+  }
   if (!isValidShape(s)) throw new ShapeError({ op, shapes: [s], reason: "a shape is a list of non-negative integers" })
+  const size = sizeOf(s)
+  if (size > MAX_ELEMENTS) throw new ShapeError({ op, shapes: [s], reason: `${size} elements is more than an array holds (at most 2^31 - 1, as indices are int32); use a smaller shape` })
   return s
 }
 
 /** An array of `shape` filled with `value`. */
 export const full = (shape: ReadonlyArray<number> | number, value: number | boolean, options?: DTypeOption): JArray => {
   const s = checkShape("full", shape)
+  checkOptionKeys("full", options, ["dtype"])
   checkDTypeOption("full", options?.dtype)
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new ArgumentError({ op: "full", reason: `fillValue must be a number or a boolean, got ${describe(value)}${typeof value === "string" ? ` ${JSON.stringify(value)}; write it as a number` : ""}` })
+  }
   const d = options?.dtype ?? scalarDType(value)
   const data = allocHost(d, sizeOf(s))
-  data.fill(castScalar(d, typeof value === "boolean" ? (value ? 1 : 0) : value))
+  data.fill(castScalar(d, typeof value === "boolean" ? (value ? 1 : 0) : options?.dtype === undefined ? value : integerLiteral("full", value, d, false)))
   return fromHost(data, s, d)
 }
 
 /** Zeros of `shape` (float32 unless a dtype is given). */
-export const zeros = (shape: ReadonlyArray<number> | number, options?: DTypeOption): JArray =>
-  full(shape, 0, { dtype: options?.dtype ?? "float32" })
+export const zeros = (shape: ReadonlyArray<number> | number, options?: DTypeOption): JArray => {
+  checkOptionKeys("zeros", options, ["dtype"])
+  return full(checkShape("zeros", shape), 0, { dtype: options?.dtype ?? "float32" })
+}
 /** Ones of `shape` (float32 unless a dtype is given). */
-export const ones = (shape: ReadonlyArray<number> | number, options?: DTypeOption): JArray =>
-  full(shape, 1, { dtype: options?.dtype ?? "float32" })
+export const ones = (shape: ReadonlyArray<number> | number, options?: DTypeOption): JArray => {
+  checkOptionKeys("ones", options, ["dtype"])
+  return full(checkShape("ones", shape), 1, { dtype: options?.dtype ?? "float32" })
+}
 
 const likeDType = (x: JArray, options?: DTypeOption): NumericDType => {
+  checkOptionKeys("full_like", options, ["dtype"])
   const d = options?.dtype ?? x.dtype
   if (d === "key<fry>") throw new DTypeError({ op: "full_like", dtypes: [d], reason: "not a numeric dtype" })
   return d
@@ -170,6 +194,7 @@ export const arange = (start: number, stop?: number, step?: number, options?: DT
   if (st === 0 || !Number.isFinite(st) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
     throw new ArgumentError({ op: "arange", reason: `start, stop and a non-zero step must be finite (got ${lo}, ${hi}, ${st})` })
   }
+  checkOptionKeys("arange", options, ["dtype"])
   checkDTypeOption("arange", options?.dtype)
   const d = options?.dtype ?? ([lo, hi, st].every(Number.isInteger) ? "int32" : "float32")
   const n = Math.max(0, Math.ceil((hi - lo) / st))
@@ -186,6 +211,7 @@ export const linspace = (
   options?: DTypeOption & { readonly endpoint?: boolean }
 ): JArray => {
   if (!Number.isInteger(num) || num < 0) throw new ArgumentError({ op: "linspace", reason: `num must be a non-negative integer, got ${num}` })
+  checkOptionKeys("linspace", options, ["dtype", "endpoint"])
   checkDTypeOption("linspace", options?.dtype)
   const d = options?.dtype ?? "float32"
   const endpoint = options?.endpoint ?? true
@@ -202,6 +228,7 @@ export const linspace = (
 export const eye = (n: number, m?: number, options?: DTypeOption & { readonly k?: number }): JArray => {
   const cols = m ?? n
   checkShape("eye", [n, cols])
+  checkOptionKeys("eye", options, ["dtype", "k"])
   checkDTypeOption("eye", options?.dtype)
   const d = options?.dtype ?? "float32"
   const k = options?.k ?? 0

@@ -3,6 +3,7 @@
  * broadcasting, then one primitive.
  */
 import { isArray } from "../Array.ts"
+import { checkOptionKeys } from "./options.ts"
 import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { DTypeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
@@ -11,6 +12,7 @@ import { promoteAll } from "../DType.ts"
 import type { BinaryPrimitive, UnaryPrimitive } from "../Primitive.ts"
 import { broadcastShapes } from "../shape.ts"
 import { asArray, fromScalar } from "./creation.ts"
+import { integerLiteral } from "./literals.ts"
 
 const numericOf = (op: string, x: JArray): NumericDType => {
   if (x.dtype === "key<fry>") {
@@ -27,7 +29,7 @@ export const convertTo = (x: JArray, dtype: NumericDType, weakType = false): JAr
 export const promote = (op: string, xs: ReadonlyArray<ArrayLike>): Array<JArray> => {
   const typed = xs.map((x) => (isArray(x) ? { dtype: numericOf(op, x), weakType: x.weakType } : { dtype: scalarKind(x), weakType: typeof x === "number" }))
   const { dtype, weakType } = promoteAll(typed)
-  return xs.map((x) => (isArray(x) ? convertTo(x, dtype, weakType) : fromScalar(x, dtype, weakType)))
+  return xs.map((x) => (isArray(x) ? convertTo(x, dtype, weakType) : fromScalar(typeof x === "number" ? integerLiteral(op, x, dtype, true) : x, dtype, weakType)))
 }
 
 const scalarKind = (x: number | boolean): NumericDType =>
@@ -249,6 +251,7 @@ export const isclose = (
   b: ArrayLike,
   options?: { readonly rtol?: number; readonly atol?: number; readonly equalNan?: boolean }
 ): JArray => {
+  checkOptionKeys("isclose", options, ["rtol", "atol", "equalNan"])
   const rtol = options?.rtol ?? 1e-5
   const atol = options?.atol ?? 1e-8
   const [x, y] = promote("isclose", [a, b]) as [JArray, JArray]

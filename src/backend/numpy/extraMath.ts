@@ -6,6 +6,7 @@
  * produce neither an inf nor a NaN gradient.
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
+import { checkOptionKeys } from "./options.ts"
 import { DTypeError } from "../ArrayError.ts"
 import { shapeEquals } from "../shape.ts"
 import { asArray, fromScalar } from "./creation.ts"
@@ -121,6 +122,7 @@ export const nanToNum = (
   x: ArrayLike,
   options?: { readonly nan?: number; readonly posinf?: number | null; readonly neginf?: number | null }
 ): JArray => {
+  checkOptionKeys("nan_to_num", options, ["nan", "posinf", "neginf"])
   const a = asArray(x)
   if (a.dtype === "key<fry>") throw new DTypeError({ op: "nan_to_num", dtypes: [a.dtype], reason: "PRNG key arrays have no NaNs" })
   if (a.dtype !== "float32") return a
@@ -153,6 +155,7 @@ export const logaddexp = (x1: ArrayLike, x2: ArrayLike): JArray => {
  * the shapes differ). `equalNan: true` counts NaNs in the same places as equal.
  */
 export const arrayEqual = (a1: ArrayLike, a2: ArrayLike, options?: { readonly equalNan?: boolean }): JArray => {
+  checkOptionKeys("array_equal", options, ["equalNan"])
   const [a, b] = promote("array_equal", [a1, a2]) as [JArray, JArray]
   if (!shapeEquals(a.shape, b.shape)) return fromScalar(false, "bool", false)
   let eq = equal(a, b)

@@ -5,6 +5,7 @@
  * for any slice holding a NaN.
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
+import { checkOptionKeys } from "./options.ts"
 import { ArgumentError, DTypeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
 import { normalizeAxes } from "../shape.ts"
@@ -58,13 +59,15 @@ export const nanmean = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JAr
 
 /** Variance of the non-NaN elements with `ddof` (0 by default); NaN where fewer than `ddof + 1` remain. */
 export const nanvar = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { readonly ddof?: number }): JArray => {
+  checkOptionKeys("nanvar", options, ["keepdims", "ddof"])
   const a = toFloat(operand("nanvar", x))
+  const keep = { keepdims: options?.keepdims }
   const nan = isnan(a)
   // Zero (not NaN) at NaN inputs, before squaring, so that their gradient is zero too.
   const centered = where(nan, fromScalar(0, "float32", a.weakType), subtract(a, nanmean(a, axis, { keepdims: true })))
-  const n = subtract(nanCount(a, axis, options), options?.ddof ?? 0)
+  const n = subtract(nanCount(a, axis, keep), options?.ddof ?? 0)
   const empty = lessEqual(n, 0)
-  const total = where(empty, fromScalar(NaN, "float32", a.weakType), sum(multiply(centered, centered), axis, options))
+  const total = where(empty, fromScalar(NaN, "float32", a.weakType), sum(multiply(centered, centered), axis, keep))
   return divide(total, where(empty, 1, n))
 }
 
@@ -87,6 +90,7 @@ export const quantile = (x: ArrayLike, q: number | ReadonlyArray<number>, axis?:
   quantileImpl("quantile", x, q, axis, options)
 
 const quantileImpl = (op: string, x: ArrayLike, q: number | ReadonlyArray<number>, axis: Axis, options: QuantileOptions | undefined): JArray => {
+  checkOptionKeys(op, options, op === "median" ? ["keepdims"] : ["keepdims", "method"])
   const a = toFloat(operand(op, x))
   const method = options?.method ?? "linear"
   if (method !== "linear") throw new ArgumentError({ op, reason: `method ${JSON.stringify(method)} is not supported; use "linear"` })

@@ -5,6 +5,7 @@
  * omitted and is the number of non-zero elements.
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
+import { checkOptionKeys } from "./options.ts"
 import { ArgumentError, ConcretizationError, DTypeError } from "../ArrayError.ts"
 import { arange, asArray, fromScalar, zeros } from "./creation.ts"
 import { convertTo, floorDivide, greaterEqual, lessEqual, notEqual, remainder, where } from "./elementwise.ts"
@@ -18,6 +19,7 @@ export interface NonzeroOptions {
 }
 
 const nonzeroImpl = (op: string, a: JArray, options: NonzeroOptions | undefined): Array<JArray> => {
+  checkOptionKeys(op, options, ["size", "fillValue"])
   if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays have no non-zero test" })
   if (a.ndim === 0) throw new ArgumentError({ op, reason: "not defined on 0-d arrays; use jnp.atLeast1d(x) first" })
   const mask = reshape(a.dtype === "bool" ? a : notEqual(a, 0), [-1])

@@ -4,6 +4,7 @@
  * numbers), as JAX requires of them under `jit`.
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
+import { checkOptionKeys } from "./options.ts"
 import { ArgumentError, AxisError, ShapeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
 import { normalizeAxis } from "../shape.ts"
@@ -129,6 +130,7 @@ export const diag = (v: ArrayLike, k = 0): JArray => {
  * output axes relative to `"ij"` (matrix indexing).
  */
 export const meshgrid = (xs: ReadonlyArray<ArrayLike>, options?: { readonly indexing?: "xy" | "ij" }): Array<JArray> => {
+  checkOptionKeys("meshgrid", options, ["indexing"])
   const indexing = options?.indexing ?? "xy"
   if (indexing !== "xy" && indexing !== "ij") throw new ArgumentError({ op: "meshgrid", reason: `indexing must be "xy" or "ij", got ${JSON.stringify(indexing)}` })
   const arrays = xs.map((x) => asArray(x))
@@ -143,3 +145,18 @@ export const meshgrid = (xs: ReadonlyArray<ArrayLike>, options?: { readonly inde
   })
 }
 
+
+/**
+ * The slices of `x` along `axis`, as a JavaScript array (JAX's `jnp.unstack`). It is how a
+ * TypeScript program destructures what Python unpacks by iterating an array:
+ * `const [key, sub] = jnp.unstack(random.split(key))`.
+ * @category shape
+ * @since 0.3.0
+ */
+export const unstack = (x: ArrayLike, axis = 0): Array<JArray> => {
+  const a = asArray(x)
+  if (a.ndim === 0) throw new ShapeError({ op: "unstack", shapes: [a.shape], reason: "a 0-d array has no axis to unstack along (read it with item())" })
+  const ax = normalizeAxis("unstack", axis, a.ndim)
+  const moved = ax === 0 ? a : transpose(a, [ax, ...a.shape.map((_, i) => i).filter((i) => i !== ax)])
+  return Array.from({ length: a.shape[ax]! }, (_, i) => moved.get(i))
+}

@@ -6,6 +6,7 @@ import type { ReducePrimitive } from "../Primitive.ts"
 import { normalizeAxes, normalizeAxis } from "../shape.ts"
 import { asArray } from "./creation.ts"
 import { convertTo, divide, multiply, sqrt, subtract } from "./elementwise.ts"
+import { checkOptionKeys } from "./options.ts"
 import { reshape } from "./shapeOps.ts"
 
 /** An axis, a list of axes, or `null`/omitted for all axes. */
@@ -26,6 +27,7 @@ const noKeys = (op: string, x: JArray): void => {
 }
 
 const reduction = (op: string, prim: ReducePrimitive, boolTo?: "int32") => (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray => {
+  checkOptionKeys(op, options, ["keepdims"])
   let a = asArray(x)
   noKeys(op, a)
   if (boolTo !== undefined && a.dtype === "bool") a = convertTo(a, boolTo)
@@ -48,6 +50,7 @@ const count = (x: JArray, axes: ReadonlyArray<number>): number => axes.reduce((n
 
 /** Arithmetic mean; integer inputs give float32. */
 export const mean = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray => {
+  checkOptionKeys("mean", options, ["keepdims"])
   const a = asArray(x)
   noKeys("mean", a)
   const f = a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType)
@@ -57,19 +60,21 @@ export const mean = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray
 
 /** Variance with `ddof` (0 by default). */
 export const variance = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { readonly ddof?: number }): JArray => {
+  checkOptionKeys("var", options, ["keepdims", "ddof"])
   const a = asArray(x)
   noKeys("var", a)
   const f = a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType)
   const axes = resolveAxes("var", f, axis)
   const centered = subtract(f, mean(f, axes, { keepdims: true }))
   const n = count(f, axes) - (options?.ddof ?? 0)
-  return divide(sum(multiply(centered, centered), axes, options), n)
+  return divide(sum(multiply(centered, centered), axes, { keepdims: options?.keepdims }), n)
 }
 export { variance as var }
 
 export const std = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { readonly ddof?: number }): JArray => sqrt(variance(x, axis, options))
 
 const argReduction = (op: "argmax" | "argmin") => (x: ArrayLike, axis?: number | null, options?: ReduceOptions): JArray => {
+  checkOptionKeys(op, options, ["keepdims"])
   let a = asArray(x)
   noKeys(op, a)
   let ax: number

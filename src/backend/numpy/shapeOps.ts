@@ -205,6 +205,9 @@ export const pad = (
 export const tile = (x: ArrayLike, reps: number | ReadonlyArray<number>): JArray => {
   const a = asArray(x)
   const r = typeof reps === "number" ? [reps] : reps
+  if (!Array.isArray(r) || r.some((v) => !Number.isInteger(v) || v < 0)) {
+    throw new ArgumentError({ op: "tile", reason: `reps must be non-negative integers, got ${JSON.stringify(reps)}` })
+  }
   const nd = Math.max(a.ndim, r.length)
   const shape = [...new Array<number>(nd - a.ndim).fill(1), ...a.shape]
   const rr = [...new Array<number>(nd - r.length).fill(1), ...r]
@@ -215,6 +218,7 @@ export const tile = (x: ArrayLike, reps: number | ReadonlyArray<number>): JArray
 
 /** Repeats each element `repeats` times along `axis` (flattening when `axis` is omitted). */
 export const repeat = (x: ArrayLike, repeats: number, axis?: number): JArray => {
+  if (!Number.isInteger(repeats) || repeats < 0) throw new ArgumentError({ op: "repeat", reason: `repeats must be a non-negative integer, got ${repeats}` })
   let a = asArray(x)
   if (axis === undefined) {
     a = reshape(a, [-1])

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type { Array as JArray, TracerPayload } from "../../backend/Array.ts"
+import { checkOptionKeys } from "../../backend/numpy/options.ts"
 import { isArray } from "../../backend/Array.ts"
 import { bind } from "../../backend/bind.ts"
 import type { Aval } from "../../backend/DType.ts"
@@ -96,8 +97,9 @@ const typeStr = (x: JArray): string => `${x.dtype}${formatShape(x.shape)}`
  * @category transforms
  * @since 0.1.0
  */
-export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: VmapOptions) =>
-  (...args: Args): R => {
+export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: VmapOptions) => {
+  checkOptionKeys("vmap", options, ["inAxes", "outAxes", "axisSize", "axisName"])
+  return (...args: Args): R => {
     const inAxes = options?.inAxes === undefined ? 0 : options.inAxes
     const outAxes = options?.outAxes === undefined ? 0 : options.outAxes
     const [leaves, def] = flatten(args)
@@ -163,3 +165,4 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
       return unflatten(outDef, results) as R
     })
   }
+}

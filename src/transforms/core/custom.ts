@@ -7,7 +7,10 @@
 import type { Array as JArray } from "../../backend/Array.ts"
 import { isArray } from "../../backend/Array.ts"
 import { bind, bind1 } from "../../backend/bind.ts"
+import { DTypeError, ShapeError } from "../../backend/ArrayError.ts"
 import type { DType } from "../../backend/DType.ts"
+import { isDType } from "../../backend/DType.ts"
+import { isValidShape } from "../../backend/shape.ts"
 import { asArray } from "../../backend/numpy/creation.ts"
 import { outAvalsOf } from "./jaxprTransforms.ts"
 import { flatten, treeMap, unflatten } from "./pytree.ts"
@@ -121,14 +124,26 @@ export interface ShapeDtypeStruct {
   readonly dtype: DType
 }
 
+/** Arguments where an Array may be given as its `{ shape, dtype }` alone. */
+export type AbstractArgs<Args extends ReadonlyArray<unknown>> = { readonly [K in keyof Args]: Args[K] extends JArray ? Args[K] | ShapeDtypeStruct : Args[K] }
+
 /**
- * The shapes and dtypes `f` would return, without computing anything (`jax.eval_shape`).
+ * The shapes and dtypes `f` would return, without computing anything (`jax.eval_shape`). An Array
+ * argument may be given as `{ shape, dtype }` (JAX's ShapeDtypeStruct), so no data is needed.
+ *
+ * @example
+ * ```ts
+ * evalShape((a: jnp.Array, b: jnp.Array) => a.matmul(b), { shape: [2, 3], dtype: "float32" }, { shape: [3, 4], dtype: "float32" })
+ * // { shape: [2, 4], dtype: "float32" }
+ * ```
  * @category transforms
  * @since 0.1.0
  */
-export const evalShape = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => unknown, ...args: Args): unknown => {
-  const [leaves, def] = flatten(args)
-  const arrays = leaves.map((l) => (isArray(l) ? l : isShapeDtype(l) ? l : asArray(l as number)))
+export const evalShape = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => unknown, ...args: AbstractArgs<Args>): unknown => {
+  // A `{ shape, dtype }` argument stands for an array of that type (jax.ShapeDtypeStruct), so it is
+  // one leaf rather than a record of a list and a string.
+  const [leaves, def] = flatten(args, isShapeDtype)
+  const arrays = leaves.map((l) => (isArray(l) ? l : isShapeDtype(l) ? checkShapeDtype(l) : asArray(l as number)))
   const staged = stage("evalShape", (xs) => f(...(unflatten(def, xs) as Args)), arrays.map((a) => ({ shape: a.shape, dtype: a.dtype, weakType: isArray(a) ? a.weakType : false })))
   const avals = outAvalsOf(staged.closed)
   let a = 0
@@ -142,3 +157,9 @@ export const evalShape = <Args extends ReadonlyArray<unknown>>(f: (...args: Args
 
 const isShapeDtype = (u: unknown): u is ShapeDtypeStruct =>
   typeof u === "object" && u !== null && "shape" in u && "dtype" in u && !isArray(u)
+
+const checkShapeDtype = (s: ShapeDtypeStruct): ShapeDtypeStruct => {
+  if (!isValidShape(s.shape)) throw new ShapeError({ op: "evalShape", shapes: [s.shape], reason: "a { shape, dtype } argument needs a shape of non-negative integers" })
+  if (!isDType(s.dtype)) throw new DTypeError({ op: "evalShape", dtypes: [String(s.dtype)], reason: "a { shape, dtype } argument needs one of float32, int32, uint32, bool, key<fry>" })
+  return s
+}

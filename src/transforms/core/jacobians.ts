@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type { Array as JArray } from "../../backend/Array.ts"
+import { checkOptionKeys } from "../../backend/numpy/options.ts"
 import { bind1 } from "../../backend/bind.ts"
 import { eye } from "../../backend/numpy/creation.ts"
 import { vmap } from "./batching.ts"
@@ -29,8 +30,9 @@ const checkArg = (transform: string, args: ReadonlyArray<unknown>, argnum: numbe
  * @category transforms
  * @since 0.1.0
  */
-export const jacrev = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => JArray, options?: { readonly argnums?: number }) =>
-  (...args: Args): JArray => {
+export const jacrev = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => JArray, options?: { readonly argnums?: number }) => {
+  checkOptionKeys("jacrev", options, ["argnums"])
+  return (...args: Args): JArray => {
     const argnum = options?.argnums ?? 0
     const x = checkArg("jacrev", args, argnum)
     const g = (xi: JArray): JArray => {
@@ -42,6 +44,7 @@ export const jacrev = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) =
     const rows = vmap((ct: JArray) => back(ct)[0])(basis(out))
     return bind1("reshape", [rows], { newSizes: [...out.shape, ...x.shape] })
   }
+}
 
 /**
  * The Jacobian of `f` with respect to argument `argnum`, by forward mode: shape
@@ -49,8 +52,9 @@ export const jacrev = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) =
  * @category transforms
  * @since 0.1.0
  */
-export const jacfwd = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => JArray, options?: { readonly argnums?: number }) =>
-  (...args: Args): JArray => {
+export const jacfwd = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => JArray, options?: { readonly argnums?: number }) => {
+  checkOptionKeys("jacfwd", options, ["argnums"])
+  return (...args: Args): JArray => {
     const argnum = options?.argnums ?? 0
     const x = checkArg("jacfwd", args, argnum)
     const g = (xi: JArray): JArray => {
@@ -64,6 +68,7 @@ export const jacfwd = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) =
     const moved = bind1("transpose", [cols], { permutation: perm })
     return bind1("reshape", [moved], { newSizes: [...cols.shape.slice(1), ...x.shape] })
   }
+}
 
 /**
  * The Hessian of a scalar `f`: `jacfwd(jacrev(f))`.

@@ -11,7 +11,7 @@ import { bind, bind1 } from "../../backend/bind.ts"
 import { fromScalar } from "../../backend/numpy/creation.ts"
 import type { Params, Primitive } from "../../backend/Primitive.ts"
 import { evalJaxpr, dce } from "../../backend/Jaxpr.ts"
-import type { ClosedJaxpr } from "../../backend/Jaxpr.ts"
+import type { ClosedJaxpr, Var } from "../../backend/Jaxpr.ts"
 import { flatten, unflatten } from "./pytree.ts"
 import { JaxprTrace } from "./staging.ts"
 import { CoreTrace, runWithTrace } from "./trace.ts"
@@ -122,6 +122,23 @@ export const jvp = <Args extends ReadonlyArray<unknown>, R>(
 }
 
 /**
+ * The primal outputs of a linearization as values. A control-flow primitive (`scan`, `cond`,
+ * `while`) differentiates into one primitive over primals and tangents together, so with staged
+ * tangents its primal outputs are staged too; JAX splits such a primitive into a known and an
+ * unknown part, and here the staged primal outputs are evaluated once instead (with zero tangents,
+ * on which they do not depend).
+ */
+const concretePrimals = <R>(stager: JaxprTrace, invars: ReadonlyArray<Var>, ps: ReadonlyArray<JArray>, out: R): R => {
+  const [leaves, def] = flatten(out)
+  const staged = leaves.flatMap((l, i) => (isArray(l) && stager.owns(l) ? [i] : []))
+  if (staged.length === 0) return out
+  const jaxpr = dce({ constvars: stager.constvars, invars: [...invars], eqns: stager.eqns, outvars: staged.map((i) => stager.atom(leaves[i] as JArray)) })
+  const values = evalJaxpr({ jaxpr, consts: stager.consts }, ps.map((p) => zerosLike(p)), bind)
+  staged.forEach((i, k) => (leaves[i] = values[k]))
+  return unflatten(def, leaves) as R
+}
+
+/**
  * Evaluates `f` at `primals` and returns its linearization: a function of tangents that applies the
  * Jacobian without re-evaluating `f`, like `jax.linearize`.
  * @category transforms
@@ -162,7 +179,7 @@ export const linearize = <Args extends ReadonlyArray<unknown>, R>(
         const [tLeaves] = flatten(tangents)
         return unflatten(tangentOut.oDef, evalJaxpr(closed, checkArrays("linearize", "tangent", tLeaves), bind)) as R
       }
-      return [out, fLin] as const
+      return [concretePrimals(stager, tangentVars.map(([v]) => v), ps, out), fLin] as const
     } finally {
       stager.alive = false
     }

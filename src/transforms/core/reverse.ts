@@ -15,6 +15,7 @@ import { zerosLike } from "./jvp.ts"
 import { flatten, leafPaths, treeMap, unflatten } from "./pytree.ts"
 import { CoreTrace, runWithTrace } from "./trace.ts"
 import { GradError, StructureError } from "./TransformError.ts"
+import { checkOptionKeys } from "../../backend/numpy/options.ts"
 
 export { vjpRules } from "./ruleTables.ts"
 import { vjpRules } from "./ruleTables.ts"
@@ -148,6 +149,12 @@ const vjpWithName = <Args extends ReadonlyArray<unknown>, R>(
       return leaf
     })
     const full = f(...(unflatten(def, inner) as Args))
+    if (hasAux && (!Array.isArray(full) || full.length !== 2)) {
+      throw new GradError({
+        transform: name,
+        reason: `with hasAux the function must return a pair [value, aux], got ${Array.isArray(full) ? `${full.length} values` : typeof full}; gather extra outputs into aux, e.g. [value, [a, b]]`
+      })
+    }
     // With an auxiliary output, only the first element of [value, aux] is differentiated; aux comes
     // back as primal values.
     const out = hasAux ? (full as unknown as readonly [unknown, unknown])[0] : full
@@ -209,8 +216,9 @@ const normalizeArgnums = (transform: string, argnums: number | ReadonlyArray<num
   })
 }
 
-const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => unknown, options: GradOptions | undefined) =>
-  (...args: ReadonlyArray<unknown>): readonly [unknown, unknown] => {
+const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => unknown, options: GradOptions | undefined) => {
+  checkOptionKeys(name, options, ["argnums", "hasAux", "allowInt"])
+  return (...args: ReadonlyArray<unknown>): readonly [unknown, unknown] => {
     const argnums = normalizeArgnums(name, options?.argnums ?? 0, args.length)
     argnums.forEach((a) => {
       const [leaves] = flatten(args[a])
@@ -240,6 +248,7 @@ const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => 
     const gradOut = typeof (options?.argnums ?? 0) === "number" ? grads[0] : grads
     return [options?.hasAux === true ? [value, aux] : value, gradOut]
   }
+}
 
 const onesLike = (x: JArray): JArray =>
   bind1("broadcast_in_dim", [fromScalar(1, x.dtype === "key<fry>" ? "uint32" : x.dtype)], { shape: x.shape, broadcastDimensions: [] })
@@ -269,11 +278,13 @@ export const grad = <
 >(
   f: (...args: Args) => R,
   options?: GradOptions & { readonly argnums?: A; readonly hasAux?: H }
-) =>
-  (...args: Args): GradResult<Args, A, H, R> => {
-    const [out, g] = valueAndGradImpl("grad", f as (...a: ReadonlyArray<unknown>) => unknown, options)(...args)
+) => {
+  const impl = valueAndGradImpl("grad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
+  return (...args: Args): GradResult<Args, A, H, R> => {
+    const [out, g] = impl(...args)
     return (options?.hasAux === true ? [g, (out as readonly [unknown, unknown])[1]] : g) as GradResult<Args, A, H, R>
   }
+}
 
 /** What {@link grad} returns: the gradient, or `[gradient, aux]` with `hasAux: true` (as `jax.grad`). */
 export type GradResult<Args extends ReadonlyArray<unknown>, A, H extends boolean, R> = H extends true
@@ -289,6 +300,7 @@ export type GradResult<Args extends ReadonlyArray<unknown>, A, H extends boolean
 export const valueAndGrad = <Args extends ReadonlyArray<unknown>, R, const A extends number | ReadonlyArray<number> = 0>(
   f: (...args: Args) => R,
   options?: GradOptions & { readonly argnums?: A }
-) =>
-  (...args: Args): readonly [R, GradOf<Args, A>] =>
-    valueAndGradImpl("valueAndGrad", f as (...a: ReadonlyArray<unknown>) => unknown, options)(...args) as readonly [R, GradOf<Args, A>]
+) => {
+  const impl = valueAndGradImpl("valueAndGrad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
+  return (...args: Args): readonly [R, GradOf<Args, A>] => impl(...args) as readonly [R, GradOf<Args, A>]
+}

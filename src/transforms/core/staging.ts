@@ -13,6 +13,7 @@ import type { Params, Primitive } from "../../backend/Primitive.ts"
 import { abstractEval, checkKeyUse } from "../../backend/Primitive.ts"
 import { flatten, unflatten } from "./pytree.ts"
 import type { TreeDef } from "./pytree.ts"
+import { withCapturingTrace } from "../../backend/bind.ts"
 import { CoreTrace, runWithTrace } from "./trace.ts"
 
 interface StagePayload extends TracerPayload {
@@ -76,7 +77,7 @@ export interface Staged {
  * Traces `f` on abstract arguments of the given avals into a closed jaxpr, with dead code removed.
  * Output leaves that are not Arrays are kept aside as static outputs.
  */
-export const stage = (name: string, f: (args: ReadonlyArray<JArray>) => unknown, avals: ReadonlyArray<Aval>): Staged =>
+export const stage = (name: string, f: (args: ReadonlyArray<JArray>) => unknown, avals: ReadonlyArray<Aval>, options?: { readonly captureClosures?: boolean }): Staged =>
   runWithTrace((level) => new JaxprTrace(level, name), (trace) => {
     const invars: Array<Var> = []
     const tracers = avals.map((a) => {
@@ -84,7 +85,7 @@ export const stage = (name: string, f: (args: ReadonlyArray<JArray>) => unknown,
       invars.push(v)
       return t
     })
-    const out = f(tracers)
+    const out = options?.captureClosures === true ? withCapturingTrace(trace, () => f(tracers)) : f(tracers)
     const [leaves, outDef] = flatten(out)
     const isArrayOut = leaves.map((l) => typeof l === "object" && l !== null && "aval" in l && "tracer" in l)
     const outvars = leaves.flatMap((l, i) => (isArrayOut[i] ? [trace.atom(l as JArray)] : []))

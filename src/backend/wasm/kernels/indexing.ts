@@ -73,7 +73,7 @@ const layoutOf = (op: Op, operand: Aval, indices: Aval, p: GatherParams): Layout
   const runs = collapse(restShape, rowMajor(restShape).map((s) => s * bytes), restAxes.map((i) => strides[i]!))
   const last = runs[runs.length - 1]
   return {
-    op, dtype: operand.dtype, bytes, signedIndices: indices.dtype === "int32", clip: p.mode === "clip",
+    op, dtype: operand.dtype, bytes, signedIndices: indices.dtype === "int32", clip: p.mode === "clip" || (op === "gather" && p.mode === "promise_in_bounds"),
     B: count(shape.slice(0, b)),
     J: count(indices.shape.slice(b, -1)),
     R: count(restShape),
