@@ -17,6 +17,8 @@ import type { Shape } from "./shape.ts"
 import type { ClosedJaxpr } from "./Jaxpr.ts"
 import { outAvals } from "./Jaxpr.ts"
 import type { Array as JArray } from "./Array.ts"
+import { convOutputShape, reduceWindowShape } from "./conv.ts"
+import type { ConvParams, ReduceWindowParams } from "./conv.ts"
 
 /** Elementwise unary primitives. */
 export type UnaryPrimitive =
@@ -36,8 +38,13 @@ export type BinaryPrimitive = ArithmeticPrimitive | ComparisonPrimitive
 export type ReducePrimitive = "reduce_sum" | "reduce_max" | "reduce_min" | "reduce_prod" | "reduce_and" | "reduce_or"
 export type CumulativePrimitive = "cumsum" | "cumprod" | "cummax" | "cummin"
 
-/** How `gather`/`scatter` treat an out-of-bounds index: clamp it, or fill the output / drop the update. */
-export type IndexMode = "clip" | "fill"
+/**
+ * How `gather`/`scatter` treat an out-of-bounds index: clamp it, or fill the output / drop the
+ * update. `"promise_in_bounds"` is XLA's behaviour when indices are promised in range: gathers clamp
+ * and scatters drop, so the gradient of a clamped read (a scatter-add) ignores out-of-bounds reads,
+ * as JAX's default indexing does.
+ */
+export type IndexMode = "clip" | "fill" | "promise_in_bounds"
 
 /**
  * Parameters of `gather`, `scatter` and `scatter_add`. The indices array has shape
@@ -95,6 +102,10 @@ export interface PrimitiveParams
     readonly rhsBatch: ReadonlyArray<number>
   }
   readonly sort: { readonly dimension: number; readonly numKeys: number }
+  /** `jax.lax.conv_general_dilated` with explicit padding and dimension numbers (see `conv.ts`). */
+  readonly conv_general_dilated: ConvParams
+  /** `jax.lax.reduce_window` for the sum, max and min monoids, starting from their identity. */
+  readonly reduce_window: ReduceWindowParams
   readonly threefry2x32: NoParams
   readonly random_wrap: NoParams
   readonly random_unwrap: NoParams
@@ -486,6 +497,17 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     const lfree = l.shape.filter((_, i) => !lc.includes(i) && !lb.includes(i))
     const rfree = r.shape.filter((_, i) => !rc.includes(i) && !rb.includes(i))
     return [av([...lb.map((d) => l.shape[d]!), ...lfree, ...rfree], l.dtype, l.weakType && r.weakType)]
+  },
+  conv_general_dilated: (avals, p) => {
+    arity("conv_general_dilated", avals, 2)
+    checkDType("conv_general_dilated", avals, intsAndFloat)
+    sameDType("conv_general_dilated", avals)
+    return [{ shape: convOutputShape(avals[0]!.shape, avals[1]!.shape, p), dtype: avals[0]!.dtype, weakType: false }]
+  },
+  reduce_window: (avals, p) => {
+    arity("reduce_window", avals, 1)
+    checkDType("reduce_window", avals, p.computation === "add" ? intsAndFloat : numeric)
+    return [{ shape: reduceWindowShape(avals[0]!.shape, p), dtype: avals[0]!.dtype, weakType: avals[0]!.weakType }]
   },
   sort: (avals, p) => {
     if (avals.length === 0) throw new ArgumentError({ op: "sort", reason: "needs at least one operand" })

@@ -239,6 +239,18 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
   iota: [{ args: ([a]) => [f32(a)], f: (x) => lax.add(x!, lax.iota("float32", [x!.shape[0]!])) }],
   argmax: [{ args: ([a, b, c]) => [f32(a, b, c)], f: (x) => lax.argmax(x!, 1) }],
   argmin: [{ args: ([a, b]) => [spec("i32", a, b)], f: (x) => lax.argmin(x!, -1) }],
+  conv_general_dilated: [
+    { args: ([a, b, c]) => [f32(a, 2 * b, c + 2), f32(2, 2 * b, 2)], f: (x, w) => lax.conv(x!, w!, [1], "SAME") },
+    {
+      args: ([a, b, c]) => [f32(2, c + 2, 2 * b), f32(2, b, 2 * a)],
+      f: (x, w) => lax.convGeneralDilated(x!, w!, [2], [[1, 0]], { dimensionNumbers: ["NWC", "WIO", "NWC"], featureGroupCount: 2, rhsDilation: [2] })
+    },
+    { args: ([a, b]) => [f32(2 * a, b, 3, 2), f32(4, b, 2, 1)], f: (x, w) => lax.convGeneralDilated(x!, w!, [1, 1], "VALID", { batchGroupCount: 2 }) }
+  ],
+  reduce_window: [
+    { args: ([a, b]) => [f32(a, b + 2)], f: (x) => lax.reduceWindow(x!, -Infinity, "max", [1, 2], [1, 1], "SAME") },
+    { args: ([a, b]) => [f32(a + 1, b)], f: (x) => lax.reduceWindow(x!, 0, "add", [2, 1], [2, 1], [[1, 0], [0, 0]], { baseDilation: [1, 2] }) }
+  ],
   dot_general: [
     { args: ([a, b, c]) => [f32(a, b), f32(b, c)], f: (x, y) => jnp.matmul(x!, y!) },
     { args: ([a, b]) => [f32(a), f32(a, b)], f: (x, y) => jnp.dot(x!, y!) },

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import { convKernel, reduceWindowKernel } from "./conv.ts"
 import { binaryKernel, selectKernel } from "./binary.ts"
 import { bitcastConvertTypeKernel, convertElementTypeKernel } from "./convert.ts"
 import { dotGeneralKernel } from "./dotGeneral.ts"
@@ -61,6 +62,8 @@ export const cpuKernels: CpuKernelTable = {
 
   gather: gatherKernel, scatter: scatterKernel, scatter_add: scatterAddKernel,
   dot_general: dotGeneralKernel,
+  conv_general_dilated: convKernel,
+  reduce_window: reduceWindowKernel,
   sort: sortKernel,
   threefry2x32: threefry2x32Kernel
 }

@@ -13,6 +13,7 @@ import type {
 } from "../Primitive.ts"
 import { normalizeAxes, normalizeAxis, sizeOf } from "../shape.ts"
 import { kernelSource, maxGpuElements } from "./codegen.ts"
+import { convPlan, reduceWindowPlan } from "./conv.ts"
 import { dotGeneralPlan } from "./dotGeneral.ts"
 import { binaryBody, elementwiseSource, selectBody, toBoolBody, unaryBody } from "./elementwise.ts"
 import type { Plan } from "./plan.ts"
@@ -166,7 +167,12 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
     return dotGeneralPlan(x.inAvals[0]!.shape, x.inAvals[1]!.shape, x.params)
   },
   sort: never,
-  threefry2x32: never
+  threefry2x32: never,
+  conv_general_dilated: (x) => {
+    if (!eligible(x) || x.inAvals[0]!.dtype !== "float32") return undefined
+    return convPlan(x.inAvals[0]!.shape, x.inAvals[1]!.shape, x.outAvals[0]!.shape, x.params)
+  },
+  reduce_window: (x) => (eligible(x) && x.inAvals[0]!.dtype === "float32" ? reduceWindowPlan(x.inAvals[0]!.shape, x.outAvals[0]!.shape, x.params) : undefined)
 }
 
 /** Whether a plan for `prim` depends on operand values (so it cannot be cached by shapes alone). */

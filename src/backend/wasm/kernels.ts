@@ -5,6 +5,7 @@
  * @since 0.2.0
  */
 import { argKernel } from "./kernels/argReduce.ts"
+import { convKernel, reduceWindowKernel } from "./kernels/conv.ts"
 import { dotGeneral } from "./kernels/dotGeneral.ts"
 import { binaryKernel, convertKernel, roundKernel, selectKernel, unaryKernel } from "./kernels/elementwise.ts"
 import { extraKernels } from "./kernels/extra.ts"
@@ -37,6 +38,7 @@ export const wasmKernels: WasmKernelTable = {
   broadcast_in_dim: broadcastInDimKernel, transpose: transposeKernel, slice: sliceKernel, dynamic_slice: dynamicSliceKernel,
   dynamic_update_slice: dynamicUpdateSliceKernel, concatenate: concatenateKernel, pad: padKernel, iota: iotaKernel,
   dot_general: dotGeneral,
+  conv_general_dilated: convKernel, reduce_window: reduceWindowKernel,
   // threefry2x32, cumulative ops, gather/scatter, sort, bitcast (kernels/extra.ts).
   ...extraKernels
 }

@@ -11,6 +11,7 @@
  * mistake inside a vmapped function reports the shapes the function sees, not the batched ones.
  */
 import type { Array as JArray } from "../../backend/Array.ts"
+import { convBatchRules } from "./convRules.ts"
 import { bind, bind1 } from "../../backend/bind.ts"
 import type {
   ArithmeticPrimitive,
@@ -250,6 +251,7 @@ const rules: Rules = {
   dynamic_update_slice: dynamicUpdateSliceRule,
   gather: gatherRule,
   ...scatterRules,
+  ...convBatchRules,
   dot_general: dotGeneralRule,
   iota: iotaRule
 }

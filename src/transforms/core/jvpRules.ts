@@ -9,6 +9,7 @@
  * @internal
  */
 import type { Array as JArray } from "../../backend/Array.ts"
+import { convJvpRules } from "./convRules.ts"
 import { bind, bind1 } from "../../backend/bind.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../../backend/Primitive.ts"
 import type { DifferentiableBinary, DifferentiableUnary } from "./jvpRulesCommon.ts"
@@ -132,6 +133,7 @@ export const firstOrderJvpRules: FirstOrderTable<{ [P in Primitive]: JvpRule<P> 
   }),
   cummax: cumulativeChooser("cummax"), cummin: cumulativeChooser("cummin"),
 
+  ...convJvpRules,
   dot_general: rule("dot_general", ([l, r], [tl, tr], params) => [
     addMaybe(
       tl === null || tl === undefined ? null : dotGeneral(tl, r!, params),

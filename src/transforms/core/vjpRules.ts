@@ -11,6 +11,7 @@
  * @internal
  */
 import type { Array as JArray } from "../../backend/Array.ts"
+import { convVjpRules } from "./convRules.ts"
 import { bind1 } from "../../backend/bind.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../../backend/Primitive.ts"
 import type { DifferentiableBinary, DifferentiableUnary } from "./jvpRulesCommon.ts"
@@ -216,6 +217,7 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
   }),
   cummax: cumulativeChooser("cummax"), cummin: cumulativeChooser("cummin"),
 
+  ...convVjpRules,
   dot_general: rule(([l, r], _outs, [ct], params, needs) => {
     const lc = reduceAxes("dot_general", params.lhsContracting, l!.ndim)
     const rc = reduceAxes("dot_general", params.rhsContracting, r!.ndim)

@@ -15,6 +15,8 @@
  */
 import { copyStrided } from "../../cpu/stridedRows.ts"
 import { stridesOf } from "../../shape.ts"
+import type { Aval } from "../../DType.ts"
+import type { Params } from "../../Primitive.ts"
 import type { WasmKernel, WasmRuntime } from "../runtime.ts"
 import { buildGemm, elementBytes, gemmKey } from "./gemm.ts"
 import { planDotGeneral } from "./gemmPlan.ts"
@@ -32,8 +34,8 @@ const place = (rt: WasmRuntime, p: Placement, input: number, at: number, eb: num
   return at
 }
 
-export const dotGeneral: WasmKernel<"dot_general"> = (rt, inputs, outputs, inAvals, _outAvals, params) => {
-  const l = inAvals[0]!, r = inAvals[1]!
+/** The cached plan of a product (undefined: the kernels cannot run it; fall back). */
+export const dotPlanFor = (rt: WasmRuntime, l: Aval, r: Aval, params: Params<"dot_general">): DotPlan | undefined => {
   const key = `${l.dtype};${l.shape};${r.shape};${params.lhsContracting};${params.rhsContracting};${params.lhsBatch};${params.rhsBatch};${rt.threads};${rt.relaxedSimd}`
   let plan = plans.get(key)
   if (plan === undefined && !plans.has(key)) {
@@ -41,8 +43,19 @@ export const dotGeneral: WasmKernel<"dot_general"> = (rt, inputs, outputs, inAva
     plan = planDotGeneral(l, r, params, rt.threads, rt.relaxedSimd)
     plans.set(key, plan)
   }
-  if (plan === undefined) return "fallback"
-  const out = outputs[0]!
+  return plan
+}
+
+/** Bytes of temporaries a plan needs (see {@link runDotPlan}'s `scratchAt`). */
+export const dotScratchBytes = (plan: DotPlan): number =>
+  plan.kind === "gemm" ? plan.offsets.total : plan.kind === "gemv" ? plan.shares.byteLength : 0
+
+/**
+ * Runs a planned product of the operands at byte addresses `lhs` and `rhs` into `out`. Temporaries go
+ * to `scratchAt` when given (a caller that keeps its own data in the scratch region reserves
+ * {@link dotScratchBytes} after it), else to the runtime's scratch region.
+ */
+export const runDotPlan = (rt: WasmRuntime, plan: DotPlan, lhs: number, rhs: number, out: number, scratchAt?: number): void => {
   switch (plan.kind) {
     case "empty":
       return
@@ -51,20 +64,20 @@ export const dotGeneral: WasmKernel<"dot_general"> = (rt, inputs, outputs, inAva
       return
     case "gemv": {
       const { config, shares, strides: s } = plan
-      const desc = rt.scratch(shares.byteLength)
+      const desc = scratchAt ?? rt.scratch(shares.byteLength)
       rt.i32().set(shares, desc / 4)
-      const [x, v] = plan.xIsLhs ? [inputs[0]!, inputs[1]!] : [inputs[1]!, inputs[0]!]
+      const [x, v] = plan.xIsLhs ? [lhs, rhs] : [rhs, lhs]
       const kernel = rt.kernel(gemvKey(config), (m) => buildGemv(m, config))
       rt.run(kernel, plan.form, [desc, x, v, out, s[0], s[1], s[2], s[3], s[4], s[5], plan.K], shares.length / 6)
       return
     }
     case "gemm": {
-      const { config, offsets, M, N, K, lhs, rhs } = plan
+      const { config, offsets, M, N, K, lhs: lp, rhs: rp } = plan
       const eb = elementBytes(config.element)
-      const scratch = rt.scratch(offsets.total)
-      const a = place(rt, lhs, inputs[0]!, scratch + offsets.gatherA, eb)
-      const b = place(rt, rhs, inputs[1]!, scratch + offsets.gatherB, eb)
-      const [sAb, sAm, sAk] = lhs.strides, [sBb, sBk, sBn] = rhs.strides
+      const scratch = scratchAt ?? rt.scratch(offsets.total)
+      const a = place(rt, lp, lhs, scratch + offsets.gatherA, eb)
+      const b = place(rt, rp, rhs, scratch + offsets.gatherB, eb)
+      const [sAb, sAm, sAk] = lp.strides, [sBb, sBk, sBn] = rp.strides
       const kernel = rt.kernel(gemmKey(config), (m) => buildGemm(m, config))
       const counter = scratch, flags = scratch + offsets.flags
       for (const { b0, b1, n0, n1, mc, nc, flags: flagCount } of plan.rounds) {
@@ -78,4 +91,10 @@ export const dotGeneral: WasmKernel<"dot_general"> = (rt, inputs, outputs, inAva
       return
     }
   }
+}
+
+export const dotGeneral: WasmKernel<"dot_general"> = (rt, inputs, outputs, inAvals, _outAvals, params) => {
+  const plan = dotPlanFor(rt, inAvals[0]!, inAvals[1]!, params)
+  if (plan === undefined) return "fallback"
+  runDotPlan(rt, plan, inputs[0]!, inputs[1]!, outputs[0]!)
 }

@@ -51,7 +51,7 @@ export const fusionRoles: { readonly [P in Primitive]: FusionRole } = {
   bitcast_convert_type: "opaque",
   cumsum: "opaque", cumprod: "opaque", cummax: "opaque", cummin: "opaque", argmax: "opaque", argmin: "opaque",
   slice: "opaque", dynamic_slice: "opaque", dynamic_update_slice: "opaque", concatenate: "opaque", pad: "opaque",
-  gather: "opaque", scatter: "opaque", scatter_add: "opaque", iota: "opaque", dot_general: "opaque", sort: "opaque",
+  gather: "opaque", scatter: "opaque", scatter_add: "opaque", iota: "opaque", dot_general: "opaque", conv_general_dilated: "opaque", reduce_window: "opaque", sort: "opaque",
   threefry2x32: "opaque", random_wrap: "opaque", random_unwrap: "opaque",
   scan: "opaque", cond: "opaque", while: "opaque", custom_jvp_call: "opaque", custom_vjp_call: "opaque", checkpoint: "opaque"
 }
