@@ -10,6 +10,8 @@
  * @since 0.1.0
  */
 import { displayString } from "./display.ts"
+import { GraphStructureError } from "./errors.ts"
+import { iterGraph } from "./graph.ts"
 import type { ModuleLike } from "./node.ts"
 import { ModuleTypeId, moduleProxy, wrapModule } from "./node.ts"
 import type { TraceState } from "./traceState.ts"
@@ -49,6 +51,45 @@ export class Module implements ModuleLike {
     // Returning the proxy makes it `this` for subclass constructors and field initializers, so
     // every attribute a subclass defines goes through the mutation check.
     return wrapModule(this)
+  }
+
+  /**
+   * Sets `attributes` on every Module of the tree that has an attribute of that name (Flax's
+   * `set_attributes`): `model.setAttributes({ deterministic: true })`. Each Module is visited once,
+   * however often it is shared.
+   * @throws GraphStructureError when `raiseIfNotFound` (the default) and no Module has one of the
+   * names; nothing is set then.
+   */
+  setAttributes(attributes: Readonly<Record<string, unknown>>, options?: { readonly raiseIfNotFound?: boolean }): void {
+    const modules: Array<Record<string, unknown>> = []
+    for (const [, node] of iterGraph(this)) if (node instanceof Module) modules.push(node as unknown as Record<string, unknown>)
+    const names = Object.keys(attributes)
+    const missing = names.filter((name) => !modules.some((m) => name in m && typeof m[name] !== "function"))
+    if (missing.length > 0 && (options?.raiseIfNotFound ?? true)) {
+      throw new GraphStructureError({
+        path: undefined,
+        reason: `no Module in the tree has the attribute${missing.length === 1 ? "" : "s"} ${missing.map((n) => `'${n}'`).join(", ")} to set`
+      })
+    }
+    for (const m of modules) {
+      for (const name of names) if (name in m && typeof m[name] !== "function") m[name] = attributes[name]
+    }
+  }
+
+  /**
+   * Training mode, as Flax's `Module.train()`: `deterministic: false` (Dropout) and
+   * `useRunningAverage: false` (BatchNorm) on every Module that has them, plus any `attributes`.
+   */
+  train(attributes?: Readonly<Record<string, unknown>>): void {
+    this.setAttributes({ deterministic: false, useRunningAverage: false, ...attributes }, { raiseIfNotFound: false })
+  }
+
+  /**
+   * Evaluation mode, as Flax's `Module.eval()`: `deterministic: true` and `useRunningAverage: true`
+   * on every Module that has them, plus any `attributes`.
+   */
+  eval(attributes?: Readonly<Record<string, unknown>>): void {
+    this.setAttributes({ deterministic: true, useRunningAverage: true, ...attributes }, { raiseIfNotFound: false })
   }
 
   /** The multi-line tree summary (`nnx.display`). */

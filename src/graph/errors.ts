@@ -29,7 +29,9 @@ export class TraceContextError extends Data.TaggedError("TraceContextError")<{
   }
   /** What to do about it. */
   get hint(): string {
-    return `the ${this.kind} belongs to trace level ${this.objectLevel} but the current level is ${this.currentLevel}: pass it to the transformed function as an argument instead of capturing it in a closure`
+    return this.objectLevel === this.currentLevel
+      ? `the ${this.kind} was made inside another transform at the same level ${this.objectLevel}, which has returned (it leaked through a closure, a global or a mutated object): return it from that transform, or pass it as an argument`
+      : `the ${this.kind} belongs to trace level ${this.objectLevel} but the current level is ${this.currentLevel}: pass it to the transformed function as an argument instead of capturing it in a closure`
   }
 }
 
@@ -130,6 +132,27 @@ export class CodecError extends Data.TaggedError("CodecError")<{
 }
 
 /**
+ * A layer (a Module of `nnx`'s layer library, or a user's) refused its input or configuration: a
+ * wrong feature size, Dropout in training with no rngs. It names the layer's class and its path in
+ * the model; a layer reports the empty path and containers (`Sequential`) prefix theirs. Nothing
+ * was changed. It lives here, among the graph's errors, so that lifted transforms carry it in their
+ * error channel like the others.
+ * @category errors
+ * @since 0.1.0
+ */
+export class LayerError extends Data.TaggedError("LayerError")<{
+  /** The layer's class, e.g. `Linear`. */
+  readonly layer: string
+  /** Where the layer sits in the model it was called through (empty when called directly). */
+  readonly path: Path
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.layer}${this.path.length === 0 ? "" : at(this.path)}: ${this.reason}`
+  }
+}
+
+/**
  * Any error of the object graph.
  * @category errors
  * @since 0.1.0
@@ -142,9 +165,10 @@ export type GraphError =
   | GraphStructureError
   | RngError
   | CodecError
+  | LayerError
 
 /** @category guards @since 0.1.0 */
 export const isGraphError = (u: unknown): u is GraphError =>
   u instanceof TraceContextError || u instanceof FilterError || u instanceof MergeError ||
   u instanceof UpdateError || u instanceof GraphStructureError || u instanceof RngError ||
-  u instanceof CodecError
+  u instanceof CodecError || u instanceof LayerError

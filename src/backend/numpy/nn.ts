@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
+import { checkOptionKeys } from "./options.ts"
 import { bind1 } from "../bind.ts"
 import { normalizeAxes } from "../shape.ts"
 import { arange, asArray } from "./creation.ts"
@@ -57,6 +58,7 @@ export const gelu = (x: ArrayLike, approximate = true): JArray => {
 
 /** `log(sum(exp(x)))` along `axis`, computed stably. */
 export const logsumexp = (x: ArrayLike, axis?: Axis, options?: { readonly keepdims?: boolean }): JArray => {
+  checkOptionKeys("logsumexp", options, ["keepdims"])
   const a = toFloat(x)
   const axes = axesOf(a, axis)
   const m = max(a, axes, { keepdims: true })
@@ -176,6 +178,7 @@ export interface StandardizeOptions {
  * A missing variance is JAX's "fast" one, `mean(x²) - mean(x)²` clipped at 0.
  */
 export const standardize = (x: ArrayLike, axis: Axis = -1, options?: StandardizeOptions): JArray => {
+  checkOptionKeys("standardize", options, ["mean", "variance", "epsilon"])
   const a = toFloat(x)
   const axes = axesOf(a, axis)
   const m = options?.mean ?? mean(a, axes, { keepdims: true })
@@ -193,3 +196,6 @@ export const glu = (x: ArrayLike, axis = -1): JArray => {
   const [x1, x2] = split(a, 2, ax!)
   return multiply(x1!, sigmoid(x2!))
 }
+
+export { dotProductAttention } from "./attention.ts"
+export type { DotProductAttentionOptions } from "./attention.ts"
