@@ -18,6 +18,7 @@ export * as random from "./backend/random/index.ts"
 export * as lax from "./transforms/lax.ts"
 export * as nn from "./backend/numpy/nn.ts"
 export * as nnx from "./nnx.ts"
+export * as optax from "./optax/index.ts"
 export * as Backend from "./backend/Backends.ts"
 export { ArgumentError, ArrayLiteralError, AxisError, DTypeError, ShapeError, isArrayError } from "./backend/ArrayError.ts"
 export type { ArrayError } from "./backend/ArrayError.ts"
@@ -31,4 +32,4 @@ export {
 export type {
   AxisSpec, GradOf, GradOptions, JitOptions, Jitted, MakeJaxprResult, ShapeDtypeStruct, TransformError, VmapOptions
 } from "./transforms/core/index.ts"
-export { ConcretizationError, EscapedTracerError, OutOfMemoryError } from "./backend/ArrayError.ts"
+export { ConcretizationError, EscapedTracerError, OutOfMemoryError, OverflowError } from "./backend/ArrayError.ts"

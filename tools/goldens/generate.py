@@ -1,6 +1,6 @@
 """Regenerates every golden file under test/goldens from JAX/Flax.
 
-    python3 -m venv .venv && .venv/bin/pip install jax flax
+    python3 -m venv .venv && .venv/bin/pip install jax flax optax
     .venv/bin/python tools/goldens/generate.py
 
 Each script is also runnable on its own; they are deterministic for a given JAX version.
