@@ -1,43 +1,39 @@
 /**
- * Which trace level a graph object belongs to, and the hook that refuses mutations from another one.
+ * Which trace a graph object belongs to, and the hook that refuses mutations from another one.
  *
- * Every Variable and Module records `currentTraceLevel()` when it is made. Every write to one (a
- * Variable's value or metadata, a Module attribute set or deleted) calls {@link checkMutable}. The
- * check compares levels only inside a level that a lifted transform has marked with
- * {@link withMutationCheck}: there, an object made at another level (captured by a closure rather
- * than passed in as an argument, so the transform cannot propagate its changes) may not be mutated,
- * as in Flax ("Cannot mutate Param from a different trace level"). Elsewhere writes are free, so
- * plain array-level transforms and ordinary code are unaffected.
+ * Every Variable and Module records the trace context current when it is made (an object with a
+ * level, compared by identity). Every write to one (a Variable's value or metadata, a Module
+ * attribute set or deleted) calls {@link checkMutable}, which refuses the write when the current
+ * trace is another one, as in Flax ("Cannot mutate Param from a different trace level"): inside any
+ * transform, core or lifted, for an object captured by a closure rather than passed in as an
+ * argument (the transform could not propagate its changes, and a core transform would leak its
+ * tracers into it); and outside, or inside a later transform at the same depth, for an object made
+ * inside a transform that has returned. Traces compare by identity, not by level, so two
+ * transforms one after the other at the same depth are different traces.
  *
  * @since 0.1.0
  */
-import { currentTraceLevel } from "../backend/bind.ts"
+import { currentTraceContext } from "../backend/bind.ts"
+import type { TraceContext } from "../backend/bind.ts"
 import { TraceContextError } from "./errors.ts"
 
 /** @internal */
 export const TraceStateKey: unique symbol = Symbol.for("effect-nnx/graph/TraceState")
 
 /**
- * The trace level an object was made at.
+ * The trace an object was made in: its level, and (by identity) which entry into a transform.
  * @category models
  * @since 0.1.0
  */
-export interface TraceState {
-  readonly level: number
-}
+export type TraceState = TraceContext
 
 /** An object that carries a {@link TraceState} (Variables and Modules). */
 export interface HasTraceState {
   readonly [TraceStateKey]: TraceState
 }
 
-const stateByLevel: Array<TraceState> = []
-
-/** The trace state of an object being made now (shared by all objects of a level). @internal */
-export const makeTraceState = (): TraceState => {
-  const level = currentTraceLevel()
-  return (stateByLevel[level] ??= Object.freeze({ level }))
-}
+/** The trace state of an object being made now (shared by all objects made in one trace). @internal */
+export const makeTraceState = (): TraceState => currentTraceContext()
 
 /** Whether `u` carries a trace state. */
 export const hasTraceState = (u: unknown): u is HasTraceState =>
@@ -58,40 +54,27 @@ export const hasTraceState = (u: unknown): u is HasTraceState =>
  */
 export const traceLevel = (obj: HasTraceState): number => obj[TraceStateKey].level
 
-/** Levels inside which mutation is checked, with multiplicity (a level may be re-entered). */
-const checkedLevels = new Map<number, number>()
-
 /**
- * Runs `f` with mutation checks on at the current trace level: inside, writing to a Variable or
- * Module made at another level fails with `TraceContextError`. Lifted transforms wrap the traced
- * call of the user's function in it (after entering their own trace level). @internal
+ * Marks the traced call of a lifted transform's function. The check itself is global (see the
+ * module doc); this remains the one place a lifted transform enters user code. @internal
  */
-export const withMutationCheck = <A>(f: () => A): A => {
-  const level = currentTraceLevel()
-  checkedLevels.set(level, (checkedLevels.get(level) ?? 0) + 1)
-  try {
-    return f()
-  } finally {
-    const n = checkedLevels.get(level)! - 1
-    if (n === 0) checkedLevels.delete(level)
-    else checkedLevels.set(level, n)
-  }
-}
+export const withMutationCheck = <A>(f: () => A): A => f()
+
+/** Whether `obj` was made in the current trace (and so may be mutated or extracted now). @internal */
+export const isCurrentTrace = (obj: HasTraceState): boolean => obj[TraceStateKey] === currentTraceContext()
 
 /**
  * The mutation hook: called before every write to a Variable or Module. Throws
- * `TraceContextError` when the current level is checked (see {@link withMutationCheck}) and the
- * object belongs to another level. `kind` names the object in the message (`Param`, `Weights`); a
- * function is called only when the error is raised, keeping the common path cheap.
+ * `TraceContextError` when the object was made in another trace than the current one. `kind` names
+ * the object in the message (`Param`, `Weights`); a function is called only when the error is
+ * raised, keeping the common path cheap.
  * @internal
  */
 export const checkMutable = (obj: HasTraceState, kind: string | (() => string)): void => {
-  if (checkedLevels.size === 0) return
-  const current = currentTraceLevel()
-  if (!checkedLevels.has(current)) return
-  const level = obj[TraceStateKey].level
-  if (level !== current) {
-    throw new TraceContextError({ kind: typeof kind === "string" ? kind : kind(), objectLevel: level, currentLevel: current })
+  const own = obj[TraceStateKey]
+  const current = currentTraceContext()
+  if (own !== current) {
+    throw new TraceContextError({ kind: typeof kind === "string" ? kind : kind(), objectLevel: own.level, currentLevel: current.level })
   }
 }
 

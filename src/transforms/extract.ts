@@ -21,6 +21,7 @@ import type { IndexMap, RefMap } from "../graph/flatten.ts"
 import type { GraphDef } from "../graph/GraphDef.ts"
 import { isModule, typeName } from "../graph/node.ts"
 import type { Path } from "../graph/path.ts"
+import { hasTraceState, isCurrentTrace } from "../graph/traceState.ts"
 import { isVariable, isVariableState, kindOf, VariableState } from "../graph/Variable.ts"
 import type { Metadata } from "../graph/Variable.ts"
 import { broadcastPrefix, flatten as treeFlatten, isRecord, leafPaths, unflatten as treeUnflatten } from "./core/pytree.ts"
@@ -72,8 +73,9 @@ export const isPureNode = (u: unknown): u is PureNode<unknown> => isRecord(u) &&
 export class AliasTracker {
   private readonly seen = new Map<object, Array<readonly [string, string]>>()
 
-  check<P>(node: unknown, nodePrefix: unknown, resolve: Resolver<P>, show: (p: P) => string): void {
-    const { paths, leaves, vars } = variablesOf(node)
+  /** `visit` sees each Module and Variable of the walk (with its path), sparing another walk. */
+  check<P>(node: unknown, nodePrefix: unknown, resolve: Resolver<P>, show: (p: P) => string, visit?: ObjectVisitor): void {
+    const { paths, leaves, vars } = variablesOf(node, visit)
     vars.forEach((v, i) => {
       const prefix = show(resolve(nodePrefix, paths[i]!, leaves[i]).prefix)
       const entry = [paths[i]!.length === 0 ? "<root>" : paths[i]!.join("/"), prefix] as const
@@ -92,13 +94,15 @@ export class AliasTracker {
 }
 
 /** Every Variable reachable from `node`, each at its first path, with its state. */
-const variablesOf = (node: unknown): { paths: Array<Path>; leaves: Array<unknown>; vars: Array<object> } => {
+type ObjectVisitor = (obj: object, path: ReadonlyArray<string | number>) => void
+
+const variablesOf = (node: unknown, visit?: ObjectVisitor): { paths: Array<Path>; leaves: Array<unknown>; vars: Array<object> } => {
   const fl = graphFlatten(node)
   const paths: Array<Path> = []
   const leaves: Array<unknown> = []
   const vars: Array<object> = []
   // Walk the live graph to pair each VariableState with its Variable object.
-  const objects = variableObjects(node)
+  const objects = variableObjects(node, visit)
   fl.leaves.forEach((leaf, i) => {
     if (isVariableState(leaf)) {
       const obj = objects.get(pathKey(fl.paths[i]!))
@@ -114,7 +118,7 @@ const variablesOf = (node: unknown): { paths: Array<Path>; leaves: Array<unknown
 
 const pathKey = (p: Path): string => JSON.stringify(p)
 
-const variableObjects = (node: unknown): Map<string, object> => {
+const variableObjects = (node: unknown, visit?: ObjectVisitor): Map<string, object> => {
   const out = new Map<string, object>()
   const visited = new Set<object>()
   const stack: Array<readonly [Array<string | number>, unknown]> = [[[], node]]
@@ -123,6 +127,7 @@ const variableObjects = (node: unknown): Map<string, object> => {
     if (typeof value !== "object" && typeof value !== "function") continue
     if (value === null || visited.has(value)) continue
     visited.add(value)
+    if (visit !== undefined && (isVariable(value) || isModule(value))) visit(value, path)
     if (isVariable(value)) {
       out.set(pathKey(path), value)
       continue
@@ -132,6 +137,23 @@ const variableObjects = (node: unknown): Map<string, object> => {
     }
   }
   return out
+}
+
+/**
+ * Every Module and Variable reachable from a split graph node must belong to the current trace.
+ * One made outside (captured by `f`'s closure and returned, or stored into an argument, or left
+ * over from a transform that has returned) cannot be taken in or given back as the transform's own:
+ * its state would be replaced by this trace's values, or stay behind as a copy the original does
+ * not see.
+ */
+const extractable = (at: () => string, transform: string): ObjectVisitor => (obj, rel) => {
+  if (!hasTraceState(obj) || isCurrentTrace(obj)) return
+  const path = `${at()}${rel.map((k) => `/${k}`).join("")}`
+  throw new LiftTypeError({
+    transform,
+    reason: `Cannot extract graph node from different trace level: the ${typeName(obj)} at ${path} belongs to another trace than this ${transform} call (captured by a closure of an enclosing transform, or left over from a transform that has returned); pass it in as an argument, or return a new object made inside`,
+    path
+  })
 }
 
 /** How one split or merge treats Variables' metadata (e.g. sharding names under vmap). */
@@ -152,6 +174,11 @@ export interface SplitOptions<P> {
   readonly corePrefix: (p: P) => unknown
   /** The prefix forms a leaf or graph node takes, in words, for errors (`"an axis (an integer), null or a StateAxes"`). */
   readonly expected?: string | undefined
+  /**
+   * Refuse graph nodes made in another trace (captured by a closure, or leaked from another
+   * transform): the splits of `nnx.vmap`, `nnx.scan` and `nnx.jit`, as Flax refuses them there.
+   */
+  readonly checkTrace?: boolean | undefined
 }
 
 /** The result of a split: the pure tree for a core transform, and its prefix tree. */
@@ -173,6 +200,7 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
   }
   const pure: Array<unknown> = []
   const prefix: Array<unknown> = []
+  let treePaths: Array<string> | undefined
   leaves.forEach((leaf, i) => {
     const nodePrefix = prefixes[i]
     if (!isGraphNode(leaf)) {
@@ -193,7 +221,7 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
       prefix.push(nodePrefix)
       return
     }
-    o.aliases.check(leaf, nodePrefix, o.resolve, o.show)
+    o.aliases.check(leaf, nodePrefix, o.resolve, o.show, o.checkTrace === true ? extractable(() => (treePaths ??= leafPaths(def, root))[i]!, o.transform) : undefined)
     const fl = graphFlatten(leaf, { refMap: o.refMap, outerRefMap: o.outerRefMap })
     const groupPrefixes: Array<P> = []
     const groups: Array<Array<JArray>> = []

@@ -6,10 +6,12 @@
  * @since 0.1.0
  */
 import type { Array as JArray } from "../../backend/Array.ts"
+import { checkOptionKeys } from "../../backend/numpy/options.ts"
 import { isArray } from "../../backend/Array.ts"
+import { ArgumentError } from "../../backend/ArrayError.ts"
 import { bind, bind1 } from "../../backend/bind.ts"
 import type { Aval } from "../../backend/DType.ts"
-import { newVar } from "../../backend/Jaxpr.ts"
+import { isLiteral, newVar } from "../../backend/Jaxpr.ts"
 import type { ClosedJaxpr } from "../../backend/Jaxpr.ts"
 import { asArray, fromScalar } from "../../backend/numpy/creation.ts"
 import { formatAval } from "../../backend/Jaxpr.ts"
@@ -29,6 +31,9 @@ const arrayLeaves = (transform: string, what: string, tree: unknown): readonly [
     throw new StructureError({ transform, reason: `${paths[i]} is ${l === null ? "null" : typeof l}, not an Array` })
   }), def]
 }
+
+/** What a branch or body computes from closed-over tracers is staged into it (see withCapturingTrace). */
+const CAPTURE = { captureClosures: true } as const
 
 const sameAval = (a: Aval, b: Aval): boolean => a.dtype === b.dtype && a.shape.join(",") === b.shape.join(",")
 
@@ -67,6 +72,7 @@ export const scan = <C, X, Y>(
   xs: X,
   options?: ScanOptions
 ): readonly [C, Y] => {
+  checkOptionKeys("scan", options, ["length", "reverse"])
   let [carry, carryDef] = arrayLeaves("scan", "init", init)
   const [xLeaves, xDef] = arrayLeaves("scan", "xs", xs)
   const lengths = [...new Set(xLeaves.map((x) => x.shape[0]))]
@@ -82,7 +88,7 @@ export const scan = <C, X, Y>(
       const c = unflatten(carryDef, args.slice(0, carryAvals.length)) as C
       const x = unflatten(xDef, args.slice(carryAvals.length)) as X
       return f(c, x)
-    }, [...carryAvals, ...xAvals])
+    }, [...carryAvals, ...xAvals], CAPTURE)
   let staged = trace(carry.map((c) => c.aval))
   const [outCarryDef, yDef] = pairDefs("scan", staged.outDef)
   if (staged.isArrayOut.some((a) => !a)) throw new StructureError({ transform: "scan", reason: "the carry and y must be pytrees of Arrays" })
@@ -143,7 +149,7 @@ export const switchCase = <Args extends ReadonlyArray<unknown>, R>(
   }
   const i32 = idx.dtype === "int32" && !idx.weakType ? idx : bind1("convert_element_type", [idx], { newDtype: "int32", weakType: false })
   const [opLeaves, opDef] = arrayLeaves("switch", "operands", operands)
-  const staged = branches.map((b) => stage("switch", (args) => b(...(unflatten(opDef, args) as Args)), opLeaves.map((o) => o.aval)))
+  const staged = branches.map((b) => stage("switch", (args) => b(...(unflatten(opDef, args) as Args)), opLeaves.map((o) => o.aval), CAPTURE))
   const first = staged[0]!
   staged.forEach((s, k) => {
     if (s.isArrayOut.some((a) => !a)) throw new StructureError({ transform: "switch", reason: `branch ${k} must return a pytree of Arrays` })
@@ -153,9 +159,28 @@ export const switchCase = <Args extends ReadonlyArray<unknown>, R>(
       throw new StructureError({ transform: "switch", reason: `branches must return the same structure and types: branch 0 returns (${describeAvals(a0)}) but branch ${k} returns (${describeAvals(a)})` })
     }
   })
-  const [jaxprs, consts] = joinBranchConsts(staged.map((s) => s.closed))
-  const outs = bind("cond", [i32, ...consts, ...opLeaves], { branches: jaxprs })
+  // As JAX: an output every branch returns as the same operand, untouched, is that operand. It does
+  // not pass through the primitive, so under vmap with a batched index an unbatched operand stays
+  // unbatched (a Module's state that no branch writes keeps its broadcast axis).
+  const forwarded = first.closed.jaxpr.outvars.map((_, i) => {
+    const j = forwardedOperand(staged[0]!.closed, i)
+    return j !== undefined && staged.every((st) => forwardedOperand(st.closed, i) === j) ? j : undefined
+  })
+  const kept = (closed: ClosedJaxpr): ClosedJaxpr =>
+    forwarded.every((j) => j === undefined) ? closed : { ...closed, jaxpr: { ...closed.jaxpr, outvars: closed.jaxpr.outvars.filter((_, i) => forwarded[i] === undefined) } }
+  const [jaxprs, consts] = joinBranchConsts(staged.map((st) => kept(st.closed)))
+  const computed = bind("cond", [i32, ...consts, ...opLeaves], { branches: jaxprs })
+  let c = 0
+  const outs = forwarded.map((j) => (j === undefined ? computed[c++]! : opLeaves[j]!))
   return unflatten(first.outDef, outs) as R
+}
+
+/** The operand an output of a staged branch returns unchanged, if it does. */
+const forwardedOperand = (closed: ClosedJaxpr, i: number): number | undefined => {
+  const out = closed.jaxpr.outvars[i]!
+  if (isLiteral(out)) return undefined
+  const j = closed.jaxpr.invars.findIndex((v) => v.id === out.id)
+  return j === -1 ? undefined : j
 }
 
 /**
@@ -185,12 +210,12 @@ export const cond = <Args extends ReadonlyArray<unknown>, R>(
 export const whileLoop = <C>(condFun: (carry: C) => JArray | boolean, bodyFun: (carry: C) => C, init: C): C => {
   const [carry, carryDef] = arrayLeaves("whileLoop", "init", init)
   const avals = carry.map((c) => c.aval)
-  const condStaged = stage("whileLoop", (args) => asArray(condFun(unflatten(carryDef, args) as C)), avals)
+  const condStaged = stage("whileLoop", (args) => asArray(condFun(unflatten(carryDef, args) as C)), avals, CAPTURE)
   const predAval = outAvalsOf(condStaged.closed)[0]
   if (predAval === undefined || predAval.dtype !== "bool" || predAval.shape.length !== 0) {
     throw new StructureError({ transform: "whileLoop", reason: `condFun must return a boolean scalar, got ${predAval === undefined ? "nothing" : formatAval(predAval)}` })
   }
-  const bodyStaged = stage("whileLoop", (args) => bodyFun(unflatten(carryDef, args) as C), avals)
+  const bodyStaged = stage("whileLoop", (args) => bodyFun(unflatten(carryDef, args) as C), avals, CAPTURE)
   const bodyOut = outAvalsOf(bodyStaged.closed)
   if (treedefKey(bodyStaged.outDef) !== treedefKey(carryDef) || bodyOut.some((a, i) => !sameAval(a, avals[i]!))) {
     throw new StructureError({ transform: "whileLoop", reason: `bodyFun must return the carry's structure and types: input (${describeAvals(avals)}) but output (${describeAvals(bodyOut)})` })
@@ -213,6 +238,15 @@ export const whileLoop = <C>(condFun: (carry: C) => JArray | boolean, bodyFun: (
  * @since 0.1.0
  */
 export const foriLoop = <C>(lower: number | JArray, upper: number | JArray, body: (i: JArray, val: C) => C, init: C): C => {
+  // The loop index is int32, as in JAX (which refuses bounds of different or non-integer types).
+  for (const [name, b] of [["lower", lower], ["upper", upper]] as const) {
+    if (typeof b === "number" ? !Number.isInteger(b) : !isArray(b) || (b.dtype !== "int32" && b.dtype !== "uint32")) {
+      throw new ArgumentError({
+        op: "foriLoop",
+        reason: `${name} must be an integer (a whole number or an int32 Array), got ${typeof b === "number" ? b : isArray(b) ? `an Array of dtype ${b.dtype}` : typeof b}; round it, e.g. Math.floor`
+      })
+    }
+  }
   if (typeof lower === "number" && typeof upper === "number") {
     const n = Math.max(0, upper - lower)
     const [final] = scan((carry: readonly [JArray, C], _x: null) => {

@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import type { Array as JArray } from "../../backend/Array.ts"
+import { checkOptionKeys } from "../../backend/numpy/options.ts"
 import { isArray } from "../../backend/Array.ts"
 import type { Aval } from "../../backend/DType.ts"
 import { printJaxpr } from "../../backend/Jaxpr.ts"
@@ -124,8 +125,21 @@ export const runJitEntry = (entry: JitEntry, dynamic: ReadonlyArray<JArray>): un
   restoreOutput(entry.staged, entry.executable.call(dynamic))
 
 /** The set of static positions of a `staticArgnums` option. */
-export const staticPositions = (staticArgnums: number | ReadonlyArray<number> | undefined): ReadonlySet<number> =>
-  new Set(typeof staticArgnums === "number" ? [staticArgnums] : staticArgnums ?? [])
+export const staticPositions = (staticArgnums: number | ReadonlyArray<number> | undefined): ReadonlySet<number> => {
+  const list = typeof staticArgnums === "number" ? [staticArgnums] : staticArgnums ?? []
+  const bad = list.find((i) => !Number.isInteger(i) || i < 0)
+  if (bad !== undefined) throw new StructureError({ transform: "jit", reason: `staticArgnums holds argument positions (non-negative integers), got ${bad}` })
+  return new Set(list)
+}
+
+/** A static position past the last argument is a mistake JAX reports rather than ignores. */
+export const checkStaticPositions = (transform: string, positions: ReadonlySet<number>, count: number): void => {
+  for (const i of positions) {
+    if (i >= count) {
+      throw new StructureError({ transform, reason: `staticArgnums includes ${i}, but the function was called with ${count} argument${count === 1 ? "" : "s"} (positions 0 to ${count - 1}); drop ${i} from staticArgnums or pass the argument` })
+    }
+  }
+}
 
 /**
  * Compiles `f` by tracing: the first call with a new signature traces `f` into a jaxpr (dead code
@@ -144,10 +158,12 @@ export const staticPositions = (staticArgnums: number | ReadonlyArray<number> | 
  * @since 0.1.0
  */
 export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: JitOptions): Jitted<Args, R> => {
+  checkOptionKeys("jit", options, ["staticArgnums", "maxCacheSize"])
   const staticArgnums = staticPositions(options?.staticArgnums)
   const cache = makeJitCache("jit", options?.maxCacheSize)
 
   const lookup = (args: Args): { entry: JitEntry; dynamic: Array<JArray> } => {
+    checkStaticPositions("jit", staticArgnums, args.length)
     const statics: Array<unknown> = []
     const dynamicArgs: Array<unknown> = []
     args.forEach((a, i) => (staticArgnums.has(i) ? statics.push(a) : dynamicArgs.push(a)))

@@ -8,7 +8,10 @@
  *   one of its sub-modules, come back as the same objects, updated once;
  * - the graph structure must be the same in every branch and in every iteration (a loop body
  *   returns the same objects it got, with the same Variables, shapes and dtypes); otherwise the
- *   call fails with `LiftTypeError` naming the path.
+ *   call fails with `LiftTypeError` naming the path;
+ * - state that no branch writes comes back as it went in (the core `cond` forwards such outputs,
+ *   as JAX does), so under `nnx.vmap` a batched predicate leaves unwritten broadcast state
+ *   broadcast, as in Flax; written broadcast state becomes batched and is refused there.
  *
  * A failing function leaves every outer object exactly as it was. `condFn` of a loop must not
  * change state (it is an error, where Flax drops such changes).

@@ -11,6 +11,13 @@
  * propagate out; they are not differentiated through (their cotangents are dropped), and state
  * that `f` leaves unchanged keeps its identity, so later uses differentiate as usual.
  *
+ * An integer `i` in `nondiffArgnums` makes argument `i` not differentiable at all, as JAX's
+ * `nondiff_argnums`: it is passed to `f` and `fwd` as it is, and to `bwd` before the residuals
+ * (`bwd(...nondiffArgs, residuals, cotangent)`, in the order of `nondiffArgnums`), and `bwd` returns
+ * cotangents for the other arguments only. It is for values that are not traced (functions,
+ * numbers, configuration): a graph node there is refused (use a `DiffState` to keep part of a
+ * Module out), and so is an Array traced by an enclosing transform, as Flax and JAX refuse them.
+ *
  * @since 0.1.0
  */
 import type { Array as JArray } from "../../backend/Array.ts"
@@ -27,7 +34,9 @@ import { zerosLike } from "../core/jvp.ts"
 import { GradError, StructureError } from "../core/TransformError.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted, Out } from "../combinator.ts"
-import { AliasTracker, mergeTree, splitTree } from "../extract.ts"
+import { AliasTracker, isGraphNode, mergeTree, splitTree } from "../extract.ts"
+import { flatten as treeFlatten, leafPaths } from "../core/pytree.ts"
+import { typeName } from "../../graph/node.ts"
 import type { Resolver, Split, SplitOptions } from "../extract.ts"
 import type { GradFor } from "./grad.ts"
 import { cotangentsOf, DIFF, gradientTree, isFloat, NONDIFF, pack, partition, resolveAll, showDiff } from "./gradPartition.ts"
@@ -35,8 +44,12 @@ import type { Diff, Packed, Partition } from "./gradPartition.ts"
 
 /** Options of {@link customVjp}. */
 export interface CustomVjpOptions {
-  /** `DiffState(argnum, filter)`: differentiate only the part of graph-node argument `argnum` the filter selects. */
-  readonly nondiffArgnums?: ReadonlyArray<DiffState> | undefined
+  /**
+   * `DiffState(argnum, filter)`: differentiate only the part of graph-node argument `argnum` the
+   * filter selects; an integer `argnum`: do not differentiate that argument at all (it goes to
+   * `bwd` first, and `bwd` returns no cotangent for it).
+   */
+  readonly nondiffArgnums?: ReadonlyArray<DiffState | number> | undefined
 }
 
 /** A cotangent for an argument of type `T` (`null` for zeros). */
@@ -89,21 +102,48 @@ interface CallInfo {
  * @category transforms
  * @since 0.1.0
  */
-export const customVjp = <Args extends ReadonlyArray<unknown>, R, Res>(
+export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
   f: (...args: Args) => R,
   fwd: (...args: Args) => readonly [Out<R>, Res],
   bwd: (residuals: Res, cotangent: GradFor<Out<R>>) => Tangents<Args>,
+  options?: { readonly nondiffArgnums?: ReadonlyArray<DiffState> | undefined }
+): Lifted<Args, R>
+/** With integer `nondiffArgnums`: `bwd(...nondiffArgs, residuals, cotangent)` returns the other arguments' cotangents. */
+export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
+  f: (...args: Args) => R,
+  fwd: (...args: Args) => readonly [Out<R>, Res],
+  // The leading nondiff arguments depend on runtime positions, which the types cannot follow.
+  bwd: (...nondiffResidualsCotangent: ReadonlyArray<any>) => ReadonlyArray<unknown>,
+  options: CustomVjpOptions
+): Lifted<Args, R>
+export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
+  f: (...args: Args) => R,
+  fwd: (...args: Args) => readonly [Out<R>, Res],
+  bwd: (...a: ReadonlyArray<any>) => ReadonlyArray<unknown>,
   options?: CustomVjpOptions
-): Lifted<Args, R> =>
-  lifted<Args, R>((args) => {
+): Lifted<Args, R> {
+  return lifted<Args, R>((allArgs) => {
     const transform = "nnx.customVjp"
-    const marks: Array<DiffMark> = args.map(() => new DiffMark(everything))
+    const marks: Array<DiffMark> = allArgs.map(() => new DiffMark(everything))
+    const nondiff: Array<number> = []
+    const seen = new Set<number>()
     for (const d of options?.nondiffArgnums ?? []) {
-      if (!isDiffState(d) || !Number.isInteger(d.argnum) || d.argnum < -args.length || d.argnum >= args.length) {
-        throw new GradError({ transform, reason: `nondiffArgnums takes DiffState(argnum, filter) with argnum in range for ${args.length} arguments` })
+      const argnum = typeof d === "number" ? d : isDiffState(d) ? d.argnum : Number.NaN
+      if (!Number.isInteger(argnum) || argnum < -allArgs.length || argnum >= allArgs.length) {
+        throw new GradError({ transform, reason: `nondiffArgnums takes integers or DiffState(argnum, filter), with argnum in range for ${allArgs.length} arguments` })
       }
-      marks[d.argnum < 0 ? d.argnum + args.length : d.argnum] = new DiffMark(d.predicate)
+      const i = argnum < 0 ? argnum + allArgs.length : argnum
+      if (seen.has(i)) throw new GradError({ transform, reason: `argnum ${i} is repeated in nondiffArgnums` })
+      seen.add(i)
+      if (typeof d === "number") {
+        checkNondiffArgument(transform, allArgs[i], i)
+        nondiff.push(i)
+      } else marks[i] = new DiffMark((d as DiffState).predicate)
     }
+    const isNondiff = (i: number) => nondiff.includes(i)
+    // Integer-nondiff arguments stay out of the extract protocol: f and fwd get them as they are.
+    const args = allArgs.map((a, i) => (isNondiff(i) ? undefined : a)) as unknown as Args
+    const withNondiff = (inner: ReadonlyArray<unknown>): Args => inner.map((a, i) => (isNondiff(i) ? allArgs[i] : a)) as unknown as Args
     const base = {
       transform,
       what: "args",
@@ -126,7 +166,7 @@ export const customVjp = <Args extends ReadonlyArray<unknown>, R, Res>(
       const inPure = parts.map((p, i) => p.put(diff.slice(offsets[i]!, offsets[i]! + p.diff.length), rest.slice(restOffsets[i]!, restOffsets[i]! + p.rest.length)))
       const indexMap = new Map<number, object>()
       const innerArgs = mergeTree<Diff>(inPure, { indexMap }) as unknown as Args
-      const result = withMutationCheck(() => callUser(() => user(...innerArgs)))
+      const result = withMutationCheck(() => callUser(() => user(...withNondiff(innerArgs))))
       const splitOptions: SplitOptions<Diff> = { ...base, refMap: new Map(), outerRefMap: refMapFromIndexMap(indexMap), aliases: new AliasTracker() }
       const a = splitTree<Diff>(innerArgs, marks, splitOptions)
       return { result, a, splitOptions }
@@ -183,10 +223,16 @@ export const customVjp = <Args extends ReadonlyArray<unknown>, R, Res>(
       const nChanged = ci.argsSlots.filter((s) => "output" in s).length
       const res = mergeTree<Diff>(resPart!.put(residuals), { indexMap: new Map() }) as Res
       const ct = gradientTree(ci.outPart, cts.slice(nChanged), (x) => x) as GradFor<Out<R>>
-      const tangents = bwd(res, ct) as unknown
-      if (!Array.isArray(tangents) || tangents.length !== args.length) {
-        throw new StructureError({ transform, reason: `bwd must return one cotangent per argument (${args.length}), got ${Array.isArray(tangents) ? `${tangents.length}` : typeof tangents}` })
+      const returned = bwd(...nondiff.map((i) => allArgs[i]), res, ct) as unknown
+      const expected = args.length - nondiff.length
+      if (!Array.isArray(returned) || returned.length !== expected) {
+        throw new StructureError({
+          transform,
+          reason: `bwd must return one cotangent per ${nondiff.length === 0 ? "argument" : "differentiable argument (none for the integer nondiffArgnums)"} (${expected}), got ${Array.isArray(returned) ? `${returned.length}` : typeof returned}`
+        })
       }
+      let k = 0
+      const tangents = args.map((_, i) => (isNondiff(i) ? null : returned[k++]))
       const diffCts = parts.flatMap((p, i) => cotangentsOf(transform, p, tangents[i], `args[${i}]`, zerosLike))
       return [diffCts, rest0.map(zerosLike)]
     }
@@ -201,3 +247,24 @@ export const customVjp = <Args extends ReadonlyArray<unknown>, R, Res>(
     mergeTree(ci.argsPart.put(argsOutArrays), mergeOptions)
     return mergeTree(ci.outPart.put(outs.slice(nChanged), []), mergeOptions) as never
   }, "nnx.customVjp")
+}
+
+/** An integer-nondiff argument may hold neither graph nodes nor Arrays traced by an enclosing transform. */
+const checkNondiffArgument = (transform: string, arg: unknown, i: number): void => {
+  const [leaves, def] = treeFlatten(arg, isGraphNode)
+  const paths = leafPaths(def, `args[${i}]`)
+  leaves.forEach((leaf, k) => {
+    if (isGraphNode(leaf)) {
+      throw new GradError({
+        transform,
+        reason: `Passing integers to nondiffArgnums for graph node arguments is not supported: ${paths[k]} is a ${typeName(leaf as object)}; to keep part of a Module out of differentiation use DiffState(${i}, filter)`
+      })
+    }
+    if (isArray(leaf) && leaf.tracer !== undefined) {
+      throw new GradError({
+        transform,
+        reason: `${paths[k]} is an Array traced by an enclosing transform, at a position nondiffArgnums marks as non-differentiable; nondiffArgnums is for values that are never traced (functions, numbers, configuration): pass Arrays as differentiable arguments`
+      })
+    }
+  })
+}

@@ -18,7 +18,7 @@ import { isStateSharding } from "../../filters/LiftTypes.ts"
 import type { PartitionSpec, StateSharding } from "../../filters/LiftTypes.ts"
 import { flatten as treeFlatten, treedefKey, unflatten as treeUnflatten } from "../core/pytree.ts"
 import { signatureKey, staticKey } from "../core/cacheKey.ts"
-import { makeJitCache, runJitEntry, staticPositions } from "../core/jit.ts"
+import { checkStaticPositions, makeJitCache, runJitEntry, staticPositions } from "../core/jit.ts"
 import { StructureError } from "../core/TransformError.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted } from "../combinator.ts"
@@ -29,7 +29,10 @@ type Sharding = PartitionSpec | null
 
 /** Options of {@link jit}. */
 export interface JitOptions {
-  /** Sharding of each argument: `null`, a spec, or a `StateSharding` for graph nodes (recorded as metadata of the call). */
+  /**
+   * Sharding of each argument: `null`, a spec, or a `StateSharding` for graph nodes (recorded as
+   * metadata of the call). Given per argument, it has no entries for the `staticArgnums`.
+   */
   readonly inShardings?: unknown
   readonly outShardings?: unknown
   /**
@@ -73,6 +76,18 @@ const leafKey = (u: unknown): string => {
 }
 
 /**
+ * `inShardings` given per argument has entries for the dynamic arguments only, as in Flax: a
+ * static argument has no sharding, so `null` is put at each static position (in increasing order)
+ * before it is matched with the arguments.
+ */
+const withStaticEntries = (inShardings: unknown, staticArgnums: ReadonlySet<number>): unknown => {
+  if (!Array.isArray(inShardings) || isShardingPrefix(inShardings) || staticArgnums.size === 0) return inShardings
+  const entries: Array<unknown> = [...inShardings]
+  for (const i of [...staticArgnums].sort((a, b) => a - b)) entries.splice(i, 0, null)
+  return entries
+}
+
+/**
  * Compiles a function of Modules and Arrays by tracing, like `nnx.jit`. The cache keeps the
  * `maxCacheSize` (default 64) most recently used signatures.
  *
@@ -94,7 +109,7 @@ const leafKey = (u: unknown): string => {
 export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: JitOptions): LiftedJit<Args, R> => {
   const staticArgnums = staticPositions(options?.staticArgnums)
   const cache = makeJitCache("nnx.jit", options?.maxCacheSize)
-  const inPrefix = options?.inShardings ?? null
+  const inPrefix = withStaticEntries(options?.inShardings ?? null, staticArgnums)
   const outPrefix = options?.outShardings ?? null
   checkPrefixForm("nnx.jit", "inShardings", inPrefix, isShardingPrefix, SHARDING_FORMS)
   checkPrefixForm("nnx.jit", "outShardings", outPrefix, isShardingPrefix, SHARDING_FORMS)
@@ -119,7 +134,8 @@ export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) =
       what: "inShardings",
       refMap: new Map(),
       outerRefMap: refMapFromIndexMap(indexMap),
-      aliases: new AliasTracker()
+      aliases: new AliasTracker(),
+      checkTrace: true
     }
     const a = splitTree<Sharding>(innerArgs.map((x, i) => (staticArgnums.has(i) ? undefined : x)), inPrefix, splitOptions)
     const o = splitTree<Sharding>(out, outPrefix, { ...splitOptions, what: "outShardings" })
@@ -128,10 +144,11 @@ export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) =
 
   /** Outer split (phase 1), then the cached entry for the call's signature. */
   const lookup = (args: Args) => {
+    checkStaticPositions("nnx.jit", staticArgnums, args.length)
     const dynamicArgs = args.map((a, i) => (staticArgnums.has(i) ? undefined : a))
     const statics = args.filter((_, i) => staticArgnums.has(i))
     const refMap = new Map<object, number>()
-    const outer = splitTree<Sharding>(dynamicArgs, inPrefix, { ...base, what: "inShardings", refMap, aliases: new AliasTracker() })
+    const outer = splitTree<Sharding>(dynamicArgs, inPrefix, { ...base, what: "inShardings", refMap, aliases: new AliasTracker(), checkTrace: true })
     const [leaves, def] = treeFlatten(outer.pure)
     const dynamic: Array<JArray> = []
     const staticLeaves: Array<unknown> = []

@@ -6,9 +6,11 @@
  *   state is stacked back along the same axis,
  * - the loop carry (`nnx.Carry`): threaded from one iteration to the next; its structure (which
  *   Variables it holds, their shapes and dtypes) must stay the same,
- * - broadcast (`null`): the same value for every iteration. Broadcast state must not change inside
- *   the loop; Flax silently drops such changes, here they fail with `LiftTypeError` (give the
- *   state `nnx.Carry` to update it across iterations).
+ * - broadcast (`null`): the same value for every iteration. Broadcast state that `f` writes is
+ *   threaded through the iterations like a carry (each iteration sees the value the previous one
+ *   left) and its final value is written back, as Flax 0.12.8 does in its tree mode
+ *   (`graph_updates=False`; its default graph mode drops such writes silently). It must keep its
+ *   shape and dtype, and a broadcast graph node must keep its structure.
  *
  * As in Flax, `inAxes` defaults to `[nnx.Carry, 0]` and `outAxes` to `[nnx.Carry, 0]`: argument 0
  * is the carry and `f` returns `[carry, y]`. The carry is one whole top-level argument; `f` must
@@ -229,11 +231,12 @@ type Slot =
   | { readonly kind: "carry" }
   | { readonly kind: "xs"; readonly axis: number }
   | { readonly kind: "broadcast"; readonly index: number }
+  | { readonly kind: "written"; readonly index: number }
   | { readonly kind: "keep" }
 
 /** A scanned lifted function: an Effect per call, `.sync`, and its trace cache. */
 export interface LiftedScan<Args extends ReadonlyArray<unknown>, R> extends Lifted<Args, R> {
-  /** How many times `f` was traced (once per new signature; twice when a weakly typed carry is promoted). */
+  /** How many times `f` was traced (once per new signature; again when a weakly typed carry is promoted or broadcast state is written). */
   readonly traceCount: number
   /** How many signatures are cached (at most `maxCacheSize`). */
   readonly cacheSize: number
@@ -248,6 +251,8 @@ interface ScanEntry {
   readonly consts: ReadonlyArray<JArray>
   /** Per carry Array: the aval the body returns when it differs in weak type (JAX promotes the initial carry). */
   readonly promote: ReadonlyArray<Aval | undefined>
+  /** The broadcast Arrays `f` writes: carried after the carry proper, in this order. */
+  readonly written: ReadonlyArray<number>
   readonly aLeaves: ReadonlyArray<unknown>
   readonly aDef: TreeDef
   readonly aSlots: ReadonlyArray<Slot>
@@ -309,7 +314,7 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
 
     // 1. Outer split; sort every leaf into carry, scanned (xs), broadcast or static.
     const refMap = new Map<object, number>()
-    const outer = splitTree<ScanAxis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker() })
+    const outer = splitTree<ScanAxis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker(), checkTrace: true })
     const [inLeaves, inDef] = treeFlatten(outer.pure)
     const inPrefixes = leafPrefixes(outer.prefix, inDef, "inAxes")
     const inNames = describePureLeaves(outer.pure, "args")
@@ -349,15 +354,23 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
       statics: staticKeys
     })
 
-    /** Traces the loop body for these carry avals (phases 2 and 3 of the extract protocol). */
-    const trace = (carryAvals: ReadonlyArray<Aval>) => {
-      let saved: Omit<ScanEntry, "jaxpr" | "consts" | "promote"> | undefined
+    /**
+     * Traces the loop body for these carry avals (phases 2 and 3 of the extract protocol). The
+     * carry is the carry proper, then the broadcast Arrays in `written` (found by an earlier trace).
+     */
+    const trace = (carryAvals: ReadonlyArray<Aval>, written: ReadonlyArray<number>) => {
+      let saved: Omit<ScanEntry, "jaxpr" | "consts" | "promote" | "written"> | undefined
+      const writes = new Set<number>()
       let returnedEffect = false
       traces++
       const staged = stage(T, (flat) => {
         const b = flat.slice(0, broadcast.length)
         const c = flat.slice(broadcast.length, broadcast.length + carryAvals.length)
         const x = flat.slice(broadcast.length + carryAvals.length)
+        // A written broadcast Array is read from the carry, so each iteration sees the last write.
+        written.forEach((k, j) => {
+          b[k] = c[carryIn.length + j]!
+        })
         // 2. Inner merge: fresh objects for this iteration, in the outer objects' index space.
         let ci = 0
         let xi = 0
@@ -396,11 +409,13 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
           refMap: new Map(),
           outerRefMap: refMapFromIndexMap(indexMap),
           aliases: new AliasTracker(),
-          metadata: shardingMetadataMap(partition, false)
+          metadata: shardingMetadataMap(partition, false),
+          checkTrace: true
         }
         const a = splitTree<ScanAxis>(argsOut, inAxes, splitOptions)
         const o = splitTree<ScanAxis>(rest, outAxes, { ...splitOptions, what: "outAxes" })
         const carryOutArrays: Array<JArray> = []
+        const writtenOut: Array<JArray> = []
         const carryOutNames: Array<string> = []
         const ys: Array<JArray> = []
         const sort = (pure: unknown, prefix: unknown, what: string, root: string) => {
@@ -426,12 +441,22 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
               return { kind: "xs", axis: p < 0 ? p + y.ndim + 1 : p }
             }
             if (isArray(leaf)) {
-              // Broadcast state must come out exactly as it went in.
               const index = broadcastNames.indexOf(names[i]!)
-              if (index === -1 || b[index] !== leaf) {
-                return fail(`the state at ${names[i]} is broadcast (its axis is null) but changed inside the loop; broadcast state must stay the same for every iteration, so give it Carry (to update it across iterations) or an axis (one slice per iteration)`)
+              if (index === -1) {
+                return fail(`the state at ${names[i]} is broadcast (its axis is null) and was added inside the loop; a broadcast graph node must keep its structure (its Variables) in every iteration`)
               }
-              return { kind: "broadcast", index }
+              const j = written.indexOf(index)
+              if (j === -1 && b[index] === leaf) return { kind: "broadcast", index }
+              const before = broadcast[index]!.aval
+              if (leaf.dtype !== before.dtype || leaf.shape.join(",") !== before.shape.join(",")) {
+                return fail(`the broadcast state at ${names[i]} was written with ${leaf.dtype}[${leaf.shape.join(", ")}] but is ${before.dtype}[${before.shape.join(", ")}]; broadcast state written inside the loop is carried from one iteration to the next, so it must keep its shape and dtype`)
+              }
+              if (j === -1) {
+                writes.add(index)
+                return { kind: "broadcast", index }
+              }
+              writtenOut[j] = leaf
+              return { kind: "written", index }
             }
             return { kind: "keep" }
           })
@@ -439,30 +464,38 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
         }
         const as = sort(a.pure, a.prefix, "inAxes", "args")
         const os = sort(o.pure, o.prefix, "outAxes", "out")
-        checkCarryStructure(carryInNames, carryAvals, carryOutNames, carryOutArrays.map((y) => y.aval))
+        checkCarryStructure(carryInNames, carryAvals.slice(0, carryIn.length), carryOutNames, carryOutArrays.map((y) => y.aval))
         saved = { aLeaves: as.leaves, aDef: as.def, aSlots: as.slots, oLeaves: os.leaves, oDef: os.def, oSlots: os.slots }
-        return [carryOutArrays, ys]
+        return [[...carryOutArrays, ...writtenOut], ys]
       }, [...broadcast.map((x) => x.aval), ...carryAvals, ...xAvals])
       if (staged.isArrayOut.some((isArr) => !isArr)) fail("the carry and the stacked outputs must be Arrays")
-      return { staged, saved: saved!, returnedEffect }
+      return { staged, saved: saved!, returnedEffect, writes }
     }
 
     let entry = cache.get(key)
     if (entry === undefined) {
-      const carryAvals = carryIn.map((c) => c.aval)
-      let traced = trace(carryAvals)
-      const carryOutAvals = outAvalsOf(traced.staged.closed).slice(0, carryAvals.length)
-      const promote = carryOutAvals.map((a, i) => (a.weakType === carryAvals[i]!.weakType ? undefined : a))
-      if (promote.some((p) => p !== undefined)) traced = trace(carryAvals.map((a, i) => promote[i] ?? a))
+      const written: Array<number> = []
+      const carryAvals = () => [...carryIn, ...written.map((k) => broadcast[k]!)].map((c) => c.aval)
+      let traced = trace(carryAvals(), written)
+      // Broadcast state that f wrote joins the carry; trace again with it there.
+      if (traced.writes.size > 0) {
+        written.push(...[...traced.writes].sort((p, q) => p - q))
+        traced = trace(carryAvals(), written)
+        if (traced.writes.size > 0) fail("f wrote different broadcast state when traced again; its writes must not depend on how often it is traced")
+      }
+      const avals = carryAvals()
+      const carryOutAvals = outAvalsOf(traced.staged.closed).slice(0, avals.length)
+      const promote = carryOutAvals.map((a, i) => (a.weakType === avals[i]!.weakType ? undefined : a))
+      if (promote.some((p) => p !== undefined)) traced = trace(avals.map((a, i) => promote[i] ?? a), written)
       const [jaxpr, consts] = closeOverConsts(traced.staged.closed)
-      entry = { jaxpr, consts, promote, ...traced.saved }
+      entry = { jaxpr, consts, promote, written, ...traced.saved }
       // A body that closed over another transform's tracers is only valid in that context; an
       // Effect returned by f must run on every call.
       if (!traced.returnedEffect && consts.every((c) => c.isConcrete)) cache.set(key, entry)
     }
 
     const { promote } = entry
-    const carry = carryIn.map((c, i) => {
+    const carry = [...carryIn, ...entry.written.map((k) => broadcast[k]!)].map((c, i) => {
       const p = promote[i]
       return p === undefined ? c : bind1("convert_element_type", [c], { newDtype: c.dtype as "float32", weakType: p.weakType })
     })
@@ -489,6 +522,7 @@ export const scan = <Args extends ReadonlyArray<unknown>, R>(
         const s = slots[i]!
         if (s.kind === "carry") return carryFinal[ci++]
         if (s.kind === "broadcast") return broadcast[s.index]
+        if (s.kind === "written") return carryFinal[carryIn.length + entry.written.indexOf(s.index)]
         if (s.kind === "xs") {
           const y = ysStacked[yi++]!
           return s.axis === 0 ? y : moveaxis(y, 0, s.axis)

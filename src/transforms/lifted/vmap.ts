@@ -110,7 +110,7 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
   return lifted<Args, R>((args) => {
     // 1. Outer split.
     const refMap = new Map<object, number>()
-    const outer = splitTree<Axis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker() })
+    const outer = splitTree<Axis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker(), checkTrace: true })
     let outPrefix: unknown
     const inner = (...pureArgs: ReadonlyArray<unknown>): unknown => {
       // 2. Inner merge: fresh objects in the outer objects' index space.
@@ -124,7 +124,8 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
         refMap: new Map(),
         outerRefMap: refMapFromIndexMap(indexMap),
         aliases: new AliasTracker(),
-        metadata: shardingMap(partition, false)
+        metadata: shardingMap(partition, false),
+        checkTrace: true
       }
       const a = splitTree<Axis>(innerArgs, inAxes, splitOptions)
       const o = splitTree<Axis>(out, outAxes, { ...splitOptions, what: "outAxes" })
