@@ -266,7 +266,13 @@ const makeCallableRngs = (type: { readonly prototype: object }): ModuleLike => {
   return self
 }
 
-const RngsClass = class Rngs extends Module {
+// A class declaration, not a class expression: declaration files cannot spell a class expression's
+// `this`-returning methods. Its name is Flax's, for displays and errors.
+class RngsClass extends Module {
+  static {
+    Object.defineProperty(this, "name", { value: "Rngs" })
+  }
+
   declare readonly bernoulli: RandomMethods["bernoulli"]
   declare readonly bits: RandomMethods["bits"]
   declare readonly categorical: RandomMethods["categorical"]

@@ -41,7 +41,7 @@ import { cpuKernels } from "../cpu/kernels.ts"
 import { planFused } from "./fused.ts"
 import { GpuKernelError, GpuUnavailableError } from "./GpujsError.ts"
 import type { GpuInstance, GpuJs, GpuKernel, GpuMode, KernelArgument } from "./gpujsModule.ts"
-import { isGlMode, isHostResult, isTexture, loadGpuJs } from "./gpujsModule.ts"
+import { isGlMode, isHostResult, isTexture, loadGpuJs, missingGpuJs } from "./gpujsModule.ts"
 import type { Plan, Step } from "./plan.ts"
 import { dependsOnValues, planners } from "./planners.ts"
 import type { PlanInput } from "./planners.ts"
@@ -485,7 +485,7 @@ export const make = (options: GpujsOptions = {}): Effect.Effect<GpujsBackend, Gp
   Effect.gen(function*() {
     const gpujs = options.gpujs ?? (yield* Effect.tryPromise({
       try: loadGpuJs,
-      catch: (e) => new GpuUnavailableError({ mode: options.mode ?? "gpu", reason: `gpu.js could not be loaded: ${message(e)}` })
+      catch: (e) => new GpuUnavailableError({ mode: options.mode ?? "gpu", reason: missingGpuJs(e) })
     }))
     return yield* Effect.try({
       try: () => makeWith(gpujs, options),

@@ -84,6 +84,15 @@ export const asGpuJs = (loaded: unknown): GpuJs | undefined => {
   return undefined
 }
 
+/** The message for a gpu.js that cannot be imported: it is an optional peer dependency. */
+export const missingGpuJs = (e: unknown): string => {
+  const code = isRecord(e) ? e["code"] : undefined
+  const text = e instanceof Error ? e.message : String(e)
+  return code === "ERR_MODULE_NOT_FOUND" || /Cannot find (module|package) 'gpu\.js'/.test(text)
+    ? "gpu.js is not installed; it is an optional peer dependency of effect-nnx, needed only for the gpujs backends: npm install gpu.js@2.24.1"
+    : `gpu.js could not be loaded: ${text}`
+}
+
 /** Loads gpu.js; fails when the package is missing or is not gpu.js. */
 export const loadGpuJs = async (): Promise<GpuJs> => {
   const loaded: unknown = await import("gpu.js")
