@@ -78,3 +78,4 @@ export { Bidirectional, GRUCell, LSTMCell, RNN, SimpleCell } from "./layers/recu
 export type {
   BidirectionalOptions, CellOptions, GatedCellOptions, RNNCallOptions, RNNCell, RNNOptions, SimpleCellOptions
 } from "./layers/recurrent.ts"
+export { Dict, List } from "./graph/containers.ts"

@@ -296,8 +296,9 @@ export const walkGraphDef = <T = undefined>(
     const attr = g.attributes[attrCursor++]
     if (attr === undefined) return "a node has more attributes than the GraphDef lists"
     const [key, def] = attr
-    if (top.list ? key !== top.next++ : typeof key !== "string") {
-      return top.list ? `list element ${JSON.stringify(key)} is out of order (expected index ${top.next - 1})` : `attribute key ${JSON.stringify(key)} is not a string`
+    // A node's attribute is a name, or an index (an nnx.List's items).
+    if (top.list ? key !== top.next++ : typeof key !== "string" && !(typeof key === "number" && Number.isInteger(key) && key >= 0)) {
+      return top.list ? `list element ${JSON.stringify(key)} is out of order (expected index ${top.next - 1})` : `attribute key ${JSON.stringify(key)} is not a string or an index`
     }
     if (def._tag === "LeafAttr") {
       leaves++

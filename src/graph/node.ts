@@ -93,8 +93,12 @@ export const createEmptyModule = (type: ModuleClass): ModuleLike => {
   return wrapModule(target)
 }
 
-/** A Module's attribute names in traversal order (sorted, as Flax sorts). @internal */
-export const moduleKeys = (m: object): Array<string> => Object.keys(m).sort(compareKeys)
+/** An attribute name that is an array index (`nnx.List`'s items): a number in paths, as Flax's. */
+const indexKey = /^(?:0|[1-9]\d{0,8})$/
+
+/** A Module's attribute names in traversal order (sorted, as Flax sorts; indices first, as numbers). @internal */
+export const moduleKeys = (m: object): Array<string | number> =>
+  Object.keys(m).map((k) => (indexKey.test(k) ? Number(k) : k)).sort(compareKeys)
 
 /** Removes every attribute of a Module (to refill it in place). @internal */
 export const clearModule = (m: object): void => {
