@@ -14,12 +14,12 @@
  *
  * @since 0.3.0
  */
-import { copyStrided } from "../../cpu/stridedRows.ts"
 import { sizeOf, stridesOf } from "../../shape.ts"
 import type { FunctionBuilder } from "../encoder.ts"
-import type { ReduceWindowParams } from "../../conv.ts"
+import type { ConvParams, ReduceWindowParams } from "../../conv.ts"
 import type { WasmKernel } from "../runtime.ts"
 import { dotPlanFor, dotScratchBytes, runDotPlan } from "./dotGeneral.ts"
+import { copy } from "./structural.ts"
 import { parallelThreshold } from "./elementwise.ts"
 
 const align = (n: number): number => Math.ceil(n / 64) * 64
@@ -70,6 +70,58 @@ const buildIm2col = (f: FunctionBuilder, I: number, kPositions: number, position
   })
 }
 
+/** Tables by the shapes and parameters that determine them: a training loop asks for the same ones each step. */
+const im2colTables = new Map<string, Int32Array>()
+const poolTables = new Map<string, Int32Array>()
+
+const cached = (cache: Map<string, Int32Array>, key: string, make: () => Int32Array): Int32Array => {
+  let t = cache.get(key)
+  if (t === undefined) {
+    if (cache.size >= 256) cache.clear()
+    t = make()
+    cache.set(key, t)
+  }
+  return t
+}
+
+/**
+ * The byte offset (from an example's first feature) each (output position, kernel position) pair
+ * reads, or -1 where it reads padding or a hole of lhs dilation.
+ */
+const im2colTable = (
+  inSp: ReadonlyArray<number>, kSp: ReadonlyArray<number>, outSp: ReadonlyArray<number>, ls: ReadonlyArray<number>,
+  lhsSpec: ReadonlyArray<number>, nsp: number, p: ConvParams
+): Int32Array => {
+  const taps = inSp.map((n, d) => {
+    const t = new Int32Array(outSp[d]! * kSp[d]!)
+    const s = p.windowStrides[d]!, rd = p.rhsDilation[d]!, ld = p.lhsDilation[d]!, lo = p.padding[d]![0]
+    const stride = ls[lhsSpec[2 + d]!]!
+    for (let y = 0; y < outSp[d]!; y++) {
+      for (let k = 0; k < kSp[d]!; k++) {
+        const q = y * s + k * rd - lo
+        const j = q / ld
+        t[y * kSp[d]! + k] = q >= 0 && q % ld === 0 && j < n ? j * stride : -1
+      }
+    }
+    return t
+  })
+  const positions = sizeOf(outSp), kPositions = sizeOf(kSp)
+  const table = new Int32Array(positions * kPositions)
+  const outStrides = stridesOf(outSp), kStrides = stridesOf(kSp)
+  for (let m = 0; m < positions; m++) {
+    for (let kp = 0; kp < kPositions; kp++) {
+      let off = 0
+      for (let d = 0; d < nsp && off >= 0; d++) {
+        const y = Math.floor(m / outStrides[d]!) % outSp[d]!, k = Math.floor(kp / kStrides[d]!) % kSp[d]!
+        const t = taps[d]![y * kSp[d]! + k]!
+        off = t < 0 ? -1 : off + t
+      }
+      table[m * kPositions + kp] = off < 0 ? -1 : off * 4
+    }
+  }
+  return table
+}
+
 export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outputs, inAvals, outAvals, p) => {
   const la = inAvals[0]!, ra = inAvals[1]!, oa = outAvals[0]!
   if (la.dtype !== "float32") return "fallback"
@@ -106,13 +158,12 @@ export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outpu
   const base = rt.scratch(patchBytes + weightBytes + productBytes + lhsBytes + tableBytes + dotScratchBytes(plan))
   const patches = base, weights = base + patchBytes, product = direct ? out : weights + weightBytes
   const lhsCopy = weights + weightBytes + productBytes
-  const f = rt.f32()
   const order = [lhsSpec[0]!, ...lhsSpec.slice(2), lhsSpec[1]!]
   let ls = stridesOf(la.shape)
   let x0 = inputs[0]! / 4
   if (relayout) {
     const moved = order.map((a) => la.shape[a]!)
-    copyStrided(moved, f, stridesOf(moved), lhsCopy / 4, f, order.map((a) => ls[a]!), x0)
+    copy(rt, "float32", moved, x0 * 4, order.map((a) => ls[a]!), lhsCopy, stridesOf(moved))
     const ms = stridesOf(moved)
     ls = new Array<number>(ls.length)
     order.forEach((a, k) => (ls[a] = ms[k]!))
@@ -121,35 +172,9 @@ export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outpu
   const rs = stridesOf(ra.shape), os = stridesOf(oa.shape)
   const w0 = inputs[1]! / 4
 
-  // Per spatial axis, the lhs offset each (output position, kernel position) pair reads, or -1.
-  const taps = inSp.map((n, d) => {
-    const t = new Int32Array(outSp[d]! * kSp[d]!)
-    const s = p.windowStrides[d]!, rd = p.rhsDilation[d]!, ld = p.lhsDilation[d]!, lo = p.padding[d]![0]
-    const stride = ls[lhsSpec[2 + d]!]!
-    for (let y = 0; y < outSp[d]!; y++) {
-      for (let k = 0; k < kSp[d]!; k++) {
-        const q = y * s + k * rd - lo
-        const j = q / ld
-        t[y * kSp[d]! + k] = q >= 0 && q % ld === 0 && j < n ? j * stride : -1
-      }
-    }
-    return t
-  })
+  const tableKey = `${la.shape}|${ra.shape}|${oa.shape}|${ls}|${JSON.stringify(p)}`
+  const table = cached(im2colTables, tableKey, () => im2colTable(inSp, kSp, outSp, ls, lhsSpec, nsp, p))
   const cs = ls[lhsSpec[1]!]!, ns = ls[lhsSpec[0]!]!
-  // The byte offset (from an example's first feature) each (output position, kernel position) reads.
-  const table = new Int32Array(positions * kPositions)
-  const outStrides = stridesOf(outSp), kStrides = stridesOf(kSp)
-  for (let m = 0; m < positions; m++) {
-    for (let kp = 0; kp < kPositions; kp++) {
-      let off = 0
-      for (let d = 0; d < nsp && off >= 0; d++) {
-        const y = Math.floor(m / outStrides[d]!) % outSp[d]!, k = Math.floor(kp / kStrides[d]!) % kSp[d]!
-        const t = taps[d]![y * kSp[d]! + k]!
-        off = t < 0 ? -1 : off + t
-      }
-      table[m * kPositions + kp] = off < 0 ? -1 : off * 4
-    }
-  }
   // The byte address of each (group, example) block's first feature.
   const bases = new Int32Array(G * outN)
   for (let g = 0; g < G; g++) {
@@ -161,22 +186,22 @@ export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outpu
   const tableAt = lhsCopy + lhsBytes, basesAt = tableAt + align(table.byteLength)
   rt.i32().set(table, tableAt / 4)
   rt.i32().set(bases, basesAt / 4)
+
   const rows = G * M
   const im2col = rt.kernel(`im2col:${I}:${kPositions}:${positions}`, (mb) =>
     mb.addFunction("run", ["i32", "i32", "i32", "i32", "i32", "i32"], [], (fb) => buildIm2col(fb, I, kPositions, positions)))
   rt.run(im2col, "run", [patches, tableAt, basesAt, rows], rows * K < parallelThreshold ? 1 : Math.min(rows, rt.threads * 4))
   // W[g][kernel position][i][o'] = rhs[o = g·Og + o', i, kernel position].
-  copyStrided(
-    [G, ...kSp, I, Og], f, stridesOf([G, ...kSp, I, Og]), weights / 4,
-    f, [Og * rs[rhsSpec[0]!]!, ...rhsSpec.slice(2).map((a) => rs[a]!), rs[rhsSpec[1]!]!, rs[rhsSpec[0]!]!], w0
+  copy(
+    rt, "float32", [G, ...kSp, I, Og], w0 * 4,
+    [Og * rs[rhsSpec[0]!]!, ...rhsSpec.slice(2).map((a) => rs[a]!), rs[rhsSpec[1]!]!, rs[rhsSpec[0]!]!], weights, stridesOf([G, ...kSp, I, Og])
   )
   runDotPlan(rt, plan, patches, weights, product, lhsCopy + lhsBytes + tableBytes)
   if (!direct) {
     // product[g][n][position][o'] → out[n, g·Og + o', position].
-    const view = rt.f32()
-    copyStrided(
-      [G, outN, ...outSp, Og], view, [Og * os[outSpec[1]!]!, os[outSpec[0]!]!, ...outSpec.slice(2).map((a) => os[a]!), os[outSpec[1]!]!], out / 4,
-      view, stridesOf([G, outN, ...outSp, Og]), product / 4
+    copy(
+      rt, "float32", [G, outN, ...outSp, Og], product, stridesOf([G, outN, ...outSp, Og]),
+      out, [Og * os[outSpec[1]!]!, os[outSpec[0]!]!, ...outSpec.slice(2).map((a) => os[a]!), os[outSpec[1]!]!]
     )
   }
 }
@@ -192,14 +217,14 @@ const poolsAlongLanes = (p: ReduceWindowParams, rank: number): boolean => {
 }
 
 /**
- * The pooling kernel: `run(task, tasks, out, table, rows)` reduces output rows `[lo, hi)` of this
- * task's share. Row `r` reduces the `nK` input rows whose byte addresses are `table[r · nK ..]` (-1
- * where the window reads padding or a hole, skipped as the identity), `C` features at a time, four
+ * The pooling kernel: `run(task, tasks, out, table, rows, input)` reduces output rows `[lo, hi)` of
+ * this task's share. Row `r` reduces the `nK` input rows at byte offsets `table[r · nK ..]` from
+ * `input` (-1 where the window reads padding or a hole, skipped as the identity), `C` features at a time, four
  * lanes per vector. Sums accumulate in double in window order and round once, max and min keep the
  * first extreme with NaN winning: the cpu reference's arithmetic, so results are equal bit for bit.
  */
 const buildPool = (f: FunctionBuilder, comp: ReduceWindowParams["computation"], C: number, nK: number): void => {
-  const [out, table, rows] = [2, 3, 4]
+  const [out, table, rows, input] = [2, 3, 4, 5]
   const lo = f.local("i32"), hi = f.local("i32"), r = f.local("i32"), j = f.local("i32"), t = f.local("i32")
   const row = f.local("i32"), dst = f.local("i32"), c = f.local("i32")
   const a = f.local("v128"), b = f.local("v128"), v = f.local("v128")
@@ -214,7 +239,7 @@ const buildPool = (f: FunctionBuilder, comp: ReduceWindowParams["computation"], 
       f.get(j).i32(nK).i32_ge_u().br_if(1)
       f.get(row).get(j).i32(4).i32_mul().i32_add().i32_load(0, 2).tee(t).i32(0).i32_ge_s()
       f.if(() => {
-        f.get(t).get(c).i32_add().set(t)
+        f.get(t).get(c).i32_add().get(input).i32_add().set(t)
         body()
       })
       f.get(j).i32(1).i32_add().set(j)
@@ -286,8 +311,19 @@ const pool = (
 ): void => {
   const rank = inShape.length
   const C = inShape[rank - 1]!
-  const xs = stridesOf(inShape)
   const outer = outShape.slice(0, -1), kOuter = p.windowDimensions.slice(0, -1)
+  const rows = sizeOf(outer), nK = sizeOf(kOuter)
+  const table = cached(poolTables, `${inShape}|${outShape}|${JSON.stringify(p)}`, () => poolTable(inShape, outer, kOuter, p))
+  const at = rt.scratch(table.byteLength)
+  rt.i32().set(table, at / 4)
+  const kernel = rt.kernel(`pool:${p.computation}:${C}:${nK}`, (mb) =>
+    mb.addFunction("run", ["i32", "i32", "i32", "i32", "i32", "i32"], [], (fb) => buildPool(fb, p.computation, C, nK)))
+  rt.run(kernel, "run", [output, at, rows, input], rows * C * nK < parallelThreshold ? 1 : Math.min(rows, rt.threads * 4))
+}
+
+/** Per output row of a pool, the byte offsets of the `nK` input rows its window reads (-1: padding or a hole). */
+const poolTable = (inShape: ReadonlyArray<number>, outer: ReadonlyArray<number>, kOuter: ReadonlyArray<number>, p: ReduceWindowParams): Int32Array => {
+  const xs = stridesOf(inShape)
   const rows = sizeOf(outer), nK = sizeOf(kOuter)
   // Per outer axis, the element offset each (output position, window position) reads, or -1.
   const taps = outer.map((outD, d) => {
@@ -313,7 +349,7 @@ const pool = (
         const tap = taps[d]![yIdx[d]! * kOuter[d]! + kIdx[d]!]!
         off = tap < 0 ? -1 : off + tap
       }
-      table[yo * nK + ko] = off < 0 ? -1 : input + off * 4
+      table[yo * nK + ko] = off < 0 ? -1 : off * 4
       for (let d = kOuter.length - 1; d >= 0; d--) {
         if (++kIdx[d]! < kOuter[d]!) break
         kIdx[d] = 0
@@ -324,11 +360,7 @@ const pool = (
       yIdx[d] = 0
     }
   }
-  const at = rt.scratch(table.byteLength)
-  rt.i32().set(table, at / 4)
-  const kernel = rt.kernel(`pool:${p.computation}:${C}:${nK}`, (mb) =>
-    mb.addFunction("run", ["i32", "i32", "i32", "i32", "i32"], [], (fb) => buildPool(fb, p.computation, C, nK)))
-  rt.run(kernel, "run", [output, at, rows], rows * C * nK < parallelThreshold ? 1 : Math.min(rows, rt.threads * 4))
+  return table
 }
 
 /**

@@ -22,6 +22,7 @@ import { buildGemm, elementBytes, gemmKey } from "./gemm.ts"
 import { planDotGeneral } from "./gemmPlan.ts"
 import type { DotPlan, Placement } from "./gemmPlan.ts"
 import { buildGemv, gemvKey } from "./gemv.ts"
+import { copy } from "./structural.ts"
 
 /** Plans by product (a few hundred distinct products at most in a program; cleared beyond that). */
 const plans = new Map<string, DotPlan | undefined>()
@@ -29,8 +30,12 @@ const plans = new Map<string, DotPlan | undefined>()
 /** Where a placed operand is read: its input address, or `at` after gathering it there. */
 const place = (rt: WasmRuntime, p: Placement, input: number, at: number, eb: number): number => {
   if (p.gather === undefined) return input
-  const view = eb === 1 ? rt.u8() : rt.i32()
-  copyStrided(p.gather.shape, view, stridesOf(p.gather.shape), at / eb, view, p.gather.strides, input / eb)
+  if (eb === 4) {
+    copy(rt, "int32", p.gather.shape, input, p.gather.strides, at, stridesOf(p.gather.shape))
+    return at
+  }
+  const view = rt.u8()
+  copyStrided(p.gather.shape, view, stridesOf(p.gather.shape), at, view, p.gather.strides, input)
   return at
 }
 

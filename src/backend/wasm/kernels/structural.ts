@@ -25,8 +25,11 @@ interface Storage {
 const storage = (a: Aval): Storage => (a.dtype === "key<fry>" ? { dtype: "uint32", shape: [...a.shape, 2] } : { dtype: a.dtype, shape: a.shape })
 const keyed = (a: Aval): boolean => a.dtype === "key<fry>"
 
-/** Copies `shape` elements from `src` (strides `from`) to `dst` (strides `to`), all in elements of `dtype`. */
-const copy = (
+/**
+ * Copies `shape` elements from byte address `src` (element strides `from`) to `dst` (strides `to`), as
+ * a generated kernel on the pool's threads. Other kernels use it for their layout changes.
+ */
+export const copy = (
   rt: WasmRuntime, dtype: DType, shape: ReadonlyArray<number>, src: number, from: ReadonlyArray<number>, dst: number, to: ReadonlyArray<number>
 ): void => {
   if (count(shape) === 0) return
