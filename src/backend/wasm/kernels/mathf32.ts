@@ -50,10 +50,8 @@ const s = {
   pmin: apply((f) => f.f32x4_pmin()),
   /** `a < b ? b : a`: a NaN in `a` passes through. */
   pmax: apply((f) => f.f32x4_pmax()),
-  nearest: apply((f) => f.f32x4_nearest()),
   and: apply((f) => f.v128_and()),
   or: apply((f) => f.v128_or()),
-  toInt: apply((f) => f.i32x4_trunc_sat_f32x4_s()),
   iadd: apply((f) => f.i32x4_add()),
   isub: apply((f) => f.i32x4_sub()),
   shl: (a: Expr, n: number): Expr => (f) => {
@@ -71,6 +69,9 @@ const ln2 = Math.LN2
 const ln2Hi = Math.fround(Math.floor(ln2 * 4096) / 4096)
 const ln2Lo = Math.fround(ln2 - ln2Hi)
 const invLn2 = Math.fround(1 / ln2)
+/** 1.5 · 2^23 and its bits: see `core`. */
+const magic = 12582912
+const magicBits = 0x4b400000
 
 /** 1/2!, ..., 1/7!, rounded to float32. */
 const inverseFactorials = Array.from({ length: 6 }, (_, i) => {
@@ -91,7 +92,11 @@ interface Reduced {
 
 /** The reduction and the polynomial shared by every function here. */
 const core = (f: FunctionBuilder, x: Expr): Reduced => {
-  const kf = bind(f, s.nearest(s.mul(x, s.k(invLn2))))
+  // Adding 1.5 · 2^23 rounds x / ln2 to the nearest integer (ties to even, as `nearest`) and leaves
+  // that integer in the low bits of the sum: k comes out as an int32 with one subtraction, where a
+  // float-to-int conversion is a long sequence on x64.
+  const shifted = bind(f, s.add(s.mul(x, s.k(invLn2)), s.k(magic)))
+  const kf = bind(f, s.sub(get(shifted), s.k(magic)))
   const r = bind(f, s.sub(s.sub(x, s.mul(get(kf), s.k(ln2Hi))), s.mul(get(kf), s.k(ln2Lo))))
   // Estrin's scheme: pairs of coefficients combine in parallel, so the dependency chain through the
   // polynomial is three multiply-adds long instead of six (the loop is latency-bound, not throughput-bound).
@@ -100,7 +105,7 @@ const core = (f: FunctionBuilder, x: Expr): Reduced => {
   const pair = (i: number): Expr => s.add(s.k(c[i]!), s.mul(get(r), s.k(c[i + 1]!)))
   const h = s.add(pair(0), s.mul(get(u), s.add(pair(2), s.mul(get(u), pair(4)))))
   const q = bind(f, s.mul(get(r), s.add(s.k(1), s.mul(get(r), h))))
-  const k = bind(f, s.toInt(get(kf)))
+  const k = bind(f, s.isub(get(shifted), s.ik(magicBits)))
   return { k, q }
 }
 
@@ -152,7 +157,8 @@ const expm1: Body = (f, xl) => {
 const tanh: Body = (f, xl) => {
   const a = bind(f, s.pmin(s.abs(get(xl)), s.k(9.1)))
   const e = bind(f, minusOne(f, core(f, s.add(get(a), get(a)))))
-  copySign(s.div(get(e), s.add(get(e), s.k(2))), get(xl))(f)
+  // e / (e + 2) is never negative: its sign bit is clear, so x's is or-ed in directly.
+  s.or(s.div(get(e), s.add(get(e), s.k(2))), s.and(get(xl), signBit))(f)
 }
 
 /**
