@@ -113,6 +113,12 @@ export class Array implements Pipeable {
     return this.tracer === undefined
   }
 
+  /** Whether `dispose` (or a `tidy`) has released this array's buffer: it can no longer be read. */
+  get isDisposed(): boolean {
+    if (this.tracer !== undefined) return false
+    return this.buffer === undefined || this.backend?.released?.(this.buffer) === true
+  }
+
   /** This array's buffer on `backend`, copying it across backends when needed. @internal */
   bufferOn(backend: BackendImpl): DeviceBuffer {
     const buffer = this.concreteBuffer("use")

@@ -78,6 +78,8 @@ export interface BackendImpl {
    * outlives the tidy around the step that stored it (backends with `tidy` have it).
    */
   readonly keep?: (buffer: DeviceBuffer) => void
+  /** Whether a buffer was released (by `dispose` or a `tidy`); backends without release omit it. */
+  readonly released?: (buffer: DeviceBuffer) => boolean
 }
 
 /** Options of {@link BackendImpl.upload}. */

@@ -386,3 +386,17 @@ describe("kernel and cache keys tell special numbers apart", () => {
     assert.deepStrictEqual(f(one, -Infinity).tolist(), [-Infinity])
   })
 })
+
+describe("plans and tidy", () => {
+  it("a plan prints after a tidy around the first call disposed the trace's constant arrays, and still runs", () => {
+    // The gradient of a max pool: its trace makes constant arrays (window offsets) that the tidy disposes.
+    const pool = (x: JArray) => lax.reduceWindow(x, -Infinity, "max", [1, 2, 2, 1], [1, 2, 2, 1], "VALID").sum()
+    const f = jit(grad(pool))
+    const x = jnp.arange(32).astype("float32").reshape(1, 4, 4, 2)
+    const first = Backend.tidy(() => f(x))
+    assert.strictEqual(first.sum().item(), 8)
+    const text = String(f.plan(x))
+    assert.include(text, "plan on")
+    assert.strictEqual(Backend.tidy(() => f(x)).sum().item(), 8)
+  })
+})

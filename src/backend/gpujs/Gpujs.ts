@@ -369,6 +369,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     dispose: (buffer) => pool.dispose(own(buffer)),
     retain: (buffer) => pool.share(own(buffer).storage, false),
     keep: (buffer) => pool.keep(own(buffer)),
+    released: (buffer) => own(buffer).released,
     tidy: (f) => pool.track(f, (result) => {
       const kept = new Set<unknown>()
       forEachArray(result, (a) => {

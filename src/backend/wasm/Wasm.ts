@@ -272,6 +272,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
     tidy: (f) => storages.track(f, (result) => collectBuffers(result, new Set())),
     retain: (buffer) => storages.share(own(buffer, "retain").storage, false),
     keep: (buffer) => storages.keep(own(buffer, "keep")),
+    released: (buffer) => (buffer as WasmBuffer).released,
     close: () => pool.close()
   }
   return backend

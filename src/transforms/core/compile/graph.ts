@@ -66,10 +66,22 @@ export const fromJaxpr = (closed: ClosedJaxpr): Graph => {
   return { invars: closed.jaxpr.invars, known, eqns, outvars: closed.jaxpr.outvars.map(atom) }
 }
 
-/** The scalar value of a known size-1 numeric variable, if it is one. */
+/** Scalars read from constant arrays, kept: a `tidy` around a jitted call may dispose the array later. */
+const scalars = new WeakMap<object, number>()
+
+/**
+ * The scalar value of a known size-1 numeric variable, if it is one (undefined too for a constant
+ * array disposed before it was first read here).
+ */
 export const knownScalar = (k: Known | undefined, v: Var): number | undefined => {
   if (k === undefined || v.aval.dtype === "key<fry>" || v.aval.shape.some((d) => d !== 1)) return undefined
-  return Number(k.kind === "array" ? k.array.data()[0] : k.data[0])
+  if (k.kind !== "array") return Number(k.data[0])
+  const seen = scalars.get(k.array)
+  if (seen !== undefined) return seen
+  if (k.array.isDisposed) return undefined
+  const x = Number(k.array.withData((d) => d[0]))
+  scalars.set(k.array, x)
+  return x
 }
 
 /** The equation producing each variable. */
