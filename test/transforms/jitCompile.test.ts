@@ -400,3 +400,21 @@ describe("plans and tidy", () => {
     assert.strictEqual(Backend.tidy(() => f(x)).sum().item(), 8)
   })
 })
+
+describe("identities", () => {
+  it("a pad by nothing, a slice of everything, an identity transpose or reshape are not copies in the plan", () => {
+    const f = jit((x: JArray) =>
+      lax.slice(lax.pad(x, jnp.array(0, { dtype: "float32" }), [[0, 0, 0], [0, 0, 0]]), [0, 0], [2, 3]).transpose([0, 1]).reshape(2, 3).mul(2))
+    const x = jnp.arange(6).astype("float32").reshape(2, 3)
+    assert.deepStrictEqual(f(x).tolist(), [[0, 2, 4], [6, 8, 10]])
+    const text = String(f.plan(x))
+    for (const op of ["pad", "slice", "transpose", "reshape"]) assert.notInclude(text, `${op}[`, text)
+  })
+
+  it("the max pool's gradient holds no full-size constants (offsets broadcast from size-1 constants)", () => {
+    const f = jit(grad((x: JArray) => lax.reduceWindow(x, -Infinity, "max", [1, 2, 2, 1], [1, 2, 2, 1], "VALID").mul(x.get(":", "::2", "::2")).sum()))
+    const x = random.normal(random.key(0), [2, 8, 8, 3])
+    const text = String(f.plan(x))
+    assert.notInclude(text, "<const i32[2,", text)
+  })
+})

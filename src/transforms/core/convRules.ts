@@ -245,12 +245,14 @@ const chosenOffsets = (x: JArray, p: ReduceWindowParams, outShape: ReadonlyArray
   const { padded, config, starts, limits } = windowSlices(x, p, outShape)
   const slices = starts.map((s, k) => bind1("slice", [padded], { startIndices: s, limitIndices: limits[k]!, strides: p.windowStrides }))
   const better = p.computation === "max" ? "gt" : "lt"
+  // Offsets are rank-matched size-1 constants that `select` broadcasts: full-size broadcasts of
+  // them would be evaluated while tracing and held by a jitted plan as large constant inputs.
   let best = slices[0]!
-  let chosen = bind1("broadcast_in_dim", [constant(0, 0, "int32")], { shape: outShape, broadcastDimensions: [] })
+  let chosen = constant(0, outShape.length, "int32")
   for (let k = 1; k < slices.length; k++) {
     const take = bind1(better, [slices[k]!, best], {})
     best = select(take, slices[k]!, best)
-    chosen = select(take, bind1("broadcast_in_dim", [constant(k, 0, "int32")], { shape: outShape, broadcastDimensions: [] }), chosen)
+    chosen = select(take, constant(k, outShape.length, "int32"), chosen)
   }
   return { padded, config, starts, limits, chosen }
 }
@@ -286,9 +288,10 @@ const reduceWindowVjp: VjpRule<"reduce_window"> = ([x], [out], [ct], p, needs) =
   }
   const { padded, config, starts, limits, chosen } = chosenOffsets(x!, p, out!.shape)
   const zero = scalar(0, ct)
+  const zeros1 = constant(0, ct.ndim, ct.dtype)
   let acc: JArray | null = null
   for (let k = 0; k < starts.length; k++) {
-    const ctK = select(bind1("eq", [chosen, constant(k, ct.ndim, "int32")], {}), ct, bind1("broadcast_in_dim", [zero], { shape: ct.shape, broadcastDimensions: [] }))
+    const ctK = select(bind1("eq", [chosen, constant(k, ct.ndim, "int32")], {}), ct, zeros1)
     // The transpose of the strided slice: back to its place in the padded operand.
     const placed = bind1("pad", [ctK, zero], {
       config: starts[k]!.map((s, d) => {

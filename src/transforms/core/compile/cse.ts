@@ -52,7 +52,27 @@ const recordKey = (r: Record<string, unknown>, structural: boolean): string =>
 export const equationKey = (e: Equation, inputs: ReadonlyArray<Var>): string =>
   `${e.prim}${recordKey(e.params as Record<string, unknown>, !isHigherOrder(e.prim))}(${inputs.map((v) => v.id).join(",")})`
 
-/** The graph with each repeated computation replaced by the first one's outputs. */
+/**
+ * Whether an equation returns its operand unchanged: a pad by nothing, a slice of everything, the
+ * identity permutation, a reshape or conversion to what it already is (rules emit these generically,
+ * and each would copy the whole array).
+ */
+const isIdentity = (e: Equation): boolean => {
+  const a = e.inputs[0]?.aval, o = e.outputs[0]?.aval
+  if (a === undefined || o === undefined || e.outputs.length !== 1) return false
+  if (a.dtype !== o.dtype || a.weakType !== o.weakType || a.shape.length !== o.shape.length || a.shape.some((d, i) => d !== o.shape[i])) return false
+  const p = e.params as Record<string, unknown>
+  switch (e.prim) {
+    case "pad": return (p["config"] as ReadonlyArray<ReadonlyArray<number>>).every((c) => c.every((x) => x === 0))
+    case "slice": return (p["startIndices"] as ReadonlyArray<number>).every((s) => s === 0) &&
+      (p["strides"] as ReadonlyArray<number> | undefined ?? []).every((s) => s === 1)
+    case "transpose": return (p["permutation"] as ReadonlyArray<number>).every((x, i) => x === i)
+    case "reshape": case "convert_element_type": return true
+    default: return false
+  }
+}
+
+/** The graph with each repeated computation replaced by the first one's outputs, and identities by their operand. */
 export const cse = (g: Graph): Graph => {
   const renamed = new Map<number, Var>()
   const rename = (v: Var): Var => renamed.get(v.id) ?? v
@@ -60,6 +80,10 @@ export const cse = (g: Graph): Graph => {
   const eqns: Array<Equation> = []
   for (const e of g.eqns) {
     const inputs = e.inputs.map(rename)
+    if (isIdentity(e)) {
+      renamed.set(e.outputs[0]!.id, inputs[0]!)
+      continue
+    }
     const key = equationKey(e, inputs)
     const first = seen.get(key)
     if (first !== undefined) {
