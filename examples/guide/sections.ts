@@ -5,20 +5,33 @@
  *
  * Python names become camelCase (`sharding_names` → `shardingNames`, `new_param` → `newParam`);
  * decorators become wrapped functions; `print` of a JAX value is its `String(...)`.
+ *
+ * A section runs in a display style: `"python"` prints the guide's blocks as the guide writes them
+ * (one-line displays, `False`, `('a', None)`), for the comparison test; `"typescript"` prints
+ * what a TypeScript user reads (multi-line displays, `false`, `["a", null]`), for `npm run guide`.
  */
 import { Effect } from "effect"
 import { jnp, nnx, random } from "effect-nnx"
 
-/** One section of the guide: its title and the text it prints. */
+/** One section of the guide: its title and the text it prints in a display style. */
 export interface Section {
   readonly title: string
-  readonly run: () => ReadonlyArray<string>
+  readonly run: (style: nnx.DisplayStyle) => ReadonlyArray<string>
 }
 
-const tuple = (xs: ReadonlyArray<unknown>): string =>
-  `(${xs.map((x) => (x === null ? "None" : typeof x === "string" ? `'${x}'` : String(x))).join(", ")}${xs.length === 1 ? "," : ""})`
+/** Runs every section in `style`, giving each section's title and printed blocks. */
+export const runSections = (style: nnx.DisplayStyle): ReadonlyArray<{ readonly title: string; readonly blocks: ReadonlyArray<string> }> =>
+  nnx.withDisplayStyle(style, () => sections.map((s) => ({ title: s.title, blocks: s.run(style) })))
 
-const display = (x: unknown): string => nnx.displayString(x, { oneLine: true })
+/** A shape or a list of names: Python's tuple `('a', None)`, or TypeScript's `["a", null]`. */
+const tuple = (xs: ReadonlyArray<unknown>, style: nnx.DisplayStyle): string =>
+  style === "python"
+    ? `(${xs.map((x) => (x === null ? "None" : typeof x === "string" ? `'${x}'` : String(x))).join(", ")}${xs.length === 1 ? "," : ""})`
+    : JSON.stringify(xs).replace(/,/g, ", ")
+
+/** `nnx.display`: the guide's one-line text in Python's style, the multi-line summary in TypeScript's. */
+const display = (x: unknown, style: nnx.DisplayStyle): string =>
+  style === "python" ? nnx.displayString(x, { oneLine: true, style }) : nnx.displayString(x, { style })
 
 /** `class Count(nnx.Variable): pass` — a user Variable kind. */
 export class Count extends nnx.Variable<jnp.Array> {
@@ -42,7 +55,7 @@ const checkUnbatched = (kernel: jnp.Array, x: jnp.Array): void => {
 
 const basicExample: Section = {
   title: "Basic example",
-  run: () => {
+  run: (style) => {
     const weights = new Weights(random.uniform(random.key(0), [10, 2, 3]), jnp.zeros([10, 3]))
     const x = random.normal(random.key(1), [10, 2])
     const vectorDot = (weights: Weights, x: jnp.Array) => {
@@ -51,18 +64,18 @@ const basicExample: Section = {
     }
     // A lifted transform's call is an Effect; run it (or use `.sync` in scripts).
     const y = Effect.runSync(nnx.vmap(vectorDot, { inAxes: 0, outAxes: 1 })(weights, x))
-    return [`y.shape = ${tuple(y.shape)}`, display(weights)]
+    return [`y.shape = ${tuple(y.shape, style)}`, display(weights, style)]
   }
 }
 
 const createWeightsExample: Section = {
   title: "Basic example: transforming an initializer",
-  run: () => {
+  run: (style) => {
     const createWeights = (seed: jnp.Array) =>
       new Weights(random.uniform(random.key(seed), [2, 3]), jnp.zeros([3]))
     const seeds = jnp.arange(10)
     const weights = nnx.vmap(createWeights).sync(seeds)
-    return [display(weights)]
+    return [display(weights, style)]
   }
 }
 
@@ -97,11 +110,11 @@ class WeightStack extends nnx.Module {
 
 const transformingMethods: Section = {
   title: "Transforming methods",
-  run: () => {
+  run: (style) => {
     const weights = new WeightStack(jnp.arange(10))
     const x = random.normal(random.key(1), [10, 2])
     const y = weights.call(x)
-    return [`y.shape = ${tuple(y.shape)}`, display(weights)]
+    return [`y.shape = ${tuple(y.shape, style)}`, display(weights, style)]
   }
 }
 
@@ -141,7 +154,7 @@ interface Mutable {
 
 const graphUpdates: Section = {
   title: "Graph updates propagation",
-  run: () => {
+  run: (style) => {
     const weights = new CountingWeights(random.uniform(random.key(0), [10, 2, 3]), jnp.zeros([10, 3]), jnp.arange(10))
     const x = random.normal(random.key(1), [10, 2])
     const crazyVectorDot = (weights: CountingWeights, x: jnp.Array) => {
@@ -155,7 +168,7 @@ const graphUpdates: Section = {
       return y
     }
     nnx.vmap(crazyVectorDot, { inAxes: 0, outAxes: 1 }).sync(weights, x)
-    return [display(weights)]
+    return [display(weights, style)]
   }
 }
 
@@ -196,24 +209,24 @@ const noisyStateAxes = new nnx.StateAxes([[nnx.RngState, 0], [[nnx.Param, Count]
 
 const randomState: Section = {
   title: "Random state",
-  run: () => {
+  run: (style) => {
     const weights = new NoisyWeights(random.uniform(random.key(0), [2, 3]), jnp.zeros([3]), jnp.array(0), random.split(random.key(0), 10))
     const x = random.normal(random.key(1), [10, 2])
     const y1 = nnx.vmap(noisyVectorDot, { inAxes: [noisyStateAxes, 0] }).sync(weights, x)
     const y2 = nnx.vmap(noisyVectorDot, { inAxes: [noisyStateAxes, 0] }).sync(weights, x)
-    return [String(jnp.allclose(y1, y2)), display(weights)]
+    return [String(jnp.allclose(y1, y2)), display(weights, style)]
   }
 }
 
 const splitRngsExample: Section = {
   title: "Random state: splitRngs",
-  run: () => {
+  run: (style) => {
     const weights = new NoisyWeights(random.uniform(random.key(0), [2, 3]), jnp.zeros([3]), jnp.array(0), 0)
     const x = random.normal(random.key(1), [10, 2])
     const noisy = nnx.splitRngs(nnx.vmap(noisyVectorDot, { inAxes: [noisyStateAxes, 0] }), { splits: 10 })
     const y1 = noisy.sync(weights, x)
     const y2 = noisy.sync(weights, x)
-    return [String(jnp.allclose(y1, y2)), display(weights)]
+    return [String(jnp.allclose(y1, y2)), display(weights, style)]
   }
 }
 
@@ -283,30 +296,30 @@ type ShardedWeights = InstanceType<typeof ShardedWeights>
 
 const axisMetadata: Section = {
   title: "Axis metadata",
-  run: () => {
+  run: (style) => {
     const lines: Array<string> = []
     const f = nnx.vmap((m: ShardedWeights) => {
-      lines.push(`Inner m.param.shape = ${tuple(m.param.value.shape)}`)
-      lines.push(`Inner m.param.shardingNames = ${tuple(m.param.shardingNames ?? [])}`)
+      lines.push(`Inner m.param.shape = ${tuple(m.param.value.shape, style)}`)
+      lines.push(`Inner m.param.shardingNames = ${tuple(m.param.shardingNames ?? [], style)}`)
     }, { inAxes: 1, transformMetadata: { [nnx.PARTITION_NAME]: "b" } })
     const m = new ShardedWeights(jnp.ones([3, 4, 5]), ["a", "b", null])
     f.sync(m)
-    lines.push(`Outter m.param.shape = ${tuple(m.param.value.shape)}`)
-    lines.push(`Outter m.param.shardingNames = ${tuple(m.param.shardingNames ?? [])}`)
+    lines.push(`Outter m.param.shape = ${tuple(m.param.value.shape, style)}`)
+    lines.push(`Outter m.param.shardingNames = ${tuple(m.param.shardingNames ?? [], style)}`)
     return [lines.join("\n")]
   }
 }
 
 const axisMetadataInit: Section = {
   title: "Axis metadata: modules created inside",
-  run: () => {
+  run: (style) => {
     const initVmap = nnx.vmap(() => new ShardedWeights(jnp.ones([3, 5]), ["a", null]), {
       outAxes: 1,
       axisSize: 4,
       transformMetadata: { [nnx.PARTITION_NAME]: "b" }
     })
     const m = initVmap.sync()
-    return [[`Outter m.param.shape = ${tuple(m.param.value.shape)}`, `Outter m.param.shardingNames = ${tuple(m.param.shardingNames ?? [])}`].join("\n")]
+    return [[`Outter m.param.shape = ${tuple(m.param.value.shape, style)}`, `Outter m.param.shardingNames = ${tuple(m.param.shardingNames ?? [], style)}`].join("\n")]
   }
 }
 

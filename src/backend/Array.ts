@@ -13,6 +13,7 @@ import type { BackendImpl, DeviceBuffer } from "./BackendImpl.ts"
 import type { Aval, DType, HostArray, NumericDType } from "./DType.ts"
 import { itemSize } from "./DType.ts"
 import type { Trace } from "./bind.ts"
+import { styleOf, type StyleOptions } from "./displayStyle.ts"
 import { formatArray, formatStr } from "./format.ts"
 import type { Index } from "./numpy/indexing.ts"
 import type * as Numpy from "./numpy/ops.ts"
@@ -207,15 +208,19 @@ export class Array implements Pipeable {
     this.buffer = undefined
   }
 
-  /** JAX's `repr`: `Array([1, 2], dtype=int32)`. Also what `console.log` shows. */
-  repr(): string {
+  /**
+   * JAX's `repr`: `Array([1, 2], dtype=int32)`. Also what `console.log` shows. In the TypeScript
+   * display style (the default) booleans print `true`/`false`; `{ style: "python" }` prints
+   * exactly as JAX does (see `setDisplayStyle`).
+   */
+  repr(options?: StyleOptions): string {
     if (this.tracer !== undefined) return `Traced<${this.dtype}[${this.shape.join(",")}]>`
-    return formatArray(this)
+    return formatArray(this, styleOf(options))
   }
-  /** JAX's `str` (what Python's `print` shows): `[1 2]`, `False`. */
-  toString(): string {
+  /** The elements alone: `[1, 2]`, `false` (JAX's `str`, what Python's `print` shows, is `[1 2]`, `False`). */
+  toString(options?: StyleOptions): string {
     if (this.tracer !== undefined) return this.repr()
-    return formatStr(this)
+    return formatStr(this, styleOf(options))
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.repr()

@@ -1,8 +1,14 @@
 /**
  * The printed form of an Array, following JAX's `repr` (NumPy's `array2string` with `, ` separators,
  * 75-column lines, summarisation past 1000 elements): `Array([1, 2], dtype=int32)`.
+ *
+ * In the TypeScript style (the default) the numbers keep NumPy's formatting (`1.`, `1.5e-05`,
+ * aligned columns), which is the array's own notation; what is Python's spelling changes:
+ * booleans are `true`/`false` (aligned only across the rows of 2-d and higher arrays), shapes are
+ * lists (`shape=[0, 3]`), `weakType=true`, and `String(x)` separates elements with `, `.
  */
 import type { Array as JArray } from "./Array.ts"
+import type { DisplayStyle } from "./displayStyle.ts"
 import { sizeOf, stridesOf } from "./shape.ts"
 
 const LINE_WIDTH = 75
@@ -91,10 +97,12 @@ const floatFormatter = (values: ReadonlyArray<number>): Formatter => {
 
 const nonFinite = (x: number): string => (Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf")
 
-const formatterFor = (dtype: string, values: ReadonlyArray<number>): Formatter => {
+const formatterFor = (dtype: string, values: ReadonlyArray<number>, style: DisplayStyle, ndim: number): Formatter => {
   switch (dtype) {
     case "bool": {
-      return (x) => (x !== 0 ? "True" : "False").padStart(5)
+      if (style === "python") return (x) => (x !== 0 ? "True" : "False").padStart(5)
+      const width = ndim < 2 ? 0 : values.some((v) => v === 0) ? 5 : 4
+      return (x) => (x !== 0 ? "true" : "false").padStart(width)
     }
     case "float32":
       return floatFormatter(values)
@@ -185,18 +193,23 @@ const formatNested = (
   return recur(0, 0, nextLinePrefix, lineWidth)
 }
 
-/** JAX's repr of a concrete array. */
-export const formatArray = (x: JArray): string => {
+/** JAX's repr of a concrete array, in the given style. */
+export const formatArray = (x: JArray, style: DisplayStyle): string => {
   const prefix = "Array("
-  const dtypeStr = x.weakType ? `dtype=${x.dtype}, weak_type=True)` : `dtype=${x.dtype})`
-  if (x.dtype === "key<fry>") return `Array(${formatShape(x.shape)}, dtype=key<fry>) overlaying:\n${formatKeyData(x)}`
+  const weak = style === "python" ? "weak_type=True" : "weakType=true"
+  const dtypeStr = x.weakType ? `dtype=${x.dtype}, ${weak})` : `dtype=${x.dtype})`
+  if (x.dtype === "key<fry>") {
+    // A list shape alone would read as elements (`Array([], ...)` for a scalar key): name it.
+    const shape = style === "python" ? formatShape(x.shape) : `shape=${formatShapeIn(x.shape, style)}`
+    return `Array(${shape}, dtype=key<fry>) overlaying:\n${formatKeyData(x, style === "python" ? " " : ", ")}`
+  }
   let s: string
   if (x.size === 0) {
-    s = `[], shape=${formatShape(x.shape)}`
+    s = `[], shape=${formatShapeIn(x.shape, style)}`
   } else {
     const data = x.data()
     const summarise = sizeOf(x.shape) > THRESHOLD
-    const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise))
+    const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise), style, x.ndim)
     s = formatNested(data, x.shape, fmt, LINE_WIDTH - 1, " ".repeat(prefix.length + 1), summarise, ", ")
   }
   const lastLineLen = s.length - s.lastIndexOf("\n") + 1
@@ -204,12 +217,16 @@ export const formatArray = (x: JArray): string => {
   return `${prefix}${s},${sep}${dtypeStr}`
 }
 
-/** Python's tuple form of a shape: `(3,)`, `(2, 3)`, `()`. */
+/** Python's tuple form of a shape: `(3,)`, `(2, 3)`, `()` (as JAX's error messages write it). */
 export const formatShape = (shape: ReadonlyArray<number>): string =>
   `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`
 
-/** NumPy's `str` of a key array's uint32 data, as JAX prints it under a key array's repr. */
-const formatKeyData = (x: JArray): string => {
+/** A shape in the given style: a tuple `(3,)` in Python's, a list `[3]` in TypeScript's. */
+export const formatShapeIn = (shape: ReadonlyArray<number>, style: DisplayStyle): string =>
+  style === "python" ? formatShape(shape) : `[${shape.join(", ")}]`
+
+/** NumPy's `str` of a key array's uint32 data, as JAX prints it under a key array's repr (`sep` between words). */
+const formatKeyData = (x: JArray, sep: string): string => {
   const data = x.data()
   const shape = [...x.shape, 2]
   const width = Math.max(...Array.from(data, (v) => String(v).length))
@@ -217,21 +234,24 @@ const formatKeyData = (x: JArray): string => {
   const recur = (axis: number, offset: number, indent: string): string => {
     const n = shape[axis]!
     if (axis === shape.length - 1) {
-      return "[" + Array.from({ length: n }, (_, i) => String(data[offset + i]).padStart(width)).join(" ") + "]"
+      return "[" + Array.from({ length: n }, (_, i) => String(data[offset + i]).padStart(width)).join(sep) + "]"
     }
     const rows = Array.from({ length: n }, (_, i) => recur(axis + 1, offset + i * strides[axis]!, indent + " "))
-    return "[" + rows.join("\n".repeat(shape.length - axis - 1) + indent + " ") + "]"
+    return "[" + rows.join(sep.trimEnd() + "\n".repeat(shape.length - axis - 1) + indent + " ") + "]"
   }
   return recur(0, 0, "")
 }
 
-/** NumPy's `str` of a concrete array (what `print(x)` shows in JAX): `[1 2 3]`, `1.5`, `True`. */
-export const formatStr = (x: JArray): string => {
-  if (x.dtype === "key<fry>") return formatArray(x)
+/**
+ * NumPy's `str` of a concrete array (what `print(x)` shows in JAX): `[1 2 3]`, `1.5`, `True`; in
+ * the TypeScript style `[1, 2, 3]`, `1.5`, `true`.
+ */
+export const formatStr = (x: JArray, style: DisplayStyle): string => {
+  if (x.dtype === "key<fry>") return formatArray(x, style)
   const data = x.data()
   if (x.ndim === 0) {
     const v = data[0]!
-    if (x.dtype === "bool") return v !== 0 ? "True" : "False"
+    if (x.dtype === "bool") return style === "python" ? (v !== 0 ? "True" : "False") : v !== 0 ? "true" : "false"
     if (x.dtype !== "float32") return String(v)
     if (!Number.isFinite(v)) return nonFinite(v)
     const s = shortestFloat32(v)
@@ -239,6 +259,6 @@ export const formatStr = (x: JArray): string => {
   }
   if (x.size === 0) return "[]"
   const summarise = sizeOf(x.shape) > THRESHOLD
-  const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise))
-  return formatNested(data, x.shape, fmt, LINE_WIDTH, " ", summarise, " ")
+  const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise), style, x.ndim)
+  return formatNested(data, x.shape, fmt, LINE_WIDTH, " ", summarise, style === "python" ? " " : ", ")
 }

@@ -14,7 +14,8 @@
  */
 import { Equal, Hash } from "effect"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import { pyRepr } from "./format.ts"
+import { type DisplayStyle, displayStyle } from "../backend/displayStyle.ts"
+import { reprIn } from "./format.ts"
 import type { ModuleClass } from "./node.ts"
 import type { Path, PathKey } from "./path.ts"
 import { pathOf } from "./path.ts"
@@ -130,15 +131,15 @@ const attrEquals = (a: Attribute, b: Attribute): boolean => {
 const attrHash = (a: Attribute): number =>
   Hash.array([a[0], a[1]._tag, a[1]._tag === "StaticAttr" ? Hash.hash(a[1].value) : 0])
 
-const nodeDefString = (d: NodeDef): string => {
+const nodeDefString = (d: NodeDef, style: DisplayStyle): string => {
   switch (d._tag) {
     case "ModuleDef":
-      return `ModuleDef(type=${d.type.name}, index=${d.index}, outerIndex=${d.outerIndex ?? "None"}, numAttributes=${d.numAttributes})`
+      return `ModuleDef(type=${d.type.name}, index=${d.index}, outerIndex=${reprIn(d.outerIndex, style)}, numAttributes=${d.numAttributes})`
     case "ListDef":
     case "RecordDef":
       return `${d._tag}(numAttributes=${d.numAttributes})`
     case "VariableDef":
-      return `VariableDef(type=${d.type.name}, index=${d.index}, outerIndex=${d.outerIndex ?? "None"}, metadata=${pyRepr(d.metadata)})`
+      return `VariableDef(type=${d.type.name}, index=${d.index}, outerIndex=${reprIn(d.outerIndex, style)}, metadata=${reprIn(d.metadata, style)})`
     case "NodeRef":
       return `NodeRef(index=${d.index})`
   }
@@ -207,9 +208,12 @@ export class GraphDef<out N = unknown> implements Equal.Equal, Pipeable {
     return new GraphDef(this.nodes.map((n) => (n._tag === "ModuleDef" || n._tag === "VariableDef" ? { ...n, outerIndex: n.index } : n)), this.attributes, this.numLeaves)
   }
 
+  /** Flax's repr, in the display style: attributes `["name", Static(false)]` (Python's `('name', Static(False))`). */
   toString(): string {
-    const nodes = this.nodes.map((n) => `    ${nodeDefString(n)}`).join(",\n")
-    const attrs = this.attributes.map(([k, d]) => `    (${pyRepr(k)}, ${d._tag === "StaticAttr" ? `Static(${pyRepr(d.value)})` : d._tag})`).join(",\n")
+    const style = displayStyle()
+    const nodes = this.nodes.map((n) => `    ${nodeDefString(n, style)}`).join(",\n")
+    const [open, close] = style === "python" ? ["(", ")"] : ["[", "]"]
+    const attrs = this.attributes.map(([k, d]) => `    ${open}${reprIn(k, style)}, ${d._tag === "StaticAttr" ? `Static(${reprIn(d.value, style)})` : d._tag}${close}`).join(",\n")
     return `GraphDef(\n  nodes=[\n${nodes}\n  ],\n  attributes=[\n${attrs}\n  ],\n  numLeaves=${this.numLeaves}\n)`
   }
 

@@ -22,7 +22,8 @@ import { isArray } from "../backend/Array.ts"
 import type { Filter, KindOf, Narrow } from "../filters/Filter.ts"
 import { filtersToPredicates } from "../filters/Filter.ts"
 import { FilterError, GraphStructureError, MergeError } from "./errors.ts"
-import { pyString } from "./format.ts"
+import { displayStyle } from "../backend/displayStyle.ts"
+import { keyIn } from "./format.ts"
 import { defineAttribute, isRecord } from "./node.ts"
 import type { Path, PathCons, PathKey } from "./path.ts"
 import { comparePaths, consToArray, encodePath, formatPath, isPathKey } from "./path.ts"
@@ -327,7 +328,7 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
     return new State(this.paths, leaves)
   }
 
-  /** Flax's repr: `State({ 'kernel': VariableState(...), ... })`, nested. */
+  /** Flax's repr: `State({ kernel: VariableState(...), ... })`, nested (`'kernel'` in the Python display style). */
   toString(): string {
     const lines: Array<string> = ["State({"]
     let open: Path = []
@@ -367,7 +368,7 @@ Object.defineProperty(State.prototype, "pipe", {
   }
 })
 
-const keyRepr = (k: PathKey): string => (typeof k === "number" ? String(k) : pyString(k))
+const keyRepr = (k: PathKey): string => (typeof k === "number" ? String(k) : keyIn(k, displayStyle()))
 
 /**
  * Whether `u` is a State.

@@ -19,7 +19,8 @@ import { dual } from "effect/Function"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import { isArray } from "../backend/Array.ts"
 import type { TraceContextError } from "./errors.ts"
-import { formatSizeBytes, pyRepr, sizeBytesOf } from "./format.ts"
+import { displayStyle } from "../backend/displayStyle.ts"
+import { formatSizeBytes, reprIn, sizeBytesOf } from "./format.ts"
 import type { HasTraceState, TraceState } from "./traceState.ts"
 import { checkMutable, makeTraceState, mutationError, TraceStateKey } from "./traceState.ts"
 
@@ -72,12 +73,13 @@ const className = (u: object): string => {
   return typeof ctor === "function" && ctor.name !== "" ? ctor.name : "Variable"
 }
 
-/** Flax's `repr` of a Variable: the kind, its size, the full value and the metadata. */
+/** Flax's `repr` of a Variable, in the display style: the kind, its size, the full value and the metadata. */
 const variableRepr = (kind: string, value: unknown, metadata: Metadata, extra: ReadonlyArray<readonly [string, string]> = []): string => {
+  const style = displayStyle()
   const stats = sizeBytesOf(value)
   const comment = stats.size > 0 ? ` # ${formatSizeBytes(stats)}` : ""
-  const valueRepr = isArray(value) ? value.repr() : pyRepr(value)
-  const lines = [...extra, ["value", valueRepr] as const, ...Object.entries(metadata).map(([k, v]) => [k, pyRepr(v)] as const)]
+  const valueRepr = isArray(value) ? value.repr({ style }) : reprIn(value, style)
+  const lines = [...extra, ["value", valueRepr] as const, ...Object.entries(metadata).map(([k, v]) => [k, reprIn(v, style)] as const)]
   const body = lines.map(([k, v]) => `  ${k}=${v.replace(/\n/g, "\n  ")}`).join(",\n")
   return `${kind}(${comment}\n${body}\n)`
 }

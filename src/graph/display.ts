@@ -2,8 +2,12 @@
  * `display`: the tree summary of Modules, Variables, Rngs and containers that Flax's `nnx.display`
  * (treescope) shows: each object with its class, per-kind element and byte counts for Modules
  * (`# Param: 90 (360 B)`), each Variable with its size, its value's dtype and shape and its
- * metadata, static attributes as Python literals, and objects reached more than once marked
- * `# Repeated python obj`.
+ * metadata, static attributes as literals, and objects reached more than once marked
+ * `# Repeated reference`.
+ *
+ * Values are spelled in the display style (see `setDisplayStyle`): TypeScript's by default
+ * (`tag="noise"`, `false`, `["a", null]`, `Array float32[10, 3]`), or Python's, as Flax shows them
+ * (`tag='noise'`, `False`, `['a', None]`, `Array float32(10, 3)`, `# Repeated python obj`).
  *
  * The summary is built once as a small tree of text parts, as treescope builds it, and printed in
  * one of two ways:
@@ -14,8 +18,8 @@
  *   separators `, ` and the trailing `,`, the `<3 elements...>` abbreviations) and roundtrip-mode
  *   markers (`<Weights(` ... `)>`), and where the guide showed an array visualization it keeps the
  *   guide's text (`# Visualization hidden in roundtrip mode` after a non-last array value, no
- *   trailing comma after a last one). For the guide's modules it reproduces the guide exactly, with
- *   attribute names as written in TypeScript (camelCase).
+ *   trailing comma after a last one). For the guide's modules, in the Python style, it reproduces
+ *   the guide exactly, with attribute names as written in TypeScript (camelCase).
  *
  * Attributes appear in sorted order; Modules sum the state of their sub-graphs, counting a shared
  * Variable once, with `RngKey`/`RngCount` grouped as `RngState`.
@@ -23,7 +27,8 @@
  * @since 0.1.0
  */
 import { isArray } from "../backend/Array.ts"
-import { addSize, arraySummary, formatSizeBytes, pyRepr, pyString, type SizeBytes, sizeBytesOf, zeroSize } from "./format.ts"
+import { type DisplayStyle, styleOf, type StyleOptions } from "../backend/displayStyle.ts"
+import { addSize, arraySummary, formatSizeBytes, keyIn, reprIn, type SizeBytes, sizeBytesOf, zeroSize } from "./format.ts"
 import { classify, containerKeys, typeName } from "./node.ts"
 import type { PathKey } from "./path.ts"
 import type { Variable, VariableClass } from "./Variable.ts"
@@ -80,7 +85,7 @@ const seq = (...parts: ReadonlyArray<Part>): Seq => ({ _tag: "Seq", parts })
 const commaAfter = (last: boolean): Part => (last ? fold("", ",") : seq(",", fold(" ", "")))
 
 const VISUALIZATION_NOTE = "# Visualization hidden in roundtrip mode"
-const REPEATED_NOTE = "# Repeated python obj"
+const repeatedNote = (style: DisplayStyle): string => (style === "python" ? "# Repeated python obj" : "# Repeated reference")
 
 // ---------------------------------------------------------------------------------------------
 // Statistics (Flax's _collect_stats): per-kind sizes of every Module's sub-graph
@@ -156,7 +161,7 @@ class Builder {
   readonly occurrences = new Map<object, number>()
   private readonly stack = new Set<object>()
 
-  constructor(root: unknown, private readonly maxDepth: number) {
+  constructor(root: unknown, private readonly maxDepth: number, private readonly style: DisplayStyle) {
     this.stats = collectStats(root)
   }
 
@@ -165,9 +170,9 @@ class Builder {
   }
 
   build(u: unknown): Built {
-    if (isArray(u)) return { part: arraySummary(u), identity: undefined, visualized: u.dtype !== "key<fry>" && u.ndim >= 1 }
+    if (isArray(u)) return { part: arraySummary(u, this.style), identity: undefined, visualized: u.dtype !== "key<fry>" && u.ndim >= 1 }
     const kind = classify(u)
-    if (kind === "static") return { part: pyRepr(u), identity: undefined, visualized: false }
+    if (kind === "static") return { part: reprIn(u, this.style), identity: undefined, visualized: false }
     const obj = u as object
     this.count(obj)
     if (this.stack.has(obj)) return { part: `<cyclic reference to ${typeName(obj)}>`, identity: obj, visualized: false }
@@ -235,18 +240,19 @@ class Builder {
       const b = this.build(Reflect.get(c, k))
       if (typeof b.part === "object" && b.part._tag === "Node" && b.part.expand) expand = true
       const notes: Array<Note> = b.identity === undefined ? [] : [{ _tag: "Repeated", object: b.identity }]
-      const head = isList ? "" : `${pyString(String(k))}: `
+      const head = isList ? "" : `${keyIn(String(k), this.style)}: `
       return { content: seq(head, b.part, commaAfter(i === keys.length - 1)), notes }
     })
     const n = keys.length
     const noun = isList ? (n === 1 ? "element" : "elements") : n === 1 ? "item" : "items"
     return {
       _tag: "Node",
-      prefix: isList ? "[" : "{",
+      // TypeScript's object literals pad their braces when on one line: `{ features: 2 }`.
+      prefix: isList ? "[" : this.style === "typescript" && n > 0 ? seq("{", fold(" ", "")) : "{",
       comment: "",
       lines,
       abbreviation: n === 0 ? "" : `<${n} ${noun}...>`,
-      suffix: isList ? "]" : "}",
+      suffix: isList ? "]" : this.style === "typescript" && n > 0 ? seq(fold(" ", ""), "}") : "}",
       expand
     }
   }
@@ -258,11 +264,12 @@ class Builder {
 
 interface Printer {
   readonly roundtrip: boolean
+  readonly style: DisplayStyle
   readonly occurrences: ReadonlyMap<object, number>
 }
 
 const noteText = (p: Printer, note: Note): string | undefined => {
-  if (note._tag === "Repeated") return (p.occurrences.get(note.object) ?? 0) > 1 ? REPEATED_NOTE : undefined
+  if (note._tag === "Repeated") return (p.occurrences.get(note.object) ?? 0) > 1 ? repeatedNote(p.style) : undefined
   return note.roundtripOnly && !p.roundtrip ? undefined : note.text
 }
 
@@ -351,7 +358,7 @@ const printExpanded = (p: Printer, part: Part, indent: string): string => {
  * @category models
  * @since 0.1.0
  */
-export interface DisplayOptions {
+export interface DisplayOptions extends StyleOptions {
   /** One line, as the reference guide writes displays (implies `roundtrip` unless it is given). */
   readonly oneLine?: boolean | undefined
   /** Roundtrip-mode markers: `<Weights(` ... `)>`, and the guide's array-visualization notes. */
@@ -378,17 +385,18 @@ const MAX_DEPTH = 1000
  *   bias = new nnx.Param(jnp.zeros([10, 3]))
  * }
  *
- * nnx.displayString(new Weights(), { oneLine: true })
- * // "<Weights( # Param: 90 (360 B)bias=<Param( # 30 (120 B)value=Array float32(10, 3))>, kernel=<Param( # 60 (240 B)value=Array float32(10, 2, 3))>,)>"
  * console.log(nnx.displayString(new Weights()))
  * // Weights( # Param: 90 (360 B)
  * //   bias=Param( # 30 (120 B)
- * //     value=Array float32(10, 3),
+ * //     value=Array float32[10, 3],
  * //   ),
  * //   kernel=Param( # 60 (240 B)
- * //     value=Array float32(10, 2, 3),
+ * //     value=Array float32[10, 2, 3],
  * //   ),
  * // )
+ * // The reference guide's form: one line, Python's spelling.
+ * nnx.displayString(new Weights(), { oneLine: true, style: "python" })
+ * // "<Weights( # Param: 90 (360 B)bias=<Param( # 30 (120 B)value=Array float32(10, 3))>, kernel=<Param( # 60 (240 B)value=Array float32(10, 2, 3))>,)>"
  * ```
  * @category display
  * @since 0.1.0
@@ -396,9 +404,10 @@ const MAX_DEPTH = 1000
 export const displayString = (value: unknown, options?: DisplayOptions): string => {
   const oneLine = options?.oneLine ?? false
   const roundtripMode = options?.roundtrip ?? oneLine
-  const builder = new Builder(value, Math.min(options?.maxDepth ?? 64, MAX_DEPTH))
+  const style = styleOf(options)
+  const builder = new Builder(value, Math.min(options?.maxDepth ?? 64, MAX_DEPTH), style)
   const built = builder.build(value)
-  const printer: Printer = { roundtrip: roundtripMode, occurrences: builder.occurrences }
+  const printer: Printer = { roundtrip: roundtripMode, style, occurrences: builder.occurrences }
   if (oneLine) {
     const out: Array<string> = []
     printFlat(printer, built.part, out)
@@ -416,7 +425,7 @@ export const displayString = (value: unknown, options?: DisplayOptions): string 
  *
  * nnx.display(new nnx.Param(jnp.zeros([3])))
  * // Param( # 3 (12 B)
- * //   value=Array float32(3,),
+ * //   value=Array float32[3],
  * // )
  * ```
  * @category display

@@ -1,26 +1,41 @@
 /**
- * Text helpers shared by the graph's printed forms: Python-style literals (displays follow Flax's,
- * which print Python values: `'noise'`, `False`, `None`), array summaries (`Array float32(10, 3)`),
- * and element/byte counts (`90 (360 B)`), with Flax's number formatting.
+ * Text helpers shared by the graph's printed forms: literals of static values in either display
+ * style (TypeScript's `"noise"`, `false`, `null`, `["a", null]`; Python's, as Flax prints them,
+ * `'noise'`, `False`, `None`, `['a', None]`), array summaries (`Array float32[10, 3]`, in Python's
+ * style `Array float32(10, 3)`), and element/byte counts (`90 (360 B)`), with Flax's number
+ * formatting.
  *
  * @since 0.1.0
  */
 import type { Array as JArray } from "../backend/Array.ts"
 import { isArray } from "../backend/Array.ts"
+import type { DisplayStyle } from "../backend/displayStyle.ts"
+import { formatShapeIn } from "../backend/format.ts"
 
 /** A shape as a Python tuple: `()`, `(10,)`, `(10, 3)`. */
 export const formatShape = (shape: ReadonlyArray<number>): string =>
   `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`
 
 /**
- * An array's dtype and shape, as Flax's displays show an array: `Array float32(10, 3)`, and for PRNG
- * key arrays `Array key<fry(10,)>` (the shape goes inside the key dtype's brackets).
+ * An array's dtype and shape, as Flax's displays show an array: `Array float32[10, 3]` and for PRNG
+ * key arrays `Array key<fry>[10]`; in Python's style `Array float32(10, 3)` and `Array key<fry(10,)>`
+ * (Flax puts the shape inside the key dtype's brackets).
  */
-export const arraySummary = (x: JArray): string => {
-  const shape = formatShape(x.shape)
+export const arraySummary = (x: JArray, style: DisplayStyle): string => {
+  const shape = formatShapeIn(x.shape, style)
   const d: string = x.dtype
+  if (style === "typescript") return `Array ${d}${shape}`
   return d.endsWith(">") ? `Array ${d.slice(0, -1)}${shape}>` : `Array ${d}${shape}`
 }
+
+/** A record key as an object literal writes it: bare when it is an identifier, else quoted. */
+export const tsKey = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k))
+
+/** A record key in the given style: `kernel`, `"a b"`, or Python's `'kernel'`. */
+export const keyIn = (k: string, style: DisplayStyle): string => (style === "python" ? pyString(k) : tsKey(k))
+
+/** A static value's literal in the given style ({@link pyRepr} or {@link tsRepr}). */
+export const reprIn = (u: unknown, style: DisplayStyle): string => (style === "python" ? pyRepr(u) : tsRepr(u))
 
 /** A string as Python's `repr` prints it: single quotes unless only double quotes avoid escapes. */
 export const pyString = (s: string): string => {
@@ -80,7 +95,7 @@ export const pyRepr = (u: unknown, seen: Set<object> = new Set(), depth = 0): st
       return /^class\b/.test(Function.prototype.toString.call(u)) ? `<class '${u.name}'>` : `<function ${u.name || "<anonymous>"}>`
     case "object": {
       if (u === null) return "None"
-      if (isArray(u)) return arraySummary(u)
+      if (isArray(u)) return arraySummary(u, "python")
       if (Array.isArray(u)) {
         if (seen.has(u) || depth >= MAX_REPR_DEPTH) return "[...]"
         seen.add(u)
@@ -92,6 +107,52 @@ export const pyRepr = (u: unknown, seen: Set<object> = new Set(), depth = 0): st
         if (seen.has(u) || depth >= MAX_REPR_DEPTH) return "{...}"
         seen.add(u)
         const s = `{${Object.entries(u).map(([k, v]) => `${pyString(k)}: ${pyRepr(v, seen, depth + 1)}`).join(", ")}}`
+        seen.delete(u)
+        return s
+      }
+      const own = (u as { toString?: unknown }).toString
+      if (typeof own === "function" && own !== Object.prototype.toString) return String(u)
+      const ctor: unknown = (u as { constructor?: unknown }).constructor
+      return `<${typeof ctor === "function" && ctor.name !== "" ? ctor.name : "object"}>`
+    }
+  }
+}
+
+/**
+ * A static value as TypeScript writes it: strings in double quotes, `true`/`false`, `null`,
+ * `undefined`, lists `[...]`, records `{ k: v }`, arrays summarized, classes `[class Name]`,
+ * functions `[Function: name]`; other objects by their own `toString` or class name. Cycles, and
+ * nesting past 32 levels, print as `[...]`/`{...}`.
+ */
+export const tsRepr = (u: unknown, seen: Set<object> = new Set(), depth = 0): string => {
+  switch (typeof u) {
+    case "string":
+      return JSON.stringify(u)
+    case "number":
+    case "boolean":
+    case "undefined":
+    case "symbol":
+      return String(u)
+    case "bigint":
+      return `${u}n`
+    case "function":
+      return /^class\b/.test(Function.prototype.toString.call(u)) ? `[class ${u.name || "(anonymous)"}]` : `[Function: ${u.name || "(anonymous)"}]`
+    case "object": {
+      if (u === null) return "null"
+      if (isArray(u)) return arraySummary(u, "typescript")
+      if (Array.isArray(u)) {
+        if (seen.has(u) || depth >= MAX_REPR_DEPTH) return "[...]"
+        seen.add(u)
+        const s = `[${u.map((x: unknown) => tsRepr(x, seen, depth + 1)).join(", ")}]`
+        seen.delete(u)
+        return s
+      }
+      if (isPlainRecord(u)) {
+        if (seen.has(u) || depth >= MAX_REPR_DEPTH) return "{...}"
+        const entries = Object.entries(u)
+        if (entries.length === 0) return "{}"
+        seen.add(u)
+        const s = `{ ${entries.map(([k, v]) => `${tsKey(k)}: ${tsRepr(v, seen, depth + 1)}`).join(", ")} }`
         seen.delete(u)
         return s
       }

@@ -46,6 +46,8 @@ export type { GraphNode, PureRecord } from "./graph.ts"
 
 export { display, displayString } from "./display.ts"
 export type { DisplayOptions } from "./display.ts"
+export { displayStyle, setDisplayStyle, withDisplayStyle } from "../backend/displayStyle.ts"
+export type { DisplayStyle } from "../backend/displayStyle.ts"
 
 export {
   All,

@@ -18,7 +18,7 @@ describe("jnp against JAX goldens", () => {
       })
       const out = run()
       if (c.repr !== undefined) {
-        expect((out as JArray).repr()).toBe(c.repr)
+        expect((out as JArray).repr({ style: "python" })).toBe(c.repr)
       } else if (c.outputs !== undefined) {
         const outs = out as ReadonlyArray<JArray>
         expect(outs.length).toBe(c.outputs.length)

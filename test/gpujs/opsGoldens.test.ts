@@ -21,7 +21,7 @@ describe.each(eachGpujs)("JAX goldens on %s", (label, candidate) => {
         const run = CREATION[c.name] ?? (() => OPS[c.op]!(c, c.args.map(toArg)))
         const out = run()
         if (c.repr !== undefined) {
-          expect((out as JArray).repr()).toBe(c.repr)
+          expect((out as JArray).repr({ style: "python" })).toBe(c.repr)
         } else if (c.outputs !== undefined) {
           const outs = out as ReadonlyArray<JArray>
           expect(outs.length).toBe(c.outputs.length)

@@ -2,9 +2,11 @@
  * nnx.display against the reference guide: the one-line form must equal each of the guide's six
  * Display blocks exactly (copied verbatim below, Python attribute names camelCased by `camel`), and
  * Variables print as the guide's outputs do. States the guide reaches through transforms (vmap,
- * split_rngs) are built by hand with the same shapes and values.
+ * split_rngs) are built by hand with the same shapes and values. Those comparisons use the Python
+ * display style (the guide's spelling); the multi-line forms a TypeScript user reads use the
+ * default TypeScript style.
  */
-import { describe, expect, it } from "vitest"
+import { assert, describe, expect, it } from "vitest"
 import { jnp, nnx, random } from "effect-nnx"
 
 /** The guide's Python attribute names (`new_param=`) as TypeScript names (`newParam=`). */
@@ -73,7 +75,8 @@ const NoisyWeights = class Weights extends nnx.Module {
   }
 }
 
-const oneLine = (x: unknown): string => nnx.displayString(x, { oneLine: true })
+/** The guide's form: one line, Python's spelling. */
+const oneLine = (x: unknown): string => nnx.displayString(x, { oneLine: true, style: "python" })
 
 describe("display: the guide's Display blocks, one-line form", () => {
   it("Basic example: Weights after vmap(vector_dot)", () => {
@@ -119,18 +122,23 @@ describe("display: the guide's Display blocks, one-line form", () => {
 })
 
 describe("display: Variable outputs and multi-line forms", () => {
-  it("prints a Variable as the guide's State propagation output", () => {
+  it("prints a Variable as the guide's State propagation output (Python style)", () => {
     const count = new Count(jnp.arange(10).add(1))
-    expect(String(count)).toBe("Count( # 10 (40 B)\n  value=Array([ 1,  2,  3,  4,  5,  6,  7,  8,  9, 10], dtype=int32)\n)")
     const scalar = new Count(jnp.array(0))
     scalar.value = scalar.value.add(1)
-    expect(String(scalar)).toBe("Count( # 1 (4 B)\n  value=Array(1, dtype=int32, weak_type=True)\n)")
+    nnx.withDisplayStyle("python", () => {
+      expect(String(count)).toBe("Count( # 10 (40 B)\n  value=Array([ 1,  2,  3,  4,  5,  6,  7,  8,  9, 10], dtype=int32)\n)")
+      expect(String(scalar)).toBe("Count( # 1 (4 B)\n  value=Array(1, dtype=int32, weak_type=True)\n)")
+    })
+    expect(String(scalar)).toBe("Count( # 1 (4 B)\n  value=Array(1, dtype=int32, weakType=true)\n)")
   })
 
   it("prints metadata after the value", () => {
     const p = new nnx.Param(jnp.ones([3, 4, 5]), { shardingNames: ["a", "b", null] })
-    expect(String(p)).toContain("  shardingNames=['a', 'b', None]\n)")
-    expect(nnx.displayString(p)).toBe("Param( # 60 (240 B)\n  value=Array float32(3, 4, 5),\n  shardingNames=['a', 'b', None],\n)")
+    expect(String(p)).toContain('  shardingNames=["a", "b", null]\n)')
+    expect(nnx.displayString(p)).toBe('Param( # 60 (240 B)\n  value=Array float32[3, 4, 5],\n  shardingNames=["a", "b", null],\n)')
+    expect(nnx.withDisplayStyle("python", () => String(p))).toContain("  shardingNames=['a', 'b', None]\n)")
+    expect(nnx.displayString(p, { style: "python" })).toBe("Param( # 60 (240 B)\n  value=Array float32(3, 4, 5),\n  shardingNames=['a', 'b', None],\n)")
   })
 
   it("multi-line form: one attribute per line, two-space indentation", () => {
@@ -138,10 +146,10 @@ describe("display: Variable outputs and multi-line forms", () => {
     const expected = [
       "Weights( # Param: 90 (360 B)",
       "  bias=Param( # 30 (120 B)",
-      "    value=Array float32(10, 3),",
+      "    value=Array float32[10, 3],",
       "  ),",
       "  kernel=Param( # 60 (240 B)",
-      "    value=Array float32(10, 2, 3),",
+      "    value=Array float32[10, 2, 3],",
       "  ),",
       ")"
     ].join("\n")
@@ -154,7 +162,7 @@ describe("display: Variable outputs and multi-line forms", () => {
     delete weights.bias
     weights.newParam = weights.kernel
     weights.someProperty = ["a", 2, false]
-    const text = nnx.displayString(weights, { roundtrip: true })
+    const text = nnx.displayString(weights, { roundtrip: true, style: "python" })
     expect(text.split("\n")).toEqual([
       "<Weights( # Count: 10 (40 B), Param: 60 (240 B), Total: 70 (280 B)",
       "  count=<Count( # 10 (40 B)",
@@ -182,17 +190,17 @@ describe("display: Variable outputs and multi-line forms", () => {
     }
     expect(nnx.displayString(new Seq()).split("\n")).toEqual([
       "Seq( # Param: 4 (16 B)",
-      "  config={'features': 2, 'name': 'mlp'},",
+      '  config={ features: 2, name: "mlp" },',
       "  empty=[],",
       "  layers=[",
       "    Linear( # Param: 2 (8 B)",
       "      w=Param( # 2 (8 B)",
-      "        value=Array float32(2,),",
+      "        value=Array float32[2],",
       "      ),",
       "    ),",
       "    Linear( # Param: 2 (8 B)",
       "      w=Param( # 2 (8 B)",
-      "        value=Array float32(2,),",
+      "        value=Array float32[2],",
       "      ),",
       "    ),",
       "  ],",
@@ -211,7 +219,8 @@ describe("display: Variable outputs and multi-line forms", () => {
     const a = new Node()
     a.next = a
     const text = nnx.displayString(a)
-    expect(text).toContain("next=<cyclic reference to Node>, # Repeated python obj")
+    expect(text).toContain("next=<cyclic reference to Node>, # Repeated reference")
+    expect(nnx.displayString(a, { style: "python" })).toContain("next=<cyclic reference to Node>, # Repeated python obj")
   })
 
   it("counts a Variable shared by two sub-modules once in the parent", () => {
@@ -269,6 +278,92 @@ describe("display: Variable outputs and multi-line forms", () => {
     } finally {
       console.log = log
     }
-    expect(lines).toEqual(["Param( # 3 (12 B)\n  value=Array float32(3,),\n)"])
+    expect(lines).toEqual(["Param( # 3 (12 B)\n  value=Array float32[3],\n)"])
+  })
+})
+
+describe("display styles: TypeScript's spelling by default, Python's as an option", () => {
+  class Config extends nnx.Module {
+    w = new nnx.Param(jnp.zeros([2]), { shardingNames: ["a", null] })
+    useBias = false
+    act: string | null = null
+    names = ["a", null]
+    key = random.key(0)
+  }
+
+  it("spells static values and arrays as TypeScript does", () => {
+    expect(nnx.displayString(new Config()).split("\n")).toEqual([
+      "Config( # Param: 2 (8 B)",
+      "  act=null,",
+      "  key=Array key<fry>[],",
+      '  names=["a", null],',
+      "  useBias=false,",
+      "  w=Param( # 2 (8 B)",
+      "    value=Array float32[2],",
+      '    shardingNames=["a", null],',
+      "  ),",
+      ")"
+    ])
+  })
+
+  it("spells them as Flax does in the Python style", () => {
+    expect(nnx.displayString(new Config(), { style: "python" }).split("\n")).toEqual([
+      "Config( # Param: 2 (8 B)",
+      "  act=None,",
+      "  key=Array key<fry()>,",
+      "  names=['a', None],",
+      "  useBias=False,",
+      "  w=Param( # 2 (8 B)",
+      "    value=Array float32(2,),",
+      "    shardingNames=['a', None],",
+      "  ),",
+      ")"
+    ])
+  })
+
+  it("prints arrays with true/false and list shapes, numbers as NumPy formats them", () => {
+    expect(jnp.array([true, false]).repr()).toBe("Array([true, false], dtype=bool)")
+    expect(jnp.array([[true, false], [false, true]]).repr()).toBe("Array([[ true, false],\n       [false,  true]], dtype=bool)")
+    expect(jnp.array([1, 2.5]).repr()).toBe("Array([1. , 2.5], dtype=float32)")
+    expect(jnp.zeros([0, 3]).repr()).toBe("Array([], shape=[0, 3], dtype=float32)")
+    expect(String(jnp.array([true, false]))).toBe("[true, false]")
+    expect(String(jnp.array([1, 2, 3]))).toBe("[1, 2, 3]")
+    expect(String(jnp.array(false))).toBe("false")
+    expect(jnp.array([true, false]).repr({ style: "python" })).toBe("Array([ True, False], dtype=bool)")
+    expect(jnp.zeros([0, 3]).repr({ style: "python" })).toBe("Array([], shape=(0, 3), dtype=float32)")
+    expect(jnp.array([1, 2, 3]).toString({ style: "python" })).toBe("[1 2 3]")
+    expect(jnp.array(false).toString({ style: "python" })).toBe("False")
+    expect(random.key(0).repr()).toBe("Array(shape=[], dtype=key<fry>) overlaying:\n[0, 0]")
+    expect(random.key(0).repr({ style: "python" })).toBe("Array((), dtype=key<fry>) overlaying:\n[0 0]")
+  })
+
+  it("prints GraphDefs and States in the style", () => {
+    const [graphdef, state] = nnx.split(new Config())
+    const ts = String(graphdef)
+    expect(ts).toContain('    ["useBias", Static(false)]')
+    expect(ts).toContain('    ["act", Static(null)]')
+    expect(ts).toContain("outerIndex=undefined")
+    expect(String(state)).toContain("  w: VariableState(")
+    nnx.withDisplayStyle("python", () => {
+      const py = String(graphdef)
+      expect(py).toContain("    ('useBias', Static(False))")
+      expect(py).toContain("    ('act', Static(None))")
+      expect(py).toContain("outerIndex=None")
+      expect(String(state)).toContain("  'w': VariableState(")
+    })
+  })
+
+  it("setDisplayStyle changes the default; withDisplayStyle restores it, also after a throw", () => {
+    assert.strictEqual(nnx.displayStyle(), "typescript")
+    try {
+      nnx.setDisplayStyle("python")
+      expect(String(jnp.array(true))).toBe("True")
+    } finally {
+      nnx.setDisplayStyle("typescript")
+    }
+    expect(() => nnx.withDisplayStyle("python", () => {
+      throw new Error("inside")
+    })).toThrow("inside")
+    assert.strictEqual(nnx.displayStyle(), "typescript")
   })
 })

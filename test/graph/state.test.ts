@@ -93,8 +93,10 @@ describe("State", () => {
     expect(() => nnx.State.fromFlat([[["a", -1], p(1)]])).toThrow(/non-empty list of strings and list indices/)
   })
 
-  it("prints like Flax's State repr", () => {
-    const text = String(nnx.State.fromFlat([[["layers", 0, "w"], p(1)]]))
+  it("prints like Flax's State repr (keys quoted as Python's in the Python display style)", () => {
+    const state = nnx.State.fromFlat([[["layers", 0, "w"], p(1)]])
+    expect(String(state).split("\n").slice(0, 4)).toEqual(["State({", "  layers: {", "    0: {", "      w: VariableState( # 1 (4 B)"])
+    const text = nnx.withDisplayStyle("python", () => String(state))
     expect(text).toBe([
       "State({",
       "  'layers': {",

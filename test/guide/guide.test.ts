@@ -3,11 +3,13 @@
  * prints what the guide prints. The expected text is the guide's Output and Display blocks in
  * order, with Python names camelCased (`sharding_names` → `shardingNames`, `new_param` →
  * `newParam`, `some_property` → `someProperty`). When the reference guide is checked out beside the
- * repository (../shared/reference), its blocks are read from it directly.
+ * repository (../shared/reference), its blocks are read from it directly. The sections run in the
+ * Python display style, which spells values as the guide does (`False`, `('a', None)`, one-line
+ * displays); `npm run guide` runs them in the TypeScript style.
  */
 import { existsSync, readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { sections } from "../../examples/guide/sections.ts"
+import { runSections } from "../../examples/guide/sections.ts"
 
 const camel = (s: string): string =>
   s.replace(/sharding_names/g, "shardingNames").replace(/new_param/g, "newParam").replace(/some_property/g, "someProperty")
@@ -44,7 +46,7 @@ const expected: ReadonlyArray<string> = [
 ]
 
 describe("the Flax NNX transforms guide, in TypeScript", () => {
-  const printed = sections.flatMap((s) => s.run().map((block) => ({ title: s.title, block })))
+  const printed = runSections("python").flatMap((s) => s.blocks.map((block) => ({ title: s.title, block })))
 
   it("prints every block of the guide, in order", () => {
     expect(printed.map((p) => p.block)).toEqual(expected)
@@ -52,6 +54,30 @@ describe("the Flax NNX transforms guide, in TypeScript", () => {
 
   it.runIf(existsSync(referencePath))("matches the reference guide checked out beside the repository", () => {
     expect(fromReference(readFileSync(referencePath, "utf8"))).toEqual(expected)
+  })
+})
+
+describe("npm run guide: the same sections in the TypeScript display style", () => {
+  const blocks = runSections("typescript").flatMap((s) => s.blocks)
+
+  it("prints TypeScript's spelling and multi-line displays", () => {
+    expect(blocks.length).toBe(expected.length)
+    expect(blocks[0]).toBe("y.shape = [3, 10]")
+    expect(blocks[1]!.split("\n")).toEqual([
+      "Weights( # Param: 90 (360 B)",
+      "  bias=Param( # 30 (120 B)",
+      "    value=Array float32[10, 3],",
+      "  ),",
+      "  kernel=Param( # 60 (240 B)",
+      "    value=Array float32[10, 2, 3],",
+      "  ),",
+      ")"
+    ])
+    expect(blocks[6]).toContain('  someProperty=["a", 2, false],')
+    expect(blocks[7]).toBe("Count( # 1 (4 B)\n  value=Array(1, dtype=int32, weakType=true)\n)")
+    expect(blocks[8]).toBe("false")
+    expect(blocks[15]).toContain('Inner m.param.shardingNames = ["a", null]')
+    for (const block of blocks) expect(block).not.toMatch(/\b(True|False|None)\b|python obj/)
   })
 })
 
