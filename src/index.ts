@@ -23,6 +23,8 @@ export * as Backend from "./backend/Backends.ts"
 export { ArgumentError, ArrayLiteralError, AxisError, DTypeError, ShapeError, isArrayError } from "./backend/ArrayError.ts"
 export type { ArrayError } from "./backend/ArrayError.ts"
 export type { Array, ArrayLike } from "./backend/Array.ts"
+export { displayStyle, setDisplayStyle, withDisplayStyle } from "./backend/displayStyle.ts"
+export type { DisplayStyle, StyleOptions } from "./backend/displayStyle.ts"
 export type { DType, NumericDType } from "./backend/DType.ts"
 export {
   checkpoint, customJvp, customVjp, evalShape, grad, GradError, hessian, isTransformError, jacfwd, jacrev, jit, jvp,
@@ -32,4 +34,6 @@ export {
 export type {
   AxisSpec, GradOf, GradOptions, JitOptions, Jitted, MakeJaxprResult, ShapeDtypeStruct, TransformError, VmapOptions
 } from "./transforms/core/index.ts"
+export { CollectiveError } from "./transforms/core/collectives.ts"
+export { devicePut } from "./transforms/core/associativeScan.ts"
 export { ConcretizationError, EscapedTracerError, OutOfMemoryError, OverflowError } from "./backend/ArrayError.ts"

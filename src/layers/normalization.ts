@@ -23,6 +23,7 @@ import { Module } from "../graph/Module.ts"
 import type { Rngs } from "../graph/Rngs.ts"
 import { BatchStat, Param } from "../graph/Variable.ts"
 import { stopGradient } from "../transforms/core/custom.ts"
+import { pmean } from "../transforms/core/collectives.ts"
 import type { Initializer } from "./initializers.ts"
 import { ones, zeros } from "./initializers.ts"
 import { fmtShape, layerError } from "./LayerError.ts"
@@ -45,21 +46,25 @@ const computeStats = (
   x0: JArray,
   axes: ReadonlyArray<number>,
   useMean: boolean,
-  useFastVariance: boolean
+  useFastVariance: boolean,
+  axisName: string | null = null
 ): readonly [JArray, JArray] => {
   const x = x0.dtype === "float32" ? x0 : astype(x0, "float32")
+  // With an axis name, each mean also averages over the members of that mapped axis (devices of
+  // nnx.pmap), as Flax's BatchNorm does.
+  const meanOf = (v: JArray): JArray => (axisName === null ? jnpMean(v, axes) : pmean(jnpMean(v, axes), axisName))
   if (!useMean) {
-    const v = jnpMean(multiply(x, x), axes)
+    const v = meanOf(multiply(x, x))
     return [jnpZeros(v.shape, { dtype: v.dtype as NumericDType }), v]
   }
   if (useFastVariance) {
-    const mu = jnpMean(x, axes)
-    const mu2 = jnpMean(multiply(x, x), axes)
+    const mu = meanOf(x)
+    const mu2 = meanOf(multiply(x, x))
     return [mu, maximum(0, subtract(mu2, multiply(mu, mu)))]
   }
-  const mu = jnpMean(x, axes)
+  const mu = meanOf(x)
   const d = subtract(x, expandDims(mu, axes))
-  return [mu, jnpMean(multiply(d, d), axes)]
+  return [mu, meanOf(multiply(d, d))]
 }
 
 /** `(x - mean) · rsqrt(var + eps) · scale + bias`, in Flax's order of operations. */
@@ -446,7 +451,10 @@ export interface BatchNormOptions extends BiasNormOptions {
   readonly axis?: number | undefined
   /** How much of the running statistics each training step keeps (default 0.99). */
   readonly momentum?: number | undefined
-  /** Accepted for parity with Flax; statistics are not reduced across devices here. */
+  /**
+   * In training, average the batch statistics also over the members of this mapped axis (the
+   * `axisName` of an enclosing `nnx.vmap`, `nnx.pmap` or `nnx.shardMap`): synchronised BatchNorm.
+   */
   readonly axisName?: string | null | undefined
 }
 
@@ -529,7 +537,7 @@ export class BatchNorm extends Module {
     let mean = runMean
     let variance = runVar
     if (!useRunningAverage) {
-      ;[mean, variance] = computeStats(x, reduction, true, this.useFastVariance)
+      ;[mean, variance] = computeStats(x, reduction, true, this.useFastVariance, this.axisName)
       const m = this.momentum
       // Running statistics are not trained: gradients stop at them, as in Flax.
       this.mean.value = stopGradient(add(multiply(m, this.mean.value), multiply(1 - m, mean)))

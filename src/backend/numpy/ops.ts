@@ -21,6 +21,8 @@ export * from "./extraMath.ts"
 export * from "./extraShape.ts"
 export * from "./extraReductions.ts"
 export * from "./extraSearch.ts"
+export * from "./binning.ts"
+export * from "./polynomial.ts"
 // These two replace shapeOps' narrower versions (constant padding, a number of repeats) in `jnp`.
 export { pad } from "./padding.ts"
 export type { PadMode, PadOptions, PerAxis } from "./padding.ts"

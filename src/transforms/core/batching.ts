@@ -63,6 +63,23 @@ export class BatchTrace extends CoreTrace<BatchPayload> {
   }
 }
 
+// A stack rather than a walk of the trace levels: a collective of a value that does not depend on the
+// mapped inputs has no tracer to lead it to the vmap that bound its axis name.
+const namedFrames: Array<BatchTrace> = []
+
+/** The running `vmap`s that name their axis, innermost last. */
+export const namedAxes = (): ReadonlyArray<BatchTrace> => namedFrames
+
+const withNamedAxis = <A>(trace: BatchTrace, f: () => A): A => {
+  if (trace.axisName === undefined) return f()
+  namedFrames.push(trace)
+  try {
+    return f()
+  } finally {
+    namedFrames.pop()
+  }
+}
+
 /** Axis prefix: a number, `null` (not mapped), or a pytree of them matching the arguments. */
 export type AxisSpec = number | null | ReadonlyArray<unknown> | { readonly [k: string]: unknown }
 
@@ -135,7 +152,7 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
     const batchSize = size
     return runWithTrace((level) => new BatchTrace(level, batchSize, options?.axisName), (trace) => {
       const inner = leaves.map((leaf, i) => (resolved[i] === null ? leaf : trace.wrap(leaf as JArray, resolved[i]!)))
-      const out = f(...(unflatten(def, inner) as Args))
+      const out = withNamedAxis(trace, () => f(...(unflatten(def, inner) as Args)))
       const [outLeaves, outDef] = flatten(out)
       const outAxesPerLeaf = broadcastPrefix("vmap", "outAxes", typeof outAxes === "function" ? outAxes() : outAxes, outDef, isAxis, "out")
       const outPaths = leafPaths(outDef, "out")

@@ -32,6 +32,8 @@ interface TapeEntry {
   readonly outs: ReadonlyArray<JArray>
   readonly inNodes: ReadonlyArray<number | null>
   readonly outNodes: ReadonlyArray<number | null>
+  /** The backward step of an operation that is not a primitive (a collective over a named axis). */
+  readonly transpose?: (ct: JArray) => JArray
 }
 
 /** Only floating values carry gradients. */
@@ -78,6 +80,18 @@ export class ReverseTrace extends CoreTrace<RevPayload> {
     })
   }
 
+  /**
+   * Records a linear operation that is not a primitive (a collective), from `input` (a value of this
+   * trace or not) to the primal `out`, with its transpose.
+   */
+  recordLinear(input: JArray, out: JArray, transpose: (ct: JArray) => JArray): JArray {
+    const [primal, inNode] = this.unwrap(input)
+    if (inNode === null || !differentiable(out)) return out
+    const node = this.nodes++
+    this.tape.push({ prim: "stop_gradient", params: {}, primals: [primal], outs: [out], inNodes: [inNode], outNodes: [node], transpose })
+    return this.tracer(out.aval, { primal: out, node })
+  }
+
   /** Runs the backward pass from output cotangents; returns each node's cotangent. */
   backward(seeds: ReadonlyArray<readonly [number, JArray]>): Map<number, JArray> {
     const cts = new Map<number, JArray>()
@@ -95,7 +109,7 @@ export class ReverseTrace extends CoreTrace<RevPayload> {
       if (outCts.every((c) => c === null)) continue
       const needs = e.inNodes.map((n) => n !== null)
       const rule = vjpRules()[e.prim] as (p: ReadonlyArray<JArray>, o: ReadonlyArray<JArray>, c: ReadonlyArray<JArray | null>, params: unknown, n: ReadonlyArray<boolean>) => ReadonlyArray<JArray | null>
-      const inCts = rule(e.primals, e.outs, outCts, e.params, needs)
+      const inCts = e.transpose === undefined ? rule(e.primals, e.outs, outCts, e.params, needs) : [e.transpose(outCts[0]!)]
       e.inNodes.forEach((n, k) => {
         const ct = inCts[k]
         if (n !== null && ct !== null && ct !== undefined) accumulate(n, ct, e.prim)

@@ -3,7 +3,8 @@
  * "devices" are virtual: the mapped axis is one virtual device per index and the call runs as a
  * vectorised map (`nnx.vmap`) over it, with `axisName` naming the device axis. Everything `nnx.vmap`
  * supports applies: `StateAxes`, state propagation, broadcast (`null`) state, `axisSize` for
- * initialisers, `transformMetadata`. Collectives (`psum`, ...) are not provided.
+ * initialisers, `transformMetadata`. Collectives (`lax.psum`, `pmean`, `allGather`, `ppermute`, ...)
+ * over `axisName` reduce over that vectorised axis (src/transforms/core/collectives.ts).
  *
  * @since 0.1.0
  */
