@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
 
 /**
  * Every test runs on the default backend (wasm, every core). The array, random and transform suites
@@ -7,11 +7,21 @@ import { defineConfig } from "vitest/config"
  */
 const perBackend = ["test/backend/**/*.test.ts", "test/random/**/*.test.ts", "test/transforms/**/*.test.ts"]
 
+/**
+ * Mutation runs (stryker.config.mjs sets `EFFECT_NNX_MUTATION_SEED`): one fast-check seed, so that
+ * property tests keep the names Stryker selects them by; without the slow gpu.js, browser and
+ * package suites (the last builds and installs a tarball, and runs no core code in-process). Normal
+ * runs are unchanged.
+ */
+const mutation = process.env["EFFECT_NNX_MUTATION_SEED"] === undefined ? {}
+  : { setupFiles: ["test/support/mutationSeed.ts"], exclude: [...configDefaults.exclude, "test/gpujs/**", "test/browser/**", "test/package/**"] }
+
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },
   test: {
     testTimeout: 60_000,
+    ...mutation,
     projects: [
       { extends: true, test: { name: "wasm", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "cpu", include: perBackend, env: { EFFECT_NNX_BACKEND: "cpu" } } },

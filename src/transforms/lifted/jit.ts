@@ -69,7 +69,9 @@ const isShardingPrefix = (u: unknown): boolean => u === null || u === undefined 
 /** The key of a static leaf of the split arguments: a graph node's structure, or the value itself. */
 const leafKey = (u: unknown): string => {
   if (u instanceof NodeStates) {
-    const templates = u.templates.map((t) => (t instanceof VariableState ? `${t.kind}:${staticKey("nnx.jit", t.metadata)}` : staticKey("nnx.jit", t)))
+    // A Variable holding a non-Array value (group -1) is static: its value is part of the key, as a
+    // static attribute's is part of the GraphDef, so a new value retraces instead of replaying the old one.
+    const templates = u.templates.map((t, k) => (t instanceof VariableState ? `${t.kind}:${staticKey("nnx.jit", t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey("nnx.jit", t.value)}` : ""}` : staticKey("nnx.jit", t)))
     return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${templates.join(";")}`
   }
   return `L${staticKey("nnx.jit", u)}`

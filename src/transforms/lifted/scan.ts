@@ -111,7 +111,9 @@ const showAxes = (u: unknown): string => {
 /** The key of a static leaf of the split arguments: a graph node's structure, or the value itself. */
 const leafKey = (u: unknown): string => {
   if (u instanceof NodeStates) {
-    const templates = u.templates.map((t) => (t instanceof VariableState ? `${t.kind}:${staticKey(T, t.metadata)}` : staticKey(T, t)))
+    // A Variable holding a non-Array value (group -1) is static: its value is part of the key, as a
+    // static attribute's is part of the GraphDef, so a new value retraces instead of replaying the old one.
+    const templates = u.templates.map((t, k) => (t instanceof VariableState ? `${t.kind}:${staticKey(T, t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey(T, t.value)}` : ""}` : staticKey(T, t)))
     return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${templates.join(";")}`
   }
   return `L${staticKey(T, u)}`
