@@ -26,13 +26,12 @@ import * as lax from "../lax.ts"
 import { fromScalar } from "../numpy/creation.ts"
 import { checkOptionKeys } from "../numpy/options.ts"
 import { softmax } from "../numpy/nn.ts"
-import { broadcastShapes } from "../shape.ts"
 import { vmap } from "../../transforms/core/batching.ts"
 import { whileLoop } from "../../transforms/core/controlFlow.ts"
 import { normal, uniform } from "./distributions.ts"
 import type { FloatOptions } from "./distributions.ts"
 import { checkKey, split } from "./keys.ts"
-import { exponential } from "./moreDistributions.ts"
+import { exponential, paramShape, positiveParam } from "./moreDistributions.ts"
 import type { ShapeLike } from "./shapes.ts"
 import { canonicalShape, checkParamShapes } from "./shapes.ts"
 
@@ -48,23 +47,6 @@ const checkFloatDType = (op: string, dtype: FloatOptions["dtype"]): void => {
   }
 }
 
-/** A float parameter as float32; a plain number is checked to be positive (JAX would return NaN). */
-const positiveParam = (op: string, what: string, v: number | Array): Array => {
-  if (typeof v === "number") {
-    if (!(v > 0)) throw new ArgumentError({ op, reason: `${what} must be positive, got ${v}` })
-    return fromScalar(v, "float32")
-  }
-  if (!isArray(v)) throw new ArgumentError({ op, reason: `${what} must be a number or an Array` })
-  if (v.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [v.dtype], reason: `${what} must be numeric, not a PRNG key` })
-  return lax.convertElementType(v, "float32")
-}
-
-/** `shape` if given (the parameters must broadcast to it without enlarging it), else their broadcast shape. */
-const sampleShape = (op: string, shape: ShapeLike | undefined, params: ReadonlyArray<Array>): ReadonlyArray<number> => {
-  const s = shape === undefined ? broadcastShapes(op, params.map((p) => p.shape)) : canonicalShape(op, shape)
-  checkParamShapes(op, s, params.map((p) => p.shape))
-  return s
-}
 
 const broadcastParam = (p: Array, shape: ReadonlyArray<number>): Array =>
   lax.broadcastInDim(p, shape, p.shape.map((_, i) => shape.length - p.ndim + i))
@@ -131,7 +113,7 @@ const gammaLike = (op: string, logSpace: boolean) =>
     const k = checkKey(op, key)
     checkFloatOptions(op, options)
     const alpha = positiveParam(op, "a", a)
-    const s = sampleShape(op, shape, [alpha])
+    const s = paramShape(op, shape, [alpha])
     return gammaSamples(k, broadcastParam(alpha, s), logSpace)
   }
 
@@ -184,7 +166,7 @@ export const beta = (key: Array, a: number | Array, b: number | Array, shape?: S
   checkFloatOptions(op, options)
   const pa = positiveParam(op, "a", a)
   const pb = positiveParam(op, "b", b)
-  const s = sampleShape(op, shape, [pa, pb])
+  const s = paramShape(op, shape, [pa, pb])
   const keys = split(k, 2)
   const logA = gammaSamples(keyAt(keys, 0), broadcastParam(pa, s), true)
   const logB = gammaSamples(keyAt(keys, 1), broadcastParam(pb, s), true)
@@ -245,7 +227,7 @@ export const chisquare = (key: Array, df: number | Array, shape?: ShapeLike, opt
   const k = checkKey(op, key)
   checkFloatOptions(op, options)
   const d = positiveParam(op, "df", df)
-  const s = sampleShape(op, shape, [d])
+  const s = paramShape(op, shape, [d])
   const half = lax.div(d, c32(2))
   const logG = gammaSamples(k, broadcastParam(half, s), true)
   return lax.mul(lax.exp(logG), broadcastParam(c32(2), s))
@@ -269,7 +251,7 @@ export const t = (key: Array, df: number | Array, shape?: ShapeLike, options?: F
   const k = checkKey(op, key)
   checkFloatOptions(op, options)
   const d = positiveParam(op, "df", df)
-  const s = sampleShape(op, shape, [d])
+  const s = paramShape(op, shape, [d])
   const keys = split(k, 2)
   const n = normal(keyAt(keys, 0), s)
   const half = broadcastParam(lax.div(d, c32(2)), s)

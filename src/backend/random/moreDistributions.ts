@@ -44,7 +44,8 @@ const unit = (op: string, key: Array, shape: ShapeLike, options: FloatOptions | 
  * A positive float parameter as float32. Plain numbers are checked here (a non-positive scale is a
  * mistake, which JAX would answer with NaN or negative samples); Arrays, which may be traced, are not.
  */
-const positiveParam = (op: string, what: string, v: number | Array): Array => {
+/** A positive scalar or a numeric Array parameter of a sampler, as float32. @internal */
+export const positiveParam = (op: string, what: string, v: number | Array): Array => {
   if (typeof v === "number") {
     if (!(v > 0)) throw new ArgumentError({ op, reason: `${what} must be positive, got ${v}` })
     return fromScalar(v, "float32")
@@ -55,7 +56,7 @@ const positiveParam = (op: string, what: string, v: number | Array): Array => {
 }
 
 /** The sample shape of a sampler with parameters: `shape` if given (checked), else their broadcast shape. */
-const paramShape = (op: string, shape: ShapeLike | undefined, params: ReadonlyArray<Array>): ReadonlyArray<number> => {
+export const paramShape = (op: string, shape: ShapeLike | undefined, params: ReadonlyArray<Array>): ReadonlyArray<number> => {
   const s = shape === undefined ? broadcastShapes(op, params.map((p) => p.shape)) : canonicalShape(op, shape)
   checkParamShapes(op, s, params.map((p) => p.shape))
   return s
