@@ -47,8 +47,11 @@ export type OptState = unknown
  * @since 0.3.0
  */
 export interface GradientTransformation<S = OptState> {
-  readonly init: (params: unknown) => S
-  readonly update: <U>(updates: U, state: S, params?: U) => readonly [U, S]
+  // Methods, not function-valued properties: a transformation with a specific state (Adam's
+  // moments) is then a `GradientTransformation` of opaque state, which `chain` and `nnx.Optimizer`
+  // take, without an `any`.
+  init(params: unknown): S
+  update<U>(updates: U, state: S, params?: U): readonly [U, S]
 }
 
 /**
@@ -115,7 +118,7 @@ export const identity = (): GradientTransformation<EmptyState> => stateless("ide
  * @category combinators
  * @since 0.3.0
  */
-export const chain = (...transforms: ReadonlyArray<GradientTransformation<any>>): GradientTransformation<Array<OptState>> =>
+export const chain = (...transforms: ReadonlyArray<GradientTransformation>): GradientTransformation<Array<OptState>> =>
   make<Array<OptState>>(
     "chain",
     (params) => transforms.map((t) => t.init(params)),

@@ -21,7 +21,7 @@ import { addDecayedWeights, scaleByAdam, scaleByBelief, scaleByLearningRate, sca
  * @category optimizers
  * @since 0.3.0
  */
-export const sgd = (learningRate: ScalarOrSchedule, options?: { readonly momentum?: number | undefined; readonly nesterov?: boolean | undefined }): GradientTransformation<any> =>
+export const sgd = (learningRate: ScalarOrSchedule, options?: { readonly momentum?: number | undefined; readonly nesterov?: boolean | undefined }): GradientTransformation =>
   chain(
     options?.momentum === undefined ? identity() : trace({ decay: options.momentum, nesterov: options.nesterov }),
     scaleByLearningRate(learningRate)
@@ -32,7 +32,7 @@ export const sgd = (learningRate: ScalarOrSchedule, options?: { readonly momentu
  * @category optimizers
  * @since 0.3.0
  */
-export const adam = (learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation<any> =>
+export const adam = (learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation =>
   chain(scaleByAdam(options), scaleByLearningRate(learningRate))
 
 /** Options of {@link adamw}. */
@@ -54,7 +54,7 @@ export interface AdamWOptions extends AdamOptions {
  * @category optimizers
  * @since 0.3.0
  */
-export const adamw = (learningRate: ScalarOrSchedule, options?: AdamWOptions): GradientTransformation<any> =>
+export const adamw = (learningRate: ScalarOrSchedule, options?: AdamWOptions): GradientTransformation =>
   chain(scaleByAdam(options), addDecayedWeights(options?.weightDecay ?? 1e-4, options?.mask), scaleByLearningRate(learningRate))
 
 /** Options of {@link rmsprop}. */
@@ -74,7 +74,7 @@ export interface RmspropOptions {
  * @category optimizers
  * @since 0.3.0
  */
-export const rmsprop = (learningRate: ScalarOrSchedule, options?: RmspropOptions): GradientTransformation<any> =>
+export const rmsprop = (learningRate: ScalarOrSchedule, options?: RmspropOptions): GradientTransformation =>
   chain(
     options?.centered === true ? scaleByStddev(options) : scaleByRms(options),
     scaleByLearningRate(learningRate),
@@ -86,7 +86,7 @@ export const rmsprop = (learningRate: ScalarOrSchedule, options?: RmspropOptions
  * @category optimizers
  * @since 0.3.0
  */
-export const adagrad = (learningRate: ScalarOrSchedule, options?: { readonly initialAccumulatorValue?: number | undefined; readonly eps?: number | undefined }): GradientTransformation<any> =>
+export const adagrad = (learningRate: ScalarOrSchedule, options?: { readonly initialAccumulatorValue?: number | undefined; readonly eps?: number | undefined }): GradientTransformation =>
   chain(scaleByRss(options), scaleByLearningRate(learningRate))
 
 /**
@@ -94,7 +94,7 @@ export const adagrad = (learningRate: ScalarOrSchedule, options?: { readonly ini
  * @category optimizers
  * @since 0.3.0
  */
-export const lion = (learningRate: ScalarOrSchedule, options?: { readonly b1?: number | undefined; readonly b2?: number | undefined; readonly weightDecay?: ScalarOrSchedule | undefined; readonly mask?: Mask }): GradientTransformation<any> =>
+export const lion = (learningRate: ScalarOrSchedule, options?: { readonly b1?: number | undefined; readonly b2?: number | undefined; readonly weightDecay?: ScalarOrSchedule | undefined; readonly mask?: Mask }): GradientTransformation =>
   chain(scaleByLion(options), addDecayedWeights(options?.weightDecay ?? 1e-3, options?.mask), scaleByLearningRate(learningRate))
 
 /**
@@ -102,7 +102,7 @@ export const lion = (learningRate: ScalarOrSchedule, options?: { readonly b1?: n
  * @category optimizers
  * @since 0.3.0
  */
-export const lamb = (learningRate: ScalarOrSchedule, options?: AdamOptions & { readonly weightDecay?: ScalarOrSchedule | undefined; readonly mask?: Mask }): GradientTransformation<any> =>
+export const lamb = (learningRate: ScalarOrSchedule, options?: AdamOptions & { readonly weightDecay?: ScalarOrSchedule | undefined; readonly mask?: Mask }): GradientTransformation =>
   chain(
     scaleByAdam({ b1: options?.b1, b2: options?.b2, eps: options?.eps ?? 1e-6, epsRoot: options?.epsRoot }),
     addDecayedWeights(options?.weightDecay ?? 0, options?.mask),
@@ -116,5 +116,5 @@ export const lamb = (learningRate: ScalarOrSchedule, options?: AdamOptions & { r
  * @category optimizers
  * @since 0.3.0
  */
-export const adabelief = (learningRate: ScalarOrSchedule, options?: BeliefOptions): GradientTransformation<any> =>
+export const adabelief = (learningRate: ScalarOrSchedule, options?: BeliefOptions): GradientTransformation =>
   chain(scaleByBelief(options), scaleByLearningRate(learningRate))

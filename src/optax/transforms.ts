@@ -97,7 +97,7 @@ export const scaleBySchedule = (stepSizeFn: Schedule): GradientTransformation<Sc
  * @category transformations
  * @since 0.3.0
  */
-export const scaleByLearningRate = (learningRate: ScalarOrSchedule, options?: { readonly flipSign?: boolean | undefined }): GradientTransformation<any> => {
+export const scaleByLearningRate = (learningRate: ScalarOrSchedule, options?: { readonly flipSign?: boolean | undefined }): GradientTransformation => {
   const m = options?.flipSign === false ? 1 : -1
   if (typeof learningRate === "function") return scaleBySchedule((count) => multiply(m, learningRate(count)))
   checkNumber("optax.scaleByLearningRate", "learningRate", learningRate)
@@ -387,7 +387,7 @@ export type Mask = unknown | ((tree: unknown) => unknown)
  * @category transformations
  * @since 0.3.0
  */
-export const addDecayedWeights = (weightDecay: ScalarOrSchedule = 0, mask?: Mask): GradientTransformation<any> => {
+export const addDecayedWeights = (weightDecay: ScalarOrSchedule = 0, mask?: Mask): GradientTransformation => {
   const scheduled = typeof weightDecay === "function"
   const inner = make<WeightDecayState>(
     "addDecayedWeights",

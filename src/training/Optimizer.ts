@@ -199,7 +199,7 @@ export class Optimizer<M extends Module = Module> extends Module {
   /** How many updates were applied (uint32, as Flax). */
   step: OptState<JArray>
   /** The optax transformation. */
-  tx: GradientTransformation<any>
+  tx: GradientTransformation
   /** The filter of the Variables the optimizer trains. */
   wrt: Filter
   /** The transformation's state, its Arrays in `OptState` Variables. */
@@ -209,7 +209,7 @@ export class Optimizer<M extends Module = Module> extends Module {
   /** Type-level record of the model this optimizer was made for. */
   declare readonly "~model": M
 
-  constructor(model: M, tx: GradientTransformation<any>, options: OptimizerOptions) {
+  constructor(model: M, tx: GradientTransformation, options: OptimizerOptions) {
     super()
     if (options === undefined || options === null || !("wrt" in options) || options.wrt === undefined) {
       throw new GraphStructureError({ path: undefined, reason: "nnx.Optimizer needs { wrt }, the filter of the Variables it trains (e.g. { wrt: nnx.Param }), as Flax requires since 0.11" })
