@@ -71,8 +71,8 @@ const crossEntropy = (model: MLP, x: JArray, y: JArray): JArray =>
 const sgd = (model: MLP, grads: nnx.State, lr: number): void => {
   const params = nnx.state(model, nnx.Param)
   nnx.update(model, params.map((path, leaf) => {
-    const g = grads.at(...path) as nnx.VariableState
-    const p = leaf as nnx.VariableState<nnx.Param<JArray>>
+    const g = grads.at(...path) as nnx.Variable<unknown>
+    const p = leaf as nnx.Param<JArray>
     return p.replace(p.value.sub((g.value as JArray).mul(lr)))
   }))
 }

@@ -10,8 +10,7 @@
  * - `Everything()`, also `true` and the string `"..."`; `Nothing()`, also `false`.
  *
  * Every form is normalised by one {@link toPredicate}. The value a predicate sees is a State leaf: a
- * `VariableState` (or a live `Variable` where a live graph is filtered), or a `jnp` Array held
- * directly by a Module. The types know which kinds a filter selects (`KindOf`), so
+ * `Variable`, or a `jnp` Array held directly by a Module. The types know which kinds a filter selects (`KindOf`), so
  * `nnx.state(model, nnx.Param)` is a `State<Param>`; anything that is not a filter does not compile.
  *
  * @since 0.1.0

@@ -2,11 +2,12 @@
  * `State`: the dynamic part of an object graph, a nested mapping from attribute names and list
  * indices to leaves, typed by the kinds of Variables it holds (`State<Param>`).
  *
- * Leaves are `VariableState`s (a Variable's kind, value and metadata, as Flax's `VariableState`)
- * and, for `jnp` Arrays that a Module holds directly, the Arrays themselves. A State is an
- * immutable value: it never aliases the live Variables it came from, so it can be filtered,
- * mapped, saved, sent through a transform and merged back (`nnx.merge`) or written into a live
- * graph (`nnx.update`) without surprises.
+ * As in Flax 0.12, the leaves are the live Variables themselves (`nnx.state(m).get("w") === m.w`)
+ * and, for `jnp` Arrays that a Module holds directly, the Arrays. Writing a leaf's value writes
+ * the Module's; `nnx.merge` builds a graph around the same Variables (`{ copy: true }` for new
+ * ones). The container itself is immutable: `filter`, `split`, `map`, `replaceByPureDict` and
+ * gradients give new States, and where they change a value they hold new Variables (of the same
+ * kind and metadata, as Flax's `Variable.replace`), never writing the live ones.
  *
  * Internally a State is its flat form (paths in sorted order with their leaves); the nested view
  * (`get`, `at`, `keys`, `toPureDict`) is derived from it, and every operation is iterative, so
@@ -28,7 +29,7 @@ import { defineAttribute, isRecord } from "./node.ts"
 import type { Path, PathCons, PathKey } from "./path.ts"
 import { comparePaths, consToArray, encodePath, formatPath, isPathKey } from "./path.ts"
 import type { Variable } from "./Variable.ts"
-import { isVariableState, VariableState } from "./Variable.ts"
+import { isVariable, isVariableState } from "./Variable.ts"
 
 /** @category symbols @since 0.1.0 */
 export const TypeId: unique symbol = Symbol.for("effect-nnx/State")
@@ -42,11 +43,11 @@ export const TypeId: unique symbol = Symbol.for("effect-nnx/State")
 export type RawLeafOf<V> = Variable<unknown> extends V ? JArray : never
 
 /**
- * A leaf of a `State<V, R>`: the state of a Variable of kind `V`, or a raw leaf `R`.
+ * A leaf of a `State<V, R>`: a Variable of kind `V`, or a raw leaf `R`.
  * @category models
  * @since 0.1.0
  */
-export type StateLeaf<V extends Variable<unknown> = Variable<unknown>, R extends JArray = RawLeafOf<V>> = VariableState<V> | R
+export type StateLeaf<V extends Variable<unknown> = Variable<unknown>, R extends JArray = RawLeafOf<V>> = V | R
 
 /**
  * The States that filters select, one per filter: `[State<Param>, State<BatchStat>]`.
@@ -58,7 +59,7 @@ export type StatesOf<V extends Variable<unknown>, Fs extends ReadonlyArray<Filte
 }
 
 /** The kinds of a leaf type. */
-type KindOfLeaf<L> = L extends VariableState<infer V> ? V : never
+type KindOfLeaf<L> = L extends Variable<unknown> ? L : never
 /** The kinds of a State type. */
 type KindOfState<S> = S extends State<infer V, JArray> ? V : never
 /** The raw leaves of a State type. */
@@ -75,7 +76,7 @@ const startsWith = (path: Path, prefix: Path): boolean => {
   return true
 }
 
-const isLeaf = (u: unknown): boolean => isVariableState(u) || isArray(u)
+const isLeaf = (u: unknown): boolean => isVariable(u) || isArray(u)
 
 /**
  * A nested, typed mapping of state leaves.
@@ -144,7 +145,7 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
       if (!Array.isArray(path) || path.length === 0 || !path.every(isPathKey)) {
         throw new GraphStructureError({ path: undefined, reason: `a State path must be a non-empty list of strings and list indices, got ${JSON.stringify(path)}` })
       }
-      if (!isLeaf(leaf)) throw new GraphStructureError({ path, reason: "a State leaf must be a VariableState or an Array" })
+      if (!isLeaf(leaf)) throw new GraphStructureError({ path, reason: "a State leaf must be a Variable or an Array" })
     }
     list.sort((a, b) => comparePaths(a[0], b[0]))
     for (let i = 1; i < list.length; i++) {
@@ -265,18 +266,22 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
     return (filters.length === 1 ? states[0] : states) as unknown as Selected<V, Fs>
   }
 
-  /** A State with each leaf replaced by `f(path, leaf)`. */
+  /**
+   * A State with each leaf replaced by `f(path, leaf)`. To change a Variable's value, return
+   * `leaf.replace(value)` (a new Variable of the same kind and metadata): the live Variable stays as
+   * it was.
+   */
   map<W extends Variable<unknown> = V, RW extends JArray = R>(f: (path: Path, leaf: StateLeaf<V, R>) => StateLeaf<W, RW>): State<W, RW> {
     const leaves = this.leaves.map((l, i) => {
       const out = f(this.paths[i]!, l)
-      if (!isLeaf(out)) throw new GraphStructureError({ path: this.paths[i]!, reason: "State.map must return a VariableState or an Array" })
+      if (!isLeaf(out)) throw new GraphStructureError({ path: this.paths[i]!, reason: "State.map must return a Variable or an Array" })
       return out
     })
     return new State(this.paths, leaves, this.pathCons)
   }
 
   /**
-   * The State as nested plain records of raw values (each VariableState's `value`), as Flax's
+   * The State as nested plain records of raw values (each Variable's `value`), as Flax's
    * `nnx.to_pure_dict`. List indices become record keys.
    */
   toPureDict(): Record<string, unknown> {
@@ -293,14 +298,15 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
         node = next as Record<string, unknown>
       }
       const leaf = this.leaves[i]!
-      defineAttribute(node, String(path[path.length - 1]), isVariableState(leaf) ? leaf.value : leaf)
+      defineAttribute(node, String(path[path.length - 1]), isVariable(leaf) ? leaf.value : leaf)
     })
     return root
   }
 
   /**
    * A State with the values of a pure dict (as `toPureDict` makes) put in place of this State's
-   * values, keeping kinds and metadata, as Flax's `nnx.replace_by_pure_dict`. Keys that are
+   * values, keeping kinds and metadata, as Flax's `nnx.replace_by_pure_dict`: a replaced Variable is
+   * a new one (`leaf.replace(value)`), the live one is not written. Keys that are
    * numbers in this State may be strings in the dict. Fails with `MergeError` for a key this State
    * does not have.
    */
@@ -322,13 +328,13 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
         if (i === undefined) i = index.get(encodePath(path.map((k) => (/^(0|[1-9]\d*)$/.test(k) ? Number(k) : k))))
         if (i === undefined) throw new MergeError({ path, reason: "the pure dict has a key this State does not have" })
         const old = leaves[i]!
-        leaves[i] = (isVariableState(old) ? old.replace(value as never) : value) as StateLeaf<V, R>
+        leaves[i] = (isVariable(old) ? old.replace(value) : value) as StateLeaf<V, R>
       }
     }
     return new State(this.paths, leaves)
   }
 
-  /** Flax's repr: `State({ kernel: VariableState(...), ... })`, nested (`'kernel'` in the Python display style). */
+  /** Flax's repr: `State({ kernel: Param(...), ... })`, nested (`'kernel'` in the Python display style). */
   toString(): string {
     const lines: Array<string> = ["State({"]
     let open: Path = []
@@ -347,7 +353,7 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
         open = [...open, path[d]!]
       }
       const leaf = this.leaves[i]!
-      const text = isVariableState(leaf) ? leaf.toString() : leaf.repr()
+      const text = isVariable(leaf) ? leaf.toString() : leaf.repr()
       lines.push(`${"  ".repeat(path.length)}${keyRepr(path[path.length - 1]!)}: ${text.replace(/\n/g, `\n${"  ".repeat(path.length)}`)},`)
     })
     close(0)
@@ -406,5 +412,5 @@ export const nonExhaustive = (rest: ReadonlyArray<Path>): FilterError =>
     unmatched: rest
   })
 
-/** The value of a leaf (a VariableState's value, or the Array). @internal */
-export const leafValue = (leaf: unknown): unknown => (isVariableState(leaf) ? leaf.value : leaf)
+/** The value of a leaf (a Variable's or a VariableState's value, or the Array). @internal */
+export const leafValue = (leaf: unknown): unknown => (isVariable(leaf) || isVariableState(leaf) ? leaf.value : leaf)

@@ -9,8 +9,8 @@
  * through the trace-level check of `traceState.ts`, so a transform can refuse mutations of objects
  * it was not given.
  *
- * `VariableState` is a Variable's immutable snapshot (kind + value + metadata): the leaves of a
- * `State`.
+ * A `State`'s leaves are the live Variables themselves, as in Flax 0.12 (`nnx.state(m).get("w")`
+ * is `m.w`). `VariableState`, an immutable snapshot, is internal: the transforms' protocol uses it.
  *
  * @since 0.1.0
  */
@@ -207,7 +207,16 @@ export class Variable<A = unknown> implements Pipeable, HasTraceState {
     return makeVariable(kindOf(this), this[ValueKey] as ValueOf<this>, this[MetadataKey])
   }
 
-  /** The immutable snapshot of this Variable: kind, value, metadata. */
+  /**
+   * A new Variable of the same kind and metadata holding `value` (Flax's `Variable.replace`): how a
+   * State's leaves are mapped (`State.map`, gradients, `replaceByPureDict`) without touching the
+   * live Variable.
+   */
+  replace(value: A): this {
+    return makeVariable(kindOf(this), value as ValueOf<this>, this[MetadataKey])
+  }
+
+  /** The immutable snapshot of this Variable: kind, value, metadata (the transforms' protocol). @internal */
   toState(): VariableState<this> {
     return new VariableState(kindOf(this), this[ValueKey] as ValueOf<this>, this[MetadataKey])
   }
@@ -347,21 +356,11 @@ export const kindOf = <V extends Variable<unknown>>(v: V): VariableClass<V> => {
 }
 
 /**
- * An immutable snapshot of a Variable: its kind (class), value and metadata. The leaves of a
- * `State`; `merge` turns them back into Variables, `update` writes them into existing ones. Being
- * plain values, States of them can be compared, mapped, saved and sent across transforms without
- * aliasing the live objects.
- *
- * @example
- * ```ts
- * import { jnp, nnx } from "effect-nnx"
- *
- * const s = new nnx.Param(jnp.zeros([2])).toState()
- * s.kind // "Param"
- * s.replace(jnp.ones([2])).toVariable().value.tolist() // [1, 1]
- * ```
- * @category models
- * @since 0.1.0
+ * An immutable snapshot of a Variable: its kind (class), value and metadata. Internal: the lifted
+ * transforms split their arguments into snapshots, so the graph they rebuild inside never aliases
+ * the live objects they update afterwards. (Flax 0.12 removed `VariableState` from its API: a
+ * `State` holds the live Variables.)
+ * @internal
  */
 export class VariableState<V extends Variable<unknown> = Variable<unknown>> {
   constructor(
@@ -401,11 +400,7 @@ export class VariableState<V extends Variable<unknown> = Variable<unknown>> {
   }
 }
 
-/**
- * Whether `u` is a VariableState.
- * @category guards
- * @since 0.1.0
- */
+/** Whether `u` is a VariableState. @internal */
 export const isVariableState = (u: unknown): u is VariableState => u instanceof VariableState
 
 /**

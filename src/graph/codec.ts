@@ -54,7 +54,7 @@ import { formatPath } from "./path.ts"
 import type { StateLeaf } from "./State.ts"
 import { State } from "./State.ts"
 import type { Metadata, VariableClass } from "./Variable.ts"
-import { builtinKinds, isVariableState, VariableState } from "./Variable.ts"
+import { builtinKinds, isVariable, kindOf, makeVariable } from "./Variable.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Schemas
@@ -117,16 +117,17 @@ const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
   const builtinNames = new Map(builtinKinds.map((k) => [k.name, k] as const))
   const out: Array<EncodedLeaf> = []
   for (const [path, leaf] of state.toFlat()) {
-    const value: unknown = isVariableState(leaf) ? leaf.value : leaf
+    const value: unknown = isVariable(leaf) ? leaf.value : leaf
     if (!isArray(value)) return fail(`only Array values can be saved, got ${value === null ? "null" : typeof value}`, path)
     if (!value.isConcrete) return fail("cannot save a traced Array (save outside the transform)", path)
     let kind: string | null = null
     let metadata: Metadata = {}
-    if (isVariableState(leaf)) {
-      kind = leaf.type.name
+    if (isVariable(leaf)) {
+      const type = kindOf(leaf)
+      kind = type.name
       if (kind === "") return fail("the Variable kind has no class name", path)
       const builtin = builtinNames.get(kind)
-      if (builtin !== undefined && builtin !== leaf.type) return fail(`the kind '${kind}' has the name of a built-in kind; rename it so it can be loaded`, path)
+      if (builtin !== undefined && builtin !== type) return fail(`the kind '${kind}' has the name of a built-in kind; rename it so it can be loaded`, path)
       metadata = leaf.metadata
       if (nestsTooDeep(metadata)) return fail(`metadata nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`, path)
       if (!isJsonSafe(metadata)) return fail("metadata must be JSON (strings, finite numbers, booleans, null, lists and records)", path)
@@ -230,7 +231,7 @@ const buildState = (
     if (kind === undefined) {
       return fail(`unknown Variable kind '${head.kind}'; pass its class in the loader's \`kinds\` option (or use restore, which learns kinds from the model)`, path)
     }
-    entries.push([path, new VariableState(kind, array, Object.freeze({ ...head.metadata }))])
+    entries.push([path, makeVariable(kind, array, Object.freeze({ ...head.metadata }))])
   }
   try {
     return State.fromFlat(entries)
@@ -320,7 +321,7 @@ export const restore = (target: GraphNode, checkpoint: Uint8Array | string): Eff
   Effect.gen(function*() {
     const current = yield* attempt(() => stateOf(target))
     const kinds = new Set<VariableClass>()
-    for (const leaf of current.leaves) if (isVariableState(leaf)) kinds.add(leaf.type)
+    for (const leaf of current.leaves) if (isVariable(leaf)) kinds.add(kindOf(leaf))
     const options: LoadOptions = { kinds: [...kinds] }
     const loaded = typeof checkpoint === "string" ? yield* stateFromJson(checkpoint, options) : yield* loadState(checkpoint, options)
     yield* attempt(() => checkCompatible(current, loaded))
@@ -337,8 +338,8 @@ export const restore = (target: GraphNode, checkpoint: Uint8Array | string): Eff
   })
 
 const describeLeaf = (leaf: StateLeaf): string => {
-  const v: unknown = isVariableState(leaf) ? leaf.value : leaf
-  const kind = isVariableState(leaf) ? leaf.kind : "Array"
+  const v: unknown = isVariable(leaf) ? leaf.value : leaf
+  const kind = isVariable(leaf) ? leaf.kind : "Array"
   return isArray(v) ? `${kind} ${v.dtype}${formatShape(v.shape)}` : kind
 }
 
@@ -359,10 +360,10 @@ const checkCompatible = (current: State, loaded: State): undefined | CodecError 
     }
     const a = current.leaves[i]!
     const b = loaded.leaves[i]!
-    const ka = isVariableState(a) ? a.type : undefined
-    const kb = isVariableState(b) ? b.type : undefined
-    const va: unknown = isVariableState(a) ? a.value : a
-    const vb: unknown = isVariableState(b) ? b.value : b
+    const ka = isVariable(a) ? kindOf(a) : undefined
+    const kb = isVariable(b) ? kindOf(b) : undefined
+    const va: unknown = isVariable(a) ? a.value : a
+    const vb: unknown = isVariable(b) ? b.value : b
     const sameArray = isArray(va) && isArray(vb) && va.dtype === vb.dtype && va.shape.length === vb.shape.length && va.shape.every((d, j) => d === vb.shape[j])
     if (ka !== kb || !sameArray) return fail(`the model has ${describeLeaf(a)}, the checkpoint ${describeLeaf(b)}`, path)
   }

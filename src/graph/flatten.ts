@@ -50,6 +50,12 @@ export interface FlattenOptions {
   readonly refMap?: RefMap | undefined
   /** Outer indices of the objects, stamped on their definitions (transforms). */
   readonly outerRefMap?: ReadonlyMap<object, number> | undefined
+  /**
+   * Leaves of Variables: the live Variables themselves (`split`, `state`: Flax 0.12's State holds
+   * them), or immutable `VariableState` snapshots (the default: the transforms' protocol, which
+   * must not alias the objects it updates afterwards).
+   */
+  readonly live?: boolean | undefined
 }
 
 /** @category internals @since 0.1.0 */
@@ -63,8 +69,8 @@ export interface Flattened<N = unknown> {
    */
   readonly pathCons: ReadonlyArray<PathCons | undefined>
   /**
-   * Leaves: a `VariableState` per Variable (at its first path), the Array per Array attribute, or
-   * the root itself when the root is not a graph node.
+   * Leaves: a Variable's `VariableState` snapshot, or the Variable itself with `live` (at its first
+   * path), the Array per Array attribute, or the root itself when the root is not a graph node.
    */
   readonly leaves: ReadonlyArray<unknown>
 }
@@ -92,6 +98,7 @@ interface FlattenFrame {
 export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
   const refMap: RefMap = options?.refMap ?? new Map()
   const outer = options?.outerRefMap
+  const live = options?.live === true
   const nodes: Array<NodeDef> = []
   const attributes: Array<Attribute> = []
   const leaves: Array<unknown> = []
@@ -113,7 +120,7 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
       if (kind === "variable") {
         const v = value as Variable<unknown>
         nodes.push({ _tag: "VariableDef", type: kindOf(v), index, outerIndex, metadata: v.metadata })
-        leaves.push(v.toState())
+        leaves.push(live ? v : v.toState())
         paths.push(cons)
         return
       }
@@ -187,6 +194,11 @@ export interface UnflattenOptions {
   readonly indexMap?: IndexMap | undefined
   /** Existing objects by outer index, updated in place instead of making new ones (transforms). */
   readonly reuse?: ReadonlyMap<number, object> | undefined
+  /**
+   * A live Variable among the leaves becomes part of the rebuilt graph itself (Flax 0.12's `merge`:
+   * the State's Variables are shared); with `copy`, a new Variable takes its value and metadata.
+   */
+  readonly copy?: boolean | undefined
 }
 
 interface UnflattenFrame {
@@ -199,9 +211,9 @@ interface UnflattenFrame {
 
 /**
  * Rebuilds a graph from a GraphDef and its leaves (in GraphDef order). A Variable's leaf may be a
- * `VariableState` (whose kind must match), a live Variable (its state is copied), or a raw value
- * (kept with the GraphDef's metadata, as transforms pass traced arrays). Fails with `MergeError`
- * when the leaves do not fit.
+ * live Variable of the same kind (used as is, or copied with `copy`), a `VariableState` (whose kind
+ * must match), or a raw value (kept with the GraphDef's metadata, as transforms pass traced
+ * arrays). Fails with `MergeError` when the leaves do not fit.
  *
  * @category internals
  * @since 0.1.0
@@ -230,11 +242,19 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
     let metadata: Metadata
     if (isVariableState(leaf)) {
       if (leaf.type !== def.type) {
-        throw new MergeError({ path: pathOf(frames, key), reason: `expected the state of a ${def.type.name}, got a ${leaf.kind}` })
+        throw new MergeError({ path: pathOf(frames, key), reason: `expected a ${def.type.name}, got a ${leaf.kind}` })
       }
       value = leaf.value
       metadata = leaf.metadata
     } else if (isVariable(leaf)) {
+      if (kindOf(leaf) !== def.type) {
+        throw new MergeError({ path: pathOf(frames, key), reason: `expected a ${def.type.name}, got a ${leaf.kind}` })
+      }
+      if (options?.copy !== true && (def.outerIndex === undefined || reuse?.get(def.outerIndex) === undefined)) {
+        if (indexMap.has(def.index)) throw new MergeError({ path: pathOf(frames, key), reason: `node index ${def.index} is defined twice` })
+        indexMap.set(def.index, leaf)
+        return leaf
+      }
       value = rawValue(leaf)
       metadata = leaf.metadata
     } else {

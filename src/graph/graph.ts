@@ -27,7 +27,7 @@ import { compareKeys, consPath, consToArray, isHostileKey } from "./path.ts"
 import type { StateLeaf, StatesOf } from "./State.ts"
 import { isState, nonExhaustive, partition, State } from "./State.ts"
 import { mutationError } from "./traceState.ts"
-import type { Metadata, Variable, VariableState } from "./Variable.ts"
+import type { Metadata, Variable } from "./Variable.ts"
 import { isVariable, isVariableState, rawValue, setVariableState } from "./Variable.ts"
 
 /**
@@ -126,12 +126,15 @@ const trieOfState = (state: State): readonly [Trie, Array<Trie>] => {
   return [root, leaves]
 }
 
-const isPureLeaf = (u: unknown): boolean => isArray(u) || isVariableState(u) || isVariable(u)
+const isPureLeaf = (u: unknown): boolean => isArray(u) || isVariable(u)
+
+/** A pure record or list: what `update`/`merge` take besides States. */
+const isPureNode = (u: unknown): u is object => isRecord(u) || Array.isArray(u)
 
 /**
- * Builds the trie of a pure record (nested plain records whose leaves are Arrays, Variables or
- * VariableStates, as `toPureDict` makes and Flax's `nnx.update`/`nnx.merge` accept). `bad` makes
- * the error for any other value.
+ * Builds the trie of a pure record (nested plain records, and lists, whose leaves are Arrays or
+ * Variables, as `toPureDict` makes, Flax's `nnx.update`/`nnx.merge` accept, and `nnx.grad` returns
+ * for a list or record of Variables). `bad` makes the error for any other value.
  */
 const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error): readonly [Trie, Array<Trie>] => {
   const root = trieNode(undefined, undefined)
@@ -140,10 +143,11 @@ const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error):
   const onStack = new Set<object>([record])
   while (stack.length > 0) {
     const [rec, at] = stack.pop()!
-    for (const key of Object.keys(rec).sort(compareKeys)) {
+    const keys: ReadonlyArray<PathKey> = Array.isArray(rec) ? rec.map((_, i) => i) : Object.keys(rec).sort(compareKeys)
+    for (const key of keys) {
       const value: unknown = Reflect.get(rec, key)
       const t = trieNode(at, key)
-      if (isRecord(value)) {
+      if (isPureNode(value)) {
         if (onStack.has(value)) throw bad(triePath(t), "a record that contains itself")
         onStack.add(value)
         stack.push([value, t])
@@ -152,7 +156,7 @@ const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error):
         t.leaf = value
         leaves.push(t)
       } else {
-        throw bad(triePath(t), `${describeValue(value)}; a pure record holds nested records whose leaves are Arrays, Variables or VariableStates`)
+        throw bad(triePath(t), `${describeValue(value)}; a pure record holds nested records whose leaves are Arrays or Variables`)
       }
     }
   }
@@ -164,9 +168,11 @@ const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error):
  * them (each leaf to the first filter selecting it) and every leaf must be selected: end with
  * `"..."` to collect the rest, otherwise `FilterError`.
  *
+ * As in Flax 0.12, the States hold the graph's live Variables: `nnx.split(m)[1].get("w") === m.w`,
+ * so writing a leaf's value writes the Module's. `merge` builds a graph around the same Variables.
+ *
  * A value that is not a graph node (a Variable, an Array, any other value) splits, as in Flax,
- * into a GraphDef and the value itself as its one leaf (a Variable's `VariableState`); `merge`
- * rebuilds it.
+ * into a GraphDef and the value itself as its one leaf; `merge` rebuilds it.
  *
  * @example
  * ```ts
@@ -178,19 +184,23 @@ const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error):
  * }
  * const model = new Model()
  * const [graphdef, params, rest] = nnx.split(model, nnx.Param, "...")
- * const copy = nnx.merge(graphdef, params, rest) // a new Model
+ * params.get("w") === model.w // true: the State holds the live Variables
+ * const same = nnx.merge(graphdef, params, rest) // a new Model around the same Variables
+ * same.w === model.w // true
+ * const copy = nnx.merge(graphdef, params, rest, { copy: true }) // new Variables too
+ * copy.w === model.w // false
  *
- * const [vdef, leaf] = nnx.split(new nnx.Param(jnp.ones([2]))) // leaf: VariableState<Param>
- * nnx.merge(vdef, leaf) // a new Param
+ * const [vdef, leaf] = nnx.split(new nnx.Param(jnp.ones([2]))) // leaf: the Param itself
+ * nnx.merge(vdef, leaf, { copy: true }) // a new Param
  * ```
  * @category graph
  * @since 0.1.0
  */
-export function split<V extends Variable<unknown>>(node: V): [GraphDef<V>, VariableState<V>]
+export function split<V extends Variable<unknown>>(node: V): [GraphDef<V>, V]
 export function split<A extends JArray>(node: A): [GraphDef<A>, A]
 export function split<N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(node: N, ...filters: Fs): [GraphDef<N>, ...SplitStates<Fs>]
 export function split(node: unknown, ...filters: ReadonlyArray<Filter>): Array<unknown> {
-  const { graphdef, pathCons, leaves } = flatten(node)
+  const { graphdef, pathCons, leaves } = flatten(node, { live: true })
   if (!isGraphRoot(node)) {
     const leaf = leaves[0]
     if (filters.length === 0) return [graphdef, leaf]
@@ -207,17 +217,33 @@ export function split(node: unknown, ...filters: ReadonlyArray<Filter>): Array<u
 }
 
 /**
- * What `merge` and `update` take besides States: a pure record (nested plain records whose leaves
- * are Arrays, Variables or VariableStates, as `State.toPureDict` makes).
+ * What `merge` and `update` take besides States: a pure record (nested plain records and lists
+ * whose leaves are Arrays or Variables, as `State.toPureDict` makes, or as `nnx.grad` returns for
+ * a list or record of Variables).
  * @category models
  * @since 0.1.0
  */
-export type PureRecord = { readonly [key: string]: unknown }
+export type PureRecord = { readonly [key: string]: unknown } | ReadonlyArray<unknown>
 
 /**
- * Rebuilds a graph from a GraphDef and State(s) (the inverse of `split`): new Modules and
- * Variables, shared where the original was shared. The States together must hold exactly the
- * leaves the GraphDef needs, of the right kinds; otherwise `MergeError` names the path.
+ * Options of `merge`, given after the States: `copy` makes new Variables (with the States' values
+ * and metadata) instead of using the States' own, as Flax's `merge(..., copy=True)`.
+ * @category models
+ * @since 0.1.0
+ */
+export interface MergeOptions {
+  readonly copy?: boolean
+}
+
+const isMergeOptions = (u: unknown): u is MergeOptions =>
+  isRecord(u) && !isState(u) && Object.keys(u).length > 0 && Object.keys(u).every((k) => k === "copy") && typeof Reflect.get(u, "copy") === "boolean"
+
+/**
+ * Rebuilds a graph from a GraphDef and State(s) (the inverse of `split`): new Modules, shared
+ * where the original was shared, around the States' own Variables as Flax 0.12 does (merging the
+ * same State twice gives two graphs sharing their Variables); `{ copy: true }` as the last
+ * argument makes new Variables instead. The States together must hold exactly the leaves the
+ * GraphDef needs, of the right kinds; otherwise `MergeError` names the path.
  *
  * As in Flax, the state may also be a pure record (`state.toPureDict()`: raw values take the
  * GraphDef's kinds and metadata), and the GraphDef of a split Variable or Array takes its one leaf.
@@ -226,18 +252,26 @@ export type PureRecord = { readonly [key: string]: unknown }
  * @category graph
  * @since 0.1.0
  */
-export const merge = <N>(graphdef: GraphDef<N>, state?: State | PureRecord | StateLeaf | Variable<unknown>, ...states: ReadonlyArray<State>): N => {
+export function merge<N>(graphdef: GraphDef<N>, state?: State | PureRecord | StateLeaf | Variable<unknown>, ...states: ReadonlyArray<State>): N
+export function merge<N>(graphdef: GraphDef<N>, state: State | PureRecord | StateLeaf | Variable<unknown>, ...rest: [...ReadonlyArray<State>, MergeOptions]): N
+export function merge<N>(graphdef: GraphDef<N>, ...args: ReadonlyArray<unknown>): N {
+  const last = args.length > 1 ? args[args.length - 1] : undefined
+  const options = isMergeOptions(last) ? last : undefined
+  const given = options === undefined ? args : args.slice(0, -1)
+  const state = given[0] as State | PureRecord | StateLeaf | Variable<unknown> | undefined
+  const states = given.slice(1) as ReadonlyArray<State>
+  const copy = options?.copy === true
   const root = graphdef.nodes[0]
   if (root === undefined || root._tag === "VariableDef") {
     if (state === undefined) throw new MergeError({ path: [], reason: "the GraphDef is of a single leaf; pass it (the second value of split) as the state" })
     if (isState(state) || states.length > 0) throw new MergeError({ path: [], reason: "the GraphDef is of a single leaf; pass the leaf itself (the second value of split), not States" })
-    return unflatten(graphdef, [state])
+    return unflatten(graphdef, [state], { copy })
   }
   let trie: Trie
   let trieLeaves: Array<Trie>
   if (state === undefined) [trie, trieLeaves] = trieOfState(State.empty())
   else if (isState(state)) [trie, trieLeaves] = trieOfState(states.length === 0 ? state : State.merge(state, ...states))
-  else if (isRecord(state) && states.length === 0) [trie, trieLeaves] = trieOfRecord(state, (path, what) => new MergeError({ path, reason: `the state has ${what}` }))
+  else if (isPureNode(state) && states.length === 0) [trie, trieLeaves] = trieOfRecord(state, (path, what) => new MergeError({ path, reason: `the state has ${what}` }))
   else throw new MergeError({ path: undefined, reason: `merge takes States or one pure record after the GraphDef, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}` })
   const leaves: Array<unknown> = []
   const error = walkGraphDef<Trie | undefined>(graphdef, (path, _def, parent, key) => {
@@ -252,7 +286,7 @@ export const merge = <N>(graphdef: GraphDef<N>, state?: State | PureRecord | Sta
     const extra = trieLeaves.find((t) => !t.used)
     if (extra !== undefined) throw new MergeError({ path: triePath(extra), reason: "the state has a leaf the GraphDef does not expect" })
   }
-  return unflatten(graphdef, leaves)
+  return unflatten(graphdef, leaves, { copy })
 }
 
 /**
@@ -265,13 +299,14 @@ export const graphdef = <N>(node: N): GraphDef<N> => flatten(node).graphdef
 /**
  * The State of a graph: all of it, or for each filter the leaves it selects (each leaf to the
  * first filter selecting it; unlike `split`, leaves no filter selects are left out). One filter
- * gives a State (`nnx.state(m, nnx.Param)` is a `State<Param>`), several a tuple.
+ * gives a State (`nnx.state(m, nnx.Param)` is a `State<Param>`), several a tuple. The States hold
+ * the live Variables, as in Flax 0.12.
  * @category graph
  * @since 0.1.0
  */
 export const state = <const Fs extends ReadonlyArray<Filter>>(node: GraphNode, ...filters: Fs): Selected<Fs> => {
   checkRoot("state", node)
-  const { pathCons, leaves } = flatten(node)
+  const { pathCons, leaves } = flatten(node, { live: true })
   const typed = leaves as ReadonlyArray<StateLeaf>
   const all = State.unsafeFromCons(pathCons as ReadonlyArray<PathCons>, typed)
   if (filters.length === 0) return all as Selected<Fs>
@@ -294,7 +329,8 @@ type Action =
   | { readonly _tag: "Variable"; readonly variable: Variable<unknown>; readonly value: unknown; readonly metadata: Metadata | undefined }
   | { readonly _tag: "Attribute"; readonly obj: object; readonly key: PathKey; readonly value: unknown }
 
-const liveValue = (leaf: unknown): unknown => (isVariableState(leaf) ? leaf.toVariable() : leaf)
+/** What an added attribute holds: a copy of a Variable (as Flax's `update` adds it), or the value. */
+const liveValue = (leaf: unknown): unknown => (isVariable(leaf) ? leaf.copy() : isVariableState(leaf) ? leaf.toVariable() : leaf)
 
 const hasKey = (obj: object, key: PathKey): boolean =>
   Array.isArray(obj) ? typeof key === "number" && key < obj.length : Object.hasOwn(obj, String(key))
@@ -309,7 +345,7 @@ const INDEX = /^(0|[1-9]\d*)$/
  * (or `TraceContextError`) without changing anything.
  *
  * As in Flax, the state may also be a pure record: nested plain records whose leaves are Arrays
- * (written as values), Variables or VariableStates (value and metadata), e.g.
+ * (written as values) or Variables (value and metadata), e.g.
  * `nnx.update(model, { linear: { kernel: jnp.ones([2, 3]) } })`; list indices may be spelled as
  * strings, as `toPureDict` does. Any other leaf is an `UpdateError`.
  * @category graph
@@ -319,7 +355,7 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
   checkRoot("update", node)
   let trie: Trie
   if (isState(state)) [trie] = trieOfState(states.length === 0 ? state : State.merge(state, ...states))
-  else if (isRecord(state) && states.length === 0) [trie] = trieOfRecord(state, (path, what) => new UpdateError({ path, reason: `the state has ${what}` }))
+  else if (isPureNode(state) && states.length === 0) [trie] = trieOfRecord(state, (path, what) => new UpdateError({ path, reason: `the state has ${what}` }))
   else throw new UpdateError({ path: [], reason: `update takes States or one pure record after the graph, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}` })
   const actions: Array<Action> = []
   const checked = new Set<object>()
@@ -371,12 +407,14 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
       if (last) {
         if (kind === "variable") {
           const v = value as Variable<unknown>
-          checkWritable(v, here)
-          actions.push(isVariableState(leaf)
-            ? { _tag: "Variable", variable: v, value: leaf.value, metadata: leaf.metadata }
-            : isVariable(leaf)
-            ? { _tag: "Variable", variable: v, value: rawValue(leaf), metadata: leaf.metadata }
-            : { _tag: "Variable", variable: v, value: leaf, metadata: undefined })
+          if (leaf !== v) {
+            checkWritable(v, here)
+            actions.push(isVariable(leaf)
+              ? { _tag: "Variable", variable: v, value: rawValue(leaf), metadata: leaf.metadata }
+              : isVariableState(leaf)
+              ? { _tag: "Variable", variable: v, value: leaf.value, metadata: leaf.metadata }
+              : { _tag: "Variable", variable: v, value: leaf, metadata: undefined })
+          }
         } else if (kind === "module" || kind === "list" || kind === "record") {
           throw new UpdateError({ path: here(), reason: `the state has a leaf here, but the graph has a subgraph (${typeName(value as object)}); expected a subtree` })
         } else {
@@ -446,7 +484,7 @@ export const pop = <const Fs extends readonly [Filter, ...Array<Filter>]>(node: 
           removals.push([obj, key, childPath])
           continue
         }
-        const leaf: StateLeaf = ck === "variable" ? (child as Variable<unknown>).toState() : (child as StateLeaf)
+        const leaf = child as StateLeaf
         const fullPath = consToArray(childPath)
         const j = predicates.findIndex((p) => p(fullPath, leaf))
         if (j < 0) continue

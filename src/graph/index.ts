@@ -18,13 +18,11 @@ export {
   Intermediate,
   isVariable,
   isVariableClass,
-  isVariableState,
   Param,
   RngCount,
   RngKey,
   RngState,
-  Variable,
-  VariableState
+  Variable
 } from "./Variable.ts"
 export type { Metadata, ValueOf, VariableClass } from "./Variable.ts"
 

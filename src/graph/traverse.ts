@@ -24,15 +24,19 @@ import type { Variable } from "./Variable.ts"
 /**
  * A new graph like `node` whose State leaves are `f(path, leaf)`: `nnx.split`, `State.map`, then
  * `nnx.merge`, so sharing is kept (a shared Variable is mapped once) and every Variable of the
- * result is new. `f` sees each Variable's `VariableState` and returns one (`leaf.replace(value)`)
- * or a bare Array, which keeps the leaf's kind and metadata. A Variable alone maps to a Variable
+ * result is new (as Flax's `merge(..., copy=True)` there). `f` sees each live Variable and returns
+ * a Variable (`leaf.replace(value)`: the input is not written) or a bare Array, which keeps the
+ * leaf's kind and metadata. A Variable alone maps to a Variable
  * (`f` sees it at the path `[]`).
  *
  * @example
  * ```ts
  * import { jnp, nnx } from "effect-nnx"
  *
- * const zeroed = nnx.map((_path, leaf) => leaf.replace(jnp.zerosLike(leaf.value)), model)
+ * const model = new nnx.Linear(2, 3, { rngs: new nnx.Rngs(0) })
+ * const zeroed = nnx.map((_path, leaf) => jnp.zerosLike(nnx.isVariable(leaf) ? (leaf.value as jnp.Array) : leaf), model)
+ * zeroed.kernel.value.tolist() // [[0, 0, 0], [0, 0, 0]]
+ * zeroed.kernel === model.kernel // false: every Variable of the result is new
  * ```
  * @category graph
  * @since 0.2.0
@@ -42,8 +46,8 @@ export const map = <N extends GraphNode | Variable<unknown>>(
   node: N
 ): N => {
   const [graphdef, state] = split(node as GraphNode) as unknown as [Parameters<typeof merge>[0], State | StateLeaf]
-  if (isState(state)) return merge(graphdef, state.map((path, leaf) => f(path, leaf) as StateLeaf)) as N
-  return merge(graphdef, f([], state as StateLeaf) as StateLeaf) as N
+  if (isState(state)) return merge(graphdef, state.map((path, leaf) => f(path, leaf) as StateLeaf), { copy: true }) as N
+  return merge(graphdef, f([], state as StateLeaf) as StateLeaf, { copy: true }) as N
 }
 
 /**
@@ -58,10 +62,18 @@ export const map = <N extends GraphNode | Variable<unknown>>(
  *
  * @example
  * ```ts
- * import { nnx } from "effect-nnx"
+ * import { jnp, nnx } from "effect-nnx"
  *
- * // every Linear replaced by an Identity, wherever it is
- * const slim = nnx.recursiveMap((_path, n) => (n instanceof nnx.Linear ? new Identity() : n), model)
+ * class Identity extends nnx.Module {
+ *   call(x: jnp.Array): jnp.Array {
+ *     return x
+ *   }
+ * }
+ * const rngs = new nnx.Rngs(0)
+ * const model = new nnx.Sequential(new nnx.Linear(2, 2, { rngs }), new nnx.Dropout(0.5, { rngs }))
+ * // every Dropout replaced by an Identity, wherever it is
+ * const slim = nnx.recursiveMap((_path, n) => (n instanceof nnx.Dropout ? new Identity() : n), model)
+ * slim.layers[1] instanceof Identity // true
  * ```
  * @category graph
  * @since 0.2.0
@@ -110,6 +122,11 @@ export const recursiveMap = <N, R = N>(f: (path: Path, node: unknown) => unknown
  * ```ts
  * import { nnx } from "effect-nnx"
  *
+ * class Autoencoder extends nnx.Module {
+ *   encoder = new nnx.Linear(2, 2, { rngs: new nnx.Rngs(0) })
+ *   decoder = new nnx.Linear(2, 2, { rngs: new nnx.Rngs(1) })
+ * }
+ * const model = new Autoencoder()
  * model.decoder.kernel = model.encoder.kernel // tied weights
  * nnx.findDuplicates(model) // [[["decoder", "kernel"], ["encoder", "kernel"]]]
  * ```

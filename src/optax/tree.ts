@@ -18,7 +18,7 @@ import { StructureError } from "../transforms/core/TransformError.ts"
 
 /**
  * The path of every leaf, as a user reads it: `.w`/`[0]` for records and lists, a State's own
- * paths (`layers[0].kernel`), nothing for a VariableState (its value is the leaf).
+ * paths (`layers[0].kernel`), nothing for a Variable (its value is the leaf).
  */
 export const leafPathsOf = (def: TreeDef): Array<string> => {
   const out: Array<string> = []
@@ -39,7 +39,7 @@ export const leafPathsOf = (def: TreeDef): Array<string> => {
         if (d.node.name === "State") {
           const paths = d.aux as ReadonlyArray<Path>
           d.children.forEach((c, i) => go(c, path === "" ? formatPath(paths[i]!) : `${path}.${formatPath(paths[i]!)}`))
-        } else if (d.node.name === "VariableState") {
+        } else if (d.node.name === "Variable" || d.node.name === "VariableState") {
           d.children.forEach((c) => go(c, path))
         } else {
           d.children.forEach((c, i) => go(c, `${path}.${d.node.name}[${i}]`))
@@ -99,7 +99,7 @@ const checkShapes = (op: string, first: Flat, other: Flat, firstName: string, ot
   }
 }
 
-/** Structural equality of tree definitions up to VariableState metadata (compared by leaf paths). */
+/** Structural equality of tree definitions up to Variable metadata (compared by leaf paths). */
 const sameDef = (a: TreeDef, b: TreeDef): boolean => {
   if (a.kind !== b.kind) return false
   switch (a.kind) {
@@ -117,7 +117,7 @@ const sameDef = (a: TreeDef, b: TreeDef): boolean => {
       const c = b as typeof a
       if (a.node !== c.node || a.children.length !== c.children.length) return false
       if (a.node.name === "State" && a.node.key(a.aux) !== c.node.key(c.aux)) return false
-      if (a.node.name !== "State" && a.node.name !== "VariableState" && a.node.key(a.aux) !== c.node.key(c.aux)) return false
+      if (a.node.name !== "State" && a.node.name !== "Variable" && a.node.name !== "VariableState" && a.node.key(a.aux) !== c.node.key(c.aux)) return false
       return a.children.every((x, i) => sameDef(x, c.children[i]!))
     }
   }

@@ -34,7 +34,7 @@ import type { State } from "../graph/State.ts"
 import { isState } from "../graph/State.ts"
 import { mutationError } from "../graph/traceState.ts"
 import type { Metadata } from "../graph/Variable.ts"
-import { isVariableState, Variable, VariableState } from "../graph/Variable.ts"
+import { isVariable, Variable } from "../graph/Variable.ts"
 import type { GradientTransformation } from "../optax/GradientTransformation.ts"
 import { applyUpdates } from "../optax/GradientTransformation.ts"
 import { flatten, unflatten } from "../transforms/core/pytree.ts"
@@ -88,14 +88,17 @@ class OptStateStructure implements Equal.Equal {
   }
 }
 
+/** Pytree nodes of Variables (a State's leaves), whose one child is the value. */
+const isVariableNode = (name: string): boolean => name === "Variable" || name === "VariableState"
+
 const setKey = (obj: Record<string, unknown>, key: string, value: unknown): void => defineAttribute(obj, key, value)
 
 /** The optimizer-state form of a transformation's state: its Arrays in `OptState` Variables. */
 const toGraphForm = (def: TreeDef, leaves: ReadonlyArray<unknown>, metadataAt: (path: Path) => Metadata | undefined): unknown => {
   let i = 0
   const variable = (d: TreeDef, metadata: Metadata | undefined): Variable<unknown> => {
-    // A VariableState in the tree keeps its metadata; a raw Array takes the parameter's, if any.
-    const meta = d.kind === "custom" && d.node.name === "VariableState" ? (d.aux as VariableState).metadata : metadata
+    // A Variable in the tree keeps its metadata; a raw Array takes the parameter's, if any.
+    const meta = d.kind === "custom" && isVariableNode(d.node.name) ? (d.aux as { readonly metadata: Metadata }).metadata : metadata
     const value = leaves[i++]
     return meta === undefined ? new OptArray(value) : new OptVariable(value, meta)
   }
@@ -113,7 +116,7 @@ const toGraphForm = (def: TreeDef, leaves: ReadonlyArray<unknown>, metadataAt: (
         return out
       }
       case "custom": {
-        if (d.node.name === "VariableState") return variable(d, undefined)
+        if (isVariableNode(d.node.name)) return variable(d, undefined)
         if (d.node.name !== "State") return d.children.map(go)
         const root: Record<string, unknown> = {}
         const paths = d.aux as ReadonlyArray<Path>
@@ -152,7 +155,7 @@ const variablesOf = (def: TreeDef, form: unknown): Array<Variable<unknown>> => {
         d.keys.forEach((k, j) => go(d.children[j]!, at(g, k)))
         return
       case "custom":
-        if (d.node.name === "VariableState") {
+        if (isVariableNode(d.node.name)) {
           out.push(g as Variable<unknown>)
         } else if (d.node.name === "State") {
           const paths = d.aux as ReadonlyArray<Path>
@@ -184,6 +187,20 @@ export interface OptimizerOptions {
  * ```ts
  * import { jnp, nnx, optax } from "effect-nnx"
  *
+ * class Model extends nnx.Module {
+ *   linear: nnx.Linear
+ *   constructor(rngs: nnx.Rngs) {
+ *     super()
+ *     this.linear = new nnx.Linear(3, 1, { rngs })
+ *   }
+ *   call(x: jnp.Array): jnp.Array {
+ *     return this.linear.call(x)
+ *   }
+ * }
+ * const lossFn = (model: Model, x: jnp.Array, y: jnp.Array) => jnp.mean(jnp.square(model.call(x).sub(y)))
+ * const model = new Model(new nnx.Rngs(0))
+ * const [x, y] = [jnp.ones([8, 3]), jnp.zeros([8, 1])]
+ *
  * const optimizer = new nnx.Optimizer(model, optax.adam(1e-3), { wrt: nnx.Param })
  * const trainStep = nnx.jit((model: Model, optimizer: nnx.Optimizer<Model>, x: jnp.Array, y: jnp.Array) => {
  *   const [loss, grads] = nnx.valueAndGrad(lossFn).sync(model, x, y)
@@ -191,6 +208,7 @@ export interface OptimizerOptions {
  *   return loss
  * })
  * const loss = trainStep.sync(model, optimizer, x, y)
+ * optimizer.step.value.item() // 1
  * ```
  * @category training
  * @since 0.3.0
@@ -215,11 +233,11 @@ export class Optimizer<M extends Module = Module> extends Module {
       throw new GraphStructureError({ path: undefined, reason: "nnx.Optimizer needs { wrt }, the filter of the Variables it trains (e.g. { wrt: nnx.Param }), as Flax requires since 0.11" })
     }
     const params = graphState(model, options.wrt) as State
-    const pure = params.map((_, leaf) => (isVariableState(leaf) ? leaf.value as JArray : leaf))
+    const pure = params.map((_, leaf) => (isVariable(leaf) ? leaf.value as JArray : leaf))
     const [leaves, def] = flatten(tx.init(pure))
     const metadata = new Map<string, Metadata>()
     params.toFlat().forEach(([path, leaf]) => {
-      if (isVariableState(leaf)) metadata.set(encodePath(path), leaf.metadata)
+      if (isVariable(leaf)) metadata.set(encodePath(path), leaf.metadata)
     })
     this.step = new OptState(zeros([], { dtype: "uint32" }))
     this.tx = tx
@@ -250,8 +268,8 @@ export class Optimizer<M extends Module = Module> extends Module {
     // fine); raw Array leaves have no kind and are kept.
     const gradLeaves = new Map<string, readonly [Path, unknown]>()
     for (const [path, leaf] of grads.toFlat()) {
-      if (isVariableState(leaf) && !predicate(path, leaf)) continue
-      gradLeaves.set(encodePath(path), [path, isVariableState(leaf) ? leaf.value : leaf])
+      if (isVariable(leaf) && !predicate(path, leaf)) continue
+      gradLeaves.set(encodePath(path), [path, isVariable(leaf) ? leaf.value : leaf])
     }
     const paramFlat = params.toFlat()
     const gradValues = paramFlat.map(([path, leaf]) => {
@@ -261,7 +279,7 @@ export class Optimizer<M extends Module = Module> extends Module {
         throw new UpdateError({ path, reason: `${op}: grads have no gradient (compute them with nnx.grad for the Variables the optimizer's wrt filter selects) for the model's ${kindName(leaf)}` })
       }
       const value = g[1]
-      const p = (isVariableState(leaf) ? leaf.value : leaf) as JArray
+      const p = (isVariable(leaf) ? leaf.value : leaf) as JArray
       if (!isArray(value)) throw new UpdateError({ path, reason: `${op}: the gradient is not an Array` })
       if (value.ndim !== p.ndim || value.shape.some((n, k) => n !== p.shape[k])) {
         throw new UpdateError({ path, reason: `${op}: the gradient has shape ${shapeString(value.shape)} where the parameter has ${shapeString(p.shape)}` })
@@ -282,7 +300,7 @@ export class Optimizer<M extends Module = Module> extends Module {
       const e = mutationError(v, v.kind)
       if (e !== undefined) throw e
     }
-    const pureParams = params.map((_, leaf) => (isVariableState(leaf) ? leaf.value as JArray : leaf))
+    const pureParams = params.map((_, leaf) => (isVariable(leaf) ? leaf.value as JArray : leaf))
     let k = 0
     const pureGrads = params.map(() => gradValues[k++]!)
     const [updates, nextState] = this.tx.update(pureGrads, unflatten(def, vars.map((v) => v.value)), pureParams)
@@ -299,14 +317,14 @@ export class Optimizer<M extends Module = Module> extends Module {
     })
     let j = 0
     const newLeaves = newParams.leaves as ReadonlyArray<JArray>
-    graphUpdate(model as never, params.map((_, leaf) => (isVariableState(leaf) ? leaf.replace(newLeaves[j++]!) : newLeaves[j++]!)))
+    graphUpdate(model as never, params.map((_, leaf) => (isVariable(leaf) ? leaf.replace(newLeaves[j++]!) : newLeaves[j++]!)))
     vars.forEach((v, i) => (v.value = nextLeaves[i]))
     this.step.value = this.step.value.add(1)
     return updates as State
   }
 }
 
-const kindName = (leaf: unknown): string => (isVariableState(leaf) ? leaf.kind : "Array")
+const kindName = (leaf: unknown): string => (isVariable(leaf) ? leaf.kind : "Array")
 
 /**
  * Whether `u` is an Optimizer.

@@ -1,5 +1,5 @@
 /**
- * Every filter form, normalised by toPredicate, on VariableStates, live Variables and raw Arrays;
+ * Every filter form, normalised by toPredicate, on Variables and raw Arrays;
  * filter objects compare and hash structurally; positional rules for `...`.
  */
 import { describe, expect, it } from "vitest"
@@ -8,11 +8,11 @@ import { jnp, nnx } from "effect-nnx"
 
 class Count extends nnx.Variable<jnp.Array> {}
 
-const param = new nnx.Param(jnp.zeros([1])).toState()
-const stat = new nnx.BatchStat(jnp.zeros([1])).toState()
-const count = new Count(jnp.zeros([1])).toState()
-const rngKey = new nnx.RngKey(jnp.zeros([2], { dtype: "uint32" }), { tag: "noise" }).toState()
-const rngCount = new nnx.RngCount(jnp.zeros([], { dtype: "uint32" }), { tag: "noise" }).toState()
+const param = new nnx.Param(jnp.zeros([1]))
+const stat = new nnx.BatchStat(jnp.zeros([1]))
+const count = new Count(jnp.zeros([1]))
+const rngKey = new nnx.RngKey(jnp.zeros([2], { dtype: "uint32" }), { tag: "noise" })
+const rngCount = new nnx.RngCount(jnp.zeros([], { dtype: "uint32" }), { tag: "noise" })
 const raw = jnp.ones([2])
 
 const leaves = { param, stat, count, rngKey, rngCount, raw } as const

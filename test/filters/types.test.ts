@@ -22,11 +22,11 @@ describe("filter types", () => {
   it("a kind filter gives a State of that kind", () => {
     const params = nnx.state(m, nnx.Param)
     expectTypeOf(params).toEqualTypeOf<nnx.State<nnx.Param<unknown>>>()
-    expectTypeOf(params.leaves[0]!).toEqualTypeOf<nnx.VariableState<nnx.Param<unknown>>>()
+    expectTypeOf(params.leaves[0]!).toEqualTypeOf<nnx.Param<unknown>>()
     const stats = nnx.state(m, nnx.OfType(nnx.BatchStat))
     expectTypeOf(stats).toEqualTypeOf<nnx.State<nnx.BatchStat<unknown>>>()
     // no raw Arrays among a kind's leaves; without a kind filter there may be
-    expectTypeOf(nnx.state(m).leaves[0]!).toEqualTypeOf<nnx.VariableState<nnx.Variable<unknown>> | jnp.Array>()
+    expectTypeOf(nnx.state(m).leaves[0]!).toEqualTypeOf<nnx.Variable<unknown> | jnp.Array>()
   })
 
   it("several filters give a tuple; arrays give unions; Nothing gives never", () => {

@@ -32,12 +32,12 @@ class Model extends nnx.Module {
 /** Every leaf's path, kind, dtype, shape, metadata and exact bits (keys as their raw words). */
 const fingerprint = (s: nnx.State): unknown =>
   s.toFlat().map(([path, leaf]) => {
-    const value = (leaf instanceof nnx.VariableState ? leaf.value : leaf) as jnp.Array
+    const value = (leaf instanceof nnx.Variable ? leaf.value : leaf) as jnp.Array
     const words = value.dtype === "key<fry>" ? random.keyData(value).data() : value.data()
     return {
       path,
-      kind: leaf instanceof nnx.VariableState ? leaf.kind : null,
-      metadata: leaf instanceof nnx.VariableState ? leaf.metadata : {},
+      kind: leaf instanceof nnx.Variable ? leaf.kind : null,
+      metadata: leaf instanceof nnx.Variable ? leaf.metadata : {},
       dtype: value.dtype,
       shape: value.shape,
       bits: Array.from(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))

@@ -343,13 +343,13 @@ describe("display styles: TypeScript's spelling by default, Python's as an optio
     expect(ts).toContain('    ["useBias", Static(false)]')
     expect(ts).toContain('    ["act", Static(null)]')
     expect(ts).toContain("outerIndex=undefined")
-    expect(String(state)).toContain("  w: VariableState(")
+    expect(String(state)).toContain("  w: Param(")
     nnx.withDisplayStyle("python", () => {
       const py = String(graphdef)
       expect(py).toContain("    ('useBias', Static(False))")
       expect(py).toContain("    ('act', Static(None))")
       expect(py).toContain("outerIndex=None")
-      expect(String(state)).toContain("  'w': VariableState(")
+      expect(String(state)).toContain("  'w': Param(")
     })
   })
 

@@ -41,18 +41,30 @@ class Model extends nnx.Module {
 const paths = (s: nnx.State): Array<string> => s.toFlat().map(([p]) => p.join("."))
 
 describe("split / merge", () => {
-  it("splits into a GraphDef and a State of VariableStates, and merges back a new equal graph", () => {
+  it("splits into a GraphDef and a State of the live Variables, and merges back a graph around them", () => {
     const m = new Model()
     const [graphdef, state] = nnx.split(m)
     expect(paths(state)).toEqual(["bn.mean", "bn.scale", "linear.bias", "linear.kernel"])
     const leaf = state.at("linear", "kernel")
-    expect(leaf).toBeInstanceOf(nnx.VariableState)
+    expect(leaf).toBeInstanceOf(nnx.Variable)
     const m2 = nnx.merge(graphdef, state)
     expect(m2).toBeInstanceOf(Model)
     expect(m2).not.toBe(m)
     expect(m2.linear).toBeInstanceOf(Linear)
-    expect(m2.linear.kernel).not.toBe(m.linear.kernel)
-    expect(m2.linear.kernel.value.tolist()).toEqual(m.linear.kernel.value.tolist())
+    expect(m2.linear).not.toBe(m.linear)
+    // As Flax 0.12: the State holds the live Variables and merge builds around them.
+    expect(leaf).toBe(m.linear.kernel)
+    expect(m2.linear.kernel).toBe(m.linear.kernel)
+    m.linear.kernel.value = jnp.full([2, 3], 7)
+    expect(m2.linear.kernel.value.tolist()).toEqual([[7, 7, 7], [7, 7, 7]])
+    // With { copy: true }, new Variables holding the same values and metadata.
+    const m3 = nnx.merge(graphdef, state, { copy: true })
+    expect(m3.linear.kernel).not.toBe(m.linear.kernel)
+    expect(m3.linear.kernel).toBeInstanceOf(nnx.Param)
+    expect(m3.linear.kernel.value.tolist()).toEqual(m.linear.kernel.value.tolist())
+    expect(m3.bn.mean).toBeInstanceOf(nnx.BatchStat)
+    m3.linear.kernel.value = jnp.zeros([2, 3])
+    expect(m.linear.kernel.value.tolist()).toEqual([[7, 7, 7], [7, 7, 7]])
     // static attributes come from the GraphDef
     expect(m2.name).toBe("model")
     expect(m2.config).toEqual({ dropout: 0.1, sizes: [2, 3] })
@@ -169,16 +181,16 @@ describe("split / merge", () => {
     const [g, params, stats] = nnx.split(m, nnx.Param, nnx.BatchStat)
     expect(() => nnx.merge(g, params)).toThrow(nnx.MergeError)
     expect(() => nnx.merge(g, params)).toThrow(/no leaf here.*at bn\.mean/)
-    const extra = nnx.State.merge(params, stats, nnx.State.fromFlat([[["zzz"], new nnx.Param(jnp.ones([1])).toState()]]))
+    const extra = nnx.State.merge(params, stats, nnx.State.fromFlat([[["zzz"], new nnx.Param(jnp.ones([1]))]]))
     expect(() => nnx.merge(g, extra)).toThrow(/does not expect/)
-    const wrongKind = stats.map((_, leaf) => new nnx.Param((leaf as nnx.VariableState).value).toState())
-    expect(() => nnx.merge(g, params, wrongKind)).toThrow(/expected the state of a BatchStat, got a Param at bn\.mean/)
+    const wrongKind = stats.map((_, leaf) => new nnx.Param((leaf as nnx.Variable<unknown>).value))
+    expect(() => nnx.merge(g, params, wrongKind)).toThrow(/expected a BatchStat, got a Param at bn\.mean/)
   })
 
   it("split of a Variable gives its GraphDef and its state, which merge rebuilds (as Flax)", () => {
     const v = new nnx.Param(jnp.ones([1]))
     const [g, leaf] = nnx.split(v)
-    expect(leaf).toBeInstanceOf(nnx.VariableState)
+    expect(leaf).toBeInstanceOf(nnx.Variable)
     expect(nnx.merge(g, leaf)).toBeInstanceOf(nnx.Param)
   })
 })
@@ -212,7 +224,7 @@ describe("state / graphdef / update / clone / pop", () => {
   it("update writes values into existing Variables in place (identity preserved)", () => {
     const m = new Model()
     const kernel = m.linear.kernel
-    const state = nnx.state(m).map((_, leaf) => (leaf instanceof nnx.VariableState ? leaf.replace((leaf.value as jnp.Array).add(1)) : leaf))
+    const state = nnx.state(m).map((_, leaf) => (leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).add(1)) : leaf))
     nnx.update(m, state)
     expect(m.linear.kernel).toBe(kernel)
     expect(kernel.value.tolist()).toEqual([[2, 2, 2], [2, 2, 2]])
@@ -221,8 +233,8 @@ describe("state / graphdef / update / clone / pop", () => {
   it("update adds new keys (as new Variables, inside new records for missing subtrees)", () => {
     const m = new Model()
     const extra = nnx.State.fromFlat([
-      [["count"], new Count(jnp.zeros([2])).toState()],
-      [["aux", "a", "b"], new nnx.Param(jnp.ones([1])).toState()],
+      [["count"], new Count(jnp.zeros([2]))],
+      [["aux", "a", "b"], new nnx.Param(jnp.ones([1]))],
       [["aux", "a", "c"], jnp.ones([2])]
     ])
     nnx.update(m, extra)
@@ -237,7 +249,7 @@ describe("state / graphdef / update / clone / pop", () => {
     const m = new Model()
     const before = m.bn.mean.value
     const bad = nnx.State.fromFlat([
-      [["bn", "mean"], new nnx.BatchStat(jnp.ones([3])).toState()],
+      [["bn", "mean"], new nnx.BatchStat(jnp.ones([3]))],
       [["name", "x"], jnp.ones([1])]
     ])
     expect(() => nnx.update(m, bad)).toThrow(nnx.UpdateError)
@@ -376,7 +388,7 @@ describe("scale: iterative traversal", () => {
     expect(node.depth).toBe(9_999)
     expect(node.child).toBe(copy)
     expect(nnx.clone(root).depth).toBe(0)
-    nnx.update(root, s.map((_, l) => (l as nnx.VariableState).replace(jnp.zeros([1]))))
+    nnx.update(root, s.map((_, l) => (l as nnx.Variable<unknown>).replace(jnp.zeros([1]))))
     expect(nnx.state(root, nnx.Param).leaves[0]!.value).toBeInstanceOf(jnp.Array)
     // iterGraph yields the deepest value first: the walk reaches the bottom without recursion
     const it = nnx.iterGraph(root)

@@ -97,11 +97,11 @@ describe("unflatten's MergeError guards", () => {
     assert.strictEqual(extraAttr.reason, "the GraphDef has 2 attributes but its nodes use 1")
   })
 
-  it("a VariableState of another kind is refused, naming both kinds and the path", () => {
+  it("a Variable of another kind is refused, naming both kinds and the path", () => {
     const g = graphdef([moduleDef(0, 1), paramDef(1)], [["w", NODE]], 1)
-    const e = mergeError(() => unflatten(g, [new nnx.BatchStat(jnp.ones([1])).toState()]))
+    const e = mergeError(() => unflatten(g, [new nnx.BatchStat(jnp.ones([1]))]))
     assert.deepStrictEqual(e.path, ["w"])
-    assert.strictEqual(e.reason, "expected the state of a Param, got a BatchStat")
+    assert.strictEqual(e.reason, "expected a Param, got a BatchStat")
   })
 
   it("an object to reuse of the wrong type is refused, for Modules and for Variables", () => {
@@ -170,11 +170,14 @@ describe("plain lists and records, and outer indices without reuse", () => {
 })
 
 describe("merging live Variables", () => {
-  it("a pure record of live Variables merges into new Variables holding their values and metadata", () => {
+  it("a pure record of live Variables merges around them, or into new Variables holding their values and metadata with copy", () => {
     const g = nnx.graphdef(new Leafy())
     const a = new nnx.Param(jnp.array([1, 2]), { note: "a" })
     const b = new nnx.Param(jnp.array([3, 4]), { note: "b" })
-    const m = nnx.merge(g, { a, b })
+    const shared = nnx.merge(g, { a, b })
+    assert.strictEqual(shared.a, a)
+    assert.strictEqual(shared.b, b)
+    const m = nnx.merge(g, { a, b }, { copy: true })
     assert.instanceOf(m, Leafy)
     assert.notStrictEqual(m.a, a)
     assert.deepStrictEqual(m.a.value.tolist(), [1, 2])
@@ -183,11 +186,13 @@ describe("merging live Variables", () => {
     assert.strictEqual(m.b.metadata["note"], "b")
   })
 
-  it("the GraphDef of one Variable merges a live Variable into a new one with its value and metadata", () => {
+  it("the GraphDef of one Variable merges a live Variable as it is, or into a new one with its value and metadata with copy", () => {
     const p = new nnx.Param(jnp.zeros([2]), { shardingNames: ["x"] })
     const [g] = nnx.split(p)
     const live = new nnx.Param(jnp.array([7, 8]), { shardingNames: ["y"] })
-    const back = nnx.merge(g, live)
+    assert.strictEqual(nnx.merge(g, live), live)
+    assert.throws(() => nnx.merge(g, new nnx.BatchStat(jnp.zeros([2]))), /expected a Param, got a BatchStat/)
+    const back = nnx.merge(g, live, { copy: true })
     assert.instanceOf(back, nnx.Param)
     assert.notStrictEqual(back, live)
     assert.deepStrictEqual(back.value.tolist(), [7, 8])
@@ -306,7 +311,7 @@ describe("loading checks", () => {
   it("bool data with one bad byte among 0s and 1s is refused; 0s and 1s load", () => {
     const good = json.replace(base64([1, 0, 1, 0]), base64([0, 1, 1, 0]))
     const loaded = Effect.runSync(nnx.stateFromJson(good))
-    const f = loaded.toFlat().find(([p]) => p[0] === "f")![1] as nnx.VariableState
+    const f = loaded.toFlat().find(([p]) => p[0] === "f")![1] as nnx.Variable<unknown>
     assert.deepStrictEqual((f.value as jnp.Array).tolist(), [false, true, true, false])
     const bad = json.replace(base64([1, 0, 1, 0]), base64([1, 0, 2, 1]))
     assert.notStrictEqual(bad, json)
@@ -317,7 +322,7 @@ describe("loading checks", () => {
 
   it("an Array leaf (kind null) with metadata is refused; without, it loads as a plain Array", () => {
     const plain = Effect.runSync(nnx.stateFromJson(json)).toFlat().find(([p]) => p[0] === "t")![1]
-    assert.isFalse(plain instanceof nnx.VariableState)
+    assert.isFalse(plain instanceof nnx.Variable)
     assert.deepStrictEqual((plain as jnp.Array).tolist(), [1, 2])
     const withMeta = json.replace(/("path":\["t"\],"kind":null,"dtype":"float32","shape":\[2\],"metadata":)\{\}/, "$1{\"note\":1}")
     assert.notStrictEqual(withMeta, json)

@@ -1,12 +1,12 @@
 /**
- * State: the nested typed mapping of VariableStates (and raw Arrays) with its flat form, filter,
+ * State: the nested typed mapping of Variables (and raw Arrays) with its flat form, filter,
  * split, merge, map, pure dicts and validation.
  */
 import { describe, expect, it } from "vitest"
 import { jnp, nnx } from "effect-nnx"
 
-const p = (x: number): nnx.VariableState<nnx.Param<jnp.Array>> => new nnx.Param(jnp.full([1], x)).toState()
-const b = (x: number): nnx.VariableState<nnx.BatchStat<jnp.Array>> => new nnx.BatchStat(jnp.full([1], x)).toState()
+const p = (x: number): nnx.Param<jnp.Array> => new nnx.Param(jnp.full([1], x))
+const b = (x: number): nnx.BatchStat<jnp.Array> => new nnx.BatchStat(jnp.full([1], x))
 
 const sample = (): nnx.State =>
   nnx.State.fromFlat([
@@ -32,7 +32,7 @@ describe("State", () => {
     const layers = s.get("layers")
     expect(layers).toBeInstanceOf(nnx.State)
     expect((layers as nnx.State).keys()).toEqual([0, 1])
-    const leaf = s.at("layers", 1, "w") as nnx.VariableState
+    const leaf = s.at("layers", 1, "w") as nnx.Variable<unknown>
     expect((leaf.value as jnp.Array).tolist()).toEqual([2])
     expect(s.at("nope")).toBeUndefined()
     expect(s.at()).toBe(s)
@@ -61,13 +61,13 @@ describe("State", () => {
     const a = nnx.State.fromFlat([[["w"], p(1)]])
     const c = nnx.State.fromFlat([[["w"], p(2)]])
     const merged = nnx.State.merge(a, c)
-    expect(((merged.at("w") as nnx.VariableState).value as jnp.Array).tolist()).toEqual([2])
+    expect(((merged.at("w") as nnx.Variable<unknown>).value as jnp.Array).tolist()).toEqual([2])
     expect(nnx.State.merge().size).toBe(0)
   })
 
   it("map replaces leaves", () => {
-    const doubled = sample().map((_, leaf) => (leaf instanceof nnx.VariableState ? leaf.replace((leaf.value as jnp.Array).mul(2)) : leaf))
-    expect(((doubled.at("bn", "mean") as nnx.VariableState).value as jnp.Array).tolist()).toEqual([6])
+    const doubled = sample().map((_, leaf) => (leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).mul(2)) : leaf))
+    expect(((doubled.at("bn", "mean") as nnx.Variable<unknown>).value as jnp.Array).tolist()).toEqual([6])
     expect(() => sample().map(() => 1 as unknown as jnp.Array)).toThrow(nnx.GraphStructureError)
   })
 
@@ -78,8 +78,8 @@ describe("State", () => {
     const layers = pure["layers"] as Record<string, Record<string, jnp.Array>>
     expect(layers["0"]!["w"]!.tolist()).toEqual([1])
     const replaced = s.replaceByPureDict({ layers: { "1": { w: jnp.full([1], 9) } }, table: jnp.zeros([2]) })
-    const w1 = replaced.at("layers", 1, "w") as nnx.VariableState
-    expect(w1.type).toBe(nnx.Param)
+    const w1 = replaced.at("layers", 1, "w") as nnx.Variable<unknown>
+    expect(w1).toBeInstanceOf(nnx.Param)
     expect((w1.value as jnp.Array).tolist()).toEqual([9])
     expect((replaced.at("table") as jnp.Array).tolist()).toEqual([0, 0])
     expect(() => s.replaceByPureDict({ other: jnp.zeros([1]) })).toThrow(nnx.MergeError)
@@ -95,14 +95,13 @@ describe("State", () => {
 
   it("prints like Flax's State repr (keys quoted as Python's in the Python display style)", () => {
     const state = nnx.State.fromFlat([[["layers", 0, "w"], p(1)]])
-    expect(String(state).split("\n").slice(0, 4)).toEqual(["State({", "  layers: {", "    0: {", "      w: VariableState( # 1 (4 B)"])
+    expect(String(state).split("\n").slice(0, 4)).toEqual(["State({", "  layers: {", "    0: {", "      w: Param( # 1 (4 B)"])
     const text = nnx.withDisplayStyle("python", () => String(state))
     expect(text).toBe([
       "State({",
       "  'layers': {",
       "    0: {",
-      "      'w': VariableState( # 1 (4 B)",
-      "        type=Param,",
+      "      'w': Param( # 1 (4 B)",
       "        value=Array([1], dtype=int32)",
       "      ),",
       "    },",

@@ -49,7 +49,7 @@ describe("update with pure records", () => {
     const m = new Model()
     nnx.update(m, {
       a: { bias: new nnx.Param(jnp.full([3], 5)) },
-      b: new nnx.Param(jnp.full([2], 4)).toState(),
+      b: new nnx.Param(jnp.full([2], 4)),
       c: jnp.full([1], 9),
       layers: { "0": { bias: jnp.full([3], 2) } }
     })
@@ -83,15 +83,17 @@ describe("update with pure records", () => {
     assert.deepStrictEqual(m.b.value.tolist(), [0, 0])
   })
 
-  it("refuses leaves that are not Arrays, Variables or VariableStates, naming the path", () => {
+  it("refuses leaves that are not Arrays or Variables, naming the path", () => {
     const m = new Model()
     const e = thrown(() => nnx.update(m, { a: { kernel: 3 } }))
     assert.instanceOf(e, nnx.UpdateError)
     assert.deepStrictEqual((e as nnx.UpdateError).path, ["a", "kernel"])
-    assert.match((e as nnx.UpdateError).message, /the state has number; a pure record holds nested records whose leaves are Arrays, Variables or VariableStates/)
+    assert.match((e as nnx.UpdateError).message, /the state has number; a pure record holds nested records whose leaves are Arrays or Variables/)
+    // lists are pure nodes too (as nnx.grad returns for a list of Variables): the bad leaf is inside
     const list = thrown(() => nnx.update(m, { a: [1] }))
     assert.instanceOf(list, nnx.UpdateError)
-    assert.deepStrictEqual((list as nnx.UpdateError).path, ["a"])
+    assert.deepStrictEqual((list as nnx.UpdateError).path, ["a", 0])
+    assert.match((list as nnx.UpdateError).message, /the state has number/)
   })
 
   it("refuses a key reaching the prototype machinery", () => {
@@ -168,14 +170,15 @@ describe("split of a single leaf", () => {
     assert.strictEqual(nnx.graphdef(x).numLeaves, 1)
   })
 
-  it("a Variable splits into a GraphDef of one VariableDef and its VariableState; merge gives a new Variable", () => {
+  it("a Variable splits into a GraphDef of one VariableDef and the Variable itself; merge gives it back, or a new one with copy", () => {
     const p = new nnx.Param(jnp.ones([2]), { shardingNames: ["x"] })
     const [g, leaf] = nnx.split(p)
     assert.strictEqual(g.nodes.length, 1)
     assert.strictEqual(g.nodes[0]!._tag, "VariableDef")
-    assert.instanceOf(leaf, nnx.VariableState)
-    assert.strictEqual(leaf.kind, "Param")
-    const back = nnx.merge(g, leaf)
+    assert.instanceOf(leaf, nnx.Variable)
+    assert.strictEqual(leaf, p)
+    assert.strictEqual(nnx.merge(g, leaf), p)
+    const back = nnx.merge(g, leaf, { copy: true })
     assert.instanceOf(back, nnx.Param)
     assert.notStrictEqual(back, p)
     assert.deepStrictEqual(back.value.tolist(), [1, 1])
@@ -185,7 +188,7 @@ describe("split of a single leaf", () => {
   it("with filters, the leaf goes to the first filter selecting it and the others get empty States", () => {
     const p = new nnx.Param(jnp.ones([2]))
     const [, params, rest] = (nnx.split as (n: unknown, ...fs: Array<unknown>) => Array<unknown>)(p, nnx.Param, "...")
-    assert.instanceOf(params, nnx.VariableState)
+    assert.instanceOf(params, nnx.Variable)
     assert.isTrue(nnx.isState(rest))
     assert.strictEqual((rest as nnx.State).size, 0)
     const e = thrown(() => (nnx.split as (n: unknown, ...fs: Array<unknown>) => Array<unknown>)(p, nnx.BatchStat))

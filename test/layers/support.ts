@@ -74,9 +74,9 @@ export const expectClose = (actual: jnp.Array, expected: Result | jnp.Array, ato
 export const flatState = (m: nnx.Module): Map<string, { kind: string; value: jnp.Array }> => {
   const out = new Map<string, { kind: string; value: jnp.Array }>()
   for (const [path, leaf] of nnx.state(m).toFlat()) {
-    const v = leaf as nnx.VariableState
+    const v = leaf as nnx.Variable<unknown>
     const value = v.value as jnp.Array
-    out.set(path.join("."), { kind: v.type.name, value: value.dtype === "key<fry>" ? jnp.asArray(0) : value })
+    out.set(path.join("."), { kind: v.kind, value: value.dtype === "key<fry>" ? jnp.asArray(0) : value })
   }
   return out
 }
@@ -118,4 +118,4 @@ export const checkGrad = (f: (x: jnp.Array) => jnp.Array, x: jnp.Array, g: jnp.A
 
 /** The array at `path` in a State of gradients. */
 export const leafAt = (s: nnx.State, ...path: ReadonlyArray<string | number>): jnp.Array =>
-  ((s as unknown as { at: (...p: ReadonlyArray<string | number>) => unknown }).at(...path) as nnx.VariableState).value as jnp.Array
+  ((s as unknown as { at: (...p: ReadonlyArray<string | number>) => unknown }).at(...path) as nnx.Variable<unknown>).value as jnp.Array

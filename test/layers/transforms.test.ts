@@ -73,7 +73,7 @@ describe("layers under lifted transforms", () => {
       const [value, grads] = nnx.valueAndGrad(loss).sync(m)
       const params = nnx.state(m, nnx.Param)
       nnx.update(m, params.map((path, leaf) => {
-        const l = leaf as nnx.VariableState<nnx.Param<jnp.Array>>
+        const l = leaf as nnx.Param<jnp.Array>
         return l.replace(l.value.sub(leafAt(grads, ...path).mul(0.05)))
       }))
       return value

@@ -17,7 +17,7 @@ const close = (a: jnp.Array, b: jnp.Array, tol = 1e-5): void => {
 }
 const leaf = (s: nnx.State, ...path: ReadonlyArray<string>): jnp.Array => {
   const l = s.at(...path)
-  return (l instanceof nnx.VariableState ? l.value : l) as jnp.Array
+  return (l instanceof nnx.Variable ? l.value : l) as jnp.Array
 }
 const paths = (s: nnx.State): Array<string> => s.toFlat().map(([p]) => p.join("."))
 
@@ -44,7 +44,7 @@ const clippedApply = customVjp(
   ([m, v]: readonly [Linear, jnp.Array], g: jnp.Array) => {
     const params = nnx.state(m, nnx.Param).map((path, l) => {
       const value = path[0] === "kernel" ? clip(v.T.matmul(g)) : clip(jnp.sum(g, 0))
-      return (l as nnx.VariableState).replace(value)
+      return (l as nnx.Variable<unknown>).replace(value)
     })
     return [params, g.matmul(m.kernel.value.T)] as const
   }
@@ -90,7 +90,7 @@ describe("nnx.customVjp", () => {
       (l: Linear, v: jnp.Array) => l.call(v),
       (l: Linear, v: jnp.Array) => [l.call(v), v] as const,
       (v: jnp.Array, g: jnp.Array) => {
-        const s = nnx.State.fromFlat([[["kernel"], new nnx.Param(v.T.matmul(g).mul(0)).toState()]])
+        const s = nnx.State.fromFlat([[["kernel"], new nnx.Param(v.T.matmul(g).mul(0))]])
         seen = paths(s)
         return [s, null] as const
       },
@@ -111,7 +111,7 @@ describe("nnx.customVjp", () => {
       (l: Linear, v: jnp.Array) => l.call(v),
       (l: Linear, v: jnp.Array) => [l.call(v), [l, v]] as const,
       ([l, v]: readonly [Linear, jnp.Array], g: jnp.Array) =>
-        [nnx.state(l, nnx.Param).map((path, s) => (s as nnx.VariableState).replace(path[0] === "kernel" ? clip(v.T.matmul(g)) : clip(jnp.sum(g, 0)))), null] as const
+        [nnx.state(l, nnx.Param).map((path, s) => (s as nnx.Variable<unknown>).replace(path[0] === "kernel" ? clip(v.T.matmul(g)) : clip(jnp.sum(g, 0)))), null] as const
     )
     const per = nnx.vmap(
       (l: Linear, v: jnp.Array) => grad((k: Linear) => jnp.sum(clipped.sync(k, v.reshape([1, 2])).pow(2))).sync(l).toPureDict(),
@@ -129,7 +129,7 @@ describe("nnx.customVjp", () => {
       const bad = customVjp(
         (l: Linear) => jnp.sum(l.call(x)),
         (l: Linear) => [jnp.sum(l.call(x)), null] as const,
-        () => [nnx.State.fromFlat([[["calls"], new nnx.BatchStat(jnp.zeros([])).toState()]])] as const
+        () => [nnx.State.fromFlat([[["calls"], new nnx.BatchStat(jnp.zeros([]))]])] as const
       )
       const e = yield* Effect.flip(grad((l: Linear) => bad.sync(l))(new Linear()))
       assert.instanceOf(e, StructureError)

@@ -107,7 +107,7 @@ describe("Effects returned by f", () => {
       const caught = yield* f(new Dense()).pipe(Effect.as("no error"), Effect.catchTag("AsyncEffectError", (e) => Effect.succeed(`${e._tag} in ${e.transform}`)))
       assert.strictEqual(caught, "AsyncEffectError in nnx.grad")
       const g = yield* nnx.grad((d: Dense) => Effect.succeed(d.w.value.sum()))(new Dense())
-      assert.deepStrictEqual((g.at("w") as nnx.VariableState<nnx.Param<jnp.Array>>).value.tolist(), [1, 1, 1])
+      assert.deepStrictEqual((g.at("w") as nnx.Param<jnp.Array>).value.tolist(), [1, 1, 1])
     }))
 
   it.effect("nnx.jit refuses an Effect-returning f with a JitEffectError naming nnx.jit, and changes nothing", () =>

@@ -252,18 +252,18 @@ describe("item 8: nnx.map, nnx.recursiveMap, nnx.findDuplicates", () => {
     const net = new Net()
     const visited: Array<string> = []
     const m2 = nnx.map((path, leaf) => {
-      visited.push(`${path.join("/")}:${(leaf as nnx.VariableState).kind}`)
-      return (leaf as nnx.VariableState).kind === "Param" ? (leaf as nnx.VariableState<nnx.Param<jnp.Array>>).replace(((leaf as nnx.VariableState).value as jnp.Array).add(1)) : leaf
+      visited.push(`${path.join("/")}:${(leaf as nnx.Variable<unknown>).kind}`)
+      return (leaf as nnx.Variable<unknown>).kind === "Param" ? (leaf as nnx.Param<jnp.Array>).replace(((leaf as nnx.Variable<unknown>).value as jnp.Array).add(1)) : leaf
     }, net)
     assert.deepStrictEqual(visited, ["a/w:Param", "b/w:Param", "layers/0/w:Param", "stat:BatchStat"])
     assert.deepStrictEqual([m2.a.w.value.tolist(), m2.b.w.value.tolist(), (m2.layers[0] as Block).w.value.tolist()], [[2, 2], [3, 3], [4, 4]])
     assert.isTrue(m2 !== net && m2 instanceof Net && m2.c === m2.a && m2.layers[1] === m2.b.w && m2.a.w !== net.a.w)
     assert.deepStrictEqual(net.a.w.value.tolist(), [1, 1])
     // a bare Array keeps the leaf's kind; a Variable maps to a Variable (Flax: Param [0, 0]; Param [2, 2])
-    const zeroed = nnx.map((_p, leaf) => ((leaf as nnx.VariableState).value as jnp.Array).mul(0), new Block(1))
+    const zeroed = nnx.map((_p, leaf) => ((leaf as nnx.Variable<unknown>).value as jnp.Array).mul(0), new Block(1))
     assert.isTrue(zeroed.w instanceof nnx.Param)
     assert.deepStrictEqual(zeroed.w.value.tolist(), [0, 0])
-    const doubled = nnx.map((_p, leaf) => (leaf as nnx.VariableState).replace(((leaf as nnx.VariableState).value as jnp.Array).mul(2)), new nnx.Param(jnp.ones([2])))
+    const doubled = nnx.map((_p, leaf) => (leaf as nnx.Variable<unknown>).replace(((leaf as nnx.Variable<unknown>).value as jnp.Array).mul(2)), new nnx.Param(jnp.ones([2])))
     assert.isTrue(doubled instanceof nnx.Param)
     assert.deepStrictEqual(doubled.value.tolist(), [2, 2])
   })

@@ -17,13 +17,13 @@ const close = (a: jnp.Array, b: jnp.Array, tol = 1e-5): void => {
   expect(jnp.allclose(a, b, { rtol: tol, atol: tol }).item()).toBe(true)
 }
 
-const leaf = (s: nnx.State | nnx.VariableState, ...path: ReadonlyArray<string | number>): jnp.Array => {
+const leaf = (s: nnx.State | nnx.Variable<unknown>, ...path: ReadonlyArray<string | number>): jnp.Array => {
   const l = s instanceof nnx.State ? s.at(...path) : s
-  return (l instanceof nnx.VariableState ? l.value : l) as jnp.Array
+  return (l instanceof nnx.Variable ? l.value : l) as jnp.Array
 }
 
 const paths = (s: nnx.State): Array<string> => s.toFlat().map(([p]) => p.join("."))
-const kinds = (s: nnx.State): Array<string> => s.toFlat().map(([, l]) => (l instanceof nnx.VariableState ? l.kind : "Array"))
+const kinds = (s: nnx.State): Array<string> => s.toFlat().map(([, l]) => (l instanceof nnx.Variable ? l.kind : "Array"))
 
 class Linear extends nnx.Module {
   kernel: nnx.Param<jnp.Array>
@@ -52,7 +52,7 @@ describe("nnx.grad of a Module", () => {
     expect(g).toBeInstanceOf(nnx.State)
     expect(paths(g)).toEqual(["bias", "kernel"])
     expect(kinds(g)).toEqual(["Param", "Param"])
-    expect((g.at("kernel") as nnx.VariableState).metadata).toEqual({ shardingNames: ["in", "out"] })
+    expect((g.at("kernel") as nnx.Variable<unknown>).metadata).toEqual({ shardingNames: ["in", "out"] })
     const [gk, gb] = coreGrad(rawMse, { argnums: [0, 1] })(m.kernel.value, m.bias.value, x, y)
     close(leaf(g, "kernel"), gk)
     close(leaf(g, "bias"), gb)
@@ -146,10 +146,10 @@ describe("nnx.grad of a Module", () => {
     close(leaf(g, "kernel"), gk)
   })
 
-  vit("a Variable passed directly is differentiated whole; its gradient is a VariableState", () => {
+  vit("a Variable passed directly is differentiated whole; its gradient is a new Variable of its kind", () => {
     const p = new nnx.Param(jnp.array([1, 2, 3], { dtype: "float32" }), { tag: "w" })
     const g = grad((v: nnx.Param<jnp.Array>) => jnp.sum(v.value.pow(2))).sync(p)
-    expect(g).toBeInstanceOf(nnx.VariableState)
+    expect(g).toBeInstanceOf(nnx.Variable)
     expect(g.kind).toBe("Param")
     expect(g.metadata).toEqual({ tag: "w" })
     close(g.value as jnp.Array, jnp.array([2, 4, 6], { dtype: "float32" }))

@@ -121,7 +121,7 @@ describe("graph changes inside lifted transforms", () => {
     const [loss, g] = nnx.valueAndGrad((h: Holder) => h.w.value.mul(h.table).sum()).sync(m)
     assert.strictEqual(loss.item(), 1 + 2 * 5 + 3 * 9 + 4 * 13)
     assert.deepStrictEqual(g.paths, [["bias"], ["w"]])
-    const gw = g.toFlat().find(([p]) => p[0] === "w")![1] as nnx.VariableState
+    const gw = g.toFlat().find(([p]) => p[0] === "w")![1] as nnx.Variable<unknown>
     assert.deepStrictEqual((gw.value as jnp.Array).tolist(), m.table.tolist())
     assert.strictEqual(m.tag.value, "start")
   })

@@ -18,7 +18,7 @@ const close = (a: jnp.Array, b: jnp.Array, tol = 1e-5): void => {
 }
 const leaf = (s: nnx.State, ...path: ReadonlyArray<string>): jnp.Array => {
   const l = s.at(...path)
-  return (l instanceof nnx.VariableState ? l.value : l) as jnp.Array
+  return (l instanceof nnx.Variable ? l.value : l) as jnp.Array
 }
 
 class Mlp extends nnx.Module {

@@ -25,8 +25,8 @@ const loss = (model: Linear, x: jnp.Array, y: jnp.Array) => jnp.mean(model.call(
 const sgd = (model: Linear, grads: nnx.State, lr: number): void => {
   const params = nnx.state(model, nnx.Param)
   nnx.update(model, params.map((path, leaf) => {
-    const g = grads.at(...path) as nnx.VariableState
-    return (leaf as nnx.VariableState).replace((leaf as nnx.VariableState<nnx.Param<jnp.Array>>).value.sub((g.value as jnp.Array).mul(lr)))
+    const g = grads.at(...path) as nnx.Variable<unknown>
+    return (leaf as nnx.Variable<unknown>).replace((leaf as nnx.Param<jnp.Array>).value.sub((g.value as jnp.Array).mul(lr)))
   }))
 }
 
@@ -52,10 +52,10 @@ describe("training with lifted transforms", () => {
     const x = random.normal(random.key(2), [5, 3])
     const y = random.normal(random.key(3), [5, 2])
     const perExample = nnx.vmap((m: Linear, xi: jnp.Array, yi: jnp.Array) => nnx.grad(loss).sync(m, xi.reshape(1, 3), yi.reshape(1, 2)), { inAxes: [null, 0, 0] }).sync(model, x, y)
-    const perW = (perExample.at("w") as nnx.VariableState).value as jnp.Array
-    const batch = nnx.grad(loss).sync(model, x, y).at("w") as nnx.VariableState
+    const perW = (perExample.at("w") as nnx.Variable<unknown>).value as jnp.Array
+    const batch = nnx.grad(loss).sync(model, x, y).at("w") as nnx.Variable<unknown>
     expect(perW.shape).toEqual([5, 3, 2])
-    expect((perExample.at("w") as nnx.VariableState).kind).toBe("Param")
+    expect((perExample.at("w") as nnx.Variable<unknown>).kind).toBe("Param")
     expect(jnp.allclose(jnp.mean(perW, 0), batch.value as jnp.Array, { atol: 1e-5 }).item()).toBe(true)
   })
 

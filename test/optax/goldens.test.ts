@@ -40,9 +40,9 @@ const optimizers: Record<string, () => optax.GradientTransformation<any>> = {
 const G = goldens.optimizers
 const record = (leaves: ReadonlyArray<jnp.Array>) => ({ b: leaves[0]!, w: leaves[1]! })
 const asState = (leaves: ReadonlyArray<jnp.Array>) =>
-  nnx.State.fromFlat([[["b"], new nnx.VariableState<nnx.Param<jnp.Array>>(nnx.Param, leaves[0]!)], [["w"], new nnx.VariableState<nnx.Param<jnp.Array>>(nnx.Param, leaves[1]!)]] as const)
+  nnx.State.fromFlat([[["b"], new nnx.Param(leaves[0]!)], [["w"], new nnx.Param(leaves[1]!)]] as const)
 const leavesOfRecord = (t: { readonly b: jnp.Array; readonly w: jnp.Array }) => [t.b, t.w]
-const leavesOfState = (s: nnx.State) => ["b", "w"].map((k) => (s.at(k) as nnx.VariableState<nnx.Param<jnp.Array>>).value)
+const leavesOfState = (s: nnx.State) => ["b", "w"].map((k) => (s.at(k) as nnx.Param<jnp.Array>).value)
 
 // The arithmetic is optax's operation for operation, so results agree with XLA's to an ulp or two
 // (pow and summation order may round differently), over five steps.
@@ -79,7 +79,7 @@ describe("optax optimizers against optax", () => {
         state = next
         params = optax.applyUpdates(params, updates)
         expect(nnx.isState(updates)).toBe(true)
-        expect((params.at("w") as nnx.VariableState).kind).toBe("Param")
+        expect((params.at("w") as nnx.Variable<unknown>).kind).toBe("Param")
         leavesOfState(params).forEach((p, i) => expectClose(p, want.params[i]!, `${name} step ${step} params[${i}]`, TOL))
       })
     })

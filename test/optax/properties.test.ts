@@ -111,8 +111,8 @@ describe("errors", () => {
   })
 
   it("States name the State path", () => {
-    const s = nnx.State.fromFlat([[["layers", 0, "w"], new nnx.VariableState<nnx.Param<jnp.Array>>(nnx.Param, jnp.ones([2]))]] as const)
-    const t = nnx.State.fromFlat([[["layers", 1, "w"], new nnx.VariableState<nnx.Param<jnp.Array>>(nnx.Param, jnp.ones([2]))]] as const)
+    const s = nnx.State.fromFlat([[["layers", 0, "w"], new nnx.Param(jnp.ones([2]))]] as const)
+    const t = nnx.State.fromFlat([[["layers", 1, "w"], new nnx.Param(jnp.ones([2]))]] as const)
     expect(() => optax.applyUpdates(s, t)).toThrow(/no leaf at layers\[0\]\.w in the updates/)
   })
 
@@ -128,7 +128,7 @@ describe("errors", () => {
   })
 
   it("moments of another shape, on States, name the State path", () => {
-    const at = (n: number) => nnx.State.fromFlat([[["layers", 0, "w"], new nnx.VariableState<nnx.Param<jnp.Array>>(nnx.Param, jnp.ones([n]))]] as const)
+    const at = (n: number) => nnx.State.fromFlat([[["layers", 0, "w"], new nnx.Param(jnp.ones([n]))]] as const)
     const tx = optax.adam(0.1)
     expect(() => tx.update(at(3), tx.init(at(2)), at(3))).toThrow("optax.scaleByAdam: shape [2] at layers[0].w in the state, where the updates have [3]")
   })

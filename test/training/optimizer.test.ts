@@ -46,7 +46,7 @@ const txs: Record<string, () => optax.GradientTransformation<any>> = {
 
 /** Every value of a graph, by path, as plain data: what "unchanged" is checked against. */
 const snapshot = (node: nnx.GraphNode) =>
-  nnx.state(node).toFlat().map(([path, leaf]) => [path.join("/"), ((leaf as nnx.VariableState).value as jnp.Array).tolist()])
+  nnx.state(node).toFlat().map(([path, leaf]) => [path.join("/"), ((leaf as nnx.Variable<unknown>).value as jnp.Array).tolist()])
 
 describe("nnx.Optimizer against Flax", () => {
   it("every golden case has a TypeScript spelling", () => {
@@ -65,7 +65,7 @@ describe("nnx.Optimizer against Flax", () => {
       expectClose(model.bias.value, want.bias, "bias")
       expect(model.count.value.item()).toBe(want.count)
       expectClose(optimizer.step.value, want.step, "step")
-      const optLeaves = nnx.state(optimizer, nnx.OptState).toFlat().map(([, leaf]) => (leaf as nnx.VariableState).value as jnp.Array)
+      const optLeaves = nnx.state(optimizer, nnx.OptState).toFlat().map(([, leaf]) => (leaf as nnx.Variable<unknown>).value as jnp.Array)
       expect(optLeaves.length).toBe(want.opt_state.length)
       optLeaves.forEach((v, i) => expectClose(v, want.opt_state[i]!, `opt_state[${i}]`))
     })
@@ -118,7 +118,7 @@ describe("nnx.Optimizer as a graph node", () => {
     const model = new Model()
     model.kernel.setMetadata("shardingNames", ["data", null])
     const optimizer = new nnx.Optimizer(model, optax.adam(1e-3), { wrt: nnx.Param })
-    const paths = nnx.state(optimizer, nnx.OptState).toFlat().map(([p, leaf]) => [p.join("."), (leaf as nnx.VariableState).kind])
+    const paths = nnx.state(optimizer, nnx.OptState).toFlat().map(([p, leaf]) => [p.join("."), (leaf as nnx.Variable<unknown>).kind])
     expect(paths).toEqual([
       ["optState.0.count", "OptArray"],
       ["optState.0.mu.bias", "OptVariable"],
@@ -152,15 +152,19 @@ describe("nnx.Optimizer as a graph node", () => {
     expect(model.kernel.value.tolist()).toEqual(kernel)
   })
 
-  it("survives split and merge", () => {
+  it("survives split and merge: around the same Variables, or new ones with copy", () => {
     const model = new Model()
     const optimizer = new nnx.Optimizer(model, optax.adam(0.05), { wrt: nnx.Param })
     optimizer.update(model, nnx.grad(lossFn).sync(model, x, y))
     const [def, state] = nnx.split(optimizer)
-    const copy = nnx.merge(def, state)
+    const copy = nnx.merge(def, state, { copy: true })
     copy.update(model, nnx.grad(lossFn).sync(model, x, y))
     expect(copy.step.value.item()).toBe(2)
     expect(optimizer.step.value.item()).toBe(1)
+    const shared = nnx.merge(def, state)
+    expect(shared.step).toBe(optimizer.step)
+    shared.update(model, nnx.grad(lossFn).sync(model, x, y))
+    expect(optimizer.step.value.item()).toBe(2)
   })
 
   it("requires wrt, as Flax does", () => {
@@ -179,8 +183,8 @@ describe("nnx.Optimizer refuses grads that do not match, changing nothing", () =
 
   const cases: Record<string, (g: nnx.State) => nnx.State> = {
     "a missing path": (g) => g.filter(nnx.PathContains("kernel")),
-    "a wrong shape": (g) => g.map((path, leaf) => (path[0] === "kernel" ? (leaf as nnx.VariableState).replace(jnp.zeros([2, 3]) as never) : leaf)),
-    "an extra path": (g) => nnx.State.merge(g, nnx.State.fromFlat([[["other"], new nnx.VariableState<nnx.Param<jnp.Array>>(nnx.Param, jnp.zeros([2]))]] as const))
+    "a wrong shape": (g) => g.map((path, leaf) => (path[0] === "kernel" ? (leaf as nnx.Variable<unknown>).replace(jnp.zeros([2, 3]) as never) : leaf)),
+    "an extra path": (g) => nnx.State.merge(g, nnx.State.fromFlat([[["other"], new nnx.Param(jnp.zeros([2]))]] as const))
   }
   const messages: Record<string, RegExp> = {
     "a missing path": /Optimizer\.update: grads have no gradient .* for the model's Param at bias/,

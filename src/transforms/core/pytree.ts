@@ -30,15 +30,21 @@ export interface PytreeNodeType {
 const registry = new Map<object, PytreeNodeType>()
 
 /**
- * Registers instances of a class as pytree nodes, so that transforms see through them (e.g. a
- * `State` returned from `vmap(grad(...))`).
+ * Registers instances of a class, and of its subclasses, as pytree nodes, so that transforms see
+ * through them (e.g. a `State` returned from `vmap(grad(...))`, or a user's kind of Variable).
  */
 export const registerPytreeNode = (cls: { readonly prototype: object }, type: PytreeNodeType): void => {
   registry.set(cls.prototype, type)
 }
 
-const nodeTypeOf = (u: unknown): PytreeNodeType | undefined =>
-  typeof u === "object" && u !== null ? registry.get(Object.getPrototypeOf(u) as object) : undefined
+const nodeTypeOf = (u: unknown): PytreeNodeType | undefined => {
+  if (typeof u !== "object" || u === null) return undefined
+  for (let proto: object | null = Object.getPrototypeOf(u); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const type = registry.get(proto)
+    if (type !== undefined) return type
+  }
+  return undefined
+}
 
 const LEAF: TreeDef = { kind: "leaf" }
 

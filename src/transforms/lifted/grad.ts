@@ -18,7 +18,7 @@ import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
 import type { Module } from "../../graph/Module.ts"
 import type { State } from "../../graph/State.ts"
 import { withMutationCheck } from "../../graph/traceState.ts"
-import type { Variable, VariableState } from "../../graph/Variable.ts"
+import type { Variable } from "../../graph/Variable.ts"
 import { Param } from "../../graph/Variable.ts"
 import { toPredicate } from "../../filters/Filter.ts"
 import type { Predicate } from "../../filters/Filter.ts"
@@ -50,11 +50,12 @@ export interface GradOptions<A extends Argnum | ReadonlyArray<Argnum> = Argnum |
 }
 
 /**
- * The gradient of a value of type `T`: a `State` for a Module, a `VariableState` for a Variable,
- * an Array for an Array, the same structure for lists and records.
+ * The gradient of a value of type `T`, as Flax 0.12: a `State` of new Variables holding the
+ * gradients for a Module, a new Variable of the same kind for a Variable, an Array for an Array,
+ * the same structure for lists and records.
  */
 export type GradFor<T> = T extends Module ? State
-  : T extends Variable<unknown> ? VariableState<T>
+  : T extends Variable<unknown> ? T
   : T extends JArray ? JArray
   : T extends ReadonlyArray<unknown> ? { -readonly [K in keyof T]: GradFor<T[K]> }
   : T extends Record<string, unknown> ? { -readonly [K in keyof T]: GradFor<T[K]> }

@@ -14,7 +14,8 @@ import { isArray } from "../../backend/Array.ts"
 import type { Path } from "../../graph/path.ts"
 import { State } from "../../graph/State.ts"
 import type { StateLeaf } from "../../graph/State.ts"
-import { isVariableState, VariableState } from "../../graph/Variable.ts"
+import type { Variable } from "../../graph/Variable.ts"
+import { isVariable, isVariableState, makeVariable, VariableState } from "../../graph/Variable.ts"
 import { flatten as treeFlatten, unflatten as treeUnflatten } from "../core/pytree.ts"
 import type { TreeDef } from "../core/pytree.ts"
 import { StructureError } from "../core/TransformError.ts"
@@ -85,11 +86,11 @@ export const partition = (pure: unknown, arrayIsDiff: (a: JArray) => boolean): P
 }
 
 /**
- * The gradient of one split graph node from its differentiated group's gradients: a `State` of the
- * differentiated leaves (keyed by path, with their kinds and metadata), or the `VariableState` when
- * the node is a Variable itself.
+ * The gradient of one split graph node from its differentiated group's gradients, as Flax 0.12: a
+ * `State` of new Variables of the differentiated leaves' kinds and metadata holding the gradients
+ * (keyed by path), or one such Variable when the node is a Variable itself.
  */
-export const stateOf = (node: PureNode<unknown>, grads: ReadonlyArray<unknown>): State | VariableState => {
+export const stateOf = (node: PureNode<unknown>, grads: ReadonlyArray<unknown>): State | Variable<unknown> => {
   const ns = node.n
   const entries: Array<readonly [Path, StateLeaf<never, JArray>]> = []
   let c = 0
@@ -97,10 +98,10 @@ export const stateOf = (node: PureNode<unknown>, grads: ReadonlyArray<unknown>):
     if (g === -1 || !diffGroup(ns, g)) return
     const t = ns.templates[k]
     const value = grads[c++] as JArray
-    entries.push([ns.paths[k]!, (t instanceof VariableState ? new VariableState(t.type, value, t.metadata) : value) as StateLeaf<never, JArray>])
+    entries.push([ns.paths[k]!, (t instanceof VariableState ? makeVariable(t.type, value, t.metadata) : value) as StateLeaf<never, JArray>])
   })
   const root = entries[0]
-  if (entries.length === 1 && root !== undefined && root[0].length === 0 && isVariableState(root[1])) return root[1]
+  if (entries.length === 1 && root !== undefined && root[0].length === 0 && isVariable(root[1])) return root[1]
   return State.fromFlat(entries)
 }
 
@@ -119,12 +120,12 @@ export const gradientTree = (part: Partition, grads: ReadonlyArray<unknown>, res
   }))
 }
 
-/** The differentiated leaves of a split graph node in a `State` (or VariableState) tangent, in group order. */
+/** The differentiated leaves of a split graph node in a `State` (or Variable) tangent, in group order. */
 const fromState = (transform: string, node: PureNode<unknown>, tangent: unknown, where: string, zeros: (a: JArray) => JArray): Array<JArray> => {
   const ns = node.n
   const byPath = new Map<string, unknown>()
   if (tangent instanceof State) for (const [p, leaf] of tangent.toFlat()) byPath.set(JSON.stringify(p), leaf)
-  else if (isVariableState(tangent)) byPath.set(JSON.stringify([]), tangent)
+  else if (isVariable(tangent) || isVariableState(tangent)) byPath.set(JSON.stringify([]), tangent)
   else if (tangent !== null && tangent !== undefined) {
     throw new StructureError({ transform, reason: `the cotangent of the graph node at ${where} must be a State (or null for zeros), got ${describe(tangent)}` })
   }
@@ -138,7 +139,7 @@ const fromState = (transform: string, node: PureNode<unknown>, tangent: unknown,
     const key = JSON.stringify(ns.paths[k])
     const leaf = byPath.get(key)
     used.add(key)
-    const value = isVariableState(leaf) ? leaf.value : leaf
+    const value = isVariable(leaf) || isVariableState(leaf) ? leaf.value : leaf
     if (value === undefined || value === null) {
       out.push(zeros(primal))
       return
@@ -159,7 +160,7 @@ const fromState = (transform: string, node: PureNode<unknown>, tangent: unknown,
 
 const describe = (u: unknown): string => (isArray(u) ? `an Array of shape (${u.shape.join(", ")})` : typeof u === "object" && u !== null ? (u.constructor?.name ?? "an object") : typeof u)
 
-const isTangentLeaf = (u: unknown): boolean => u === null || u === undefined || u instanceof State || isVariableState(u) || isArray(u)
+const isTangentLeaf = (u: unknown): boolean => u === null || u === undefined || u instanceof State || isVariable(u) || isVariableState(u) || isArray(u)
 
 /**
  * The differentiated Arrays' cotangents of one partitioned argument from a tangent shaped like the

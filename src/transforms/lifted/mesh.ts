@@ -8,7 +8,7 @@
  */
 import { State } from "../../graph/State.ts"
 import type { StateLeaf } from "../../graph/State.ts"
-import { isVariableState } from "../../graph/Variable.ts"
+import { isVariable } from "../../graph/Variable.ts"
 import type { Variable } from "../../graph/Variable.ts"
 import { state as stateOf } from "../../graph/graph.ts"
 import type { PartitionSpec } from "../../filters/LiftTypes.ts"
@@ -117,7 +117,7 @@ export const currentMesh = (): Mesh | undefined => current
  * @example
  * ```ts
  * const m = new Weights(jnp.ones([4, 2]), ["data", null])
- * nnx.getPartitionSpec(m).at("param") // VariableState with value ["data", null]
+ * nnx.getPartitionSpec(m).at("param") // a new Param holding ["data", null]
  * ```
  * @category devices
  * @since 0.1.0
@@ -125,7 +125,7 @@ export const currentMesh = (): Mesh | undefined => current
 export const getPartitionSpec = (stateOrNode: unknown): State => {
   const s: State = stateOrNode instanceof State ? stateOrNode : stateOf(stateOrNode as never)
   return s.map((_path, leaf): StateLeaf<Variable<unknown>> => {
-    if (!isVariableState(leaf)) return leaf
+    if (!isVariable(leaf)) return leaf
     const names = leaf.metadata["shardingNames"]
     const spec: PartitionSpec = Array.isArray(names) ? P(...(names as ReadonlyArray<string | null>)) : P()
     return leaf.replace(spec as never)
@@ -138,4 +138,4 @@ export const getPartitionSpec = (stateOrNode: unknown): State => {
  * @since 0.1.0
  */
 export const partitionSpecs = (stateOrNode: unknown): Array<readonly [string, PartitionSpec]> =>
-  getPartitionSpec(stateOrNode).toFlat().map(([path, leaf]) => [path.join("/"), (isVariableState(leaf) ? leaf.value : []) as PartitionSpec] as const)
+  getPartitionSpec(stateOrNode).toFlat().map(([path, leaf]) => [path.join("/"), (isVariable(leaf) ? leaf.value : []) as PartitionSpec] as const)
