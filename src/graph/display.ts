@@ -394,6 +394,7 @@ const MAX_DEPTH = 1000
  * //     value=Array float32[10, 2, 3],
  * //   ),
  * // )
+ *
  * // The reference guide's form: one line, Python's spelling.
  * nnx.displayString(new Weights(), { oneLine: true, style: "python" })
  * // "<Weights( # Param: 90 (360 B)bias=<Param( # 30 (120 B)value=Array float32(10, 3))>, kernel=<Param( # 60 (240 B)value=Array float32(10, 2, 3))>,)>"

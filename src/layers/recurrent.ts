@@ -456,7 +456,8 @@ export interface BidirectionalOptions {
  *
  * const rngs = new nnx.Rngs(0)
  * const bi = new nnx.Bidirectional(new nnx.RNN(new nnx.GRUCell(3, 4, { rngs })), new nnx.RNN(new nnx.GRUCell(3, 4, { rngs })))
- * bi.call(jnp.ones([2, 5, 3])).shape // [2, 5, 8]
+ * const y = bi.call(jnp.ones([2, 5, 3])) as jnp.Array // an Array unless returnCarry is set
+ * y.shape // [2, 5, 8]
  * ```
  * @category layers
  * @since 0.1.0

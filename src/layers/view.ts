@@ -48,8 +48,11 @@ const hasSetView = (u: unknown): u is HasView => isModule(u) && typeof (u as { s
  *
  * const model = new nnx.Sequential(new nnx.Linear(2, 2, { rngs: new nnx.Rngs(0) }), new nnx.Dropout(0.5, { rngs: new nnx.Rngs(1) }))
  * const evalModel = nnx.view(model, { deterministic: true })
- * evalModel.layers[0] === model.layers[0] // false: a new Module
- * (evalModel.layers[0] as nnx.Linear).kernel === (model.layers[0] as nnx.Linear).kernel // true: the same Param
+ * const [linear, evalLinear] = [model.layers[0] as nnx.Linear, evalModel.layers[0] as nnx.Linear]
+ * evalLinear === linear // false: a new Module
+ * evalLinear.kernel === linear.kernel // true: the same Param
+ * const dropout = evalModel.layers[1] as nnx.Dropout
+ * dropout.deterministic // true
  * ```
  * @throws GraphStructureError when `raiseIfNotFound` (the default) and a mode is read by no
  * Module of the tree.

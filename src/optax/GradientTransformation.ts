@@ -113,7 +113,12 @@ export const identity = (): GradientTransformation<EmptyState> => stateless("ide
  *
  * @example
  * ```ts
+ * import { jnp, optax } from "effect-nnx"
+ *
  * const tx = optax.chain(optax.clipByGlobalNorm(1), optax.scaleByAdam(), optax.scaleByLearningRate(1e-3))
+ * const params = { w: jnp.ones([3]) }
+ * const [updates] = tx.update({ w: jnp.full([3], 10) }, tx.init(params), params)
+ * updates.w.shape // [3]
  * ```
  * @category combinators
  * @since 0.3.0

@@ -16,7 +16,12 @@ import { addDecayedWeights, scaleByAdam, scaleByBelief, scaleByLearningRate, sca
  *
  * @example
  * ```ts
+ * import { jnp, optax } from "effect-nnx"
+ *
  * const tx = optax.sgd(0.1, { momentum: 0.9, nesterov: true })
+ * const params = { w: jnp.ones([2]) }
+ * const [updates] = tx.update({ w: jnp.ones([2]) }, tx.init(params), params)
+ * updates.w.tolist() // [-0.19, -0.19]: -lr · (g + momentum · g), Nesterov's first step
  * ```
  * @category optimizers
  * @since 0.3.0
@@ -48,8 +53,14 @@ export interface AdamWOptions extends AdamOptions {
  *
  * @example
  * ```ts
- * // no decay for biases
- * const tx = optax.adamw(1e-3, { weightDecay: 0.01, mask: (p: nnx.State) => p.map((path, leaf) => leaf.replace(path.at(-1) !== "bias" as never)) })
+ * import { jnp, optax } from "effect-nnx"
+ *
+ * const params = { kernel: jnp.ones([2, 3]), bias: jnp.zeros([3]) }
+ * // no decay for biases: the mask is a tree of booleans shaped like the parameters
+ * const tx = optax.adamw(1e-3, { weightDecay: 0.01, mask: { kernel: true, bias: false } })
+ * const [updates] = tx.update({ kernel: jnp.zeros([2, 3]), bias: jnp.zeros([3]) }, tx.init(params), params)
+ * updates.kernel.get(0, 0).item() // -0.000010000001: -lr · weightDecay · kernel (1e-3 · 0.01 · 1 in float32)
+ * jnp.abs(updates.bias).max().item() // 0: biases are not decayed
  * ```
  * @category optimizers
  * @since 0.3.0

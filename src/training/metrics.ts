@@ -61,6 +61,8 @@ export interface AverageArgs {
  *
  * @example
  * ```ts
+ * import { jnp, nnx } from "effect-nnx"
+ *
  * const loss = new nnx.metrics.Average("loss")
  * loss.update({ loss: jnp.array([1, 2, 3]) })
  * loss.update({ loss: 6 })
@@ -129,6 +131,8 @@ export interface AccuracyArgs {
  *
  * @example
  * ```ts
+ * import { jnp, nnx } from "effect-nnx"
+ *
  * const accuracy = new nnx.metrics.Accuracy()
  * accuracy.update({ logits: jnp.array([[0.1, 0.9], [0.8, 0.2]]), labels: jnp.array([1, 1]) })
  * accuracy.compute() // Array(0.5, dtype=float32)
@@ -292,10 +296,12 @@ export type MultiMetric<Ms extends Readonly<Record<string, Metric>> = Readonly<R
 /**
  * @example
  * ```ts
+ * import { jnp, nnx } from "effect-nnx"
+ *
  * const metrics = new nnx.MultiMetric({ accuracy: new nnx.metrics.Accuracy(), loss: new nnx.metrics.Average("loss") })
- * metrics.update({ logits, labels, loss })
- * metrics.compute() // { accuracy: Array(...), loss: Array(...) }
- * metrics.loss.count.value
+ * metrics.update({ logits: jnp.array([[0.1, 0.9], [0.8, 0.2]]), labels: jnp.array([1, 1]), loss: jnp.array(0.5) })
+ * metrics.compute() // { accuracy: Array(0.5, dtype=float32), loss: Array(0.5, dtype=float32) }
+ * metrics.loss.count.value.item() // 1
  * ```
  * @category metrics
  * @since 0.3.0
