@@ -70,10 +70,10 @@ export class StateAxes<A extends AxisOrCarry = number | null> extends FilterMapp
  * @category lift types
  * @since 0.1.0
  */
-export class DiffState {
+export class DiffState<const N extends number = number, F extends Filter = Filter> {
   readonly _tag = "DiffState" as const
   readonly predicate: Predicate
-  constructor(readonly argnum: number, readonly filter: Filter) {
+  constructor(readonly argnum: N, readonly filter: F) {
     this.predicate = toPredicate(filter)
   }
 }

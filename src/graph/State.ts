@@ -19,6 +19,7 @@
  */
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import type { Array as JArray } from "../backend/Array.ts"
+import type { Module } from "./Module.ts"
 import { isArray } from "../backend/Array.ts"
 import type { Filter, KindOf, Narrow } from "../filters/Filter.ts"
 import { filtersToPredicates } from "../filters/Filter.ts"
@@ -57,6 +58,74 @@ export type StateLeaf<V extends Variable<unknown> = Variable<unknown>, R extends
 export type StatesOf<V extends Variable<unknown>, Fs extends ReadonlyArray<Filter>> = {
   -readonly [K in keyof Fs]: State<Narrow<V, KindOf<Fs[K]>>>
 }
+
+// ---------------------------------------------------------------------------------------------
+// The shape of a State: its leaves' types and its fields, from the graph node it came from
+// ---------------------------------------------------------------------------------------------
+
+/** Remaining depth of the type-level walk (a cap, so recursive Module types stay finite). */
+type Depth = [never, 0, 1, 2, 3, 4, 5, 6]
+
+/** The names State's own members take: a field with one of them is reached with `get`. */
+type StateMember = "get" | "at" | "keys" | "filter" | "split" | "map" | "toFlat" | "toPureDict" | "replaceByPureDict" | "toString" | "size" | "paths" | "leaves" | "pathCons" | "pipe"
+
+/** The keys of a graph node's type that can hold state (not Module's own members). */
+type FieldKey<K> = K extends string | number ? (K extends keyof Module | StateMember ? never : K) : never
+
+/**
+ * The leaf types a State of graph node `T` holds: its Variables of kind `V` (and Arrays `R`),
+ * found through its fields, lists and records. A type that says nothing (`Module`, `unknown`) may
+ * hold any leaf of the kinds.
+ * @category models
+ * @since 0.2.0
+ */
+export type LeavesIn<T, V, R, D extends number = 6, X = never> = [D] extends [never] ? V | R
+  : unknown extends T ? V | R
+  : T extends Variable<unknown> ? (T extends V ? (T extends X ? never : T) : never)
+  : T extends JArray ? R
+  : Module extends T ? V | R
+  : T extends Module ? ModuleLeaves<T, V, R, D, X>
+  : T extends (...args: never) => unknown ? never
+  : T extends ReadonlyArray<infer E> ? LeavesIn<E, V, R, Depth[D], X>
+  : T extends object ? { [K in keyof T]-?: K extends FieldKey<K> ? LeavesIn<T[K], V, R, Depth[D], X> : never }[keyof T]
+  : never
+
+/** The leaves of a Module's fields (a Module may be callable, as Rngs are). */
+type ModuleLeaves<T, V, R, D extends number, X> = { [K in keyof T]-?: K extends FieldKey<K> ? LeavesIn<T[K], V, R, Depth[D], X> : never }[keyof T]
+
+/** What a field of a State view holds: a Variable, an Array, or the sub-State of a subgraph. */
+type FieldOf<F, V, R, D extends number, X> = F extends Variable<unknown> ? (F extends V ? (F extends X ? never : F) : never)
+  : F extends JArray ? F
+  : StateOf<F, V, R, D, X>
+
+/** The fields of a State view: each field of `T` that holds leaves of the kinds. */
+type FieldsOf<T, V, R, D extends number, X> = [D] extends [never] ? unknown
+  : unknown extends T ? unknown
+  : Module extends T ? unknown
+  : T extends ReadonlyArray<infer E> ? { readonly [i: number]: FieldOf<NonNullable<E>, V, R, Depth[D], X> }
+  : { readonly [K in keyof T as K extends FieldKey<K> ? ([LeavesIn<T[K], V, R, Depth[D], X>] extends [never] ? never : K) : never]: FieldOf<NonNullable<T[K]>, V, R, Depth[D], X> }
+
+/**
+ * The State of graph node `T` restricted to Variables of kind `V` (and Arrays `R`): a `State` of
+ * exactly the leaf types `T` holds, whose fields reach sub-States and leaves by name, typed
+ * (`nnx.state(model, nnx.Param).linear.kernel.value` is the kernel's Array). What `nnx.state`,
+ * `nnx.split` and `nnx.grad` return.
+ * @category models
+ * @since 0.2.0
+ */
+export type StateOf<T, V = Variable<unknown>, R = RawLeafOf<V>, D extends number = 6, X = never> =
+  & State<Extract<LeavesIn<T, V, R, D, X>, Variable<unknown>>, Extract<LeavesIn<T, V, R, D, X>, JArray>>
+  & FieldsOf<T, V, R, D, X>
+
+/**
+ * The States filters select from graph node `T`, one per filter, each leaf to the first filter
+ * selecting it (a narrower kind an earlier filter took is not in a later State).
+ * @category models
+ * @since 0.2.0
+ */
+export type StatesFor<T, Fs extends ReadonlyArray<unknown>, Seen = never> = Fs extends readonly [infer F, ...infer Rest]
+  ? [StateOf<T, KindOf<F>, RawLeafOf<KindOf<F>>, 6, Seen>, ...StatesFor<T, Rest, Variable<unknown> extends KindOf<F> ? Seen : Seen | KindOf<F>>]
+  : []
 
 /** The kinds of a leaf type. */
 type KindOfLeaf<L> = L extends Variable<unknown> ? L : never
@@ -373,6 +442,27 @@ Object.defineProperty(State.prototype, "pipe", {
     return pipeArguments(this, arguments)
   }
 })
+
+const INDEX_KEY = /^(0|[1-9]\d*)$/
+
+/**
+ * Fields by name, as Flax's State reads them (`grads.linear.kernel`): a name that is not one of
+ * State's own members, looked up on the prototype chain, ends at this proxy, which reads the
+ * State's entry (a sub-State or a leaf; list indices as numbers). Own members and methods are
+ * found before it, so they cost nothing; `then` is never a field (a State is not a thenable).
+ */
+Object.setPrototypeOf(
+  State.prototype,
+  new Proxy(Object.prototype, {
+    get(target, prop, receiver) {
+      if (typeof prop !== "string" || prop === "then" || !(receiver instanceof State)) return Reflect.get(target, prop, receiver)
+      const state = receiver as State
+      const found = state.get(prop)
+      if (found !== undefined || !INDEX_KEY.test(prop)) return found
+      return state.get(Number(prop))
+    }
+  })
+)
 
 const keyRepr = (k: PathKey): string => (typeof k === "number" ? String(k) : keyIn(k, displayStyle()))
 

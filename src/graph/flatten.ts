@@ -56,6 +56,11 @@ export interface FlattenOptions {
    * must not alias the objects it updates afterwards).
    */
   readonly live?: boolean | undefined
+  /**
+   * Called with each Module and Variable as it is defined (not for later references to it), with
+   * its path: lets a caller check the objects of a graph in the same walk.
+   */
+  readonly visit?: ((obj: object, path: PathCons | undefined) => void) | undefined
 }
 
 /** @category internals @since 0.1.0 */
@@ -99,6 +104,7 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
   const refMap: RefMap = options?.refMap ?? new Map()
   const outer = options?.outerRefMap
   const live = options?.live === true
+  const visit = options?.visit
   const nodes: Array<NodeDef> = []
   const attributes: Array<Attribute> = []
   const leaves: Array<unknown> = []
@@ -116,6 +122,7 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
       }
       const index = refMap.size
       refMap.set(value, index)
+      visit?.(value, cons)
       const outerIndex = outer?.get(value)
       if (kind === "variable") {
         const v = value as Variable<unknown>

@@ -24,7 +24,7 @@ import type { Module } from "./Module.ts"
 import { classify, containerKeys, defineAttribute, isModule, isRecord, typeName } from "./node.ts"
 import type { Path, PathCons, PathKey } from "./path.ts"
 import { compareKeys, consPath, consToArray, isHostileKey } from "./path.ts"
-import type { StateLeaf, StatesOf } from "./State.ts"
+import type { StateLeaf, StateOf, StatesFor } from "./State.ts"
 import { isState, nonExhaustive, partition, State } from "./State.ts"
 import { mutationError } from "./traceState.ts"
 import type { Metadata, Variable } from "./Variable.ts"
@@ -38,13 +38,13 @@ import { isVariable, isVariableState, rawValue, setVariableState } from "./Varia
  */
 export type GraphNode = Module | ReadonlyArray<unknown> | { readonly [key: string]: unknown }
 
-/** The States of `split`: one with no filters, else one per filter. */
-type SplitStates<Fs extends ReadonlyArray<Filter>> = Fs extends readonly [] ? [State] : StatesOf<Variable<unknown>, Fs>
+/** The States of `split`: one with no filters, else one per filter, typed by the node's fields. */
+type SplitStates<N, Fs extends ReadonlyArray<Filter>> = Fs extends readonly [] ? [StateOf<N>] : StatesFor<N, Fs>
 
 /** The result of `state`/`pop`: one State for no or one filter, a tuple for several. */
-type Selected<Fs extends ReadonlyArray<Filter>> = Fs extends readonly [] ? State
-  : Fs extends readonly [infer F] ? State<KindOf<F>>
-  : StatesOf<Variable<unknown>, Fs>
+type Selected<N, Fs extends ReadonlyArray<Filter>> = Fs extends readonly [] ? StateOf<N>
+  : Fs extends readonly [infer F] ? StateOf<N, KindOf<F>>
+  : StatesFor<N, Fs>
 
 const checkRoot = (op: string, node: unknown): void => {
   const k = classify(node)
@@ -198,7 +198,7 @@ const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error):
  */
 export function split<V extends Variable<unknown>>(node: V): [GraphDef<V>, V]
 export function split<A extends JArray>(node: A): [GraphDef<A>, A]
-export function split<N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(node: N, ...filters: Fs): [GraphDef<N>, ...SplitStates<Fs>]
+export function split<N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(node: N, ...filters: Fs): [GraphDef<N>, ...SplitStates<N, Fs>]
 export function split(node: unknown, ...filters: ReadonlyArray<Filter>): Array<unknown> {
   const { graphdef, pathCons, leaves } = flatten(node, { live: true })
   if (!isGraphRoot(node)) {
@@ -304,14 +304,14 @@ export const graphdef = <N>(node: N): GraphDef<N> => flatten(node).graphdef
  * @category graph
  * @since 0.1.0
  */
-export const state = <const Fs extends ReadonlyArray<Filter>>(node: GraphNode, ...filters: Fs): Selected<Fs> => {
+export const state = <N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(node: N, ...filters: Fs): Selected<N, Fs> => {
   checkRoot("state", node)
   const { pathCons, leaves } = flatten(node, { live: true })
   const typed = leaves as ReadonlyArray<StateLeaf>
   const all = State.unsafeFromCons(pathCons as ReadonlyArray<PathCons>, typed)
-  if (filters.length === 0) return all as Selected<Fs>
+  if (filters.length === 0) return all as unknown as Selected<N, Fs>
   const states = partition(all.paths, typed, filters).buckets.map(([ps, ls]) => State.unsafeMake(ps, ls))
-  return (filters.length === 1 ? states[0] : states) as unknown as Selected<Fs>
+  return (filters.length === 1 ? states[0] : states) as unknown as Selected<N, Fs>
 }
 
 /**
@@ -459,7 +459,7 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
  * @category graph
  * @since 0.1.0
  */
-export const pop = <const Fs extends readonly [Filter, ...Array<Filter>]>(node: GraphNode, ...filters: Fs): Selected<Fs> => {
+export const pop = <N extends GraphNode, const Fs extends readonly [Filter, ...Array<Filter>]>(node: N, ...filters: Fs): Selected<N, Fs> => {
   checkRoot("pop", node)
   const predicates = filtersToPredicates(filters)
   const buckets = predicates.map((): [Array<Path>, Array<StateLeaf>] => [[], []])
@@ -508,7 +508,7 @@ export const pop = <const Fs extends readonly [Filter, ...Array<Filter>]>(node: 
   }
   for (const [obj, key] of removals) Reflect.deleteProperty(obj, key)
   const states = buckets.map(([ps, ls]) => State.fromFlat(ps.map((p, i) => [p, ls[i]!] as const)))
-  return (filters.length === 1 ? states[0] : states) as unknown as Selected<Fs>
+  return (filters.length === 1 ? states[0] : states) as unknown as Selected<N, Fs>
 }
 
 /**

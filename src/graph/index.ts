@@ -37,7 +37,7 @@ export { GraphDef, isGraphDef } from "./GraphDef.ts"
 export type { AttrDef, Attribute, ContainerDef, ModuleDef, NodeDef, NodeRef, VariableDef } from "./GraphDef.ts"
 
 export { isState, State } from "./State.ts"
-export type { StateLeaf, StatesOf } from "./State.ts"
+export type { LeavesIn, StateLeaf, StateOf, StatesFor, StatesOf } from "./State.ts"
 
 export { clone, graphdef, iterGraph, merge, pop, split, state, update } from "./graph.ts"
 export type { GraphNode, PureRecord } from "./graph.ts"

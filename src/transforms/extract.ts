@@ -21,6 +21,7 @@ import type { IndexMap, RefMap } from "../graph/flatten.ts"
 import type { GraphDef } from "../graph/GraphDef.ts"
 import { isModule, typeName } from "../graph/node.ts"
 import type { Path } from "../graph/path.ts"
+import { consToArray } from "../graph/path.ts"
 import { hasTraceState, isCurrentTrace } from "../graph/traceState.ts"
 import { isVariable, isVariableState, kindOf, VariableState } from "../graph/Variable.ts"
 import type { Metadata } from "../graph/Variable.ts"
@@ -68,76 +69,37 @@ export const isPureNode = (u: unknown): u is PureNode<unknown> => isRecord(u) &&
 
 /**
  * Records each Variable's prefixes as graph nodes are split; raises as soon as one Variable has two
- * different prefixes, listing what it saw (as Flax does).
+ * different prefixes, listing what it saw (as Flax does). Each call checks only the Variables of
+ * the node it is given, so checking n arguments is linear in their size.
  */
 export class AliasTracker {
   private readonly seen = new Map<object, Array<readonly [string, string]>>()
 
   /** `visit` sees each Module and Variable of the walk (with its path), sparing another walk. */
   check<P>(node: unknown, nodePrefix: unknown, resolve: Resolver<P>, show: (p: P) => string, visit?: ObjectVisitor): void {
-    const { paths, leaves, vars } = variablesOf(node, visit)
-    vars.forEach((v, i) => {
-      const prefix = show(resolve(nodePrefix, paths[i]!, leaves[i]).prefix)
-      const entry = [paths[i]!.length === 0 ? "<root>" : paths[i]!.join("/"), prefix] as const
-      const list = this.seen.get(v)
-      if (list === undefined) this.seen.set(v, [entry])
-      else list.push(entry)
+    const fl = graphFlatten(node, { live: true, visit: visit === undefined ? undefined : (obj, cons) => visit(obj, () => consToArray(cons)) })
+    const bad = new Set<object>()
+    fl.leaves.forEach((leaf, i) => {
+      if (!isVariable(leaf)) return
+      const path = fl.paths[i]!
+      const prefix = show(resolve(nodePrefix, path, leaf).prefix)
+      const entry = [path.length === 0 ? "<root>" : path.join("/"), prefix] as const
+      const list = this.seen.get(leaf)
+      if (list === undefined) this.seen.set(leaf, [entry])
+      else {
+        list.push(entry)
+        if (list.some(([, p]) => p !== prefix)) bad.add(leaf)
+      }
     })
-    const bad: Array<string> = []
-    for (const [v, list] of this.seen) {
-      if (new Set(list.map(([, p]) => p)).size > 1) {
-        bad.push(`Node: ${typeName(v)}\n${list.map(([path, p]) => `  ${path}: ${p}`).join("\n")}`)
-      }
-    }
-    if (bad.length > 0) throw new AliasingError({ report: bad.join("\n") })
+    if (bad.size > 0) throw new AliasingError({ report: [...bad].map((v) => describeAliases(v, this.seen.get(v)!)).join("\n") })
   }
 }
 
-/** Every Variable reachable from `node`, each at its first path, with its state. */
-type ObjectVisitor = (obj: object, path: ReadonlyArray<string | number>) => void
+const describeAliases = (v: object, list: ReadonlyArray<readonly [string, string]>): string =>
+  `Node: ${typeName(v)}\n${list.map(([path, p]) => `  ${path}: ${p}`).join("\n")}`
 
-const variablesOf = (node: unknown, visit?: ObjectVisitor): { paths: Array<Path>; leaves: Array<unknown>; vars: Array<object> } => {
-  const fl = graphFlatten(node)
-  const paths: Array<Path> = []
-  const leaves: Array<unknown> = []
-  const vars: Array<object> = []
-  // Walk the live graph to pair each VariableState with its Variable object.
-  const objects = variableObjects(node, visit)
-  fl.leaves.forEach((leaf, i) => {
-    if (isVariableState(leaf)) {
-      const obj = objects.get(pathKey(fl.paths[i]!))
-      if (obj !== undefined) {
-        paths.push(fl.paths[i]!)
-        leaves.push(leaf)
-        vars.push(obj)
-      }
-    }
-  })
-  return { paths, leaves, vars }
-}
-
-const pathKey = (p: Path): string => JSON.stringify(p)
-
-const variableObjects = (node: unknown, visit?: ObjectVisitor): Map<string, object> => {
-  const out = new Map<string, object>()
-  const visited = new Set<object>()
-  const stack: Array<readonly [Array<string | number>, unknown]> = [[[], node]]
-  while (stack.length > 0) {
-    const [path, value] = stack.pop()!
-    if (typeof value !== "object" && typeof value !== "function") continue
-    if (value === null || visited.has(value)) continue
-    visited.add(value)
-    if (visit !== undefined && (isVariable(value) || isModule(value))) visit(value, path)
-    if (isVariable(value)) {
-      out.set(pathKey(path), value)
-      continue
-    }
-    if (isModule(value) || Array.isArray(value) || isRecord(value)) {
-      for (const k of Object.keys(value)) stack.push([[...path, Array.isArray(value) ? Number(k) : k], (value as Record<string, unknown>)[k]])
-    }
-  }
-  return out
-}
+/** Sees each Module and Variable of a walk, with its path (made only when asked for). */
+type ObjectVisitor = (obj: object, path: () => ReadonlyArray<string | number>) => void
 
 /**
  * Every Module and Variable reachable from a split graph node must belong to the current trace.
@@ -148,7 +110,7 @@ const variableObjects = (node: unknown, visit?: ObjectVisitor): Map<string, obje
  */
 const extractable = (at: () => string, transform: string): ObjectVisitor => (obj, rel) => {
   if (!hasTraceState(obj) || isCurrentTrace(obj)) return
-  const path = `${at()}${rel.map((k) => `/${k}`).join("")}`
+  const path = `${at()}${rel().map((k) => `/${k}`).join("")}`
   throw new LiftTypeError({
     transform,
     reason: `Cannot extract graph node from different trace level: the ${typeName(obj)} at ${path} belongs to another trace than this ${transform} call (captured by a closure of an enclosing transform, or left over from a transform that has returned); pass it in as an argument, or return a new object made inside`,
@@ -393,7 +355,7 @@ export const filterMappingResolver = <P>(
     if (isMapping(nodePrefix)) {
       const hit = nodePrefix.lookup(path, leaf)
       if (hit === undefined) {
-        const kind = isVariableState(leaf) ? leaf.kind : "Array"
+        const kind = isVariableState(leaf) || isVariable(leaf) ? leaf.kind : "Array"
         throw new LiftTypeError({ transform, reason: `no filter of ${nodePrefix.toString()} matches the ${kind} at '${path.join("/")}'; add a filter for it (e.g. [..., 0] at the end)` })
       }
       return { group: hit.index, prefix: hit.value }

@@ -19,36 +19,55 @@ class Linear extends nnx.Module {
 const m = new Linear()
 
 describe("filter types", () => {
-  it("a kind filter gives a State of that kind", () => {
+  it("a kind filter gives a State of the node's Variables of that kind, typed, with its fields", () => {
     const params = nnx.state(m, nnx.Param)
-    expectTypeOf(params).toEqualTypeOf<nnx.State<nnx.Param<unknown>>>()
-    expectTypeOf(params.leaves[0]!).toEqualTypeOf<nnx.Param<unknown>>()
+    expectTypeOf(params).toMatchTypeOf<nnx.State<nnx.Param<unknown>>>()
+    expectTypeOf(params.leaves[0]!).toEqualTypeOf<nnx.Param<jnp.Array>>()
+    expectTypeOf(params.kernel).toEqualTypeOf<nnx.Param<jnp.Array>>()
+    expectTypeOf(params.kernel.value).toEqualTypeOf<jnp.Array>()
     const stats = nnx.state(m, nnx.OfType(nnx.BatchStat))
-    expectTypeOf(stats).toEqualTypeOf<nnx.State<nnx.BatchStat<unknown>>>()
-    // no raw Arrays among a kind's leaves; without a kind filter there may be
-    expectTypeOf(nnx.state(m).leaves[0]!).toEqualTypeOf<nnx.Variable<unknown> | jnp.Array>()
+    expectTypeOf(stats.leaves[0]!).toEqualTypeOf<nnx.BatchStat<jnp.Array>>()
+    expectTypeOf(stats.mean).toEqualTypeOf<nnx.BatchStat<jnp.Array>>()
+    // no raw Arrays among a kind's leaves; without a kind filter, every leaf the node holds
+    expectTypeOf(nnx.state(m).leaves[0]!).toMatchTypeOf<nnx.Variable<unknown> | jnp.Array>()
+    expectTypeOf(nnx.state(m).kernel).toEqualTypeOf<nnx.Param<jnp.Array>>()
+    const wrong = (): void => {
+      // @ts-expect-error a State of Params has no field for the BatchStat
+      void params.mean
+      // @ts-expect-error nor for a static attribute
+      void nnx.state(m).nothing
+    }
+    void wrong
   })
 
   it("several filters give a tuple; arrays give unions; Nothing gives never", () => {
     const [g, params, rest] = nnx.split(m, nnx.Param, "...")
     expectTypeOf(g).toEqualTypeOf<nnx.GraphDef<Linear>>()
-    expectTypeOf(params).toEqualTypeOf<nnx.State<nnx.Param<unknown>>>()
-    expectTypeOf(rest).toEqualTypeOf<nnx.State<nnx.Variable<unknown>>>()
+    expectTypeOf(params.leaves[0]!).toEqualTypeOf<nnx.Param<jnp.Array>>()
+    // the rest: what the Param filter did not take (Count is an unbranded Variable<jnp.Array>)
+    expectTypeOf(rest.leaves[0]!).toEqualTypeOf<nnx.BatchStat<jnp.Array> | Count | nnx.RngKey<jnp.Array> | nnx.RngCount<jnp.Array>>()
+    expectTypeOf(rest.mean).toEqualTypeOf<nnx.BatchStat<jnp.Array>>()
+    expectTypeOf(rest.rngs.noise.count).toEqualTypeOf<nnx.RngCount<jnp.Array>>()
     const either = nnx.state(m, [nnx.Param, nnx.BatchStat])
-    expectTypeOf(either).toEqualTypeOf<nnx.State<nnx.Param<unknown> | nnx.BatchStat<unknown>>>()
-    expectTypeOf(nnx.state(m, nnx.Nothing())).toEqualTypeOf<nnx.State<never>>()
-    expectTypeOf(nnx.state(m, false)).toEqualTypeOf<nnx.State<never>>()
+    expectTypeOf(either.leaves[0]!).toEqualTypeOf<nnx.Param<jnp.Array> | nnx.BatchStat<jnp.Array>>()
+    expectTypeOf(nnx.state(m, nnx.Nothing()).leaves).toEqualTypeOf<ReadonlyArray<never>>()
+    expectTypeOf(nnx.state(m, false).leaves).toEqualTypeOf<ReadonlyArray<never>>()
     const [a, b] = nnx.state(m, nnx.Param, nnx.BatchStat)
-    expectTypeOf(a).toEqualTypeOf<nnx.State<nnx.Param<unknown>>>()
-    expectTypeOf(b).toEqualTypeOf<nnx.State<nnx.BatchStat<unknown>>>()
+    expectTypeOf(a.leaves[0]!).toEqualTypeOf<nnx.Param<jnp.Array>>()
+    expectTypeOf(b.leaves[0]!).toEqualTypeOf<nnx.BatchStat<jnp.Array>>()
+    const wrong = (): void => {
+      // @ts-expect-error the rest has no Param: the first filter took it
+      void rest.kernel
+    }
+    void wrong
     const notKey = nnx.state(m, nnx.All(nnx.RngState, nnx.Not(nnx.RngKey)))
     expectTypeOf(notKey).toMatchTypeOf<nnx.State<nnx.RngState<unknown>>>()
   })
 
   it("filtering a State narrows its kind; States are covariant", () => {
     const all = nnx.state(m)
-    expectTypeOf(all.filter(nnx.Param)).toEqualTypeOf<nnx.State<nnx.Param<unknown>>>()
-    expectTypeOf(nnx.state(m, nnx.Param).filter("...")).toEqualTypeOf<nnx.State<nnx.Param<unknown>>>()
+    expectTypeOf(all.filter(nnx.Param)).toEqualTypeOf<nnx.State<nnx.Param<jnp.Array>>>()
+    expectTypeOf(nnx.state(m, nnx.Param).filter("...")).toEqualTypeOf<nnx.State<nnx.Param<jnp.Array>>>()
     expectTypeOf(nnx.state(m, nnx.Param).filter(nnx.BatchStat)).toEqualTypeOf<nnx.State<never>>()
     const general: nnx.State = nnx.state(m, nnx.Param)
     expectTypeOf(general).toEqualTypeOf<nnx.State>()
@@ -94,8 +113,9 @@ describe("user kinds", () => {
       b = new Branded(jnp.zeros([1]))
       c = new Count(jnp.zeros([1]))
     }
-    expectTypeOf(nnx.state(new Model(), Branded)).toEqualTypeOf<nnx.State<Branded>>()
-    expectTypeOf(nnx.state(new Model(), Count)).toEqualTypeOf<nnx.State<Count>>()
+    expectTypeOf(nnx.state(new Model(), Branded).leaves[0]!).toEqualTypeOf<Branded>()
+    // an unbranded kind is structurally any Variable<jnp.Array>: Branded is one too
+    expectTypeOf(nnx.state(new Model(), Count).leaves[0]!).toEqualTypeOf<Count | Branded>()
     const wrong = (): void => {
       // @ts-expect-error a State of Branded is not a State of Params
       const p: nnx.State<nnx.Param> = nnx.state(new Model(), Branded)

@@ -24,7 +24,10 @@ import type { Array as JArray } from "../../backend/Array.ts"
 import { isArray } from "../../backend/Array.ts"
 import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
 import { withMutationCheck } from "../../graph/traceState.ts"
-import { isVariableState } from "../../graph/Variable.ts"
+import { isVariable, isVariableState } from "../../graph/Variable.ts"
+import type { Variable } from "../../graph/Variable.ts"
+import type { Module } from "../../graph/Module.ts"
+import type { State } from "../../graph/State.ts"
 import { Everything, toPredicate } from "../../filters/Filter.ts"
 import type { Predicate } from "../../filters/Filter.ts"
 import { isDiffState } from "../../filters/LiftTypes.ts"
@@ -52,8 +55,20 @@ export interface CustomVjpOptions {
   readonly nondiffArgnums?: ReadonlyArray<DiffState | number> | undefined
 }
 
-/** A cotangent for an argument of type `T` (`null` for zeros). */
-export type TangentFor<T> = GradFor<T> | null
+/**
+ * A cotangent for an argument of type `T` (`null` for zeros): a `State` of its differentiated
+ * Variables for a graph node (built with `State.map`/`fromFlat`, so its fields are not typed; the
+ * paths are checked at run time), the Variable or Array's own type otherwise.
+ */
+export type TangentFor<T> = LooseGrad<T> | null
+
+/** The gradient structure of `T` with graph nodes' States untyped by field. */
+type LooseGrad<T> = T extends Module ? State
+  : T extends Variable<unknown> ? T
+  : T extends JArray ? JArray
+  : T extends ReadonlyArray<unknown> ? { -readonly [I in keyof T]: LooseGrad<T[I]> }
+  : T extends Record<string, unknown> ? { -readonly [I in keyof T]: LooseGrad<T[I]> }
+  : T
 
 /** What `bwd` returns: one cotangent per argument. */
 export type Tangents<Args extends ReadonlyArray<unknown>> = { readonly [K in keyof Args]: TangentFor<Args[K]> }
@@ -64,7 +79,7 @@ class DiffMark {
 
 /** Float leaves the argument's filter selects are differentiated; integer state never is. */
 const resolveCustom: Resolver<Diff> = (nodePrefix, path, leaf) => {
-  const value = isVariableState(leaf) ? leaf.value : leaf
+  const value = isVariableState(leaf) || isVariable(leaf) ? leaf.value : leaf
   if (!(nodePrefix instanceof DiffMark) || !isArray(value) || !isFloat(value)) return NONDIFF
   return path.length === 0 || nodePrefix.predicate(path, leaf) ? DIFF : NONDIFF
 }

@@ -16,7 +16,6 @@ import type { Effect } from "effect"
 import type { Array as JArray } from "../../backend/Array.ts"
 import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
 import type { Module } from "../../graph/Module.ts"
-import type { State } from "../../graph/State.ts"
 import { withMutationCheck } from "../../graph/traceState.ts"
 import type { Variable } from "../../graph/Variable.ts"
 import { Param } from "../../graph/Variable.ts"
@@ -24,6 +23,8 @@ import { toPredicate } from "../../filters/Filter.ts"
 import type { Predicate } from "../../filters/Filter.ts"
 import { isDiffState } from "../../filters/LiftTypes.ts"
 import type { DiffState } from "../../filters/LiftTypes.ts"
+import type { Filter, KindOf } from "../../filters/Filter.ts"
+import type { StateOf } from "../../graph/State.ts"
 import { valueAndGrad as coreValueAndGrad } from "../core/reverse.ts"
 import { GradError } from "../core/TransformError.ts"
 import { callUser, lifted } from "../combinator.ts"
@@ -54,15 +55,57 @@ export interface GradOptions<A extends Argnum | ReadonlyArray<Argnum> = Argnum |
  * gradients for a Module, a new Variable of the same kind for a Variable, an Array for an Array,
  * the same structure for lists and records.
  */
-export type GradFor<T> = T extends Module ? State
+export type GradFor<T, K = Param<unknown>> = T extends Module ? StateOf<T, K, never>
   : T extends Variable<unknown> ? T
   : T extends JArray ? JArray
-  : T extends ReadonlyArray<unknown> ? { -readonly [K in keyof T]: GradFor<T[K]> }
-  : T extends Record<string, unknown> ? { -readonly [K in keyof T]: GradFor<T[K]> }
+  : T extends ReadonlyArray<unknown> ? { -readonly [I in keyof T]: GradFor<T[I], K> }
+  : T extends Record<string, unknown> ? { -readonly [I in keyof T]: GradFor<T[I], K> }
   : T
 
-/** The gradient for one `argnums` entry (a `DiffState` selects part of a graph node: a `State`). */
-type GradAt<Args extends ReadonlyArray<unknown>, A> = A extends number ? GradFor<Args[A]> : State
+/** `Args` less its last `P` elements. */
+type DropLast<Args extends ReadonlyArray<unknown>, P extends number, C extends ReadonlyArray<0> = []> = C["length"] extends P ? Args
+  : Args extends readonly [...infer H, unknown] ? DropLast<H, P, [...C, 0]>
+  : never
+
+/**
+ * The parameter an `argnums` entry names: its index, counted from the end when negative (`-1` is
+ * the last), or `never` when out of range. Unchecked (the index itself) for rest parameters.
+ */
+type IndexOf<Args extends ReadonlyArray<unknown>, I> = I extends number
+  ? number extends Args["length"] ? I
+  : `${I}` extends `-${infer P extends number}` ? (DropLast<Args, P> extends infer H extends ReadonlyArray<unknown> ? H["length"] : never)
+  : `${I}` extends Exclude<keyof Args, keyof []> ? I
+  : never
+  : never
+
+/** The argument index of an `argnums` entry. */
+type RawArgnum<A> = A extends DiffState<infer N, Filter> ? N : A
+
+/** Whether a list of indices names one twice. */
+type HasDuplicate<L extends ReadonlyArray<unknown>> = L extends readonly [infer H, ...infer T] ? (H extends T[number] ? true : HasDuplicate<T>) : false
+
+/** The indices of `argnums` entries, resolved against `Args` (`never` for one out of range). */
+type Resolved<Args extends ReadonlyArray<unknown>, L extends ReadonlyArray<unknown>> = { [I in keyof L]: IndexOf<Args, RawArgnum<L[I]>> }
+
+/**
+ * `unknown` for `argnums` that name parameters of `f`, each once; otherwise a message no value
+ * has, so that an argnum out of range or repeated does not compile (the run-time check stays, for calls the
+ * compiler cannot see).
+ */
+export type CheckArgnums<Args extends ReadonlyArray<unknown>, A> = A extends ReadonlyArray<unknown>
+  ? (AllValid<Resolved<Args, A>> extends true ? (HasDuplicate<Resolved<Args, A>> extends true ? "argnums must name each parameter of f once" : unknown) : "argnums must name parameters of f (one is out of range)")
+  : [IndexOf<Args, RawArgnum<A>>] extends [never] ? "argnums must name a parameter of f (this one is out of range)" : unknown
+
+/** Whether no resolved index is `never` (out of range). */
+type AllValid<Rs> = Rs extends readonly [infer H, ...infer T] ? ([H] extends [never] ? false : AllValid<T>) : true
+
+/**
+ * The gradient for one `argnums` entry: by the argument's type (its Params for a graph node), or
+ * the kinds a `DiffState`'s filter selects.
+ */
+type GradAt<Args extends ReadonlyArray<unknown>, A> = A extends DiffState<infer N, infer F> ? GradFor<Args[IndexOf<Args, N>], KindOf<F>>
+  : A extends number ? GradFor<Args[IndexOf<Args, A>]>
+  : never
 
 /** The gradients for `argnums`: one, or a tuple for a list. */
 export type Grads<Args extends ReadonlyArray<unknown>, A> = A extends ReadonlyArray<Argnum> ? { -readonly [K in keyof A]: GradAt<Args, A[K]> }
@@ -240,7 +283,7 @@ const gradImpl = (
  */
 export const grad = <Args extends ReadonlyArray<unknown>, R, const A extends Argnum | ReadonlyArray<Argnum> = 0, const H extends boolean = false>(
   f: (...args: Args) => R,
-  options?: GradOptions<A, H>
+  options?: GradOptions<A, H> & { readonly argnums?: CheckArgnums<Args, A> }
 ): LiftedAs<Args, H extends true ? readonly [Grads<Args, A>, AuxOf<R>] : Grads<Args, A>, R> => {
   const impl = gradImpl("nnx.grad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
   return lifted((args: Args) => {
@@ -262,7 +305,7 @@ export const grad = <Args extends ReadonlyArray<unknown>, R, const A extends Arg
  */
 export const valueAndGrad = <Args extends ReadonlyArray<unknown>, R, const A extends Argnum | ReadonlyArray<Argnum> = 0, const H extends boolean = false>(
   f: (...args: Args) => R,
-  options?: GradOptions<A, H>
+  options?: GradOptions<A, H> & { readonly argnums?: CheckArgnums<Args, A> }
 ): LiftedAs<Args, readonly [Out<R>, Grads<Args, A>], R> => {
   const impl = gradImpl("nnx.valueAndGrad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
   return lifted((args: Args) => impl(args) as never, "nnx.valueAndGrad")
