@@ -51,19 +51,35 @@ abstract class FilterMapping<A> {
   }
 }
 
+class StateAxesImpl<A extends AxisOrCarry = number | null> extends FilterMapping<A> {
+  readonly _tag = "StateAxes" as const
+}
+// Errors and displays name it as users write it.
+Object.defineProperty(StateAxesImpl, "name", { value: "StateAxes" })
+
 /**
  * Per-filter axes for `vmap`, `pmap` and `scan`:
  * `new StateAxes([[nnx.Param, 0], [Count, null]])` maps Params along axis 0 and broadcasts Count.
+ * The type records which prefixes it holds (`StateAxes<number | CarryMarker>` for
+ * `[[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]`), so a StateAxes with `Carry` or `null` is refused
+ * where the transform cannot take it.
  * @category lift types
  * @since 0.1.0
  */
-export class StateAxes<A extends AxisOrCarry = number | null> extends FilterMapping<A> {
-  readonly _tag = "StateAxes" as const
-  // Entries are widened to the axis kinds so `[[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]` infers.
-  constructor(entries: ReadonlyArray<readonly [Filter, A]>) {
-    super(entries)
-  }
+export type StateAxes<A extends AxisOrCarry = number | null> = StateAxesImpl<A>
+
+/** `new StateAxes(entries)`: the axes of the entries, whatever their mix, make its type. */
+export interface StateAxesConstructor {
+  new <A extends AxisOrCarry>(entries: ReadonlyArray<readonly [Filter, A]>): StateAxesImpl<A>
+  new <const E extends ReadonlyArray<readonly [Filter, AxisOrCarry]>>(entries: E): StateAxesImpl<Widen<E[number][1]>>
+  readonly prototype: StateAxesImpl<AxisOrCarry>
 }
+
+/** Integer literals widen to `number` (a StateAxes's type says which kinds of prefix it holds). */
+type Widen<A> = A extends number ? number : A
+
+/** @category lift types @since 0.1.0 */
+export const StateAxes: StateAxesConstructor = StateAxesImpl as unknown as StateAxesConstructor
 
 /**
  * Which part of argument `argnum` `grad` differentiates: `new DiffState(0, nnx.Param)`.

@@ -155,15 +155,17 @@ const isLeaf = (u: unknown): boolean => isVariable(u) || isArray(u)
  * import { jnp, nnx } from "effect-nnx"
  *
  * class Linear extends nnx.Module {
- *   kernel = new nnx.Param(jnp.ones([2, 3]))
- *   bias = new nnx.Param(jnp.zeros([3]))
+ *   kernel = new nnx.Param(jnp.ones([1, 2]))
+ *   bias = new nnx.Param(jnp.zeros([2]))
  *   steps = new nnx.BatchStat(jnp.zeros([]))
  * }
- * const state = nnx.state(new Linear())
+ * const m = new Linear()
+ * const state = nnx.state(m)
  * const params = state.filter(nnx.Param) // State<Param>
  * params.keys() // ["bias", "kernel"]
  * params.toFlat().map(([path]) => path.join(".")) // ["bias", "kernel"]
- * params.toPureDict() // { bias: Array, kernel: Array }
+ * params.get("kernel") === m.kernel // true: a State holds the live Variables
+ * params.toPureDict() // { bias: Array([0., 0.], dtype=float32), kernel: Array([[1., 1.]], dtype=float32) }
  * ```
  * @category models
  * @since 0.1.0

@@ -525,8 +525,11 @@ export const pop = <N extends GraphNode, const Fs extends readonly [Filter, ...A
  *   w = new nnx.Param(jnp.ones([2]))
  * }
  * const m = new Linear()
- * for (const [path, value] of nnx.iterGraph([m, m])) console.log(path, value)
- * // [0, "din"] 2, [0, "w"] Param, [0] Linear, [] list
+ * for (const [path, value] of nnx.iterGraph([m, m])) console.log(path, value instanceof Object ? value.constructor.name : value)
+ * // [0, "din"] 2
+ * // [0, "w"] Param
+ * // [0] Linear
+ * // [] Array
  * ```
  * @category graph
  * @since 0.1.0

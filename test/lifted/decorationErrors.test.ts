@@ -119,9 +119,11 @@ describe("nnx.vmap, nnx.grad and nnx.jit check their options when they are made"
     }))
 
   it("nnx.jit: shardings whose leaves are not null, a PartitionSpec or a StateSharding are refused", () => {
+    // @ts-expect-error not shardings: refused by the compiler, and when made for calls it cannot see
     const e = liftTypeError(() => nnx.jit(never, { inShardings: [1, 2] }))
     assert.match(e.message, /^nnx\.jit: inShardings must be null, a PartitionSpec/)
     assert.deepStrictEqual([e.what, e.path, e.found], ["inShardings", "inShardings[0]", "1"])
+    // @ts-expect-error a string is not a sharding
     assert.strictEqual(liftTypeError(() => nnx.jit(never, { outShardings: "x" })).path, "outShardings")
   })
 })
@@ -172,6 +174,7 @@ describe("prefixes that do not fit the arguments fail at the call, naming where"
 
   it.effect("nnx.jit: an inShardings record for an Array argument names it", () =>
     Effect.gen(function*() {
+      // @ts-expect-error a record for an Array argument
       const f = nnx.jit((m: Layer, x: jnp.Array) => x.mul(m.w.value), { inShardings: [null, { a: null }] })
       const e = (yield* Effect.flip(f(new Layer(), jnp.ones([2])))) as nnx.LiftTypeError
       assert.deepStrictEqual([e._tag, e.transform, e.path, e.argument, e.found], ["LiftTypeError", "nnx.jit", "args[1]", 1, "{ a: null }"])

@@ -433,8 +433,10 @@ describe("item 8: nnx.jit inShardings has no entries for static arguments", () =
   })
 
   it("an entry for the static argument, or too few entries, is a prefix error (Flax: pytree structure error, 4 vs 3 and 2 vs 3)", () => {
+    // @ts-expect-error an entry for the static argument: refused by the compiler too
     const extra = thrown(() => nnx.jit(body, { staticArgnums: 1, inShardings: [byParam, null, null] }).sync(new M(), 3, jnp.ones([4])))
     assert.match(extra.message, /inShardings is not a prefix of the arguments: .* found an array of 4/)
+    // @ts-expect-error too few entries
     const few = thrown(() => nnx.jit(body, { staticArgnums: 1, inShardings: [byParam] }).sync(new M(), 3, jnp.ones([4])))
     assert.match(few.message, /found an array of 2/)
   })

@@ -33,4 +33,49 @@ describe("lift types", () => {
     expect(() => nnx.vmap(f, { inAxes: [carried, 0] })).toThrow(nnx.LiftTypeError)
     expect([ok, bad1, bad2, scanOk].every((g) => typeof g === "function")).toBe(true)
   })
+
+  it("a bare StateAxes only when every argument is a graph node; outAxes a StateAxes only for a graph node output", () => {
+    const axes = new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, null]])
+    const wrong = (): void => {
+      // @ts-expect-error a bare StateAxes stands for every argument, and x is an Array
+      nnx.vmap((m: Layer, x: jnp.Array) => x.mul(m.w.value), { inAxes: axes })
+      // @ts-expect-error nor for a function of Arrays
+      nnx.vmap((x: jnp.Array) => x, { inAxes: axes })
+      // @ts-expect-error the output is an Array
+      nnx.vmap((m: Layer, x: jnp.Array) => x.mul(m.w.value), { inAxes: [axes, 0], outAxes: axes })
+    }
+    void wrong
+    const both = nnx.vmap((a: Layer, b: Layer) => a.w.value.add(b.w.value), { inAxes: axes })
+    const out = nnx.vmap((m: Layer) => m, { inAxes: [axes], outAxes: axes })
+    expect([both, out].every((g) => typeof g === "function")).toBe(true)
+  })
+
+  it("scan's Carry rules at compile time: one Carry, on both sides or neither, no broadcast or carried output state", () => {
+    const body = (x: jnp.Array, l: Layer) => [x.mul(l.w.value), x] as const
+    const wrong = (): void => {
+      // @ts-expect-error two Carry entries
+      nnx.scan(body, { inAxes: [nnx.Carry, nnx.Carry] })
+      // @ts-expect-error Carry in inAxes only
+      nnx.scan(body, { inAxes: [nnx.Carry, 0], outAxes: [0, 0] })
+      // @ts-expect-error Carry in outAxes only
+      nnx.scan((x: jnp.Array, y: jnp.Array) => [x, y] as const, { inAxes: [0, 0], outAxes: [nnx.Carry, 0] })
+      // @ts-expect-error the default inAxes carry argument 0, so outAxes must carry too
+      nnx.scan(body, { outAxes: [0, 0] })
+      // @ts-expect-error null (broadcast) in outAxes
+      nnx.scan(body, { inAxes: [nnx.Carry, 0], outAxes: [nnx.Carry, null] })
+      // @ts-expect-error a StateAxes holding Carry in outAxes
+      nnx.scan((l: Layer, x: jnp.Array) => [l, x] as const, { inAxes: [0, 0], outAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]), 0] })
+      // @ts-expect-error Carry nested in a record
+      nnx.scan((c: { a: jnp.Array }, y: jnp.Array) => [c, y] as const, { inAxes: [{ a: nnx.Carry }, 0], outAxes: [{ a: nnx.Carry }, 0] })
+    }
+    void wrong
+    // right forms, including a StateAxes mixing axes and Carry written inline
+    const fs = [
+      nnx.scan(body),
+      nnx.scan(body, { inAxes: [nnx.Carry, 0], outAxes: [nnx.Carry, 0] }),
+      nnx.scan((x: jnp.Array, y: jnp.Array) => [x, y] as const, { inAxes: [0, 0], outAxes: [0, 0] }),
+      nnx.scan((l: Layer, x: jnp.Array) => [l, x] as const, { inAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]), 0], outAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, 1]]), 0] })
+    ]
+    expect(fs.every((g) => typeof g === "function")).toBe(true)
+  })
 })

@@ -215,9 +215,12 @@ describe("nnx.scan errors", () => {
 
   it("Carry on one side only, nested Carry, and null in outAxes are rejected when the scan is made (as in Flax)", () => {
     const id = (c: jnp.Array, x: jnp.Array) => [c, x] as const
+    // @ts-expect-error Carry on one side: refused by the compiler, and at run time for calls it cannot see
     expect(() => scan(id, { inAxes: [nnx.Carry, 0], outAxes: 0 })).toThrow(/the other must also have Carry/)
+    // @ts-expect-error nested Carry
     expect(() => scan((c: { a: jnp.Array }, x: jnp.Array) => [c, x] as const, { inAxes: [{ a: nnx.Carry }, 0] }))
       .toThrow(/cannot be nested/)
+    // @ts-expect-error null in outAxes
     expect(() => scan(id, { inAxes: [nnx.Carry, 0], outAxes: [nnx.Carry, null] })).toThrow(/Cannot broadcast output state/)
   })
 

@@ -199,7 +199,16 @@ export interface LiftedCond {
  *
  * @example
  * ```ts
- * nnx.cond.sync(x.sum().gt(0), (c: Counter) => { c.count.value = c.count.value.add(1) }, (_c: Counter) => {}, counter)
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Counter extends nnx.Module {
+ *   count = new nnx.Variable(jnp.array(0))
+ * }
+ * const counter = new Counter()
+ * const x = jnp.array([1, -2, 3])
+ * const increment = (c: Counter) => { c.count.value = c.count.value.add(1) }
+ * nnx.cond.sync(x.sum().gt(0), increment, (_c: Counter) => {}, counter)
+ * counter.count.value.item() // 1
  * ```
  * @category control flow
  * @since 0.1.0
@@ -290,7 +299,22 @@ export interface LiftedWhileLoop {
  *
  * @example
  * ```ts
- * const [m, y] = nnx.whileLoop.sync(([m]) => m.count.value.lt(3), ([m, x]) => { m.count.value = m.count.value.add(1); return [m, x.mul(2)] }, [counter, x])
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Counter extends nnx.Module {
+ *   count = new nnx.Variable(jnp.array(0))
+ * }
+ * type Carry = readonly [Counter, jnp.Array]
+ * const counter = new Counter()
+ * const init: Carry = [counter, jnp.array(1)]
+ * const [m, y] = nnx.whileLoop.sync(
+ *   ([m]: Carry) => m.count.value.lt(3),
+ *   ([m, x]: Carry): Carry => { m.count.value = m.count.value.add(1); return [m, x.mul(2)] },
+ *   init
+ * )
+ * m === counter // true
+ * counter.count.value.item() // 3
+ * y.item() // 8
  * ```
  * @category control flow
  * @since 0.1.0

@@ -102,17 +102,21 @@ interface CallInfo {
  *
  * @example
  * ```ts
- * // a Linear whose parameter gradients are clipped to [-1, 1]
- * const clipped = nnx.customVjp(
- *   (m: Linear, x: jnp.Array) => m.call(x),
- *   (m: Linear, x: jnp.Array) => [m.call(x), [m, x]] as const,
- *   ([m, x]: readonly [Linear, jnp.Array], g: jnp.Array) => [
- *     nnx.state(m, nnx.Param).map((path, s) =>
- *       s.replace(jnp.clip(path[0] === "kernel" ? x.T.matmul(g) : jnp.sum(g, 0), -1, 1))),
- *     g.matmul(m.kernel.value.T)
- *   ] as const
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Scale extends nnx.Module {
+ *   w = new nnx.Param(jnp.ones([2]))
+ * }
+ * // m.w * x, with the gradient of w clipped to [-1, 1]
+ * const scale = nnx.customVjp(
+ *   (m: Scale, x: jnp.Array) => m.w.value.mul(x),
+ *   (m: Scale, x: jnp.Array) => [m.w.value.mul(x), [m, x]] as const,
+ *   ([m, x]: readonly [Scale, jnp.Array], g: jnp.Array) =>
+ *     [nnx.state(m).map((_path, w) => w.replace(jnp.clip(x.mul(g), -1, 1))), g.mul(m.w.value)] as const
  * )
- * nnx.grad((m: Linear) => jnp.sum(clipped.sync(m, x))).sync(model) // clipped State of Params
+ * const x = jnp.array([0.5, 4])
+ * const grads = nnx.grad((m: Scale) => jnp.sum(scale.sync(m, x))).sync(new Scale())
+ * grads.w.value // Array([0.5, 1. ], dtype=float32)
  * ```
  * @category transforms
  * @since 0.1.0

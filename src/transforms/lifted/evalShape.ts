@@ -60,7 +60,9 @@ const evalShapeOf = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
  *
  * @example
  * ```ts
- * const abstract = nnx.evalShape.sync((rngs: nnx.Rngs) => new Linear(2, 3, rngs), new nnx.Rngs(0))
+ * import { nnx } from "effect-nnx"
+ *
+ * const abstract = nnx.evalShape.sync((rngs: nnx.Rngs) => new nnx.Linear(2, 3, { rngs }), new nnx.Rngs(0))
  * abstract.kernel.value // { shape: [2, 3], dtype: "float32" }
  * ```
  * @category transforms

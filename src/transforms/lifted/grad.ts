@@ -272,11 +272,22 @@ const gradImpl = (
  *
  * @example
  * ```ts
- * const lossFn = (m: Linear, x: jnp.Array, y: jnp.Array) => jnp.mean(m.call(x).sub(y).square())
- * const grads = nnx.grad(lossFn).sync(model, x, y)      // State({ bias: Param, kernel: Param })
- * // only the kernel:
- * nnx.grad(lossFn, { argnums: new nnx.DiffState(0, nnx.PathContains("kernel")) }).sync(model, x, y)
- * // as an Effect: yield* nnx.grad(lossFn)(model, x, y)
+ * import { Effect } from "effect"
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Linear extends nnx.Module {
+ *   kernel = new nnx.Param(jnp.ones([2, 1]))
+ *   bias = new nnx.Param(jnp.zeros([1]))
+ *   call(x: jnp.Array): jnp.Array { return x.matmul(this.kernel.value).add(this.bias.value) }
+ * }
+ * const [model, x, y] = [new Linear(), jnp.ones([4, 2]), jnp.zeros([4, 1])]
+ * const lossFn = (m: Linear, x: jnp.Array, y: jnp.Array) => jnp.mean(jnp.square(m.call(x).sub(y)))
+ * const grads = nnx.grad(lossFn).sync(model, x, y) // a State of new Params: { bias, kernel }
+ * grads.kernel.value // [[4], [4]]
+ * grads.bias.value // [4]
+ * const kernelOnly = nnx.grad(lossFn, { argnums: new nnx.DiffState(0, nnx.PathContains("kernel")) })
+ * kernelOnly.sync(model, x, y).keys() // ["kernel"]
+ * Effect.runSync(nnx.grad(lossFn)(model, x, y)).bias.value // [4]; the call is an Effect
  * ```
  * @category transforms
  * @since 0.1.0
@@ -298,7 +309,17 @@ export const grad = <Args extends ReadonlyArray<unknown>, R, const A extends Arg
  *
  * @example
  * ```ts
- * const [loss, grads] = nnx.valueAndGrad(lossFn).sync(model, x, y)
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Linear extends nnx.Module {
+ *   kernel = new nnx.Param(jnp.ones([2, 1]))
+ *   bias = new nnx.Param(jnp.zeros([1]))
+ *   call(x: jnp.Array): jnp.Array { return x.matmul(this.kernel.value).add(this.bias.value) }
+ * }
+ * const lossFn = (m: Linear, x: jnp.Array, y: jnp.Array) => jnp.mean(jnp.square(m.call(x).sub(y)))
+ * const [loss, grads] = nnx.valueAndGrad(lossFn).sync(new Linear(), jnp.ones([4, 2]), jnp.zeros([4, 1]))
+ * loss // Array(4., dtype=float32)
+ * grads.kernel.value // [[4], [4]]
  * ```
  * @category transforms
  * @since 0.1.0

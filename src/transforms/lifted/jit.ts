@@ -21,25 +21,54 @@ import { signatureKey, staticKey } from "../core/cacheKey.ts"
 import { checkStaticPositions, makeJitCache, runJitEntry, staticPositions } from "../core/jit.ts"
 import { StructureError } from "../core/TransformError.ts"
 import { callUser, lifted } from "../combinator.ts"
-import type { Lifted } from "../combinator.ts"
+import type { Lifted, Out } from "../combinator.ts"
+import type { Module } from "../../graph/Module.ts"
+import type { Variable } from "../../graph/Variable.ts"
+import type { CheckArgnums } from "./grad.ts"
 import { AliasTracker, checkPrefixForm, filterMappingResolver, mergeTree, NodeStates, splitTree } from "../extract.ts"
 import type { SplitOptions } from "../extract.ts"
 
 type Sharding = PartitionSpec | null
 
+/** A sharding prefix for a value of type `A`: graph nodes also take a `StateSharding`. */
+export type ShardingFor<A> = A extends Module | Variable<unknown> ? Sharding | StateSharding
+  : A extends JArray ? Sharding
+  : A extends ReadonlyArray<unknown> ? Sharding | { readonly [K in keyof A]: ShardingFor<A[K]> }
+  : A extends Record<string, unknown> ? Sharding | { readonly [K in keyof A]?: ShardingFor<A[K]> }
+  : Sharding
+
+/** `Args` without the parameters at the indices `S` (the static ones). */
+type DynamicArgs<Args extends ReadonlyArray<unknown>, S, I extends ReadonlyArray<0> = []> = Args extends readonly [infer H, ...infer T]
+  ? (I["length"] extends S ? DynamicArgs<T, S, [...I, 0]> : [H, ...DynamicArgs<T, S, [...I, 0]>])
+  : Args extends readonly [] ? [] : Args
+
+/** The static indices given (`never` for none). */
+type StaticIndices<S> = S extends number ? S : S extends ReadonlyArray<infer I> ? I : never
+
+/**
+ * `inShardings` of {@link jit}: one prefix for all arguments, or one entry per dynamic argument
+ * (the `staticArgnums` have none), each fitting its argument's type.
+ */
+export type InShardings<Args extends ReadonlyArray<unknown>, S> = Sharding | StateSharding
+  | (number extends StaticIndices<S> ? ReadonlyArray<ShardingFor<Args[number]>> : ShardingsFor<DynamicArgs<Args, StaticIndices<S>>>)
+
+/** One sharding prefix per element of a tuple of arguments. */
+type ShardingsFor<T extends ReadonlyArray<unknown>> = { readonly [K in keyof T]: ShardingFor<T[K]> }
+
 /** Options of {@link jit}. */
-export interface JitOptions {
+export interface JitOptions<Args extends ReadonlyArray<unknown> = ReadonlyArray<unknown>, R = unknown, S = number | ReadonlyArray<number>> {
   /**
    * Sharding of each argument: `null`, a spec, or a `StateSharding` for graph nodes (recorded as
    * metadata of the call). Given per argument, it has no entries for the `staticArgnums`.
    */
-  readonly inShardings?: unknown
-  readonly outShardings?: unknown
+  readonly inShardings?: InShardings<Args, S> | undefined
+  /** Sharding of the output, a prefix of its structure. */
+  readonly outShardings?: ShardingFor<Out<R>> | undefined
   /**
    * Positional arguments that are static (part of the cache key): plain data compared by value,
    * functions by identity.
    */
-  readonly staticArgnums?: number | ReadonlyArray<number> | undefined
+  readonly staticArgnums?: S | undefined
   /**
    * How many signatures the cache keeps (default 64); past it the least recently used is dropped
    * and retraces when called again.
@@ -101,14 +130,25 @@ const withStaticEntries = (inShardings: unknown, staticArgnums: ReadonlySet<numb
  *
  * @example
  * ```ts
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Counter extends nnx.Module {
+ *   count = new nnx.Variable(jnp.array(0))
+ * }
+ * const counter = new Counter()
  * const step = nnx.jit((m: Counter, x: jnp.Array) => { m.count.value = m.count.value.add(1); return x.mul(2) })
- * step.sync(counter, x); step.sync(counter, x)
+ * step.sync(counter, jnp.array([1, 2]))
+ * step.sync(counter, jnp.array([3, 4])) // [6, 8]
  * step.traceCount // 1
+ * counter.count.value.item() // 2
  * ```
  * @category transforms
  * @since 0.1.0
  */
-export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: JitOptions): LiftedJit<Args, R> => {
+export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends number | ReadonlyArray<number> = never>(
+  f: (...args: Args) => R,
+  options?: JitOptions<Args, R, S> & { readonly staticArgnums?: NoInfer<[S] extends [never] ? unknown : CheckArgnums<Args, S>> }
+): LiftedJit<Args, R> => {
   const staticArgnums = staticPositions(options?.staticArgnums)
   const cache = makeJitCache("nnx.jit", options?.maxCacheSize)
   const inPrefix = withStaticEntries(options?.inShardings ?? null, staticArgnums)

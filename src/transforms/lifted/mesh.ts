@@ -116,8 +116,14 @@ export const currentMesh = (): Mesh | undefined => current
  *
  * @example
  * ```ts
- * const m = new Weights(jnp.ones([4, 2]), ["data", null])
- * nnx.getPartitionSpec(m).at("param") // a new Param holding ["data", null]
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Weights extends nnx.Module {
+ *   kernel = new nnx.Param(jnp.ones([4, 2]), { shardingNames: ["data", null] })
+ *   bias = new nnx.Param(jnp.zeros([2]))
+ * }
+ * const specs = nnx.getPartitionSpec(new Weights()) // a State of new Params holding the specs
+ * specs.toPureDict() // { bias: [], kernel: ["data", null] }
  * ```
  * @category devices
  * @since 0.1.0

@@ -53,9 +53,23 @@ const bind = (cached: ReadonlyArray<unknown>): Bound => {
  *
  * @example
  * ```ts
- * const step = nnx.jit((m: Model, opt: nnx.Optimizer, x: jnp.Array, y: jnp.Array) => ...)
+ * import { jnp, nnx, optax } from "effect-nnx"
+ *
+ * class Model extends nnx.Module {
+ *   w = new nnx.Param(jnp.ones([2]))
+ * }
+ * const model = new Model()
+ * const optimizer = new nnx.Optimizer(model, optax.sgd(0.25), { wrt: nnx.Param })
+ * const step = nnx.jit((m: Model, opt: nnx.Optimizer<Model>, x: jnp.Array) => {
+ *   const [loss, grads] = nnx.valueAndGrad((m: Model) => jnp.sum(m.w.value.mul(x))).sync(m)
+ *   opt.update(m, grads)
+ *   return loss
+ * })
  * const cachedStep = nnx.cachedPartial(step, model, optimizer)
- * const loss = cachedStep.sync(x, y)
+ * cachedStep.sync(jnp.array([1, 2])).item() // 3
+ * cachedStep.sync(jnp.array([1, 2])).item() // 1.75
+ * model.w.value // [0.5, 0]
+ * optimizer.step.value.item() // 2
  * ```
  * @category transforms
  * @since 0.2.0
@@ -110,8 +124,20 @@ export const cachedPartial = <const Cached extends ReadonlyArray<unknown>, Rest 
  *
  * @example
  * ```ts
- * const trainStep = nnx.jitPartial(step, [model, optimizer])
- * trainStep.sync(x, y)
+ * import { jnp, nnx, optax } from "effect-nnx"
+ *
+ * class Model extends nnx.Module {
+ *   w = new nnx.Param(jnp.ones([2]))
+ * }
+ * const step = (m: Model, opt: nnx.Optimizer<Model>, x: jnp.Array) => {
+ *   const [loss, grads] = nnx.valueAndGrad((m: Model) => jnp.sum(m.w.value.mul(x))).sync(m)
+ *   opt.update(m, grads)
+ *   return loss
+ * }
+ * const model = new Model()
+ * const trainStep = nnx.jitPartial(step, [model, new nnx.Optimizer(model, optax.sgd(0.25), { wrt: nnx.Param })])
+ * trainStep.sync(jnp.array([1, 2])).item() // 3
+ * model.w.value // [0.75, 0.5]
  * ```
  * @category transforms
  * @since 0.2.0
@@ -119,9 +145,9 @@ export const cachedPartial = <const Cached extends ReadonlyArray<unknown>, Rest 
 export const jitPartial = <Args extends ReadonlyArray<unknown>, R, const Cached extends ReadonlyArray<unknown>>(
   f: (...args: Args) => R,
   partialArgs: Cached,
-  options?: JitOptions
+  options?: JitOptions<Args, R>
 ): Lifted<RestAfter<Args, Cached>, R> =>
-  cachedPartial(jit(f, options) as unknown as Lifted<readonly [...Cached, ...RestAfter<Args, Cached>], R>, ...partialArgs)
+  cachedPartial(jit(f, options as never) as unknown as Lifted<readonly [...Cached, ...RestAfter<Args, Cached>], R>, ...partialArgs)
 
 /** The parameters of `Args` after as many as `Cached` has. */
 type RestAfter<Args extends ReadonlyArray<unknown>, Cached extends ReadonlyArray<unknown>> = Cached extends readonly [unknown, ...infer CT]

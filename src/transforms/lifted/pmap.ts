@@ -20,8 +20,16 @@ export interface PmapOptions<Args extends ReadonlyArray<unknown>, R> extends Vma
  *
  * @example
  * ```ts
- * // one layer per virtual device of a stacked module (made by a vmapped initializer)
- * const ys = nnx.pmap((layer: Layer, x: jnp.Array) => layer.call(x), { axisName: "devices" }).sync(layers, xs)
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Layer extends nnx.Module {
+ *   w: nnx.Param<jnp.Array>
+ *   constructor(w: jnp.Array) { super(); this.w = new nnx.Param(w) }
+ * }
+ * // a stack of 4 layers (one per virtual device), made by a mapped initializer
+ * const layers = nnx.pmap((w: jnp.Array) => new Layer(w)).sync(jnp.arange(4))
+ * const ys = nnx.pmap((layer: Layer, x: jnp.Array) => layer.w.value.mul(x), { axisName: "devices" }).sync(layers, jnp.ones([4]))
+ * ys // [0, 1, 2, 3]
  * ```
  * @category transforms
  * @since 0.1.0

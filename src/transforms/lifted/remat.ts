@@ -21,9 +21,17 @@ import type { Diff, Packed } from "./gradPartition.ts"
  *
  * @example
  * ```ts
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Mlp extends nnx.Module {
+ *   w = new nnx.Param(jnp.array([0.5, 1, 2]))
+ *   call(x: jnp.Array): jnp.Array { return jnp.tanh(x.mul(this.w.value)) }
+ * }
  * const block = nnx.remat((m: Mlp, x: jnp.Array) => m.call(x))
- * const loss = (m: Mlp, x: jnp.Array) => jnp.sum(block.sync(m, x))
- * nnx.grad(loss).sync(model, x) // equals nnx.grad of the plain call
+ * const x = jnp.ones([3])
+ * const g1 = nnx.grad((m: Mlp) => jnp.sum(block.sync(m, x))).sync(new Mlp())
+ * const g2 = nnx.grad((m: Mlp) => jnp.sum(m.call(x))).sync(new Mlp())
+ * jnp.allclose(g1.w.value, g2.w.value).item() // true
  * ```
  * @category transforms
  * @since 0.1.0

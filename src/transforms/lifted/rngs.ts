@@ -95,8 +95,17 @@ const isLifted = (u: unknown): u is Lifted<ReadonlyArray<unknown>, unknown> => t
  *
  * @example
  * ```ts
- * const noisy = nnx.splitRngs(nnx.vmap(noisyVectorDot, { inAxes: [stateAxes, 0] }), { splits: 10 })
- * const y = yield* noisy(weights, x)
+ * import { jnp, nnx, random } from "effect-nnx"
+ *
+ * class Noisy extends nnx.Module {
+ *   rngs = new nnx.Rngs({ noise: 0 })
+ * }
+ * const addNoise = (m: Noisy, x: jnp.Array) => x.add(random.normal(m.rngs.noise(), x.shape))
+ * const noisy = nnx.splitRngs(nnx.vmap(addNoise, { inAxes: [0, 0] }), { splits: 4 })
+ * const m = new Noisy()
+ * const y = noisy.sync(m, jnp.zeros([4, 2])) // 4 rows of different noise
+ * y.shape // [4, 2]
+ * m.rngs.noise.key.value.shape // []
  * ```
  * @category rngs
  * @since 0.1.0

@@ -55,19 +55,65 @@ export type ScanAxis = number | null | CarryMarker
 /** A scan prefix for a value of type `A`: graph nodes also accept a `StateAxes` (with `Carry`). */
 export type ScanAxisFor<A> = A extends Module | Variable<unknown> ? ScanAxis | StateAxes<AxisOrCarry>
   : A extends JArray ? ScanAxis
-  : A extends ReadonlyArray<unknown> ? ScanAxis | { readonly [K in keyof A]: ScanAxisFor<A[K]> }
-  : A extends Record<string, unknown> ? ScanAxis | { readonly [K in keyof A]?: ScanAxisFor<A[K]> }
+  : A extends ReadonlyArray<unknown> ? ScanAxis | { readonly [K in keyof A]: NestedScanAxisFor<A[K]> }
+  : A extends Record<string, unknown> ? ScanAxis | { readonly [K in keyof A]?: NestedScanAxisFor<A[K]> }
   : ScanAxis
+
+/** `outAxes` of {@link scan}: for a tuple output (`[carry, y]`), one prefix per element, each may be Carry. */
+export type ScanOutAxes<O> = O extends ReadonlyArray<unknown> ? ScanAxis | { readonly [K in keyof O]: ScanAxisFor<O[K]> } : ScanAxisFor<O>
+
+/** A prefix below the top level: `Carry` is one whole argument (or output), never part of one. */
+type NestedScanAxisFor<A> = A extends Module | Variable<unknown> ? number | null | StateAxes<AxisOrCarry>
+  : A extends JArray ? number | null
+  : A extends ReadonlyArray<unknown> ? number | null | { readonly [K in keyof A]: NestedScanAxisFor<A[K]> }
+  : A extends Record<string, unknown> ? number | null | { readonly [K in keyof A]?: NestedScanAxisFor<A[K]> }
+  : number | null
 
 /** `inAxes` of {@link scan}: one prefix for all arguments, or one entry per parameter. */
 export type ScanInAxes<Args extends ReadonlyArray<unknown>> = ScanAxis | { readonly [K in keyof Args]: ScanAxisFor<Args[K]> }
 
+/** Whether a prefix entry is `Carry` (a StateAxes holding Carry carries part of a node, as any position may). */
+type HoldsCarry<X> = X extends CarryMarker ? true : false
+
+/** The top-level positions of `Carry` in `inAxes`/`outAxes` (`"all"` for a bare Carry). */
+type CarryAt<P> = P extends ReadonlyArray<unknown> ? { [K in keyof P]-?: HoldsCarry<P[K]> extends true ? K : never }[number]
+  : HoldsCarry<P> extends true ? "all" : never
+
+type IsUnion<U, All = U> = U extends unknown ? ([All] extends [U] ? false : true) : never
+
+/** Whether `null`, or a StateAxes holding `null` or `Carry`, is anywhere in `outAxes`. */
+type BadOut<P, D extends ReadonlyArray<0> = []> = D["length"] extends 6 ? false
+  : P extends null ? true
+  : P extends StateAxes<infer A> ? (null extends A ? true : CarryMarker extends A ? true : false)
+  : P extends ReadonlyArray<unknown> ? (true extends { [K in keyof P]: BadOut<P[K], [...D, 0]> }[number] ? true : false)
+  : P extends CarryMarker | number ? false
+  : P extends object ? (true extends { [K in keyof P]-?: BadOut<P[K], [...D, 0]> }[keyof P] ? true : false)
+  : false
+
+/** `inAxes` with one Carry at most: `unknown`, else a message no value has. */
+type CheckScanIn<I> = true extends IsUnion<CarryAt<I>> ? "a scan has one carry: Carry may appear once in inAxes" : unknown
+
+/**
+ * `outAxes` that agree with `inAxes` (a carry on both sides or neither, one Carry, no broadcast
+ * output): `unknown`, else a message no value has. The same rules are checked at run time when
+ * the transform is made, for calls the compiler cannot see.
+ */
+type CheckScanOut<I, O> = true extends IsUnion<CarryAt<O>> ? "a scan has one carry: Carry may appear once in outAxes"
+  : ([CarryAt<Given<I>>] extends [never] ? false : true) extends ([CarryAt<O>] extends [never] ? false : true)
+    ? (IsTrue<BadOut<Exclude<O, CarryMarker>>> extends true ? "outAxes cannot hold null (no broadcast outputs), nor a StateAxes holding null or Carry" : unknown)
+  : "Carry must be in both inAxes and outAxes, or in neither"
+
+type IsTrue<B> = [B] extends [never] ? false : [B] extends [true] ? true : false
+
+/** `inAxes` as given, or its default `[Carry, 0]`. */
+type Given<I> = [I] extends [never] ? readonly [CarryMarker, 0] : I
+
 /** Options of {@link scan}. */
-export interface ScanOptions<Args extends ReadonlyArray<unknown>, R> {
+export interface ScanOptions<Args extends ReadonlyArray<unknown>, R, I extends ScanInAxes<Args> = ScanInAxes<Args>, O extends ScanOutAxes<Out<R>> = ScanOutAxes<Out<R>>> {
   /** Default `[nnx.Carry, 0]`: argument 0 is the carry, argument 1 is scanned over axis 0. */
-  readonly inAxes?: ScanInAxes<Args> | undefined
+  readonly inAxes?: I | undefined
   /** Default `[nnx.Carry, 0]`: `f` returns `[carry, y]`, `y` stacked on axis 0. No `null`. */
-  readonly outAxes?: ScanAxisFor<Out<R>> | undefined
+  readonly outAxes?: O | undefined
   /** The number of iterations; required when nothing is scanned over. */
   readonly length?: number | undefined
   /** Iterate from the last slice to the first (stacked outputs stay in input order). */
@@ -291,18 +337,31 @@ const decorate = (options: ScanOptions<ReadonlyArray<unknown>, unknown> | undefi
  *
  * @example
  * ```ts
- * // apply a stack of layers (made by a vmapped initializer) one after the other
- * const forward = nnx.scan((x: jnp.Array, layer: Layer) => [layer.call(x), null] as const, { inAxes: [nnx.Carry, 0] })
- * const [y] = forward.sync(x, layers)
- * forward.sync(x, layers)
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Layer extends nnx.Module {
+ *   w: nnx.Param<jnp.Array>
+ *   constructor(w: jnp.Array) { super(); this.w = new nnx.Param(w) }
+ * }
+ * // 3 stacked layers (made by a vmapped initializer), applied one after the other
+ * const layers = nnx.vmap((w: jnp.Array) => new Layer(w)).sync(jnp.array([1, 2, 3]))
+ * const forward = nnx.scan((x: jnp.Array, layer: Layer) => [x.mul(layer.w.value), null] as const, { inAxes: [nnx.Carry, 0] })
+ * const [y] = forward.sync(jnp.ones([2]), layers)
+ * y // [6, 6]
+ * forward.sync(jnp.zeros([2]), layers)
  * forward.traceCount // 1
  * ```
  * @category transforms
  * @since 0.1.0
  */
-export const scan = <Args extends ReadonlyArray<unknown>, R>(
+export const scan = <
+  Args extends ReadonlyArray<unknown>,
+  R,
+  const I extends ScanInAxes<Args> = never,
+  const O extends ScanOutAxes<Out<R>> = never
+>(
   f: (...args: Args) => R,
-  options?: ScanOptions<Args, R>
+  options?: ScanOptions<Args, R, I, O> & { readonly inAxes?: NoInfer<CheckScanIn<I>>; readonly outAxes?: NoInfer<CheckScanOut<I, O>> }
 ): LiftedScan<Args, R> => {
   const { inAxes, inCarry, outAxes, outCarry } = decorate(options as ScanOptions<ReadonlyArray<unknown>, unknown> | undefined)
   const carryArg = inCarry === "all" ? 0 : inCarry

@@ -129,9 +129,15 @@ const fromShards = (y: JArray, dims: ReadonlyArray<number>): JArray => {
  *
  * @example
  * ```ts
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * const model = new nnx.Linear(3, 2, { rngs: new nnx.Rngs(0) })
+ * const x = jnp.ones([8, 3])
  * const mesh = nnx.makeMesh([4], ["data"])
- * const f = nnx.shardMap((m: Linear, x: jnp.Array) => m.call(x), { mesh, inSpecs: [null, nnx.P("data")], outSpecs: nnx.P("data") })
- * f.sync(model, x) // equals model.call(x)
+ * // each of the 4 virtual devices computes 2 rows of the batch
+ * const f = nnx.shardMap((m: nnx.Linear, x: jnp.Array) => m.call(x), { mesh, inSpecs: [null, nnx.P("data")], outSpecs: nnx.P("data") })
+ * f.sync(model, x).shape // [8, 2]
+ * jnp.allclose(f.sync(model, x), model.call(x)).item() // true
  * ```
  * @category transforms
  * @since 0.1.0

@@ -22,7 +22,7 @@ import { vmap as coreVmap } from "../core/batching.ts"
 import { AliasTracker, checkPrefixForm, filterMappingResolver, forEachGroup, mergeTree, splitTree } from "../extract.ts"
 import type { SplitOptions } from "../extract.ts"
 import { callUser, lifted } from "../combinator.ts"
-import type { Lifted } from "../combinator.ts"
+import type { Lifted, Out } from "../combinator.ts"
 import { LiftTypeError } from "../LiftError.ts"
 
 /** The metadata key `transformMetadata` uses to keep `shardingNames` in step with vmapped axes. */
@@ -37,13 +37,20 @@ export type AxisFor<A> = A extends Module | Variable<unknown> ? Axis | StateAxes
   : A extends Record<string, unknown> ? Axis | { readonly [K in keyof A]?: AxisFor<A[K]> }
   : Axis
 
-/** `inAxes` for a function of `Args`: one prefix for all, or a tuple with one entry per parameter. */
-export type InAxes<Args extends ReadonlyArray<unknown>> = Axis | StateAxes | { readonly [K in keyof Args]: AxisFor<Args[K]> }
+/**
+ * `inAxes` for a function of `Args`: one prefix for all, or a tuple with one entry per parameter.
+ * A bare `StateAxes` stands for every argument, so it is allowed only when every one is a graph
+ * node (a StateAxes has no meaning for an Array).
+ */
+export type InAxes<Args extends ReadonlyArray<unknown>> = Axis | (AllGraphNodes<Args> extends true ? StateAxes : never) | { readonly [K in keyof Args]: AxisFor<Args[K]> }
+
+/** Whether every argument is a Module or a Variable. */
+type AllGraphNodes<Args extends ReadonlyArray<unknown>> = Args[number] extends Module | Variable<unknown> ? true : false
 
 /** Options of {@link vmap}. */
 export interface VmapOptions<Args extends ReadonlyArray<unknown>, R> {
   readonly inAxes?: InAxes<Args> | undefined
-  readonly outAxes?: AxisFor<R> | StateAxes | undefined
+  readonly outAxes?: AxisFor<Out<R>> | undefined
   readonly axisSize?: number | undefined
   readonly axisName?: string | undefined
   /** With `{ [PARTITION_NAME]: name }`, `shardingNames` lose the mapped axis inside and regain it outside. */
@@ -82,9 +89,17 @@ const shardingMap = (partition: string | undefined, inside: boolean) =>
  *
  * @example
  * ```ts
+ * import { Effect } from "effect"
+ * import { jnp, nnx } from "effect-nnx"
+ *
+ * class Weights extends nnx.Module {
+ *   kernel = new nnx.Param(jnp.ones([10, 2, 3]))
+ *   bias = new nnx.Param(jnp.zeros([10, 3]))
+ * }
  * const vectorDot = (w: Weights, x: jnp.Array) => x.matmul(w.kernel.value).add(w.bias.value)
- * const y = nnx.vmap(vectorDot, { inAxes: 0, outAxes: 1 }).sync(weights, x)   // y.shape: [3, 10]
- * // as an Effect: yield* nnx.vmap(vectorDot, { inAxes: 0, outAxes: 1 })(weights, x)
+ * const batched = nnx.vmap(vectorDot, { inAxes: 0, outAxes: 1 })
+ * batched.sync(new Weights(), jnp.ones([10, 2])).shape // [3, 10]
+ * Effect.runSync(batched(new Weights(), jnp.ones([10, 2]))).shape // [3, 10]; the call is an Effect
  * ```
  * @category transforms
  * @since 0.1.0
