@@ -2,8 +2,9 @@
  * Type tests for the lift types and axes of the lifted transforms: the wrong forms do not compile
  * (`npm test` type-checks this file), and the right ones do.
  */
-import { describe, expect, it } from "vitest"
+import { describe, expect, expectTypeOf, it } from "vitest"
 import { jnp, nnx } from "effect-nnx"
+import type { ShapeDtypeStruct } from "effect-nnx"
 
 class Layer extends nnx.Module {
   w: nnx.Param<jnp.Array>
@@ -77,5 +78,18 @@ describe("lift types", () => {
       nnx.scan((l: Layer, x: jnp.Array) => [l, x] as const, { inAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]), 0], outAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, 1]]), 0] })
     ]
     expect(fs.every((g) => typeof g === "function")).toBe(true)
+  })
+})
+
+describe("evalShape's result is typed as abstract", () => {
+  it("a Module's Variables hold ShapeDtypeStructs, so Array methods on them do not compile", () => {
+    const abstract = nnx.evalShape.sync((rngs: nnx.Rngs) => new nnx.Linear(2, 3, { rngs }), new nnx.Rngs(0))
+    expectTypeOf(abstract.kernel.value).toEqualTypeOf<ShapeDtypeStruct>()
+    expect(abstract.kernel.value).toEqual({ shape: [2, 3], dtype: "float32" })
+    const wrong = (): void => {
+      // @ts-expect-error the value is abstract: no Array methods
+      abstract.kernel.value.add(1)
+    }
+    void wrong
   })
 })

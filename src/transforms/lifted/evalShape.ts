@@ -20,12 +20,21 @@ import { AliasTracker, mergeTree, splitTree } from "../extract.ts"
 import { pack, resolveAll, showDiff } from "./gradPartition.ts"
 import type { Diff } from "./gradPartition.ts"
 
-/** A value with its Arrays replaced by their shapes and dtypes (graph nodes keep their type). */
-export type Abstract<T> = T extends Module | Variable<unknown> ? T
+/**
+ * A value with its Arrays replaced by their shapes and dtypes, graph nodes included: a Module's
+ * fields and a Variable's `value` are abstract too (`.value` is a {@link ShapeDtypeStruct}, so
+ * `abstract.kernel.value.add(1)` does not compile), its other members as they were.
+ */
+export type Abstract<T, D extends ReadonlyArray<0> = []> = D["length"] extends 8 ? T
   : T extends JArray ? ShapeDtypeStruct
-  : T extends ReadonlyArray<unknown> ? { -readonly [K in keyof T]: Abstract<T[K]> }
-  : T extends Record<string, unknown> ? { -readonly [K in keyof T]: Abstract<T[K]> }
+  : T extends Variable<infer A> ? AbstractVariable<T, A, D>
+  : T extends Module ? { -readonly [K in keyof T]: T[K] extends (...args: never) => unknown ? T[K] : Abstract<T[K], [...D, 0]> }
+  : T extends ReadonlyArray<unknown> ? { -readonly [K in keyof T]: Abstract<T[K], [...D, 0]> }
+  : T extends Record<string, unknown> ? { -readonly [K in keyof T]: Abstract<T[K], [...D, 0]> }
   : T
+
+/** A Variable whose value is abstract: its members that read or write the value are left out. */
+type AbstractVariable<T, A, D extends ReadonlyArray<0>> = Omit<T, "value" | "update" | "replace"> & { readonly value: Abstract<A, [...D, 0]> }
 
 /** {@link evalShape}: an Effect per call, and `.sync` for scripts. */
 export interface EvalShape {
