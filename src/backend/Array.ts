@@ -41,8 +41,17 @@ export const TypeId: unique symbol = Symbol.for("effect-nnx/Array")
 /** A JavaScript value usable where an array is expected: an Array, a number or a boolean. */
 export type ArrayLike = Array | number | boolean
 
+/**
+ * A complex number as `tolist()` and `item()` return a `complex64` element (JavaScript has no
+ * complex type; JAX returns Python's `complex`).
+ */
+export interface Complex {
+  readonly re: number
+  readonly im: number
+}
+
 /** Nested JavaScript arrays as `tolist()` returns them. */
-export type NestedList = number | boolean | ReadonlyArray<NestedList>
+export type NestedList = number | boolean | Complex | ReadonlyArray<NestedList>
 
 /**
  * Where a tracer's transform keeps its own data about the value (its batch axis, its tangent, its
@@ -164,7 +173,7 @@ export class Array implements Pipeable {
     return backend.borrow !== undefined ? backend.borrow(buffer, this.aval, f) : f(backend.download(buffer, this.aval))
   }
 
-  /** The elements as nested JavaScript arrays (numbers, or booleans for `bool`). */
+  /** The elements as nested JavaScript arrays (numbers, booleans for `bool`, `{ re, im }` for `complex64`). */
   tolist(): NestedList {
     if (this.aval.dtype === "key<fry>") {
       throw new DTypeError({ op: "tolist", dtypes: [this.aval.dtype], reason: "PRNG key arrays have no list form; use random.keyData(key).tolist()" })
@@ -174,9 +183,10 @@ export class Array implements Pipeable {
 
   private nested(data: HostArray): NestedList {
     const isBool = this.aval.dtype === "bool"
+    const isComplex = this.aval.dtype === "complex64"
     const shape = this.aval.shape
     const build = (dim: number, offset: number, stride: number): NestedList => {
-      if (dim === shape.length) return isBool ? data[offset] !== 0 : data[offset]!
+      if (dim === shape.length) return isBool ? data[offset] !== 0 : isComplex ? { re: data[2 * offset]!, im: data[2 * offset + 1]! } : data[offset]!
       const n = shape[dim]!
       const inner = stride / Math.max(n, 1)
       const out: NestedList[] = []
@@ -186,9 +196,10 @@ export class Array implements Pipeable {
     return build(0, 0, this.size)
   }
 
-  /** The single element of a size-1 array. */
-  item(): number | boolean {
+  /** The single element of a size-1 array (`{ re, im }` for `complex64`). */
+  item(): number | boolean | Complex {
     if (this.size !== 1) throw new DTypeError({ op: "item", dtypes: [this.aval.dtype], reason: `needs an array of size 1, got shape (${this.shape.join(", ")})` })
+    if (this.aval.dtype === "complex64") return this.withData((d): Complex => ({ re: d[0]!, im: d[1]! }))
     const v = this.withData((d) => d[0]!)
     return this.aval.dtype === "bool" ? v !== 0 : v
   }
@@ -236,6 +247,9 @@ export class Array implements Pipeable {
         op: "coercion",
         reason: `a traced Array (${this.tracer.trace.name}, ${this.aval.dtype}[${this.shape.join(",")}]) was used as a JavaScript number or boolean, as in \`if (x > 0)\`; its value is unknown while tracing: use jnp.where(x.gt(0), a, b) or lax.cond`
       })
+    }
+    if (this.aval.dtype === "complex64") {
+      throw new DTypeError({ op: "coercion", dtypes: ["complex64"], reason: "a complex Array has no JavaScript number; take jnp.real, jnp.imag or jnp.abs first, or read item() as { re, im }" })
     }
     return Number(this.item())
   }
@@ -306,6 +320,9 @@ export class Array implements Pipeable {
    *
    * @example
    * ```ts
+   * import { jnp } from "effect-nnx"
+   *
+   * const x = jnp.arange(12).reshape([3, 4])
    * x.get(0)            // x[0]
    * x.get(":", "1:3")   // x[:, 1:3]
    * x.get("...", null)  // x[..., None]

@@ -61,6 +61,16 @@ export interface GatherParams {
 type NoParams = { readonly [k: string]: never }
 
 /**
+ * The kinds of `fft` (XLA's `FftType`): complex to complex forward and inverse (`IFFT` divides by the
+ * transform's size), real to half-spectrum (`RFFT`: the last axis of `n` becomes `n/2 + 1`) and back
+ * (`IRFFT`: reads `n/2 + 1` values of the last axis, returns `n` reals).
+ */
+export type FftType = "FFT" | "IFFT" | "RFFT" | "IRFFT"
+
+/** The complex-number primitives: parts, conjugate, and building from parts (`lax.complex`). */
+export type ComplexPrimitive = "real" | "imag" | "conj" | "complex"
+
+/**
  * Each primitive's parameters.
  * @category models
  * @since 0.1.0
@@ -70,7 +80,15 @@ export interface PrimitiveParams
     Record<ArithmeticPrimitive, NoParams>,
     Record<ComparisonPrimitive, NoParams>,
     Record<ReducePrimitive, { readonly axes: ReadonlyArray<number> }>,
-    Record<CumulativePrimitive, { readonly axis: number; readonly reverse: boolean }> {
+    Record<CumulativePrimitive, { readonly axis: number; readonly reverse: boolean }>,
+    Record<ComplexPrimitive, NoParams> {
+  /** `jax.lax.fft`: a transform over the trailing `fftLengths.length` axes (at most 3, as XLA). */
+  readonly fft: { readonly fftType: FftType; readonly fftLengths: ReadonlyArray<number> }
+  /**
+   * `jax.lax.linalg.eig` with right eigenvectors only: `[..., n, n]` (float32 or complex64) to
+   * eigenvalues `[..., n]` and, with `vectors`, eigenvectors `[..., n, n]` (columns), complex64.
+   */
+  readonly eig: { readonly vectors: boolean }
   readonly round: { readonly method: "awayFromZero" | "toNearestEven" }
   readonly select: NoParams
   readonly convert_element_type: { readonly newDtype: NumericDType; readonly weakType: boolean }
@@ -175,8 +193,23 @@ const signedAndFloat: ReadonlyArray<DType> = ["float32", "int32"]
 const numeric: ReadonlyArray<DType> = ["float32", "int32", "uint32", "bool"]
 const bitwise: ReadonlyArray<DType> = ["bool", "int32", "uint32"]
 const ints: ReadonlyArray<DType> = ["int32", "uint32"]
+const floatOrComplex: ReadonlyArray<DType> = ["float32", "complex64"]
+const numericOrComplex: ReadonlyArray<DType> = ["float32", "int32", "uint32", "bool", "complex64"]
 
-/** Dtypes each elementwise primitive accepts. */
+/**
+ * The elementwise primitives with complex64 kernels (arithmetic, `exp`, `log`, `sqrt`, `sin`, `cos`,
+ * `tanh`, ..., `abs`, `sign` as `z / |z|`, comparisons: ordering ones lexicographic, as JAX's); the
+ * others refuse complex64 with a DTypeError.
+ */
+export const complexElementwise: ReadonlySet<Primitive> = new Set<Primitive>([
+  "neg", "exp", "log", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "logistic", "log1p", "expm1",
+  "add", "sub", "mul", "div", "max", "min", "eq", "ne", "lt", "le", "gt", "ge"
+])
+
+/**
+ * The real dtypes each elementwise primitive accepts (every backend has kernels for them); complex64
+ * is accepted besides by the primitives in {@link complexElementwise}.
+ */
 export const elementwiseDTypes: { readonly [P in UnaryPrimitive | BinaryPrimitive | "round"]: ReadonlyArray<DType> } = {
   neg: intsAndFloat, exp: floatOnly, log: floatOnly, sin: floatOnly, cos: floatOnly, tanh: floatOnly,
   logistic: floatOnly, sqrt: floatOnly, rsqrt: floatOnly, abs: signedAndFloat, sign: signedAndFloat,
@@ -187,6 +220,10 @@ export const elementwiseDTypes: { readonly [P in UnaryPrimitive | BinaryPrimitiv
   shift_left: ints, shift_right_logical: ints, shift_right_arithmetic: ints, nextafter: floatOnly,
   atan2: floatOnly, eq: numeric, ne: numeric, lt: numeric, le: numeric, gt: numeric, ge: numeric
 }
+
+/** The dtypes an elementwise primitive accepts: {@link elementwiseDTypes}, plus complex64 for {@link complexElementwise}. */
+const acceptedDTypes = (op: UnaryPrimitive | BinaryPrimitive | "round"): ReadonlyArray<DType> =>
+  complexElementwise.has(op) ? [...elementwiseDTypes[op], "complex64"] : elementwiseDTypes[op]
 
 const checkDType = (op: string, avals: ReadonlyArray<Aval>, allowed: ReadonlyArray<DType>): void => {
   for (const a of avals) {
@@ -230,21 +267,22 @@ const av = (shape: ReadonlyArray<number>, dtype: DType, weakType = false): Aval 
 
 const unary = (op: UnaryPrimitive | "round") => (avals: ReadonlyArray<Aval>): Array<Aval> => {
   arity(op, avals, 1)
-  checkDType(op, avals, elementwiseDTypes[op])
+  checkDType(op, avals, acceptedDTypes(op))
   const a = avals[0]!
+  if (op === "abs" && a.dtype === "complex64") return [av(a.shape, "float32", a.weakType)]
   return [op === "is_finite" ? av(a.shape, "bool") : a]
 }
 
 const arithmetic = (op: ArithmeticPrimitive) => (avals: ReadonlyArray<Aval>): Array<Aval> => {
   arity(op, avals, 2)
-  checkDType(op, avals, elementwiseDTypes[op])
+  checkDType(op, avals, acceptedDTypes(op))
   sameDType(op, avals)
   return [av(elementwiseShape(op, avals), avals[0]!.dtype, avals[0]!.weakType && avals[1]!.weakType)]
 }
 
 const comparison = (op: ComparisonPrimitive) => (avals: ReadonlyArray<Aval>): Array<Aval> => {
   arity(op, avals, 2)
-  checkDType(op, avals, elementwiseDTypes[op])
+  checkDType(op, avals, acceptedDTypes(op))
   sameDType(op, avals)
   return [av(elementwiseShape(op, avals), "bool")]
 }
@@ -252,7 +290,7 @@ const comparison = (op: ComparisonPrimitive) => (avals: ReadonlyArray<Aval>): Ar
 const reduce = (op: ReducePrimitive) => (avals: ReadonlyArray<Aval>, p: { readonly axes: ReadonlyArray<number> }): Array<Aval> => {
   arity(op, avals, 1)
   const a = avals[0]!
-  checkDType(op, avals, op === "reduce_and" || op === "reduce_or" ? ["bool"] : numeric)
+  checkDType(op, avals, op === "reduce_and" || op === "reduce_or" ? ["bool"] : op === "reduce_sum" || op === "reduce_prod" ? numericOrComplex : numeric)
   const axes = normalizeAxes(op, p.axes, a.shape.length)
   if (op === "reduce_max" || op === "reduce_min") {
     for (const ax of axes) {
@@ -264,7 +302,7 @@ const reduce = (op: ReducePrimitive) => (avals: ReadonlyArray<Aval>, p: { readon
 
 const cumulative = (op: CumulativePrimitive) => (avals: ReadonlyArray<Aval>, p: { readonly axis: number }): Array<Aval> => {
   arity(op, avals, 1)
-  checkDType(op, avals, numeric)
+  checkDType(op, avals, op === "cumsum" || op === "cumprod" ? numericOrComplex : numeric)
   normalizeAxis(op, p.axis, avals[0]!.shape.length)
   return [avals[0]!]
 }
@@ -321,7 +359,7 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
   },
   convert_element_type: (avals, p) => {
     arity("convert_element_type", avals, 1)
-    checkDType("convert_element_type", avals, numeric)
+    checkDType("convert_element_type", avals, numericOrComplex)
     if (!isDType(p.newDtype) || (p.newDtype as DType) === "key<fry>") {
       throw new DTypeError({ op: "convert_element_type", dtypes: [String(p.newDtype)], reason: "not a numeric dtype" })
     }
@@ -471,7 +509,7 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
   dot_general: (avals, p) => {
     arity("dot_general", avals, 2)
     const [l, r] = avals as [Aval, Aval]
-    checkDType("dot_general", avals, numeric)
+    checkDType("dot_general", avals, numericOrComplex)
     sameDType("dot_general", avals)
     const lc = normalizeAxes("dot_general", p.lhsContracting, l.shape.length)
     const rc = normalizeAxes("dot_general", p.rhsContracting, r.shape.length)
@@ -522,6 +560,30 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     }
     return avals.slice()
   },
+  real: (avals) => complexPart("real", avals),
+  imag: (avals) => complexPart("imag", avals),
+  conj: (avals) => {
+    arity("conj", avals, 1)
+    checkDType("conj", avals, ["complex64"])
+    return [avals[0]!]
+  },
+  complex: (avals) => {
+    arity("complex", avals, 2)
+    checkDType("complex", avals, ["float32"])
+    return [av(elementwiseShape("complex", avals), "complex64", avals[0]!.weakType && avals[1]!.weakType)]
+  },
+  fft: (avals, p) => fftEval(avals, p),
+  eig: (avals, p) => {
+    arity("eig", avals, 1)
+    const a = avals[0]!
+    checkDType("eig", avals, floatOrComplex)
+    const n = a.shape[a.shape.length - 1]
+    if (a.shape.length < 2 || a.shape[a.shape.length - 2] !== n) {
+      throw new ShapeError({ op: "eig", shapes: [a.shape], reason: "expects square matrices in the last two axes ([..., n, n])" })
+    }
+    const w = av(a.shape.slice(0, -1), "complex64")
+    return p.vectors ? [w, av(a.shape, "complex64")] : [w]
+  },
   threefry2x32: (avals) => {
     arity("threefry2x32", avals, 4)
     checkDType("threefry2x32", avals, ["uint32"])
@@ -561,6 +623,40 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
   custom_jvp_call: (_avals, p) => outAvals(p.call),
   custom_vjp_call: (_avals, p) => outAvals(p.call),
   checkpoint: (_avals, p) => outAvals(p.jaxpr)
+}
+
+const complexPart = (op: "real" | "imag", avals: ReadonlyArray<Aval>): Array<Aval> => {
+  arity(op, avals, 1)
+  checkDType(op, avals, ["complex64"])
+  return [av(avals[0]!.shape, "float32", avals[0]!.weakType)]
+}
+
+const fftEval = (avals: ReadonlyArray<Aval>, p: Params<"fft">): Array<Aval> => {
+  arity("fft", avals, 1)
+  const a = avals[0]!
+  const lengths = p.fftLengths
+  const k = lengths.length
+  if (k < 1 || k > 3 || lengths.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new ArgumentError({ op: "fft", reason: `fftLengths must be 1 to 3 non-negative integers, got [${lengths.join(", ")}]` })
+  }
+  if (a.shape.length < k) throw new ShapeError({ op: "fft", shapes: [a.shape], reason: `a ${k}-d transform needs at least ${k} axes` })
+  checkDType("fft", avals, p.fftType === "RFFT" ? ["float32"] : ["complex64"])
+  const lead = a.shape.slice(0, a.shape.length - k)
+  const trailing = a.shape.slice(a.shape.length - k)
+  const last = lengths[k - 1]!
+  const expected = p.fftType === "IRFFT" ? [...lengths.slice(0, -1), Math.floor(last / 2) + 1] : lengths
+  if (!shapeEquals(trailing, expected)) {
+    throw new ShapeError({ op: "fft", shapes: [a.shape], reason: `${p.fftType} of lengths [${lengths.join(", ")}] needs trailing axes [${expected.join(", ")}]` })
+  }
+  switch (p.fftType) {
+    case "FFT":
+    case "IFFT":
+      return [a]
+    case "RFFT":
+      return [av([...lead, ...lengths.slice(0, -1), Math.floor(last / 2) + 1], "complex64")]
+    case "IRFFT":
+      return [av([...lead, ...lengths], "float32")]
+  }
 }
 
 const scatterEval = (op: "scatter" | "scatter_add", avals: ReadonlyArray<Aval>, p: GatherParams): Array<Aval> => {

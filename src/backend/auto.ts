@@ -45,7 +45,8 @@ export const gpuModes: ReadonlyArray<GpuMode> = ["headlessgl", "webgl2", "webgl"
  * import { Backend } from "effect-nnx"
  *
  * const { chosen, reason } = await Effect.runPromise(Backend.select())
- * console.log(chosen) // "gpujs:webgl2" in a browser, "wasm" in Node without headless-gl
+ * // chosen: "gpujs:webgl2" in a browser, "wasm" in Node without headless-gl; reason says why
+ * console.log(chosen, reason)
  * ```
  * @category constructors
  * @since 0.1.0

@@ -24,8 +24,16 @@ const shortestFloat32 = (x: number): string => {
   return x.toPrecision(9)
 }
 
+/**
+ * Whether NumPy writes a sign on non-negative numbers: `"-"` only on negatives (the default), `"+"`
+ * always (the imaginary parts of complex numbers).
+ */
+type Sign = "-" | "+"
+
+const plus = (x: number, sign: Sign): string => (sign === "+" && !(x < 0 || Object.is(x, -0)) ? "+" : "")
+
 /** Splits a finite float32 into sign, integer digits and fraction digits, NumPy "maxprec" style. */
-const positional = (x: number, precision: number): { int: string; frac: string } => {
+const positional = (x: number, precision: number, sign: Sign = "-"): { int: string; frac: string } => {
   const short = shortestFloat32(x)
   let [int, frac = ""] = Number(short).toFixed(Math.min(100, Math.max(0, fracDigits(short)))).split(".") as [string, string?]
   if (frac.length > precision) {
@@ -33,7 +41,7 @@ const positional = (x: number, precision: number): { int: string; frac: string }
     frac = frac.replace(/0+$/, "")
   }
   if (x === 0 && Object.is(x, -0)) int = "-0"
-  return { int: int!, frac }
+  return { int: plus(x, sign) + int!, frac }
 }
 
 const fracDigits = (s: string): number => {
@@ -44,7 +52,7 @@ const fracDigits = (s: string): number => {
   return Math.max(0, f - e)
 }
 
-const scientific = (x: number, precision: number): { mant: string; frac: string; exp: string } => {
+const scientific = (x: number, precision: number, sign: Sign = "-"): { mant: string; frac: string; exp: string } => {
   const short = shortestFloat32(Math.abs(x))
   let digits = Number(short).toExponential()
   let [m, e] = digits.split("e") as [string, string]
@@ -56,12 +64,12 @@ const scientific = (x: number, precision: number): { mant: string; frac: string;
   }
   const ei = Number(e)
   const exp = (ei < 0 ? "-" : "+") + String(Math.abs(ei)).padStart(2, "0")
-  return { mant: (x < 0 || Object.is(x, -0) ? "-" : "") + m.split(".")[0]!, frac, exp }
+  return { mant: (x < 0 || Object.is(x, -0) ? "-" : plus(x, sign)) + m.split(".")[0]!, frac, exp }
 }
 
 type Formatter = (x: number) => string
 
-const floatFormatter = (values: ReadonlyArray<number>): Formatter => {
+const floatFormatter = (values: ReadonlyArray<number>, sign: Sign = "-"): Formatter => {
   const finite = values.filter((v) => Number.isFinite(v))
   const nonZero = finite.filter((v) => v !== 0).map(Math.abs)
   let exp = false
@@ -71,26 +79,27 @@ const floatFormatter = (values: ReadonlyArray<number>): Formatter => {
     exp = max >= 1e8 || min < 0.0001 || max / min > 1000
   }
   const hasNonFinite = finite.length !== values.length
-  const negInf = values.some((v) => v === -Infinity)
+  const negInf = sign === "+" || values.some((v) => v === -Infinity)
+  const nonFiniteOf = (x: number): string => (x > 0 || Number.isNaN(x) ? plus(x, sign) : "") + nonFinite(x)
   if (exp) {
-    const parts = finite.map((v) => scientific(v, 8))
+    const parts = finite.map((v) => scientific(v, 8, sign))
     const padLeft = Math.max(0, ...parts.map((p) => p.mant.length))
     const padRight = Math.max(0, ...parts.map((p) => p.frac.length))
     const expSize = Math.max(0, ...parts.map((p) => p.exp.length - 1))
     const total = padLeft + 1 + padRight + 2 + expSize
     return (x) => {
-      if (!Number.isFinite(x)) return nonFinite(x).padStart(total)
-      const p = scientific(x, 8)
+      if (!Number.isFinite(x)) return nonFiniteOf(x).padStart(total)
+      const p = scientific(x, 8, sign)
       return p.mant.padStart(padLeft) + "." + p.frac.padEnd(padRight, "0") + "e" + p.exp[0] + p.exp.slice(1).padStart(expSize, "0")
     }
   }
-  const parts = finite.map((v) => positional(v, 8))
+  const parts = finite.map((v) => positional(v, 8, sign))
   let padLeft = Math.max(0, ...parts.map((p) => p.int.length))
   const padRight = Math.max(0, ...parts.map((p) => p.frac.length))
   if (hasNonFinite) padLeft = Math.max(padLeft, 3 - (padRight + 1), 3 + (negInf ? 1 : 0) - (padRight + 1))
   return (x) => {
-    if (!Number.isFinite(x)) return nonFinite(x).padStart(padLeft + 1 + padRight)
-    const p = positional(x, 8)
+    if (!Number.isFinite(x)) return nonFiniteOf(x).padStart(padLeft + 1 + padRight)
+    const p = positional(x, 8, sign)
     return p.int.padStart(padLeft) + "." + p.frac.padEnd(padRight)
   }
 }
@@ -111,6 +120,50 @@ const formatterFor = (dtype: string, values: ReadonlyArray<number>, style: Displ
       return (x) => String(x).padStart(width)
     }
   }
+}
+
+/**
+ * NumPy's complex format: the real parts formatted together, the imaginary parts together with a
+ * sign always, and `j` before the imaginary part's trailing padding (`[ 1. +2.j  , -3.5-0.25j]`).
+ * It formats element indices: `re[i]`, `im[i]`.
+ */
+const complexFormatter = (re: ReadonlyArray<number>, im: ReadonlyArray<number>, summaryRe: ReadonlyArray<number>, summaryIm: ReadonlyArray<number>): Formatter => {
+  const fr = floatFormatter(summaryRe)
+  const fi = floatFormatter(summaryIm, "+")
+  return (i) => {
+    const s = fi(im[i]!)
+    const end = s.trimEnd().length
+    return fr(re[i]!) + s.slice(0, end) + "j" + s.slice(end)
+  }
+}
+
+/** Real and imaginary parts of interleaved complex storage. */
+const complexParts = (data: ArrayLike<number>): { re: Array<number>; im: Array<number>; index: Array<number> } => {
+  const n = data.length >> 1
+  const re = new Array<number>(n), im = new Array<number>(n), index = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    re[i] = data[2 * i]!
+    im[i] = data[2 * i + 1]!
+    index[i] = i
+  }
+  return { re, im, index }
+}
+
+/** What `fmt` reads and how, for every dtype: complex arrays are formatted by element index. */
+const layoutFor = (x: JArray, data: ArrayLike<number>, style: DisplayStyle, summarise: boolean): { values: ArrayLike<number>; fmt: Formatter } => {
+  if (x.dtype === "complex64") {
+    const { re, im, index } = complexParts(data)
+    return { values: index, fmt: complexFormatter(re, im, summaryValues(re, x.shape, summarise), summaryValues(im, x.shape, summarise)) }
+  }
+  return { values: data, fmt: formatterFor(x.dtype, summaryValues(data, x.shape, summarise), style, x.ndim) }
+}
+
+/** A complex scalar as NumPy's `str` writes it: `(1+2j)`, `(1.5-0j)`. */
+const complexScalar = (re: number, im: number): string => {
+  const part = (v: number): string => (Number.isFinite(v) ? String(Number(shortestFloat32(v))).replace(/^-0$/, "-0") : nonFinite(v))
+  const r = Object.is(re, -0) ? "-0" : part(re)
+  const i = Object.is(im, -0) ? "-0" : part(im)
+  return `(${r}${i.startsWith("-") ? "" : "+"}${i}j)`
 }
 
 /** The indices NumPy looks at when summarising: the first and last EDGE_ITEMS along every axis. */
@@ -207,10 +260,9 @@ export const formatArray = (x: JArray, style: DisplayStyle): string => {
   if (x.size === 0) {
     s = `[], shape=${formatShapeIn(x.shape, style)}`
   } else {
-    const data = x.data()
     const summarise = sizeOf(x.shape) > THRESHOLD
-    const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise), style, x.ndim)
-    s = formatNested(data, x.shape, fmt, LINE_WIDTH - 1, " ".repeat(prefix.length + 1), summarise, ", ")
+    const { values, fmt } = layoutFor(x, x.data(), style, summarise)
+    s = formatNested(values, x.shape, fmt, LINE_WIDTH - 1, " ".repeat(prefix.length + 1), summarise, ", ")
   }
   const lastLineLen = s.length - s.lastIndexOf("\n") + 1
   const sep = lastLineLen + dtypeStr.length + 1 > LINE_WIDTH ? " ".repeat(prefix.length) : " "
@@ -252,6 +304,7 @@ export const formatStr = (x: JArray, style: DisplayStyle): string => {
   if (x.ndim === 0) {
     const v = data[0]!
     if (x.dtype === "bool") return style === "python" ? (v !== 0 ? "True" : "False") : v !== 0 ? "true" : "false"
+    if (x.dtype === "complex64") return complexScalar(v, data[1]!)
     if (x.dtype !== "float32") return String(v)
     if (!Number.isFinite(v)) return nonFinite(v)
     const s = shortestFloat32(v)
@@ -259,6 +312,6 @@ export const formatStr = (x: JArray, style: DisplayStyle): string => {
   }
   if (x.size === 0) return "[]"
   const summarise = sizeOf(x.shape) > THRESHOLD
-  const fmt = formatterFor(x.dtype, summaryValues(data, x.shape, summarise), style, x.ndim)
-  return formatNested(data, x.shape, fmt, LINE_WIDTH, " ", summarise, style === "python" ? " " : ", ")
+  const { values, fmt } = layoutFor(x, data, style, summarise)
+  return formatNested(values, x.shape, fmt, LINE_WIDTH, " ", summarise, style === "python" ? " " : ", ")
 }

@@ -61,6 +61,23 @@ export const le = bin("le")
 export const gt = bin("gt")
 export const ge = bin("ge")
 
+/**
+ * `lax.complex(re, im)`: a complex64 array from float32 real and imaginary parts (same dtype, equal
+ * rank; size-1 dimensions broadcast).
+ */
+export const complex = (re: Array, im: Array): Array => bind1("complex", [re, im], {})
+export const real = (x: Array): Array => bind1("real", [x], {})
+export const imag = (x: Array): Array => bind1("imag", [x], {})
+export const conj = (x: Array): Array => bind1("conj", [x], {})
+
+/**
+ * `lax.fft(x, fftType, fftLengths)`: a transform over the trailing `fftLengths.length` axes (1 to 3).
+ * `FFT`/`IFFT` take complex64; `RFFT` float32 (the last axis of `n` becomes `n/2 + 1`); `IRFFT`
+ * complex64 with `n/2 + 1` values in the last axis, giving `n` float32s.
+ */
+export const fft = (x: Array, fftType: PrimitiveParams["fft"]["fftType"], fftLengths: ReadonlyArray<number>): Array =>
+  bind1("fft", [x], { fftType, fftLengths })
+
 /** `select(pred, onTrue, onFalse)`: elementwise choice. */
 export const select = (pred: Array, onTrue: Array, onFalse: Array): Array => bind1("select", [pred, onTrue, onFalse], {})
 

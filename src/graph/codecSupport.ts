@@ -17,7 +17,7 @@ export const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 /** A path key: an attribute name or a list index. */
 export const PathKeySchema = Schema.Union([Schema.String, NonNegativeInt])
 /** An array dtype. */
-export const DTypeSchema = Schema.Literals(["float32", "int32", "uint32", "bool", "key<fry>"])
+export const DTypeSchema = Schema.Literals(["float32", "int32", "uint32", "bool", "complex64", "key<fry>"])
 
 /** A CodecError. */
 export const fail = (reason: string, path?: Path): CodecError => new CodecError({ path, reason })

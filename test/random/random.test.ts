@@ -52,7 +52,7 @@ const goldens: Goldens = JSON.parse(fs.readFileSync(new URL("../goldens/random.j
 const G = goldens.cases
 
 const flat = (x: Nested | NestedList): Array<number | boolean> =>
-  typeof x === "number" || typeof x === "boolean" ? [x] : x.flatMap((y) => flat(y))
+  typeof x === "number" || typeof x === "boolean" ? [x] : (x as ReadonlyArray<Nested | NestedList>).flatMap((y) => flat(y))
 
 /** Shape of a nested list (all rows equal). */
 const shapeOf = (x: Nested): Array<number> => (typeof x === "number" || typeof x === "boolean" ? [] : [x.length, ...(x.length > 0 ? shapeOf(x[0]!) : [])])

@@ -277,7 +277,14 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
   ],
   random_wrap: [{ args: ([a]) => [spec("u32", a, 2)], f: (x) => random.keyData(random.wrapKeyData(x!)) }],
   random_unwrap: [{ args: () => [spec("u32", 2)], f: (x) => lax.randomUnwrap(random.split(lax.randomWrap(x!), 3)) }],
-  stop_gradient: [un((x) => bind1("stop_gradient", [x], {}))]
+  stop_gradient: [un((x) => bind1("stop_gradient", [x], {}))],
+  // complex64 (results made real, so the comparison reads one word per element)
+  complex: [bin((x, y) => lax.imag(lax.complex(x, y)).add(lax.real(lax.complex(x, y)).mul(3)))],
+  real: [un((x) => lax.real(lax.complex(x, x.mul(2))))],
+  imag: [un((x) => lax.imag(lax.complex(x, x.mul(2))))],
+  conj: [un((x) => lax.imag(lax.conj(lax.complex(x, x.sub(1)))))],
+  fft: [{ args: ([a, b]) => [f32(a, b + 2)], f: (x) => jnp.abs(lax.fft(x!, "RFFT", [x!.shape[x!.ndim - 1]!])) }],
+  eig: [{ args: ([a]) => [f32(a + 1, a + 1)], f: (x) => jnp.real(jnp.linalg.eigvals(x!).mul(jnp.linalg.eigvals(x!))).sum(-1) }]
 }
 
 // ---------------------------------------------------------------------------------------------

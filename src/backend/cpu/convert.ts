@@ -46,8 +46,35 @@ const toBool = (a: HostArray): Uint8Array => {
   return out
 }
 
+/** The real words of interleaved complex storage. */
+const realPart = (a: HostArray): Float32Array => {
+  const n = a.length >> 1
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) out[i] = a[2 * i]!
+  return out
+}
+
+/**
+ * XLA's complex conversions: a real value becomes `x + 0i`; complex to a real dtype keeps the real
+ * part (NumPy warns there, JAX does too), except to bool, which is true where either part is nonzero.
+ */
 const convert = (input: HostArray, from: NumericDType, to: NumericDType): HostArray => {
   if (from === to) return input
+  if (to === "complex64") {
+    const re = from === "float32" ? input : convert(input, from, "float32")
+    const out = new Float32Array(2 * re.length)
+    for (let i = 0; i < re.length; i++) out[2 * i] = re[i]!
+    return out
+  }
+  if (from === "complex64") {
+    if (to === "bool") {
+      const n = input.length >> 1
+      const out = new Uint8Array(n)
+      for (let i = 0; i < n; i++) out[i] = input[2 * i]! !== 0 || input[2 * i + 1]! !== 0 ? 1 : 0
+      return out
+    }
+    return convert(realPart(input), "float32", to)
+  }
   switch (to) {
     case "bool":
       return toBool(input)

@@ -78,7 +78,9 @@ const sliceOffset = (pl: IndexPlan, idx: HostArray, row: number, base: number, c
 /** What "fill" mode gathers for an out-of-range index: JAX's defaults per dtype. */
 const fillValue = (d: DType): number => {
   switch (d) {
-    case "float32": return NaN
+    case "float32":
+    case "complex64":
+      return NaN
     case "int32": return -2147483648
     case "bool": return 1
     case "uint32":

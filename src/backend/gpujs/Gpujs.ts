@@ -266,6 +266,8 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
   ): { readonly plan: Plan | undefined; readonly key: string } => {
     const key = planKey(prim, inAvals, params)
     if (broken.has(key)) return { plan: undefined, key }
+    // complex64 has no gpu.js kernels: every op on it runs on the cpu kernels (counted in cpuOps).
+    if (inAvals.some((a) => a.dtype === "complex64") || outAvals.some((a) => a.dtype === "complex64")) return { plan: undefined, key }
     const dynamic = dependsOnValues(prim)
     if (!dynamic) {
       const cached = planCache.get(key)

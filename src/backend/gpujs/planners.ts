@@ -168,6 +168,8 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
   },
   sort: never,
   threefry2x32: never,
+  // complex64 has no device storage here: these run on the cpu kernels.
+  real: never, imag: never, conj: never, complex: never, fft: never, eig: never,
   conv_general_dilated: (x) => {
     if (!eligible(x) || x.inAvals[0]!.dtype !== "float32") return undefined
     return convPlan(x.inAvals[0]!.shape, x.inAvals[1]!.shape, x.outAvals[0]!.shape, x.params)

@@ -19,6 +19,8 @@ export const allclose = (
  *
  * @example
  * ```ts
+ * import { jnp } from "effect-nnx"
+ *
  * const program = jnp.attempt(() => jnp.ones([2, 3]).matmul(jnp.ones([2, 3])))
  * // Effect<Array, ArrayError>: fails with a ShapeError naming matmul and both shapes
  * ```

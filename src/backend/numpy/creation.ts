@@ -3,7 +3,7 @@
  * (`zeros`, `ones`, `full`, `arange`, `linspace`, `eye`, ...).
  */
 import { Array as JArray, isArray } from "../Array.ts"
-import type { ArrayLike } from "../Array.ts"
+import type { ArrayLike, Complex } from "../Array.ts"
 import { ArgumentError, ArrayLiteralError, DTypeError, ShapeError } from "../ArrayError.ts"
 import { currentBackend } from "../current.ts"
 import { bind1 } from "../bind.ts"
@@ -13,8 +13,20 @@ import { isValidShape, sizeOf } from "../shape.ts"
 import { integerLiteral } from "./literals.ts"
 import { checkOptionKeys } from "./options.ts"
 
-/** Nested JavaScript arrays of numbers and booleans (or Arrays, which are stacked). */
-export type ArrayLiteral = number | boolean | JArray | ReadonlyArray<ArrayLiteral>
+/**
+ * Nested JavaScript arrays of numbers, booleans and complex numbers `{ re, im }` (or Arrays, which
+ * are stacked).
+ */
+export type ArrayLiteral = number | boolean | Complex | JArray | ReadonlyArray<ArrayLiteral>
+
+/** Whether `u` is a complex literal `{ re, im }` (two numbers). */
+export const isComplexLiteral = (u: unknown): u is Complex =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && !isArray(u) &&
+  typeof (u as { re?: unknown }).re === "number" && typeof (u as { im?: unknown }).im === "number"
+
+/** Makes a complex64 array from a float32 computation of the same values (the imaginary parts zero). */
+const viaFloat32 = (d: NumericDType, make: (d: NumericDType) => JArray): JArray =>
+  d === "complex64" ? convert(make("float32"), "complex64") : make(d)
 
 /** Options of array constructors. */
 export interface DTypeOption {
@@ -42,7 +54,7 @@ export const fromScalar = (x: number | boolean, dtype?: NumericDType, weakType?:
 
 const checkDTypeOption = (op: string, dtype: unknown): void => {
   if (dtype !== undefined && (!isDType(dtype) || dtype === "key<fry>")) {
-    throw new DTypeError({ op, dtypes: [String(dtype)], reason: "not a numeric dtype (float32, int32, uint32, bool)" })
+    throw new DTypeError({ op, dtypes: [String(dtype)], reason: "not a numeric dtype (float32, int32, uint32, bool, complex64)" })
   }
 }
 
@@ -75,6 +87,7 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
   checkDTypeOption("array", dtype)
   if (isArray(data)) return dtype === undefined ? data : convert(data, dtype)
   if (typeof data === "number" || typeof data === "boolean") return fromScalar(dtype === undefined ? data : integerOf("array", data, dtype), dtype)
+  if (isComplexLiteral(data)) return complexLiteral([data], [], dtype)
   if (!Array.isArray(data)) throw new ArrayLiteralError({ path: "", reason: `expected nested arrays of numbers or booleans, got ${describe(data)}` })
   if (containsArray(data)) return stackLiteral(data, dtype)
   const shape: Array<number> = []
@@ -83,11 +96,11 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
     shape.push(level.length)
     level = level[0]
   }
-  const flat: Array<number | boolean> = []
+  const flat: Array<number | boolean | Complex> = []
   const walk = (v: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
-      if (typeof v === "number" || typeof v === "boolean") flat.push(v)
-      else throw new ArrayLiteralError({ path, reason: Array.isArray(v) ? `ragged nesting: expected a scalar, found an array (the first row set depth ${shape.length})` : `expected a number or boolean, got ${describe(v)}` })
+      if (typeof v === "number" || typeof v === "boolean" || isComplexLiteral(v)) flat.push(v)
+      else throw new ArrayLiteralError({ path, reason: Array.isArray(v) ? `ragged nesting: expected a scalar, found an array (the first row set depth ${shape.length})` : `expected a number or boolean${typeof v === "object" && v !== null ? " (or a complex number { re, im })" : ""}, got ${describe(v)}` })
       return
     }
     if (!Array.isArray(v)) throw new ArrayLiteralError({ path, reason: `ragged nesting: expected an array of length ${shape[depth]}, got ${describe(v)}` })
@@ -95,13 +108,31 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
     for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`)
   }
   walk(data, 0, "")
-  const d: NumericDType = dtype ?? inferDType(flat)
+  if (flat.some(isComplexLiteral) || dtype === "complex64") return complexLiteral(flat, shape, dtype)
+  const reals = flat as ReadonlyArray<number | boolean>
+  const d: NumericDType = dtype ?? inferDType(reals)
   const out = allocHost(d, flat.length)
-  for (let i = 0; i < flat.length; i++) {
-    const v = flat[i]!
+  for (let i = 0; i < reals.length; i++) {
+    const v = reals[i]!
     out[i] = castScalar(d, typeof v === "boolean" ? (v ? 1 : 0) : dtype === undefined ? v : integerLiteral("array", v, d, false))
   }
   return fromHost(out, shape, d)
+}
+
+/**
+ * An array literal with complex elements (or asked to be complex64): complex64, unless another dtype
+ * was asked for, which takes the real parts (as a conversion does).
+ */
+const complexLiteral = (flat: ReadonlyArray<number | boolean | Complex>, shape: ReadonlyArray<number>, dtype: NumericDType | undefined): JArray => {
+  const out = new Float32Array(2 * flat.length)
+  flat.forEach((v, i) => {
+    if (isComplexLiteral(v)) {
+      out[2 * i] = v.re
+      out[2 * i + 1] = v.im
+    } else out[2 * i] = typeof v === "boolean" ? (v ? 1 : 0) : v
+  })
+  const c = fromHost(out, shape, "complex64")
+  return dtype === undefined || dtype === "complex64" ? c : convert(c, dtype)
 }
 
 const inferDType = (flat: ReadonlyArray<number | boolean>): NumericDType => {
@@ -131,7 +162,7 @@ const stackLiteral = (data: ReadonlyArray<ArrayLiteral>, dtype: NumericDType | u
 }
 
 const promoteLiteral = (a: DType, b: DType): NumericDType => {
-  const order: ReadonlyArray<NumericDType> = ["bool", "uint32", "int32", "float32"]
+  const order: ReadonlyArray<NumericDType> = ["bool", "uint32", "int32", "float32", "complex64"]
   return order[Math.max(order.indexOf(a as NumericDType), order.indexOf(b as NumericDType))]!
 }
 
@@ -158,6 +189,7 @@ export const full = (shape: ReadonlyArray<number> | number, value: number | bool
     throw new ArgumentError({ op: "full", reason: `fillValue must be a number or a boolean, got ${describe(value)}${typeof value === "string" ? ` ${JSON.stringify(value)}; write it as a number` : ""}` })
   }
   const d = options?.dtype ?? scalarDType(value)
+  if (d === "complex64") return viaFloat32(d, (f) => full(s, value, { dtype: f }))
   const data = allocHost(d, sizeOf(s))
   data.fill(castScalar(d, typeof value === "boolean" ? (value ? 1 : 0) : options?.dtype === undefined ? value : integerLiteral("full", value, d, false)))
   return fromHost(data, s, d)
@@ -197,6 +229,7 @@ export const arange = (start: number, stop?: number, step?: number, options?: DT
   checkOptionKeys("arange", options, ["dtype"])
   checkDTypeOption("arange", options?.dtype)
   const d = options?.dtype ?? ([lo, hi, st].every(Number.isInteger) ? "int32" : "float32")
+  if (d === "complex64") return viaFloat32(d, (f) => arange(lo, hi, st, { dtype: f }))
   const n = Math.max(0, Math.ceil((hi - lo) / st))
   const data = allocHost(d, n)
   for (let i = 0; i < n; i++) data[i] = castScalar(d, lo + i * st)
@@ -214,6 +247,7 @@ export const linspace = (
   checkOptionKeys("linspace", options, ["dtype", "endpoint"])
   checkDTypeOption("linspace", options?.dtype)
   const d = options?.dtype ?? "float32"
+  if (d === "complex64") return viaFloat32(d, (f) => linspace(start, stop, num, { ...options, dtype: f }))
   const endpoint = options?.endpoint ?? true
   const div = endpoint ? num - 1 : num
   const data = allocHost(d, num)
@@ -231,6 +265,7 @@ export const eye = (n: number, m?: number, options?: DTypeOption & { readonly k?
   checkOptionKeys("eye", options, ["dtype", "k"])
   checkDTypeOption("eye", options?.dtype)
   const d = options?.dtype ?? "float32"
+  if (d === "complex64") return viaFloat32(d, (f) => eye(n, m, { ...options, dtype: f }))
   const k = options?.k ?? 0
   const data = allocHost(d, n * cols)
   for (let i = 0; i < n; i++) {

@@ -50,7 +50,8 @@ const binary = (op: string, prim: BinaryPrimitive, x: ArrayLike, y: ArrayLike, a
   return bind1(prim, [a, b], {})
 }
 
-const toFloat = (x: JArray): JArray => (x.dtype === "float32" ? x : convertTo(x, "float32", x.weakType))
+/** Integer and boolean operands of a float function become float32; float32 and complex64 stay. */
+const toFloat = (x: JArray): JArray => (x.dtype === "float32" || x.dtype === "complex64" ? x : convertTo(x, "float32", x.weakType))
 
 const unaryFloat = (op: string, prim: UnaryPrimitive) => (x: ArrayLike): JArray => {
   const a = asArray(x)
@@ -63,7 +64,7 @@ export const add = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = broadcastRanks("add", promote("add", [x, y])) as [JArray, JArray]
   return bind1(a.dtype === "bool" ? "or" : "add", [a, b], {})
 }
-export const subtract = (x: ArrayLike, y: ArrayLike): JArray => binary("subtract", "sub", x, y, ["float32", "int32", "uint32"])
+export const subtract = (x: ArrayLike, y: ArrayLike): JArray => binary("subtract", "sub", x, y, ["float32", "int32", "uint32", "complex64"])
 /** `x * y`; on booleans, logical and. */
 export const multiply = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = broadcastRanks("multiply", promote("multiply", [x, y])) as [JArray, JArray]
@@ -117,6 +118,7 @@ export const fmod = (x: ArrayLike, y: ArrayLike): JArray => {
 }
 export const power = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = promote("power", [x, y]) as [JArray, JArray]
+  if (a.dtype === "complex64") return complexPower(a, b, y)
   const c = a.dtype === "bool" ? [convertTo(a, "int32"), convertTo(b, "int32")] : [a, b]
   return binary("power", "pow", c[0]!, c[1]!)
 }
@@ -179,20 +181,28 @@ export const sign = (x: ArrayLike): JArray => {
   if (d === "uint32" || d === "bool") return convertTo(bind1("gt", [a, broadcastRanks("sign", [fromScalar(0, d, true), a])[0]!], {}), d, a.weakType)
   return bind1("sign", [a], {})
 }
-/** Floor, ceil and round leave integers unchanged, as in NumPy. */
+/** Floor, ceil and round leave integers unchanged, as in NumPy; complex numbers are not ordered. */
 const rounding = (op: string, prim: "floor" | "ceil") => (x: ArrayLike): JArray => {
   const a = asArray(x)
-  return numericOf(op, a) === "float32" ? bind1(prim, [a], {}) : a
+  const d = numericOf(op, a)
+  if (d === "complex64") throw new DTypeError({ op, dtypes: [d], reason: "not defined on complex numbers; apply it to jnp.real and jnp.imag" })
+  return d === "float32" ? bind1(prim, [a], {}) : a
 }
+
+/** Applies a real function to the real and imaginary parts of a complex array (JAX's round and trunc). */
+const partwise = (a: JArray, f: (part: JArray) => JArray): JArray =>
+  bind1("complex", [f(bind1("real", [a], {})), f(bind1("imag", [a], {}))], {})
 export const floor = rounding("floor", "floor")
 export const ceil = rounding("ceil", "ceil")
 /** Rounds half to even, as `jnp.round`. */
 export const round = (x: ArrayLike): JArray => {
   const a = asArray(x)
+  if (a.dtype === "complex64") return partwise(a, round)
   return numericOf("round", a) === "float32" ? bind1("round", [a], { method: "toNearestEven" }) : a
 }
 export const trunc = (x: ArrayLike): JArray => {
   const a = asArray(x)
+  if (a.dtype === "complex64") return partwise(a, trunc)
   if (numericOf("trunc", a) !== "float32") return a
   const zero = broadcastRanks("trunc", [fromScalar(0, "float32", true), a])[0]!
   return bind1("select", [bind1("lt", [a, zero], {}), bind1("ceil", [a], {}), bind1("floor", [a], {})], {})
@@ -208,6 +218,7 @@ export const sqrt = unaryFloat("sqrt", "sqrt")
 export const rsqrt = unaryFloat("rsqrt", "rsqrt")
 export const isfinite = (x: ArrayLike): JArray => {
   const a = asArray(x)
+  if (a.dtype === "complex64") return bind1("and", [isfinite(bind1("real", [a], {})), isfinite(bind1("imag", [a], {}))], {})
   return numericOf("isfinite", a) === "float32" ? bind1("is_finite", [a], {}) : bind1("eq", [a, a], {})
 }
 export const isnan = (x: ArrayLike): JArray => {
@@ -255,9 +266,59 @@ export const isclose = (
   const rtol = options?.rtol ?? 1e-5
   const atol = options?.atol ?? 1e-8
   const [x, y] = promote("isclose", [a, b]) as [JArray, JArray]
-  if (x.dtype !== "float32") return equal(x, y)
+  if (x.dtype !== "float32" && x.dtype !== "complex64") return equal(x, y)
   const close = lessEqual(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y))))
   const bothInf = logicalAnd(equal(x, y), logicalNot(isfinite(x)))
   const r = logicalOr(close, bothInf)
   return options?.equalNan === true ? logicalOr(r, logicalAnd(isnan(x), isnan(y))) : r
 }
+
+// ---- complex numbers --------------------------------------------------------------------------
+
+/**
+ * `x ** y` for complex operands. An integral JavaScript exponent multiplies (repeated squaring, as
+ * JAX's `integer_pow` for a Python int); otherwise `exp(y log x)`, with `0 ** y` = 0 (1 for y = 0).
+ */
+const complexPower = (a: JArray, b: JArray, y: ArrayLike): JArray => {
+  if (typeof y === "number" && Number.isInteger(y) && Math.abs(y) <= 2 ** 16) {
+    let result: JArray | undefined
+    let base = a
+    for (let k = Math.abs(y); k > 0; k >>= 1) {
+      if (k & 1) result = result === undefined ? base : multiply(result, base)
+      if (k > 1) base = multiply(base, base)
+    }
+    const r = result ?? add(multiply(a, 0), 1)
+    return y < 0 ? divide(1, r) : r
+  }
+  const [x, e] = broadcastRanks("power", [a, b]) as [JArray, JArray]
+  const zeroBase = equal(x, 0)
+  const safe = where(zeroBase, 1, x)
+  const general = exp(multiply(e, log(safe)))
+  return where(zeroBase, where(equal(e, 0), 1, 0), general)
+}
+
+/** The real part; a real array is its own real part (`jnp.real`). */
+export const real = (x: ArrayLike): JArray => {
+  const a = asArray(x)
+  return numericOf("real", a) === "complex64" ? bind1("real", [a], {}) : a
+}
+/** The imaginary part; zeros for a real array (`jnp.imag`). */
+export const imag = (x: ArrayLike): JArray => {
+  const a = asArray(x)
+  return numericOf("imag", a) === "complex64" ? bind1("imag", [a], {}) : multiply(a, 0)
+}
+/** The complex conjugate; a real array is its own conjugate (`jnp.conj`). */
+export const conj = (x: ArrayLike): JArray => {
+  const a = asArray(x)
+  return numericOf("conj", a) === "complex64" ? bind1("conj", [a], {}) : a
+}
+export const conjugate = conj
+/** The argument of each element, in radians (`jnp.angle`): `atan2(imag, real)`, float32. */
+export const angle = (x: ArrayLike, options?: { readonly deg?: boolean }): JArray => {
+  checkOptionKeys("angle", options, ["deg"])
+  const a = asArray(x)
+  const r = numericOf("angle", a) === "complex64" ? arctan2(imag(a), real(a)) : arctan2(multiply(toFloat(a), 0), toFloat(a))
+  return options?.deg === true ? multiply(r, 180 / Math.PI) : r
+}
+/** Whether the dtype is complex (`jnp.iscomplexobj`). */
+export const iscomplexobj = (x: ArrayLike): boolean => isArray(x) && x.dtype === "complex64"

@@ -1,10 +1,7 @@
 /**
- * `jnp.fft`: the frequency helpers `fftfreq`, `rfftfreq`, `fftshift` and `ifftshift`.
- *
- * The transforms themselves (`fft`, `ifft`, `rfft`, `irfft`, `fft2`, `fftn`, ...) are not here: their
- * results are complex, and this array core has no complex dtype (see docs/linalg.md for what adding
- * `complex64` would take). Returning real and imaginary parts as separate arrays would be an API JAX
- * does not have, so none is invented.
+ * `jnp.fft`: the transforms (`fft`, `ifft`, `rfft`, `irfft`, `hfft`, `ihfft`, their 2-d and n-d
+ * forms; see `fftTransforms.ts`) and the frequency helpers `fftfreq`, `rfftfreq`, `fftshift` and
+ * `ifftshift`.
  *
  * @since 0.1.0
  */
@@ -15,6 +12,11 @@ import { normalizeAxes } from "../shape.ts"
 import { asArray, fromHost } from "./creation.ts"
 import { convertTo, divide, multiply } from "./elementwise.ts"
 import { roll } from "./extraShape.ts"
+
+export {
+  fft, fft2, fftn, hfft, ifft, ifft2, ifftn, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
+} from "./fftTransforms.ts"
+export type { FftNOptions, FftNorm, FftOptions } from "./fftTransforms.ts"
 
 const checkLength = (op: string, n: number): void => {
   if (!Number.isInteger(n) || n < 0) throw new ArgumentError({ op, reason: `n must be a non-negative integer, got ${n}` })

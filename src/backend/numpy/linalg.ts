@@ -4,7 +4,7 @@ import { ShapeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
 import { broadcastShapes, normalizeAxes } from "../shape.ts"
 import { asArray } from "./creation.ts"
-import { multiply, promote } from "./elementwise.ts"
+import { conj, multiply, promote } from "./elementwise.ts"
 import { broadcastTo, reshape } from "./shapeOps.ts"
 
 const dotGeneral = (a: JArray, b: JArray, lc: ReadonlyArray<number>, rc: ReadonlyArray<number>, lb: ReadonlyArray<number> = [], rb: ReadonlyArray<number> = []): JArray =>
@@ -72,4 +72,5 @@ export const outer = (x: ArrayLike, y: ArrayLike): JArray => {
   return multiply(reshape(a, [a.size, 1]), reshape(b, [1, b.size]))
 }
 
-export const vdot = (x: ArrayLike, y: ArrayLike): JArray => dot(reshape(asArray(x), [-1]), reshape(asArray(y), [-1]))
+/** The dot product of the flattened arrays, the first conjugated (as `jnp.vdot`). */
+export const vdot = (x: ArrayLike, y: ArrayLike): JArray => dot(reshape(conj(asArray(x)), [-1]), reshape(asArray(y), [-1]))

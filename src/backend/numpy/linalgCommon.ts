@@ -17,6 +17,9 @@ import { broadcastTo, reshape, swapaxes } from "./shapeOps.ts"
 export const floatInput = (op: string, x: ArrayLike, minNdim = 2): JArray => {
   const a = asArray(x)
   if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "expected a numeric array, not PRNG keys" })
+  if (a.dtype === "complex64") {
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "complex matrices are not supported here (only jnp.linalg.eig and eigvals take them); pass a real matrix" })
+  }
   if (a.ndim < minNdim) {
     throw new ShapeError({
       op,

@@ -323,7 +323,7 @@ const multiplyMask = (rowMask: JArray, colMask: JArray): JArray => logicalAnd(co
  * ```ts
  * import { jnp } from "effect-nnx"
  *
- * jnp.linalg.det(jnp.array([[1, 2], [3, 4]])).item() // -2 (up to float32 rounding)
+ * jnp.round(jnp.linalg.det(jnp.array([[1, 2], [3, 4]]))).item() // -2 (the determinant is -1.9999999 in float32)
  * ```
  * @category linear algebra
  * @since 0.1.0

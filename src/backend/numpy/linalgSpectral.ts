@@ -194,7 +194,7 @@ const eighDiff = customJvp(
  * import { jnp } from "effect-nnx"
  *
  * const [w, v] = jnp.linalg.eigh(jnp.array([[2, 1], [1, 2]]))
- * w.tolist() // [1, 3]
+ * jnp.round(w).tolist() // [1, 3] (w is [0.99999994, 2.9999998] in float32)
  * ```
  * @category linear algebra
  * @since 0.1.0

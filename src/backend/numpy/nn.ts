@@ -14,9 +14,10 @@ import { max, mean, sum } from "./reductions.ts"
 import type { Axis } from "./reductions.ts"
 import { expandDims, reshape, split } from "./shapeOps.ts"
 
+/** Integer and boolean input becomes float32; float32 and complex64 stay (as JAX's `promote_dtypes_inexact`). */
 const toFloat = (x: ArrayLike): JArray => {
   const a = asArray(x)
-  return a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType)
+  return a.dtype === "float32" || a.dtype === "complex64" ? a : convertTo(a, "float32", a.weakType)
 }
 
 const axesOf = (x: JArray, axis: Axis): Array<number> =>

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 export { Array, isArray } from "../Array.ts"
-export type { ArrayLike, NestedList } from "../Array.ts"
+export type { ArrayLike, Complex, NestedList } from "../Array.ts"
 export type { DType, NumericDType } from "../DType.ts"
 export * from "./creation.ts"
 export * from "./elementwise.ts"

@@ -144,6 +144,8 @@ const statOf = (mode: Stat, x: JArray, axis: number): JArray => {
  *
  * @example
  * ```ts
+ * import { jnp } from "effect-nnx"
+ *
  * jnp.pad(jnp.array([1, 2, 3]), [2, 1], { mode: "reflect" })   // [3, 2, 1, 2, 3, 2]
  * jnp.pad(jnp.ones([2, 2]), 1, { constantValues: [[1, 2], [3, 4]] })
  * ```

@@ -53,7 +53,7 @@ export const mean = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray
   checkOptionKeys("mean", options, ["keepdims"])
   const a = asArray(x)
   noKeys("mean", a)
-  const f = a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType)
+  const f = a.dtype === "float32" || a.dtype === "complex64" ? a : convertTo(a, "float32", a.weakType)
   const axes = resolveAxes("mean", f, axis)
   return divide(sum(f, axes, options), count(f, axes))
 }
@@ -63,11 +63,13 @@ export const variance = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { 
   checkOptionKeys("var", options, ["keepdims", "ddof"])
   const a = asArray(x)
   noKeys("var", a)
-  const f = a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType)
+  const f = a.dtype === "float32" || a.dtype === "complex64" ? a : convertTo(a, "float32", a.weakType)
   const axes = resolveAxes("var", f, axis)
   const centered = subtract(f, mean(f, axes, { keepdims: true }))
   const n = count(f, axes) - (options?.ddof ?? 0)
-  return divide(sum(multiply(centered, centered), axes, { keepdims: options?.keepdims }), n)
+  // |x - mean|², real for complex input (as JAX's var).
+  const squares = f.dtype === "complex64" ? bind1("real", [multiply(centered, bind1("conj", [centered], {}))], {}) : multiply(centered, centered)
+  return divide(sum(squares, axes, { keepdims: options?.keepdims }), n)
 }
 export { variance as var }
 

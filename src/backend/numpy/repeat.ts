@@ -30,6 +30,8 @@ const countError = (what: string): ArgumentError =>
  *
  * @example
  * ```ts
+ * import { jnp } from "effect-nnx"
+ *
  * jnp.repeat(jnp.array([1, 2, 3]), jnp.array([1, 0, 2]))   // [1, 3, 3]
  * ```
  */

@@ -1,7 +1,7 @@
 /** Sorting: `sort` and `argsort` (stable; NaNs last). */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { DTypeError } from "../ArrayError.ts"
-import { bind } from "../bind.ts"
+import { bind, bind1 } from "../bind.ts"
 import { normalizeAxis } from "../shape.ts"
 import { asArray } from "./creation.ts"
 import { reshape } from "./shapeOps.ts"
@@ -18,6 +18,11 @@ const prepare = (op: string, x: ArrayLike, axis: number | null): [JArray, number
 
 export const sort = (x: ArrayLike, axis: number | null = -1): JArray => {
   const [a, ax] = prepare("sort", x, axis)
+  if (a.dtype === "complex64") {
+    // Lexicographic, as JAX: the real parts, then the imaginary parts, as two keys permuted alike.
+    const [re, im] = bind("sort", [bind1("real", [a], {}), bind1("imag", [a], {})], { dimension: ax, numKeys: 2 })
+    return bind1("complex", [re!, im!], {})
+  }
   return bind("sort", [a], { dimension: ax, numKeys: 1 })[0]!
 }
 
@@ -25,5 +30,8 @@ export const sort = (x: ArrayLike, axis: number | null = -1): JArray => {
 export const argsort = (x: ArrayLike, axis: number | null = -1): JArray => {
   const [a, ax] = prepare("argsort", x, axis)
   const iota = bind("iota", [], { dtype: "int32", shape: a.shape, dimension: ax })[0]!
+  if (a.dtype === "complex64") {
+    return bind("sort", [bind1("real", [a], {}), bind1("imag", [a], {}), iota], { dimension: ax, numKeys: 2 })[2]!
+  }
   return bind("sort", [a, iota], { dimension: ax, numKeys: 1 })[1]!
 }

@@ -11,9 +11,9 @@
  * ```ts
  * import { random } from "effect-nnx"
  *
- * const [k1, k2] = [0, 1].map((i) => random.foldIn(random.key(0), i))
- * const x = random.normal(k1, [3])
- * const y = random.uniform(k2, [3], { minval: -1, maxval: 1 })
+ * const key = random.key(0)
+ * const x = random.normal(random.foldIn(key, 0), [3])
+ * const y = random.uniform(random.foldIn(key, 1), [3], { minval: -1, maxval: 1 })
  * ```
  *
  * @since 0.1.0

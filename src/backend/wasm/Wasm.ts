@@ -82,6 +82,7 @@ export interface WasmBackend extends BackendImpl {
 const kindOf = (d: DType): StorageKind => {
   switch (d) {
     case "float32":
+    case "complex64":
       return "f32"
     case "int32":
       return "i32"
@@ -97,6 +98,16 @@ const storageLength = (aval: Aval): number => sizeOf(aval.shape) * wordsPerEleme
 
 /** Primitives that only reinterpret their input: the output shares the input's storage. */
 const aliasing: ReadonlySet<Primitive> = new Set<Primitive>(["reshape", "squeeze", "expand_dims", "random_wrap", "random_unwrap", "stop_gradient"])
+
+/**
+ * The wasm kernels that handle complex64 (as pairs of float32 words): the copies. Every other
+ * primitive on complex operands runs the cpu kernel on views of the memory, counted in
+ * `stats.fallbacks` like any other fallback.
+ */
+const complexCopies: ReadonlySet<Primitive> = new Set<Primitive>([
+  "broadcast_in_dim", "transpose", "slice", "dynamic_slice", "dynamic_update_slice", "concatenate"
+])
+const isComplexAval = (a: Aval): boolean => a.dtype === "complex64"
 
 /** Collects the arrays inside a (nested) result, to keep them out of a tidy. */
 const collectBuffers = (value: unknown, out: Set<unknown>, seen = new Set<unknown>()): Set<unknown> => {
@@ -202,6 +213,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
     countDispatch(stats, prim)
     const ins = inputs.map((b) => own(b, prim).storage)
     if (aliasing.has(prim)) return [storages.share(ins[0]!)]
+    if (!complexCopies.has(prim) && (inAvals.some(isComplexAval) || outAvals.some(isComplexAval))) return fallback(prim, ins, inAvals, outAvals, params)
     const kernel = wasmKernels[prim] as WasmKernel<P> | undefined
     if (kernel === undefined) return fallback(prim, ins, inAvals, outAvals, params)
     const ptrs = ins.map((s) => storages.pin(s, prim))

@@ -262,11 +262,14 @@ const now = (): number => performance.now()
  * up). Call `close` when done: the workers do not keep a Node process alive, but they hold memory.
  *
  * @example
+ * ```ts
  * import { makePool } from "./pool.ts"
+ *
  * const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true })
  * const pool = makePool(memory, { threads: 4 })
  * // pool.run(kernel, "add", [a, b, out, n], pool.threads)
  * pool.close()
+ * ```
  *
  * @category constructors
  * @since 0.2.0

@@ -202,6 +202,12 @@ const randomWrapRule: BatchRule<"random_wrap"> = (vals, dims) => {
   return [[bind1("random_wrap", [data], {})], [d === x.ndim - 1 ? 0 : d]]
 }
 
+/** Primitives over trailing axes (`fft`, `eig`): the batch axis goes first, the outputs keep it there. */
+const leadingBatch = <P extends "fft" | "eig">(prim: P): BatchRule<P> => (vals, dims, params) => {
+  const outs = bind(prim, [moveAxis(vals[0]!, dims[0]!, 0)], params)
+  return [outs, outs.map(() => 0)]
+}
+
 /** `iota` has no operands, so it is never batched; the entry evaluates it as it is. */
 const iotaRule: BatchRule<"iota"> = (_vals, _dims, params) => [bind("iota", [], params), [null]]
 
@@ -253,7 +259,10 @@ const rules: Rules = {
   ...scatterRules,
   ...convBatchRules,
   dot_general: dotGeneralRule,
-  iota: iotaRule
+  iota: iotaRule,
+  real: elementwise("real"), imag: elementwise("imag"), conj: elementwise("conj"), complex: elementwise("complex"),
+  fft: leadingBatch("fft"),
+  eig: leadingBatch("eig")
 }
 
 const exampleAval = (x: JArray, d: BatchDim): Aval =>

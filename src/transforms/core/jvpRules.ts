@@ -14,11 +14,12 @@ import { bind, bind1 } from "../../backend/bind.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../../backend/Primitive.ts"
 import type { DifferentiableBinary, DifferentiableUnary } from "./jvpRulesCommon.ts"
 import {
-  addMaybe, binaryPartials, chooserScan, constLike, div, eq, exclusiveProducts, fit, gatherZeroFill, instantiate,
+  absJvpComplex, addMaybe, binaryPartials, chooserScan, constLike, div, eq, exclusiveProducts, fit, gatherZeroFill, instantiate,
   isFloat, keepDimsShape, linearRecurrence, mul, normAxis, prodLayout, productOfOthers, reduceAxes, reduceSum, reshape,
   select, takeAlongAxis, toFloat, toProdLayout, unaryPartials, zeros
 } from "./jvpRulesCommon.ts"
 import type { FirstOrderTable, JvpRule } from "./rules.ts"
+import { eigJvp } from "./eigRules.ts"
 
 type Tangents = ReadonlyArray<JArray | null>
 
@@ -77,7 +78,8 @@ const dotGeneral = (l: JArray, r: JArray, p: Params<"dot_general">): JArray => b
 export const firstOrderJvpRules: FirstOrderTable<{ [P in Primitive]: JvpRule<P> }> = {
   neg: unary("neg"), exp: unary("exp"), log: unary("log"), sin: unary("sin"), cos: unary("cos"),
   tanh: unary("tanh"), logistic: unary("logistic"), sqrt: unary("sqrt"), rsqrt: unary("rsqrt"),
-  abs: unary("abs"), erf: unary("erf"), erf_inv: unary("erf_inv"), log1p: unary("log1p"), expm1: unary("expm1"),
+  abs: rule("abs", ([x], [t]) => [x!.dtype === "complex64" ? absJvpComplex(t!, x!) : unaryPartials.abs(t!, x!)]),
+  erf: unary("erf"), erf_inv: unary("erf_inv"), log1p: unary("log1p"), expm1: unary("expm1"),
   sign: zero("sign"), floor: zero("floor"), ceil: zero("ceil"), round: zero("round"), not: zero("not"),
   is_finite: zero("is_finite"),
 
@@ -93,7 +95,12 @@ export const firstOrderJvpRules: FirstOrderTable<{ [P in Primitive]: JvpRule<P> 
   }),
 
   convert_element_type: rule("convert_element_type", (_p, [t], params) =>
-    [params.newDtype === "float32" ? bind1("convert_element_type", [t!], params) : null]),
+    [params.newDtype === "float32" || params.newDtype === "complex64" ? bind1("convert_element_type", [t!], params) : null]),
+
+  real: linear("real"), imag: linear("imag"), conj: linear("conj"), fft: linear("fft"),
+  complex: rule("complex", ([x, y], [tx, ty], _params, [out]) =>
+    [fit(bind1("complex", [instantiate(tx ?? null, x!), instantiate(ty ?? null, y!)], {}), out!.shape)]),
+  eig: (primals, tangents, params) => eigJvp(primals[0]!, tangents[0] ?? null, params),
   bitcast_convert_type: zero("bitcast_convert_type"),
 
   broadcast_in_dim: linear("broadcast_in_dim"), reshape: linear("reshape"), transpose: linear("transpose"),

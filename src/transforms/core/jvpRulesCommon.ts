@@ -20,8 +20,11 @@ import { normalizeAxes, normalizeAxis, shapeEquals } from "../../backend/shape.t
 
 export type Shape = ReadonlyArray<number>
 
-/** Only float32 values carry tangents and cotangents. */
-export const isFloat = (x: JArray): boolean => x.dtype === "float32"
+/** Only inexact values (float32 and complex64) carry tangents and cotangents. */
+export const isFloat = (x: JArray): boolean => x.dtype === "float32" || x.dtype === "complex64"
+
+/** complex64 for complex values, float32 otherwise: the dtype of constants meant to combine with `x`. */
+export const inexactOf = (x: JArray): "float32" | "complex64" => (x.dtype === "complex64" ? "complex64" : "float32")
 
 export const range = (start: number, stop?: number): Array<number> => {
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop]
@@ -45,6 +48,7 @@ const isIdentity = (perm: ReadonlyArray<number>): boolean => perm.every((p, i) =
 const hostOf = (dtype: DType, v: number): Float32Array | Int32Array | Uint32Array | Uint8Array => {
   switch (dtype) {
     case "float32": return Float32Array.of(v)
+    case "complex64": return Float32Array.of(v, 0)
     case "int32": return Int32Array.of(v)
     case "bool": return Uint8Array.of(v)
     case "uint32":
@@ -58,19 +62,19 @@ const hostOf = (dtype: DType, v: number): Float32Array | Int32Array | Uint32Arra
  * rank. Float constants are weakly typed so that they never strengthen the operand's type.
  */
 export const constant = (v: number, rank: number, dtype: DType = "float32"): JArray =>
-  fromHost(hostOf(dtype, v), new Array<number>(rank).fill(1), dtype, dtype === "float32")
+  fromHost(hostOf(dtype, v), new Array<number>(rank).fill(1), dtype, dtype === "float32" || dtype === "complex64")
 
-/** A float32 constant broadcasting against `like`. */
-export const constLike = (v: number, like: JArray): JArray => constant(v, like.ndim)
+/** A float32 constant broadcasting against `like` (complex64 when `like` is complex). */
+export const constLike = (v: number, like: JArray): JArray => constant(v, like.ndim, inexactOf(like))
 
 /** An array of `shape` filled with `v`. */
 export const full = (shape: Shape, v: number, dtype: DType = "float32"): JArray =>
   bind1("broadcast_in_dim", [fromHost(hostOf(dtype, v), [], dtype)], { shape, broadcastDimensions: [] })
 
-export const zeros = (shape: Shape): JArray => full(shape, 0)
+export const zeros = (shape: Shape, dtype: "float32" | "complex64" = "float32"): JArray => full(shape, 0, dtype)
 
-/** `t`, or zeros of `like`'s shape for a symbolic zero. */
-export const instantiate = (t: JArray | null, like: JArray): JArray => t ?? zeros(like.shape)
+/** `t`, or zeros of `like`'s shape (and inexact dtype) for a symbolic zero. */
+export const instantiate = (t: JArray | null, like: JArray): JArray => t ?? zeros(like.shape, inexactOf(like))
 
 // ---- elementwise shorthands ---------------------------------------------------------------------
 
@@ -140,7 +144,8 @@ export const unaryPartials = {
   logistic: (g, _x, y) => mul(g, mul(y, sub(constLike(1, y), y))),
   sqrt: (g, _x, y) => div(g, mul(constLike(2, y), y)),
   rsqrt: (g, x, y) => mul(g, mul(constLike(-0.5, y), div(y, x))),
-  // JAX's rule: +g at x = 0 (the derivative of the right side).
+  // JAX's rule: +g at x = 0 (the derivative of the right side). Complex operands have their own
+  // rules (absJvpComplex, absVjpComplex): |z| is not holomorphic.
   abs: (g, x) => select(bind1("ge", [x, constLike(0, x)], {}), g, neg(g)),
   erf: (g, x) => mul(g, mul(constLike(TWO_OVER_SQRT_PI, x), bind1("exp", [neg(mul(x, x))], {}))),
   erf_inv: (g, _x, y) => mul(g, mul(constLike(SQRT_PI_OVER_TWO, y), bind1("exp", [mul(y, y)], {}))),
@@ -149,6 +154,23 @@ export const unaryPartials = {
 } satisfies Record<string, UnaryPartial>
 
 export type DifferentiableUnary = keyof typeof unaryPartials
+
+/** `conj(z) / |z|`, and 0 at z = 0 (JAX's convention for the derivative of |z| there). */
+const conjOverAbs = (z: JArray): JArray => {
+  const a = bind1("abs", [z], {})
+  const safe = select(eq(a, constLike(0, a)), constLike(1, a), a)
+  return div(bind1("conj", [z], {}), bind1("complex", [safe, constLike(0, safe)], {}))
+}
+
+/** The tangent of |z| for complex z: `re(conj(z) t) / |z|`, a float32. */
+export const absJvpComplex = (t: JArray, z: JArray): JArray => bind1("real", [mul(conjOverAbs(z), t)], {})
+
+/**
+ * The cotangent of complex z from that of |z|, with JAX's convention (the cotangent pairs with a
+ * tangent as `re(ct · t)`): `ct · conj(z) / |z|`, so `grad(|z|²)` is `2 conj(z)`, as in JAX.
+ */
+export const absVjpComplex = (ct: JArray, z: JArray): JArray =>
+  mul(bind1("complex", [ct, constLike(0, ct)], {}), conjOverAbs(z))
 
 /**
  * `g` times the partial derivative of a binary elementwise primitive with respect to one operand, at

@@ -16,12 +16,14 @@ import { bind1 } from "../../backend/bind.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../../backend/Primitive.ts"
 import type { DifferentiableBinary, DifferentiableUnary } from "./jvpRulesCommon.ts"
 import {
-  argsort, binaryPartials, chooserScan, constant, constLike, div, eq, exclusiveProducts, fromProdLayout, gatherZeroFill,
+  absVjpComplex, argsort, binaryPartials, inexactOf, chooserScan, constant, constLike, div, eq, exclusiveProducts, fromProdLayout, gatherZeroFill,
   inversePermutation, isFloat, keepDimsShape, linearRecurrence, mul, normAxis, prodLayout, productOfOthers, range,
   reduceAxes, reduceSum, reshape, scatterAlongAxis, scatterWinners, select, shift, sliceAxis, sortPermutation,
   sub, toFloat, toProdLayout, transpose, unaryPartials, unbroadcast, unbroadcastInDim, zeros
 } from "./jvpRulesCommon.ts"
 import type { FirstOrderTable, VjpRule } from "./rules.ts"
+import { fftTranspose } from "./fftRules.ts"
+import { eigVjp } from "./eigRules.ts"
 
 type Cotangents = ReadonlyArray<JArray | null>
 
@@ -107,7 +109,8 @@ const dotTransposeLhs = (
 export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> }> = {
   neg: unary("neg"), exp: unary("exp"), log: unary("log"), sin: unary("sin"), cos: unary("cos"),
   tanh: unary("tanh"), logistic: unary("logistic"), sqrt: unary("sqrt"), rsqrt: unary("rsqrt"),
-  abs: unary("abs"), erf: unary("erf"), erf_inv: unary("erf_inv"), log1p: unary("log1p"), expm1: unary("expm1"),
+  abs: rule(([x], _outs, [ct]) => [x!.dtype === "complex64" ? absVjpComplex(ct!, x!) : unaryPartials.abs(ct!, x!)]),
+  erf: unary("erf"), erf_inv: unary("erf_inv"), log1p: unary("log1p"), expm1: unary("expm1"),
   sign: zero(), floor: zero(), ceil: zero(), round: zero(), not: zero(), is_finite: zero(),
 
   add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), rem: binary("rem"),
@@ -124,9 +127,21 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
     ]
   }),
 
-  // Only float32 → float32 conversions carry cotangents: the dtype is unchanged, the weak type restored.
+  // Only conversions between inexact dtypes carry cotangents: converted back to the operand's dtype
+  // and weak type (complex to float32 keeps the real part, the transpose of x ↦ x + 0i).
   convert_element_type: structural((ct, x) =>
-    ct.weakType === x.weakType ? ct : bind1("convert_element_type", [ct], { newDtype: "float32", weakType: x.weakType })),
+    ct.weakType === x.weakType && ct.dtype === x.dtype ? ct : bind1("convert_element_type", [ct], { newDtype: inexactOf(x), weakType: x.weakType })),
+
+  // JAX's transposes: real ↦ complex(ct, 0), imag ↦ complex(0, -ct), conj ↦ conj, complex ↦ (re, -im).
+  real: structural((ct) => bind1("complex", [ct, constLike(0, ct)], {})),
+  imag: structural((ct) => bind1("complex", [constLike(0, ct), bind1("neg", [ct], {})], {})),
+  conj: structural((ct) => bind1("conj", [ct], {})),
+  complex: rule(([x, y], _outs, [ct], _params, needs) => [
+    when(needs[0], () => unbroadcast(bind1("real", [ct!], {}), x!.shape)),
+    when(needs[1], () => unbroadcast(bind1("neg", [bind1("imag", [ct!], {})], {}), y!.shape))
+  ]),
+  fft: structural((ct, x, p) => fftTranspose(ct, x, p)),
+  eig: (primals, _outs, cts, params, needs) => [needs[0] === true ? eigVjp(primals[0]!, cts, params) : null],
   bitcast_convert_type: zero(),
 
   broadcast_in_dim: structural((ct, x, p) => unbroadcastInDim(ct, x.shape, p.broadcastDimensions)),
@@ -135,19 +150,19 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
   expand_dims: structural((ct, x) => reshape(ct, x.shape)),
   transpose: structural((ct, _x, p) => transpose(ct, inversePermutation(p.permutation))),
   slice: structural((ct, x, p) => {
-    if (ct.shape.some((d) => d === 0)) return zeros(x.shape)
+    if (ct.shape.some((d) => d === 0)) return zeros(x.shape, inexactOf(ct))
     const config = x.shape.map((d, i) => {
       const start = p.startIndices[i]!, stride = p.strides[i]!
       const last = start + (ct.shape[i]! - 1) * stride
       return [start, d - last - 1, stride - 1] as const
     })
-    return bind1("pad", [ct, constant(0, 0)], { config })
+    return bind1("pad", [ct, constant(0, 0, inexactOf(ct))], { config })
   }),
 
   dynamic_slice: rule(([x, ...idx], _outs, [ct]) =>
-    [bind1("dynamic_update_slice", [zeros(x!.shape), ct!, ...idx], {})]),
+    [bind1("dynamic_update_slice", [zeros(x!.shape, inexactOf(ct!)), ct!, ...idx], {})]),
   dynamic_update_slice: rule(([, update, ...idx], _outs, [ct], _params, needs) => [
-    when(needs[0], () => bind1("dynamic_update_slice", [ct!, zeros(update!.shape), ...idx], {})),
+    when(needs[0], () => bind1("dynamic_update_slice", [ct!, zeros(update!.shape, inexactOf(ct!)), ...idx], {})),
     when(needs[1], () => bind1("dynamic_slice", [ct!, ...idx], { sliceSizes: update!.shape }))
   ]),
 
@@ -177,12 +192,12 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
   }),
 
   gather: rule(([x, indices], _outs, [ct], params) =>
-    [bind1("scatter_add", [zeros(x!.shape), indices!, ct!], params), null]),
+    [bind1("scatter_add", [zeros(x!.shape, inexactOf(ct!)), indices!, ct!], params), null]),
   scatter_add: rule(([, indices], _outs, [ct], params, needs) =>
     [ct!, null, when(needs[2], () => gatherZeroFill(ct!, indices!, params))]),
   scatter: rule(([operand, indices, updates], _outs, [ct], params, needs) => [
     // Positions an update overwrote do not depend on the operand.
-    when(needs[0], () => bind1("scatter", [ct!, indices!, zeros(updates!.shape)], params)),
+    when(needs[0], () => bind1("scatter", [ct!, indices!, zeros(updates!.shape, inexactOf(ct!))], params)),
     null,
     // Each position's cotangent goes to the update that was written last there.
     when(needs[2], () => {
@@ -201,7 +216,7 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
   reduce_max: chooser("reduce_max"), reduce_min: chooser("reduce_min"),
   reduce_prod: structural((ct, x, p) => {
     const layout = prodLayout(x.shape, reduceAxes("reduce_prod", p.axes, x.ndim))
-    if (layout.n === 0) return zeros(x.shape)
+    if (layout.n === 0) return zeros(x.shape, inexactOf(ct))
     const others = productOfOthers(toProdLayout(x, layout))
     return fromProdLayout(mul(reshape(ct, [...ct.shape, 1]), others), layout)
   }),

@@ -31,7 +31,7 @@ import { callUser, lifted } from "../combinator.ts"
 import type { ErrOf, Lifted, Out, ReqOf } from "../combinator.ts"
 import { AliasTracker, forEachGroup, mergeTree, showPrefix, splitTree } from "../extract.ts"
 import type { Resolver, SplitOptions } from "../extract.ts"
-import { DIFF, gradientTree, NONDIFF, partition, resolveAll, showDiff } from "./gradPartition.ts"
+import { DIFF, gradientTree, isFloat, NONDIFF, partition, resolveAll, showDiff } from "./gradPartition.ts"
 import type { Diff, Partition } from "./gradPartition.ts"
 
 /** One entry of `argnums`: a positional argument, or `DiffState(argnum, filter)` for part of a graph node. */
@@ -171,10 +171,10 @@ const checkDifferentiable = (transform: string, argnum: number, part: Partition,
   forEachGroup<Diff>(pure, (d, values, paths, kinds) => {
     if (!d) return
     values.forEach((v, i) => {
-      if (v.dtype !== "float32") {
+      if (!isFloat(v)) {
         throw new GradError({
           transform,
-          reason: `the ${kinds[i]} at args[${argnum}]/${paths[i]!.join("/")} has dtype ${v.dtype}; grad requires real-valued (float32) state. Exclude it with a DiffState filter (e.g. nnx.DiffState(${argnum}, nnx.Param)), or pass allowInt: true to get a zero gradient for it`
+          reason: `the ${kinds[i]} at args[${argnum}]/${paths[i]!.join("/")} has dtype ${v.dtype}; grad requires real- or complex-valued (float32 or complex64) state. Exclude it with a DiffState filter (e.g. nnx.DiffState(${argnum}, nnx.Param)), or pass allowInt: true to get a zero gradient for it`
         })
       }
     })
@@ -184,8 +184,8 @@ const checkDifferentiable = (transform: string, argnum: number, part: Partition,
       throw new GradError({ transform, reason: `args[${argnum}] has the JavaScript number ${l}; differentiate with respect to Arrays (jnp.array(${l}, { dtype: "float32" }))` })
     }
     const a = l as JArray
-    if (part.arrayDiff[k] === true && a.dtype !== "float32") {
-      throw new GradError({ transform, reason: `an Array of args[${argnum}] has dtype ${a.dtype}; grad requires real-valued (float32) inputs. Convert it, or pass allowInt: true to get a zero gradient for it` })
+    if (part.arrayDiff[k] === true && !isFloat(a)) {
+      throw new GradError({ transform, reason: `an Array of args[${argnum}] has dtype ${a.dtype}; grad requires real- or complex-valued (float32 or complex64) inputs. Convert it, or pass allowInt: true to get a zero gradient for it` })
     }
   })
 }

@@ -35,7 +35,8 @@ export const resolveAll: Resolver<Diff> = () => DIFF
 export const showDiff = (d: Diff): string => (d ? "differentiated" : "not differentiated")
 
 /** Whether an Array carries gradients (as the core transforms decide). */
-export const isFloat = (a: JArray): boolean => a.dtype === "float32"
+/** Differentiable: real (float32) or complex (complex64), as JAX's inexact dtypes. */
+export const isFloat = (a: JArray): boolean => a.dtype === "float32" || a.dtype === "complex64"
 
 const diffGroup = (ns: NodeStates<unknown>, g: number): boolean => ns.groupPrefixes[g] === true
 

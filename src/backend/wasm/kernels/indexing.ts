@@ -89,7 +89,9 @@ const layoutOf = (op: Op, operand: Aval, indices: Aval, p: GatherParams): Layout
 /** What "fill" mode gathers for an out-of-range row, as the stored bits: JAX's defaults per dtype. */
 const fillBits = (d: DType): number => {
   switch (d) {
-    case "float32": return 0x7fc00000
+    case "float32":
+    case "complex64":
+      return 0x7fc00000
     case "int32": return -0x80000000
     case "bool": return 1
     case "uint32":

@@ -4,8 +4,8 @@
  *
  * Each copy is a plan whose output node is its input node, read and written through strides, so the
  * elementwise code generator does the work: contiguous runs move as vectors, broadcasts as splats,
- * transposes as gathers. As in the cpu kernels, a PRNG key array is its uint32 storage with a trailing
- * axis of 2 words that is never broadcast, sliced or transposed, so keys move as units. Start
+ * transposes as gathers. As in the cpu kernels, a PRNG key array (or a complex64 one) is its
+ * 32-bit storage with a trailing axis of 2 words that is never broadcast, sliced or transposed, so keys move as units. Start
  * indices of the dynamic slices are read from the memory and clamped as XLA does, outside the
  * generated code, so one kernel serves every start.
  *
@@ -21,9 +21,15 @@ interface Storage {
   readonly shape: ReadonlyArray<number>
 }
 
-/** An array's storage: keys as uint32 with a trailing axis of two words. */
-const storage = (a: Aval): Storage => (a.dtype === "key<fry>" ? { dtype: "uint32", shape: [...a.shape, 2] } : { dtype: a.dtype, shape: a.shape })
-const keyed = (a: Aval): boolean => a.dtype === "key<fry>"
+/**
+ * An array's storage: keys as uint32 and complex64 as float32, each with a trailing axis of two words
+ * (a key's, or the real and imaginary parts), so both move as 8-byte units.
+ */
+const storage = (a: Aval): Storage =>
+  a.dtype === "key<fry>" ? { dtype: "uint32", shape: [...a.shape, 2] }
+  : a.dtype === "complex64" ? { dtype: "float32", shape: [...a.shape, 2] }
+  : { dtype: a.dtype, shape: a.shape }
+const keyed = (a: Aval): boolean => a.dtype === "key<fry>" || a.dtype === "complex64"
 
 /**
  * Copies `shape` elements from byte address `src` (element strides `from`) to `dst` (strides `to`), as

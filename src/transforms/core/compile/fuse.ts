@@ -53,6 +53,8 @@ export const fusionRoles: { readonly [P in Primitive]: FusionRole } = {
   slice: "opaque", dynamic_slice: "opaque", dynamic_update_slice: "opaque", concatenate: "opaque", pad: "opaque",
   gather: "opaque", scatter: "opaque", scatter_add: "opaque", iota: "opaque", dot_general: "opaque", conv_general_dilated: "opaque", reduce_window: "opaque", sort: "opaque",
   threefry2x32: "opaque", random_wrap: "opaque", random_unwrap: "opaque",
+  // Complex values are two words per element; fused programs have one-word lanes.
+  real: "opaque", imag: "opaque", conj: "opaque", complex: "opaque", fft: "opaque", eig: "opaque",
   scan: "opaque", cond: "opaque", while: "opaque", custom_jvp_call: "opaque", custom_vjp_call: "opaque", checkpoint: "opaque"
 }
 
@@ -60,7 +62,8 @@ const nodeRoles: ReadonlySet<FusionRole> = new Set<FusionRole>(["unary", "binary
 
 type ReduceEquation = Extract<Equation, { readonly prim: ReducePrimitive }>
 
-const isKey = (v: Var): boolean => v.aval.dtype === "key<fry>"
+/** Keys and complex64 values are two words per element: fused programs work on one-word lanes. */
+const isKey = (v: Var): boolean => v.aval.dtype === "key<fry>" || v.aval.dtype === "complex64"
 
 /** Whether `e` is an elementwise equation a fused program can express. */
 export const isFusible = (e: Equation): boolean =>

@@ -43,7 +43,8 @@ export const numberKey = (x: number): string => (Object.is(x, -0) ? "-0" : Strin
 
 const literalKey = (x: JArray): string => {
   const a = x.aval
-  return `${a.dtype}${a.weakType ? "~" : ""}[${a.shape.join(",")}]=${numberKey(Number(x.data()[0]))}`
+  // Every storage word: a complex64 literal's imaginary part is its second.
+  return `${a.dtype}${a.weakType ? "~" : ""}[${a.shape.join(",")}]=${Array.from(x.data(), (w) => numberKey(Number(w))).join(",")}`
 }
 
 /** The graph of a closed jaxpr; equal literals become one known variable. */
@@ -74,7 +75,7 @@ const scalars = new WeakMap<object, number>()
  * array disposed before it was first read here).
  */
 export const knownScalar = (k: Known | undefined, v: Var): number | undefined => {
-  if (k === undefined || v.aval.dtype === "key<fry>" || v.aval.shape.some((d) => d !== 1)) return undefined
+  if (k === undefined || v.aval.dtype === "key<fry>" || v.aval.dtype === "complex64" || v.aval.shape.some((d) => d !== 1)) return undefined
   if (k.kind !== "array") return Number(k.data[0])
   const seen = scalars.get(k.array)
   if (seen !== undefined) return seen
