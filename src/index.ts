@@ -32,7 +32,8 @@ export {
   vmap, VmapError
 } from "./transforms/core/index.ts"
 export type {
-  AxisSpec, GradOf, GradOptions, JitOptions, Jitted, MakeJaxprResult, ShapeDtypeStruct, TransformError, VmapOptions
+  Abstract, ArgIndex, Argnums, AxisPrefix, AxisSpec, GradOf, GradOptions, GradRequirements, GradResult, InAxes, JacobianOptions,
+  JitOptions, Jitted, MakeJaxprResult, OutAxes, Position, ShapeDtypeStruct, TransformError, VmapOptions
 } from "./transforms/core/index.ts"
 export { CollectiveError } from "./transforms/core/collectives.ts"
 export { devicePut } from "./transforms/core/associativeScan.ts"

@@ -13,10 +13,23 @@ import { Data } from "effect"
  */
 export class AliasingError extends Data.TaggedError("AliasingError")<{
   readonly report: string
+  /** The same, to read: per aliased object, its kind and each path (`args[0]`-relative) with the prefix it had there. */
+  readonly nodes?: ReadonlyArray<AliasedNode> | undefined
 }> {
   override get message(): string {
     return `Inconsistent aliasing detected. The following nodes have different prefixes:\n${this.report}`
   }
+}
+
+/**
+ * One object an {@link AliasingError} found with different prefixes: its kind, and each path it
+ * was reached at with the prefix it had there.
+ * @category errors
+ * @since 0.2.0
+ */
+export interface AliasedNode {
+  readonly node: string
+  readonly seen: ReadonlyArray<{ readonly path: string; readonly prefix: string }>
 }
 
 /**

@@ -91,7 +91,10 @@ export class AliasTracker {
         if (list.some(([, p]) => p !== prefix)) bad.add(leaf)
       }
     })
-    if (bad.size > 0) throw new AliasingError({ report: [...bad].map((v) => describeAliases(v, this.seen.get(v)!)).join("\n") })
+    if (bad.size > 0) {
+      const nodes = [...bad].map((v) => ({ node: typeName(v), seen: this.seen.get(v)!.map(([path, prefix]) => ({ path, prefix })) }))
+      throw new AliasingError({ report: [...bad].map((v) => describeAliases(v, this.seen.get(v)!)).join("\n"), nodes })
+    }
   }
 }
 

@@ -114,10 +114,13 @@ describe("bad input raises typed errors", () => {
   })
 
   it("staticArgnums past the last argument is a StructureError naming the position", () => {
+    // @ts-expect-error a position past f's parameters does not compile (the run-time check is for casts)
     const e = thrown(() => jit((v: JArray, n: number) => v.mul(n), { staticArgnums: [5] })(x3, 2))
     expect(e).toBeInstanceOf(StructureError)
     expect(e.message).toMatch(/staticArgnums includes 5, but the function was called with 2 arguments/)
+    // @ts-expect-error staticArgnums are non-negative
     expect(thrown(() => jit((v: JArray) => v, { staticArgnums: -1 }))).toBeInstanceOf(StructureError)
+    // @ts-expect-error out of range: nnx.jit refuses it at compile time too
     const lifted = thrown(() => nnx.jit((v: JArray, n: number) => v.mul(n), { staticArgnums: [5] }).sync(x3, 2))
     expect(lifted).toBeInstanceOf(StructureError)
     expect(lifted.message).toMatch(/^nnx\.jit: staticArgnums includes 5/)

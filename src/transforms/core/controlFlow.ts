@@ -61,7 +61,11 @@ export interface ScanOptions {
  *
  * @example
  * ```ts
- * const [total, partials] = lax.scan((c: jnp.Array, x: jnp.Array) => [c.add(x), c.add(x)], jnp.array(0), jnp.arange(5))
+ * import { jnp, lax } from "effect-nnx"
+ *
+ * const [total, partials] = lax.scan((c: jnp.Array, x: jnp.Array) => [c.add(x), c.add(x)] as const, jnp.array(0), jnp.arange(5))
+ * total.item() // 10
+ * partials.tolist() // [0, 1, 3, 6, 10]
  * ```
  * @category control flow
  * @since 0.1.0

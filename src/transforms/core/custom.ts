@@ -33,11 +33,14 @@ const leavesOf = (transform: string, tree: unknown): readonly [Array<JArray>, Tr
  *
  * @example
  * ```ts
+ * import { customJvp, grad, jnp, nn } from "effect-nnx"
+ *
  * // log(1 + exp(x)) with a stable derivative
  * const softplus = customJvp(
  *   (x: jnp.Array) => jnp.log1p(jnp.exp(x)),
  *   ([x], [t]) => [jnp.log1p(jnp.exp(x)), t.mul(nn.sigmoid(x))]
  * )
+ * grad((x: jnp.Array) => softplus(x))(jnp.zeros([])).item() // 0.5
  * ```
  * @category transforms
  * @since 0.1.0
@@ -124,22 +127,39 @@ export interface ShapeDtypeStruct {
   readonly dtype: DType
 }
 
+type Decrement = [0, 0, 1, 2, 3, 4]
+
+/**
+ * A value with each Array replaced by its `{ shape, dtype }` (`jax.ShapeDtypeStruct`): what
+ * {@link evalShape} returns for an output of type `T`. Lists and records are mapped (to depth 5);
+ * other leaves (numbers, strings, class instances) come back as they are.
+ */
+export type Abstract<T, D extends number = 5> = T extends JArray ? ShapeDtypeStruct
+  : D extends 0 ? T
+  : T extends ReadonlyArray<unknown> ? { -readonly [K in keyof T]: Abstract<T[K], Decrement[D]> }
+  : T extends (...args: never) => unknown ? T
+  : T extends object ? { -readonly [K in keyof T]: Abstract<T[K], Decrement[D]> }
+  : T
+
 /** Arguments where an Array may be given as its `{ shape, dtype }` alone. */
 export type AbstractArgs<Args extends ReadonlyArray<unknown>> = { readonly [K in keyof Args]: Args[K] extends JArray ? Args[K] | ShapeDtypeStruct : Args[K] }
 
 /**
  * The shapes and dtypes `f` would return, without computing anything (`jax.eval_shape`). An Array
- * argument may be given as `{ shape, dtype }` (JAX's ShapeDtypeStruct), so no data is needed.
+ * argument may be given as `{ shape, dtype }` (JAX's ShapeDtypeStruct), so no data is needed. The
+ * result is typed as `f`'s output with each Array a {@link ShapeDtypeStruct} ({@link Abstract}).
  *
  * @example
  * ```ts
+ * import { evalShape, jnp } from "effect-nnx"
+ *
  * evalShape((a: jnp.Array, b: jnp.Array) => a.matmul(b), { shape: [2, 3], dtype: "float32" }, { shape: [3, 4], dtype: "float32" })
  * // { shape: [2, 4], dtype: "float32" }
  * ```
  * @category transforms
  * @since 0.1.0
  */
-export const evalShape = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => unknown, ...args: AbstractArgs<Args>): unknown => {
+export const evalShape = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, ...args: AbstractArgs<Args>): Abstract<R> => {
   // A `{ shape, dtype }` argument stands for an array of that type (jax.ShapeDtypeStruct), so it is
   // one leaf rather than a record of a list and a string.
   const [leaves, def] = flatten(args, isShapeDtype)
@@ -152,7 +172,7 @@ export const evalShape = <Args extends ReadonlyArray<unknown>>(f: (...args: Args
     if (!isArr) return staged.staticOut[s++]
     const av = avals[a++]!
     return { shape: av.shape, dtype: av.dtype } satisfies ShapeDtypeStruct
-  }))
+  })) as Abstract<R>
 }
 
 const isShapeDtype = (u: unknown): u is ShapeDtypeStruct =>
@@ -160,6 +180,6 @@ const isShapeDtype = (u: unknown): u is ShapeDtypeStruct =>
 
 const checkShapeDtype = (s: ShapeDtypeStruct): ShapeDtypeStruct => {
   if (!isValidShape(s.shape)) throw new ShapeError({ op: "evalShape", shapes: [s.shape], reason: "a { shape, dtype } argument needs a shape of non-negative integers" })
-  if (!isDType(s.dtype)) throw new DTypeError({ op: "evalShape", dtypes: [String(s.dtype)], reason: "a { shape, dtype } argument needs one of float32, int32, uint32, bool, key<fry>" })
+  if (!isDType(s.dtype)) throw new DTypeError({ op: "evalShape", dtypes: [String(s.dtype)], reason: "a { shape, dtype } argument needs one of float32, int32, uint32, bool, complex64, key<fry>" })
   return s
 }

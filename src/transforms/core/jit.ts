@@ -24,14 +24,20 @@ import { flatten, treedefKey, unflatten } from "./pytree.ts"
 import { restoreOutput, stage } from "./staging.ts"
 import type { Staged } from "./staging.ts"
 import { StructureError } from "./TransformError.ts"
+import { checkStaticPositions, staticPositions } from "./argnums.ts"
+import type { Position, UniqueStaticArgnums } from "./argnums.ts"
 
-/** Options of {@link jit}. */
-export interface JitOptions {
+/**
+ * Options of {@link jit}. `S` is the type of `staticArgnums`: at a call of `jit` it is checked
+ * against `f`'s parameters, so a position past them, or one given twice, does not compile.
+ */
+export interface JitOptions<S extends number | ReadonlyArray<number> = number | ReadonlyArray<number>> {
   /**
    * Positional arguments that are static: part of the cache key, passed to `f` as they are. Plain
-   * data is compared by value (its JSON form), functions by identity.
+   * data is compared by value (its JSON form), functions by identity. Positions are non-negative,
+   * within `f`'s parameters and listed once (a `StructureError` otherwise, when the types are bypassed).
    */
-  readonly staticArgnums?: number | ReadonlyArray<number> | undefined
+  readonly staticArgnums?: S | undefined
   /**
    * How many signatures the cache keeps (default 64). When a new signature would pass the bound,
    * the least recently used one is dropped; calling with it again retraces.
@@ -124,22 +130,7 @@ export const makeJitCache = (transform: string, maxCacheSize: number = defaultMa
 export const runJitEntry = (entry: JitEntry, dynamic: ReadonlyArray<JArray>): unknown =>
   restoreOutput(entry.staged, entry.executable.call(dynamic))
 
-/** The set of static positions of a `staticArgnums` option. */
-export const staticPositions = (staticArgnums: number | ReadonlyArray<number> | undefined): ReadonlySet<number> => {
-  const list = typeof staticArgnums === "number" ? [staticArgnums] : staticArgnums ?? []
-  const bad = list.find((i) => !Number.isInteger(i) || i < 0)
-  if (bad !== undefined) throw new StructureError({ transform: "jit", reason: `staticArgnums holds argument positions (non-negative integers), got ${bad}` })
-  return new Set(list)
-}
-
-/** A static position past the last argument is a mistake JAX reports rather than ignores. */
-export const checkStaticPositions = (transform: string, positions: ReadonlySet<number>, count: number): void => {
-  for (const i of positions) {
-    if (i >= count) {
-      throw new StructureError({ transform, reason: `staticArgnums includes ${i}, but the function was called with ${count} argument${count === 1 ? "" : "s"} (positions 0 to ${count - 1}); drop ${i} from staticArgnums or pass the argument` })
-    }
-  }
-}
+export { checkStaticPositions, staticPositions } from "./argnums.ts"
 
 /**
  * Compiles `f` by tracing: the first call with a new signature traces `f` into a jaxpr (dead code
@@ -149,6 +140,8 @@ export const checkStaticPositions = (transform: string, positions: ReadonlySet<n
  *
  * @example
  * ```ts
+ * import { jit, jnp } from "effect-nnx"
+ *
  * const f = jit((x: jnp.Array) => jnp.tanh(x).sum())
  * f(jnp.ones([3])); f(jnp.zeros([3]))
  * f.traceCount // 1
@@ -157,7 +150,12 @@ export const checkStaticPositions = (transform: string, positions: ReadonlySet<n
  * @category transforms
  * @since 0.1.0
  */
-export const jit = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: JitOptions): Jitted<Args, R> => {
+export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends Position<Args> | ReadonlyArray<Position<Args>> = never>(
+  f: ((...args: Args) => R) & NoInfer<UniqueStaticArgnums<S>>,
+  options?: JitOptions<S>
+): Jitted<Args, R> => {
+  // The repeated-position check sits on `f`, behind `NoInfer`: on the contextually typed options it
+  // was evaluated for the unresolved constraint and cost 2,500 instantiations per call (now under 100).
   checkOptionKeys("jit", options, ["staticArgnums", "maxCacheSize"])
   const staticArgnums = staticPositions(options?.staticArgnums)
   const cache = makeJitCache("jit", options?.maxCacheSize)

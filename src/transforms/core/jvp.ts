@@ -74,7 +74,10 @@ const checkArrays = (transform: string, what: string, leaves: ReadonlyArray<unkn
  *
  * @example
  * ```ts
- * const [y, dy] = jvp((x: jnp.Array) => jnp.sin(x), [jnp.array(0.5)], [jnp.array(1.0)])
+ * import { jnp, jvp } from "effect-nnx"
+ *
+ * const [y, dy] = jvp((x: jnp.Array) => jnp.sin(x), [jnp.array(0.5)], [jnp.ones([])])
+ * dy.item() === Math.fround(Math.cos(0.5)) // true: d/dx sin(x) = cos(x)
  * ```
  * @category transforms
  * @since 0.1.0
@@ -97,8 +100,8 @@ export const jvp = <Args extends ReadonlyArray<unknown>, R>(
     if (p.shape.join(",") !== t.shape.join(",")) {
       throw new StructureError({ transform: "jvp", reason: `primal ${i} has shape (${p.shape.join(", ")}) but its tangent has shape (${t.shape.join(", ")})` })
     }
-    if (p.dtype === "float32" && t.dtype !== "float32") {
-      throw new StructureError({ transform: "jvp", reason: `primal ${i} is float32 but its tangent has dtype ${t.dtype}` })
+    if ((p.dtype === "float32" || p.dtype === "complex64") && t.dtype !== p.dtype) {
+      throw new StructureError({ transform: "jvp", reason: `primal ${i} is ${p.dtype} but its tangent has dtype ${t.dtype}` })
     }
   })
   return runWithTrace((level) => new JVPTrace(level), (trace) => {

@@ -16,6 +16,8 @@ import { flatten, leafPaths, treeMap, unflatten } from "./pytree.ts"
 import { CoreTrace, runWithTrace } from "./trace.ts"
 import { GradError, StructureError } from "./TransformError.ts"
 import { checkOptionKeys } from "../../backend/numpy/options.ts"
+import { normalizeArgnums } from "./argnums.ts"
+import type { At, Argnums, UniqueArgnums } from "./argnums.ts"
 
 export { vjpRules } from "./ruleTables.ts"
 import { vjpRules } from "./ruleTables.ts"
@@ -36,8 +38,8 @@ interface TapeEntry {
   readonly transpose?: (ct: JArray) => JArray
 }
 
-/** Only floating values carry gradients. */
-const differentiable = (x: JArray): boolean => x.dtype === "float32"
+/** Only inexact values (float32, complex64) carry gradients. */
+const differentiable = (x: JArray): boolean => x.dtype === "float32" || x.dtype === "complex64"
 
 /** The trace of one reverse-mode application (`vjp`, `grad`, ...). */
 export class ReverseTrace extends CoreTrace<RevPayload> {
@@ -133,8 +135,11 @@ const checkCotangent = (transform: string, primal: JArray, ct: unknown, path: st
  *
  * @example
  * ```ts
+ * import { jnp, vjp } from "effect-nnx"
+ *
  * const [y, back] = vjp((x: jnp.Array) => x.mul(x).sum(), jnp.arange(3).astype("float32"))
- * back(jnp.array(1.0)) // [Array([0., 2., 4.], dtype=float32)]
+ * y.item() // 5
+ * back(jnp.ones([])) // [Array([0., 2., 4.], dtype=float32)]
  * ```
  * @category transforms
  * @since 0.1.0
@@ -210,24 +215,20 @@ const vjpWithName = <Args extends ReadonlyArray<unknown>, R>(
   })
 }
 
-/** Options of {@link grad} and {@link valueAndGrad}. */
-export interface GradOptions {
-  /** Which positional arguments to differentiate (default 0); a list gives a tuple of gradients. */
-  readonly argnums?: number | ReadonlyArray<number> | undefined
+/**
+ * Options of {@link grad} and {@link valueAndGrad}. At a call, `A` and `H` are the types of the
+ * given `argnums` and `hasAux`, checked against `f`.
+ */
+export interface GradOptions<A extends number | ReadonlyArray<number> = number | ReadonlyArray<number>, H extends boolean = boolean> {
+  /**
+   * Which positional arguments to differentiate (default 0; negative positions count from the
+   * end); a list gives a tuple of gradients. Each must be one of `f`'s parameters, listed once.
+   */
+  readonly argnums?: A | undefined
   /** `f` returns `[value, aux]`; aux is returned alongside, not differentiated. */
-  readonly hasAux?: boolean | undefined
+  readonly hasAux?: H | undefined
   /** Allow integer inputs (their gradient is zero) instead of failing. */
   readonly allowInt?: boolean | undefined
-}
-
-const normalizeArgnums = (transform: string, argnums: number | ReadonlyArray<number>, n: number): Array<number> => {
-  const list = typeof argnums === "number" ? [argnums] : [...argnums]
-  return list.map((a) => {
-    if (!Number.isInteger(a) || a < -n || a >= n) {
-      throw new GradError({ transform, reason: `argnums ${a} is out of range for a call with ${n} positional arguments` })
-    }
-    return a < 0 ? a + n : a
-  })
 }
 
 const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => unknown, options: GradOptions | undefined) => {
@@ -235,14 +236,17 @@ const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => 
   return (...args: ReadonlyArray<unknown>): readonly [unknown, unknown] => {
     const argnums = normalizeArgnums(name, options?.argnums ?? 0, args.length)
     argnums.forEach((a) => {
-      const [leaves] = flatten(args[a])
-      const paths = leafPaths(flatten(args[a])[1], `args[${a}]`)
+      const [leaves, def] = flatten(args[a])
+      const paths = leafPaths(def, `args[${a}]`)
       leaves.forEach((leaf, i) => {
         if (typeof leaf === "number") {
           throw new GradError({ transform: name, reason: `${paths[i]} is the JavaScript number ${leaf}; differentiate with respect to Arrays (jnp.array(${leaf}, { dtype: "float32" }))` })
         }
-        if (isArray(leaf) && leaf.dtype !== "float32" && options?.allowInt !== true) {
-          throw new GradError({ transform: name, reason: `${paths[i]} has dtype ${leaf.dtype}; grad requires real-valued (float32) inputs. Convert it, or pass allowInt: true to get a zero gradient for it` })
+        if (!isArray(leaf)) {
+          throw new GradError({ transform: name, reason: `${paths[i]} is ${describeLeaf(leaf)}, not an Array; differentiate with respect to Arrays or pytrees (lists, records) of Arrays, and move other values to arguments not in argnums` })
+        }
+        if (leaf.dtype !== "float32" && leaf.dtype !== "complex64" && options?.allowInt !== true) {
+          throw new GradError({ transform: name, reason: `${paths[i]} has dtype ${leaf.dtype}; grad requires float32 or complex64 inputs. Convert it, or pass allowInt: true to get a zero gradient for it` })
         }
       })
     })
@@ -256,7 +260,7 @@ const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => 
     const [value, aux] = options?.hasAux === true ? (out as readonly [unknown, unknown]) : [out, undefined]
     if (!isArray(value) || value.ndim !== 0 || value.dtype !== "float32") {
       const what = isArray(value) ? `an Array of dtype ${value.dtype} and shape (${value.shape.join(", ")})` : typeof value
-      throw new GradError({ transform: name, reason: `the function must return a float32 scalar${options?.hasAux === true ? " as the first element of [value, aux]" : ""}, got ${what}; use vjp or jacrev for other outputs` })
+      throw new GradError({ transform: name, reason: `the function must return a float32 scalar${options?.hasAux === true ? " as the first element of [value, aux]" : ""}, got ${what}; use vjp or jacrev for other outputs${isArray(value) && value.dtype === "complex64" ? " (grad requires real-valued outputs, as in JAX: take jnp.real or jnp.abs of a complex result)" : ""}` })
     }
     const grads = back(onesLike(value) as never) as ReadonlyArray<unknown>
     const gradOut = typeof (options?.argnums ?? 0) === "number" ? grads[0] : grads
@@ -264,20 +268,77 @@ const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => 
   }
 }
 
+const describeLeaf = (u: unknown): string =>
+  typeof u === "string" ? `the string ${JSON.stringify(u.length > 40 ? `${u.slice(0, 40)}...` : u)}`
+  : typeof u === "object" || typeof u === "function" ? `a ${typeof u === "function" ? "function" : `${u?.constructor?.name ?? "null-prototype"} object`}`
+  : `the ${typeof u} ${String(u)}`
+
 const onesLike = (x: JArray): JArray =>
   bind1("broadcast_in_dim", [fromScalar(1, x.dtype === "key<fry>" ? "uint32" : x.dtype)], { shape: x.shape, broadcastDimensions: [] })
 
 /** The gradient type: the differentiated argument's type, or a tuple of them for a list of argnums. */
-export type GradOf<Args extends ReadonlyArray<unknown>, A> = A extends number ? Args[A]
-  : A extends ReadonlyArray<number> ? { -readonly [K in keyof A]: A[K] extends number ? Args[A[K]] : never }
+export type GradOf<Args extends ReadonlyArray<unknown>, A> = A extends number ? At<Args, A>
+  : A extends ReadonlyArray<number> ? { -readonly [K in keyof A]: At<Args, A[K]> }
   : Args[0]
+
+type Decrement = [0, 0, 1, 2, 3, 4]
+
+/**
+ * The part of `T` that is not differentiable, or `never`: differentiated arguments are Arrays, or
+ * lists and records of them (`null`/`undefined` entries are empty subtrees); past depth 4 anything
+ * goes. `any` and `unknown` (generic code) are left to the run-time check, and so are class
+ * instances (objects with methods): a registered pytree node such as a `State` is differentiable,
+ * another class is not.
+ */
+export type NotDifferentiable<T, D extends number = 4> = 0 extends (1 & T) ? never
+  : unknown extends T ? never
+  : T extends JArray | null | undefined ? never
+  : T extends string | number | boolean | bigint | symbol | ((...args: never) => unknown) ? T
+  : D extends 0 ? never
+  : T extends ReadonlyArray<infer E> ? NotDifferentiable<E, Decrement[D]>
+  : [MethodsOf<T>] extends [never] ? { [K in keyof T]-?: NotDifferentiable<T[K], Decrement[D]> }[keyof T]
+  : never
+
+/** The keys of `T` holding functions: a class instance (a registered pytree node, such as a `State`), not a record. */
+type MethodsOf<T> = { [K in keyof T]-?: T[K] extends (...args: never) => unknown ? K : never }[keyof T]
+
+type Differentiated<Args extends ReadonlyArray<unknown>, A> = A extends ReadonlyArray<number> ? At<Args, A[number]> : At<Args, A>
+
+/**
+ * What `grad`/`valueAndGrad` require of `f`, beyond being a function: differentiated arguments that
+ * are Arrays (or pytrees of them), a value that is an Array, `[value, aux]` with `hasAux`, and
+ * `argnums` naming each position once. `unknown` when they hold; otherwise a record whose key says
+ * what is wrong, the first check that fails (no function has that key, so the call does not compile
+ * and the message shows it). One nested conditional: evaluated lazily, it costs less than an
+ * intersection of one per check; and `grad` takes it behind `NoInfer`, so that inference does not
+ * look into it.
+ */
+export type GradRequirements<Args extends ReadonlyArray<unknown>, R, A, H> =
+  [NotDifferentiable<Differentiated<Args, A>>] extends [never]
+    ? ArrayOrUnknown<ValueOf<R, H>> extends true ? UniqueArgnums<A>
+    : { readonly "grad: f must return an Array (or [value, aux] with hasAux), not": R }
+    : { readonly "grad: differentiated arguments must be Arrays or pytrees of Arrays, not": NotDifferentiable<Differentiated<Args, A>> }
+
+type ValueOf<R, H> = H extends true ? (R extends readonly [infer V, unknown] ? V : unknown extends R ? R : "not a pair [value, aux]") : R
+
+type ArrayOrUnknown<V> = 0 extends (1 & V) ? true : unknown extends V ? true : [V] extends [JArray] ? true : false
+
+/** The auxiliary output of `f` with `hasAux`. */
+export type AuxOf<R> = R extends readonly [unknown, infer Aux] ? Aux : unknown
 
 /**
  * The gradient of a scalar function with respect to its `argnums` arguments (pytrees of Arrays),
  * like `jax.grad`. With `hasAux: true`, `f` returns `[value, aux]` and the result is `[gradient, aux]`.
  *
+ * The types follow `f`: `argnums` must name its parameters (negative positions count from the
+ * end), each once; the differentiated parameters must be Arrays or lists/records of Arrays (not
+ * strings or JavaScript numbers); `f` must return an Array (`[Array, aux]` with `hasAux`). The same
+ * mistakes made past the types (casts, rest parameters) are `GradError`s naming the argument path.
+ *
  * @example
  * ```ts
+ * import { grad, jnp } from "effect-nnx"
+ *
  * const df = grad((x: jnp.Array) => jnp.sum(jnp.tanh(x)))
  * df(jnp.zeros([3])) // Array([1., 1., 1.], dtype=float32)
  * ```
@@ -287,34 +348,43 @@ export type GradOf<Args extends ReadonlyArray<unknown>, A> = A extends number ? 
 export const grad = <
   Args extends ReadonlyArray<unknown>,
   R,
-  const A extends number | ReadonlyArray<number> = 0,
+  const A extends Argnums<Args> | 0 = 0,
   const H extends boolean = false
 >(
-  f: (...args: Args) => R,
-  options?: GradOptions & { readonly argnums?: A; readonly hasAux?: H }
-) => {
-  const impl = valueAndGradImpl("grad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
-  return (...args: Args): GradResult<Args, A, H, R> => {
+  f: ((...args: Args) => R) & NoInfer<GradRequirements<Args, R, A, H>>,
+  options?: GradOptions<A, H>
+): ((...args: Args) => GradResult<Args, A, H, R>) => {
+  const impl = valueAndGradImpl("grad", f as unknown as UntypedFn, options as GradOptions | undefined)
+  const hasAux = options?.hasAux === true
+  const gradient: UntypedFn = (...args) => {
     const [out, g] = impl(...args)
-    return (options?.hasAux === true ? [g, (out as readonly [unknown, unknown])[1]] : g) as GradResult<Args, A, H, R>
+    return hasAux ? [g, (out as readonly [unknown, unknown])[1]] : g
   }
+  // Cast through `unknown`: relating the untyped implementation to the generic signature directly
+  // makes the checker evaluate the conditional types for every type parameter (a thousand instantiations).
+  return gradient as unknown as (...args: Args) => GradResult<Args, A, H, R>
 }
 
 /** What {@link grad} returns: the gradient, or `[gradient, aux]` with `hasAux: true` (as `jax.grad`). */
 export type GradResult<Args extends ReadonlyArray<unknown>, A, H extends boolean, R> = H extends true
-  ? readonly [GradOf<Args, A>, R extends readonly [unknown, infer Aux] ? Aux : unknown]
+  ? readonly [GradOf<Args, A>, AuxOf<R>]
   : GradOf<Args, A>
 
 /**
  * The value and gradient of a scalar function, like `jax.value_and_grad`: `[value, grad]`, or
- * `[[value, aux], grad]` with `hasAux`.
+ * `[[value, aux], grad]` with `hasAux`. The same type checks as {@link grad}.
  * @category transforms
  * @since 0.1.0
  */
-export const valueAndGrad = <Args extends ReadonlyArray<unknown>, R, const A extends number | ReadonlyArray<number> = 0>(
-  f: (...args: Args) => R,
-  options?: GradOptions & { readonly argnums?: A }
-) => {
-  const impl = valueAndGradImpl("valueAndGrad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
-  return (...args: Args): readonly [R, GradOf<Args, A>] => impl(...args) as readonly [R, GradOf<Args, A>]
-}
+export const valueAndGrad = <
+  Args extends ReadonlyArray<unknown>,
+  R,
+  const A extends Argnums<Args> | 0 = 0,
+  const H extends boolean = false
+>(
+  f: ((...args: Args) => R) & NoInfer<GradRequirements<Args, R, A, H>>,
+  options?: GradOptions<A, H>
+): ((...args: Args) => readonly [R, GradOf<Args, A>]) =>
+  valueAndGradImpl("valueAndGrad", f as unknown as UntypedFn, options as GradOptions | undefined) as unknown as (...args: Args) => readonly [R, GradOf<Args, A>]
+
+type UntypedFn = (...args: ReadonlyArray<unknown>) => unknown
