@@ -109,17 +109,20 @@ export type InAxes<Args extends ReadonlyArray<unknown>> = number | null | PerArg
 // (`f` gives `Args`): about a third fewer instantiations per call.
 type PerArgument<Args extends ReadonlyArray<unknown>> = Args extends unknown ? { readonly [K in keyof Args]: AxisPrefix<Args[K]> } : never
 
-/** `outAxes` for an output of type `R`: a prefix of it, or a function returning one (called after `f` ran). */
-export type OutAxes<R> = AxisPrefix<R> | (() => AxisPrefix<R>)
+/** `outAxes` for an output of type `R`: a prefix of it. */
+export type OutAxes<R> = AxisPrefix<R>
+
+/**
+ * An `outAxes` known only after `f` has run (the lifted transforms learn it from the graph nodes `f`
+ * returns): given under this symbol, which the public options do not name. @internal
+ */
+export const lateOutAxes: unique symbol = Symbol.for("effect-nnx/vmap/lateOutAxes")
 
 /** Options of {@link vmap}; the axes are typed by the arguments and the output of the mapped function. */
 export interface VmapOptions<Args extends ReadonlyArray<unknown> = ReadonlyArray<unknown>, R = unknown> {
   /** Which axis of each argument to map over (a pytree prefix of the arguments); default 0. */
   readonly inAxes?: InAxes<Args> | undefined
-  /**
-   * Where the mapped axis goes in each output (a pytree prefix of the output); default 0. A
-   * function is called after `f` has run, for prefixes that depend on the output's structure.
-   */
+  /** Where the mapped axis goes in each output (a pytree prefix of the output); default 0. */
   readonly outAxes?: OutAxes<R> | undefined
   /** The batch size, required when no argument is mapped. */
   readonly axisSize?: number | undefined
@@ -149,7 +152,8 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
   checkOptionKeys("vmap", options, ["inAxes", "outAxes", "axisSize", "axisName"])
   return (...args: Args): R => {
     const inAxes = options?.inAxes === undefined ? 0 : options.inAxes
-    const outAxes = options?.outAxes === undefined ? 0 : options.outAxes
+    const late = (options as { readonly [lateOutAxes]?: () => unknown } | undefined)?.[lateOutAxes]
+    const outAxes: unknown = options?.outAxes === undefined ? 0 : options.outAxes
     const [leaves, def] = flatten(args)
     // A list `inAxes` stands for the argument tuple, as JAX's tuple in_axes.
     const axes = broadcastPrefix("vmap", "inAxes", inAxes, def, isAxis, "args")
@@ -185,7 +189,7 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
       const inner = leaves.map((leaf, i) => (resolved[i] === null ? leaf : trace.wrap(leaf as JArray, resolved[i]!)))
       const out = withNamedAxis(trace, () => f(...(unflatten(def, inner) as Args)))
       const [outLeaves, outDef] = flatten(out)
-      const outAxesPerLeaf = broadcastPrefix("vmap", "outAxes", typeof outAxes === "function" ? outAxes() : outAxes, outDef, isAxis, "out")
+      const outAxesPerLeaf = broadcastPrefix("vmap", "outAxes", late !== undefined ? late() : outAxes, outDef, isAxis, "out")
       const outPaths = leafPaths(outDef, "out")
       const results = outLeaves.map((leaf, i) => {
         const target = outAxesPerLeaf[i]!

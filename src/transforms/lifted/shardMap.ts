@@ -22,7 +22,7 @@ import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
 import { withMutationCheck } from "../../graph/traceState.ts"
 import { isStateSharding } from "../../filters/LiftTypes.ts"
 import type { PartitionSpec, StateSharding } from "../../filters/LiftTypes.ts"
-import { vmap as coreVmap } from "../core/batching.ts"
+import { lateOutAxes, vmap as coreVmap } from "../core/batching.ts"
 import { broadcastPrefix, flatten as treeFlatten, unflatten as treeUnflatten } from "../core/pytree.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted } from "../combinator.ts"
@@ -201,10 +201,10 @@ export const shardMap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Ar
       const used = (dims: ReadonlyArray<number>) => (dims[k] === -1 ? null : 0)
       return coreVmap((...xs: Array<JArray>) => level(k + 1, xs), {
         inAxes: inDims.map(used),
-        outAxes: () => saved!.dims.map(used),
         axisSize: mesh.axisSizes[k]!,
-        axisName: mesh.axisNames[k]!
-      })(...arrays)
+        axisName: mesh.axisNames[k]!,
+        [lateOutAxes]: () => saved!.dims.map(used)
+      } as never)(...arrays)
     }
     const outArrays = level(0, shards)
     const s = saved!

@@ -18,7 +18,7 @@ import type { Module } from "../../graph/Module.ts"
 import { withMutationCheck } from "../../graph/traceState.ts"
 import type { Metadata, Variable } from "../../graph/Variable.ts"
 import { isStateAxes, StateAxes } from "../../filters/LiftTypes.ts"
-import { vmap as coreVmap } from "../core/batching.ts"
+import { lateOutAxes, vmap as coreVmap } from "../core/batching.ts"
 import { AliasTracker, checkPrefixForm, filterMappingResolver, forEachGroup, mergeTree, splitTree } from "../extract.ts"
 import type { SplitOptions } from "../extract.ts"
 import { callUser, lifted } from "../combinator.ts"
@@ -150,10 +150,10 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
     }
     const [argsOut, outPure] = coreVmap(inner, {
       inAxes: outer.prefix as never,
-      outAxes: () => outPrefix as never,
       axisSize: options?.axisSize,
-      axisName: options?.axisName
-    })(...(outer.pure as ReadonlyArray<unknown>)) as readonly [unknown, unknown]
+      axisName: options?.axisName,
+      [lateOutAxes]: () => outPrefix
+    } as never)(...(outer.pure as ReadonlyArray<unknown>)) as readonly [unknown, unknown]
     // 4. Outer merge: update the original objects in place.
     const mergeOptions = { indexMap: new Map<number, object>(), reuse: indexMapFromRefMap(refMap) }
     mergeTree(argsOut, mergeOptions)
