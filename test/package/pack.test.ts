@@ -6,6 +6,7 @@
  * works without it, and asking for a gpujs backend says how to install it.
  */
 import { execFileSync } from "node:child_process"
+import { build } from "esbuild"
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -42,7 +43,7 @@ console.log(JSON.stringify({ shape: y.shape, finite: Number.isFinite(total), key
 `
 
 describe("the published package", () => {
-  it("packs a built dist, installs into an empty project, imports from Node ESM and type-checks strictly", () => {
+  it("packs a built dist, installs into an empty project, imports from Node ESM, type-checks strictly and bundles for the browser", async () => {
     const dir = mkdtempSync(join(tmpdir(), "effect-nnx-pack-"))
     const packed = JSON.parse(run(npm, ["pack", "--json", "--pack-destination", dir], root)) as ReadonlyArray<{
       readonly filename: string
@@ -80,5 +81,23 @@ describe("the published package", () => {
     assert.deepStrictEqual(out.keys, [2])
     assert.strictEqual(out.loss, 3.125)
     assert.include(out.gpu, "npm install gpu.js")
+
+    // A browser bundle of the installed package: esbuild resolves it for the browser with no Node
+    // built-in among its static imports (Node-only parts are loaded on demand, where they exist).
+    const bundled = await build({
+      entryPoints: [join(consumer, "out", "main.js")],
+      absWorkingDir: consumer,
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      logLevel: "silent"
+    }).catch((e: unknown) => {
+      throw new Error(`the browser bundle failed: ${JSON.stringify((e as { errors?: unknown }).errors ?? String(e))}`)
+    })
+    assert.deepStrictEqual(bundled.errors, [])
+    const code = bundled.outputFiles[0]!.text
+    assert.isAbove(code.length, 100_000)
+    assert.notMatch(code, /^import [^;]* from "node:/m)
   }, 900_000)
 })

@@ -95,7 +95,11 @@ export const missingGpuJs = (e: unknown): string => {
 
 /** Loads gpu.js; fails when the package is missing or is not gpu.js. */
 export const loadGpuJs = async (): Promise<GpuJs> => {
-  const loaded: unknown = await import("gpu.js")
+  // The `.catch` makes a missing gpu.js a run-time failure for bundlers (esbuild, Vite) instead of a
+  // build error: it is an optional peer dependency, and a browser bundle without it must build.
+  const loaded: unknown = await import("gpu.js").catch((e: unknown) => {
+    throw e
+  })
   const gpujs = asGpuJs(loaded)
   if (gpujs === undefined) throw new TypeError("the module 'gpu.js' does not export a GPU class")
   return gpujs
