@@ -13,8 +13,13 @@ const perBackend = ["test/backend/**/*.test.ts", "test/random/**/*.test.ts", "te
  * package suites (the last builds and installs a tarball, and runs no core code in-process). Normal
  * runs are unchanged.
  */
-const mutation = process.env["EFFECT_NNX_MUTATION_SEED"] === undefined ? {}
-  : { setupFiles: ["test/support/mutationSeed.ts"], exclude: [...configDefaults.exclude, "test/gpujs/**", "test/browser/**", "test/package/**"] }
+const mutation =
+  process.env["EFFECT_NNX_MUTATION_SEED"] === undefined
+    ? {}
+    : {
+        setupFiles: ["test/support/mutationSeed.ts"],
+        exclude: [...configDefaults.exclude, "test/gpujs/**", "test/browser/**", "test/package/**"]
+      }
 
 export default defineConfig({
   resolve: { conditions: ["source"] },

@@ -42,7 +42,8 @@ export const fmtMs = (ms: number): string => {
   return ms.toExponential(1)
 }
 
-const fmtNumber = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toPrecision(2))
+const fmtNumber = (x: number): string =>
+  x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)
 
 const median = (c: Cell): number | undefined => (c.kind === "ok" ? c.stats.median : undefined)
 
@@ -77,14 +78,16 @@ export const ratioTable = (r: Results): Array<Array<string>> =>
 export const derivedTable = (r: Results): Array<Array<string>> =>
   r.rows.flatMap((row, i) => {
     if (row.flops === undefined && row.layers === undefined) return []
-    return [[
-      `${row.title} (${row.flops !== undefined ? "GFLOP/s" : "µs/layer"})`,
-      ...r.cells[i]!.map((c) => {
-        const m = median(c)
-        if (m === undefined) return "n/a"
-        return row.flops !== undefined ? fmtNumber(row.flops / (m * 1e6)) : fmtNumber((m * 1000) / row.layers!)
-      })
-    ]]
+    return [
+      [
+        `${row.title} (${row.flops !== undefined ? "GFLOP/s" : "µs/layer"})`,
+        ...r.cells[i]!.map((c) => {
+          const m = median(c)
+          if (m === undefined) return "n/a"
+          return row.flops !== undefined ? fmtNumber(row.flops / (m * 1e6)) : fmtNumber((m * 1000) / row.layers!)
+        })
+      ]
+    ]
   })
 
 /** A plain-text table with aligned columns. */
@@ -111,7 +114,9 @@ const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;"
 
 /** A log-scale horizontal bar chart: a group of bars per row, one bar per contestant. */
 export const svgPlot = (r: Results, title: string): string => {
-  const values = r.cells.flatMap((row) => row.flatMap((c) => (c.kind === "ok" ? [c.stats.min, c.stats.max, c.stats.median] : [])))
+  const values = r.cells.flatMap((row) =>
+    row.flatMap((c) => (c.kind === "ok" ? [c.stats.min, c.stats.max, c.stats.median] : []))
+  )
   const positive = values.filter((v) => v > 0 && Number.isFinite(v))
   const lo = Math.floor(Math.log10(positive.length > 0 ? Math.min(...positive) : 0.01))
   const hi = Math.max(lo + 1, Math.ceil(Math.log10(positive.length > 0 ? Math.max(...positive) : 1000)))
@@ -127,7 +132,9 @@ export const svgPlot = (r: Results, title: string): string => {
   const groupH = r.labels.length * (barH + gap) + groupGap
   const height = top + r.rows.length * groupH + 30
   const out: Array<string> = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`)
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`
+  )
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   out.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`)
   // legend
@@ -147,24 +154,32 @@ export const svgPlot = (r: Results, title: string): string => {
   }
   r.rows.forEach((row, i) => {
     const gy = top + i * groupH
-    out.push(`<text x="${left - 8}" y="${gy + (r.labels.length * (barH + gap)) / 2 + 4}" text-anchor="end" font-weight="bold">${esc(row.title)}</text>`)
+    out.push(
+      `<text x="${left - 8}" y="${gy + (r.labels.length * (barH + gap)) / 2 + 4}" text-anchor="end" font-weight="bold">${esc(row.title)}</text>`
+    )
     r.cells[i]!.forEach((c, j) => {
       const by = gy + j * (barH + gap)
       const color = palette[j % palette.length]!
       if (c.kind !== "ok") {
-        out.push(`<text x="${left + 4}" y="${by + barH - 2}" fill="#999999">${c.kind === "skip" ? "n/a" : "error"}</text>`)
+        out.push(
+          `<text x="${left + 4}" y="${by + barH - 2}" fill="#999999">${c.kind === "skip" ? "n/a" : "error"}</text>`
+        )
         return
       }
       const s = c.stats
       const w = Math.max(1, x(s.median) - left)
-      out.push(`<rect x="${left}" y="${by}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(`${r.labels[j]}: ${fmtMs(s.median)} ms (min ${fmtMs(s.min)}, max ${fmtMs(s.max)})`)}</title></rect>`)
+      out.push(
+        `<rect x="${left}" y="${by}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(`${r.labels[j]}: ${fmtMs(s.median)} ms (min ${fmtMs(s.min)}, max ${fmtMs(s.max)})`)}</title></rect>`
+      )
       const mid = by + barH / 2
       const x0 = x(s.min).toFixed(1)
       const x1 = x(s.max).toFixed(1)
       out.push(`<line x1="${x0}" y1="${mid}" x2="${x1}" y2="${mid}" stroke="#222222"/>`)
       out.push(`<line x1="${x0}" y1="${by + 2}" x2="${x0}" y2="${by + barH - 2}" stroke="#222222"/>`)
       out.push(`<line x1="${x1}" y1="${by + 2}" x2="${x1}" y2="${by + barH - 2}" stroke="#222222"/>`)
-      out.push(`<text x="${(Math.max(x(s.max), x(s.median)) + 5).toFixed(1)}" y="${by + barH - 2}" fill="#333333">${fmtMs(s.median)}</text>`)
+      out.push(
+        `<text x="${(Math.max(x(s.max), x(s.median)) + 5).toFixed(1)}" y="${by + barH - 2}" fill="#333333">${fmtMs(s.median)}</text>`
+      )
     })
   })
   out.push(`</svg>`)

@@ -77,9 +77,13 @@ export const rows: ReadonlyArray<Row> = [
 /** Rows named by `BENCH_ROWS` (comma-separated ids or id prefixes, e.g. `matmul,mlp-step`); all when unset. */
 export const selectRows = (spec: string | undefined): ReadonlyArray<Row> => {
   if (spec === undefined || spec.trim() === "") return rows
-  const wanted = spec.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+  const wanted = spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
   const unknown = wanted.filter((w) => !rowIds.some((id) => id.startsWith(w)))
-  if (unknown.length > 0) throw new Error(`BENCH_ROWS: no row matches ${unknown.join(", ")} (rows: ${rowIds.join(", ")})`)
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ROWS: no row matches ${unknown.join(", ")} (rows: ${rowIds.join(", ")})`)
   return rows.filter((r) => wanted.some((w) => r.id.startsWith(w)))
 }
 
@@ -115,7 +119,10 @@ export const oneHotData = (batch: number, classes: number): Float32Array => {
 export const inputs = {
   matmul: (n: number) => ({ a: normalData(1, n * n), b: normalData(2, n * n) }),
   chain: () => normalData(3, CHAIN_SIZE),
-  pegrad: () => ({ w: normalData(4, PEGRAD_WIDTH * PEGRAD_WIDTH, 1 / Math.sqrt(PEGRAD_WIDTH)), xs: normalData(5, PEGRAD_BATCH * PEGRAD_WIDTH) }),
+  pegrad: () => ({
+    w: normalData(4, PEGRAD_WIDTH * PEGRAD_WIDTH, 1 / Math.sqrt(PEGRAD_WIDTH)),
+    xs: normalData(5, PEGRAD_BATCH * PEGRAD_WIDTH)
+  }),
   mlp: () => ({
     layers: MLP_SIZES.slice(1).map((dout, i) => {
       const din = MLP_SIZES[i]!

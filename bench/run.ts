@@ -40,11 +40,15 @@ const budgetMs = positive("BENCH_BUDGET_MS", 4000)
 const maxRounds = Math.max(3, Math.floor(positive("BENCH_ROUNDS", 10)))
 const rows = selectRows(env["BENCH_ROWS"])
 const gpuModeNames = ["gpu", "headlessgl", "webgl2", "webgl", "webasm", "cpu"] as const
-const gpujsModes = (env["BENCH_GPUJS"] ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0).map((m) => {
-  const mode = gpuModeNames.find((g) => g === m)
-  if (mode === undefined) throw new Error(`BENCH_GPUJS: unknown gpu.js mode ${m} (modes: ${gpuModeNames.join(", ")})`)
-  return mode
-})
+const gpujsModes = (env["BENCH_GPUJS"] ?? "")
+  .split(",")
+  .map((s) => s.trim())
+  .filter((s) => s.length > 0)
+  .map((m) => {
+    const mode = gpuModeNames.find((g) => g === m)
+    if (mode === undefined) throw new Error(`BENCH_GPUJS: unknown gpu.js mode ${m} (modes: ${gpuModeNames.join(", ")})`)
+    return mode
+  })
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -53,8 +57,12 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 const repoVersion = (): string => {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
   try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: new URL("..", import.meta.url), stdio: ["ignore", "pipe", "ignore"] })
-      .toString().trim()
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: new URL("..", import.meta.url),
+      stdio: ["ignore", "pipe", "ignore"]
+    })
+      .toString()
+      .trim()
     return `effect-nnx ${pkg.version} (commit ${commit})`
   } catch {
     return `effect-nnx ${pkg.version}`
@@ -70,7 +78,10 @@ for (const b of await effectNnxBackends(gpujsModes, log)) {
   if (b.destroy !== undefined) destroyers.push(b.destroy)
 }
 const defaultLabel = contestants[0]!.label
-for (const [name, start] of [["jax-js", jaxjs], ["TF.js", tfjs]] as const) {
+for (const [name, start] of [
+  ["jax-js", jaxjs],
+  ["TF.js", tfjs]
+] as const) {
   try {
     contestants.push(await start())
   } catch (e) {
@@ -115,7 +126,9 @@ const ratios = ratioTable(results)
 const derived = derivedTable(results)
 const noteLines = notes.notes.map((n, i) => `${i + 1}. ${n}`)
 
-console.log(`\nMedian ms per call (interquartile range over ${maxRounds}-round samples; each call reads its result back)\n`)
+console.log(
+  `\nMedian ms per call (interquartile range over ${maxRounds}-round samples; each call reads its result back)\n`
+)
 console.log(textTable(header, times))
 console.log(`\nTime relative to ${defaultLabel} (below 1× is faster)\n`)
 console.log(textTable(header, ratios))
@@ -133,7 +146,21 @@ const date = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC"
 
 const jsonPath = env["BENCH_JSON"]
 if (jsonPath !== undefined && jsonPath !== "") {
-  writeFileSync(jsonPath, JSON.stringify({ date, machine, budgetMs, maxRounds, contestants: contestants.map((c) => ({ label: c.label, version: c.version })), rows: rows.map((r, i) => ({ ...r, cells: cells[i] })) }, null, 2))
+  writeFileSync(
+    jsonPath,
+    JSON.stringify(
+      {
+        date,
+        machine,
+        budgetMs,
+        maxRounds,
+        contestants: contestants.map((c) => ({ label: c.label, version: c.version })),
+        rows: rows.map((r, i) => ({ ...r, cells: cells[i] }))
+      },
+      null,
+      2
+    )
+  )
   log(`raw results written to ${jsonPath}`)
 }
 
@@ -169,7 +196,9 @@ if (!write) {
     ...(noteLines.length > 0 ? ["Notes:", "", ...noteLines, ""] : []),
     "n/a: the contestant has no such feature:",
     "",
-    ...rows.flatMap((row, i) => cells[i]!.flatMap((c, j) => (c.kind === "skip" ? [`- ${row.title}, ${labels[j]}: ${c.reason}.`] : []))),
+    ...rows.flatMap((row, i) =>
+      cells[i]!.flatMap((c, j) => (c.kind === "skip" ? [`- ${row.title}, ${labels[j]}: ${c.reason}.`] : []))
+    ),
     ...(absent.length > 0 ? ["", `Not in this run: ${absent.join("; ")}.`] : []),
     "",
     "## Contestants",

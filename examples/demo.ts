@@ -34,19 +34,29 @@ console.log("randint(key(2), [8], 0, 10) =", random.randint(random.key(2), [8], 
 console.log("permutation(key(3), 8) =", random.permutation(random.key(3), 8))
 
 section("nn")
-const logits = jnp.array([[1, 2, 3], [1, 1, 1]], { dtype: "float32" })
+const logits = jnp.array(
+  [
+    [1, 2, 3],
+    [1, 1, 1]
+  ],
+  { dtype: "float32" }
+)
 console.log("softmax =", nn.softmax(logits))
 
 section("Typed errors in the Effect error channel")
 const bad = jnp.attempt(() => jnp.ones([2, 3]).matmul(jnp.ones([2, 3])))
-const outcome = Effect.runSync(Effect.match(bad, { onFailure: (e) => `${e._tag}: ${e.message}`, onSuccess: () => "ok" }))
+const outcome = Effect.runSync(
+  Effect.match(bad, { onFailure: (e) => `${e._tag}: ${e.message}`, onSuccess: () => "ok" })
+)
 console.log(outcome)
 
 section("The Backend service: cpu by default, with a dispatch counter")
-const counted = Effect.runSync(Backend.run(() => {
-  const backend = Backend.currentBackend()
-  Backend.resetStats(backend)
-  jnp.ones([1000]).mul(2).add(1).sum()
-  return `${backend.name}: ${backend.stats.dispatches} kernel dispatches`
-}))
+const counted = Effect.runSync(
+  Backend.run(() => {
+    const backend = Backend.currentBackend()
+    Backend.resetStats(backend)
+    jnp.ones([1000]).mul(2).add(1).sum()
+    return `${backend.name}: ${backend.stats.dispatches} kernel dispatches`
+  })
+)
 console.log(counted)

@@ -27,7 +27,17 @@ export const importGraph = (root: string, includeTypes = false): Map<string, Arr
       // `import { type A, type B }` is type-only too.
       const clause = m[0]
       const braces = /\{([^}]*)\}/.exec(clause)
-      if (!includeTypes && braces !== null && !/\*/.test(clause) && braces[1]!.split(",").map((s) => s.trim()).filter((s) => s !== "").every((s) => s.startsWith("type "))) continue
+      if (
+        !includeTypes &&
+        braces !== null &&
+        !/\*/.test(clause) &&
+        braces[1]!
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "")
+          .every((s) => s.startsWith("type "))
+      )
+        continue
       deps.push(resolve(dirname(file), spec!))
     }
     graph.set(resolve(file), deps)
@@ -38,12 +48,17 @@ export const importGraph = (root: string, includeTypes = false): Map<string, Arr
 /** Strongly connected components with more than one file (or a file importing itself). */
 export const cycles = (graph: Map<string, Array<string>>): Array<Array<string>> => {
   let index = 0
-  const idx = new Map<string, number>(), low = new Map<string, number>(), onStack = new Set<string>()
+  const idx = new Map<string, number>(),
+    low = new Map<string, number>(),
+    onStack = new Set<string>()
   const stack: Array<string> = []
   const out: Array<Array<string>> = []
   const strong = (v: string): void => {
-    idx.set(v, index); low.set(v, index); index++
-    stack.push(v); onStack.add(v)
+    idx.set(v, index)
+    low.set(v, index)
+    index++
+    stack.push(v)
+    onStack.add(v)
     for (const w of graph.get(v) ?? []) {
       if (!graph.has(w)) continue
       if (!idx.has(w)) {
@@ -70,7 +85,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const root = resolve(process.argv[2] ?? "src")
   const includeTypes = process.argv.includes("--types")
   const found = cycles(importGraph(root, includeTypes))
-  for (const c of found) console.log(`cycle of ${c.length} files:\n  ${c.map((f) => relative(process.cwd(), f)).sort().join("\n  ")}`)
+  for (const c of found)
+    console.log(
+      `cycle of ${c.length} files:\n  ${c
+        .map((f) => relative(process.cwd(), f))
+        .sort()
+        .join("\n  ")}`
+    )
   console.log(found.length === 0 ? "no import cycles" : `${found.length} import cycle(s)`)
   process.exit(found.length === 0 ? 0 : 1)
 }

@@ -43,7 +43,12 @@ const budgetArg = flag("--budget")
 const budget = budgetArg === undefined ? undefined : Number(budgetArg)
 const only = flag("--only")
 
-const samples = args.length > 0 ? args : readdirSync(samplesDir).filter((f) => f.endsWith(".ts")).sort()
+const samples =
+  args.length > 0
+    ? args
+    : readdirSync(samplesDir)
+        .filter((f) => f.endsWith(".ts"))
+        .sort()
 if (!samples.includes("empty.ts")) samples.unshift("empty.ts")
 
 const run = (tsArgs) => {
@@ -59,25 +64,46 @@ const measure = (mode, sample, compilerOptions) => {
   const dir = join(work, mode, sample.replace(/\W/g, "_"))
   mkdirSync(dir, { recursive: true })
   const config = join(dir, "tsconfig.json")
-  writeFileSync(config, JSON.stringify({ extends: join(root, "tsconfig.json"), compilerOptions, include: [], files: [join(samplesDir, sample)] }, null, 2))
+  writeFileSync(
+    config,
+    JSON.stringify(
+      { extends: join(root, "tsconfig.json"), compilerOptions, include: [], files: [join(samplesDir, sample)] },
+      null,
+      2
+    )
+  )
   const extra = traceDir === undefined ? [] : ["--generateTrace", resolve(traceDir, mode, sample.replace(/\.ts$/, ""))]
   const out = run(["-p", config, "--noEmit", "--extendedDiagnostics", ...extra])
   const errors = out.split("\n").filter((l) => /error TS\d+/.test(l))
-  if (errors.length > 0) process.stderr.write(`${mode} ${sample}: ${errors.length} type error(s), first: ${errors[0].slice(0, 300)}\n`)
+  if (errors.length > 0)
+    process.stderr.write(`${mode} ${sample}: ${errors.length} type error(s), first: ${errors[0].slice(0, 300)}\n`)
   const num = (label) => {
     const m = out.match(new RegExp(`^${label}:\\s+([\\d.]+)`, "m"))
     return m === null ? NaN : Number(m[1])
   }
-  return { sample, instantiations: num("Instantiations"), types: num("Types"), checkTime: num("Check time"), files: num("Files") }
+  return {
+    sample,
+    instantiations: num("Instantiations"),
+    types: num("Types"),
+    checkTime: num("Check time"),
+    files: num("Files")
+  }
 }
 
 const pad = (s, n) => String(s).padStart(n)
 const table = (title, results, base) => {
   console.log(`\n${title}`)
-  console.log(`${"sample".padEnd(16)}${pad("instantiations", 16)}${base === undefined ? "" : pad("above empty", 13)}${pad("types", 9)}${pad("check s", 9)}${pad("files", 7)}`)
+  console.log(
+    `${"sample".padEnd(16)}${pad("instantiations", 16)}${base === undefined ? "" : pad("above empty", 13)}${pad("types", 9)}${pad("check s", 9)}${pad("files", 7)}`
+  )
   for (const r of results) {
-    const above = base === undefined ? "" : pad(r.sample === "effectOnly.ts" || r === base ? "" : r.instantiations - base.instantiations, 13)
-    console.log(`${r.sample.padEnd(16)}${pad(r.instantiations, 16)}${above}${pad(r.types, 9)}${pad(r.checkTime.toFixed(2), 9)}${pad(r.files, 7)}`)
+    const above =
+      base === undefined
+        ? ""
+        : pad(r.sample === "effectOnly.ts" || r === base ? "" : r.instantiations - base.instantiations, 13)
+    console.log(
+      `${r.sample.padEnd(16)}${pad(r.instantiations, 16)}${above}${pad(r.types, 9)}${pad(r.checkTime.toFixed(2), 9)}${pad(r.files, 7)}`
+    )
   }
 }
 
@@ -85,12 +111,24 @@ let overBudget = false
 try {
   if (only === undefined || only === "dts") {
     const dts = join(work, "dts")
-    run(["-p", join(root, "tsconfig.build.json"), "--emitDeclarationOnly", "--declarationMap", "false", "--sourceMap", "false", "--outDir", dts])
+    run([
+      "-p",
+      join(root, "tsconfig.build.json"),
+      "--emitDeclarationOnly",
+      "--declarationMap",
+      "false",
+      "--sourceMap",
+      "false",
+      "--outDir",
+      dts
+    ])
     const results = samples.map((s) => measure("dts", s, { paths: { "effect-nnx": [join(dts, "index.d.ts")] } }))
     table("against the declarations (a user's view; skipLibCheck)", results)
     const readme = results.find((r) => r.sample === "readme.ts")
     if (budget !== undefined && readme !== undefined && readme.instantiations > budget) {
-      console.error(`readme.ts costs ${readme.instantiations} instantiations against the declarations, over the budget of ${budget}`)
+      console.error(
+        `readme.ts costs ${readme.instantiations} instantiations against the declarations, over the budget of ${budget}`
+      )
       overBudget = true
     }
   }

@@ -62,7 +62,12 @@ export { Embed } from "./layers/Embed.ts"
 export type { EmbedOptions } from "./layers/Embed.ts"
 export { BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNorm } from "./layers/normalization.ts"
 export type {
-  BatchNormOptions, BiasNormOptions, GroupNormOptions, InstanceNormOptions, LayerNormOptions, NormOptions
+  BatchNormOptions,
+  BiasNormOptions,
+  GroupNormOptions,
+  InstanceNormOptions,
+  LayerNormOptions,
+  NormOptions
 } from "./layers/normalization.ts"
 export { Dropout } from "./layers/Dropout.ts"
 export type { DropoutCallOptions, DropoutOptions } from "./layers/Dropout.ts"
@@ -72,11 +77,22 @@ export * from "./layers/activations.ts"
 export { view } from "./layers/view.ts"
 export type { HasView, ViewModes } from "./layers/view.ts"
 export {
-  combineMasks, dotProductAttention, dotProductAttentionWeights, makeAttentionMask, makeCausalMask, MultiHeadAttention
+  combineMasks,
+  dotProductAttention,
+  dotProductAttentionWeights,
+  makeAttentionMask,
+  makeCausalMask,
+  MultiHeadAttention
 } from "./layers/attention.ts"
 export type { AttentionOptions, MultiHeadAttentionCallOptions, MultiHeadAttentionOptions } from "./layers/attention.ts"
 export { Bidirectional, GRUCell, LSTMCell, RNN, SimpleCell } from "./layers/recurrent.ts"
 export type {
-  BidirectionalOptions, CellOptions, GatedCellOptions, RNNCallOptions, RNNCell, RNNOptions, SimpleCellOptions
+  BidirectionalOptions,
+  CellOptions,
+  GatedCellOptions,
+  RNNCallOptions,
+  RNNCell,
+  RNNOptions,
+  SimpleCellOptions
 } from "./layers/recurrent.ts"
 export { Dict, List } from "./graph/containers.ts"

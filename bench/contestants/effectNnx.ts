@@ -10,7 +10,17 @@ import { Backend, grad, jit, jnp, nn, nnx, vmap } from "../../src/index.ts"
 import type { Array as JArray } from "../../src/index.ts"
 import type { Contestant, RowId, Skip } from "../harness.ts"
 import { localCase } from "../harness.ts"
-import { CHAIN_SIZE, DEEP_CHAIN, inputs, LAYER_WIDTH, LEARNING_RATE, MLP_BATCH, MLP_SIZES, PEGRAD_BATCH, PEGRAD_WIDTH } from "../rows.ts"
+import {
+  CHAIN_SIZE,
+  DEEP_CHAIN,
+  inputs,
+  LAYER_WIDTH,
+  LEARNING_RATE,
+  MLP_BATCH,
+  MLP_SIZES,
+  PEGRAD_BATCH,
+  PEGRAD_WIDTH
+} from "../rows.ts"
 
 class Linear extends nnx.Module {
   kernel: nnx.Param<JArray>
@@ -70,11 +80,14 @@ const crossEntropy = (model: MLP, x: JArray, y: JArray): JArray =>
 /** Plain SGD: every Param moves against its gradient (as test/lifted/training.test.ts writes it). */
 const sgd = (model: MLP, grads: nnx.State, lr: number): void => {
   const params = nnx.state(model, nnx.Param)
-  nnx.update(model, params.map((path, leaf) => {
-    const g = grads.at(...path) as nnx.Variable<unknown>
-    const p = leaf as nnx.Param<JArray>
-    return p.replace(p.value.sub((g.value as JArray).mul(lr)))
-  }))
+  nnx.update(
+    model,
+    params.map((path, leaf) => {
+      const g = grads.at(...path) as nnx.Variable<unknown>
+      const p = leaf as nnx.Param<JArray>
+      return p.replace(p.value.sub((g.value as JArray).mul(lr)))
+    })
+  )
 }
 
 const chain = (x: JArray): JArray => jnp.tanh(x.mul(2).add(1)).mul(x)
@@ -87,7 +100,8 @@ interface Calls {
   readonly note?: string
 }
 
-const calls = (call: () => void, teardown: () => void, note?: string): Calls => (note === undefined ? { call, teardown } : { call, teardown, note })
+const calls = (call: () => void, teardown: () => void, note?: string): Calls =>
+  note === undefined ? { call, teardown } : { call, teardown, note }
 
 class ChainNode extends nnx.Module {
   w: nnx.Param<JArray>
@@ -133,23 +147,32 @@ const makeCase = (row: RowId): Calls | Skip => {
       const d = inputs.matmul(n)
       const a = f32(d.a, [n, n])
       const b = f32(d.b, [n, n])
-      return calls(reading(() => a.matmul(b)), () => {
-        a.dispose()
-        b.dispose()
-      })
+      return calls(
+        reading(() => a.matmul(b)),
+        () => {
+          a.dispose()
+          b.dispose()
+        }
+      )
     }
     case "chain-eager": {
       const x = f32(inputs.chain(), [CHAIN_SIZE])
-      return calls(reading(() => chain(x)), () => x.dispose())
+      return calls(
+        reading(() => chain(x)),
+        () => x.dispose()
+      )
     }
     case "chain-jit": {
       const x = f32(inputs.chain(), [CHAIN_SIZE])
       const f = jit(chain)
       f(x).dispose() // traced outside any tidy: see `traced`
-      return calls(reading(() => f(x)), () => {
-        f.clearCache()
-        x.dispose()
-      })
+      return calls(
+        reading(() => f(x)),
+        () => {
+          f.clearCache()
+          x.dispose()
+        }
+      )
     }
     case "pegrad": {
       const d = inputs.pegrad()
@@ -157,11 +180,14 @@ const makeCase = (row: RowId): Calls | Skip => {
       const xs = f32(d.xs, [PEGRAD_BATCH, PEGRAD_WIDTH])
       const f = jit(vmap(grad(pegradLoss), { inAxes: [null, 0] }))
       f(w, xs).dispose()
-      return calls(reading(() => f(w, xs)), () => {
-        f.clearCache()
-        w.dispose()
-        xs.dispose()
-      })
+      return calls(
+        reading(() => f(w, xs)),
+        () => {
+          f.clearCache()
+          w.dispose()
+          xs.dispose()
+        }
+      )
     }
     case "mlp-step": {
       const d = inputs.mlp()
@@ -183,31 +209,44 @@ const makeCase = (row: RowId): Calls | Skip => {
         for (const a of old) if (!kept.has(a)) a.dispose()
       }
       run((f) => f())
-      return calls(() => run(tidy), () => {
-        disposeLayers(model.layers)
-        x.dispose()
-        y.dispose()
-      })
+      return calls(
+        () => run(tidy),
+        () => {
+          disposeLayers(model.layers)
+          x.dispose()
+          y.dispose()
+        }
+      )
     }
     case "nnx-jit-100": {
       const d = inputs.stack()
-      const model = new Stack(d.layers.map((l) => new Linear(f32(l.w, [LAYER_WIDTH, LAYER_WIDTH]), f32(l.b, [LAYER_WIDTH]))))
+      const model = new Stack(
+        d.layers.map((l) => new Linear(f32(l.w, [LAYER_WIDTH, LAYER_WIDTH]), f32(l.b, [LAYER_WIDTH])))
+      )
       const x = f32(d.x, [LAYER_WIDTH])
       const f = nnx.jit((m: Stack, v: JArray) => m.call(v))
       f.sync(model, x).dispose()
-      return calls(reading(() => f.sync(model, x)), () => {
-        disposeLayers(model.layers)
-        x.dispose()
-      })
+      return calls(
+        reading(() => f.sync(model, x)),
+        () => {
+          disposeLayers(model.layers)
+          x.dispose()
+        }
+      )
     }
     case "split-merge-100": {
       const d = inputs.stack()
-      const model = new Stack(d.layers.map((l) => new Linear(f32(l.w, [LAYER_WIDTH, LAYER_WIDTH]), f32(l.b, [LAYER_WIDTH]))))
+      const model = new Stack(
+        d.layers.map((l) => new Linear(f32(l.w, [LAYER_WIDTH, LAYER_WIDTH]), f32(l.b, [LAYER_WIDTH])))
+      )
       // no array is made: merge rebuilds Modules and Variables around the same arrays
-      return calls(() => {
-        const [graphdef, state] = nnx.split(model)
-        nnx.merge(graphdef, state)
-      }, () => disposeLayers(model.layers))
+      return calls(
+        () => {
+          const [graphdef, state] = nnx.split(model)
+          nnx.merge(graphdef, state)
+        },
+        () => disposeLayers(model.layers)
+      )
     }
     case "split-merge-deep": {
       const w = jnp.zeros([])
@@ -218,10 +257,14 @@ const makeCase = (row: RowId): Calls | Skip => {
       const kept = nnx.split(root)
       const heapMB = Math.max(0, process.memoryUsage().heapUsed - before) / 2 ** 20
       void kept
-      return calls(() => {
-        const [graphdef, state] = nnx.split(root)
-        nnx.merge(graphdef, state)
-      }, () => w.dispose(), `one split's GraphDef and State: about ${heapMB.toFixed(0)} MB of heap`)
+      return calls(
+        () => {
+          const [graphdef, state] = nnx.split(root)
+          nnx.merge(graphdef, state)
+        },
+        () => w.dispose(),
+        `one split's GraphDef and State: about ${heapMB.toFixed(0)} MB of heap`
+      )
     }
   }
 }
@@ -238,12 +281,20 @@ export const effectNnx = (backend: Backend.BackendImpl, label: string, version: 
   setup: (row) => {
     const c = Backend.withBackend(backend, () => makeCase(row))
     if ("skip" in c) return Promise.resolve(c)
-    return Promise.resolve(localCase(() => Backend.withBackend(backend, c.call), () => Backend.withBackend(backend, c.teardown), c.note))
+    return Promise.resolve(
+      localCase(
+        () => Backend.withBackend(backend, c.call),
+        () => Backend.withBackend(backend, c.teardown),
+        c.note
+      )
+    )
   }
 })
 
 const isBackendImpl = (u: unknown): u is Backend.BackendImpl =>
-  typeof u === "object" && u !== null && typeof (u as { execute?: unknown }).execute === "function" &&
+  typeof u === "object" &&
+  u !== null &&
+  typeof (u as { execute?: unknown }).execute === "function" &&
   typeof (u as { name?: unknown }).name === "string"
 
 /**
@@ -270,7 +321,8 @@ export const effectNnxBackends = async (
       log(`Backend.makeWasm failed: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
-  if (isBackendImpl(wasm) && wasm !== def && wasm.name !== def.name) out.push({ backend: wasm, label: `effect-nnx ${wasm.name}` })
+  if (isBackendImpl(wasm) && wasm !== def && wasm.name !== def.name)
+    out.push({ backend: wasm, label: `effect-nnx ${wasm.name}` })
   for (const mode of gpujsModes) {
     const exit = await Effect.runPromiseExit(Backend.makeGpujs({ mode }))
     if (Exit.isSuccess(exit)) {

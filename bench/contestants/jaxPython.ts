@@ -47,7 +47,11 @@ export const jaxPython = async (python: string, log: (line: string) => void): Pr
     for (const w of waiting.splice(0)) w.reject(e)
   }
   child.on("error", (e) => fail(new Error(`cannot start ${python}: ${e.message}`)))
-  child.on("exit", (code) => fail(new Error(`bench/jax_bench.py exited (${code ?? "signal"}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`)))
+  child.on("exit", (code) =>
+    fail(
+      new Error(`bench/jax_bench.py exited (${code ?? "signal"}): ${stderr.trim().split("\n").slice(-3).join(" | ")}`)
+    )
+  )
 
   const ask = (msg: object): Promise<Reply> =>
     new Promise<Reply>((resolve, reject) => {
@@ -62,13 +66,17 @@ export const jaxPython = async (python: string, log: (line: string) => void): Pr
   }
 
   const hello = await must({ op: "hello" })
-  log(`JAX ${hello.jax ?? "?"} on ${hello.device ?? "?"}${hello.flax ? `, Flax ${hello.flax}` : ", no Flax (lifted rows skipped)"}`)
+  log(
+    `JAX ${hello.jax ?? "?"} on ${hello.device ?? "?"}${hello.flax ? `, Flax ${hello.flax}` : ", no Flax (lifted rows skipped)"}`
+  )
   return {
     label: "JAX (XLA CPU)",
     version: `jax ${hello.jax ?? "?"}${hello.flax ? `, flax ${hello.flax}` : ""}`,
     setup: async (row) => {
-      if (row === "split-merge-deep") return { skip: "Flax NNX's graph walk is recursive: a chain 500 deep already exceeds Python's recursion limit" }
-      if ((row === "nnx-jit-100" || row === "split-merge-100") && !hello.flax) return { skip: "Flax is not installed in that Python" }
+      if (row === "split-merge-deep")
+        return { skip: "Flax NNX's graph walk is recursive: a chain 500 deep already exceeds Python's recursion limit" }
+      if ((row === "nnx-jit-100" || row === "split-merge-100") && !hello.flax)
+        return { skip: "Flax is not installed in that Python" }
       await must({ op: "setup", row })
       return {
         runBatch: async (n) => {

@@ -9,7 +9,16 @@ import * as jax from "@jax-js/jax"
 import type { Case, Contestant, RowId, Skip } from "../harness.ts"
 import { localCase } from "../harness.ts"
 import { packageVersion } from "../versions.ts"
-import { CHAIN_SIZE, inputs, LAYER_WIDTH, LEARNING_RATE, MLP_BATCH, MLP_SIZES, PEGRAD_BATCH, PEGRAD_WIDTH } from "../rows.ts"
+import {
+  CHAIN_SIZE,
+  inputs,
+  LAYER_WIDTH,
+  LEARNING_RATE,
+  MLP_BATCH,
+  MLP_SIZES,
+  PEGRAD_BATCH,
+  PEGRAD_WIDTH
+} from "../rows.ts"
 
 const np = jax.numpy
 type JxArray = jax.Array
@@ -47,34 +56,46 @@ const makeCase = (row: RowId): Case | Skip => {
       const d = inputs.matmul(n)
       const a = f32(d.a, [n, n])
       const b = f32(d.b, [n, n])
-      return localCase(() => void np.matmul(a.ref, b.ref).dataSync(), () => {
-        a.dispose()
-        b.dispose()
-      })
+      return localCase(
+        () => void np.matmul(a.ref, b.ref).dataSync(),
+        () => {
+          a.dispose()
+          b.dispose()
+        }
+      )
     }
     case "chain-eager": {
       // jax-js arrays are lazy: the chain runs when dataSync asks for it
       const x = f32(inputs.chain(), [CHAIN_SIZE])
-      return localCase(() => void chain(x.ref).dataSync(), () => x.dispose())
+      return localCase(
+        () => void chain(x.ref).dataSync(),
+        () => x.dispose()
+      )
     }
     case "chain-jit": {
       const x = f32(inputs.chain(), [CHAIN_SIZE])
       const f = jax.jit(chain)
-      return localCase(() => void f(x.ref).dataSync(), () => {
-        f.dispose()
-        x.dispose()
-      })
+      return localCase(
+        () => void f(x.ref).dataSync(),
+        () => {
+          f.dispose()
+          x.dispose()
+        }
+      )
     }
     case "pegrad": {
       const d = inputs.pegrad()
       const w = f32(d.w, [PEGRAD_WIDTH, PEGRAD_WIDTH])
       const xs = f32(d.xs, [PEGRAD_BATCH, PEGRAD_WIDTH])
       const f = jax.jit(jax.vmap(jax.grad(pegradLoss), [null, 0]))
-      return localCase(() => void f(w.ref, xs.ref).dataSync(), () => {
-        f.dispose()
-        w.dispose()
-        xs.dispose()
-      })
+      return localCase(
+        () => void f(w.ref, xs.ref).dataSync(),
+        () => {
+          f.dispose()
+          w.dispose()
+          xs.dispose()
+        }
+      )
     }
     case "mlp-step": {
       const d = inputs.mlp()
@@ -89,30 +110,40 @@ const makeCase = (row: RowId): Case | Skip => {
         })
         return [value, next]
       })
-      return localCase(async () => {
-        // the step consumes the old parameters (they are freed) and returns new ones
-        const [value, next] = step(params, x.ref, y.ref)
-        params = next
-        await jax.blockUntilReady(params)
-        value.dataSync()
-      }, () => {
-        step.dispose()
-        jax.tree.dispose(params)
-        x.dispose()
-        y.dispose()
-      })
+      return localCase(
+        async () => {
+          // the step consumes the old parameters (they are freed) and returns new ones
+          const [value, next] = step(params, x.ref, y.ref)
+          params = next
+          await jax.blockUntilReady(params)
+          value.dataSync()
+        },
+        () => {
+          step.dispose()
+          jax.tree.dispose(params)
+          x.dispose()
+          y.dispose()
+        }
+      )
     }
     case "nnx-jit-100": {
       // no Modules: jit over the same 100 layers as a pytree of arrays
       const d = inputs.stack()
-      const layers: Params = d.layers.map((l) => ({ w: f32(l.w, [LAYER_WIDTH, LAYER_WIDTH]), b: f32(l.b, [LAYER_WIDTH]) }))
+      const layers: Params = d.layers.map((l) => ({
+        w: f32(l.w, [LAYER_WIDTH, LAYER_WIDTH]),
+        b: f32(l.b, [LAYER_WIDTH])
+      }))
       const x = f32(d.x, [LAYER_WIDTH])
       const f = jax.jit(stackForward)
-      return localCase(() => void f(jax.tree.ref(layers), x.ref).dataSync(), () => {
-        f.dispose()
-        jax.tree.dispose(layers)
-        x.dispose()
-      }, "jit over a pytree (list of {w, b} records): jax-js has no Modules")
+      return localCase(
+        () => void f(jax.tree.ref(layers), x.ref).dataSync(),
+        () => {
+          f.dispose()
+          jax.tree.dispose(layers)
+          x.dispose()
+        },
+        "jit over a pytree (list of {w, b} records): jax-js has no Modules"
+      )
     }
     case "split-merge-100":
     case "split-merge-deep":

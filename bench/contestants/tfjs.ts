@@ -44,11 +44,17 @@ const makeCase = (row: RowId): Case | Skip => {
       const d = inputs.matmul(n)
       const a = f32(d.a, [n, n])
       const b = f32(d.b, [n, n])
-      return localCase(reading(() => tf.matMul(a, b)), () => tf.dispose([a, b]))
+      return localCase(
+        reading(() => tf.matMul(a, b)),
+        () => tf.dispose([a, b])
+      )
     }
     case "chain-eager": {
       const x = f32(inputs.chain(), [CHAIN_SIZE])
-      return localCase(reading(() => tf.mul(tf.tanh(tf.add(tf.mul(x, 2), 1)), x)), () => x.dispose())
+      return localCase(
+        reading(() => tf.mul(tf.tanh(tf.add(tf.mul(x, 2), 1)), x)),
+        () => x.dispose()
+      )
     }
     case "chain-jit":
       return { skip: "TF.js has no jit" }

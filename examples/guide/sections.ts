@@ -20,7 +20,9 @@ export interface Section {
 }
 
 /** Runs every section in `style`, giving each section's title and printed blocks. */
-export const runSections = (style: nnx.DisplayStyle): ReadonlyArray<{ readonly title: string; readonly blocks: ReadonlyArray<string> }> =>
+export const runSections = (
+  style: nnx.DisplayStyle
+): ReadonlyArray<{ readonly title: string; readonly blocks: ReadonlyArray<string> }> =>
   nnx.withDisplayStyle(style, () => sections.map((s) => ({ title: s.title, blocks: s.run(style) })))
 
 /** A shape or a list of names: Python's tuple `('a', None)`, or TypeScript's `["a", null]`. */
@@ -71,8 +73,7 @@ const basicExample: Section = {
 const createWeightsExample: Section = {
   title: "Basic example: transforming an initializer",
   run: (style) => {
-    const createWeights = (seed: jnp.Array) =>
-      new Weights(random.uniform(random.key(seed), [2, 3]), jnp.zeros([3]))
+    const createWeights = (seed: jnp.Array) => new Weights(random.uniform(random.key(seed), [2, 3]), jnp.zeros([3]))
     const seeds = jnp.arange(10)
     const weights = nnx.vmap(createWeights).sync(seeds)
     return [display(weights, style)]
@@ -93,10 +94,13 @@ class WeightStack extends nnx.Module {
     self.bias = new nnx.Param(jnp.zeros([3]))
   })
 
-  static readonly applyStack = nnx.vmap((self: WeightStack, x: jnp.Array) => {
-    checkUnbatched(self.kernel.value, x)
-    return x.matmul(self.kernel.value).add(self.bias.value)
-  }, { inAxes: 0, outAxes: 1 })
+  static readonly applyStack = nnx.vmap(
+    (self: WeightStack, x: jnp.Array) => {
+      checkUnbatched(self.kernel.value, x)
+      return x.matmul(self.kernel.value).add(self.bias.value)
+    },
+    { inAxes: 0, outAxes: 1 }
+  )
 
   constructor(seed: jnp.Array) {
     super()
@@ -177,7 +181,10 @@ const liftTypes: Section = {
   run: () => {
     const weights = new CountingWeights(random.uniform(random.key(0), [10, 2, 3]), jnp.zeros([10, 3]), jnp.array(0))
     const x = random.normal(random.key(1), [10, 2])
-    const stateAxes = new nnx.StateAxes([[nnx.Param, 0], [Count, null]]) // broadcast Count
+    const stateAxes = new nnx.StateAxes([
+      [nnx.Param, 0],
+      [Count, null]
+    ]) // broadcast Count
     nnx.vmap(statefulVectorDot, { inAxes: [stateAxes, 0], outAxes: 1 }).sync(weights, x)
     return [String(weights.count)]
   }
@@ -205,12 +212,20 @@ const noisyVectorDot = (weights: NoisyWeights, x: jnp.Array): jnp.Array => {
   return y.add(random.normal(weights.rngs.noise(), y.shape))
 }
 
-const noisyStateAxes = new nnx.StateAxes([[nnx.RngState, 0], [[nnx.Param, Count], null]])
+const noisyStateAxes = new nnx.StateAxes([
+  [nnx.RngState, 0],
+  [[nnx.Param, Count], null]
+])
 
 const randomState: Section = {
   title: "Random state",
   run: (style) => {
-    const weights = new NoisyWeights(random.uniform(random.key(0), [2, 3]), jnp.zeros([3]), jnp.array(0), random.split(random.key(0), 10))
+    const weights = new NoisyWeights(
+      random.uniform(random.key(0), [2, 3]),
+      jnp.zeros([3]),
+      jnp.array(0),
+      random.split(random.key(0), 10)
+    )
     const x = random.normal(random.key(1), [10, 2])
     const y1 = nnx.vmap(noisyVectorDot, { inAxes: [noisyStateAxes, 0] }).sync(weights, x)
     const y2 = nnx.vmap(noisyVectorDot, { inAxes: [noisyStateAxes, 0] }).sync(weights, x)
@@ -280,7 +295,12 @@ const aliasing: Section = {
     const f = nnx.vmap((_arg1: Arg1, _arg2: Arg2) => undefined, { inAxes: [0, 1] })
     const g = nnx.vmap((arg1: Arg1) => arg1, { inAxes: 0, outAxes: 1 })
     const messageOf = (effect: Effect.Effect<unknown, nnx.LiftError>): string =>
-      Effect.runSync(effect.pipe(Effect.map(() => "no error"), Effect.catchTag("AliasingError", (e) => Effect.succeed(e.message))))
+      Effect.runSync(
+        effect.pipe(
+          Effect.map(() => "no error"),
+          Effect.catchTag("AliasingError", (e) => Effect.succeed(e.message))
+        )
+      )
     return [messageOf(f(arg1, arg2)), messageOf(g(arg1))]
   }
 }
@@ -298,10 +318,13 @@ const axisMetadata: Section = {
   title: "Axis metadata",
   run: (style) => {
     const lines: Array<string> = []
-    const f = nnx.vmap((m: ShardedWeights) => {
-      lines.push(`Inner m.param.shape = ${tuple(m.param.value.shape, style)}`)
-      lines.push(`Inner m.param.shardingNames = ${tuple(m.param.shardingNames ?? [], style)}`)
-    }, { inAxes: 1, transformMetadata: { [nnx.PARTITION_NAME]: "b" } })
+    const f = nnx.vmap(
+      (m: ShardedWeights) => {
+        lines.push(`Inner m.param.shape = ${tuple(m.param.value.shape, style)}`)
+        lines.push(`Inner m.param.shardingNames = ${tuple(m.param.shardingNames ?? [], style)}`)
+      },
+      { inAxes: 1, transformMetadata: { [nnx.PARTITION_NAME]: "b" } }
+    )
     const m = new ShardedWeights(jnp.ones([3, 4, 5]), ["a", "b", null])
     f.sync(m)
     lines.push(`Outter m.param.shape = ${tuple(m.param.value.shape, style)}`)
@@ -319,7 +342,12 @@ const axisMetadataInit: Section = {
       transformMetadata: { [nnx.PARTITION_NAME]: "b" }
     })
     const m = initVmap.sync()
-    return [[`Outter m.param.shape = ${tuple(m.param.value.shape, style)}`, `Outter m.param.shardingNames = ${tuple(m.param.shardingNames ?? [], style)}`].join("\n")]
+    return [
+      [
+        `Outter m.param.shape = ${tuple(m.param.value.shape, style)}`,
+        `Outter m.param.shardingNames = ${tuple(m.param.shardingNames ?? [], style)}`
+      ].join("\n")
+    ]
   }
 }
 

@@ -26,7 +26,9 @@ import { sizeOf, stridesOf } from "./shape.ts"
  */
 let ops: typeof Numpy = new Proxy({} as typeof Numpy, {
   get: (_, name) => {
-    throw new Error(`Array.${String(name)}: the numpy functions are not installed; import the package entry ("effect-nnx")`)
+    throw new Error(
+      `Array.${String(name)}: the numpy functions are not installed; import the package entry ("effect-nnx")`
+    )
   }
 })
 
@@ -73,7 +75,12 @@ export class Array implements Pipeable {
   private backend: BackendImpl | undefined
   readonly tracer: TracerPayload | undefined
 
-  private constructor(aval: Aval, buffer: DeviceBuffer | undefined, backend: BackendImpl | undefined, tracer: TracerPayload | undefined) {
+  private constructor(
+    aval: Aval,
+    buffer: DeviceBuffer | undefined,
+    backend: BackendImpl | undefined,
+    tracer: TracerPayload | undefined
+  ) {
     this.aval = aval
     this.buffer = buffer
     this.backend = backend
@@ -146,7 +153,8 @@ export class Array implements Pipeable {
         reason: `needs a concrete value, but this Array is traced by ${this.tracer.trace.name} (an abstract ${this.aval.dtype}[${this.shape.join(",")}]); keep it as an Array: use jnp.where or lax.cond/lax.switch/lax.whileLoop instead of JavaScript branching, and return values instead of reading them`
       })
     }
-    if (this.buffer === undefined) throw new DTypeError({ op: what, dtypes: [this.aval.dtype], reason: "this Array was disposed" })
+    if (this.buffer === undefined)
+      throw new DTypeError({ op: what, dtypes: [this.aval.dtype], reason: "this Array was disposed" })
     return this.buffer
   }
 
@@ -176,7 +184,11 @@ export class Array implements Pipeable {
   /** The elements as nested JavaScript arrays (numbers, booleans for `bool`, `{ re, im }` for `complex64`). */
   tolist(): NestedList {
     if (this.aval.dtype === "key<fry>") {
-      throw new DTypeError({ op: "tolist", dtypes: [this.aval.dtype], reason: "PRNG key arrays have no list form; use random.keyData(key).tolist()" })
+      throw new DTypeError({
+        op: "tolist",
+        dtypes: [this.aval.dtype],
+        reason: "PRNG key arrays have no list form; use random.keyData(key).tolist()"
+      })
     }
     return this.withData((data) => this.nested(data))
   }
@@ -186,7 +198,12 @@ export class Array implements Pipeable {
     const isComplex = this.aval.dtype === "complex64"
     const shape = this.aval.shape
     const build = (dim: number, offset: number, stride: number): NestedList => {
-      if (dim === shape.length) return isBool ? data[offset] !== 0 : isComplex ? { re: data[2 * offset]!, im: data[2 * offset + 1]! } : data[offset]!
+      if (dim === shape.length)
+        return isBool
+          ? data[offset] !== 0
+          : isComplex
+            ? { re: data[2 * offset]!, im: data[2 * offset + 1]! }
+            : data[offset]!
       const n = shape[dim]!
       const inner = stride / Math.max(n, 1)
       const out: NestedList[] = []
@@ -198,7 +215,12 @@ export class Array implements Pipeable {
 
   /** The single element of a size-1 array (`{ re, im }` for `complex64`). */
   item(): number | boolean | Complex {
-    if (this.size !== 1) throw new DTypeError({ op: "item", dtypes: [this.aval.dtype], reason: `needs an array of size 1, got shape (${this.shape.join(", ")})` })
+    if (this.size !== 1)
+      throw new DTypeError({
+        op: "item",
+        dtypes: [this.aval.dtype],
+        reason: `needs an array of size 1, got shape (${this.shape.join(", ")})`
+      })
     if (this.aval.dtype === "complex64") return this.withData((d): Complex => ({ re: d[0]!, im: d[1]! }))
     const v = this.withData((d) => d[0]!)
     return this.aval.dtype === "bool" ? v !== 0 : v
@@ -249,7 +271,12 @@ export class Array implements Pipeable {
       })
     }
     if (this.aval.dtype === "complex64") {
-      throw new DTypeError({ op: "coercion", dtypes: ["complex64"], reason: "a complex Array has no JavaScript number; take jnp.real, jnp.imag or jnp.abs first, or read item() as { re, im }" })
+      throw new DTypeError({
+        op: "coercion",
+        dtypes: ["complex64"],
+        reason:
+          "a complex Array has no JavaScript number; take jnp.real, jnp.imag or jnp.abs first, or read item() as { re, im }"
+      })
     }
     return Number(this.item())
   }
@@ -262,56 +289,140 @@ export class Array implements Pipeable {
   }
 
   // ---- arithmetic (NumPy semantics, JAX promotion) ----
-  add(y: ArrayLike): Array { return ops.add(this, y) }
-  sub(y: ArrayLike): Array { return ops.subtract(this, y) }
-  mul(y: ArrayLike): Array { return ops.multiply(this, y) }
-  div(y: ArrayLike): Array { return ops.divide(this, y) }
-  floorDiv(y: ArrayLike): Array { return ops.floorDivide(this, y) }
-  mod(y: ArrayLike): Array { return ops.remainder(this, y) }
-  pow(y: ArrayLike): Array { return ops.power(this, y) }
-  neg(): Array { return ops.negative(this) }
-  abs(): Array { return ops.abs(this) }
-  matmul(y: Array): Array { return ops.matmul(this, y) }
-  dot(y: Array): Array { return ops.dot(this, y) }
-  maximum(y: ArrayLike): Array { return ops.maximum(this, y) }
-  minimum(y: ArrayLike): Array { return ops.minimum(this, y) }
-  eq(y: ArrayLike): Array { return ops.equal(this, y) }
-  ne(y: ArrayLike): Array { return ops.notEqual(this, y) }
-  lt(y: ArrayLike): Array { return ops.less(this, y) }
-  le(y: ArrayLike): Array { return ops.lessEqual(this, y) }
-  gt(y: ArrayLike): Array { return ops.greater(this, y) }
-  ge(y: ArrayLike): Array { return ops.greaterEqual(this, y) }
-  and(y: ArrayLike): Array { return ops.bitwiseAnd(this, y) }
-  or(y: ArrayLike): Array { return ops.bitwiseOr(this, y) }
-  xor(y: ArrayLike): Array { return ops.bitwiseXor(this, y) }
-  not(): Array { return ops.bitwiseNot(this) }
+  add(y: ArrayLike): Array {
+    return ops.add(this, y)
+  }
+  sub(y: ArrayLike): Array {
+    return ops.subtract(this, y)
+  }
+  mul(y: ArrayLike): Array {
+    return ops.multiply(this, y)
+  }
+  div(y: ArrayLike): Array {
+    return ops.divide(this, y)
+  }
+  floorDiv(y: ArrayLike): Array {
+    return ops.floorDivide(this, y)
+  }
+  mod(y: ArrayLike): Array {
+    return ops.remainder(this, y)
+  }
+  pow(y: ArrayLike): Array {
+    return ops.power(this, y)
+  }
+  neg(): Array {
+    return ops.negative(this)
+  }
+  abs(): Array {
+    return ops.abs(this)
+  }
+  matmul(y: Array): Array {
+    return ops.matmul(this, y)
+  }
+  dot(y: Array): Array {
+    return ops.dot(this, y)
+  }
+  maximum(y: ArrayLike): Array {
+    return ops.maximum(this, y)
+  }
+  minimum(y: ArrayLike): Array {
+    return ops.minimum(this, y)
+  }
+  eq(y: ArrayLike): Array {
+    return ops.equal(this, y)
+  }
+  ne(y: ArrayLike): Array {
+    return ops.notEqual(this, y)
+  }
+  lt(y: ArrayLike): Array {
+    return ops.less(this, y)
+  }
+  le(y: ArrayLike): Array {
+    return ops.lessEqual(this, y)
+  }
+  gt(y: ArrayLike): Array {
+    return ops.greater(this, y)
+  }
+  ge(y: ArrayLike): Array {
+    return ops.greaterEqual(this, y)
+  }
+  and(y: ArrayLike): Array {
+    return ops.bitwiseAnd(this, y)
+  }
+  or(y: ArrayLike): Array {
+    return ops.bitwiseOr(this, y)
+  }
+  xor(y: ArrayLike): Array {
+    return ops.bitwiseXor(this, y)
+  }
+  not(): Array {
+    return ops.bitwiseNot(this)
+  }
 
   // ---- shape ----
   reshape(...shape: ReadonlyArray<number> | [ReadonlyArray<number>]): Array {
     return ops.reshape(this, (typeof shape[0] === "number" ? shape : shape[0]) as ReadonlyArray<number>)
   }
-  transpose(axes?: ReadonlyArray<number>): Array { return ops.transpose(this, axes) }
+  transpose(axes?: ReadonlyArray<number>): Array {
+    return ops.transpose(this, axes)
+  }
   /** The transpose (axes reversed). */
-  get T(): Array { return ops.transpose(this) }
-  flatten(): Array { return ops.reshape(this, [-1]) }
-  squeeze(axis?: number | ReadonlyArray<number>): Array { return ops.squeeze(this, axis) }
-  expandDims(axis: number | ReadonlyArray<number>): Array { return ops.expandDims(this, axis) }
-  astype(dtype: NumericDType): Array { return ops.astype(this, dtype) }
-  swapaxes(a: number, b: number): Array { return ops.swapaxes(this, a, b) }
+  get T(): Array {
+    return ops.transpose(this)
+  }
+  flatten(): Array {
+    return ops.reshape(this, [-1])
+  }
+  squeeze(axis?: number | ReadonlyArray<number>): Array {
+    return ops.squeeze(this, axis)
+  }
+  expandDims(axis: number | ReadonlyArray<number>): Array {
+    return ops.expandDims(this, axis)
+  }
+  astype(dtype: NumericDType): Array {
+    return ops.astype(this, dtype)
+  }
+  swapaxes(a: number, b: number): Array {
+    return ops.swapaxes(this, a, b)
+  }
 
   // ---- reductions ----
-  sum(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array { return ops.sum(this, axis, options) }
-  prod(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array { return ops.prod(this, axis, options) }
-  max(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array { return ops.max(this, axis, options) }
-  min(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array { return ops.min(this, axis, options) }
-  mean(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array { return ops.mean(this, axis, options) }
-  var(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean; ddof?: number }): Array { return ops.variance(this, axis, options) }
-  std(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean; ddof?: number }): Array { return ops.std(this, axis, options) }
-  all(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array { return ops.all(this, axis, options) }
-  any(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array { return ops.any(this, axis, options) }
-  argmax(axis?: number | null, options?: { keepdims?: boolean }): Array { return ops.argmax(this, axis, options) }
-  argmin(axis?: number | null, options?: { keepdims?: boolean }): Array { return ops.argmin(this, axis, options) }
-  cumsum(axis?: number | null): Array { return ops.cumsum(this, axis) }
+  sum(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+    return ops.sum(this, axis, options)
+  }
+  prod(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+    return ops.prod(this, axis, options)
+  }
+  max(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+    return ops.max(this, axis, options)
+  }
+  min(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+    return ops.min(this, axis, options)
+  }
+  mean(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+    return ops.mean(this, axis, options)
+  }
+  var(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean; ddof?: number }): Array {
+    return ops.variance(this, axis, options)
+  }
+  std(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean; ddof?: number }): Array {
+    return ops.std(this, axis, options)
+  }
+  all(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+    return ops.all(this, axis, options)
+  }
+  any(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+    return ops.any(this, axis, options)
+  }
+  argmax(axis?: number | null, options?: { keepdims?: boolean }): Array {
+    return ops.argmax(this, axis, options)
+  }
+  argmin(axis?: number | null, options?: { keepdims?: boolean }): Array {
+    return ops.argmin(this, axis, options)
+  }
+  cumsum(axis?: number | null): Array {
+    return ops.cumsum(this, axis)
+  }
 
   // ---- indexing ----
   /**
@@ -328,9 +439,13 @@ export class Array implements Pipeable {
    * x.get("...", null)  // x[..., None]
    * ```
    */
-  get(...index: ReadonlyArray<Index>): Array { return ops.getItem(this, index) }
+  get(...index: ReadonlyArray<Index>): Array {
+    return ops.getItem(this, index)
+  }
   /** Functional updates, like JAX's `x.at[idx]`: `x.at(0).set(5)`, `x.at(":", 1).add(1)`. */
-  at(...index: ReadonlyArray<Index>): Numpy.IndexUpdate { return ops.indexUpdate(this, index) }
+  at(...index: ReadonlyArray<Index>): Numpy.IndexUpdate {
+    return ops.indexUpdate(this, index)
+  }
 }
 
 /** @category guards @since 0.1.0 */

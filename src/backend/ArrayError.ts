@@ -9,11 +9,19 @@ import { Data } from "effect"
 
 // A shape argument that was not an array (`zeros({ length: 2 })`) still has to print, not throw.
 const fmtShape = (s: ReadonlyArray<number>): string =>
-  Array.isArray(s) ? `(${s.join(", ")}${s.length === 1 ? "," : ""})` : typeof s === "object" && s !== null ? JSON.stringify(s) ?? String(s) : String(s)
+  Array.isArray(s)
+    ? `(${s.join(", ")}${s.length === 1 ? "," : ""})`
+    : typeof s === "object" && s !== null
+      ? (JSON.stringify(s) ?? String(s))
+      : String(s)
 
 // Numbers print as JavaScript writes them (JSON would print NaN as null); anything else as JSON.
 const fmtAxis = (a: unknown): string =>
-  typeof a === "number" ? String(a) : Array.isArray(a) ? `[${a.map(fmtAxis).join(",")}]` : JSON.stringify(a) ?? String(a)
+  typeof a === "number"
+    ? String(a)
+    : Array.isArray(a)
+      ? `[${a.map(fmtAxis).join(",")}]`
+      : (JSON.stringify(a) ?? String(a))
 
 /**
  * Shapes that do not fit an operation: broadcasting, matmul contraction, reshape sizes, concatenation.
@@ -26,7 +34,9 @@ export class ShapeError extends Data.TaggedError("ShapeError")<{
   readonly reason: string
 }> {
   override get message(): string {
-    return this.shapes.length === 0 ? `${this.op}: ${this.reason}` : `${this.op}: ${this.reason} (shapes ${this.shapes.map(fmtShape).join(", ")})`
+    return this.shapes.length === 0
+      ? `${this.op}: ${this.reason}`
+      : `${this.op}: ${this.reason} (shapes ${this.shapes.map(fmtShape).join(", ")})`
   }
 }
 
@@ -161,12 +171,27 @@ export class OutOfMemoryError extends Data.TaggedError("OutOfMemoryError")<{
  * @category errors
  * @since 0.1.0
  */
-export type ArrayError = OverflowError | OutOfMemoryError | ShapeError | AxisError | DTypeError | ArrayLiteralError | ArgumentError | ConcretizationError | EscapedTracerError
+export type ArrayError =
+  | OverflowError
+  | OutOfMemoryError
+  | ShapeError
+  | AxisError
+  | DTypeError
+  | ArrayLiteralError
+  | ArgumentError
+  | ConcretizationError
+  | EscapedTracerError
 
 /** @category guards @since 0.1.0 */
 export const isArrayError = (u: unknown): u is ArrayError =>
-  u instanceof ShapeError || u instanceof AxisError || u instanceof DTypeError ||
-  u instanceof ArrayLiteralError || u instanceof ArgumentError || u instanceof ConcretizationError ||
-  u instanceof EscapedTracerError || u instanceof OutOfMemoryError || u instanceof OverflowError
+  u instanceof ShapeError ||
+  u instanceof AxisError ||
+  u instanceof DTypeError ||
+  u instanceof ArrayLiteralError ||
+  u instanceof ArgumentError ||
+  u instanceof ConcretizationError ||
+  u instanceof EscapedTracerError ||
+  u instanceof OutOfMemoryError ||
+  u instanceof OverflowError
 
 export { fmtShape }

@@ -73,4 +73,5 @@ export const run = <A>(f: () => A): Effect.Effect<A, ArrayError> =>
         if (isArrayError(e)) return Effect.fail(e)
         return Effect.die(e)
       }
-    }))
+    })
+  )

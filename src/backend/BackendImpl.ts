@@ -122,5 +122,3 @@ export const resetStats = (backend: BackendImpl): void => {
   backend.stats.dispatches = 0
   backend.stats.byPrimitive.clear()
 }
-
-

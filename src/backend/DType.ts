@@ -27,7 +27,8 @@ export type NumericDType = Exclude<DType, "key<fry>">
 export const dtypes: ReadonlyArray<DType> = ["float32", "int32", "uint32", "bool", "complex64", "key<fry>"]
 
 /** @category guards @since 0.1.0 */
-export const isDType = (u: unknown): u is DType => typeof u === "string" && (dtypes as ReadonlyArray<string>).includes(u)
+export const isDType = (u: unknown): u is DType =>
+  typeof u === "string" && (dtypes as ReadonlyArray<string>).includes(u)
 
 /** @category guards @since 0.1.0 */
 export const isFloating = (d: DType): d is "float32" => d === "float32"
@@ -159,7 +160,8 @@ export const promoteTypes = (
   const ra = rankOf(a.dtype, a.weakType)
   const rb = rankOf(b.dtype, b.weakType)
   if (ra === "complex" || rb === "complex") return { dtype: "complex64", weakType: false }
-  if (ra === "weakComplex" || rb === "weakComplex") return { dtype: "complex64", weakType: !(ra === "float" || rb === "float") }
+  if (ra === "weakComplex" || rb === "weakComplex")
+    return { dtype: "complex64", weakType: !(ra === "float" || rb === "float") }
   if (ra === "float" || rb === "float") return { dtype: "float32", weakType: false }
   if (ra === "weakFloat" || rb === "weakFloat") return { dtype: "float32", weakType: true }
   if (ra === "int" && rb === "int") return { dtype: "int32", weakType: false } // int32 ⊔ uint32 = int64 → int32

@@ -97,7 +97,14 @@ export const dce = (jaxpr: Jaxpr): Jaxpr => {
   return { ...jaxpr, eqns: kept }
 }
 
-const shortDType: Record<string, string> = { float32: "f32", int32: "i32", uint32: "u32", bool: "bool", complex64: "c64", "key<fry>": "key<fry>" }
+const shortDType: Record<string, string> = {
+  float32: "f32",
+  int32: "i32",
+  uint32: "u32",
+  bool: "bool",
+  complex64: "c64",
+  "key<fry>": "key<fry>"
+}
 
 /** `f32[3,4]`, as JAX prints avals. */
 export const formatAval = (a: Aval): string => `${shortDType[a.dtype] ?? a.dtype}[${a.shape.join(",")}]`
@@ -145,7 +152,14 @@ export const printJaxpr = (closed: ClosedJaxpr, indent = ""): string => {
     if (!x.isConcrete || x.size !== 1) return `<const ${formatAval(x.aval)}>`
     if (x.dtype === "complex64") return `${x.toString({ style: "python" })}:${formatAval(x.aval)}`
     const v = x.item()
-    const text = typeof v === "boolean" ? (v ? "True" : "False") : x.dtype === "float32" && Number.isInteger(v) ? `${v}.0` : String(v)
+    const text =
+      typeof v === "boolean"
+        ? v
+          ? "True"
+          : "False"
+        : x.dtype === "float32" && Number.isInteger(v)
+          ? `${v}.0`
+          : String(v)
     return `${text}:${formatAval(x.aval)}`
   }
   const atom = (a: Atom): string => (isLiteral(a) ? literal(a.literal) : name(a))

@@ -22,13 +22,44 @@ import type { ConvParams, ReduceWindowParams } from "./conv.ts"
 
 /** Elementwise unary primitives. */
 export type UnaryPrimitive =
-  | "neg" | "exp" | "log" | "sin" | "cos" | "tanh" | "logistic" | "sqrt" | "rsqrt" | "abs" | "sign"
-  | "floor" | "ceil" | "erf" | "erf_inv" | "log1p" | "expm1" | "not" | "is_finite"
+  | "neg"
+  | "exp"
+  | "log"
+  | "sin"
+  | "cos"
+  | "tanh"
+  | "logistic"
+  | "sqrt"
+  | "rsqrt"
+  | "abs"
+  | "sign"
+  | "floor"
+  | "ceil"
+  | "erf"
+  | "erf_inv"
+  | "log1p"
+  | "expm1"
+  | "not"
+  | "is_finite"
 
 /** Elementwise binary primitives with an output of the operands' dtype. */
 export type ArithmeticPrimitive =
-  | "add" | "sub" | "mul" | "div" | "rem" | "pow" | "max" | "min" | "and" | "or" | "xor"
-  | "shift_left" | "shift_right_logical" | "shift_right_arithmetic" | "nextafter" | "atan2"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "rem"
+  | "pow"
+  | "max"
+  | "min"
+  | "and"
+  | "or"
+  | "xor"
+  | "shift_left"
+  | "shift_right_logical"
+  | "shift_right_arithmetic"
+  | "nextafter"
+  | "atan2"
 
 /** Elementwise comparisons, with a `bool` output. */
 export type ComparisonPrimitive = "eq" | "ne" | "lt" | "le" | "gt" | "ge"
@@ -151,7 +182,10 @@ export interface PrimitiveParams
   /** A function with a user-defined JVP: evaluates `call`; differentiation uses `jvp`. */
   readonly custom_jvp_call: {
     readonly call: ClosedJaxpr
-    readonly jvp: (primals: ReadonlyArray<JArray>, tangents: ReadonlyArray<JArray>) => readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>]
+    readonly jvp: (
+      primals: ReadonlyArray<JArray>,
+      tangents: ReadonlyArray<JArray>
+    ) => readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>]
     readonly symbolicZeros: boolean
   }
   /** A function with a user-defined VJP: evaluates `call`; reverse mode uses `fwd` then `bwd`. */
@@ -177,7 +211,14 @@ export type HigherOrderPrimitive = "scan" | "cond" | "while" | "custom_jvp_call"
 /** Primitives a backend runs with a kernel. */
 export type FirstOrderPrimitive = Exclude<Primitive, HigherOrderPrimitive>
 
-export const higherOrderPrimitives: ReadonlySet<Primitive> = new Set<Primitive>(["scan", "cond", "while", "custom_jvp_call", "custom_vjp_call", "checkpoint"])
+export const higherOrderPrimitives: ReadonlySet<Primitive> = new Set<Primitive>([
+  "scan",
+  "cond",
+  "while",
+  "custom_jvp_call",
+  "custom_vjp_call",
+  "checkpoint"
+])
 
 export const isHigherOrder = (p: Primitive): p is HigherOrderPrimitive => higherOrderPrimitives.has(p)
 
@@ -202,8 +243,31 @@ const numericOrComplex: ReadonlyArray<DType> = ["float32", "int32", "uint32", "b
  * others refuse complex64 with a DTypeError.
  */
 export const complexElementwise: ReadonlySet<Primitive> = new Set<Primitive>([
-  "neg", "exp", "log", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "logistic", "log1p", "expm1",
-  "add", "sub", "mul", "div", "max", "min", "eq", "ne", "lt", "le", "gt", "ge"
+  "neg",
+  "exp",
+  "log",
+  "sqrt",
+  "rsqrt",
+  "abs",
+  "sign",
+  "sin",
+  "cos",
+  "tanh",
+  "logistic",
+  "log1p",
+  "expm1",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "max",
+  "min",
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge"
 ])
 
 /**
@@ -211,14 +275,48 @@ export const complexElementwise: ReadonlySet<Primitive> = new Set<Primitive>([
  * is accepted besides by the primitives in {@link complexElementwise}.
  */
 export const elementwiseDTypes: { readonly [P in UnaryPrimitive | BinaryPrimitive | "round"]: ReadonlyArray<DType> } = {
-  neg: intsAndFloat, exp: floatOnly, log: floatOnly, sin: floatOnly, cos: floatOnly, tanh: floatOnly,
-  logistic: floatOnly, sqrt: floatOnly, rsqrt: floatOnly, abs: signedAndFloat, sign: signedAndFloat,
-  floor: floatOnly, ceil: floatOnly, round: floatOnly, erf: floatOnly, erf_inv: floatOnly, log1p: floatOnly,
-  expm1: floatOnly, not: bitwise, is_finite: floatOnly,
-  add: intsAndFloat, sub: intsAndFloat, mul: intsAndFloat, div: intsAndFloat, rem: intsAndFloat,
-  pow: intsAndFloat, max: numeric, min: numeric, and: bitwise, or: bitwise, xor: bitwise,
-  shift_left: ints, shift_right_logical: ints, shift_right_arithmetic: ints, nextafter: floatOnly,
-  atan2: floatOnly, eq: numeric, ne: numeric, lt: numeric, le: numeric, gt: numeric, ge: numeric
+  neg: intsAndFloat,
+  exp: floatOnly,
+  log: floatOnly,
+  sin: floatOnly,
+  cos: floatOnly,
+  tanh: floatOnly,
+  logistic: floatOnly,
+  sqrt: floatOnly,
+  rsqrt: floatOnly,
+  abs: signedAndFloat,
+  sign: signedAndFloat,
+  floor: floatOnly,
+  ceil: floatOnly,
+  round: floatOnly,
+  erf: floatOnly,
+  erf_inv: floatOnly,
+  log1p: floatOnly,
+  expm1: floatOnly,
+  not: bitwise,
+  is_finite: floatOnly,
+  add: intsAndFloat,
+  sub: intsAndFloat,
+  mul: intsAndFloat,
+  div: intsAndFloat,
+  rem: intsAndFloat,
+  pow: intsAndFloat,
+  max: numeric,
+  min: numeric,
+  and: bitwise,
+  or: bitwise,
+  xor: bitwise,
+  shift_left: ints,
+  shift_right_logical: ints,
+  shift_right_arithmetic: ints,
+  nextafter: floatOnly,
+  atan2: floatOnly,
+  eq: numeric,
+  ne: numeric,
+  lt: numeric,
+  le: numeric,
+  gt: numeric,
+  ge: numeric
 }
 
 /** The dtypes an elementwise primitive accepts: {@link elementwiseDTypes}, plus complex64 for {@link complexElementwise}. */
@@ -236,7 +334,11 @@ const checkDType = (op: string, avals: ReadonlyArray<Aval>, allowed: ReadonlyArr
 const sameDType = (op: string, avals: ReadonlyArray<Aval>): void => {
   const d = avals[0]?.dtype
   if (avals.some((a) => a.dtype !== d)) {
-    throw new DTypeError({ op, dtypes: avals.map((a) => a.dtype), reason: "operands must share one dtype (promote first)" })
+    throw new DTypeError({
+      op,
+      dtypes: avals.map((a) => a.dtype),
+      reason: "operands must share one dtype (promote first)"
+    })
   }
 }
 
@@ -252,7 +354,11 @@ export const elementwiseShape = (op: string, avals: ReadonlyArray<Aval>): Array<
       const d = a.shape[i]!
       if (out[i] === 1) out[i] = d
       else if (d !== 1 && d !== out[i]) {
-        throw new ShapeError({ op, shapes: avals.map((x) => x.shape), reason: `dimension ${i} differs (${out[i]} vs ${d})` })
+        throw new ShapeError({
+          op,
+          shapes: avals.map((x) => x.shape),
+          reason: `dimension ${i} differs (${out[i]} vs ${d})`
+        })
       }
     }
   }
@@ -265,47 +371,72 @@ const arity = (op: string, avals: ReadonlyArray<Aval>, n: number): void => {
 
 const av = (shape: ReadonlyArray<number>, dtype: DType, weakType = false): Aval => ({ shape, dtype, weakType })
 
-const unary = (op: UnaryPrimitive | "round") => (avals: ReadonlyArray<Aval>): Array<Aval> => {
-  arity(op, avals, 1)
-  checkDType(op, avals, acceptedDTypes(op))
-  const a = avals[0]!
-  if (op === "abs" && a.dtype === "complex64") return [av(a.shape, "float32", a.weakType)]
-  return [op === "is_finite" ? av(a.shape, "bool") : a]
-}
-
-const arithmetic = (op: ArithmeticPrimitive) => (avals: ReadonlyArray<Aval>): Array<Aval> => {
-  arity(op, avals, 2)
-  checkDType(op, avals, acceptedDTypes(op))
-  sameDType(op, avals)
-  return [av(elementwiseShape(op, avals), avals[0]!.dtype, avals[0]!.weakType && avals[1]!.weakType)]
-}
-
-const comparison = (op: ComparisonPrimitive) => (avals: ReadonlyArray<Aval>): Array<Aval> => {
-  arity(op, avals, 2)
-  checkDType(op, avals, acceptedDTypes(op))
-  sameDType(op, avals)
-  return [av(elementwiseShape(op, avals), "bool")]
-}
-
-const reduce = (op: ReducePrimitive) => (avals: ReadonlyArray<Aval>, p: { readonly axes: ReadonlyArray<number> }): Array<Aval> => {
-  arity(op, avals, 1)
-  const a = avals[0]!
-  checkDType(op, avals, op === "reduce_and" || op === "reduce_or" ? ["bool"] : op === "reduce_sum" || op === "reduce_prod" ? numericOrComplex : numeric)
-  const axes = normalizeAxes(op, p.axes, a.shape.length)
-  if (op === "reduce_max" || op === "reduce_min") {
-    for (const ax of axes) {
-      if (a.shape[ax] === 0) throw new ShapeError({ op, shapes: [a.shape], reason: `zero-size axis ${ax} has no identity` })
-    }
+const unary =
+  (op: UnaryPrimitive | "round") =>
+  (avals: ReadonlyArray<Aval>): Array<Aval> => {
+    arity(op, avals, 1)
+    checkDType(op, avals, acceptedDTypes(op))
+    const a = avals[0]!
+    if (op === "abs" && a.dtype === "complex64") return [av(a.shape, "float32", a.weakType)]
+    return [op === "is_finite" ? av(a.shape, "bool") : a]
   }
-  return [av(a.shape.filter((_, i) => !axes.includes(i)), a.dtype, a.weakType)]
-}
 
-const cumulative = (op: CumulativePrimitive) => (avals: ReadonlyArray<Aval>, p: { readonly axis: number }): Array<Aval> => {
-  arity(op, avals, 1)
-  checkDType(op, avals, op === "cumsum" || op === "cumprod" ? numericOrComplex : numeric)
-  normalizeAxis(op, p.axis, avals[0]!.shape.length)
-  return [avals[0]!]
-}
+const arithmetic =
+  (op: ArithmeticPrimitive) =>
+  (avals: ReadonlyArray<Aval>): Array<Aval> => {
+    arity(op, avals, 2)
+    checkDType(op, avals, acceptedDTypes(op))
+    sameDType(op, avals)
+    return [av(elementwiseShape(op, avals), avals[0]!.dtype, avals[0]!.weakType && avals[1]!.weakType)]
+  }
+
+const comparison =
+  (op: ComparisonPrimitive) =>
+  (avals: ReadonlyArray<Aval>): Array<Aval> => {
+    arity(op, avals, 2)
+    checkDType(op, avals, acceptedDTypes(op))
+    sameDType(op, avals)
+    return [av(elementwiseShape(op, avals), "bool")]
+  }
+
+const reduce =
+  (op: ReducePrimitive) =>
+  (avals: ReadonlyArray<Aval>, p: { readonly axes: ReadonlyArray<number> }): Array<Aval> => {
+    arity(op, avals, 1)
+    const a = avals[0]!
+    checkDType(
+      op,
+      avals,
+      op === "reduce_and" || op === "reduce_or"
+        ? ["bool"]
+        : op === "reduce_sum" || op === "reduce_prod"
+          ? numericOrComplex
+          : numeric
+    )
+    const axes = normalizeAxes(op, p.axes, a.shape.length)
+    if (op === "reduce_max" || op === "reduce_min") {
+      for (const ax of axes) {
+        if (a.shape[ax] === 0)
+          throw new ShapeError({ op, shapes: [a.shape], reason: `zero-size axis ${ax} has no identity` })
+      }
+    }
+    return [
+      av(
+        a.shape.filter((_, i) => !axes.includes(i)),
+        a.dtype,
+        a.weakType
+      )
+    ]
+  }
+
+const cumulative =
+  (op: CumulativePrimitive) =>
+  (avals: ReadonlyArray<Aval>, p: { readonly axis: number }): Array<Aval> => {
+    arity(op, avals, 1)
+    checkDType(op, avals, op === "cumsum" || op === "cumprod" ? numericOrComplex : numeric)
+    normalizeAxis(op, p.axis, avals[0]!.shape.length)
+    return [avals[0]!]
+  }
 
 const checkIndices = (op: string, idx: Aval): void => {
   if (idx.dtype !== "int32" && idx.dtype !== "uint32") {
@@ -321,13 +452,19 @@ export const gatherShape = (op: string, operand: Shape, indices: Shape, p: Gathe
   const k = p.indexedAxes.length
   const b = p.batchDims
   if (indices.length < b + 1 || indices[indices.length - 1] !== k) {
-    throw new ShapeError({ op, shapes: [operand, indices], reason: `indices must end in a dimension of size ${k} (one per indexed axis) after ${b} batch dims` })
+    throw new ShapeError({
+      op,
+      shapes: [operand, indices],
+      reason: `indices must end in a dimension of size ${k} (one per indexed axis) after ${b} batch dims`
+    })
   }
   for (let i = 0; i < b; i++) {
-    if (operand[i] !== indices[i]) throw new ShapeError({ op, shapes: [operand, indices], reason: `batch dimension ${i} differs` })
+    if (operand[i] !== indices[i])
+      throw new ShapeError({ op, shapes: [operand, indices], reason: `batch dimension ${i} differs` })
   }
   const ax = normalizeAxes(op, p.indexedAxes, operand.length)
-  if (ax.some((a) => a < b)) throw new AxisError({ op, axis: p.indexedAxes, ndim: operand.length, reason: "an indexed axis is a batch axis" })
+  if (ax.some((a) => a < b))
+    throw new AxisError({ op, axis: p.indexedAxes, ndim: operand.length, reason: "an indexed axis is a batch axis" })
   const rest = operand.filter((_, i) => i >= b && !ax.includes(i))
   return [...indices.slice(0, indices.length - 1), ...rest]
 }
@@ -336,24 +473,63 @@ export const gatherShape = (op: string, operand: Shape, indices: Shape, p: Gathe
 export type AbstractEval<P extends Primitive> = (avals: ReadonlyArray<Aval>, params: Params<P>) => Array<Aval>
 
 export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
-  neg: unary("neg"), exp: unary("exp"), log: unary("log"), sin: unary("sin"), cos: unary("cos"),
-  tanh: unary("tanh"), logistic: unary("logistic"), sqrt: unary("sqrt"), rsqrt: unary("rsqrt"),
-  abs: unary("abs"), sign: unary("sign"), floor: unary("floor"), ceil: unary("ceil"), erf: unary("erf"),
-  erf_inv: unary("erf_inv"), log1p: unary("log1p"), expm1: unary("expm1"), not: unary("not"),
-  is_finite: unary("is_finite"), round: unary("round"),
-  add: arithmetic("add"), sub: arithmetic("sub"), mul: arithmetic("mul"), div: arithmetic("div"),
-  rem: arithmetic("rem"), pow: arithmetic("pow"), max: arithmetic("max"), min: arithmetic("min"),
-  and: arithmetic("and"), or: arithmetic("or"), xor: arithmetic("xor"), shift_left: arithmetic("shift_left"),
-  shift_right_logical: arithmetic("shift_right_logical"), shift_right_arithmetic: arithmetic("shift_right_arithmetic"),
-  nextafter: arithmetic("nextafter"), atan2: arithmetic("atan2"),
-  eq: comparison("eq"), ne: comparison("ne"), lt: comparison("lt"), le: comparison("le"), gt: comparison("gt"), ge: comparison("ge"),
-  reduce_sum: reduce("reduce_sum"), reduce_max: reduce("reduce_max"), reduce_min: reduce("reduce_min"),
-  reduce_prod: reduce("reduce_prod"), reduce_and: reduce("reduce_and"), reduce_or: reduce("reduce_or"),
-  cumsum: cumulative("cumsum"), cumprod: cumulative("cumprod"), cummax: cumulative("cummax"), cummin: cumulative("cummin"),
+  neg: unary("neg"),
+  exp: unary("exp"),
+  log: unary("log"),
+  sin: unary("sin"),
+  cos: unary("cos"),
+  tanh: unary("tanh"),
+  logistic: unary("logistic"),
+  sqrt: unary("sqrt"),
+  rsqrt: unary("rsqrt"),
+  abs: unary("abs"),
+  sign: unary("sign"),
+  floor: unary("floor"),
+  ceil: unary("ceil"),
+  erf: unary("erf"),
+  erf_inv: unary("erf_inv"),
+  log1p: unary("log1p"),
+  expm1: unary("expm1"),
+  not: unary("not"),
+  is_finite: unary("is_finite"),
+  round: unary("round"),
+  add: arithmetic("add"),
+  sub: arithmetic("sub"),
+  mul: arithmetic("mul"),
+  div: arithmetic("div"),
+  rem: arithmetic("rem"),
+  pow: arithmetic("pow"),
+  max: arithmetic("max"),
+  min: arithmetic("min"),
+  and: arithmetic("and"),
+  or: arithmetic("or"),
+  xor: arithmetic("xor"),
+  shift_left: arithmetic("shift_left"),
+  shift_right_logical: arithmetic("shift_right_logical"),
+  shift_right_arithmetic: arithmetic("shift_right_arithmetic"),
+  nextafter: arithmetic("nextafter"),
+  atan2: arithmetic("atan2"),
+  eq: comparison("eq"),
+  ne: comparison("ne"),
+  lt: comparison("lt"),
+  le: comparison("le"),
+  gt: comparison("gt"),
+  ge: comparison("ge"),
+  reduce_sum: reduce("reduce_sum"),
+  reduce_max: reduce("reduce_max"),
+  reduce_min: reduce("reduce_min"),
+  reduce_prod: reduce("reduce_prod"),
+  reduce_and: reduce("reduce_and"),
+  reduce_or: reduce("reduce_or"),
+  cumsum: cumulative("cumsum"),
+  cumprod: cumulative("cumprod"),
+  cummax: cumulative("cummax"),
+  cummin: cumulative("cummin"),
   select: (avals) => {
     arity("select", avals, 3)
     const [pred, a, b] = avals as [Aval, Aval, Aval]
-    if (pred.dtype !== "bool") throw new DTypeError({ op: "select", dtypes: [pred.dtype], reason: "the predicate must be bool" })
+    if (pred.dtype !== "bool")
+      throw new DTypeError({ op: "select", dtypes: [pred.dtype], reason: "the predicate must be bool" })
     sameDType("select", [a, b])
     return [av(elementwiseShape("select", avals), a.dtype, a.weakType && b.weakType)]
   },
@@ -374,13 +550,24 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     arity("broadcast_in_dim", avals, 1)
     const a = avals[0]!
     const bd = p.broadcastDimensions
-    if (bd.length !== a.shape.length || bd.some((d, i) => !Number.isInteger(d) || d < 0 || d >= p.shape.length || (i > 0 && d <= bd[i - 1]!))) {
-      throw new ShapeError({ op: "broadcast_in_dim", shapes: [a.shape, p.shape], reason: `broadcastDimensions ${JSON.stringify(bd)} must be strictly increasing, one per operand axis, inside the target rank` })
+    if (
+      bd.length !== a.shape.length ||
+      bd.some((d, i) => !Number.isInteger(d) || d < 0 || d >= p.shape.length || (i > 0 && d <= bd[i - 1]!))
+    ) {
+      throw new ShapeError({
+        op: "broadcast_in_dim",
+        shapes: [a.shape, p.shape],
+        reason: `broadcastDimensions ${JSON.stringify(bd)} must be strictly increasing, one per operand axis, inside the target rank`
+      })
     }
     bd.forEach((d, i) => {
       const s = a.shape[i]!
       if (s !== 1 && s !== p.shape[d]) {
-        throw new ShapeError({ op: "broadcast_in_dim", shapes: [a.shape, p.shape], reason: `operand dimension ${i} (${s}) cannot broadcast to ${p.shape[d]}` })
+        throw new ShapeError({
+          op: "broadcast_in_dim",
+          shapes: [a.shape, p.shape],
+          reason: `operand dimension ${i} (${s}) cannot broadcast to ${p.shape[d]}`
+        })
       }
     })
     return [av(p.shape, a.dtype, a.weakType)]
@@ -389,7 +576,11 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     arity("reshape", avals, 1)
     const a = avals[0]!
     if (p.newSizes.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(p.newSizes) !== sizeOf(a.shape)) {
-      throw new ShapeError({ op: "reshape", shapes: [a.shape, p.newSizes], reason: `cannot reshape ${sizeOf(a.shape)} elements into the new shape` })
+      throw new ShapeError({
+        op: "reshape",
+        shapes: [a.shape, p.newSizes],
+        reason: `cannot reshape ${sizeOf(a.shape)} elements into the new shape`
+      })
     }
     return [av(p.newSizes, a.dtype, a.weakType)]
   },
@@ -397,18 +588,40 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     arity("transpose", avals, 1)
     const a = avals[0]!
     if (!isPerm(p.permutation, a.shape.length)) {
-      throw new AxisError({ op: "transpose", axis: p.permutation, ndim: a.shape.length, reason: "not a permutation of the axes" })
+      throw new AxisError({
+        op: "transpose",
+        axis: p.permutation,
+        ndim: a.shape.length,
+        reason: "not a permutation of the axes"
+      })
     }
-    return [av(p.permutation.map((i) => a.shape[i]!), a.dtype, a.weakType)]
+    return [
+      av(
+        p.permutation.map((i) => a.shape[i]!),
+        a.dtype,
+        a.weakType
+      )
+    ]
   },
   squeeze: (avals, p) => {
     arity("squeeze", avals, 1)
     const a = avals[0]!
     const dims = normalizeAxes("squeeze", p.dimensions, a.shape.length)
     for (const d of dims) {
-      if (a.shape[d] !== 1) throw new ShapeError({ op: "squeeze", shapes: [a.shape], reason: `cannot squeeze axis ${d} of size ${a.shape[d]}` })
+      if (a.shape[d] !== 1)
+        throw new ShapeError({
+          op: "squeeze",
+          shapes: [a.shape],
+          reason: `cannot squeeze axis ${d} of size ${a.shape[d]}`
+        })
     }
-    return [av(a.shape.filter((_, i) => !dims.includes(i)), a.dtype, a.weakType)]
+    return [
+      av(
+        a.shape.filter((_, i) => !dims.includes(i)),
+        a.dtype,
+        a.weakType
+      )
+    ]
   },
   expand_dims: (avals, p) => {
     arity("expand_dims", avals, 1)
@@ -425,25 +638,55 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     const a = avals[0]!
     const n = a.shape.length
     if (p.startIndices.length !== n || p.limitIndices.length !== n || p.strides.length !== n) {
-      throw new ShapeError({ op: "slice", shapes: [a.shape], reason: "start, limit and strides need one entry per axis" })
+      throw new ShapeError({
+        op: "slice",
+        shapes: [a.shape],
+        reason: "start, limit and strides need one entry per axis"
+      })
     }
-    return [av(a.shape.map((d, i) => {
-      const s = p.startIndices[i]!, l = p.limitIndices[i]!, st = p.strides[i]!
-      if (!(Number.isInteger(s) && Number.isInteger(l) && Number.isInteger(st)) || s < 0 || l > d || l < s || st < 1) {
-        throw new ShapeError({ op: "slice", shapes: [a.shape], reason: `axis ${i}: start ${s}, limit ${l}, stride ${st} do not fit size ${d}` })
-      }
-      return Math.ceil((l - s) / st)
-    }), a.dtype, a.weakType)]
+    return [
+      av(
+        a.shape.map((d, i) => {
+          const s = p.startIndices[i]!,
+            l = p.limitIndices[i]!,
+            st = p.strides[i]!
+          if (
+            !(Number.isInteger(s) && Number.isInteger(l) && Number.isInteger(st)) ||
+            s < 0 ||
+            l > d ||
+            l < s ||
+            st < 1
+          ) {
+            throw new ShapeError({
+              op: "slice",
+              shapes: [a.shape],
+              reason: `axis ${i}: start ${s}, limit ${l}, stride ${st} do not fit size ${d}`
+            })
+          }
+          return Math.ceil((l - s) / st)
+        }),
+        a.dtype,
+        a.weakType
+      )
+    ]
   },
   dynamic_slice: (avals, p) => {
     const a = avals[0]!
     arity("dynamic_slice", avals, 1 + a.shape.length)
     avals.slice(1).forEach((i) => {
       checkIndices("dynamic_slice", i)
-      if (i.shape.length !== 0) throw new ShapeError({ op: "dynamic_slice", shapes: [i.shape], reason: "start indices must be scalars" })
+      if (i.shape.length !== 0)
+        throw new ShapeError({ op: "dynamic_slice", shapes: [i.shape], reason: "start indices must be scalars" })
     })
-    if (p.sliceSizes.length !== a.shape.length || p.sliceSizes.some((s, i) => !Number.isInteger(s) || s < 0 || s > a.shape[i]!)) {
-      throw new ShapeError({ op: "dynamic_slice", shapes: [a.shape, p.sliceSizes], reason: "slice sizes must fit inside the operand" })
+    if (
+      p.sliceSizes.length !== a.shape.length ||
+      p.sliceSizes.some((s, i) => !Number.isInteger(s) || s < 0 || s > a.shape[i]!)
+    ) {
+      throw new ShapeError({
+        op: "dynamic_slice",
+        shapes: [a.shape, p.sliceSizes],
+        reason: "slice sizes must fit inside the operand"
+      })
     }
     return [av(p.sliceSizes, a.dtype, a.weakType)]
   },
@@ -453,11 +696,16 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     const u = avals[1]!
     sameDType("dynamic_update_slice", [a, u])
     if (u.shape.length !== a.shape.length || u.shape.some((d, i) => d > a.shape[i]!)) {
-      throw new ShapeError({ op: "dynamic_update_slice", shapes: [a.shape, u.shape], reason: "the update must fit inside the operand" })
+      throw new ShapeError({
+        op: "dynamic_update_slice",
+        shapes: [a.shape, u.shape],
+        reason: "the update must fit inside the operand"
+      })
     }
     avals.slice(2).forEach((i) => {
       checkIndices("dynamic_update_slice", i)
-      if (i.shape.length !== 0) throw new ShapeError({ op: "dynamic_update_slice", shapes: [i.shape], reason: "start indices must be scalars" })
+      if (i.shape.length !== 0)
+        throw new ShapeError({ op: "dynamic_update_slice", shapes: [i.shape], reason: "start indices must be scalars" })
     })
     return [a]
   },
@@ -469,26 +717,47 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     let total = 0
     for (const b of avals) {
       if (b.shape.length !== a.shape.length || b.shape.some((s, i) => i !== d && s !== a.shape[i])) {
-        throw new ShapeError({ op: "concatenate", shapes: avals.map((x) => x.shape), reason: `shapes must match except on axis ${d}` })
+        throw new ShapeError({
+          op: "concatenate",
+          shapes: avals.map((x) => x.shape),
+          reason: `shapes must match except on axis ${d}`
+        })
       }
       total += b.shape[d]!
     }
     const out = a.shape.slice()
     out[d] = total
-    return [av(out, a.dtype, avals.every((x) => x.weakType))]
+    return [
+      av(
+        out,
+        a.dtype,
+        avals.every((x) => x.weakType)
+      )
+    ]
   },
   pad: (avals, p) => {
     arity("pad", avals, 2)
     const [a, v] = avals as [Aval, Aval]
     sameDType("pad", [a, v])
-    if (v.shape.length !== 0) throw new ShapeError({ op: "pad", shapes: [v.shape], reason: "the padding value must be a scalar" })
+    if (v.shape.length !== 0)
+      throw new ShapeError({ op: "pad", shapes: [v.shape], reason: "the padding value must be a scalar" })
     if (p.config.length !== a.shape.length || p.config.some(([l, h, i]) => l < 0 || h < 0 || i < 0)) {
-      throw new ShapeError({ op: "pad", shapes: [a.shape], reason: "padding config needs one non-negative (lo, hi, interior) per axis" })
+      throw new ShapeError({
+        op: "pad",
+        shapes: [a.shape],
+        reason: "padding config needs one non-negative (lo, hi, interior) per axis"
+      })
     }
-    return [av(a.shape.map((d, i) => {
-      const [l, h, int] = p.config[i]!
-      return l + h + d + Math.max(0, d - 1) * int
-    }), a.dtype, a.weakType)]
+    return [
+      av(
+        a.shape.map((d, i) => {
+          const [l, h, int] = p.config[i]!
+          return l + h + d + Math.max(0, d - 1) * int
+        }),
+        a.dtype,
+        a.weakType
+      )
+    ]
   },
   gather: (avals, p) => {
     arity("gather", avals, 2)
@@ -500,7 +769,8 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
   scatter_add: (avals, p) => scatterEval("scatter_add", avals, p),
   iota: (avals, p) => {
     arity("iota", avals, 0)
-    if (p.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new ShapeError({ op: "iota", shapes: [p.shape], reason: "sizes must be non-negative integers" })
+    if (p.shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw new ShapeError({ op: "iota", shapes: [p.shape], reason: "sizes must be non-negative integers" })
     normalizeAxis("iota", p.dimension, p.shape.length)
     return [av(p.shape, p.dtype)]
   },
@@ -521,12 +791,20 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     }
     lc.forEach((d, i) => {
       if (l.shape[d] !== r.shape[rc[i]!]) {
-        throw new ShapeError({ op: "dot_general", shapes, reason: `contracting dimension ${d} of lhs (${l.shape[d]}) does not match dimension ${rc[i]} of rhs (${r.shape[rc[i]!]})` })
+        throw new ShapeError({
+          op: "dot_general",
+          shapes,
+          reason: `contracting dimension ${d} of lhs (${l.shape[d]}) does not match dimension ${rc[i]} of rhs (${r.shape[rc[i]!]})`
+        })
       }
     })
     lb.forEach((d, i) => {
       if (l.shape[d] !== r.shape[rb[i]!]) {
-        throw new ShapeError({ op: "dot_general", shapes, reason: `batch dimension ${d} of lhs (${l.shape[d]}) does not match dimension ${rb[i]} of rhs (${r.shape[rb[i]!]})` })
+        throw new ShapeError({
+          op: "dot_general",
+          shapes,
+          reason: `batch dimension ${d} of lhs (${l.shape[d]}) does not match dimension ${rb[i]} of rhs (${r.shape[rb[i]!]})`
+        })
       }
     })
     if (lc.some((d) => lb.includes(d)) || rc.some((d) => rb.includes(d))) {
@@ -551,7 +829,8 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     if (avals.length === 0) throw new ArgumentError({ op: "sort", reason: "needs at least one operand" })
     const a = avals[0]!
     for (const b of avals) {
-      if (!shapeEquals(a.shape, b.shape)) throw new ShapeError({ op: "sort", shapes: avals.map((x) => x.shape), reason: "operands must share one shape" })
+      if (!shapeEquals(a.shape, b.shape))
+        throw new ShapeError({ op: "sort", shapes: avals.map((x) => x.shape), reason: "operands must share one shape" })
     }
     checkDType("sort", avals, numeric)
     normalizeAxis("sort", p.dimension, a.shape.length)
@@ -579,7 +858,11 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     checkDType("eig", avals, floatOrComplex)
     const n = a.shape[a.shape.length - 1]
     if (a.shape.length < 2 || a.shape[a.shape.length - 2] !== n) {
-      throw new ShapeError({ op: "eig", shapes: [a.shape], reason: "expects square matrices in the last two axes ([..., n, n])" })
+      throw new ShapeError({
+        op: "eig",
+        shapes: [a.shape],
+        reason: "expects square matrices in the last two axes ([..., n, n])"
+      })
     }
     const w = av(a.shape.slice(0, -1), "complex64")
     return p.vectors ? [w, av(a.shape, "complex64")] : [w]
@@ -594,7 +877,12 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
     arity("random_wrap", avals, 1)
     const a = avals[0]!
     checkDType("random_wrap", avals, ["uint32"])
-    if (a.shape[a.shape.length - 1] !== 2) throw new ShapeError({ op: "random_wrap", shapes: [a.shape], reason: "key data must end in a dimension of size 2" })
+    if (a.shape[a.shape.length - 1] !== 2)
+      throw new ShapeError({
+        op: "random_wrap",
+        shapes: [a.shape],
+        reason: "key data must end in a dimension of size 2"
+      })
     return [av(a.shape.slice(0, -1), "key<fry>")]
   },
   random_unwrap: (avals) => {
@@ -609,13 +897,21 @@ export const abstractEval: { readonly [P in Primitive]: AbstractEval<P> } = {
   scan: (avals, p) => {
     const outs = outAvals(p.jaxpr)
     const expectedIn = p.jaxpr.jaxpr.invars.length
-    if (avals.length !== expectedIn) throw new ArgumentError({ op: "scan", reason: `expected ${expectedIn} operands, got ${avals.length}` })
-    return [...outs.slice(0, p.numCarry), ...outs.slice(p.numCarry).map((a) => av([p.length, ...a.shape], a.dtype, a.weakType))]
+    if (avals.length !== expectedIn)
+      throw new ArgumentError({ op: "scan", reason: `expected ${expectedIn} operands, got ${avals.length}` })
+    return [
+      ...outs.slice(0, p.numCarry),
+      ...outs.slice(p.numCarry).map((a) => av([p.length, ...a.shape], a.dtype, a.weakType))
+    ]
   },
   cond: (avals, p) => {
     const index = avals[0]
     if (index === undefined || index.shape.length !== 0 || index.dtype !== "int32") {
-      throw new DTypeError({ op: "cond", dtypes: index === undefined ? [] : [index.dtype], reason: "the branch index must be an int32 scalar" })
+      throw new DTypeError({
+        op: "cond",
+        dtypes: index === undefined ? [] : [index.dtype],
+        reason: "the branch index must be an int32 scalar"
+      })
     }
     return outAvals(p.branches[0]!)
   },
@@ -637,16 +933,24 @@ const fftEval = (avals: ReadonlyArray<Aval>, p: Params<"fft">): Array<Aval> => {
   const lengths = p.fftLengths
   const k = lengths.length
   if (k < 1 || k > 3 || lengths.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new ArgumentError({ op: "fft", reason: `fftLengths must be 1 to 3 non-negative integers, got [${lengths.join(", ")}]` })
+    throw new ArgumentError({
+      op: "fft",
+      reason: `fftLengths must be 1 to 3 non-negative integers, got [${lengths.join(", ")}]`
+    })
   }
-  if (a.shape.length < k) throw new ShapeError({ op: "fft", shapes: [a.shape], reason: `a ${k}-d transform needs at least ${k} axes` })
+  if (a.shape.length < k)
+    throw new ShapeError({ op: "fft", shapes: [a.shape], reason: `a ${k}-d transform needs at least ${k} axes` })
   checkDType("fft", avals, p.fftType === "RFFT" ? ["float32"] : ["complex64"])
   const lead = a.shape.slice(0, a.shape.length - k)
   const trailing = a.shape.slice(a.shape.length - k)
   const last = lengths[k - 1]!
   const expected = p.fftType === "IRFFT" ? [...lengths.slice(0, -1), Math.floor(last / 2) + 1] : lengths
   if (!shapeEquals(trailing, expected)) {
-    throw new ShapeError({ op: "fft", shapes: [a.shape], reason: `${p.fftType} of lengths [${lengths.join(", ")}] needs trailing axes [${expected.join(", ")}]` })
+    throw new ShapeError({
+      op: "fft",
+      shapes: [a.shape],
+      reason: `${p.fftType} of lengths [${lengths.join(", ")}] needs trailing axes [${expected.join(", ")}]`
+    })
   }
   switch (p.fftType) {
     case "FFT":
@@ -666,7 +970,11 @@ const scatterEval = (op: "scatter" | "scatter_add", avals: ReadonlyArray<Aval>, 
   sameDType(op, [a, u])
   const expected = gatherShape(op, a.shape, idx.shape, p)
   if (!shapeEquals(expected, u.shape)) {
-    throw new ShapeError({ op, shapes: [a.shape, idx.shape, u.shape], reason: `updates must have the gathered shape (${expected.join(", ")})` })
+    throw new ShapeError({
+      op,
+      shapes: [a.shape, idx.shape, u.shape],
+      reason: `updates must have the gathered shape (${expected.join(", ")})`
+    })
   }
   return [a]
 }
@@ -677,7 +985,12 @@ const argEval = (op: "argmax" | "argmin", avals: ReadonlyArray<Aval>, axis: numb
   const a = avals[0]!
   const ax = normalizeAxis(op, axis, a.shape.length)
   if (a.shape[ax] === 0) throw new ShapeError({ op, shapes: [a.shape], reason: `cannot take ${op} of an empty axis` })
-  return [av(a.shape.filter((_, i) => i !== ax), "int32")]
+  return [
+    av(
+      a.shape.filter((_, i) => i !== ax),
+      "int32"
+    )
+  ]
 }
 
 /**
@@ -685,14 +998,35 @@ const argEval = (op: "argmax" | "argmin", avals: ReadonlyArray<Aval>, axis: numb
  * moved as units.
  */
 export const structuralPrimitives: ReadonlySet<Primitive> = new Set<Primitive>([
-  "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "slice", "dynamic_slice",
-  "dynamic_update_slice", "concatenate", "gather", "select", "random_unwrap", "stop_gradient",
-  "scan", "cond", "while", "custom_jvp_call", "custom_vjp_call", "checkpoint"
+  "broadcast_in_dim",
+  "reshape",
+  "transpose",
+  "squeeze",
+  "expand_dims",
+  "slice",
+  "dynamic_slice",
+  "dynamic_update_slice",
+  "concatenate",
+  "gather",
+  "select",
+  "random_unwrap",
+  "stop_gradient",
+  "scan",
+  "cond",
+  "while",
+  "custom_jvp_call",
+  "custom_vjp_call",
+  "checkpoint"
 ])
 
 /** Checks that a key array only reaches structural primitives. */
 export const checkKeyUse = (prim: Primitive, avals: ReadonlyArray<Aval>): void => {
   if (!structuralPrimitives.has(prim) && avals.some((a) => a.dtype === "key<fry>")) {
-    throw new DTypeError({ op: prim, dtypes: avals.map((a) => a.dtype), reason: "PRNG key arrays only support reshaping, indexing and selection; use random.keyData to get their uint32 data" })
+    throw new DTypeError({
+      op: prim,
+      dtypes: avals.map((a) => a.dtype),
+      reason:
+        "PRNG key arrays only support reshaping, indexing and selection; use random.keyData to get their uint32 data"
+    })
   }
 }

@@ -55,14 +55,19 @@ export const select = (options: GpujsOptions = {}): Effect.Effect<Selection> => 
   const modes = options.mode === undefined ? gpuModes : [options.mode]
   const attempt = (i: number, reasons: ReadonlyArray<string>): Effect.Effect<Selection> => {
     const mode = modes[i]
-    if (mode === undefined) return Effect.succeed({ backend: defaultBackend(), chosen: "wasm", reason: reasons.join("; ") })
+    if (mode === undefined)
+      return Effect.succeed({ backend: defaultBackend(), chosen: "wasm", reason: reasons.join("; ") })
     return makeGpujs({ ...options, mode }).pipe(
       Effect.map((backend): Selection => ({ backend, chosen: `gpujs:${backend.mode}`, reason: undefined })),
       Effect.catchTag("GpuUnavailableError", (e) => attempt(i + 1, [...reasons, e.message]))
     )
   }
   return attempt(0, []).pipe(
-    Effect.tap((s) => Effect.logInfo(s.reason === undefined ? `effect-nnx backend: ${s.chosen}` : `effect-nnx backend: wasm (${s.reason})`))
+    Effect.tap((s) =>
+      Effect.logInfo(
+        s.reason === undefined ? `effect-nnx backend: ${s.chosen}` : `effect-nnx backend: wasm (${s.reason})`
+      )
+    )
   )
 }
 
@@ -71,7 +76,8 @@ export const select = (options: GpujsOptions = {}): Effect.Effect<Selection> => 
  * @category constructors
  * @since 0.1.0
  */
-export const auto = (options: GpujsOptions = {}): Effect.Effect<BackendImpl> => Effect.map(select(options), (s) => s.backend)
+export const auto = (options: GpujsOptions = {}): Effect.Effect<BackendImpl> =>
+  Effect.map(select(options), (s) => s.backend)
 
 const release = (backend: BackendImpl): Effect.Effect<void> =>
   Effect.sync(() => {

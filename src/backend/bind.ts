@@ -72,11 +72,21 @@ export const bind1 = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray
   bind(prim, inputs, params)[0]!
 
 /** Evaluates a primitive on concrete arrays with the current backend. */
-export const evaluate = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray> => {
+export const evaluate = <P extends Primitive>(
+  prim: P,
+  inputs: ReadonlyArray<JArray>,
+  params: Params<P>
+): Array<JArray> => {
   const inAvals = inputs.map((x) => x.aval)
   checkKeyUse(prim, inAvals)
   if (isHigherOrder(prim)) {
-    return (higherOrderImpl[prim] as (i: ReadonlyArray<JArray>, p: Params<HigherOrderPrimitive>, b: typeof bind) => Array<JArray>)(inputs, params as Params<HigherOrderPrimitive>, bind)
+    return (
+      higherOrderImpl[prim] as (
+        i: ReadonlyArray<JArray>,
+        p: Params<HigherOrderPrimitive>,
+        b: typeof bind
+      ) => Array<JArray>
+    )(inputs, params as Params<HigherOrderPrimitive>, bind)
   }
   return evaluateKernel(prim as FirstOrderPrimitive, inputs, inAvals, params as Params<FirstOrderPrimitive>)
 }

@@ -40,15 +40,25 @@ export const convDimensionNumbers = (
   const [lhs, rhs, out] = spec as readonly [string, string, string]
   for (const s of [lhs, rhs, out]) {
     if (s.length !== rank) {
-      throw new ArgumentError({ op: "conv_general_dilated", reason: `dimension numbers ${JSON.stringify(spec)}: "${s}" has ${s.length} letters but the operands have rank ${rank}` })
+      throw new ArgumentError({
+        op: "conv_general_dilated",
+        reason: `dimension numbers ${JSON.stringify(spec)}: "${s}" has ${s.length} letters but the operands have rank ${rank}`
+      })
     }
     if (new Set(s).size !== s.length) {
-      throw new ArgumentError({ op: "conv_general_dilated", reason: `dimension numbers ${JSON.stringify(spec)}: "${s}" repeats a letter` })
+      throw new ArgumentError({
+        op: "conv_general_dilated",
+        reason: `dimension numbers ${JSON.stringify(spec)}: "${s}" repeats a letter`
+      })
     }
   }
   const need = (s: string, c: string): number => {
     const i = s.indexOf(c)
-    if (i < 0) throw new ArgumentError({ op: "conv_general_dilated", reason: `dimension numbers ${JSON.stringify(spec)}: "${s}" has no "${c}"` })
+    if (i < 0)
+      throw new ArgumentError({
+        op: "conv_general_dilated",
+        reason: `dimension numbers ${JSON.stringify(spec)}: "${s}" has no "${c}"`
+      })
     return i
   }
   // Spatial letters are those of rhs other than O and I, in rhs order; lhs and out use the same letters.
@@ -74,25 +84,39 @@ export const padsOf = (
 ): Array<readonly [number, number]> => {
   if (typeof padding !== "string") {
     if (padding.length !== inShape.length) {
-      throw new ArgumentError({ op, reason: `padding has ${padding.length} pairs but there are ${inShape.length} spatial dimensions` })
+      throw new ArgumentError({
+        op,
+        reason: `padding has ${padding.length} pairs but there are ${inShape.length} spatial dimensions`
+      })
     }
     return padding.map(([lo, hi]) => [lo, hi] as const)
   }
   if (padding === "VALID") return inShape.map(() => [0, 0] as const)
   if (padding !== "SAME" && padding !== "SAME_LOWER") {
-    throw new ArgumentError({ op, reason: `padding "${String(padding)}" is not "SAME", "SAME_LOWER", "VALID" or a list of [lo, hi] pairs` })
+    throw new ArgumentError({
+      op,
+      reason: `padding "${String(padding)}" is not "SAME", "SAME_LOWER", "VALID" or a list of [lo, hi] pairs`
+    })
   }
   return inShape.map((n, i) => {
     const s = strides[i]!
     const outN = Math.ceil(n / s)
     const total = Math.max(0, (outN - 1) * s + window[i]! - n)
     const small = Math.floor(total / 2)
-    return padding === "SAME" ? [small, total - small] as const : [total - small, small] as const
+    return padding === "SAME" ? ([small, total - small] as const) : ([total - small, small] as const)
   })
 }
 
 /** The number of window positions along one axis (0 when the window does not fit). */
-export const windowCount = (n: number, k: number, lo: number, hi: number, stride: number, baseDil: number, winDil: number): number => {
+export const windowCount = (
+  n: number,
+  k: number,
+  lo: number,
+  hi: number,
+  stride: number,
+  baseDil: number,
+  winDil: number
+): number => {
   const inExtent = dilateDim(n, baseDil) + lo + hi
   const kExtent = dilateDim(k, winDil)
   return inExtent < kExtent || k === 0 ? 0 : Math.floor((inExtent - kExtent) / stride) + 1
@@ -120,50 +144,103 @@ export interface ReduceWindowParams {
 }
 
 const positive = (op: string, what: string, xs: ReadonlyArray<number>, n: number): void => {
-  if (xs.length !== n) throw new ArgumentError({ op, reason: `${what} has ${xs.length} entries but there are ${n} spatial dimensions` })
-  if (xs.some((x) => !Number.isInteger(x) || x < 1)) throw new ArgumentError({ op, reason: `${what} must be positive integers, got [${xs.join(", ")}]` })
+  if (xs.length !== n)
+    throw new ArgumentError({ op, reason: `${what} has ${xs.length} entries but there are ${n} spatial dimensions` })
+  if (xs.some((x) => !Number.isInteger(x) || x < 1))
+    throw new ArgumentError({ op, reason: `${what} must be positive integers, got [${xs.join(", ")}]` })
 }
 
 const isPermutation = (spec: ReadonlyArray<number>, rank: number): boolean =>
   spec.length === rank && new Set(spec).size === rank && spec.every((a) => Number.isInteger(a) && a >= 0 && a < rank)
 
 /** Checks the operands and parameters of a convolution and returns the output shape. */
-export const convOutputShape = (lhs: ReadonlyArray<number>, rhs: ReadonlyArray<number>, p: ConvParams): Array<number> => {
+export const convOutputShape = (
+  lhs: ReadonlyArray<number>,
+  rhs: ReadonlyArray<number>,
+  p: ConvParams
+): Array<number> => {
   const op = "conv_general_dilated"
   const shapes = [lhs, rhs]
   if (lhs.length !== rhs.length || lhs.length < 2) {
-    throw new ShapeError({ op, shapes, reason: `lhs and rhs must have the same rank, at least 2 (batch and feature), got ${lhs.length} and ${rhs.length}` })
+    throw new ShapeError({
+      op,
+      shapes,
+      reason: `lhs and rhs must have the same rank, at least 2 (batch and feature), got ${lhs.length} and ${rhs.length}`
+    })
   }
   const { lhsSpec, rhsSpec, outSpec } = p.dimensionNumbers
-  for (const [name, spec] of [["lhs", lhsSpec], ["rhs", rhsSpec], ["out", outSpec]] as const) {
+  for (const [name, spec] of [
+    ["lhs", lhsSpec],
+    ["rhs", rhsSpec],
+    ["out", outSpec]
+  ] as const) {
     if (!isPermutation(spec, lhs.length)) {
-      throw new ArgumentError({ op, reason: `the ${name} dimension numbers [${spec.join(", ")}] are not a permutation of the ${lhs.length} axes` })
+      throw new ArgumentError({
+        op,
+        reason: `the ${name} dimension numbers [${spec.join(", ")}] are not a permutation of the ${lhs.length} axes`
+      })
     }
   }
   const nsp = lhs.length - 2
   positive(op, "windowStrides", p.windowStrides, nsp)
   positive(op, "lhsDilation", p.lhsDilation, nsp)
   positive(op, "rhsDilation", p.rhsDilation, nsp)
-  if (p.padding.length !== nsp) throw new ArgumentError({ op, reason: `padding has ${p.padding.length} pairs but there are ${nsp} spatial dimensions` })
-  const fg = p.featureGroupCount, bg = p.batchGroupCount
+  if (p.padding.length !== nsp)
+    throw new ArgumentError({
+      op,
+      reason: `padding has ${p.padding.length} pairs but there are ${nsp} spatial dimensions`
+    })
+  const fg = p.featureGroupCount,
+    bg = p.batchGroupCount
   if (!Number.isInteger(fg) || fg < 1 || !Number.isInteger(bg) || bg < 1) {
-    throw new ArgumentError({ op, reason: `featureGroupCount and batchGroupCount must be positive integers, got ${fg} and ${bg}` })
+    throw new ArgumentError({
+      op,
+      reason: `featureGroupCount and batchGroupCount must be positive integers, got ${fg} and ${bg}`
+    })
   }
-  if (fg > 1 && bg > 1) throw new ArgumentError({ op, reason: "featureGroupCount and batchGroupCount cannot both exceed 1" })
-  const N = lhs[lhsSpec[0]!]!, C = lhs[lhsSpec[1]!]!, O = rhs[rhsSpec[0]!]!, I = rhs[rhsSpec[1]!]!
-  if (C % fg !== 0) throw new ShapeError({ op, shapes, reason: `featureGroupCount ${fg} does not divide the lhs feature size ${C}` })
+  if (fg > 1 && bg > 1)
+    throw new ArgumentError({ op, reason: "featureGroupCount and batchGroupCount cannot both exceed 1" })
+  const N = lhs[lhsSpec[0]!]!,
+    C = lhs[lhsSpec[1]!]!,
+    O = rhs[rhsSpec[0]!]!,
+    I = rhs[rhsSpec[1]!]!
+  if (C % fg !== 0)
+    throw new ShapeError({ op, shapes, reason: `featureGroupCount ${fg} does not divide the lhs feature size ${C}` })
   if (C / fg !== I) {
-    throw new ShapeError({ op, shapes, reason: `the lhs feature size ${C} divided by featureGroupCount ${fg} must equal the rhs input-feature size ${I}` })
+    throw new ShapeError({
+      op,
+      shapes,
+      reason: `the lhs feature size ${C} divided by featureGroupCount ${fg} must equal the rhs input-feature size ${I}`
+    })
   }
-  if (O % fg !== 0) throw new ShapeError({ op, shapes, reason: `featureGroupCount ${fg} does not divide the rhs output-feature size ${O}` })
-  if (N % bg !== 0) throw new ShapeError({ op, shapes, reason: `batchGroupCount ${bg} does not divide the lhs batch size ${N}` })
-  if (O % bg !== 0) throw new ShapeError({ op, shapes, reason: `batchGroupCount ${bg} does not divide the rhs output-feature size ${O}` })
+  if (O % fg !== 0)
+    throw new ShapeError({
+      op,
+      shapes,
+      reason: `featureGroupCount ${fg} does not divide the rhs output-feature size ${O}`
+    })
+  if (N % bg !== 0)
+    throw new ShapeError({ op, shapes, reason: `batchGroupCount ${bg} does not divide the lhs batch size ${N}` })
+  if (O % bg !== 0)
+    throw new ShapeError({
+      op,
+      shapes,
+      reason: `batchGroupCount ${bg} does not divide the rhs output-feature size ${O}`
+    })
   const out = new Array<number>(lhs.length)
   out[outSpec[0]!] = N / bg
   out[outSpec[1]!] = O
   for (let i = 0; i < nsp; i++) {
     const [lo, hi] = p.padding[i]!
-    out[outSpec[2 + i]!] = windowCount(lhs[lhsSpec[2 + i]!]!, rhs[rhsSpec[2 + i]!]!, lo, hi, p.windowStrides[i]!, p.lhsDilation[i]!, p.rhsDilation[i]!)
+    out[outSpec[2 + i]!] = windowCount(
+      lhs[lhsSpec[2 + i]!]!,
+      rhs[rhsSpec[2 + i]!]!,
+      lo,
+      hi,
+      p.windowStrides[i]!,
+      p.lhsDilation[i]!,
+      p.rhsDilation[i]!
+    )
   }
   return out
 }
@@ -176,6 +253,17 @@ export const reduceWindowShape = (x: ReadonlyArray<number>, p: ReduceWindowParam
   positive(op, "windowStrides", p.windowStrides, n)
   positive(op, "baseDilation", p.baseDilation, n)
   positive(op, "windowDilation", p.windowDilation, n)
-  if (p.padding.length !== n) throw new ArgumentError({ op, reason: `padding has ${p.padding.length} pairs but the operand has rank ${n}` })
-  return x.map((d, i) => windowCount(d, p.windowDimensions[i]!, p.padding[i]![0], p.padding[i]![1], p.windowStrides[i]!, p.baseDilation[i]!, p.windowDilation[i]!))
+  if (p.padding.length !== n)
+    throw new ArgumentError({ op, reason: `padding has ${p.padding.length} pairs but the operand has rank ${n}` })
+  return x.map((d, i) =>
+    windowCount(
+      d,
+      p.windowDimensions[i]!,
+      p.padding[i]![0],
+      p.padding[i]![1],
+      p.windowStrides[i]!,
+      p.baseDilation[i]!,
+      p.windowDilation[i]!
+    )
+  )
 }

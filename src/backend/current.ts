@@ -32,4 +32,3 @@ export const withBackend = <A>(backend: BackendImpl, f: () => A): A => {
     current = prev
   }
 }
-

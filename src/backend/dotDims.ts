@@ -29,5 +29,16 @@ export const dotDims = (l: Aval, r: Aval, params: Params<"dot_general">): DotDim
   const lFree = l.shape.map((_, i) => i).filter((i) => !lc.includes(i) && !lb.includes(i))
   const rFree = r.shape.map((_, i) => i).filter((i) => !rc.includes(i) && !rb.includes(i))
   const size = (shape: ReadonlyArray<number>, axes: ReadonlyArray<number>): number => sizeOf(axes.map((a) => shape[a]!))
-  return { lc, rc, lb, rb, lFree, rFree, B: size(l.shape, lb), M: size(l.shape, lFree), K: size(l.shape, lc), N: size(r.shape, rFree) }
+  return {
+    lc,
+    rc,
+    lb,
+    rb,
+    lFree,
+    rFree,
+    B: size(l.shape, lb),
+    M: size(l.shape, lFree),
+    K: size(l.shape, lc),
+    N: size(r.shape, rFree)
+  }
 }

@@ -35,7 +35,9 @@ const plus = (x: number, sign: Sign): string => (sign === "+" && !(x < 0 || Obje
 /** Splits a finite float32 into sign, integer digits and fraction digits, NumPy "maxprec" style. */
 const positional = (x: number, precision: number, sign: Sign = "-"): { int: string; frac: string } => {
   const short = shortestFloat32(x)
-  let [int, frac = ""] = Number(short).toFixed(Math.min(100, Math.max(0, fracDigits(short)))).split(".") as [string, string?]
+  let [int, frac = ""] = Number(short)
+    .toFixed(Math.min(100, Math.max(0, fracDigits(short))))
+    .split(".") as [string, string?]
   if (frac.length > precision) {
     ;[int, frac = ""] = x.toFixed(precision).split(".") as [string, string?]
     frac = frac.replace(/0+$/, "")
@@ -90,7 +92,14 @@ const floatFormatter = (values: ReadonlyArray<number>, sign: Sign = "-"): Format
     return (x) => {
       if (!Number.isFinite(x)) return nonFiniteOf(x).padStart(total)
       const p = scientific(x, 8, sign)
-      return p.mant.padStart(padLeft) + "." + p.frac.padEnd(padRight, "0") + "e" + p.exp[0] + p.exp.slice(1).padStart(expSize, "0")
+      return (
+        p.mant.padStart(padLeft) +
+        "." +
+        p.frac.padEnd(padRight, "0") +
+        "e" +
+        p.exp[0] +
+        p.exp.slice(1).padStart(expSize, "0")
+      )
     }
   }
   const parts = finite.map((v) => positional(v, 8, sign))
@@ -127,7 +136,12 @@ const formatterFor = (dtype: string, values: ReadonlyArray<number>, style: Displ
  * sign always, and `j` before the imaginary part's trailing padding (`[ 1. +2.j  , -3.5-0.25j]`).
  * It formats element indices: `re[i]`, `im[i]`.
  */
-const complexFormatter = (re: ReadonlyArray<number>, im: ReadonlyArray<number>, summaryRe: ReadonlyArray<number>, summaryIm: ReadonlyArray<number>): Formatter => {
+const complexFormatter = (
+  re: ReadonlyArray<number>,
+  im: ReadonlyArray<number>,
+  summaryRe: ReadonlyArray<number>,
+  summaryIm: ReadonlyArray<number>
+): Formatter => {
   const fr = floatFormatter(summaryRe)
   const fi = floatFormatter(summaryIm, "+")
   return (i) => {
@@ -140,7 +154,9 @@ const complexFormatter = (re: ReadonlyArray<number>, im: ReadonlyArray<number>, 
 /** Real and imaginary parts of interleaved complex storage. */
 const complexParts = (data: ArrayLike<number>): { re: Array<number>; im: Array<number>; index: Array<number> } => {
   const n = data.length >> 1
-  const re = new Array<number>(n), im = new Array<number>(n), index = new Array<number>(n)
+  const re = new Array<number>(n),
+    im = new Array<number>(n),
+    index = new Array<number>(n)
   for (let i = 0; i < n; i++) {
     re[i] = data[2 * i]!
     im[i] = data[2 * i + 1]!
@@ -150,17 +166,26 @@ const complexParts = (data: ArrayLike<number>): { re: Array<number>; im: Array<n
 }
 
 /** What `fmt` reads and how, for every dtype: complex arrays are formatted by element index. */
-const layoutFor = (x: JArray, data: ArrayLike<number>, style: DisplayStyle, summarise: boolean): { values: ArrayLike<number>; fmt: Formatter } => {
+const layoutFor = (
+  x: JArray,
+  data: ArrayLike<number>,
+  style: DisplayStyle,
+  summarise: boolean
+): { values: ArrayLike<number>; fmt: Formatter } => {
   if (x.dtype === "complex64") {
     const { re, im, index } = complexParts(data)
-    return { values: index, fmt: complexFormatter(re, im, summaryValues(re, x.shape, summarise), summaryValues(im, x.shape, summarise)) }
+    return {
+      values: index,
+      fmt: complexFormatter(re, im, summaryValues(re, x.shape, summarise), summaryValues(im, x.shape, summarise))
+    }
   }
   return { values: data, fmt: formatterFor(x.dtype, summaryValues(data, x.shape, summarise), style, x.ndim) }
 }
 
 /** A complex scalar as NumPy's `str` writes it: `(1+2j)`, `(1.5-0j)`. */
 const complexScalar = (re: number, im: number): string => {
-  const part = (v: number): string => (Number.isFinite(v) ? String(Number(shortestFloat32(v))).replace(/^-0$/, "-0") : nonFinite(v))
+  const part = (v: number): string =>
+    Number.isFinite(v) ? String(Number(shortestFloat32(v))).replace(/^-0$/, "-0") : nonFinite(v)
   const r = Object.is(re, -0) ? "-0" : part(re)
   const i = Object.is(im, -0) ? "-0" : part(im)
   return `(${r}${i.startsWith("-") ? "" : "+"}${i}j)`
@@ -177,9 +202,13 @@ const summaryValues = (data: ArrayLike<number>, shape: ReadonlyArray<number>, su
       return
     }
     const n = shape[axis]!
-    const idx = 2 * EDGE_ITEMS < n
-      ? [...Array.from({ length: EDGE_ITEMS }, (_, i) => i), ...Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i)]
-      : Array.from({ length: n }, (_, i) => i)
+    const idx =
+      2 * EDGE_ITEMS < n
+        ? [
+            ...Array.from({ length: EDGE_ITEMS }, (_, i) => i),
+            ...Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i)
+          ]
+        : Array.from({ length: n }, (_, i) => i)
     for (const i of idx) walk(axis + 1, offset + i * strides[axis]!)
   }
   walk(0, 0)

@@ -32,15 +32,34 @@ export type FusedNode =
   | { readonly kind: "input"; readonly input: number; readonly dtype: DType }
   | { readonly kind: "literal"; readonly value: number; readonly dtype: NumericDType }
   | { readonly kind: "unary"; readonly prim: UnaryPrimitive; readonly arg: number; readonly dtype: NumericDType }
-  | { readonly kind: "round"; readonly method: "awayFromZero" | "toNearestEven"; readonly arg: number; readonly dtype: "float32" }
-  | { readonly kind: "binary"; readonly prim: BinaryPrimitive; readonly args: readonly [number, number]; readonly dtype: NumericDType }
-  | { readonly kind: "select"; readonly args: readonly [pred: number, onTrue: number, onFalse: number]; readonly dtype: NumericDType }
+  | {
+      readonly kind: "round"
+      readonly method: "awayFromZero" | "toNearestEven"
+      readonly arg: number
+      readonly dtype: "float32"
+    }
+  | {
+      readonly kind: "binary"
+      readonly prim: BinaryPrimitive
+      readonly args: readonly [number, number]
+      readonly dtype: NumericDType
+    }
+  | {
+      readonly kind: "select"
+      readonly args: readonly [pred: number, onTrue: number, onFalse: number]
+      readonly dtype: NumericDType
+    }
   | { readonly kind: "convert"; readonly arg: number; readonly dtype: NumericDType }
 
 /** What a fused program produces. */
 export type FusedOutputs =
   | { readonly kind: "map"; readonly nodes: ReadonlyArray<number> }
-  | { readonly kind: "reduce"; readonly node: number; readonly prim: ReducePrimitive; readonly axes: ReadonlyArray<number> }
+  | {
+      readonly kind: "reduce"
+      readonly node: number
+      readonly prim: ReducePrimitive
+      readonly axes: ReadonlyArray<number>
+    }
 
 /**
  * A fused program.
@@ -61,4 +80,5 @@ export interface FusedProgram {
  */
 export const fusedKey = (p: FusedProgram): string =>
   JSON.stringify(p, (_k, v: unknown) =>
-    typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : String(v)}` : v)
+    typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : String(v)}` : v
+  )

@@ -27,7 +27,11 @@ import { cpuKernels } from "./cpu/kernels.ts"
 import { copyStrided } from "./cpu/stridedRows.ts"
 
 const runKernel = <P extends FirstOrderPrimitive>(
-  prim: P, inputs: ReadonlyArray<HostArray>, inAvals: ReadonlyArray<Aval>, outAval: Aval, params: Params<P>
+  prim: P,
+  inputs: ReadonlyArray<HostArray>,
+  inAvals: ReadonlyArray<Aval>,
+  outAval: Aval,
+  params: Params<P>
 ): HostArray => (cpuKernels[prim] as CpuKernel<P>)(inputs, inAvals, [outAval], params)[0]!
 
 const checkProgram = (program: FusedProgram, inputs: ReadonlyArray<HostArray>): void => {
@@ -36,9 +40,11 @@ const checkProgram = (program: FusedProgram, inputs: ReadonlyArray<HostArray>): 
   }
   if (inputs.length !== program.inputs.length) fail(`expected ${program.inputs.length} inputs, got ${inputs.length}`)
   program.inputs.forEach((input, k) => {
-    if (input.strides.length !== program.shape.length) fail(`input ${k} has ${input.strides.length} strides for a rank-${program.shape.length} space`)
+    if (input.strides.length !== program.shape.length)
+      fail(`input ${k} has ${input.strides.length} strides for a rank-${program.shape.length} space`)
     if (input.dtype === "key<fry>") fail(`input ${k} holds PRNG keys, which are never fused`)
-    if (inputs[k]!.length !== input.size) fail(`input ${k} has ${inputs[k]!.length} elements, the program says ${input.size}`)
+    if (inputs[k]!.length !== input.size)
+      fail(`input ${k} has ${inputs[k]!.length} elements, the program says ${input.size}`)
   })
   const before = (i: number, arg: number): void => {
     if (!Number.isInteger(arg) || arg < 0 || arg >= i) fail(`node ${i} reads node ${arg}, which is not an earlier node`)
@@ -50,9 +56,12 @@ const checkProgram = (program: FusedProgram, inputs: ReadonlyArray<HostArray>): 
         return
       case "literal":
         return
-      case "unary": case "round": case "convert":
+      case "unary":
+      case "round":
+      case "convert":
         return before(i, node.arg)
-      case "binary": case "select":
+      case "binary":
+      case "select":
         return node.args.forEach((a) => before(i, a))
     }
   })
@@ -87,17 +96,34 @@ export const evaluateFused = (program: FusedProgram, inputs: ReadonlyArray<HostA
       case "unary":
         return runKernel(node.prim, [values[node.arg]!], [aval(dtypes[node.arg]!)], aval(node.dtype), {})
       case "round":
-        return runKernel("round", [values[node.arg]!], [aval(dtypes[node.arg]!)], aval(node.dtype), { method: node.method })
+        return runKernel("round", [values[node.arg]!], [aval(dtypes[node.arg]!)], aval(node.dtype), {
+          method: node.method
+        })
       case "binary": {
         const [a, b] = node.args
-        return runKernel(node.prim, [values[a]!, values[b]!], [aval(dtypes[a]!), aval(dtypes[b]!)], aval(node.dtype), {})
+        return runKernel(
+          node.prim,
+          [values[a]!, values[b]!],
+          [aval(dtypes[a]!), aval(dtypes[b]!)],
+          aval(node.dtype),
+          {}
+        )
       }
       case "select": {
         const [p, t, f] = node.args
-        return runKernel("select", [values[p]!, values[t]!, values[f]!], [aval(dtypes[p]!), aval(dtypes[t]!), aval(dtypes[f]!)], aval(node.dtype), {})
+        return runKernel(
+          "select",
+          [values[p]!, values[t]!, values[f]!],
+          [aval(dtypes[p]!), aval(dtypes[t]!), aval(dtypes[f]!)],
+          aval(node.dtype),
+          {}
+        )
       }
       case "convert":
-        return runKernel("convert_element_type", [values[node.arg]!], [aval(dtypes[node.arg]!)], aval(node.dtype), { newDtype: node.dtype, weakType: false })
+        return runKernel("convert_element_type", [values[node.arg]!], [aval(dtypes[node.arg]!)], aval(node.dtype), {
+          newDtype: node.dtype,
+          weakType: false
+        })
     }
   }
   for (const node of program.nodes) {

@@ -13,7 +13,11 @@ import { sizeOf } from "./shape.ts"
 
 type Bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>) => Array<JArray>
 
-export type HigherOrderImpl<P extends HigherOrderPrimitive> = (inputs: ReadonlyArray<JArray>, params: Params<P>, bind: Bind) => Array<JArray>
+export type HigherOrderImpl<P extends HigherOrderPrimitive> = (
+  inputs: ReadonlyArray<JArray>,
+  params: Params<P>,
+  bind: Bind
+) => Array<JArray>
 
 const zerosOf = (aval: Aval): JArray => {
   const backend = currentBackend()
@@ -48,7 +52,16 @@ export const higherOrderImpl: { readonly [P in HigherOrderPrimitive]: HigherOrde
       ys[i] = outs.slice(p.numCarry)
     }
     const yAvals = p.jaxpr.jaxpr.outvars.slice(p.numCarry).map((v) => ("literal" in v ? v.literal.aval : v.aval))
-    return [...carry, ...yAvals.map((aval, k) => stackLeading(ys.map((y) => y[k]!), aval, bind))]
+    return [
+      ...carry,
+      ...yAvals.map((aval, k) =>
+        stackLeading(
+          ys.map((y) => y[k]!),
+          aval,
+          bind
+        )
+      )
+    ]
   },
   cond: (inputs, p, bind) => {
     const raw = Number(inputs[0]!.item())

@@ -14,8 +14,14 @@ import { ArgumentError, DTypeError, ShapeError } from "./ArrayError.ts"
 import { fromScalar } from "./numpy/creation.ts"
 import { normalizeAxis } from "./shape.ts"
 
-const un = (p: UnaryPrimitive) => (x: Array): Array => bind1(p, [x], {})
-const bin = (p: BinaryPrimitive) => (x: Array, y: Array): Array => bind1(p, [x, y], {})
+const un =
+  (p: UnaryPrimitive) =>
+  (x: Array): Array =>
+    bind1(p, [x], {})
+const bin =
+  (p: BinaryPrimitive) =>
+  (x: Array, y: Array): Array =>
+    bind1(p, [x, y], {})
 
 export const neg = un("neg")
 export const exp = un("exp")
@@ -36,7 +42,8 @@ export const erf = un("erf")
 export const erfInv = un("erf_inv")
 export const not = un("not")
 export const isFinite = un("is_finite")
-export const round = (x: Array, method: "awayFromZero" | "toNearestEven" = "awayFromZero"): Array => bind1("round", [x], { method })
+export const round = (x: Array, method: "awayFromZero" | "toNearestEven" = "awayFromZero"): Array =>
+  bind1("round", [x], { method })
 
 export const add = bin("add")
 export const sub = bin("sub")
@@ -79,19 +86,25 @@ export const fft = (x: Array, fftType: PrimitiveParams["fft"]["fftType"], fftLen
   bind1("fft", [x], { fftType, fftLengths })
 
 /** `select(pred, onTrue, onFalse)`: elementwise choice. */
-export const select = (pred: Array, onTrue: Array, onFalse: Array): Array => bind1("select", [pred, onTrue, onFalse], {})
+export const select = (pred: Array, onTrue: Array, onFalse: Array): Array =>
+  bind1("select", [pred, onTrue, onFalse], {})
 
 export const convertElementType = (x: Array, newDtype: NumericDType, weakType = false): Array =>
   x.dtype === newDtype && x.weakType === weakType ? x : bind1("convert_element_type", [x], { newDtype, weakType })
 export const bitcastConvertType = (x: Array, newDtype: "float32" | "int32" | "uint32"): Array =>
   bind1("bitcast_convert_type", [x], { newDtype })
 
-export const broadcastInDim = (x: Array, shape: ReadonlyArray<number>, broadcastDimensions: ReadonlyArray<number>): Array =>
-  bind1("broadcast_in_dim", [x], { shape, broadcastDimensions })
+export const broadcastInDim = (
+  x: Array,
+  shape: ReadonlyArray<number>,
+  broadcastDimensions: ReadonlyArray<number>
+): Array => bind1("broadcast_in_dim", [x], { shape, broadcastDimensions })
 export const reshape = (x: Array, newSizes: ReadonlyArray<number>): Array => bind1("reshape", [x], { newSizes })
-export const transpose = (x: Array, permutation: ReadonlyArray<number>): Array => bind1("transpose", [x], { permutation })
+export const transpose = (x: Array, permutation: ReadonlyArray<number>): Array =>
+  bind1("transpose", [x], { permutation })
 export const squeeze = (x: Array, dimensions: ReadonlyArray<number>): Array => bind1("squeeze", [x], { dimensions })
-export const expandDims = (x: Array, dimensions: ReadonlyArray<number>): Array => bind1("expand_dims", [x], { dimensions })
+export const expandDims = (x: Array, dimensions: ReadonlyArray<number>): Array =>
+  bind1("expand_dims", [x], { dimensions })
 export const slice = (
   x: Array,
   startIndices: ReadonlyArray<number>,
@@ -111,14 +124,20 @@ const startIndex = (i: Array | number, dim: number): Array => {
   const neg = bind1("lt", [i, zero], {})
   return bind1("select", [neg, bind1("add", [i, fromScalar(dim, "int32")], {}), i], {})
 }
-export const dynamicSlice = (x: Array, startIndices: ReadonlyArray<Array | number>, sliceSizes: ReadonlyArray<number>): Array =>
-  bind1("dynamic_slice", [x, ...startIndices.map((i, d) => startIndex(i, x.shape[d] ?? 0))], { sliceSizes })
+export const dynamicSlice = (
+  x: Array,
+  startIndices: ReadonlyArray<Array | number>,
+  sliceSizes: ReadonlyArray<number>
+): Array => bind1("dynamic_slice", [x, ...startIndices.map((i, d) => startIndex(i, x.shape[d] ?? 0))], { sliceSizes })
 export const dynamicUpdateSlice = (x: Array, update: Array, startIndices: ReadonlyArray<Array | number>): Array =>
   bind1("dynamic_update_slice", [x, update, ...startIndices.map((i, d) => startIndex(i, x.shape[d] ?? 0))], {})
-export const concatenate = (xs: ReadonlyArray<Array>, dimension: number): Array => bind1("concatenate", xs, { dimension })
-export const pad = (x: Array, padValue: Array, config: PrimitiveParams["pad"]["config"]): Array => bind1("pad", [x, padValue], { config })
+export const concatenate = (xs: ReadonlyArray<Array>, dimension: number): Array =>
+  bind1("concatenate", xs, { dimension })
+export const pad = (x: Array, padValue: Array, config: PrimitiveParams["pad"]["config"]): Array =>
+  bind1("pad", [x, padValue], { config })
 export const gather = (x: Array, indices: Array, params: GatherParams): Array => bind1("gather", [x, indices], params)
-export const scatter = (x: Array, indices: Array, updates: Array, params: GatherParams): Array => bind1("scatter", [x, indices, updates], params)
+export const scatter = (x: Array, indices: Array, updates: Array, params: GatherParams): Array =>
+  bind1("scatter", [x, indices, updates], params)
 export const scatterAdd = (x: Array, indices: Array, updates: Array, params: GatherParams): Array =>
   bind1("scatter_add", [x, indices, updates], params)
 export const iota = (dtype: "int32" | "uint32" | "float32", shape: ReadonlyArray<number>, dimension = 0): Array =>
@@ -177,13 +196,21 @@ export const randomUnwrap = (keys: Array): Array => bind1("random_unwrap", [keys
  */
 export const dynamicSliceInDim = (x: Array, startIndex: Array | number, sliceSize: number, axis = 0): Array => {
   const ax = normalizeAxis("lax.dynamicSliceInDim", axis, x.ndim)
-  return dynamicSlice(x, x.shape.map((_, d) => (d === ax ? startIndex : 0)), x.shape.map((n, d) => (d === ax ? sliceSize : n)))
+  return dynamicSlice(
+    x,
+    x.shape.map((_, d) => (d === ax ? startIndex : 0)),
+    x.shape.map((n, d) => (d === ax ? sliceSize : n))
+  )
 }
 
 /** `dynamicUpdateSlice` along one axis, like `jax.lax.dynamic_update_slice_in_dim`. */
 export const dynamicUpdateSliceInDim = (x: Array, update: Array, startIndex: Array | number, axis: number): Array => {
   const ax = normalizeAxis("lax.dynamicUpdateSliceInDim", axis, x.ndim)
-  return dynamicUpdateSlice(x, update, x.shape.map((_, d) => (d === ax ? startIndex : 0)))
+  return dynamicUpdateSlice(
+    x,
+    update,
+    x.shape.map((_, d) => (d === ax ? startIndex : 0))
+  )
 }
 
 /**

@@ -37,7 +37,9 @@ export interface ConvGeneralDilatedOptions {
 const ones = (n: number): number[] => new globalThis.Array<number>(n).fill(1)
 
 const toDType = (x: Array, dtype: NumericDType | null | undefined): Array =>
-  dtype === null || dtype === undefined || x.dtype === dtype ? x : bind1("convert_element_type", [x], { newDtype: dtype, weakType: false })
+  dtype === null || dtype === undefined || x.dtype === dtype
+    ? x
+    : bind1("convert_element_type", [x], { newDtype: dtype, weakType: false })
 
 /**
  * A general dilated convolution, as `jax.lax.conv_general_dilated`: any number of spatial axes,
@@ -66,29 +68,49 @@ export const convGeneralDilated = (
 ): Array => {
   const rank = lhs.ndim
   if (rhs.ndim !== rank || rank < 2) {
-    throw new ShapeError({ op: "conv_general_dilated", shapes: [lhs.shape, rhs.shape], reason: `lhs and rhs must have the same rank, at least 2, got ${lhs.ndim} and ${rhs.ndim}` })
+    throw new ShapeError({
+      op: "conv_general_dilated",
+      shapes: [lhs.shape, rhs.shape],
+      reason: `lhs and rhs must have the same rank, at least 2, got ${lhs.ndim} and ${rhs.ndim}`
+    })
   }
   const dn = convDimensionNumbers(rank, options.dimensionNumbers)
   const nsp = rank - 2
   const rhsDilation = options.rhsDilation ?? ones(nsp)
   const lhsDilation = options.lhsDilation ?? ones(nsp)
   if (windowStrides.length !== nsp) {
-    throw new ArgumentError({ op: "conv_general_dilated", reason: `windowStrides has ${windowStrides.length} entries but there are ${nsp} spatial dimensions` })
+    throw new ArgumentError({
+      op: "conv_general_dilated",
+      reason: `windowStrides has ${windowStrides.length} entries but there are ${nsp} spatial dimensions`
+    })
   }
   if (typeof padding === "string" && lhsDilation.some((d) => d !== 1)) {
-    throw new ArgumentError({ op: "conv_general_dilated", reason: `padding "${padding}" with lhsDilation [${lhsDilation.join(", ")}]: a named padding is not defined for a transposed convolution; give [lo, hi] pairs or use convTranspose` })
+    throw new ArgumentError({
+      op: "conv_general_dilated",
+      reason: `padding "${padding}" with lhsDilation [${lhsDilation.join(", ")}]: a named padding is not defined for a transposed convolution; give [lo, hi] pairs or use convTranspose`
+    })
   }
   const window = dn.rhsSpec.slice(2).map((a, i) => dilateDim(rhs.shape[a]!, rhsDilation[i] ?? 1))
-  const pads = padsOf("conv_general_dilated", padding, dn.lhsSpec.slice(2).map((a) => lhs.shape[a]!), window, windowStrides)
-  return bind1("conv_general_dilated", [toDType(lhs, options.preferredElementType), toDType(rhs, options.preferredElementType)], {
-    windowStrides,
-    padding: pads,
-    lhsDilation,
-    rhsDilation,
-    dimensionNumbers: dn,
-    featureGroupCount: options.featureGroupCount ?? 1,
-    batchGroupCount: options.batchGroupCount ?? 1
-  })
+  const pads = padsOf(
+    "conv_general_dilated",
+    padding,
+    dn.lhsSpec.slice(2).map((a) => lhs.shape[a]!),
+    window,
+    windowStrides
+  )
+  return bind1(
+    "conv_general_dilated",
+    [toDType(lhs, options.preferredElementType), toDType(rhs, options.preferredElementType)],
+    {
+      windowStrides,
+      padding: pads,
+      lhsDilation,
+      rhsDilation,
+      dimensionNumbers: dn,
+      featureGroupCount: options.featureGroupCount ?? 1,
+      batchGroupCount: options.batchGroupCount ?? 1
+    }
+  )
 }
 
 /**
@@ -157,18 +179,31 @@ export const convTranspose = (
 ): Array => {
   const rank = lhs.ndim
   if (rhs.ndim !== rank || rank < 2) {
-    throw new ShapeError({ op: "conv_transpose", shapes: [lhs.shape, rhs.shape], reason: `lhs and rhs must have the same rank, at least 2, got ${lhs.ndim} and ${rhs.ndim}` })
+    throw new ShapeError({
+      op: "conv_transpose",
+      shapes: [lhs.shape, rhs.shape],
+      reason: `lhs and rhs must have the same rank, at least 2, got ${lhs.ndim} and ${rhs.ndim}`
+    })
   }
   const dn = convDimensionNumbers(rank, options.dimensionNumbers ?? channelsLast(rank))
   const nsp = rank - 2
   const rhsDilation = options.rhsDilation ?? ones(nsp)
-  if (strides.length !== nsp) throw new ArgumentError({ op: "conv_transpose", reason: `strides has ${strides.length} entries but there are ${nsp} spatial dimensions` })
+  if (strides.length !== nsp)
+    throw new ArgumentError({
+      op: "conv_transpose",
+      reason: `strides has ${strides.length} entries but there are ${nsp} spatial dimensions`
+    })
   let pads: ReadonlyArray<readonly [number, number]>
   if (typeof padding === "string") {
     if (padding !== "SAME" && padding !== "VALID") {
-      throw new ArgumentError({ op: "conv_transpose", reason: `padding "${String(padding)}" is not "SAME", "VALID" or a list of [lo, hi] pairs` })
+      throw new ArgumentError({
+        op: "conv_transpose",
+        reason: `padding "${String(padding)}" is not "SAME", "VALID" or a list of [lo, hi] pairs`
+      })
     }
-    pads = dn.rhsSpec.slice(2).map((a, i) => transposePads(dilateDim(rhs.shape[a]!, rhsDilation[i]!), strides[i]!, padding))
+    pads = dn.rhsSpec
+      .slice(2)
+      .map((a, i) => transposePads(dilateDim(rhs.shape[a]!, rhsDilation[i]!), strides[i]!, padding))
   } else if (options.useConsistentPadding === true) {
     pads = dn.rhsSpec.slice(2).map((a, i) => {
       const k = dilateDim(rhs.shape[a]!, rhsDilation[i]!)
@@ -206,7 +241,10 @@ const computationOf = (c: Computation | ((x: Array, y: Array) => Array)): Comput
   if (c === add) return "add"
   if (c === max) return "max"
   if (c === min) return "min"
-  throw new ArgumentError({ op: "reduce_window", reason: "the computation must be \"add\", \"max\", \"min\" or one of lax.add, lax.max, lax.min" })
+  throw new ArgumentError({
+    op: "reduce_window",
+    reason: 'the computation must be "add", "max", "min" or one of lax.add, lax.max, lax.min'
+  })
 }
 
 /**
@@ -236,20 +274,31 @@ export const reduceWindow = (
   const c = computationOf(computation)
   const n = operand.ndim
   if (windowDimensions.length !== n || windowStrides.length !== n) {
-    throw new ArgumentError({ op: "reduce_window", reason: `windowDimensions and windowStrides need one entry per operand axis (${n}), got ${windowDimensions.length} and ${windowStrides.length}` })
+    throw new ArgumentError({
+      op: "reduce_window",
+      reason: `windowDimensions and windowStrides need one entry per operand axis (${n}), got ${windowDimensions.length} and ${windowStrides.length}`
+    })
   }
   const windowDilation = options.windowDilation ?? ones(n)
   const baseDilation = options.baseDilation ?? ones(n)
-  const pads = padsOf("reduce_window", padding, operand.shape, windowDimensions.map((k, i) => dilateDim(k, windowDilation[i] ?? 1)), windowStrides)
+  const pads = padsOf(
+    "reduce_window",
+    padding,
+    operand.shape,
+    windowDimensions.map((k, i) => dilateDim(k, windowDilation[i] ?? 1)),
+    windowStrides
+  )
   const identity = windowIdentity(c, operand.dtype)
   const params = { computation: c, windowDimensions, windowStrides, padding: pads, baseDilation, windowDilation }
   if (typeof initValue === "number" && (initValue === identity || (c === "add" && initValue === 0))) {
     return bind1("reduce_window", [operand], params)
   }
-  const init = typeof initValue === "number"
-    ? fromScalar(initValue, operand.dtype as NumericDType)
-    : bind1("convert_element_type", [initValue], { newDtype: operand.dtype as NumericDType, weakType: false })
-  if (init.ndim !== 0) throw new ShapeError({ op: "reduce_window", shapes: [init.shape], reason: "initValue must be a scalar" })
+  const init =
+    typeof initValue === "number"
+      ? fromScalar(initValue, operand.dtype as NumericDType)
+      : bind1("convert_element_type", [initValue], { newDtype: operand.dtype as NumericDType, weakType: false })
+  if (init.ndim !== 0)
+    throw new ShapeError({ op: "reduce_window", shapes: [init.shape], reason: "initValue must be a scalar" })
   // The initial value starts each window once; padding and holes are skipped (as XLA on CPU does),
   // so the monoid over the window's elements combined with the initial value is the result.
   const out = bind1("reduce_window", [operand], params)

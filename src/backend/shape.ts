@@ -48,7 +48,10 @@ export const broadcastShapes = (op: string, shapes: ReadonlyArray<Shape>): Array
 export const normalizeAxis = (op: string, axis: number, ndim: number): number => {
   if (typeof axis !== "number" || !Number.isInteger(axis)) {
     // A string or fractional axis is a mistake in kind, not in range: say what to write instead.
-    const hint = typeof axis === "string" && Number.isInteger(Number(axis)) && (axis as string).trim() !== "" ? ` (write ${Number(axis)}, not "${axis}")` : ""
+    const hint =
+      typeof axis === "string" && Number.isInteger(Number(axis)) && (axis as string).trim() !== ""
+        ? ` (write ${Number(axis)}, not "${axis}")`
+        : ""
     throw new AxisError({ op, axis, ndim, reason: `an axis must be an integer in [${-ndim}, ${ndim})${hint}` })
   }
   if (axis < -ndim || axis >= ndim) {

@@ -132,13 +132,20 @@ export type Filter = VariableClass | string | Predicate | boolean | FilterObject
  */
 export type KindOf<F> = [Filter] extends [F] ? Variable<unknown> : KindOfForm<F>
 
-type KindOfForm<F> = F extends VariableClass<infer V> ? V
-  : F extends OfType<infer V> ? V
-  : F extends false | Nothing ? never
-  : F extends Any<infer Fs> ? KindOf<Fs[number]>
-  : F extends All<infer Fs> ? AllKinds<Fs>
-  : F extends ReadonlyArray<infer G> ? KindOf<G>
-  : Variable<unknown>
+type KindOfForm<F> =
+  F extends VariableClass<infer V>
+    ? V
+    : F extends OfType<infer V>
+      ? V
+      : F extends false | Nothing
+        ? never
+        : F extends Any<infer Fs>
+          ? KindOf<Fs[number]>
+          : F extends All<infer Fs>
+            ? AllKinds<Fs>
+            : F extends ReadonlyArray<infer G>
+              ? KindOf<G>
+              : Variable<unknown>
 
 type AllKinds<Fs> = Fs extends readonly [infer H, ...infer T] ? Narrow<KindOf<H>, AllKinds<T>> : Variable<unknown>
 
@@ -247,10 +254,11 @@ const make = <F extends FilterObject>(fields: Omit<F, typeof TypeId | typeof Equ
  * @category guards
  * @since 0.1.0
  */
-export const isFilterObject = (u: unknown): u is FilterObject =>
-  typeof u === "object" && u !== null && TypeId in u
+export const isFilterObject = (u: unknown): u is FilterObject => typeof u === "object" && u !== null && TypeId in u
 
-const isVariableLike = (value: unknown): { readonly kindClass: Function; readonly metadata: Readonly<Record<string, unknown>> } | undefined => {
+const isVariableLike = (
+  value: unknown
+): { readonly kindClass: Function; readonly metadata: Readonly<Record<string, unknown>> } | undefined => {
   if (isVariableState(value)) return { kindClass: value.type, metadata: value.metadata }
   if (isVariable(value)) return { kindClass: value.constructor, metadata: value.metadata }
   return undefined
@@ -402,7 +410,10 @@ export function toPredicate(filter: Filter): Predicate {
   if (typeof filter === "function") return filter
   if (Array.isArray(filter)) return Any(...filter).predicate
   if (isFilterObject(filter)) return filter.predicate
-  throw new FilterError({ reason: `not a filter: ${String(filter)} (expected a Variable kind, a tag, a predicate, a boolean, "...", an array of filters or a filter object)`, unmatched: [] })
+  throw new FilterError({
+    reason: `not a filter: ${String(filter)} (expected a Variable kind, a tag, a predicate, a boolean, "...", an array of filters or a filter object)`,
+    unmatched: []
+  })
 }
 
 /**
@@ -412,7 +423,10 @@ export function toPredicate(filter: Filter): Predicate {
 export const filtersToPredicates = (filters: ReadonlyArray<Filter>): Array<Predicate> => {
   filters.forEach((f, i) => {
     if (isEverything(f) && !filters.slice(i + 1).every(isEverything)) {
-      throw new FilterError({ reason: `\`...\`, \`true\` or Everything() can only be used as the last filter, got ${describe(f)} at position ${i}`, unmatched: [] })
+      throw new FilterError({
+        reason: `\`...\`, \`true\` or Everything() can only be used as the last filter, got ${describe(f)} at position ${i}`,
+        unmatched: []
+      })
     }
   })
   return filters.map(toPredicate)

@@ -89,7 +89,10 @@ export const StateAxes: StateAxesConstructor = StateAxesImpl as unknown as State
 export class DiffState<const N extends number = number, F extends Filter = Filter> {
   readonly _tag = "DiffState" as const
   readonly predicate: Predicate
-  constructor(readonly argnum: N, readonly filter: F) {
+  constructor(
+    readonly argnum: N,
+    readonly filter: F
+  ) {
     this.predicate = toPredicate(filter)
   }
 }

@@ -98,12 +98,24 @@ export const LEAF_ATTR: AttrDef = Object.freeze({ _tag: "LeafAttr" })
 const nodeDefEquals = (a: NodeDef, b: NodeDef): boolean => {
   switch (a._tag) {
     case "ModuleDef":
-      return b._tag === "ModuleDef" && a.type === b.type && a.index === b.index && a.outerIndex === b.outerIndex && a.numAttributes === b.numAttributes
+      return (
+        b._tag === "ModuleDef" &&
+        a.type === b.type &&
+        a.index === b.index &&
+        a.outerIndex === b.outerIndex &&
+        a.numAttributes === b.numAttributes
+      )
     case "ListDef":
     case "RecordDef":
       return b._tag === a._tag && a.numAttributes === b.numAttributes
     case "VariableDef":
-      return b._tag === "VariableDef" && a.type === b.type && a.index === b.index && a.outerIndex === b.outerIndex && Equal.equals(a.metadata, b.metadata)
+      return (
+        b._tag === "VariableDef" &&
+        a.type === b.type &&
+        a.index === b.index &&
+        a.outerIndex === b.outerIndex &&
+        Equal.equals(a.metadata, b.metadata)
+      )
     case "NodeRef":
       return b._tag === "NodeRef" && a.index === b.index
   }
@@ -181,10 +193,16 @@ export class GraphDef<out N = unknown> implements Equal.Equal, Pipeable {
   [Equal.symbol](that: unknown): boolean {
     if (!(that instanceof GraphDef)) return false
     if (this === that) return true
-    if (this.numLeaves !== that.numLeaves || this.nodes.length !== that.nodes.length || this.attributes.length !== that.attributes.length) return false
+    if (
+      this.numLeaves !== that.numLeaves ||
+      this.nodes.length !== that.nodes.length ||
+      this.attributes.length !== that.attributes.length
+    )
+      return false
     if (this[Hash.symbol]() !== that[Hash.symbol]()) return false
     for (let i = 0; i < this.nodes.length; i++) if (!nodeDefEquals(this.nodes[i]!, that.nodes[i]!)) return false
-    for (let i = 0; i < this.attributes.length; i++) if (!attrEquals(this.attributes[i]!, that.attributes[i]!)) return false
+    for (let i = 0; i < this.attributes.length; i++)
+      if (!attrEquals(this.attributes[i]!, that.attributes[i]!)) return false
     return true
   }
 
@@ -200,12 +218,20 @@ export class GraphDef<out N = unknown> implements Equal.Equal, Pipeable {
 
   /** The same structure with no outer indices (as outside any transform). */
   withNoOuterIndex(): GraphDef<N> {
-    return new GraphDef(this.nodes.map((n) => (n._tag === "ModuleDef" || n._tag === "VariableDef" ? { ...n, outerIndex: undefined } : n)), this.attributes, this.numLeaves)
+    return new GraphDef(
+      this.nodes.map((n) => (n._tag === "ModuleDef" || n._tag === "VariableDef" ? { ...n, outerIndex: undefined } : n)),
+      this.attributes,
+      this.numLeaves
+    )
   }
 
   /** The same structure with each object's outer index set to its own index. */
   withSameOuterIndex(): GraphDef<N> {
-    return new GraphDef(this.nodes.map((n) => (n._tag === "ModuleDef" || n._tag === "VariableDef" ? { ...n, outerIndex: n.index } : n)), this.attributes, this.numLeaves)
+    return new GraphDef(
+      this.nodes.map((n) => (n._tag === "ModuleDef" || n._tag === "VariableDef" ? { ...n, outerIndex: n.index } : n)),
+      this.attributes,
+      this.numLeaves
+    )
   }
 
   /** Flax's repr, in the display style: attributes `["name", Static(false)]` (Python's `('name', Static(False))`). */
@@ -213,7 +239,12 @@ export class GraphDef<out N = unknown> implements Equal.Equal, Pipeable {
     const style = displayStyle()
     const nodes = this.nodes.map((n) => `    ${nodeDefString(n, style)}`).join(",\n")
     const [open, close] = style === "python" ? ["(", ")"] : ["[", "]"]
-    const attrs = this.attributes.map(([k, d]) => `    ${open}${reprIn(k, style)}, ${d._tag === "StaticAttr" ? `Static(${reprIn(d.value, style)})` : d._tag}${close}`).join(",\n")
+    const attrs = this.attributes
+      .map(
+        ([k, d]) =>
+          `    ${open}${reprIn(k, style)}, ${d._tag === "StaticAttr" ? `Static(${reprIn(d.value, style)})` : d._tag}${close}`
+      )
+      .join(",\n")
     return `GraphDef(\n  nodes=[\n${nodes}\n  ],\n  attributes=[\n${attrs}\n  ],\n  numLeaves=${this.numLeaves}\n)`
   }
 
@@ -225,7 +256,7 @@ export class GraphDef<out N = unknown> implements Equal.Equal, Pipeable {
 }
 
 Object.defineProperty(GraphDef.prototype, "pipe", {
-  value: function(this: unknown) {
+  value: function (this: unknown) {
     return pipeArguments(this, arguments)
   }
 })
@@ -253,9 +284,16 @@ export const walkGraphDef = <T = undefined>(
   root?: T,
   enter?: (parent: T, key: PathKey) => T
 ): string | undefined => {
-  const frames: Array<{ remaining: number; readonly key: PathKey | undefined; readonly list: boolean; next: number; readonly data: T }> = []
+  const frames: Array<{
+    remaining: number
+    readonly key: PathKey | undefined
+    readonly list: boolean
+    next: number
+    readonly data: T
+  }> = []
   if (g.nodes.length === 0) {
-    if (g.numLeaves !== 1 || g.attributes.length !== 0) return "a GraphDef without nodes must have exactly one leaf and no attributes"
+    if (g.numLeaves !== 1 || g.attributes.length !== 0)
+      return "a GraphDef without nodes must have exactly one leaf and no attributes"
     onLeaf(() => [], undefined, root as T, undefined)
     return undefined
   }
@@ -280,11 +318,23 @@ export const walkGraphDef = <T = undefined>(
       case "ModuleDef":
         if (defined.has(def.index)) return `node index ${def.index} is defined twice`
         defined.add(def.index)
-        frames.push({ remaining: def.numAttributes, key, list: false, next: 0, data: key === undefined || enter === undefined ? parent : enter(parent, key) })
+        frames.push({
+          remaining: def.numAttributes,
+          key,
+          list: false,
+          next: 0,
+          data: key === undefined || enter === undefined ? parent : enter(parent, key)
+        })
         return undefined
       case "ListDef":
       case "RecordDef":
-        frames.push({ remaining: def.numAttributes, key, list: def._tag === "ListDef", next: 0, data: key === undefined || enter === undefined ? parent : enter(parent, key) })
+        frames.push({
+          remaining: def.numAttributes,
+          key,
+          list: def._tag === "ListDef",
+          next: 0,
+          data: key === undefined || enter === undefined ? parent : enter(parent, key)
+        })
         return undefined
     }
   }
@@ -301,8 +351,14 @@ export const walkGraphDef = <T = undefined>(
     if (attr === undefined) return "a node has more attributes than the GraphDef lists"
     const [key, def] = attr
     // A node's attribute is a name, or an index (an nnx.List's items).
-    if (top.list ? key !== top.next++ : typeof key !== "string" && !(typeof key === "number" && Number.isInteger(key) && key >= 0)) {
-      return top.list ? `list element ${JSON.stringify(key)} is out of order (expected index ${top.next - 1})` : `attribute key ${JSON.stringify(key)} is not a string or an index`
+    if (
+      top.list
+        ? key !== top.next++
+        : typeof key !== "string" && !(typeof key === "number" && Number.isInteger(key) && key >= 0)
+    ) {
+      return top.list
+        ? `list element ${JSON.stringify(key)} is out of order (expected index ${top.next - 1})`
+        : `attribute key ${JSON.stringify(key)} is not a string or an index`
     }
     if (def._tag === "LeafAttr") {
       leaves++
@@ -312,8 +368,10 @@ export const walkGraphDef = <T = undefined>(
       if (e !== undefined) return e
     }
   }
-  if (nodeCursor !== g.nodes.length) return `the GraphDef lists ${g.nodes.length} nodes but its attributes use ${nodeCursor}`
-  if (attrCursor !== g.attributes.length) return `the GraphDef lists ${g.attributes.length} attributes but its nodes use ${attrCursor}`
+  if (nodeCursor !== g.nodes.length)
+    return `the GraphDef lists ${g.nodes.length} nodes but its attributes use ${nodeCursor}`
+  if (attrCursor !== g.attributes.length)
+    return `the GraphDef lists ${g.attributes.length} attributes but its nodes use ${attrCursor}`
   if (leaves !== g.numLeaves) return `the GraphDef declares ${g.numLeaves} leaves but its structure has ${leaves}`
   return undefined
 }

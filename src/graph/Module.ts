@@ -62,7 +62,8 @@ export class Module implements ModuleLike {
    */
   setAttributes(attributes: Readonly<Record<string, unknown>>, options?: { readonly raiseIfNotFound?: boolean }): void {
     const modules: Array<Record<string, unknown>> = []
-    for (const [, node] of iterGraph(this)) if (node instanceof Module) modules.push(node as unknown as Record<string, unknown>)
+    for (const [, node] of iterGraph(this))
+      if (node instanceof Module) modules.push(node as unknown as Record<string, unknown>)
     const names = Object.keys(attributes)
     const missing = names.filter((name) => !modules.some((m) => name in m && typeof m[name] !== "function"))
     if (missing.length > 0 && (options?.raiseIfNotFound ?? true)) {

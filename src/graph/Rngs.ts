@@ -52,7 +52,10 @@ const toKey = (stream: string, seed: unknown): JArray => {
       reason: `expected an integer seed, a PRNG key array or uint32 key data, got an Array of dtype ${seed.dtype} and shape (${seed.shape.join(", ")})`
     })
   }
-  throw new RngError({ stream, reason: `expected an integer seed, a PRNG key array or uint32 key data, got ${seed === null ? "null" : typeof seed}` })
+  throw new RngError({
+    stream,
+    reason: `expected an integer seed, a PRNG key array or uint32 key data, got ${seed === null ? "null" : typeof seed}`
+  })
 }
 
 /** A `random` function with its key argument bound: the rest of its parameters. */
@@ -92,7 +95,7 @@ const randomFunctions: { readonly [K in keyof RandomMethods]: (key: JArray, ...r
 const installRandomMethods = (proto: object): void => {
   for (const [name, f] of Object.entries(randomFunctions)) {
     Object.defineProperty(proto, name, {
-      value: function(this: () => JArray, ...rest: Array<never>): JArray {
+      value: function (this: () => JArray, ...rest: Array<never>): JArray {
         return f(this(), ...rest)
       },
       writable: true,
@@ -298,7 +301,10 @@ class RngsClass extends Module {
     const made: Array<[string, RngStream]> = []
     for (const [name, seed] of entries) {
       if (isReservedName(name)) {
-        throw new RngError({ stream: name, reason: "this name is reserved (an Rngs member or an object key); choose another stream name" })
+        throw new RngError({
+          stream: name,
+          reason: "this name is reserved (an Rngs member or an object key); choose another stream name"
+        })
       }
       if (names.has(name)) throw new RngError({ stream: name, reason: "the stream is given twice" })
       names.add(name)
@@ -383,10 +389,9 @@ Object.setPrototypeOf(
  * @category models
  * @since 0.1.0
  */
-export type Rngs<K extends string = never> =
-  & InstanceType<typeof RngsClass>
-  & { readonly [P in K]: RngStream }
-  & ("default" extends K ? { (): JArray } : unknown)
+export type Rngs<K extends string = never> = InstanceType<typeof RngsClass> & {
+  readonly [P in K]: RngStream
+} & ("default" extends K ? { (): JArray } : unknown)
 
 /**
  * How `Rngs` is constructed: from a record of named seeds, from one seed (the `default` stream), or

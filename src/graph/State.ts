@@ -67,7 +67,22 @@ export type StatesOf<V extends Variable<unknown>, Fs extends ReadonlyArray<Filte
 type Depth = [never, 0, 1, 2, 3, 4, 5, 6]
 
 /** The names State's own members take: a field with one of them is reached with `get`. */
-type StateMember = "get" | "at" | "keys" | "filter" | "split" | "map" | "toFlat" | "toPureDict" | "replaceByPureDict" | "toString" | "size" | "paths" | "leaves" | "pathCons" | "pipe"
+type StateMember =
+  | "get"
+  | "at"
+  | "keys"
+  | "filter"
+  | "split"
+  | "map"
+  | "toFlat"
+  | "toPureDict"
+  | "replaceByPureDict"
+  | "toString"
+  | "size"
+  | "paths"
+  | "leaves"
+  | "pathCons"
+  | "pipe"
 
 /** The keys of a graph node's type that can hold state (not Module's own members). */
 type FieldKey<K> = K extends string | number ? (K extends keyof Module | StateMember ? never : K) : never
@@ -79,31 +94,63 @@ type FieldKey<K> = K extends string | number ? (K extends keyof Module | StateMe
  * @category models
  * @since 0.2.0
  */
-export type LeavesIn<T, V, R, D extends number = 6, X = never> = [D] extends [never] ? V | R
-  : unknown extends T ? V | R
-  : T extends Variable<unknown> ? (T extends V ? (T extends X ? never : T) : never)
-  : T extends JArray ? R
-  : Module extends T ? V | R
-  : T extends Module ? ModuleLeaves<T, V, R, D, X>
-  : T extends (...args: never) => unknown ? never
-  : T extends ReadonlyArray<infer E> ? LeavesIn<E, V, R, Depth[D], X>
-  : T extends object ? { [K in keyof T]-?: K extends FieldKey<K> ? LeavesIn<T[K], V, R, Depth[D], X> : never }[keyof T]
-  : never
+export type LeavesIn<T, V, R, D extends number = 6, X = never> = [D] extends [never]
+  ? V | R
+  : unknown extends T
+    ? V | R
+    : T extends Variable<unknown>
+      ? T extends V
+        ? T extends X
+          ? never
+          : T
+        : never
+      : T extends JArray
+        ? R
+        : Module extends T
+          ? V | R
+          : T extends Module
+            ? ModuleLeaves<T, V, R, D, X>
+            : T extends (...args: never) => unknown
+              ? never
+              : T extends ReadonlyArray<infer E>
+                ? LeavesIn<E, V, R, Depth[D], X>
+                : T extends object
+                  ? { [K in keyof T]-?: K extends FieldKey<K> ? LeavesIn<T[K], V, R, Depth[D], X> : never }[keyof T]
+                  : never
 
 /** The leaves of a Module's fields (a Module may be callable, as Rngs are). */
-type ModuleLeaves<T, V, R, D extends number, X> = { [K in keyof T]-?: K extends FieldKey<K> ? LeavesIn<T[K], V, R, Depth[D], X> : never }[keyof T]
+type ModuleLeaves<T, V, R, D extends number, X> = {
+  [K in keyof T]-?: K extends FieldKey<K> ? LeavesIn<T[K], V, R, Depth[D], X> : never
+}[keyof T]
 
 /** What a field of a State view holds: a Variable, an Array, or the sub-State of a subgraph. */
-type FieldOf<F, V, R, D extends number, X> = F extends Variable<unknown> ? (F extends V ? (F extends X ? never : F) : never)
-  : F extends JArray ? F
-  : StateOf<F, V, R, D, X>
+type FieldOf<F, V, R, D extends number, X> =
+  F extends Variable<unknown>
+    ? F extends V
+      ? F extends X
+        ? never
+        : F
+      : never
+    : F extends JArray
+      ? F
+      : StateOf<F, V, R, D, X>
 
 /** The fields of a State view: each field of `T` that holds leaves of the kinds. */
-type FieldsOf<T, V, R, D extends number, X> = [D] extends [never] ? unknown
-  : unknown extends T ? unknown
-  : Module extends T ? unknown
-  : T extends ReadonlyArray<infer E> ? { readonly [i: number]: FieldOf<NonNullable<E>, V, R, Depth[D], X> }
-  : { readonly [K in keyof T as K extends FieldKey<K> ? ([LeavesIn<T[K], V, R, Depth[D], X>] extends [never] ? never : K) : never]: FieldOf<NonNullable<T[K]>, V, R, Depth[D], X> }
+type FieldsOf<T, V, R, D extends number, X> = [D] extends [never]
+  ? unknown
+  : unknown extends T
+    ? unknown
+    : Module extends T
+      ? unknown
+      : T extends ReadonlyArray<infer E>
+        ? { readonly [i: number]: FieldOf<NonNullable<E>, V, R, Depth[D], X> }
+        : {
+            readonly [K in keyof T as K extends FieldKey<K>
+              ? [LeavesIn<T[K], V, R, Depth[D], X>] extends [never]
+                ? never
+                : K
+              : never]: FieldOf<NonNullable<T[K]>, V, R, Depth[D], X>
+          }
 
 /**
  * The State of graph node `T` restricted to Variables of kind `V` (and Arrays `R`): a `State` of
@@ -113,9 +160,11 @@ type FieldsOf<T, V, R, D extends number, X> = [D] extends [never] ? unknown
  * @category models
  * @since 0.2.0
  */
-export type StateOf<T, V = Variable<unknown>, R = RawLeafOf<V>, D extends number = 6, X = never> =
-  & State<Extract<LeavesIn<T, V, R, D, X>, Variable<unknown>>, Extract<LeavesIn<T, V, R, D, X>, JArray>>
-  & FieldsOf<T, V, R, D, X>
+export type StateOf<T, V = Variable<unknown>, R = RawLeafOf<V>, D extends number = 6, X = never> = State<
+  Extract<LeavesIn<T, V, R, D, X>, Variable<unknown>>,
+  Extract<LeavesIn<T, V, R, D, X>, JArray>
+> &
+  FieldsOf<T, V, R, D, X>
 
 /**
  * The States filters select from graph node `T`, one per filter, each leaf to the first filter
@@ -124,7 +173,10 @@ export type StateOf<T, V = Variable<unknown>, R = RawLeafOf<V>, D extends number
  * @since 0.2.0
  */
 export type StatesFor<T, Fs extends ReadonlyArray<unknown>, Seen = never> = Fs extends readonly [infer F, ...infer Rest]
-  ? [StateOf<T, KindOf<F>, RawLeafOf<KindOf<F>>, 6, Seen>, ...StatesFor<T, Rest, Variable<unknown> extends KindOf<F> ? Seen : Seen | KindOf<F>>]
+  ? [
+      StateOf<T, KindOf<F>, RawLeafOf<KindOf<F>>, 6, Seen>,
+      ...StatesFor<T, Rest, Variable<unknown> extends KindOf<F> ? Seen : Seen | KindOf<F>>
+    ]
   : []
 
 /** The kinds of a leaf type. */
@@ -172,7 +224,9 @@ const isLeaf = (u: unknown): boolean => isVariable(u) || isArray(u)
  */
 // `R` is a separate parameter (defaulting from `V`) rather than a conditional type inside the
 // class, so that States are covariant: a State<Param> is a State.
-export class State<V extends Variable<unknown> = Variable<unknown>, R extends JArray = RawLeafOf<V>> implements Pipeable {
+export class State<V extends Variable<unknown> = Variable<unknown>, R extends JArray = RawLeafOf<V>>
+  implements Pipeable
+{
   readonly [TypeId]: typeof TypeId = TypeId
 
   /** Leaf paths in sorted order. */
@@ -210,11 +264,16 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
    * `GraphStructureError` on an empty or invalid path, a duplicate, a path that is both a leaf and
    * a subtree, or a value that is not a leaf.
    */
-  static fromFlat<E extends readonly [Path, StateLeaf<Variable<unknown>, JArray>]>(entries: Iterable<E>): State<KindOfLeaf<E[1]>, Extract<E[1], JArray>> {
+  static fromFlat<E extends readonly [Path, StateLeaf<Variable<unknown>, JArray>]>(
+    entries: Iterable<E>
+  ): State<KindOfLeaf<E[1]>, Extract<E[1], JArray>> {
     const list = [...entries]
     for (const [path, leaf] of list) {
       if (!Array.isArray(path) || path.length === 0 || !path.every(isPathKey)) {
-        throw new GraphStructureError({ path: undefined, reason: `a State path must be a non-empty list of strings and list indices, got ${JSON.stringify(path)}` })
+        throw new GraphStructureError({
+          path: undefined,
+          reason: `a State path must be a non-empty list of strings and list indices, got ${JSON.stringify(path)}`
+        })
       }
       if (!isLeaf(leaf)) throw new GraphStructureError({ path, reason: "a State leaf must be a Variable or an Array" })
     }
@@ -223,19 +282,34 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
       const prev = list[i - 1]![0]
       const cur = list[i]![0]
       if (startsWith(cur, prev)) {
-        throw new GraphStructureError({ path: cur, reason: prev.length === cur.length ? "two leaves at the same path" : `a leaf at ${formatPath(prev)} and a subtree below it` })
+        throw new GraphStructureError({
+          path: cur,
+          reason:
+            prev.length === cur.length
+              ? "two leaves at the same path"
+              : `a leaf at ${formatPath(prev)} and a subtree below it`
+        })
       }
     }
-    return new State(list.map(([p]) => [...p]), list.map(([, l]) => l as StateLeaf<KindOfLeaf<E[1]>, Extract<E[1], JArray>>))
+    return new State(
+      list.map(([p]) => [...p]),
+      list.map(([, l]) => l as StateLeaf<KindOfLeaf<E[1]>, Extract<E[1], JArray>>)
+    )
   }
 
   /** A State from paths already sorted and valid (flatten produces them so). @internal */
-  static unsafeMake<V extends Variable<unknown>, R extends JArray = RawLeafOf<V>>(paths: ReadonlyArray<Path>, leaves: ReadonlyArray<StateLeaf<V, R>>): State<V, R> {
+  static unsafeMake<V extends Variable<unknown>, R extends JArray = RawLeafOf<V>>(
+    paths: ReadonlyArray<Path>,
+    leaves: ReadonlyArray<StateLeaf<V, R>>
+  ): State<V, R> {
     return new State(paths, leaves)
   }
 
   /** A State from shared-prefix paths already sorted and valid (a traversal's). @internal */
-  static unsafeFromCons<V extends Variable<unknown>, R extends JArray = RawLeafOf<V>>(paths: ReadonlyArray<PathCons>, leaves: ReadonlyArray<StateLeaf<V, R>>): State<V, R> {
+  static unsafeFromCons<V extends Variable<unknown>, R extends JArray = RawLeafOf<V>>(
+    paths: ReadonlyArray<PathCons>,
+    leaves: ReadonlyArray<StateLeaf<V, R>>
+  ): State<V, R> {
     return new State<V, R>(undefined, leaves, paths)
   }
 
@@ -243,7 +317,9 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
    * Merges States into one; where two hold the same path the later one wins. The inverse of
    * `split`/`filter` on disjoint States.
    */
-  static merge<const Ss extends ReadonlyArray<State<Variable<unknown>, JArray>>>(...states: Ss): State<KindOfState<Ss[number]>, RawOfState<Ss[number]>> {
+  static merge<const Ss extends ReadonlyArray<State<Variable<unknown>, JArray>>>(
+    ...states: Ss
+  ): State<KindOfState<Ss[number]>, RawOfState<Ss[number]>> {
     type L = StateLeaf<KindOfState<Ss[number]>, RawOfState<Ss[number]>>
     if (states.length === 1) return states[0] as State<KindOfState<Ss[number]>, RawOfState<Ss[number]>>
     const all: Array<readonly [Path, L, number]> = []
@@ -308,7 +384,10 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
     const [lo, hi] = this.range(path)
     if (lo === hi) return undefined
     if (hi - lo === 1 && this.paths[lo]!.length === path.length) return this.leaves[lo]!
-    return new State(this.paths.slice(lo, hi).map((p) => p.slice(path.length)), this.leaves.slice(lo, hi))
+    return new State(
+      this.paths.slice(lo, hi).map((p) => p.slice(path.length)),
+      this.leaves.slice(lo, hi)
+    )
   }
 
   /** What is under one key: a leaf, a sub-State, or `undefined`. */
@@ -342,10 +421,13 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
    * `leaf.replace(value)` (a new Variable of the same kind and metadata): the live Variable stays as
    * it was.
    */
-  map<W extends Variable<unknown> = V, RW extends JArray = R>(f: (path: Path, leaf: StateLeaf<V, R>) => StateLeaf<W, RW>): State<W, RW> {
+  map<W extends Variable<unknown> = V, RW extends JArray = R>(
+    f: (path: Path, leaf: StateLeaf<V, R>) => StateLeaf<W, RW>
+  ): State<W, RW> {
     const leaves = this.leaves.map((l, i) => {
       const out = f(this.paths[i]!, l)
-      if (!isLeaf(out)) throw new GraphStructureError({ path: this.paths[i]!, reason: "State.map must return a Variable or an Array" })
+      if (!isLeaf(out))
+        throw new GraphStructureError({ path: this.paths[i]!, reason: "State.map must return a Variable or an Array" })
       return out
     })
     return new State(this.paths, leaves, this.pathCons)
@@ -425,7 +507,9 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
       }
       const leaf = this.leaves[i]!
       const text = isVariable(leaf) ? leaf.toString() : leaf.repr()
-      lines.push(`${"  ".repeat(path.length)}${keyRepr(path[path.length - 1]!)}: ${text.replace(/\n/g, `\n${"  ".repeat(path.length)}`)},`)
+      lines.push(
+        `${"  ".repeat(path.length)}${keyRepr(path[path.length - 1]!)}: ${text.replace(/\n/g, `\n${"  ".repeat(path.length)}`)},`
+      )
     })
     close(0)
     lines.push("})")
@@ -440,7 +524,7 @@ export class State<V extends Variable<unknown> = Variable<unknown>, R extends JA
 }
 
 Object.defineProperty(State.prototype, "pipe", {
-  value: function(this: unknown) {
+  value: function (this: unknown) {
     return pipeArguments(this, arguments)
   }
 })
@@ -457,7 +541,8 @@ Object.setPrototypeOf(
   State.prototype,
   new Proxy(Object.prototype, {
     get(target, prop, receiver) {
-      if (typeof prop !== "string" || prop === "then" || !(receiver instanceof State)) return Reflect.get(target, prop, receiver)
+      if (typeof prop !== "string" || prop === "then" || !(receiver instanceof State))
+        return Reflect.get(target, prop, receiver)
       const state = receiver as State
       const found = state.get(prop)
       if (found !== undefined || !INDEX_KEY.test(prop)) return found
@@ -500,7 +585,7 @@ export const partition = <L>(
 /** The error of a split whose filters leave leaves unselected. @internal */
 export const nonExhaustive = (rest: ReadonlyArray<Path>): FilterError =>
   new FilterError({
-    reason: "Non-exhaustive filters: no filter selects these leaves (add \"...\" as the last filter to collect the rest)",
+    reason: 'Non-exhaustive filters: no filter selects these leaves (add "..." as the last filter to collect the rest)',
     unmatched: rest
   })
 

@@ -74,12 +74,21 @@ const className = (u: object): string => {
 }
 
 /** Flax's `repr` of a Variable, in the display style: the kind, its size, the full value and the metadata. */
-const variableRepr = (kind: string, value: unknown, metadata: Metadata, extra: ReadonlyArray<readonly [string, string]> = []): string => {
+const variableRepr = (
+  kind: string,
+  value: unknown,
+  metadata: Metadata,
+  extra: ReadonlyArray<readonly [string, string]> = []
+): string => {
   const style = displayStyle()
   const stats = sizeBytesOf(value)
   const comment = stats.size > 0 ? ` # ${formatSizeBytes(stats)}` : ""
   const valueRepr = isArray(value) ? value.repr({ style }) : reprIn(value, style)
-  const lines = [...extra, ["value", valueRepr] as const, ...Object.entries(metadata).map(([k, v]) => [k, reprIn(v, style)] as const)]
+  const lines = [
+    ...extra,
+    ["value", valueRepr] as const,
+    ...Object.entries(metadata).map(([k, v]) => [k, reprIn(v, style)] as const)
+  ]
   const body = lines.map(([k, v]) => `  ${k}=${v.replace(/\n/g, "\n  ")}`).join(",\n")
   return `${kind}(${comment}\n${body}\n)`
 }
@@ -170,7 +179,10 @@ export class Variable<A = unknown> implements Pipeable, HasTraceState {
   setMetadata(entries: Metadata): void
   setMetadata(keyOrEntries: string | Metadata, value?: unknown): void {
     checkMutable(this, () => this.kind)
-    const next = typeof keyOrEntries === "string" ? { ...this[MetadataKey], [keyOrEntries]: value } : { ...this[MetadataKey], ...keyOrEntries }
+    const next =
+      typeof keyOrEntries === "string"
+        ? { ...this[MetadataKey], [keyOrEntries]: value }
+        : { ...this[MetadataKey], ...keyOrEntries }
     this[MetadataKey] = freezeMetadata(next)
   }
 
@@ -263,13 +275,16 @@ export class Variable<A = unknown> implements Pipeable, HasTraceState {
   static readonly set: {
     <A>(value: A): (self: Variable<A>) => Effect.Effect<void, TraceContextError>
     <A>(self: Variable<A>, value: A): Effect.Effect<void, TraceContextError>
-  } = dual(2, <A>(self: Variable<A>, value: A): Effect.Effect<void, TraceContextError> =>
-    Effect.suspend(() => {
-      const error = mutationError(self, self.kind)
-      if (error !== undefined) return Effect.fail(error)
-      store(self, value)
-      return Effect.void
-    }))
+  } = dual(
+    2,
+    <A>(self: Variable<A>, value: A): Effect.Effect<void, TraceContextError> =>
+      Effect.suspend(() => {
+        const error = mutationError(self, self.kind)
+        if (error !== undefined) return Effect.fail(error)
+        store(self, value)
+        return Effect.void
+      })
+  )
 
   /**
    * Replaces a Variable's value by `f(value)` as an Effect; fails with `TraceContextError` where the
@@ -280,12 +295,15 @@ export class Variable<A = unknown> implements Pipeable, HasTraceState {
   static readonly update: {
     <A>(f: (a: A) => A): (self: Variable<A>) => Effect.Effect<void, TraceContextError>
     <A>(self: Variable<A>, f: (a: A) => A): Effect.Effect<void, TraceContextError>
-  } = dual(2, <A>(self: Variable<A>, f: (a: A) => A): Effect.Effect<void, TraceContextError> =>
-    Effect.suspend(() => Variable.set(self, f(self[ValueKey]))))
+  } = dual(
+    2,
+    <A>(self: Variable<A>, f: (a: A) => A): Effect.Effect<void, TraceContextError> =>
+      Effect.suspend(() => Variable.set(self, f(self[ValueKey])))
+  )
 }
 
 Object.defineProperty(Variable.prototype, "pipe", {
-  value: function(this: unknown) {
+  value: function (this: unknown) {
     return pipeArguments(this, arguments)
   }
 })
@@ -313,7 +331,11 @@ const initVariable = <A>(self: Variable<A>, value: A, metadata: Metadata | undef
  * kind may define one with other parameters), as Flax's `Variable._new` does. Used by `merge`,
  * `clone` and loading. @internal
  */
-export const makeVariable = <V extends Variable<unknown>>(type: VariableClass<V>, value: ValueOf<V>, metadata: Metadata): V => {
+export const makeVariable = <V extends Variable<unknown>>(
+  type: VariableClass<V>,
+  value: ValueOf<V>,
+  metadata: Metadata
+): V => {
   const v: V = Object.create(type.prototype)
   initVariable(v, value, metadata)
   return v
@@ -337,8 +359,7 @@ export const rawValue = (v: Variable<unknown>): unknown => v[ValueKey]
  * @category guards
  * @since 0.1.0
  */
-export const isVariable = (u: unknown): u is Variable<unknown> =>
-  typeof u === "object" && u !== null && TypeId in u
+export const isVariable = (u: unknown): u is Variable<unknown> => typeof u === "object" && u !== null && TypeId in u
 
 /**
  * Whether `cls` is a Variable class (Variable itself or a subclass).
@@ -477,4 +498,13 @@ export class RngCount<A = unknown> extends RngState<A> {
  * @category kinds
  * @since 0.1.0
  */
-export const builtinKinds: ReadonlyArray<VariableClass> = [Variable, Param, BatchStat, Cache, Intermediate, RngState, RngKey, RngCount]
+export const builtinKinds: ReadonlyArray<VariableClass> = [
+  Variable,
+  Param,
+  BatchStat,
+  Cache,
+  Intermediate,
+  RngState,
+  RngKey,
+  RngCount
+]

@@ -74,7 +74,11 @@ const swapWords = (bytes: Uint8Array, width: number): void => {
 export const align8 = (n: number): number => Math.ceil(n / 8) * 8
 
 /** Builds a container from a header (already JSON text) and payload pieces at their offsets. */
-export const writeContainer = (header: string, payloadLength: number, pieces: ReadonlyArray<readonly [offset: number, bytes: Uint8Array]>): Uint8Array => {
+export const writeContainer = (
+  header: string,
+  payloadLength: number,
+  pieces: ReadonlyArray<readonly [offset: number, bytes: Uint8Array]>
+): Uint8Array => {
   const headerBytes = new TextEncoder().encode(header)
   const payloadStart = align8(12 + headerBytes.length)
   const total = payloadStart + payloadLength + 4
@@ -101,13 +105,19 @@ export const readContainer = (bytes: Uint8Array): ContainerRead => {
   if (!(bytes instanceof Uint8Array)) return { _tag: "Error", reason: "expected a Uint8Array" }
   if (bytes.length < 16) return { _tag: "Error", reason: `the file is truncated (${bytes.length} bytes)` }
   for (let i = 0; i < MAGIC.length; i++) {
-    if (bytes[i] !== MAGIC[i]) return { _tag: "Error", reason: "not an effect-nnx checkpoint (wrong magic bytes) or an unsupported format version" }
+    if (bytes[i] !== MAGIC[i])
+      return {
+        _tag: "Error",
+        reason: "not an effect-nnx checkpoint (wrong magic bytes) or an unsupported format version"
+      }
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const stored = view.getUint32(bytes.length - 4, true)
-  if (crc32(bytes, 0, bytes.length - 4) !== stored) return { _tag: "Error", reason: "the checksum does not match: the file is truncated or corrupted" }
+  if (crc32(bytes, 0, bytes.length - 4) !== stored)
+    return { _tag: "Error", reason: "the checksum does not match: the file is truncated or corrupted" }
   const headerLength = view.getUint32(8, true)
-  if (12 + headerLength > bytes.length - 4) return { _tag: "Error", reason: "the header length runs past the end of the file" }
+  if (12 + headerLength > bytes.length - 4)
+    return { _tag: "Error", reason: "the header length runs past the end of the file" }
   let header: string
   try {
     header = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(12, 12 + headerLength))

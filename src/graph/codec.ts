@@ -118,7 +118,8 @@ const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
   const out: Array<EncodedLeaf> = []
   for (const [path, leaf] of state.toFlat()) {
     const value: unknown = isVariable(leaf) ? leaf.value : leaf
-    if (!isArray(value)) return fail(`only Array values can be saved, got ${value === null ? "null" : typeof value}`, path)
+    if (!isArray(value))
+      return fail(`only Array values can be saved, got ${value === null ? "null" : typeof value}`, path)
     if (!value.isConcrete) return fail("cannot save a traced Array (save outside the transform)", path)
     let kind: string | null = null
     let metadata: Metadata = {}
@@ -127,10 +128,13 @@ const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
       kind = type.name
       if (kind === "") return fail("the Variable kind has no class name", path)
       const builtin = builtinNames.get(kind)
-      if (builtin !== undefined && builtin !== type) return fail(`the kind '${kind}' has the name of a built-in kind; rename it so it can be loaded`, path)
+      if (builtin !== undefined && builtin !== type)
+        return fail(`the kind '${kind}' has the name of a built-in kind; rename it so it can be loaded`, path)
       metadata = leaf.metadata
-      if (nestsTooDeep(metadata)) return fail(`metadata nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`, path)
-      if (!isJsonSafe(metadata)) return fail("metadata must be JSON (strings, finite numbers, booleans, null, lists and records)", path)
+      if (nestsTooDeep(metadata))
+        return fail(`metadata nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`, path)
+      if (!isJsonSafe(metadata))
+        return fail("metadata must be JSON (strings, finite numbers, booleans, null, lists and records)", path)
     }
     out.push({ path, kind, dtype: value.dtype, shape: value.shape, metadata, bytes: hostToBytes(value.data()) })
   }
@@ -155,15 +159,25 @@ const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
  * @since 0.1.0
  */
 export const stateToJson = (state: State): Effect.Effect<string, CodecError> =>
-  Effect.flatMap(attempt(() => encodeLeaves(state)), (leaves) =>
-    Effect.mapError(
-      Schema.encodeEffect(Schema.fromJsonString(StateJson))({
-        format: "effect-nnx/state",
-        version: 1,
-        leaves: leaves.map((l) => ({ path: l.path, kind: l.kind, dtype: l.dtype, shape: l.shape, metadata: l.metadata as Schema.JsonObject, data: l.bytes }))
-      }),
-      schemaError("cannot encode the State")
-    ))
+  Effect.flatMap(
+    attempt(() => encodeLeaves(state)),
+    (leaves) =>
+      Effect.mapError(
+        Schema.encodeEffect(Schema.fromJsonString(StateJson))({
+          format: "effect-nnx/state",
+          version: 1,
+          leaves: leaves.map((l) => ({
+            path: l.path,
+            kind: l.kind,
+            dtype: l.dtype,
+            shape: l.shape,
+            metadata: l.metadata as Schema.JsonObject,
+            data: l.bytes
+          }))
+        }),
+        schemaError("cannot encode the State")
+      )
+  )
 
 /**
  * A State in the compact binary form.
@@ -180,9 +194,22 @@ export const saveState = (state: State): Effect.Effect<Uint8Array, CodecError> =
       const at = offset
       pieces.push([at, l.bytes])
       offset = align8(offset + l.bytes.length)
-      return { path: l.path, kind: l.kind, dtype: l.dtype, shape: l.shape, metadata: l.metadata, offset: at, byteLength: l.bytes.length }
+      return {
+        path: l.path,
+        kind: l.kind,
+        dtype: l.dtype,
+        shape: l.shape,
+        metadata: l.metadata,
+        offset: at,
+        byteLength: l.bytes.length
+      }
     })
-    const header = JSON.stringify({ format: "effect-nnx/state", version: 1, payloadBytes: offset, leaves: headerLeaves })
+    const header = JSON.stringify({
+      format: "effect-nnx/state",
+      version: 1,
+      payloadBytes: offset,
+      leaves: headerLeaves
+    })
     return writeContainer(header, offset, pieces)
   })
 
@@ -216,7 +243,10 @@ const buildState = (
     if (count instanceof CodecError) return count
     const expected = payloadBytes(head.dtype, count)
     if (bytes.length !== expected || expected !== count * itemSize(head.dtype)) {
-      return fail(`${head.dtype} data of shape (${head.shape.join(", ")}) needs ${expected} bytes, the file has ${bytes.length}`, path)
+      return fail(
+        `${head.dtype} data of shape (${head.shape.join(", ")}) needs ${expected} bytes, the file has ${bytes.length}`,
+        path
+      )
     }
     if (head.dtype === "bool" && bytes.some((b) => b > 1)) return fail("bool data must be 0 or 1", path)
     const hostileMeta = hostileKeyIn(head.metadata)
@@ -229,7 +259,10 @@ const buildState = (
     }
     const kind = table.get(head.kind)
     if (kind === undefined) {
-      return fail(`unknown Variable kind '${head.kind}'; pass its class in the loader's \`kinds\` option (or use restore, which learns kinds from the model)`, path)
+      return fail(
+        `unknown Variable kind '${head.kind}'; pass its class in the loader's \`kinds\` option (or use restore, which learns kinds from the model)`,
+        path
+      )
     }
     entries.push([path, makeVariable(kind, array, Object.freeze({ ...head.metadata }))])
   }
@@ -249,9 +282,19 @@ export const stateFromJson = (text: string, options?: LoadOptions): Effect.Effec
   Effect.flatMap(
     Effect.flatMap(
       attempt(() => checkJsonNesting(text)),
-      () => Effect.mapError(Schema.decodeUnknownEffect(Schema.fromJsonString(StateJson))(text), schemaError("not a valid State JSON document"))
+      () =>
+        Effect.mapError(
+          Schema.decodeUnknownEffect(Schema.fromJsonString(StateJson))(text),
+          schemaError("not a valid State JSON document")
+        )
     ),
-    (doc) => attempt(() => buildState(doc.leaves.map((head) => ({ head, bytes: head.data })), options?.kinds ?? []))
+    (doc) =>
+      attempt(() =>
+        buildState(
+          doc.leaves.map((head) => ({ head, bytes: head.data })),
+          options?.kinds ?? []
+        )
+      )
   )
 
 /**
@@ -260,7 +303,7 @@ export const stateFromJson = (text: string, options?: LoadOptions): Effect.Effec
  * @since 0.1.0
  */
 export const loadState = (bytes: Uint8Array, options?: LoadOptions): Effect.Effect<State, CodecError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const read = readContainer(bytes)
     if (read._tag === "Error") return yield* Effect.fail(fail(read.reason))
     const deep = checkJsonNesting(read.header)
@@ -270,12 +313,15 @@ export const loadState = (bytes: Uint8Array, options?: LoadOptions): Effect.Effe
       schemaError("not a valid State header")
     )
     if (header.payloadBytes !== read.payload.length) {
-      return yield* Effect.fail(fail(`the header declares ${header.payloadBytes} payload bytes, the file has ${read.payload.length}`))
+      return yield* Effect.fail(
+        fail(`the header declares ${header.payloadBytes} payload bytes, the file has ${read.payload.length}`)
+      )
     }
     const pieces: Array<{ readonly head: LeafHeader; readonly bytes: Uint8Array }> = []
     for (const head of header.leaves) {
       if (head.offset % 8 !== 0) return yield* Effect.fail(fail("array data must be 8-byte aligned", head.path))
-      if (head.offset + head.byteLength > read.payload.length) return yield* Effect.fail(fail("array data runs past the payload", head.path))
+      if (head.offset + head.byteLength > read.payload.length)
+        return yield* Effect.fail(fail("array data runs past the payload", head.path))
       pieces.push({ head, bytes: read.payload.subarray(head.offset, head.offset + head.byteLength) })
     }
     const state = yield* attempt(() => buildState(pieces, options?.kinds ?? []))
@@ -286,7 +332,12 @@ export const loadState = (bytes: Uint8Array, options?: LoadOptions): Effect.Effe
       const prev = byOffset[i - 1]!.head
       const cur = byOffset[i]!.head
       if (cur.offset < prev.offset + prev.byteLength) {
-        return yield* Effect.fail(fail(`array data (bytes ${cur.offset}..${cur.offset + cur.byteLength}) overlaps the data of ${formatPath(prev.path)} (bytes ${prev.offset}..${prev.offset + prev.byteLength})`, cur.path))
+        return yield* Effect.fail(
+          fail(
+            `array data (bytes ${cur.offset}..${cur.offset + cur.byteLength}) overlaps the data of ${formatPath(prev.path)} (bytes ${prev.offset}..${prev.offset + prev.byteLength})`,
+            cur.path
+          )
+        )
       }
     }
     return state
@@ -317,13 +368,17 @@ export const loadState = (bytes: Uint8Array, options?: LoadOptions): Effect.Effe
  * @category codecs
  * @since 0.1.0
  */
-export const restore = (target: GraphNode, checkpoint: Uint8Array | string): Effect.Effect<void, CodecError | TraceContextError> =>
-  Effect.gen(function*() {
+export const restore = (
+  target: GraphNode,
+  checkpoint: Uint8Array | string
+): Effect.Effect<void, CodecError | TraceContextError> =>
+  Effect.gen(function* () {
     const current = yield* attempt(() => stateOf(target))
     const kinds = new Set<VariableClass>()
     for (const leaf of current.leaves) if (isVariable(leaf)) kinds.add(kindOf(leaf))
     const options: LoadOptions = { kinds: [...kinds] }
-    const loaded = typeof checkpoint === "string" ? yield* stateFromJson(checkpoint, options) : yield* loadState(checkpoint, options)
+    const loaded =
+      typeof checkpoint === "string" ? yield* stateFromJson(checkpoint, options) : yield* loadState(checkpoint, options)
     yield* attempt(() => checkCompatible(current, loaded))
     yield* Effect.suspend((): Effect.Effect<void, CodecError | TraceContextError> => {
       try {
@@ -356,7 +411,10 @@ const checkCompatible = (current: State, loaded: State): undefined | CodecError 
   for (let i = 0; i < current.size; i++) {
     const path = current.paths[i]!
     if (JSON.stringify(path) !== JSON.stringify(loaded.paths[i]!)) {
-      return fail(`the checkpoint's leaves do not match the model's (the model has ${formatPath(path)}, the checkpoint ${formatPath(loaded.paths[i]!)})`, path)
+      return fail(
+        `the checkpoint's leaves do not match the model's (the model has ${formatPath(path)}, the checkpoint ${formatPath(loaded.paths[i]!)})`,
+        path
+      )
     }
     const a = current.leaves[i]!
     const b = loaded.leaves[i]!
@@ -364,9 +422,14 @@ const checkCompatible = (current: State, loaded: State): undefined | CodecError 
     const kb = isVariable(b) ? kindOf(b) : undefined
     const va: unknown = isVariable(a) ? a.value : a
     const vb: unknown = isVariable(b) ? b.value : b
-    const sameArray = isArray(va) && isArray(vb) && va.dtype === vb.dtype && va.shape.length === vb.shape.length && va.shape.every((d, j) => d === vb.shape[j])
-    if (ka !== kb || !sameArray) return fail(`the model has ${describeLeaf(a)}, the checkpoint ${describeLeaf(b)}`, path)
+    const sameArray =
+      isArray(va) &&
+      isArray(vb) &&
+      va.dtype === vb.dtype &&
+      va.shape.length === vb.shape.length &&
+      va.shape.every((d, j) => d === vb.shape[j])
+    if (ka !== kb || !sameArray)
+      return fail(`the model has ${describeLeaf(a)}, the checkpoint ${describeLeaf(b)}`, path)
   }
   return undefined
 }
-

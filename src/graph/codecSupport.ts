@@ -50,7 +50,14 @@ export const checkJsonNesting = (text: string): CodecError | undefined => {
       i++
       if (isObject[isObject.length - 1] === true) {
         let j = i
-        while (j < n && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 10 || text.charCodeAt(j) === 13 || text.charCodeAt(j) === 9)) j++
+        while (
+          j < n &&
+          (text.charCodeAt(j) === 32 ||
+            text.charCodeAt(j) === 10 ||
+            text.charCodeAt(j) === 13 ||
+            text.charCodeAt(j) === 9)
+        )
+          j++
         if (text.charCodeAt(j) === 58 /* : */) {
           let key: PathKey = text.slice(start + 1, i - 1)
           try {
@@ -66,7 +73,10 @@ export const checkJsonNesting = (text: string): CodecError | undefined => {
     if (c === 123 /* { */ || c === 91 /* [ */) {
       if (isObject.length >= MAX_NESTING) {
         const shown = keys.slice(0, 8).filter((k): k is PathKey => k !== undefined)
-        return fail(`the document nests lists and records more than ${MAX_NESTING} levels deep (from here on); refusing it`, shown)
+        return fail(
+          `the document nests lists and records more than ${MAX_NESTING} levels deep (from here on); refusing it`,
+          shown
+        )
       }
       isObject.push(c === 123)
       keys.push(c === 91 ? 0 : undefined)
@@ -139,7 +149,8 @@ export const isJsonSafe = (u: unknown): boolean => {
 export const checkPath = (path: ReadonlyArray<PathKey>): CodecError | undefined => {
   if (path.length === 0) return fail("a leaf has an empty path")
   const bad = path.find(isHostileKey)
-  if (bad !== undefined) return fail(`refusing the path key '${bad}', which would reach JavaScript's prototype machinery`, path)
+  if (bad !== undefined)
+    return fail(`refusing the path key '${bad}', which would reach JavaScript's prototype machinery`, path)
   return undefined
 }
 
@@ -159,7 +170,8 @@ export const kindTable = (extra: ReadonlyArray<VariableClass>): Map<string, Vari
   for (const k of builtinKinds) table.set(k.name, k)
   for (const k of extra) {
     const prev = table.get(k.name)
-    if (prev !== undefined && prev !== k) return fail(`two different kinds are named '${k.name}'; kinds are saved by name, so give them distinct names`)
+    if (prev !== undefined && prev !== k)
+      return fail(`two different kinds are named '${k.name}'; kinds are saved by name, so give them distinct names`)
     table.set(k.name, k)
   }
   return table
@@ -182,4 +194,7 @@ export const attempt = <A>(f: () => A | CodecError): Effect.Effect<A, CodecError
   })
 
 /** Maps a Schema error to a CodecError. */
-export const schemaError = (what: string) => (e: Schema.SchemaError): CodecError => fail(`${what}: ${e.message}`)
+export const schemaError =
+  (what: string) =>
+  (e: Schema.SchemaError): CodecError =>
+    fail(`${what}: ${e.message}`)

@@ -43,7 +43,8 @@ export class List<A = unknown> extends Module {
   private index(i: number, op: string): number {
     const n = this.length
     const j = Number.isInteger(i) ? (i < 0 ? i + n : i) : NaN
-    if (!(j >= 0 && j < n)) throw new ArgumentError({ op: `List.${op}`, reason: `index ${i} is out of range for a List of length ${n}` })
+    if (!(j >= 0 && j < n))
+      throw new ArgumentError({ op: `List.${op}`, reason: `index ${i} is out of range for a List of length ${n}` })
     return j
   }
 
@@ -108,7 +109,10 @@ export class Dict<A = unknown> extends Module {
   /** Adds or replaces the entry named `key`. */
   set(key: string, value: A): void {
     if (isIndex(key) || key in Dict.prototype) {
-      throw new ArgumentError({ op: "Dict.set", reason: `'${key}' cannot name an entry of an nnx.Dict (an index, or a method name); use nnx.List for indexed children` })
+      throw new ArgumentError({
+        op: "Dict.set",
+        reason: `'${key}' cannot name an entry of an nnx.Dict (an index, or a method name); use nnx.List for indexed children`
+      })
     }
     Reflect.set(this, key, value)
   }

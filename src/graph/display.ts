@@ -28,7 +28,16 @@
  */
 import { isArray } from "../backend/Array.ts"
 import { type DisplayStyle, styleOf, type StyleOptions } from "../backend/displayStyle.ts"
-import { addSize, arraySummary, formatSizeBytes, keyIn, reprIn, type SizeBytes, sizeBytesOf, zeroSize } from "./format.ts"
+import {
+  addSize,
+  arraySummary,
+  formatSizeBytes,
+  keyIn,
+  reprIn,
+  type SizeBytes,
+  sizeBytesOf,
+  zeroSize
+} from "./format.ts"
 import { classify, containerKeys, typeName } from "./node.ts"
 import type { PathKey } from "./path.ts"
 import type { Variable, VariableClass } from "./Variable.ts"
@@ -85,7 +94,8 @@ const seq = (...parts: ReadonlyArray<Part>): Seq => ({ _tag: "Seq", parts })
 const commaAfter = (last: boolean): Part => (last ? fold("", ",") : seq(",", fold(" ", "")))
 
 const VISUALIZATION_NOTE = "# Visualization hidden in roundtrip mode"
-const repeatedNote = (style: DisplayStyle): string => (style === "python" ? "# Repeated python obj" : "# Repeated reference")
+const repeatedNote = (style: DisplayStyle): string =>
+  style === "python" ? "# Repeated python obj" : "# Repeated reference"
 
 // ---------------------------------------------------------------------------------------------
 // Statistics (Flax's _collect_stats): per-kind sizes of every Module's sub-graph
@@ -104,10 +114,16 @@ const statsKind = (v: Variable<unknown>): VariableClass => {
  */
 const collectStats = (root: unknown): Map<object, Stats> => {
   const all = new Map<object, Stats>()
-  const isNode = (k: string): k is "module" | "variable" | "list" | "record" => k === "module" || k === "variable" || k === "list" || k === "record"
+  const isNode = (k: string): k is "module" | "variable" | "list" | "record" =>
+    k === "module" || k === "variable" || k === "list" || k === "record"
   // An explicit stack, so that very deep graphs do not overflow: a frame is a node whose children
   // are being visited; its totals go to the frame below when it is done.
-  const frames: Array<{ readonly node: object; readonly stats: Stats; readonly keys: ReadonlyArray<PathKey>; i: number }> = []
+  const frames: Array<{
+    readonly node: object
+    readonly stats: Stats
+    readonly keys: ReadonlyArray<PathKey>
+    i: number
+  }> = []
   const enter = (node: object): void => {
     const stats: Stats = new Map()
     all.set(node, stats)
@@ -126,7 +142,8 @@ const collectStats = (root: unknown): Map<object, Stats> => {
     if (top.i === top.keys.length) {
       frames.pop()
       const parent = frames[frames.length - 1]
-      if (parent !== undefined) for (const [k, s] of top.stats) parent.stats.set(k, addSize(parent.stats.get(k) ?? zeroSize, s))
+      if (parent !== undefined)
+        for (const [k, s] of top.stats) parent.stats.set(k, addSize(parent.stats.get(k) ?? zeroSize, s))
       continue
     }
     const child: unknown = Reflect.get(top.node, top.keys[top.i++]!)
@@ -161,7 +178,11 @@ class Builder {
   readonly occurrences = new Map<object, number>()
   private readonly stack = new Set<object>()
 
-  constructor(root: unknown, private readonly maxDepth: number, private readonly style: DisplayStyle) {
+  constructor(
+    root: unknown,
+    private readonly maxDepth: number,
+    private readonly style: DisplayStyle
+  ) {
     this.stats = collectStats(root)
   }
 
@@ -170,7 +191,12 @@ class Builder {
   }
 
   build(u: unknown): Built {
-    if (isArray(u)) return { part: arraySummary(u, this.style), identity: undefined, visualized: u.dtype !== "key<fry>" && u.ndim >= 1 }
+    if (isArray(u))
+      return {
+        part: arraySummary(u, this.style),
+        identity: undefined,
+        visualized: u.dtype !== "key<fry>" && u.ndim >= 1
+      }
     const kind = classify(u)
     if (kind === "static") return { part: reprIn(u, this.style), identity: undefined, visualized: false }
     const obj = u as object
@@ -178,12 +204,23 @@ class Builder {
     if (this.stack.has(obj)) return { part: `<cyclic reference to ${typeName(obj)}>`, identity: obj, visualized: false }
     if (this.stack.size >= this.maxDepth) {
       // Past the depth limit (Flax's flax_max_repr_depth), nodes are elided as `Name(...)`.
-      const elided = kind === "list" ? "[...]" : kind === "record" ? "{...}" : seq(roundtrip("<"), kind === "variable" ? (obj as Variable<unknown>).kind : typeName(obj), "(...)", roundtrip(">"))
+      const elided =
+        kind === "list"
+          ? "[...]"
+          : kind === "record"
+            ? "{...}"
+            : seq(
+                roundtrip("<"),
+                kind === "variable" ? (obj as Variable<unknown>).kind : typeName(obj),
+                "(...)",
+                roundtrip(">")
+              )
       return { part: elided, identity: obj, visualized: false }
     }
     this.stack.add(obj)
     try {
-      if (kind === "variable") return { part: this.variable(obj as Variable<unknown>), identity: obj, visualized: false }
+      if (kind === "variable")
+        return { part: this.variable(obj as Variable<unknown>), identity: obj, visualized: false }
       if (kind === "module") return { part: this.module(obj), identity: obj, visualized: false }
       return { part: this.container(obj, kind === "list"), identity: obj, visualized: false }
     } finally {
@@ -322,7 +359,11 @@ const printCollapsed = (p: Printer, part: Part): string => {
     case "Seq":
       return part.parts.map((q) => printCollapsed(p, q)).join("")
     case "Node":
-      return printCollapsed(p, part.prefix) + part.lines.map((l) => printCollapsed(p, l.content)).join("") + printCollapsed(p, part.suffix)
+      return (
+        printCollapsed(p, part.prefix) +
+        part.lines.map((l) => printCollapsed(p, l.content)).join("") +
+        printCollapsed(p, part.suffix)
+      )
   }
 }
 

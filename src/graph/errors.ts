@@ -169,6 +169,11 @@ export type GraphError =
 
 /** @category guards @since 0.1.0 */
 export const isGraphError = (u: unknown): u is GraphError =>
-  u instanceof TraceContextError || u instanceof FilterError || u instanceof MergeError ||
-  u instanceof UpdateError || u instanceof GraphStructureError || u instanceof RngError ||
-  u instanceof CodecError || u instanceof LayerError
+  u instanceof TraceContextError ||
+  u instanceof FilterError ||
+  u instanceof MergeError ||
+  u instanceof UpdateError ||
+  u instanceof GraphStructureError ||
+  u instanceof RngError ||
+  u instanceof CodecError ||
+  u instanceof LayerError

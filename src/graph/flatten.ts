@@ -92,7 +92,6 @@ interface FlattenFrame {
   readonly container: boolean
 }
 
-
 /**
  * Flattens a graph node (a Module, Variable, list or record; any other value is a single leaf)
  * into its GraphDef, leaf paths and leaves.
@@ -113,7 +112,12 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
   // Plain lists and records have no identity; one that contains itself would never end.
   const onStack = new Set<object>()
 
-  const emit = (value: object, kind: "module" | "variable" | "list" | "record", key: PathKey | undefined, cons: PathCons | undefined): void => {
+  const emit = (
+    value: object,
+    kind: "module" | "variable" | "list" | "record",
+    key: PathKey | undefined,
+    cons: PathCons | undefined
+  ): void => {
     if (kind === "module" || kind === "variable") {
       const seen = refMap.get(value)
       if (seen !== undefined) {
@@ -132,7 +136,13 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
         return
       }
       const keys = containerKeys(value, "module")
-      nodes.push({ _tag: "ModuleDef", type: value.constructor as ModuleClass, index, outerIndex, numAttributes: keys.length })
+      nodes.push({
+        _tag: "ModuleDef",
+        type: value.constructor as ModuleClass,
+        index,
+        outerIndex,
+        numAttributes: keys.length
+      })
       frames.push({ obj: value, keys, i: 0, key, cons, container: false })
       return
     }
@@ -227,7 +237,10 @@ interface UnflattenFrame {
  */
 export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknown>, options?: UnflattenOptions): N => {
   if (leaves.length !== graphdef.numLeaves) {
-    throw new MergeError({ path: undefined, reason: `the GraphDef needs ${graphdef.numLeaves} leaves, got ${leaves.length}` })
+    throw new MergeError({
+      path: undefined,
+      reason: `the GraphDef needs ${graphdef.numLeaves} leaves, got ${leaves.length}`
+    })
   }
   if (graphdef.nodes.length === 0) return leaves[0] as N
   const indexMap: IndexMap = options?.indexMap ?? new Map()
@@ -258,7 +271,8 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
         throw new MergeError({ path: pathOf(frames, key), reason: `expected a ${def.type.name}, got a ${leaf.kind}` })
       }
       if (options?.copy !== true && (def.outerIndex === undefined || reuse?.get(def.outerIndex) === undefined)) {
-        if (indexMap.has(def.index)) throw new MergeError({ path: pathOf(frames, key), reason: `node index ${def.index} is defined twice` })
+        if (indexMap.has(def.index))
+          throw new MergeError({ path: pathOf(frames, key), reason: `node index ${def.index} is defined twice` })
         indexMap.set(def.index, leaf)
         return leaf
       }
@@ -272,7 +286,10 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
     let v: Variable<unknown>
     if (existing !== undefined) {
       if (!isVariable(existing) || kindOf(existing) !== def.type) {
-        throw new MergeError({ path: pathOf(frames, key), reason: `the object to reuse for outer index ${def.outerIndex} is not a ${def.type.name}` })
+        throw new MergeError({
+          path: pathOf(frames, key),
+          reason: `the object to reuse for outer index ${def.outerIndex} is not a ${def.type.name}`
+        })
       }
       setVariableState(existing, value, metadata)
       v = existing
@@ -285,22 +302,34 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
 
   const open = (key: PathKey | undefined): unknown => {
     const def = nodes[nodeCursor++]
-    if (def === undefined) throw new MergeError({ path: pathOf(frames, key), reason: "the GraphDef has fewer nodes than its attributes use" })
+    if (def === undefined)
+      throw new MergeError({
+        path: pathOf(frames, key),
+        reason: "the GraphDef has fewer nodes than its attributes use"
+      })
     switch (def._tag) {
       case "NodeRef": {
         const obj = indexMap.get(def.index)
-        if (obj === undefined) throw new MergeError({ path: pathOf(frames, key), reason: `a reference to node ${def.index}, which is not defined before it` })
+        if (obj === undefined)
+          throw new MergeError({
+            path: pathOf(frames, key),
+            reason: `a reference to node ${def.index}, which is not defined before it`
+          })
         return obj
       }
       case "VariableDef":
         return variable(def, key)
       case "ModuleDef": {
-        if (indexMap.has(def.index)) throw new MergeError({ path: pathOf(frames, key), reason: `node index ${def.index} is defined twice` })
+        if (indexMap.has(def.index))
+          throw new MergeError({ path: pathOf(frames, key), reason: `node index ${def.index} is defined twice` })
         const existing = def.outerIndex === undefined ? undefined : reuse?.get(def.outerIndex)
         let m: object
         if (existing !== undefined) {
           if (!isModule(existing) || existing.constructor !== def.type) {
-            throw new MergeError({ path: pathOf(frames, key), reason: `the object to reuse for outer index ${def.outerIndex} is not a ${def.type.name}` })
+            throw new MergeError({
+              path: pathOf(frames, key),
+              reason: `the object to reuse for outer index ${def.outerIndex} is not a ${def.type.name}`
+            })
           }
           clearModule(existing)
           m = existing
@@ -334,7 +363,11 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
     }
     top.remaining--
     const attr = attributes[attrCursor++]
-    if (attr === undefined) throw new MergeError({ path: pathOf(frames, undefined), reason: "the GraphDef has fewer attributes than its nodes use" })
+    if (attr === undefined)
+      throw new MergeError({
+        path: pathOf(frames, undefined),
+        reason: "the GraphDef has fewer attributes than its nodes use"
+      })
     const [key, def] = attr
     const value = attributeValue(def, key)
     if (top.kind === "list") (top.obj as Array<unknown>)[key as number] = value
@@ -352,8 +385,16 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
     }
   }
 
-  if (nodeCursor !== nodes.length) throw new MergeError({ path: undefined, reason: `the GraphDef has ${nodes.length} nodes but its attributes use ${nodeCursor}` })
-  if (attrCursor !== attributes.length) throw new MergeError({ path: undefined, reason: `the GraphDef has ${attributes.length} attributes but its nodes use ${attrCursor}` })
+  if (nodeCursor !== nodes.length)
+    throw new MergeError({
+      path: undefined,
+      reason: `the GraphDef has ${nodes.length} nodes but its attributes use ${nodeCursor}`
+    })
+  if (attrCursor !== attributes.length)
+    throw new MergeError({
+      path: undefined,
+      reason: `the GraphDef has ${attributes.length} attributes but its nodes use ${attrCursor}`
+    })
   return root as N
 }
 

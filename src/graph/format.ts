@@ -92,7 +92,9 @@ export const pyRepr = (u: unknown, seen: Set<object> = new Set(), depth = 0): st
     case "symbol":
       return u.toString()
     case "function":
-      return /^class\b/.test(Function.prototype.toString.call(u)) ? `<class '${u.name}'>` : `<function ${u.name || "<anonymous>"}>`
+      return /^class\b/.test(Function.prototype.toString.call(u))
+        ? `<class '${u.name}'>`
+        : `<function ${u.name || "<anonymous>"}>`
     case "object": {
       if (u === null) return "None"
       if (isArray(u)) return arraySummary(u, "python")
@@ -106,7 +108,9 @@ export const pyRepr = (u: unknown, seen: Set<object> = new Set(), depth = 0): st
       if (isPlainRecord(u)) {
         if (seen.has(u) || depth >= MAX_REPR_DEPTH) return "{...}"
         seen.add(u)
-        const s = `{${Object.entries(u).map(([k, v]) => `${pyString(k)}: ${pyRepr(v, seen, depth + 1)}`).join(", ")}}`
+        const s = `{${Object.entries(u)
+          .map(([k, v]) => `${pyString(k)}: ${pyRepr(v, seen, depth + 1)}`)
+          .join(", ")}}`
         seen.delete(u)
         return s
       }
@@ -136,7 +140,9 @@ export const tsRepr = (u: unknown, seen: Set<object> = new Set(), depth = 0): st
     case "bigint":
       return `${u}n`
     case "function":
-      return /^class\b/.test(Function.prototype.toString.call(u)) ? `[class ${u.name || "(anonymous)"}]` : `[Function: ${u.name || "(anonymous)"}]`
+      return /^class\b/.test(Function.prototype.toString.call(u))
+        ? `[class ${u.name || "(anonymous)"}]`
+        : `[Function: ${u.name || "(anonymous)"}]`
     case "object": {
       if (u === null) return "null"
       if (isArray(u)) return arraySummary(u, "typescript")

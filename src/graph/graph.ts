@@ -42,14 +42,19 @@ export type GraphNode = Module | ReadonlyArray<unknown> | { readonly [key: strin
 type SplitStates<N, Fs extends ReadonlyArray<Filter>> = Fs extends readonly [] ? [StateOf<N>] : StatesFor<N, Fs>
 
 /** The result of `state`/`pop`: one State for no or one filter, a tuple for several. */
-type Selected<N, Fs extends ReadonlyArray<Filter>> = Fs extends readonly [] ? StateOf<N>
-  : Fs extends readonly [infer F] ? StateOf<N, KindOf<F>>
-  : StatesFor<N, Fs>
+type Selected<N, Fs extends ReadonlyArray<Filter>> = Fs extends readonly []
+  ? StateOf<N>
+  : Fs extends readonly [infer F]
+    ? StateOf<N, KindOf<F>>
+    : StatesFor<N, Fs>
 
 const checkRoot = (op: string, node: unknown): void => {
   const k = classify(node)
   if (k !== "module" && k !== "list" && k !== "record") {
-    throw new GraphStructureError({ path: undefined, reason: `${op} expects a Module, or a plain list or record of graph values, got ${k === "variable" ? "a Variable" : k === "array" ? "an Array" : typeof node}` })
+    throw new GraphStructureError({
+      path: undefined,
+      reason: `${op} expects a Module, or a plain list or record of graph values, got ${k === "variable" ? "a Variable" : k === "array" ? "an Array" : typeof node}`
+    })
   }
 }
 
@@ -156,7 +161,10 @@ const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error):
         t.leaf = value
         leaves.push(t)
       } else {
-        throw bad(triePath(t), `${describeValue(value)}; a pure record holds nested records whose leaves are Arrays or Variables`)
+        throw bad(
+          triePath(t),
+          `${describeValue(value)}; a pure record holds nested records whose leaves are Arrays or Variables`
+        )
       }
     }
   }
@@ -198,7 +206,10 @@ const trieOfRecord = (record: object, bad: (path: Path, what: string) => Error):
  */
 export function split<V extends Variable<unknown>>(node: V): [GraphDef<V>, V]
 export function split<A extends JArray>(node: A): [GraphDef<A>, A]
-export function split<N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(node: N, ...filters: Fs): [GraphDef<N>, ...SplitStates<N, Fs>]
+export function split<N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(
+  node: N,
+  ...filters: Fs
+): [GraphDef<N>, ...SplitStates<N, Fs>]
 export function split(node: unknown, ...filters: ReadonlyArray<Filter>): Array<unknown> {
   const { graphdef, pathCons, leaves } = flatten(node, { live: true })
   if (!isGraphRoot(node)) {
@@ -236,7 +247,11 @@ export interface MergeOptions {
 }
 
 const isMergeOptions = (u: unknown): u is MergeOptions =>
-  isRecord(u) && !isState(u) && Object.keys(u).length > 0 && Object.keys(u).every((k) => k === "copy") && typeof Reflect.get(u, "copy") === "boolean"
+  isRecord(u) &&
+  !isState(u) &&
+  Object.keys(u).length > 0 &&
+  Object.keys(u).every((k) => k === "copy") &&
+  typeof Reflect.get(u, "copy") === "boolean"
 
 /**
  * Rebuilds a graph from a GraphDef and State(s) (the inverse of `split`): new Modules, shared
@@ -252,8 +267,16 @@ const isMergeOptions = (u: unknown): u is MergeOptions =>
  * @category graph
  * @since 0.1.0
  */
-export function merge<N>(graphdef: GraphDef<N>, state?: State | PureRecord | StateLeaf | Variable<unknown>, ...states: ReadonlyArray<State>): N
-export function merge<N>(graphdef: GraphDef<N>, state: State | PureRecord | StateLeaf | Variable<unknown>, ...rest: [...ReadonlyArray<State>, MergeOptions]): N
+export function merge<N>(
+  graphdef: GraphDef<N>,
+  state?: State | PureRecord | StateLeaf | Variable<unknown>,
+  ...states: ReadonlyArray<State>
+): N
+export function merge<N>(
+  graphdef: GraphDef<N>,
+  state: State | PureRecord | StateLeaf | Variable<unknown>,
+  ...rest: [...ReadonlyArray<State>, MergeOptions]
+): N
 export function merge<N>(graphdef: GraphDef<N>, ...args: ReadonlyArray<unknown>): N {
   const last = args.length > 1 ? args[args.length - 1] : undefined
   const options = isMergeOptions(last) ? last : undefined
@@ -263,28 +286,49 @@ export function merge<N>(graphdef: GraphDef<N>, ...args: ReadonlyArray<unknown>)
   const copy = options?.copy === true
   const root = graphdef.nodes[0]
   if (root === undefined || root._tag === "VariableDef") {
-    if (state === undefined) throw new MergeError({ path: [], reason: "the GraphDef is of a single leaf; pass it (the second value of split) as the state" })
-    if (isState(state) || states.length > 0) throw new MergeError({ path: [], reason: "the GraphDef is of a single leaf; pass the leaf itself (the second value of split), not States" })
+    if (state === undefined)
+      throw new MergeError({
+        path: [],
+        reason: "the GraphDef is of a single leaf; pass it (the second value of split) as the state"
+      })
+    if (isState(state) || states.length > 0)
+      throw new MergeError({
+        path: [],
+        reason: "the GraphDef is of a single leaf; pass the leaf itself (the second value of split), not States"
+      })
     return unflatten(graphdef, [state], { copy })
   }
   let trie: Trie
   let trieLeaves: Array<Trie>
   if (state === undefined) [trie, trieLeaves] = trieOfState(State.empty())
   else if (isState(state)) [trie, trieLeaves] = trieOfState(states.length === 0 ? state : State.merge(state, ...states))
-  else if (isPureNode(state) && states.length === 0) [trie, trieLeaves] = trieOfRecord(state, (path, what) => new MergeError({ path, reason: `the state has ${what}` }))
-  else throw new MergeError({ path: undefined, reason: `merge takes States or one pure record after the GraphDef, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}` })
+  else if (isPureNode(state) && states.length === 0)
+    [trie, trieLeaves] = trieOfRecord(state, (path, what) => new MergeError({ path, reason: `the state has ${what}` }))
+  else
+    throw new MergeError({
+      path: undefined,
+      reason: `merge takes States or one pure record after the GraphDef, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}`
+    })
   const leaves: Array<unknown> = []
-  const error = walkGraphDef<Trie | undefined>(graphdef, (path, _def, parent, key) => {
-    const t = key === undefined ? parent : trieChild(parent, key)
-    if (t === undefined) throw new MergeError({ path: path(), reason: "the state has no leaf here, but the GraphDef needs one" })
-    if (!t.hasLeaf) throw new MergeError({ path: path(), reason: "the state has a subtree here, but the GraphDef needs a leaf" })
-    t.used = true
-    leaves.push(t.leaf)
-  }, trie, (parent, key) => trieChild(parent, key))
+  const error = walkGraphDef<Trie | undefined>(
+    graphdef,
+    (path, _def, parent, key) => {
+      const t = key === undefined ? parent : trieChild(parent, key)
+      if (t === undefined)
+        throw new MergeError({ path: path(), reason: "the state has no leaf here, but the GraphDef needs one" })
+      if (!t.hasLeaf)
+        throw new MergeError({ path: path(), reason: "the state has a subtree here, but the GraphDef needs a leaf" })
+      t.used = true
+      leaves.push(t.leaf)
+    },
+    trie,
+    (parent, key) => trieChild(parent, key)
+  )
   if (error !== undefined) throw new MergeError({ path: undefined, reason: `malformed GraphDef: ${error}` })
   if (leaves.length !== trieLeaves.length) {
     const extra = trieLeaves.find((t) => !t.used)
-    if (extra !== undefined) throw new MergeError({ path: triePath(extra), reason: "the state has a leaf the GraphDef does not expect" })
+    if (extra !== undefined)
+      throw new MergeError({ path: triePath(extra), reason: "the state has a leaf the GraphDef does not expect" })
   }
   return unflatten(graphdef, leaves, { copy })
 }
@@ -304,7 +348,10 @@ export const graphdef = <N>(node: N): GraphDef<N> => flatten(node).graphdef
  * @category graph
  * @since 0.1.0
  */
-export const state = <N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(node: N, ...filters: Fs): Selected<N, Fs> => {
+export const state = <N extends GraphNode, const Fs extends ReadonlyArray<Filter>>(
+  node: N,
+  ...filters: Fs
+): Selected<N, Fs> => {
   checkRoot("state", node)
   const { pathCons, leaves } = flatten(node, { live: true })
   const typed = leaves as ReadonlyArray<StateLeaf>
@@ -326,11 +373,17 @@ export const clone = <N extends GraphNode | Variable<unknown>>(node: N): N => {
 }
 
 type Action =
-  | { readonly _tag: "Variable"; readonly variable: Variable<unknown>; readonly value: unknown; readonly metadata: Metadata | undefined }
+  | {
+      readonly _tag: "Variable"
+      readonly variable: Variable<unknown>
+      readonly value: unknown
+      readonly metadata: Metadata | undefined
+    }
   | { readonly _tag: "Attribute"; readonly obj: object; readonly key: PathKey; readonly value: unknown }
 
 /** What an added attribute holds: a copy of a Variable (as Flax's `update` adds it), or the value. */
-const liveValue = (leaf: unknown): unknown => (isVariable(leaf) ? leaf.copy() : isVariableState(leaf) ? leaf.toVariable() : leaf)
+const liveValue = (leaf: unknown): unknown =>
+  isVariable(leaf) ? leaf.copy() : isVariableState(leaf) ? leaf.toVariable() : leaf
 
 const hasKey = (obj: object, key: PathKey): boolean =>
   Array.isArray(obj) ? typeof key === "number" && key < obj.length : Object.hasOwn(obj, String(key))
@@ -355,8 +408,13 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
   checkRoot("update", node)
   let trie: Trie
   if (isState(state)) [trie] = trieOfState(states.length === 0 ? state : State.merge(state, ...states))
-  else if (isPureNode(state) && states.length === 0) [trie] = trieOfRecord(state, (path, what) => new UpdateError({ path, reason: `the state has ${what}` }))
-  else throw new UpdateError({ path: [], reason: `update takes States or one pure record after the graph, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}` })
+  else if (isPureNode(state) && states.length === 0)
+    [trie] = trieOfRecord(state, (path, what) => new UpdateError({ path, reason: `the state has ${what}` }))
+  else
+    throw new UpdateError({
+      path: [],
+      reason: `update takes States or one pure record after the graph, got ${describeValue(state)}${states.length > 0 ? " and more" : ""}`
+    })
   const actions: Array<Action> = []
   const checked = new Set<object>()
   const checkWritable = (obj: object, path: () => Path): void => {
@@ -376,9 +434,14 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
     const [t, cur, cons, detached] = stack.pop()!
     if (t.children === undefined) continue
     for (const [rawKey, child] of t.children) {
-      const key: PathKey = Array.isArray(cur) && typeof rawKey === "string" && INDEX.test(rawKey) ? Number(rawKey) : rawKey
+      const key: PathKey =
+        Array.isArray(cur) && typeof rawKey === "string" && INDEX.test(rawKey) ? Number(rawKey) : rawKey
       const here = (): Path => consToArray(consPath(cons, key))
-      if (isHostileKey(key)) throw new UpdateError({ path: here(), reason: `refusing the key '${key}', which would reach JavaScript's prototype machinery` })
+      if (isHostileKey(key))
+        throw new UpdateError({
+          path: here(),
+          reason: `refusing the key '${key}', which would reach JavaScript's prototype machinery`
+        })
       const last = child.hasLeaf
       const leaf = child.leaf
       if (detached) {
@@ -391,7 +454,8 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
         continue
       }
       if (!hasKey(cur, key)) {
-        if (Array.isArray(cur) && typeof key !== "number") throw new UpdateError({ path: here(), reason: "a list has no key that is not an index" })
+        if (Array.isArray(cur) && typeof key !== "number")
+          throw new UpdateError({ path: here(), reason: "a list has no key that is not an index" })
         checkWritable(cur, here)
         if (last) {
           actions.push({ _tag: "Attribute", obj: cur, key, value: liveValue(leaf) })
@@ -409,21 +473,29 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
           const v = value as Variable<unknown>
           if (leaf !== v) {
             checkWritable(v, here)
-            actions.push(isVariable(leaf)
-              ? { _tag: "Variable", variable: v, value: rawValue(leaf), metadata: leaf.metadata }
-              : isVariableState(leaf)
-              ? { _tag: "Variable", variable: v, value: leaf.value, metadata: leaf.metadata }
-              : { _tag: "Variable", variable: v, value: leaf, metadata: undefined })
+            actions.push(
+              isVariable(leaf)
+                ? { _tag: "Variable", variable: v, value: rawValue(leaf), metadata: leaf.metadata }
+                : isVariableState(leaf)
+                  ? { _tag: "Variable", variable: v, value: leaf.value, metadata: leaf.metadata }
+                  : { _tag: "Variable", variable: v, value: leaf, metadata: undefined }
+            )
           }
         } else if (kind === "module" || kind === "list" || kind === "record") {
-          throw new UpdateError({ path: here(), reason: `the state has a leaf here, but the graph has a subgraph (${typeName(value as object)}); expected a subtree` })
+          throw new UpdateError({
+            path: here(),
+            reason: `the state has a leaf here, but the graph has a subgraph (${typeName(value as object)}); expected a subtree`
+          })
         } else {
           checkWritable(cur, here)
           actions.push({ _tag: "Attribute", obj: cur, key, value: liveValue(leaf) })
         }
       } else {
         if (kind !== "module" && kind !== "list" && kind !== "record") {
-          throw new UpdateError({ path: here(), reason: `the state has a subtree here, but the graph has a leaf (${kind === "variable" ? typeName(value as object) : kind})` })
+          throw new UpdateError({
+            path: here(),
+            reason: `the state has a subtree here, but the graph has a leaf (${kind === "variable" ? typeName(value as object) : kind})`
+          })
         }
         stack.push([child, value as object, consPath(cons, key), false])
       }
@@ -459,7 +531,10 @@ export const update = (node: GraphNode, state: State | PureRecord, ...states: Re
  * @category graph
  * @since 0.1.0
  */
-export const pop = <N extends GraphNode, const Fs extends readonly [Filter, ...Array<Filter>]>(node: N, ...filters: Fs): Selected<N, Fs> => {
+export const pop = <N extends GraphNode, const Fs extends readonly [Filter, ...Array<Filter>]>(
+  node: N,
+  ...filters: Fs
+): Selected<N, Fs> => {
   checkRoot("pop", node)
   const predicates = filtersToPredicates(filters)
   const buckets = predicates.map((): [Array<Path>, Array<StateLeaf>] => [[], []])
@@ -500,7 +575,11 @@ export const pop = <N extends GraphNode, const Fs extends readonly [Filter, ...A
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!)
   }
   for (const [obj, , path] of removals) {
-    if (Array.isArray(obj)) throw new UpdateError({ path: consToArray(path), reason: "cannot pop a value held in a list (it would renumber the list); hold it in a Module or record" })
+    if (Array.isArray(obj))
+      throw new UpdateError({
+        path: consToArray(path),
+        reason: "cannot pop a value held in a list (it would renumber the list); hold it in a Module or record"
+      })
     if (isModule(obj)) {
       const e = mutationError(obj, typeName(obj))
       if (e !== undefined) throw e

@@ -10,7 +10,19 @@
  */
 import { Effect, Schema } from "effect"
 import { readContainer, writeContainer } from "./bytes.ts"
-import { attempt, checkJsonNesting, fail, hostileKeyIn, isJsonSafe, kindTable, MAX_NESTING, nestsTooDeep, NonNegativeInt, PathKeySchema, schemaError } from "./codecSupport.ts"
+import {
+  attempt,
+  checkJsonNesting,
+  fail,
+  hostileKeyIn,
+  isJsonSafe,
+  kindTable,
+  MAX_NESTING,
+  nestsTooDeep,
+  NonNegativeInt,
+  PathKeySchema,
+  schemaError
+} from "./codecSupport.ts"
 import { CodecError } from "./errors.ts"
 import type { Attribute, AttrDef, NodeDef } from "./GraphDef.ts"
 import { GraphDef, LEAF_ATTR, NODE_ATTR, walkGraphDef } from "./GraphDef.ts"
@@ -69,12 +81,27 @@ const toDocument = (g: GraphDef): GraphDefDocument | CodecError => {
     switch (n._tag) {
       case "ModuleDef":
         if (n.type.name === "") return fail("a Module class without a name cannot be saved")
-        nodes.push({ tag: "ModuleDef", type: n.type.name, index: n.index, outerIndex: n.outerIndex ?? null, numAttributes: n.numAttributes })
+        nodes.push({
+          tag: "ModuleDef",
+          type: n.type.name,
+          index: n.index,
+          outerIndex: n.outerIndex ?? null,
+          numAttributes: n.numAttributes
+        })
         break
       case "VariableDef":
-        if (nestsTooDeep(n.metadata)) return fail(`the metadata of a ${n.type.name} nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`)
+        if (nestsTooDeep(n.metadata))
+          return fail(
+            `the metadata of a ${n.type.name} nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`
+          )
         if (!isJsonSafe(n.metadata)) return fail(`the metadata of a ${n.type.name} is not JSON`)
-        nodes.push({ tag: "VariableDef", type: n.type.name, index: n.index, outerIndex: n.outerIndex ?? null, metadata: n.metadata as Schema.JsonObject })
+        nodes.push({
+          tag: "VariableDef",
+          type: n.type.name,
+          index: n.index,
+          outerIndex: n.outerIndex ?? null,
+          metadata: n.metadata as Schema.JsonObject
+        })
         break
       case "ListDef":
       case "RecordDef":
@@ -90,7 +117,10 @@ const toDocument = (g: GraphDef): GraphDefDocument | CodecError => {
     if (def._tag !== "StaticAttr") attributes.push([key, { tag: def._tag }])
     else if (def.value === undefined) attributes.push([key, { tag: "StaticAttr" }])
     else if (isJsonSafe(def.value)) attributes.push([key, { tag: "StaticAttr", value: def.value as Schema.Json }])
-    else return fail(`the static attribute '${String(key)}' is not JSON (strings, finite numbers, booleans, null, lists, records) and cannot be saved`)
+    else
+      return fail(
+        `the static attribute '${String(key)}' is not JSON (strings, finite numbers, booleans, null, lists, records) and cannot be saved`
+      )
   }
   return { format: "effect-nnx/graphdef", version: 1, numLeaves: g.numLeaves, nodes, attributes }
 }
@@ -123,7 +153,13 @@ const fromDocument = (doc: GraphDefDocument, options: GraphDefLoadOptions): Grap
       case "ModuleDef": {
         const type = modules.get(n.type)
         if (type === undefined) return fail(`unknown Module class '${n.type}'; pass it in \`types\``)
-        nodes.push({ _tag: "ModuleDef", type, index: n.index, outerIndex: n.outerIndex ?? undefined, numAttributes: n.numAttributes })
+        nodes.push({
+          _tag: "ModuleDef",
+          type,
+          index: n.index,
+          outerIndex: n.outerIndex ?? undefined,
+          numAttributes: n.numAttributes
+        })
         break
       }
       case "VariableDef": {
@@ -131,7 +167,13 @@ const fromDocument = (doc: GraphDefDocument, options: GraphDefLoadOptions): Grap
         if (type === undefined) return fail(`unknown Variable kind '${n.type}'; pass it in \`types\``)
         const bad = hostileKeyIn(n.metadata)
         if (bad !== undefined) return fail(`refusing the metadata key '${bad}'`)
-        nodes.push({ _tag: "VariableDef", type, index: n.index, outerIndex: n.outerIndex ?? undefined, metadata: Object.freeze({ ...n.metadata }) })
+        nodes.push({
+          _tag: "VariableDef",
+          type,
+          index: n.index,
+          outerIndex: n.outerIndex ?? undefined,
+          metadata: Object.freeze({ ...n.metadata })
+        })
         break
       }
       case "ListDef":
@@ -145,7 +187,8 @@ const fromDocument = (doc: GraphDefDocument, options: GraphDefLoadOptions): Grap
   }
   const attributes: Array<Attribute> = []
   for (const [key, a] of doc.attributes) {
-    if (isHostileKey(key)) return fail(`refusing the attribute key '${key}', which would reach JavaScript's prototype machinery`)
+    if (isHostileKey(key))
+      return fail(`refusing the attribute key '${key}', which would reach JavaScript's prototype machinery`)
     let def: AttrDef
     if (a.tag === "StaticAttr") {
       const bad = hostileKeyIn(a.value)
@@ -182,19 +225,32 @@ const fromDocument = (doc: GraphDefDocument, options: GraphDefLoadOptions): Grap
  * @since 0.1.0
  */
 export const graphDefToJson = (graphdef: GraphDef): Effect.Effect<string, CodecError> =>
-  Effect.flatMap(attempt(() => toDocument(graphdef)), (doc) =>
-    Effect.mapError(Schema.encodeEffect(Schema.fromJsonString(GraphDefJson))(doc), schemaError("cannot encode the GraphDef")))
+  Effect.flatMap(
+    attempt(() => toDocument(graphdef)),
+    (doc) =>
+      Effect.mapError(
+        Schema.encodeEffect(Schema.fromJsonString(GraphDefJson))(doc),
+        schemaError("cannot encode the GraphDef")
+      )
+  )
 
 /**
  * A GraphDef from JSON text, validated, with its classes resolved against `types`.
  * @category codecs
  * @since 0.1.0
  */
-export const graphDefFromJson = <N = unknown>(text: string, options: GraphDefLoadOptions): Effect.Effect<GraphDef<N>, CodecError> =>
+export const graphDefFromJson = <N = unknown>(
+  text: string,
+  options: GraphDefLoadOptions
+): Effect.Effect<GraphDef<N>, CodecError> =>
   Effect.flatMap(
     Effect.flatMap(
       attempt(() => checkJsonNesting(text)),
-      () => Effect.mapError(Schema.decodeUnknownEffect(Schema.fromJsonString(GraphDefJson))(text), schemaError("not a valid GraphDef JSON document"))
+      () =>
+        Effect.mapError(
+          Schema.decodeUnknownEffect(Schema.fromJsonString(GraphDefJson))(text),
+          schemaError("not a valid GraphDef JSON document")
+        )
     ),
     (doc) => attempt(() => fromDocument(doc, options) as GraphDef<N> | CodecError)
   )
@@ -212,7 +268,10 @@ export const saveGraphDef = (graphdef: GraphDef): Effect.Effect<Uint8Array, Code
  * @category codecs
  * @since 0.1.0
  */
-export const loadGraphDef = <N = unknown>(bytes: Uint8Array, options: GraphDefLoadOptions): Effect.Effect<GraphDef<N>, CodecError> =>
+export const loadGraphDef = <N = unknown>(
+  bytes: Uint8Array,
+  options: GraphDefLoadOptions
+): Effect.Effect<GraphDef<N>, CodecError> =>
   Effect.suspend(() => {
     const read = readContainer(bytes)
     if (read._tag === "Error") return Effect.fail(fail(read.reason))

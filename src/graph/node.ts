@@ -98,7 +98,9 @@ const indexKey = /^(?:0|[1-9]\d{0,8})$/
 
 /** A Module's attribute names in traversal order (sorted, as Flax sorts; indices first, as numbers). @internal */
 export const moduleKeys = (m: object): Array<string | number> =>
-  Object.keys(m).map((k) => (indexKey.test(k) ? Number(k) : k)).sort(compareKeys)
+  Object.keys(m)
+    .map((k) => (indexKey.test(k) ? Number(k) : k))
+    .sort(compareKeys)
 
 /** Removes every attribute of a Module (to refill it in place). @internal */
 export const clearModule = (m: object): void => {

@@ -95,7 +95,10 @@ export const consToArray = (p: PathCons | undefined): Array<PathKey> => {
  * root's is `undefined`), then `last`. Traversals keep keys on their frames and build paths only
  * for leaves and errors, rather than allocating a path for every node.
  */
-export const pathOf = (frames: ReadonlyArray<{ readonly key: PathKey | undefined }>, last: PathKey | undefined): Array<PathKey> => {
+export const pathOf = (
+  frames: ReadonlyArray<{ readonly key: PathKey | undefined }>,
+  last: PathKey | undefined
+): Array<PathKey> => {
   const out: Array<PathKey> = []
   for (const f of frames) if (f.key !== undefined) out.push(f.key)
   if (last !== undefined) out.push(last)

@@ -74,7 +74,11 @@ export const checkMutable = (obj: HasTraceState, kind: string | (() => string)):
   const own = obj[TraceStateKey]
   const current = currentTraceContext()
   if (own !== current) {
-    throw new TraceContextError({ kind: typeof kind === "string" ? kind : kind(), objectLevel: own.level, currentLevel: current.level })
+    throw new TraceContextError({
+      kind: typeof kind === "string" ? kind : kind(),
+      objectLevel: own.level,
+      currentLevel: current.level
+    })
   }
 }
 

@@ -46,7 +46,12 @@ export const map = <N extends GraphNode | Variable<unknown>>(
   node: N
 ): N => {
   const [graphdef, state] = split(node as GraphNode) as unknown as [Parameters<typeof merge>[0], State | StateLeaf]
-  if (isState(state)) return merge(graphdef, state.map((path, leaf) => f(path, leaf) as StateLeaf), { copy: true }) as N
+  if (isState(state))
+    return merge(
+      graphdef,
+      state.map((path, leaf) => f(path, leaf) as StateLeaf),
+      { copy: true }
+    ) as N
   return merge(graphdef, f([], state as StateLeaf) as StateLeaf, { copy: true }) as N
 }
 
@@ -98,9 +103,12 @@ export const recursiveMap = <N, R = N>(f: (path: Path, node: unknown) => unknown
       })
     }
     inProgress.add(obj)
-    const copy: object = kind === "module"
-      ? createEmptyModule((obj as { constructor: ModuleClass }).constructor)
-      : kind === "list" ? [] : Object.create(Object.getPrototypeOf(obj) as object | null) as object
+    const copy: object =
+      kind === "module"
+        ? createEmptyModule((obj as { constructor: ModuleClass }).constructor)
+        : kind === "list"
+          ? []
+          : (Object.create(Object.getPrototypeOf(obj) as object | null) as object)
     for (const key of containerKeys(obj, kind)) defineAttribute(copy, key, go([...path, key], Reflect.get(obj, key)))
     inProgress.delete(obj)
     const out = f(path, copy)

@@ -31,7 +31,11 @@ import { promoteDtype } from "./promote.ts"
  * @since 0.3.0
  */
 export type ConvLayerPadding =
-  | "SAME" | "VALID" | "SAME_LOWER" | "CIRCULAR" | "CAUSAL"
+  | "SAME"
+  | "VALID"
+  | "SAME_LOWER"
+  | "CIRCULAR"
+  | "CAUSAL"
   | number
   | ReadonlyArray<number | readonly [number, number]>
 
@@ -66,16 +70,27 @@ export interface ConvOptions {
 
 const asTuple = (x: number | ReadonlyArray<number>): Array<number> => (typeof x === "number" ? [x] : [...x])
 const broadcastTo = (x: number | ReadonlyArray<number> | null | undefined, n: number): Array<number> =>
-  x === null || x === undefined ? new Array<number>(n).fill(1) : typeof x === "number" ? new Array<number>(n).fill(x) : [...x]
+  x === null || x === undefined
+    ? new Array<number>(n).fill(1)
+    : typeof x === "number"
+      ? new Array<number>(n).fill(x)
+      : [...x]
 
 /** Flax's `canonicalize_padding`: a rule stays a string, numbers become `[lo, hi]` pairs. */
-const canonicalPadding = (layer: string, padding: ConvLayerPadding, rank: number): string | Array<readonly [number, number]> => {
+const canonicalPadding = (
+  layer: string,
+  padding: ConvLayerPadding,
+  rank: number
+): string | Array<readonly [number, number]> => {
   if (typeof padding === "string") return padding
   if (typeof padding === "number") return new Array(rank).fill([padding, padding] as const)
   if (padding.length === rank) {
-    return padding.map((p) => (typeof p === "number" ? [p, p] as const : [p[0], p[1]] as const))
+    return padding.map((p) => (typeof p === "number" ? ([p, p] as const) : ([p[0], p[1]] as const)))
   }
-  throw layerError(layer, `padding ${JSON.stringify(padding)} needs one entry per spatial dimension (${rank}): a number or a [lo, hi] pair`)
+  throw layerError(
+    layer,
+    `padding ${JSON.stringify(padding)} needs one entry per spatial dimension (${rank}): a number or a [lo, hi] pair`
+  )
 }
 
 /** Pads axis `axis` by wrapping around (numpy's `wrap` mode), `lo` elements before and `hi` after. */
@@ -103,7 +118,10 @@ const wrapAxis = (x: JArray, axis: number, lo: number, hi: number): JArray => {
 }
 
 /** Folds the leading batch axes into one (adding one for an unbatched input). */
-const flattenBatch = (inputs: JArray, spatialRank: number): { readonly x: JArray; readonly batchShape: ReadonlyArray<number> | null } => {
+const flattenBatch = (
+  inputs: JArray,
+  spatialRank: number
+): { readonly x: JArray; readonly batchShape: ReadonlyArray<number> | null } => {
   const nb = inputs.ndim - (spatialRank + 1)
   if (nb === 1) return { x: inputs, batchShape: null }
   const batchShape = inputs.shape.slice(0, nb)
@@ -129,10 +147,16 @@ const addBias = (y: JArray, bias: JArray | null): JArray =>
 /** Shared input checks: rank and feature size, with the layer's name in the error. */
 const checkInput = (layer: string, inputs: JArray, spatialRank: number, inFeatures: number): void => {
   if (inputs.ndim < spatialRank + 1) {
-    throw layerError(layer, `expected inputs of rank at least ${spatialRank + 1} ([...batch, ...${spatialRank} spatial, features]) for a ${spatialRank}D kernel, got shape ${fmtShape(inputs.shape)}`)
+    throw layerError(
+      layer,
+      `expected inputs of rank at least ${spatialRank + 1} ([...batch, ...${spatialRank} spatial, features]) for a ${spatialRank}D kernel, got shape ${fmtShape(inputs.shape)}`
+    )
   }
   if (inputs.shape[inputs.ndim - 1] !== inFeatures) {
-    throw layerError(layer, `expected inputs whose last axis has ${inFeatures} features, got shape ${fmtShape(inputs.shape)}`)
+    throw layerError(
+      layer,
+      `expected inputs whose last axis has ${inFeatures} features, got shape ${fmtShape(inputs.shape)}`
+    )
   }
 }
 
@@ -167,16 +191,26 @@ export class Conv extends Module {
   paramDtype: NumericDType
   precision: Precision
 
-  constructor(inFeatures: number, outFeatures: number, kernelSize: number | ReadonlyArray<number>, options: ConvOptions) {
+  constructor(
+    inFeatures: number,
+    outFeatures: number,
+    kernelSize: number | ReadonlyArray<number>,
+    options: ConvOptions
+  ) {
     super()
     const fg = options.featureGroupCount ?? 1
     if (!Number.isInteger(fg) || fg < 1 || inFeatures % fg !== 0 || outFeatures % fg !== 0) {
-      throw layerError("Conv", `featureGroupCount ${fg} must be a positive integer dividing inFeatures (${inFeatures}) and outFeatures (${outFeatures})`)
+      throw layerError(
+        "Conv",
+        `featureGroupCount ${fg} must be a positive integer dividing inFeatures (${inFeatures}) and outFeatures (${outFeatures})`
+      )
     }
     const ks = asTuple(kernelSize)
     const paramDtype = options.paramDtype ?? "float32"
     const params = options.rngs.stream("params")
-    this.kernel = new Param((options.kernelInit ?? lecunNormal())(params(), [...ks, inFeatures / fg, outFeatures], paramDtype))
+    this.kernel = new Param(
+      (options.kernelInit ?? lecunNormal())(params(), [...ks, inFeatures / fg, outFeatures], paramDtype)
+    )
     const useBias = options.useBias ?? true
     this.bias = useBias ? new Param((options.biasInit ?? zeros)(params(), [outFeatures], paramDtype)) : null
     this.inFeatures = inFeatures
@@ -213,13 +247,26 @@ export class Conv extends Module {
       })
       padding = "VALID"
     } else if (padding === "CAUSAL") {
-      if (n !== 1) throw layerError("Conv", `CAUSAL padding is only implemented for 1D convolutions, this kernel has ${n} spatial dimensions`)
+      if (n !== 1)
+        throw layerError(
+          "Conv",
+          `CAUSAL padding is only implemented for 1D convolutions, this kernel has ${n} spatial dimensions`
+        )
       const left = kernelDilation[0]! * (this.kernelSize[0]! - 1)
-      x = bind1("pad", [x, fromScalar(0, x.dtype as NumericDType)], { config: [[0, 0, 0], [left, 0, 0], [0, 0, 0]] })
+      x = bind1("pad", [x, fromScalar(0, x.dtype as NumericDType)], {
+        config: [
+          [0, 0, 0],
+          [left, 0, 0],
+          [0, 0, 0]
+        ]
+      })
       padding = "VALID"
     }
     if (padding !== "SAME" && padding !== "VALID" && padding !== "SAME_LOWER" && typeof padding === "string") {
-      throw layerError("Conv", `padding "${padding}" is not SAME, VALID, SAME_LOWER, CIRCULAR, CAUSAL or explicit pairs`)
+      throw layerError(
+        "Conv",
+        `padding "${padding}" is not SAME, VALID, SAME_LOWER, CIRCULAR, CAUSAL or explicit pairs`
+      )
     }
     let kernel = this.kernel.value
     if (this.mask !== null) kernel = multiply(kernel, this.mask)
@@ -275,7 +322,12 @@ export class ConvTranspose extends Module {
   precision: Precision
   transposeKernel: boolean
 
-  constructor(inFeatures: number, outFeatures: number, kernelSize: number | ReadonlyArray<number>, options: ConvTransposeOptions) {
+  constructor(
+    inFeatures: number,
+    outFeatures: number,
+    kernelSize: number | ReadonlyArray<number>,
+    options: ConvTransposeOptions
+  ) {
     super()
     const ks = asTuple(kernelSize)
     const transposeKernel = options.transposeKernel ?? false
@@ -317,11 +369,17 @@ export class ConvTranspose extends Module {
     let kernel = this.kernel.value
     if (this.mask !== null) kernel = multiply(kernel, this.mask)
     const [xs, k, bias] = promoteDtype("ConvTranspose", [x, kernel, this.bias?.value ?? null], this.dtype ?? undefined)
-    let y = convTranspose(xs, k, strides, circular ? "VALID" : canonical as "SAME" | "VALID" | Array<readonly [number, number]>, {
-      rhsDilation: kernelDilation,
-      transposeKernel: this.transposeKernel,
-      dimensionNumbers: channelsLast(xs.ndim)
-    })
+    let y = convTranspose(
+      xs,
+      k,
+      strides,
+      circular ? "VALID" : (canonical as "SAME" | "VALID" | Array<readonly [number, number]>),
+      {
+        rhsDilation: kernelDilation,
+        transposeKernel: this.transposeKernel,
+        dimensionNumbers: channelsLast(xs.ndim)
+      }
+    )
     if (circular) {
       // Fold the full output onto one period (input size × stride) per axis, aligned so that the
       // input's start lands on a period boundary, as Flax does.
@@ -331,8 +389,8 @@ export class ConvTranspose extends Module {
         const period = periods[i - 1]!
         const diff = (((period - d) % (2 * period)) + 2 * period) % (2 * period)
         return this.transposeKernel
-          ? [Math.floor(diff / 2), Math.floor((diff + 1) / 2), 0] as const
-          : [Math.floor((diff + 1) / 2), Math.floor(diff / 2), 0] as const
+          ? ([Math.floor(diff / 2), Math.floor((diff + 1) / 2), 0] as const)
+          : ([Math.floor((diff + 1) / 2), Math.floor(diff / 2), 0] as const)
       })
       y = bind1("pad", [y, fromScalar(0, y.dtype as NumericDType)], { config })
       for (let i = 1; i < y.ndim - 1; i++) {

@@ -75,7 +75,8 @@ export class Dropout extends Module {
     this.deterministic = options?.deterministic === undefined ? false : options.deterministic
     this.rngCollection = options?.rngCollection ?? "dropout"
     const rngs = options?.rngs
-    this.rngs = rngs === undefined || rngs === null ? null : isRngs(rngs) ? rngs.stream(this.rngCollection).fork() : rngs.fork()
+    this.rngs =
+      rngs === undefined || rngs === null ? null : isRngs(rngs) ? rngs.stream(this.rngCollection).fork() : rngs.fork()
   }
 
   /**
@@ -101,7 +102,8 @@ export class Dropout extends Module {
       )
     }
     const bad = this.broadcastDims.find((d) => !(d >= -inputs.ndim && d < inputs.ndim))
-    if (bad !== undefined) throw layerError("Dropout", `broadcastDims has axis ${bad}, out of range for inputs of rank ${inputs.ndim}`)
+    if (bad !== undefined)
+      throw layerError("Dropout", `broadcastDims has axis ${bad}, out of range for inputs of rank ${inputs.ndim}`)
     const key = isArray(source) ? source : source instanceof RngStream ? source() : source.stream(this.rngCollection)()
     const keep = 1 - this.rate
     const maskShape = [...inputs.shape]

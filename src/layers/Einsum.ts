@@ -35,10 +35,14 @@ export interface EinsumOptions {
 
 /** Flax accepts only explicit two-operand equations: the second operand is the kernel. */
 const checkEquation = (equation: string): void => {
-  if (!equation.includes("->")) throw layerError("Einsum", `the equation '${equation}' must be explicit and include '->'`)
+  if (!equation.includes("->"))
+    throw layerError("Einsum", `the equation '${equation}' must be explicit and include '->'`)
   const commas = equation.split("->")[0]!.split(",").length - 1
   if (commas !== 1) {
-    throw layerError("Einsum", `the equation '${equation}' must have exactly two operands (one comma), not ${commas + 1}`)
+    throw layerError(
+      "Einsum",
+      `the equation '${equation}' must have exactly two operands (one comma), not ${commas + 1}`
+    )
   }
 }
 
@@ -66,14 +70,22 @@ export class Einsum extends Module {
   paramDtype: NumericDType
   precision: Precision
 
-  constructor(einsumStr: string, kernelShape: ReadonlyArray<number>, biasShape: ReadonlyArray<number> | null | undefined, options: EinsumOptions) {
+  constructor(
+    einsumStr: string,
+    kernelShape: ReadonlyArray<number>,
+    biasShape: ReadonlyArray<number> | null | undefined,
+    options: EinsumOptions
+  ) {
     super()
     const equation = einsumStr.replace(/\s+/g, "")
     checkEquation(equation)
     const paramDtype = options.paramDtype ?? "float32"
     const params = options.rngs.stream("params")
     this.kernel = new Param((options.kernelInit ?? defaultKernelInit)(params(), kernelShape, paramDtype))
-    this.bias = biasShape === null || biasShape === undefined ? null : new Param((options.biasInit ?? defaultBiasInit)(params(), biasShape, paramDtype))
+    this.bias =
+      biasShape === null || biasShape === undefined
+        ? null
+        : new Param((options.biasInit ?? defaultBiasInit)(params(), biasShape, paramDtype))
     this.einsumStr = equation
     this.kernelShape = [...kernelShape]
     this.biasShape = biasShape === null || biasShape === undefined ? null : [...biasShape]
@@ -90,12 +102,19 @@ export class Einsum extends Module {
   call(inputs: JArray, einsumStr?: string): JArray {
     const equation = (einsumStr ?? this.einsumStr).replace(/\s+/g, "")
     checkEquation(equation)
-    const [x, kernel, bias] = promoteDtype("Einsum", [inputs, this.kernel.value, this.bias?.value ?? null], this.dtype ?? undefined)
+    const [x, kernel, bias] = promoteDtype(
+      "Einsum",
+      [inputs, this.kernel.value, this.bias?.value ?? null],
+      this.dtype ?? undefined
+    )
     let y: JArray
     try {
       y = einsum(equation, x, kernel)
     } catch (e) {
-      throw layerError("Einsum", `inputs of shape (${inputs.shape.join(", ")}) do not fit '${equation}': ${(e as Error).message}`)
+      throw layerError(
+        "Einsum",
+        `inputs of shape (${inputs.shape.join(", ")}) do not fit '${equation}': ${(e as Error).message}`
+      )
     }
     if (bias === null) return y
     return add(y, reshape(bias, this.broadcastBiasShape(equation, y.ndim)))
@@ -106,9 +125,10 @@ export class Einsum extends Module {
     const [lhs, result] = equation.split("->") as [string, string]
     const kernelLetters = [...lhs.split(",")[1]!]
     const parts = result.split("...")
-    const letters = parts.length === 2
-      ? [...parts[0]!, ...new Array<string>(outNdim - parts[0]!.length - parts[1]!.length).fill("."), ...parts[1]!]
-      : [...result]
+    const letters =
+      parts.length === 2
+        ? [...parts[0]!, ...new Array<string>(outNdim - parts[0]!.length - parts[1]!.length).fill("."), ...parts[1]!]
+        : [...result]
     return letters.map((c) => {
       const i = kernelLetters.indexOf(c)
       return i < 0 ? 1 : this.kernelShape[i]!

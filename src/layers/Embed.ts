@@ -87,7 +87,10 @@ export class Embed extends Module {
    */
   attend(query: JArray): JArray {
     if (query.ndim === 0 || query.shape[query.ndim - 1] !== this.features) {
-      throw layerError("Embed", `attend expects queries whose last axis has ${this.features} features, got shape ${fmtShape(query.shape)}`)
+      throw layerError(
+        "Embed",
+        `attend expects queries whose last axis has ${this.features} features, got shape ${fmtShape(query.shape)}`
+      )
     }
     const [q, table] = promoteDtype("Embed", [query, this.embedding.value], this.dtype)
     return dot(q, transpose(table))

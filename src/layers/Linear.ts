@@ -97,10 +97,20 @@ export class Linear extends Module {
    */
   call(inputs: JArray): JArray {
     if (inputs.ndim === 0 || inputs.shape[inputs.ndim - 1] !== this.inFeatures) {
-      throw layerError("Linear", `expected inputs whose last axis has ${this.inFeatures} features, got shape ${fmtShape(inputs.shape)}`)
+      throw layerError(
+        "Linear",
+        `expected inputs whose last axis has ${this.inFeatures} features, got shape ${fmtShape(inputs.shape)}`
+      )
     }
-    const [x, kernel, bias] = promoteDtype("Linear", [inputs, this.kernel.value, this.bias?.value ?? null], this.dtype ?? undefined)
-    const y = dotGeneral(x, kernel, [[[x.ndim - 1], [0]], [[], []]])
+    const [x, kernel, bias] = promoteDtype(
+      "Linear",
+      [inputs, this.kernel.value, this.bias?.value ?? null],
+      this.dtype ?? undefined
+    )
+    const y = dotGeneral(x, kernel, [
+      [[x.ndim - 1], [0]],
+      [[], []]
+    ])
     return bias === null ? y : add(y, reshape(bias, [...new Array<number>(y.ndim - 1).fill(1), -1]))
   }
 }
@@ -153,17 +163,29 @@ export class LinearGeneral extends Module {
   paramDtype: NumericDType
   precision: Precision
 
-  constructor(inFeatures: number | ReadonlyArray<number>, outFeatures: number | ReadonlyArray<number>, options: LinearGeneralOptions) {
+  constructor(
+    inFeatures: number | ReadonlyArray<number>,
+    outFeatures: number | ReadonlyArray<number>,
+    options: LinearGeneralOptions
+  ) {
     super()
     const inF = tuple(inFeatures)
     const outF = tuple(outFeatures)
     const axis = tuple(options.axis ?? -1)
     if (inF.length !== axis.length) {
-      throw layerError("LinearGeneral", `inFeatures and axis must have the same length, got (${inF.join(", ")}) and (${axis.join(", ")})`)
+      throw layerError(
+        "LinearGeneral",
+        `inFeatures and axis must have the same length, got (${inF.join(", ")}) and (${axis.join(", ")})`
+      )
     }
-    const batch = Object.entries(options.batchAxis ?? {}).map(([k, v]) => [Number(k), v] as const).sort((a, b) => a[0] - b[0])
+    const batch = Object.entries(options.batchAxis ?? {})
+      .map(([k, v]) => [Number(k), v] as const)
+      .sort((a, b) => a[0] - b[0])
     if (batch.some(([k], i) => k !== i)) {
-      throw layerError("LinearGeneral", `batchAxis keys (${batch.map(([k]) => k).join(", ")}) must be consecutive leading dimensions starting from 0`)
+      throw layerError(
+        "LinearGeneral",
+        `batchAxis keys (${batch.map(([k]) => k).join(", ")}) must be consecutive leading dimensions starting from 0`
+      )
     }
     const paramDtype = options.paramDtype ?? "float32"
     const params = options.rngs.stream("params")
@@ -195,7 +217,10 @@ export class LinearGeneral extends Module {
   call(inputs: JArray): JArray {
     const ndim = inputs.ndim
     const axis = normalizeAxes(this.axis, ndim)
-    const batchAxis = normalizeAxes(this.batchAxis.map(([k]) => k), ndim)
+    const batchAxis = normalizeAxes(
+      this.batchAxis.map(([k]) => k),
+      ndim
+    )
     if (axis.some((a) => a < 0 || a >= ndim) || axis.some((a, i) => inputs.shape[a] !== [...this.inFeatures][i])) {
       throw layerError(
         "LinearGeneral",
@@ -205,8 +230,15 @@ export class LinearGeneral extends Module {
     const nBatch = this.batchAxis.length
     const batchInd = Array.from({ length: nBatch }, (_, i) => i)
     const contractInd = Array.from({ length: axis.length }, (_, i) => nBatch + i)
-    const [x, kernel, bias] = promoteDtype("LinearGeneral", [inputs, this.kernel.value, this.bias?.value ?? null], this.dtype ?? undefined)
-    const out = dotGeneral(x, kernel, [[axis, contractInd], [batchAxis, batchInd]])
+    const [x, kernel, bias] = promoteDtype(
+      "LinearGeneral",
+      [inputs, this.kernel.value, this.bias?.value ?? null],
+      this.dtype ?? undefined
+    )
+    const out = dotGeneral(x, kernel, [
+      [axis, contractInd],
+      [batchAxis, batchInd]
+    ])
     if (bias === null) return out
     const expanded: Array<number> = []
     for (let a = 0; a < ndim; a++) {

@@ -15,7 +15,17 @@ import { dynamicUpdateSlice } from "../backend/lax.ts"
 import { dotProductAttention as jaxAttention } from "../backend/numpy/attention.ts"
 import { arange, asArray, ones, zeros } from "../backend/numpy/creation.ts"
 import { einsum } from "../backend/numpy/einsum.ts"
-import { add, astype, divide, greaterEqual, lessEqual, logicalAnd, multiply, sqrt, where } from "../backend/numpy/elementwise.ts"
+import {
+  add,
+  astype,
+  divide,
+  greaterEqual,
+  lessEqual,
+  logicalAnd,
+  multiply,
+  sqrt,
+  where
+} from "../backend/numpy/elementwise.ts"
 import { tril } from "../backend/numpy/extraShape.ts"
 import { softmax } from "../backend/numpy/nn.ts"
 import { broadcastTo, expandDims, reshape } from "../backend/numpy/shapeOps.ts"
@@ -34,7 +44,8 @@ import { promoteDtype } from "./promote.ts"
 
 const FLOAT32_MIN = -3.4028234663852886e38
 const product = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a * b, 1)
-const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => a.length === b.length && a.every((n, i) => n === b[i])
+const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean =>
+  a.length === b.length && a.every((n, i) => n === b[i])
 
 const validate = (layer: string, arrays: ReadonlyArray<JArray>): void => {
   const r = arrays[0]!.ndim
@@ -42,7 +53,10 @@ const validate = (layer: string, arrays: ReadonlyArray<JArray>): void => {
     throw layerError(layer, `query, key and value must have the same rank, got ${arrays.map((a) => a.ndim).join(", ")}`)
   }
   if (arrays.some((a) => !sameShape(a.shape.slice(0, -3), arrays[0]!.shape.slice(0, -3)))) {
-    throw layerError(layer, `query, key and value batch dimensions must match, got shapes ${arrays.map((a) => fmtShape(a.shape)).join(", ")}`)
+    throw layerError(
+      layer,
+      `query, key and value batch dimensions must match, got shapes ${arrays.map((a) => fmtShape(a.shape)).join(", ")}`
+    )
   }
 }
 
@@ -79,14 +93,21 @@ export const dotProductAttentionWeights = (query0: JArray, key0: JArray, options
   const dtype = query.dtype as NumericDType
   validate(layer, [query, key])
   if (query.shape[query.ndim - 1] !== key.shape[key.ndim - 1]) {
-    throw layerError(layer, `query and key depths must match, got ${query.shape[query.ndim - 1]} and ${key.shape[key.ndim - 1]}`)
+    throw layerError(
+      layer,
+      `query and key depths must match, got ${query.shape[query.ndim - 1]} and ${key.shape[key.ndim - 1]}`
+    )
   }
   const qHeads = query.shape[query.ndim - 2]!
   const kHeads = key.shape[key.ndim - 2]!
   const gqa = qHeads !== kHeads
   let spec = "...qhd,...khd->...hqk"
   if (gqa) {
-    if (qHeads % kHeads !== 0) throw layerError(layer, `query heads (${qHeads}) must be a multiple of key heads (${kHeads}) for grouped-query attention`)
+    if (qHeads % kHeads !== 0)
+      throw layerError(
+        layer,
+        `query heads (${qHeads}) must be a multiple of key heads (${kHeads}) for grouped-query attention`
+      )
     query = reshape(query, [...query.shape.slice(0, -2), kHeads, qHeads / kHeads, query.shape[query.ndim - 1]!])
     key = expandDims(key, -2)
     spec = "...qhgd,...khid->...hgqk"
@@ -94,7 +115,13 @@ export const dotProductAttentionWeights = (query0: JArray, key0: JArray, options
   const depth = query.shape[query.ndim - 1]!
   query = divide(query, astype(sqrt(asArray(depth)), dtype))
   let weights = einsum(spec, query, key)
-  if (gqa) weights = reshape(weights, [...weights.shape.slice(0, -4), qHeads, weights.shape[weights.ndim - 2]!, weights.shape[weights.ndim - 1]!])
+  if (gqa)
+    weights = reshape(weights, [
+      ...weights.shape.slice(0, -4),
+      qHeads,
+      weights.shape[weights.ndim - 2]!,
+      weights.shape[weights.ndim - 1]!
+    ])
   if (options?.bias != null) weights = add(weights, options.bias)
   if (options?.mask != null || options?.isCausal === true) {
     const masks: Array<JArray> = options?.mask != null ? [options.mask] : []
@@ -107,12 +134,14 @@ export const dotProductAttentionWeights = (query0: JArray, key0: JArray, options
   weights = astype(softmax(weights), dtype)
   const rate = options?.dropoutRate ?? 0
   if (options?.deterministic !== true && rate > 0) {
-    if (options?.dropoutRng == null) throw layerError(layer, "dropoutRate > 0 and not deterministic, but no dropoutRng was given")
+    if (options?.dropoutRng == null)
+      throw layerError(layer, "dropoutRate > 0 and not deterministic, but no dropoutRng was given")
     const keepProb = 1 - rate
     const ndimBase = gqa ? key.ndim - 1 : key.ndim
-    const shape = (options?.broadcastDropout ?? true)
-      ? [...new Array<number>(ndimBase - 2).fill(1), ...weights.shape.slice(-2)]
-      : weights.shape
+    const shape =
+      (options?.broadcastDropout ?? true)
+        ? [...new Array<number>(ndimBase - 2).fill(1), ...weights.shape.slice(-2)]
+        : weights.shape
     const keep = bernoulli(options.dropoutRng, keepProb, shape)
     weights = multiply(weights, divide(astype(keep, dtype), asArray(keepProb, dtype)))
   }
@@ -133,15 +162,26 @@ export const dotProductAttentionWeights = (query0: JArray, key0: JArray, options
  * @category layers
  * @since 0.1.0
  */
-export const dotProductAttention = (query0: JArray, key0: JArray, value0: JArray, options?: AttentionOptions): JArray => {
+export const dotProductAttention = (
+  query0: JArray,
+  key0: JArray,
+  value0: JArray,
+  options?: AttentionOptions
+): JArray => {
   const layer = "dotProductAttention"
   const [query, key, value] = promoteDtype(layer, [query0, key0, value0], options?.dtype)
   validate(layer, [query, key, value])
   if (key.shape[key.ndim - 3] !== value.shape[value.ndim - 3]) {
-    throw layerError(layer, `key and value lengths must match, got ${key.shape[key.ndim - 3]} and ${value.shape[value.ndim - 3]}`)
+    throw layerError(
+      layer,
+      `key and value lengths must match, got ${key.shape[key.ndim - 3]} and ${value.shape[value.ndim - 3]}`
+    )
   }
   if (query.shape[query.ndim - 1] !== key.shape[key.ndim - 1]) {
-    throw layerError(layer, `query and key depths must match, got ${query.shape[query.ndim - 1]} and ${key.shape[key.ndim - 1]}`)
+    throw layerError(
+      layer,
+      `query and key depths must match, got ${query.shape[query.ndim - 1]} and ${key.shape[key.ndim - 1]}`
+    )
   }
   if ((options?.dropoutRate ?? 0) === 0) {
     // Flax hands this case to jax.nn.dot_product_attention, on 4-d arrays.
@@ -159,7 +199,8 @@ export const dotProductAttention = (query0: JArray, key0: JArray, value0: JArray
   const qHeads = weights.shape[weights.ndim - 3]!
   const vHeads = value.shape[value.ndim - 2]!
   if (qHeads !== vHeads) {
-    if (qHeads % vHeads !== 0) throw layerError(layer, `query heads (${qHeads}) must be a multiple of value heads (${vHeads})`)
+    if (qHeads % vHeads !== 0)
+      throw layerError(layer, `query heads (${qHeads}) must be a multiple of value heads (${vHeads})`)
     weights = reshape(weights, [...weights.shape.slice(0, -3), vHeads, qHeads / vHeads, ...weights.shape.slice(-2)])
     const out = einsum("...hgqk,...khid->...qhgd", weights, expandDims(value, -2))
     return reshape(out, [...out.shape.slice(0, -3), qHeads, out.shape[out.ndim - 1]!])
@@ -186,7 +227,11 @@ export const makeAttentionMask = (
   let mask = f(expandDims(queryInput, -1), expandDims(keyInput, -2))
   mask = expandDims(mask, -3)
   const extra = options?.extraBatchDims ?? 0
-  if (extra > 0) mask = expandDims(mask, Array.from({ length: extra }, (_, i) => i))
+  if (extra > 0)
+    mask = expandDims(
+      mask,
+      Array.from({ length: extra }, (_, i) => i)
+    )
   return astype(mask, options?.dtype ?? "float32")
 }
 
@@ -196,7 +241,10 @@ export const makeAttentionMask = (
  * @category layers
  * @since 0.1.0
  */
-export const makeCausalMask = (x: JArray, options?: { readonly extraBatchDims?: number | undefined; readonly dtype?: NumericDType | undefined }): JArray => {
+export const makeCausalMask = (
+  x: JArray,
+  options?: { readonly extraBatchDims?: number | undefined; readonly dtype?: NumericDType | undefined }
+): JArray => {
   const idxs = broadcastTo(arange(x.shape[x.ndim - 1]!), x.shape)
   return makeAttentionMask(idxs, idxs, { pairwiseFn: greaterEqual, ...options })
 }
@@ -206,7 +254,10 @@ export const makeCausalMask = (x: JArray, options?: { readonly extraBatchDims?: 
  * @category layers
  * @since 0.1.0
  */
-export const combineMasks = (masks: ReadonlyArray<JArray | null | undefined>, options?: { readonly dtype?: NumericDType | undefined }): JArray | null => {
+export const combineMasks = (
+  masks: ReadonlyArray<JArray | null | undefined>,
+  options?: { readonly dtype?: NumericDType | undefined }
+): JArray | null => {
   const list = masks.filter((m): m is JArray => m != null)
   if (list.length === 0) return null
   if (list.some((m) => m.ndim !== list[0]!.ndim)) {
@@ -318,8 +369,10 @@ export class MultiHeadAttention extends Module {
     this.outFeatures = options.outFeatures ?? inFeatures
     this.inKvFeatures = options.inKvFeatures ?? inFeatures
     this.numKvHeads = options.numKvHeads ?? numHeads
-    if (numHeads % this.numKvHeads !== 0) throw layerError(layer, `numHeads (${numHeads}) must be divisible by numKvHeads (${this.numKvHeads})`)
-    if (this.qkvFeatures % numHeads !== 0) throw layerError(layer, `qkvFeatures (${this.qkvFeatures}) must be divisible by numHeads (${numHeads})`)
+    if (numHeads % this.numKvHeads !== 0)
+      throw layerError(layer, `numHeads (${numHeads}) must be divisible by numKvHeads (${this.numKvHeads})`)
+    if (this.qkvFeatures % numHeads !== 0)
+      throw layerError(layer, `qkvFeatures (${this.qkvFeatures}) must be divisible by numHeads (${numHeads})`)
     this.headDim = this.qkvFeatures / numHeads
     this.dtype = options.dtype ?? null
     this.paramDtype = options.paramDtype ?? "float32"
@@ -345,8 +398,18 @@ export class MultiHeadAttention extends Module {
     this.key = new LinearGeneral(this.inKvFeatures, [this.numKvHeads, this.headDim], common)
     this.value = new LinearGeneral(this.inKvFeatures, [this.numKvHeads, this.headDim], common)
     if (this.normalizeQk) {
-      this.queryLn = new LayerNorm(this.headDim, { useBias: false, dtype: options.dtype, paramDtype: this.paramDtype, rngs: options.rngs })
-      this.keyLn = new LayerNorm(this.headDim, { useBias: false, dtype: options.dtype, paramDtype: this.paramDtype, rngs: options.rngs })
+      this.queryLn = new LayerNorm(this.headDim, {
+        useBias: false,
+        dtype: options.dtype,
+        paramDtype: this.paramDtype,
+        rngs: options.rngs
+      })
+      this.keyLn = new LayerNorm(this.headDim, {
+        useBias: false,
+        dtype: options.dtype,
+        paramDtype: this.paramDtype,
+        rngs: options.rngs
+      })
     } else {
       this.queryLn = null
       this.keyLn = null
@@ -369,20 +432,35 @@ export class MultiHeadAttention extends Module {
    * @throws LayerError for inputs of the wrong width, decoding without a cache or with more than
    * one position, and dropout in training with no rngs. Nothing is updated then.
    */
-  call(inputsQ: JArray, inputsK?: JArray | null, inputsV?: JArray | null, options?: MultiHeadAttentionCallOptions): JArray {
+  call(
+    inputsQ: JArray,
+    inputsK?: JArray | null,
+    inputsV?: JArray | null,
+    options?: MultiHeadAttentionCallOptions
+  ): JArray {
     const layer = "MultiHeadAttention"
     const rngsOpt = options?.rngs
-    const rngs: RngStream | null = rngsOpt === undefined ? this.rngs : isRngs(rngsOpt) ? rngsOpt.stream("dropout") : rngsOpt
+    const rngs: RngStream | null =
+      rngsOpt === undefined ? this.rngs : isRngs(rngsOpt) ? rngsOpt.stream("dropout") : rngsOpt
     if (inputsK == null && inputsV != null) {
-      throw layerError(layer, "inputsK cannot be missing when inputsV is given; to use one array for both, pass it as inputsK")
+      throw layerError(
+        layer,
+        "inputsK cannot be missing when inputsV is given; to use one array for both, pass it as inputsK"
+      )
     }
     const xk = inputsK ?? inputsQ
     const xv = inputsV ?? xk
     if (inputsQ.shape[inputsQ.ndim - 1] !== this.inFeatures) {
-      throw layerError(layer, `expected query inputs with ${this.inFeatures} features, got shape ${fmtShape(inputsQ.shape)}`)
+      throw layerError(
+        layer,
+        `expected query inputs with ${this.inFeatures} features, got shape ${fmtShape(inputsQ.shape)}`
+      )
     }
     if (xk.shape[xk.ndim - 1] !== this.inKvFeatures || xv.shape[xv.ndim - 1] !== this.inKvFeatures) {
-      throw layerError(layer, `expected key and value inputs with ${this.inKvFeatures} features, got shapes ${fmtShape(xk.shape)} and ${fmtShape(xv.shape)}`)
+      throw layerError(
+        layer,
+        `expected key and value inputs with ${this.inKvFeatures} features, got shapes ${fmtShape(xk.shape)} and ${fmtShape(xv.shape)}`
+      )
     }
     const decode = options?.decode ?? this.decode ?? false
     // Every check that can fail comes before the cache or the dropout stream is touched.
@@ -390,11 +468,17 @@ export class MultiHeadAttention extends Module {
     if (this.dropoutRate > 0) {
       const d = options?.deterministic ?? this.deterministic
       if (d === null) {
-        throw layerError(layer, "no deterministic was given to the constructor or the call; pass one, or switch the model with model.train() / model.eval() or nnx.view")
+        throw layerError(
+          layer,
+          "no deterministic was given to the constructor or the call; pass one, or switch the model with model.train() / model.eval() or nnx.view"
+        )
       }
       deterministic = d
       if (!deterministic && rngs === null) {
-        throw layerError(layer, "dropout in training needs rngs: give them to the call, or construct the layer with keepRngs (the default)")
+        throw layerError(
+          layer,
+          "dropout in training needs rngs: give them to the call, or construct the layer with keepRngs (the default)"
+        )
       }
     }
     let query = this.query.call(inputsQ)
@@ -414,7 +498,10 @@ export class MultiHeadAttention extends Module {
       const maxLength = cacheShape[cacheShape.length - 3]!
       const expected = [...batch, 1, this.numKvHeads, this.headDim]
       if (!sameShape(expected, key.shape)) {
-        throw layerError(layer, `autoregressive cache shape error: expected key shape ${fmtShape(expected)}, got ${fmtShape(key.shape)}`)
+        throw layerError(
+          layer,
+          `autoregressive cache shape error: expected key shape ${fmtShape(expected)}, got ${fmtShape(key.shape)}`
+        )
       }
       const cur = this.cacheIndex.value
       const starts = [...batch.map(() => 0), cur, 0, 0]
@@ -462,7 +549,10 @@ export class MultiHeadAttention extends Module {
       this.decode = options.decode
       if (options.decode && this.cachedKey === null) {
         if (options.batchSize === undefined || options.maxLength === undefined) {
-          throw layerError("MultiHeadAttention", "batchSize and maxLength must be given to nnx.view to initialize the decode cache")
+          throw layerError(
+            "MultiHeadAttention",
+            "batchSize and maxLength must be given to nnx.view to initialize the decode cache"
+          )
         }
         const batch = typeof options.batchSize === "number" ? [options.batchSize] : [...options.batchSize]
         this.initCache([...batch, options.maxLength, this.inFeatures], this.dtype ?? "float32")

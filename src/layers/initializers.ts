@@ -27,7 +27,11 @@ import { indexUpdate } from "../backend/numpy/indexing.ts"
 import { outer } from "../backend/numpy/linalg.ts"
 import { sum } from "../backend/numpy/reductions.ts"
 import { moveaxis, reshape, stack, transpose } from "../backend/numpy/shapeOps.ts"
-import { normal as sampleNormal, truncatedNormal as sampleTruncated, uniform as sampleUniform } from "../backend/random/index.ts"
+import {
+  normal as sampleNormal,
+  truncatedNormal as sampleTruncated,
+  uniform as sampleUniform
+} from "../backend/random/index.ts"
 import type { ShapeLike } from "../backend/random/shapes.ts"
 import { canonicalShape } from "../backend/random/shapes.ts"
 
@@ -45,7 +49,8 @@ const product = (xs: ReadonlyArray<number>): number => xs.reduce((a, b) => a * b
 const scalar = (x: number, dtype: NumericDType): JArray => asArray(x, dtype)
 
 const numeric = (op: string, dtype: DType | undefined): NumericDType => {
-  if (dtype === "key<fry>") throw new ArgumentError({ op, reason: "an initializer cannot make PRNG keys; use a float dtype" })
+  if (dtype === "key<fry>")
+    throw new ArgumentError({ op, reason: "an initializer cannot make PRNG keys; use a float dtype" })
   return dtype ?? "float32"
 }
 
@@ -76,28 +81,34 @@ export const onesInit = (): Initializer => ones
  * @category initializers
  * @since 0.1.0
  */
-export const constant = (value: number, dtype?: NumericDType): Initializer => (_key, shape, d) =>
-  full(canonicalShape("initializers.constant", shape), value, { dtype: numeric("initializers.constant", d ?? dtype) })
+export const constant =
+  (value: number, dtype?: NumericDType): Initializer =>
+  (_key, shape, d) =>
+    full(canonicalShape("initializers.constant", shape), value, { dtype: numeric("initializers.constant", d ?? dtype) })
 
 /**
  * Uniform in `[0, scale)`, as `jax.nn.initializers.uniform(scale)`.
  * @category initializers
  * @since 0.1.0
  */
-export const uniform = (scale = 1e-2, dtype?: NumericDType): Initializer => (key, shape, d) => {
-  const dt = numeric("initializers.uniform", d ?? dtype)
-  return multiply(sampleUniform(key, shape, { dtype: dt }), scalar(scale, dt))
-}
+export const uniform =
+  (scale = 1e-2, dtype?: NumericDType): Initializer =>
+  (key, shape, d) => {
+    const dt = numeric("initializers.uniform", d ?? dtype)
+    return multiply(sampleUniform(key, shape, { dtype: dt }), scalar(scale, dt))
+  }
 
 /**
  * Normal with mean 0 and standard deviation `stddev`, as `jax.nn.initializers.normal(stddev)`.
  * @category initializers
  * @since 0.1.0
  */
-export const normal = (stddev = 1e-2, dtype?: NumericDType): Initializer => (key, shape, d) => {
-  const dt = numeric("initializers.normal", d ?? dtype)
-  return multiply(sampleNormal(key, shape, { dtype: dt }), scalar(stddev, dt))
-}
+export const normal =
+  (stddev = 1e-2, dtype?: NumericDType): Initializer =>
+  (key, shape, d) => {
+    const dt = numeric("initializers.normal", d ?? dtype)
+    return multiply(sampleNormal(key, shape, { dtype: dt }), scalar(stddev, dt))
+  }
 
 /**
  * Options of {@link truncatedNormal}.
@@ -119,11 +130,13 @@ export interface TruncatedNormalOptions {
  * @category initializers
  * @since 0.1.0
  */
-export const truncatedNormal = (stddev = 1e-2, options?: TruncatedNormalOptions): Initializer => (key, shape, d) => {
-  const dt = numeric("initializers.truncatedNormal", d ?? options?.dtype)
-  const draw = sampleTruncated(key, options?.lower ?? -2, options?.upper ?? 2, shape, { dtype: dt })
-  return multiply(draw, scalar(stddev, dt))
-}
+export const truncatedNormal =
+  (stddev = 1e-2, options?: TruncatedNormalOptions): Initializer =>
+  (key, shape, d) => {
+    const dt = numeric("initializers.truncatedNormal", d ?? options?.dtype)
+    const draw = sampleTruncated(key, options?.lower ?? -2, options?.upper ?? 2, shape, { dtype: dt })
+    return multiply(draw, scalar(stddev, dt))
+  }
 
 /**
  * The axes `varianceScaling` reads fans from: one axis or several (their sizes multiply).
@@ -163,20 +176,32 @@ export type FanDistribution = "truncated_normal" | "normal" | "uniform"
 
 const axisSize = (op: string, shape: ReadonlyArray<number>, axes: FanAxes): number => {
   const list = typeof axes === "number" ? [axes] : axes
-  return product(list.map((a) => {
-    const i = a < 0 ? a + shape.length : a
-    if (!Number.isInteger(i) || i < 0 || i >= shape.length) {
-      throw new ShapeError({ op, shapes: [shape], reason: `axis ${a} is out of range for a ${shape.length}-dimensional weight` })
-    }
-    return shape[i]!
-  }))
+  return product(
+    list.map((a) => {
+      const i = a < 0 ? a + shape.length : a
+      if (!Number.isInteger(i) || i < 0 || i >= shape.length) {
+        throw new ShapeError({
+          op,
+          shapes: [shape],
+          reason: `axis ${a} is out of range for a ${shape.length}-dimensional weight`
+        })
+      }
+      return shape[i]!
+    })
+  )
 }
 
 /**
  * The effective input and output sizes of a weight: axes outside `inAxis`, `outAxis` and
  * `batchAxis` are a convolution's receptive field and multiply both fans.
  */
-const computeFans = (op: string, shape: ReadonlyArray<number>, inAxis: FanAxes, outAxis: FanAxes, batchAxis: FanAxes): readonly [number, number] => {
+const computeFans = (
+  op: string,
+  shape: ReadonlyArray<number>,
+  inAxis: FanAxes,
+  outAxis: FanAxes,
+  batchAxis: FanAxes
+): readonly [number, number] => {
   if (inAxis === -2 && shape.length <= 1) {
     throw new ShapeError({
       op,
@@ -202,23 +227,44 @@ const TRUNCATED_STDDEV = 0.87962566103423978
  * @category initializers
  * @since 0.1.0
  */
-export const varianceScaling = (scale: number, mode: FanMode, distribution: FanDistribution, options?: FanOptions): Initializer => {
+export const varianceScaling = (
+  scale: number,
+  mode: FanMode,
+  distribution: FanDistribution,
+  options?: FanOptions
+): Initializer => {
   const op = "initializers.varianceScaling"
   if (!["fan_in", "fan_out", "fan_avg", "fan_geo_avg"].includes(mode)) {
-    throw new ArgumentError({ op, reason: `invalid mode ${JSON.stringify(mode)}: expected fan_in, fan_out, fan_avg or fan_geo_avg` })
+    throw new ArgumentError({
+      op,
+      reason: `invalid mode ${JSON.stringify(mode)}: expected fan_in, fan_out, fan_avg or fan_geo_avg`
+    })
   }
   if (!["truncated_normal", "normal", "uniform"].includes(distribution)) {
-    throw new ArgumentError({ op, reason: `invalid distribution ${JSON.stringify(distribution)}: expected truncated_normal, normal or uniform` })
+    throw new ArgumentError({
+      op,
+      reason: `invalid distribution ${JSON.stringify(distribution)}: expected truncated_normal, normal or uniform`
+    })
   }
   return (key, shape, d) => {
     const s = canonicalShape(op, shape)
     const dt = numeric(op, d ?? options?.dtype)
     const [fanIn, fanOut] = computeFans(op, s, options?.inAxis ?? -2, options?.outAxis ?? -1, options?.batchAxis ?? [])
-    const denominator = mode === "fan_in" ? fanIn : mode === "fan_out" ? fanOut : mode === "fan_avg" ? (fanIn + fanOut) / 2 : Math.sqrt(fanIn * fanOut)
+    const denominator =
+      mode === "fan_in"
+        ? fanIn
+        : mode === "fan_out"
+          ? fanOut
+          : mode === "fan_avg"
+            ? (fanIn + fanOut) / 2
+            : Math.sqrt(fanIn * fanOut)
     const variance = scalar(scale / denominator, dt)
     switch (distribution) {
       case "truncated_normal":
-        return multiply(sampleTruncated(key, -2, 2, s, { dtype: dt }), divide(sqrt(variance), scalar(TRUNCATED_STDDEV, dt)))
+        return multiply(
+          sampleTruncated(key, -2, 2, s, { dtype: dt }),
+          divide(sqrt(variance), scalar(TRUNCATED_STDDEV, dt))
+        )
       case "normal":
         return multiply(sampleNormal(key, s, { dtype: dt }), sqrt(variance))
       case "uniform":
@@ -230,11 +276,13 @@ export const varianceScaling = (scale: number, mode: FanMode, distribution: FanD
 /** Glorot/Xavier uniform: `varianceScaling(1, "fan_avg", "uniform")`. @category initializers @since 0.1.0 */
 export const glorotUniform = (options?: FanOptions): Initializer => varianceScaling(1, "fan_avg", "uniform", options)
 /** Glorot/Xavier normal: `varianceScaling(1, "fan_avg", "truncated_normal")`. @category initializers @since 0.1.0 */
-export const glorotNormal = (options?: FanOptions): Initializer => varianceScaling(1, "fan_avg", "truncated_normal", options)
+export const glorotNormal = (options?: FanOptions): Initializer =>
+  varianceScaling(1, "fan_avg", "truncated_normal", options)
 /** LeCun uniform: `varianceScaling(1, "fan_in", "uniform")`. @category initializers @since 0.1.0 */
 export const lecunUniform = (options?: FanOptions): Initializer => varianceScaling(1, "fan_in", "uniform", options)
 /** LeCun normal: `varianceScaling(1, "fan_in", "truncated_normal")`, Flax's kernel default. @category initializers @since 0.1.0 */
-export const lecunNormal = (options?: FanOptions): Initializer => varianceScaling(1, "fan_in", "truncated_normal", options)
+export const lecunNormal = (options?: FanOptions): Initializer =>
+  varianceScaling(1, "fan_in", "truncated_normal", options)
 /** He/Kaiming uniform: `varianceScaling(2, "fan_in", "uniform")`. @category initializers @since 0.1.0 */
 export const heUniform = (options?: FanOptions): Initializer => varianceScaling(2, "fan_in", "uniform", options)
 /** He/Kaiming normal: `varianceScaling(2, "fan_in", "truncated_normal")`. @category initializers @since 0.1.0 */
@@ -299,25 +347,32 @@ export interface OrthogonalOptions {
  * @category initializers
  * @since 0.1.0
  */
-export const orthogonal = (scale = 1.0, options?: OrthogonalOptions): Initializer => (key, shape, d) => {
-  const op = "initializers.orthogonal"
-  const s = canonicalShape(op, shape)
-  const dt = numeric(op, d ?? options?.dtype)
-  if (s.length < 2) throw new ShapeError({ op, shapes: [s], reason: "the orthogonal initializer needs at least a 2-dimensional shape" })
-  if (s.some((n) => n === 0)) return jnpZeros(s, { dtype: dt })
-  const columnAxis = options?.columnAxis ?? -1
-  const ca = columnAxis < 0 ? columnAxis + s.length : columnAxis
-  if (!Number.isInteger(ca) || ca < 0 || ca >= s.length) {
-    throw new ShapeError({ op, shapes: [s], reason: `columnAxis ${columnAxis} is out of range` })
+export const orthogonal =
+  (scale = 1.0, options?: OrthogonalOptions): Initializer =>
+  (key, shape, d) => {
+    const op = "initializers.orthogonal"
+    const s = canonicalShape(op, shape)
+    const dt = numeric(op, d ?? options?.dtype)
+    if (s.length < 2)
+      throw new ShapeError({
+        op,
+        shapes: [s],
+        reason: "the orthogonal initializer needs at least a 2-dimensional shape"
+      })
+    if (s.some((n) => n === 0)) return jnpZeros(s, { dtype: dt })
+    const columnAxis = options?.columnAxis ?? -1
+    const ca = columnAxis < 0 ? columnAxis + s.length : columnAxis
+    if (!Number.isInteger(ca) || ca < 0 || ca >= s.length) {
+      throw new ShapeError({ op, shapes: [s], reason: `columnAxis ${columnAxis} is out of range` })
+    }
+    const nCols = s[ca]!
+    const nRows = product(s) / nCols
+    const tall = sampleNormal(key, [Math.max(nRows, nCols), Math.min(nRows, nCols)], { dtype: dt })
+    const qTall = orthonormalColumns(tall)
+    const q = nRows < nCols ? transpose(qTall) : qTall
+    const rest = s.filter((_, i) => i !== ca)
+    return multiply(scalar(scale, dt), moveaxis(reshape(q, [...rest, nCols]), -1, ca))
   }
-  const nCols = s[ca]!
-  const nRows = product(s) / nCols
-  const tall = sampleNormal(key, [Math.max(nRows, nCols), Math.min(nRows, nCols)], { dtype: dt })
-  const qTall = orthonormalColumns(tall)
-  const q = nRows < nCols ? transpose(qTall) : qTall
-  const rest = s.filter((_, i) => i !== ca)
-  return multiply(scalar(scale, dt), moveaxis(reshape(q, [...rest, nCols]), -1, ca))
-}
 
 /**
  * A delta-orthogonal convolution kernel (3, 4 or 5 dimensions): zero except at the spatial centre,
@@ -325,15 +380,26 @@ export const orthogonal = (scale = 1.0, options?: OrthogonalOptions): Initialize
  * @category initializers
  * @since 0.1.0
  */
-export const deltaOrthogonal = (scale = 1.0, options?: OrthogonalOptions): Initializer => (key, shape, d) => {
-  const op = "initializers.deltaOrthogonal"
-  const s = canonicalShape(op, shape)
-  const dt = numeric(op, d ?? options?.dtype)
-  if (s.length < 3 || s.length > 5) throw new ShapeError({ op, shapes: [s], reason: "the delta orthogonal initializer needs a 3, 4 or 5-dimensional shape" })
-  if (s[s.length - 1]! < s[s.length - 2]!) {
-    throw new ShapeError({ op, shapes: [s], reason: "fan_in (the second-to-last dimension) must be at most fan_out (the last)" })
+export const deltaOrthogonal =
+  (scale = 1.0, options?: OrthogonalOptions): Initializer =>
+  (key, shape, d) => {
+    const op = "initializers.deltaOrthogonal"
+    const s = canonicalShape(op, shape)
+    const dt = numeric(op, d ?? options?.dtype)
+    if (s.length < 3 || s.length > 5)
+      throw new ShapeError({
+        op,
+        shapes: [s],
+        reason: "the delta orthogonal initializer needs a 3, 4 or 5-dimensional shape"
+      })
+    if (s[s.length - 1]! < s[s.length - 2]!) {
+      throw new ShapeError({
+        op,
+        shapes: [s],
+        reason: "fan_in (the second-to-last dimension) must be at most fan_out (the last)"
+      })
+    }
+    const ortho = orthogonal(scale, { ...options, dtype: dt })(key, s.slice(-2))
+    const centre = s.slice(0, -2).map((k) => Math.floor((k - 1) / 2))
+    return indexUpdate(jnpZeros(s, { dtype: dt }), [...centre, "..."]).set(ortho)
   }
-  const ortho = orthogonal(scale, { ...options, dtype: dt })(key, s.slice(-2))
-  const centre = s.slice(0, -2).map((k) => Math.floor((k - 1) / 2))
-  return indexUpdate(jnpZeros(s, { dtype: dt }), [...centre, "..."]).set(ortho)
-}

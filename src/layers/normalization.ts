@@ -90,7 +90,8 @@ const normalize = (
 }
 
 /** The number of features the feature axes of `x` hold. */
-const featureCount = (x: JArray, featureAxes: ReadonlyArray<number>): number => featureAxes.reduce((p, a) => p * x.shape[a]!, 1)
+const featureCount = (x: JArray, featureAxes: ReadonlyArray<number>): number =>
+  featureAxes.reduce((p, a) => p * x.shape[a]!, 1)
 
 /**
  * Options shared by the normalization layers.
@@ -143,8 +144,12 @@ const makeScaleBias = (
 ): readonly [Param<JArray> | null, Param<JArray> | null, NumericDType] => {
   const paramDtype = options.paramDtype ?? "float32"
   const params = options.rngs.stream("params")
-  const scale = (options.useScale ?? true) ? new Param((options.scaleInit ?? ones)(params(), [numFeatures], paramDtype)) : null
-  const bias = withBias && (options.useBias ?? true) ? new Param((options.biasInit ?? zeros)(params(), [numFeatures], paramDtype)) : null
+  const scale =
+    (options.useScale ?? true) ? new Param((options.scaleInit ?? ones)(params(), [numFeatures], paramDtype)) : null
+  const bias =
+    withBias && (options.useBias ?? true)
+      ? new Param((options.biasInit ?? zeros)(params(), [numFeatures], paramDtype))
+      : null
   return [scale, bias, paramDtype]
 }
 
@@ -196,9 +201,16 @@ export class LayerNorm extends Module {
     const reduction = canonicalAxes("LayerNorm", inputs.ndim, this.reductionAxes)
     const features = canonicalAxes("LayerNorm", inputs.ndim, this.featureAxes)
     if (featureCount(inputs, features) !== this.numFeatures) {
-      throw layerError("LayerNorm", `expected ${this.numFeatures} features along axes (${features.join(", ")}), got inputs of shape ${fmtShape(inputs.shape)}`)
+      throw layerError(
+        "LayerNorm",
+        `expected ${this.numFeatures} features along axes (${features.join(", ")}), got inputs of shape ${fmtShape(inputs.shape)}`
+      )
     }
-    const [x, scale, bias] = promoteDtype("LayerNorm", [inputs, this.scale?.value ?? null, this.bias?.value ?? null], this.dtype ?? undefined)
+    const [x, scale, bias] = promoteDtype(
+      "LayerNorm",
+      [inputs, this.scale?.value ?? null, this.bias?.value ?? null],
+      this.dtype ?? undefined
+    )
     const [mean, variance] = computeStats(x, reduction, true, this.useFastVariance)
     return normalize(x, mean, variance, scale, bias, reduction, features, this.dtype, this.epsilon)
   }
@@ -248,7 +260,10 @@ export class RMSNorm extends Module {
     const reduction = canonicalAxes("RMSNorm", inputs.ndim, this.reductionAxes)
     const features = canonicalAxes("RMSNorm", inputs.ndim, this.featureAxes)
     if (featureCount(inputs, features) !== this.numFeatures) {
-      throw layerError("RMSNorm", `expected ${this.numFeatures} features along axes (${features.join(", ")}), got inputs of shape ${fmtShape(inputs.shape)}`)
+      throw layerError(
+        "RMSNorm",
+        `expected ${this.numFeatures} features along axes (${features.join(", ")}), got inputs of shape ${fmtShape(inputs.shape)}`
+      )
     }
     const [x, scale] = promoteDtype("RMSNorm", [inputs, this.scale?.value ?? null], this.dtype ?? undefined)
     const [mean, variance] = computeStats(x, reduction, false, this.useFastVariance)
@@ -321,13 +336,19 @@ export class GroupNorm extends Module {
     }
     if (groupSize !== null) {
       if (!Number.isInteger(groupSize) || groupSize <= 0 || numFeatures % groupSize !== 0) {
-        throw layerError("GroupNorm", `the number of features (${numFeatures}) is not a multiple of the group size (${groupSize})`)
+        throw layerError(
+          "GroupNorm",
+          `the number of features (${numFeatures}) is not a multiple of the group size (${groupSize})`
+        )
       }
       this.numGroups = numFeatures / groupSize
       this.groupSize = groupSize
     } else {
       if (!Number.isInteger(numGroups) || numGroups! <= 0 || numFeatures % numGroups! !== 0) {
-        throw layerError("GroupNorm", `the number of groups (${numGroups}) does not divide the number of features (${numFeatures})`)
+        throw layerError(
+          "GroupNorm",
+          `the number of groups (${numGroups}) does not divide the number of features (${numFeatures})`
+        )
       }
       this.numGroups = numGroups!
       this.groupSize = numFeatures / numGroups!
@@ -348,7 +369,10 @@ export class GroupNorm extends Module {
   /** @throws LayerError when the last axis does not hold `numFeatures` features, or there is no batch axis. */
   call(inputs: JArray): JArray {
     if (inputs.ndim < 2 || inputs.shape[inputs.ndim - 1] !== this.numFeatures) {
-      throw layerError("GroupNorm", `expected inputs of rank at least 2 whose last axis has ${this.numFeatures} features, got shape ${fmtShape(inputs.shape)}`)
+      throw layerError(
+        "GroupNorm",
+        `expected inputs of rank at least 2 whose last axis has ${this.numFeatures} features, got shape ${fmtShape(inputs.shape)}`
+      )
     }
     const ndim = inputs.ndim
     const reduction = canonicalAxes(
@@ -356,7 +380,11 @@ export class GroupNorm extends Module {
       ndim,
       this.reductionAxes ?? [...Array.from({ length: ndim - 2 }, (_, i) => i + 1), -1]
     )
-    const [x, scale, bias] = promoteDtype("GroupNorm", [inputs, this.scale?.value ?? null, this.bias?.value ?? null], this.dtype ?? undefined)
+    const [x, scale, bias] = promoteDtype(
+      "GroupNorm",
+      [inputs, this.scale?.value ?? null, this.bias?.value ?? null],
+      this.dtype ?? undefined
+    )
     const grouped = reshape(x, [...x.shape.slice(0, -1), this.numGroups, this.groupSize])
     const groupedAxes = [...reduction.slice(0, -1), ndim]
     const [mean, variance] = computeStats(grouped, groupedAxes, true, this.useFastVariance)
@@ -428,12 +456,20 @@ export class InstanceNorm extends Module {
   /** @throws LayerError when the feature axes include the batch axis or do not hold `numFeatures` features. */
   call(inputs: JArray): JArray {
     const features = canonicalAxes("InstanceNorm", inputs.ndim, this.featureAxes)
-    if (features.includes(0)) throw layerError("InstanceNorm", "the feature axes cannot include the leading axis, which is the batch axis")
+    if (features.includes(0))
+      throw layerError("InstanceNorm", "the feature axes cannot include the leading axis, which is the batch axis")
     if (featureCount(inputs, features) !== this.numFeatures) {
-      throw layerError("InstanceNorm", `expected ${this.numFeatures} features along axes (${features.join(", ")}), got inputs of shape ${fmtShape(inputs.shape)}`)
+      throw layerError(
+        "InstanceNorm",
+        `expected ${this.numFeatures} features along axes (${features.join(", ")}), got inputs of shape ${fmtShape(inputs.shape)}`
+      )
     }
     const reduction = inputs.shape.map((_, i) => i).filter((i) => i > 0 && !features.includes(i))
-    const [x, scale, bias] = promoteDtype("InstanceNorm", [inputs, this.scale?.value ?? null, this.bias?.value ?? null], this.dtype ?? undefined)
+    const [x, scale, bias] = promoteDtype(
+      "InstanceNorm",
+      [inputs, this.scale?.value ?? null, this.bias?.value ?? null],
+      this.dtype ?? undefined
+    )
     const [mean, variance] = computeStats(x, reduction, true, this.useFastVariance)
     return normalize(x, mean, variance, scale, bias, reduction, features, this.dtype, this.epsilon)
   }
@@ -526,7 +562,10 @@ export class BatchNorm extends Module {
     }
     const features = canonicalAxes("BatchNorm", x0.ndim, this.axis)
     if (featureCount(x0, features) !== this.numFeatures) {
-      throw layerError("BatchNorm", `expected ${this.numFeatures} features along axis ${this.axis}, got inputs of shape ${fmtShape(x0.shape)}`)
+      throw layerError(
+        "BatchNorm",
+        `expected ${this.numFeatures} features along axis ${this.axis}, got inputs of shape ${fmtShape(x0.shape)}`
+      )
     }
     const reduction = x0.shape.map((_, i) => i).filter((i) => !features.includes(i))
     const [x, runMean, runVar, scale, bias] = promoteDtype(

@@ -43,10 +43,14 @@ const pool = (
   const n = windowShape.length
   const nb = inputs.ndim - (n + 1)
   if (nb < 0) {
-    throw layerError(name, `a ${n}D window needs inputs of rank at least ${n + 1} ([...batch, ...spatial, features]), got shape ${fmtShape(inputs.shape)}`)
+    throw layerError(
+      name,
+      `a ${n}D window needs inputs of rank at least ${n + 1} ([...batch, ...spatial, features]), got shape ${fmtShape(inputs.shape)}`
+    )
   }
   const strides = options.strides ?? new Array<number>(n).fill(1)
-  if (strides.length !== n) throw layerError(name, `strides (${strides.join(", ")}) need one entry per window dimension (${n})`)
+  if (strides.length !== n)
+    throw layerError(name, `strides (${strides.join(", ")}) need one entry per window dimension (${n})`)
   const padding = options.padding ?? "VALID"
   if (typeof padding !== "string" && padding.length !== n) {
     throw layerError(name, `padding needs one [lo, hi] pair per window dimension (${n}), got ${padding.length}`)
@@ -55,10 +59,15 @@ const pool = (
   const x = nb === 0 ? expandDims(inputs, 0) : inputs
   const lead = Math.max(nb, 1)
   const unit = new Array<number>(lead).fill(1)
-  const pads = typeof padding === "string"
-    ? padding
-    : [...unit.map(() => [0, 0] as const), ...padding, [0, 0] as const]
-  const y = reduceWindow(x, init, computation, [...unit, ...windowShape, 1], [...unit, ...strides, 1], pads as ConvPadding)
+  const pads = typeof padding === "string" ? padding : [...unit.map(() => [0, 0] as const), ...padding, [0, 0] as const]
+  const y = reduceWindow(
+    x,
+    init,
+    computation,
+    [...unit, ...windowShape, 1],
+    [...unit, ...strides, 1],
+    pads as ConvPadding
+  )
   return nb === 0 ? squeeze(y, 0) : y
 }
 
@@ -103,7 +112,11 @@ export interface AvgPoolOptions extends PoolOptions {
  */
 export const avgPool = (inputs: JArray, windowShape: ReadonlyArray<number>, options: AvgPoolOptions = {}): JArray => {
   const y = pool("avgPool", inputs, 0, "add", windowShape, options)
-  if (options.countIncludePad ?? true) return divide(y, windowShape.reduce((a, b) => a * b, 1))
+  if (options.countIncludePad ?? true)
+    return divide(
+      y,
+      windowShape.reduce((a, b) => a * b, 1)
+    )
   // Count the input elements of each window by pooling ones over the same spatial shape.
   const countShape = [...inputs.shape.slice(0, -1), 1]
   if (countShape.length - 2 === windowShape.length) countShape[0] = 1

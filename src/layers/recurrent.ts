@@ -55,7 +55,11 @@ export interface GatedCellOptions extends CellOptions {
 
 /** What a cell's `initializeCarry` draws keys from: the `carry` stream of an Rngs, or a stream. */
 const carryStream = (layer: string, rngs: Rngs | RngStream | null | undefined): RngStream => {
-  if (rngs == null) throw layerError(layer, "rngs must be given to initialize the carry (an Rngs, whose 'carry' stream is used, or a stream)")
+  if (rngs == null)
+    throw layerError(
+      layer,
+      "rngs must be given to initialize the carry (an Rngs, whose 'carry' stream is used, or a stream)"
+    )
   return isRngs(rngs) ? rngs.stream("carry") : rngs
 }
 
@@ -73,7 +77,10 @@ export interface RNNCell<C> extends Module {
 
 const checkInput = (layer: string, x: JArray, inFeatures: number): void => {
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inFeatures) {
-    throw layerError(layer, `expected inputs whose last axis has ${inFeatures} features, got shape ${fmtShape(x.shape)}`)
+    throw layerError(
+      layer,
+      `expected inputs whose last axis has ${inFeatures} features, got shape ${fmtShape(x.shape)}`
+    )
   }
 }
 
@@ -117,7 +124,13 @@ export class LSTMCell extends Module implements RNNCell<readonly [JArray, JArray
     this.dtype = options.dtype ?? null
     this.paramDtype = options.paramDtype ?? "float32"
     const denseI = () =>
-      new Linear(inFeatures, hiddenFeatures, { useBias: false, kernelInit: options.kernelInit ?? defaultKernelInit, dtype: options.dtype, paramDtype: this.paramDtype, rngs: options.rngs })
+      new Linear(inFeatures, hiddenFeatures, {
+        useBias: false,
+        kernelInit: options.kernelInit ?? defaultKernelInit,
+        dtype: options.dtype,
+        paramDtype: this.paramDtype,
+        rngs: options.rngs
+      })
     const denseH = () =>
       new Linear(hiddenFeatures, hiddenFeatures, {
         useBias: true,
@@ -150,7 +163,11 @@ export class LSTMCell extends Module implements RNNCell<readonly [JArray, JArray
   }
 
   /** Zeros (or `carryInit`) of shape `[...batch, hiddenFeatures]` for `c` and `h`; draws two keys. */
-  initializeCarry(inputShape: ReadonlyArray<number>, rngs?: Rngs | RngStream | null, carryInit?: Initializer): readonly [JArray, JArray] {
+  initializeCarry(
+    inputShape: ReadonlyArray<number>,
+    rngs?: Rngs | RngStream | null,
+    carryInit?: Initializer
+  ): readonly [JArray, JArray] {
     const stream = carryStream("LSTMCell", rngs)
     const init = carryInit ?? zeros
     const shape = [...inputShape.slice(0, -1), this.hiddenFeatures]
@@ -298,7 +315,12 @@ const flipSequences = (x: JArray, seqLengths: JArray | null, numBatchDims: numbe
   const steps = x.shape[timeAxis]!
   const lengths = expandDims(seqLengths, timeAxis)
   let idxs = arange(steps - 1, -1, -1)
-  idxs = reshape(idxs, timeMajor ? [steps, ...new Array<number>(numBatchDims).fill(1)] : [...new Array<number>(numBatchDims).fill(1), steps])
+  idxs = reshape(
+    idxs,
+    timeMajor
+      ? [steps, ...new Array<number>(numBatchDims).fill(1)]
+      : [...new Array<number>(numBatchDims).fill(1), steps]
+  )
   idxs = remainder(add(idxs, lengths), steps)
   idxs = reshape(idxs, [...idxs.shape, ...new Array<number>(x.ndim - idxs.ndim).fill(1)])
   return takeAlongAxis(x, broadcastTo(idxs, x.shape), timeAxis)
@@ -306,7 +328,10 @@ const flipSequences = (x: JArray, seqLengths: JArray | null, numBatchDims: numbe
 
 /** The carry after each sequence's last real step, from the carries stacked over time. */
 const selectLastCarry = <C>(carries: C, seqLengths: JArray): C =>
-  treeMap((leaf) => { const x = leaf as JArray; return getItem(x, [subtract(seqLengths, 1), arange(x.shape[1]!)]) }, carries) as C
+  treeMap((leaf) => {
+    const x = leaf as JArray
+    return getItem(x, [subtract(seqLengths, 1), arange(x.shape[1]!)])
+  }, carries) as C
 
 /**
  * Options of {@link RNN}.
@@ -378,7 +403,14 @@ export class RNN<C = unknown> extends Module {
     this.reverse = options?.reverse ?? false
     this.keepOrder = options?.keepOrder ?? false
     const rngs = options?.rngs ?? true
-    this.rngs = rngs === true ? new RngStream(0, { tag: "carry" }) : rngs === false ? null : isRngs(rngs) ? rngs.stream("carry").fork() : rngs
+    this.rngs =
+      rngs === true
+        ? new RngStream(0, { tag: "carry" })
+        : rngs === false
+          ? null
+          : isRngs(rngs)
+            ? rngs.stream("carry").fork()
+            : rngs
   }
 
   /**
@@ -394,20 +426,33 @@ export class RNN<C = unknown> extends Module {
     const reverse = options?.reverse ?? this.reverse
     const keepOrder = options?.keepOrder ?? this.keepOrder
     if (inputs.ndim < 2 || inputs.shape[inputs.ndim - 1] !== this.cell.inFeatures) {
-      throw layerError("RNN", `expected inputs with a time axis and ${this.cell.inFeatures} features on the last axis, got shape ${fmtShape(inputs.shape)}`)
+      throw layerError(
+        "RNN",
+        `expected inputs with a time axis and ${this.cell.inFeatures} features on the last axis, got shape ${fmtShape(inputs.shape)}`
+      )
     }
     const timeAxis = timeMajor ? 0 : inputs.ndim - 2
     const numBatchDims = inputs.ndim - 2
     const seqLengths = options?.seqLengths ?? null
-    if (seqLengths !== null && (numBatchDims !== 1 || seqLengths.ndim !== 1 || seqLengths.shape[0] !== inputs.shape[timeMajor ? 1 : 0])) {
-      throw layerError("RNN", `seqLengths must hold one length per sequence of a single batch axis, got shape ${fmtShape(seqLengths.shape)} for inputs of shape ${fmtShape(inputs.shape)}`)
+    if (
+      seqLengths !== null &&
+      (numBatchDims !== 1 || seqLengths.ndim !== 1 || seqLengths.shape[0] !== inputs.shape[timeMajor ? 1 : 0])
+    ) {
+      throw layerError(
+        "RNN",
+        `seqLengths must hold one length per sequence of a single batch axis, got shape ${fmtShape(seqLengths.shape)} for inputs of shape ${fmtShape(inputs.shape)}`
+      )
     }
     const xs = reverse ? flipSequences(inputs, seqLengths, numBatchDims, timeMajor) : inputs
     let carry = options?.initialCarry
     if (carry === undefined) {
       const given = options?.rngs
       const rngs = given === undefined ? this.rngs : isRngs(given) ? given.stream("carry").fork() : given
-      if (rngs === null) throw layerError("RNN", "no initialCarry and no rngs to initialize one: give either to the call, or construct the RNN with rngs")
+      if (rngs === null)
+        throw layerError(
+          "RNN",
+          "no initialCarry and no rngs to initialize one: give either to the call, or construct the RNN with rngs"
+        )
       const stepShape = xs.shape.filter((_, i) => i !== timeAxis)
       carry = this.cell.initializeCarry(stepShape, rngs)
     }
@@ -415,9 +460,12 @@ export class RNN<C = unknown> extends Module {
     const step = scan(
       (cell: RNNCell<C>, c: C, x: JArray) => {
         const [next, y] = cell.call(c, x)
-        return sliceCarry ? [next, [next, y]] as const : [next, y] as const
+        return sliceCarry ? ([next, [next, y]] as const) : ([next, y] as const)
       },
-      { inAxes: [null, Carry, timeAxis] as never, outAxes: (sliceCarry ? [Carry, [0, timeAxis]] : [Carry, timeAxis]) as never }
+      {
+        inAxes: [null, Carry, timeAxis] as never,
+        outAxes: (sliceCarry ? [Carry, [0, timeAxis]] : [Carry, timeAxis]) as never
+      }
     )
     let last: C
     let ys0: JArray
@@ -478,7 +526,14 @@ export class Bidirectional extends Module {
     this.timeMajor = options?.timeMajor ?? false
     this.returnCarry = options?.returnCarry ?? false
     const rngs = options?.rngs ?? true
-    this.rngs = rngs === true ? new RngStream(0, { tag: "carry" }) : rngs === false ? null : isRngs(rngs) ? rngs.stream("carry").fork() : rngs
+    this.rngs =
+      rngs === true
+        ? new RngStream(0, { tag: "carry" })
+        : rngs === false
+          ? null
+          : isRngs(rngs)
+            ? rngs.stream("carry").fork()
+            : rngs
   }
 
   call(
@@ -494,7 +549,7 @@ export class Bidirectional extends Module {
     const timeMajor = options?.timeMajor ?? this.timeMajor
     const returnCarry = options?.returnCarry ?? this.returnCarry
     const given = options?.rngs
-    const rngs = given === undefined ? this.rngs ?? undefined : isRngs(given) ? given.stream("carry") : given
+    const rngs = given === undefined ? (this.rngs ?? undefined) : isRngs(given) ? given.stream("carry") : given
     const [cf, yf] = this.forwardRnn.call(inputs, {
       initialCarry: options?.initialCarry?.[0],
       rngs,

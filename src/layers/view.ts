@@ -37,7 +37,8 @@ export interface HasView {
   readonly viewModes?: ReadonlyArray<string>
 }
 
-const hasSetView = (u: unknown): u is HasView => isModule(u) && typeof (u as { setView?: unknown }).setView === "function"
+const hasSetView = (u: unknown): u is HasView =>
+  isModule(u) && typeof (u as { setView?: unknown }).setView === "function"
 
 /**
  * A view of `node` with `modes` applied to every Module that has `setView`.
@@ -70,7 +71,10 @@ export const view = <N>(node: N, modes: ViewModes, options?: { readonly raiseIfN
   }
   const unused = names.filter((n) => !read.has(n))
   if (unused.length > 0 && (options?.raiseIfNotFound ?? true)) {
-    throw new GraphStructureError({ path: undefined, reason: `nnx.view: no Module in the tree reads the mode${unused.length === 1 ? "" : "s"} ${unused.map((u) => `'${u}'`).join(", ")}` })
+    throw new GraphStructureError({
+      path: undefined,
+      reason: `nnx.view: no Module in the tree reads the mode${unused.length === 1 ? "" : "s"} ${unused.map((u) => `'${u}'`).join(", ")}`
+    })
   }
   // Flattened twice: the first pass numbers every object, the second stamps those numbers on the
   // definitions so that unflatten can hand back the very same Variables while building new Modules.

@@ -97,7 +97,10 @@ const emptyState = (): EmptyState => ({})
 /**
  * A transformation that keeps no state, from its update of one tree. @internal
  */
-export const stateless = (name: string, f: (updates: unknown, params: unknown) => unknown): GradientTransformation<EmptyState> =>
+export const stateless = (
+  name: string,
+  f: (updates: unknown, params: unknown) => unknown
+): GradientTransformation<EmptyState> =>
   make<EmptyState>(name, emptyState, (updates, state, params) => [f(updates, params), state])
 
 /**
@@ -151,4 +154,10 @@ export const chain = (...transforms: ReadonlyArray<GradientTransformation>): Gra
  * @since 0.3.0
  */
 export const applyUpdates = <P>(params: P, updates: unknown): P =>
-  treeMap("optax.applyUpdates", ["the parameters", "the updates"], (p: JArray, u: JArray) => convertTo(add(p, u), numericDType(p)), params, updates)
+  treeMap(
+    "optax.applyUpdates",
+    ["the parameters", "the updates"],
+    (p: JArray, u: JArray) => convertTo(add(p, u), numericDType(p)),
+    params,
+    updates
+  )

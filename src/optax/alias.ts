@@ -9,7 +9,18 @@ import type { GradientTransformation } from "./GradientTransformation.ts"
 import { chain, identity } from "./GradientTransformation.ts"
 import type { ScalarOrSchedule } from "./schedules.ts"
 import type { AdamOptions, BeliefOptions, Mask } from "./transforms.ts"
-import { addDecayedWeights, scaleByAdam, scaleByBelief, scaleByLearningRate, scaleByLion, scaleByRms, scaleByRss, scaleByStddev, scaleByTrustRatio, trace } from "./transforms.ts"
+import {
+  addDecayedWeights,
+  scaleByAdam,
+  scaleByBelief,
+  scaleByLearningRate,
+  scaleByLion,
+  scaleByRms,
+  scaleByRss,
+  scaleByStddev,
+  scaleByTrustRatio,
+  trace
+} from "./transforms.ts"
 
 /**
  * Stochastic gradient descent, with optional (Nesterov) momentum.
@@ -26,7 +37,10 @@ import { addDecayedWeights, scaleByAdam, scaleByBelief, scaleByLearningRate, sca
  * @category optimizers
  * @since 0.3.0
  */
-export const sgd = (learningRate: ScalarOrSchedule, options?: { readonly momentum?: number | undefined; readonly nesterov?: boolean | undefined }): GradientTransformation =>
+export const sgd = (
+  learningRate: ScalarOrSchedule,
+  options?: { readonly momentum?: number | undefined; readonly nesterov?: boolean | undefined }
+): GradientTransformation =>
   chain(
     options?.momentum === undefined ? identity() : trace({ decay: options.momentum, nesterov: options.nesterov }),
     scaleByLearningRate(learningRate)
@@ -66,7 +80,11 @@ export interface AdamWOptions extends AdamOptions {
  * @since 0.3.0
  */
 export const adamw = (learningRate: ScalarOrSchedule, options?: AdamWOptions): GradientTransformation =>
-  chain(scaleByAdam(options), addDecayedWeights(options?.weightDecay ?? 1e-4, options?.mask), scaleByLearningRate(learningRate))
+  chain(
+    scaleByAdam(options),
+    addDecayedWeights(options?.weightDecay ?? 1e-4, options?.mask),
+    scaleByLearningRate(learningRate)
+  )
 
 /** Options of {@link rmsprop}. */
 export interface RmspropOptions {
@@ -97,23 +115,40 @@ export const rmsprop = (learningRate: ScalarOrSchedule, options?: RmspropOptions
  * @category optimizers
  * @since 0.3.0
  */
-export const adagrad = (learningRate: ScalarOrSchedule, options?: { readonly initialAccumulatorValue?: number | undefined; readonly eps?: number | undefined }): GradientTransformation =>
-  chain(scaleByRss(options), scaleByLearningRate(learningRate))
+export const adagrad = (
+  learningRate: ScalarOrSchedule,
+  options?: { readonly initialAccumulatorValue?: number | undefined; readonly eps?: number | undefined }
+): GradientTransformation => chain(scaleByRss(options), scaleByLearningRate(learningRate))
 
 /**
  * Lion (Chen et al.): the sign of interpolated momentum, with decoupled weight decay (default 1e-3).
  * @category optimizers
  * @since 0.3.0
  */
-export const lion = (learningRate: ScalarOrSchedule, options?: { readonly b1?: number | undefined; readonly b2?: number | undefined; readonly weightDecay?: ScalarOrSchedule | undefined; readonly mask?: Mask }): GradientTransformation =>
-  chain(scaleByLion(options), addDecayedWeights(options?.weightDecay ?? 1e-3, options?.mask), scaleByLearningRate(learningRate))
+export const lion = (
+  learningRate: ScalarOrSchedule,
+  options?: {
+    readonly b1?: number | undefined
+    readonly b2?: number | undefined
+    readonly weightDecay?: ScalarOrSchedule | undefined
+    readonly mask?: Mask
+  }
+): GradientTransformation =>
+  chain(
+    scaleByLion(options),
+    addDecayedWeights(options?.weightDecay ?? 1e-3, options?.mask),
+    scaleByLearningRate(learningRate)
+  )
 
 /**
  * LAMB (You et al.): Adam's update with weight decay, scaled per leaf by the trust ratio.
  * @category optimizers
  * @since 0.3.0
  */
-export const lamb = (learningRate: ScalarOrSchedule, options?: AdamOptions & { readonly weightDecay?: ScalarOrSchedule | undefined; readonly mask?: Mask }): GradientTransformation =>
+export const lamb = (
+  learningRate: ScalarOrSchedule,
+  options?: AdamOptions & { readonly weightDecay?: ScalarOrSchedule | undefined; readonly mask?: Mask }
+): GradientTransformation =>
   chain(
     scaleByAdam({ b1: options?.b1, b2: options?.b2, eps: options?.eps ?? 1e-6, epsRoot: options?.epsRoot }),
     addDecayedWeights(options?.weightDecay ?? 0, options?.mask),

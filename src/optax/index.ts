@@ -13,22 +13,60 @@
 export { applyUpdates, chain, identity, make } from "./GradientTransformation.ts"
 export type { EmptyState, GradientTransformation, OptState } from "./GradientTransformation.ts"
 export {
-  addDecayedWeights, clip, clipByGlobalNorm, globalNorm, masked, safeIncrement, scale, scaleByAdam, scaleByBelief, scaleByLearningRate, scaleByLion,
-  scaleByRms, scaleByRss, scaleBySchedule, scaleByStddev, scaleByTrustRatio, trace
+  addDecayedWeights,
+  clip,
+  clipByGlobalNorm,
+  globalNorm,
+  masked,
+  safeIncrement,
+  scale,
+  scaleByAdam,
+  scaleByBelief,
+  scaleByLearningRate,
+  scaleByLion,
+  scaleByRms,
+  scaleByRss,
+  scaleBySchedule,
+  scaleByStddev,
+  scaleByTrustRatio,
+  trace
 } from "./transforms.ts"
 export type {
-  AdamOptions, BeliefOptions, Mask, MaskedState, RmsOptions, ScaleByAdamState, ScaleByLionState, ScaleByRmsState, ScaleByRssState, ScaleByScheduleState,
-  ScaleByStddevState, TraceState, WeightDecayState
+  AdamOptions,
+  BeliefOptions,
+  Mask,
+  MaskedState,
+  RmsOptions,
+  ScaleByAdamState,
+  ScaleByLionState,
+  ScaleByRmsState,
+  ScaleByRssState,
+  ScaleByScheduleState,
+  ScaleByStddevState,
+  TraceState,
+  WeightDecayState
 } from "./transforms.ts"
 export { adabelief, adagrad, adam, adamw, lamb, lion, rmsprop, sgd } from "./alias.ts"
 export type { AdamWOptions, RmspropOptions } from "./alias.ts"
 export {
-  constantSchedule, cosineDecaySchedule, exponentialDecay, joinSchedules, linearSchedule, piecewiseConstantSchedule, polynomialSchedule,
+  constantSchedule,
+  cosineDecaySchedule,
+  exponentialDecay,
+  joinSchedules,
+  linearSchedule,
+  piecewiseConstantSchedule,
+  polynomialSchedule,
   warmupCosineDecaySchedule
 } from "./schedules.ts"
 export type { ScalarOrSchedule, Schedule } from "./schedules.ts"
 export * as losses from "./losses.ts"
 export {
-  cosineDistance, cosineSimilarity, huberLoss, l2Loss, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, softmaxCrossEntropyWithIntegerLabels,
+  cosineDistance,
+  cosineSimilarity,
+  huberLoss,
+  l2Loss,
+  sigmoidBinaryCrossEntropy,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyWithIntegerLabels,
   squaredError
 } from "./losses.ts"

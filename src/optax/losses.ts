@@ -8,7 +8,19 @@
 import type { Array as JArray, ArrayLike } from "../backend/Array.ts"
 import { DTypeError, ShapeError } from "../backend/ArrayError.ts"
 import { asArray } from "../backend/numpy/creation.ts"
-import { abs, add, convertTo, divide, maximum, minimum, multiply, negative, sqrt, square, subtract } from "../backend/numpy/elementwise.ts"
+import {
+  abs,
+  add,
+  convertTo,
+  divide,
+  maximum,
+  minimum,
+  multiply,
+  negative,
+  sqrt,
+  square,
+  subtract
+} from "../backend/numpy/elementwise.ts"
 import { takeAlongAxis } from "../backend/numpy/indexing.ts"
 import { logSigmoid, logSoftmax, logsumexp } from "../backend/numpy/nn.ts"
 import { sum } from "../backend/numpy/reductions.ts"
@@ -17,7 +29,8 @@ import { normalizeAxes } from "../backend/shape.ts"
 
 const floating = (op: string, x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.dtype !== "float32") throw new DTypeError({ op, dtypes: [a.dtype], reason: "expects floating-point predictions or logits" })
+  if (a.dtype !== "float32")
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "expects floating-point predictions or logits" })
   return a
 }
 
@@ -27,7 +40,11 @@ const floating = (op: string, x: ArrayLike): JArray => {
  * @category losses
  * @since 0.3.0
  */
-export const softmaxCrossEntropy = (logits: ArrayLike, labels: ArrayLike, options?: { readonly axis?: number | ReadonlyArray<number> | undefined }): JArray => {
+export const softmaxCrossEntropy = (
+  logits: ArrayLike,
+  labels: ArrayLike,
+  options?: { readonly axis?: number | ReadonlyArray<number> | undefined }
+): JArray => {
   const x = floating("optax.softmaxCrossEntropy", logits)
   const axis = options?.axis ?? -1
   return negative(sum(multiply(labels, logSoftmax(x, axis)), axis))
@@ -39,13 +56,22 @@ export const softmaxCrossEntropy = (logits: ArrayLike, labels: ArrayLike, option
  * @category losses
  * @since 0.3.0
  */
-export const softmaxCrossEntropyWithIntegerLabels = (logits: ArrayLike, labels: ArrayLike, options?: { readonly axis?: number | undefined }): JArray => {
+export const softmaxCrossEntropyWithIntegerLabels = (
+  logits: ArrayLike,
+  labels: ArrayLike,
+  options?: { readonly axis?: number | undefined }
+): JArray => {
   const op = "optax.softmaxCrossEntropyWithIntegerLabels"
   const x = floating(op, logits)
   const y = asArray(labels)
-  if (y.dtype !== "int32" && y.dtype !== "uint32") throw new DTypeError({ op, dtypes: [y.dtype], reason: "expects integer class labels" })
+  if (y.dtype !== "int32" && y.dtype !== "uint32")
+    throw new DTypeError({ op, dtypes: [y.dtype], reason: "expects integer class labels" })
   if (y.ndim !== x.ndim - 1) {
-    throw new ShapeError({ op, shapes: [x.shape, y.shape], reason: "labels must have one dimension fewer than logits (the class axis)" })
+    throw new ShapeError({
+      op,
+      shapes: [x.shape, y.shape],
+      reason: "labels must have one dimension fewer than logits (the class axis)"
+    })
   }
   const axis = normalizeAxes(op, [options?.axis ?? -1], x.ndim)[0]!
   const labelLogits = squeeze(takeAlongAxis(x, expandDims(y, axis), axis), axis)
@@ -95,7 +121,11 @@ export const l2Loss = (predictions: ArrayLike, targets?: ArrayLike): JArray =>
  * @category losses
  * @since 0.3.0
  */
-export const huberLoss = (predictions: ArrayLike, targets?: ArrayLike, options?: { readonly delta?: number | undefined }): JArray => {
+export const huberLoss = (
+  predictions: ArrayLike,
+  targets?: ArrayLike,
+  options?: { readonly delta?: number | undefined }
+): JArray => {
   const delta = options?.delta ?? 1
   const e = abs(errorsOf("optax.huberLoss", predictions, targets, false))
   const quadratic = minimum(e, delta)
@@ -109,7 +139,11 @@ export const huberLoss = (predictions: ArrayLike, targets?: ArrayLike, options?:
  * @category losses
  * @since 0.3.0
  */
-export const cosineSimilarity = (predictions: ArrayLike, targets: ArrayLike, options?: { readonly epsilon?: number | undefined; readonly axis?: number | ReadonlyArray<number> | undefined }): JArray => {
+export const cosineSimilarity = (
+  predictions: ArrayLike,
+  targets: ArrayLike,
+  options?: { readonly epsilon?: number | undefined; readonly axis?: number | ReadonlyArray<number> | undefined }
+): JArray => {
   const op = "optax.cosineSimilarity"
   const a = floating(op, predictions)
   const b = floating(op, targets)
@@ -124,5 +158,8 @@ export const cosineSimilarity = (predictions: ArrayLike, targets: ArrayLike, opt
  * @category losses
  * @since 0.3.0
  */
-export const cosineDistance = (predictions: ArrayLike, targets: ArrayLike, options?: { readonly epsilon?: number | undefined; readonly axis?: number | ReadonlyArray<number> | undefined }): JArray =>
-  subtract(1, cosineSimilarity(predictions, targets, options))
+export const cosineDistance = (
+  predictions: ArrayLike,
+  targets: ArrayLike,
+  options?: { readonly epsilon?: number | undefined; readonly axis?: number | ReadonlyArray<number> | undefined }
+): JArray => subtract(1, cosineSimilarity(predictions, targets, options))

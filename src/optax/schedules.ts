@@ -11,7 +11,23 @@
 import type { Array as JArray, ArrayLike } from "../backend/Array.ts"
 import { ArgumentError } from "../backend/ArrayError.ts"
 import { asArray } from "../backend/numpy/creation.ts"
-import { add, clip, convertTo, cos, divide, floor, lessEqual, maximum, minimum, multiply, power, sign, subtract, where, less } from "../backend/numpy/elementwise.ts"
+import {
+  add,
+  clip,
+  convertTo,
+  cos,
+  divide,
+  floor,
+  lessEqual,
+  maximum,
+  minimum,
+  multiply,
+  power,
+  sign,
+  subtract,
+  where,
+  less
+} from "../backend/numpy/elementwise.ts"
 
 /**
  * A schedule: the value at a step count.
@@ -37,7 +53,10 @@ const float = (count: ArrayLike): JArray => {
  * @category schedules
  * @since 0.3.0
  */
-export const constantSchedule = (value: number): Schedule => () => asArray(value)
+export const constantSchedule =
+  (value: number): Schedule =>
+  () =>
+    asArray(value)
 
 /**
  * From `initValue` to `endValue` over `transitionSteps` steps (after `transitionBegin`) along
@@ -90,7 +109,10 @@ export const cosineDecaySchedule = (options: {
   const alpha = options.alpha ?? 0
   const exponent = options.exponent ?? 1
   if (!(decaySteps > 0)) {
-    throw new ArgumentError({ op: "optax.cosineDecaySchedule", reason: `decaySteps must be positive, got ${decaySteps}` })
+    throw new ArgumentError({
+      op: "optax.cosineDecaySchedule",
+      reason: `decaySteps must be positive, got ${decaySteps}`
+    })
   }
   return (count) => {
     // optax counts in float here (an int count becomes a Python float).
@@ -108,7 +130,8 @@ export const cosineDecaySchedule = (options: {
  * @since 0.3.0
  */
 export const joinSchedules = (schedules: ReadonlyArray<Schedule>, boundaries: ReadonlyArray<number>): Schedule => {
-  if (schedules.length === 0) throw new ArgumentError({ op: "optax.joinSchedules", reason: "needs at least one schedule" })
+  if (schedules.length === 0)
+    throw new ArgumentError({ op: "optax.joinSchedules", reason: "needs at least one schedule" })
   return (count) => {
     let out = schedules[0]!(count)
     boundaries.forEach((boundary, i) => {
@@ -136,10 +159,22 @@ export const warmupCosineDecaySchedule = (options: {
 }): Schedule => {
   const endValue = options.endValue ?? 0
   const alpha = options.peakValue === 0 ? 0 : endValue / options.peakValue
-  return joinSchedules([
-    linearSchedule({ initValue: options.initValue, endValue: options.peakValue, transitionSteps: options.warmupSteps }),
-    cosineDecaySchedule({ initValue: options.peakValue, decaySteps: options.decaySteps - options.warmupSteps, alpha, exponent: options.exponent })
-  ], [options.warmupSteps])
+  return joinSchedules(
+    [
+      linearSchedule({
+        initValue: options.initValue,
+        endValue: options.peakValue,
+        transitionSteps: options.warmupSteps
+      }),
+      cosineDecaySchedule({
+        initValue: options.peakValue,
+        decaySteps: options.decaySteps - options.warmupSteps,
+        alpha,
+        exponent: options.exponent
+      })
+    ],
+    [options.warmupSteps]
+  )
 }
 
 /**
@@ -176,8 +211,13 @@ export const exponentialDecay = (options: {
  * @category schedules
  * @since 0.3.0
  */
-export const piecewiseConstantSchedule = (initValue: number, boundariesAndScales?: Readonly<Record<number, number>>): Schedule => {
-  const entries = Object.entries(boundariesAndScales ?? {}).map(([b, s]) => [Number(b), s] as const).sort((a, b) => a[0] - b[0])
+export const piecewiseConstantSchedule = (
+  initValue: number,
+  boundariesAndScales?: Readonly<Record<number, number>>
+): Schedule => {
+  const entries = Object.entries(boundariesAndScales ?? {})
+    .map(([b, s]) => [Number(b), s] as const)
+    .sort((a, b) => a[0] - b[0])
   if (entries.some(([, s]) => !(s >= 0))) {
     throw new ArgumentError({ op: "optax.piecewiseConstantSchedule", reason: "the scale factors must be non-negative" })
   }

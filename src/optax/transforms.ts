@@ -13,7 +13,24 @@ import type { Array as JArray } from "../backend/Array.ts"
 import { ArgumentError } from "../backend/ArrayError.ts"
 import { asArray, fullLike, onesLike, zeros, zerosLike } from "../backend/numpy/creation.ts"
 import {
-  abs, add, clip as clipValues, convertTo, divide, equal, greater, less, lessEqual, logicalOr, multiply, power, rsqrt, sign, sqrt, square, subtract, tanh,
+  abs,
+  add,
+  clip as clipValues,
+  convertTo,
+  divide,
+  equal,
+  greater,
+  less,
+  lessEqual,
+  logicalOr,
+  multiply,
+  power,
+  rsqrt,
+  sign,
+  sqrt,
+  square,
+  subtract,
+  tanh,
   where
 } from "../backend/numpy/elementwise.ts"
 import { sum } from "../backend/numpy/reductions.ts"
@@ -39,7 +56,13 @@ export const safeIncrement = (count: JArray): JArray => where(less(count, INT32_
 
 /** `(1 - decay) · g^order + decay · m`, leaf by leaf. */
 const updateMoment = <T>(op: string, updates: T, moments: unknown, decay: number, order: 1 | 2): T =>
-  treeMap(op, STATE_NAMES, (g, m) => add(multiply(1 - decay, order === 1 ? g : square(g)), multiply(decay, m)), updates, moments)
+  treeMap(
+    op,
+    STATE_NAMES,
+    (g, m) => add(multiply(1 - decay, order === 1 ? g : square(g)), multiply(decay, m)),
+    updates,
+    moments
+  )
 
 /** `m / (1 - decay^count)`, the correction computed in float32 as optax does. */
 const biasCorrection = <T>(moments: T, decay: number, count: JArray): T => {
@@ -52,13 +75,17 @@ const power32 = (base: number, count: JArray): JArray => power(base, convertTo(c
 
 /** Checks a decay rate or similar hyperparameter. */
 const checkNumber = (op: string, name: string, v: unknown): void => {
-  if (typeof v !== "number" || Number.isNaN(v)) throw new ArgumentError({ op, reason: `${name} must be a number, got ${String(v)}` })
+  if (typeof v !== "number" || Number.isNaN(v))
+    throw new ArgumentError({ op, reason: `${name} must be a number, got ${String(v)}` })
 }
 
 /** `params` for transformations that read the parameters; optax fails likewise without them. */
 const needParams = (op: string, params: unknown): unknown => {
   if (params === undefined || params === null) {
-    throw new StructureError({ transform: op, reason: "this transformation reads the parameters: pass them as update's third argument (optimizer.update does)" })
+    throw new StructureError({
+      transform: op,
+      reason: "this transformation reads the parameters: pass them as update's third argument (optimizer.update does)"
+    })
   }
   return params
 }
@@ -85,11 +112,15 @@ export interface ScaleByScheduleState {
  * @since 0.3.0
  */
 export const scaleBySchedule = (stepSizeFn: Schedule): GradientTransformation<ScaleByScheduleState> =>
-  make<ScaleByScheduleState>("scaleBySchedule", () => ({ count: zeroCount() }), (updates, state) => {
-    const stepSize = asArray(stepSizeFn(state.count))
-    const out = treeMapUnchecked((g) => multiply(convertTo(stepSize, numericDType(g)), g), updates)
-    return [out, { count: safeIncrement(state.count) }]
-  })
+  make<ScaleByScheduleState>(
+    "scaleBySchedule",
+    () => ({ count: zeroCount() }),
+    (updates, state) => {
+      const stepSize = asArray(stepSizeFn(state.count))
+      const out = treeMapUnchecked((g) => multiply(convertTo(stepSize, numericDType(g)), g), updates)
+      return [out, { count: safeIncrement(state.count) }]
+    }
+  )
 
 /**
  * Multiplies updates by `-learningRate` (by `learningRate` with `flipSign: false`); a schedule is
@@ -97,7 +128,10 @@ export const scaleBySchedule = (stepSizeFn: Schedule): GradientTransformation<Sc
  * @category transformations
  * @since 0.3.0
  */
-export const scaleByLearningRate = (learningRate: ScalarOrSchedule, options?: { readonly flipSign?: boolean | undefined }): GradientTransformation => {
+export const scaleByLearningRate = (
+  learningRate: ScalarOrSchedule,
+  options?: { readonly flipSign?: boolean | undefined }
+): GradientTransformation => {
   const m = options?.flipSign === false ? 1 : -1
   if (typeof learningRate === "function") return scaleBySchedule((count) => multiply(m, learningRate(count)))
   checkNumber("optax.scaleByLearningRate", "learningRate", learningRate)
@@ -133,17 +167,21 @@ export const scaleByAdam = (options?: AdamOptions): GradientTransformation<Scale
   const nesterov = options?.nesterov === true
   return make<ScaleByAdamState>(
     "scaleByAdam",
-    (params) => ({ count: zeroCount(), mu: treeMapUnchecked((p) => zerosLike(p), params), nu: treeMapUnchecked((p) => zerosLike(p), params) }),
+    (params) => ({
+      count: zeroCount(),
+      mu: treeMapUnchecked((p) => zerosLike(p), params),
+      nu: treeMapUnchecked((p) => zerosLike(p), params)
+    }),
     (updates, state) => {
       const mu = updateMoment("optax.scaleByAdam", updates, state.mu, b1, 1)
       const nu = updateMoment("optax.scaleByAdam", updates, state.nu, b2, 2)
       const count = safeIncrement(state.count)
       const muHat = nesterov
         ? treeMapUnchecked(
-          (m, g) => add(multiply(b1, m), multiply(1 - b1, g)),
-          biasCorrection(mu, b1, safeIncrement(count)),
-          biasCorrection(updates, b1, count)
-        )
+            (m, g) => add(multiply(b1, m), multiply(1 - b1, g)),
+            biasCorrection(mu, b1, safeIncrement(count)),
+            biasCorrection(updates, b1, count)
+          )
         : biasCorrection(mu, b1, count)
       const nuHat = biasCorrection(nu, b2, count)
       const out = treeMapUnchecked((m, v) => divide(m, add(sqrt(add(v, epsRoot)), eps)), muHat, nuHat)
@@ -174,18 +212,25 @@ export const scaleByBelief = (options?: BeliefOptions): GradientTransformation<S
   const nesterov = options?.nesterov === true
   return make<ScaleByAdamState>(
     "scaleByBelief",
-    (params) => ({ count: zeroCount(), mu: treeMapUnchecked((p) => zerosLike(p), params), nu: treeMapUnchecked((p) => zerosLike(p), params) }),
+    (params) => ({
+      count: zeroCount(),
+      mu: treeMapUnchecked((p) => zerosLike(p), params),
+      nu: treeMapUnchecked((p) => zerosLike(p), params)
+    }),
     (updates, state) => {
       const mu = updateMoment("optax.scaleByBelief", updates, state.mu, b1, 1)
       const predictionError = treeMapUnchecked((g, m) => subtract(g, m), updates, mu)
-      const nu = treeMapUnchecked((v) => add(v, epsRoot), updateMoment("optax.scaleByBelief", predictionError, state.nu, b2, 2))
+      const nu = treeMapUnchecked(
+        (v) => add(v, epsRoot),
+        updateMoment("optax.scaleByBelief", predictionError, state.nu, b2, 2)
+      )
       const count = safeIncrement(state.count)
       const muHat = nesterov
         ? treeMapUnchecked(
-          (m, g) => add(multiply(b1, m), multiply(1 - b1, g)),
-          biasCorrection(mu, b1, safeIncrement(count)),
-          biasCorrection(updates, b1, count)
-        )
+            (m, g) => add(multiply(b1, m), multiply(1 - b1, g)),
+            biasCorrection(mu, b1, safeIncrement(count)),
+            biasCorrection(updates, b1, count)
+          )
         : biasCorrection(mu, b1, count)
       const nuHat = biasCorrection(nu, b2, count)
       const out = treeMapUnchecked((m, v) => divide(m, add(sqrt(v), eps)), muHat, nuHat)
@@ -248,7 +293,10 @@ export const scaleByStddev = (options?: RmsOptions): GradientTransformation<Scal
   const epsInSqrt = options?.epsInSqrt ?? true
   return make<ScaleByStddevState>(
     "scaleByStddev",
-    (params) => ({ mu: treeMapUnchecked((p) => zerosLike(p), params), nu: treeMapUnchecked((p) => fullLike(p, initialScale), params) }),
+    (params) => ({
+      mu: treeMapUnchecked((p) => zerosLike(p), params),
+      nu: treeMapUnchecked((p) => fullLike(p, initialScale), params)
+    }),
     (updates, state) => {
       const mu = updateMoment("optax.scaleByStddev", updates, state.mu, decay, 1)
       const nu = updateMoment("optax.scaleByStddev", updates, state.nu, decay, 2)
@@ -270,15 +318,28 @@ export interface ScaleByRssState<T = unknown> {
  * @category transformations
  * @since 0.3.0
  */
-export const scaleByRss = (options?: { readonly initialAccumulatorValue?: number | undefined; readonly eps?: number | undefined }): GradientTransformation<ScaleByRssState> => {
+export const scaleByRss = (options?: {
+  readonly initialAccumulatorValue?: number | undefined
+  readonly eps?: number | undefined
+}): GradientTransformation<ScaleByRssState> => {
   const initial = options?.initialAccumulatorValue ?? 0.1
   const eps = options?.eps ?? 1e-7
   return make<ScaleByRssState>(
     "scaleByRss",
     (params) => ({ sumOfSquares: treeMapUnchecked((p) => fullLike(p, initial), params) }),
     (updates, state) => {
-      const sumOfSquares = treeMap("optax.scaleByRss", STATE_NAMES, (g, t) => add(square(g), t), updates, state.sumOfSquares)
-      const out = treeMapUnchecked((t, g) => multiply(where(greater(t, 0), rsqrt(add(t, eps)), 0), g), sumOfSquares, updates)
+      const sumOfSquares = treeMap(
+        "optax.scaleByRss",
+        STATE_NAMES,
+        (g, t) => add(square(g), t),
+        updates,
+        state.sumOfSquares
+      )
+      const out = treeMapUnchecked(
+        (t, g) => multiply(where(greater(t, 0), rsqrt(add(t, eps)), 0), g),
+        sumOfSquares,
+        updates
+      )
       return [out, { sumOfSquares }]
     }
   )
@@ -296,7 +357,12 @@ export interface ScaleByLionState<T = unknown> {
  * @category transformations
  * @since 0.3.0
  */
-export const scaleByLion = (options?: { readonly b1?: number | undefined; readonly b2?: number | undefined; readonly mode?: "hard" | "smooth" | "refined" | undefined; readonly smoothBeta?: number | undefined }): GradientTransformation<ScaleByLionState> => {
+export const scaleByLion = (options?: {
+  readonly b1?: number | undefined
+  readonly b2?: number | undefined
+  readonly mode?: "hard" | "smooth" | "refined" | undefined
+  readonly smoothBeta?: number | undefined
+}): GradientTransformation<ScaleByLionState> => {
   const b1 = options?.b1 ?? 0.9
   const b2 = options?.b2 ?? 0.99
   const mode = options?.mode ?? "hard"
@@ -307,7 +373,13 @@ export const scaleByLion = (options?: { readonly b1?: number | undefined; readon
     "scaleByLion",
     (params) => ({ count: zeroCount(), mu: treeMapUnchecked((p) => zerosLike(p), params) }),
     (updates, state) => {
-      const out = treeMap("optax.scaleByLion", STATE_NAMES, (g, m) => squash(add(multiply(1 - b1, g), multiply(b1, m))), updates, state.mu)
+      const out = treeMap(
+        "optax.scaleByLion",
+        STATE_NAMES,
+        (g, m) => squash(add(multiply(1 - b1, g), multiply(b1, m))),
+        updates,
+        state.mu
+      )
       const mu = updateMoment("optax.scaleByLion", updates, state.mu, b2, 1)
       return [out, { count: safeIncrement(state.count), mu }]
     }
@@ -328,18 +400,29 @@ const safeNorm = (x: JArray, minNorm: number): JArray => {
  * @category transformations
  * @since 0.3.0
  */
-export const scaleByTrustRatio = (options?: { readonly minNorm?: number | undefined; readonly trustCoefficient?: number | undefined; readonly eps?: number | undefined }): GradientTransformation<EmptyState> => {
+export const scaleByTrustRatio = (options?: {
+  readonly minNorm?: number | undefined
+  readonly trustCoefficient?: number | undefined
+  readonly eps?: number | undefined
+}): GradientTransformation<EmptyState> => {
   const minNorm = options?.minNorm ?? 0
   const coefficient = options?.trustCoefficient ?? 1
   const eps = options?.eps ?? 0
   return stateless("scaleByTrustRatio", (updates, params) =>
-    treeMap("optax.scaleByTrustRatio", PARAM_NAMES, (u, p) => {
-      const paramNorm = safeNorm(p, minNorm)
-      const updateNorm = safeNorm(u, minNorm)
-      const ratio = divide(multiply(coefficient, paramNorm), add(updateNorm, eps))
-      const zeroNorm = logicalOr(equal(paramNorm, 0), equal(updateNorm, 0))
-      return multiply(u, where(zeroNorm, convertTo(asArray(1), numericDType(p)), ratio))
-    }, updates, needParams("optax.scaleByTrustRatio", params)))
+    treeMap(
+      "optax.scaleByTrustRatio",
+      PARAM_NAMES,
+      (u, p) => {
+        const paramNorm = safeNorm(p, minNorm)
+        const updateNorm = safeNorm(u, minNorm)
+        const ratio = divide(multiply(coefficient, paramNorm), add(updateNorm, eps))
+        const zeroNorm = logicalOr(equal(paramNorm, 0), equal(updateNorm, 0))
+        return multiply(u, where(zeroNorm, convertTo(asArray(1), numericDType(p)), ratio))
+      },
+      updates,
+      needParams("optax.scaleByTrustRatio", params)
+    )
+  )
 }
 
 /** State of {@link trace}: the momentum. @category models @since 0.3.0 */
@@ -352,7 +435,10 @@ export interface TraceState<T = unknown> {
  * @category transformations
  * @since 0.3.0
  */
-export const trace = (options: { readonly decay: number; readonly nesterov?: boolean | undefined }): GradientTransformation<TraceState> => {
+export const trace = (options: {
+  readonly decay: number
+  readonly nesterov?: boolean | undefined
+}): GradientTransformation<TraceState> => {
   const { decay } = options
   checkNumber("optax.trace", "decay", decay)
   const f = (g: JArray, t: JArray): JArray => add(g, multiply(decay, t))
@@ -453,12 +539,18 @@ const maskBits = (mask: Mask, tree: unknown, count: number): ReadonlyArray<boole
   const m = typeof mask === "function" ? (mask as (t: unknown) => unknown)(tree) : mask
   const [bits] = flatten(m)
   if (bits.length !== count) {
-    throw new StructureError({ transform: "optax.masked", reason: `the mask has ${bits.length} leaves for ${count} parameters; give one boolean per parameter, in the parameters' structure` })
+    throw new StructureError({
+      transform: "optax.masked",
+      reason: `the mask has ${bits.length} leaves for ${count} parameters; give one boolean per parameter, in the parameters' structure`
+    })
   }
   return bits.map((b, i) => {
     if (typeof b === "boolean") return b
     if (isArray(b) && b.ndim === 0 && b.dtype === "bool") return b.item() as boolean
-    throw new StructureError({ transform: "optax.masked", reason: `mask leaf ${i} is ${isArray(b) ? `an Array of dtype ${b.dtype}` : String(b)}; mask leaves must be booleans` })
+    throw new StructureError({
+      transform: "optax.masked",
+      reason: `mask leaf ${i} is ${isArray(b) ? `an Array of dtype ${b.dtype}` : String(b)}; mask leaves must be booleans`
+    })
   })
 }
 
@@ -488,4 +580,3 @@ export const masked = <S>(inner: GradientTransformation<S>, mask: Mask): Gradien
       return [unflatten(u.def, leaves), { innerState }]
     }
   )
-

@@ -68,7 +68,13 @@ export const flat = (tree: unknown): Flat => {
  * a State of parameters whatever their Variables' metadata. The names say what each tree is
  * ("the updates", "the state").
  */
-export const checkSameStructure = (op: string, first: Flat, other: Flat, firstName: string, otherName: string): void => {
+export const checkSameStructure = (
+  op: string,
+  first: Flat,
+  other: Flat,
+  firstName: string,
+  otherName: string
+): void => {
   if (first.leaves.length === other.leaves.length && sameDef(first.def, other.def)) {
     checkShapes(op, first, other, firstName, otherName)
     return
@@ -77,15 +83,23 @@ export const checkSameStructure = (op: string, first: Flat, other: Flat, firstNa
   const b = leafPathsOf(other.def)
   const setB = new Set(b)
   const missing = a.find((p) => !setB.has(p))
-  if (missing !== undefined) throw new StructureError({ transform: op, reason: `no leaf at ${missing} in ${otherName} (${firstName} have one)` })
+  if (missing !== undefined)
+    throw new StructureError({ transform: op, reason: `no leaf at ${missing} in ${otherName} (${firstName} have one)` })
   const setA = new Set(a)
   const extra = b.find((p) => !setA.has(p))
-  if (extra !== undefined) throw new StructureError({ transform: op, reason: `a leaf at ${extra} in ${otherName} with no counterpart in ${firstName}` })
+  if (extra !== undefined)
+    throw new StructureError({
+      transform: op,
+      reason: `a leaf at ${extra} in ${otherName} with no counterpart in ${firstName}`
+    })
   if (a.length === b.length && a.every((p, i) => p === b[i])) {
     checkShapes(op, first, other, firstName, otherName)
     return
   }
-  throw new StructureError({ transform: op, reason: `the leaves of ${otherName} (${b.join(", ")}) are not those of ${firstName} (${a.join(", ")})` })
+  throw new StructureError({
+    transform: op,
+    reason: `the leaves of ${otherName} (${b.join(", ")}) are not those of ${firstName} (${a.join(", ")})`
+  })
 }
 
 const checkShapes = (op: string, first: Flat, other: Flat, firstName: string, otherName: string): void => {
@@ -94,7 +108,10 @@ const checkShapes = (op: string, first: Flat, other: Flat, firstName: string, ot
     const y = other.leaves[i]!
     if (x.shape.length !== y.shape.length || x.shape.some((n, k) => n !== y.shape[k])) {
       const path = leafPathsOf(first.def)[i]!
-      throw new StructureError({ transform: op, reason: `shape [${y.shape.join(", ")}] at ${path} in ${otherName}, where ${firstName} have [${x.shape.join(", ")}]` })
+      throw new StructureError({
+        transform: op,
+        reason: `shape [${y.shape.join(", ")}] at ${path} in ${otherName}, where ${firstName} have [${x.shape.join(", ")}]`
+      })
     }
   }
 }
@@ -108,16 +125,29 @@ const sameDef = (a: TreeDef, b: TreeDef): boolean => {
     case "none":
       return a.value === (b as typeof a).value
     case "list":
-      return a.children.length === (b as typeof a).children.length && a.children.every((c, i) => sameDef(c, (b as typeof a).children[i]!))
+      return (
+        a.children.length === (b as typeof a).children.length &&
+        a.children.every((c, i) => sameDef(c, (b as typeof a).children[i]!))
+      )
     case "record": {
       const r = b as typeof a
-      return a.keys.length === r.keys.length && a.keys.every((k, i) => k === r.keys[i]) && a.children.every((c, i) => sameDef(c, r.children[i]!))
+      return (
+        a.keys.length === r.keys.length &&
+        a.keys.every((k, i) => k === r.keys[i]) &&
+        a.children.every((c, i) => sameDef(c, r.children[i]!))
+      )
     }
     case "custom": {
       const c = b as typeof a
       if (a.node !== c.node || a.children.length !== c.children.length) return false
       if (a.node.name === "State" && a.node.key(a.aux) !== c.node.key(c.aux)) return false
-      if (a.node.name !== "State" && a.node.name !== "Variable" && a.node.name !== "VariableState" && a.node.key(a.aux) !== c.node.key(c.aux)) return false
+      if (
+        a.node.name !== "State" &&
+        a.node.name !== "Variable" &&
+        a.node.name !== "VariableState" &&
+        a.node.key(a.aux) !== c.node.key(c.aux)
+      )
+        return false
       return a.children.every((x, i) => sameDef(x, c.children[i]!))
     }
   }
@@ -140,14 +170,24 @@ export const treeMap = <T>(
     checkSameStructure(op, first, fo, names[0] ?? "the first tree", names[k + 1] ?? `tree ${k + 2}`)
     return fo
   })
-  return unflatten(first.def, first.leaves.map((l, i) => f(l, ...rest.map((r) => r.leaves[i]!)))) as T
+  return unflatten(
+    first.def,
+    first.leaves.map((l, i) => f(l, ...rest.map((r) => r.leaves[i]!)))
+  ) as T
 }
 
 /** Like {@link treeMap}, with checks already done by the caller (trees the transformation made itself). */
-export const treeMapUnchecked = <T>(f: (...leaves: ReadonlyArray<JArray>) => JArray, tree: T, ...others: ReadonlyArray<unknown>): T => {
+export const treeMapUnchecked = <T>(
+  f: (...leaves: ReadonlyArray<JArray>) => JArray,
+  tree: T,
+  ...others: ReadonlyArray<unknown>
+): T => {
   const first = flat(tree)
   const rest = others.map(flat)
-  return unflatten(first.def, first.leaves.map((l, i) => f(l, ...rest.map((r) => r.leaves[i]!)))) as T
+  return unflatten(
+    first.def,
+    first.leaves.map((l, i) => f(l, ...rest.map((r) => r.leaves[i]!)))
+  ) as T
 }
 
 /** The leaves of a tree (numbers as Arrays). */

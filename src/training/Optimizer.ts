@@ -94,11 +94,18 @@ const isVariableNode = (name: string): boolean => name === "Variable" || name ==
 const setKey = (obj: Record<string, unknown>, key: string, value: unknown): void => defineAttribute(obj, key, value)
 
 /** The optimizer-state form of a transformation's state: its Arrays in `OptState` Variables. */
-const toGraphForm = (def: TreeDef, leaves: ReadonlyArray<unknown>, metadataAt: (path: Path) => Metadata | undefined): unknown => {
+const toGraphForm = (
+  def: TreeDef,
+  leaves: ReadonlyArray<unknown>,
+  metadataAt: (path: Path) => Metadata | undefined
+): unknown => {
   let i = 0
   const variable = (d: TreeDef, metadata: Metadata | undefined): Variable<unknown> => {
     // A Variable in the tree keeps its metadata; a raw Array takes the parameter's, if any.
-    const meta = d.kind === "custom" && isVariableNode(d.node.name) ? (d.aux as { readonly metadata: Metadata }).metadata : metadata
+    const meta =
+      d.kind === "custom" && isVariableNode(d.node.name)
+        ? (d.aux as { readonly metadata: Metadata }).metadata
+        : metadata
     const value = leaves[i++]
     return meta === undefined ? new OptArray(value) : new OptVariable(value, meta)
   }
@@ -159,7 +166,12 @@ const variablesOf = (def: TreeDef, form: unknown): Array<Variable<unknown>> => {
           out.push(g as Variable<unknown>)
         } else if (d.node.name === "State") {
           const paths = d.aux as ReadonlyArray<Path>
-          d.children.forEach((c, j) => go(c, paths[j]!.reduce<unknown>((node, key) => at(node, String(key)), g)))
+          d.children.forEach((c, j) =>
+            go(
+              c,
+              paths[j]!.reduce<unknown>((node, key) => at(node, String(key)), g)
+            )
+          )
         } else {
           d.children.forEach((c, k) => go(c, at(g, k)))
         }
@@ -230,10 +242,14 @@ export class Optimizer<M extends Module = Module> extends Module {
   constructor(model: M, tx: GradientTransformation, options: OptimizerOptions) {
     super()
     if (options === undefined || options === null || !("wrt" in options) || options.wrt === undefined) {
-      throw new GraphStructureError({ path: undefined, reason: "nnx.Optimizer needs { wrt }, the filter of the Variables it trains (e.g. { wrt: nnx.Param }), as Flax requires since 0.11" })
+      throw new GraphStructureError({
+        path: undefined,
+        reason:
+          "nnx.Optimizer needs { wrt }, the filter of the Variables it trains (e.g. { wrt: nnx.Param }), as Flax requires since 0.11"
+      })
     }
     const params = graphState(model, options.wrt) as State
-    const pure = params.map((_, leaf) => (isVariable(leaf) ? leaf.value as JArray : leaf))
+    const pure = params.map((_, leaf) => (isVariable(leaf) ? (leaf.value as JArray) : leaf))
     const [leaves, def] = flatten(tx.init(pure))
     const metadata = new Map<string, Metadata>()
     params.toFlat().forEach(([path, leaf]) => {
@@ -248,7 +264,10 @@ export class Optimizer<M extends Module = Module> extends Module {
 
   /** The transformation's state as `tx.update` takes it (Arrays, not Variables). */
   get optStateTree(): unknown {
-    return unflatten(this.optStateStructure.def, variablesOf(this.optStateStructure.def, this.optState).map((v) => v.value))
+    return unflatten(
+      this.optStateStructure.def,
+      variablesOf(this.optStateStructure.def, this.optState).map((v) => v.value)
+    )
   }
 
   /**
@@ -262,7 +281,10 @@ export class Optimizer<M extends Module = Module> extends Module {
     const predicate = toPredicate(this.wrt)
     const params = graphState(model, this.wrt) as State
     if (!isState(grads)) {
-      throw new UpdateError({ path: [], reason: `${op}: grads must be a State (what nnx.grad returns for the model), got ${isArray(grads) ? "an Array" : typeof grads}` })
+      throw new UpdateError({
+        path: [],
+        reason: `${op}: grads must be a State (what nnx.grad returns for the model), got ${isArray(grads) ? "an Array" : typeof grads}`
+      })
     }
     // As Flax, the gradients are narrowed to the optimizer's filter first (grads of more kinds are
     // fine); raw Array leaves have no kind and are kept.
@@ -276,13 +298,19 @@ export class Optimizer<M extends Module = Module> extends Module {
       const key = encodePath(path)
       const g = gradLeaves.get(key)
       if (g === undefined) {
-        throw new UpdateError({ path, reason: `${op}: grads have no gradient (compute them with nnx.grad for the Variables the optimizer's wrt filter selects) for the model's ${kindName(leaf)}` })
+        throw new UpdateError({
+          path,
+          reason: `${op}: grads have no gradient (compute them with nnx.grad for the Variables the optimizer's wrt filter selects) for the model's ${kindName(leaf)}`
+        })
       }
       const value = g[1]
       const p = (isVariable(leaf) ? leaf.value : leaf) as JArray
       if (!isArray(value)) throw new UpdateError({ path, reason: `${op}: the gradient is not an Array` })
       if (value.ndim !== p.ndim || value.shape.some((n, k) => n !== p.shape[k])) {
-        throw new UpdateError({ path, reason: `${op}: the gradient has shape ${shapeString(value.shape)} where the parameter has ${shapeString(p.shape)}` })
+        throw new UpdateError({
+          path,
+          reason: `${op}: the gradient has shape ${shapeString(value.shape)} where the parameter has ${shapeString(p.shape)}`
+        })
       }
       gradLeaves.delete(key)
       return value
@@ -290,7 +318,10 @@ export class Optimizer<M extends Module = Module> extends Module {
     const extra = gradLeaves.values().next()
     if (extra.done !== true) {
       const path = extra.value[0]
-      throw new UpdateError({ path, reason: `${op}: grads have a gradient for a Variable the optimizer does not train (not in the model's wrt state)` })
+      throw new UpdateError({
+        path,
+        reason: `${op}: grads have a gradient for a Variable the optimizer does not train (not in the model's wrt state)`
+      })
     }
     const def = this.optStateStructure.def
     const vars = variablesOf(def, this.optState)
@@ -300,24 +331,40 @@ export class Optimizer<M extends Module = Module> extends Module {
       const e = mutationError(v, v.kind)
       if (e !== undefined) throw e
     }
-    const pureParams = params.map((_, leaf) => (isVariable(leaf) ? leaf.value as JArray : leaf))
+    const pureParams = params.map((_, leaf) => (isVariable(leaf) ? (leaf.value as JArray) : leaf))
     let k = 0
     const pureGrads = params.map(() => gradValues[k++]!)
-    const [updates, nextState] = this.tx.update(pureGrads, unflatten(def, vars.map((v) => v.value)), pureParams)
+    const [updates, nextState] = this.tx.update(
+      pureGrads,
+      unflatten(
+        def,
+        vars.map((v) => v.value)
+      ),
+      pureParams
+    )
     const newParams = applyUpdates(pureParams, updates)
     const [nextLeaves] = flatten(nextState)
     if (nextLeaves.length !== vars.length) {
-      throw new UpdateError({ path: ["optState"], reason: `${op}: the transformation's new state has ${nextLeaves.length} leaves where its init made ${vars.length}; a transformation must keep its state's structure` })
+      throw new UpdateError({
+        path: ["optState"],
+        reason: `${op}: the transformation's new state has ${nextLeaves.length} leaves where its init made ${vars.length}; a transformation must keep its state's structure`
+      })
     }
     nextLeaves.forEach((leaf, i) => {
       const old = vars[i]!.value as JArray
       if (!isArray(leaf) || leaf.ndim !== old.ndim || leaf.shape.some((n, j) => n !== old.shape[j])) {
-        throw new UpdateError({ path: ["optState"], reason: `${op}: leaf ${i} of the transformation's new state is ${isArray(leaf) ? `of shape ${shapeString(leaf.shape)}` : String(leaf)} where its init made shape ${shapeString(old.shape)}` })
+        throw new UpdateError({
+          path: ["optState"],
+          reason: `${op}: leaf ${i} of the transformation's new state is ${isArray(leaf) ? `of shape ${shapeString(leaf.shape)}` : String(leaf)} where its init made shape ${shapeString(old.shape)}`
+        })
       }
     })
     let j = 0
     const newLeaves = newParams.leaves as ReadonlyArray<JArray>
-    graphUpdate(model as never, params.map((_, leaf) => (isVariable(leaf) ? leaf.replace(newLeaves[j++]!) : newLeaves[j++]!)))
+    graphUpdate(
+      model as never,
+      params.map((_, leaf) => (isVariable(leaf) ? leaf.replace(newLeaves[j++]!) : newLeaves[j++]!))
+    )
     vars.forEach((v, i) => (v.value = nextLeaves[i]))
     this.step.value = this.step.value.add(1)
     return updates as State

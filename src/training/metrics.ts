@@ -15,7 +15,17 @@ import type { Array as JArray, ArrayLike } from "../backend/Array.ts"
 import { isArray } from "../backend/Array.ts"
 import { ArgumentError, DTypeError, ShapeError } from "../backend/ArrayError.ts"
 import { asArray, zeros } from "../backend/numpy/creation.ts"
-import { add, convertTo, divide, equal, greater, greaterEqual, multiply, power, subtract } from "../backend/numpy/elementwise.ts"
+import {
+  add,
+  convertTo,
+  divide,
+  equal,
+  greater,
+  greaterEqual,
+  multiply,
+  power,
+  subtract
+} from "../backend/numpy/elementwise.ts"
 import { argmax, mean, sum, variance } from "../backend/numpy/reductions.ts"
 import { Module } from "../graph/Module.ts"
 import { isRecord } from "../graph/node.ts"
@@ -93,7 +103,8 @@ export class Average extends Metric {
     const values = argument(op, args, this.argname)
     const mask = args.mask
     if (typeof values === "number" || typeof values === "boolean") {
-      if (mask !== undefined && mask !== null) throw new ArgumentError({ op, reason: `with a mask, '${this.argname}' must be an Array` })
+      if (mask !== undefined && mask !== null)
+        throw new ArgumentError({ op, reason: `with a mask, '${this.argname}' must be an Array` })
       this.total.value = this.total.value.add(values)
       this.count.value = this.count.value.add(1)
       return
@@ -158,15 +169,24 @@ export class Accuracy extends Average {
     const labels = asArray(argument(op, args, "labels") as ArrayLike)
     if (this.threshold !== null) {
       if (logits.ndim !== labels.ndim) {
-        throw new ShapeError({ op, shapes: [logits.shape, labels.shape], reason: "for binary classification (a threshold), logits and labels must have the same rank" })
+        throw new ShapeError({
+          op,
+          shapes: [logits.shape, labels.shape],
+          reason: "for binary classification (a threshold), logits and labels must have the same rank"
+        })
       }
     } else if (logits.ndim !== labels.ndim + 1) {
-      throw new ShapeError({ op, shapes: [logits.shape, labels.shape], reason: "for multi-class classification, logits must have one more dimension than labels (the classes)" })
+      throw new ShapeError({
+        op,
+        shapes: [logits.shape, labels.shape],
+        reason: "for multi-class classification, logits must have one more dimension than labels (the classes)"
+      })
     }
     if (labels.dtype !== "int32") throw new DTypeError({ op, dtypes: [labels.dtype], reason: "labels must be int32" })
-    const correct = this.threshold !== null
-      ? equal(greaterEqual(logits, this.threshold), greater(labels, 0))
-      : equal(argmax(logits, -1), labels)
+    const correct =
+      this.threshold !== null
+        ? equal(greaterEqual(logits, this.threshold), greater(labels, 0))
+        : equal(argmax(logits, -1), labels)
     super.update({ [this.argname]: correct, mask: args.mask })
   }
 }
@@ -212,7 +232,8 @@ export class Welford extends Metric {
     const op = "Welford.update"
     const values = argument(op, args, this.argname)
     const scalar = typeof values === "number"
-    if (!scalar && !isArray(values)) throw new ArgumentError({ op, reason: `'${this.argname}' must be an Array or a number` })
+    if (!scalar && !isArray(values))
+      throw new ArgumentError({ op, reason: `'${this.argname}' must be an Array or a number` })
     const n = scalar ? 1 : (values as JArray).size
     const original = this.count.value
     const count = original.add(n)
@@ -238,7 +259,9 @@ export class Welford extends Metric {
 const RESERVED = new Set(["metricNames", "update", "compute", "reset", "constructor", "toString"])
 
 /** What {@link MultiMetric.compute} returns: each metric's result by name. */
-export type Computed<Ms extends Readonly<Record<string, Metric>>> = { -readonly [K in keyof Ms]: ReturnType<Ms[K]["compute"]> }
+export type Computed<Ms extends Readonly<Record<string, Metric>>> = {
+  -readonly [K in keyof Ms]: ReturnType<Ms[K]["compute"]>
+}
 
 /**
  * Several metrics updated together, as Flax's `nnx.MultiMetric`: `update` passes every argument to
@@ -254,8 +277,13 @@ class MultiMetricBase<Ms extends Readonly<Record<string, Metric>>> extends Metri
     super()
     const names = Object.keys(metrics)
     for (const name of names) {
-      if (RESERVED.has(name)) throw new ArgumentError({ op: "MultiMetric", reason: `'${name}' cannot name a metric: it is a MultiMetric attribute or method` })
-      if (!(metrics[name] instanceof Metric)) throw new ArgumentError({ op: "MultiMetric", reason: `'${name}' is not a Metric` })
+      if (RESERVED.has(name))
+        throw new ArgumentError({
+          op: "MultiMetric",
+          reason: `'${name}' cannot name a metric: it is a MultiMetric attribute or method`
+        })
+      if (!(metrics[name] instanceof Metric))
+        throw new ArgumentError({ op: "MultiMetric", reason: `'${name}' is not a Metric` })
     }
     this.metricNames = names
     for (const name of names) (this as unknown as Record<string, Metric>)[name] = metrics[name]!
@@ -291,7 +319,8 @@ Object.defineProperty(MultiMetricBase, "name", { value: "MultiMetric" })
  * @category metrics
  * @since 0.3.0
  */
-export type MultiMetric<Ms extends Readonly<Record<string, Metric>> = Readonly<Record<string, Metric>>> = MultiMetricBase<Ms> & Readonly<Ms>
+export type MultiMetric<Ms extends Readonly<Record<string, Metric>> = Readonly<Record<string, Metric>>> =
+  MultiMetricBase<Ms> & Readonly<Ms>
 
 /**
  * @example

@@ -32,12 +32,24 @@ import { AliasingError, AsyncEffectError, JitEffectError, LiftTypeError } from "
  * @category errors
  * @since 0.1.0
  */
-export type LiftError = ArrayError | TransformError | GraphError | AliasingError | LiftTypeError | AsyncEffectError | JitEffectError
+export type LiftError =
+  | ArrayError
+  | TransformError
+  | GraphError
+  | AliasingError
+  | LiftTypeError
+  | AsyncEffectError
+  | JitEffectError
 
 /** @category guards @since 0.1.0 */
 export const isLiftError = (u: unknown): u is LiftError =>
-  isArrayError(u) || isTransformError(u) || isGraphError(u) || u instanceof AliasingError || u instanceof LiftTypeError ||
-  u instanceof AsyncEffectError || u instanceof JitEffectError
+  isArrayError(u) ||
+  isTransformError(u) ||
+  isGraphError(u) ||
+  u instanceof AliasingError ||
+  u instanceof LiftTypeError ||
+  u instanceof AsyncEffectError ||
+  u instanceof JitEffectError
 
 /** A failure of the user's Effect, carried through the synchronous tracing code. */
 class EffectFailure {
@@ -86,7 +98,8 @@ export const callUser = <A>(f: () => A | Effect.Effect<A, unknown, unknown>): A 
   if (isAsyncDefect(exit.cause)) {
     throw new AsyncEffectError({
       transform,
-      reason: "the function returned an Effect that did not complete synchronously (it sleeps, awaits, or waits on another fiber); tracing is synchronous: return a synchronous Effect or a plain value, and run asynchronous work before or after the transform"
+      reason:
+        "the function returned an Effect that did not complete synchronously (it sleeps, awaits, or waits on another fiber); tracing is synchronous: return a synchronous Effect or a plain value, and run asynchronous work before or after the transform"
     })
   }
   throw new EffectFailure(exit.cause)
@@ -114,7 +127,10 @@ export interface Lifted<Args extends ReadonlyArray<unknown>, R> {
  * Wraps a synchronous implementation as a lifted transform named `transform` (the name errors about
  * `f`'s Effect give).
  */
-export const lifted = <Args extends ReadonlyArray<unknown>, R>(impl: (args: Args) => Out<R>, transform?: string): Lifted<Args, R> => {
+export const lifted = <Args extends ReadonlyArray<unknown>, R>(
+  impl: (args: Args) => Out<R>,
+  transform?: string
+): Lifted<Args, R> => {
   const sync = (...args: Args): Out<R> => {
     try {
       return withTransform(transform, () => impl(args))
@@ -138,6 +154,7 @@ export const lifted = <Args extends ReadonlyArray<unknown>, R>(impl: (args: Args
         } finally {
           currentContext = prev
         }
-      })) as Effect.Effect<Out<R>, LiftError | ErrOf<R>, ReqOf<R>>
+      })
+    ) as Effect.Effect<Out<R>, LiftError | ErrOf<R>, ReqOf<R>>
   return Object.assign(asEffect, { sync })
 }

@@ -25,7 +25,13 @@ import { consToArray } from "../graph/path.ts"
 import { hasTraceState, isCurrentTrace } from "../graph/traceState.ts"
 import { isVariable, isVariableState, kindOf, VariableState } from "../graph/Variable.ts"
 import type { Metadata } from "../graph/Variable.ts"
-import { broadcastPrefix, flatten as treeFlatten, isRecord, leafPaths, unflatten as treeUnflatten } from "./core/pytree.ts"
+import {
+  broadcastPrefix,
+  flatten as treeFlatten,
+  isRecord,
+  leafPaths,
+  unflatten as treeUnflatten
+} from "./core/pytree.ts"
 import { StructureError } from "./core/TransformError.ts"
 import { AliasingError, LiftTypeError } from "./LiftError.ts"
 
@@ -76,8 +82,17 @@ export class AliasTracker {
   private readonly seen = new Map<object, Array<readonly [string, string]>>()
 
   /** `visit` sees each Module and Variable of the walk (with its path), sparing another walk. */
-  check<P>(node: unknown, nodePrefix: unknown, resolve: Resolver<P>, show: (p: P) => string, visit?: ObjectVisitor): void {
-    const fl = graphFlatten(node, { live: true, visit: visit === undefined ? undefined : (obj, cons) => visit(obj, () => consToArray(cons)) })
+  check<P>(
+    node: unknown,
+    nodePrefix: unknown,
+    resolve: Resolver<P>,
+    show: (p: P) => string,
+    visit?: ObjectVisitor
+  ): void {
+    const fl = graphFlatten(node, {
+      live: true,
+      visit: visit === undefined ? undefined : (obj, cons) => visit(obj, () => consToArray(cons))
+    })
     const bad = new Set<object>()
     fl.leaves.forEach((leaf, i) => {
       if (!isVariable(leaf)) return
@@ -92,7 +107,10 @@ export class AliasTracker {
       }
     })
     if (bad.size > 0) {
-      const nodes = [...bad].map((v) => ({ node: typeName(v), seen: this.seen.get(v)!.map(([path, prefix]) => ({ path, prefix })) }))
+      const nodes = [...bad].map((v) => ({
+        node: typeName(v),
+        seen: this.seen.get(v)!.map(([path, prefix]) => ({ path, prefix }))
+      }))
       throw new AliasingError({ report: [...bad].map((v) => describeAliases(v, this.seen.get(v)!)).join("\n"), nodes })
     }
   }
@@ -111,15 +129,19 @@ type ObjectVisitor = (obj: object, path: () => ReadonlyArray<string | number>) =
  * its state would be replaced by this trace's values, or stay behind as a copy the original does
  * not see.
  */
-const extractable = (at: () => string, transform: string): ObjectVisitor => (obj, rel) => {
-  if (!hasTraceState(obj) || isCurrentTrace(obj)) return
-  const path = `${at()}${rel().map((k) => `/${k}`).join("")}`
-  throw new LiftTypeError({
-    transform,
-    reason: `Cannot extract graph node from different trace level: the ${typeName(obj)} at ${path} belongs to another trace than this ${transform} call (captured by a closure of an enclosing transform, or left over from a transform that has returned); pass it in as an argument, or return a new object made inside`,
-    path
-  })
-}
+const extractable =
+  (at: () => string, transform: string): ObjectVisitor =>
+  (obj, rel) => {
+    if (!hasTraceState(obj) || isCurrentTrace(obj)) return
+    const path = `${at()}${rel()
+      .map((k) => `/${k}`)
+      .join("")}`
+    throw new LiftTypeError({
+      transform,
+      reason: `Cannot extract graph node from different trace level: the ${typeName(obj)} at ${path} belongs to another trace than this ${transform} call (captured by a closure of an enclosing transform, or left over from a transform that has returned); pass it in as an argument, or return a new object made inside`,
+      path
+    })
+  }
 
 /** How one split or merge treats Variables' metadata (e.g. sharding names under vmap). */
 export type MetadataMap<P> = (metadata: Metadata, prefix: P) => Metadata
@@ -169,7 +191,12 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
   leaves.forEach((leaf, i) => {
     const nodePrefix = prefixes[i]
     if (!isGraphNode(leaf)) {
-      if (typeof nodePrefix === "object" && nodePrefix !== null && !Array.isArray(nodePrefix) && "lookup" in nodePrefix) {
+      if (
+        typeof nodePrefix === "object" &&
+        nodePrefix !== null &&
+        !Array.isArray(nodePrefix) &&
+        "lookup" in nodePrefix
+      ) {
         const path = leafPaths(def, root)[i]!
         const argument = root === "args" ? Number(/^args\[(\d+)\]/.exec(path)?.[1] ?? Number.NaN) : Number.NaN
         throw new LiftTypeError({
@@ -186,7 +213,13 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
       prefix.push(nodePrefix)
       return
     }
-    o.aliases.check(leaf, nodePrefix, o.resolve, o.show, o.checkTrace === true ? extractable(() => (treePaths ??= leafPaths(def, root))[i]!, o.transform) : undefined)
+    o.aliases.check(
+      leaf,
+      nodePrefix,
+      o.resolve,
+      o.show,
+      o.checkTrace === true ? extractable(() => (treePaths ??= leafPaths(def, root))[i]!, o.transform) : undefined
+    )
     const fl = graphFlatten(leaf, { refMap: o.refMap, outerRefMap: o.outerRefMap })
     const groupPrefixes: Array<P> = []
     const groups: Array<Array<JArray>> = []
@@ -207,7 +240,13 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
       groupPrefixes[r.group] = r.prefix
       groups[r.group]!.push(value)
       groupOf.push(r.group)
-      templates.push(isVariableState(l) ? (o.metadata === undefined ? l : new VariableState(l.type, l.value, o.metadata(l.metadata, r.prefix))) : undefined)
+      templates.push(
+        isVariableState(l)
+          ? o.metadata === undefined
+            ? l
+            : new VariableState(l.type, l.value, o.metadata(l.metadata, r.prefix))
+          : undefined
+      )
     })
     const ns = new NodeStates<P>(fl.graphdef, templates, groupOf, fl.paths, groupPrefixes, nodePrefix)
     pure.push({ n: ns, v: groups } satisfies PureNode<P>)
@@ -225,36 +264,47 @@ export interface MergeOptions<P> {
 /** Rebuilds the graph nodes of a pure tree (steps 2 and 4 of the protocol). */
 export const mergeTree = <P>(pure: unknown, o: MergeOptions<P>): unknown => {
   const [leaves, def] = treeFlatten(pure, isPureNode)
-  return treeUnflatten(def, leaves.map((leaf) => {
-    if (!isPureNode(leaf)) return leaf
-    const ns = leaf.n as NodeStates<P>
-    const cursors = ns.groupPrefixes.map(() => 0)
-    const nodeLeaves = ns.templates.map((t, k) => {
-      const g = ns.groupOf[k]!
-      if (g === -1) return t
-      const value = leaf.v[g]![cursors[g]!++]!
-      if (t instanceof VariableState) {
-        const meta = o.metadata === undefined ? t.metadata : o.metadata(t.metadata, ns.groupPrefixes[g]!)
-        return new VariableState(t.type, value, meta)
-      }
-      return value
+  return treeUnflatten(
+    def,
+    leaves.map((leaf) => {
+      if (!isPureNode(leaf)) return leaf
+      const ns = leaf.n as NodeStates<P>
+      const cursors = ns.groupPrefixes.map(() => 0)
+      const nodeLeaves = ns.templates.map((t, k) => {
+        const g = ns.groupOf[k]!
+        if (g === -1) return t
+        const value = leaf.v[g]![cursors[g]!++]!
+        if (t instanceof VariableState) {
+          const meta = o.metadata === undefined ? t.metadata : o.metadata(t.metadata, ns.groupPrefixes[g]!)
+          return new VariableState(t.type, value, meta)
+        }
+        return value
+      })
+      return graphUnflatten(ns.graphdef, nodeLeaves, { indexMap: o.indexMap, reuse: o.reuse })
     })
-    return graphUnflatten(ns.graphdef, nodeLeaves, { indexMap: o.indexMap, reuse: o.reuse })
-  }))
+  )
 }
 
 /** Each group's Arrays of every graph node in a pure tree, with the node's paths (for checks). */
-export const forEachGroup = <P>(pure: unknown, f: (prefix: P, values: ReadonlyArray<JArray>, paths: ReadonlyArray<Path>, kinds: ReadonlyArray<string>) => void): void => {
+export const forEachGroup = <P>(
+  pure: unknown,
+  f: (prefix: P, values: ReadonlyArray<JArray>, paths: ReadonlyArray<Path>, kinds: ReadonlyArray<string>) => void
+): void => {
   const [leaves] = treeFlatten(pure, isPureNode)
   for (const leaf of leaves) {
     if (!isPureNode(leaf)) continue
     const ns = leaf.n as NodeStates<P>
     ns.groupPrefixes.forEach((p, g) => {
       const idx = ns.groupOf.flatMap((gg, k) => (gg === g ? [k] : []))
-      f(p, leaf.v[g]!, idx.map((k) => ns.paths[k]!), idx.map((k) => {
-        const t = ns.templates[k]
-        return t instanceof VariableState ? t.kind : "Array"
-      }))
+      f(
+        p,
+        leaf.v[g]!,
+        idx.map((k) => ns.paths[k]!),
+        idx.map((k) => {
+          const t = ns.templates[k]
+          return t instanceof VariableState ? t.kind : "Array"
+        })
+      )
     })
   }
 }
@@ -266,7 +316,12 @@ export const showPrefix = (u: unknown): string => {
   if (typeof u === "string") return JSON.stringify(u)
   if (typeof u !== "object") return String(u)
   if (Array.isArray(u)) return `[${u.map(showPrefix).join(", ")}]`
-  if (isRecord(u)) return Object.keys(u).length === 0 ? "{}" : `{ ${Object.keys(u).map((k) => `${k}: ${showPrefix(u[k])}`).join(", ")} }`
+  if (isRecord(u))
+    return Object.keys(u).length === 0
+      ? "{}"
+      : `{ ${Object.keys(u)
+          .map((k) => `${k}: ${showPrefix(u[k])}`)
+          .join(", ")} }`
   if (isArray(u)) return `an Array of shape (${u.shape.join(", ")})`
   if (isGraphNode(u)) return `the graph node ${typeName(u as object)}`
   return String(u)
@@ -289,7 +344,12 @@ const showValue = (u: unknown): string => {
 const throwPrefixMismatch = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions<P>, root: string): void => {
   const leafForms = o.expected ?? "a single prefix"
   const fail = (path: string, argument: number | undefined, expected: string, found: string, value: string): never => {
-    const where = path === root ? (root === "args" ? "the top level" : "the output") : `${path}${argument === undefined ? "" : ` (argument ${argument})`}`
+    const where =
+      path === root
+        ? root === "args"
+          ? "the top level"
+          : "the output"
+        : `${path}${argument === undefined ? "" : ` (argument ${argument})`}`
     throw new LiftTypeError({
       transform: o.transform,
       reason: `${o.what} is not a prefix of ${root === "args" ? "the arguments" : "the output"}: at ${where}, which is ${value}, expected ${expected}, found ${found}`,
@@ -303,25 +363,59 @@ const throwPrefixMismatch = <P>(tree: unknown, prefixTree: unknown, o: SplitOpti
   const go = (t: unknown, p: unknown, path: string, argument: number | undefined): void => {
     if (o.isPrefixLeaf(p)) return
     if (path === root && root === "args" && Array.isArray(t) && Array.isArray(p) && p.length !== t.length) {
-      return fail(path, undefined, `an array of ${t.length} entries, one per argument`, `an array of ${p.length}: ${showPrefix(p)}`, `${t.length} arguments`)
+      return fail(
+        path,
+        undefined,
+        `an array of ${t.length} entries, one per argument`,
+        `an array of ${p.length}: ${showPrefix(p)}`,
+        `${t.length} arguments`
+      )
     }
     const at = (i: number) => (argument === undefined && path === root && root === "args" ? i : argument)
     if (t === null || t === undefined) return
     if (Array.isArray(t)) {
-      if (!Array.isArray(p)) return fail(path, argument, `${leafForms}, or an array of ${t.length}`, showPrefix(p), showValue(t))
-      if (p.length !== t.length) return fail(path, argument, `an array of ${t.length} entries${path === root && root === "args" ? " (one per argument)" : ""}`, `an array of ${p.length}: ${showPrefix(p)}`, showValue(t))
+      if (!Array.isArray(p))
+        return fail(path, argument, `${leafForms}, or an array of ${t.length}`, showPrefix(p), showValue(t))
+      if (p.length !== t.length)
+        return fail(
+          path,
+          argument,
+          `an array of ${t.length} entries${path === root && root === "args" ? " (one per argument)" : ""}`,
+          `an array of ${p.length}: ${showPrefix(p)}`,
+          showValue(t)
+        )
       t.forEach((c, i) => go(c, p[i], `${path}[${i}]`, at(i)))
       return
     }
     if (isRecord(t) && !isGraphNode(t)) {
       const keys = Object.keys(t).sort()
-      if (!isRecord(p)) return fail(path, argument, `${leafForms}, or a record with keys ${keys.join(", ")}`, showPrefix(p), showValue(t))
+      if (!isRecord(p))
+        return fail(
+          path,
+          argument,
+          `${leafForms}, or a record with keys ${keys.join(", ")}`,
+          showPrefix(p),
+          showValue(t)
+        )
       const pk = Object.keys(p).sort()
-      if (pk.join(",") !== keys.join(",")) return fail(path, argument, `a record with keys ${keys.join(", ")}`, `a record with keys ${pk.join(", ")}: ${showPrefix(p)}`, showValue(t))
+      if (pk.join(",") !== keys.join(","))
+        return fail(
+          path,
+          argument,
+          `a record with keys ${keys.join(", ")}`,
+          `a record with keys ${pk.join(", ")}: ${showPrefix(p)}`,
+          showValue(t)
+        )
       keys.forEach((k) => go(t[k], p[k], `${path}['${k}']`, argument))
       return
     }
-    fail(path, argument, isGraphNode(t) ? `${leafForms} for the whole graph node (choose per sub-state with a StateAxes)` : leafForms, showPrefix(p), showValue(t))
+    fail(
+      path,
+      argument,
+      isGraphNode(t) ? `${leafForms} for the whole graph node (choose per sub-state with a StateAxes)` : leafForms,
+      showPrefix(p),
+      showValue(t)
+    )
   }
   go(tree, prefixTree, root, undefined)
 }
@@ -331,7 +425,13 @@ const throwPrefixMismatch = <P>(tree: unknown, prefixTree: unknown, o: SplitOpti
  * every leaf of the (nested) containers must be a prefix the transform takes. Throws a
  * `LiftTypeError` naming the first leaf that is not.
  */
-export const checkPrefixForm = (transform: string, what: string, prefix: unknown, isLeaf: (u: unknown) => boolean, expected: string): void => {
+export const checkPrefixForm = (
+  transform: string,
+  what: string,
+  prefix: unknown,
+  isLeaf: (u: unknown) => boolean,
+  expected: string
+): void => {
   const go = (u: unknown, path: string): void => {
     if (isLeaf(u)) return
     if (Array.isArray(u)) return u.forEach((c, i) => go(c, `${path}[${i}]`))
@@ -349,17 +449,23 @@ export const checkPrefixForm = (transform: string, what: string, prefix: unknown
 }
 
 /** A resolver for prefixes that are a single value or a filter mapping (StateAxes, StateSharding). */
-export const filterMappingResolver = <P>(
-  transform: string,
-  isMapping: (u: unknown) => u is { lookup: (path: Path, leaf: unknown) => { index: number; value: P } | undefined; toString(): string },
-  asPrefix: (u: unknown) => P
-): Resolver<P> =>
+export const filterMappingResolver =
+  <P>(
+    transform: string,
+    isMapping: (
+      u: unknown
+    ) => u is { lookup: (path: Path, leaf: unknown) => { index: number; value: P } | undefined; toString(): string },
+    asPrefix: (u: unknown) => P
+  ): Resolver<P> =>
   (nodePrefix, path, leaf) => {
     if (isMapping(nodePrefix)) {
       const hit = nodePrefix.lookup(path, leaf)
       if (hit === undefined) {
         const kind = isVariableState(leaf) || isVariable(leaf) ? leaf.kind : "Array"
-        throw new LiftTypeError({ transform, reason: `no filter of ${nodePrefix.toString()} matches the ${kind} at '${path.join("/")}'; add a filter for it (e.g. [..., 0] at the end)` })
+        throw new LiftTypeError({
+          transform,
+          reason: `no filter of ${nodePrefix.toString()} matches the ${kind} at '${path.join("/")}'; add a filter for it (e.g. [..., 0] at the end)`
+        })
       }
       return { group: hit.index, prefix: hit.value }
     }

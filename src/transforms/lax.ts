@@ -28,9 +28,21 @@ export { stopGradient } from "./core/custom.ts"
  * @category control flow
  * @since 0.1.0
  */
-export const map = <X, Y>(f: (x: X) => Y, xs: X): Y => scan((carry: ReadonlyArray<never>, x: X) => [carry, f(x)] as const, [], xs)[1]
+export const map = <X, Y>(f: (x: X) => Y, xs: X): Y =>
+  scan((carry: ReadonlyArray<never>, x: X) => [carry, f(x)] as const, [], xs)[1]
 
 export { associativeScan } from "./core/associativeScan.ts"
 export type { AssociativeScanOptions } from "./core/associativeScan.ts"
-export { allGather, allToAll, axisIndex, CollectiveError, pmax, pmean, pmin, ppermute, psum, psumScatter } from "./core/collectives.ts"
+export {
+  allGather,
+  allToAll,
+  axisIndex,
+  CollectiveError,
+  pmax,
+  pmean,
+  pmin,
+  ppermute,
+  psum,
+  psumScatter
+} from "./core/collectives.ts"
 export type { AllGatherOptions, PsumScatterOptions } from "./core/collectives.ts"

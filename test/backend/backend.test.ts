@@ -7,15 +7,16 @@ import { Backend, jnp, ShapeError } from "effect-nnx"
 
 describe("Backend", () => {
   it.effect("defaults to the wasm backend (or EFFECT_NNX_BACKEND's) when no layer is provided", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const backend = yield* Backend.Backend
       assert.strictEqual(backend.name, (process.env["EFFECT_NNX_BACKEND"] ?? "wasm").replace(/:\d+$/, ""))
       assert.strictEqual(backend, Backend.defaultBackend())
       assert.strictEqual(Backend.currentBackend(), Backend.defaultBackend())
-    }))
+    })
+  )
 
   it.effect("a layer chooses the backend that Backend.run makes current", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const mine = Backend.makeCpu()
       const result = yield* Backend.run(() => {
         jnp.ones([3]).add(1)
@@ -24,13 +25,15 @@ describe("Backend", () => {
       assert.strictEqual(result, mine)
       assert.isAbove(mine.stats.dispatches, 0)
       assert.strictEqual(Backend.currentBackend(), Backend.defaultBackend())
-    }))
+    })
+  )
 
   it.effect("Backend.run turns array errors into typed failures", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* Effect.flip(Backend.run(() => jnp.ones([2]).add(jnp.ones([3]))))
       assert.instanceOf(error, ShapeError)
-    }))
+    })
+  )
 
   it("counts one dispatch per primitive and per primitive name", () => {
     const b = Backend.makeCpu()

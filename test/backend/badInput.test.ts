@@ -3,7 +3,23 @@
  * TypeError): each now raises a typed error naming the operation, the argument and what to do.
  */
 import { describe, expect, it } from "vitest"
-import { ArgumentError, AxisError, ConcretizationError, DTypeError, GradError, OverflowError, ShapeError, StructureError, evalShape, grad, jit, jnp, lax, nnx, vmap } from "effect-nnx"
+import {
+  ArgumentError,
+  AxisError,
+  ConcretizationError,
+  DTypeError,
+  GradError,
+  OverflowError,
+  ShapeError,
+  StructureError,
+  evalShape,
+  grad,
+  jit,
+  jnp,
+  lax,
+  nnx,
+  vmap
+} from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 
 /** The error `f` throws; fails the test when it throws none. */
@@ -22,14 +38,18 @@ describe("bad input raises typed errors", () => {
   it("a boolean mask of the wrong length is a ShapeError naming the axis and both lengths", () => {
     const e = thrown(() => x3.get(jnp.array([true, false])))
     expect(e).toBeInstanceOf(ShapeError)
-    expect(e.message).toBe("index: a boolean mask of length 2 indexes axis 0 of size 3; give it one entry per element of that axis (shapes (2,), (3,))")
+    expect(e.message).toBe(
+      "index: a boolean mask of length 2 indexes axis 0 of size 3; give it one entry per element of that axis (shapes (2,), (3,))"
+    )
     expect(thrown(() => jnp.zeros([2, 3]).get(":", jnp.array([true, false, true, true])))).toBeInstanceOf(ShapeError)
   })
 
   it("an options argument that is not an object is an ArgumentError listing the options", () => {
     const e = thrown(() => jnp.array(0, "float32" as never))
     expect(e).toBeInstanceOf(ArgumentError)
-    expect(e.message).toBe("array: expected an options object such as { dtype: ... }, got the string \"float32\" (the options it takes: dtype)")
+    expect(e.message).toBe(
+      'array: expected an options object such as { dtype: ... }, got the string "float32" (the options it takes: dtype)'
+    )
     expect(thrown(() => jnp.zeros([2], ["float32"] as never))).toBeInstanceOf(ArgumentError)
     expect(thrown(() => jnp.sum(x3, 0, true as never))).toBeInstanceOf(ArgumentError)
   })
@@ -37,19 +57,31 @@ describe("bad input raises typed errors", () => {
   it("a misspelt option key is an ArgumentError suggesting the right one", () => {
     const e = thrown(() => jnp.array(0, { dtyp: "float32" } as never))
     expect(e).toBeInstanceOf(ArgumentError)
-    expect(e.message).toBe("array: unknown option \"dtyp\"; did you mean \"dtype\"? (the options it takes: dtype)")
-    expect(thrown(() => jnp.sum(x3, 0, { keepDims: true } as never)).message).toMatch(/sum: unknown option "keepDims"; did you mean "keepdims"\?/)
-    expect(thrown(() => jnp.pad(x3, 1, { mode: "edge", constant_values: 1 } as never)).message).toMatch(/pad: unknown option "constant_values"/)
-    expect(thrown(() => x3.at(0).set(1, { mod: "clip" } as never)).message).toMatch(/at\.set: unknown option "mod"; did you mean "mode"\?/)
+    expect(e.message).toBe('array: unknown option "dtyp"; did you mean "dtype"? (the options it takes: dtype)')
+    expect(thrown(() => jnp.sum(x3, 0, { keepDims: true } as never)).message).toMatch(
+      /sum: unknown option "keepDims"; did you mean "keepdims"\?/
+    )
+    expect(thrown(() => jnp.pad(x3, 1, { mode: "edge", constant_values: 1 } as never)).message).toMatch(
+      /pad: unknown option "constant_values"/
+    )
+    expect(thrown(() => x3.at(0).set(1, { mod: "clip" } as never)).message).toMatch(
+      /at\.set: unknown option "mod"; did you mean "mode"\?/
+    )
     expect(thrown(() => vmap((v: JArray) => v, { in_axes: 0 } as never))).toBeInstanceOf(ArgumentError)
-    expect(thrown(() => grad((v: JArray) => v.sum(), { has_aux: true } as never)).message).toMatch(/grad: unknown option "has_aux"; did you mean "hasAux"\?/)
-    expect(thrown(() => jit((v: JArray) => v, { static_argnums: [0] } as never)).message).toMatch(/jit: unknown option "static_argnums"; did you mean "staticArgnums"\?/)
+    expect(thrown(() => grad((v: JArray) => v.sum(), { has_aux: true } as never)).message).toMatch(
+      /grad: unknown option "has_aux"; did you mean "hasAux"\?/
+    )
+    expect(thrown(() => jit((v: JArray) => v, { static_argnums: [0] } as never)).message).toMatch(
+      /jit: unknown option "static_argnums"; did you mean "staticArgnums"\?/
+    )
   })
 
   it("a shape of 2^40 elements is a ShapeError, not a RangeError from the allocator", () => {
     const e = thrown(() => jnp.zeros([2 ** 40]))
     expect(e).toBeInstanceOf(ShapeError)
-    expect(e.message).toBe("zeros: 1099511627776 elements is more than an array holds (at most 2^31 - 1, as indices are int32); use a smaller shape (shapes (1099511627776,))")
+    expect(e.message).toBe(
+      "zeros: 1099511627776 elements is more than an array holds (at most 2^31 - 1, as indices are int32); use a smaller shape (shapes (1099511627776,))"
+    )
   })
 
   it("a negative tile count is an ArgumentError", () => {
@@ -63,7 +95,9 @@ describe("bad input raises typed errors", () => {
     const e = thrown(() => jnp.repeat(x3, -1))
     expect(e).toBeInstanceOf(ArgumentError)
     expect(e.message).toBe("repeat: repeats must be non-negative integers, got -1")
-    expect(thrown(() => jnp.repeat(x3, jnp.array([1, -1, 2]))).message).toBe("repeat: repeats must be non-negative integers, got [1, -1, 2]")
+    expect(thrown(() => jnp.repeat(x3, jnp.array([1, -1, 2]))).message).toBe(
+      "repeat: repeats must be non-negative integers, got [1, -1, 2]"
+    )
     expect(thrown(() => jnp.repeat(x3, jnp.array([1, 2])))).toBeInstanceOf(ShapeError)
   })
 
@@ -76,7 +110,9 @@ describe("bad input raises typed errors", () => {
   it("an axis given as a string is an AxisError saying to write the number", () => {
     const e = thrown(() => jnp.sum(x3, "0" as never))
     expect(e).toBeInstanceOf(AxisError)
-    expect(e.message).toBe("sum: an axis must be an integer in [-1, 1) (write 0, not \"0\"): axis \"0\" for an array of ndim 1")
+    expect(e.message).toBe(
+      'sum: an axis must be an integer in [-1, 1) (write 0, not "0"): axis "0" for an array of ndim 1'
+    )
     expect(thrown(() => jnp.mean(x3, ["0"] as never))).toBeInstanceOf(AxisError)
   })
 
@@ -90,21 +126,29 @@ describe("bad input raises typed errors", () => {
   it("a shape that is not a list is a ShapeError whose message can be read", () => {
     const e = thrown(() => jnp.zeros({ length: 2 } as never))
     expect(e).toBeInstanceOf(ShapeError)
-    expect(e.message).toBe("zeros: a shape is a list of non-negative integers (or one integer), got object {\"length\":2}")
-    expect(thrown(() => jnp.ones([2, -1])).message).toBe("ones: a shape is a list of non-negative integers (shapes (2, -1))")
+    expect(e.message).toBe(
+      'zeros: a shape is a list of non-negative integers (or one integer), got object {"length":2}'
+    )
+    expect(thrown(() => jnp.ones([2, -1])).message).toBe(
+      "ones: a shape is a list of non-negative integers (shapes (2, -1))"
+    )
   })
 
   it("a fill value given as a string is an ArgumentError", () => {
     const e = thrown(() => jnp.full([2], "1" as never))
     expect(e).toBeInstanceOf(ArgumentError)
-    expect(e.message).toBe("full: fillValue must be a number or a boolean, got string \"1\"; write it as a number")
+    expect(e.message).toBe('full: fillValue must be a number or a boolean, got string "1"; write it as a number')
   })
 
   it("a fractional foriLoop bound is an ArgumentError", () => {
     const e = thrown(() => lax.foriLoop(0, 2.5, (_i, v: JArray) => v.add(1), jnp.array(0)))
     expect(e).toBeInstanceOf(ArgumentError)
-    expect(e.message).toBe("foriLoop: upper must be an integer (a whole number or an int32 Array), got 2.5; round it, e.g. Math.floor")
-    expect(thrown(() => lax.foriLoop(jnp.array(0.5, { dtype: "float32" }), 2, (_i, v: JArray) => v, jnp.array(0)))).toBeInstanceOf(ArgumentError)
+    expect(e.message).toBe(
+      "foriLoop: upper must be an integer (a whole number or an int32 Array), got 2.5; round it, e.g. Math.floor"
+    )
+    expect(
+      thrown(() => lax.foriLoop(jnp.array(0.5, { dtype: "float32" }), 2, (_i, v: JArray) => v, jnp.array(0)))
+    ).toBeInstanceOf(ArgumentError)
   })
 
   it("grad with hasAux whose function returns three values is a GradError", () => {
@@ -129,21 +173,33 @@ describe("bad input raises typed errors", () => {
   it("an integer literal outside int32 meeting an integer array is an OverflowError", () => {
     const e = thrown(() => jnp.array([1, 5]).add(2 ** 31))
     expect(e).toBeInstanceOf(OverflowError)
-    expect(e.message).toBe("add: the integer 2147483648 is out of bounds for int32: int32 holds -2147483648 to 2147483647; convert the array to float32 first, or use a smaller value")
+    expect(e.message).toBe(
+      "add: the integer 2147483648 is out of bounds for int32: int32 holds -2147483648 to 2147483647; convert the array to float32 first, or use a smaller value"
+    )
     expect(thrown(() => jnp.array([1], { dtype: "uint32" }).sub(2 ** 32))).toBeInstanceOf(OverflowError)
     expect(thrown(() => jnp.array(-1, { dtype: "uint32" }))).toBeInstanceOf(OverflowError)
     expect(thrown(() => jnp.full([2], 2 ** 31, { dtype: "int32" }))).toBeInstanceOf(OverflowError)
   })
 
   it("an out-of-bounds mode name is an ArgumentError listing the modes", () => {
-    expect(thrown(() => x3.at(0).get({ mode: "wrap" } as never)).message).toBe("index: mode \"wrap\" is not one of \"promise_in_bounds\", \"clip\", \"fill\", \"drop\"")
-    expect(thrown(() => jnp.take(x3, jnp.array([0]), null, { mode: "promise_in_bounds" } as never))).toBeInstanceOf(ArgumentError)
+    expect(thrown(() => x3.at(0).get({ mode: "wrap" } as never)).message).toBe(
+      'index: mode "wrap" is not one of "promise_in_bounds", "clip", "fill", "drop"'
+    )
+    expect(thrown(() => jnp.take(x3, jnp.array([0]), null, { mode: "promise_in_bounds" } as never))).toBeInstanceOf(
+      ArgumentError
+    )
   })
 
   it("pad with an unknown mode, a misplaced option or an empty axis is an ArgumentError", () => {
-    expect(thrown(() => jnp.pad(x3, 1, { mode: "foo" } as never)).message).toMatch(/pad: mode "foo" is not one of "constant", "edge"/)
-    expect(thrown(() => jnp.pad(x3, 1, { mode: "edge", constantValues: 1 })).message).toBe("pad: the option constantValues does not apply to mode \"edge\" (only to \"constant\")")
-    expect(thrown(() => jnp.pad(jnp.zeros([0]), 1, { mode: "reflect" })).message).toBe("pad: cannot apply \"reflect\" padding to axis 0, which is empty; use mode \"constant\"")
+    expect(thrown(() => jnp.pad(x3, 1, { mode: "foo" } as never)).message).toMatch(
+      /pad: mode "foo" is not one of "constant", "edge"/
+    )
+    expect(thrown(() => jnp.pad(x3, 1, { mode: "edge", constantValues: 1 })).message).toBe(
+      'pad: the option constantValues does not apply to mode "edge" (only to "constant")'
+    )
+    expect(thrown(() => jnp.pad(jnp.zeros([0]), 1, { mode: "reflect" })).message).toBe(
+      'pad: cannot apply "reflect" padding to axis 0, which is empty; use mode "constant"'
+    )
     expect(thrown(() => jnp.pad(x3, -1))).toBeInstanceOf(ArgumentError)
   })
 
@@ -165,6 +221,8 @@ describe("bad input raises typed errors", () => {
 
   it("evalShape with a bad { shape, dtype } is a ShapeError or DTypeError", () => {
     expect(thrown(() => evalShape((v: JArray) => v, { shape: [-1], dtype: "float32" }))).toBeInstanceOf(ShapeError)
-    expect(thrown(() => evalShape((v: JArray) => v, { shape: [2], dtype: "float64" as never }))).toBeInstanceOf(DTypeError)
+    expect(thrown(() => evalShape((v: JArray) => v, { shape: [2], dtype: "float64" as never }))).toBeInstanceOf(
+      DTypeError
+    )
   })
 })

@@ -20,8 +20,20 @@ describe("einsum against JAX", () => {
 
 describe("einsum under transforms", () => {
   it("gradients of a contraction with a diagonal and an ellipsis match finite differences", () => {
-    const a = jnp.array([[[0.5, -1], [2, 0.3]], [[1, 0.2], [-0.7, 0.4]]])
-    const b = jnp.array([[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]])
+    const a = jnp.array([
+      [
+        [0.5, -1],
+        [2, 0.3]
+      ],
+      [
+        [1, 0.2],
+        [-0.7, 0.4]
+      ]
+    ])
+    const b = jnp.array([
+      [0.1, 0.2, -0.3],
+      [0.4, -0.5, 0.6]
+    ])
     const f = (a: jnp.Array) => jnp.sum(jnp.tanh(jnp.einsum("...ij,jk->...ik", a, b)))
     checkGrad(f, a, grad(f)(a))
     const d = (a: jnp.Array) => jnp.sum(jnp.sin(jnp.einsum("bii->bi", a)))
@@ -44,7 +56,9 @@ describe("einsum errors", () => {
     expect(() => jnp.einsum("ij->ii", a)).toThrow("output subscript 'i' appears more than once")
     expect(() => jnp.einsum("ij->z", a)).toThrow("output subscript 'z' is not among the operands' subscripts")
     expect(() => jnp.einsum("i1->i", a)).toThrow("has '1'; subscripts are letters and at most one '...'")
-    expect(() => jnp.einsum("ij,jk->ik", a, jnp.ones([4, 2]))).toThrow("einsum: subscript 'j' has sizes 3 and 4, which do not broadcast")
+    expect(() => jnp.einsum("ij,jk->ik", a, jnp.ones([4, 2]))).toThrow(
+      "einsum: subscript 'j' has sizes 3 and 4, which do not broadcast"
+    )
     expect(() => jnp.einsum("ii->i", a)).toThrow("subscript 'i' is repeated over dimensions of sizes 2 and 3")
     expect(() => jnp.einsum("ij")).toThrow("einsum: needs at least one operand")
   })

@@ -22,7 +22,9 @@ describe("typed errors", () => {
     assert.instanceOf(e, ShapeError)
     assert.strictEqual(e.op, "add")
     assert.deepStrictEqual(e.shapes, [[2, 3], [4]])
-    expect(e.message).toBe("add: shapes are not broadcast-compatible: dimension -1 is 4 in one and 3 in another (shapes (2, 3), (4,))")
+    expect(e.message).toBe(
+      "add: shapes are not broadcast-compatible: dimension -1 is 4 in one and 3 in another (shapes (2, 3), (4,))"
+    )
   })
 
   it("matmul with mismatched contraction sizes", () => {
@@ -32,7 +34,12 @@ describe("typed errors", () => {
   })
 
   it("dot_general names the offending dimensions", () => {
-    const e = thrown(() => lax.dotGeneral(jnp.ones([2, 3, 4]), jnp.ones([3, 4, 5]), [[[2], [1]], [[0], [0]]]))
+    const e = thrown(() =>
+      lax.dotGeneral(jnp.ones([2, 3, 4]), jnp.ones([3, 4, 5]), [
+        [[2], [1]],
+        [[0], [0]]
+      ])
+    )
     assert.instanceOf(e, ShapeError)
     expect(e.message).toContain("batch dimension 0 of lhs (2) does not match dimension 0 of rhs (3)")
   })
@@ -43,8 +50,14 @@ describe("typed errors", () => {
     assert.strictEqual(e.op, "sum")
     assert.strictEqual(e.ndim, 2)
     expect(e.message).toBe("sum: axis out of range [-2, 2): axis 2 for an array of ndim 2")
-    assert.instanceOf(thrown(() => jnp.transpose(jnp.ones([2, 3]), [0, 0])), AxisError)
-    assert.instanceOf(thrown(() => jnp.squeeze(jnp.ones([2, 3]), -3)), AxisError)
+    assert.instanceOf(
+      thrown(() => jnp.transpose(jnp.ones([2, 3]), [0, 0])),
+      AxisError
+    )
+    assert.instanceOf(
+      thrown(() => jnp.squeeze(jnp.ones([2, 3]), -3)),
+      AxisError
+    )
   })
 
   it("wrong dtype: bit operations on floats, arithmetic on keys", () => {
@@ -61,7 +74,12 @@ describe("typed errors", () => {
     assert.instanceOf(e, ArrayLiteralError)
     assert.strictEqual(e.path, "[1]")
     expect(e.message).toBe("array: ragged nesting: expected length 2, got 1 at [1]")
-    const deep = thrown(() => jnp.array([[[1], [2]], [[3], 4]] as never))
+    const deep = thrown(() =>
+      jnp.array([
+        [[1], [2]],
+        [[3], 4]
+      ] as never)
+    )
     assert.instanceOf(deep, ArrayLiteralError)
     assert.strictEqual(deep.path, "[1][1]")
     const leaf = thrown(() => jnp.array([1, "2"] as never))
@@ -73,13 +91,19 @@ describe("typed errors", () => {
     const r = thrown(() => jnp.reshape(jnp.ones([2, 3]), [4, 2]))
     assert.instanceOf(r, ShapeError)
     expect(r.message).toBe("reshape: cannot reshape 6 elements into the new shape (shapes (2, 3), (4, 2))")
-    assert.instanceOf(thrown(() => jnp.split(jnp.ones([5]), 2)), ArgumentError)
+    assert.instanceOf(
+      thrown(() => jnp.split(jnp.ones([5]), 2)),
+      ArgumentError
+    )
     // A static index past the end clamps, as in JAX; only an empty axis has nothing to clamp to.
     expect(jnp.arange(6).reshape([2, 3]).get(2).tolist()).toEqual([3, 4, 5])
     const i = thrown(() => jnp.ones([0, 3]).get(0))
     assert.instanceOf(i, ArgumentError)
     expect(i.message).toBe("index: index 0 is out of bounds for axis 0 with size 0")
-    assert.instanceOf(thrown(() => jnp.ones([2]).get(0, 0)), ArgumentError)
+    assert.instanceOf(
+      thrown(() => jnp.ones([2]).get(0, 0)),
+      ArgumentError
+    )
   })
 
   it("a failed operation returns nothing and leaves its inputs intact", () => {
@@ -96,14 +120,15 @@ describe("typed errors", () => {
   })
 
   it.effect("jnp.attempt carries the typed error in the Effect error channel", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const exit = yield* Effect.exit(jnp.attempt(() => jnp.matmul(jnp.ones([2, 3]), jnp.ones([2, 3]))))
       assert.isTrue(Exit.isFailure(exit))
       const error = yield* Effect.flip(jnp.attempt(() => jnp.sum(jnp.ones([2]), 5)))
       assert.strictEqual(error._tag, "AxisError")
-      const caught = yield* jnp.attempt(() => jnp.add(jnp.ones([2]), jnp.ones([3]))).pipe(
-        Effect.catchTag("ShapeError", (e) => Effect.succeed(`recovered from ${e.op}`))
-      )
+      const caught = yield* jnp
+        .attempt(() => jnp.add(jnp.ones([2]), jnp.ones([3])))
+        .pipe(Effect.catchTag("ShapeError", (e) => Effect.succeed(`recovered from ${e.op}`)))
       assert.strictEqual(caught, "recovered from add")
-    }))
+    })
+  )
 })

@@ -32,7 +32,13 @@ interface Goldens {
     readonly norm: {
       readonly matrix: G
       readonly vector: G
-      readonly cases: ReadonlyArray<{ x: "matrix" | "vector"; ord: number | string | null; axis: number | [number, number] | null; keepdims: boolean; out: G }>
+      readonly cases: ReadonlyArray<{
+        x: "matrix" | "vector"
+        ord: number | string | null
+        axis: number | [number, number] | null
+        keepdims: boolean
+        out: G
+      }>
     }
     readonly lstsq: ReadonlyArray<Named & { b: G; x: G; resid: G; rank: G; s: G }>
     readonly matrix_power: ReadonlyArray<Named & { n: number; out: G }>
@@ -50,7 +56,9 @@ const GOLD: Goldens = JSON.parse(fs.readFileSync(new URL("../goldens/linalg_rand
 const L = GOLD.linalg
 
 const values = (g: G): Array<number> =>
-  g.data.map((v, i) => (v === null ? (g.special?.[String(i)] === "nan" ? NaN : g.special?.[String(i)] === "inf" ? Infinity : -Infinity) : v))
+  g.data.map((v, i) =>
+    v === null ? (g.special?.[String(i)] === "nan" ? NaN : g.special?.[String(i)] === "inf" ? Infinity : -Infinity) : v
+  )
 const arr = (g: G): JArray => jnp.array(values(g), { dtype: "float32" }).reshape([...g.shape])
 const flat = (a: JArray): Array<number> => Array.from(a.reshape([-1]).tolist() as Array<number>)
 
@@ -65,7 +73,8 @@ const expectClose = (actual: JArray, expected: G | JArray, label: string, atol =
     const y = a[i]!
     if (Number.isNaN(x) && Number.isNaN(y)) return
     if (x === y) return
-    if (!(Math.abs(y - x) <= atol + rtol * Math.abs(x))) expect.fail(`${label}[${i}]: got ${y}, expected ${x} (all: ${a})`)
+    if (!(Math.abs(y - x) <= atol + rtol * Math.abs(x)))
+      expect.fail(`${label}[${i}]: got ${y}, expected ${x} (all: ${a})`)
   })
 }
 
@@ -92,7 +101,16 @@ describe("jnp.linalg matches JAX", () => {
   it.each(L.cholesky)("cholesky $name", (c) => expectClose(jnp.linalg.cholesky(arr(c.a)), c.l, "l"))
 
   it("cholesky of a matrix that is not positive definite is NaN, as JAX", () => {
-    expectClose(jnp.linalg.cholesky(jnp.array([[1, 2], [2, 1]])), L.cholesky_not_pd, "not pd")
+    expectClose(
+      jnp.linalg.cholesky(
+        jnp.array([
+          [1, 2],
+          [2, 1]
+        ])
+      ),
+      L.cholesky_not_pd,
+      "not pd"
+    )
   })
 
   it.each(L.det)("det and slogdet $name", (c) => {
@@ -153,7 +171,9 @@ describe("jnp.linalg matches JAX", () => {
     expectClose(s, c.s, "s", 1e-4, 1e-4)
   })
 
-  it.each(L.matrix_power)("matrixPower $name", (c) => expectClose(jnp.linalg.matrixPower(arr(c.a), c.n), c.out, "power", 2e-4, 2e-4))
+  it.each(L.matrix_power)("matrixPower $name", (c) =>
+    expectClose(jnp.linalg.matrixPower(arr(c.a), c.n), c.out, "power", 2e-4, 2e-4)
+  )
 
   it.each(L.norm.cases)("norm of a $x, ord $ord, axis $axis, keepdims $keepdims", (c) => {
     const ord = c.ord === "inf" ? Infinity : c.ord === "-inf" ? -Infinity : (c.ord as number | "fro" | "nuc" | null)
@@ -206,12 +226,15 @@ describe("jnp.linalg gradients", () => {
     expectClose(grad(f)(arr(c.a)), c.grad, `grad ${c.name}`, 5e-4, 2e-3)
   })
 
-  it.each(["det", "cholesky", "qr_r", "eigh_w", "svd_s", "inv", "solve_triangular", "lstsq", "matrix_power"])("grad of %s matches finite differences", (name) => {
-    const c = L.grads.find((g) => g.name === name)!
-    const a = arr(c.a)
-    // Finite differences in float32 carry about h² truncation and eps/h rounding error.
-    expectClose(grad(gradFns[name]!)(a), finiteDifferences(gradFns[name]!, a), `fd ${name}`, 2e-2, 2e-2)
-  })
+  it.each(["det", "cholesky", "qr_r", "eigh_w", "svd_s", "inv", "solve_triangular", "lstsq", "matrix_power"])(
+    "grad of %s matches finite differences",
+    (name) => {
+      const c = L.grads.find((g) => g.name === name)!
+      const a = arr(c.a)
+      // Finite differences in float32 carry about h² truncation and eps/h rounding error.
+      expectClose(grad(gradFns[name]!)(a), finiteDifferences(gradFns[name]!, a), `fd ${name}`, 2e-2, 2e-2)
+    }
+  )
 
   it("vmap of grad equals a loop of grads", () => {
     const a = arr(L.det.find((c) => c.name === "2x3x3")!.a)
@@ -226,26 +249,31 @@ describe("jnp.linalg gradients", () => {
 
 const f32 = (x: number): number => Math.fround(x)
 const matrixCase = (minDim: number, square: boolean) =>
-  fc.record({
-    batch: fc.array(fc.integer({ min: 1, max: 2 }), { maxLength: 1 }),
-    m: fc.integer({ min: minDim, max: 5 }),
-    n: fc.integer({ min: minDim, max: 5 }),
-    seed: fc.integer({ min: 0, max: 1000 })
-  }).map((c) => ({ ...c, n: square ? c.m : c.n }))
+  fc
+    .record({
+      batch: fc.array(fc.integer({ min: 1, max: 2 }), { maxLength: 1 }),
+      m: fc.integer({ min: minDim, max: 5 }),
+      n: fc.integer({ min: minDim, max: 5 }),
+      seed: fc.integer({ min: 0, max: 1000 })
+    })
+    .map((c) => ({ ...c, n: square ? c.m : c.n }))
 const randomMatrix = (c: { batch: ReadonlyArray<number>; m: number; n: number; seed: number }): JArray =>
   random.uniform(random.key(c.seed), [...c.batch, c.m, c.n], { minval: -2, maxval: 2 })
 const eyeLike = (n: number): JArray => jnp.eye(n)
 const mT = (x: JArray): JArray => jnp.swapaxes(x, -1, -2)
 
 describe("jnp.linalg properties", () => {
-  test.prop([matrixCase(1, false)], { numRuns: 12 })("qr: Q has orthonormal columns, R is upper triangular, QR = A", (c) => {
-    const a = randomMatrix(c)
-    const [q, r] = jnp.linalg.qr(a)
-    const k = Math.min(c.m, c.n)
-    expectClose(jnp.matmul(q, r), a, "qr = a", 1e-4, 1e-4)
-    expectClose(jnp.matmul(mT(q), q), jnp.broadcastTo(eyeLike(k), [...c.batch, k, k]), "qᵀq = i", 1e-5)
-    expectClose(jnp.triu(r), r, "r upper")
-  })
+  test.prop([matrixCase(1, false)], { numRuns: 12 })(
+    "qr: Q has orthonormal columns, R is upper triangular, QR = A",
+    (c) => {
+      const a = randomMatrix(c)
+      const [q, r] = jnp.linalg.qr(a)
+      const k = Math.min(c.m, c.n)
+      expectClose(jnp.matmul(q, r), a, "qr = a", 1e-4, 1e-4)
+      expectClose(jnp.matmul(mT(q), q), jnp.broadcastTo(eyeLike(k), [...c.batch, k, k]), "qᵀq = i", 1e-5)
+      expectClose(jnp.triu(r), r, "r upper")
+    }
+  )
 
   test.prop([matrixCase(1, true)], { numRuns: 10 })("eigh: a v = v diag(w), w ascending, v orthonormal", (c) => {
     const x = randomMatrix(c)
@@ -254,37 +282,50 @@ describe("jnp.linalg properties", () => {
     expectClose(jnp.matmul(a, v), v.mul(w.get("...", null, ":")), "av = vw", 1e-4, 1e-4)
     expectClose(jnp.matmul(mT(v), v), jnp.broadcastTo(eyeLike(c.m), [...c.batch, c.m, c.m]), "vᵀv = i", 1e-5)
     const ws = flat(w)
-    for (let i = 0; i + 1 < ws.length; i++) if ((i + 1) % c.m !== 0) expect(ws[i]!).toBeLessThanOrEqual(ws[i + 1]! + 1e-6)
+    for (let i = 0; i + 1 < ws.length; i++)
+      if ((i + 1) % c.m !== 0) expect(ws[i]!).toBeLessThanOrEqual(ws[i + 1]! + 1e-6)
   })
 
-  test.prop([matrixCase(1, false)], { numRuns: 10 })("svd: u diag(s) vh = a, u and vh orthonormal, s descending", (c) => {
-    const a = randomMatrix(c)
-    const [u, s, vh] = jnp.linalg.svd(a)
-    const k = Math.min(c.m, c.n)
-    const us = u.get("...", `:${k}`).mul(s.get("...", null, ":"))
-    expectClose(jnp.matmul(us, vh.get("...", `:${k}`, ":")), a, "usvh = a", 1e-4, 1e-4)
-    expectClose(jnp.matmul(mT(u), u), jnp.broadcastTo(eyeLike(c.m), [...c.batch, c.m, c.m]), "uᵀu = i", 1e-5)
-    expectClose(jnp.matmul(vh, mT(vh)), jnp.broadcastTo(eyeLike(c.n), [...c.batch, c.n, c.n]), "vhvhᵀ = i", 1e-5)
-  })
+  test.prop([matrixCase(1, false)], { numRuns: 10 })(
+    "svd: u diag(s) vh = a, u and vh orthonormal, s descending",
+    (c) => {
+      const a = randomMatrix(c)
+      const [u, s, vh] = jnp.linalg.svd(a)
+      const k = Math.min(c.m, c.n)
+      const us = u.get("...", `:${k}`).mul(s.get("...", null, ":"))
+      expectClose(jnp.matmul(us, vh.get("...", `:${k}`, ":")), a, "usvh = a", 1e-4, 1e-4)
+      expectClose(jnp.matmul(mT(u), u), jnp.broadcastTo(eyeLike(c.m), [...c.batch, c.m, c.m]), "uᵀu = i", 1e-5)
+      expectClose(jnp.matmul(vh, mT(vh)), jnp.broadcastTo(eyeLike(c.n), [...c.batch, c.n, c.n]), "vhvhᵀ = i", 1e-5)
+    }
+  )
 
-  test.prop([matrixCase(1, true)], { numRuns: 10 })("solve, inv, det and cholesky agree with their definitions", (c) => {
-    // Diagonally dominant, so well conditioned.
-    const a = randomMatrix(c).add(jnp.eye(c.m).mul(3 * c.m))
-    const b = random.normal(random.key(c.seed + 1), [...c.batch, c.m, 2])
-    expectClose(jnp.matmul(a, jnp.linalg.solve(a, b)), b, "a x = b", 1e-4, 1e-4)
-    expectClose(jnp.matmul(a, jnp.linalg.inv(a)), jnp.broadcastTo(eyeLike(c.m), a.shape), "a inv(a) = i", 1e-4)
-    const [sign, logabs] = jnp.linalg.slogdet(a)
-    expectClose(sign.mul(jnp.exp(logabs)), jnp.linalg.det(a), "slogdet = det", 1e-3, 1e-4)
-    const spd = jnp.matmul(a, mT(a))
-    const l = jnp.linalg.cholesky(spd)
-    expectClose(jnp.matmul(l, mT(l)), spd, "l lᵀ = a", 1e-3, 1e-4)
-  })
+  test.prop([matrixCase(1, true)], { numRuns: 10 })(
+    "solve, inv, det and cholesky agree with their definitions",
+    (c) => {
+      // Diagonally dominant, so well conditioned.
+      const a = randomMatrix(c).add(jnp.eye(c.m).mul(3 * c.m))
+      const b = random.normal(random.key(c.seed + 1), [...c.batch, c.m, 2])
+      expectClose(jnp.matmul(a, jnp.linalg.solve(a, b)), b, "a x = b", 1e-4, 1e-4)
+      expectClose(jnp.matmul(a, jnp.linalg.inv(a)), jnp.broadcastTo(eyeLike(c.m), a.shape), "a inv(a) = i", 1e-4)
+      const [sign, logabs] = jnp.linalg.slogdet(a)
+      expectClose(sign.mul(jnp.exp(logabs)), jnp.linalg.det(a), "slogdet = det", 1e-3, 1e-4)
+      const spd = jnp.matmul(a, mT(a))
+      const l = jnp.linalg.cholesky(spd)
+      expectClose(jnp.matmul(l, mT(l)), spd, "l lᵀ = a", 1e-3, 1e-4)
+    }
+  )
 
   test.prop([fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 4 })], { numRuns: 6 })(
     "vmap equals a loop and jit equals eager",
     (seed, n) => {
       const a = random.normal(random.key(seed), [3, n, n]).add(jnp.eye(n).mul(2))
-      const f = (x: JArray): JArray => jnp.concatenate([jnp.linalg.qr(x)[1].reshape([-1]), jnp.linalg.svdvals(x), jnp.linalg.det(x).reshape([1]), jnp.linalg.eigvalsh(x.add(x.T))])
+      const f = (x: JArray): JArray =>
+        jnp.concatenate([
+          jnp.linalg.qr(x)[1].reshape([-1]),
+          jnp.linalg.svdvals(x),
+          jnp.linalg.det(x).reshape([1]),
+          jnp.linalg.eigvalsh(x.add(x.T))
+        ])
       const looped = jnp.stack([0, 1, 2].map((i) => f(a.get(i))))
       expectClose(vmap(f)(a), looped, "vmap", 1e-4, 1e-4)
       expectClose(jit(f)(a.get(0)), f(a.get(0)), "jit", 1e-5, 1e-5)
@@ -295,29 +336,144 @@ describe("jnp.linalg properties", () => {
 describe("jnp.linalg typed errors", () => {
   const rect = jnp.ones([2, 3])
   const cases: ReadonlyArray<readonly [string, () => unknown, new (...args: never) => Error, string]> = [
-    ["det of a non-square matrix", () => jnp.linalg.det(rect), ShapeError, "linalg.det: the last two dimensions must be equal (square matrices), got 2×3"],
-    ["inv of a non-square matrix", () => jnp.linalg.inv(rect), ShapeError, "linalg.inv: the last two dimensions must be equal"],
-    ["cholesky of a non-square matrix", () => jnp.linalg.cholesky(rect), ShapeError, "linalg.cholesky: the last two dimensions must be equal"],
-    ["eigh of a non-square matrix", () => jnp.linalg.eigh(rect), ShapeError, "linalg.eigh: the last two dimensions must be equal"],
-    ["slogdet of a non-square matrix", () => jnp.linalg.slogdet(rect), ShapeError, "linalg.slogdet: the last two dimensions must be equal"],
-    ["qr of a vector", () => jnp.linalg.qr(jnp.ones([3])), ShapeError, "linalg.qr: input must have at least 2 dimensions (a matrix, or a stack of them in the leading axes), got 1"],
-    ["svd of a scalar", () => jnp.linalg.svd(jnp.array(1)), ShapeError, "linalg.svd: input must have at least 2 dimensions"],
-    ["qr with an unknown mode", () => jnp.linalg.qr(rect, { mode: "full" as never }), ArgumentError, 'linalg.qr: mode must be "reduced", "complete" or "r", got "full"'],
-    ["solve with b of the wrong length", () => jnp.linalg.solve(jnp.eye(3), jnp.ones([2])), ShapeError, "linalg.solve: b must have 3 rows to match a (3×3)"],
-    ["solveTriangular with b of the wrong length", () => jnp.linalg.solveTriangular(jnp.eye(3), jnp.ones([4, 1])), ShapeError, "linalg.solveTriangular: b must have 3 rows"],
-    ["norm with three axes", () => jnp.linalg.norm(jnp.ones([2, 2, 2]), { ord: 2 }), AxisError, "linalg.norm: pass one axis for a vector norm or two for a matrix norm"],
-    ["norm with a bad matrix ord", () => jnp.linalg.norm(rect, { ord: 3 }), ArgumentError, "linalg.norm: invalid order 3 for a matrix norm"],
-    ["norm with a matrix ord on a vector", () => jnp.linalg.norm(jnp.ones([3]), { ord: "fro" }), ArgumentError, "linalg.norm: ord \"fro\" is a matrix norm"],
-    ["det of PRNG keys", () => jnp.linalg.det(random.split(random.key(0), 4).reshape([2, 2])), DTypeError, "linalg.det: expected a numeric array, not PRNG keys"],
-    ["lstsq of a stack of matrices", () => jnp.linalg.lstsq(jnp.ones([2, 3, 3]), jnp.ones([3])), ShapeError, "linalg.lstsq: a must be 2-dimensional, got 3 dimensions"],
-    ["lstsq with b of the wrong length", () => jnp.linalg.lstsq(rect, jnp.ones([3])), ShapeError, "linalg.lstsq: b must have 2 rows to match a (2×3)"],
-    ["matrixPower with a fractional power", () => jnp.linalg.matrixPower(jnp.eye(2), 0.5), ArgumentError, "linalg.matrixPower: n must be an integer, got 0.5"],
-    ["matrixPower of a non-square matrix", () => jnp.linalg.matrixPower(rect, 2), ShapeError, "linalg.matrixPower: the last two dimensions must be equal"],
-    ["fftfreq with a negative length", () => jnp.fft.fftfreq(-1), ArgumentError, "fft.fftfreq: n must be a non-negative integer, got -1"],
-    ["qr with a misspelt option", () => jnp.linalg.qr(rect, { mod: "r" } as never), ArgumentError, 'linalg.qr: unknown option "mod"; did you mean "mode"?'],
-    ["svd with options that are not an object", () => jnp.linalg.svd(rect, "full" as never), ArgumentError, "linalg.svd: expected an options object"],
-    ["norm with a misspelt option", () => jnp.linalg.norm(rect, { keepdim: true } as never), ArgumentError, 'linalg.norm: unknown option "keepdim"; did you mean "keepdims"?'],
-    ["solveTriangular with a bad trans", () => jnp.linalg.solveTriangular(jnp.eye(2), jnp.ones([2]), { trans: 3 as never }), ArgumentError, 'linalg.solveTriangular: trans must be 0, 1, 2, "N", "T" or "C", got 3']
+    [
+      "det of a non-square matrix",
+      () => jnp.linalg.det(rect),
+      ShapeError,
+      "linalg.det: the last two dimensions must be equal (square matrices), got 2×3"
+    ],
+    [
+      "inv of a non-square matrix",
+      () => jnp.linalg.inv(rect),
+      ShapeError,
+      "linalg.inv: the last two dimensions must be equal"
+    ],
+    [
+      "cholesky of a non-square matrix",
+      () => jnp.linalg.cholesky(rect),
+      ShapeError,
+      "linalg.cholesky: the last two dimensions must be equal"
+    ],
+    [
+      "eigh of a non-square matrix",
+      () => jnp.linalg.eigh(rect),
+      ShapeError,
+      "linalg.eigh: the last two dimensions must be equal"
+    ],
+    [
+      "slogdet of a non-square matrix",
+      () => jnp.linalg.slogdet(rect),
+      ShapeError,
+      "linalg.slogdet: the last two dimensions must be equal"
+    ],
+    [
+      "qr of a vector",
+      () => jnp.linalg.qr(jnp.ones([3])),
+      ShapeError,
+      "linalg.qr: input must have at least 2 dimensions (a matrix, or a stack of them in the leading axes), got 1"
+    ],
+    [
+      "svd of a scalar",
+      () => jnp.linalg.svd(jnp.array(1)),
+      ShapeError,
+      "linalg.svd: input must have at least 2 dimensions"
+    ],
+    [
+      "qr with an unknown mode",
+      () => jnp.linalg.qr(rect, { mode: "full" as never }),
+      ArgumentError,
+      'linalg.qr: mode must be "reduced", "complete" or "r", got "full"'
+    ],
+    [
+      "solve with b of the wrong length",
+      () => jnp.linalg.solve(jnp.eye(3), jnp.ones([2])),
+      ShapeError,
+      "linalg.solve: b must have 3 rows to match a (3×3)"
+    ],
+    [
+      "solveTriangular with b of the wrong length",
+      () => jnp.linalg.solveTriangular(jnp.eye(3), jnp.ones([4, 1])),
+      ShapeError,
+      "linalg.solveTriangular: b must have 3 rows"
+    ],
+    [
+      "norm with three axes",
+      () => jnp.linalg.norm(jnp.ones([2, 2, 2]), { ord: 2 }),
+      AxisError,
+      "linalg.norm: pass one axis for a vector norm or two for a matrix norm"
+    ],
+    [
+      "norm with a bad matrix ord",
+      () => jnp.linalg.norm(rect, { ord: 3 }),
+      ArgumentError,
+      "linalg.norm: invalid order 3 for a matrix norm"
+    ],
+    [
+      "norm with a matrix ord on a vector",
+      () => jnp.linalg.norm(jnp.ones([3]), { ord: "fro" }),
+      ArgumentError,
+      'linalg.norm: ord "fro" is a matrix norm'
+    ],
+    [
+      "det of PRNG keys",
+      () => jnp.linalg.det(random.split(random.key(0), 4).reshape([2, 2])),
+      DTypeError,
+      "linalg.det: expected a numeric array, not PRNG keys"
+    ],
+    [
+      "lstsq of a stack of matrices",
+      () => jnp.linalg.lstsq(jnp.ones([2, 3, 3]), jnp.ones([3])),
+      ShapeError,
+      "linalg.lstsq: a must be 2-dimensional, got 3 dimensions"
+    ],
+    [
+      "lstsq with b of the wrong length",
+      () => jnp.linalg.lstsq(rect, jnp.ones([3])),
+      ShapeError,
+      "linalg.lstsq: b must have 2 rows to match a (2×3)"
+    ],
+    [
+      "matrixPower with a fractional power",
+      () => jnp.linalg.matrixPower(jnp.eye(2), 0.5),
+      ArgumentError,
+      "linalg.matrixPower: n must be an integer, got 0.5"
+    ],
+    [
+      "matrixPower of a non-square matrix",
+      () => jnp.linalg.matrixPower(rect, 2),
+      ShapeError,
+      "linalg.matrixPower: the last two dimensions must be equal"
+    ],
+    [
+      "fftfreq with a negative length",
+      () => jnp.fft.fftfreq(-1),
+      ArgumentError,
+      "fft.fftfreq: n must be a non-negative integer, got -1"
+    ],
+    [
+      "qr with a misspelt option",
+      () => jnp.linalg.qr(rect, { mod: "r" } as never),
+      ArgumentError,
+      'linalg.qr: unknown option "mod"; did you mean "mode"?'
+    ],
+    [
+      "svd with options that are not an object",
+      () => jnp.linalg.svd(rect, "full" as never),
+      ArgumentError,
+      "linalg.svd: expected an options object"
+    ],
+    [
+      "norm with a misspelt option",
+      () => jnp.linalg.norm(rect, { keepdim: true } as never),
+      ArgumentError,
+      'linalg.norm: unknown option "keepdim"; did you mean "keepdims"?'
+    ],
+    [
+      "solveTriangular with a bad trans",
+      () => jnp.linalg.solveTriangular(jnp.eye(2), jnp.ones([2]), { trans: 3 as never }),
+      ArgumentError,
+      'linalg.solveTriangular: trans must be 0, 1, 2, "N", "T" or "C", got 3'
+    ]
   ]
   it.each(cases)("%s", (_, f, E, message) => {
     let caught: unknown
@@ -332,8 +488,12 @@ describe("jnp.linalg typed errors", () => {
 })
 
 describe("jnp.fft helpers match JAX", () => {
-  it.each(GOLD.fft.fftfreq)("fftfreq($n, $d)", (c) => expect(flat(jnp.fft.fftfreq(c.n, c.d))).toEqual(values(c.out).map(f32)))
-  it.each(GOLD.fft.rfftfreq)("rfftfreq($n, $d)", (c) => expect(flat(jnp.fft.rfftfreq(c.n, c.d))).toEqual(values(c.out).map(f32)))
+  it.each(GOLD.fft.fftfreq)("fftfreq($n, $d)", (c) =>
+    expect(flat(jnp.fft.fftfreq(c.n, c.d))).toEqual(values(c.out).map(f32))
+  )
+  it.each(GOLD.fft.rfftfreq)("rfftfreq($n, $d)", (c) =>
+    expect(flat(jnp.fft.rfftfreq(c.n, c.d))).toEqual(values(c.out).map(f32))
+  )
   it.each(GOLD.fft.shift)("fftshift and ifftshift over axes $axes", (c) => {
     const x = jnp.arange(15, undefined, undefined, { dtype: "float32" }).reshape([3, 5])
     expect(jnp.fft.fftshift(x, c.axes).tolist()).toEqual(arr(c.fftshift).tolist())

@@ -49,7 +49,9 @@ const OPS: Record<string, (p: Params, args: ReadonlyArray<JArray>) => Out> = {
   digitize: (p, [x, b]) => jnp.digitize(x!, b!, p.right as boolean),
   bincount: (p, [x, w]) => jnp.bincount(x!, opt({ weights: w, minlength: p.minlength, length: p.length })),
   histogram: (p, [a, second]) =>
-    p.bins === undefined ? jnp.histogram(a!, second!) : jnp.histogram(a!, p.bins, opt({ range: p.range, density: p.density, weights: second })),
+    p.bins === undefined
+      ? jnp.histogram(a!, second!)
+      : jnp.histogram(a!, p.bins, opt({ range: p.range, density: p.density, weights: second })),
   interp: (p, [x, xp, fp]) => jnp.interp(x!, xp!, fp!, opt({ left: p.left, right: p.right as number | undefined })),
   unique: (p, [x]) => jnp.unique(x!, opt({ size: p.size, fillValue: p.fillValue })),
   countNonzero: (p, [x]) => jnp.countNonzero(x!, p.axis ?? null, opt({ keepdims: p.keepdims })),
@@ -85,7 +87,11 @@ const outs = (o: Out): ReadonlyArray<JArray> => (Array.isArray(o) ? (o as Readon
 /** Cases whose output length depends on the data: eager only, as in JAX. */
 const dataDependent = (c: Case): boolean => {
   const p = c.params as Params
-  return (c.op === "unique" && p.size === undefined) || (c.op === "bincount" && p.length === undefined) || (c.op === "histogram" && p.bins !== undefined && p.range === undefined)
+  return (
+    (c.op === "unique" && p.size === undefined) ||
+    (c.op === "bincount" && p.length === undefined) ||
+    (c.op === "histogram" && p.bins !== undefined && p.range === undefined)
+  )
 }
 
 const expectSame = (name: string, got: JArray, want: JArray): void => {
@@ -150,7 +156,15 @@ describe("more jnp functions: grad against JAX and finite differences", () => {
       const base = x!.tolist() as Array<number>
       const h = 1e-2
       base.forEach((_, i) => {
-        const at = (d: number) => Number(loss(jnp.array(base.map((b, k) => (k === i ? b + d : b)), { dtype: "float32" })).item())
+        const at = (d: number) =>
+          Number(
+            loss(
+              jnp.array(
+                base.map((b, k) => (k === i ? b + d : b)),
+                { dtype: "float32" }
+              )
+            ).item()
+          )
         const fd = (at(h) - at(-h)) / (2 * h)
         expect(Math.abs(fd - Number(g.get(i).item())), `${c.name}: d/dx[${i}]`).toBeLessThan(2e-2 * (1 + Math.abs(fd)))
       })
@@ -182,33 +196,73 @@ describe("more jnp functions: bad input", () => {
   }
   it("searchsorted of a 2-d sorted array is a ShapeError; a bad side an ArgumentError", () => {
     throwsTagged(() => jnp.searchsorted(jnp.zeros([2, 2]), 1), "ShapeError", /searchsorted: a must be 1-d/)
-    throwsTagged(() => jnp.searchsorted(jnp.zeros([2]), 1, { side: "middle" as "left" }), "ArgumentError", /side must be "left" or "right"/)
+    throwsTagged(
+      () => jnp.searchsorted(jnp.zeros([2]), 1, { side: "middle" as "left" }),
+      "ArgumentError",
+      /side must be "left" or "right"/
+    )
     throwsTagged(() => jnp.searchsorted(jnp.zeros([2]), 1, { sid: "left" } as never), "ArgumentError", /searchsorted/)
   })
   it("bincount of floats, a negative minlength, mismatched weights", () => {
-    throwsTagged(() => jnp.bincount(jnp.array([1.5])), "ArgumentError", /bincount: x must be an integer array, got float32/)
-    throwsTagged(() => jnp.bincount(jnp.array([1]), { minlength: -1 }), "ArgumentError", /minlength must be a non-negative integer/)
+    throwsTagged(
+      () => jnp.bincount(jnp.array([1.5])),
+      "ArgumentError",
+      /bincount: x must be an integer array, got float32/
+    )
+    throwsTagged(
+      () => jnp.bincount(jnp.array([1]), { minlength: -1 }),
+      "ArgumentError",
+      /minlength must be a non-negative integer/
+    )
     expect(() => jnp.bincount(jnp.array([1, 2]), { weights: jnp.ones([3]) })).toThrow(ShapeError)
   })
   it("histogram with zero bins or a decreasing range; interp with unequal xp and fp", () => {
     throwsTagged(() => jnp.histogram(jnp.ones([3]), 0), "ArgumentError", /bins must be a positive integer/)
     throwsTagged(() => jnp.histogram(jnp.ones([3]), 2, { range: [1, 0] }), "ArgumentError", /range must be increasing/)
-    throwsTagged(() => jnp.interp(0.5, jnp.ones([3]), jnp.ones([2])), "ShapeError", /interp: xp and fp must have the same length/)
+    throwsTagged(
+      () => jnp.interp(0.5, jnp.ones([3]), jnp.ones([2])),
+      "ShapeError",
+      /interp: xp and fp must have the same length/
+    )
   })
   it("convolve with an unknown mode or an empty input; cross of 4-vectors; diff of a scalar", () => {
-    throwsTagged(() => jnp.convolve(jnp.ones([3]), jnp.ones([2]), { mode: "circular" as "full" }), "ArgumentError", /mode must be "full", "same" or "valid"/)
+    throwsTagged(
+      () => jnp.convolve(jnp.ones([3]), jnp.ones([2]), { mode: "circular" as "full" }),
+      "ArgumentError",
+      /mode must be "full", "same" or "valid"/
+    )
     throwsTagged(() => jnp.convolve(jnp.ones([3]), jnp.ones([0])), "ArgumentError", /must not be empty/)
-    throwsTagged(() => jnp.cross(jnp.ones([4]), jnp.ones([4])), "ShapeError", /must have 2 or 3 components, got 4 and 4/)
+    throwsTagged(
+      () => jnp.cross(jnp.ones([4]), jnp.ones([4])),
+      "ShapeError",
+      /must have 2 or 3 components, got 4 and 4/
+    )
     throwsTagged(() => jnp.diff(jnp.array(1)), "ShapeError", /diff: needs an array of at least 1 dimension/)
     throwsTagged(() => jnp.diff(jnp.ones([3]), -1), "ArgumentError", /n must be a non-negative integer/)
   })
   it("select with unequal lists or a non-boolean condition; lexsort without keys", () => {
-    throwsTagged(() => jnp.select([jnp.array([true])], []), "ArgumentError", /condlist has 1 entries but choicelist has 0/)
-    throwsTagged(() => jnp.select([jnp.array([1])], [jnp.array([2])]), "ArgumentError", /condlist\[0\] must be a boolean array/)
+    throwsTagged(
+      () => jnp.select([jnp.array([true])], []),
+      "ArgumentError",
+      /condlist has 1 entries but choicelist has 0/
+    )
+    throwsTagged(
+      () => jnp.select([jnp.array([1])], [jnp.array([2])]),
+      "ArgumentError",
+      /condlist\[0\] must be a boolean array/
+    )
     throwsTagged(() => jnp.lexsort([]), "ArgumentError", /lexsort: needs at least one key/)
   })
   it("associativeScan of arrays of different lengths is an ArgumentError", () => {
-    throwsTagged(() => lax.associativeScan((a: ReadonlyArray<JArray>, b: ReadonlyArray<JArray>) => [jnp.add(a[0]!, b[0]!), jnp.add(a[1]!, b[1]!)], [jnp.ones([3]), jnp.ones([2])]), "ArgumentError", /same length along axis 0/)
+    throwsTagged(
+      () =>
+        lax.associativeScan(
+          (a: ReadonlyArray<JArray>, b: ReadonlyArray<JArray>) => [jnp.add(a[0]!, b[0]!), jnp.add(a[1]!, b[1]!)],
+          [jnp.ones([3]), jnp.ones([2])]
+        ),
+      "ArgumentError",
+      /same length along axis 0/
+    )
   })
 })
 

@@ -15,20 +15,29 @@ interface Goldens {
   readonly nn: {
     readonly xs: ReadonlyArray<Num>
     readonly activations: Record<string, { readonly value: ReadonlyArray<Num>; readonly grad: ReadonlyArray<Num> }>
-    readonly standardize: ReadonlyArray<{ x: Nested; axis: number; mean?: number; variance?: number; epsilon?: number; out: Nested }>
+    readonly standardize: ReadonlyArray<{
+      x: Nested
+      axis: number
+      mean?: number
+      variance?: number
+      epsilon?: number
+      out: Nested
+    }>
     readonly glu: ReadonlyArray<{ x: Nested; axis: number; out: Nested }>
   }
 }
 
 const G: Goldens = JSON.parse(fs.readFileSync(new URL("../goldens/nn_random_extra.json", import.meta.url), "utf8"))
 
-const num = (v: Num): number => (typeof v === "number" ? v : v === "NaN" ? NaN : v === "Infinity" ? Infinity : -Infinity)
+const num = (v: Num): number =>
+  typeof v === "number" ? v : v === "NaN" ? NaN : v === "Infinity" ? Infinity : -Infinity
 const flat = (x: Nested): Array<number> => (typeof x === "object" ? x.flatMap(flat) : [num(x)])
-const shapeOf = (x: Nested): Array<number> => (typeof x === "object" ? [x.length, ...(x.length > 0 ? shapeOf(x[0]!) : [])] : [])
+const shapeOf = (x: Nested): Array<number> =>
+  typeof x === "object" ? [x.length, ...(x.length > 0 ? shapeOf(x[0]!) : [])] : []
 const fromNested = (x: Nested): JArray => jnp.reshape(jnp.array(flat(x), { dtype: "float32" }), shapeOf(x))
 const valuesOf = (a: JArray): Array<number> => {
   const t = a.tolist()
-  return typeof t === "number" ? [t] : (t as ReadonlyArray<unknown>).flat(Infinity as 1) as Array<number>
+  return typeof t === "number" ? [t] : ((t as ReadonlyArray<unknown>).flat(Infinity as 1) as Array<number>)
 }
 
 const expectClose = (actual: JArray, expected: Nested, label: string, rtol = 2e-6): void => {
@@ -83,7 +92,8 @@ describe("nn activations match jax.nn", () => {
   })
 
   it("takes the derivative at the kinks as JAX does", () => {
-    const at = (f: (x: JArray) => JArray, x: number): number => grad(f)(jnp.array(x, { dtype: "float32" })).item() as number
+    const at = (f: (x: JArray) => JArray, x: number): number =>
+      grad(f)(jnp.array(x, { dtype: "float32" })).item() as number
     expect(at(nn.relu6, 0)).toBe(0)
     expect(at(nn.relu6, 6)).toBe(0)
     expect(at((x) => nn.leakyRelu(x), 0)).toBe(1)

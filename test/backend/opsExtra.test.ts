@@ -35,8 +35,10 @@ interface Params {
   readonly fillValue?: number | ReadonlyArray<number> | null
 }
 type Out = JArray | ReadonlyArray<JArray>
-const reduce = (f: (x: JArray, axis?: Axis, o?: { keepdims?: boolean; ddof?: number }) => JArray) => (p: Params, [x]: ReadonlyArray<JArray>) =>
-  f(x!, p.axis ?? null, { keepdims: p.keepdims ?? false, ...(p.ddof === undefined ? {} : { ddof: p.ddof }) })
+const reduce =
+  (f: (x: JArray, axis?: Axis, o?: { keepdims?: boolean; ddof?: number }) => JArray) =>
+  (p: Params, [x]: ReadonlyArray<JArray>) =>
+    f(x!, p.axis ?? null, { keepdims: p.keepdims ?? false, ...(p.ddof === undefined ? {} : { ddof: p.ddof }) })
 const nz = (p: Params) => ({ size: p.size, fillValue: p.fillValue ?? undefined })
 
 const OPS: Record<string, (p: Params, args: ReadonlyArray<JArray>) => Out> = {
@@ -51,7 +53,12 @@ const OPS: Record<string, (p: Params, args: ReadonlyArray<JArray>) => Out> = {
   isinf: (_, [x]) => jnp.isinf(x!),
   isnan: (_, [x]) => jnp.isnan(x!),
   isfinite: (_, [x]) => jnp.isfinite(x!),
-  nanToNum: (p, [x]) => jnp.nanToNum(x!, { ...(p.nan === undefined ? {} : { nan: p.nan }), ...(p.posinf === undefined ? {} : { posinf: p.posinf }), ...(p.neginf === undefined ? {} : { neginf: p.neginf }) }),
+  nanToNum: (p, [x]) =>
+    jnp.nanToNum(x!, {
+      ...(p.nan === undefined ? {} : { nan: p.nan }),
+      ...(p.posinf === undefined ? {} : { posinf: p.posinf }),
+      ...(p.neginf === undefined ? {} : { neginf: p.neginf })
+    }),
   logaddexp: (_, [a, b]) => jnp.logaddexp(a!, b!),
   arrayEqual: (p, [a, b]) => jnp.arrayEqual(a!, b!, { equalNan: p.equalNan ?? false }),
   roll: (p, [x]) => jnp.roll(x!, p.shift!, p.axis),
@@ -188,12 +195,20 @@ describe("extra jnp functions: bad input", () => {
     throwsTagged(() => jnp.diag(jnp.arange(3), 0.5), "ArgumentError", /diag: k must be an integer/)
   })
   it("roll with mismatched shift and axis lengths is an ArgumentError; a bad axis an AxisError", () => {
-    throwsTagged(() => jnp.roll(m, [1, 2], [0, 1, 0]), "ArgumentError", /roll: shift \(2 values\) and axis \(3 values\)/)
+    throwsTagged(
+      () => jnp.roll(m, [1, 2], [0, 1, 0]),
+      "ArgumentError",
+      /roll: shift \(2 values\) and axis \(3 values\)/
+    )
     expect(() => jnp.roll(m, 1, 2)).toThrow(AxisError)
   })
   it("meshgrid of a 2-d input or an unknown indexing is rejected", () => {
     expect(() => jnp.meshgrid([m])).toThrow(ShapeError)
-    throwsTagged(() => jnp.meshgrid([jnp.arange(2)], { indexing: "yx" as "xy" }), "ArgumentError", /indexing must be "xy" or "ij"/)
+    throwsTagged(
+      () => jnp.meshgrid([jnp.arange(2)], { indexing: "yx" as "xy" }),
+      "ArgumentError",
+      /indexing must be "xy" or "ij"/
+    )
   })
   it("quantile with q outside [0, 1] (percentile outside [0, 100]) is an ArgumentError", () => {
     throwsTagged(() => jnp.quantile(m, 1.5), "ArgumentError", /quantile: q must be in \[0, 1\], got 1.5/)
@@ -201,7 +216,11 @@ describe("extra jnp functions: bad input", () => {
     throwsTagged(() => jnp.percentile(m, 101), "ArgumentError", /percentile: q must be in \[0, 100\]/)
     throwsTagged(() => jnp.quantile(m, NaN), "ArgumentError", /quantile: q must be in/)
     throwsTagged(() => jnp.median(jnp.zeros([0])), "ArgumentError", /median: cannot take a quantile over an empty axis/)
-    throwsTagged(() => jnp.quantile(m, 0.5, null, { method: "nearest" as "linear" }), "ArgumentError", /method "nearest" is not supported/)
+    throwsTagged(
+      () => jnp.quantile(m, 0.5, null, { method: "nearest" as "linear" }),
+      "ArgumentError",
+      /method "nearest" is not supported/
+    )
   })
   it("nan reductions with a bad axis are AxisErrors", () => {
     expect(() => jnp.nanmean(m, 2)).toThrow(AxisError)
@@ -209,14 +228,22 @@ describe("extra jnp functions: bad input", () => {
   })
   it("nonzero without size under jit or vmap is a ConcretizationError saying to pass size", () => {
     const x = jnp.array([0, 1, 2])
-    throwsTagged(() => jit((v: JArray) => jnp.nonzero(v)[0]!)(x), "ConcretizationError", /nonzero: .*pass a static size/)
+    throwsTagged(
+      () => jit((v: JArray) => jnp.nonzero(v)[0]!)(x),
+      "ConcretizationError",
+      /nonzero: .*pass a static size/
+    )
     expect(() => vmap((v: JArray) => jnp.argwhere(v))(jnp.stack([x, x]))).toThrow(ConcretizationError)
     expect(() => jit((v: JArray) => jnp.flatnonzero(v))(x)).toThrow(/flatnonzero: .*size/)
   })
   it("nonzero of a 0-d array, a negative size or a wrong fillValue is an ArgumentError", () => {
     throwsTagged(() => jnp.nonzero(jnp.array(3)), "ArgumentError", /nonzero: not defined on 0-d arrays/)
     expect(() => jnp.nonzero(m, { size: -1 })).toThrow(ArgumentError)
-    throwsTagged(() => jnp.nonzero(m, { size: 2, fillValue: [1, 2, 3] }), "ArgumentError", /fillValue must be an integer or a list of 2 integers/)
+    throwsTagged(
+      () => jnp.nonzero(m, { size: 2, fillValue: [1, 2, 3] }),
+      "ArgumentError",
+      /fillValue must be an integer or a list of 2 integers/
+    )
   })
   it("argwhere of a 0-d array has shape [count, 0] as in JAX", () => {
     expect(jnp.argwhere(jnp.array(1)).shape).toEqual([1, 0])

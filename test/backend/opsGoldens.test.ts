@@ -11,11 +11,13 @@ import { CREATION, expectMatches, goldens, OPS, toArg } from "../support/goldenO
 describe("jnp against JAX goldens", () => {
   for (const c of goldens.cases) {
     it(c.name, () => {
-      const run = CREATION[c.name] ?? (() => {
-        const f = OPS[c.op]
-        if (f === undefined) throw new Error(`no TypeScript mapping for golden op ${c.op}`)
-        return f(c, c.args.map(toArg))
-      })
+      const run =
+        CREATION[c.name] ??
+        (() => {
+          const f = OPS[c.op]
+          if (f === undefined) throw new Error(`no TypeScript mapping for golden op ${c.op}`)
+          return f(c, c.args.map(toArg))
+        })
       const out = run()
       if (c.repr !== undefined) {
         expect((out as JArray).repr({ style: "python" })).toBe(c.repr)

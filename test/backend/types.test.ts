@@ -37,6 +37,10 @@ describe("types", () => {
     expect(d).toBe("float32")
     expect(y.shape).toEqual([2])
     const higherOrder = ["checkpoint", "cond", "custom_jvp_call", "custom_vjp_call", "scan", "while"]
-    expect(Object.keys(abstractEval).filter((p) => !higherOrder.includes(p)).sort()).toEqual(Object.keys(cpuKernels).sort())
+    expect(
+      Object.keys(abstractEval)
+        .filter((p) => !higherOrder.includes(p))
+        .sort()
+    ).toEqual(Object.keys(cpuKernels).sort())
   })
 })

@@ -8,9 +8,28 @@ import { jit, jnp, random, ShapeError } from "effect-nnx"
 describe("jnp.unstack", () => {
   it("gives the slices along the first axis, or any axis", () => {
     const m = jnp.arange(6).reshape(3, 2)
-    assert.deepStrictEqual(jnp.unstack(m).map((r) => r.tolist()), [[0, 1], [2, 3], [4, 5]])
-    assert.deepStrictEqual(jnp.unstack(m, 1).map((r) => r.tolist()), [[0, 2, 4], [1, 3, 5]])
-    assert.deepStrictEqual(jnp.unstack(m, -1).map((r) => r.tolist()), [[0, 2, 4], [1, 3, 5]])
+    assert.deepStrictEqual(
+      jnp.unstack(m).map((r) => r.tolist()),
+      [
+        [0, 1],
+        [2, 3],
+        [4, 5]
+      ]
+    )
+    assert.deepStrictEqual(
+      jnp.unstack(m, 1).map((r) => r.tolist()),
+      [
+        [0, 2, 4],
+        [1, 3, 5]
+      ]
+    )
+    assert.deepStrictEqual(
+      jnp.unstack(m, -1).map((r) => r.tolist()),
+      [
+        [0, 2, 4],
+        [1, 3, 5]
+      ]
+    )
     assert.deepStrictEqual(jnp.unstack(jnp.zeros([0, 4])), [])
   })
 
@@ -26,7 +45,15 @@ describe("jnp.unstack", () => {
       const [first, second] = jnp.unstack(x)
       return first!.add(second!)
     })
-    assert.deepStrictEqual(f(jnp.array([[1, 2], [3, 4]])).tolist(), [4, 6])
+    assert.deepStrictEqual(
+      f(
+        jnp.array([
+          [1, 2],
+          [3, 4]
+        ])
+      ).tolist(),
+      [4, 6]
+    )
   })
 
   it("refuses a 0-d array and an axis out of range with typed errors", () => {

@@ -49,7 +49,8 @@ const flatten = (x: unknown): Array<number> => (Array.isArray(x) ? x.flatMap(fla
 
 /** Element-wise closeness to float32 tolerance, NaN equal to NaN. */
 const expectClose = (got: unknown, want: unknown, what: string): void => {
-  const g = flatten(got), w = flatten(want)
+  const g = flatten(got),
+    w = flatten(want)
   expect(g.length, what).toBe(w.length)
   expect(g.length, what).toBeGreaterThan(0)
   g.forEach((v, i) => {
@@ -81,8 +82,15 @@ const runPage = async (url: string, dir: string, logs: Array<string>): Promise<P
     executablePath: chromiumPath,
     headless: true,
     args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--use-angle=swiftshader",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--enable-unsafe-swiftshader",
+      "--use-angle=swiftshader",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
       "--disable-quic"
     ]
   })
@@ -91,8 +99,14 @@ const runPage = async (url: string, dir: string, logs: Array<string>): Promise<P
     page.on("console", (m) => logs.push(m.text()))
     page.on("pageerror", (e) => logs.push(String(e)))
     await page.goto(url)
-    await page.waitForFunction(() => (globalThis as { effectNnxResult?: unknown }).effectNnxResult !== undefined, undefined, { timeout: 180_000 })
-    const got = await page.evaluate(() => (globalThis as unknown as { effectNnxResult: PageResult | { readonly error: string } }).effectNnxResult)
+    await page.waitForFunction(
+      () => (globalThis as { effectNnxResult?: unknown }).effectNnxResult !== undefined,
+      undefined,
+      { timeout: 180_000 }
+    )
+    const got = await page.evaluate(
+      () => (globalThis as unknown as { effectNnxResult: PageResult | { readonly error: string } }).effectNnxResult
+    )
     if ("error" in got) throw new Error(got.error)
     return got
   } finally {
@@ -100,87 +114,102 @@ const runPage = async (url: string, dir: string, logs: Array<string>): Promise<P
   }
 }
 
-describe.skipIf(missing !== undefined)(`in headless Chromium${missing === undefined ? "" : ` (skipped: ${missing})`}`, () => {
-  let url = ""
-  let close = (): void => {}
-  let dir = ""
-  let result: PageResult | string = "the page was not loaded"
-  const logs: Array<string> = []
-  const loaded = (): PageResult => {
-    if (typeof result === "string") expect.fail(`the page failed: ${result}`)
-    return result as PageResult
-  }
-
-  beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [new URL("./page.ts", import.meta.url).pathname],
-      bundle: true, format: "esm", platform: "browser", conditions: ["source"], write: false, logLevel: "silent"
-    })
-    const js = bundle.outputFiles[0]!.contents
-    const html = `<!doctype html><meta charset="utf-8"><title>effect-nnx</title><script type="module" src="/page.js"></script>`
-    const server = createServer((req, res) => {
-      if (req.url === "/page.js") res.writeHead(200, { ...isolation, "content-type": "text/javascript" }).end(js)
-      else if (req.url === "/" || req.url === "/index.html") res.writeHead(200, { ...isolation, "content-type": "text/html" }).end(html)
-      else res.writeHead(404, isolation).end()
-    })
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    close = () => server.close()
-    dir = mkdtempSync(join(tmpdir(), "effect-nnx-chromium-"))
-    result = await runPage(url, dir, logs).catch((e: unknown) => `${e instanceof Error ? e.message : String(e)}\n${logs.join("\n")}`)
-  }, 240_000)
-
-  afterAll(() => {
-    close()
-    if (dir !== "") rmSync(dir, { recursive: true, force: true })
-  })
-
-  it("serves the page cross-origin isolated (COOP same-origin, COEP require-corp)", () => {
-    expect(loaded().crossOriginIsolated).toBe(true)
-  })
-
-  it("runs a vmapped matmul and a grad step on WebGL2 with the cpu backend's results", () => {
-    const gpu = part(loaded().gpujs, "gpujs", logs)
-    expect(gpu.mode).toBe("webgl2")
-    expect(gpu.kernelErrors).toBe(0)
-    expect(gpu.gpuLaunches).toBeGreaterThan(5)
-    expectPair(gpu.vmapped, "vmapped matmul")
-    expectPair(gpu.step, "grad step")
-  })
-
-  it("runs each hand-built fused program as one WebGL2 kernel with the reference's answer, and a jitted chain as one fused dispatch", () => {
-    const gpu = part(loaded().gpujs, "gpujs", logs)
-    expect(gpu.fused, "the gpujs backend has compileFused").not.toBeNull()
-    for (const run of gpu.fused as ReadonlyArray<FusedRun>) {
-      expect(run.got, `${run.name}: compiled`).not.toBeNull()
-      expect(run.dispatches, `${run.name}: one dispatch`).toBe(1)
-      run.want.forEach((w, k) => expectClose(run.got![k], w, `${run.name} #${k}`))
+describe.skipIf(missing !== undefined)(
+  `in headless Chromium${missing === undefined ? "" : ` (skipped: ${missing})`}`,
+  () => {
+    let url = ""
+    let close = (): void => {}
+    let dir = ""
+    let result: PageResult | string = "the page was not loaded"
+    const logs: Array<string> = []
+    const loaded = (): PageResult => {
+      if (typeof result === "string") expect.fail(`the page failed: ${result}`)
+      return result as PageResult
     }
-    expectPair(gpu.jitted, "jitted chain on WebGL2")
-    expect(gpu.jitted.fused, "one fused kernel").toBe(1)
-    expect(gpu.jitted.dispatches, "and nothing else").toBe(1)
-  })
 
-  const wasmChecks = (w: WasmResult): void => {
-    expectPair(w.matmul, `matmul on wasm (${w.where})`)
-    expectPair(w.chain, `elementwise chain on wasm (${w.where})`)
-    expectPair(w.jitted, `jitted layer on wasm (${w.where})`)
+    beforeAll(async () => {
+      const bundle = await build({
+        entryPoints: [new URL("./page.ts", import.meta.url).pathname],
+        bundle: true,
+        format: "esm",
+        platform: "browser",
+        conditions: ["source"],
+        write: false,
+        logLevel: "silent"
+      })
+      const js = bundle.outputFiles[0]!.contents
+      const html = `<!doctype html><meta charset="utf-8"><title>effect-nnx</title><script type="module" src="/page.js"></script>`
+      const server = createServer((req, res) => {
+        if (req.url === "/page.js") res.writeHead(200, { ...isolation, "content-type": "text/javascript" }).end(js)
+        else if (req.url === "/" || req.url === "/index.html")
+          res.writeHead(200, { ...isolation, "content-type": "text/html" }).end(html)
+        else res.writeHead(404, isolation).end()
+      })
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+      close = () => server.close()
+      dir = mkdtempSync(join(tmpdir(), "effect-nnx-chromium-"))
+      result = await runPage(url, dir, logs).catch(
+        (e: unknown) => `${e instanceof Error ? e.message : String(e)}\n${logs.join("\n")}`
+      )
+    }, 240_000)
+
+    afterAll(() => {
+      close()
+      if (dir !== "") rmSync(dir, { recursive: true, force: true })
+    })
+
+    it("serves the page cross-origin isolated (COOP same-origin, COEP require-corp)", () => {
+      expect(loaded().crossOriginIsolated).toBe(true)
+    })
+
+    it("runs a vmapped matmul and a grad step on WebGL2 with the cpu backend's results", () => {
+      const gpu = part(loaded().gpujs, "gpujs", logs)
+      expect(gpu.mode).toBe("webgl2")
+      expect(gpu.kernelErrors).toBe(0)
+      expect(gpu.gpuLaunches).toBeGreaterThan(5)
+      expectPair(gpu.vmapped, "vmapped matmul")
+      expectPair(gpu.step, "grad step")
+    })
+
+    it("runs each hand-built fused program as one WebGL2 kernel with the reference's answer, and a jitted chain as one fused dispatch", () => {
+      const gpu = part(loaded().gpujs, "gpujs", logs)
+      expect(gpu.fused, "the gpujs backend has compileFused").not.toBeNull()
+      for (const run of gpu.fused as ReadonlyArray<FusedRun>) {
+        expect(run.got, `${run.name}: compiled`).not.toBeNull()
+        expect(run.dispatches, `${run.name}: one dispatch`).toBe(1)
+        run.want.forEach((w, k) => expectClose(run.got![k], w, `${run.name} #${k}`))
+      }
+      expectPair(gpu.jitted, "jitted chain on WebGL2")
+      expect(gpu.jitted.fused, "one fused kernel").toBe(1)
+      expect(gpu.jitted.dispatches, "and nothing else").toBe(1)
+    })
+
+    const wasmChecks = (w: WasmResult): void => {
+      expectPair(w.matmul, `matmul on wasm (${w.where})`)
+      expectPair(w.chain, `elementwise chain on wasm (${w.where})`)
+      expectPair(w.jitted, `jitted layer on wasm (${w.where})`)
+    }
+
+    it("runs the wasm backend on the page's main thread, alone since Atomics.wait is not allowed there", () => {
+      const w = part(loaded().wasmMain, "wasm on the main thread", logs)
+      console.info(
+        `wasm backend on the main thread: threads ${w.threads}, reason: ${w.threadsReason ?? "none"}; jitted layer: ${w.jitted.dispatches} dispatches, ${w.jitted.fused} fused`
+      )
+      wasmChecks(w)
+      expect(w.threads).toBe(1)
+      expect(w.threadsReason).toMatch(/Atomics\.wait/)
+    })
+
+    it("runs the wasm backend with worker threads inside a Web Worker of the cross-origin isolated page", () => {
+      const w = part(loaded().wasmWorker, "wasm in a worker", logs)
+      console.info(
+        `wasm backend in a worker: threads ${w.threads}, reason: ${w.threadsReason ?? "none"}, crossOriginIsolated ${w.crossOriginIsolated}; jitted layer: ${w.jitted.dispatches} dispatches, ${w.jitted.fused} fused`
+      )
+      wasmChecks(w)
+      expect(w.crossOriginIsolated).toBe(true)
+      expect(w.threadsReason).toBeNull()
+      expect(w.threads).toBeGreaterThan(1)
+    })
   }
-
-  it("runs the wasm backend on the page's main thread, alone since Atomics.wait is not allowed there", () => {
-    const w = part(loaded().wasmMain, "wasm on the main thread", logs)
-    console.info(`wasm backend on the main thread: threads ${w.threads}, reason: ${w.threadsReason ?? "none"}; jitted layer: ${w.jitted.dispatches} dispatches, ${w.jitted.fused} fused`)
-    wasmChecks(w)
-    expect(w.threads).toBe(1)
-    expect(w.threadsReason).toMatch(/Atomics\.wait/)
-  })
-
-  it("runs the wasm backend with worker threads inside a Web Worker of the cross-origin isolated page", () => {
-    const w = part(loaded().wasmWorker, "wasm in a worker", logs)
-    console.info(`wasm backend in a worker: threads ${w.threads}, reason: ${w.threadsReason ?? "none"}, crossOriginIsolated ${w.crossOriginIsolated}; jitted layer: ${w.jitted.dispatches} dispatches, ${w.jitted.fused} fused`)
-    wasmChecks(w)
-    expect(w.crossOriginIsolated).toBe(true)
-    expect(w.threadsReason).toBeNull()
-    expect(w.threads).toBeGreaterThan(1)
-  })
-})
+)

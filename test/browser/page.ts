@@ -75,7 +75,11 @@ const isolated = (): boolean => (globalThis as { readonly crossOriginIsolated?: 
  * A jitted function on `backend` and on the cpu backend, with the dispatches of its second call on
  * `backend` (the first one compiles it; the arguments are made before counting).
  */
-const jittedOn = (backend: Backend.BackendImpl, args: () => ReadonlyArray<JArray>, f: (...xs: ReadonlyArray<JArray>) => JArray): Jitted => {
+const jittedOn = (
+  backend: Backend.BackendImpl,
+  args: () => ReadonlyArray<JArray>,
+  f: (...xs: ReadonlyArray<JArray>) => JArray
+): Jitted => {
   const cpu = Backend.withBackend(Backend.cpu, () => f(...args()).tolist())
   return Backend.withBackend(backend, () => {
     const xs = args()
@@ -88,7 +92,10 @@ const jittedOn = (backend: Backend.BackendImpl, args: () => ReadonlyArray<JArray
   })
 }
 
-const pair = (backend: Backend.BackendImpl, f: () => unknown): Pair => ({ cpu: Backend.withBackend(Backend.cpu, f), got: Backend.withBackend(backend, f) })
+const pair = (backend: Backend.BackendImpl, f: () => unknown): Pair => ({
+  cpu: Backend.withBackend(Backend.cpu, f),
+  got: Backend.withBackend(backend, f)
+})
 
 // ---- gpu.js (WebGL2) ----
 
@@ -116,9 +123,13 @@ const fusedRuns = (gpu: Backend.GpujsBackend): ReadonlyArray<FusedRun> | null =>
     const want = evaluateFused(program, inputs).map((d) => Array.from(d))
     const kernel = gpu.compileFused!(program)
     if (kernel === undefined) return { name, want, got: null, dispatches: 0 }
-    const ins = inputs.map((d, k) => gpu.upload(d, { shape: [d.length], dtype: program.inputs[k]!.dtype, weakType: false }))
+    const ins = inputs.map((d, k) =>
+      gpu.upload(d, { shape: [d.length], dtype: program.inputs[k]!.dtype, weakType: false })
+    )
     const outNodes = program.outputs.kind === "map" ? program.outputs.nodes : [program.outputs.node]
-    const avals = want.map((d, k): Aval => ({ shape: [d.length], dtype: program.nodes[outNodes[k]!]!.dtype, weakType: false }))
+    const avals = want.map(
+      (d, k): Aval => ({ shape: [d.length], dtype: program.nodes[outNodes[k]!]!.dtype, weakType: false })
+    )
     const before = gpu.stats.dispatches
     const outs = kernel(ins, avals)
     const dispatches = gpu.stats.dispatches - before
@@ -128,7 +139,7 @@ const fusedRuns = (gpu: Backend.GpujsBackend): ReadonlyArray<FusedRun> | null =>
   })
 }
 
-const runGpujs = Effect.gen(function*() {
+const runGpujs = Effect.gen(function* () {
   const gpu = yield* Backend.makeGpujs({ mode: "webgl2", onKernelError: "fail" })
   return {
     mode: gpu.mode,
@@ -143,16 +154,28 @@ const runGpujs = Effect.gen(function*() {
 
 // ---- wasm ----
 
-const matmul = () => random.normal(random.key(4), [96, 64]).matmul(random.normal(random.key(5), [64, 80])).tolist()
+const matmul = () =>
+  random
+    .normal(random.key(4), [96, 64])
+    .matmul(random.normal(random.key(5), [64, 80]))
+    .tolist()
 
 const elementwiseChain = () => {
   const x = jnp.linspace(-3, 3, 4096).reshape(64, 64)
   const r = jnp.linspace(0.5, 1.5, 64).reshape(64, 1)
-  return jnp.tanh(x.mul(r).add(0.5)).sub(jnp.exp(x.mul(x).neg())).mul(2).tolist()
+  return jnp
+    .tanh(x.mul(r).add(0.5))
+    .sub(jnp.exp(x.mul(x).neg()))
+    .mul(2)
+    .tolist()
 }
 
 const layerJit = jit((w: JArray, x: JArray, b: JArray) => jnp.sum(jnp.tanh(x.matmul(w).add(b)).mul(0.5), 1))
-const layerArgs = () => [jnp.linspace(-1, 1, 48 * 32).reshape(48, 32), jnp.linspace(-2, 2, 16 * 48).reshape(16, 48), jnp.linspace(-0.5, 0.5, 32)]
+const layerArgs = () => [
+  jnp.linspace(-1, 1, 48 * 32).reshape(48, 32),
+  jnp.linspace(-2, 2, 16 * 48).reshape(16, 48),
+  jnp.linspace(-0.5, 0.5, 32)
+]
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -171,7 +194,11 @@ const runWasm = async (where: WasmResult["where"]): Promise<WasmResult> => {
       jitted: jittedOn(wasm, layerArgs, (w, x, b) => layerJit(w!, x!, b!))
     }
     return {
-      where, crossOriginIsolated: isolated(), threads: wasm.threads, threadsReason: wasm.threadsReason ?? null, ...result
+      where,
+      crossOriginIsolated: isolated(),
+      threads: wasm.threads,
+      threadsReason: wasm.threadsReason ?? null,
+      ...result
     }
   } finally {
     wasm.close()
@@ -195,13 +222,20 @@ if (inWorker) {
   const main = async (): Promise<PageResult> => {
     const gpujs = await Effect.runPromise(runGpujs).catch(message)
     const wasmMain = await runWasm("main thread").catch(message)
-    const wasmWorker = await Promise.race([fromWorker, sleep(90_000).then(() => "the worker did not answer within 90 s")])
+    const wasmWorker = await Promise.race([
+      fromWorker,
+      sleep(90_000).then(() => "the worker did not answer within 90 s")
+    ])
     worker.terminate()
     return { crossOriginIsolated: isolated(), gpujs, wasmMain, wasmWorker }
   }
   const target = globalThis as unknown as { effectNnxResult?: PageResult | { readonly error: string } }
   main().then(
-    (r) => { target.effectNnxResult = r },
-    (e: unknown) => { target.effectNnxResult = { error: message(e) } }
+    (r) => {
+      target.effectNnxResult = r
+    },
+    (e: unknown) => {
+      target.effectNnxResult = { error: message(e) }
+    }
   )
 }

@@ -4,7 +4,14 @@
  * test/support/docExamples.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { checkExample, describeMismatches, exampleDir, exampleName, sourceExamples, typeCheck } from "../support/docExamples.ts"
+import {
+  checkExample,
+  describeMismatches,
+  exampleDir,
+  exampleName,
+  sourceExamples,
+  typeCheck
+} from "../support/docExamples.ts"
 
 const { examples, unfenced } = sourceExamples()
 const { dir, remove } = exampleDir("src")

@@ -8,10 +8,16 @@ import { describe, expect, it } from "vitest"
 import * as entry from "effect-nnx"
 
 const doc = readFileSync(new URL("../../docs/jax-coverage.md", import.meta.url), "utf8")
-const rows = [...doc.matchAll(/^\| `([^`]+)` \| `([^`]+)` \| (yes|missing) \|$/gm)].map((m) => ({ jax: m[1]!, ours: m[2]!, status: m[3]! }))
+const rows = [...doc.matchAll(/^\| `([^`]+)` \| `([^`]+)` \| (yes|missing) \|$/gm)].map((m) => ({
+  jax: m[1]!,
+  ours: m[2]!,
+  status: m[3]!
+}))
 
 const lookup = (path: string): unknown =>
-  path.split(".").reduce<unknown>((o, k) => (o === undefined || o === null ? undefined : (o as Record<string, unknown>)[k]), entry)
+  path
+    .split(".")
+    .reduce<unknown>((o, k) => (o === undefined || o === null ? undefined : (o as Record<string, unknown>)[k]), entry)
 
 describe("docs/jax-coverage.md", () => {
   it("has rows", () => expect(rows.length).toBeGreaterThan(150))

@@ -6,7 +6,15 @@
  */
 import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { checkExample, describeMismatches, exampleDir, exampleName, pageExamples, pages, typeCheck } from "../support/docExamples.ts"
+import {
+  checkExample,
+  describeMismatches,
+  exampleDir,
+  exampleName,
+  pageExamples,
+  pages,
+  typeCheck
+} from "../support/docExamples.ts"
 import type { Example } from "../support/docExamples.ts"
 
 /** Pages made of excerpts of a program, and the program (run by test/examples/*.test.ts). */
@@ -42,7 +50,12 @@ for (const [page, blocks] of [...examples].filter(([, b]) => b.length > 0)) {
 }
 
 /** Text with each line's indentation removed: a quote may be indented differently from its source. */
-const unindented = (text: string): string => text.split("\n").map((l) => l.trimStart()).join("\n").trimEnd()
+const unindented = (text: string): string =>
+  text
+    .split("\n")
+    .map((l) => l.trimStart())
+    .join("\n")
+    .trimEnd()
 
 for (const [page, program] of Object.entries(excerpts)) {
   it(`${page} quotes ${program} verbatim`, () => {

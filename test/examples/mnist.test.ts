@@ -26,11 +26,18 @@ const golden = JSON.parse(readFileSync(new URL("../goldens/mnist_example.json", 
 describe("examples/mnist.ts", () => {
   it("trains as the Flax version does: the same losses and accuracies epoch by epoch, and writes its plot", () => {
     const plot = join(mkdtempSync(join(tmpdir(), "mnist-")), "plot.svg")
-    const out = execFileSync(process.execPath, ["--import", "tsx", "--conditions=source", "examples/mnist.ts", ...golden.args, "--json", "--plot", plot], {
-      encoding: "utf8",
-      timeout: 240_000
-    })
-    const epochs = out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Epoch)
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "--conditions=source", "examples/mnist.ts", ...golden.args, "--json", "--plot", plot],
+      {
+        encoding: "utf8",
+        timeout: 240_000
+      }
+    )
+    const epochs = out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Epoch)
     assert.strictEqual(epochs.length, golden.epochs.length)
     epochs.forEach((got, i) => {
       const want = golden.epochs[i]!

@@ -73,7 +73,7 @@ describe("filters", () => {
     expect(selects(nnx.PathContains("0"))).toEqual([])
   })
 
-  it("Everything (also true and \"...\") and Nothing (also false)", () => {
+  it('Everything (also true and "...") and Nothing (also false)', () => {
     const all = Object.keys(leaves)
     expect(selects(nnx.Everything())).toEqual(all)
     expect(selects(true)).toEqual(all)
@@ -90,7 +90,9 @@ describe("filters", () => {
   })
 
   it("filter objects compare and hash structurally, and print like Flax's", () => {
-    expect(Equal.equals(nnx.All(nnx.RngState, nnx.Not(nnx.RngKey)), nnx.All(nnx.RngState, nnx.Not(nnx.RngKey)))).toBe(true)
+    expect(Equal.equals(nnx.All(nnx.RngState, nnx.Not(nnx.RngKey)), nnx.All(nnx.RngState, nnx.Not(nnx.RngKey)))).toBe(
+      true
+    )
     expect(Hash.hash(nnx.WithTag("a"))).toBe(Hash.hash(nnx.WithTag("a")))
     expect(Equal.equals(nnx.WithTag("a"), nnx.WithTag("b"))).toBe(false)
     expect(Equal.equals(nnx.OfType(nnx.Param), nnx.OfType(nnx.BatchStat))).toBe(false)

@@ -45,7 +45,9 @@ describe("filter types", () => {
     expectTypeOf(g).toEqualTypeOf<nnx.GraphDef<Linear>>()
     expectTypeOf(params.leaves[0]!).toEqualTypeOf<nnx.Param<jnp.Array>>()
     // the rest: what the Param filter did not take (Count is an unbranded Variable<jnp.Array>)
-    expectTypeOf(rest.leaves[0]!).toEqualTypeOf<nnx.BatchStat<jnp.Array> | Count | nnx.RngKey<jnp.Array> | nnx.RngCount<jnp.Array>>()
+    expectTypeOf(rest.leaves[0]!).toEqualTypeOf<
+      nnx.BatchStat<jnp.Array> | Count | nnx.RngKey<jnp.Array> | nnx.RngCount<jnp.Array>
+    >()
     expectTypeOf(rest.mean).toEqualTypeOf<nnx.BatchStat<jnp.Array>>()
     expectTypeOf(rest.rngs.noise.count).toEqualTypeOf<nnx.RngCount<jnp.Array>>()
     const either = nnx.state(m, [nnx.Param, nnx.BatchStat])
@@ -71,7 +73,9 @@ describe("filter types", () => {
     expectTypeOf(nnx.state(m, nnx.Param).filter(nnx.BatchStat)).toEqualTypeOf<nnx.State<never>>()
     const general: nnx.State = nnx.state(m, nnx.Param)
     expectTypeOf(general).toEqualTypeOf<nnx.State>()
-    expectTypeOf(nnx.merge(nnx.graphdef(m), nnx.state(m, nnx.Param), nnx.state(m, nnx.Not(nnx.Param)))).toEqualTypeOf<Linear>()
+    expectTypeOf(
+      nnx.merge(nnx.graphdef(m), nnx.state(m, nnx.Param), nnx.state(m, nnx.Not(nnx.Param)))
+    ).toEqualTypeOf<Linear>()
   })
 
   it("wrong forms do not compile", () => {

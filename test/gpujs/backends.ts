@@ -15,12 +15,14 @@ export interface Candidate {
 
 const modes: ReadonlyArray<Backend.GpujsMode> = ["cpu", "webasm", "headlessgl"]
 
-export const gpujsCandidates: ReadonlyArray<Candidate> = await Promise.all(modes.map(async (mode) => {
-  const exit = await Effect.runPromiseExit(Backend.makeGpujs({ mode, onKernelError: "fail" }))
-  return Exit.isSuccess(exit)
-    ? { label: `gpujs:${mode}`, backend: exit.value, reason: undefined }
-    : { label: `gpujs:${mode}`, backend: undefined, reason: Exit.isFailure(exit) ? String(exit.cause) : "unknown" }
-}))
+export const gpujsCandidates: ReadonlyArray<Candidate> = await Promise.all(
+  modes.map(async (mode) => {
+    const exit = await Effect.runPromiseExit(Backend.makeGpujs({ mode, onKernelError: "fail" }))
+    return Exit.isSuccess(exit)
+      ? { label: `gpujs:${mode}`, backend: exit.value, reason: undefined }
+      : { label: `gpujs:${mode}`, backend: undefined, reason: Exit.isFailure(exit) ? String(exit.cause) : "unknown" }
+  })
+)
 
 /** Each candidate as `[label, backend-or-undefined, skip reason]` rows for `describe.each`. */
 export const eachGpujs = gpujsCandidates.map((c) => [c.label, c] as const)

@@ -13,20 +13,75 @@ const close = (a: ReadonlyArray<number>, b: ReadonlyArray<number>, tol = 1e-4): 
 
 const flat = (x: JArray): Array<number> => Array.from(x.data())
 const input = (shape: ReadonlyArray<number>, phase: number): JArray =>
-  jnp.reshape(jnp.sin(jnp.arange(shape.reduce((a, b) => a * b, 1)).astype("float32").mul(0.7).add(phase)), shape)
+  jnp.reshape(
+    jnp.sin(
+      jnp
+        .arange(shape.reduce((a, b) => a * b, 1))
+        .astype("float32")
+        .mul(0.7)
+        .add(phase)
+    ),
+    shape
+  )
 
 const cases: ReadonlyArray<readonly [string, () => JArray]> = [
-  ["NHWC same strided", () => lax.convGeneralDilated(input([2, 7, 6, 3], 0), input([3, 3, 3, 4], 1), [2, 1], "SAME", { dimensionNumbers: ["NHWC", "HWIO", "NHWC"] })],
-  ["NCHW dilated, negative padding", () => lax.convGeneralDilated(input([1, 2, 6, 5], 0), input([3, 2, 2, 2], 1), [1, 2], [[-1, 2], [1, 0]], { lhsDilation: [2, 1], rhsDilation: [1, 2] })],
-  ["feature groups", () => lax.convGeneralDilated(input([2, 4, 5, 5], 0), input([6, 2, 3, 3], 1), [1, 1], "VALID", { featureGroupCount: 2 })],
-  ["batch groups", () => lax.convGeneralDilated(input([4, 3, 5, 4], 0), input([4, 3, 2, 2], 1), [1, 1], "SAME", { batchGroupCount: 2 })],
+  [
+    "NHWC same strided",
+    () =>
+      lax.convGeneralDilated(input([2, 7, 6, 3], 0), input([3, 3, 3, 4], 1), [2, 1], "SAME", {
+        dimensionNumbers: ["NHWC", "HWIO", "NHWC"]
+      })
+  ],
+  [
+    "NCHW dilated, negative padding",
+    () =>
+      lax.convGeneralDilated(
+        input([1, 2, 6, 5], 0),
+        input([3, 2, 2, 2], 1),
+        [1, 2],
+        [
+          [-1, 2],
+          [1, 0]
+        ],
+        { lhsDilation: [2, 1], rhsDilation: [1, 2] }
+      )
+  ],
+  [
+    "feature groups",
+    () =>
+      lax.convGeneralDilated(input([2, 4, 5, 5], 0), input([6, 2, 3, 3], 1), [1, 1], "VALID", { featureGroupCount: 2 })
+  ],
+  [
+    "batch groups",
+    () => lax.convGeneralDilated(input([4, 3, 5, 4], 0), input([4, 3, 2, 2], 1), [1, 1], "SAME", { batchGroupCount: 2 })
+  ],
   ["1d", () => lax.conv(input([2, 3, 9], 0), input([2, 3, 4], 1), [3], "SAME_LOWER")],
   ["max window", () => lax.reduceWindow(input([2, 6, 5, 3], 0), -Infinity, "max", [1, 3, 2, 1], [1, 2, 1, 1], "SAME")],
-  ["sum window dilated", () => lax.reduceWindow(input([3, 7], 0), 0, "add", [2, 2], [1, 2], [[1, 0], [0, 2]], { baseDilation: [2, 1], windowDilation: [1, 2] })],
-  ["conv gradients", () => {
-    const [gx, gw] = grad((x: JArray, w: JArray) => jnp.sum(jnp.tanh(lax.conv(x, w, [2, 2], "SAME"))), { argnums: [0, 1] })(input([2, 3, 6, 6], 0), input([4, 3, 3, 3], 1)) as unknown as [JArray, JArray]
-    return jnp.concatenate([gx.flatten(), gw.flatten()])
-  }]
+  [
+    "sum window dilated",
+    () =>
+      lax.reduceWindow(
+        input([3, 7], 0),
+        0,
+        "add",
+        [2, 2],
+        [1, 2],
+        [
+          [1, 0],
+          [0, 2]
+        ],
+        { baseDilation: [2, 1], windowDilation: [1, 2] }
+      )
+  ],
+  [
+    "conv gradients",
+    () => {
+      const [gx, gw] = grad((x: JArray, w: JArray) => jnp.sum(jnp.tanh(lax.conv(x, w, [2, 2], "SAME"))), {
+        argnums: [0, 1]
+      })(input([2, 3, 6, 6], 0), input([4, 3, 3, 3], 1)) as unknown as [JArray, JArray]
+      return jnp.concatenate([gx.flatten(), gw.flatten()])
+    }
+  ]
 ]
 
 describe.each(eachGpujs)("convolutions on %s", (label, candidate) => {

@@ -17,10 +17,16 @@ import { chain, fusedCases, input, w, webglFusedCases, x, y, z } from "../suppor
 import { eachGpujs, gpujsTolerance } from "./backends.ts"
 
 /** Element-wise closeness with NaN equal to NaN and infinities equal to themselves. */
-const assertClose = (got: HostArray, want: HostArray, what: string, tol: { readonly atol: number; readonly rtol: number } = gpujsTolerance): void => {
+const assertClose = (
+  got: HostArray,
+  want: HostArray,
+  what: string,
+  tol: { readonly atol: number; readonly rtol: number } = gpujsTolerance
+): void => {
   assert.strictEqual(got.length, want.length, `${what}: length`)
   for (let i = 0; i < want.length; i++) {
-    const g = got[i]!, w = want[i]!
+    const g = got[i]!,
+      w = want[i]!
     if (Number.isNaN(w)) assert.isTrue(Number.isNaN(g), `${what}[${i}]: ${g}, expected NaN`)
     else if (!Number.isFinite(w)) assert.strictEqual(g, w, `${what}[${i}]`)
     else assert.isAtMost(Math.abs(g - w), tol.atol + tol.rtol * Math.abs(w), `${what}[${i}]: ${g} vs ${w}`)
@@ -29,32 +35,61 @@ const assertClose = (got: HostArray, want: HostArray, what: string, tol: { reado
 
 /** A one-input program computing `node` of a `dtype` input. */
 const unaryProgram = (dtype: DType, node: FusedNode): FusedProgram => ({
-  shape: [4], inputs: [input(dtype, [1], 4)], nodes: [{ kind: "input", input: 0, dtype }, node], outputs: { kind: "map", nodes: [1] }
+  shape: [4],
+  inputs: [input(dtype, [1], 4)],
+  nodes: [{ kind: "input", input: 0, dtype }, node],
+  outputs: { kind: "map", nodes: [1] }
 })
 
 const refused: ReadonlyArray<readonly [string, FusedProgram]> = [
-  ["uint32 bit operations", { ...unaryProgram("uint32", { kind: "binary", prim: "xor", args: [0, 0], dtype: "uint32" }) }],
+  [
+    "uint32 bit operations",
+    { ...unaryProgram("uint32", { kind: "binary", prim: "xor", args: [0, 0], dtype: "uint32" }) }
+  ],
   ["int32 arithmetic", unaryProgram("int32", { kind: "binary", prim: "add", args: [0, 0], dtype: "int32" })],
   ["a conversion to int32", unaryProgram("float32", { kind: "convert", arg: 0, dtype: "int32" })],
-  ["rem (not exact in float arithmetic)", unaryProgram("float32", { kind: "binary", prim: "rem", args: [0, 0], dtype: "float32" })],
+  [
+    "rem (not exact in float arithmetic)",
+    unaryProgram("float32", { kind: "binary", prim: "rem", args: [0, 0], dtype: "float32" })
+  ],
   ["is_finite", unaryProgram("float32", { kind: "unary", prim: "is_finite", arg: 0, dtype: "bool" })],
-  ["a non-finite literal", {
-    shape: [4], inputs: [input("float32", [1], 4)],
-    nodes: [{ kind: "input", input: 0, dtype: "float32" }, { kind: "literal", value: -Infinity, dtype: "float32" }, { kind: "binary", prim: "max", args: [0, 1], dtype: "float32" }],
-    outputs: { kind: "map", nodes: [2] }
-  }],
-  ["a reduction of int32 values", {
-    shape: [4], inputs: [input("int32", [1], 4)], nodes: [{ kind: "input", input: 0, dtype: "int32" }],
-    outputs: { kind: "reduce", node: 0, prim: "reduce_sum", axes: [0] }
-  }],
-  ["more input arrays than a shader has texture units", {
-    shape: [4], inputs: Array.from({ length: 16 }, () => input("float32", [1], 4)),
-    nodes: [
-      ...Array.from({ length: 16 }, (_, k): FusedNode => ({ kind: "input", input: k, dtype: "float32" })),
-      ...Array.from({ length: 15 }, (_, k): FusedNode => ({ kind: "binary", prim: "add", args: [k === 0 ? 0 : 15 + k, k + 1], dtype: "float32" }))
-    ],
-    outputs: { kind: "map", nodes: [30] }
-  }]
+  [
+    "a non-finite literal",
+    {
+      shape: [4],
+      inputs: [input("float32", [1], 4)],
+      nodes: [
+        { kind: "input", input: 0, dtype: "float32" },
+        { kind: "literal", value: -Infinity, dtype: "float32" },
+        { kind: "binary", prim: "max", args: [0, 1], dtype: "float32" }
+      ],
+      outputs: { kind: "map", nodes: [2] }
+    }
+  ],
+  [
+    "a reduction of int32 values",
+    {
+      shape: [4],
+      inputs: [input("int32", [1], 4)],
+      nodes: [{ kind: "input", input: 0, dtype: "int32" }],
+      outputs: { kind: "reduce", node: 0, prim: "reduce_sum", axes: [0] }
+    }
+  ],
+  [
+    "more input arrays than a shader has texture units",
+    {
+      shape: [4],
+      inputs: Array.from({ length: 16 }, () => input("float32", [1], 4)),
+      nodes: [
+        ...Array.from({ length: 16 }, (_, k): FusedNode => ({ kind: "input", input: k, dtype: "float32" })),
+        ...Array.from(
+          { length: 15 },
+          (_, k): FusedNode => ({ kind: "binary", prim: "add", args: [k === 0 ? 0 : 15 + k, k + 1], dtype: "float32" })
+        )
+      ],
+      outputs: { kind: "map", nodes: [30] }
+    }
+  ]
 ]
 
 const avalOf = (data: HostArray, dtype: DType): Aval => ({ shape: [data.length], dtype, weakType: false })
@@ -99,7 +134,11 @@ describe.each(eachGpujs)("fused kernels on %s", (label, candidate) => {
       assert.strictEqual(b.stats.byPrimitive.get("fused"), fused + 1)
       assert.strictEqual(b.stats.dispatches, dispatches + 1)
       assert.strictEqual(b.gpuStats.downloads, downloads, "results stay on the device")
-      assert.strictEqual([...b.gpuStats.cpuOps.values()].reduce((s, n) => s + n, 0), cpuOps, "nothing ran on the cpu kernels")
+      assert.strictEqual(
+        [...b.gpuStats.cpuOps.values()].reduce((s, n) => s + n, 0),
+        cpuOps,
+        "nothing ran on the cpu kernels"
+      )
       assert.strictEqual(b.gpuStats.kernelErrors, 0)
       assert.strictEqual(outs.length, want.length)
       assert.strictEqual(b.gpuStats.memory.liveStorages, live + want.length)
@@ -132,7 +171,11 @@ describe.each(eachGpujs)("fused kernels on %s", (label, candidate) => {
       Backend.resetStats(Backend.currentBackend())
       const out = f(a, c)
       const stats = Backend.currentBackend().stats
-      return { out: Array.from(out.data() as Float32Array), dispatches: stats.dispatches, fused: stats.byPrimitive.get("fused") ?? 0 }
+      return {
+        out: Array.from(out.data() as Float32Array),
+        dispatches: stats.dispatches,
+        fused: stats.byPrimitive.get("fused") ?? 0
+      }
     }
     const got = Backend.withBackend(b, run)
     assert.strictEqual(got.fused, 1, "one fused kernel")
@@ -149,12 +192,21 @@ describe.each(eachGpujs)("fused kernels on %s", (label, candidate) => {
       Backend.resetStats(Backend.currentBackend())
       const out = f(a)
       const stats = Backend.currentBackend().stats
-      return { out: Array.from(out.data() as Float32Array), dispatches: stats.dispatches, fused: stats.byPrimitive.get("fused") ?? 0 }
+      return {
+        out: Array.from(out.data() as Float32Array),
+        dispatches: stats.dispatches,
+        fused: stats.byPrimitive.get("fused") ?? 0
+      }
     }
     const got = Backend.withBackend(b, run)
     assert.strictEqual(got.fused, 1)
     assert.strictEqual(got.dispatches, 1)
-    assertClose(Float32Array.from(got.out), Float32Array.from(Backend.withBackend(Backend.cpu, run).out), "jitted reduction", { atol: 1e-5, rtol: 1e-5 })
+    assertClose(
+      Float32Array.from(got.out),
+      Float32Array.from(Backend.withBackend(Backend.cpu, run).out),
+      "jitted reduction",
+      { atol: 1e-5, rtol: 1e-5 }
+    )
   })
 })
 
@@ -164,13 +216,18 @@ describe.each(eachGpujs)("fused kernels on %s", (label, candidate) => {
  */
 const failingFusedGpuJs = async (): Promise<Backend.GpuJs> => {
   const real = Backend.asGpuJs(await import("gpu.js"))!
-  class Failing extends (real.GPU as unknown as new (settings?: object) => { createKernel(source: string, settings: object): unknown }) {
+  class Failing extends (real.GPU as unknown as new (
+    settings?: object
+  ) => { createKernel(source: string, settings: object): unknown }) {
     override createKernel(source: string, settings: object): unknown {
       const kernel = super.createKernel(source, settings)
       if (!/const n\d+ = /.test(source)) return kernel
-      return Object.assign(() => {
-        throw new Error("simulated driver failure")
-      }, { destroy: () => {} })
+      return Object.assign(
+        () => {
+          throw new Error("simulated driver failure")
+        },
+        { destroy: () => {} }
+      )
     }
   }
   return Backend.asGpuJs({ GPU: Failing }) ?? real
@@ -181,7 +238,7 @@ describe("fused kernel failures", () => {
   const avals = [avalOf(x, "float32")]
 
   it.effect("run the program on the cpu kernels, reported once, with the reference's answer", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const logged: Array<string> = []
       const gpujs = yield* Effect.promise(failingFusedGpuJs)
       const b = yield* Backend.makeGpujs({ mode: "cpu", gpujs, log: (m) => logged.push(m) })
@@ -198,15 +255,17 @@ describe("fused kernel failures", () => {
       assert.strictEqual(b.gpuStats.kernelErrors, 1)
       assert.strictEqual(b.stats.byPrimitive.get("fused"), 2)
       b.destroy()
-    }))
+    })
+  )
 
   it.effect("throw a GpuKernelError with onKernelError: fail", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const gpujs = yield* Effect.promise(failingFusedGpuJs)
       const b = yield* Backend.makeGpujs({ mode: "cpu", gpujs, onKernelError: "fail" })
       const kernel = b.compileFused!(chain)!
       const ins = hostInputs.map((d) => b.upload(d, avalOf(d, "float32")))
       assert.throws(() => kernel(ins, avals), Backend.GpuKernelError)
       b.destroy()
-    }))
+    })
+  )
 })

@@ -34,8 +34,25 @@ describe.each(eachGpujs)("the gpujs backend on %s", (label, candidate) => {
       const cpuOpsBefore = [...b.gpuStats.cpuOps.values()].reduce((s, n) => s + n, 0)
       const y = jnp.tanh(x.matmul(w).add(x.T)).mul(2).sum(0)
       assert.strictEqual(b.gpuStats.downloads, before, "no read-back between chained operations")
-      assert.strictEqual([...b.gpuStats.cpuOps.values()].reduce((s, n) => s + n, 0), cpuOpsBefore, "nothing fell back")
-      const want = Backend.withBackend(Backend.cpu, () => flat(jnp.tanh(jnp.linspace(-1, 1, 64).reshape(8, 8).matmul(jnp.ones([8, 8]).mul(0.5)).add(jnp.linspace(-1, 1, 64).reshape(8, 8).T)).mul(2).sum(0)))
+      assert.strictEqual(
+        [...b.gpuStats.cpuOps.values()].reduce((s, n) => s + n, 0),
+        cpuOpsBefore,
+        "nothing fell back"
+      )
+      const want = Backend.withBackend(Backend.cpu, () =>
+        flat(
+          jnp
+            .tanh(
+              jnp
+                .linspace(-1, 1, 64)
+                .reshape(8, 8)
+                .matmul(jnp.ones([8, 8]).mul(0.5))
+                .add(jnp.linspace(-1, 1, 64).reshape(8, 8).T)
+            )
+            .mul(2)
+            .sum(0)
+        )
+      )
       assert.isTrue(close(flat(y), want))
       assert.strictEqual(b.gpuStats.downloads, before + 1)
       y.tolist()
@@ -67,7 +84,13 @@ describe.each(eachGpujs)("the gpujs backend on %s", (label, candidate) => {
 
   it("vmap(grad) of a layer matches the cpu backend", () => {
     const loss = (w: JArray, x: JArray) => jnp.sum(jnp.tanh(x.matmul(w)))
-    const run = () => flat(vmap(grad(loss), { inAxes: [null, 0] })(jnp.linspace(-1, 1, 12).reshape(4, 3), jnp.linspace(0, 2, 40).reshape(10, 4)))
+    const run = () =>
+      flat(
+        vmap(grad(loss), { inAxes: [null, 0] })(
+          jnp.linspace(-1, 1, 12).reshape(4, 3),
+          jnp.linspace(0, 2, 40).reshape(10, 4)
+        )
+      )
     assert.isTrue(close(on(run), Backend.withBackend(Backend.cpu, run)))
   })
 
@@ -80,7 +103,12 @@ describe.each(eachGpujs)("the gpujs backend on %s", (label, candidate) => {
       const mx = jnp.max(long.mul(3))
       const dot = jnp.dot(long, jnp.cos(jnp.arange(50_000).astype("float32")))
       const rows = jnp.sum(x.get("0:4", ":").reshape(4, 2000).mul(1e-3), 1)
-      return [flat(t.get("0:5")), flat(t.get("-5:")), [sum.item() as number, mx.item() as number, dot.item() as number], flat(rows)]
+      return [
+        flat(t.get("0:5")),
+        flat(t.get("-5:")),
+        [sum.item() as number, mx.item() as number, dot.item() as number],
+        flat(rows)
+      ]
     }
     const got = on(run)
     const want = Backend.withBackend(Backend.cpu, run)
@@ -97,7 +125,9 @@ describe.each(eachGpujs)("the gpujs backend on %s", (label, candidate) => {
     assert.isTrue(b.runsOnGpu("exp", [f32], [f32], {}))
     assert.isFalse(b.runsOnGpu("add", [i32, i32], [i32], {}))
     assert.isFalse(b.runsOnGpu("rem", [f32, f32], [f32], {}))
-    assert.isFalse(b.runsOnGpu("argmax", [f32], [{ shape: [], dtype: "int32", weakType: false }], { axis: 0, indexDtype: "int32" }))
+    assert.isFalse(
+      b.runsOnGpu("argmax", [f32], [{ shape: [], dtype: "int32", weakType: false }], { axis: 0, indexDtype: "int32" })
+    )
   })
 
   it("gives each call of one kernel its own output", () => {
@@ -106,7 +136,14 @@ describe.each(eachGpujs)("the gpujs backend on %s", (label, candidate) => {
       const a = x.mul(2)
       const c = x.mul(3)
       const d = a.mul(c)
-      assert.deepStrictEqual([a.tolist(), c.tolist(), d.tolist()], [[2, 2, 2, 2, 2, 2], [3, 3, 3, 3, 3, 3], [6, 6, 6, 6, 6, 6]])
+      assert.deepStrictEqual(
+        [a.tolist(), c.tolist(), d.tolist()],
+        [
+          [2, 2, 2, 2, 2, 2],
+          [3, 3, 3, 3, 3, 3],
+          [6, 6, 6, 6, 6, 6]
+        ]
+      )
     })
   })
 
@@ -196,13 +233,18 @@ describe("a soak of many operations", () => {
 const failingGpuJs = async (failing: RegExp): Promise<Backend.GpuJs> => {
   const real = Backend.asGpuJs(await import("gpu.js"))!
   const Real = real.GPU
-  class Failing extends (Real as unknown as new (settings?: object) => { createKernel(source: string, settings: object): unknown }) {
+  class Failing extends (Real as unknown as new (
+    settings?: object
+  ) => { createKernel(source: string, settings: object): unknown }) {
     override createKernel(source: string, settings: object): unknown {
       const kernel = super.createKernel(source, settings)
       if (!failing.test(source)) return kernel
-      return Object.assign(() => {
-        throw new Error("simulated driver failure")
-      }, { destroy: () => {} })
+      return Object.assign(
+        () => {
+          throw new Error("simulated driver failure")
+        },
+        { destroy: () => {} }
+      )
     }
   }
   return Backend.asGpuJs({ GPU: Failing }) ?? real
@@ -210,7 +252,7 @@ const failingGpuJs = async (failing: RegExp): Promise<Backend.GpuJs> => {
 
 describe("kernel failures", () => {
   it.effect("fall back to the cpu kernels, reported once, with the right answer", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const logged: Array<string> = []
       const gpujs = yield* Effect.promise(() => failingGpuJs(/Math\.exp/))
       const b = yield* Backend.makeGpujs({ mode: "cpu", gpujs, log: (m) => logged.push(m) })
@@ -221,10 +263,11 @@ describe("kernel failures", () => {
       assert.strictEqual(logged.length, 1)
       assert.match(logged[0]!, /exp.*simulated driver failure/)
       assert.strictEqual(b.gpuStats.kernelErrors, 1)
-    }))
+    })
+  )
 
   it.effect("throw a GpuKernelError with onKernelError: fail", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const gpujs = yield* Effect.promise(() => failingGpuJs(/Math\.exp/))
       const b = yield* Backend.makeGpujs({ mode: "cpu", gpujs, onKernelError: "fail" })
       const error = Backend.withBackend(b, () => {
@@ -236,51 +279,63 @@ describe("kernel failures", () => {
         }
       })
       assert.instanceOf(error, Backend.GpuKernelError)
-    }))
+    })
+  )
 
   it.effect("that break the start-up check make the mode unavailable", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const gpujs = yield* Effect.promise(() => failingGpuJs(/./))
       const exit = yield* Effect.exit(Backend.makeGpujs({ mode: "cpu", gpujs, onKernelError: "fail" }))
       assert.isTrue(Exit.isFailure(exit))
-    }))
+    })
+  )
 })
 
 describe("Backend.auto", () => {
   it.effect("chooses a GPU mode of gpu.js where one starts, else wasm, and says so", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* Backend.select()
       const started = gpujsCandidates.find((c) => c.backend !== undefined && c.label === "gpujs:headlessgl")
       if (started === undefined) assert.strictEqual(s.chosen, "wasm")
       else assert.match(s.chosen, /^gpujs:/)
       if (s.chosen !== "wasm") (s.backend as Backend.GpujsBackend).destroy()
-    }))
+    })
+  )
 
   it.effect("takes gpu.js's own choice when asked for mode gpu", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* Backend.select({ mode: "gpu" })
       assert.match(s.chosen, /^gpujs:(headlessgl|webasm)$/)
       if (s.chosen !== "wasm") (s.backend as Backend.GpujsBackend).destroy()
-    }))
+    })
+  )
 
   it.effect("falls back to the wasm backend with the reason when gpu.js does not start", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const s = yield* Backend.select({ mode: "webgl2" })
       assert.strictEqual(s.chosen, "wasm")
       assert.strictEqual(s.backend, Backend.defaultBackend())
       assert.match(s.reason ?? "", /webgl2/)
-    }))
+    })
+  )
 
   it.effect("layerAuto provides the chosen backend and releases it with the scope", () =>
-    Effect.gen(function*() {
-      const result = yield* Backend.run(() => jnp.ones([3, 3]).matmul(jnp.ones([3, 3])).sum().item())
-        .pipe(Effect.provide(Backend.layerAuto()))
+    Effect.gen(function* () {
+      const result = yield* Backend.run(() =>
+        jnp
+          .ones([3, 3])
+          .matmul(jnp.ones([3, 3]))
+          .sum()
+          .item()
+      ).pipe(Effect.provide(Backend.layerAuto()))
       assert.strictEqual(result, 27)
-    }))
+    })
+  )
 
   it.effect("layerGpujs fails with GpuUnavailableError where the mode does not start", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* Effect.flip(Layer.build(Backend.layerGpujs({ mode: "webgl" })).pipe(Effect.scoped))
       assert.strictEqual(error._tag, "GpuUnavailableError")
-    }))
+    })
+  )
 })

@@ -49,7 +49,8 @@ const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
   const exit = Effect.runSyncExit(effect)
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const found = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (found === undefined || found._tag !== "Fail") throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
+  if (found === undefined || found._tag !== "Fail")
+    throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
   return found.error
 }
 
@@ -61,16 +62,17 @@ const goodLeaf = { path: ["w"], kind: "Param", dtype: "float32", shape: [2], met
 
 describe("State codecs", () => {
   it.effect("JSON round-trips every dtype, kind and metadata bit-exactly (NaN, -0, keys, uint32, bool)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const state = nnx.state(new Model(0))
       const text = yield* nnx.stateToJson(state)
       const back = yield* nnx.stateFromJson(text, { kinds: [Count] })
       assert.deepStrictEqual(fingerprint(back), fingerprint(state))
       assert.strictEqual(JSON.parse(text).format, "effect-nnx/state")
-    }))
+    })
+  )
 
   it.effect("binary round-trips bit-exactly, with array data as raw bytes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const state = nnx.state(new Model(1))
       const bytes = yield* nnx.saveState(state)
       const back = yield* nnx.loadState(bytes, { kinds: [Count] })
@@ -81,10 +83,11 @@ describe("State codecs", () => {
       }
       const big = yield* nnx.saveState(nnx.state(new Big()))
       assert.isBelow(big.length, 256 * 256 * 4 + 512)
-    }))
+    })
+  )
 
   it.effect("restore loads a checkpoint into a fresh Module of the same structure (kinds learned from it)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const trained = new Model(0)
       trained.rngs.noise.count.value = jnp.array([1, 2, 3, 4], { dtype: "uint32" })
       const bytes = yield* nnx.saveState(nnx.state(trained))
@@ -96,10 +99,11 @@ describe("State codecs", () => {
       const viaJson = new Model(9)
       yield* nnx.restore(viaJson, yield* nnx.stateToJson(nnx.state(trained)))
       assert.deepStrictEqual(fingerprint(nnx.state(viaJson)), fingerprint(nnx.state(trained)))
-    }))
+    })
+  )
 
   it.effect("a truncated, corrupted or foreign binary file fails with CodecError", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const bytes = yield* nnx.saveState(nnx.state(new Model(0)))
       const truncated = failure(nnx.loadState(bytes.slice(0, bytes.length - 9)))
       assert.strictEqual(truncated._tag, "CodecError")
@@ -112,26 +116,115 @@ describe("State codecs", () => {
       foreign[0] = 0x50
       assert.match(failure(nnx.loadState(foreign)).message, /wrong magic/)
       assert.match(failure(nnx.loadState(bytes)).message, /unknown Variable kind 'Count'/)
-    }))
+    })
+  )
 
   it("a forged header with a valid checksum is still validated", () => {
     const payload = new Uint8Array(8)
     const cases: ReadonlyArray<readonly [string, unknown, RegExp]> = [
-      ["wrong shape for the data", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, shape: [3] }] }, /needs 12 bytes, the file has 8/],
-      ["unknown dtype", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, dtype: "float64" }] }, /not a valid State header/],
-      ["unknown kind", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, kind: "Evil" }] }, /unknown Variable kind 'Evil'/],
-      ["__proto__ path key", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, path: ["__proto__", "x"] }] }, /refusing the path key '__proto__'/],
-      ["constructor path key", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, path: ["constructor"] }] }, /refusing the path key 'constructor'/],
-      ["hostile metadata", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, metadata: JSON.parse('{"a": {"__proto__": {"polluted": 1}}}') }] }, /refusing the metadata key '__proto__'/],
-      ["misaligned data", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, offset: 4, byteLength: 4, shape: [1] }] }, /8-byte aligned/],
-      ["data past the payload", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, offset: 8 }] }, /runs past the payload/],
-      ["payload size lie", { format: "effect-nnx/state", version: 1, payloadBytes: 16, leaves: [goodLeaf] }, /declares 16 payload bytes, the file has 8/],
-      ["negative dimension", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, shape: [-2] }] }, /not a valid State header/],
-      ["huge shape", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, shape: [65536, 65536] }] }, /more than/],
-      ["bool garbage", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, kind: null, dtype: "bool", byteLength: 8, shape: [8] }] }, /bool data must be 0 or 1/],
-      ["empty path", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, path: [] }] }, /empty path/],
-      ["duplicate paths", { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, byteLength: 4, shape: [1] }, { ...goodLeaf, byteLength: 4, shape: [1] }] }, /two leaves at the same path/],
-      ["wrong format", { format: "something-else", version: 1, payloadBytes: 8, leaves: [] }, /not a valid State header/]
+      [
+        "wrong shape for the data",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, shape: [3] }] },
+        /needs 12 bytes, the file has 8/
+      ],
+      [
+        "unknown dtype",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, dtype: "float64" }] },
+        /not a valid State header/
+      ],
+      [
+        "unknown kind",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, kind: "Evil" }] },
+        /unknown Variable kind 'Evil'/
+      ],
+      [
+        "__proto__ path key",
+        {
+          format: "effect-nnx/state",
+          version: 1,
+          payloadBytes: 8,
+          leaves: [{ ...goodLeaf, path: ["__proto__", "x"] }]
+        },
+        /refusing the path key '__proto__'/
+      ],
+      [
+        "constructor path key",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, path: ["constructor"] }] },
+        /refusing the path key 'constructor'/
+      ],
+      [
+        "hostile metadata",
+        {
+          format: "effect-nnx/state",
+          version: 1,
+          payloadBytes: 8,
+          leaves: [{ ...goodLeaf, metadata: JSON.parse('{"a": {"__proto__": {"polluted": 1}}}') }]
+        },
+        /refusing the metadata key '__proto__'/
+      ],
+      [
+        "misaligned data",
+        {
+          format: "effect-nnx/state",
+          version: 1,
+          payloadBytes: 8,
+          leaves: [{ ...goodLeaf, offset: 4, byteLength: 4, shape: [1] }]
+        },
+        /8-byte aligned/
+      ],
+      [
+        "data past the payload",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, offset: 8 }] },
+        /runs past the payload/
+      ],
+      [
+        "payload size lie",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 16, leaves: [goodLeaf] },
+        /declares 16 payload bytes, the file has 8/
+      ],
+      [
+        "negative dimension",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, shape: [-2] }] },
+        /not a valid State header/
+      ],
+      [
+        "huge shape",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, shape: [65536, 65536] }] },
+        /more than/
+      ],
+      [
+        "bool garbage",
+        {
+          format: "effect-nnx/state",
+          version: 1,
+          payloadBytes: 8,
+          leaves: [{ ...goodLeaf, kind: null, dtype: "bool", byteLength: 8, shape: [8] }]
+        },
+        /bool data must be 0 or 1/
+      ],
+      [
+        "empty path",
+        { format: "effect-nnx/state", version: 1, payloadBytes: 8, leaves: [{ ...goodLeaf, path: [] }] },
+        /empty path/
+      ],
+      [
+        "duplicate paths",
+        {
+          format: "effect-nnx/state",
+          version: 1,
+          payloadBytes: 8,
+          leaves: [
+            { ...goodLeaf, byteLength: 4, shape: [1] },
+            { ...goodLeaf, byteLength: 4, shape: [1] }
+          ]
+        },
+        /two leaves at the same path/
+      ],
+      [
+        "wrong format",
+        { format: "something-else", version: 1, payloadBytes: 8, leaves: [] },
+        /not a valid State header/
+      ]
     ]
     const bools = new Uint8Array(8).fill(2)
     for (const [name, header, expected] of cases) {
@@ -154,7 +247,14 @@ describe("State codecs", () => {
     assert.match(failure(nnx.stateFromJson(doc({ ...leaf, shape: [2] }))).message, /needs 8 bytes/)
     assert.match(failure(nnx.stateFromJson(doc({ ...leaf, data: "!!" }))).message, /not a valid State JSON document/)
     assert.match(failure(nnx.stateFromJson(doc({ ...leaf, path: ["a", "__proto__"] }))).message, /__proto__/)
-    assert.match(failure(nnx.stateFromJson('{"format":"effect-nnx/state","version":1,"leaves":[{"path":["w"],"kind":"Param","dtype":"float32","shape":[1],"metadata":{"__proto__":{"polluted":1}},"data":"AAAAAA=="}]}')).message, /__proto__/)
+    assert.match(
+      failure(
+        nnx.stateFromJson(
+          '{"format":"effect-nnx/state","version":1,"leaves":[{"path":["w"],"kind":"Param","dtype":"float32","shape":[1],"metadata":{"__proto__":{"polluted":1}},"data":"AAAAAA=="}]}'
+        )
+      ).message,
+      /__proto__/
+    )
     assert.isUndefined(({} as Record<string, unknown>)["polluted"])
   })
 
@@ -167,11 +267,36 @@ describe("State codecs", () => {
       return Effect.runSync(nnx.saveState(nnx.state(m)))
     }
     const cases: ReadonlyArray<readonly [Uint8Array | string, RegExp]> = [
-      [other((m) => { m.kernel.value = jnp.ones([3, 3]) }), /the model has Param float32\(2, 3\), the checkpoint Param float32\(3, 3\)/],
-      [other((m) => { m.count.value = jnp.zeros([2]) }), /the model has Count int32\(2,\), the checkpoint Count float32\(2,\)/],
-      [other((m) => { m.flags = new nnx.Param(jnp.array([true, false, true])) as unknown as nnx.BatchStat<jnp.Array> }), /the model has BatchStat bool\(3,\), the checkpoint Param bool\(3,\)/],
-      [other((m) => { (m as Model & { extra?: nnx.Param<jnp.Array> }).extra = new nnx.Param(jnp.ones([1])) }), /a leaf the model does not.*at extra/],
-      [other((m) => { Reflect.deleteProperty(m, "bias") }), /lacks a leaf the model has.*at bias/],
+      [
+        other((m) => {
+          m.kernel.value = jnp.ones([3, 3])
+        }),
+        /the model has Param float32\(2, 3\), the checkpoint Param float32\(3, 3\)/
+      ],
+      [
+        other((m) => {
+          m.count.value = jnp.zeros([2])
+        }),
+        /the model has Count int32\(2,\), the checkpoint Count float32\(2,\)/
+      ],
+      [
+        other((m) => {
+          m.flags = new nnx.Param(jnp.array([true, false, true])) as unknown as nnx.BatchStat<jnp.Array>
+        }),
+        /the model has BatchStat bool\(3,\), the checkpoint Param bool\(3,\)/
+      ],
+      [
+        other((m) => {
+          ;(m as Model & { extra?: nnx.Param<jnp.Array> }).extra = new nnx.Param(jnp.ones([1]))
+        }),
+        /a leaf the model does not.*at extra/
+      ],
+      [
+        other((m) => {
+          Reflect.deleteProperty(m, "bias")
+        }),
+        /lacks a leaf the model has.*at bias/
+      ],
       [Effect.runSync(nnx.saveState(nnx.state(new Model(4)))).slice(0, 100), /checksum/],
       ["not json", /not a valid State JSON document/]
     ]
@@ -195,13 +320,16 @@ describe("State codecs", () => {
     assert.match(failure(nnx.stateToJson(nnx.state(new Impostor()))).message, /name of a built-in kind/)
     const OtherCount = class Count extends nnx.Variable<jnp.Array> {}
     const bytes = Effect.runSync(nnx.saveState(nnx.state(new Model(0))))
-    assert.match(failure(nnx.loadState(bytes, { kinds: [Count, OtherCount] })).message, /two different kinds are named 'Count'/)
+    assert.match(
+      failure(nnx.loadState(bytes, { kinds: [Count, OtherCount] })).message,
+      /two different kinds are named 'Count'/
+    )
   })
 })
 
 describe("GraphDef codecs", () => {
   it.effect("JSON and binary round-trip to an equal GraphDef that merges", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const m = new Model(0)
       const [graphdef, state] = nnx.split(m)
       const text = yield* nnx.graphDefToJson(graphdef)
@@ -212,7 +340,8 @@ describe("GraphDef codecs", () => {
       assert.strictEqual(rebuilt.features, 3)
       const bytes = yield* nnx.saveGraphDef(graphdef)
       assert.isTrue(Equal.equals(yield* nnx.loadGraphDef(bytes, { types: [Model, Count] }), graphdef))
-    }))
+    })
+  )
 
   it("keeps sharing and cycles, and undefined statics", () => {
     class Node extends nnx.Module {
@@ -234,12 +363,25 @@ describe("GraphDef codecs", () => {
     const text = Effect.runSync(nnx.graphDefToJson(g))
     assert.match(failure(nnx.graphDefFromJson(text, { types: [Count] })).message, /unknown Module class 'Model'/)
     assert.match(failure(nnx.graphDefFromJson(text, { types: [Model] })).message, /unknown Variable kind 'Count'/)
-    const doc = JSON.parse(text) as { numLeaves: number; attributes: Array<[unknown, unknown]>; nodes: Array<{ numAttributes?: number }> }
-    assert.match(failure(nnx.graphDefFromJson(JSON.stringify({ ...doc, numLeaves: 99 }), { types: [Model, Count] })).message, /declares 99 leaves/)
+    const doc = JSON.parse(text) as {
+      numLeaves: number
+      attributes: Array<[unknown, unknown]>
+      nodes: Array<{ numAttributes?: number }>
+    }
+    assert.match(
+      failure(nnx.graphDefFromJson(JSON.stringify({ ...doc, numLeaves: 99 }), { types: [Model, Count] })).message,
+      /declares 99 leaves/
+    )
     const hostile = { ...doc, attributes: doc.attributes.map(([k, v], i) => [i === 0 ? "__proto__" : k, v]) }
-    assert.match(failure(nnx.graphDefFromJson(JSON.stringify(hostile), { types: [Model, Count] })).message, /refusing the attribute key '__proto__'/)
+    assert.match(
+      failure(nnx.graphDefFromJson(JSON.stringify(hostile), { types: [Model, Count] })).message,
+      /refusing the attribute key '__proto__'/
+    )
     const short = { ...doc, attributes: doc.attributes.slice(1) }
-    assert.match(failure(nnx.graphDefFromJson(JSON.stringify(short), { types: [Model, Count] })).message, /malformed GraphDef/)
+    assert.match(
+      failure(nnx.graphDefFromJson(JSON.stringify(short), { types: [Model, Count] })).message,
+      /malformed GraphDef/
+    )
     class WithFn extends nnx.Module {
       f = (x: number): number => x
     }

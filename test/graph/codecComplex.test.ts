@@ -15,7 +15,11 @@ describe("complex64 checkpoints", () => {
     ]) {
       const z = back.get("z") as nnx.Param<jnp.Array>
       expect(z.value.dtype).toBe("complex64")
-      expect(z.value.tolist()).toEqual([{ re: 1.5, im: -2 }, { re: -0.25, im: 0.125 }, { re: 3, im: Number.NaN }])
+      expect(z.value.tolist()).toEqual([
+        { re: 1.5, im: -2 },
+        { re: -0.25, im: 0.125 },
+        { re: 3, im: Number.NaN }
+      ])
     }
   })
 })
@@ -27,6 +31,9 @@ describe("nnx.grad of complex state", () => {
     }
     const g = nnx.grad((m: M) => jnp.sum(jnp.real(m.z.value.mul(jnp.conj(m.z.value))))).sync(new M())
     // JAX 0.10.2: jax.grad(lambda z: jnp.sum(jnp.real(z * jnp.conj(z))))(z) = [2.-6.j, -4.-1.j]
-    expect(g.z.value.tolist()).toEqual([{ re: 2, im: -6 }, { re: -4, im: -1 }])
+    expect(g.z.value.tolist()).toEqual([
+      { re: 2, im: -6 },
+      { re: -4, im: -1 }
+    ])
   })
 })

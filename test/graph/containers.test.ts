@@ -17,14 +17,32 @@ class Model extends nnx.Module {
   }
 }
 
-const paths = (m: nnx.Module) => nnx.state(m).toFlat().map(([p]) => p.join("."))
+const paths = (m: nnx.Module) =>
+  nnx
+    .state(m)
+    .toFlat()
+    .map(([p]) => p.join("."))
 
 describe("nnx.List and nnx.Dict", () => {
   it("give Flax's paths: indices as numbers, names as attributes", () => {
     const m = new Model(new nnx.Rngs(0))
     // Flax 0.12.8: ['heads.a.bias', 'heads.a.kernel', 'heads.b', 'layers.0.bias', 'layers.0.kernel', 'layers.1.bias', 'layers.1.kernel']
-    assert.deepStrictEqual(paths(m), ["heads.a.bias", "heads.a.kernel", "heads.b", "layers.0.bias", "layers.0.kernel", "layers.1.bias", "layers.1.kernel"])
-    assert.strictEqual(typeof nnx.state(m).toFlat().find(([p]) => p[0] === "layers")![0][1], "number")
+    assert.deepStrictEqual(paths(m), [
+      "heads.a.bias",
+      "heads.a.kernel",
+      "heads.b",
+      "layers.0.bias",
+      "layers.0.kernel",
+      "layers.1.bias",
+      "layers.1.kernel"
+    ])
+    assert.strictEqual(
+      typeof nnx
+        .state(m)
+        .toFlat()
+        .find(([p]) => p[0] === "layers")![0][1],
+      "number"
+    )
     assert.isTrue(m.layers instanceof nnx.Module)
   })
 
@@ -33,12 +51,16 @@ describe("nnx.List and nnx.Dict", () => {
     const l = new nnx.List<nnx.Linear>()
     assert.strictEqual(l.length, 0)
     assert.isUndefined(l.pop())
-    const a = new nnx.Linear(1, 1, { rngs }), b = new nnx.Linear(1, 1, { rngs })
+    const a = new nnx.Linear(1, 1, { rngs }),
+      b = new nnx.Linear(1, 1, { rngs })
     assert.strictEqual(l.push(a, b), 2)
     assert.strictEqual(l.at(-1), b)
     l.set(0, b)
     assert.deepStrictEqual([...l], [b, b])
-    assert.deepStrictEqual(l.map((_, i) => i), [0, 1])
+    assert.deepStrictEqual(
+      l.map((_, i) => i),
+      [0, 1]
+    )
     assert.strictEqual(l.pop(), b)
     assert.strictEqual(l.length, 1)
     assert.throws(() => l.at(3), /index 3 is out of range for a List of length 1/)
@@ -53,7 +75,10 @@ describe("nnx.List and nnx.Dict", () => {
     assert.isTrue(d.has("x"))
     assert.deepStrictEqual(d.keys(), ["x", "y"])
     assert.deepStrictEqual(d.values(), [1, 2])
-    assert.deepStrictEqual(d.entries(), [["x", 1], ["y", 2]])
+    assert.deepStrictEqual(d.entries(), [
+      ["x", 1],
+      ["y", 2]
+    ])
     assert.strictEqual(d.size, 2)
     assert.isTrue(d.delete("x"))
     assert.isFalse(d.delete("x"))
@@ -85,13 +110,16 @@ describe("nnx.List and nnx.Dict", () => {
 
 describe("nnx.List and nnx.Dict in checkpoints", () => {
   it.effect("round-trip a GraphDef and State through JSON", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const m = new Model(new nnx.Rngs(0))
-      const graphdef = yield* nnx.graphDefFromJson<Model>(yield* nnx.graphDefToJson(nnx.graphdef(m)), { types: [Model, nnx.List, nnx.Dict, nnx.Linear] })
+      const graphdef = yield* nnx.graphDefFromJson<Model>(yield* nnx.graphDefToJson(nnx.graphdef(m)), {
+        types: [Model, nnx.List, nnx.Dict, nnx.Linear]
+      })
       const state = yield* nnx.stateFromJson(yield* nnx.stateToJson(nnx.state(m)))
       const back = nnx.merge(graphdef, state)
       assert.instanceOf(back.layers, nnx.List)
       assert.deepStrictEqual(paths(back), paths(m))
       assert.deepStrictEqual(back.layers.at(1).kernel.value.tolist(), m.layers.at(1).kernel.value.tolist())
-    }))
+    })
+  )
 })

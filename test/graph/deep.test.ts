@@ -13,7 +13,10 @@ const DEPTH = 100_000
 class Chain extends nnx.Module {
   child: Chain | undefined = undefined
   w: nnx.Param<jnp.Array>
-  constructor(readonly depth: number, x: jnp.Array) {
+  constructor(
+    readonly depth: number,
+    x: jnp.Array
+  ) {
     super()
     this.w = new nnx.Param(x)
   }

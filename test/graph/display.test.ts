@@ -10,7 +10,8 @@ import { assert, describe, expect, it } from "vitest"
 import { jnp, nnx, random } from "effect-nnx"
 
 /** The guide's Python attribute names (`new_param=`) as TypeScript names (`newParam=`). */
-const camel = (s: string): string => s.replace(/\b([a-z]+)_([a-z])([a-z]*)=/g, (_m, a: string, b: string, c: string) => `${a}${b.toUpperCase()}${c}=`)
+const camel = (s: string): string =>
+  s.replace(/\b([a-z]+)_([a-z])([a-z]*)=/g, (_m, a: string, b: string, c: string) => `${a}${b.toUpperCase()}${c}=`)
 
 // Verbatim from the guide's Display blocks, in order.
 const GUIDE = [
@@ -127,7 +128,9 @@ describe("display: Variable outputs and multi-line forms", () => {
     const scalar = new Count(jnp.array(0))
     scalar.value = scalar.value.add(1)
     nnx.withDisplayStyle("python", () => {
-      expect(String(count)).toBe("Count( # 10 (40 B)\n  value=Array([ 1,  2,  3,  4,  5,  6,  7,  8,  9, 10], dtype=int32)\n)")
+      expect(String(count)).toBe(
+        "Count( # 10 (40 B)\n  value=Array([ 1,  2,  3,  4,  5,  6,  7,  8,  9, 10], dtype=int32)\n)"
+      )
       expect(String(scalar)).toBe("Count( # 1 (4 B)\n  value=Array(1, dtype=int32, weak_type=True)\n)")
     })
     expect(String(scalar)).toBe("Count( # 1 (4 B)\n  value=Array(1, dtype=int32, weakType=true)\n)")
@@ -136,9 +139,13 @@ describe("display: Variable outputs and multi-line forms", () => {
   it("prints metadata after the value", () => {
     const p = new nnx.Param(jnp.ones([3, 4, 5]), { shardingNames: ["a", "b", null] })
     expect(String(p)).toContain('  shardingNames=["a", "b", null]\n)')
-    expect(nnx.displayString(p)).toBe('Param( # 60 (240 B)\n  value=Array float32[3, 4, 5],\n  shardingNames=["a", "b", null],\n)')
+    expect(nnx.displayString(p)).toBe(
+      'Param( # 60 (240 B)\n  value=Array float32[3, 4, 5],\n  shardingNames=["a", "b", null],\n)'
+    )
     expect(nnx.withDisplayStyle("python", () => String(p))).toContain("  shardingNames=['a', 'b', None]\n)")
-    expect(nnx.displayString(p, { style: "python" })).toBe("Param( # 60 (240 B)\n  value=Array float32(3, 4, 5),\n  shardingNames=['a', 'b', None],\n)")
+    expect(nnx.displayString(p, { style: "python" })).toBe(
+      "Param( # 60 (240 B)\n  value=Array float32(3, 4, 5),\n  shardingNames=['a', 'b', None],\n)"
+    )
   })
 
   it("multi-line form: one attribute per line, two-space indentation", () => {
@@ -220,7 +227,9 @@ describe("display: Variable outputs and multi-line forms", () => {
     a.next = a
     const text = nnx.displayString(a)
     expect(text).toContain("next=<cyclic reference to Node>, # Repeated reference")
-    expect(nnx.displayString(a, { style: "python" })).toContain("next=<cyclic reference to Node>, # Repeated python obj")
+    expect(nnx.displayString(a, { style: "python" })).toContain(
+      "next=<cyclic reference to Node>, # Repeated python obj"
+    )
   })
 
   it("counts a Variable shared by two sub-modules once in the parent", () => {
@@ -243,7 +252,9 @@ describe("display: Variable outputs and multi-line forms", () => {
     expect(nnx.displayString(new nnx.Param(jnp.zeros([250]))).split("\n")[0]).toBe("Param( # 250 (1,000 B)")
     expect(nnx.displayString(new nnx.Param(jnp.zeros([1000, 313]))).split("\n")[0]).toBe("Param( # 313,000 (1.3 MB)")
     // 1,250 bytes: 1.25 is a tie, Python rounds it to even
-    expect(nnx.displayString(new nnx.BatchStat(jnp.zeros([1250], { dtype: "bool" }))).split("\n")[0]).toBe("BatchStat( # 1,250 (1.2 KB)")
+    expect(nnx.displayString(new nnx.BatchStat(jnp.zeros([1250], { dtype: "bool" }))).split("\n")[0]).toBe(
+      "BatchStat( # 1,250 (1.2 KB)"
+    )
   })
 
   it("elides objects past maxDepth, so very deep graphs display without overflowing", () => {
@@ -323,7 +334,14 @@ describe("display styles: TypeScript's spelling by default, Python's as an optio
 
   it("prints arrays with true/false and list shapes, numbers as NumPy formats them", () => {
     expect(jnp.array([true, false]).repr()).toBe("Array([true, false], dtype=bool)")
-    expect(jnp.array([[true, false], [false, true]]).repr()).toBe("Array([[ true, false],\n       [false,  true]], dtype=bool)")
+    expect(
+      jnp
+        .array([
+          [true, false],
+          [false, true]
+        ])
+        .repr()
+    ).toBe("Array([[ true, false],\n       [false,  true]], dtype=bool)")
     expect(jnp.array([1, 2.5]).repr()).toBe("Array([1. , 2.5], dtype=float32)")
     expect(jnp.zeros([0, 3]).repr()).toBe("Array([], shape=[0, 3], dtype=float32)")
     expect(String(jnp.array([true, false]))).toBe("[true, false]")
@@ -361,9 +379,11 @@ describe("display styles: TypeScript's spelling by default, Python's as an optio
     } finally {
       nnx.setDisplayStyle("typescript")
     }
-    expect(() => nnx.withDisplayStyle("python", () => {
-      throw new Error("inside")
-    })).toThrow("inside")
+    expect(() =>
+      nnx.withDisplayStyle("python", () => {
+        throw new Error("inside")
+      })
+    ).toThrow("inside")
     assert.strictEqual(nnx.displayStyle(), "typescript")
   })
 })

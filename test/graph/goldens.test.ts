@@ -21,7 +21,10 @@ interface Goldens {
   }>
   readonly size_bytes: ReadonlyArray<{ readonly size: number; readonly bytes: number; readonly repr: string }>
   readonly variable_repr: ReadonlyArray<{ readonly name: string; readonly repr: string }>
-  readonly split_paths: ReadonlyArray<{ readonly name: string; readonly paths: ReadonlyArray<ReadonlyArray<string | number>> }>
+  readonly split_paths: ReadonlyArray<{
+    readonly name: string
+    readonly paths: ReadonlyArray<ReadonlyArray<string | number>>
+  }>
   readonly iter_graph: ReadonlyArray<readonly [ReadonlyArray<string | number>, unknown]>
 }
 

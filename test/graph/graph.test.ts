@@ -56,7 +56,10 @@ describe("split / merge", () => {
     expect(leaf).toBe(m.linear.kernel)
     expect(m2.linear.kernel).toBe(m.linear.kernel)
     m.linear.kernel.value = jnp.full([2, 3], 7)
-    expect(m2.linear.kernel.value.tolist()).toEqual([[7, 7, 7], [7, 7, 7]])
+    expect(m2.linear.kernel.value.tolist()).toEqual([
+      [7, 7, 7],
+      [7, 7, 7]
+    ])
     // With { copy: true }, new Variables holding the same values and metadata.
     const m3 = nnx.merge(graphdef, state, { copy: true })
     expect(m3.linear.kernel).not.toBe(m.linear.kernel)
@@ -64,7 +67,10 @@ describe("split / merge", () => {
     expect(m3.linear.kernel.value.tolist()).toEqual(m.linear.kernel.value.tolist())
     expect(m3.bn.mean).toBeInstanceOf(nnx.BatchStat)
     m3.linear.kernel.value = jnp.zeros([2, 3])
-    expect(m.linear.kernel.value.tolist()).toEqual([[7, 7, 7], [7, 7, 7]])
+    expect(m.linear.kernel.value.tolist()).toEqual([
+      [7, 7, 7],
+      [7, 7, 7]
+    ])
     // static attributes come from the GraphDef
     expect(m2.name).toBe("model")
     expect(m2.config).toEqual({ dropout: 0.1, sizes: [2, 3] })
@@ -110,8 +116,14 @@ describe("split / merge", () => {
     expect(m3.decoder.kernel).toBe(m3.encoder.kernel)
     expect(m3.decoder.kernel).not.toBe(m.decoder.kernel)
     m3.encoder.kernel.value = jnp.zeros([2, 2])
-    expect(m3.decoder.kernel.value.tolist()).toEqual([[0, 0], [0, 0]])
-    expect(m.decoder.kernel.value.tolist()).toEqual([[1, 1], [1, 1]])
+    expect(m3.decoder.kernel.value.tolist()).toEqual([
+      [0, 0],
+      [0, 0]
+    ])
+    expect(m.decoder.kernel.value.tolist()).toEqual([
+      [1, 1],
+      [1, 1]
+    ])
   })
 
   it("shared Modules come back shared; lists and records of modules round-trip", () => {
@@ -224,10 +236,15 @@ describe("state / graphdef / update / clone / pop", () => {
   it("update writes values into existing Variables in place (identity preserved)", () => {
     const m = new Model()
     const kernel = m.linear.kernel
-    const state = nnx.state(m).map((_, leaf) => (leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).add(1)) : leaf))
+    const state = nnx
+      .state(m)
+      .map((_, leaf) => (leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).add(1)) : leaf))
     nnx.update(m, state)
     expect(m.linear.kernel).toBe(kernel)
-    expect(kernel.value.tolist()).toEqual([[2, 2, 2], [2, 2, 2]])
+    expect(kernel.value.tolist()).toEqual([
+      [2, 2, 2],
+      [2, 2, 2]
+    ])
   })
 
   it("update adds new keys (as new Variables, inside new records for missing subtrees)", () => {
@@ -291,7 +308,10 @@ describe("state / graphdef / update / clone / pop", () => {
       b = new nnx.Param(jnp.zeros([4]))
     }
     const m = new L()
-    const seen = [...nnx.iterGraph([m, m])].map(([p, v]) => [p.join("/"), v instanceof nnx.Variable ? v.kind : v instanceof L ? "L" : Array.isArray(v) ? "list" : v])
+    const seen = [...nnx.iterGraph([m, m])].map(([p, v]) => [
+      p.join("/"),
+      v instanceof nnx.Variable ? v.kind : v instanceof L ? "L" : Array.isArray(v) ? "list" : v
+    ])
     expect(seen).toEqual([
       ["0/b", "Param"],
       ["0/din", 3],
@@ -388,7 +408,10 @@ describe("scale: iterative traversal", () => {
     expect(node.depth).toBe(9_999)
     expect(node.child).toBe(copy)
     expect(nnx.clone(root).depth).toBe(0)
-    nnx.update(root, s.map((_, l) => (l as nnx.Variable<unknown>).replace(jnp.zeros([1]))))
+    nnx.update(
+      root,
+      s.map((_, l) => (l as nnx.Variable<unknown>).replace(jnp.zeros([1])))
+    )
     expect(nnx.state(root, nnx.Param).leaves[0]!.value).toBeInstanceOf(jnp.Array)
     // iterGraph yields the deepest value first: the walk reaches the bottom without recursion
     const it = nnx.iterGraph(root)

@@ -12,7 +12,7 @@ class M extends nnx.Module {
   c = jnp.arange(3)
 }
 
-const values = (v: unknown): unknown => ((v as nnx.Variable<jnp.Array>).value).tolist()
+const values = (v: unknown): unknown => (v as nnx.Variable<jnp.Array>).value.tolist()
 
 describe("a State holds the live Variables (Flax 0.12)", () => {
   it("state and split share the Module's Variables; writing a leaf writes the Module", () => {
@@ -100,7 +100,9 @@ describe("a State holds the live Variables (Flax 0.12)", () => {
 
   it("prints each leaf as its Variable (Param( ... ), no VariableState)", () => {
     const text = nnx.withDisplayStyle("python", () => String(nnx.state(new M(), nnx.Param)))
-    expect(text).toBe(["State({", "  'a': Param( # 2 (8 B)", "    value=Array([1., 1.], dtype=float32)", "  ),", "})"].join("\n"))
+    expect(text).toBe(
+      ["State({", "  'a': Param( # 2 (8 B)", "    value=Array([1., 1.], dtype=float32)", "  ),", "})"].join("\n")
+    )
   })
 })
 
@@ -126,7 +128,9 @@ describe("gradients are States of new Variables (Flax 0.12)", () => {
     expect(values(gp)).toEqual([2, 2])
 
     const vs = [new nnx.Param(jnp.ones([2])), new nnx.Param(jnp.ones([3]))]
-    const gv = nnx.grad((l: typeof vs) => jnp.sum(l[0]!.value.mul(l[0]!.value)).add(jnp.sum(l[1]!.value.mul(l[1]!.value)))).sync(vs)
+    const gv = nnx
+      .grad((l: typeof vs) => jnp.sum(l[0]!.value.mul(l[0]!.value)).add(jnp.sum(l[1]!.value.mul(l[1]!.value))))
+      .sync(vs)
     expect(gv[0]).toBeInstanceOf(nnx.Param)
     expect(values(gv[1])).toEqual([2, 2, 2])
 
@@ -159,7 +163,9 @@ describe("gradients are States of new Variables (Flax 0.12)", () => {
 
   it("the core grad sees a State as a pytree of Variables: its gradient is a State of new Variables", () => {
     const m = new M()
-    const gs = grad((s: nnx.State) => jnp.sum((s.get("a") as nnx.Param<jnp.Array>).value.mul((s.get("a") as nnx.Param<jnp.Array>).value)))(nnx.state(m, nnx.Param))
+    const gs = grad((s: nnx.State) =>
+      jnp.sum((s.get("a") as nnx.Param<jnp.Array>).value.mul((s.get("a") as nnx.Param<jnp.Array>).value))
+    )(nnx.state(m, nnx.Param))
     const ga = (gs as nnx.State).get("a")
     expect(ga).toBeInstanceOf(nnx.Param) // Flax: Param, [4. 4.] after m.a became 2
     expect(ga).not.toBe(m.a)
@@ -190,7 +196,12 @@ describe("States through the lifted transforms", () => {
     }
     const model = new W()
     const xs = jnp.arange(12).reshape([4, 3]).astype("float32")
-    const per = Effect.runSync(nnx.vmap(nnx.grad((mm: W, x: jnp.Array) => jnp.sum(mm.w.value.mul(x))), { inAxes: [null, 0] })(model, xs))
+    const per = Effect.runSync(
+      nnx.vmap(
+        nnx.grad((mm: W, x: jnp.Array) => jnp.sum(mm.w.value.mul(x))),
+        { inAxes: [null, 0] }
+      )(model, xs)
+    )
     const gw = per.get("w")
     expect(gw).toBeInstanceOf(nnx.Param)
     expect((gw as nnx.Param<jnp.Array>).value.shape).toEqual([4, 3])

@@ -25,9 +25,20 @@ class Other extends nnx.Module {}
 
 const LEAF: AttrDef = { _tag: "LeafAttr" }
 const NODE: AttrDef = { _tag: "NodeAttr" }
-const moduleDef = (index: number, numAttributes: number, type: ModuleClass = Leafy, outerIndex?: number): NodeDef =>
-  ({ _tag: "ModuleDef", type, index, outerIndex, numAttributes })
-const paramDef = (index: number, outerIndex?: number): NodeDef => ({ _tag: "VariableDef", type: nnx.Param, index, outerIndex, metadata: {} })
+const moduleDef = (index: number, numAttributes: number, type: ModuleClass = Leafy, outerIndex?: number): NodeDef => ({
+  _tag: "ModuleDef",
+  type,
+  index,
+  outerIndex,
+  numAttributes
+})
+const paramDef = (index: number, outerIndex?: number): NodeDef => ({
+  _tag: "VariableDef",
+  type: nnx.Param,
+  index,
+  outerIndex,
+  metadata: {}
+})
 
 /** The MergeError `f` throws. */
 const mergeError = (f: () => unknown): nnx.MergeError => {
@@ -45,13 +56,33 @@ const graphdef = (nodes: ReadonlyArray<NodeDef>, attributes: ReadonlyArray<Attri
 
 describe("unflatten's MergeError guards", () => {
   it("a leaf count other than the GraphDef's is refused before anything is built", () => {
-    const e = mergeError(() => unflatten(graphdef([moduleDef(0, 2)], [["a", LEAF], ["b", LEAF]], 2), [jnp.ones([1])]))
+    const e = mergeError(() =>
+      unflatten(
+        graphdef(
+          [moduleDef(0, 2)],
+          [
+            ["a", LEAF],
+            ["b", LEAF]
+          ],
+          2
+        ),
+        [jnp.ones([1])]
+      )
+    )
     assert.strictEqual(e.reason, "the GraphDef needs 2 leaves, got 1")
     assert.isUndefined(e.path)
   })
 
   it("a structure that uses more leaves than it declares runs out of leaves at the attribute that needs one", () => {
-    const g = graphdef([moduleDef(0, 1), moduleDef(1, 2)], [["inner", NODE], ["a", LEAF], ["b", LEAF]], 1)
+    const g = graphdef(
+      [moduleDef(0, 1), moduleDef(1, 2)],
+      [
+        ["inner", NODE],
+        ["a", LEAF],
+        ["b", LEAF]
+      ],
+      1
+    )
     const e = mergeError(() => unflatten(g, [jnp.ones([1])]))
     assert.deepStrictEqual(e.path, ["inner", "b"])
     assert.strictEqual(e.reason, "ran out of leaves")
@@ -65,17 +96,28 @@ describe("unflatten's MergeError guards", () => {
   })
 
   it("a reference to a node not defined before it names the index and the path", () => {
-    const e = mergeError(() => unflatten(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0), []))
+    const e = mergeError(() =>
+      unflatten(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0), [])
+    )
     assert.deepStrictEqual(e.path, ["child"])
     assert.strictEqual(e.reason, "a reference to node 3, which is not defined before it")
   })
 
   it("a reference to an earlier node resolves to that very object (shared and cyclic)", () => {
-    const g = graphdef([moduleDef(0, 2), moduleDef(1, 0, Other), { _tag: "NodeRef", index: 1 }], [["x", NODE], ["y", NODE]], 0)
+    const g = graphdef(
+      [moduleDef(0, 2), moduleDef(1, 0, Other), { _tag: "NodeRef", index: 1 }],
+      [
+        ["x", NODE],
+        ["y", NODE]
+      ],
+      0
+    )
     const m = unflatten(g, []) as { x: Other; y: Other }
     assert.instanceOf(m.x, Other)
     assert.strictEqual(m.y, m.x)
-    const cyclic = unflatten(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 0 }], [["self", NODE]], 0), []) as { self: unknown }
+    const cyclic = unflatten(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 0 }], [["self", NODE]], 0), []) as {
+      self: unknown
+    }
     assert.strictEqual(cyclic.self, cyclic)
   })
 
@@ -86,14 +128,38 @@ describe("unflatten's MergeError guards", () => {
   })
 
   it("a node owning more attributes than the GraphDef lists: fewer attributes than the nodes use", () => {
-    const e = mergeError(() => unflatten(graphdef([moduleDef(0, 3)], [["a", LEAF], ["b", LEAF]], 2), [jnp.ones([1]), jnp.ones([1])]))
+    const e = mergeError(() =>
+      unflatten(
+        graphdef(
+          [moduleDef(0, 3)],
+          [
+            ["a", LEAF],
+            ["b", LEAF]
+          ],
+          2
+        ),
+        [jnp.ones([1]), jnp.ones([1])]
+      )
+    )
     assert.strictEqual(e.reason, "the GraphDef has fewer attributes than its nodes use")
   })
 
   it("nodes or attributes left over after the root is complete are refused with both counts", () => {
     const extraNode = mergeError(() => unflatten(graphdef([moduleDef(0, 0), moduleDef(1, 0, Other)], [], 0), []))
     assert.strictEqual(extraNode.reason, "the GraphDef has 2 nodes but its attributes use 1")
-    const extraAttr = mergeError(() => unflatten(graphdef([moduleDef(0, 1)], [["a", LEAF], ["b", LEAF]], 1), [jnp.ones([1])]))
+    const extraAttr = mergeError(() =>
+      unflatten(
+        graphdef(
+          [moduleDef(0, 1)],
+          [
+            ["a", LEAF],
+            ["b", LEAF]
+          ],
+          1
+        ),
+        [jnp.ones([1])]
+      )
+    )
     assert.strictEqual(extraAttr.reason, "the GraphDef has 2 attributes but its nodes use 1")
   })
 
@@ -119,7 +185,9 @@ describe("unflatten's MergeError guards", () => {
   })
 
   it("nnx.merge checks a hand-built GraphDef before unflatten sees it", () => {
-    const e = mergeError(() => nnx.merge(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0)))
+    const e = mergeError(() =>
+      nnx.merge(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0))
+    )
     assert.strictEqual(e.reason, "malformed GraphDef: a reference to node 3, which is not defined before it")
   })
 })
@@ -152,10 +220,18 @@ describe("plain lists and records, and outer indices without reuse", () => {
   it("a plain list held at two places (not a cycle) flattens at both and merges back as two copies", () => {
     const list = [jnp.array([1, 2]), jnp.array([3])]
     const [g, s] = nnx.split({ a: list, b: list })
-    assert.deepStrictEqual(s.paths, [["a", 0], ["a", 1], ["b", 0], ["b", 1]])
+    assert.deepStrictEqual(s.paths, [
+      ["a", 0],
+      ["a", 1],
+      ["b", 0],
+      ["b", 1]
+    ])
     const back = nnx.merge(g, s)
     assert.notStrictEqual(back.a, back.b)
-    assert.deepStrictEqual(back.b.map((x) => x.tolist()), [[1, 2], [3]])
+    assert.deepStrictEqual(
+      back.b.map((x) => x.tolist()),
+      [[1, 2], [3]]
+    )
   })
 
   it("a GraphDef stamped with outer indices rebuilds new objects when nothing is offered for reuse", () => {
@@ -218,7 +294,8 @@ const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
   const exit = Effect.runSyncExit(effect)
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const found = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (found === undefined || found._tag !== "Fail") throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
+  if (found === undefined || found._tag !== "Fail")
+    throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
   return found.error
 }
 
@@ -246,7 +323,10 @@ describe("restore's checks", () => {
       const e = restoreError(target, file)
       assert.strictEqual(e._tag, "CodecError")
       assert.deepStrictEqual(e.path, ["b"])
-      assert.strictEqual(e.message, "the checkpoint's leaves do not match the model's (the model has b, the checkpoint c) at b")
+      assert.strictEqual(
+        e.message,
+        "the checkpoint's leaves do not match the model's (the model has b, the checkpoint c) at b"
+      )
     }
     assert.deepStrictEqual(target.b.value.tolist(), [0, 0])
   })
@@ -321,10 +401,15 @@ describe("loading checks", () => {
   })
 
   it("an Array leaf (kind null) with metadata is refused; without, it loads as a plain Array", () => {
-    const plain = Effect.runSync(nnx.stateFromJson(json)).toFlat().find(([p]) => p[0] === "t")![1]
+    const plain = Effect.runSync(nnx.stateFromJson(json))
+      .toFlat()
+      .find(([p]) => p[0] === "t")![1]
     assert.isFalse(plain instanceof nnx.Variable)
     assert.deepStrictEqual((plain as jnp.Array).tolist(), [1, 2])
-    const withMeta = json.replace(/("path":\["t"\],"kind":null,"dtype":"float32","shape":\[2\],"metadata":)\{\}/, "$1{\"note\":1}")
+    const withMeta = json.replace(
+      /("path":\["t"\],"kind":null,"dtype":"float32","shape":\[2\],"metadata":)\{\}/,
+      '$1{"note":1}'
+    )
     assert.notStrictEqual(withMeta, json)
     const e = failure(nnx.stateFromJson(withMeta))
     assert.deepStrictEqual(e.path, ["t"])

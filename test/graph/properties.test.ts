@@ -13,32 +13,69 @@ class NodeA extends nnx.Module {}
 class NodeB extends nnx.Module {}
 
 type Leaf =
-  | { readonly t: "var"; readonly kind: 0 | 1 | 2; readonly shape: ReadonlyArray<number>; readonly dtype: "float32" | "int32"; readonly seed: number }
+  | {
+      readonly t: "var"
+      readonly kind: 0 | 1 | 2
+      readonly shape: ReadonlyArray<number>
+      readonly dtype: "float32" | "int32"
+      readonly seed: number
+    }
   | { readonly t: "sharedVar"; readonly target: number }
   | { readonly t: "mod"; readonly target: number }
   | { readonly t: "static"; readonly value: string | number | boolean | null }
   | { readonly t: "array"; readonly shape: ReadonlyArray<number> }
-type Attr = Leaf | { readonly t: "list"; readonly items: ReadonlyArray<Leaf> } | { readonly t: "record"; readonly items: ReadonlyArray<readonly [string, Leaf]> }
+type Attr =
+  | Leaf
+  | { readonly t: "list"; readonly items: ReadonlyArray<Leaf> }
+  | { readonly t: "record"; readonly items: ReadonlyArray<readonly [string, Leaf]> }
 interface Spec {
   readonly modules: ReadonlyArray<{ readonly b: boolean; readonly attrs: ReadonlyArray<readonly [string, Attr]> }>
 }
 
 const shape = fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 })
 const leafArb: fc.Arbitrary<Leaf> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant("var" as const), kind: fc.constantFrom(0 as const, 1 as const, 2 as const), shape, dtype: fc.constantFrom("float32" as const, "int32" as const), seed: fc.integer({ min: -5, max: 5 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant("var" as const),
+      kind: fc.constantFrom(0 as const, 1 as const, 2 as const),
+      shape,
+      dtype: fc.constantFrom("float32" as const, "int32" as const),
+      seed: fc.integer({ min: -5, max: 5 })
+    })
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("sharedVar" as const), target: fc.nat(20) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("mod" as const), target: fc.nat(20) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant("static" as const), value: fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.boolean(), fc.constant(null)) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant("static" as const),
+      value: fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.boolean(), fc.constant(null))
+    })
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("array" as const), shape }) }
 )
 const attrArb: fc.Arbitrary<Attr> = fc.oneof(
   { weight: 4, arbitrary: leafArb },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("list" as const), items: fc.array(leafArb, { maxLength: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant("record" as const), items: fc.uniqueArray(fc.tuple(fc.constantFrom("x", "y", "z"), leafArb), { maxLength: 3, selector: ([k]) => k }) }) }
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant("record" as const),
+      items: fc.uniqueArray(fc.tuple(fc.constantFrom("x", "y", "z"), leafArb), { maxLength: 3, selector: ([k]) => k })
+    })
+  }
 )
 const specArb: fc.Arbitrary<Spec> = fc.record({
   modules: fc.array(
-    fc.record({ b: fc.boolean(), attrs: fc.uniqueArray(fc.tuple(fc.constantFrom("a", "b", "c", "d", "e", "kernel", "next"), attrArb), { minLength: 1, maxLength: 6, selector: ([k]) => k }) }),
+    fc.record({
+      b: fc.boolean(),
+      attrs: fc.uniqueArray(fc.tuple(fc.constantFrom("a", "b", "c", "d", "e", "kernel", "next"), attrArb), {
+        minLength: 1,
+        maxLength: 6,
+        selector: ([k]) => k
+      })
+    }),
     { minLength: 1, maxLength: 6 }
   )
 })
@@ -71,7 +108,12 @@ const build = (spec: Spec): nnx.Module => {
   }
   spec.modules.forEach((m, i) => {
     for (const [name, attr] of m.attrs) {
-      const value = attr.t === "list" ? attr.items.map(leaf) : attr.t === "record" ? Object.fromEntries(attr.items.map(([k, l]) => [k, leaf(l)])) : leaf(attr)
+      const value =
+        attr.t === "list"
+          ? attr.items.map(leaf)
+          : attr.t === "record"
+            ? Object.fromEntries(attr.items.map(([k, l]) => [k, leaf(l)]))
+            : leaf(attr)
       Reflect.set(modules[i]!, name, value)
     }
   })
@@ -99,12 +141,19 @@ const describeGraph = (root: unknown): { readonly text: string; readonly objects
         entry["value"] = walk(u.value)
         entry["metadata"] = u.metadata
       } else {
-        entry["attrs"] = Object.keys(u).sort().map((k) => [k, walk(Reflect.get(u, k))])
+        entry["attrs"] = Object.keys(u)
+          .sort()
+          .map((k) => [k, walk(Reflect.get(u, k))])
       }
       return { ref: id }
     }
     if (Array.isArray(u)) return { list: u.map(walk) }
-    if (typeof u === "object" && u !== null) return { record: Object.keys(u).sort().map((k) => [k, walk((u as Record<string, unknown>)[k])]) }
+    if (typeof u === "object" && u !== null)
+      return {
+        record: Object.keys(u)
+          .sort()
+          .map((k) => [k, walk((u as Record<string, unknown>)[k])])
+      }
     return { static: u }
   }
   walk(root)
@@ -181,8 +230,15 @@ describe("properties over random graphs with sharing and cycles", () => {
         expect(describeGraph(nnx.merge(g, loaded)).text).toBe(before.text)
         // perturb a copy, then restore the checkpoint into it
         const copy = nnx.clone(m)
-        nnx.update(copy, nnx.state(copy).map((_, leaf) => (leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).add(1)) : leaf)))
-        const checkpoint: Uint8Array | string = binary ? Effect.runSync(nnx.saveState(state)) : Effect.runSync(nnx.stateToJson(state))
+        nnx.update(
+          copy,
+          nnx
+            .state(copy)
+            .map((_, leaf) => (leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).add(1)) : leaf))
+        )
+        const checkpoint: Uint8Array | string = binary
+          ? Effect.runSync(nnx.saveState(state))
+          : Effect.runSync(nnx.stateToJson(state))
         Effect.runSync(nnx.restore(copy, checkpoint))
         expect(describeGraph(copy).text).toBe(before.text)
       }),

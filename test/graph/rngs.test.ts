@@ -98,6 +98,11 @@ describe("Rngs", () => {
     expect(m.rngs.noise.count.value.tolist()).toBe(2)
     expect(nnx.state(m, nnx.RngState).size).toBe(2)
     expect(nnx.state(m, "noise").size).toBe(2)
-    expect(nnx.state(m, nnx.RngCount).toFlat().map(([p]) => p)).toEqual([["rngs", "noise", "count"]])
+    expect(
+      nnx
+        .state(m, nnx.RngCount)
+        .toFlat()
+        .map(([p]) => p)
+    ).toEqual([["rngs", "noise", "count"]])
   })
 })

@@ -27,7 +27,8 @@ interface RngsApi {
   readonly random_methods: Array<string>
 }
 
-const G = (JSON.parse(readFileSync(new URL("../goldens/graph.json", import.meta.url), "utf8")) as { rngs_api: RngsApi }).rngs_api
+const G = (JSON.parse(readFileSync(new URL("../goldens/graph.json", import.meta.url), "utf8")) as { rngs_api: RngsApi })
+  .rngs_api
 const data = (k: jnp.Array): unknown => random.keyData(k).tolist()
 
 describe("Rngs called directly and attribute fallback", () => {
@@ -46,9 +47,12 @@ describe("Rngs called directly and attribute fallback", () => {
     const rngs = new nnx.Rngs(0, { params: 1 })
     expect("dropout" in rngs).toBe(false)
     expect(rngs.names()).toEqual(["default", "params"])
-    expect([...nnx.iterGraph(rngs)].filter(([, v]) => nnx.isVariable(v)).map(([p]) => p.join("/")).sort()).toEqual(
-      ["default/count", "default/key", "params/count", "params/key"]
-    )
+    expect(
+      [...nnx.iterGraph(rngs)]
+        .filter(([, v]) => nnx.isVariable(v))
+        .map(([p]) => p.join("/"))
+        .sort()
+    ).toEqual(["default/count", "default/key", "params/count", "params/key"])
   })
 
   it("JavaScript protocol probes never fall back (no accidental thenable or toJSON)", async () => {
@@ -99,11 +103,16 @@ describe("Rngs.split and fork", () => {
     expect(s.dropout.count.value.tolist()).toBe(G.split_map.dropout_count)
     expect([rngs.params.count.value.tolist(), rngs.dropout.count.value.tolist()]).toEqual(G.split_map.source_counts)
     const shapes = new nnx.Rngs({ params: 1, dropout: 2, noise: 3 }).split({ params: 5, dropout: null, "...": [2, 5] })
-    expect([shapes.params.key.value.shape, shapes.dropout.key.value.shape, shapes.noise.key.value.shape]).toEqual(G.split_shapes)
+    expect([shapes.params.key.value.shape, shapes.dropout.key.value.shape, shapes.noise.key.value.shape]).toEqual(
+      G.split_shapes
+    )
   })
 
   it("split with ordered [filter, size] pairs takes the first matching filter", () => {
-    const s = new nnx.Rngs({ params: 1, noise: 3 }).split([[(_path: nnx.Path, s: unknown) => (s as nnx.RngStream).tag === "noise", 4], ["...", 2]])
+    const s = new nnx.Rngs({ params: 1, noise: 3 }).split([
+      [(_path: nnx.Path, s: unknown) => (s as nnx.RngStream).tag === "noise", 4],
+      ["...", 2]
+    ])
     expect(s.params.key.value.shape).toEqual([2])
     expect(s.noise.key.value.shape).toEqual([4])
   })
@@ -168,12 +177,16 @@ describe("nnx.reseed", () => {
   it("a custom policy receives the path, the scalar key and the shape", () => {
     const seen: Array<unknown> = []
     const rngs = new nnx.Rngs({ params: random.split(random.key(0), 2) })
-    nnx.reseed(rngs, { params: 1 }, {
-      policy: (path, key, shape) => {
-        seen.push([path, shape])
-        return random.split(key, shape)
+    nnx.reseed(
+      rngs,
+      { params: 1 },
+      {
+        policy: (path, key, shape) => {
+          seen.push([path, shape])
+          return random.split(key, shape)
+        }
       }
-    })
+    )
     expect(seen).toEqual([[["params"], [2]]])
   })
 })
@@ -191,7 +204,9 @@ describe("random functions bound to Rngs", () => {
   it("randint, permutation, categorical, bits and truncatedNormal match Flax", () => {
     expect(new nnx.Rngs(0).randint([3], 0, 10).tolist()).toEqual(G.random["randint"])
     expect(new nnx.Rngs(0).permutation(5).tolist()).toEqual(G.random["permutation"])
-    expect(new nnx.Rngs(0).categorical(jnp.array([0.5, 1, 2]), { shape: [4] }).tolist()).toEqual(G.random["categorical"])
+    expect(new nnx.Rngs(0).categorical(jnp.array([0.5, 1, 2]), { shape: [4] }).tolist()).toEqual(
+      G.random["categorical"]
+    )
     expect(new nnx.Rngs(0).bits([2]).tolist()).toEqual(G.random["bits"])
     // float32 rounding of the inverse-erf tail differs in the last bits from XLA's
     const tn = new nnx.Rngs(0).truncatedNormal(-1, 1, [2]).tolist() as Array<number>

@@ -66,7 +66,9 @@ describe("State", () => {
   })
 
   it("map replaces leaves", () => {
-    const doubled = sample().map((_, leaf) => (leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).mul(2)) : leaf))
+    const doubled = sample().map((_, leaf) =>
+      leaf instanceof nnx.Variable ? leaf.replace((leaf.value as jnp.Array).mul(2)) : leaf
+    )
     expect(((doubled.at("bn", "mean") as nnx.Variable<unknown>).value as jnp.Array).tolist()).toEqual([6])
     expect(() => sample().map(() => 1 as unknown as jnp.Array)).toThrow(nnx.GraphStructureError)
   })
@@ -87,26 +89,43 @@ describe("State", () => {
 
   it("rejects invalid flat forms", () => {
     expect(() => nnx.State.fromFlat([[[], p(1)]])).toThrow(nnx.GraphStructureError)
-    expect(() => nnx.State.fromFlat([[["a"], p(1)], [["a"], p(2)]])).toThrow(/two leaves at the same path/)
-    expect(() => nnx.State.fromFlat([[["a"], p(1)], [["a", "b"], p(2)]])).toThrow(/a leaf at a and a subtree below it/)
+    expect(() =>
+      nnx.State.fromFlat([
+        [["a"], p(1)],
+        [["a"], p(2)]
+      ])
+    ).toThrow(/two leaves at the same path/)
+    expect(() =>
+      nnx.State.fromFlat([
+        [["a"], p(1)],
+        [["a", "b"], p(2)]
+      ])
+    ).toThrow(/a leaf at a and a subtree below it/)
     expect(() => nnx.State.fromFlat([[["a"], 3 as unknown as jnp.Array]])).toThrow(/a State leaf must be/)
     expect(() => nnx.State.fromFlat([[["a", -1], p(1)]])).toThrow(/non-empty list of strings and list indices/)
   })
 
   it("prints like Flax's State repr (keys quoted as Python's in the Python display style)", () => {
     const state = nnx.State.fromFlat([[["layers", 0, "w"], p(1)]])
-    expect(String(state).split("\n").slice(0, 4)).toEqual(["State({", "  layers: {", "    0: {", "      w: Param( # 1 (4 B)"])
-    const text = nnx.withDisplayStyle("python", () => String(state))
-    expect(text).toBe([
+    expect(String(state).split("\n").slice(0, 4)).toEqual([
       "State({",
-      "  'layers': {",
+      "  layers: {",
       "    0: {",
-      "      'w': Param( # 1 (4 B)",
-      "        value=Array([1], dtype=int32)",
-      "      ),",
-      "    },",
-      "  },",
-      "})"
-    ].join("\n"))
+      "      w: Param( # 1 (4 B)"
+    ])
+    const text = nnx.withDisplayStyle("python", () => String(state))
+    expect(text).toBe(
+      [
+        "State({",
+        "  'layers': {",
+        "    0: {",
+        "      'w': Param( # 1 (4 B)",
+        "        value=Array([1], dtype=int32)",
+        "      ),",
+        "    },",
+        "  },",
+        "})"
+      ].join("\n")
+    )
   })
 })

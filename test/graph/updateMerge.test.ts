@@ -41,7 +41,10 @@ describe("update with pure records", () => {
     nnx.update(m, { a: { kernel: jnp.full([2, 3], 7) } })
     assert.strictEqual(m.a.kernel, kernel)
     assert.instanceOf(m.a.kernel, nnx.Param)
-    assert.deepStrictEqual(m.a.kernel.value.tolist(), [[7, 7, 7], [7, 7, 7]])
+    assert.deepStrictEqual(m.a.kernel.value.tolist(), [
+      [7, 7, 7],
+      [7, 7, 7]
+    ])
     assert.deepStrictEqual(m.a.kernel.shardingNames, ["a", "b"])
   })
 
@@ -64,8 +67,14 @@ describe("update with pure records", () => {
     nnx.update(src, { a: { kernel: jnp.full([2, 3], 3) }, layers: { "0": { kernel: jnp.full([2, 3], 1) } } })
     const dst = new Model()
     nnx.update(dst, nnx.state(src).toPureDict())
-    assert.deepStrictEqual(dst.a.kernel.value.tolist(), [[3, 3, 3], [3, 3, 3]])
-    assert.deepStrictEqual(dst.layers[0]!.kernel.value.tolist(), [[1, 1, 1], [1, 1, 1]])
+    assert.deepStrictEqual(dst.a.kernel.value.tolist(), [
+      [3, 3, 3],
+      [3, 3, 3]
+    ])
+    assert.deepStrictEqual(dst.layers[0]!.kernel.value.tolist(), [
+      [1, 1, 1],
+      [1, 1, 1]
+    ])
   })
 
   it("adds attributes the graph lacks, as Flax's update does for a new key", () => {
@@ -88,7 +97,10 @@ describe("update with pure records", () => {
     const e = thrown(() => nnx.update(m, { a: { kernel: 3 } }))
     assert.instanceOf(e, nnx.UpdateError)
     assert.deepStrictEqual((e as nnx.UpdateError).path, ["a", "kernel"])
-    assert.match((e as nnx.UpdateError).message, /the state has number; a pure record holds nested records whose leaves are Arrays or Variables/)
+    assert.match(
+      (e as nnx.UpdateError).message,
+      /the state has number; a pure record holds nested records whose leaves are Arrays or Variables/
+    )
     // lists are pure nodes too (as nnx.grad returns for a list of Variables): the bad leaf is inside
     const list = thrown(() => nnx.update(m, { a: [1] }))
     assert.instanceOf(list, nnx.UpdateError)
@@ -111,7 +123,10 @@ describe("merge with pure records, no state, and single leaves", () => {
     const copy = nnx.merge(g, s.toPureDict())
     assert.instanceOf(copy, Model)
     assert.instanceOf(copy.a.kernel, nnx.Param)
-    assert.deepStrictEqual(copy.a.kernel.value.tolist(), [[7, 7, 7], [7, 7, 7]])
+    assert.deepStrictEqual(copy.a.kernel.value.tolist(), [
+      [7, 7, 7],
+      [7, 7, 7]
+    ])
     assert.deepStrictEqual(copy.a.kernel.shardingNames, ["a", "b"])
     assert.instanceOf(copy.layers[0]!.bias, nnx.Param)
     assert.deepStrictEqual(copy.c.tolist(), [1])
@@ -125,7 +140,10 @@ describe("merge with pure records, no state, and single leaves", () => {
     const missing = thrown(() => nnx.merge(g, pure))
     assert.instanceOf(missing, nnx.MergeError)
     assert.deepStrictEqual((missing as nnx.MergeError).path, ["a", "kernel"])
-    assert.match((missing as nnx.MergeError).message, /the state has no leaf here, but the GraphDef needs one at a\.kernel/)
+    assert.match(
+      (missing as nnx.MergeError).message,
+      /the state has no leaf here, but the GraphDef needs one at a\.kernel/
+    )
     const extra = thrown(() => nnx.merge(g, { ...s.toPureDict(), extra: jnp.ones([1]) }))
     assert.instanceOf(extra, nnx.MergeError)
     assert.deepStrictEqual((extra as nnx.MergeError).path, ["extra"])
@@ -152,10 +170,16 @@ describe("merge with pure records, no state, and single leaves", () => {
     const [g] = nnx.split(new Model())
     const e = thrown(() => nnx.merge(g, nnx.State.fromFlat([[["a"], jnp.ones([1])]])))
     assert.instanceOf(e, nnx.MergeError)
-    assert.match((e as nnx.MergeError).message, /subtree here, but the GraphDef needs a leaf at a\.bias|has no leaf here/)
+    assert.match(
+      (e as nnx.MergeError).message,
+      /subtree here, but the GraphDef needs a leaf at a\.bias|has no leaf here/
+    )
     const stray = thrown(() => nnx.merge(g, jnp.ones([1])))
     assert.instanceOf(stray, nnx.MergeError)
-    assert.match((stray as nnx.MergeError).message, /merge takes States or one pure record after the GraphDef, got an Array of shape \(1\)/)
+    assert.match(
+      (stray as nnx.MergeError).message,
+      /merge takes States or one pure record after the GraphDef, got an Array of shape \(1\)/
+    )
   })
 })
 

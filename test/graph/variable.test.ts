@@ -66,7 +66,10 @@ describe("Variable", () => {
     assert.strictEqual(s.value, c.value)
     c.value = jnp.zeros([2])
     assert.deepStrictEqual(s.value.tolist(), [0, 1])
-    const back = s.replace(jnp.ones([2])).withMetadata({ extra: 1 }).toVariable()
+    const back = s
+      .replace(jnp.ones([2]))
+      .withMetadata({ extra: 1 })
+      .toVariable()
     assert.isTrue(back instanceof Count)
     assert.deepStrictEqual(back.value.tolist(), [1, 1])
     assert.deepStrictEqual(back.metadata, { shardingNames: [null], extra: 1 })
@@ -86,19 +89,26 @@ describe("Variable", () => {
   })
 
   it.effect("Effect access: get, set and update, data-first and pipeable", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = new nnx.Param(jnp.ones([2]))
       yield* nnx.Variable.set(p, jnp.full([2], 2))
       assert.deepStrictEqual((yield* nnx.Variable.get(p)).tolist(), [2, 2])
       yield* pipe(p, nnx.Variable.set(jnp.full([2], 3)))
       yield* nnx.Variable.update(p, (x) => x.add(1))
-      yield* pipe(p, nnx.Variable.update((x: jnp.Array) => x.mul(10)))
+      yield* pipe(
+        p,
+        nnx.Variable.update((x: jnp.Array) => x.mul(10))
+      )
       assert.deepStrictEqual(p.value.tolist(), [40, 40])
-    }))
+    })
+  )
 
   it("is pipeable", () => {
     const p = new nnx.Param(jnp.ones([1]))
-    assert.strictEqual(p.pipe((v) => v.kind), "Param")
+    assert.strictEqual(
+      p.pipe((v) => v.kind),
+      "Param"
+    )
   })
 })
 
@@ -129,8 +139,20 @@ describe("trace levels: mutation from another level is refused inside a checked 
     }
     const box = new Box()
     const p = new nnx.Param(jnp.zeros([1]))
-    assert.throws(() => insideTransform(() => { box.a = 3 }), /Cannot mutate Box from a different trace level/)
-    assert.throws(() => insideTransform(() => { delete box.b }), /Cannot mutate Box/)
+    assert.throws(
+      () =>
+        insideTransform(() => {
+          box.a = 3
+        }),
+      /Cannot mutate Box from a different trace level/
+    )
+    assert.throws(
+      () =>
+        insideTransform(() => {
+          delete box.b
+        }),
+      /Cannot mutate Box/
+    )
     assert.throws(() => insideTransform(() => p.setMetadata("x", 1)), /Cannot mutate Param/)
     assert.strictEqual(box.a, 1)
     assert.strictEqual(box.b, 2)
@@ -147,21 +169,26 @@ describe("trace levels: mutation from another level is refused inside a checked 
       b.a = 2
     })
     const outside = new nnx.Param(jnp.zeros([1]))
-    assert.throws(() => withNewTraceLevel(() => {
-      outside.value = jnp.ones([1])
-    }), /Cannot mutate Param from a different trace level/)
+    assert.throws(
+      () =>
+        withNewTraceLevel(() => {
+          outside.value = jnp.ones([1])
+        }),
+      /Cannot mutate Param from a different trace level/
+    )
     assert.deepStrictEqual(outside.value.tolist(), [0])
   })
 
   it.effect("Variable.set fails with a typed TraceContextError", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = new nnx.Param(jnp.zeros([1]))
       const error = insideTransform(() => Effect.runSync(Effect.flip(nnx.Variable.set(p, jnp.ones([1])))))
       assert.strictEqual(error._tag, "TraceContextError")
       assert.strictEqual(error.objectLevel, 0)
       assert.strictEqual(error.currentLevel, 1)
       assert.deepStrictEqual(p.value.tolist(), [0])
-    }))
+    })
+  )
 })
 
 describe("Module", () => {

@@ -59,7 +59,9 @@ describe("Variable metadata forms", () => {
     const refused: Array<() => void> = [
       () => p.setMetadata("x", 1),
       () => p.setMetadata({ x: 1 }),
-      () => { p.metadata = {} },
+      () => {
+        p.metadata = {}
+      },
       () => p.delMetadata("x")
     ]
     for (const write of refused) {

@@ -12,7 +12,10 @@ import { describe, expect, it } from "vitest"
 import { runSections } from "../../examples/guide/sections.ts"
 
 const camel = (s: string): string =>
-  s.replace(/sharding_names/g, "shardingNames").replace(/new_param/g, "newParam").replace(/some_property/g, "someProperty")
+  s
+    .replace(/sharding_names/g, "shardingNames")
+    .replace(/new_param/g, "newParam")
+    .replace(/some_property/g, "someProperty")
 
 /** The guide's printed blocks, in order. */
 const fromReference = (text: string): Array<string> => {

@@ -68,16 +68,24 @@ const close = (got: JArray, want: Result, tol = 1e-5): void => {
 
 const padding = (p: PyPadding | undefined): nnx.ConvLayerPadding | undefined =>
   p === undefined || typeof p === "string" || typeof p === "number"
-    ? p as nnx.ConvLayerPadding | undefined
-    : p.map((e) => (typeof e === "number" ? e : [e[0]!, e[1]!] as const))
+    ? (p as nnx.ConvLayerPadding | undefined)
+    : p.map((e) => (typeof e === "number" ? e : ([e[0]!, e[1]!] as const)))
 
 const build = (c: LayerCase): nnx.Conv | nnx.ConvTranspose => {
   const o = c.options
   const common = {
-    strides: o.strides, padding: padding(o.padding), useBias: o.use_bias, kernelDilation: o.kernel_dilation, rngs: new nnx.Rngs(0)
+    strides: o.strides,
+    padding: padding(o.padding),
+    useBias: o.use_bias,
+    kernelDilation: o.kernel_dilation,
+    rngs: new nnx.Rngs(0)
   }
   return c.layer === "Conv"
-    ? new nnx.Conv(c.args[0], c.args[1], c.args[2], { ...common, inputDilation: o.input_dilation, featureGroupCount: o.feature_group_count })
+    ? new nnx.Conv(c.args[0], c.args[1], c.args[2], {
+        ...common,
+        inputDilation: o.input_dilation,
+        featureGroupCount: o.feature_group_count
+      })
     : new nnx.ConvTranspose(c.args[0], c.args[1], c.args[2], { ...common, transposeKernel: o.transpose_kernel })
 }
 
@@ -100,18 +108,24 @@ describe("Conv and ConvTranspose against Flax NNX", () => {
     const want = Array.from(eager.data())
     Array.from(out.data()).forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5))
     const k0 = m.kernel.value
-    const g = grad((k: JArray) => jnp.sum(jnp.square(new nnx.Conv(3, 4, [3, 3], { strides: 2, kernelInit: () => k, rngs: new nnx.Rngs(1) }).call(x))))(k0)
+    const g = grad((k: JArray) =>
+      jnp.sum(
+        jnp.square(new nnx.Conv(3, 4, [3, 3], { strides: 2, kernelInit: () => k, rngs: new nnx.Rngs(1) }).call(x))
+      )
+    )(k0)
     expect(g.shape).toEqual([3, 3, 3, 4])
   })
 })
 
-const pool = (c: PoolCase) => (x: JArray): JArray => {
-  const o = c.options
-  const opts = { strides: o.strides, padding: o.padding as nnx.PoolPadding | undefined }
-  if (c.fn === "max_pool") return nnx.maxPool(x, o.window_shape, opts)
-  if (c.fn === "min_pool") return nnx.minPool(x, o.window_shape, opts)
-  return nnx.avgPool(x, o.window_shape, { ...opts, countIncludePad: o.count_include_pad })
-}
+const pool =
+  (c: PoolCase) =>
+  (x: JArray): JArray => {
+    const o = c.options
+    const opts = { strides: o.strides, padding: o.padding as nnx.PoolPadding | undefined }
+    if (c.fn === "max_pool") return nnx.maxPool(x, o.window_shape, opts)
+    if (c.fn === "min_pool") return nnx.minPool(x, o.window_shape, opts)
+    return nnx.avgPool(x, o.window_shape, { ...opts, countIncludePad: o.count_include_pad })
+  }
 
 describe("pooling against Flax", () => {
   for (const c of goldens.pools) {
@@ -138,18 +152,66 @@ const message = (f: () => unknown): string => {
 describe("layer errors name the layer and its path", () => {
   const rngs = () => new nnx.Rngs(0)
   it.each([
-    ["Conv feature mismatch", () => new nnx.Conv(3, 4, [3, 3], { rngs: rngs() }).call(jnp.ones([1, 5, 5, 2])), "LayerError: Conv: expected inputs whose last axis has 3 features, got shape \\(1, 5, 5, 2\\)"],
-    ["Conv input rank below the kernel's", () => new nnx.Conv(3, 4, [3, 3], { rngs: rngs() }).call(jnp.ones([5, 3])), "LayerError: Conv: expected inputs of rank at least 3"],
-    ["Conv groups not dividing features", () => new nnx.Conv(6, 4, 3, { featureGroupCount: 4, rngs: rngs() }), "LayerError: Conv: featureGroupCount 4 must be a positive integer dividing inFeatures \\(6\\) and outFeatures \\(4\\)"],
-    ["Conv causal 2d", () => new nnx.Conv(1, 1, [2, 2], { padding: "CAUSAL", rngs: rngs() }).call(jnp.ones([1, 3, 3, 1])), "LayerError: Conv: CAUSAL padding is only implemented for 1D"],
-    ["Conv padding entries", () => new nnx.Conv(1, 1, [2, 2], { padding: [1], rngs: rngs() }).call(jnp.ones([1, 3, 3, 1])), "LayerError: Conv: padding \\[1\\] needs one entry per spatial dimension \\(2\\)"],
-    ["Conv padding rule", () => new nnx.Conv(1, 1, [2, 2], { padding: "REFLECT" as "SAME", rngs: rngs() }).call(jnp.ones([1, 3, 3, 1])), "LayerError: Conv: padding \"REFLECT\" is not"],
-    ["ConvTranspose feature mismatch", () => new nnx.ConvTranspose(2, 4, 3, { rngs: rngs() }).call(jnp.ones([1, 5, 3])), "LayerError: ConvTranspose: expected inputs whose last axis has 2 features, got shape \\(1, 5, 3\\)"],
-    ["ConvTranspose input rank", () => new nnx.ConvTranspose(2, 4, [3, 3], { rngs: rngs() }).call(jnp.ones([2])), "LayerError: ConvTranspose: expected inputs of rank at least 3"],
-    ["ConvTranspose padding rule", () => new nnx.ConvTranspose(1, 1, 2, { padding: "CAUSAL", rngs: rngs() }).call(jnp.ones([1, 3, 1])), "LayerError: ConvTranspose: padding \"CAUSAL\" is not"],
-    ["maxPool rank", () => nnx.maxPool(jnp.ones([4, 4]), [2, 2]), "LayerError: maxPool: a 2D window needs inputs of rank at least 3"],
-    ["avgPool strides", () => nnx.avgPool(jnp.ones([1, 4, 4, 1]), [2, 2], { strides: [2] }), "LayerError: avgPool: strides \\(2\\) need one entry per window dimension \\(2\\)"],
-    ["minPool padding", () => nnx.minPool(jnp.ones([1, 4, 4, 1]), [2, 2], { padding: [[1, 1]] }), "LayerError: minPool: padding needs one \\[lo, hi\\] pair per window dimension \\(2\\), got 1"]
+    [
+      "Conv feature mismatch",
+      () => new nnx.Conv(3, 4, [3, 3], { rngs: rngs() }).call(jnp.ones([1, 5, 5, 2])),
+      "LayerError: Conv: expected inputs whose last axis has 3 features, got shape \\(1, 5, 5, 2\\)"
+    ],
+    [
+      "Conv input rank below the kernel's",
+      () => new nnx.Conv(3, 4, [3, 3], { rngs: rngs() }).call(jnp.ones([5, 3])),
+      "LayerError: Conv: expected inputs of rank at least 3"
+    ],
+    [
+      "Conv groups not dividing features",
+      () => new nnx.Conv(6, 4, 3, { featureGroupCount: 4, rngs: rngs() }),
+      "LayerError: Conv: featureGroupCount 4 must be a positive integer dividing inFeatures \\(6\\) and outFeatures \\(4\\)"
+    ],
+    [
+      "Conv causal 2d",
+      () => new nnx.Conv(1, 1, [2, 2], { padding: "CAUSAL", rngs: rngs() }).call(jnp.ones([1, 3, 3, 1])),
+      "LayerError: Conv: CAUSAL padding is only implemented for 1D"
+    ],
+    [
+      "Conv padding entries",
+      () => new nnx.Conv(1, 1, [2, 2], { padding: [1], rngs: rngs() }).call(jnp.ones([1, 3, 3, 1])),
+      "LayerError: Conv: padding \\[1\\] needs one entry per spatial dimension \\(2\\)"
+    ],
+    [
+      "Conv padding rule",
+      () => new nnx.Conv(1, 1, [2, 2], { padding: "REFLECT" as "SAME", rngs: rngs() }).call(jnp.ones([1, 3, 3, 1])),
+      'LayerError: Conv: padding "REFLECT" is not'
+    ],
+    [
+      "ConvTranspose feature mismatch",
+      () => new nnx.ConvTranspose(2, 4, 3, { rngs: rngs() }).call(jnp.ones([1, 5, 3])),
+      "LayerError: ConvTranspose: expected inputs whose last axis has 2 features, got shape \\(1, 5, 3\\)"
+    ],
+    [
+      "ConvTranspose input rank",
+      () => new nnx.ConvTranspose(2, 4, [3, 3], { rngs: rngs() }).call(jnp.ones([2])),
+      "LayerError: ConvTranspose: expected inputs of rank at least 3"
+    ],
+    [
+      "ConvTranspose padding rule",
+      () => new nnx.ConvTranspose(1, 1, 2, { padding: "CAUSAL", rngs: rngs() }).call(jnp.ones([1, 3, 1])),
+      'LayerError: ConvTranspose: padding "CAUSAL" is not'
+    ],
+    [
+      "maxPool rank",
+      () => nnx.maxPool(jnp.ones([4, 4]), [2, 2]),
+      "LayerError: maxPool: a 2D window needs inputs of rank at least 3"
+    ],
+    [
+      "avgPool strides",
+      () => nnx.avgPool(jnp.ones([1, 4, 4, 1]), [2, 2], { strides: [2] }),
+      "LayerError: avgPool: strides \\(2\\) need one entry per window dimension \\(2\\)"
+    ],
+    [
+      "minPool padding",
+      () => nnx.minPool(jnp.ones([1, 4, 4, 1]), [2, 2], { padding: [[1, 1]] }),
+      "LayerError: minPool: padding needs one \\[lo, hi\\] pair per window dimension \\(2\\), got 1"
+    ]
   ] as const)("%s", (_name, f, pattern) => {
     expect(message(f)).toMatch(new RegExp(pattern))
   })

@@ -49,7 +49,10 @@ describe("Dropout against Flax", () => {
   })
 
   it("the gradient is the mask over keep-probability, as finite differences say", () => {
-    const x = jnp.array([[0.3, -1.2, 2.0], [0.7, -0.4, 1.1]])
+    const x = jnp.array([
+      [0.3, -1.2, 2.0],
+      [0.7, -0.4, 1.1]
+    ])
     const f = (x: jnp.Array) => jnp.sum(jnp.tanh(new nnx.Dropout(0.4).call(x, { rngs: random.key(7) })))
     checkGrad(f, x, grad(f)(x))
   })
@@ -66,15 +69,21 @@ describe("Dropout errors", () => {
 
   it("inside a Sequential the error names the path; the stream's count does not move", () => {
     const model = new nnx.Sequential(new nnx.Linear(2, 2, { rngs: new nnx.Rngs(0) }), new nnx.Dropout(0.5))
-    expect(() => model.call(jnp.ones([1, 2]))).toThrow("Dropout at layers[1]: deterministic is false but there are no rngs")
+    expect(() => model.call(jnp.ones([1, 2]))).toThrow(
+      "Dropout at layers[1]: deterministic is false but there are no rngs"
+    )
   })
 
   it("no mode anywhere, a bad rate, an out-of-range broadcast axis are LayerErrors", () => {
-    expect(() => new nnx.Dropout(0.5, { deterministic: null }).call(jnp.ones([2]))).toThrow("Dropout: no deterministic was given to the constructor or the call")
+    expect(() => new nnx.Dropout(0.5, { deterministic: null }).call(jnp.ones([2]))).toThrow(
+      "Dropout: no deterministic was given to the constructor or the call"
+    )
     expect(() => new nnx.Dropout(1.5)).toThrow("Dropout: rate must be in [0, 1], got 1.5")
     const m = new nnx.Dropout(0.5, { broadcastDims: [2], rngs: new nnx.Rngs(0) })
     const count = m.rngs!.count.value
-    expect(() => m.call(jnp.ones([2, 2]))).toThrow("Dropout: broadcastDims has axis 2, out of range for inputs of rank 2")
+    expect(() => m.call(jnp.ones([2, 2]))).toThrow(
+      "Dropout: broadcastDims has axis 2, out of range for inputs of rank 2"
+    )
     expect(m.rngs!.count.value).toBe(count)
   })
 })

@@ -10,8 +10,8 @@ import { expectClose, goldens } from "./support.ts"
 
 const I = nnx.initializers
 const byName: Record<string, nnx.Initializer> = {
-  "zeros": I.zeros,
-  "ones": I.ones,
+  zeros: I.zeros,
+  ones: I.ones,
   "constant(-7)": I.constant(-7),
   "uniform()": I.uniform(),
   "uniform(2)": I.uniform(2),
@@ -23,7 +23,11 @@ const byName: Record<string, nnx.Initializer> = {
   "varianceScaling(0.5,fan_out,uniform)": I.varianceScaling(0.5, "fan_out", "uniform"),
   "varianceScaling(1,fan_avg,truncated_normal)": I.varianceScaling(1, "fan_avg", "truncated_normal"),
   "varianceScaling(1,fan_geo_avg,normal)": I.varianceScaling(1, "fan_geo_avg", "normal"),
-  "varianceScaling(1,fan_in,normal,axes)": I.varianceScaling(1, "fan_in", "normal", { inAxis: [1, 2], outAxis: 0, batchAxis: 3 }),
+  "varianceScaling(1,fan_in,normal,axes)": I.varianceScaling(1, "fan_in", "normal", {
+    inAxis: [1, 2],
+    outAxis: 0,
+    batchAxis: 3
+  }),
   "varianceScaling(1,fan_in,normal,outAxis0)": I.varianceScaling(1, "fan_in", "normal", { outAxis: 0 }),
   "varianceScaling(1,fan_in,normal,1d)": I.varianceScaling(1, "fan_in", "normal", { inAxis: 0 }),
   "orthogonal()": I.orthogonal(),
@@ -31,12 +35,18 @@ const byName: Record<string, nnx.Initializer> = {
   "orthogonal(2,3d)": I.orthogonal(2),
   "orthogonal(columnAxis0)": I.orthogonal(1, { columnAxis: 0 }),
   "deltaOrthogonal()": I.deltaOrthogonal(),
-  "glorotUniform()": I.glorotUniform(), "glorotUniform(conv)": I.xavierUniform(),
-  "glorotNormal()": I.glorotNormal(), "glorotNormal(conv)": I.xavierNormal(),
-  "lecunUniform()": I.lecunUniform(), "lecunUniform(conv)": I.lecunUniform(),
-  "lecunNormal()": I.lecunNormal(), "lecunNormal(conv)": I.lecunNormal(),
-  "heUniform()": I.heUniform(), "heUniform(conv)": I.kaimingUniform(),
-  "heNormal()": I.heNormal(), "heNormal(conv)": I.kaimingNormal()
+  "glorotUniform()": I.glorotUniform(),
+  "glorotUniform(conv)": I.xavierUniform(),
+  "glorotNormal()": I.glorotNormal(),
+  "glorotNormal(conv)": I.xavierNormal(),
+  "lecunUniform()": I.lecunUniform(),
+  "lecunUniform(conv)": I.lecunUniform(),
+  "lecunNormal()": I.lecunNormal(),
+  "lecunNormal(conv)": I.lecunNormal(),
+  "heUniform()": I.heUniform(),
+  "heUniform(conv)": I.kaimingUniform(),
+  "heNormal()": I.heNormal(),
+  "heNormal(conv)": I.kaimingNormal()
 }
 
 const key = random.key(42)
@@ -49,7 +59,7 @@ describe("initializers against jax.nn.initializers", () => {
   for (const c of goldens.initializers) {
     const orthogonal = c.name.includes("rthogonal")
     // erf⁻¹ (normal, truncated normal) may differ from XLA's by a few ulp; uniform draws are bit-identical.
-    const normalBased = /ormal/.test(c.name) || c.name.startsWith("varianceScaling") && !c.name.includes("uniform")
+    const normalBased = /ormal/.test(c.name) || (c.name.startsWith("varianceScaling") && !c.name.includes("uniform"))
     const how = orthogonal ? "is float32-close to" : normalBased ? "is within a few ulp of" : "equals"
     it(`${c.name} on shape (${c.shape.join(", ")}) ${how} JAX's`, () => {
       const got = byName[c.name]!(key, c.shape)
@@ -96,18 +106,24 @@ describe("initializer errors", () => {
   })
 
   it("an out-of-range fan axis is a ShapeError", () => {
-    expect(() => I.varianceScaling(1, "fan_in", "normal", { inAxis: 4 })(key, [2, 3])).toThrow("axis 4 is out of range for a 2-dimensional weight")
+    expect(() => I.varianceScaling(1, "fan_in", "normal", { inAxis: 4 })(key, [2, 3])).toThrow(
+      "axis 4 is out of range for a 2-dimensional weight"
+    )
   })
 
   it("a bad mode or distribution is an ArgumentError naming the choices", () => {
-    expect(() => I.varianceScaling(1, "fan_x" as never, "normal")).toThrow('invalid mode "fan_x": expected fan_in, fan_out, fan_avg or fan_geo_avg')
+    expect(() => I.varianceScaling(1, "fan_x" as never, "normal")).toThrow(
+      'invalid mode "fan_x": expected fan_in, fan_out, fan_avg or fan_geo_avg'
+    )
     expect(() => I.varianceScaling(1, "fan_in", "cauchy" as never)).toThrow('invalid distribution "cauchy"')
   })
 
   it("orthogonal of a vector and deltaOrthogonal of a matrix or a narrowing kernel are ShapeErrors", () => {
     expect(() => I.orthogonal()(key, [4])).toThrow("the orthogonal initializer needs at least a 2-dimensional shape")
     expect(() => I.deltaOrthogonal()(key, [4, 4])).toThrow("needs a 3, 4 or 5-dimensional shape")
-    expect(() => I.deltaOrthogonal()(key, [3, 4, 2])).toThrow("fan_in (the second-to-last dimension) must be at most fan_out")
+    expect(() => I.deltaOrthogonal()(key, [3, 4, 2])).toThrow(
+      "fan_in (the second-to-last dimension) must be at most fan_out"
+    )
   })
 
   it("an initializer asked for PRNG keys is an ArgumentError", () => {

@@ -33,27 +33,62 @@ describe("LayerNorm, RMSNorm, GroupNorm", () => {
   })
 
   it("gradients with respect to input, scale and bias match finite differences", () => {
-    const x = jnp.array([[0.3, -1.2, 2.0, 0.7, -0.4, 1.1], [1.0, 0.2, -0.5, -2.0, 0.9, 0.1]])
-    const w = jnp.array([[0.5, -1, 2, 0.25, 1, -0.5], [1, 1, -1, 0.5, 0.3, 2]])
-    for (const m of [new nnx.LayerNorm(6, { rngs: rngs() }), new nnx.RMSNorm(6, { rngs: rngs() }), new nnx.GroupNorm(6, 3, { rngs: rngs() })]) {
+    const x = jnp.array([
+      [0.3, -1.2, 2.0, 0.7, -0.4, 1.1],
+      [1.0, 0.2, -0.5, -2.0, 0.9, 0.1]
+    ])
+    const w = jnp.array([
+      [0.5, -1, 2, 0.25, 1, -0.5],
+      [1, 1, -1, 0.5, 0.3, 2]
+    ])
+    for (const m of [
+      new nnx.LayerNorm(6, { rngs: rngs() }),
+      new nnx.RMSNorm(6, { rngs: rngs() }),
+      new nnx.GroupNorm(6, 3, { rngs: rngs() })
+    ]) {
       const f = (x: jnp.Array) => jnp.sum(m.call(x).mul(w))
       checkGrad(f, x, grad(f)(x))
       const gs = nnx.grad((m: nnx.LayerNorm) => jnp.sum(m.call(x).mul(w))).sync(m as nnx.LayerNorm)
       const s0 = m.scale!.value
-      checkGrad((s: jnp.Array) => { m.scale!.value = s; const out = f(x); m.scale!.value = s0; return out }, s0, leafAt(gs, "scale"))
+      checkGrad(
+        (s: jnp.Array) => {
+          m.scale!.value = s
+          const out = f(x)
+          m.scale!.value = s0
+          return out
+        },
+        s0,
+        leafAt(gs, "scale")
+      )
     }
   })
 
   it("wrong feature sizes and group counts are LayerErrors naming the layer", () => {
-    expect(() => new nnx.LayerNorm(6, { rngs: rngs() }).call(jnp.ones([2, 5]))).toThrow("LayerNorm: expected 6 features along axes (1), got inputs of shape (2, 5)")
-    expect(() => new nnx.RMSNorm(6, { rngs: rngs() }).call(jnp.ones([4]))).toThrow("RMSNorm: expected 6 features along axes (0), got inputs of shape (4,)")
-    expect(() => new nnx.GroupNorm(6, 2, { rngs: rngs() }).call(jnp.ones([6]))).toThrow("GroupNorm: expected inputs of rank at least 2 whose last axis has 6 features, got shape (6,)")
-    expect(() => new nnx.GroupNorm(6, 4, { rngs: rngs() })).toThrow("GroupNorm: the number of groups (4) does not divide the number of features (6)")
-    expect(() => new nnx.GroupNorm(6, null, { groupSize: 4, rngs: rngs() })).toThrow("the number of features (6) is not a multiple of the group size (4)")
+    expect(() => new nnx.LayerNorm(6, { rngs: rngs() }).call(jnp.ones([2, 5]))).toThrow(
+      "LayerNorm: expected 6 features along axes (1), got inputs of shape (2, 5)"
+    )
+    expect(() => new nnx.RMSNorm(6, { rngs: rngs() }).call(jnp.ones([4]))).toThrow(
+      "RMSNorm: expected 6 features along axes (0), got inputs of shape (4,)"
+    )
+    expect(() => new nnx.GroupNorm(6, 2, { rngs: rngs() }).call(jnp.ones([6]))).toThrow(
+      "GroupNorm: expected inputs of rank at least 2 whose last axis has 6 features, got shape (6,)"
+    )
+    expect(() => new nnx.GroupNorm(6, 4, { rngs: rngs() })).toThrow(
+      "GroupNorm: the number of groups (4) does not divide the number of features (6)"
+    )
+    expect(() => new nnx.GroupNorm(6, null, { groupSize: 4, rngs: rngs() })).toThrow(
+      "the number of features (6) is not a multiple of the group size (4)"
+    )
     expect(() => new nnx.GroupNorm(6, 2, { groupSize: 3, rngs: rngs() })).toThrow("give either numGroups or groupSize")
-    expect(() => new nnx.LayerNorm(6, { reductionAxes: 3, rngs: rngs() }).call(jnp.ones([2, 6]))).toThrow("LayerNorm: axes (3) are out of range for inputs of rank 2")
-    expect(() => new nnx.InstanceNorm(2, { featureAxes: 0, rngs: rngs() }).call(jnp.ones([2, 6]))).toThrow("InstanceNorm: the feature axes cannot include the leading axis")
-    expect(() => new nnx.InstanceNorm(3, { rngs: rngs() }).call(jnp.ones([2, 6]))).toThrow("InstanceNorm: expected 3 features along axes (1), got inputs of shape (2, 6)")
+    expect(() => new nnx.LayerNorm(6, { reductionAxes: 3, rngs: rngs() }).call(jnp.ones([2, 6]))).toThrow(
+      "LayerNorm: axes (3) are out of range for inputs of rank 2"
+    )
+    expect(() => new nnx.InstanceNorm(2, { featureAxes: 0, rngs: rngs() }).call(jnp.ones([2, 6]))).toThrow(
+      "InstanceNorm: the feature axes cannot include the leading axis"
+    )
+    expect(() => new nnx.InstanceNorm(3, { rngs: rngs() }).call(jnp.ones([2, 6]))).toThrow(
+      "InstanceNorm: expected 3 features along axes (1), got inputs of shape (2, 6)"
+    )
   })
 })
 
@@ -88,8 +123,16 @@ describe("BatchNorm", () => {
     const m = new nnx.BatchNorm(2, { rngs: new nnx.Rngs(0) })
     expect(m.mean).toBeInstanceOf(nnx.BatchStat)
     expect(m.var).toBeInstanceOf(nnx.BatchStat)
-    const x = jnp.array([[0.3, -1.2], [2.0, 0.7], [-0.4, 1.1]])
-    const w = jnp.array([[0.5, -1], [2, 0.25], [1, -0.5]])
+    const x = jnp.array([
+      [0.3, -1.2],
+      [2.0, 0.7],
+      [-0.4, 1.1]
+    ])
+    const w = jnp.array([
+      [0.5, -1],
+      [2, 0.25],
+      [1, -0.5]
+    ])
     const loss = (m: nnx.BatchNorm, x: jnp.Array) => jnp.sum(m.call(x).mul(w))
     const g = nnx.grad(loss, { argnums: 1 }).sync(m, x) as jnp.Array
     // Training-mode outputs depend on the batch only, so the statistics moving between calls is harmless.
@@ -101,9 +144,13 @@ describe("BatchNorm", () => {
   it("a wrong feature size, or no mode anywhere, is a LayerError and the statistics do not move", () => {
     const m = new nnx.BatchNorm(3, { rngs: new nnx.Rngs(0) })
     const mean = m.mean.value
-    expect(() => m.call(jnp.ones([4, 2]))).toThrow("BatchNorm: expected 3 features along axis -1, got inputs of shape (4, 2)")
+    expect(() => m.call(jnp.ones([4, 2]))).toThrow(
+      "BatchNorm: expected 3 features along axis -1, got inputs of shape (4, 2)"
+    )
     const undecided = new nnx.BatchNorm(3, { useRunningAverage: null, rngs: new nnx.Rngs(0) })
-    expect(() => undecided.call(jnp.ones([4, 3]))).toThrow("BatchNorm: no useRunningAverage was given to the constructor or the call")
+    expect(() => undecided.call(jnp.ones([4, 3]))).toThrow(
+      "BatchNorm: no useRunningAverage was given to the constructor or the call"
+    )
     expect(m.mean.value).toBe(mean)
     expect(undecided.mean.value.tolist()).toEqual([0, 0, 0])
   })

@@ -34,10 +34,15 @@ describe("cells against Flax", () => {
     const cell = new nnx.LSTMCell(3, 4, { rngs: new nnx.Rngs(0) })
     const rngs = new nnx.Rngs({ carry: 0 })
     const [c, h] = cell.initializeCarry([2, 3], rngs)
-    expect([c.shape, h.shape]).toEqual([[2, 4], [2, 4]])
+    expect([c.shape, h.shape]).toEqual([
+      [2, 4],
+      [2, 4]
+    ])
     expect(rngs.carry.count.value.tolist()).toBe(2)
     expect(() => cell.initializeCarry([2, 3])).toThrow("LSTMCell: rngs must be given to initialize the carry")
-    expect(() => cell.call([c, h], jnp.ones([2, 5]))).toThrow("LSTMCell: expected inputs whose last axis has 3 features, got shape (2, 5)")
+    expect(() => cell.call([c, h], jnp.ones([2, 5]))).toThrow(
+      "LSTMCell: expected inputs whose last axis has 3 features, got shape (2, 5)"
+    )
   })
 })
 
@@ -82,18 +87,35 @@ describe("RNN and Bidirectional against Flax", () => {
 
   it("gradients through the scan match finite differences", () => {
     const rnn = new nnx.RNN(new nnx.SimpleCell(2, 2, { rngs: new nnx.Rngs(0) }), { rngs: false })
-    const x = jnp.array([[[0.5, -1], [0.2, 0.3], [1, -0.4]]])
+    const x = jnp.array([
+      [
+        [0.5, -1],
+        [0.2, 0.3],
+        [1, -0.4]
+      ]
+    ])
     const h0 = jnp.zeros([1, 2])
     const loss = (m: nnx.RNN) => jnp.sum(m.call(x, { initialCarry: h0 }))
     const g = leafAt(nnx.grad(loss).sync(rnn), "cell", "denseI", "kernel")
     const cell = rnn.cell as nnx.SimpleCell
     const k0 = cell.denseI.kernel.value
-    checkGrad((k: jnp.Array) => { cell.denseI.kernel.value = k; const out = loss(rnn); cell.denseI.kernel.value = k0; return out }, k0, g)
+    checkGrad(
+      (k: jnp.Array) => {
+        cell.denseI.kernel.value = k
+        const out = loss(rnn)
+        cell.denseI.kernel.value = k0
+        return out
+      },
+      k0,
+      g
+    )
   })
 
   it("inputs of the wrong width, or no carry and no rngs, are LayerErrors", () => {
     const rnn = new nnx.RNN(new nnx.SimpleCell(2, 2, { rngs: new nnx.Rngs(0) }), { rngs: false })
-    expect(() => rnn.call(jnp.ones([1, 3, 4]))).toThrow("RNN: expected inputs with a time axis and 2 features on the last axis, got shape (1, 3, 4)")
+    expect(() => rnn.call(jnp.ones([1, 3, 4]))).toThrow(
+      "RNN: expected inputs with a time axis and 2 features on the last axis, got shape (1, 3, 4)"
+    )
     expect(() => rnn.call(jnp.ones([1, 3, 2]))).toThrow("RNN: no initialCarry and no rngs to initialize one")
   })
 })
@@ -103,13 +125,21 @@ describe("RNN with sequence lengths", () => {
     const c = layerCase("RNN(GRUCell,seqLengths)")
     const m = new nnx.RNN(new nnx.GRUCell(3, 4, { rngs: new nnx.Rngs(2) }))
     const [x, lengths] = c.inputs.map(fromResult) as [jnp.Array, jnp.Array]
-    const both = (out: readonly [unknown, jnp.Array]) => jnp.concatenate([jnp.expandDims(out[0] as jnp.Array, 1), out[1]], 1)
+    const both = (out: readonly [unknown, jnp.Array]) =>
+      jnp.concatenate([jnp.expandDims(out[0] as jnp.Array, 1), out[1]], 1)
     expectClose(both(m.call(x, { seqLengths: lengths, returnCarry: true })), c.outputs["forward"]!, 2e-6, 2e-5)
-    expectClose(both(m.call(x, { seqLengths: lengths, reverse: true, keepOrder: true, returnCarry: true })), c.outputs["reverse"]!, 2e-6, 2e-5)
+    expectClose(
+      both(m.call(x, { seqLengths: lengths, reverse: true, keepOrder: true, returnCarry: true })),
+      c.outputs["reverse"]!,
+      2e-6,
+      2e-5
+    )
   })
 
   it("seqLengths of the wrong shape is a LayerError", () => {
     const m = new nnx.RNN(new nnx.GRUCell(3, 4, { rngs: new nnx.Rngs(2) }))
-    expect(() => m.call(jnp.ones([2, 5, 3]), { seqLengths: jnp.array([5, 3, 1]) })).toThrow("RNN: seqLengths must hold one length per sequence of a single batch axis, got shape (3,) for inputs of shape (2, 5, 3)")
+    expect(() => m.call(jnp.ones([2, 5, 3]), { seqLengths: jnp.array([5, 3, 1]) })).toThrow(
+      "RNN: seqLengths must hold one length per sequence of a single batch axis, got shape (3,) for inputs of shape (2, 5, 3)"
+    )
   })
 })

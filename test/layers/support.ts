@@ -22,9 +22,17 @@ export interface LayerCase {
   readonly stateAfter: Record<string, Record<string, { readonly kind: string; readonly value: Result }>>
 }
 export interface Goldens {
-  readonly initializers: ReadonlyArray<{ readonly name: string; readonly shape: ReadonlyArray<number>; readonly value: Result }>
+  readonly initializers: ReadonlyArray<{
+    readonly name: string
+    readonly shape: ReadonlyArray<number>
+    readonly value: Result
+  }>
   readonly layers: ReadonlyArray<LayerCase>
-  readonly einsum: ReadonlyArray<{ readonly spec: string; readonly operands: ReadonlyArray<Result>; readonly value: Result }>
+  readonly einsum: ReadonlyArray<{
+    readonly spec: string
+    readonly operands: ReadonlyArray<Result>
+    readonly value: Result
+  }>
   readonly attention: {
     readonly inputs: Record<string, Result>
     readonly cases: ReadonlyArray<{ readonly name: string; readonly value: Result }>
@@ -82,7 +90,11 @@ export const flatState = (m: nnx.Module): Map<string, { kind: string; value: jnp
 }
 
 /** Flax's snake_case attribute names as this library spells them (`cached_key` is `cachedKey`). */
-const camelPath = (path: string): string => path.split(".").map((k) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())).join(".")
+const camelPath = (path: string): string =>
+  path
+    .split(".")
+    .map((k) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()))
+    .join(".")
 
 /** The module's parameters and statistics equal the golden ones (key data is not compared). */
 export const expectState = (m: nnx.Module, want0: LayerCase["params"], atol = 1e-6): void => {
@@ -118,4 +130,5 @@ export const checkGrad = (f: (x: jnp.Array) => jnp.Array, x: jnp.Array, g: jnp.A
 
 /** The array at `path` in a State of gradients. */
 export const leafAt = (s: nnx.State, ...path: ReadonlyArray<string | number>): jnp.Array =>
-  ((s as unknown as { at: (...p: ReadonlyArray<string | number>) => unknown }).at(...path) as nnx.Variable<unknown>).value as jnp.Array
+  ((s as unknown as { at: (...p: ReadonlyArray<string | number>) => unknown }).at(...path) as nnx.Variable<unknown>)
+    .value as jnp.Array

@@ -43,7 +43,12 @@ class Net extends nnx.Module {
 describe("layers under lifted transforms", () => {
   it("a vmapped constructor with splitRngs makes a stack of Blocks that scan runs; it equals running them one by one", () => {
     const rngs = new nnx.Rngs(0)
-    const stack = nnx.splitRngs(nnx.vmap((r: nnx.Rngs) => new Block(r)), { splits: 3 }).sync(rngs)
+    const stack = nnx
+      .splitRngs(
+        nnx.vmap((r: nnx.Rngs) => new Block(r)),
+        { splits: 3 }
+      )
+      .sync(rngs)
     expect(stack.linear.kernel.value.shape).toEqual([3, 4, 4])
     expect(stack.norm.scale!.value.shape).toEqual([3, 4])
     stack.eval()
@@ -57,7 +62,13 @@ describe("layers under lifted transforms", () => {
       const h = manual.matmul(k).add(b)
       const mu = jnp.mean(h, -1, { keepdims: true })
       const v = jnp.mean(h.sub(mu).pow(2), -1, { keepdims: true })
-      manual = nnx.gelu(h.sub(mu).div(jnp.sqrt(v.add(1e-6))).mul(stack.norm.scale!.value.get(i)).add(stack.norm.bias!.value.get(i)))
+      manual = nnx.gelu(
+        h
+          .sub(mu)
+          .div(jnp.sqrt(v.add(1e-6)))
+          .mul(stack.norm.scale!.value.get(i))
+          .add(stack.norm.bias!.value.get(i))
+      )
     }
     expectClose(out, manual, 1e-5, 1e-4)
     // The layers differ: each got its own key.
@@ -72,10 +83,13 @@ describe("layers under lifted transforms", () => {
     const step = nnx.jit((m: Net) => {
       const [value, grads] = nnx.valueAndGrad(loss).sync(m)
       const params = nnx.state(m, nnx.Param)
-      nnx.update(m, params.map((path, leaf) => {
-        const l = leaf as nnx.Param<jnp.Array>
-        return l.replace(l.value.sub(leafAt(grads, ...path).mul(0.05)))
-      }))
+      nnx.update(
+        m,
+        params.map((path, leaf) => {
+          const l = leaf as nnx.Param<jnp.Array>
+          return l.replace(l.value.sub(leafAt(grads, ...path).mul(0.05)))
+        })
+      )
       return value
     })
     const count0 = model.drop.rngs!.count.value.tolist() as number
@@ -92,7 +106,11 @@ describe("layers under lifted transforms", () => {
   })
 
   it("grad over a Sequential gives a State shaped like its parameters", () => {
-    const model = new nnx.Sequential(new nnx.Linear(2, 3, { rngs: new nnx.Rngs(0) }), nnx.tanh, new nnx.Linear(3, 1, { rngs: new nnx.Rngs(1) }))
+    const model = new nnx.Sequential(
+      new nnx.Linear(2, 3, { rngs: new nnx.Rngs(0) }),
+      nnx.tanh,
+      new nnx.Linear(3, 1, { rngs: new nnx.Rngs(1) })
+    )
     const x = jnp.ones([4, 2])
     const grads = nnx.grad((m: nnx.Sequential) => jnp.sum(m.call(x) as jnp.Array)).sync(model)
     expect(leafAt(grads, "layers", 0, "kernel").shape).toEqual([2, 3])
@@ -109,10 +127,20 @@ describe("layers under lifted transforms", () => {
   it("Dropout under vmap with split rngs draws a different mask per example", () => {
     const d = new nnx.Dropout(0.5, { rngs: new nnx.Rngs({ dropout: 0 }) })
     const xs = jnp.ones([4, 6])
-    const ys = nnx.splitRngs(
-      nnx.vmap((m: nnx.Dropout, x: jnp.Array) => m.call(x), { inAxes: [new nnx.StateAxes([[nnx.RngState, 0], [true, null]]), 0] }),
-      { splits: 4 }
-    ).sync(d, xs)
+    const ys = nnx
+      .splitRngs(
+        nnx.vmap((m: nnx.Dropout, x: jnp.Array) => m.call(x), {
+          inAxes: [
+            new nnx.StateAxes([
+              [nnx.RngState, 0],
+              [true, null]
+            ]),
+            0
+          ]
+        }),
+        { splits: 4 }
+      )
+      .sync(d, xs)
     expect(ys.shape).toEqual([4, 6])
     const rows = ys.tolist() as Array<Array<number>>
     expect(new Set(rows.map((r) => r.join(","))).size).toBeGreaterThan(1)

@@ -59,12 +59,17 @@ describe("nnx.whileLoop / nnx.foriLoop", () => {
     const child = parent.child
     type V = readonly [Parent, Counter]
     const init: V = [parent, child]
-    const [p, c] = foriLoop.sync(0, 4, (i: jnp.Array, [p, c]: V): V => {
-      expect(p.child).toBe(c)
-      bump(c, i)
-      p.w.value = p.w.value.mul(2)
-      return [p, c]
-    }, init)
+    const [p, c] = foriLoop.sync(
+      0,
+      4,
+      (i: jnp.Array, [p, c]: V): V => {
+        expect(p.child).toBe(c)
+        bump(c, i)
+        p.w.value = p.w.value.mul(2)
+        return [p, c]
+      },
+      init
+    )
     expect(p).toBe(parent)
     expect(c).toBe(child)
     expect(parent.child).toBe(child)
@@ -74,10 +79,15 @@ describe("nnx.whileLoop / nnx.foriLoop", () => {
 
   it("foriLoop with traced bounds (a whileLoop underneath) gives the same result", () => {
     const counter = new Counter()
-    const out = foriLoop.sync(jnp.array(2), jnp.array(5), (i: jnp.Array, c: Counter) => {
-      bump(c, i)
-      return c
-    }, counter)
+    const out = foriLoop.sync(
+      jnp.array(2),
+      jnp.array(5),
+      (i: jnp.Array, c: Counter) => {
+        bump(c, i)
+        return c
+      },
+      counter
+    )
     expect(out).toBe(counter)
     expect(counter.count.value.tolist()).toBe(2 + 3 + 4)
   })
@@ -85,32 +95,58 @@ describe("nnx.whileLoop / nnx.foriLoop", () => {
   it("a body that returns another object or adds state is a typed error; nothing changes outside", () => {
     const counter = new Counter()
     expect(() => foriLoop.sync(0, 3, (_i: jnp.Array, _c: Counter) => new Counter(), counter)).toThrow(nnx.LiftTypeError)
-    expect(() => foriLoop.sync(0, 3, (_i: jnp.Array, c: Counter & { extra?: nnx.Param<jnp.Array> }) => {
-      c.extra = new nnx.Param(jnp.zeros([1]))
-      return c
-    }, counter)).toThrow(/added init\/extra \(Param\)/)
-    expect(() => whileLoop.sync((c: Counter) => c.count.value.lt(3), (c: Counter) => {
-      c.count.value = jnp.zeros([2], { dtype: "int32" })
-      return c
-    }, counter)).toThrow(/init\/count \(Count\) is int32\[\] on one side and int32\[2\]/)
+    expect(() =>
+      foriLoop.sync(
+        0,
+        3,
+        (_i: jnp.Array, c: Counter & { extra?: nnx.Param<jnp.Array> }) => {
+          c.extra = new nnx.Param(jnp.zeros([1]))
+          return c
+        },
+        counter
+      )
+    ).toThrow(/added init\/extra \(Param\)/)
+    expect(() =>
+      whileLoop.sync(
+        (c: Counter) => c.count.value.lt(3),
+        (c: Counter) => {
+          c.count.value = jnp.zeros([2], { dtype: "int32" })
+          return c
+        },
+        counter
+      )
+    ).toThrow(/init\/count \(Count\) is int32\[\] on one side and int32\[2\]/)
     expect("extra" in counter).toBe(false)
     expect(counter.count.value.tolist()).toBe(0)
   })
 
   it("condFn may read but not change state", () => {
     const counter = new Counter()
-    expect(() => whileLoop.sync((c: Counter) => {
-      bump(c)
-      return c.count.value.lt(3)
-    }, (c: Counter) => c, counter)).toThrow(/condFn changed the loop value's state/)
+    expect(() =>
+      whileLoop.sync(
+        (c: Counter) => {
+          bump(c)
+          return c.count.value.lt(3)
+        },
+        (c: Counter) => c,
+        counter
+      )
+    ).toThrow(/condFn changed the loop value's state/)
   })
 
   it("a failing body leaves the objects as they were", () => {
     const counter = new Counter()
-    expect(() => foriLoop.sync(0, 3, (_i: jnp.Array, c: Counter) => {
-      bump(c)
-      throw new Error("boom")
-    }, counter)).toThrow("boom")
+    expect(() =>
+      foriLoop.sync(
+        0,
+        3,
+        (_i: jnp.Array, c: Counter) => {
+          bump(c)
+          throw new Error("boom")
+        },
+        counter
+      )
+    ).toThrow("boom")
     expect(counter.count.value.tolist()).toBe(0)
   })
 
@@ -134,16 +170,23 @@ describe("nnx.whileLoop / nnx.foriLoop", () => {
   })
 
   it.effect("the Effect form runs the loop and reports typed errors in the error channel", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const counter = new Counter()
-      const c = yield* foriLoop(0, 3, (_i: jnp.Array, c: Counter) => Effect.sync(() => {
-        bump(c)
-        return c
-      }), counter)
+      const c = yield* foriLoop(
+        0,
+        3,
+        (_i: jnp.Array, c: Counter) =>
+          Effect.sync(() => {
+            bump(c)
+            return c
+          }),
+        counter
+      )
       expect(c.count.value.tolist()).toBe(3)
       const err = yield* Effect.flip(foriLoop(0, 3, (_i: jnp.Array, _c: Counter) => new Counter(), counter))
       expect(err).toBeInstanceOf(nnx.LiftTypeError)
-    }))
+    })
+  )
 })
 
 describe("nnx.cond / nnx.switch", () => {
@@ -175,10 +218,16 @@ describe("nnx.cond / nnx.switch", () => {
 
   it("cond keeps shared references and returns the outer objects", () => {
     const parent = new Parent()
-    const [p, c] = cond.sync(true, (p: Parent, c: Counter) => {
-      bump(c, 3)
-      return [p, c] as const
-    }, (p: Parent, c: Counter) => [p, c] as const, parent, parent.child)
+    const [p, c] = cond.sync(
+      true,
+      (p: Parent, c: Counter) => {
+        bump(c, 3)
+        return [p, c] as const
+      },
+      (p: Parent, c: Counter) => [p, c] as const,
+      parent,
+      parent.child
+    )
     expect(p).toBe(parent)
     expect(c).toBe(parent.child)
     expect(parent.child.count.value.tolist()).toBe(3)
@@ -191,7 +240,9 @@ describe("nnx.cond / nnx.switch", () => {
     }
     const noop = (_c: Counter) => undefined
     expect(() => cond.sync(true, add, noop, counter)).toThrow(nnx.LiftTypeError)
-    expect(() => cond.sync(true, add, noop, counter)).toThrow(/branch trueFn differs from branch falseFn: added .*extra \(Param\)/)
+    expect(() => cond.sync(true, add, noop, counter)).toThrow(
+      /branch trueFn differs from branch falseFn: added .*extra \(Param\)/
+    )
     expect("extra" in counter).toBe(false)
   })
 
@@ -208,10 +259,18 @@ describe("nnx.cond / nnx.switch", () => {
   })
 
   it.effect("cond's Effect form carries the branch's failure", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const counter = new Counter()
-      const err = yield* Effect.flip(cond(true, (_c: Counter) => Effect.fail("no" as const), (_c: Counter): Effect.Effect<undefined, "no"> => Effect.succeed(undefined), counter))
+      const err = yield* Effect.flip(
+        cond(
+          true,
+          (_c: Counter) => Effect.fail("no" as const),
+          (_c: Counter): Effect.Effect<undefined, "no"> => Effect.succeed(undefined),
+          counter
+        )
+      )
       expect(err).toBe("no")
       expect(counter.count.value.tolist()).toBe(0)
-    }))
+    })
+  )
 })

@@ -111,12 +111,24 @@ describe("nnx.customVjp", () => {
       (l: Linear, v: jnp.Array) => l.call(v),
       (l: Linear, v: jnp.Array) => [l.call(v), [l, v]] as const,
       ([l, v]: readonly [Linear, jnp.Array], g: jnp.Array) =>
-        [nnx.state(l, nnx.Param).map((path, s) => (s as nnx.Variable<unknown>).replace(path[0] === "kernel" ? clip(v.T.matmul(g)) : clip(jnp.sum(g, 0)))), null] as const
+        [
+          nnx
+            .state(l, nnx.Param)
+            .map((path, s) =>
+              (s as nnx.Variable<unknown>).replace(path[0] === "kernel" ? clip(v.T.matmul(g)) : clip(jnp.sum(g, 0)))
+            ),
+          null
+        ] as const
     )
-    const per = nnx.vmap(
-      (l: Linear, v: jnp.Array) => grad((k: Linear) => jnp.sum(clipped.sync(k, v.reshape([1, 2])).pow(2))).sync(l).toPureDict(),
-      { inAxes: [null, 0] }
-    ).sync(m, x) as { kernel: jnp.Array }
+    const per = nnx
+      .vmap(
+        (l: Linear, v: jnp.Array) =>
+          grad((k: Linear) => jnp.sum(clipped.sync(k, v.reshape([1, 2])).pow(2)))
+            .sync(l)
+            .toPureDict(),
+        { inAxes: [null, 0] }
+      )
+      .sync(m, x) as { kernel: jnp.Array }
     expect(per.kernel.shape).toEqual([4, 2, 3])
     for (let i = 0; i < 4; i++) {
       const gi = grad((k: Linear) => jnp.sum(clipped.sync(k, x.get(`${i}:${i + 1}`)).pow(2))).sync(m)
@@ -134,7 +146,8 @@ describe("nnx.customVjp", () => {
       const e = yield* Effect.flip(grad((l: Linear) => bad.sync(l))(new Linear()))
       assert.instanceOf(e, StructureError)
       assert.match(e.message, /not differentiated state/)
-    }))
+    })
+  )
 
   it.effect("a failing f leaves the outer module as it was", () =>
     Effect.gen(function* () {
@@ -150,5 +163,6 @@ describe("nnx.customVjp", () => {
       const e = yield* Effect.flip(f(m))
       assert.instanceOf(e, StructureError)
       assert.strictEqual(m.calls.value.tolist(), 0)
-    }))
+    })
+  )
 })

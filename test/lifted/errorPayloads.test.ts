@@ -18,12 +18,22 @@ describe("structured error payloads", () => {
     }
     expect(caught).toBeInstanceOf(nnx.AliasingError)
     const e = caught as nnx.AliasingError
-    expect(e.nodes).toEqual([{ node: "Param", seen: [{ path: "param", prefix: "0" }, { path: "param", prefix: "null" }] }])
+    expect(e.nodes).toEqual([
+      {
+        node: "Param",
+        seen: [
+          { path: "param", prefix: "0" },
+          { path: "param", prefix: "null" }
+        ]
+      }
+    ])
     expect(e.message).toContain("Node: Param\n  param: 0\n  param: null")
   })
 
   it("LiftTypeError names the option, the path and the argument", () => {
-    const f = nnx.vmap((m: W, x: jnp.Array) => x.mul(m.param.value), { inAxes: [0, new nnx.StateAxes([[nnx.Param, 0]]) as never] })
+    const f = nnx.vmap((m: W, x: jnp.Array) => x.mul(m.param.value), {
+      inAxes: [0, new nnx.StateAxes([[nnx.Param, 0]]) as never]
+    })
     let caught: unknown
     try {
       f.sync(new W(), jnp.ones([2, 3]))

@@ -39,7 +39,8 @@ class Linear extends nnx.Module {
 }
 
 const mse = (m: Linear, x: jnp.Array, y: jnp.Array): jnp.Array => jnp.mean(m.call(x).sub(y).pow(2))
-const rawMse = (k: jnp.Array, b: jnp.Array, x: jnp.Array, y: jnp.Array): jnp.Array => jnp.mean(x.matmul(k).add(b).sub(y).pow(2))
+const rawMse = (k: jnp.Array, b: jnp.Array, x: jnp.Array, y: jnp.Array): jnp.Array =>
+  jnp.mean(x.matmul(k).add(b).sub(y).pow(2))
 
 const x = random.normal(random.key(10), [4, 2])
 const y = random.normal(random.key(11), [4, 3])
@@ -224,10 +225,15 @@ describe("state that is not differentiated", () => {
 describe("composition", () => {
   vit("nnx.vmap over grad with inAxes [null, 0, 0] gives per-example gradients", () => {
     const m = new Linear(2, 3)
-    const perExample = nnx.vmap(
-      (l: Linear, v: jnp.Array, t: jnp.Array) => grad(mse).sync(l, v.reshape([1, 2]), t.reshape([1, 3])).toPureDict(),
-      { inAxes: [null, 0, 0] }
-    ).sync(m, x, y) as { kernel: jnp.Array; bias: jnp.Array }
+    const perExample = nnx
+      .vmap(
+        (l: Linear, v: jnp.Array, t: jnp.Array) =>
+          grad(mse)
+            .sync(l, v.reshape([1, 2]), t.reshape([1, 3]))
+            .toPureDict(),
+        { inAxes: [null, 0, 0] }
+      )
+      .sync(m, x, y) as { kernel: jnp.Array; bias: jnp.Array }
     expect(perExample.kernel.shape).toEqual([4, 2, 3])
     for (let i = 0; i < 4; i++) {
       const xi = x.get(`${i}:${i + 1}`)
@@ -269,16 +275,21 @@ describe("composition", () => {
 
   vit("property: for random weights and inputs, nnx.grad equals the core grad on the raw arrays", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), (seed, din, dout) => {
-        const m = new Linear(din, dout, seed)
-        const v = random.normal(random.key(seed + 7), [3, din])
-        const t = random.normal(random.key(seed + 8), [3, dout])
-        const g = grad(mse, { argnums: [0, 1] }).sync(m, v, t)
-        const raw = coreGrad(rawMse, { argnums: [0, 1, 2] })(m.kernel.value, m.bias.value, v, t)
-        close(leaf(g[0], "kernel"), raw[0], 1e-4)
-        close(leaf(g[0], "bias"), raw[1], 1e-4)
-        close(g[1], raw[2], 1e-4)
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        (seed, din, dout) => {
+          const m = new Linear(din, dout, seed)
+          const v = random.normal(random.key(seed + 7), [3, din])
+          const t = random.normal(random.key(seed + 8), [3, dout])
+          const g = grad(mse, { argnums: [0, 1] }).sync(m, v, t)
+          const raw = coreGrad(rawMse, { argnums: [0, 1, 2] })(m.kernel.value, m.bias.value, v, t)
+          close(leaf(g[0], "kernel"), raw[0], 1e-4)
+          close(leaf(g[0], "bias"), raw[1], 1e-4)
+          close(g[1], raw[2], 1e-4)
+        }
+      ),
       { numRuns: 15 }
     )
   })
@@ -299,7 +310,8 @@ describe("errors", () => {
       // with allowInt its gradient is zero
       const g = grad((c: Counter) => jnp.sum(c.w.value), { allowInt: true }).sync(new Counter())
       assert.deepStrictEqual(paths(g), ["n", "w"])
-    }))
+    })
+  )
 
   it.effect("argnums out of range or repeated, and a non-scalar loss, are GradErrors", () =>
     Effect.gen(function* () {
@@ -313,7 +325,8 @@ describe("errors", () => {
       const e3 = yield* Effect.flip(grad((l: Linear) => l.call(x))(m))
       assert.instanceOf(e3, GradError)
       assert.match(e3.message, /^nnx\.grad: the function must return a float32 scalar/)
-    }))
+    })
+  )
 
   it.effect("a failing f leaves every outer object exactly as before, with its error in the channel", () =>
     Effect.gen(function* () {
@@ -321,31 +334,39 @@ describe("errors", () => {
       const mean = m.mean.value
       const steps = m.steps.value
       const v = random.normal(random.key(4), [5, 3])
-      const e = yield* Effect.flip(grad((b: BatchNormLike, u: jnp.Array) => {
-        b.call(u)
-        b.scale.value = jnp.zeros([3])
-        return Effect.fail(new Boom({ at: "after updates" }))
-      })(m, v))
+      const e = yield* Effect.flip(
+        grad((b: BatchNormLike, u: jnp.Array) => {
+          b.call(u)
+          b.scale.value = jnp.zeros([3])
+          return Effect.fail(new Boom({ at: "after updates" }))
+        })(m, v)
+      )
       assert.instanceOf(e, Boom)
       assert.strictEqual(m.mean.value, mean)
       assert.strictEqual(m.steps.value, steps)
       assert.deepStrictEqual(m.scale.value.tolist(), [1, 2, 3])
-    }))
+    })
+  )
 
   it.effect("mutating a module captured by closure (not an argument) fails with TraceContextError", () =>
     Effect.gen(function* () {
       const captured = new BatchNormLike()
       const m = new Linear(2, 3)
-      const e = yield* Effect.flip(grad((l: Linear) => {
-        captured.mean.value = jnp.ones([3])
-        return jnp.sum(l.kernel.value)
-      })(m))
+      const e = yield* Effect.flip(
+        grad((l: Linear) => {
+          captured.mean.value = jnp.ones([3])
+          return jnp.sum(l.kernel.value)
+        })(m)
+      )
       assert.instanceOf(e, nnx.TraceContextError)
       assert.deepStrictEqual(captured.mean.value.tolist(), [0, 0, 0])
-    }))
+    })
+  )
 
   vit("hasAux with a function that does not return a pair is a GradError", () => {
-    expect(() => grad((l: Linear) => jnp.sum(l.kernel.value), { hasAux: true }).sync(new Linear(2, 3))).toThrow(/must return \[loss, aux\]/)
+    expect(() => grad((l: Linear) => jnp.sum(l.kernel.value), { hasAux: true }).sync(new Linear(2, 3))).toThrow(
+      /must return \[loss, aux\]/
+    )
   })
 })
 
@@ -370,9 +391,16 @@ describe("aliasing and types", () => {
     const g2: readonly [nnx.State, jnp.Array] = grad(mse, { argnums: [0, 2] }).sync(m, x, y)
     const g3: jnp.Array = grad(mse, { argnums: 1 }).sync(m, x, y)
     const g4: nnx.State = grad(mse, { argnums: new nnx.DiffState(0, nnx.Param) }).sync(m, x, y)
-    const [g5, aux]: readonly [nnx.State, string] = grad((l: Linear) => [jnp.sum(l.kernel.value), "a"] as const, { hasAux: true }).sync(m)
-    const [[loss, aux2], g6]: readonly [readonly [jnp.Array, number], nnx.State] = valueAndGrad((l: Linear) => [jnp.sum(l.kernel.value), 1] as const, { hasAux: true }).sync(m)
-    const e: Effect.Effect<nnx.State, nnx.LiftError | Boom> = grad((l: Linear) => Effect.fail(new Boom({ at: "x" })).pipe(Effect.as(jnp.sum(l.kernel.value))))(m)
+    const [g5, aux]: readonly [nnx.State, string] = grad((l: Linear) => [jnp.sum(l.kernel.value), "a"] as const, {
+      hasAux: true
+    }).sync(m)
+    const [[loss, aux2], g6]: readonly [readonly [jnp.Array, number], nnx.State] = valueAndGrad(
+      (l: Linear) => [jnp.sum(l.kernel.value), 1] as const,
+      { hasAux: true }
+    ).sync(m)
+    const e: Effect.Effect<nnx.State, nnx.LiftError | Boom> = grad((l: Linear) =>
+      Effect.fail(new Boom({ at: "x" })).pipe(Effect.as(jnp.sum(l.kernel.value)))
+    )(m)
     // @ts-expect-error: argnums takes numbers or DiffStates
     assert.throws(() => grad(mse, { argnums: "0" }), GradError)
     // @ts-expect-error: the arguments must match f's

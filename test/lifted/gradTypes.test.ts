@@ -20,7 +20,8 @@ class Model extends nnx.Module {
   stat = new nnx.BatchStat(jnp.zeros([1]))
   name = "model"
 }
-const loss = (m: Model, x: jnp.Array): jnp.Array => jnp.sum(m.linear.kernel.value.mul(x)).add(jnp.sum(m.layers[0]!.bias.value))
+const loss = (m: Model, x: jnp.Array): jnp.Array =>
+  jnp.sum(m.linear.kernel.value.mul(x)).add(jnp.sum(m.layers[0]!.bias.value))
 const x = jnp.ones([2, 3])
 
 describe("gradients are typed as the State of the differentiated kinds, shaped like the argument", () => {
@@ -30,7 +31,10 @@ describe("gradients are typed as the State of the differentiated kinds, shaped l
     expectTypeOf(g.linear.kernel.value).toEqualTypeOf<jnp.Array>()
     expectTypeOf(g.layers[0]!.bias.value).toEqualTypeOf<jnp.Array>()
     expectTypeOf(g.leaves[0]!).toEqualTypeOf<nnx.Param<jnp.Array>>()
-    expect(g.linear.kernel.value.tolist()).toEqual([[1, 1, 1], [1, 1, 1]])
+    expect(g.linear.kernel.value.tolist()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1]
+    ])
     expect(g.layers[0]!.bias.value.tolist()).toEqual([1, 1, 1])
     const wrong = (): void => {
       // @ts-expect-error a BatchStat is not differentiated
@@ -45,7 +49,14 @@ describe("gradients are typed as the State of the differentiated kinds, shaped l
     const model = new Model()
     const g = nnx.grad(loss).sync(model, x)
     model.linear.kernel.value = model.linear.kernel.value.sub(g.linear.kernel.value.mul(0.1))
-    nnx.update(model, nnx.state(model, nnx.Param).map((path, p) => p.replace(p.value.sub(((nnx.State.merge(g).at(...path)) as nnx.Param<jnp.Array>).value.mul(0.1)))))
+    nnx.update(
+      model,
+      nnx
+        .state(model, nnx.Param)
+        .map((path, p) =>
+          p.replace(p.value.sub((nnx.State.merge(g).at(...path) as nnx.Param<jnp.Array>).value.mul(0.1)))
+        )
+    )
     expect(jnp.max(model.linear.kernel.value).item()).toBeCloseTo(0.8, 6)
   })
 
@@ -56,7 +67,11 @@ describe("gradients are typed as the State of the differentiated kinds, shaped l
     const gd = nnx.grad(loss, { argnums: new nnx.DiffState(1, nnx.Param) }).sync(new Model(), x)
     expectTypeOf(gd).toEqualTypeOf<jnp.Array>()
     expect(gd.shape).toEqual([2, 3])
-    const gb = nnx.grad((m: Model) => jnp.sum(m.stat.value).add(jnp.sum(m.linear.mean.value)), { argnums: new nnx.DiffState(0, nnx.BatchStat) }).sync(new Model())
+    const gb = nnx
+      .grad((m: Model) => jnp.sum(m.stat.value).add(jnp.sum(m.linear.mean.value)), {
+        argnums: new nnx.DiffState(0, nnx.BatchStat)
+      })
+      .sync(new Model())
     expectTypeOf(gb.stat).toEqualTypeOf<nnx.BatchStat<jnp.Array>>()
     expectTypeOf(gb.linear.mean).toEqualTypeOf<nnx.BatchStat<jnp.Array>>()
     expect(gb.stat.value.tolist()).toEqual([1])
@@ -65,7 +80,9 @@ describe("gradients are typed as the State of the differentiated kinds, shaped l
     expectTypeOf(gx).toEqualTypeOf<jnp.Array>()
     const p = new nnx.Param(jnp.ones([2]))
     expectTypeOf(nnx.grad((v: nnx.Param<jnp.Array>) => jnp.sum(v.value)).sync(p)).toEqualTypeOf<nnx.Param<jnp.Array>>()
-    const [[value, aux], grads] = Effect.runSync(nnx.valueAndGrad((m: Model) => [jnp.sum(m.linear.kernel.value), "aux"] as const, { hasAux: true })(new Model()))
+    const [[value, aux], grads] = Effect.runSync(
+      nnx.valueAndGrad((m: Model) => [jnp.sum(m.linear.kernel.value), "aux"] as const, { hasAux: true })(new Model())
+    )
     expectTypeOf(value).toEqualTypeOf<jnp.Array>()
     expectTypeOf(aux).toEqualTypeOf<"aux">()
     expectTypeOf(grads.linear.kernel.value).toEqualTypeOf<jnp.Array>()

@@ -19,7 +19,10 @@ class Layer extends nnx.Module {
 describe("lift types", () => {
   it("StateAxes only where the argument is a graph node; tuples match the parameters; Carry only in scan", () => {
     const f = (m: Layer, x: jnp.Array) => x.mul(m.w.value)
-    const axes = new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, null]])
+    const axes = new nnx.StateAxes([
+      [nnx.Param, 0],
+      [nnx.BatchStat, null]
+    ])
     const ok = nnx.vmap(f, { inAxes: [axes, 0] })
     // @ts-expect-error a StateAxes cannot stand for an Array argument
     const bad1 = nnx.vmap(f, { inAxes: [0, axes] })
@@ -28,7 +31,10 @@ describe("lift types", () => {
     // Forms no argument can fit fail when the transform is made, as in Flax.
     // @ts-expect-error Carry is not an axis of vmap
     expect(() => nnx.vmap(f, { inAxes: [nnx.Carry, 0] })).toThrow(nnx.LiftTypeError)
-    const carried = new nnx.StateAxes<nnx.AxisOrCarry>([[nnx.Param, null], [nnx.BatchStat, nnx.Carry]])
+    const carried = new nnx.StateAxes<nnx.AxisOrCarry>([
+      [nnx.Param, null],
+      [nnx.BatchStat, nnx.Carry]
+    ])
     const scanOk = nnx.scan((m: Layer, x: jnp.Array) => [m, x] as const, { inAxes: [carried, 0], outAxes: 0 })
     // @ts-expect-error a StateAxes holding Carry is not a vmap prefix
     expect(() => nnx.vmap(f, { inAxes: [carried, 0] })).toThrow(nnx.LiftTypeError)
@@ -36,7 +42,10 @@ describe("lift types", () => {
   })
 
   it("a bare StateAxes only when every argument is a graph node; outAxes a StateAxes only for a graph node output", () => {
-    const axes = new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, null]])
+    const axes = new nnx.StateAxes([
+      [nnx.Param, 0],
+      [nnx.BatchStat, null]
+    ])
     const wrong = (): void => {
       // @ts-expect-error a bare StateAxes stands for every argument, and x is an Array
       nnx.vmap((m: Layer, x: jnp.Array) => x.mul(m.w.value), { inAxes: axes })
@@ -64,10 +73,23 @@ describe("lift types", () => {
       nnx.scan(body, { outAxes: [0, 0] })
       // @ts-expect-error null (broadcast) in outAxes
       nnx.scan(body, { inAxes: [nnx.Carry, 0], outAxes: [nnx.Carry, null] })
-      // @ts-expect-error a StateAxes holding Carry in outAxes
-      nnx.scan((l: Layer, x: jnp.Array) => [l, x] as const, { inAxes: [0, 0], outAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]), 0] })
-      // @ts-expect-error Carry nested in a record
-      nnx.scan((c: { a: jnp.Array }, y: jnp.Array) => [c, y] as const, { inAxes: [{ a: nnx.Carry }, 0], outAxes: [{ a: nnx.Carry }, 0] })
+      nnx.scan((l: Layer, x: jnp.Array) => [l, x] as const, {
+        inAxes: [0, 0],
+        // @ts-expect-error a StateAxes holding Carry in outAxes
+        outAxes: [
+          new nnx.StateAxes([
+            [nnx.Param, 0],
+            [nnx.BatchStat, nnx.Carry]
+          ]),
+          0
+        ]
+      })
+      nnx.scan((c: { a: jnp.Array }, y: jnp.Array) => [c, y] as const, {
+        // @ts-expect-error Carry nested in a record
+        inAxes: [{ a: nnx.Carry }, 0],
+        // @ts-expect-error nor in outAxes
+        outAxes: [{ a: nnx.Carry }, 0]
+      })
     }
     void wrong
     // right forms, including a StateAxes mixing axes and Carry written inline
@@ -75,7 +97,22 @@ describe("lift types", () => {
       nnx.scan(body),
       nnx.scan(body, { inAxes: [nnx.Carry, 0], outAxes: [nnx.Carry, 0] }),
       nnx.scan((x: jnp.Array, y: jnp.Array) => [x, y] as const, { inAxes: [0, 0], outAxes: [0, 0] }),
-      nnx.scan((l: Layer, x: jnp.Array) => [l, x] as const, { inAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, nnx.Carry]]), 0], outAxes: [new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, 1]]), 0] })
+      nnx.scan((l: Layer, x: jnp.Array) => [l, x] as const, {
+        inAxes: [
+          new nnx.StateAxes([
+            [nnx.Param, 0],
+            [nnx.BatchStat, nnx.Carry]
+          ]),
+          0
+        ],
+        outAxes: [
+          new nnx.StateAxes([
+            [nnx.Param, 0],
+            [nnx.BatchStat, 1]
+          ]),
+          0
+        ]
+      })
     ]
     expect(fs.every((g) => typeof g === "function")).toBe(true)
   })

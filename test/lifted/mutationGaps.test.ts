@@ -14,7 +14,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { grad, jnp, jvp, lax, nnx, vjp, vmap, VmapError } from "effect-nnx"
 
-const f32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>>): jnp.Array => jnp.array(x).astype("float32")
+const f32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>>): jnp.Array =>
+  jnp.array(x).astype("float32")
 
 /** The error `f` throws. */
 const thrown = (f: () => unknown): unknown => {
@@ -27,9 +28,21 @@ const thrown = (f: () => unknown): unknown => {
 }
 
 class Holder extends nnx.Module {
-  w = new nnx.Param(f32([[0, 1], [2, 3], [4, 5], [6, 7]]))
+  w = new nnx.Param(
+    f32([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7]
+    ])
+  )
   bias?: nnx.Param<jnp.Array> = new nnx.Param(jnp.zeros([4, 2]))
-  table = f32([[1, 1], [2, 2], [3, 3], [4, 4]])
+  table = f32([
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [4, 4]
+  ])
   tag = new nnx.Variable("start")
 }
 
@@ -46,7 +59,12 @@ describe("graph changes inside lifted transforms", () => {
     assert.deepStrictEqual(Object.keys(m).sort(), ["table", "tag", "w"])
     assert.strictEqual(m.w, w)
     assert.strictEqual(m.tag, tag)
-    assert.deepStrictEqual(m.w.value.tolist(), [[0, 1], [2, 3], [4, 5], [6, 7]])
+    assert.deepStrictEqual(m.w.value.tolist(), [
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7]
+    ])
   })
 
   it("nnx.jit: a bare Array attribute is an input, and one assigned inside comes back", () => {
@@ -56,7 +74,12 @@ describe("graph changes inside lifted transforms", () => {
       return h.table.sum()
     })
     assert.strictEqual(f.sync(m).item(), 200)
-    assert.deepStrictEqual(m.table.tolist(), [[10, 10], [20, 20], [30, 30], [40, 40]])
+    assert.deepStrictEqual(m.table.tolist(), [
+      [10, 10],
+      [20, 20],
+      [30, 30],
+      [40, 40]
+    ])
     assert.strictEqual(f.sync(m).item(), 2000)
     assert.strictEqual(f.traceCount, 1)
   })
@@ -87,14 +110,29 @@ describe("graph changes inside lifted transforms", () => {
   it("nnx.vmap: a bare Array attribute is mapped like a Param; a string Variable is passed whole", () => {
     const m = new Holder()
     const tag = m.tag
-    const y = nnx.vmap((h: Holder, x: jnp.Array) => {
-      assert.strictEqual(h.tag.value, "start")
-      h.table = h.table.add(x)
-      h.tag.value = "mapped"
-      return h.w.value.mul(h.table)
-    }, { inAxes: [0, 0] }).sync(m, jnp.ones([4, 2]))
-    assert.deepStrictEqual(y.tolist(), [[0, 2], [6, 9], [16, 20], [30, 35]])
-    assert.deepStrictEqual(m.table.tolist(), [[2, 2], [3, 3], [4, 4], [5, 5]])
+    const y = nnx
+      .vmap(
+        (h: Holder, x: jnp.Array) => {
+          assert.strictEqual(h.tag.value, "start")
+          h.table = h.table.add(x)
+          h.tag.value = "mapped"
+          return h.w.value.mul(h.table)
+        },
+        { inAxes: [0, 0] }
+      )
+      .sync(m, jnp.ones([4, 2]))
+    assert.deepStrictEqual(y.tolist(), [
+      [0, 2],
+      [6, 9],
+      [16, 20],
+      [30, 35]
+    ])
+    assert.deepStrictEqual(m.table.tolist(), [
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5]
+    ])
     assert.strictEqual(m.tag, tag)
     assert.strictEqual(m.tag.value, "mapped")
   })
@@ -105,13 +143,24 @@ describe("graph changes inside lifted transforms", () => {
       mode = new nnx.Variable("add")
     }
     const s = new Step()
-    const body = nnx.scan((c: Step, x: jnp.Array) => [c, c.mode.value === "add" ? x.add(c.w.value) : x.sub(c.w.value)] as const, {
-      inAxes: [nnx.Carry, 0],
-      outAxes: [nnx.Carry, 0]
-    })
-    assert.deepStrictEqual(body.sync(s, jnp.ones([3, 2]))[1].tolist(), [[2, 2], [2, 2], [2, 2]])
+    const body = nnx.scan(
+      (c: Step, x: jnp.Array) => [c, c.mode.value === "add" ? x.add(c.w.value) : x.sub(c.w.value)] as const,
+      {
+        inAxes: [nnx.Carry, 0],
+        outAxes: [nnx.Carry, 0]
+      }
+    )
+    assert.deepStrictEqual(body.sync(s, jnp.ones([3, 2]))[1].tolist(), [
+      [2, 2],
+      [2, 2],
+      [2, 2]
+    ])
     s.mode.value = "sub"
-    assert.deepStrictEqual(body.sync(s, jnp.ones([3, 2]))[1].tolist(), [[0, 0], [0, 0], [0, 0]])
+    assert.deepStrictEqual(body.sync(s, jnp.ones([3, 2]))[1].tolist(), [
+      [0, 0],
+      [0, 0],
+      [0, 0]
+    ])
     assert.strictEqual(s.mode.value, "sub")
     assert.strictEqual(body.traceCount, 2)
   })
@@ -134,9 +183,16 @@ describe("vmap's axis checks", () => {
   }
 
   it("a StateAxes whose filters leave a Variable unmatched names its kind and path", () => {
-    const e = thrown(() => nnx.vmap((_n: Norm, x: jnp.Array) => x, { inAxes: [new nnx.StateAxes([[nnx.Param, 0]]), 0] }).sync(new Norm(), jnp.ones([4, 3])))
+    const e = thrown(() =>
+      nnx
+        .vmap((_n: Norm, x: jnp.Array) => x, { inAxes: [new nnx.StateAxes([[nnx.Param, 0]]), 0] })
+        .sync(new Norm(), jnp.ones([4, 3]))
+    )
     assert.instanceOf(e, nnx.LiftTypeError)
-    assert.strictEqual((e as nnx.LiftTypeError).message, "nnx.vmap: no filter of StateAxes({Param: 0}) matches the BatchStat at 'mean'; add a filter for it (e.g. [..., 0] at the end)")
+    assert.strictEqual(
+      (e as nnx.LiftTypeError).message,
+      "nnx.vmap: no filter of StateAxes({Param: 0}) matches the BatchStat at 'mean'; add a filter for it (e.g. [..., 0] at the end)"
+    )
   })
 
   it("a StateAxes whose filters leave a bare Array unmatched calls it an Array", () => {
@@ -144,9 +200,14 @@ describe("vmap's axis checks", () => {
       w = new nnx.Param(jnp.ones([4, 3]))
       table = jnp.ones([4, 3])
     }
-    const e = thrown(() => nnx.vmap((b: Bare) => b.w.value, { inAxes: new nnx.StateAxes([[nnx.Param, 0]]) }).sync(new Bare()))
+    const e = thrown(() =>
+      nnx.vmap((b: Bare) => b.w.value, { inAxes: new nnx.StateAxes([[nnx.Param, 0]]) }).sync(new Bare())
+    )
     assert.instanceOf(e, nnx.LiftTypeError)
-    assert.match((e as nnx.LiftTypeError).message, /no filter of StateAxes\(\{Param: 0\}\) matches the Array at 'table'/)
+    assert.match(
+      (e as nnx.LiftTypeError).message,
+      /no filter of StateAxes\(\{Param: 0\}\) matches the Array at 'table'/
+    )
   })
 
   const x = jnp.ones([2, 3])
@@ -165,8 +226,15 @@ describe("vmap's axis checks", () => {
 
   it("an unbatched output is broadcast to the batch at its outAxes, within the same bounds", () => {
     const ones3 = (_: jnp.Array) => f32([1, 2, 3])
-    assert.deepStrictEqual(vmap(ones3, { outAxes: 1 })(x).tolist(), [[1, 1], [2, 2], [3, 3]])
-    assert.deepStrictEqual(vmap(ones3, { outAxes: -2 })(x).tolist(), [[1, 2, 3], [1, 2, 3]])
+    assert.deepStrictEqual(vmap(ones3, { outAxes: 1 })(x).tolist(), [
+      [1, 1],
+      [2, 2],
+      [3, 3]
+    ])
+    assert.deepStrictEqual(vmap(ones3, { outAxes: -2 })(x).tolist(), [
+      [1, 2, 3],
+      [1, 2, 3]
+    ])
     for (const axis of [2, -3]) {
       const e = thrown(() => vmap(ones3, { outAxes: axis })(x))
       assert.strictEqual((e as VmapError).reason, `outAxes ${axis} is out of range for out of rank 1 (batched rank 2)`)
@@ -184,9 +252,15 @@ describe("vmap's axis checks", () => {
   it("a non-Array output needs an outAxes of null, and then comes back as it is", () => {
     const e = thrown(() => vmap((_: jnp.Array) => "label")(x))
     assert.instanceOf(e, VmapError)
-    assert.strictEqual((e as VmapError).reason, "out is not an Array (got string); vmap outputs must be Arrays unless their outAxes is null")
+    assert.strictEqual(
+      (e as VmapError).reason,
+      "out is not an Array (got string); vmap outputs must be Arrays unless their outAxes is null"
+    )
     const inRecord = thrown(() => vmap((a: jnp.Array) => ({ a, s: "x" }), { outAxes: { a: 0, s: 1 } })(x))
-    assert.strictEqual((inRecord as VmapError).reason, "out['s'] is not an Array (got string); vmap outputs must be Arrays unless their outAxes is null")
+    assert.strictEqual(
+      (inRecord as VmapError).reason,
+      "out['s'] is not an Array (got string); vmap outputs must be Arrays unless their outAxes is null"
+    )
     assert.strictEqual(vmap((_: jnp.Array) => "label", { outAxes: null })(x), "label")
     const both = vmap((a: jnp.Array) => ({ a, s: "x" }), { outAxes: { a: 0, s: null } })(x)
     assert.strictEqual(both.s, "x")
@@ -195,19 +269,35 @@ describe("vmap's axis checks", () => {
 
   it("negative inAxes count from the end down to -rank; past it, JAX's message", () => {
     const y = jnp.arange(6).reshape([2, 3]).astype("float32")
-    assert.deepStrictEqual(vmap(id, { inAxes: -1 })(y).tolist(), [[0, 3], [1, 4], [2, 5]])
-    assert.deepStrictEqual(vmap(id, { inAxes: -2 })(y).tolist(), [[0, 1, 2], [3, 4, 5]])
-    for (const [axis, rank] of [[-3, 3], [2, 3]] as const) {
+    assert.deepStrictEqual(vmap(id, { inAxes: -1 })(y).tolist(), [
+      [0, 3],
+      [1, 4],
+      [2, 5]
+    ])
+    assert.deepStrictEqual(vmap(id, { inAxes: -2 })(y).tolist(), [
+      [0, 1, 2],
+      [3, 4, 5]
+    ])
+    for (const [axis, rank] of [
+      [-3, 3],
+      [2, 3]
+    ] as const) {
       const e = thrown(() => vmap(id, { inAxes: axis })(y))
       assert.instanceOf(e, VmapError)
-      assert.strictEqual((e as VmapError).reason, `vmap was requested to map args[0] along axis ${axis}, which implies that its rank should be at least ${rank}, but is only 2 (its type is float32(2, 3))`)
+      assert.strictEqual(
+        (e as VmapError).reason,
+        `vmap was requested to map args[0] along axis ${axis}, which implies that its rank should be at least ${rank}, but is only 2 (its type is float32(2, 3))`
+      )
     }
   })
 
   it("an axisSize that disagrees with a mapped argument is refused, listing both (JAX raises too)", () => {
     const e = thrown(() => vmap(id, { axisSize: 3 })(x))
     assert.instanceOf(e, VmapError)
-    assert.strictEqual((e as VmapError).reason, "inconsistent sizes for array axes to be mapped:\n  * axisSize is 3\n  * axis 0 of args[0] of type float32(2, 3) has size 2")
+    assert.strictEqual(
+      (e as VmapError).reason,
+      "inconsistent sizes for array axes to be mapped:\n  * axisSize is 3\n  * axis 0 of args[0] of type float32(2, 3) has size 2"
+    )
     assert.deepStrictEqual(vmap(id, { axisSize: 2 })(x).shape, [2, 3])
     const two = thrown(() => vmap((a: jnp.Array, b: jnp.Array) => a.add(b), { axisSize: 2 })(x, jnp.ones([3, 3])))
     assert.match((two as VmapError).reason, /axis 0 of args\[1\] of type float32\(3, 3\) has size 3$/)
@@ -228,12 +318,27 @@ describe("gradients with partial cotangents and empty shapes", () => {
   })
 
   it("the same along dimension 0 of a matrix", () => {
-    const K = f32([[2, 0], [1, 5], [3, 1]])
+    const K = f32([
+      [2, 0],
+      [1, 5],
+      [3, 1]
+    ])
     const V = jnp.arange(6).reshape([3, 2]).astype("float32")
     const W = jnp.arange(1, 7).reshape([3, 2]).astype("float32")
-    const [gK, gV] = grad((a: jnp.Array, b: jnp.Array) => lax.sort([a, b], 0, 1)[1]!.mul(W).sum(), { argnums: [0, 1] })(K, V)
-    assert.deepStrictEqual(gK.tolist(), [[0, 0], [0, 0], [0, 0]])
-    assert.deepStrictEqual(gV.tolist(), [[3, 2], [1, 6], [5, 4]])
+    const [gK, gV] = grad((a: jnp.Array, b: jnp.Array) => lax.sort([a, b], 0, 1)[1]!.mul(W).sum(), { argnums: [0, 1] })(
+      K,
+      V
+    )
+    assert.deepStrictEqual(gK.tolist(), [
+      [0, 0],
+      [0, 0],
+      [0, 0]
+    ])
+    assert.deepStrictEqual(gV.tolist(), [
+      [3, 2],
+      [1, 6],
+      [5, 4]
+    ])
   })
 
   it("a payload-only tangent of a two-operand sort is permuted with the keys", () => {
@@ -245,9 +350,16 @@ describe("gradients with partial cotangents and empty shapes", () => {
   it("an empty lax.slice has a zero gradient of the operand's shape", () => {
     const x = jnp.arange(5).astype("float32")
     assert.deepStrictEqual(grad((a: jnp.Array) => lax.slice(a, [2], [2]).sum())(x).tolist(), [0, 0, 0, 0, 0])
-    assert.deepStrictEqual(grad((a: jnp.Array) => lax.slice(a, [1], [1]).sum().add(a.mul(a).sum()))(x).tolist(), [0, 2, 4, 6, 8])
+    assert.deepStrictEqual(
+      grad((a: jnp.Array) => lax.slice(a, [1], [1]).sum().add(a.mul(a).sum()))(x).tolist(),
+      [0, 2, 4, 6, 8]
+    )
     const X = jnp.arange(12).reshape([3, 4]).astype("float32")
-    const zeros = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    const zeros = [
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+      [0, 0, 0, 0]
+    ]
     assert.deepStrictEqual(grad((a: jnp.Array) => lax.slice(a, [0, 1], [3, 1]).sum())(X).tolist(), zeros)
     assert.deepStrictEqual(grad((a: jnp.Array) => lax.slice(a, [1, 4], [1, 4], [2, 1]).sum())(X).tolist(), zeros)
     const [, back] = vjp((a: jnp.Array) => lax.slice(a, [0, 1], [3, 1]), X)

@@ -34,7 +34,12 @@ const close = (a: jnp.Array, b: jnp.Array): void => {
 }
 
 const stack = (): Layer =>
-  nnx.splitRngs(nnx.vmap((rngs: nnx.Rngs) => new Layer(rngs)), { splits: DEVICES }).sync(new nnx.Rngs({ params: 0 }))
+  nnx
+    .splitRngs(
+      nnx.vmap((rngs: nnx.Rngs) => new Layer(rngs)),
+      { splits: DEVICES }
+    )
+    .sync(new nnx.Rngs({ params: 0 }))
 
 describe("nnx.pmap", () => {
   it("runs one layer of a stacked module per virtual device; state updates propagate per device", () => {
@@ -49,11 +54,17 @@ describe("nnx.pmap", () => {
   it("StateAxes: Params per device, Count broadcast; axisSize initialises a stack with no input", () => {
     const layers = stack()
     const x = random.normal(random.key(2), [D])
-    const axes = new nnx.StateAxes([[nnx.Param, 0], [Count, null]])
-    const f = pmap((layer: Layer, x: jnp.Array) => {
-      layer.count.value = jnp.array(7)
-      return x.matmul(layer.w.value)
-    }, { inAxes: [axes, null] })
+    const axes = new nnx.StateAxes([
+      [nnx.Param, 0],
+      [Count, null]
+    ])
+    const f = pmap(
+      (layer: Layer, x: jnp.Array) => {
+        layer.count.value = jnp.array(7)
+        return x.matmul(layer.w.value)
+      },
+      { inAxes: [axes, null] }
+    )
     const ys = f.sync(layers, x)
     expect(ys.shape).toEqual([DEVICES, D])
     close(ys.get(2), x.matmul(layers.w.value.get(2)))
@@ -63,14 +74,17 @@ describe("nnx.pmap", () => {
   })
 
   it.effect("the Effect form; a failing f changes nothing", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const layers = stack()
       const before = layers.count.value
-      const err = yield* Effect.flip(pmap((layer: Layer) => {
-        layer.call(jnp.ones([D]))
-        return Effect.fail("down" as const)
-      })(layers))
+      const err = yield* Effect.flip(
+        pmap((layer: Layer) => {
+          layer.call(jnp.ones([D]))
+          return Effect.fail("down" as const)
+        })(layers)
+      )
       expect(err).toBe("down")
       expect(layers.count.value).toBe(before)
-    }))
+    })
+  )
 })

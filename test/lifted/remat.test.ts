@@ -67,7 +67,9 @@ describe("nnx.remat", () => {
         const b = new Mlp(new nnx.Rngs(seed))
         const v = random.normal(random.key(seed + 1), [2, 3])
         const ga = grad((m: Mlp, u: jnp.Array) => jnp.mean(m.call(u)), { argnums: [0, 1] }).sync(a, v)
-        const gb = grad((m: Mlp, u: jnp.Array) => jnp.mean(remat((n: Mlp, w: jnp.Array) => n.call(w)).sync(m, u)), { argnums: [0, 1] }).sync(b, v)
+        const gb = grad((m: Mlp, u: jnp.Array) => jnp.mean(remat((n: Mlp, w: jnp.Array) => n.call(w)).sync(m, u)), {
+          argnums: [0, 1]
+        }).sync(b, v)
         close(leaf(gb[0], "w1"), leaf(ga[0], "w1"), 1e-4)
         close(gb[1], ga[1], 1e-4)
       }),
@@ -86,13 +88,16 @@ describe("nnx.remat", () => {
     Effect.gen(function* () {
       class Oops extends Data.TaggedError("Oops")<{}> {}
       const m = new Mlp(new nnx.Rngs(2))
-      const e = yield* Effect.flip(remat((n: Mlp) => {
-        n.call(x)
-        return Effect.fail(new Oops())
-      })(m))
+      const e = yield* Effect.flip(
+        remat((n: Mlp) => {
+          n.call(x)
+          return Effect.fail(new Oops())
+        })(m)
+      )
       assert.instanceOf(e, Oops)
       assert.strictEqual(m.steps.value.tolist(), 0)
-    }))
+    })
+  )
 })
 
 class Linear extends nnx.Module {
@@ -127,5 +132,6 @@ describe("nnx.evalShape", () => {
     Effect.gen(function* () {
       const out = yield* evalShape((v: jnp.Array) => v.matmul(v.T), x)
       assert.deepStrictEqual(out, { shape: [5, 5], dtype: "float32" })
-    }))
+    })
+  )
 })

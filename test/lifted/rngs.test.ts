@@ -26,10 +26,18 @@ describe("splitRngs / forkRngs", () => {
   it("forkRngs draws a fresh key per stream (optionally split) for the call", () => {
     const rngs = new nnx.Rngs({ a: 0, b: 1 })
     const seen: Array<ReadonlyArray<number>> = []
-    const f = nnx.forkRngs((r: nnx.Rngs<"a" | "b">) => {
-      seen.push(r.a.key.value.shape, r.b.key.value.shape)
-      return r.b().shape
-    }, { split: [[nnx.WithTag("a"), 3], ["...", null]] })
+    const f = nnx.forkRngs(
+      (r: nnx.Rngs<"a" | "b">) => {
+        seen.push(r.a.key.value.shape, r.b.key.value.shape)
+        return r.b().shape
+      },
+      {
+        split: [
+          [nnx.WithTag("a"), 3],
+          ["...", null]
+        ]
+      }
+    )
     f(rngs)
     expect(seen).toEqual([[3], []])
     expect(rngs.a.key.value.shape).toEqual([])
@@ -63,7 +71,10 @@ describe("a failed splitRngs / forkRngs call changes nothing, the Rngs counts in
 
   it("around a lifted transform, in its Effect and its sync form", () => {
     const rngs = new nnx.Rngs({ params: 0 })
-    const f = nnx.splitRngs(nnx.vmap((_: nnx.Rngs) => boom(), { inAxes: [0] }), { splits: 2 })
+    const f = nnx.splitRngs(
+      nnx.vmap((_: nnx.Rngs) => boom(), { inAxes: [0] }),
+      { splits: 2 }
+    )
     expect(() => f.sync(rngs)).toThrow("boom")
     expect(rngs.params.count.value.item()).toBe(0)
     const exit = Effect.runSyncExit(f(rngs))

@@ -34,12 +34,15 @@ class Scale extends nnx.Module {
 
 describe("nnx.scan caches its traced body per signature", () => {
   it.effect("repeated calls with one signature trace once; a new shape retraces; a new length does not", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       let runs = 0
-      const cumsum = nnx.scan((c: jnp.Array, x: jnp.Array) => {
-        runs++
-        return [c.add(x), c] as const
-      }, { inAxes: [nnx.Carry, 0], outAxes: [nnx.Carry, 0] })
+      const cumsum = nnx.scan(
+        (c: jnp.Array, x: jnp.Array) => {
+          runs++
+          return [c.add(x), c] as const
+        },
+        { inAxes: [nnx.Carry, 0], outAxes: [nnx.Carry, 0] }
+      )
       const [a] = yield* cumsum(jnp.zeros([3]), jnp.ones([4, 3]))
       const [b, ys] = yield* cumsum(jnp.zeros([3]), jnp.ones([4, 3]).mul(2))
       assert.deepStrictEqual(a.tolist(), [4, 4, 4])
@@ -56,10 +59,11 @@ describe("nnx.scan caches its traced body per signature", () => {
       cumsum.clearCache()
       yield* cumsum(jnp.zeros([2]), jnp.ones([5, 2]))
       assert.strictEqual(cumsum.traceCount, 3)
-    }))
+    })
+  )
 
   it.effect("a carried Module is updated in place on every call, cached or not", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const counter = new Counter()
       const step = nnx.scan((c: Counter, x: jnp.Array) => {
         c.count.value = c.count.value.add(x)
@@ -71,13 +75,17 @@ describe("nnx.scan caches its traced body per signature", () => {
       assert.deepStrictEqual(counter.count.value.tolist(), 6)
       assert.deepStrictEqual(partial.tolist(), [4, 5, 6])
       assert.strictEqual(step.traceCount, 1)
-    }))
+    })
+  )
 
   it.effect("broadcast Arrays and Variables are inputs of the cached body, not constants: new values are seen", () =>
-    Effect.gen(function*() {
-      const f = nnx.scan((c: jnp.Array, m: Scale, k: jnp.Array, x: jnp.Array) => [c.add(x.mul(m.w.value).mul(k)), null] as const, {
-        inAxes: [nnx.Carry, null, null, 0]
-      })
+    Effect.gen(function* () {
+      const f = nnx.scan(
+        (c: jnp.Array, m: Scale, k: jnp.Array, x: jnp.Array) => [c.add(x.mul(m.w.value).mul(k)), null] as const,
+        {
+          inAxes: [nnx.Carry, null, null, 0]
+        }
+      )
       const m = new Scale(jnp.array(2))
       const [a] = yield* f(jnp.zeros([]), m, jnp.array(1), jnp.ones([3]))
       m.w.value = jnp.array(10)
@@ -85,14 +93,18 @@ describe("nnx.scan caches its traced body per signature", () => {
       assert.strictEqual(a.item(), 6)
       assert.strictEqual(b.item(), 90)
       assert.strictEqual(f.traceCount, 1)
-    }))
+    })
+  )
 
   it.effect("a change of graph structure or of a static value retraces", () =>
-    Effect.gen(function*() {
-      const f = nnx.scan((c: jnp.Array, m: Scale, tag: string, x: jnp.Array) => [c.add(x.mul(m.w.value)), tag] as const, {
-        inAxes: [nnx.Carry, null, null, 0],
-        outAxes: [nnx.Carry, 0]
-      })
+    Effect.gen(function* () {
+      const f = nnx.scan(
+        (c: jnp.Array, m: Scale, tag: string, x: jnp.Array) => [c.add(x.mul(m.w.value)), tag] as const,
+        {
+          inAxes: [nnx.Carry, null, null, 0],
+          outAxes: [nnx.Carry, 0]
+        }
+      )
       const m = new Scale(jnp.array(2))
       yield* f(jnp.zeros([]), m, "a", jnp.ones([3]))
       yield* f(jnp.zeros([]), m, "a", jnp.ones([3]))
@@ -102,19 +114,24 @@ describe("nnx.scan caches its traced body per signature", () => {
       ;(m as unknown as { extra: nnx.Param<jnp.Array> }).extra = new nnx.Param(jnp.zeros([1]))
       yield* f(jnp.zeros([]), m, "b", jnp.ones([3]))
       assert.strictEqual(f.traceCount, 3)
-    }))
+    })
+  )
 
   it.effect("an f that returns an Effect is traced on every call, so its Effect runs every time", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       let effects = 0
-      const f = nnx.scan((c: jnp.Array, x: jnp.Array) =>
-        Effect.sync(() => {
-          effects++
-          return [c.add(x), null] as const
-        }), { inAxes: [nnx.Carry, 0] })
+      const f = nnx.scan(
+        (c: jnp.Array, x: jnp.Array) =>
+          Effect.sync(() => {
+            effects++
+            return [c.add(x), null] as const
+          }),
+        { inAxes: [nnx.Carry, 0] }
+      )
       yield* f(jnp.zeros([]), jnp.ones([3]))
       yield* f(jnp.zeros([]), jnp.ones([3]))
       assert.strictEqual(effects, 2)
       assert.strictEqual(f.cacheSize, 0)
-    }))
+    })
+  )
 })

@@ -24,10 +24,15 @@ const loss = (model: Linear, x: jnp.Array, y: jnp.Array) => jnp.mean(model.call(
 /** Plain SGD: every Param moves against its gradient. */
 const sgd = (model: Linear, grads: nnx.State, lr: number): void => {
   const params = nnx.state(model, nnx.Param)
-  nnx.update(model, params.map((path, leaf) => {
-    const g = grads.at(...path) as nnx.Variable<unknown>
-    return (leaf as nnx.Variable<unknown>).replace((leaf as nnx.Param<jnp.Array>).value.sub((g.value as jnp.Array).mul(lr)))
-  }))
+  nnx.update(
+    model,
+    params.map((path, leaf) => {
+      const g = grads.at(...path) as nnx.Variable<unknown>
+      return (leaf as nnx.Variable<unknown>).replace(
+        (leaf as nnx.Param<jnp.Array>).value.sub((g.value as jnp.Array).mul(lr))
+      )
+    })
+  )
 }
 
 describe("training with lifted transforms", () => {
@@ -51,7 +56,11 @@ describe("training with lifted transforms", () => {
     const model = new Linear(3, 2, new nnx.Rngs({ params: 1 }))
     const x = random.normal(random.key(2), [5, 3])
     const y = random.normal(random.key(3), [5, 2])
-    const perExample = nnx.vmap((m: Linear, xi: jnp.Array, yi: jnp.Array) => nnx.grad(loss).sync(m, xi.reshape(1, 3), yi.reshape(1, 2)), { inAxes: [null, 0, 0] }).sync(model, x, y)
+    const perExample = nnx
+      .vmap((m: Linear, xi: jnp.Array, yi: jnp.Array) => nnx.grad(loss).sync(m, xi.reshape(1, 3), yi.reshape(1, 2)), {
+        inAxes: [null, 0, 0]
+      })
+      .sync(model, x, y)
     const perW = (perExample.at("w") as nnx.Variable<unknown>).value as jnp.Array
     const batch = nnx.grad(loss).sync(model, x, y).at("w") as nnx.Variable<unknown>
     expect(perW.shape).toEqual([5, 3, 2])
@@ -61,8 +70,15 @@ describe("training with lifted transforms", () => {
 
   it("a scanned stack of layers equals applying them one by one", () => {
     const rngs = new nnx.Rngs({ params: 4 })
-    const layers = nnx.splitRngs(nnx.vmap((r: nnx.Rngs<"params">) => new Linear(4, 4, r)), { splits: 3 }).sync(rngs)
-    const forward = nnx.scan((x: jnp.Array, layer: Linear) => [jnp.tanh(layer.call(x)), null] as const, { inAxes: [nnx.Carry, 0] })
+    const layers = nnx
+      .splitRngs(
+        nnx.vmap((r: nnx.Rngs<"params">) => new Linear(4, 4, r)),
+        { splits: 3 }
+      )
+      .sync(rngs)
+    const forward = nnx.scan((x: jnp.Array, layer: Linear) => [jnp.tanh(layer.call(x)), null] as const, {
+      inAxes: [nnx.Carry, 0]
+    })
     const x = jnp.ones([4])
     const [out] = forward.sync(x, layers)
     let manual = x

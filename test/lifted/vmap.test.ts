@@ -34,12 +34,20 @@ class Norm extends nnx.Module {
 describe("nnx.vmap", () => {
   it("StateAxes: Params mapped, BatchStats broadcast and updated with batch-independent values", () => {
     const norm = new Norm(3)
-    const axes = new nnx.StateAxes([[nnx.Param, 0], [nnx.BatchStat, null]])
+    const axes = new nnx.StateAxes([
+      [nnx.Param, 0],
+      [nnx.BatchStat, null]
+    ])
     norm.scale.value = jnp.reshape(jnp.arange(12).astype("float32"), [4, 3])
-    const y = nnx.vmap((n: Norm, x: jnp.Array) => {
-      n.mean.value = n.mean.value.add(1)
-      return x.mul(n.scale.value)
-    }, { inAxes: [axes, 0] }).sync(norm, jnp.ones([4, 3]))
+    const y = nnx
+      .vmap(
+        (n: Norm, x: jnp.Array) => {
+          n.mean.value = n.mean.value.add(1)
+          return x.mul(n.scale.value)
+        },
+        { inAxes: [axes, 0] }
+      )
+      .sync(norm, jnp.ones([4, 3]))
     expect(y.tolist()).toEqual(norm.scale.value.tolist())
     expect(norm.mean.value.tolist()).toEqual([1, 1, 1])
     expect(norm.scale.value.shape).toEqual([4, 3])
@@ -47,18 +55,27 @@ describe("nnx.vmap", () => {
 
   it("a batched write to broadcast state is a LiftTypeError naming the path", () => {
     const norm = new Norm(3)
-    const axes = new nnx.StateAxes([[nnx.Param, null], [nnx.BatchStat, null]])
-    const f = nnx.vmap((n: Norm, x: jnp.Array) => {
-      n.mean.value = x
-      return x
-    }, { inAxes: [axes, 0] })
+    const axes = new nnx.StateAxes([
+      [nnx.Param, null],
+      [nnx.BatchStat, null]
+    ])
+    const f = nnx.vmap(
+      (n: Norm, x: jnp.Array) => {
+        n.mean.value = x
+        return x
+      },
+      { inAxes: [axes, 0] }
+    )
     expect(() => f.sync(norm, jnp.ones([4, 3]))).toThrow(/BatchStat at 'mean' is broadcast/)
     expect(norm.mean.value.tolist()).toEqual([0, 0, 0])
   })
 
   it("splitRngs + vmap creates a stack of layers with different weights", () => {
     const rngs = new nnx.Rngs({ params: 0 })
-    const make = nnx.splitRngs(nnx.vmap((r: nnx.Rngs<"params">) => new Linear(2, 3, r), { inAxes: 0, outAxes: 0 }), { splits: 5 })
+    const make = nnx.splitRngs(
+      nnx.vmap((r: nnx.Rngs<"params">) => new Linear(2, 3, r), { inAxes: 0, outAxes: 0 }),
+      { splits: 5 }
+    )
     const stack = make.sync(rngs)
     expect(stack.w.value.shape).toEqual([5, 2, 3])
     const w = stack.w.value
@@ -79,13 +96,18 @@ describe("nnx.vmap", () => {
     }
     const p = new Pair(new nnx.Rngs({ params: 1 }))
     const { a, b } = p
-    const out = nnx.vmap((q: Pair) => {
-      const t = q.a
-      q.a = q.b
-      q.b = t
-      ;(q as unknown as { c: Linear }).c = q.a
-      return q.b
-    }, { inAxes: null, outAxes: null, axisSize: 2 }).sync(p)
+    const out = nnx
+      .vmap(
+        (q: Pair) => {
+          const t = q.a
+          q.a = q.b
+          q.b = t
+          ;(q as unknown as { c: Linear }).c = q.a
+          return q.b
+        },
+        { inAxes: null, outAxes: null, axisSize: 2 }
+      )
+      .sync(p)
     expect(p.a).toBe(b)
     expect(p.b).toBe(a)
     expect((p as unknown as { c: Linear }).c).toBe(b)
@@ -95,11 +117,13 @@ describe("nnx.vmap", () => {
   it("cycles and new sub-modules made inside come out, with the cycle intact", () => {
     const norm = new Norm(2)
     ;(norm as unknown as { self: Norm }).self = norm
-    nnx.jit((n: Norm) => {
-      ;(n as unknown as { child: Norm }).child = new Norm(2)
-      ;(n as unknown as { child: { parent: Norm } }).child.parent = n
-      n.mean.value = n.mean.value.add(1)
-    }).sync(norm)
+    nnx
+      .jit((n: Norm) => {
+        ;(n as unknown as { child: Norm }).child = new Norm(2)
+        ;(n as unknown as { child: { parent: Norm } }).child.parent = n
+        n.mean.value = n.mean.value.add(1)
+      })
+      .sync(norm)
     const child = (norm as unknown as { child: Norm & { parent: Norm } }).child
     expect((norm as unknown as { self: Norm }).self).toBe(norm)
     expect(child.parent).toBe(norm)
@@ -108,15 +132,20 @@ describe("nnx.vmap", () => {
   })
 
   it("f may return an Effect; its failure is a typed failure and nothing changes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const norm = new Norm(2)
       class Boom extends Error {}
-      const ok = yield* nnx.vmap((n: Norm, x: jnp.Array) => Effect.succeed(x.mul(n.scale.value)), { inAxes: [null, 0] })(norm, jnp.ones([3, 2]))
+      const ok = yield* nnx.vmap((n: Norm, x: jnp.Array) => Effect.succeed(x.mul(n.scale.value)), {
+        inAxes: [null, 0]
+      })(norm, jnp.ones([3, 2]))
       assert.deepStrictEqual(ok.shape, [3, 2])
-      const failing = nnx.vmap((n: Norm, _x: jnp.Array) => {
-        n.mean.value = n.mean.value.add(5)
-        return Effect.fail(new Boom("no"))
-      }, { inAxes: [null, 0] })
+      const failing = nnx.vmap(
+        (n: Norm, _x: jnp.Array) => {
+          n.mean.value = n.mean.value.add(5)
+          return Effect.fail(new Boom("no"))
+        },
+        { inAxes: [null, 0] }
+      )
       const error = yield* Effect.flip(failing(norm, jnp.ones([3, 2])))
       assert.instanceOf(error, Boom)
       assert.deepStrictEqual(norm.mean.value.tolist(), [0, 0])

@@ -32,15 +32,22 @@ interface ComplexGoldens {
 }
 
 const C = goldens<ComplexGoldens>().complex
-const x = fromGolden(C.x), y = fromGolden(C.y), w = fromGolden(C.w)
+const x = fromGolden(C.x),
+  y = fromGolden(C.y),
+  w = fromGolden(C.w)
 
-const c = (re: number, im: number): JArray => lax.complex(jnp.array(re, { dtype: "float32" }), jnp.array(im, { dtype: "float32" }))
+const c = (re: number, im: number): JArray =>
+  lax.complex(jnp.array(re, { dtype: "float32" }), jnp.array(im, { dtype: "float32" }))
 
 describe("complex64 against JAX", () => {
   it("elementwise binary operations, comparisons (ordering ones lexicographic) and broadcasting", () => {
     const ops: Record<string, (a: JArray, b: JArray) => JArray> = {
-      add: jnp.add, subtract: jnp.subtract, multiply: jnp.multiply, divide: jnp.divide,
-      less: jnp.less, maximum: jnp.maximum
+      add: jnp.add,
+      subtract: jnp.subtract,
+      multiply: jnp.multiply,
+      divide: jnp.divide,
+      less: jnp.less,
+      maximum: jnp.maximum
     }
     for (const [name, f] of Object.entries(ops)) expectGolden(f(x, y), C.binary[name]!, name)
     const mixed = jnp.where(jnp.arange(3).eq(1), y, x)
@@ -51,9 +58,23 @@ describe("complex64 against JAX", () => {
 
   it("unary functions: negative, exp, log, sqrt, sin, cos, tanh, ..., abs and angle (float32), conj, real, imag", () => {
     const ops: Record<string, (a: JArray) => JArray> = {
-      negative: jnp.negative, exp: jnp.exp, log: jnp.log, sqrt: jnp.sqrt, abs: jnp.abs, angle: jnp.angle,
-      conj: jnp.conj, real: jnp.real, imag: jnp.imag, sin: jnp.sin, cos: jnp.cos, tanh: jnp.tanh, log1p: jnp.log1p,
-      expm1: jnp.expm1, sign: jnp.sign, sigmoid: nn.sigmoid, rsqrt: lax.rsqrt
+      negative: jnp.negative,
+      exp: jnp.exp,
+      log: jnp.log,
+      sqrt: jnp.sqrt,
+      abs: jnp.abs,
+      angle: jnp.angle,
+      conj: jnp.conj,
+      real: jnp.real,
+      imag: jnp.imag,
+      sin: jnp.sin,
+      cos: jnp.cos,
+      tanh: jnp.tanh,
+      log1p: jnp.log1p,
+      expm1: jnp.expm1,
+      sign: jnp.sign,
+      sigmoid: nn.sigmoid,
+      rsqrt: lax.rsqrt
     }
     for (const [name, f] of Object.entries(ops)) expectGolden(f(x), C.unary[name]!, name)
     expectGolden(jnp.conjugate(x), C.unary["conj"]!, "conjugate")
@@ -69,7 +90,8 @@ describe("complex64 against JAX", () => {
   })
 
   it("matmul of complex matrices, and of a real with a complex one (promoted)", () => {
-    const a = fromGolden(C.matmul.a), b = fromGolden(C.matmul.b)
+    const a = fromGolden(C.matmul.a),
+      b = fromGolden(C.matmul.b)
     expectGolden(a.matmul(b), C.matmul.ab, "ab")
     expectGolden(jnp.real(a).matmul(b), C.matmul.a_real_b, "a_real_b")
   })
@@ -131,11 +153,24 @@ describe("complex64 against JAX", () => {
   })
 
   it("prints as JAX, and lists elements as { re, im }", () => {
-    const v = jnp.array([{ re: 1, im: 2 }, { re: -3.5, im: -0.25 }])
+    const v = jnp.array([
+      { re: 1, im: 2 },
+      { re: -3.5, im: -0.25 }
+    ])
     expect(v.repr({ style: "python" })).toBe(C.repr["vector"])
     expect(v.repr()).toBe(C.repr["vector"])
     expect(jnp.array(1.5, { dtype: "complex64" }).repr({ style: "python" })).toBe(C.repr["scalar"])
-    expect(jnp.array([[{ re: 1, im: 2 }, { re: 3, im: -1 }], [{ re: 0, im: 0.5 }, -2]]).repr({ style: "python" })).toBe(C.repr["matrix"])
+    expect(
+      jnp
+        .array([
+          [
+            { re: 1, im: 2 },
+            { re: 3, im: -1 }
+          ],
+          [{ re: 0, im: 0.5 }, -2]
+        ])
+        .repr({ style: "python" })
+    ).toBe(C.repr["matrix"])
     expect(jnp.array([{ re: 1e10, im: 2 }, 1]).repr({ style: "python" })).toBe(C.repr["large"])
     expect(v.toString({ style: "python" })).toBe(C.repr["str_vector"])
     expect(c(1, 2).toString()).toBe(C.repr["str_scalar"])
@@ -143,17 +178,30 @@ describe("complex64 against JAX", () => {
     // JAX's float32 FFT gives -2.4999998 where the exact value, which this one rounds to, is -2.5.
     expect(jnp.fft.fft(jnp.array([1, 2, 3, 4, 5])).repr({ style: "python" })).not.toBe(C.repr["fft_5"])
     expect(jnp.fft.rfft(jnp.array([1, 2, 3, 4])).repr({ style: "python" })).toBe(C.repr["rfft_4"])
-    expect(v.tolist()).toEqual([{ re: 1, im: 2 }, { re: -3.5, im: -0.25 }])
+    expect(v.tolist()).toEqual([
+      { re: 1, im: 2 },
+      { re: -3.5, im: -0.25 }
+    ])
     expect(c(1, 2).item()).toEqual({ re: 1, im: 2 })
     expect(v.nbytes).toBe(16)
   })
 
   it("converts: a real value gets a zero imaginary part; complex to real keeps the real part, to bool tests both", () => {
-    expect(jnp.array([1, 2]).astype("complex64").tolist()).toEqual([{ re: 1, im: 0 }, { re: 2, im: 0 }])
-    const z = jnp.array([{ re: 1.5, im: 2 }, { re: 0, im: 1 }, { re: 0, im: 0 }])
+    expect(jnp.array([1, 2]).astype("complex64").tolist()).toEqual([
+      { re: 1, im: 0 },
+      { re: 2, im: 0 }
+    ])
+    const z = jnp.array([
+      { re: 1.5, im: 2 },
+      { re: 0, im: 1 },
+      { re: 0, im: 0 }
+    ])
     expect(z.astype("float32").tolist()).toEqual([1.5, 0, 0])
     expect(z.astype("bool").tolist()).toEqual([true, true, false])
-    expect(jnp.zeros([2], { dtype: "complex64" }).tolist()).toEqual([{ re: 0, im: 0 }, { re: 0, im: 0 }])
+    expect(jnp.zeros([2], { dtype: "complex64" }).tolist()).toEqual([
+      { re: 0, im: 0 },
+      { re: 0, im: 0 }
+    ])
     expect(jnp.eye(2, undefined, { dtype: "complex64" }).get(1, 1).item()).toEqual({ re: 1, im: 0 })
   })
 })
@@ -161,7 +209,8 @@ describe("complex64 against JAX", () => {
 describe("gradients of complex inputs (JAX's convention: grad(|z|²) = 2 conj(z))", () => {
   const G = C.grad
   const z = fromGolden(G["z"]!)
-  const zs = fromGolden(G["zs"]!), cs = fromGolden(G["c"]!)
+  const zs = fromGolden(G["zs"]!),
+    cs = fromGolden(G["c"]!)
 
   it("matches JAX for scalar and vector functions", () => {
     expectGolden(grad((v: JArray) => jnp.abs(v).mul(jnp.abs(v)))(z), G["abs_squared"]!, "abs_squared")
@@ -169,20 +218,41 @@ describe("gradients of complex inputs (JAX's convention: grad(|z|²) = 2 conj(z)
     expectGolden(grad((v: JArray) => jnp.real(v.mul(v)))(z), G["real_square"]!, "real_square")
     expectGolden(grad((v: JArray) => jnp.imag(jnp.exp(v)))(z), G["imag_exp"]!, "imag_exp")
     expectGolden(grad((v: JArray) => jnp.abs(v.mul(cs).sum()))(zs), G["abs_dot"]!, "abs_dot")
-    expectGolden(grad((v: JArray) => jnp.real(jnp.log(v).mul(jnp.sqrt(v)).div(cs)).sum())(zs), G["real_log_sqrt"]!, "real_log_sqrt", { rtol: 1e-4, atol: 1e-5 })
+    expectGolden(
+      grad((v: JArray) => jnp.real(jnp.log(v).mul(jnp.sqrt(v)).div(cs)).sum())(zs),
+      G["real_log_sqrt"]!,
+      "real_log_sqrt",
+      { rtol: 1e-4, atol: 1e-5 }
+    )
     expectGolden(grad((v: JArray) => jnp.angle(v).sum())(zs), G["angle_sum"]!, "angle_sum", { rtol: 1e-4, atol: 1e-5 })
     expectGolden(grad((v: JArray) => jnp.real(jnp.sin(v).mul(jnp.tanh(v))))(z), G["sin_tanh"]!, "sin_tanh")
     expectGolden(grad((v: JArray) => jnp.abs(jnp.sign(v).mul(v)))(z), G["sign_times"]!, "sign_times")
     const composite = (v: JArray): JArray => {
       const sq = jnp.abs(jnp.take(v, jnp.array([2, 0, 2])))
       const m = v.reshape(2, 2)
-      return jnp.abs(v.prod()).add(sq.mul(sq).sum())
-        .add(jnp.real(jnp.pad(v, [1, 2]).mul(jnp.arange(7)).sum())).add(jnp.abs(v.mean()))
-        .add(jnp.real(jnp.vdot(v, cs))).add(jnp.real(m.matmul(m.T).sum()))
-        .add(jnp.real(jnp.where(jnp.real(v).gt(0), v, v.mul(2)).mul(jnp.concatenate([v.get("1:"), v.get(":1")])).sum()))
+      return jnp
+        .abs(v.prod())
+        .add(sq.mul(sq).sum())
+        .add(jnp.real(jnp.pad(v, [1, 2]).mul(jnp.arange(7)).sum()))
+        .add(jnp.abs(v.mean()))
+        .add(jnp.real(jnp.vdot(v, cs)))
+        .add(jnp.real(m.matmul(m.T).sum()))
+        .add(
+          jnp.real(
+            jnp
+              .where(jnp.real(v).gt(0), v, v.mul(2))
+              .mul(jnp.concatenate([v.get("1:"), v.get(":1")]))
+              .sum()
+          )
+        )
     }
     expectGolden(grad(composite)(zs), G["composite"]!, "composite", { rtol: 1e-4, atol: 1e-5 })
-    expectGolden(grad((v: JArray) => jnp.real(v.pow(3).add(jnp.power(v, 0.5).mul(jnp.power(v, cs)))).sum())(zs), G["power"]!, "power", { rtol: 1e-4, atol: 1e-5 })
+    expectGolden(
+      grad((v: JArray) => jnp.real(v.pow(3).add(jnp.power(v, 0.5).mul(jnp.power(v, cs)))).sum())(zs),
+      G["power"]!,
+      "power",
+      { rtol: 1e-4, atol: 1e-5 }
+    )
     const viaComplex = grad((r: JArray) => {
       const v = lax.complex(r, r.mul(2))
       return jnp.abs(v).mul(jnp.abs(v))
@@ -235,7 +305,11 @@ describe("complex64 under transforms and backends", () => {
     const f = (v: JArray): JArray => jnp.sqrt(v.mul(v).add(1)).sub(jnp.real(v)).mul(c(0, 1)).sum(0)
     expectAllClose(jit(f)(x), f(x), "jit")
     // Two literals with one real part stay two constants (jit merges equal literals by every word).
-    const g = (v: JArray): JArray => v.mul(jnp.array({ re: 1, im: 2 })).add(1).mul(jnp.array({ re: 1, im: -3 }))
+    const g = (v: JArray): JArray =>
+      v
+        .mul(jnp.array({ re: 1, im: 2 }))
+        .add(1)
+        .mul(jnp.array({ re: 1, im: -3 }))
     expectAllClose(jit(g)(x), g(x), "jit with complex literals")
   })
 
@@ -247,7 +321,9 @@ describe("complex64 under transforms and backends", () => {
     })
     const here = f(x, y)
     expect(here.shape).toEqual(onCpu.shape)
-    Array.from(here.data()).forEach((v, i) => expect(Math.abs(v - onCpu.data[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(onCpu.data[i]!))))
+    Array.from(here.data()).forEach((v, i) =>
+      expect(Math.abs(v - onCpu.data[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(onCpu.data[i]!)))
+    )
   })
 
   it("the wasm backend counts its complex fallbacks and moves pairs with its own copy kernels", () => {
@@ -257,7 +333,17 @@ describe("complex64 under transforms and backends", () => {
         const v = fromGolden(C.x)
         const before = wasm.stats.fallbacks.get("transpose") ?? 0
         const t = v.T.get("1:", ":")
-        expectGolden(t, { ...C.structural["transpose"]!, shape: [2, 2], re: C.structural["transpose"]!.re!.slice(2), im: C.structural["transpose"]!.im!.slice(2) }, "wasm copies", { atol: 0, rtol: 0 })
+        expectGolden(
+          t,
+          {
+            ...C.structural["transpose"]!,
+            shape: [2, 2],
+            re: C.structural["transpose"]!.re!.slice(2),
+            im: C.structural["transpose"]!.im!.slice(2)
+          },
+          "wasm copies",
+          { atol: 0, rtol: 0 }
+        )
         expect(wasm.stats.fallbacks.get("transpose") ?? 0).toBe(before)
         expect(wasm.stats.fallbacks.get("slice") ?? 0).toBe(0)
         v.mul(v)
@@ -278,14 +364,32 @@ describe("the wasm copy kernels move complex64 as 8-byte elements", () => {
     (shape, seed) => {
       const program = (): Array<number> => {
         const n = shape.reduce((a, b) => a * b, 1)
-        const re = jnp.array(Array.from({ length: n }, (_, i) => ((i * 7919 + seed) % 97) / 7 - 5), { dtype: "float32" }).reshape(shape)
+        const re = jnp
+          .array(
+            Array.from({ length: n }, (_, i) => ((i * 7919 + seed) % 97) / 7 - 5),
+            { dtype: "float32" }
+          )
+          .reshape(shape)
         const v = lax.complex(re, re.mul(-2).add(1))
         const nd = shape.length
         const t = v.transpose([...Array.from({ length: nd }, (_, i) => nd - 1 - i)])
         const b = jnp.broadcastTo(v.expandDims(0), [2, ...shape])
-        const s = lax.slice(v, shape.map(() => 0), shape.map((d) => d), shape.map((d) => (d > 2 ? 2 : 1)))
-        const ds = lax.dynamicSlice(v, shape.map(() => 1), shape.map((d) => Math.max(1, d - 1)))
-        const du = lax.dynamicUpdateSlice(v, ds, shape.map(() => 0))
+        const s = lax.slice(
+          v,
+          shape.map(() => 0),
+          shape.map((d) => d),
+          shape.map((d) => (d > 2 ? 2 : 1))
+        )
+        const ds = lax.dynamicSlice(
+          v,
+          shape.map(() => 1),
+          shape.map((d) => Math.max(1, d - 1))
+        )
+        const du = lax.dynamicUpdateSlice(
+          v,
+          ds,
+          shape.map(() => 0)
+        )
         const cat = jnp.concatenate([v, v.mul(2)], nd - 1)
         return [t, b, s, ds, du, cat].flatMap((a) => Array.from(a.data()))
       }
@@ -293,7 +397,14 @@ describe("the wasm copy kernels move complex64 as 8-byte elements", () => {
       const got = Backend.withBackend(wasm, program)
       const want = Backend.withBackend(Backend.cpu, program)
       expect(got).toEqual(want)
-      for (const p of ["broadcast_in_dim", "transpose", "slice", "dynamic_slice", "dynamic_update_slice", "concatenate"] as const) {
+      for (const p of [
+        "broadcast_in_dim",
+        "transpose",
+        "slice",
+        "dynamic_slice",
+        "dynamic_update_slice",
+        "concatenate"
+      ] as const) {
         expect(wasm.stats.fallbacks.get(p) ?? 0, p).toBe(before.get(p) ?? 0)
       }
     }

@@ -18,7 +18,8 @@ export interface G {
 }
 
 /** The golden file; each suite describes the part it reads. */
-export const goldens = <T>(): T => JSON.parse(fs.readFileSync(new URL("../goldens/complex_fft.json", import.meta.url), "utf8")) as T
+export const goldens = <T>(): T =>
+  JSON.parse(fs.readFileSync(new URL("../goldens/complex_fft.json", import.meta.url), "utf8")) as T
 
 /** The golden as an Array of its dtype. */
 export const fromGolden = (g: G): JArray => {
@@ -27,16 +28,26 @@ export const fromGolden = (g: G): JArray => {
     const im = jnp.array(g.im.slice(), { dtype: "float32" }).reshape(g.shape)
     return lax.complex(re, im)
   }
-  return jnp.array((g.data ?? []).map((v) => (v === null ? NaN : v)) as Array<number>, { dtype: g.dtype as "float32" }).reshape(g.shape)
+  return jnp
+    .array((g.data ?? []).map((v) => (v === null ? NaN : v)) as Array<number>, { dtype: g.dtype as "float32" })
+    .reshape(g.shape)
 }
 
 /** Interleaved (re, im) values of a golden, or its real data. */
 const goldenValues = (g: G): Array<number> =>
-  g.re !== undefined && g.im !== undefined ? g.re.flatMap((r, i) => [r, g.im![i]!]) : (g.data ?? []).map((v) => (v === null ? NaN : Number(v)))
+  g.re !== undefined && g.im !== undefined
+    ? g.re.flatMap((r, i) => [r, g.im![i]!])
+    : (g.data ?? []).map((v) => (v === null ? NaN : Number(v)))
 
 /** Asserts that `x` has the golden's shape and dtype and values within `atol + rtol |want|`. */
-export const expectGolden = (x: JArray, g: G, label: string, tol: { readonly rtol?: number; readonly atol?: number } = {}): void => {
-  const rtol = tol.rtol ?? 1e-5, atol = tol.atol ?? 1e-5
+export const expectGolden = (
+  x: JArray,
+  g: G,
+  label: string,
+  tol: { readonly rtol?: number; readonly atol?: number } = {}
+): void => {
+  const rtol = tol.rtol ?? 1e-5,
+    atol = tol.atol ?? 1e-5
   assert.deepStrictEqual([...x.shape], [...g.shape], `${label}: shape`)
   assert.strictEqual(x.dtype, g.dtype, `${label}: dtype`)
   const got = Array.from(x.data(), Number)
@@ -44,7 +55,8 @@ export const expectGolden = (x: JArray, g: G, label: string, tol: { readonly rto
   assert.strictEqual(got.length, want.length, `${label}: size`)
   const scale = Math.max(1, ...want.map((v) => (Number.isFinite(v) ? Math.abs(v) : 0)))
   for (let i = 0; i < want.length; i++) {
-    const w = want[i]!, v = got[i]!
+    const w = want[i]!,
+      v = got[i]!
     if (Number.isNaN(w) ? !Number.isNaN(v) : Math.abs(v - w) > atol * scale + rtol * Math.abs(w)) {
       assert.fail(`${label}: word ${i} is ${v}, JAX gives ${w}`)
     }
@@ -55,7 +67,8 @@ export const expectGolden = (x: JArray, g: G, label: string, tol: { readonly rto
 export const expectAllClose = (x: JArray, y: JArray, label: string, tol = 1e-4): void => {
   assert.deepStrictEqual([...x.shape], [...y.shape], `${label}: shape`)
   assert.strictEqual(x.dtype, y.dtype, `${label}: dtype`)
-  const a = x.data(), b = y.data()
+  const a = x.data(),
+    b = y.data()
   let scale = 1
   for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!))
   for (let i = 0; i < b.length; i++) {

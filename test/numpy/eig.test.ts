@@ -13,7 +13,12 @@ import { expectGolden, fromGolden, goldens } from "./complexGoldens.ts"
 
 interface EigGoldens {
   readonly eig: {
-    readonly cases: ReadonlyArray<{ readonly name: string; readonly a: G; readonly w_sorted: G; readonly eigvals_sorted: G }>
+    readonly cases: ReadonlyArray<{
+      readonly name: string
+      readonly a: G
+      readonly w_sorted: G
+      readonly eigvals_sorted: G
+    }>
     readonly grads: ReadonlyArray<{ readonly name: string; readonly a: G; readonly value: G; readonly grad: G }>
   }
 }
@@ -34,7 +39,9 @@ const sortEigs = (w: JArray): JArray => {
       out[2 * (r * n + i) + 1] = im
     })
   }
-  return jnp.array(Array.from({ length: out.length / 2 }, (_, i) => ({ re: out[2 * i]!, im: out[2 * i + 1]! }))).reshape(w.shape)
+  return jnp
+    .array(Array.from({ length: out.length / 2 }, (_, i) => ({ re: out[2 * i]!, im: out[2 * i + 1]! })))
+    .reshape(w.shape)
 }
 
 /** Checks `A v = v diag(w)`, unit columns, and each column's largest entry real and non-negative. */
@@ -52,7 +59,8 @@ const checkVectors = (a: JArray, w: JArray, v: JArray, label: string, tol: numbe
   const batches = v.size / (n * n)
   for (let b = 0; b < batches; b++) {
     for (let col = 0; col < n; col++) {
-      let best = 0, bestAbs = -1
+      let best = 0,
+        bestAbs = -1
       for (let r = 0; r < n; r++) {
         const i = 2 * (b * n * n + r * n + col)
         const m = Math.hypot(vd[i]!, vd[i + 1]!)
@@ -81,7 +89,15 @@ describe("jnp.linalg.eig against JAX", () => {
 
   it("gradients of a symmetric function of the eigenvalues, real and complex input", () => {
     for (const { name, a, value, grad: g } of E.grads) {
-      const f = (m: JArray): JArray => jnp.real(jnp.linalg.eigvals(m).mul(jnp.linalg.eigvals(m)).mul(jnp.array({ re: 1, im: 0.5 }))).sum()
+      const f = (m: JArray): JArray =>
+        jnp
+          .real(
+            jnp.linalg
+              .eigvals(m)
+              .mul(jnp.linalg.eigvals(m))
+              .mul(jnp.array({ re: 1, im: 0.5 }))
+          )
+          .sum()
       expectGolden(f(fromGolden(a)), value, `${name} value`, { rtol: 1e-4, atol: 1e-4 })
       expectGolden(grad(f)(fromGolden(a)), g, `${name} grad`, { rtol: 1e-3, atol: 1e-4 })
     }
@@ -90,17 +106,31 @@ describe("jnp.linalg.eig against JAX", () => {
 
 const matrix = (n: number, seed: number): JArray => {
   let s = seed >>> 0
-  return jnp.array(Array.from({ length: n * n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return (s / 2 ** 32) * 4 - 2
-  }), { dtype: "float32" }).reshape(n, n)
+  return jnp
+    .array(
+      Array.from({ length: n * n }, () => {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+        return (s / 2 ** 32) * 4 - 2
+      }),
+      { dtype: "float32" }
+    )
+    .reshape(n, n)
 }
 
 describe("jnp.linalg.eig properties", () => {
   test.prop([fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 1e6 }), fc.boolean()], { numRuns: 30 })(
     "A v = λ v with unit eigenvectors, for random real and complex matrices",
     (n, seed, isComplex) => {
-      const a = isComplex ? jnp.array(matrix(n, seed)).astype("complex64").add(matrix(n, seed + 1).astype("complex64").mul(jnp.array({ re: 0, im: 1 }))) : matrix(n, seed)
+      const a = isComplex
+        ? jnp
+            .array(matrix(n, seed))
+            .astype("complex64")
+            .add(
+              matrix(n, seed + 1)
+                .astype("complex64")
+                .mul(jnp.array({ re: 0, im: 1 }))
+            )
+        : matrix(n, seed)
       const [w, v] = jnp.linalg.eig(a)
       checkVectors(a, w, v, `n=${n}`, 1e-4 * n)
       // The trace is the sum of the eigenvalues.
@@ -119,7 +149,17 @@ describe("jnp.linalg.eig properties", () => {
       const xs = Array.from(a.data())
       const h = 1e-2
       for (const i of [0, n + 1, n * n - 1]) {
-        const at = (d: number): number => Number(f(jnp.array(xs.map((v, j) => (j === i ? v + d : v)), { dtype: "float32" }).reshape(n, n)).item())
+        const at = (d: number): number =>
+          Number(
+            f(
+              jnp
+                .array(
+                  xs.map((v, j) => (j === i ? v + d : v)),
+                  { dtype: "float32" }
+                )
+                .reshape(n, n)
+            ).item()
+          )
         const fd = (at(h) - at(-h)) / (2 * h)
         // sum(λ²) = trace(A²): smooth even where eigenvalues meet.
         expect(Math.abs(g[i]! - fd)).toBeLessThan(3e-2 * (1 + Math.abs(fd)))
@@ -133,7 +173,9 @@ describe("jnp.linalg.eig under transforms and errors", () => {
     const stack = jnp.stack([matrix(4, 1), matrix(4, 2), matrix(4, 3)])
     const batched = vmap(jnp.linalg.eigvals)(stack)
     for (let i = 0; i < 3; i++) {
-      expect(Array.from(sortEigs(batched.get(i)).data())).toEqual(Array.from(sortEigs(jnp.linalg.eigvals(stack.get(i))).data()))
+      expect(Array.from(sortEigs(batched.get(i)).data())).toEqual(
+        Array.from(sortEigs(jnp.linalg.eigvals(stack.get(i))).data())
+      )
     }
     const [w] = jit((m: JArray) => jnp.linalg.eig(m))(matrix(5, 9))
     expect(Array.from(w.data())).toEqual(Array.from(jnp.linalg.eig(matrix(5, 9))[0].data()))

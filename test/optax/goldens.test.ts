@@ -7,7 +7,13 @@ import { describe, expect, it } from "vitest"
 import { grad, jnp, nnx, optax } from "effect-nnx"
 import { expectClose, fromResult, goldens } from "./support.ts"
 
-const warmupCosine = optax.warmupCosineDecaySchedule({ initValue: 0, peakValue: 0.1, warmupSteps: 2, decaySteps: 6, endValue: 0.01 })
+const warmupCosine = optax.warmupCosineDecaySchedule({
+  initValue: 0,
+  peakValue: 0.1,
+  warmupSteps: 2,
+  decaySteps: 6,
+  endValue: 0.01
+})
 const maskW = { b: false, w: true }
 
 /** The TypeScript spelling of each case of tools/goldens/optax_goldens.py. */
@@ -19,10 +25,12 @@ const optimizers: Record<string, () => optax.GradientTransformation<any>> = {
   adam: () => optax.adam(0.01),
   adam_nesterov: () => optax.adam(0.01, { nesterov: true }),
   adam_eps_root: () => optax.adam(0.01, { b1: 0.8, b2: 0.99, eps: 1e-6, epsRoot: 1e-4 }),
-  adam_exponential_decay: () => optax.adam(optax.exponentialDecay({ initValue: 0.05, transitionSteps: 2, decayRate: 0.5 })),
+  adam_exponential_decay: () =>
+    optax.adam(optax.exponentialDecay({ initValue: 0.05, transitionSteps: 2, decayRate: 0.5 })),
   adamw: () => optax.adamw(0.01, { weightDecay: 0.1 }),
   adamw_mask: () => optax.adamw(0.01, { weightDecay: 0.1, mask: maskW }),
-  adamw_schedule_decay: () => optax.adamw(0.01, { weightDecay: optax.linearSchedule({ initValue: 0.1, endValue: 0, transitionSteps: 4 }) }),
+  adamw_schedule_decay: () =>
+    optax.adamw(0.01, { weightDecay: optax.linearSchedule({ initValue: 0.1, endValue: 0, transitionSteps: 4 }) }),
   rmsprop: () => optax.rmsprop(0.01),
   rmsprop_centered_momentum: () => optax.rmsprop(0.01, { decay: 0.8, centered: true, momentum: 0.5 }),
   rmsprop_eps_outside: () => optax.rmsprop(0.01, { eps: 1e-3, epsInSqrt: false, initialScale: 0.1 }),
@@ -40,7 +48,10 @@ const optimizers: Record<string, () => optax.GradientTransformation<any>> = {
 const G = goldens.optimizers
 const record = (leaves: ReadonlyArray<jnp.Array>) => ({ b: leaves[0]!, w: leaves[1]! })
 const asState = (leaves: ReadonlyArray<jnp.Array>) =>
-  nnx.State.fromFlat([[["b"], new nnx.Param(leaves[0]!)], [["w"], new nnx.Param(leaves[1]!)]] as const)
+  nnx.State.fromFlat([
+    [["b"], new nnx.Param(leaves[0]!)],
+    [["w"], new nnx.Param(leaves[1]!)]
+  ] as const)
 const leavesOfRecord = (t: { readonly b: jnp.Array; readonly w: jnp.Array }) => [t.b, t.w]
 const leavesOfState = (s: nnx.State) => ["b", "w"].map((k) => (s.at(k) as nnx.Param<jnp.Array>).value)
 
@@ -63,8 +74,12 @@ describe("optax optimizers against optax", () => {
         const [updates, next] = tx.update(grads, state, params)
         state = next
         params = optax.applyUpdates(params, updates)
-        leavesOfRecord(updates).forEach((u, i) => expectClose(u, want.updates[i]!, `${name} step ${step} updates[${i}]`, TOL))
-        leavesOfRecord(params).forEach((p, i) => expectClose(p, want.params[i]!, `${name} step ${step} params[${i}]`, TOL))
+        leavesOfRecord(updates).forEach((u, i) =>
+          expectClose(u, want.updates[i]!, `${name} step ${step} updates[${i}]`, TOL)
+        )
+        leavesOfRecord(params).forEach((p, i) =>
+          expectClose(p, want.params[i]!, `${name} step ${step} params[${i}]`, TOL)
+        )
       })
     })
   }
@@ -80,7 +95,9 @@ describe("optax optimizers against optax", () => {
         params = optax.applyUpdates(params, updates)
         expect(nnx.isState(updates)).toBe(true)
         expect((params.at("w") as nnx.Variable<unknown>).kind).toBe("Param")
-        leavesOfState(params).forEach((p, i) => expectClose(p, want.params[i]!, `${name} step ${step} params[${i}]`, TOL))
+        leavesOfState(params).forEach((p, i) =>
+          expectClose(p, want.params[i]!, `${name} step ${step} params[${i}]`, TOL)
+        )
       })
     })
   }
@@ -95,13 +112,28 @@ describe("optax schedules against optax", () => {
     polynomial: optax.polynomialSchedule({ initValue: 1, endValue: 0, power: 2, transitionSteps: 10 }),
     cosine: optax.cosineDecaySchedule({ initValue: 0.5, decaySteps: 10 }),
     cosine_alpha: optax.cosineDecaySchedule({ initValue: 0.5, decaySteps: 10, alpha: 0.1, exponent: 2 }),
-    warmup_cosine: optax.warmupCosineDecaySchedule({ initValue: 0, peakValue: 1, warmupSteps: 3, decaySteps: 20, endValue: 0.05 }),
+    warmup_cosine: optax.warmupCosineDecaySchedule({
+      initValue: 0,
+      peakValue: 1,
+      warmupSteps: 3,
+      decaySteps: 20,
+      endValue: 0.05
+    }),
     exponential: optax.exponentialDecay({ initValue: 1, transitionSteps: 4, decayRate: 0.5 }),
-    exponential_staircase: optax.exponentialDecay({ initValue: 1, transitionSteps: 4, decayRate: 0.5, transitionBegin: 2, staircase: true }),
+    exponential_staircase: optax.exponentialDecay({
+      initValue: 1,
+      transitionSteps: 4,
+      decayRate: 0.5,
+      transitionBegin: 2,
+      staircase: true
+    }),
     exponential_end: optax.exponentialDecay({ initValue: 1, transitionSteps: 2, decayRate: 0.5, endValue: 0.2 }),
     exponential_growth: optax.exponentialDecay({ initValue: 0.1, transitionSteps: 2, decayRate: 2, endValue: 1 }),
     piecewise: optax.piecewiseConstantSchedule(0.1, { 3: 0.5, 10: 0.2 }),
-    join: optax.joinSchedules([optax.constantSchedule(1), optax.linearSchedule({ initValue: 1, endValue: 0, transitionSteps: 5 })], [3])
+    join: optax.joinSchedules(
+      [optax.constantSchedule(1), optax.linearSchedule({ initValue: 1, endValue: 0, transitionSteps: 5 })],
+      [3]
+    )
   }
 
   it("every golden schedule has a TypeScript spelling", () => {

@@ -17,22 +17,31 @@ export const goldens = JSON.parse(readFileSync(new URL("../goldens/optax.json", 
   readonly optimizers: {
     readonly params: ReadonlyArray<Result>
     readonly grads: ReadonlyArray<ReadonlyArray<Result>>
-    readonly cases: Record<string, ReadonlyArray<{ readonly updates: ReadonlyArray<Result>; readonly params: ReadonlyArray<Result> }>>
+    readonly cases: Record<
+      string,
+      ReadonlyArray<{ readonly updates: ReadonlyArray<Result>; readonly params: ReadonlyArray<Result> }>
+    >
   }
   readonly schedules: { readonly steps: ReadonlyArray<number>; readonly cases: Record<string, ReadonlyArray<Result>> }
-  readonly losses: Record<string, { readonly args: ReadonlyArray<Result>; readonly value: Result; readonly grad: Result }>
+  readonly losses: Record<
+    string,
+    { readonly args: ReadonlyArray<Result>; readonly value: Result; readonly grad: Result }
+  >
   readonly metrics: Record<string, unknown>
   readonly optimizer: {
     readonly x: Result
     readonly y: Result
-    readonly cases: Record<string, {
-      readonly losses: ReadonlyArray<Result>
-      readonly kernel: Result
-      readonly bias: Result
-      readonly count: number
-      readonly step: Result
-      readonly opt_state: ReadonlyArray<Result>
-    }>
+    readonly cases: Record<
+      string,
+      {
+        readonly losses: ReadonlyArray<Result>
+        readonly kernel: Result
+        readonly bias: Result
+        readonly count: number
+        readonly step: Result
+        readonly opt_state: ReadonlyArray<Result>
+      }
+    >
   }
 }
 
@@ -43,7 +52,12 @@ export const fromResult = (r: Result): jnp.Array => {
 }
 
 /** `got` equals `want` in shape and dtype, and in value within `atol + rtol·|want|` per element. */
-export const expectClose = (got: jnp.Array, want: Result, what: string, tol: { readonly rtol?: number; readonly atol?: number } = {}): void => {
+export const expectClose = (
+  got: jnp.Array,
+  want: Result,
+  what: string,
+  tol: { readonly rtol?: number; readonly atol?: number } = {}
+): void => {
   const rtol = tol.rtol ?? 2e-6
   const atol = tol.atol ?? 2e-7
   expect(got.shape, `${what}: shape`).toEqual(want.shape)

@@ -50,8 +50,12 @@ describe("the published package", () => {
       readonly files: ReadonlyArray<{ readonly path: string }>
     }>
     const files = new Set(packed[0]!.files.map((f) => f.path))
-    for (const f of ["dist/index.js", "dist/index.d.ts", "dist/nnx.js", "LICENSE", "README.md", "package.json"]) assert.isTrue(files.has(f), `the tarball lacks ${f}`)
-    assert.isFalse([...files].some((f) => f.startsWith("test/") || f.startsWith("node_modules/")), "the tarball ships tests or node_modules")
+    for (const f of ["dist/index.js", "dist/index.d.ts", "dist/nnx.js", "LICENSE", "README.md", "package.json"])
+      assert.isTrue(files.has(f), `the tarball lacks ${f}`)
+    assert.isFalse(
+      [...files].some((f) => f.startsWith("test/") || f.startsWith("node_modules/")),
+      "the tarball ships tests or node_modules"
+    )
     const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!)
 
     const consumer = join(dir, "consumer")
@@ -63,18 +67,35 @@ describe("the published package", () => {
     writeFileSync(join(consumer, "main.ts"), consumerProgram)
     // Strict type-checks against the published declarations, with both resolutions users pick; the
     // nodenext build is then run by plain Node.
-    for (const [module, resolution] of [["esnext", "bundler"], ["nodenext", "nodenext"]] as const) {
-      writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify({
-        compilerOptions: {
-          target: "ES2022", module, moduleResolution: resolution, strict: true, exactOptionalPropertyTypes: true,
-          noUncheckedIndexedAccess: true, skipLibCheck: false, types: [], outDir: "out"
-        },
-        files: ["main.ts"]
-      }))
+    for (const [module, resolution] of [
+      ["esnext", "bundler"],
+      ["nodenext", "nodenext"]
+    ] as const) {
+      writeFileSync(
+        join(consumer, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: {
+            target: "ES2022",
+            module,
+            moduleResolution: resolution,
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            noUncheckedIndexedAccess: true,
+            skipLibCheck: false,
+            types: [],
+            outDir: "out"
+          },
+          files: ["main.ts"]
+        })
+      )
       run(process.execPath, [tsc, "-p", "tsconfig.json"], consumer)
     }
     const out = JSON.parse(run(process.execPath, [join("out", "main.js")], consumer)) as {
-      shape: Array<number>; finite: boolean; keys: Array<number>; loss: number; gpu: string
+      shape: Array<number>
+      finite: boolean
+      keys: Array<number>
+      loss: number
+      gpu: string
     }
     assert.deepStrictEqual(out.shape, [4, 2])
     assert.isTrue(out.finite)

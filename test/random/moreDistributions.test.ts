@@ -10,7 +10,11 @@ import { ArgumentError, DTypeError, jit, jnp, random, ShapeError, vmap } from "e
 import type { Array as JArray } from "effect-nnx"
 
 type Nested = number | ReadonlyArray<Nested>
-interface Sample { readonly seed: number; readonly shape: ReadonlyArray<number> | null; readonly out: Nested }
+interface Sample {
+  readonly seed: number
+  readonly shape: ReadonlyArray<number> | null
+  readonly out: Nested
+}
 interface Goldens {
   readonly random: {
     readonly gumbel: ReadonlyArray<Sample>
@@ -41,7 +45,8 @@ const G: Goldens = JSON.parse(fs.readFileSync(new URL("../goldens/nn_random_extr
 const R = G.random
 
 const flat = (x: Nested): Array<number> => (typeof x === "number" ? [x] : x.flatMap(flat))
-const shapeOf = (x: Nested): Array<number> => (typeof x === "number" ? [] : [x.length, ...(x.length > 0 ? shapeOf(x[0]!) : [])])
+const shapeOf = (x: Nested): Array<number> =>
+  typeof x === "number" ? [] : [x.length, ...(x.length > 0 ? shapeOf(x[0]!) : [])]
 const valuesOf = (a: JArray): Array<number> => {
   const t = a.tolist()
   return typeof t === "number" ? [t] : ((t as ReadonlyArray<unknown>).flat(Infinity as 1) as Array<number>)
@@ -71,15 +76,28 @@ describe("random samplers beyond the basics match jax.random", () => {
     ["exponential", R.exponential, (c: Sample) => random.exponential(k(c.seed), c.shape!)],
     ["laplace", R.laplace, (c: Sample) => random.laplace(k(c.seed), c.shape!)],
     ["logistic", R.logistic, (c: Sample) => random.logistic(k(c.seed), c.shape!)],
-    ["pareto", R.pareto, (c: Sample & { b: number | ReadonlyArray<number> }) =>
-      random.pareto(k(c.seed), typeof c.b === "number" ? c.b : jnp.array(c.b, { dtype: "float32" }), c.shape ?? undefined)],
+    [
+      "pareto",
+      R.pareto,
+      (c: Sample & { b: number | ReadonlyArray<number> }) =>
+        random.pareto(
+          k(c.seed),
+          typeof c.b === "number" ? c.b : jnp.array(c.b, { dtype: "float32" }),
+          c.shape ?? undefined
+        )
+    ],
     ["rayleigh", R.rayleigh, (c: Sample & { scale: number }) => random.rayleigh(k(c.seed), c.scale, c.shape!)],
-    ["weibullMin", R.weibull_min, (c: Sample & { scale: number; concentration: number }) =>
-      random.weibullMin(k(c.seed), c.scale, c.concentration, c.shape!)]
+    [
+      "weibullMin",
+      R.weibull_min,
+      (c: Sample & { scale: number; concentration: number }) =>
+        random.weibullMin(k(c.seed), c.scale, c.concentration, c.shape!)
+    ]
   ]
   describe.each(floatSamplers)("%s", (name, cases, sample) => {
     it("gives JAX's samples for every key and shape", () => {
-      for (const c of cases) expectClose(sample(c as never), c.out, `${name} seed ${c.seed} shape ${JSON.stringify(c.shape)}`)
+      for (const c of cases)
+        expectClose(sample(c as never), c.out, `${name} seed ${c.seed} shape ${JSON.stringify(c.shape)}`)
     })
   })
 

@@ -14,7 +14,12 @@ describe("imports", () => {
   })
 
   it("the checker finds a cycle when there is one", () => {
-    const g = new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]])
+    const g = new Map([
+      ["a", ["b"]],
+      ["b", ["c"]],
+      ["c", ["a"]],
+      ["d", ["a"]]
+    ])
     expect(cycles(g).map((c) => [...c].sort())).toEqual([["a", "b", "c"]])
   })
 })

@@ -82,19 +82,26 @@ export const pageExamples = (file: string): Array<Example> => {
     if (isImportOnly(code)) prelude += code
     else blocks.push({ line, code, own: importsOf(code).length > 0 })
   }
-  if (!continuing) return blocks.map((b) => ({ file, line: b.line, code: b.code, before: b.own ? "" : prelude, after: "" }))
+  if (!continuing)
+    return blocks.map((b) => ({ file, line: b.line, code: b.code, before: b.own ? "" : prelude, after: "" }))
   // Imports must be top-level: each moves to the prelude, leaving blank lines in its place.
   for (const b of blocks) {
     for (const imp of importsOf(b.code).reverse()) {
       prelude += `${imp.getText()}\n`
-      b.code = b.code.slice(0, imp.getStart()) + "\n".repeat(imp.getText().split("\n").length - 1) + b.code.slice(imp.getEnd())
+      b.code =
+        b.code.slice(0, imp.getStart()) + "\n".repeat(imp.getText().split("\n").length - 1) + b.code.slice(imp.getEnd())
     }
   }
   return blocks.map((b, i) => ({
     file,
     line: b.line,
     code: b.code,
-    before: prelude + blocks.slice(0, i).map((earlier) => `${earlier.code}\n{\n`).join(""),
+    before:
+      prelude +
+      blocks
+        .slice(0, i)
+        .map((earlier) => `${earlier.code}\n{\n`)
+        .join(""),
     after: "\n}".repeat(i)
   }))
 }
@@ -106,14 +113,21 @@ export const docBlocks = (page: string): Array<string> => {
 }
 
 /** The Markdown files whose TypeScript blocks are checked: README.md and docs/*.md. */
-export const pages = (): Array<string> =>
-  ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)]
+export const pages = (): Array<string> => [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`)
+]
 
 const walk = (dir: string): Array<string> =>
-  readdirSync(dir).sort().flatMap((f) => {
-    const p = join(dir, f)
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith(".ts") ? [p] : []
-  })
+  readdirSync(dir)
+    .sort()
+    .flatMap((f) => {
+      const p = join(dir, f)
+      return statSync(p).isDirectory() ? walk(p) : p.endsWith(".ts") ? [p] : []
+    })
 
 /**
  * Every `@example` block of the doc comments under src/: the ```ts fence right after an `@example`
@@ -130,9 +144,12 @@ export const sourceExamples = (): { readonly examples: Array<Example>; readonly 
       if (!/^\s*\*\s*@example\b/.test(line)) return
       if (!/^\s*\*\s*```ts\s*$/.test(lines[i + 1] ?? "")) return void unfenced.push(`${file}:${i + 1}`)
       const body: Array<string> = []
-      for (let j = i + 2; j < lines.length && !/^\s*\*\s*```\s*$/.test(lines[j]!); j++) body.push(lines[j]!.replace(/^\s*\* ?/, ""))
+      for (let j = i + 2; j < lines.length && !/^\s*\*\s*```\s*$/.test(lines[j]!); j++)
+        body.push(lines[j]!.replace(/^\s*\* ?/, ""))
       // An internal module's example may import it relatively (`./pool.ts`): from the example's folder.
-      const code = body.join("\n").replace(/from "(\.\.?\/[^"]+)"/g, (_, spec: string) => `from ${JSON.stringify(join(dirname(path), spec))}`)
+      const code = body
+        .join("\n")
+        .replace(/from "(\.\.?\/[^"]+)"/g, (_, spec: string) => `from ${JSON.stringify(join(dirname(path), spec))}`)
       examples.push({ file, line: i + 2, code: `${code}\n`, before: "", after: "" })
     })
   }
@@ -163,34 +180,54 @@ const slug = (e: Example): string => `${e.file.replace(/[^A-Za-z0-9]+/g, "_")}_$
  * an example may name a result without using it). Returns the errors of each example that has any,
  * with line numbers of the block's own lines.
  */
-export const typeCheck = (examples: ReadonlyArray<Example>, dir: string): Array<{ readonly example: Example; readonly errors: Array<string> }> => {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, "tsconfig.json"), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"))
+export const typeCheck = (
+  examples: ReadonlyArray<Example>,
+  dir: string
+): Array<{ readonly example: Example; readonly errors: Array<string> }> => {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, "tsconfig.json"),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"))
+      }
     }
-  })!
+  )!
   const files = examples.map((e) => {
     const file = join(dir, `${slug(e)}.ts`)
     writeFileSync(file, moduleOf(e))
     return file
   })
-  const program = ts.createProgram(files, { ...config.options, noUnusedLocals: false, noUnusedParameters: false, noEmit: true })
+  const program = ts.createProgram(files, {
+    ...config.options,
+    noUnusedLocals: false,
+    noUnusedParameters: false,
+    noEmit: true
+  })
   const out: Array<{ example: Example; errors: Array<string> }> = []
   examples.forEach((example, i) => {
     const sf = program.getSourceFile(files[i]!)!
     // Errors in what goes before the block (a continuing page's earlier blocks) are theirs.
     const [from, to] = [example.before.length, example.before.length + example.code.length]
-    const diags = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]
-      .filter((d) => d.start === undefined || (d.start >= from && d.start < to))
+    const diags = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].filter(
+      (d) => d.start === undefined || (d.start >= from && d.start < to)
+    )
     if (diags.length === 0) return
     const beforeLines = example.before.split("\n").length - 1
     out.push({
       example,
-      errors: [...new Set(diags.map((d) => {
-        const at = d.start === undefined ? "" : `${example.file}:${fileLine(example, sf.getLineAndCharacterOfPosition(d.start).line + 1 - beforeLines)}: `
-        return `${at}${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`
-      }))]
+      errors: [
+        ...new Set(
+          diags.map((d) => {
+            const at =
+              d.start === undefined
+                ? ""
+                : `${example.file}:${fileLine(example, sf.getLineAndCharacterOfPosition(d.start).line + 1 - beforeLines)}: `
+            return `${at}${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`
+          })
+        )
+      ]
     })
   })
   return out
@@ -224,12 +261,19 @@ const claimsOf = (code: string): { readonly claims: Array<Claim>; readonly instr
     if (trailing !== null) comment = trailing[1]!.trim()
     else {
       const shown: Array<string> = []
-      for (let j = endLine + 1; j < lines.length && /^\s*\/\//.test(lines[j]!); j++) shown.push(lines[j]!.replace(/^\s*\/\/ ?/, ""))
+      for (let j = endLine + 1; j < lines.length && /^\s*\/\//.test(lines[j]!); j++)
+        shown.push(lines[j]!.replace(/^\s*\/\/ ?/, ""))
       if (shown.length > 0) comment = shown.join("\n")
     }
     if (comment === undefined) return
     const expression = ts.isExpressionStatement(st)
-    claims.push({ id, line: sf.getLineAndCharacterOfPosition(st.getStart()).line + 1, text: st.getText(), comment, expression })
+    claims.push({
+      id,
+      line: sf.getLineAndCharacterOfPosition(st.getStart()).line + 1,
+      text: st.getText(),
+      comment,
+      expression
+    })
     const begin = `;globalThis.__nnxDoc.begin(${id});`
     const body = expression ? `globalThis.__nnxDoc.value(${id}, (${st.expression.getText()}));` : st.getText()
     edits.push({ start: st.getStart(), end: st.getEnd(), text: `${begin}${body};globalThis.__nnxDoc.end(${id});` })
@@ -244,7 +288,11 @@ const readsAsValue = (comment: string): boolean =>
   /^(\[|\{ ?\}|\{[^}]*:|"|'|-?\d|-?Infinity|NaN|true\b|false\b|null\b|undefined\b|Array\()/.test(comment)
 
 const isJaxArray = (v: unknown): v is { repr(): string; tolist(): unknown } =>
-  typeof v === "object" && v !== null && typeof (v as { repr?: unknown }).repr === "function" && "dtype" in v && typeof (v as { tolist?: unknown }).tolist === "function"
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as { repr?: unknown }).repr === "function" &&
+  "dtype" in v &&
+  typeof (v as { tolist?: unknown }).tolist === "function"
 
 /** A number as a reader of float32 results writes it: a float32 value to the digits that read back. */
 const showNumber = (n: number): string => {
@@ -266,7 +314,13 @@ export const show = (v: unknown, listArrays = false): string => {
   if (isJaxArray(v)) return listArrays ? show(v.tolist(), true) : v.repr()
   if (Array.isArray(v)) return `[${v.map((x) => show(x, listArrays)).join(", ")}]`
   const proto = Object.getPrototypeOf(v)
-  if (proto !== Object.prototype && proto !== null && typeof (v as { toString?: unknown }).toString === "function" && (v as object).toString !== Object.prototype.toString) return String(v)
+  if (
+    proto !== Object.prototype &&
+    proto !== null &&
+    typeof (v as { toString?: unknown }).toString === "function" &&
+    (v as object).toString !== Object.prototype.toString
+  )
+    return String(v)
   const entries = Object.entries(v)
   if (entries.length === 0) return "{}"
   return `{ ${entries.map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${show(x, listArrays)}`).join(", ")} }`
@@ -278,10 +332,14 @@ export const show = (v: unknown, listArrays = false): string => {
  */
 const agrees = (actual: string, comment: string, prose: boolean): boolean => {
   const lines = comment.split("\n")
-  if (lines.length > 1 && lines[lines.length - 1]!.trim() === "...") return actual.startsWith(lines.slice(0, -1).join("\n"))
+  if (lines.length > 1 && lines[lines.length - 1]!.trim() === "...")
+    return actual.startsWith(lines.slice(0, -1).join("\n"))
   if (actual === comment) return true
   if (comment.includes("...")) {
-    const pattern = comment.split("...").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[\\s\\S]*?")
+    const pattern = comment
+      .split("...")
+      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join("[\\s\\S]*?")
     if (new RegExp(`^${pattern}$`).test(actual)) return true
   }
   return prose && comment.startsWith(actual) && /^(\s|[;:])/.test(comment.slice(actual.length))
@@ -305,7 +363,10 @@ declare global {
  * comment with what it printed or gave (see the module comment). Returns everything it printed and
  * the statements that disagree; a block that throws rejects.
  */
-export const checkExample = async (example: Example, dir: string): Promise<{ readonly printed: Array<string>; readonly mismatches: Array<Mismatch> }> => {
+export const checkExample = async (
+  example: Example,
+  dir: string
+): Promise<{ readonly printed: Array<string>; readonly mismatches: Array<Mismatch> }> => {
   const { claims, instrumented } = claimsOf(example.code)
   const file = join(dir, `${slug(example)}.run.ts`)
   writeFileSync(file, moduleOf(example, instrumented))
@@ -315,7 +376,10 @@ export const checkExample = async (example: Example, dir: string): Promise<{ rea
   const written: Array<string> = []
   const quoted: Array<string> = []
   const starts = new Map<number, number>()
-  const seen = new Map<number, { printed: Array<string>; written: Array<string>; quoted: Array<string>; value?: unknown; hasValue: boolean }>()
+  const seen = new Map<
+    number,
+    { printed: Array<string>; written: Array<string>; quoted: Array<string>; value?: unknown; hasValue: boolean }
+  >()
   const values = new Map<number, unknown>()
   globalThis.__nnxDoc = {
     begin: (id) => void starts.set(id, printed.length),
@@ -325,7 +389,13 @@ export const checkExample = async (example: Example, dir: string): Promise<{ rea
     },
     end: (id) => {
       const from = starts.get(id) ?? printed.length
-      seen.set(id, { printed: printed.slice(from), written: written.slice(from), quoted: quoted.slice(from), value: values.get(id), hasValue: values.has(id) })
+      seen.set(id, {
+        printed: printed.slice(from),
+        written: written.slice(from),
+        quoted: quoted.slice(from),
+        value: values.get(id),
+        hasValue: values.has(id)
+      })
     }
   }
   const log = console.log
@@ -355,7 +425,8 @@ export const checkExample = async (example: Example, dir: string): Promise<{ rea
     if (!readsAsValue(claim.comment)) continue
     const v = got.value
     // An Array may be shown by its repr or its elements, a string with or without quotes.
-    const candidates = isJaxArray(v) || Array.isArray(v) ? [show(v), show(v, true)] : typeof v === "string" ? [show(v), v] : [show(v)]
+    const candidates =
+      isJaxArray(v) || Array.isArray(v) ? [show(v), show(v, true)] : typeof v === "string" ? [show(v), v] : [show(v)]
     if (!candidates.some((c) => agrees(c, claim.comment, true))) mismatches.push({ ...base, actual: candidates[0]! })
   }
   return { printed, mismatches }
@@ -363,7 +434,12 @@ export const checkExample = async (example: Example, dir: string): Promise<{ rea
 
 /** A readable account of mismatches, for a test's failure message. */
 export const describeMismatches = (example: Example, mismatches: ReadonlyArray<Mismatch>): string =>
-  mismatches.map((m) => `${example.file}:${fileLine(example, m.line)} ${m.statement.split("\n")[0]}\n  comment: ${m.expected.replace(/\n/g, "\n           ")}\n  actual:  ${m.actual.replace(/\n/g, "\n           ")}`).join("\n")
+  mismatches
+    .map(
+      (m) =>
+        `${example.file}:${fileLine(example, m.line)} ${m.statement.split("\n")[0]}\n  comment: ${m.expected.replace(/\n/g, "\n           ")}\n  actual:  ${m.actual.replace(/\n/g, "\n           ")}`
+    )
+    .join("\n")
 
 // ---------------------------------------------------------------------------------------------------
 // The earlier interface, kept for the page tests that use it (test/optax/docs.test.ts)

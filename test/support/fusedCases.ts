@@ -16,7 +16,11 @@ export const values = (n: number, seed: number, lo = -2, hi = 2): Float32Array =
   })
 }
 
-export const input = (dtype: DType, strides: ReadonlyArray<number>, size: number): FusedInput => ({ dtype, strides, size })
+export const input = (dtype: DType, strides: ReadonlyArray<number>, size: number): FusedInput => ({
+  dtype,
+  strides,
+  size
+})
 
 // A [3, 4, 5] space over: x (contiguous), y (one per row of axis 1, broadcast over 0 and 2),
 // z (a scalar), w (a [5, 4, 3] array read transposed).
@@ -25,7 +29,12 @@ export const x = values(60, 1)
 export const y = values(4, 2, 0.5, 1.5)
 export const z = Float32Array.of(0.25)
 export const w = values(60, 3, -1, 1)
-export const chainInputs = [input("float32", [20, 5, 1], 60), input("float32", [0, 1, 0], 4), input("float32", [0, 0, 0], 1), input("float32", [1, 3, 12], 60)]
+export const chainInputs = [
+  input("float32", [20, 5, 1], 60),
+  input("float32", [0, 1, 0], 4),
+  input("float32", [0, 0, 0], 1),
+  input("float32", [1, 3, 12], 60)
+]
 
 /** tanh(x·y + 0.5) − exp(w)·z, a value every node kind feeds. */
 const chainNodes: ReadonlyArray<FusedNode> = [
@@ -41,7 +50,12 @@ const chainNodes: ReadonlyArray<FusedNode> = [
   { kind: "binary", prim: "mul", args: [8, 2], dtype: "float32" },
   { kind: "binary", prim: "sub", args: [7, 9], dtype: "float32" }
 ]
-export const chain: FusedProgram = { shape: space, inputs: chainInputs, nodes: chainNodes, outputs: { kind: "map", nodes: [10] } }
+export const chain: FusedProgram = {
+  shape: space,
+  inputs: chainInputs,
+  nodes: chainNodes,
+  outputs: { kind: "map", nodes: [10] }
+}
 
 /** Compare, select and both conversions, with a float and a bool output. */
 const selecting: FusedProgram = {
@@ -70,21 +84,66 @@ const selecting: FusedProgram = {
  * signs and NaN.
  */
 const special = (edges: boolean): { readonly program: FusedProgram; readonly inputs: ReadonlyArray<HostArray> } => {
-  const a = Float32Array.from([...values(40, 4, -3, 3), 0.5, -0.5, 1.5, 2.5, -2.5, 1e-7, -1e-6, ...(edges ? [0, -0, NaN] : [])])
-  const u = Float32Array.from([...values(40, 5, -0.99, 0.99), 0.5, -0.5, 0.9, -0.9, 0.1, 1e-7, -1e-6, ...(edges ? [0, -0, NaN] : [])])
+  const a = Float32Array.from([
+    ...values(40, 4, -3, 3),
+    0.5,
+    -0.5,
+    1.5,
+    2.5,
+    -2.5,
+    1e-7,
+    -1e-6,
+    ...(edges ? [0, -0, NaN] : [])
+  ])
+  const u = Float32Array.from([
+    ...values(40, 5, -0.99, 0.99),
+    0.5,
+    -0.5,
+    0.9,
+    -0.9,
+    0.1,
+    1e-7,
+    -1e-6,
+    ...(edges ? [0, -0, NaN] : [])
+  ])
   const n = a.length
-  const unary = (prim: Extract<FusedNode, { kind: "unary" }>["prim"], arg: number): FusedNode => ({ kind: "unary", prim, arg, dtype: "float32" })
-  const binary = (prim: Extract<FusedNode, { kind: "binary" }>["prim"], l: number, r: number): FusedNode => ({ kind: "binary", prim, args: [l, r], dtype: "float32" })
+  const unary = (prim: Extract<FusedNode, { kind: "unary" }>["prim"], arg: number): FusedNode => ({
+    kind: "unary",
+    prim,
+    arg,
+    dtype: "float32"
+  })
+  const binary = (prim: Extract<FusedNode, { kind: "binary" }>["prim"], l: number, r: number): FusedNode => ({
+    kind: "binary",
+    prim,
+    args: [l, r],
+    dtype: "float32"
+  })
   const nodes: Array<FusedNode> = [
     { kind: "input", input: 0, dtype: "float32" }, // 0: a
     { kind: "input", input: 1, dtype: "float32" }, // 1: u in (-1, 1)
-    unary("erf", 0), unary("erf_inv", 1), unary("log1p", 1), unary("expm1", 0), unary("tanh", 0), unary("sign", 0),
+    unary("erf", 0),
+    unary("erf_inv", 1),
+    unary("log1p", 1),
+    unary("expm1", 0),
+    unary("tanh", 0),
+    unary("sign", 0),
     { kind: "round", method: "toNearestEven", arg: 0, dtype: "float32" },
     { kind: "round", method: "awayFromZero", arg: 0, dtype: "float32" },
-    binary("pow", 0, 1), binary("atan2", 0, 1), binary("max", 0, 1), binary("min", 1, 0), unary("floor", 1), unary("abs", 0)
+    binary("pow", 0, 1),
+    binary("atan2", 0, 1),
+    binary("max", 0, 1),
+    binary("min", 1, 0),
+    unary("floor", 1),
+    unary("abs", 0)
   ]
   return {
-    program: { shape: [n], inputs: [input("float32", [1], n), input("float32", [1], n)], nodes, outputs: { kind: "map", nodes: nodes.map((_, k) => k).slice(2) } },
+    program: {
+      shape: [n],
+      inputs: [input("float32", [1], n), input("float32", [1], n)],
+      nodes,
+      outputs: { kind: "map", nodes: nodes.map((_, k) => k).slice(2) }
+    },
     inputs: [a, u]
   }
 }
@@ -106,7 +165,10 @@ const sumOfSquares: FusedProgram = {
 const longSum: FusedProgram = {
   shape: [2, 10_000],
   inputs: [input("float32", [10_000, 1], 20_000)],
-  nodes: [{ kind: "input", input: 0, dtype: "float32" }, { kind: "unary", prim: "sin", arg: 0, dtype: "float32" }],
+  nodes: [
+    { kind: "input", input: 0, dtype: "float32" },
+    { kind: "unary", prim: "sin", arg: 0, dtype: "float32" }
+  ],
   outputs: { kind: "reduce", node: 1, prim: "reduce_sum", axes: [-1] }
 }
 
@@ -114,13 +176,21 @@ const longSum: FusedProgram = {
 const maxOf: FusedProgram = {
   shape: space,
   inputs: chainInputs.slice(0, 1),
-  nodes: [{ kind: "input", input: 0, dtype: "float32" }, { kind: "literal", value: 2, dtype: "float32" }, { kind: "binary", prim: "mul", args: [0, 1], dtype: "float32" }],
+  nodes: [
+    { kind: "input", input: 0, dtype: "float32" },
+    { kind: "literal", value: 2, dtype: "float32" },
+    { kind: "binary", prim: "mul", args: [0, 1], dtype: "float32" }
+  ],
   outputs: { kind: "reduce", node: 2, prim: "reduce_max", axes: [1] }
 }
 const anyAbove: FusedProgram = {
   shape: space,
   inputs: chainInputs.slice(0, 2),
-  nodes: [{ kind: "input", input: 0, dtype: "float32" }, { kind: "input", input: 1, dtype: "float32" }, { kind: "binary", prim: "gt", args: [0, 1], dtype: "bool" }],
+  nodes: [
+    { kind: "input", input: 0, dtype: "float32" },
+    { kind: "input", input: 1, dtype: "float32" },
+    { kind: "binary", prim: "gt", args: [0, 1], dtype: "bool" }
+  ],
   outputs: { kind: "reduce", node: 2, prim: "reduce_or", axes: [2] }
 }
 
@@ -132,9 +202,20 @@ export interface FusedCase {
 }
 
 const cases = (edges: boolean): ReadonlyArray<FusedCase> => [
-  { name: "a chain over a contiguous, a broadcast, a scalar and a transposed input with a literal", program: chain, inputs: [x, y, z, w] },
-  { name: "compare, select and conversions to float32 and to bool, with two outputs", program: selecting, inputs: [x, y] },
-  { name: `the functions written out for GLSL (erf, erf_inv, log1p, expm1, tanh, pow, round, ...)${edges ? ", with NaN and signed zeros" : ""}`, ...special(edges) },
+  {
+    name: "a chain over a contiguous, a broadcast, a scalar and a transposed input with a literal",
+    program: chain,
+    inputs: [x, y, z, w]
+  },
+  {
+    name: "compare, select and conversions to float32 and to bool, with two outputs",
+    program: selecting,
+    inputs: [x, y]
+  },
+  {
+    name: `the functions written out for GLSL (erf, erf_inv, log1p, expm1, tanh, pow, round, ...)${edges ? ", with NaN and signed zeros" : ""}`,
+    ...special(edges)
+  },
   { name: "a sum of squares over two axes of a broadcast difference", program: sumOfSquares, inputs: [x, y] },
   { name: "a sum longer than one reduction pass", program: longSum, inputs: [values(20_000, 6, -10, 10)] },
   { name: "a max over the middle axis of a scaled input", program: maxOf, inputs: [x] },

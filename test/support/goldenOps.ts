@@ -8,10 +8,22 @@ import { expect } from "vitest"
 import { jnp, lax, nn } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 
-interface ArraySpec { readonly array: unknown; readonly dtype: jnp.NumericDType; readonly shape: ReadonlyArray<number> }
-interface ScalarSpec { readonly scalar: number }
+interface ArraySpec {
+  readonly array: unknown
+  readonly dtype: jnp.NumericDType
+  readonly shape: ReadonlyArray<number>
+}
+interface ScalarSpec {
+  readonly scalar: number
+}
 export type Arg = ArraySpec | ScalarSpec
-export interface Result { readonly shape: ReadonlyArray<number>; readonly dtype: string; readonly weak: boolean; readonly data: ReadonlyArray<number | boolean | null>; readonly special?: Record<string, string> }
+export interface Result {
+  readonly shape: ReadonlyArray<number>
+  readonly dtype: string
+  readonly weak: boolean
+  readonly data: ReadonlyArray<number | boolean | null>
+  readonly special?: Record<string, string>
+}
 export interface Case {
   readonly name: string
   readonly op: string
@@ -22,7 +34,9 @@ export interface Case {
   readonly repr?: string
 }
 
-export const goldens = JSON.parse(readFileSync(new URL("../goldens/ops.json", import.meta.url), "utf8")) as { cases: ReadonlyArray<Case> }
+export const goldens = JSON.parse(readFileSync(new URL("../goldens/ops.json", import.meta.url), "utf8")) as {
+  cases: ReadonlyArray<Case>
+}
 
 export const toArg = (a: Arg): JArray | number => {
   if ("scalar" in a) return a.scalar
@@ -50,10 +64,18 @@ const INDEX: Record<string, ReadonlyArray<jnp.Index>> = {
 }
 
 type Axis = number | ReadonlyArray<number> | null
-const p = (c: Case) => c.params as {
-  axis?: Axis; keepdims?: boolean; ddof?: number; index?: string; value?: number
-  dimension_numbers?: readonly [readonly [ReadonlyArray<number>, ReadonlyArray<number>], readonly [ReadonlyArray<number>, ReadonlyArray<number>]]
-}
+const p = (c: Case) =>
+  c.params as {
+    axis?: Axis
+    keepdims?: boolean
+    ddof?: number
+    index?: string
+    value?: number
+    dimension_numbers?: readonly [
+      readonly [ReadonlyArray<number>, ReadonlyArray<number>],
+      readonly [ReadonlyArray<number>, ReadonlyArray<number>]
+    ]
+  }
 const ax1 = (a: Axis | undefined): number | null => (a === undefined || a === null ? null : (a as number))
 
 export const OPS: Record<string, (c: Case, args: ReadonlyArray<JArray | number>) => JArray | ReadonlyArray<JArray>> = {
@@ -76,11 +98,23 @@ export const OPS: Record<string, (c: Case, args: ReadonlyArray<JArray | number>)
   bitwise_xor: (_, [a, b]) => jnp.bitwiseXor(a!, b!),
   where: (_, [c, a, b]) => jnp.where(c!, a!, b!),
   array: (_, [a]) => jnp.array(a as number),
-  exp: (_, [a]) => jnp.exp(a!), sin: (_, [a]) => jnp.sin(a!), cos: (_, [a]) => jnp.cos(a!), tanh: (_, [a]) => jnp.tanh(a!),
-  floor: (_, [a]) => jnp.floor(a!), ceil: (_, [a]) => jnp.ceil(a!), round: (_, [a]) => jnp.round(a!), sign: (_, [a]) => jnp.sign(a!),
-  abs: (_, [a]) => jnp.abs(a!), negative: (_, [a]) => jnp.negative(a!), sigmoid: (_, [a]) => nn.sigmoid(a!),
-  expm1: (_, [a]) => jnp.expm1(a!), erf: (_, [a]) => lax.erf(a as JArray), log: (_, [a]) => jnp.log(a!),
-  sqrt: (_, [a]) => jnp.sqrt(a!), rsqrt: (_, [a]) => lax.rsqrt(a as JArray), log1p: (_, [a]) => jnp.log1p(a!),
+  exp: (_, [a]) => jnp.exp(a!),
+  sin: (_, [a]) => jnp.sin(a!),
+  cos: (_, [a]) => jnp.cos(a!),
+  tanh: (_, [a]) => jnp.tanh(a!),
+  floor: (_, [a]) => jnp.floor(a!),
+  ceil: (_, [a]) => jnp.ceil(a!),
+  round: (_, [a]) => jnp.round(a!),
+  sign: (_, [a]) => jnp.sign(a!),
+  abs: (_, [a]) => jnp.abs(a!),
+  negative: (_, [a]) => jnp.negative(a!),
+  sigmoid: (_, [a]) => nn.sigmoid(a!),
+  expm1: (_, [a]) => jnp.expm1(a!),
+  erf: (_, [a]) => lax.erf(a as JArray),
+  log: (_, [a]) => jnp.log(a!),
+  sqrt: (_, [a]) => jnp.sqrt(a!),
+  rsqrt: (_, [a]) => lax.rsqrt(a as JArray),
+  log1p: (_, [a]) => jnp.log1p(a!),
   erf_inv: (_, [a]) => lax.erfInv(a as JArray),
   astype: (_, [a]) => jnp.astype(a!, "int32"),
   astype_uint32: (_, [a]) => jnp.astype(a!, "uint32"),
@@ -105,7 +139,15 @@ export const OPS: Record<string, (c: Case, args: ReadonlyArray<JArray | number>)
   at_set: (c, [a]) => (a as JArray).at(...INDEX[p(c).index!]!).set(p(c).value!),
   at_add: (c, [a]) => (a as JArray).at(...INDEX[p(c).index!]!).add(p(c).value!),
   at_add_dup: (_, [a]) => (a as JArray).at(jnp.array([0, 0, 1])).add(1),
-  take: (_, [a]) => jnp.take(a!, jnp.array([[0, 2], [1, 1]]), 1),
+  take: (_, [a]) =>
+    jnp.take(
+      a!,
+      jnp.array([
+        [0, 2],
+        [1, 1]
+      ]),
+      1
+    ),
   take_along_axis: (_, [a]) => jnp.takeAlongAxis(a!, jnp.argsort(a!, 2).get(":", ":", "::-1"), 2),
   sort: (c, [a]) => jnp.sort(a!, ax1(p(c).axis)),
   argsort: (c, [a]) => jnp.argsort(a!, ax1(p(c).axis)),
@@ -116,7 +158,15 @@ export const OPS: Record<string, (c: Case, args: ReadonlyArray<JArray | number>)
   transpose: (_, [a]) => jnp.transpose(a!, [2, 0, 1]),
   moveaxis: (_, [a]) => jnp.moveaxis(a!, 0, -1),
   reshape: (_, [a]) => jnp.reshape(a!, [4, -1]),
-  pad: (_, [a]) => jnp.pad(a!, [[1, 0], [2, 1]], { constantValues: -1 }),
+  pad: (_, [a]) =>
+    jnp.pad(
+      a!,
+      [
+        [1, 0],
+        [2, 1]
+      ],
+      { constantValues: -1 }
+    ),
   tile: (_, [a]) => jnp.tile(a!, [2, 2]),
   repeat: (_, [a]) => jnp.repeat(a!, 2, 1),
   flip: (_, [a]) => jnp.flip(a!, [0, 2]),
@@ -139,7 +189,12 @@ export const CREATION: Record<string, () => JArray> = {
   "eye k=1": () => jnp.eye(3, 4, { k: 1 })
 }
 
-export const expectMatches = (name: string, got: JArray, want: Result, tol: { readonly atol: number; readonly rtol: number } = { atol: 1e-6, rtol: 2e-6 }): void => {
+export const expectMatches = (
+  name: string,
+  got: JArray,
+  want: Result,
+  tol: { readonly atol: number; readonly rtol: number } = { atol: 1e-6, rtol: 2e-6 }
+): void => {
   expect(got.shape, `${name}: shape`).toEqual(want.shape)
   expect(got.dtype, `${name}: dtype`).toBe(want.dtype)
   expect(got.weakType, `${name}: weak type`).toBe(want.weak)
@@ -149,13 +204,17 @@ export const expectMatches = (name: string, got: JArray, want: Result, tol: { re
     const special = want.special?.[String(i)]
     if (special !== undefined) {
       const expected = special === "nan" ? NaN : special === "inf" ? Infinity : -Infinity
-      expect(Object.is(g, expected) || (Number.isNaN(g as number) && Number.isNaN(expected)), `${name}[${i}] = ${g}, want ${special}`).toBe(true)
+      expect(
+        Object.is(g, expected) || (Number.isNaN(g as number) && Number.isNaN(expected)),
+        `${name}[${i}] = ${g}, want ${special}`
+      ).toBe(true)
     } else if (want.dtype === "float32") {
       const w32 = w as number
-      expect(Math.abs((g as number) - w32), `${name}[${i}] = ${g}, want ${w32}`).toBeLessThanOrEqual(tol.atol + tol.rtol * Math.abs(w32))
+      expect(Math.abs((g as number) - w32), `${name}[${i}] = ${g}, want ${w32}`).toBeLessThanOrEqual(
+        tol.atol + tol.rtol * Math.abs(w32)
+      )
     } else {
       expect(g, `${name}[${i}]`).toBe(w)
     }
   })
 }
-

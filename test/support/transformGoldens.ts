@@ -10,7 +10,10 @@ import { grad, hessian, jit, jnp, jvp, lax, vmap } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 
 type Nested = number | ReadonlyArray<Nested>
-const g = JSON.parse(readFileSync(new URL("../goldens/transforms.json", import.meta.url), "utf8")).cases as Record<string, Record<string, Nested> & Nested>
+const g = JSON.parse(readFileSync(new URL("../goldens/transforms.json", import.meta.url), "utf8")).cases as Record<
+  string,
+  Record<string, Nested> & Nested
+>
 
 const arr = (x: Nested): JArray => jnp.array(x as jnp.ArrayLiteral, { dtype: "float32" })
 
@@ -52,10 +55,14 @@ export const transformGoldenCases = (it: (name: string, f: () => void) => void):
   it("grad through scan (forward and reverse)", () => {
     const c = g.grad_scan!
     const loss = (h0: JArray, w: JArray, xs: JArray) => {
-      const [h, ys] = lax.scan((h: JArray, x: JArray) => {
-        const hn = jnp.tanh(h.matmul(w).add(x))
-        return [hn, jnp.sum(hn.mul(hn))] as const
-      }, h0, xs)
+      const [h, ys] = lax.scan(
+        (h: JArray, x: JArray) => {
+          const hn = jnp.tanh(h.matmul(w).add(x))
+          return [hn, jnp.sum(hn.mul(hn))] as const
+        },
+        h0,
+        xs
+      )
       return jnp.sum(h).add(jnp.sum(ys))
     }
     const [dh0, dw, dxs] = grad(loss, { argnums: [0, 1, 2] })(arr(c.h0!), arr(c.w!), arr(c.xs!))
@@ -64,7 +71,9 @@ export const transformGoldenCases = (it: (name: string, f: () => void) => void):
     expectClose(dw, c.dw!, 1e-4)
     expectClose(dxs, c.dxs!, 1e-4)
     const rev = (h0: JArray, w: JArray, xs: JArray) =>
-      jnp.sum(lax.scan((h: JArray, x: JArray) => [jnp.tanh(h.matmul(w).add(x)), h] as const, h0, xs, { reverse: true })[1])
+      jnp.sum(
+        lax.scan((h: JArray, x: JArray) => [jnp.tanh(h.matmul(w).add(x)), h] as const, h0, xs, { reverse: true })[1]
+      )
     const [rh0, rw] = grad(rev, { argnums: [0, 1] })(arr(c.h0!), arr(c.w!), arr(c.xs!))
     expectClose(rh0, g.grad_scan_reverse!.dh0!, 1e-4)
     expectClose(rw, g.grad_scan_reverse!.dw!, 1e-4)
@@ -77,15 +86,36 @@ export const transformGoldenCases = (it: (name: string, f: () => void) => void):
   })
 
   const fns: Record<string, (x: JArray) => JArray> = {
-    cond: (x) => lax.cond(jnp.sum(x).gt(0), (v: JArray) => jnp.sin(v).mul(2), (v: JArray) => jnp.cos(v).sub(1), x),
+    cond: (x) =>
+      lax.cond(
+        jnp.sum(x).gt(0),
+        (v: JArray) => jnp.sin(v).mul(2),
+        (v: JArray) => jnp.cos(v).sub(1),
+        x
+      ),
     switch: (x) => {
       const i = jnp.clip(jnp.floor(jnp.sum(x)).astype("int32"), -1, 3)
       return lax.switch(i, [(v: JArray) => v.mul(2), (v: JArray) => jnp.sin(v), (v: JArray) => v.pow(2)], x)
     },
-    while: (x) => lax.whileLoop((s: readonly [JArray, JArray]) => s[0].lt(4), (s: readonly [JArray, JArray]) => [s[0].add(1), s[1].mul(1.5).add(jnp.sin(s[1]))] as const, [jnp.array(0), x] as const)[1],
-    while_batched_pred: (x) => lax.whileLoop((s: JArray) => jnp.sum(s).lt(10), (s: JArray) => s.mul(1.3).add(1), x),
+    while: (x) =>
+      lax.whileLoop(
+        (s: readonly [JArray, JArray]) => s[0].lt(4),
+        (s: readonly [JArray, JArray]) => [s[0].add(1), s[1].mul(1.5).add(jnp.sin(s[1]))] as const,
+        [jnp.array(0), x] as const
+      )[1],
+    while_batched_pred: (x) =>
+      lax.whileLoop(
+        (s: JArray) => jnp.sum(s).lt(10),
+        (s: JArray) => s.mul(1.3).add(1),
+        x
+      ),
     fori: (x) => lax.foriLoop(0, 3, (i, v: JArray) => v.mul(jnp.cos(v)).add(i), x),
-    scan: (x) => lax.scan((c: JArray, xi: JArray) => [c.mul(xi).add(jnp.sin(c)), c] as const, x, jnp.stack([x, x.mul(0.5), x.neg()]))[0]
+    scan: (x) =>
+      lax.scan(
+        (c: JArray, xi: JArray) => [c.mul(xi).add(jnp.sin(c)), c] as const,
+        x,
+        jnp.stack([x, x.mul(0.5), x.neg()])
+      )[0]
   }
 
   for (const [name, fn] of Object.entries(fns)) {
@@ -93,7 +123,8 @@ export const transformGoldenCases = (it: (name: string, f: () => void) => void):
       const xs = arr(g.cf_inputs!.xs!)
       expectClose(vmap(fn)(xs), g[`cf_vmap_${name}`]!, 1e-4)
       expectClose(jvp(fn, [xs.get(0)], [jnp.ones([3])])[1], g[`cf_jvp_${name}`]!, 1e-4)
-      if (!name.startsWith("while")) expectClose(vmap(grad((v: JArray) => jnp.sum(fn(v))))(xs), g[`cf_grad_${name}`]!, 1e-4)
+      if (!name.startsWith("while"))
+        expectClose(vmap(grad((v: JArray) => jnp.sum(fn(v))))(xs), g[`cf_grad_${name}`]!, 1e-4)
     })
   }
 }

@@ -35,7 +35,9 @@ const trained = (): readonly [Net, nnx.Optimizer<Net>] => {
   const model = new Net(new nnx.Rngs({ params: 0, dropout: 1 }))
   const optimizer = new nnx.Optimizer(model, optax.adamw(0.01), { wrt: nnx.Param })
   const step = nnx.jit((m: Net, opt: nnx.Optimizer<Net>, xb: JArray, yb: JArray) => {
-    const [loss, grads] = nnx.valueAndGrad((n: Net) => optax.softmaxCrossEntropyWithIntegerLabels(n.call(xb), yb).mean()).sync(m)
+    const [loss, grads] = nnx
+      .valueAndGrad((n: Net) => optax.softmaxCrossEntropyWithIntegerLabels(n.call(xb), yb).mean())
+      .sync(m)
     opt.update(m, grads)
     return loss
   })
@@ -47,7 +49,7 @@ const trained = (): readonly [Net, nnx.Optimizer<Net>] => {
 
 describe("a trained model through the checkpoint codecs", () => {
   it.effect("restores into a fresh model (binary and JSON) with the same evaluation outputs and optimizer state", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const [model, optimizer] = trained()
       const want = model.call(x).tolist()
 
@@ -67,10 +69,23 @@ describe("a trained model through the checkpoint codecs", () => {
       const resumed = new nnx.Optimizer(fresh, optax.adamw(0.01), { wrt: nnx.Param })
       yield* nnx.restore(resumed, yield* nnx.saveState(nnx.state(optimizer)))
       assert.strictEqual(resumed.step.value.item(), 3)
-      assert.deepStrictEqual(nnx.state(resumed).toFlat().map(([p]) => p.join(".")), nnx.state(optimizer).toFlat().map(([p]) => p.join(".")))
-      for (const [[, a], [, b]] of nnx.state(resumed).toFlat().map((e, i) => [e, nnx.state(optimizer).toFlat()[i]!] as const)) {
+      assert.deepStrictEqual(
+        nnx
+          .state(resumed)
+          .toFlat()
+          .map(([p]) => p.join(".")),
+        nnx
+          .state(optimizer)
+          .toFlat()
+          .map(([p]) => p.join("."))
+      )
+      for (const [[, a], [, b]] of nnx
+        .state(resumed)
+        .toFlat()
+        .map((e, i) => [e, nnx.state(optimizer).toFlat()[i]!] as const)) {
         const value = (leaf: unknown): unknown => ((leaf as { value: JArray }).value ?? leaf) as JArray
         assert.deepStrictEqual((value(a) as JArray).tolist(), (value(b) as JArray).tolist())
       }
-    }))
+    })
+  )
 })

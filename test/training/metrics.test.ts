@@ -9,12 +9,24 @@ import type { Result } from "../optax/support.ts"
 import { expectClose, goldens } from "../optax/support.ts"
 
 const M = goldens.metrics as Record<string, Result> & {
-  readonly welford: { readonly mean: Result; readonly standard_error_of_mean: Result; readonly standard_deviation: Result }
+  readonly welford: {
+    readonly mean: Result
+    readonly standard_error_of_mean: Result
+    readonly standard_deviation: Result
+  }
   readonly multi: { readonly accuracy: Result; readonly loss: Result }
   readonly multi_after_reset: { readonly count: number; readonly total: number }
 }
 
-const logits = jnp.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.2, 0.3, 0.5], [0.6, 0.3, 0.1]], { dtype: "float32" })
+const logits = jnp.array(
+  [
+    [0.1, 0.9, 0.0],
+    [0.8, 0.1, 0.1],
+    [0.2, 0.3, 0.5],
+    [0.6, 0.3, 0.1]
+  ],
+  { dtype: "float32" }
+)
 const labels = jnp.array([1, 0, 1, 2], { dtype: "int32" })
 
 describe("nnx.metrics against Flax", () => {
@@ -36,7 +48,10 @@ describe("nnx.metrics against Flax", () => {
 
   it("Accuracy with a threshold (binary)", () => {
     const acc = new nnx.metrics.Accuracy({ threshold: 0.5 })
-    acc.update({ logits: jnp.array([0.2, 0.7, 0.5, 0.9], { dtype: "float32" }), labels: jnp.array([0, 1, 0, 0], { dtype: "int32" }) })
+    acc.update({
+      logits: jnp.array([0.2, 0.7, 0.5, 0.9], { dtype: "float32" }),
+      labels: jnp.array([0, 1, 0, 0], { dtype: "int32" })
+    })
     expectClose(acc.compute(), M.accuracy_binary!, "binary")
   })
 
@@ -95,8 +110,12 @@ describe("nnx.metrics argument errors", () => {
     expect(() => new nnx.metrics.Average().update({ values: 1, mask: jnp.array(true) })).toThrow(/must be an Array/)
   })
   it("Accuracy checks ranks and the labels' dtype", () => {
-    expect(() => new nnx.metrics.Accuracy().update({ logits, labels: labels.reshape(4, 1) })).toThrow(/one more dimension/)
-    expect(() => new nnx.metrics.Accuracy().update({ logits, labels: labels.astype("float32") })).toThrow(/labels must be int32/)
+    expect(() => new nnx.metrics.Accuracy().update({ logits, labels: labels.reshape(4, 1) })).toThrow(
+      /one more dimension/
+    )
+    expect(() => new nnx.metrics.Accuracy().update({ logits, labels: labels.astype("float32") })).toThrow(
+      /labels must be int32/
+    )
   })
   it("a MultiMetric refuses names of its own methods", () => {
     expect(() => new nnx.MultiMetric({ update: new nnx.metrics.Average() })).toThrow(/cannot name a metric/)

@@ -15,7 +15,16 @@ class Model extends nnx.Module {
   count: nnx.BatchStat<jnp.Array>
   constructor() {
     super()
-    this.kernel = new nnx.Param(jnp.array([[0.5, -0.3], [0.2, 0.8], [-0.6, 0.1]], { dtype: "float32" }))
+    this.kernel = new nnx.Param(
+      jnp.array(
+        [
+          [0.5, -0.3],
+          [0.2, 0.8],
+          [-0.6, 0.1]
+        ],
+        { dtype: "float32" }
+      )
+    )
     this.bias = new nnx.Param(jnp.array([0.05, -0.05], { dtype: "float32" }))
     this.count = new nnx.BatchStat(jnp.array(0, { dtype: "int32" }))
   }
@@ -46,7 +55,10 @@ const txs: Record<string, () => optax.GradientTransformation<any>> = {
 
 /** Every value of a graph, by path, as plain data: what "unchanged" is checked against. */
 const snapshot = (node: nnx.GraphNode) =>
-  nnx.state(node).toFlat().map(([path, leaf]) => [path.join("/"), ((leaf as nnx.Variable<unknown>).value as jnp.Array).tolist()])
+  nnx
+    .state(node)
+    .toFlat()
+    .map(([path, leaf]) => [path.join("/"), ((leaf as nnx.Variable<unknown>).value as jnp.Array).tolist()])
 
 describe("nnx.Optimizer against Flax", () => {
   it("every golden case has a TypeScript spelling", () => {
@@ -65,7 +77,10 @@ describe("nnx.Optimizer against Flax", () => {
       expectClose(model.bias.value, want.bias, "bias")
       expect(model.count.value.item()).toBe(want.count)
       expectClose(optimizer.step.value, want.step, "step")
-      const optLeaves = nnx.state(optimizer, nnx.OptState).toFlat().map(([, leaf]) => (leaf as nnx.Variable<unknown>).value as jnp.Array)
+      const optLeaves = nnx
+        .state(optimizer, nnx.OptState)
+        .toFlat()
+        .map(([, leaf]) => (leaf as nnx.Variable<unknown>).value as jnp.Array)
       expect(optLeaves.length).toBe(want.opt_state.length)
       optLeaves.forEach((v, i) => expectClose(v, want.opt_state[i]!, `opt_state[${i}]`))
     })
@@ -118,7 +133,10 @@ describe("nnx.Optimizer as a graph node", () => {
     const model = new Model()
     model.kernel.setMetadata("shardingNames", ["data", null])
     const optimizer = new nnx.Optimizer(model, optax.adam(1e-3), { wrt: nnx.Param })
-    const paths = nnx.state(optimizer, nnx.OptState).toFlat().map(([p, leaf]) => [p.join("."), (leaf as nnx.Variable<unknown>).kind])
+    const paths = nnx
+      .state(optimizer, nnx.OptState)
+      .toFlat()
+      .map(([p, leaf]) => [p.join("."), (leaf as nnx.Variable<unknown>).kind])
     expect(paths).toEqual([
       ["optState.0.count", "OptArray"],
       ["optState.0.mu.bias", "OptVariable"],
@@ -127,7 +145,8 @@ describe("nnx.Optimizer as a graph node", () => {
       ["optState.0.nu.kernel", "OptVariable"],
       ["step", "OptState"]
     ])
-    const mu = (optimizer.optState as ReadonlyArray<{ readonly mu: { readonly kernel: nnx.Variable<jnp.Array> } }>)[0]!.mu.kernel
+    const mu = (optimizer.optState as ReadonlyArray<{ readonly mu: { readonly kernel: nnx.Variable<jnp.Array> } }>)[0]!
+      .mu.kernel
     expect(mu.shardingNames).toEqual(["data", null])
     expect(optimizer.step.value.dtype).toBe("uint32")
   })
@@ -183,8 +202,12 @@ describe("nnx.Optimizer refuses grads that do not match, changing nothing", () =
 
   const cases: Record<string, (g: nnx.State) => nnx.State> = {
     "a missing path": (g) => g.filter(nnx.PathContains("kernel")),
-    "a wrong shape": (g) => g.map((path, leaf) => (path[0] === "kernel" ? (leaf as nnx.Variable<unknown>).replace(jnp.zeros([2, 3]) as never) : leaf)),
-    "an extra path": (g) => nnx.State.merge(g, nnx.State.fromFlat([[["other"], new nnx.Param(jnp.zeros([2]))]] as const))
+    "a wrong shape": (g) =>
+      g.map((path, leaf) =>
+        path[0] === "kernel" ? (leaf as nnx.Variable<unknown>).replace(jnp.zeros([2, 3]) as never) : leaf
+      ),
+    "an extra path": (g) =>
+      nnx.State.merge(g, nnx.State.fromFlat([[["other"], new nnx.Param(jnp.zeros([2]))]] as const))
   }
   const messages: Record<string, RegExp> = {
     "a missing path": /Optimizer\.update: grads have no gradient .* for the model's Param at bias/,
@@ -216,7 +239,9 @@ describe("nnx.Optimizer refuses grads that do not match, changing nothing", () =
       const exit = Effect.runSyncExit(step(model, optimizer, bad))
       expect(Exit.isFailure(exit)).toBe(true)
       if (Exit.isFailure(exit)) {
-        const error = exit.cause.reasons.find((r) => r._tag === "Fail") as { readonly error: { readonly _tag: string; readonly message: string } } | undefined
+        const error = exit.cause.reasons.find((r) => r._tag === "Fail") as
+          | { readonly error: { readonly _tag: string; readonly message: string } }
+          | undefined
         expect(error?.error._tag).toBe("UpdateError")
         expect(error?.error.message).toMatch(messages[what]!)
       }

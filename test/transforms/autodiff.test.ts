@@ -10,11 +10,18 @@ import { jvp, linearize } from "../../src/transforms/core/jvp.ts"
 import { grad, valueAndGrad, vjp } from "../../src/transforms/core/reverse.ts"
 import { GradError } from "../../src/transforms/core/TransformError.ts"
 
-const f32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>> | number): JArray => jnp.array(x as never, { dtype: "float32" })
-const i32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>>): JArray => jnp.array(x as never, { dtype: "int32" })
+const f32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>> | number): JArray =>
+  jnp.array(x as never, { dtype: "float32" })
+const i32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>>): JArray =>
+  jnp.array(x as never, { dtype: "int32" })
 
 const close = (a: JArray, expected: ReadonlyArray<number> | number | JArray, tol = 1e-5): void => {
-  const b = typeof expected === "number" ? [expected] : Array.isArray(expected) ? expected : Array.from((expected as JArray).data())
+  const b =
+    typeof expected === "number"
+      ? [expected]
+      : Array.isArray(expected)
+        ? expected
+        : Array.from((expected as JArray).data())
   const x = Array.from(a.data())
   expect(x.length, `size of ${a.shape}`).toBe(b.length)
   x.forEach((v, i) => {
@@ -35,12 +42,30 @@ describe("higher-order derivatives match analytic ones", () => {
     ["x^3 (mul)", (x) => jnp.multiply(jnp.multiply(x, x), x), (x) => 3 * x * x, (x) => 6 * x],
     ["exp", jnp.exp, Math.exp, Math.exp],
     ["expm1", jnp.expm1, Math.exp, Math.exp],
-    ["log1p(x^2)", (x) => jnp.log1p(jnp.square(x)), (x) => (2 * x) / (1 + x * x), (x) => (2 - 2 * x * x) / (1 + x * x) ** 2],
-    ["logistic", nn.sigmoid, (x) => { const s = 1 / (1 + Math.exp(-x)); return s * (1 - s) }, (x) => {
-      const s = 1 / (1 + Math.exp(-x))
-      return s * (1 - s) * (1 - 2 * s)
-    }],
-    ["erf", lax.erf, (x) => (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x), (x) => (-4 * x / Math.sqrt(Math.PI)) * Math.exp(-x * x)],
+    [
+      "log1p(x^2)",
+      (x) => jnp.log1p(jnp.square(x)),
+      (x) => (2 * x) / (1 + x * x),
+      (x) => (2 - 2 * x * x) / (1 + x * x) ** 2
+    ],
+    [
+      "logistic",
+      nn.sigmoid,
+      (x) => {
+        const s = 1 / (1 + Math.exp(-x))
+        return s * (1 - s)
+      },
+      (x) => {
+        const s = 1 / (1 + Math.exp(-x))
+        return s * (1 - s) * (1 - 2 * s)
+      }
+    ],
+    [
+      "erf",
+      lax.erf,
+      (x) => (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x),
+      (x) => ((-4 * x) / Math.sqrt(Math.PI)) * Math.exp(-x * x)
+    ],
     ["atan2(x, 2)", (x) => jnp.arctan2(x, 2), (x) => 2 / (x * x + 4), (x) => (-4 * x) / (x * x + 4) ** 2],
     ["abs(x)·x", (x) => jnp.multiply(jnp.abs(x), x), (x) => 2 * Math.abs(x), (x) => 2 * Math.sign(x)]
   ]
@@ -57,16 +82,36 @@ describe("higher-order derivatives match analytic ones", () => {
     const p = [0.3, 0.8, 1.5, 2.2]
     const x = f32(p)
     const second = (f: (x: JArray) => JArray) => grad((x: JArray) => sum(grad((y: JArray) => sum(f(y)))(x)))(x)
-    close(second(jnp.log), p.map((v) => -1 / (v * v)), 1e-4)
-    close(second(jnp.sqrt), p.map((v) => -0.25 * v ** -1.5), 1e-4)
-    close(second(lax.rsqrt), p.map((v) => 0.75 * v ** -2.5), 1e-4)
+    close(
+      second(jnp.log),
+      p.map((v) => -1 / (v * v)),
+      1e-4
+    )
+    close(
+      second(jnp.sqrt),
+      p.map((v) => -0.25 * v ** -1.5),
+      1e-4
+    )
+    close(
+      second(lax.rsqrt),
+      p.map((v) => 0.75 * v ** -2.5),
+      1e-4
+    )
   })
 
   it("third and fourth derivatives of sin", () => {
     const d = (f: (x: JArray) => JArray) => (x: JArray) => grad((y: JArray) => sum(f(y)))(x)
     const x = f32(xs)
-    close(d(d(d(jnp.sin)))(x), xs.map((v) => -Math.cos(v)), 1e-4)
-    close(d(d(d(d(jnp.sin))))(x), xs.map((v) => Math.sin(v)), 1e-4)
+    close(
+      d(d(d(jnp.sin)))(x),
+      xs.map((v) => -Math.cos(v)),
+      1e-4
+    )
+    close(
+      d(d(d(d(jnp.sin))))(x),
+      xs.map((v) => Math.sin(v)),
+      1e-4
+    )
   })
 
   it("mixed partials and the exponent of pow", () => {
@@ -95,10 +140,24 @@ describe("higher-order derivatives match analytic ones", () => {
 describe("linearize", () => {
   it("gives the same outputs and tangents as jvp", () => {
     const f = (x: JArray, y: JArray) => jnp.add(jnp.tanh(jnp.matmul(x, y)), jnp.sum(jnp.square(x)))
-    const x = f32([[0.1, -0.5, 0.3], [0.7, 0.2, -0.9]])
-    const y = f32([[0.4, 0.1], [-0.2, 0.8], [0.5, -0.3]])
-    const tx = f32([[1, 0, -1], [0.5, 0.5, 2]])
-    const ty = f32([[0.3, -0.2], [1, 0], [0, 1]])
+    const x = f32([
+      [0.1, -0.5, 0.3],
+      [0.7, 0.2, -0.9]
+    ])
+    const y = f32([
+      [0.4, 0.1],
+      [-0.2, 0.8],
+      [0.5, -0.3]
+    ])
+    const tx = f32([
+      [1, 0, -1],
+      [0.5, 0.5, 2]
+    ])
+    const ty = f32([
+      [0.3, -0.2],
+      [1, 0],
+      [0, 1]
+    ])
     const [out, lin] = linearize(f, x, y)
     const [out2, tan] = jvp(f, [x, y], [tx, ty])
     close(out, out2, 0)
@@ -125,7 +184,11 @@ describe("linearize", () => {
 describe("broadcasting binary primitives", () => {
   it("sums cotangents over size-1 dimensions", () => {
     const a = f32([[1], [2], [3]]) // [3, 1]
-    const b = f32([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]) // [3, 4]
+    const b = f32([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12]
+    ]) // [3, 4]
     const [y, back] = vjp((a: JArray, b: JArray) => lax.mul(a, b), a, b)
     expect(y.shape).toEqual([3, 4])
     const [ga, gb] = back(jnp.ones([3, 4]))
@@ -150,17 +213,37 @@ describe("broadcasting binary primitives", () => {
   it("select broadcasts its predicate and branches", () => {
     const pred = jnp.array([[true], [false]])
     const [, back] = vjp((a: JArray, b: JArray) => lax.select(pred, a, b), f32([[1, 2, 3]]), f32([[4], [5]]))
-    const [ga, gb] = back(f32([[1, 2, 3], [4, 5, 6]]))
+    const [ga, gb] = back(
+      f32([
+        [1, 2, 3],
+        [4, 5, 6]
+      ])
+    )
     close(ga, [1, 2, 3])
     close(gb, [0, 15])
-    const [, t] = jvp((a: JArray) => lax.select(pred, a, f32([[0, 0, 0], [0, 0, 0]])), [f32([[1, 2, 3]])], [f32([[1, 1, 1]])])
+    const [, t] = jvp(
+      (a: JArray) =>
+        lax.select(
+          pred,
+          a,
+          f32([
+            [0, 0, 0],
+            [0, 0, 0]
+          ])
+        ),
+      [f32([[1, 2, 3]])],
+      [f32([[1, 1, 1]])]
+    )
     close(t, [1, 1, 1, 0, 0, 0])
   })
 })
 
 describe("ties split the derivative evenly, as in JAX", () => {
   it("max and min", () => {
-    const g = grad((x: JArray, y: JArray) => sum(jnp.maximum(x, y)), { argnums: [0, 1] })(f32([1, 2, 3]), f32([1, 5, 0]))
+    const g = grad((x: JArray, y: JArray) => sum(jnp.maximum(x, y)), { argnums: [0, 1] })(
+      f32([1, 2, 3]),
+      f32([1, 5, 0])
+    )
     close(g[0], [0.5, 0, 1])
     close(g[1], [0.5, 1, 0])
     const h = grad((x: JArray) => sum(jnp.minimum(x, 2)))(f32([1, 2, 3]))
@@ -170,9 +253,24 @@ describe("ties split the derivative evenly, as in JAX", () => {
   it("reduce_max and reduce_min", () => {
     close(grad((x: JArray) => jnp.max(x))(f32([1, 3, 3, 2])), [0, 0.5, 0.5, 0])
     close(grad((x: JArray) => jnp.min(x))(f32([1, 3, 1, 1])), [1 / 3, 0, 1 / 3, 1 / 3])
-    const m = f32([[1, 4, 4], [2, 2, 0]])
+    const m = f32([
+      [1, 4, 4],
+      [2, 2, 0]
+    ])
     close(grad((x: JArray) => sum(jnp.max(x, 1)))(m), [0, 0.5, 0.5, 0.5, 0.5, 0])
-    close(jvp((x: JArray) => jnp.max(x, 1), [m], [f32([[1, 2, 4], [8, 16, 32]])])[1], [3, 12])
+    close(
+      jvp(
+        (x: JArray) => jnp.max(x, 1),
+        [m],
+        [
+          f32([
+            [1, 2, 4],
+            [8, 16, 32]
+          ])
+        ]
+      )[1],
+      [3, 12]
+    )
   })
 
   it("cummax and cummin", () => {
@@ -189,7 +287,11 @@ describe("dot_general", () => {
     const a = jnp.reshape(jnp.multiply(jnp.arange(24), 0.1), [2, 3, 4]).astype("float32")
     const b = jnp.reshape(jnp.cos(jnp.arange(40).astype("float32")), [2, 4, 5])
     const w = jnp.reshape(jnp.sin(jnp.arange(30).astype("float32")), [2, 3, 5])
-    const f = (a: JArray, b: JArray) => lax.dotGeneral(a, b, [[[2], [1]], [[0], [0]]])
+    const f = (a: JArray, b: JArray) =>
+      lax.dotGeneral(a, b, [
+        [[2], [1]],
+        [[0], [0]]
+      ])
     const [y, back] = vjp(f, a, b)
     expect(y.shape).toEqual([2, 3, 5])
     const [ga, gb] = back(w)
@@ -201,20 +303,34 @@ describe("dot_general", () => {
     // out[b, m, n] = sum_{i, j} x[i, b, j, m] y[j, n, i, b]
     const x = jnp.reshape(jnp.sin(jnp.arange(2 * 3 * 4 * 2).astype("float32")), [2, 3, 4, 2])
     const y = jnp.reshape(jnp.cos(jnp.arange(4 * 5 * 2 * 3).astype("float32")), [4, 5, 2, 3])
-    const f = (x: JArray, y: JArray) => lax.dotGeneral(x, y, [[[0, 2], [2, 0]], [[1], [3]]])
+    const f = (x: JArray, y: JArray) =>
+      lax.dotGeneral(x, y, [
+        [
+          [0, 2],
+          [2, 0]
+        ],
+        [[1], [3]]
+      ])
     const [out, back] = vjp(f, x, y)
     expect(out.shape).toEqual([3, 2, 5])
     const w = jnp.reshape(jnp.arange(30).astype("float32"), [3, 2, 5])
     const [gx, gy] = back(w)
-    const xd = x.data(), yd = y.data(), wd = w.data()
-    const gxRef = new Float64Array(48), gyRef = new Float64Array(120)
-    for (let i = 0; i < 2; i++) for (let b = 0; b < 3; b++) for (let j = 0; j < 4; j++) for (let m = 0; m < 2; m++) for (let n = 0; n < 5; n++) {
-      const xi = ((i * 3 + b) * 4 + j) * 2 + m
-      const yi = ((j * 5 + n) * 2 + i) * 3 + b
-      const wi = (b * 2 + m) * 5 + n
-      gxRef[xi] = gxRef[xi]! + wd[wi]! * yd[yi]!
-      gyRef[yi] = gyRef[yi]! + wd[wi]! * xd[xi]!
-    }
+    const xd = x.data(),
+      yd = y.data(),
+      wd = w.data()
+    const gxRef = new Float64Array(48),
+      gyRef = new Float64Array(120)
+    for (let i = 0; i < 2; i++)
+      for (let b = 0; b < 3; b++)
+        for (let j = 0; j < 4; j++)
+          for (let m = 0; m < 2; m++)
+            for (let n = 0; n < 5; n++) {
+              const xi = ((i * 3 + b) * 4 + j) * 2 + m
+              const yi = ((j * 5 + n) * 2 + i) * 3 + b
+              const wi = (b * 2 + m) * 5 + n
+              gxRef[xi] = gxRef[xi]! + wd[wi]! * yd[yi]!
+              gyRef[yi] = gyRef[yi]! + wd[wi]! * xd[xi]!
+            }
     close(gx, Array.from(gxRef), 1e-5)
     close(gy, Array.from(gyRef), 1e-5)
   })
@@ -265,20 +381,32 @@ describe("indexing", () => {
     const x = jnp.reshape(jnp.arange(12).astype("float32"), [3, 4])
     const g = grad((x: JArray) => sum(lax.dynamicSlice(x, [2, 1], [2, 2])))(x) // start row 2 clamps to 1
     close(g, [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0])
-    const [gx, gu] = grad((x: JArray, u: JArray) => sum(jnp.multiply(lax.dynamicUpdateSlice(x, u, [0, 3]), x)), { argnums: [0, 1] })(x, f32([[1, 2], [3, 4]]))
+    const [gx, gu] = grad((x: JArray, u: JArray) => sum(jnp.multiply(lax.dynamicUpdateSlice(x, u, [0, 3]), x)), {
+      argnums: [0, 1]
+    })(
+      x,
+      f32([
+        [1, 2],
+        [3, 4]
+      ])
+    )
     // columns 2 and 3 of rows 0 and 1 are overwritten (start column 3 clamps to 2)
     close(gx, [0, 2, 1, 2, 8, 10, 3, 4, 16, 18, 20, 22])
     close(gu, [2, 3, 6, 7])
-    const traced = grad((x: JArray, i: JArray) => sum(lax.dynamicSlice(x, [i, jnp.array(0, { dtype: "int32" })], [1, 4])), { allowInt: true })
+    const traced = grad(
+      (x: JArray, i: JArray) => sum(lax.dynamicSlice(x, [i, jnp.array(0, { dtype: "int32" })], [1, 4])),
+      { allowInt: true }
+    )
     close(traced(x, jnp.array(1, { dtype: "int32" })), [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0])
   })
 
   it("slice with strides, concatenate", () => {
     const g = grad((x: JArray) => sum(jnp.multiply(lax.slice(x, [1], [8], [3]), f32([1, 2, 3]))))(jnp.zeros([9]))
     close(g, [0, 1, 0, 0, 2, 0, 0, 3, 0])
-    const [ga, gb] = grad((a: JArray, b: JArray) => sum(jnp.multiply(jnp.concatenate([a, b, a]), jnp.arange(7).astype("float32"))), { argnums: [0, 1] })(
-      jnp.zeros([2]), jnp.zeros([3])
-    )
+    const [ga, gb] = grad(
+      (a: JArray, b: JArray) => sum(jnp.multiply(jnp.concatenate([a, b, a]), jnp.arange(7).astype("float32"))),
+      { argnums: [0, 1] }
+    )(jnp.zeros([2]), jnp.zeros([3]))
     close(ga, [0 + 5, 1 + 6])
     close(gb, [2, 3, 4])
   })
@@ -292,13 +420,23 @@ describe("pad", () => {
     // positions of x: 1, 4, 7 (weights 2, 5, 8); the rest sum to 55 - 15
     close(gx, [2, 5, 8])
     close(gv, 40)
-    const [, t] = jvp((x: JArray, v: JArray) => lax.pad(x, v, [[1, 2, 2]]), [f32([1, 2, 3]), f32(0)], [f32([1, 1, 1]), f32(-1)])
+    const [, t] = jvp(
+      (x: JArray, v: JArray) => lax.pad(x, v, [[1, 2, 2]]),
+      [f32([1, 2, 3]), f32(0)],
+      [f32([1, 1, 1]), f32(-1)]
+    )
     close(t, [-1, 1, -1, -1, 1, -1, -1, 1, -1, -1])
   })
 
   it("2-d padding with interior on one axis", () => {
-    const x = f32([[1, 2], [3, 4]])
-    const cfg = [[0, 1, 1], [2, 0, 0]] as const
+    const x = f32([
+      [1, 2],
+      [3, 4]
+    ])
+    const cfg = [
+      [0, 1, 1],
+      [2, 0, 0]
+    ] as const
     const w = jnp.reshape(jnp.arange(16).astype("float32"), [4, 4])
     const gx = grad((x: JArray) => sum(jnp.multiply(lax.pad(x, f32(0), cfg), w)))(x)
     close(gx, [2, 3, 10, 11])
@@ -320,7 +458,11 @@ describe("products", () => {
   })
 
   it("reduce_prod over several axes", () => {
-    const x = f32([[1, 2], [3, 0.5], [2, 2]])
+    const x = f32([
+      [1, 2],
+      [3, 0.5],
+      [2, 2]
+    ])
     const g = grad((x: JArray) => sum(jnp.prod(x, 0)))(x)
     close(g, [6, 1, 2, 4, 3, 1])
     close(grad((x: JArray) => jnp.prod(x))(x), [12, 6, 4, 24, 6, 6])
@@ -344,8 +486,14 @@ describe("products", () => {
 
 describe("sort", () => {
   it("routes derivatives through the permutation", () => {
-    const x = f32([[3, 1, 2], [0, 5, -1]])
-    const w = f32([[1, 10, 100], [2, 20, 200]])
+    const x = f32([
+      [3, 1, 2],
+      [0, 5, -1]
+    ])
+    const w = f32([
+      [1, 10, 100],
+      [2, 20, 200]
+    ])
     close(grad((x: JArray) => sum(jnp.multiply(jnp.sort(x, 1), w)))(x), [100, 1, 10, 20, 200, 2])
     close(grad((x: JArray) => sum(jnp.multiply(jnp.sort(x, 0), w)))(x), [2, 10, 200, 1, 20, 100])
     close(jvp((x: JArray) => jnp.sort(x, 1), [x], [w])[1], [10, 100, 1, 200, 2, 20])
@@ -354,10 +502,13 @@ describe("sort", () => {
   it("sorts values alongside keys", () => {
     const k = f32([3, 1, 2])
     const v = f32([30, 10, 20])
-    const [gk, gv] = grad((k: JArray, v: JArray) => {
-      const [sk, sv] = lax.sortKeyVal(k, v)
-      return sum(jnp.multiply(jnp.add(sk, jnp.multiply(sv, 2)), f32([1, 2, 3])))
-    }, { argnums: [0, 1] })(k, v)
+    const [gk, gv] = grad(
+      (k: JArray, v: JArray) => {
+        const [sk, sv] = lax.sortKeyVal(k, v)
+        return sum(jnp.multiply(jnp.add(sk, jnp.multiply(sv, 2)), f32([1, 2, 3])))
+      },
+      { argnums: [0, 1] }
+    )(k, v)
     close(gk, [3, 1, 2])
     close(gv, [6, 2, 4])
   })
@@ -366,11 +517,15 @@ describe("sort", () => {
 describe("non-differentiable primitives", () => {
   it("give zero derivatives", () => {
     const x = f32([-1.5, 0.3, 2.7])
-    const f = (x: JArray) =>
-      sum(jnp.add(jnp.add(jnp.floor(x), jnp.ceil(x)), jnp.add(jnp.round(x), jnp.sign(x))))
+    const f = (x: JArray) => sum(jnp.add(jnp.add(jnp.floor(x), jnp.ceil(x)), jnp.add(jnp.round(x), jnp.sign(x))))
     close(grad(f)(x), [0, 0, 0])
     close(jvp(f, [x], [f32([1, 1, 1])])[1], 0)
-    close(grad((x: JArray) => sum(jnp.multiply(jnp.greater(x, 0).astype("float32"), x.astype("int32").astype("float32"))))(x), [0, 0, 0])
+    close(
+      grad((x: JArray) => sum(jnp.multiply(jnp.greater(x, 0).astype("float32"), x.astype("int32").astype("float32"))))(
+        x
+      ),
+      [0, 0, 0]
+    )
     close(grad((x: JArray) => sum(lax.nextafter(x, jnp.zeros([3]))))(x), [0, 0, 0])
   })
 
@@ -413,7 +568,10 @@ describe("edge cases of elementwise rules", () => {
   it("abs at zero, rem", () => {
     // as JAX: the derivative of |x| at 0 is taken as +1
     close(grad((x: JArray) => sum(jnp.abs(x)))(f32([-2, 0, 2])), [-1, 1, 1])
-    const [gx, gy] = grad((x: JArray, y: JArray) => sum(lax.rem(x, y)), { argnums: [0, 1] })(f32([5.5, -5.5, 1]), f32([2, 2, 3]))
+    const [gx, gy] = grad((x: JArray, y: JArray) => sum(lax.rem(x, y)), { argnums: [0, 1] })(
+      f32([5.5, -5.5, 1]),
+      f32([2, 2, 3])
+    )
     close(gx, [1, 1, 1])
     close(gy, [-2, 2, 0])
   })
@@ -432,7 +590,10 @@ describe("edge cases of elementwise rules", () => {
 describe("composition with jit and vmap", () => {
   it("jit(grad(f)) and vmap(grad(f))", () => {
     const f = (x: JArray) => sum(jnp.multiply(jnp.sin(x), jnp.cumsum(x)))
-    const x = f32([[0.1, 0.2, 0.3], [1, -1, 0.5]])
+    const x = f32([
+      [0.1, 0.2, 0.3],
+      [1, -1, 0.5]
+    ])
     const rows = [0, 1].map((i) => grad(f)(x.get(i)))
     close(vmap(grad(f))(x), jnp.stack(rows), 1e-6)
     close(jit(grad(f))(x.get(0)), rows[0]!, 1e-6)
@@ -476,7 +637,9 @@ describe("grad's argument checks and options", () => {
   })
 
   it("hasAux with an aux without leaves", () => {
-    const [[value, aux], gr] = valueAndGrad((x: JArray) => [sum(jnp.square(x)), null] as const, { hasAux: true })(f32([1, 2]))
+    const [[value, aux], gr] = valueAndGrad((x: JArray) => [sum(jnp.square(x)), null] as const, { hasAux: true })(
+      f32([1, 2])
+    )
     close(value, 5)
     expect(aux).toBeNull()
     close(gr, [2, 4])
@@ -494,7 +657,8 @@ describe("grad's argument checks and options", () => {
   })
 
   it("differentiates pytrees of arrays", () => {
-    const loss = (p: { readonly w: JArray; readonly b: ReadonlyArray<JArray> }) => sum(jnp.add(jnp.multiply(p.w, p.b[0]!), p.b[1]!))
+    const loss = (p: { readonly w: JArray; readonly b: ReadonlyArray<JArray> }) =>
+      sum(jnp.add(jnp.multiply(p.w, p.b[0]!), p.b[1]!))
     const g = grad(loss)({ w: f32([1, 2]), b: [f32([3, 4]), f32([5, 6])] })
     close(g.w, [3, 4])
     close(g.b[0]!, [1, 2])
@@ -511,7 +675,9 @@ describe("grad's argument checks and options", () => {
 describe("JAX parity of small corners", () => {
   it("nn.relu's gradient is 0 at 0 (JAX's), also under vmap, and relu keeps NaN", () => {
     expect(grad((x: JArray) => nn.relu(x))(jnp.array(0, { dtype: "float32" })).item()).toBe(0)
-    expect(vmap(grad((x: JArray) => nn.relu(x)))(jnp.array([-1, 0, 1], { dtype: "float32" })).tolist()).toEqual([0, 0, 1])
+    expect(vmap(grad((x: JArray) => nn.relu(x)))(jnp.array([-1, 0, 1], { dtype: "float32" })).tolist()).toEqual([
+      0, 0, 1
+    ])
     expect(Number.isNaN(nn.relu(jnp.array(NaN)).item() as number)).toBe(true)
     expect(nn.relu(jnp.array([-2, 0, 3], { dtype: "float32" })).tolist()).toEqual([0, 0, 3])
   })
@@ -522,6 +688,10 @@ describe("JAX parity of small corners", () => {
     expect(lax.dynamicSlice(jnp.arange(5), [-7], [2]).tolist()).toEqual([0, 1])
     expect(lax.dynamicSlice(jnp.arange(5), [4], [2]).tolist()).toEqual([3, 4])
     expect(lax.dynamicUpdateSlice(jnp.arange(5), jnp.array([9, 9]), [-1]).tolist()).toEqual([0, 1, 2, 9, 9])
-    expect(vmap((i: JArray) => lax.dynamicSlice(jnp.arange(5), [i], [2]))(jnp.array([-2, 0, -5])).tolist()).toEqual([[3, 4], [0, 1], [0, 1]])
+    expect(vmap((i: JArray) => lax.dynamicSlice(jnp.arange(5), [i], [2]))(jnp.array([-2, 0, -5])).tolist()).toEqual([
+      [3, 4],
+      [0, 1],
+      [0, 1]
+    ])
   })
 })

@@ -36,8 +36,15 @@ const rngOf = (seed: number): Rng => {
 
 const size = (s: Shape): number => s.reduce((n, d) => n * d, 1)
 const fromFn = (shape: Shape, f: (i: number) => number): JArray =>
-  jnp.reshape(jnp.array(Array.from({ length: size(shape) }, (_, i) => f(i)), { dtype: "float32" }), shape)
-const ints = (shape: Shape, values: ReadonlyArray<number>): JArray => jnp.reshape(jnp.array(values.slice(), { dtype: "int32" }), shape)
+  jnp.reshape(
+    jnp.array(
+      Array.from({ length: size(shape) }, (_, i) => f(i)),
+      { dtype: "float32" }
+    ),
+    shape
+  )
+const ints = (shape: Shape, values: ReadonlyArray<number>): JArray =>
+  jnp.reshape(jnp.array(values.slice(), { dtype: "int32" }), shape)
 
 /** Uniform in [lo, hi). */
 const uniform = (r: Rng, shape: Shape, lo = -1, hi = 1): JArray => fromFn(shape, () => lo + (hi - lo) * r())
@@ -72,7 +79,10 @@ const weighted = (y: JArray): JArray => jnp.sum(jnp.multiply(y, weights(y.shape)
 interface Case {
   readonly name: string
   /** Primals (and the function), built from a random base shape; the function may close over static data. */
-  readonly make: (r: Rng, shape: Shape) => { readonly args: ReadonlyArray<JArray>; readonly f: (...xs: ReadonlyArray<JArray>) => JArray }
+  readonly make: (
+    r: Rng,
+    shape: Shape
+  ) => { readonly args: ReadonlyArray<JArray>; readonly f: (...xs: ReadonlyArray<JArray>) => JArray }
   /** Finite-difference step. */
   readonly h?: number
 }
@@ -112,11 +122,17 @@ const cases: ReadonlyArray<Case> = [
   },
   {
     name: "div with broadcasting",
-    make: (r, s) => ({ args: [uniform(r, broadcastable(r, s)), positive(r, broadcastable(r, s))], f: (x, y) => jnp.divide(x!, y!) })
+    make: (r, s) => ({
+      args: [uniform(r, broadcastable(r, s)), positive(r, broadcastable(r, s))],
+      f: (x, y) => jnp.divide(x!, y!)
+    })
   },
   {
     name: "pow in both operands, with broadcasting",
-    make: (r, s) => ({ args: [positive(r, broadcastable(r, s)), uniform(r, broadcastable(r, s), -1, 2)], f: (x, y) => jnp.power(x!, y!) })
+    make: (r, s) => ({
+      args: [positive(r, broadcastable(r, s)), uniform(r, broadcastable(r, s), -1, 2)],
+      f: (x, y) => jnp.power(x!, y!)
+    })
   },
   {
     name: "rem (float)",
@@ -131,7 +147,10 @@ const cases: ReadonlyArray<Case> = [
     make: (r, s) => {
       const x = uniform(r, s)
       const gap = awayFromZero(r, s, 0.1, 0.5)
-      return { args: [x, jnp.add(x, gap)], f: (a, b) => jnp.add(jnp.maximum(a!, b!), jnp.multiply(jnp.minimum(a!, b!), 3)) }
+      return {
+        args: [x, jnp.add(x, gap)],
+        f: (a, b) => jnp.add(jnp.maximum(a!, b!), jnp.multiply(jnp.minimum(a!, b!), 3))
+      }
     }
   },
   {
@@ -145,7 +164,9 @@ const cases: ReadonlyArray<Case> = [
       f: (x, y) => jnp.where(jnp.greater(x!, 0), jnp.sin(x!), jnp.multiply(y!, x!))
     })
   },
-  unaryCase("convert_element_type (float32, weak)", (x) => jnp.multiply(lax.convertElementType(x, "float32", true), jnp.sin(x))),
+  unaryCase("convert_element_type (float32, weak)", (x) =>
+    jnp.multiply(lax.convertElementType(x, "float32", true), jnp.sin(x))
+  ),
   {
     name: "broadcast_in_dim",
     make: (r, s) => {
@@ -157,7 +178,11 @@ const cases: ReadonlyArray<Case> = [
     name: "reshape, transpose, expand_dims, squeeze",
     make: (r, s) => ({
       args: [uniform(r, s)],
-      f: (x) => jnp.multiply(jnp.squeeze(jnp.transpose(jnp.expandDims(jnp.sin(x!), 0)), -1), jnp.reshape(jnp.transpose(x!), [-1]).reshape(jnp.transpose(x!).shape))
+      f: (x) =>
+        jnp.multiply(
+          jnp.squeeze(jnp.transpose(jnp.expandDims(jnp.sin(x!), 0)), -1),
+          jnp.reshape(jnp.transpose(x!), [-1]).reshape(jnp.transpose(x!).shape)
+        )
     })
   },
   {
@@ -178,10 +203,11 @@ const cases: ReadonlyArray<Case> = [
       const starts = s.map((d) => Math.floor(r() * (d + 2))) // may run past the end: clamped
       return {
         args: [uniform(r, s), uniform(r, us)],
-        f: (x, u) => jnp.add(
-          jnp.sum(jnp.square(lax.dynamicSlice(x!, starts, us))),
-          jnp.sin(lax.dynamicUpdateSlice(jnp.sin(x!), jnp.multiply(u!, u!), starts))
-        )
+        f: (x, u) =>
+          jnp.add(
+            jnp.sum(jnp.square(lax.dynamicSlice(x!, starts, us))),
+            jnp.sin(lax.dynamicUpdateSlice(jnp.sin(x!), jnp.multiply(u!, u!), starts))
+          )
       }
     }
   },
@@ -252,7 +278,13 @@ const cases: ReadonlyArray<Case> = [
       const idx = Array.from({ length: 4 }, () => Math.floor(r() * n))
       return {
         args: [uniform(r, s), uniform(r, [4, ...s.slice(1)])],
-        f: (x, u) => jnp.sin(jnp.multiply(x!, 2).at(ints([4], idx)).set(jnp.sin(u!)))
+        f: (x, u) =>
+          jnp.sin(
+            jnp
+              .multiply(x!, 2)
+              .at(ints([4], idx))
+              .set(jnp.sin(u!))
+          )
       }
     }
   },
@@ -267,7 +299,10 @@ const cases: ReadonlyArray<Case> = [
     name: "reduce_max, reduce_min (no ties)",
     make: (r, s) => {
       const axes = s.map((_, i) => i).filter(() => r() < 0.5)
-      return { args: [distinct(r, s)], f: (x) => jnp.add(jnp.max(x!, axes), jnp.multiply(jnp.square(jnp.min(x!, axes)), 2)) }
+      return {
+        args: [distinct(r, s)],
+        f: (x) => jnp.add(jnp.max(x!, axes), jnp.multiply(jnp.square(jnp.min(x!, axes)), 2))
+      }
     }
   },
   {
@@ -301,7 +336,10 @@ const cases: ReadonlyArray<Case> = [
       const s = atLeast(s0, 1)
       const axis = Math.floor(r() * s.length)
       const rev = r() < 0.5
-      return { args: [distinct(r, s)], f: (x) => jnp.add(lax.cummax(x!, axis, rev), jnp.multiply(lax.cummin(x!, axis, !rev), 0.5)) }
+      return {
+        args: [distinct(r, s)],
+        f: (x) => jnp.add(lax.cummax(x!, axis, rev), jnp.multiply(lax.cummin(x!, axis, !rev), 0.5))
+      }
     }
   },
   {
@@ -318,7 +356,14 @@ const cases: ReadonlyArray<Case> = [
       const [k1, b, k2, m, n] = [pick(r, [1, 2]), pick(r, [1, 3]), pick(r, [2, 3]), pick(r, [1, 2]), pick(r, [2, 4])]
       return {
         args: [uniform(r, [k1, b, k2, m]), uniform(r, [k2, n, k1, b])],
-        f: (x, y) => lax.dotGeneral(x!, y!, [[[2, 0], [0, 2]], [[1], [3]]])
+        f: (x, y) =>
+          lax.dotGeneral(x!, y!, [
+            [
+              [2, 0],
+              [0, 2]
+            ],
+            [[1], [3]]
+          ])
       }
     }
   },
@@ -376,12 +421,14 @@ const closeArrays = (a: JArray, b: JArray, tol = 1e-5): void => {
   expect(a.shape).toEqual(b.shape)
   const x = a.data()
   const y = b.data()
-  for (let k = 0; k < y.length; k++) expect(Math.abs(x[k]! - y[k]!), `[${k}]: ${x[k]} vs ${y[k]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[k]!)))
+  for (let k = 0; k < y.length; k++)
+    expect(Math.abs(x[k]! - y[k]!), `[${k}]: ${x[k]} vs ${y[k]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[k]!)))
 }
 
 const axpy = (x: JArray, v: JArray, s: number): JArray => jnp.add(x, jnp.multiply(v, s))
 
-const gradAll = (loss: (...xs: ReadonlyArray<JArray>) => JArray, n: number) =>
+const gradAll =
+  (loss: (...xs: ReadonlyArray<JArray>) => JArray, n: number) =>
   (...xs: ReadonlyArray<JArray>): ReadonlyArray<JArray> =>
     grad(loss, { argnums: Array.from({ length: n }, (_, i) => i) })(...xs) as unknown as ReadonlyArray<JArray>
 
@@ -421,7 +468,9 @@ describe("reverse and forward mode agree", () => {
       const ju = back(u)
       const fwd = dotAll([u], [jv])
       const rev = dotAll(ju, dirs)
-      expect(Math.abs(fwd.dot - rev.dot), `<u, Jv> ${fwd.dot} vs <J'u, v> ${rev.dot}`).toBeLessThanOrEqual(1e-4 * (fwd.scale + rev.scale) + 1e-5)
+      expect(Math.abs(fwd.dot - rev.dot), `<u, Jv> ${fwd.dot} vs <J'u, v> ${rev.dot}`).toBeLessThanOrEqual(
+        1e-4 * (fwd.scale + rev.scale) + 1e-5
+      )
       const [y3, lin] = linearize(f, ...args)
       expect(y3.tolist()).toEqual(y.tolist())
       const lv = lin(...dirs)
@@ -454,9 +503,18 @@ describe("second order: Hessian-vector products", () => {
       // forward over forward: w' H v directly
       const [, fwdFwd] = jvp((...xs: ReadonlyArray<JArray>) => jvp(loss, xs, dirs)[1], args, w)
       const tol = 2e-2 * (ref.scale + rev.scale) + 5e-3
-      expect(Math.abs(rev.dot - ref.dot), `reverse-over-reverse ${rev.dot} vs finite difference ${ref.dot}`).toBeLessThanOrEqual(tol)
-      expect(Math.abs(fwd.dot - ref.dot), `forward-over-reverse ${fwd.dot} vs finite difference ${ref.dot}`).toBeLessThanOrEqual(tol)
-      expect(Math.abs((fwdFwd.item() as number) - ref.dot), `forward-over-forward ${fwdFwd.item()} vs finite difference ${ref.dot}`).toBeLessThanOrEqual(tol)
+      expect(
+        Math.abs(rev.dot - ref.dot),
+        `reverse-over-reverse ${rev.dot} vs finite difference ${ref.dot}`
+      ).toBeLessThanOrEqual(tol)
+      expect(
+        Math.abs(fwd.dot - ref.dot),
+        `forward-over-reverse ${fwd.dot} vs finite difference ${ref.dot}`
+      ).toBeLessThanOrEqual(tol)
+      expect(
+        Math.abs((fwdFwd.item() as number) - ref.dot),
+        `forward-over-forward ${fwdFwd.item()} vs finite difference ${ref.dot}`
+      ).toBeLessThanOrEqual(tol)
     })
   }
 })
@@ -473,7 +531,9 @@ describe("the rules compose with jit and vmap", () => {
       // vmap(grad): per-example gradients of a batch of two
       const args2 = args.map((a) => jnp.add(a, jnp.multiply(uniform(r, a.shape), 0.01)))
       const g2 = gradAll(loss, n)(...args2)
-      const gv = vmap((...xs: ReadonlyArray<JArray>) => gradAll(loss, n)(...xs))(...args.map((a, i) => jnp.stack([a, args2[i]!])))
+      const gv = vmap((...xs: ReadonlyArray<JArray>) => gradAll(loss, n)(...xs))(
+        ...args.map((a, i) => jnp.stack([a, args2[i]!]))
+      )
       g.forEach((gi, i) => closeArrays(gv[i]!, jnp.stack([gi, g2[i]!])))
     })
   }

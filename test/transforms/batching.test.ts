@@ -10,13 +10,31 @@ import { vmap } from "../../src/transforms/core/batching.ts"
 import { VmapError } from "../../src/transforms/core/TransformError.ts"
 
 const seq = (shape: ReadonlyArray<number>, scale = 0.1): JArray =>
-  jnp.sin(jnp.arange(shape.reduce((a, b) => a * b, 1)).astype("float32").mul(scale)).reshape(shape)
+  jnp
+    .sin(
+      jnp
+        .arange(shape.reduce((a, b) => a * b, 1))
+        .astype("float32")
+        .mul(scale)
+    )
+    .reshape(shape)
 
 /** Slice `i` of `x` along `axis`. */
 const at = (x: JArray, i: number, axis = 0): JArray =>
-  lax.squeeze(lax.slice(x, x.shape.map((_, k) => (k === axis ? i : 0)), x.shape.map((d, k) => (k === axis ? i + 1 : d))), [axis])
+  lax.squeeze(
+    lax.slice(
+      x,
+      x.shape.map((_, k) => (k === axis ? i : 0)),
+      x.shape.map((d, k) => (k === axis ? i + 1 : d))
+    ),
+    [axis]
+  )
 
-const loop = (n: number, f: (i: number) => JArray, axis = 0): JArray => jnp.stack(Array.from({ length: n }, (_, i) => f(i)), axis)
+const loop = (n: number, f: (i: number) => JArray, axis = 0): JArray =>
+  jnp.stack(
+    Array.from({ length: n }, (_, i) => f(i)),
+    axis
+  )
 
 const expectClose = (actual: JArray, expected: JArray): void => {
   expect(actual.shape).toEqual(expected.shape)
@@ -51,13 +69,19 @@ describe("nested vmap", () => {
     const ys = seq([2, 4], 0.7)
     const got = vmap(vmap(f, { inAxes: [null, 0] }), { inAxes: [0, null] })(xs, ys)
     expect(got.shape).toEqual([3, 2, 8])
-    expectClose(got, loop(3, (i) => loop(2, (j) => f(at(xs, i), at(ys, j)))))
+    expectClose(
+      got,
+      loop(3, (i) => loop(2, (j) => f(at(xs, i), at(ys, j))))
+    )
   })
 
   it("an inner vmap over a value of the outer one with outAxes", () => {
     const xs = seq([2, 3, 4])
     const got = vmap((x: JArray) => vmap((r: JArray) => r.max(), { inAxes: 1 })(x), { outAxes: 1 })(xs)
-    expectClose(got, loop(2, (i) => loop(4, (j) => at(at(xs, i), j, 1).max()), 1))
+    expectClose(
+      got,
+      loop(2, (i) => loop(4, (j) => at(at(xs, i), j, 1).max()), 1)
+    )
   })
 })
 
@@ -123,19 +147,37 @@ describe("matmul and dot with each side batched", () => {
     const x = jnp.moveaxis(a, 0, 1) // [3, 4, 5]
     const y = jnp.moveaxis(b, 0, -1) // [5, 2, 4]
     const got = vmap(jnp.matmul, { inAxes: [1, -1] })(x, y)
-    expectClose(got, loop(4, (i) => jnp.matmul(at(a, i), at(b, i))))
+    expectClose(
+      got,
+      loop(4, (i) => jnp.matmul(at(a, i), at(b, i)))
+    )
     const lhsOnly = vmap(jnp.matmul, { inAxes: [1, null], outAxes: 2 })(x, n)
-    expectClose(lhsOnly, loop(4, (i) => jnp.matmul(at(a, i), n), 2))
+    expectClose(
+      lhsOnly,
+      loop(4, (i) => jnp.matmul(at(a, i), n), 2)
+    )
     const rhsOnly = vmap(jnp.matmul, { inAxes: [null, -1], outAxes: -1 })(m, y)
-    expectClose(rhsOnly, loop(4, (i) => jnp.matmul(m, at(b, i)), -1))
+    expectClose(
+      rhsOnly,
+      loop(4, (i) => jnp.matmul(m, at(b, i)), -1)
+    )
   })
 
   it("jnp.dot of vectors and matrix-vector products", () => {
     const u = seq([6, 5])
     const v = seq([6, 5], 0.5)
-    expectClose(vmap(jnp.dot)(u, v), loop(6, (i) => jnp.dot(at(u, i), at(v, i))))
-    expectClose(vmap(jnp.dot, { inAxes: [null, 0] })(m, v), loop(6, (i) => jnp.dot(m, at(v, i))))
-    expectClose(vmap(jnp.dot, { inAxes: [0, null] })(u, n), loop(6, (i) => jnp.dot(at(u, i), n)))
+    expectClose(
+      vmap(jnp.dot)(u, v),
+      loop(6, (i) => jnp.dot(at(u, i), at(v, i)))
+    )
+    expectClose(
+      vmap(jnp.dot, { inAxes: [null, 0] })(m, v),
+      loop(6, (i) => jnp.dot(m, at(v, i)))
+    )
+    expectClose(
+      vmap(jnp.dot, { inAxes: [0, null] })(u, n),
+      loop(6, (i) => jnp.dot(at(u, i), n))
+    )
   })
 })
 
@@ -174,7 +216,10 @@ describe("dispatches do not depend on the batch size", () => {
   it("results match the loop for a few examples", () => {
     const x = seq([3, 4])
     const i = jnp.array([4, 0, 2])
-    expectClose(vmap(f)(x, i), loop(3, (k) => f(at(x, k), at(i, k))))
+    expectClose(
+      vmap(f)(x, i),
+      loop(3, (k) => f(at(x, k), at(i, k)))
+    )
   })
 })
 
@@ -183,9 +228,15 @@ describe("dynamic indices", () => {
     const x = seq([3, 5, 4])
     const i = jnp.array([0, 2 ** 31, 2 ** 32 - 1], { dtype: "uint32" })
     const slice = (r: JArray, k: JArray) => lax.dynamicSlice(r, [k, 1], [2, 2])
-    expectClose(vmap(slice)(x, i), loop(3, (b) => slice(at(x, b), at(i, b))))
+    expectClose(
+      vmap(slice)(x, i),
+      loop(3, (b) => slice(at(x, b), at(i, b)))
+    )
     const update = (r: JArray, k: JArray) => lax.dynamicUpdateSlice(r, jnp.zeros([2, 2]), [k, k])
-    expectClose(vmap(update)(x, i), loop(3, (b) => update(at(x, b), at(i, b))))
+    expectClose(
+      vmap(update)(x, i),
+      loop(3, (b) => update(at(x, b), at(i, b)))
+    )
   })
 })
 
@@ -207,7 +258,9 @@ describe("per-example checks", () => {
 
 describe("vmap errors", () => {
   it("inconsistent sizes name both argument paths", () => {
-    const e = catchError(() => vmap((x: JArray, y: { w: JArray }) => x.add(y.w))(jnp.ones([3, 2]), { w: jnp.ones([4, 2]) }))
+    const e = catchError(() =>
+      vmap((x: JArray, y: { w: JArray }) => x.add(y.w))(jnp.ones([3, 2]), { w: jnp.ones([4, 2]) })
+    )
     expect(e).toBeInstanceOf(VmapError)
     const msg = (e as VmapError).message
     expect(msg).toContain("inconsistent sizes")
@@ -237,6 +290,8 @@ describe("vmap errors", () => {
     expect(e).toBeInstanceOf(VmapError)
     expect((e as VmapError).message).toContain("args[1]")
     expect((e as VmapError).message).toContain("number")
-    expect(vmap((x: JArray, s: number) => x.mul(s), { inAxes: [0, null] })(jnp.ones([3]), 2).tolist()).toEqual([2, 2, 2])
+    expect(vmap((x: JArray, s: number) => x.mul(s), { inAxes: [0, null] })(jnp.ones([3]), 2).tolist()).toEqual([
+      2, 2, 2
+    ])
   })
 })

@@ -16,7 +16,15 @@ import { vmap } from "../../src/transforms/core/batching.ts"
 
 /** How an operand's values are drawn. */
 type Kind =
-  | "f32" | "pos" | "unit" | "i32" | "nonzero" | "bool" | "u32" | "shift" | "ishift"
+  | "f32"
+  | "pos"
+  | "unit"
+  | "i32"
+  | "nonzero"
+  | "bool"
+  | "u32"
+  | "shift"
+  | "ishift"
   | { readonly lo: number; readonly hi: number; readonly dtype?: "int32" | "uint32" }
 
 interface ArgSpec {
@@ -49,18 +57,67 @@ const make = (shape: ReadonlyArray<number>, kind: Kind, rnd: () => number): JArr
   if (typeof kind === "object") {
     const dtype = kind.dtype ?? "int32"
     const data = dtype === "int32" ? new Int32Array(n) : new Uint32Array(n)
-    return jnp.fromHost(fill(data, () => int(kind.lo, kind.hi)), shape, dtype)
+    return jnp.fromHost(
+      fill(data, () => int(kind.lo, kind.hi)),
+      shape,
+      dtype
+    )
   }
   switch (kind) {
-    case "f32": return jnp.fromHost(fill(new Float32Array(n), () => rnd() * 4 - 2), shape, "float32")
-    case "pos": return jnp.fromHost(fill(new Float32Array(n), () => 0.1 + rnd() * 2.9), shape, "float32")
-    case "unit": return jnp.fromHost(fill(new Float32Array(n), () => rnd() * 1.8 - 0.9), shape, "float32")
-    case "i32": return jnp.fromHost(fill(new Int32Array(n), () => int(-5, 5)), shape, "int32")
-    case "nonzero": return jnp.fromHost(fill(new Int32Array(n), () => (rnd() < 0.5 ? -1 : 1) * int(1, 5)), shape, "int32")
-    case "bool": return jnp.fromHost(fill(new Uint8Array(n), () => (rnd() < 0.5 ? 1 : 0)), shape, "bool")
-    case "u32": return jnp.fromHost(fill(new Uint32Array(n), () => Math.floor(rnd() * 4294967296)), shape, "uint32")
-    case "shift": return jnp.fromHost(fill(new Uint32Array(n), () => int(0, 31)), shape, "uint32")
-    case "ishift": return jnp.fromHost(fill(new Int32Array(n), () => int(0, 31)), shape, "int32")
+    case "f32":
+      return jnp.fromHost(
+        fill(new Float32Array(n), () => rnd() * 4 - 2),
+        shape,
+        "float32"
+      )
+    case "pos":
+      return jnp.fromHost(
+        fill(new Float32Array(n), () => 0.1 + rnd() * 2.9),
+        shape,
+        "float32"
+      )
+    case "unit":
+      return jnp.fromHost(
+        fill(new Float32Array(n), () => rnd() * 1.8 - 0.9),
+        shape,
+        "float32"
+      )
+    case "i32":
+      return jnp.fromHost(
+        fill(new Int32Array(n), () => int(-5, 5)),
+        shape,
+        "int32"
+      )
+    case "nonzero":
+      return jnp.fromHost(
+        fill(new Int32Array(n), () => (rnd() < 0.5 ? -1 : 1) * int(1, 5)),
+        shape,
+        "int32"
+      )
+    case "bool":
+      return jnp.fromHost(
+        fill(new Uint8Array(n), () => (rnd() < 0.5 ? 1 : 0)),
+        shape,
+        "bool"
+      )
+    case "u32":
+      return jnp.fromHost(
+        fill(new Uint32Array(n), () => Math.floor(rnd() * 4294967296)),
+        shape,
+        "uint32"
+      )
+    case "shift":
+      return jnp.fromHost(
+        fill(new Uint32Array(n), () => int(0, 31)),
+        shape,
+        "uint32"
+      )
+    case "ishift":
+      return jnp.fromHost(
+        fill(new Int32Array(n), () => int(0, 31)),
+        shape,
+        "int32"
+      )
   }
 }
 
@@ -69,7 +126,10 @@ const make = (shape: ReadonlyArray<number>, kind: Kind, rnd: () => number): JArr
 
 const f32 = (...shape: ReadonlyArray<number>): ArgSpec => ({ shape, kind: "f32" })
 const spec = (kind: Kind, ...shape: ReadonlyArray<number>): ArgSpec => ({ shape, kind })
-const un = (g: (x: JArray) => JArray, kind: Kind = "f32"): Case => ({ args: ([a, b]) => [spec(kind, a, b)], f: (x) => g(x!) })
+const un = (g: (x: JArray) => JArray, kind: Kind = "f32"): Case => ({
+  args: ([a, b]) => [spec(kind, a, b)],
+  f: (x) => g(x!)
+})
 const bin = (g: (x: JArray, y: JArray) => JArray, kx: Kind = "f32", ky: Kind = kx): Case => ({
   args: ([a, b]) => [spec(kx, a, b), spec(ky, 1, b)],
   f: (x, y) => g(x!, y!)
@@ -96,7 +156,10 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
   expm1: [un(lax.expm1)],
   not: [un(lax.not, "bool"), un(lax.not, "i32")],
   is_finite: [un((x) => lax.isFinite(lax.log(x)))],
-  round: [un((x) => lax.round(lax.mul(x, jnp.fromScalar(2.5, "float32").reshape([1, 1])))), un((x) => lax.round(x, "toNearestEven"))],
+  round: [
+    un((x) => lax.round(lax.mul(x, jnp.fromScalar(2.5, "float32").reshape([1, 1])))),
+    un((x) => lax.round(x, "toNearestEven"))
+  ],
   add: [bin(lax.add), { args: ([a, b]) => [f32(a, b), f32(b)], f: (x, y) => jnp.add(x!, y!) }],
   sub: [bin(lax.sub), bin(lax.sub, "i32")],
   mul: [bin(lax.mul)],
@@ -136,8 +199,14 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
     { args: ([a, b]) => [spec("bool", a, b), f32(a, b), f32(1, b)], f: (p, x, y) => lax.select(p!, x!, y!) },
     { args: ([a, b]) => [spec("bool", a, 1), f32(a, b), f32(a, b)], f: (p, x, y) => lax.select(p!, x!, y!) }
   ],
-  convert_element_type: [un((x) => lax.convertElementType(x, "int32")), un((x) => lax.convertElementType(x, "float32"), "bool")],
-  bitcast_convert_type: [un((x) => lax.bitcastConvertType(x, "uint32")), un((x) => lax.bitcastConvertType(x, "float32"), "i32")],
+  convert_element_type: [
+    un((x) => lax.convertElementType(x, "int32")),
+    un((x) => lax.convertElementType(x, "float32"), "bool")
+  ],
+  bitcast_convert_type: [
+    un((x) => lax.bitcastConvertType(x, "uint32")),
+    un((x) => lax.bitcastConvertType(x, "float32"), "i32")
+  ],
   broadcast_in_dim: [
     { args: ([a]) => [f32(a, 1)], f: (x) => lax.broadcastInDim(x!, [x!.shape[0]!, 3, 2], [0, 2]) },
     { args: ([a, b]) => [f32(a, b)], f: (x) => lax.broadcastInDim(x!, [2, x!.shape[0]!, 3, x!.shape[1]!], [1, 3]) },
@@ -184,7 +253,12 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
       f: (x, u, i, j) => lax.dynamicUpdateSlice(x!, u!, [i!, j!])
     },
     {
-      args: ([a, b, c]) => [spec("i32", a, b + 1, c), spec("i32", 1, 1, c), spec(idx(0, b + 2, "uint32")), spec(idx(-1, a))],
+      args: ([a, b, c]) => [
+        spec("i32", a, b + 1, c),
+        spec("i32", 1, 1, c),
+        spec(idx(0, b + 2, "uint32")),
+        spec(idx(-1, a))
+      ],
       f: (x, u, i, j) => lax.dynamicUpdateSlice(x!, u!, [j!, i!, 0])
     },
     {
@@ -201,10 +275,20 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
     { args: ([a, b, c]) => [f32(a, b), f32(c, b)], f: (x, y) => jnp.concatenate([x!, y!], 0) }
   ],
   pad: [
-    { args: ([a, b]) => [f32(a, b), f32()], f: (x, v) => lax.pad(x!, v!, [[1, 0, 1], [0, 2, 0]]) },
+    {
+      args: ([a, b]) => [f32(a, b), f32()],
+      f: (x, v) =>
+        lax.pad(x!, v!, [
+          [1, 0, 1],
+          [0, 2, 0]
+        ])
+    },
     { args: ([a]) => [spec("i32", a), spec("i32")], f: (x, v) => lax.pad(x!, v!, [[0, 0, 2]]) },
     // A weakly typed operand keeps its weak type.
-    { args: ([a]) => [f32(a), f32()], f: (x, v) => lax.pad(lax.convertElementType(x!, "float32", true), v!, [[1, 1, 0]]) }
+    {
+      args: ([a]) => [f32(a), f32()],
+      f: (x, v) => lax.pad(lax.convertElementType(x!, "float32", true), v!, [[1, 1, 0]])
+    }
   ],
   gather: [
     { args: ([a, b, c]) => [f32(a, b), spec(idx(-3, 3), c)], f: (x, i) => jnp.take(x!, i!, 1) },
@@ -243,31 +327,68 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
     { args: ([a, b, c]) => [f32(a, 2 * b, c + 2), f32(2, 2 * b, 2)], f: (x, w) => lax.conv(x!, w!, [1], "SAME") },
     {
       args: ([a, b, c]) => [f32(2, c + 2, 2 * b), f32(2, b, 2 * a)],
-      f: (x, w) => lax.convGeneralDilated(x!, w!, [2], [[1, 0]], { dimensionNumbers: ["NWC", "WIO", "NWC"], featureGroupCount: 2, rhsDilation: [2] })
+      f: (x, w) =>
+        lax.convGeneralDilated(x!, w!, [2], [[1, 0]], {
+          dimensionNumbers: ["NWC", "WIO", "NWC"],
+          featureGroupCount: 2,
+          rhsDilation: [2]
+        })
     },
-    { args: ([a, b]) => [f32(2 * a, b, 3, 2), f32(4, b, 2, 1)], f: (x, w) => lax.convGeneralDilated(x!, w!, [1, 1], "VALID", { batchGroupCount: 2 }) }
+    {
+      args: ([a, b]) => [f32(2 * a, b, 3, 2), f32(4, b, 2, 1)],
+      f: (x, w) => lax.convGeneralDilated(x!, w!, [1, 1], "VALID", { batchGroupCount: 2 })
+    }
   ],
   reduce_window: [
     { args: ([a, b]) => [f32(a, b + 2)], f: (x) => lax.reduceWindow(x!, -Infinity, "max", [1, 2], [1, 1], "SAME") },
-    { args: ([a, b]) => [f32(a + 1, b)], f: (x) => lax.reduceWindow(x!, 0, "add", [2, 1], [2, 1], [[1, 0], [0, 0]], { baseDilation: [1, 2] }) }
+    {
+      args: ([a, b]) => [f32(a + 1, b)],
+      f: (x) =>
+        lax.reduceWindow(
+          x!,
+          0,
+          "add",
+          [2, 1],
+          [2, 1],
+          [
+            [1, 0],
+            [0, 0]
+          ],
+          { baseDilation: [1, 2] }
+        )
+    }
   ],
   dot_general: [
     { args: ([a, b, c]) => [f32(a, b), f32(b, c)], f: (x, y) => jnp.matmul(x!, y!) },
     { args: ([a, b]) => [f32(a), f32(a, b)], f: (x, y) => jnp.dot(x!, y!) },
     {
       args: ([a, b, c, e]) => [f32(a, b, c), f32(e, c, a)],
-      f: (x, y) => lax.dotGeneral(x!, y!, [[[2], [1]], [[0], [2]]])
+      f: (x, y) =>
+        lax.dotGeneral(x!, y!, [
+          [[2], [1]],
+          [[0], [2]]
+        ])
     },
     {
       args: ([a, b, c, e]) => [f32(b, a, c), f32(c, e, b)],
-      f: (x, y) => lax.dotGeneral(x!, y!, [[[0, -1], [2, 0]], [[], []]])
+      f: (x, y) =>
+        lax.dotGeneral(x!, y!, [
+          [
+            [0, -1],
+            [2, 0]
+          ],
+          [[], []]
+        ])
     },
     { args: ([a, b]) => [spec("i32", a, b), spec("i32", b)], f: (x, y) => jnp.matmul(x!, y!) }
   ],
   sort: [
     { args: ([a, b]) => [spec("i32", a, b + 1), f32(a, b + 1)], f: (k, v) => lax.sort([k!, v!], 1, 1) },
     { args: ([a, b]) => [f32(a + 1, b)], f: (x) => lax.sort([x!], 0) },
-    { args: ([a]) => [spec({ lo: 0, hi: 1 }, a + 2), spec("i32", a + 2), f32(a + 2)], f: (k1, k2, v) => lax.sort([k1!, k2!, v!], 0, 2) }
+    {
+      args: ([a]) => [spec({ lo: 0, hi: 1 }, a + 2), spec("i32", a + 2), f32(a + 2)],
+      f: (k1, k2, v) => lax.sort([k1!, k2!, v!], 0, 2)
+    }
   ],
   threefry2x32: [
     {
@@ -284,7 +405,12 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
   imag: [un((x) => lax.imag(lax.complex(x, x.mul(2))))],
   conj: [un((x) => lax.imag(lax.conj(lax.complex(x, x.sub(1)))))],
   fft: [{ args: ([a, b]) => [f32(a, b + 2)], f: (x) => jnp.abs(lax.fft(x!, "RFFT", [x!.shape[x!.ndim - 1]!])) }],
-  eig: [{ args: ([a]) => [f32(a + 1, a + 1)], f: (x) => jnp.real(jnp.linalg.eigvals(x!).mul(jnp.linalg.eigvals(x!))).sum(-1) }]
+  eig: [
+    {
+      args: ([a]) => [f32(a + 1, a + 1)],
+      f: (x) => jnp.real(jnp.linalg.eigvals(x!).mul(jnp.linalg.eigvals(x!))).sum(-1)
+    }
+  ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,7 +418,11 @@ const cases: { readonly [P in FirstOrderPrimitive]: ReadonlyArray<Case> } = {
 
 const sliceAt = (x: JArray, i: number, axis: number): JArray =>
   lax.squeeze(
-    lax.slice(x, x.shape.map((_, k) => (k === axis ? i : 0)), x.shape.map((d, k) => (k === axis ? i + 1 : d))),
+    lax.slice(
+      x,
+      x.shape.map((_, k) => (k === axis ? i : 0)),
+      x.shape.map((d, k) => (k === axis ? i + 1 : d))
+    ),
     [axis]
   )
 
@@ -311,14 +441,21 @@ const expectClose = (actual: JArray, expected: JArray, what: string): void => {
   const a = actual.data()
   const e = expected.data()
   for (let i = 0; i < e.length; i++) {
-    const x = a[i]!, y = e[i]!
+    const x = a[i]!,
+      y = e[i]!
     if (Number.isNaN(y)) expect(Number.isNaN(x), `${what}[${i}]`).toBe(true)
-    else if (x !== y) expect(Math.abs(x - y), `${what}[${i}]: ${x} vs ${y}`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(y)))
+    else if (x !== y)
+      expect(Math.abs(x - y), `${what}[${i}]: ${x} vs ${y}`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(y)))
   }
 }
 
 const run = fc.record({
-  d: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+  d: fc.tuple(
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 3 })
+  ),
   batch: fc.integer({ min: 1, max: 3 }),
   axes: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 4, maxLength: 4 }),
   outAxis: fc.integer({ min: 0, max: 2 }),
@@ -342,16 +479,24 @@ const check = (c: Case, r: typeof run extends fc.Arbitrary<infer T> ? T : never)
     return insertBatch(examples[i]!, r.batch, ax < 0 ? s.shape.length + 1 + ax : ax, rnd, s.kind)
   })
   const per = Array.from({ length: r.batch }, (_, b) =>
-    asList(c.f(...batched.map((x, i) => {
-      const ax = inAxes[i]
-      return ax === null || ax === undefined ? x : sliceAt(x, b, ax < 0 ? x.ndim + ax : ax)
-    }))))
+    asList(
+      c.f(
+        ...batched.map((x, i) => {
+          const ax = inAxes[i]
+          return ax === null || ax === undefined ? x : sliceAt(x, b, ax < 0 ? x.ndim + ax : ax)
+        })
+      )
+    )
+  )
   const minRank = Math.min(...per[0]!.map((o) => o.ndim))
   const outAxis = [0, -1, minRank >= 1 ? 1 : 0][r.outAxis]!
   const got = asList(vmap((...xs: ReadonlyArray<JArray>) => c.f(...xs), { inAxes, outAxes: outAxis })(...batched))
   expect(got.length).toBe(per[0]!.length)
   got.forEach((g, k) => {
-    const expected = jnp.stack(per.map((outs) => outs[k]!), outAxis)
+    const expected = jnp.stack(
+      per.map((outs) => outs[k]!),
+      outAxis
+    )
     expectClose(g, expected, `output ${k} (inAxes ${JSON.stringify(inAxes)}, outAxes ${outAxis})`)
   })
 }

@@ -18,15 +18,24 @@ const goldens = JSON.parse(readFileSync(new URL("../goldens/collectives.json", i
 }
 
 const f32 = (data: jnp.ArrayLiteral): JArray => jnp.array(data, { dtype: "float32" })
-const range = (n: number, shape: ReadonlyArray<number>): JArray => jnp.reshape(jnp.arange(n, undefined, undefined, { dtype: "float32" }), shape)
+const range = (n: number, shape: ReadonlyArray<number>): JArray =>
+  jnp.reshape(jnp.arange(n, undefined, undefined, { dtype: "float32" }), shape)
 const x42 = range(8, [4, 2])
 const x44 = range(16, [4, 4])
 const x48 = range(32, [4, 8])
 const x443 = range(48, [4, 4, 3])
-const x23 = f32([[1, -2, 0.5], [3, 0.25, -1]])
+const x23 = f32([
+  [1, -2, 0.5],
+  [3, 0.25, -1]
+])
 const v4 = f32([0.5, -1, 2, 1.5])
 const w4 = f32([1, 2, -1, 0.5])
-const cycle = [[0, 1], [1, 2], [2, 3], [3, 0]] as const
+const cycle = [
+  [0, 1],
+  [1, 2],
+  [2, 3],
+  [3, 0]
+] as const
 
 const vm = <A extends ReadonlyArray<JArray>>(f: (...a: A) => JArray) => vmap(f, { axisName: "i" })
 const nested = (f: (v: JArray) => JArray) => vmap(vmap(f, { axisName: "j" }), { axisName: "i" })
@@ -49,26 +58,37 @@ const CASES: Record<string, () => JArray> = {
   "BatchNorm axisName output": () => batchNorm().y,
   "BatchNorm axisName mean": () => batchNorm().mean,
   "BatchNorm axisName var": () => batchNorm().var,
-  "psum": () => vm((v: JArray) => lax.psum(v, "i"))(x42),
-  "pmean": () => vm((v: JArray) => lax.pmean(v, "i"))(x42),
-  "pmax": () => vm((v: JArray) => lax.pmax(v, "i"))(x23.T),
-  "pmin": () => vm((v: JArray) => lax.pmin(v, "i"))(x23.T),
+  psum: () => vm((v: JArray) => lax.psum(v, "i"))(x42),
+  pmean: () => vm((v: JArray) => lax.pmean(v, "i"))(x42),
+  pmax: () => vm((v: JArray) => lax.pmax(v, "i"))(x23.T),
+  pmin: () => vm((v: JArray) => lax.pmin(v, "i"))(x23.T),
   "psum int": () => vm((v: JArray) => lax.psum(v, "i"))(jnp.arange(4)),
   "psum bool": () => vm((v: JArray) => lax.psum(v, "i"))(jnp.greater(jnp.arange(4), 1)),
   "pmean int": () => vm((v: JArray) => lax.pmean(v, "i"))(jnp.arange(4)),
   "psum of a constant": () => vm((v: JArray) => jnp.add(lax.psum(1.0, "i"), v.mul(0)))(v4),
   "psum pytree": () => vm((v: JArray) => lax.psum({ a: v, b: [v.mul(2)] }, "i").b[0]!)(v4),
-  "allGather": () => vm((v: JArray) => lax.allGather(v, "i"))(x42),
+  allGather: () => vm((v: JArray) => lax.allGather(v, "i"))(x42),
   "allGather axis 1": () => vm((v: JArray) => lax.allGather(v, "i", { axis: 1 }))(x42),
   "allGather tiled": () => vm((v: JArray) => lax.allGather(v, "i", { tiled: true }))(x42),
-  "axisIndex": () => vm((_v: JArray) => lax.axisIndex("i"))(x42),
+  axisIndex: () => vm((_v: JArray) => lax.axisIndex("i"))(x42),
   "ppermute cycle": () => vm((v: JArray) => lax.ppermute(v, "i", cycle))(x42),
-  "ppermute partial (pmap)": () => nnx.pmap((v: JArray) => lax.ppermute(v, "i", [[0, 1], [1, 2]]), { axisName: "i" }).sync(x42),
-  "psumScatter": () => vm((v: JArray) => lax.psumScatter(v, "i"))(x44),
+  "ppermute partial (pmap)": () =>
+    nnx
+      .pmap(
+        (v: JArray) =>
+          lax.ppermute(v, "i", [
+            [0, 1],
+            [1, 2]
+          ]),
+        { axisName: "i" }
+      )
+      .sync(x42),
+  psumScatter: () => vm((v: JArray) => lax.psumScatter(v, "i"))(x44),
   "psumScatter tiled": () => vm((v: JArray) => lax.psumScatter(v, "i", { tiled: true }))(x48),
   "allToAll 0 0": () => vm((v: JArray) => lax.allToAll(v, "i", 0, 0))(x44),
   "allToAll 0 1": () => vm((v: JArray) => lax.allToAll(v, "i", 0, 1))(x443),
-  "allToAll 1 0": () => vm((v: JArray) => lax.allToAll(v, "i", 1, 0))(jnp.transpose(x443, [0, 2, 1]).get(":", ":3", ":")),
+  "allToAll 1 0": () =>
+    vm((v: JArray) => lax.allToAll(v, "i", 1, 0))(jnp.transpose(x443, [0, 2, 1]).get(":", ":3", ":")),
   "pmap pmean": () => nnx.pmap((v: JArray) => lax.pmean(v, "i"), { axisName: "i" }).sync(x42),
   "nested psum outer": () => nested((v) => lax.psum(v, "i"))(x23),
   "nested psum inner": () => nested((v) => lax.psum(v, "j"))(x23),
@@ -81,19 +101,59 @@ const CASES: Record<string, () => JArray> = {
   "grad inside ppermute": () => vm(grad((v: JArray) => lax.ppermute(v, "i", cycle).mul(3)))(v4),
   "grad inside psumScatter": () => vm(grad((v: JArray) => jnp.sum(lax.psumScatter(v, "i").mul(v))))(x44),
   "grad inside allToAll (pmap)": () =>
-    nnx.pmap(grad((v: JArray) => jnp.sum(lax.allToAll(v, "i", 0, 0).mul(jnp.arange(4, undefined, undefined, { dtype: "float32" })))), { axisName: "i" }).sync(x44),
+    nnx
+      .pmap(
+        grad((v: JArray) =>
+          jnp.sum(lax.allToAll(v, "i", 0, 0).mul(jnp.arange(4, undefined, undefined, { dtype: "float32" })))
+        ),
+        { axisName: "i" }
+      )
+      .sync(x44),
   "grad outside psum": () => grad((x: JArray) => jnp.sum(vm((v: JArray) => lax.psum(sq(v), "i"))(x).mul(w4)))(v4),
   "grad outside pmax": () => grad((x: JArray) => jnp.sum(vm((v: JArray) => jnp.sin(v).mul(lax.pmean(v, "i")))(x)))(v4),
-  "jvp inside psum": () => vm((v: JArray) => jvp((u: JArray) => lax.psum(sq(u), "i"), [v], [jnp.array(1, { dtype: "float32" })])[1])(v4),
-  "grad of pmap pmean": () => grad((x: JArray) => jnp.sum(nnx.pmap((v: JArray) => lax.pmean(v.mul(v).mul(v), "i"), { axisName: "i" }).sync(x).mul(w4)))(v4),
+  "jvp inside psum": () =>
+    vm((v: JArray) => jvp((u: JArray) => lax.psum(sq(u), "i"), [v], [jnp.array(1, { dtype: "float32" })])[1])(v4),
+  "grad of pmap pmean": () =>
+    grad((x: JArray) =>
+      jnp.sum(
+        nnx
+          .pmap((v: JArray) => lax.pmean(v.mul(v).mul(v), "i"), { axisName: "i" })
+          .sync(x)
+          .mul(w4)
+      )
+    )(v4),
   "shardMap pmean": () =>
-    nnx.shardMap((b: JArray) => b.sub(lax.pmean(b, "x")), { mesh: nnx.makeMesh([4], ["x"]), inSpecs: [nnx.P("x")], outSpecs: nnx.P("x") }).sync(range(16, [8, 2])),
+    nnx
+      .shardMap((b: JArray) => b.sub(lax.pmean(b, "x")), {
+        mesh: nnx.makeMesh([4], ["x"]),
+        inSpecs: [nnx.P("x")],
+        outSpecs: nnx.P("x")
+      })
+      .sync(range(16, [8, 2])),
   "shardMap axisIndex": () =>
-    nnx.shardMap((b: JArray) => b.mul(0).add(lax.axisIndex("x")), { mesh: nnx.makeMesh([4], ["x"]), inSpecs: [nnx.P("x")], outSpecs: nnx.P("x") }).sync(jnp.zeros([8], { dtype: "int32" })),
+    nnx
+      .shardMap((b: JArray) => b.mul(0).add(lax.axisIndex("x")), {
+        mesh: nnx.makeMesh([4], ["x"]),
+        inSpecs: [nnx.P("x")],
+        outSpecs: nnx.P("x")
+      })
+      .sync(jnp.zeros([8], { dtype: "int32" })),
   "shardMap 2x2 psum a": () =>
-    nnx.shardMap((b: JArray) => lax.psum(b, "a"), { mesh: nnx.makeMesh([2, 2], ["a", "b"]), inSpecs: [nnx.P("a", "b")], outSpecs: nnx.P("a", "b") }).sync(range(16, [4, 4])),
+    nnx
+      .shardMap((b: JArray) => lax.psum(b, "a"), {
+        mesh: nnx.makeMesh([2, 2], ["a", "b"]),
+        inSpecs: [nnx.P("a", "b")],
+        outSpecs: nnx.P("a", "b")
+      })
+      .sync(range(16, [4, 4])),
   "shardMap 2x2 psum both": () =>
-    nnx.shardMap((b: JArray) => lax.psum(b, ["a", "b"]), { mesh: nnx.makeMesh([2, 2], ["a", "b"]), inSpecs: [nnx.P("a", "b")], outSpecs: nnx.P("a", "b") }).sync(range(16, [4, 4]))
+    nnx
+      .shardMap((b: JArray) => lax.psum(b, ["a", "b"]), {
+        mesh: nnx.makeMesh([2, 2], ["a", "b"]),
+        inSpecs: [nnx.P("a", "b")],
+        outSpecs: nnx.P("a", "b")
+      })
+      .sync(range(16, [4, 4]))
 }
 
 describe("collectives against JAX goldens", () => {
@@ -112,24 +172,41 @@ describe("collectives against JAX goldens", () => {
 const expectClose = (got: JArray, want: JArray, tol = 1e-5): void => {
   expect(got.shape).toEqual(want.shape)
   const [a, b] = [got.data(), want.data()]
-  b.forEach((w, i) => expect(Math.abs(Number(a[i]) - Number(w)), `[${i}] = ${a[i]}, want ${w}`).toBeLessThanOrEqual(tol * (1 + Math.abs(Number(w)))))
+  b.forEach((w, i) =>
+    expect(Math.abs(Number(a[i]) - Number(w)), `[${i}] = ${a[i]}, want ${w}`).toBeLessThanOrEqual(
+      tol * (1 + Math.abs(Number(w)))
+    )
+  )
 }
 
 /** Central differences of a scalar function of a float32 vector. */
 const finiteDiff = (f: (x: JArray) => JArray, x: JArray, h = 1e-2): JArray => {
   const base = x.tolist() as Array<number>
-  return f32(base.map((_, i) => {
-    const at = (d: number) => Number(f(f32(base.map((b, k) => (k === i ? b + d : b)))).item())
-    return (at(h) - at(-h)) / (2 * h)
-  }))
+  return f32(
+    base.map((_, i) => {
+      const at = (d: number) => Number(f(f32(base.map((b, k) => (k === i ? b + d : b)))).item())
+      return (at(h) - at(-h)) / (2 * h)
+    })
+  )
 }
 
 describe("collectives: gradients against finite differences", () => {
   const losses: Record<string, (x: JArray) => JArray> = {
-    "psum": (x) => jnp.sum(vm((v: JArray) => jnp.sin(lax.psum(sq(v), "i")))(x).mul(w4)),
-    "pmean then allGather": (x) => jnp.sum(vm((v: JArray) => lax.allGather(lax.pmean(jnp.exp(v), "i").mul(v), "i"))(x).mul(jnp.reshape(w4, [1, 4]))),
-    "ppermute": (x) => jnp.sum(vm((v: JArray) => lax.ppermute(sq(v), "i", [[0, 2], [2, 1]]).mul(v))(x).mul(w4)),
-    "pmax": (x) => jnp.sum(vm((v: JArray) => lax.pmax(v, "i").mul(v))(x))
+    psum: (x) => jnp.sum(vm((v: JArray) => jnp.sin(lax.psum(sq(v), "i")))(x).mul(w4)),
+    "pmean then allGather": (x) =>
+      jnp.sum(vm((v: JArray) => lax.allGather(lax.pmean(jnp.exp(v), "i").mul(v), "i"))(x).mul(jnp.reshape(w4, [1, 4]))),
+    ppermute: (x) =>
+      jnp.sum(
+        vm((v: JArray) =>
+          lax
+            .ppermute(sq(v), "i", [
+              [0, 2],
+              [2, 1]
+            ])
+            .mul(v)
+        )(x).mul(w4)
+      ),
+    pmax: (x) => jnp.sum(vm((v: JArray) => lax.pmax(v, "i").mul(v))(x))
   }
   for (const [name, loss] of Object.entries(losses)) {
     it(`grad of a loss through ${name} (differentiated outside the map) matches finite differences`, () => {
@@ -144,7 +221,8 @@ describe("collectives: gradients against finite differences", () => {
 })
 
 describe("collectives: jit and an outer vmap equal eager", () => {
-  const f = (x: JArray) => vm((v: JArray) => lax.allGather(v.sub(lax.pmean(v, "i")), "i", { axis: 0 }).add(lax.ppermute(v, "i", cycle)))(x)
+  const f = (x: JArray) =>
+    vm((v: JArray) => lax.allGather(v.sub(lax.pmean(v, "i")), "i", { axis: 0 }).add(lax.ppermute(v, "i", cycle)))(x)
   it("jit around the mapped function", () => {
     expectClose(jit(f)(x42), f(x42))
   })
@@ -176,12 +254,29 @@ describe("collectives: typed errors", () => {
     fails(() => lax.psum(1, "j"), /lax\.psum: unbound axis name 'j' \(no axis is bound here\)/)
     fails(() => vm((v: JArray) => lax.pmean(v, "j"))(x42), /lax\.pmean: unbound axis name 'j' \(bound here: 'i'\)/)
     fails(() => lax.axisIndex("data"), /lax\.axisIndex: unbound axis name 'data'/)
-    expect(() => vm((v: JArray) => lax.psum(v, "j"))(x42)).toThrow(expect.objectContaining({ _tag: "CollectiveError", axisName: "j", op: "psum" }))
+    expect(() => vm((v: JArray) => lax.psum(v, "j"))(x42)).toThrow(
+      expect.objectContaining({ _tag: "CollectiveError", axisName: "j", op: "psum" })
+    )
   })
   it("a bad permutation, dimension or split size says which", () => {
-    fails(() => vm((v: JArray) => lax.ppermute(v, "i", [[0, 4]]))(x42), /ppermute: the pair \[0, 4\] names member 4, outside axis 'i' of size 4/)
-    fails(() => vm((v: JArray) => lax.ppermute(v, "i", [[0, 1], [2, 1]]))(x42), /repeats a destination/)
-    fails(() => vm((v: JArray) => lax.psumScatter(v, "i"))(x42), /psumScatter: dimension 0 has size 2, which must equal the size 4 of axis 'i'/)
+    fails(
+      () => vm((v: JArray) => lax.ppermute(v, "i", [[0, 4]]))(x42),
+      /ppermute: the pair \[0, 4\] names member 4, outside axis 'i' of size 4/
+    )
+    fails(
+      () =>
+        vm((v: JArray) =>
+          lax.ppermute(v, "i", [
+            [0, 1],
+            [2, 1]
+          ])
+        )(x42),
+      /repeats a destination/
+    )
+    fails(
+      () => vm((v: JArray) => lax.psumScatter(v, "i"))(x42),
+      /psumScatter: dimension 0 has size 2, which must equal the size 4 of axis 'i'/
+    )
     fails(() => vm((v: JArray) => lax.allToAll(v, "i", 0, 0))(x42), /allToAll: splitAxis 0 has size 2/)
     fails(() => vm((v: JArray) => lax.allGather(v, "i", { axis: 3 }))(x42), /allGather: axis 3 is out of range/)
   })
@@ -189,9 +284,15 @@ describe("collectives: typed errors", () => {
     fails(() => vm(grad((v: JArray) => lax.pmax(v, "i")))(v4), /pmax: it is not differentiable/)
   })
   it("a collective staged by jit or scan inside the mapped function is refused, saying what to move", () => {
-    fails(() => vm(jit((v: JArray) => lax.psum(v, "i")))(x42), /cannot run inside jit within the function mapped over 'i'.*jit\(pmap\(f\)\)/)
     fails(
-      () => vm((v: JArray) => lax.scan((c: JArray, x: JArray) => [c.add(lax.psum(x, "i")), c] as const, v.mul(0), v)[0])(x42),
+      () => vm(jit((v: JArray) => lax.psum(v, "i")))(x42),
+      /cannot run inside jit within the function mapped over 'i'.*jit\(pmap\(f\)\)/
+    )
+    fails(
+      () =>
+        vm((v: JArray) => lax.scan((c: JArray, x: JArray) => [c.add(lax.psum(x, "i")), c] as const, v.mul(0), v)[0])(
+          x42
+        ),
       /psum: it cannot run inside scan within the function mapped over 'i'; compute the collective outside the scan body/
     )
   })

@@ -4,8 +4,27 @@
  */
 import { describe, expect, it } from "vitest"
 import {
-  checkpoint, ConcretizationError, customJvp, customVjp, EscapedTracerError, evalShape, grad, GradError, jacfwd,
-  jacrev, jit, jnp, jvp, lax, linearize, makeJaxpr, nn, StructureError, valueAndGrad, vjp, vmap
+  checkpoint,
+  ConcretizationError,
+  customJvp,
+  customVjp,
+  EscapedTracerError,
+  evalShape,
+  grad,
+  GradError,
+  jacfwd,
+  jacrev,
+  jit,
+  jnp,
+  jvp,
+  lax,
+  linearize,
+  makeJaxpr,
+  nn,
+  StructureError,
+  valueAndGrad,
+  vjp,
+  vmap
 } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 
@@ -13,7 +32,8 @@ const close = (a: JArray, b: JArray, tol = 1e-5): void => {
   expect(a.shape).toEqual(b.shape)
   const x = a.data()
   const y = b.data()
-  for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!), `${i}: ${x[i]} vs ${y[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[i]!)))
+  for (let i = 0; i < x.length; i++)
+    expect(Math.abs(x[i]! - y[i]!), `${i}: ${x[i]} vs ${y[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[i]!)))
 }
 
 describe("jit", () => {
@@ -42,7 +62,7 @@ describe("jit", () => {
     expect(f.traceCount).toBe(3)
     f({ a: jnp.ones([4]) }, 3)
     expect(f.traceCount).toBe(4)
-    const g = jit((t: ReadonlyArray<JArray>) => t.length === 1 ? t[0]! : t[0]!.add(t[1]!))
+    const g = jit((t: ReadonlyArray<JArray>) => (t.length === 1 ? t[0]! : t[0]!.add(t[1]!)))
     g([jnp.ones([2])])
     g([jnp.ones([2]), jnp.ones([2])])
     expect(g.traceCount).toBe(2)
@@ -56,7 +76,9 @@ describe("jit", () => {
     const text = f.lower(jnp.ones([3]))
     expect(text).toContain("sin")
     expect(text).not.toContain("exp")
-    expect(makeJaxpr((x: JArray) => jnp.sin(x).mul(2))(jnp.ones([3])).toString()).toMatch(/^\{ lambda .*; a:f32\[3\]\. let/)
+    expect(makeJaxpr((x: JArray) => jnp.sin(x).mul(2))(jnp.ones([3])).toString()).toMatch(
+      /^\{ lambda .*; a:f32\[3\]\. let/
+    )
   })
 
   it("composes: jit(vmap(grad)), vmap(jit), grad(jit)", () => {
@@ -71,7 +93,9 @@ describe("jit", () => {
 
 describe("tracer misuse", () => {
   it("tolist/item/JavaScript comparisons on tracers are ConcretizationErrors", () => {
-    expect(() => jit((x: JArray) => (x.sum().item() as number) > 0 ? x : x.neg())(jnp.ones([2]))).toThrow(ConcretizationError)
+    expect(() => jit((x: JArray) => ((x.sum().item() as number) > 0 ? x : x.neg()))(jnp.ones([2]))).toThrow(
+      ConcretizationError
+    )
     expect(() => vmap((x: JArray) => x.tolist())(jnp.ones([2, 2]))).toThrow(ConcretizationError)
     expect(() => grad((x: JArray) => (+x.sum() > 0 ? x.sum() : x.sum().neg()))(jnp.ones([2]))).toThrow(/if \(x > 0\)/)
   })
@@ -92,12 +116,16 @@ describe("differentiation API", () => {
     const [dx, dy] = grad(f, { argnums: [0, 1] })(jnp.ones([2]), jnp.arange(2).astype("float32"))
     expect(dx.tolist()).toEqual([0, 1])
     expect(dy.tolist()).toEqual([1, 1])
-    const [[v, aux], d] = valueAndGrad((x: JArray) => [jnp.sum(x.mul(x)), "aux"] as const, { hasAux: true })(jnp.ones([2]))
+    const [[v, aux], d] = valueAndGrad((x: JArray) => [jnp.sum(x.mul(x)), "aux"] as const, { hasAux: true })(
+      jnp.ones([2])
+    )
     expect(v.item()).toBe(2)
     expect(aux).toBe("aux")
     expect(d.tolist()).toEqual([2, 2])
     expect(() => grad((x: JArray) => x.sum().astype("float32"))(jnp.arange(3))).toThrow(GradError)
-    expect(grad((x: JArray) => x.sum().astype("float32"), { allowInt: true })(jnp.arange(3)).tolist()).toEqual([0, 0, 0])
+    expect(grad((x: JArray) => x.sum().astype("float32"), { allowInt: true })(jnp.arange(3)).tolist()).toEqual([
+      0, 0, 0
+    ])
     expect(() => grad((x: JArray) => x)(jnp.ones([2]))).toThrow(/float32 scalar/)
     // @ts-expect-error argnums past f's parameters does not compile (the run-time check is for casts)
     expect(() => grad(f, { argnums: 3 })(jnp.ones([2]), jnp.ones([2]))).toThrow(/argnums 3 is out of range/)
@@ -129,7 +157,10 @@ describe("differentiation API", () => {
 
 describe("custom derivatives and checkpoint", () => {
   it("customJvp: the custom rule is used by jvp and by grad", () => {
-    const f = customJvp((x: JArray) => jnp.sin(x), ([x]: readonly [JArray], [t]: readonly [JArray]) => [jnp.sin(x), t.mul(10)] as const)
+    const f = customJvp(
+      (x: JArray) => jnp.sin(x),
+      ([x]: readonly [JArray], [t]: readonly [JArray]) => [jnp.sin(x), t.mul(10)] as const
+    )
     expect(jvp(f, [jnp.array(0.3)], [jnp.array(1, { dtype: "float32" })])[1].item()).toBeCloseTo(10)
     expect(grad((x: JArray) => f(x).sum())(jnp.ones([2])).tolist()).toEqual([10, 10])
     expect(vmap(grad((x: JArray) => f(x)))(jnp.ones([3])).tolist()).toEqual([10, 10, 10])
@@ -158,15 +189,32 @@ describe("shapes and structure", () => {
   })
 
   it("scan checks that the carry keeps its type", () => {
-    expect(() => lax.scan((c: JArray, x: JArray) => [jnp.stack([c, x]), x] as const, jnp.array(0), jnp.arange(3))).toThrow(StructureError)
-    expect(() => lax.cond(jnp.array(true), (x: JArray) => x, (x: JArray) => x.astype("float32"), jnp.arange(2))).toThrow(/branches must return the same structure and types/)
+    expect(() =>
+      lax.scan((c: JArray, x: JArray) => [jnp.stack([c, x]), x] as const, jnp.array(0), jnp.arange(3))
+    ).toThrow(StructureError)
+    expect(() =>
+      lax.cond(
+        jnp.array(true),
+        (x: JArray) => x,
+        (x: JArray) => x.astype("float32"),
+        jnp.arange(2)
+      )
+    ).toThrow(/branches must return the same structure and types/)
   })
 
   it("control flow evaluates concretely without transforms", () => {
     const [c, ys] = lax.scan((c: JArray, x: JArray) => [c.add(x), c.mul(x)] as const, jnp.array(0), jnp.arange(5))
     expect(c.item()).toBe(10)
     expect(ys.tolist()).toEqual([0, 0, 2, 9, 24])
-    expect(lax.whileLoop((v: JArray) => v.lt(10), (v: JArray) => v.mul(2), jnp.array(1)).item()).toBe(16)
+    expect(
+      lax
+        .whileLoop(
+          (v: JArray) => v.lt(10),
+          (v: JArray) => v.mul(2),
+          jnp.array(1)
+        )
+        .item()
+    ).toBe(16)
     expect(lax.foriLoop(0, 5, (i, v: JArray) => v.add(i), jnp.array(0)).item()).toBe(10)
     expect(lax.switch(jnp.array(7), [(x: JArray) => x, (x: JArray) => x.neg()], jnp.array(3)).item()).toBe(-3)
     expect(nn.relu(jnp.array(-1)).item()).toBe(0)

@@ -32,7 +32,9 @@ describe("core jit", () => {
     const twice = thrown(() => jit(two, bypass<{ staticArgnums: [1] }>({ staticArgnums: [1, 1] })))
     expect(twice).toBeInstanceOf(StructureError)
     expect(twice.message).toMatch(/staticArgnums names position 1 twice/)
-    expect(thrown(() => jit(two, bypass<{ staticArgnums: 1 }>({ staticArgnums: -1 }))).message).toMatch(/\(non-negative integers\), got -1/)
+    expect(thrown(() => jit(two, bypass<{ staticArgnums: 1 }>({ staticArgnums: -1 }))).message).toMatch(
+      /\(non-negative integers\), got -1/
+    )
   })
 })
 
@@ -68,12 +70,16 @@ describe("core grad and valueAndGrad", () => {
     const f = (...xs: ReadonlyArray<JArray>) => xs[0]!.sum()
     const e = thrown(() => grad(f, { argnums: 3 })(x, x))
     expect(e).toBeInstanceOf(GradError)
-    expect(e.message).toMatch(/^grad: argnums 3 is out of range for a call with 2 positional arguments \(positions -2 to 1\)/)
+    expect(e.message).toMatch(
+      /^grad: argnums 3 is out of range for a call with 2 positional arguments \(positions -2 to 1\)/
+    )
   })
 
   it("argnums naming an argument twice, also through a negative position, is a GradError", () => {
     const f = (...xs: ReadonlyArray<JArray>) => xs[0]!.sum()
-    expect(thrown(() => grad(f, bypass<{ argnums: [1] }>({ argnums: [1, 1] }))(x, x)).message).toMatch(/argnums names argument 1 twice \(1 and 1\)/)
+    expect(thrown(() => grad(f, bypass<{ argnums: [1] }>({ argnums: [1, 1] }))(x, x)).message).toMatch(
+      /argnums names argument 1 twice \(1 and 1\)/
+    )
     const e = thrown(() => valueAndGrad(f, { argnums: [0, -2] })(x, x))
     expect(e).toBeInstanceOf(GradError)
     expect(e.message).toMatch(/^valueAndGrad: argnums names argument 0 twice \(0 and -2\)/)
@@ -91,7 +97,9 @@ describe("core jacfwd, jacrev, hessian", () => {
     const past = thrown(() => jacrev(f, { argnums: 2 })(x))
     expect(past).toBeInstanceOf(GradError)
     expect(past.message).toMatch(/^jacrev: argnums 2 is out of range for a call with 1 positional argument/)
-    expect(thrown(() => jacfwd(f, bypass<{ argnums: 0 }>({ argnums: 0.5 }))).message).toMatch(/^jacfwd: argnums is one argument position \(an integer\), got 0\.5/)
+    expect(thrown(() => jacfwd(f, bypass<{ argnums: 0 }>({ argnums: 0.5 }))).message).toMatch(
+      /^jacfwd: argnums is one argument position \(an integer\), got 0\.5/
+    )
     expect(thrown(() => hessian(f)("x")).message).toMatch(/argument 0 must be an Array, got string/)
     // A negative position counts from the end.
     expect(jacfwd(f, { argnums: -1 })(x).shape).toEqual([3, 3])

@@ -39,7 +39,9 @@ describe("core jit", () => {
 
 describe("core grad and valueAndGrad", () => {
   it("infer the gradient's type from argnums: one argument, a tuple for a list, negative from the end", () => {
-    expectTypeOf<ReturnType<typeof grad<[x: JArray, y: JArray], JArray>>>().toEqualTypeOf<(x: JArray, y: JArray) => JArray>()
+    expectTypeOf<ReturnType<typeof grad<[x: JArray, y: JArray], JArray>>>().toEqualTypeOf<
+      (x: JArray, y: JArray) => JArray
+    >()
     const g = grad(two)
     expectTypeOf(g).toEqualTypeOf<(x: JArray, y: JArray) => JArray>()
     const g1 = grad(ofRecord)
@@ -62,12 +64,17 @@ describe("core grad and valueAndGrad", () => {
   it("hasAux: grad gives [grad, aux], valueAndGrad gives [[value, aux], grad]", () => {
     const f = (x: JArray) => [x.sum(), { norm: x.max(), steps: 3 }] as const
     const g = grad(f, { hasAux: true })
-    expectTypeOf<ReturnType<typeof g>>().toEqualTypeOf<readonly [JArray, { readonly norm: JArray; readonly steps: 3 }]>()
+    expectTypeOf<ReturnType<typeof g>>().toEqualTypeOf<
+      readonly [JArray, { readonly norm: JArray; readonly steps: 3 }]
+    >()
     const vg = valueAndGrad(f, { hasAux: true })
     expectTypeOf<ReturnType<typeof vg>>().toEqualTypeOf<
       readonly [readonly [JArray, { readonly norm: JArray; readonly steps: 3 }], JArray]
     >()
-    const vgList = valueAndGrad((x: JArray, y: JArray) => [x.mul(y).sum(), y] as const, { hasAux: true, argnums: [0, 1] })
+    const vgList = valueAndGrad((x: JArray, y: JArray) => [x.mul(y).sum(), y] as const, {
+      hasAux: true,
+      argnums: [0, 1]
+    })
     expectTypeOf<ReturnType<typeof vgList>>().toEqualTypeOf<readonly [readonly [JArray, JArray], [JArray, JArray]]>()
   })
 
@@ -99,7 +106,21 @@ describe("core grad and valueAndGrad", () => {
     const notPair = () => grad((x: JArray) => x.sum(), { hasAux: true })
     // @ts-expect-error whose value is an Array
     const pairOfNumber = () => valueAndGrad((x: JArray) => [1, x] as const, { hasAux: true })
-    expect([ofString, ofNumber, ofRecordWithString, ofNumbers, past, before, pastInList, twice, stringValue, notPair, pairOfNumber].length).toBe(11)
+    expect(
+      [
+        ofString,
+        ofNumber,
+        ofRecordWithString,
+        ofNumbers,
+        past,
+        before,
+        pastInList,
+        twice,
+        stringValue,
+        notPair,
+        pairOfNumber
+      ].length
+    ).toBe(11)
   })
 
   it("vjp: the value, and a function from its cotangent to the arguments' cotangents", () => {
@@ -158,7 +179,11 @@ describe("core vmap", () => {
 
 describe("core evalShape", () => {
   it("returns the output's structure with ShapeDtypeStructs for its Arrays", () => {
-    const out = evalShape((a: JArray, b: JArray) => ({ y: a.matmul(b), n: 3, pair: [a, b] as const }), abstract([2, 3]), abstract([3, 4]))
+    const out = evalShape(
+      (a: JArray, b: JArray) => ({ y: a.matmul(b), n: 3, pair: [a, b] as const }),
+      abstract([2, 3]),
+      abstract([3, 4])
+    )
     expectTypeOf(out).toEqualTypeOf<{ y: ShapeDtypeStruct; n: number; pair: [ShapeDtypeStruct, ShapeDtypeStruct] }>()
     expect(out.y).toEqual({ shape: [2, 4], dtype: "float32" })
     expect(out.n).toBe(3)

@@ -28,12 +28,23 @@ export const backends: ReadonlyArray<BackendCase> = [
 ]
 
 const unaryOps = {
-  tanh: jnp.tanh, exp: jnp.exp, neg: jnp.negative, sin: jnp.sin, abs: jnp.abs, floor: jnp.floor, logistic: nn.sigmoid,
-  square: jnp.square, sqrtAbs: (x: JArray) => jnp.sqrt(jnp.abs(x))
+  tanh: jnp.tanh,
+  exp: jnp.exp,
+  neg: jnp.negative,
+  sin: jnp.sin,
+  abs: jnp.abs,
+  floor: jnp.floor,
+  logistic: nn.sigmoid,
+  square: jnp.square,
+  sqrtAbs: (x: JArray) => jnp.sqrt(jnp.abs(x))
 } satisfies Record<string, (x: JArray) => JArray>
 const unaries = Object.keys(unaryOps) as ReadonlyArray<keyof typeof unaryOps>
 const binaryOps = {
-  add: jnp.add, sub: jnp.subtract, mul: jnp.multiply, max: jnp.maximum, min: jnp.minimum,
+  add: jnp.add,
+  sub: jnp.subtract,
+  mul: jnp.multiply,
+  max: jnp.maximum,
+  min: jnp.minimum,
   div: (x: JArray, y: JArray) => jnp.divide(x, jnp.abs(y).add(0.5))
 } satisfies Record<string, (x: JArray, y: JArray) => JArray>
 const binaries = Object.keys(binaryOps) as ReadonlyArray<keyof typeof binaryOps>
@@ -45,7 +56,13 @@ export type Op =
   | { readonly kind: "scale"; readonly a: number; readonly c: number }
   | { readonly kind: "select"; readonly a: number; readonly b: number }
   | { readonly kind: "convert"; readonly a: number; readonly viaInt: boolean }
-  | { readonly kind: "reduce"; readonly fn: "sum" | "max" | "min"; readonly a: number; readonly axis: number; readonly keepdims: boolean }
+  | {
+      readonly kind: "reduce"
+      readonly fn: "sum" | "max" | "min"
+      readonly a: number
+      readonly axis: number
+      readonly keepdims: boolean
+    }
   | { readonly kind: "broadcast"; readonly a: number; readonly lead: number }
   | { readonly kind: "transpose"; readonly a: number }
   | { readonly kind: "gram"; readonly a: number }
@@ -53,12 +70,31 @@ export type Op =
 
 const index = fc.nat({ max: 15 })
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("unary" as const), fn: fc.constantFrom(...unaries), a: index }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("binary" as const), fn: fc.constantFrom(...binaries), a: index, b: index }) },
-  fc.record({ kind: fc.constant("scale" as const), a: index, c: fc.float({ min: -2, max: 2, noNaN: true }).map(Math.fround) }),
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("unary" as const), fn: fc.constantFrom(...unaries), a: index })
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("binary" as const), fn: fc.constantFrom(...binaries), a: index, b: index })
+  },
+  fc.record({
+    kind: fc.constant("scale" as const),
+    a: index,
+    c: fc.float({ min: -2, max: 2, noNaN: true }).map(Math.fround)
+  }),
   fc.record({ kind: fc.constant("select" as const), a: index, b: index }),
   fc.record({ kind: fc.constant("convert" as const), a: index, viaInt: fc.boolean() }),
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("reduce" as const), fn: fc.constantFrom("sum" as const, "max" as const, "min" as const), a: index, axis: fc.nat({ max: 3 }), keepdims: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("reduce" as const),
+      fn: fc.constantFrom("sum" as const, "max" as const, "min" as const),
+      a: index,
+      axis: fc.nat({ max: 3 }),
+      keepdims: fc.boolean()
+    })
+  },
   fc.record({ kind: fc.constant("broadcast" as const), a: index, lead: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant("transpose" as const), a: index }),
   fc.record({ kind: fc.constant("gram" as const), a: index }),
@@ -66,15 +102,26 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 )
 
 /** Input shapes: a base shape, and each input that shape with some axes (or leading axes) of size 1. */
-const inputShapes = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 }).chain((base) =>
-  fc.array(fc.tuple(fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length }), fc.nat({ max: base.length })), { minLength: 1, maxLength: 3 })
-    .map((specs) => specs.map(([ones, drop]) => base.map((d, i) => (ones[i] ? 1 : d)).slice(drop))))
+const inputShapes = fc
+  .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 })
+  .chain((base) =>
+    fc
+      .array(
+        fc.tuple(
+          fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length }),
+          fc.nat({ max: base.length })
+        ),
+        { minLength: 1, maxLength: 3 }
+      )
+      .map((specs) => specs.map(([ones, drop]) => base.map((d, i) => (ones[i] ? 1 : d)).slice(drop)))
+  )
 
 const maxSize = 2048
 
 const broadcastable = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
   for (let i = 1; i <= Math.min(a.length, b.length); i++) {
-    const x = a[a.length - i]!, y = b[b.length - i]!
+    const x = a[a.length - i]!,
+      y = b[b.length - i]!
     if (x !== y && x !== 1 && y !== 1) return false
   }
   return true
@@ -90,24 +137,33 @@ export const runProgram = (ops: ReadonlyArray<Op>, inputs: ReadonlyArray<JArray>
     const x = pick(o.a)
     const next = ((): JArray => {
       switch (o.kind) {
-        case "unary": return unaryOps[o.fn](x)
+        case "unary":
+          return unaryOps[o.fn](x)
         case "binary": {
           const y = pick(o.b)
           return binaryOps[o.fn](x, broadcastable(x.shape, y.shape) ? y : y.sum())
         }
-        case "scale": return x.mul(o.c).add(0.25)
+        case "scale":
+          return x.mul(o.c).add(0.25)
         case "select": {
           const y = pick(o.b)
           return jnp.where(x.gt(0), x, broadcastable(x.shape, y.shape) ? y : y.max())
         }
-        case "convert": return o.viaInt ? x.mul(3).astype("int32").astype("float32") : x.lt(0.5).astype("float32").add(x)
+        case "convert":
+          return o.viaInt ? x.mul(3).astype("int32").astype("float32") : x.lt(0.5).astype("float32").add(x)
         case "reduce": {
           if (x.ndim === 0) return x.add(1)
           const axis = o.axis % x.ndim
-          return o.fn === "sum" ? x.sum(axis, { keepdims: o.keepdims }) : o.fn === "max" ? x.max(axis, { keepdims: o.keepdims }) : x.min(axis, { keepdims: o.keepdims })
+          return o.fn === "sum"
+            ? x.sum(axis, { keepdims: o.keepdims })
+            : o.fn === "max"
+              ? x.max(axis, { keepdims: o.keepdims })
+              : x.min(axis, { keepdims: o.keepdims })
         }
-        case "broadcast": return size(x) * o.lead > maxSize ? x : jnp.broadcastTo(x, [o.lead, ...x.shape])
-        case "transpose": return x.T
+        case "broadcast":
+          return size(x) * o.lead > maxSize ? x : jnp.broadcastTo(x, [o.lead, ...x.shape])
+        case "transpose":
+          return x.T
         case "gram": {
           if (x.ndim === 0) return x.mul(x)
           const m = x.reshape([-1, x.shape[x.ndim - 1]!])
@@ -140,9 +196,11 @@ export const inputsFor = (shapes: ReadonlyArray<ReadonlyArray<number>>, seed: nu
 const same = (got: JArray, want: JArray, tolerance: number): void => {
   expect(got.shape).toEqual(want.shape)
   expect(got.dtype).toBe(want.dtype)
-  const a = got.data(), b = want.data()
+  const a = got.data(),
+    b = want.data()
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!
+    const x = a[i]!,
+      y = b[i]!
     if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue
     if (tolerance > 0 && Math.abs(x - y) <= tolerance * (1 + Math.abs(y))) continue
     expect.fail(`element ${i}: jitted ${x}, eager ${y}`)

@@ -18,9 +18,11 @@ import { compilePlan } from "../../src/transforms/core/compile/plan.ts"
 const assertSame = (got: JArray, want: JArray): void => {
   assert.deepStrictEqual(got.shape, want.shape)
   assert.strictEqual(got.dtype, want.dtype)
-  const a = got.data(), b = want.data()
+  const a = got.data(),
+    b = want.data()
   for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) assert.fail(`element ${i}: ${a[i]} vs ${b[i]}`)
+    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i])))
+      assert.fail(`element ${i}: ${a[i]} vs ${b[i]}`)
   }
 }
 
@@ -32,23 +34,39 @@ const dispatches = (backend: BackendImpl, f: () => void): number => {
 }
 
 const seq = (shape: ReadonlyArray<number>, scale = 0.1): JArray =>
-  jnp.arange(shape.reduce((a, b) => a * b, 1)).astype("float32").mul(scale).sub(0.5).reshape(shape)
+  jnp
+    .arange(shape.reduce((a, b) => a * b, 1))
+    .astype("float32")
+    .mul(scale)
+    .sub(0.5)
+    .reshape(shape)
 
 describe("fusion", () => {
   it("a jitted chain of elementwise ops is one dispatch", () => {
     const b = makeFusingCpu()
     Backend.withBackend(b, () => {
-      const f = (x: JArray) => jnp.tanh(x).mul(2).add(jnp.exp(x.mul(-1))).sub(jnp.sin(x))
+      const f = (x: JArray) =>
+        jnp
+          .tanh(x)
+          .mul(2)
+          .add(jnp.exp(x.mul(-1)))
+          .sub(jnp.sin(x))
       const jf = jit(f)
       const x = seq([3, 4])
       const want = f(x)
       jf(x)
       let got: JArray | undefined
-      assert.strictEqual(dispatches(b, () => (got = jf(x))), 1)
+      assert.strictEqual(
+        dispatches(b, () => (got = jf(x))),
+        1
+      )
       assert.strictEqual(b.stats.byPrimitive.get("fused"), 1)
       assertSame(got!, want)
       const steps = jf.plan(x).steps
-      assert.deepStrictEqual(steps.map((s) => s.kind), ["fused"])
+      assert.deepStrictEqual(
+        steps.map((s) => s.kind),
+        ["fused"]
+      )
       assert.include(String(jf.plan(x)), "fused[map over (3, 4): tanh mul mul exp add sin sub]")
     })
   })
@@ -58,11 +76,15 @@ describe("fusion", () => {
     Backend.withBackend(b, () => {
       const f = (x: JArray, y: JArray) => jnp.square(jnp.tanh(x.mul(y)).sub(1)).sum(1)
       const jf = jit(f)
-      const x = seq([4, 5]), y = seq([4, 5], 0.05)
+      const x = seq([4, 5]),
+        y = seq([4, 5], 0.05)
       const want = f(x, y)
       jf(x, y)
       let got: JArray | undefined
-      assert.strictEqual(dispatches(b, () => (got = jf(x, y))), 1)
+      assert.strictEqual(
+        dispatches(b, () => (got = jf(x, y))),
+        1
+      )
       assertSame(got!, want)
       const [step] = jf.plan(x, y).steps
       assert.strictEqual(step?.kind, "fused")
@@ -76,14 +98,26 @@ describe("fusion", () => {
     Backend.withBackend(b, () => {
       const f = (x: JArray, row: JArray, s: JArray) => x.mul(row).add(s)
       const jf = jit(f)
-      const x = seq([3, 4]), row = seq([4], 0.3), s = jnp.array(0.25)
+      const x = seq([3, 4]),
+        row = seq([4], 0.3),
+        s = jnp.array(0.25)
       const want = f(x, row, s)
       jf(x, row, s)
       let got: JArray | undefined
-      assert.strictEqual(dispatches(b, () => (got = jf(x, row, s))), 1)
+      assert.strictEqual(
+        dispatches(b, () => (got = jf(x, row, s))),
+        1
+      )
       assertSame(got!, want)
       const program = jf.plan(x, row, s).steps[0]!.program!
-      assert.deepStrictEqual(program.inputs.map((i) => i.strides), [[4, 1], [0, 1], [0, 0]])
+      assert.deepStrictEqual(
+        program.inputs.map((i) => i.strides),
+        [
+          [4, 1],
+          [0, 1],
+          [0, 0]
+        ]
+      )
     })
   })
 
@@ -93,7 +127,10 @@ describe("fusion", () => {
       const jf = jit((x: JArray) => jnp.exp(x))
       const x = seq([5])
       jf(x)
-      assert.strictEqual(dispatches(b, () => jf(x)), 1)
+      assert.strictEqual(
+        dispatches(b, () => jf(x)),
+        1
+      )
       assert.strictEqual(b.stats.byPrimitive.get("exp"), 1)
     })
   })
@@ -106,7 +143,10 @@ describe("fusion", () => {
     const onPlain = Backend.withBackend(plain, () => {
       const x = seq([3, 4])
       jf(x)
-      assert.strictEqual(dispatches(plain, () => jf(x)), 4)
+      assert.strictEqual(
+        dispatches(plain, () => jf(x)),
+        4
+      )
       return jf(x)
     })
     const onFused = Backend.withBackend(fused, () => jf(seq([3, 4])))
@@ -121,16 +161,24 @@ describe("fusion", () => {
       const jf = jit((x: JArray) => jnp.sin(x).mul(3).add(x))
       const x = seq([6])
       jf(x)
-      assert.strictEqual(dispatches(declining, () => jf(x)), 3)
+      assert.strictEqual(
+        dispatches(declining, () => jf(x)),
+        3
+      )
     })
   })
 
   it("PRNG keys are never fused, and random programs match eager evaluation", () => {
     const b = makeFusingCpu()
     Backend.withBackend(b, () => {
-      const f = (k: JArray, x: JArray) => random.normal(k, [4]).mul(x).add(random.uniform(random.split(k).get(0), [4]))
+      const f = (k: JArray, x: JArray) =>
+        random
+          .normal(k, [4])
+          .mul(x)
+          .add(random.uniform(random.split(k).get(0), [4]))
       const jf = jit(f)
-      const k = random.key(3), x = seq([4])
+      const k = random.key(3),
+        x = seq([4])
       assertSame(jf(k, x), f(k, x))
       for (const s of jf.plan(k, x).steps) {
         if (s.kind === "fused") assert.isFalse(s.program!.inputs.some((i) => i.dtype === "key<fry>"))
@@ -143,7 +191,11 @@ describe("rewrites", () => {
   it("common subexpressions are computed once", () => {
     const b = Backend.makeCpu()
     Backend.withBackend(b, () => {
-      const f = (x: JArray) => jnp.sin(x).mul(jnp.sin(x)).add(jnp.sin(x).mul(jnp.sin(x)))
+      const f = (x: JArray) =>
+        jnp
+          .sin(x)
+          .mul(jnp.sin(x))
+          .add(jnp.sin(x).mul(jnp.sin(x)))
       const jf = jit(f)
       const x = seq([5])
       const want = f(x)
@@ -159,7 +211,11 @@ describe("rewrites", () => {
   // Staging records only equations with a traced operand, so programs with constant-only equations
   // come from elsewhere (inlined inner programs, other front ends): here, an argument turned constant.
   const withConstantFirstArg = (closed: ClosedJaxpr, value: JArray): ClosedJaxpr => ({
-    jaxpr: { ...closed.jaxpr, constvars: [...closed.jaxpr.constvars, closed.jaxpr.invars[0]!], invars: closed.jaxpr.invars.slice(1) },
+    jaxpr: {
+      ...closed.jaxpr,
+      constvars: [...closed.jaxpr.constvars, closed.jaxpr.invars[0]!],
+      invars: closed.jaxpr.invars.slice(1)
+    },
     consts: [...closed.consts, value]
   })
 
@@ -167,10 +223,14 @@ describe("rewrites", () => {
     const b = Backend.makeCpu()
     Backend.withBackend(b, () => {
       const f = (c: JArray, x: JArray) => jnp.exp(c).mul(2).add(x)
-      const c = seq([4]), x = seq([4], 0.2)
+      const c = seq([4]),
+        x = seq([4], 0.2)
       const closed = withConstantFirstArg(makeJaxpr(f)(c, x).closed, c)
       const plan = compilePlan(closed, b)
-      assert.deepStrictEqual(plan.steps.map((s) => s.prims[0]), ["add"])
+      assert.deepStrictEqual(
+        plan.steps.map((s) => s.prims[0]),
+        ["add"]
+      )
       Backend.resetStats(b)
       const [got] = plan.run([x])
       assert.strictEqual(b.stats.dispatches, 1)
@@ -183,9 +243,13 @@ describe("rewrites", () => {
     const b = Backend.makeCpu()
     Backend.withBackend(b, () => {
       const f = (c: JArray, x: JArray) => jnp.exp(c).add(x)
-      const c = jnp.zeros([5000]), x = jnp.ones([5000])
+      const c = jnp.zeros([5000]),
+        x = jnp.ones([5000])
       const plan = compilePlan(withConstantFirstArg(makeJaxpr(f)(c, x).closed, c), b)
-      assert.deepStrictEqual(plan.steps.map((s) => s.prims[0]), ["exp", "add"])
+      assert.deepStrictEqual(
+        plan.steps.map((s) => s.prims[0]),
+        ["exp", "add"]
+      )
     })
   })
 
@@ -193,9 +257,15 @@ describe("rewrites", () => {
     const b = Backend.makeCpu()
     Backend.withBackend(b, () => {
       const closed = makeJaxpr((x: JArray) => [jnp.exp(x), jnp.sin(x).mul(2)])(seq([3])).closed
-      const firstOnly: ClosedJaxpr = { ...closed, jaxpr: { ...closed.jaxpr, outvars: closed.jaxpr.outvars.slice(0, 1) } }
+      const firstOnly: ClosedJaxpr = {
+        ...closed,
+        jaxpr: { ...closed.jaxpr, outvars: closed.jaxpr.outvars.slice(0, 1) }
+      }
       const plan = compilePlan(firstOnly, b)
-      assert.deepStrictEqual(plan.steps.map((s) => s.prims[0]), ["exp"])
+      assert.deepStrictEqual(
+        plan.steps.map((s) => s.prims[0]),
+        ["exp"]
+      )
     })
   })
 
@@ -205,10 +275,14 @@ describe("rewrites", () => {
     const jf = jit(perExample)
     for (const b of [Backend.makeCpu(), makeFusingCpu()]) {
       Backend.withBackend(b, () => {
-        const w = seq([64, 64], 0.0003), x = seq([8, 64], 0.002)
+        const w = seq([64, 64], 0.0003),
+          x = seq([8, 64], 0.002)
         assert.include(jf.lower(w, x), "transpose")
         const plan = jf.plan(w, x)
-        assert.isFalse(plan.steps.some((s) => s.prims.includes("transpose")), String(plan))
+        assert.isFalse(
+          plan.steps.some((s) => s.prims.includes("transpose")),
+          String(plan)
+        )
         assert.notInclude(String(plan), "transpose")
         assertSame(jf(w, x), perExample(w, x))
         Backend.resetStats(b)
@@ -223,12 +297,16 @@ describe("rewrites", () => {
     Backend.withBackend(b, () => {
       const f = (x: JArray, y: JArray) => [jnp.matmul(x.T, y), jnp.matmul(y.T, x).T]
       const jf = jit(f)
-      const x = seq([5, 3]), y = seq([5, 4], 0.07)
+      const x = seq([5, 3]),
+        y = seq([5, 4], 0.07)
       const [a, c] = jf(x, y) as Array<JArray>
       const [wa, wc] = f(x, y) as Array<JArray>
       assertSame(a!, wa!)
       assertSame(c!, wc!)
-      assert.isFalse(jf.plan(x, y).steps.some((s) => s.prims.includes("transpose")), String(jf.plan(x, y)))
+      assert.isFalse(
+        jf.plan(x, y).steps.some((s) => s.prims.includes("transpose")),
+        String(jf.plan(x, y))
+      )
     })
   })
 })
@@ -246,7 +324,14 @@ describe("buffers", () => {
     const check = (b: DeviceBuffer): void => {
       if (disposed.has(b)) throw new Error("a disposed buffer was used")
     }
-    const aliasing = new Set<string>(["reshape", "squeeze", "expand_dims", "stop_gradient", "random_wrap", "random_unwrap"])
+    const aliasing = new Set<string>([
+      "reshape",
+      "squeeze",
+      "expand_dims",
+      "stop_gradient",
+      "random_wrap",
+      "random_unwrap"
+    ])
     const backend: BackendImpl = {
       ...base,
       download: (b, aval) => {
@@ -268,7 +353,10 @@ describe("buffers", () => {
       },
       compileFused: (program) => (inputs) => {
         inputs.forEach(check)
-        return evaluateFused(program, inputs.map((b) => (b as CpuBuffer).data)).map((data): CpuBuffer => ({ backend: "cpu", data }))
+        return evaluateFused(
+          program,
+          inputs.map((b) => (b as CpuBuffer).data)
+        ).map((data): CpuBuffer => ({ backend: "cpu", data }))
       }
     }
     return { backend, state }
@@ -281,12 +369,18 @@ describe("buffers", () => {
       const h = jnp.tanh(x.matmul(w))
       const flat = h.reshape([-1])
       const sorted = jnp.sort(flat).reshape(h.shape)
-      const picked = lax.cond(h.sum().gt(0), (v: JArray) => v.mul(2), (v: JArray) => v.neg(), sorted)
+      const picked = lax.cond(
+        h.sum().gt(0),
+        (v: JArray) => v.mul(2),
+        (v: JArray) => v.neg(),
+        sorted
+      )
       return [picked.add(x.sum()), h.sum(), flat, x.reshape([-1]), table.mul(h.max())]
     }
     const jf = jit(f)
     Backend.withBackend(backend, () => {
-      const x = seq([3, 4]), w = seq([4, 6], 0.05)
+      const x = seq([3, 4]),
+        w = seq([4, 6], 0.05)
       const want = Backend.withBackend(Backend.makeCpu(), () => f(x, w))
       for (let round = 0; round < 3; round++) {
         const got = jf(x, w) as Array<JArray>
@@ -302,7 +396,12 @@ describe("buffers", () => {
     const b = Backend.makeWasm({ threads: 1 })
     Backend.withBackend(b, () => {
       const c = seq([4, 4], 0.01)
-      const f = (x: JArray) => jnp.tanh(x.matmul(c)).mul(2).add(jnp.sort(x.reshape([-1])).reshape([4, 4])).sum(0)
+      const f = (x: JArray) =>
+        jnp
+          .tanh(x.matmul(c))
+          .mul(2)
+          .add(jnp.sort(x.reshape([-1])).reshape([4, 4]))
+          .sum(0)
       const jf = jit(f)
       const x = seq([4, 4], 0.2)
       const first = b.tidy(() => jf(x))
@@ -357,13 +456,28 @@ describe("jit semantics are unchanged", () => {
 
   it("scan and cond inside jit are interpreted steps of the plan", () => {
     const f = (x: JArray) => {
-      const [, ys] = lax.scan((c: JArray, v: JArray) => [c.add(v), c.mul(v)] as const, jnp.array(0, { dtype: "float32" }), x)
-      return lax.cond(ys.sum().gt(0), (v: JArray) => v.mul(2), (v: JArray) => v.neg(), ys)
+      const [, ys] = lax.scan(
+        (c: JArray, v: JArray) => [c.add(v), c.mul(v)] as const,
+        jnp.array(0, { dtype: "float32" }),
+        x
+      )
+      return lax.cond(
+        ys.sum().gt(0),
+        (v: JArray) => v.mul(2),
+        (v: JArray) => v.neg(),
+        ys
+      )
     }
     const jf = jit(f)
     const x = seq([5], 0.3)
     assertSame(jf(x), f(x))
-    assert.deepStrictEqual(jf.plan(x).steps.filter((s) => s.kind === "interpret").map((s) => s.prims[0]), ["scan", "cond"])
+    assert.deepStrictEqual(
+      jf
+        .plan(x)
+        .steps.filter((s) => s.kind === "interpret")
+        .map((s) => s.prims[0]),
+      ["scan", "cond"]
+    )
   })
 })
 
@@ -375,7 +489,10 @@ describe("kernel and cache keys tell special numbers apart", () => {
     const nan = jit((a: jnp.Array) => jnp.where(jnp.isnan(a), NaN, a).mul(2))
     assert.deepStrictEqual(lo(x).tolist(), [2, -Infinity, -4])
     assert.deepStrictEqual(hi(x).tolist(), [2, Infinity, -4])
-    assert.deepStrictEqual((nan(x).tolist() as Array<number>).map((v) => Number.isNaN(v)), [false, true, false])
+    assert.deepStrictEqual(
+      (nan(x).tolist() as Array<number>).map((v) => Number.isNaN(v)),
+      [false, true, false]
+    )
   })
 
   it("static arguments NaN, Infinity, -Infinity, 0 and -0 are different signatures", () => {
@@ -397,22 +514,49 @@ describe("plans and tidy", () => {
     assert.strictEqual(first.sum().item(), 8)
     const text = String(f.plan(x))
     assert.include(text, "plan on")
-    assert.strictEqual(Backend.tidy(() => f(x)).sum().item(), 8)
+    assert.strictEqual(
+      Backend.tidy(() => f(x))
+        .sum()
+        .item(),
+      8
+    )
   })
 })
 
 describe("identities", () => {
   it("a pad by nothing, a slice of everything, an identity transpose or reshape are not copies in the plan", () => {
     const f = jit((x: JArray) =>
-      lax.slice(lax.pad(x, jnp.array(0, { dtype: "float32" }), [[0, 0, 0], [0, 0, 0]]), [0, 0], [2, 3]).transpose([0, 1]).reshape(2, 3).mul(2))
+      lax
+        .slice(
+          lax.pad(x, jnp.array(0, { dtype: "float32" }), [
+            [0, 0, 0],
+            [0, 0, 0]
+          ]),
+          [0, 0],
+          [2, 3]
+        )
+        .transpose([0, 1])
+        .reshape(2, 3)
+        .mul(2)
+    )
     const x = jnp.arange(6).astype("float32").reshape(2, 3)
-    assert.deepStrictEqual(f(x).tolist(), [[0, 2, 4], [6, 8, 10]])
+    assert.deepStrictEqual(f(x).tolist(), [
+      [0, 2, 4],
+      [6, 8, 10]
+    ])
     const text = String(f.plan(x))
     for (const op of ["pad", "slice", "transpose", "reshape"]) assert.notInclude(text, `${op}[`, text)
   })
 
   it("the max pool's gradient holds no full-size constants (offsets broadcast from size-1 constants)", () => {
-    const f = jit(grad((x: JArray) => lax.reduceWindow(x, -Infinity, "max", [1, 2, 2, 1], [1, 2, 2, 1], "VALID").mul(x.get(":", "::2", "::2")).sum()))
+    const f = jit(
+      grad((x: JArray) =>
+        lax
+          .reduceWindow(x, -Infinity, "max", [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+          .mul(x.get(":", "::2", "::2"))
+          .sum()
+      )
+    )
     const x = random.normal(random.key(0), [2, 8, 8, 3])
     const text = String(f.plan(x))
     assert.notInclude(text, "<const i32[2,", text)

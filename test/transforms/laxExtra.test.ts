@@ -13,7 +13,12 @@ interface Goldens {
     readonly x: Nested
     readonly top_k: ReadonlyArray<{ x: Nested; dtype: "float32" | "int32"; k: number; values: Nested; indices: Nested }>
     readonly dynamic_slice_in_dim: ReadonlyArray<{ start: number; size: number; axis: number; out: Nested }>
-    readonly dynamic_update_slice_in_dim: ReadonlyArray<{ start: number; axis: number; update_shape: ReadonlyArray<number>; out: Nested }>
+    readonly dynamic_update_slice_in_dim: ReadonlyArray<{
+      start: number
+      axis: number
+      update_shape: ReadonlyArray<number>
+      out: Nested
+    }>
     readonly map: { readonly xs: Nested; readonly out: Nested }
   }
 }
@@ -22,12 +27,16 @@ const G: Goldens = JSON.parse(fs.readFileSync(new URL("../goldens/nn_random_extr
 const L = G.lax
 
 const flat = (x: Nested): Array<number> => (typeof x === "number" ? [x] : x.flatMap(flat))
-const shapeOf = (x: Nested): Array<number> => (typeof x === "number" ? [] : [x.length, ...(x.length > 0 ? shapeOf(x[0]!) : [])])
-const fromNested = (x: Nested, dtype: "float32" | "int32" = "float32"): JArray => jnp.reshape(jnp.array(flat(x), { dtype }), shapeOf(x))
+const shapeOf = (x: Nested): Array<number> =>
+  typeof x === "number" ? [] : [x.length, ...(x.length > 0 ? shapeOf(x[0]!) : [])]
+const fromNested = (x: Nested, dtype: "float32" | "int32" = "float32"): JArray =>
+  jnp.reshape(jnp.array(flat(x), { dtype }), shapeOf(x))
 const expectEqual = (actual: JArray, expected: Nested, label: string): void => {
   expect(actual.shape, label).toEqual(shapeOf(expected))
   const values = flat(expected)
-  expect(jnp.reshape(actual, [-1]).tolist(), label).toEqual(actual.dtype === "float32" ? values.map(Math.fround) : values)
+  expect(jnp.reshape(actual, [-1]).tolist(), label).toEqual(
+    actual.dtype === "float32" ? values.map(Math.fround) : values
+  )
 }
 
 describe("lax.topK", () => {
@@ -58,10 +67,15 @@ describe("lax.topK", () => {
 describe("lax.dynamicSliceInDim and lax.dynamicUpdateSliceInDim", () => {
   const x = fromNested(L.x)
   it("match JAX, negative and out-of-range starts included", () => {
-    for (const c of L.dynamic_slice_in_dim) expectEqual(lax.dynamicSliceInDim(x, c.start, c.size, c.axis), c.out, `dynamic_slice_in_dim ${JSON.stringify(c)}`)
+    for (const c of L.dynamic_slice_in_dim)
+      expectEqual(lax.dynamicSliceInDim(x, c.start, c.size, c.axis), c.out, `dynamic_slice_in_dim ${JSON.stringify(c)}`)
     for (const c of L.dynamic_update_slice_in_dim) {
       const update = jnp.full(c.update_shape, -1, { dtype: "float32" })
-      expectEqual(lax.dynamicUpdateSliceInDim(x, update, c.start, c.axis), c.out, `dynamic_update_slice_in_dim ${JSON.stringify(c)}`)
+      expectEqual(
+        lax.dynamicUpdateSliceInDim(x, update, c.start, c.axis),
+        c.out,
+        `dynamic_update_slice_in_dim ${JSON.stringify(c)}`
+      )
     }
   })
   it("take a traced start under jit", () => {
@@ -85,6 +99,9 @@ describe("lax.map", () => {
     expect(out[0].tolist()).toEqual([1, 2, 3])
     expect(out[1].tolist()).toEqual([0, 2, 4])
     const g = grad((xs: JArray) => jnp.sum(lax.map((r: JArray) => jnp.sum(jnp.multiply(r, r)), xs)))(jnp.ones([2, 3]))
-    expect(g.tolist()).toEqual([[2, 2, 2], [2, 2, 2]])
+    expect(g.tolist()).toEqual([
+      [2, 2, 2],
+      [2, 2, 2]
+    ])
   })
 })

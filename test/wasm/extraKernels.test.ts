@@ -18,7 +18,6 @@ import { aval, kernelBackends, mulberry32, run, size } from "./support.ts"
 
 const { cpu, wasm1, wasm2 } = kernelBackends()
 
-
 /** `n` values of `dtype` from `seed`, with NaN, ±0, ±inf, extremes and many repeats. */
 const randomArray = (dtype: DType, n: number, seed: number): HostArray => {
   const rnd = mulberry32(seed)
@@ -28,22 +27,31 @@ const randomArray = (dtype: DType, n: number, seed: number): HostArray => {
     const r = rnd()
     switch (dtype) {
       case "float32":
-        data[i] = r < 0.15 ? pick([NaN, 0, -0, Infinity, -Infinity, 1, -1, 3.4e38]) : r < 0.4 ? Math.round((rnd() - 0.5) * 8) : (rnd() - 0.5) * 6
+        data[i] =
+          r < 0.15
+            ? pick([NaN, 0, -0, Infinity, -Infinity, 1, -1, 3.4e38])
+            : r < 0.4
+              ? Math.round((rnd() - 0.5) * 8)
+              : (rnd() - 0.5) * 6
         break
       case "int32":
-        data[i] = r < 0.1 ? pick([-0x80000000, 0x7fffffff, -1]) : r < 0.6 ? Math.floor((rnd() - 0.5) * 10) : Math.floor((rnd() - 0.5) * 2 ** 32)
+        data[i] =
+          r < 0.1
+            ? pick([-0x80000000, 0x7fffffff, -1])
+            : r < 0.6
+              ? Math.floor((rnd() - 0.5) * 10)
+              : Math.floor((rnd() - 0.5) * 2 ** 32)
         break
       case "bool":
         data[i] = r < 0.5 ? 1 : 0
         break
       default:
-        data[i] = r < 0.1 ? pick([0xffffffff, 0x80000000]) : r < 0.6 ? Math.floor(rnd() * 10) : Math.floor(rnd() * 2 ** 32)
+        data[i] =
+          r < 0.1 ? pick([0xffffffff, 0x80000000]) : r < 0.6 ? Math.floor(rnd() * 10) : Math.floor(rnd() * 2 ** 32)
     }
   }
   return data
 }
-
-
 
 const same = (g: number, w: number) => Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w))
 
@@ -58,7 +66,13 @@ const assertSame = (got: ArrayLike<number>, want: ArrayLike<number>, label: stri
 }
 
 /** The primitive on both wasm backends equals the cpu kernel, and no wasm backend fell back. */
-const check = <P extends FirstOrderPrimitive>(prim: P, data: ReadonlyArray<HostArray>, avals: ReadonlyArray<Aval>, params: Params<P>, label: string): void => {
+const check = <P extends FirstOrderPrimitive>(
+  prim: P,
+  data: ReadonlyArray<HostArray>,
+  avals: ReadonlyArray<Aval>,
+  params: Params<P>,
+  label: string
+): void => {
   const want = run(cpu, prim, data, avals, params)
   for (const backend of [wasm1, wasm2]) {
     const got = run(backend, prim, data, avals, params)
@@ -67,44 +81,107 @@ const check = <P extends FirstOrderPrimitive>(prim: P, data: ReadonlyArray<HostA
   }
 }
 
-const dims = (max: number, minLength: number, maxLength: number) => fc.array(fc.integer({ min: 1, max }), { minLength, maxLength })
+const dims = (max: number, minLength: number, maxLength: number) =>
+  fc.array(fc.integer({ min: 1, max }), { minLength, maxLength })
 
 describe("wasm threefry2x32", () => {
   /** An output shape and, per operand, which of its axes are broadcast (size 1). */
   const operands = dims(6, 0, 3).chain((out) =>
-    fc.tuple(fc.constant(out), fc.array(fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }), { minLength: 4, maxLength: 4 }), fc.integer()))
+    fc.tuple(
+      fc.constant(out),
+      fc.array(fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }), {
+        minLength: 4,
+        maxLength: 4
+      }),
+      fc.integer()
+    )
+  )
 
   test.prop([operands], { numRuns: 60 })("encrypts like the cpu kernel under any broadcast", ([out, ones, seed]) => {
     const shapes = ones.map((mask) => out.map((d, i) => (mask[i] ? 1 : d)))
-    check("threefry2x32", shapes.map((s, j) => randomArray("uint32", size(s), seed + j)), shapes.map((s) => aval(s, "uint32")), {}, `[${shapes.join("] [")}]`)
+    check(
+      "threefry2x32",
+      shapes.map((s, j) => randomArray("uint32", size(s), seed + j)),
+      shapes.map((s) => aval(s, "uint32")),
+      {},
+      `[${shapes.join("] [")}]`
+    )
   })
 
   it("splits large blocks across threads, with a tail past the last whole block", () => {
-    for (const [k, x1, x2] of [[[1], [1], [100003]], [[100003], [1], [100003]], [[1], [100003], [1]]] as const) {
+    for (const [k, x1, x2] of [
+      [[1], [1], [100003]],
+      [[100003], [1], [100003]],
+      [[1], [100003], [1]]
+    ] as const) {
       const shapes = [k, k, x1, x2]
-      check("threefry2x32", shapes.map((s, j) => randomArray("uint32", size(s), j)), shapes.map((s) => aval(s, "uint32")), {}, `[${shapes.join("] [")}]`)
+      check(
+        "threefry2x32",
+        shapes.map((s, j) => randomArray("uint32", size(s), j)),
+        shapes.map((s) => aval(s, "uint32")),
+        {},
+        `[${shapes.join("] [")}]`
+      )
     }
-    const shapes = [[300, 1], [300, 1], [1, 1], [300, 257]]
-    check("threefry2x32", shapes.map((s, j) => randomArray("uint32", size(s), j)), shapes.map((s) => aval(s, "uint32")), {}, "batched keys")
+    const shapes = [
+      [300, 1],
+      [300, 1],
+      [1, 1],
+      [300, 257]
+    ]
+    check(
+      "threefry2x32",
+      shapes.map((s, j) => randomArray("uint32", size(s), j)),
+      shapes.map((s) => aval(s, "uint32")),
+      {},
+      "batched keys"
+    )
   })
 })
 
 describe("wasm cumulative scans", () => {
   const prims: ReadonlyArray<CumulativePrimitive> = ["cumsum", "cumprod", "cummax", "cummin"]
   const dtypes: ReadonlyArray<DType> = ["float32", "int32", "uint32", "bool"]
-  const cases = fc.tuple(fc.constantFrom(...prims), fc.constantFrom(...dtypes), dims(7, 1, 3), fc.nat(), fc.boolean(), fc.integer())
+  const cases = fc.tuple(
+    fc.constantFrom(...prims),
+    fc.constantFrom(...dtypes),
+    dims(7, 1, 3),
+    fc.nat(),
+    fc.boolean(),
+    fc.integer()
+  )
 
-  test.prop([cases], { numRuns: 150 })("scan like the cpu kernel along any axis, either way", ([prim, dtype, shape, axisPick, reverse, seed]) => {
-    const axis = (axisPick % (2 * shape.length)) - shape.length
-    check(prim, [randomArray(dtype, size(shape), seed)], [aval(shape, dtype)], { axis, reverse }, `${prim} ${dtype} [${shape}] axis ${axis}${reverse ? " reversed" : ""}`)
-  })
+  test.prop([cases], { numRuns: 150 })(
+    "scan like the cpu kernel along any axis, either way",
+    ([prim, dtype, shape, axisPick, reverse, seed]) => {
+      const axis = (axisPick % (2 * shape.length)) - shape.length
+      check(
+        prim,
+        [randomArray(dtype, size(shape), seed)],
+        [aval(shape, dtype)],
+        { axis, reverse },
+        `${prim} ${dtype} [${shape}] axis ${axis}${reverse ? " reversed" : ""}`
+      )
+    }
+  )
 
   it("scan large arrays split across threads, keeping the double running sum of float32", () => {
     for (const prim of prims) {
       for (const dtype of dtypes) {
-        for (const [shape, axis] of [[[300, 257], 0], [[300, 257], 1], [[70001], 0], [[3, 1, 30000], 2]] as const) {
+        for (const [shape, axis] of [
+          [[300, 257], 0],
+          [[300, 257], 1],
+          [[70001], 0],
+          [[3, 1, 30000], 2]
+        ] as const) {
           for (const reverse of [false, true]) {
-            check(prim, [randomArray(dtype, size(shape), 7)], [aval(shape, dtype)], { axis, reverse }, `${prim} ${dtype} [${shape}] axis ${axis}`)
+            check(
+              prim,
+              [randomArray(dtype, size(shape), 7)],
+              [aval(shape, dtype)],
+              { axis, reverse },
+              `${prim} ${dtype} [${shape}] axis ${axis}`
+            )
           }
         }
       }
@@ -118,7 +195,10 @@ describe("wasm cumulative scans", () => {
 describe("wasm gather and scatter", () => {
   /** An operand shape, batch dims, indexed axes (maybe negative), index dims and index values. */
   const cases = fc.record({
-    shape: fc.array(fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.constant(0) }), { minLength: 1, maxLength: 4 }),
+    shape: fc.array(
+      fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.constant(0) }),
+      { minLength: 1, maxLength: 4 }
+    ),
     batchPick: fc.nat(),
     axisOrder: fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
     count: fc.nat(),
@@ -130,18 +210,39 @@ describe("wasm gather and scatter", () => {
     seed: fc.integer()
   })
 
-  const indices = (shape: ReadonlyArray<number>, axes: ReadonlyArray<number>, idxShape: ReadonlyArray<number>, dtype: "int32" | "uint32", seed: number): HostArray => {
+  const indices = (
+    shape: ReadonlyArray<number>,
+    axes: ReadonlyArray<number>,
+    idxShape: ReadonlyArray<number>,
+    dtype: "int32" | "uint32",
+    seed: number
+  ): HostArray => {
     const rnd = mulberry32(seed)
     const data = allocHost(dtype, size(idxShape))
     for (let i = 0; i < data.length; i++) {
-      const d = shape[axes[i % axes.length]!]!, r = rnd()
+      const d = shape[axes[i % axes.length]!]!,
+        r = rnd()
       // Mostly in range (with repeats), some past either end, some at 2^31 and above.
-      data[i] = r < 0.8 ? Math.floor(rnd() * d) : r < 0.9 ? d + Math.floor(rnd() * 3) : r < 0.95 ? -1 - Math.floor(rnd() * 3) : 2 ** 31 + Math.floor(rnd() * 5)
+      data[i] =
+        r < 0.8
+          ? Math.floor(rnd() * d)
+          : r < 0.9
+            ? d + Math.floor(rnd() * 3)
+            : r < 0.95
+              ? -1 - Math.floor(rnd() * 3)
+              : 2 ** 31 + Math.floor(rnd() * 5)
     }
     return data
   }
 
-  const gatherCase = (shape: ReadonlyArray<number>, params: GatherParams, indexDims: ReadonlyArray<number>, indexDtype: "int32" | "uint32", dtype: DType, seed: number): void => {
+  const gatherCase = (
+    shape: ReadonlyArray<number>,
+    params: GatherParams,
+    indexDims: ReadonlyArray<number>,
+    indexDtype: "int32" | "uint32",
+    dtype: DType,
+    seed: number
+  ): void => {
     const rank = shape.length
     const axes = params.indexedAxes.map((a) => (a < 0 ? a + rank : a))
     const idxShape = [...shape.slice(0, params.batchDims), ...indexDims, axes.length]
@@ -161,7 +262,10 @@ describe("wasm gather and scatter", () => {
     const rank = c.shape.length
     const batchDims = c.batchPick % rank
     const free = c.shape.map((_, i) => i).filter((i) => i >= batchDims)
-    const order = free.map((a, i) => [a, c.axisOrder[i]!] as const).sort((x, y) => x[1] - y[1]).map(([a]) => a)
+    const order = free
+      .map((a, i) => [a, c.axisOrder[i]!] as const)
+      .sort((x, y) => x[1] - y[1])
+      .map(([a]) => a)
     const axes = order.slice(0, 1 + (c.count % free.length)).map((a) => (c.negative ? a - rank : a))
     gatherCase(c.shape, { indexedAxes: axes, batchDims, mode: c.mode }, c.indexDims, c.indexDtype, c.dtype, c.seed)
   })
@@ -188,9 +292,21 @@ describe("wasm sort", () => {
     seed: fc.integer()
   })
 
-  const sortCase = (shape: ReadonlyArray<number>, operands: ReadonlyArray<DType>, numKeys: number, dimension: number, seed: number): void => {
+  const sortCase = (
+    shape: ReadonlyArray<number>,
+    operands: ReadonlyArray<DType>,
+    numKeys: number,
+    dimension: number,
+    seed: number
+  ): void => {
     const data = operands.map((d, j) => randomArray(d, size(shape), seed + j))
-    check("sort", data, operands.map((d) => aval(shape, d)), { dimension, numKeys }, `sort [${shape}] ${operands} keys ${numKeys} dimension ${dimension}`)
+    check(
+      "sort",
+      data,
+      operands.map((d) => aval(shape, d)),
+      { dimension, numKeys },
+      `sort [${shape}] ${operands} keys ${numKeys} dimension ${dimension}`
+    )
   }
 
   test.prop([cases], { numRuns: 150 })("sorts stably by its keys, NaN last, like the cpu kernel", (c) => {
@@ -209,12 +325,14 @@ describe("wasm sort", () => {
 describe("wasm bitcast_convert_type", () => {
   it("reinterprets the words", () => {
     const words = randomArray("uint32", 1001, 5)
-    for (const newDtype of ["float32", "int32", "uint32"] as const) check("bitcast_convert_type", [words], [aval([7, 143], "uint32")], { newDtype }, newDtype)
+    for (const newDtype of ["float32", "int32", "uint32"] as const)
+      check("bitcast_convert_type", [words], [aval([7, 143], "uint32")], { newDtype }, newDtype)
   })
 })
 
 describe("random samplers on the wasm backend", () => {
-  const on = (backend: Backend.BackendImpl, f: () => JArray): Array<number> => Backend.withBackend(backend, () => [...f().data()])
+  const on = (backend: Backend.BackendImpl, f: () => JArray): Array<number> =>
+    Backend.withBackend(backend, () => [...f().data()])
   const samplers: ReadonlyArray<readonly [string, () => JArray]> = [
     ["key", () => random.keyData(random.key(7))],
     ["split", () => random.keyData(random.split(random.key(7), [3, 4]))],

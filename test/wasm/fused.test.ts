@@ -20,10 +20,18 @@ const random = (dtype: DType, n: number): HostArray => {
   const out = allocHost(dtype, n)
   for (let i = 0; i < n; i++) {
     const r = rnd()
-    out[i] = dtype === "float32" ? (r < 0.03 ? [NaN, Infinity, -Infinity, -0][i % 4]! : (r - 0.5) * 8)
-      : dtype === "int32" ? Math.floor((r - 0.5) * 200)
-      : dtype === "uint32" ? Math.floor(r * 2 ** 32)
-      : r < 0.5 ? 1 : 0
+    out[i] =
+      dtype === "float32"
+        ? r < 0.03
+          ? [NaN, Infinity, -Infinity, -0][i % 4]!
+          : (r - 0.5) * 8
+        : dtype === "int32"
+          ? Math.floor((r - 0.5) * 200)
+          : dtype === "uint32"
+            ? Math.floor(r * 2 ** 32)
+            : r < 0.5
+              ? 1
+              : 0
   }
   return out
 }
@@ -38,7 +46,8 @@ const input = (dtype: DType, shape: ReadonlyArray<number>, strides: ReadonlyArra
 
 const outAvalsOf = (p: FusedProgram): Array<Aval> => {
   const dtypes = p.nodes.map((n) => (n.kind === "input" ? p.inputs[n.input]!.dtype : n.dtype))
-  if (p.outputs.kind === "map") return p.outputs.nodes.map((i) => ({ shape: p.shape, dtype: dtypes[i]!, weakType: false }))
+  if (p.outputs.kind === "map")
+    return p.outputs.nodes.map((i) => ({ shape: p.shape, dtype: dtypes[i]!, weakType: false }))
   const axes = p.outputs.axes.map((a) => (a < 0 ? a + p.shape.length : a))
   return [{ shape: p.shape.filter((_, i) => !axes.includes(i)), dtype: dtypes[p.outputs.node]!, weakType: false }]
 }
@@ -57,39 +66,56 @@ const check = (label: string, p: FusedProgram, ulps = 0): void => {
     const kernel = backend.compileFused!(p)
     assert.isDefined(kernel, `${label}: not compiled`)
     const before = backend.stats.byPrimitive.get("fused") ?? 0
-    const outs = kernel!(data.map((d, k) => backend.upload(d, { shape: [d.length], dtype: p.inputs[k]!.dtype, weakType: false })), outAvals)
+    const outs = kernel!(
+      data.map((d, k) => backend.upload(d, { shape: [d.length], dtype: p.inputs[k]!.dtype, weakType: false })),
+      outAvals
+    )
     assert.strictEqual(backend.stats.byPrimitive.get("fused"), before + 1)
     outs.forEach((o, k) => {
       const got = backend.download(o, outAvals[k]!)
       const w = want[k]!
       assert.strictEqual(got.length, w.length, label)
       for (let i = 0; i < w.length; i++) {
-        const g = got[i]!, e = w[i]!
+        const g = got[i]!,
+          e = w[i]!
         if (Object.is(g, e) || (Number.isNaN(g) && Number.isNaN(e))) continue
         if (ulps > 0 && w instanceof Float32Array && Math.abs(ordered(g) - ordered(e)) <= ulps) continue
-        assert.fail(`${label} (${backend.threads} threads): output ${k}, element ${i} is ${g}, the reference gives ${e}`)
+        assert.fail(
+          `${label} (${backend.threads} threads): output ${k}, element ${i} is ${g}, the reference gives ${e}`
+        )
       }
     })
   }
 }
 
 const inp = (i: number, dtype: DType = "float32"): FusedNode => ({ kind: "input", input: i, dtype })
-const lit = (value: number, dtype: "float32" | "int32" | "uint32" | "bool" = "float32"): FusedNode => ({ kind: "literal", value, dtype })
+const lit = (value: number, dtype: "float32" | "int32" | "uint32" | "bool" = "float32"): FusedNode => ({
+  kind: "literal",
+  value,
+  dtype
+})
 
 describe("wasm fused kernels", () => {
   it("compute tanh(x * 2 + 1) * x as the unfused chain does, on one thread or two", () => {
     for (const shape of [[5, 300], [70001], [3]]) {
-      check(`tanh chain [${shape}]`, {
-        shape,
-        inputs: [input("float32", shape)],
-        nodes: [
-          inp(0), lit(2), { kind: "binary", prim: "mul", args: [0, 1], dtype: "float32" }, lit(1),
-          { kind: "binary", prim: "add", args: [2, 3], dtype: "float32" },
-          { kind: "unary", prim: "tanh", arg: 4, dtype: "float32" },
-          { kind: "binary", prim: "mul", args: [5, 0], dtype: "float32" }
-        ],
-        outputs: { kind: "map", nodes: [6] }
-      }, 4) // tanh within 3 ulps (see mathf32.ts), the product rounding once more
+      check(
+        `tanh chain [${shape}]`,
+        {
+          shape,
+          inputs: [input("float32", shape)],
+          nodes: [
+            inp(0),
+            lit(2),
+            { kind: "binary", prim: "mul", args: [0, 1], dtype: "float32" },
+            lit(1),
+            { kind: "binary", prim: "add", args: [2, 3], dtype: "float32" },
+            { kind: "unary", prim: "tanh", arg: 4, dtype: "float32" },
+            { kind: "binary", prim: "mul", args: [5, 0], dtype: "float32" }
+          ],
+          outputs: { kind: "map", nodes: [6] }
+        },
+        4
+      ) // tanh within 3 ulps (see mathf32.ts), the product rounding once more
     }
   })
 
@@ -97,9 +123,17 @@ describe("wasm fused kernels", () => {
     const shape = [7, 33]
     check("several outputs", {
       shape,
-      inputs: [input("float32", shape), input("float32", shape, [1, 7]), input("float32", [1, 33], [0, 1]), input("float32", [], [0, 0])],
+      inputs: [
+        input("float32", shape),
+        input("float32", shape, [1, 7]),
+        input("float32", [1, 33], [0, 1]),
+        input("float32", [], [0, 0])
+      ],
       nodes: [
-        inp(0), inp(1), inp(2), inp(3),
+        inp(0),
+        inp(1),
+        inp(2),
+        inp(3),
         { kind: "binary", prim: "mul", args: [0, 1], dtype: "float32" },
         { kind: "binary", prim: "add", args: [4, 2], dtype: "float32" },
         { kind: "binary", prim: "gt", args: [5, 3], dtype: "bool" },
@@ -117,9 +151,18 @@ describe("wasm fused kernels", () => {
     const shape = [4, 1, 70001]
     check("integer chain", {
       shape,
-      inputs: [input("int32", shape), input("int32", [4, 1, 1], [1, 0, 0]), input("uint32", shape), input("bool", shape)],
+      inputs: [
+        input("int32", shape),
+        input("int32", [4, 1, 1], [1, 0, 0]),
+        input("uint32", shape),
+        input("bool", shape)
+      ],
       nodes: [
-        inp(0, "int32"), inp(1, "int32"), inp(2, "uint32"), inp(3, "bool"), lit(3, "int32"),
+        inp(0, "int32"),
+        inp(1, "int32"),
+        inp(2, "uint32"),
+        inp(3, "bool"),
+        lit(3, "int32"),
         { kind: "binary", prim: "mul", args: [0, 1], dtype: "int32" },
         { kind: "binary", prim: "div", args: [5, 1], dtype: "int32" },
         { kind: "binary", prim: "shift_right_arithmetic", args: [6, 4], dtype: "int32" },
@@ -136,18 +179,40 @@ describe("wasm fused kernels", () => {
 
   it("reduce elementwise nodes over trailing, leading and inner axes", () => {
     // softmax's denominator: sum(exp(x - max)) over the last axis, the max broadcast from [rows, 1].
-    for (const [shape, axes] of [[[6, 50], [1]], [[6, 50], [0]], [[3, 5, 7], [1]], [[3, 5, 7], [0, 2]], [[70001], [0]], [[2, 3], [-1]]] as const) {
+    for (const [shape, axes] of [
+      [[6, 50], [1]],
+      [[6, 50], [0]],
+      [[3, 5, 7], [1]],
+      [
+        [3, 5, 7],
+        [0, 2]
+      ],
+      [[70001], [0]],
+      [[2, 3], [-1]]
+    ] as const) {
       const m = shape.map((d, i) => (i === shape.length - 1 ? 1 : d))
-      check(`sum of exp [${shape}] over [${axes}]`, {
-        shape,
-        inputs: [input("float32", shape), input("float32", m, rowMajor(m).map((s, i) => (m[i] === 1 ? 0 : s)))],
-        nodes: [
-          inp(0), inp(1),
-          { kind: "binary", prim: "sub", args: [0, 1], dtype: "float32" },
-          { kind: "unary", prim: "exp", arg: 2, dtype: "float32" }
-        ],
-        outputs: { kind: "reduce", node: 3, prim: "reduce_sum", axes }
-      }, 1)
+      check(
+        `sum of exp [${shape}] over [${axes}]`,
+        {
+          shape,
+          inputs: [
+            input("float32", shape),
+            input(
+              "float32",
+              m,
+              rowMajor(m).map((s, i) => (m[i] === 1 ? 0 : s))
+            )
+          ],
+          nodes: [
+            inp(0),
+            inp(1),
+            { kind: "binary", prim: "sub", args: [0, 1], dtype: "float32" },
+            { kind: "unary", prim: "exp", arg: 2, dtype: "float32" }
+          ],
+          outputs: { kind: "reduce", node: 3, prim: "reduce_sum", axes }
+        },
+        1
+      )
       check(`max of |x| [${shape}] over [${axes}]`, {
         shape,
         inputs: [input("float32", shape)],

@@ -103,7 +103,10 @@ describe("wasm arrays' memory", () => {
   it("reads a large array in place, and the values read stay intact after the array is disposed", () => {
     const b = Backend.makeWasm({ threads: 1 })
     Backend.withBackend(b, () => {
-      const x = jnp.arange(1 << 16).astype("float32").add(1)
+      const x = jnp
+        .arange(1 << 16)
+        .astype("float32")
+        .add(1)
       const view = x.data()
       expect(view.buffer).toBe(b.runtime.memory.buffer)
       expect(b.stats.storage.viewBytes).toBe(4 << 16)
@@ -120,7 +123,10 @@ describe("wasm arrays' memory", () => {
   it("withData lends the memory for the call only: no copy, and the block is reused right after", () => {
     const b = Backend.makeWasm({ threads: 1 })
     Backend.withBackend(b, () => {
-      const x = jnp.arange(1 << 16).astype("float32").add(1)
+      const x = jnp
+        .arange(1 << 16)
+        .astype("float32")
+        .add(1)
       const sum = x.withData((d) => {
         expect(d.buffer).toBe(b.runtime.memory.buffer)
         expect(d.length).toBe(1 << 16)
@@ -158,9 +164,11 @@ describe("wasm arrays' memory", () => {
       // An exception inside the call still releases the block.
       const z = b.tidy(() => jnp.full([1 << 16], 5).add(0))
       const before = b.stats.heap.liveBytes
-      expect(() => z.withData(() => {
-        throw new Error("boom")
-      })).toThrow("boom")
+      expect(() =>
+        z.withData(() => {
+          throw new Error("boom")
+        })
+      ).toThrow("boom")
       z.dispose()
       expect(b.stats.heap.liveBytes).toBe(before - (4 << 16))
     })
@@ -195,7 +203,7 @@ describe("wasm arrays' memory", () => {
       for (let i = 0; i < 3; i++) b.tidy(() => step.sync(m)).dispose()
       const live = b.stats.storage.liveStorages
       b.tidy(() => {
-        m.w.value = m.w.value.add(1).mul(0.5)   // the intermediate goes, the stored result stays
+        m.w.value = m.w.value.add(1).mul(0.5) // the intermediate goes, the stored result stays
       })
       expect(b.stats.storage.liveStorages).toBeLessThanOrEqual(live + 1)
       expect(m.w.value.get(0).item()).toBe(4.5)

@@ -37,7 +37,11 @@ const testKernel = (memory: WebAssembly.Memory, padding = 0): Kernel =>
   kernelOf(memory, `test${padding}`, (m) => {
     const sin = m.importFunction("sin", ["f64"], ["f64"])
     m.addFunction("add", ["i32", "i32", "i32", "i32", "i32", "i32"], [], (f) => {
-      const vectors = f.local("i32"), lo = f.local("i32"), hi = f.local("i32"), i = f.local("i32"), at = f.local("i32")
+      const vectors = f.local("i32"),
+        lo = f.local("i32"),
+        hi = f.local("i32"),
+        i = f.local("i32"),
+        at = f.local("i32")
       f.get(5).i32(2).i32_shr_u().set(vectors)
       share(f, vectors, 0, lo)
       f.get(0).i32(1).i32_add().set(at)
@@ -61,7 +65,10 @@ const testKernel = (memory: WebAssembly.Memory, padding = 0): Kernel =>
       f.get(0).f64_convert_i32_s().call(sin).f64_store()
     })
     m.addFunction("trap", ["i32", "i32", "i32"], [], (f) => {
-      f.get(0).get(2).i32_eq().if(() => f.unreachable())
+      f.get(0)
+        .get(2)
+        .i32_eq()
+        .if(() => f.unreachable())
     })
     m.addFunction("empty", ["i32", "i32"], [], () => {})
   })
@@ -80,7 +87,9 @@ const addOn = (threads: number, tasks: number, n: number): Float32Array => {
   const memory = newMemory()
   const kernel = testKernel(memory)
   const f32 = new Float32Array(memory.buffer)
-  const a = 1024, b = a + n * 4, out = b + n * 4
+  const a = 1024,
+    b = a + n * 4,
+    out = b + n * 4
   for (let i = 0; i < n; i++) {
     f32[a / 4 + i] = Math.fround(i * 0.37 - 11)
     f32[b / 4 + i] = Math.fround(Math.sqrt(i) + 0.5)
@@ -96,8 +105,16 @@ describe("wasm pool", () => {
   it("gives identical sums for 1, 2 and 4 threads and any number of tasks", () => {
     const n = 4 * 10_007
     const expected = addOn(1, 1, n)
-    for (let i = 0; i < n; i += 997) assert.strictEqual(expected[i], Math.fround(Math.fround(i * 0.37 - 11) + Math.fround(Math.sqrt(i) + 0.5)))
-    for (const [threads, tasks] of [[1, 7], [2, 2], [2, 5], [4, 4], [4, 3], [4, 16]] as const) {
+    for (let i = 0; i < n; i += 997)
+      assert.strictEqual(expected[i], Math.fround(Math.fround(i * 0.37 - 11) + Math.fround(Math.sqrt(i) + 0.5)))
+    for (const [threads, tasks] of [
+      [1, 7],
+      [2, 2],
+      [2, 5],
+      [4, 4],
+      [4, 3],
+      [4, 16]
+    ] as const) {
       assert.deepStrictEqual(addOn(threads, tasks, n), expected, `threads ${threads}, tasks ${tasks}`)
     }
   })
@@ -111,7 +128,11 @@ describe("wasm pool", () => {
         for (const tasks of [1, 2, 3, 4, 9, 64]) {
           i32.fill(0, 0, 64)
           for (let round = 0; round < 25; round++) pool.run(kernel, "mark", [0], tasks)
-          assert.deepStrictEqual([...i32.subarray(0, 64)], Array.from({ length: 64 }, (_, t) => (t < tasks ? 25 : 0)), `threads ${threads}, tasks ${tasks}`)
+          assert.deepStrictEqual(
+            [...i32.subarray(0, 64)],
+            Array.from({ length: 64 }, (_, t) => (t < tasks ? 25 : 0)),
+            `threads ${threads}, tasks ${tasks}`
+          )
         }
       })
     }
@@ -122,7 +143,10 @@ describe("wasm pool", () => {
     const kernel = testKernel(memory)
     withPool(memory, 4, (pool) => {
       pool.run(kernel, "sine", [0], 12)
-      assert.deepStrictEqual([...new Float64Array(memory.buffer, 0, 12)], Array.from({ length: 12 }, (_, t) => Math.sin(t)))
+      assert.deepStrictEqual(
+        [...new Float64Array(memory.buffer, 0, 12)],
+        Array.from({ length: 12 }, (_, t) => Math.sin(t))
+      )
     })
   })
 
@@ -153,7 +177,10 @@ describe("wasm pool", () => {
     const kernel = testKernel(memory)
     withPool(memory, 4, (pool) => {
       const i32 = new Int32Array(memory.buffer)
-      assert.throws(() => pool.run(kernel, "trap", [2], 4), /test0\.trap failed in task 2 on worker 2: RuntimeError: unreachable/)
+      assert.throws(
+        () => pool.run(kernel, "trap", [2], 4),
+        /test0\.trap failed in task 2 on worker 2: RuntimeError: unreachable/
+      )
       assert.throws(() => pool.run(kernel, "trap", [0], 4), WebAssembly.RuntimeError)
       assert.throws(() => pool.run(kernel, "trap", [5], 8), /task 5 on worker 1/)
       assert.throws(() => pool.run(kernel, "nope", [], 4), /has no export nope/)

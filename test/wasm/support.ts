@@ -37,10 +37,20 @@ export const aval = (shape: ReadonlyArray<number>, dtype: DType): Aval => ({ sha
 
 /** Runs one primitive on `backend`, returning copies of its outputs (the outputs themselves are disposed). */
 export const run = <P extends FirstOrderPrimitive>(
-  backend: Backend.BackendImpl, prim: P, data: ReadonlyArray<HostArray>, avals: ReadonlyArray<Aval>, params: Params<P>
+  backend: Backend.BackendImpl,
+  prim: P,
+  data: ReadonlyArray<HostArray>,
+  avals: ReadonlyArray<Aval>,
+  params: Params<P>
 ): Array<HostArray> => {
   const outAvals = abstractEval[prim](avals, params)
-  const outs = backend.execute(prim, data.map((d, i) => backend.upload(d, avals[i]!)), avals, outAvals, params)
+  const outs = backend.execute(
+    prim,
+    data.map((d, i) => backend.upload(d, avals[i]!)),
+    avals,
+    outAvals,
+    params
+  )
   return outs.map((o, i) => {
     const host = backend.download(o, outAvals[i]!).slice()
     backend.dispose(o)

@@ -42,4 +42,3 @@ export const makeCpu = (): BackendImpl => {
  * @since 0.1.0
  */
 export const cpu: BackendImpl = makeCpu()
-

@@ -15,9 +15,14 @@ import type { CpuKernel } from "./kernel.ts"
 import { broadcastStrides, rowCursor, storageShape } from "./stridedRows.ts"
 
 type Loop = (
-  o: HostArray, oi: number,
-  a: HostArray, ai: number, as: number,
-  b: HostArray, bi: number, bs: number,
+  o: HostArray,
+  oi: number,
+  a: HostArray,
+  ai: number,
+  as: number,
+  b: HostArray,
+  bi: number,
+  bs: number,
   n: number
 ) => void
 
@@ -53,106 +58,199 @@ const nextAfterF32 = (x: number, y: number): number => {
   }
   nextF32[0] = x
   // Away from zero increments the magnitude bits whatever the sign; toward zero decrements them.
-  nextU32[0] = (x < y) === (x > 0) ? nextU32[0]! + 1 : nextU32[0]! - 1
+  nextU32[0] = x < y === x > 0 ? nextU32[0]! + 1 : nextU32[0]! - 1
   return nextF32[0]!
 }
 
 /** Loops named by the operation family; which one a primitive uses depends on its dtype. */
 const loops = {
-  add: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! + b[bi]! },
-  sub: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! - b[bi]! },
-  mulFloat: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! * b[bi]! },
-  mulInt: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.imul(a[ai]!, b[bi]!) },
-  divFloat: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! / b[bi]! },
+  add: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! + b[bi]!
+  },
+  sub: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! - b[bi]!
+  },
+  mulFloat: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! * b[bi]!
+  },
+  mulInt: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.imul(a[ai]!, b[bi]!)
+  },
+  divFloat: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! / b[bi]!
+  },
   // Division by zero gives all ones (XLA); INT_MIN / -1 = 2^31 wraps to INT_MIN through `| 0`. The
   // double quotient of two 32-bit ints never rounds across an integer, so truncating it is exact.
   divInt32: (o, oi, a, ai, as, b, bi, bs, n) => {
-    for (let k = 0; k < n; k++, ai += as, bi += bs) { const y = b[bi]!; o[oi + k] = y === 0 ? -1 : (a[ai]! / y) | 0 }
+    for (let k = 0; k < n; k++, ai += as, bi += bs) {
+      const y = b[bi]!
+      o[oi + k] = y === 0 ? -1 : (a[ai]! / y) | 0
+    }
   },
   divUint32: (o, oi, a, ai, as, b, bi, bs, n) => {
-    for (let k = 0; k < n; k++, ai += as, bi += bs) { const y = b[bi]!; o[oi + k] = y === 0 ? 0xffffffff : (a[ai]! / y) >>> 0 }
+    for (let k = 0; k < n; k++, ai += as, bi += bs) {
+      const y = b[bi]!
+      o[oi + k] = y === 0 ? 0xffffffff : (a[ai]! / y) >>> 0
+    }
   },
   // JS `%` is C's fmod for floats and truncating remainder for ints; XLA defines x rem 0 = x for ints.
-  remFloat: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! % b[bi]! },
-  remInt: (o, oi, a, ai, as, b, bi, bs, n) => {
-    for (let k = 0; k < n; k++, ai += as, bi += bs) { const x = a[ai]!, y = b[bi]!; o[oi + k] = y === 0 ? x : x % y }
+  remFloat: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! % b[bi]!
   },
-  powFloat: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = powFloat(a[ai]!, b[bi]!) },
-  powInt: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = powInt(a[ai]!, b[bi]!) },
+  remInt: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) {
+      const x = a[ai]!,
+        y = b[bi]!
+      o[oi + k] = y === 0 ? x : x % y
+    }
+  },
+  powFloat: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = powFloat(a[ai]!, b[bi]!)
+  },
+  powInt: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = powInt(a[ai]!, b[bi]!)
+  },
   // Math.max/min propagate NaN, as XLA's max/min do.
-  max: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.max(a[ai]!, b[bi]!) },
-  min: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.min(a[ai]!, b[bi]!) },
-  and: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! & b[bi]! },
-  or: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! | b[bi]! },
-  xor: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! ^ b[bi]! },
+  max: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.max(a[ai]!, b[bi]!)
+  },
+  min: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.min(a[ai]!, b[bi]!)
+  },
+  and: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! & b[bi]!
+  },
+  or: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! | b[bi]!
+  },
+  xor: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! ^ b[bi]!
+  },
   // `y >>> 0 < 32` is the in-range test for both int32 (negative y fails) and uint32 shift amounts.
   shiftLeft: (o, oi, a, ai, as, b, bi, bs, n) => {
-    for (let k = 0; k < n; k++, ai += as, bi += bs) { const y = b[bi]!; o[oi + k] = y >>> 0 < 32 ? a[ai]! << y : 0 }
+    for (let k = 0; k < n; k++, ai += as, bi += bs) {
+      const y = b[bi]!
+      o[oi + k] = y >>> 0 < 32 ? a[ai]! << y : 0
+    }
   },
   shiftRightLogical: (o, oi, a, ai, as, b, bi, bs, n) => {
-    for (let k = 0; k < n; k++, ai += as, bi += bs) { const y = b[bi]!; o[oi + k] = y >>> 0 < 32 ? a[ai]! >>> y : 0 }
+    for (let k = 0; k < n; k++, ai += as, bi += bs) {
+      const y = b[bi]!
+      o[oi + k] = y >>> 0 < 32 ? a[ai]! >>> y : 0
+    }
   },
   // `>>` reads the bits as signed, so uint32 shifts arithmetically too; too far a shift fills with the sign.
   shiftRightArithmetic: (o, oi, a, ai, as, b, bi, bs, n) => {
-    for (let k = 0; k < n; k++, ai += as, bi += bs) { const y = b[bi]!; o[oi + k] = a[ai]! >> (y >>> 0 < 32 ? y : 31) }
+    for (let k = 0; k < n; k++, ai += as, bi += bs) {
+      const y = b[bi]!
+      o[oi + k] = a[ai]! >> (y >>> 0 < 32 ? y : 31)
+    }
   },
-  nextafter: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = nextAfterF32(a[ai]!, b[bi]!) },
-  atan2: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.atan2(a[ai]!, b[bi]!) },
-  eq: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! === b[bi]! ? 1 : 0 },
-  ne: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! !== b[bi]! ? 1 : 0 },
-  lt: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! < b[bi]! ? 1 : 0 },
-  le: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! <= b[bi]! ? 1 : 0 },
-  gt: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! > b[bi]! ? 1 : 0 },
-  ge: (o, oi, a, ai, as, b, bi, bs, n) => { for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! >= b[bi]! ? 1 : 0 }
+  nextafter: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = nextAfterF32(a[ai]!, b[bi]!)
+  },
+  atan2: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = Math.atan2(a[ai]!, b[bi]!)
+  },
+  eq: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! === b[bi]! ? 1 : 0
+  },
+  ne: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! !== b[bi]! ? 1 : 0
+  },
+  lt: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! < b[bi]! ? 1 : 0
+  },
+  le: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! <= b[bi]! ? 1 : 0
+  },
+  gt: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! > b[bi]! ? 1 : 0
+  },
+  ge: (o, oi, a, ai, as, b, bi, bs, n) => {
+    for (let k = 0; k < n; k++, ai += as, bi += bs) o[oi + k] = a[ai]! >= b[bi]! ? 1 : 0
+  }
 } satisfies Record<string, Loop>
 
 /** The loop implementing `prim` on operands of `dtype`. */
 const loopFor = (prim: BinaryPrimitive, dtype: DType): Loop => {
   const isFloat = dtype === "float32"
   switch (prim) {
-    case "mul": return isFloat ? loops.mulFloat : loops.mulInt
-    case "div": return isFloat ? loops.divFloat : dtype === "int32" ? loops.divInt32 : loops.divUint32
-    case "rem": return isFloat ? loops.remFloat : loops.remInt
-    case "pow": return isFloat ? loops.powFloat : loops.powInt
-    case "shift_left": return loops.shiftLeft
-    case "shift_right_logical": return loops.shiftRightLogical
-    case "shift_right_arithmetic": return loops.shiftRightArithmetic
-    default: return loops[prim]
+    case "mul":
+      return isFloat ? loops.mulFloat : loops.mulInt
+    case "div":
+      return isFloat ? loops.divFloat : dtype === "int32" ? loops.divInt32 : loops.divUint32
+    case "rem":
+      return isFloat ? loops.remFloat : loops.remInt
+    case "pow":
+      return isFloat ? loops.powFloat : loops.powInt
+    case "shift_left":
+      return loops.shiftLeft
+    case "shift_right_logical":
+      return loops.shiftRightLogical
+    case "shift_right_arithmetic":
+      return loops.shiftRightArithmetic
+    default:
+      return loops[prim]
   }
 }
 
 /** Runs `loop` over the broadcast of `a` and `b` into `out` (all of rank `outShape.length`). */
 const runBroadcast = (
-  loop: Loop, out: HostArray, outShape: ReadonlyArray<number>,
-  a: HostArray, aShape: ReadonlyArray<number>, b: HostArray, bShape: ReadonlyArray<number>
+  loop: Loop,
+  out: HostArray,
+  outShape: ReadonlyArray<number>,
+  a: HostArray,
+  aShape: ReadonlyArray<number>,
+  b: HostArray,
+  bShape: ReadonlyArray<number>
 ): void => {
   const n = out.length
   if (n === 0) return
-  const na = a.length, nb = b.length
+  const na = a.length,
+    nb = b.length
   // Equal rank and per-axis broadcasting make "same size" mean "same shape".
   if (na === n && nb === n) return loop(out, 0, a, 0, 1, b, 0, 1, n)
   if (na === n && nb === 1) return loop(out, 0, a, 0, 1, b, 0, 0, n)
   if (na === 1 && nb === n) return loop(out, 0, a, 0, 0, b, 0, 1, n)
   const cur = rowCursor(outShape, [stridesOf(outShape), broadcastStrides(aShape), broadcastStrides(bShape)])
   const off = cur.offsets
-  const as = cur.steps[1]!, bs = cur.steps[2]!, len = cur.length
+  const as = cur.steps[1]!,
+    bs = cur.steps[2]!,
+    len = cur.length
   for (let r = 0; r < cur.count; r++, cur.advance()) loop(out, off[0]!, a, off[1]!, as, b, off[2]!, bs, len)
 }
 
 /** The kernel of an arithmetic or comparison primitive. */
-export const binaryKernel = <P extends BinaryPrimitive>(prim: P): CpuKernel<P> =>
+export const binaryKernel =
+  <P extends BinaryPrimitive>(prim: P): CpuKernel<P> =>
   (inputs, inAvals, outAvals) => {
     const outAval = outAvals[0]!
     const out = allocHost(outAval.dtype, sizeOf(outAval.shape))
-    runBroadcast(loopFor(prim, inAvals[0]!.dtype), out, outAval.shape, inputs[0]!, inAvals[0]!.shape, inputs[1]!, inAvals[1]!.shape)
+    runBroadcast(
+      loopFor(prim, inAvals[0]!.dtype),
+      out,
+      outAval.shape,
+      inputs[0]!,
+      inAvals[0]!.shape,
+      inputs[1]!,
+      inAvals[1]!.shape
+    )
     return [out]
   }
 
 type SelectLoop = (
-  o: HostArray, oi: number,
-  p: HostArray, pi: number, ps: number,
-  a: HostArray, ai: number, as: number,
-  b: HostArray, bi: number, bs: number,
+  o: HostArray,
+  oi: number,
+  p: HostArray,
+  pi: number,
+  ps: number,
+  a: HostArray,
+  ai: number,
+  as: number,
+  b: HostArray,
+  bi: number,
+  bs: number,
   n: number
 ) => void
 
@@ -166,7 +264,9 @@ export const selectKernel: CpuKernel<"select"> = (inputs, inAvals, outAvals) => 
   const out = allocHost(outAval.dtype, sizeOf(outAval.shape))
   const n = out.length
   if (n === 0) return [out]
-  const p = inputs[0]!, a = inputs[1]!, b = inputs[2]!
+  const p = inputs[0]!,
+    a = inputs[1]!,
+    b = inputs[2]!
   if (p.length === 1 && wordsPerElement(outAval.dtype) === 1) {
     const src = p[0] !== 0 ? a : b
     if (src.length === n) {
@@ -186,10 +286,17 @@ export const selectKernel: CpuKernel<"select"> = (inputs, inAvals, outAvals) => 
   const shape = storageShape(outAval)
   const predShape = keyed ? [...inAvals[0]!.shape, 1] : inAvals[0]!.shape
   const cur = rowCursor(shape, [
-    stridesOf(shape), broadcastStrides(predShape), broadcastStrides(storageShape(inAvals[1]!)), broadcastStrides(storageShape(inAvals[2]!))
+    stridesOf(shape),
+    broadcastStrides(predShape),
+    broadcastStrides(storageShape(inAvals[1]!)),
+    broadcastStrides(storageShape(inAvals[2]!))
   ])
   const off = cur.offsets
-  const ps = cur.steps[1]!, as = cur.steps[2]!, bs = cur.steps[3]!, len = cur.length
-  for (let r = 0; r < cur.count; r++, cur.advance()) selectLoop(out, off[0]!, p, off[1]!, ps, a, off[2]!, as, b, off[3]!, bs, len)
+  const ps = cur.steps[1]!,
+    as = cur.steps[2]!,
+    bs = cur.steps[3]!,
+    len = cur.length
+  for (let r = 0; r < cur.count; r++, cur.advance())
+    selectLoop(out, off[0]!, p, off[1]!, ps, a, off[2]!, as, b, off[3]!, bs, len)
   return [out]
 }

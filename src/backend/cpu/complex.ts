@@ -16,15 +16,21 @@ import type { CpuKernel } from "./kernel.ts"
 const isComplex = (a: Aval): boolean => a.dtype === "complex64"
 
 /** `complex` on complex operands, `real` otherwise. */
-export const withComplex = <P extends Primitive>(real: CpuKernel<P>, complex: CpuKernel<P>): CpuKernel<P> =>
+export const withComplex =
+  <P extends Primitive>(real: CpuKernel<P>, complex: CpuKernel<P>): CpuKernel<P> =>
   (inputs, inAvals, outAvals, params) =>
-    inAvals.some(isComplex) || outAvals.some(isComplex) ? complex(inputs, inAvals, outAvals, params) : real(inputs, inAvals, outAvals, params)
+    inAvals.some(isComplex) || outAvals.some(isComplex)
+      ? complex(inputs, inAvals, outAvals, params)
+      : real(inputs, inAvals, outAvals, params)
 
 /**
  * The offsets each operand reads for every output element, in row-major output order: equal-rank
  * broadcasting, a size-1 dimension repeating.
  */
-const broadcastOffsets = (out: ReadonlyArray<number>, shapes: ReadonlyArray<ReadonlyArray<number>>): Array<Int32Array> => {
+const broadcastOffsets = (
+  out: ReadonlyArray<number>,
+  shapes: ReadonlyArray<ReadonlyArray<number>>
+): Array<Int32Array> => {
   const n = sizeOf(out)
   const strides = shapes.map((s) => stridesOf(s).map((st, i) => (s[i] === 1 ? 0 : st)))
   const offsets = shapes.map(() => new Int32Array(n))
@@ -46,7 +52,19 @@ const broadcastOffsets = (out: ReadonlyArray<number>, shapes: ReadonlyArray<Read
 // ---- elementwise ------------------------------------------------------------------------------
 
 type ComplexUnary =
-  | "neg" | "exp" | "log" | "sqrt" | "conj" | "sin" | "cos" | "tanh" | "logistic" | "rsqrt" | "log1p" | "expm1" | "sign"
+  | "neg"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "conj"
+  | "sin"
+  | "cos"
+  | "tanh"
+  | "logistic"
+  | "rsqrt"
+  | "log1p"
+  | "expm1"
+  | "sign"
 
 /** sqrt with the branch cut on the negative real axis, as C's csqrt. */
 const csqrt = (re: number, im: number): [number, number] => {
@@ -95,85 +113,128 @@ const unaryOps: { readonly [K in ComplexUnary]: (re: number, im: number) => [num
 }
 
 /** A unary primitive on complex operands with a complex result. */
-export const complexUnaryKernel = <P extends ComplexUnary>(prim: P): CpuKernel<P> => (inputs) => {
-  const a = inputs[0]!
-  const out = new Float32Array(a.length)
-  const f = unaryOps[prim]
-  for (let i = 0; i < a.length; i += 2) {
-    const [re, im] = f(a[i]!, a[i + 1]!)
-    out[i] = re
-    out[i + 1] = im
+export const complexUnaryKernel =
+  <P extends ComplexUnary>(prim: P): CpuKernel<P> =>
+  (inputs) => {
+    const a = inputs[0]!
+    const out = new Float32Array(a.length)
+    const f = unaryOps[prim]
+    for (let i = 0; i < a.length; i += 2) {
+      const [re, im] = f(a[i]!, a[i + 1]!)
+      out[i] = re
+      out[i + 1] = im
+    }
+    return [out]
   }
-  return [out]
-}
 
 /** `abs`, `real` and `imag`: complex operand, float32 result. */
-export const complexToRealKernel = <P extends "abs" | "real" | "imag">(prim: P): CpuKernel<P> => (inputs) => {
-  const a = inputs[0]!
-  const n = a.length >> 1
-  const out = new Float32Array(n)
-  for (let i = 0; i < n; i++) {
-    const re = a[2 * i]!, im = a[2 * i + 1]!
-    out[i] = prim === "abs" ? Math.hypot(re, im) : prim === "real" ? re : im
+export const complexToRealKernel =
+  <P extends "abs" | "real" | "imag">(prim: P): CpuKernel<P> =>
+  (inputs) => {
+    const a = inputs[0]!
+    const n = a.length >> 1
+    const out = new Float32Array(n)
+    for (let i = 0; i < n; i++) {
+      const re = a[2 * i]!,
+        im = a[2 * i + 1]!
+      out[i] = prim === "abs" ? Math.hypot(re, im) : prim === "real" ? re : im
+    }
+    return [out]
   }
-  return [out]
-}
 
 type ComplexBinary = "add" | "sub" | "mul" | "div" | "max" | "min" | "eq" | "ne" | "lt" | "le" | "gt" | "ge"
 
 /** Lexicographic order (real part, then imaginary part), JAX's order of complex numbers. */
-const compare = (ar: number, ai: number, br: number, bi: number): number => (ar < br ? -1 : ar > br ? 1 : ai < bi ? -1 : ai > bi ? 1 : 0)
+const compare = (ar: number, ai: number, br: number, bi: number): number =>
+  ar < br ? -1 : ar > br ? 1 : ai < bi ? -1 : ai > bi ? 1 : 0
 
 /** Division as Smith's algorithm, which avoids overflow in `|b|²`. */
 const cdiv = (ar: number, ai: number, br: number, bi: number): [number, number] => {
   if (Math.abs(br) >= Math.abs(bi)) {
     if (br === 0 && bi === 0) return [ar / 0, ai / 0]
-    const r = bi / br, d = br + bi * r
+    const r = bi / br,
+      d = br + bi * r
     return [(ar + ai * r) / d, (ai - ar * r) / d]
   }
-  const r = br / bi, d = br * r + bi
+  const r = br / bi,
+    d = br * r + bi
   return [(ar * r + ai) / d, (ai * r - ar) / d]
 }
 
 /** A binary primitive on complex operands: a complex result, or bool for comparisons. */
-export const complexBinaryKernel = <P extends ComplexBinary>(prim: P): CpuKernel<P> => (inputs, inAvals, outAvals) => {
-  const out = outAvals[0]!
-  const [oa, ob] = broadcastOffsets(out.shape, [inAvals[0]!.shape, inAvals[1]!.shape]) as [Int32Array, Int32Array]
-  const a = inputs[0]!, b = inputs[1]!
-  const n = oa.length
-  const result = allocHost(out.dtype, n)
-  const isBool = out.dtype === "bool"
-  for (let e = 0; e < n; e++) {
-    const ar = a[2 * oa[e]!]!, ai = a[2 * oa[e]! + 1]!, br = b[2 * ob[e]!]!, bi = b[2 * ob[e]! + 1]!
-    let re = 0, im = 0
-    switch (prim) {
-      case "add": re = ar + br; im = ai + bi; break
-      case "sub": re = ar - br; im = ai - bi; break
-      case "mul": re = ar * br - ai * bi; im = ar * bi + ai * br; break
-      case "div": [re, im] = cdiv(ar, ai, br, bi); break
-      case "max": [re, im] = compare(ar, ai, br, bi) >= 0 || Number.isNaN(ar) || Number.isNaN(ai) ? [ar, ai] : [br, bi]; break
-      case "min": [re, im] = compare(ar, ai, br, bi) <= 0 || Number.isNaN(ar) || Number.isNaN(ai) ? [ar, ai] : [br, bi]; break
-      case "eq": re = ar === br && ai === bi ? 1 : 0; break
-      case "ne": re = ar === br && ai === bi ? 0 : 1; break
-      case "lt": re = ar < br || (ar === br && ai < bi) ? 1 : 0; break
-      case "le": re = ar < br || (ar === br && ai <= bi) ? 1 : 0; break
-      case "gt": re = ar > br || (ar === br && ai > bi) ? 1 : 0; break
-      case "ge": re = ar > br || (ar === br && ai >= bi) ? 1 : 0; break
+export const complexBinaryKernel =
+  <P extends ComplexBinary>(prim: P): CpuKernel<P> =>
+  (inputs, inAvals, outAvals) => {
+    const out = outAvals[0]!
+    const [oa, ob] = broadcastOffsets(out.shape, [inAvals[0]!.shape, inAvals[1]!.shape]) as [Int32Array, Int32Array]
+    const a = inputs[0]!,
+      b = inputs[1]!
+    const n = oa.length
+    const result = allocHost(out.dtype, n)
+    const isBool = out.dtype === "bool"
+    for (let e = 0; e < n; e++) {
+      const ar = a[2 * oa[e]!]!,
+        ai = a[2 * oa[e]! + 1]!,
+        br = b[2 * ob[e]!]!,
+        bi = b[2 * ob[e]! + 1]!
+      let re = 0,
+        im = 0
+      switch (prim) {
+        case "add":
+          re = ar + br
+          im = ai + bi
+          break
+        case "sub":
+          re = ar - br
+          im = ai - bi
+          break
+        case "mul":
+          re = ar * br - ai * bi
+          im = ar * bi + ai * br
+          break
+        case "div":
+          ;[re, im] = cdiv(ar, ai, br, bi)
+          break
+        case "max":
+          ;[re, im] = compare(ar, ai, br, bi) >= 0 || Number.isNaN(ar) || Number.isNaN(ai) ? [ar, ai] : [br, bi]
+          break
+        case "min":
+          ;[re, im] = compare(ar, ai, br, bi) <= 0 || Number.isNaN(ar) || Number.isNaN(ai) ? [ar, ai] : [br, bi]
+          break
+        case "eq":
+          re = ar === br && ai === bi ? 1 : 0
+          break
+        case "ne":
+          re = ar === br && ai === bi ? 0 : 1
+          break
+        case "lt":
+          re = ar < br || (ar === br && ai < bi) ? 1 : 0
+          break
+        case "le":
+          re = ar < br || (ar === br && ai <= bi) ? 1 : 0
+          break
+        case "gt":
+          re = ar > br || (ar === br && ai > bi) ? 1 : 0
+          break
+        case "ge":
+          re = ar > br || (ar === br && ai >= bi) ? 1 : 0
+          break
+      }
+      if (isBool) result[e] = re
+      else {
+        result[2 * e] = re
+        result[2 * e + 1] = im
+      }
     }
-    if (isBool) result[e] = re
-    else {
-      result[2 * e] = re
-      result[2 * e + 1] = im
-    }
+    return [result]
   }
-  return [result]
-}
 
 /** `lax.complex(re, im)`: two float32 operands (equal rank, size-1 dimensions broadcast). */
 export const complexFromPartsKernel: CpuKernel<"complex"> = (inputs, inAvals, outAvals) => {
   const out = outAvals[0]!
   const [oa, ob] = broadcastOffsets(out.shape, [inAvals[0]!.shape, inAvals[1]!.shape]) as [Int32Array, Int32Array]
-  const a = inputs[0]!, b = inputs[1]!
+  const a = inputs[0]!,
+    b = inputs[1]!
   const result = new Float32Array(2 * oa.length)
   for (let e = 0; e < oa.length; e++) {
     result[2 * e] = a[oa[e]!]!
@@ -184,8 +245,13 @@ export const complexFromPartsKernel: CpuKernel<"complex"> = (inputs, inAvals, ou
 
 export const complexSelectKernel: CpuKernel<"select"> = (inputs, inAvals, outAvals) => {
   const out = outAvals[0]!
-  const [op, oa, ob] = broadcastOffsets(out.shape, inAvals.map((a) => a.shape)) as [Int32Array, Int32Array, Int32Array]
-  const p = inputs[0]!, a = inputs[1]!, b = inputs[2]!
+  const [op, oa, ob] = broadcastOffsets(
+    out.shape,
+    inAvals.map((a) => a.shape)
+  ) as [Int32Array, Int32Array, Int32Array]
+  const p = inputs[0]!,
+    a = inputs[1]!,
+    b = inputs[2]!
   const result = new Float32Array(2 * op.length)
   for (let e = 0; e < op.length; e++) {
     const src = p[op[e]!] !== 0 ? a : b
@@ -200,7 +266,8 @@ export const complexPadKernel: CpuKernel<"pad"> = (inputs, inAvals, outAvals, pa
   const outShape = outAvals[0]!.shape
   const inShape = inAvals[0]!.shape
   const out = new Float32Array(2 * sizeOf(outShape))
-  const vr = inputs[1]![0]!, vi = inputs[1]![1]!
+  const vr = inputs[1]![0]!,
+    vi = inputs[1]![1]!
   for (let i = 0; i < out.length; i += 2) {
     out[i] = vr
     out[i + 1] = vi
@@ -233,69 +300,81 @@ export const complexPadKernel: CpuKernel<"pad"> = (inputs, inAvals, outAvals, pa
 // ---- reductions and products ------------------------------------------------------------------
 
 /** `reduce_sum` and `reduce_prod` of complex values, accumulated in double. */
-export const complexReduceKernel = <P extends "reduce_sum" | "reduce_prod">(prim: P): CpuKernel<P> => (inputs, inAvals, outAvals, params) => {
-  const inShape = inAvals[0]!.shape
-  const axes = normalizeAxes(prim, params.axes, inShape.length)
-  const m = sizeOf(outAvals[0]!.shape)
-  const re = new Float64Array(m).fill(prim === "reduce_prod" ? 1 : 0)
-  const im = new Float64Array(m)
-  // Read as a broadcast of the output (reduced axes of size 1), each input element's offset there is
-  // its output's offset.
-  const [offsets] = broadcastOffsets(inShape, [inShape.map((d, i) => (axes.includes(i) ? 1 : d))])
-  const a = inputs[0]!
-  for (let e = 0; e < offsets!.length; e++) {
-    const o = offsets![e]!
-    const xr = a[2 * e]!, xi = a[2 * e + 1]!
-    if (prim === "reduce_sum") {
-      re[o]! += xr
-      im[o]! += xi
-    } else {
-      const r = re[o]!, i = im[o]!
-      re[o] = r * xr - i * xi
-      im[o] = r * xi + i * xr
-    }
-  }
-  const out = new Float32Array(2 * m)
-  for (let o = 0; o < m; o++) {
-    out[2 * o] = re[o]!
-    out[2 * o + 1] = im[o]!
-  }
-  return [out]
-}
-
-/** `cumsum` and `cumprod` of complex values along an axis, accumulated in double. */
-export const complexCumulativeKernel = <P extends "cumsum" | "cumprod">(prim: P): CpuKernel<P> => (inputs, inAvals, _outAvals, params) => {
-  const shape = inAvals[0]!.shape
-  const axis = normalizeAxes(prim, [params.axis], shape.length)[0]!
-  const n = shape[axis]!
-  const inner = sizeOf(shape.slice(axis + 1))
-  const outer = sizeOf(shape.slice(0, axis))
-  const x = inputs[0]!
-  const out = new Float32Array(x.length)
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      let re = prim === "cumprod" ? 1 : 0, im = 0
-      for (let k = 0; k < n; k++) {
-        const e = o * n * inner + (params.reverse ? n - 1 - k : k) * inner + i
-        const xr = x[2 * e]!, xi = x[2 * e + 1]!
-        if (prim === "cumsum") {
-          re += xr
-          im += xi
-        } else {
-          const r = re * xr - im * xi
-          im = re * xi + im * xr
-          re = r
-        }
-        out[2 * e] = re
-        out[2 * e + 1] = im
+export const complexReduceKernel =
+  <P extends "reduce_sum" | "reduce_prod">(prim: P): CpuKernel<P> =>
+  (inputs, inAvals, outAvals, params) => {
+    const inShape = inAvals[0]!.shape
+    const axes = normalizeAxes(prim, params.axes, inShape.length)
+    const m = sizeOf(outAvals[0]!.shape)
+    const re = new Float64Array(m).fill(prim === "reduce_prod" ? 1 : 0)
+    const im = new Float64Array(m)
+    // Read as a broadcast of the output (reduced axes of size 1), each input element's offset there is
+    // its output's offset.
+    const [offsets] = broadcastOffsets(inShape, [inShape.map((d, i) => (axes.includes(i) ? 1 : d))])
+    const a = inputs[0]!
+    for (let e = 0; e < offsets!.length; e++) {
+      const o = offsets![e]!
+      const xr = a[2 * e]!,
+        xi = a[2 * e + 1]!
+      if (prim === "reduce_sum") {
+        re[o]! += xr
+        im[o]! += xi
+      } else {
+        const r = re[o]!,
+          i = im[o]!
+        re[o] = r * xr - i * xi
+        im[o] = r * xi + i * xr
       }
     }
+    const out = new Float32Array(2 * m)
+    for (let o = 0; o < m; o++) {
+      out[2 * o] = re[o]!
+      out[2 * o + 1] = im[o]!
+    }
+    return [out]
   }
-  return [out]
-}
+
+/** `cumsum` and `cumprod` of complex values along an axis, accumulated in double. */
+export const complexCumulativeKernel =
+  <P extends "cumsum" | "cumprod">(prim: P): CpuKernel<P> =>
+  (inputs, inAvals, _outAvals, params) => {
+    const shape = inAvals[0]!.shape
+    const axis = normalizeAxes(prim, [params.axis], shape.length)[0]!
+    const n = shape[axis]!
+    const inner = sizeOf(shape.slice(axis + 1))
+    const outer = sizeOf(shape.slice(0, axis))
+    const x = inputs[0]!
+    const out = new Float32Array(x.length)
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let re = prim === "cumprod" ? 1 : 0,
+          im = 0
+        for (let k = 0; k < n; k++) {
+          const e = o * n * inner + (params.reverse ? n - 1 - k : k) * inner + i
+          const xr = x[2 * e]!,
+            xi = x[2 * e + 1]!
+          if (prim === "cumsum") {
+            re += xr
+            im += xi
+          } else {
+            const r = re * xr - im * xi
+            im = re * xi + im * xr
+            re = r
+          }
+          out[2 * e] = re
+          out[2 * e + 1] = im
+        }
+      }
+    }
+    return [out]
+  }
 
 /** Offsets of every index tuple over `dims` of an array with `strides`, in row-major tuple order. */
-const tupleOffsets = (shape: ReadonlyArray<number>, strides: ReadonlyArray<number>, dims: ReadonlyArray<number>): Int32Array => {
+const tupleOffsets = (
+  shape: ReadonlyArray<number>,
+  strides: ReadonlyArray<number>,
+  dims: ReadonlyArray<number>
+): Int32Array => {
   const sizes = dims.map((d) => shape[d]!)
   const n = sizeOf(sizes)
   const out = new Int32Array(n)
@@ -314,26 +393,40 @@ const tupleOffsets = (shape: ReadonlyArray<number>, strides: ReadonlyArray<numbe
 
 /** `dot_general` on complex operands: output `[batch, lhs free, rhs free]`, accumulated in double. */
 export const complexDotGeneralKernel: CpuKernel<"dot_general"> = (inputs, inAvals, _outAvals, p) => {
-  const l = inAvals[0]!.shape, r = inAvals[1]!.shape
-  const lc = normalizeAxes("dot_general", p.lhsContracting, l.length), rc = normalizeAxes("dot_general", p.rhsContracting, r.length)
-  const lb = normalizeAxes("dot_general", p.lhsBatch, l.length), rb = normalizeAxes("dot_general", p.rhsBatch, r.length)
+  const l = inAvals[0]!.shape,
+    r = inAvals[1]!.shape
+  const lc = normalizeAxes("dot_general", p.lhsContracting, l.length),
+    rc = normalizeAxes("dot_general", p.rhsContracting, r.length)
+  const lb = normalizeAxes("dot_general", p.lhsBatch, l.length),
+    rb = normalizeAxes("dot_general", p.rhsBatch, r.length)
   const lf = l.map((_, i) => i).filter((i) => !lc.includes(i) && !lb.includes(i))
   const rf = r.map((_, i) => i).filter((i) => !rc.includes(i) && !rb.includes(i))
-  const ls = stridesOf(l), rs = stridesOf(r)
-  const bL = tupleOffsets(l, ls, lb), bR = tupleOffsets(r, rs, rb)
-  const fL = tupleOffsets(l, ls, lf), fR = tupleOffsets(r, rs, rf)
-  const cL = tupleOffsets(l, ls, lc), cR = tupleOffsets(r, rs, rc)
-  const a = inputs[0]!, b = inputs[1]!
+  const ls = stridesOf(l),
+    rs = stridesOf(r)
+  const bL = tupleOffsets(l, ls, lb),
+    bR = tupleOffsets(r, rs, rb)
+  const fL = tupleOffsets(l, ls, lf),
+    fR = tupleOffsets(r, rs, rf)
+  const cL = tupleOffsets(l, ls, lc),
+    cR = tupleOffsets(r, rs, rc)
+  const a = inputs[0]!,
+    b = inputs[1]!
   const out = new Float32Array(2 * bL.length * fL.length * fR.length)
   let o = 0
   for (let bi = 0; bi < bL.length; bi++) {
     for (let i = 0; i < fL.length; i++) {
       for (let j = 0; j < fR.length; j++) {
-        let re = 0, im = 0
-        const la = bL[bi]! + fL[i]!, rbase = bR[bi]! + fR[j]!
+        let re = 0,
+          im = 0
+        const la = bL[bi]! + fL[i]!,
+          rbase = bR[bi]! + fR[j]!
         for (let k = 0; k < cL.length; k++) {
-          const x = 2 * (la + cL[k]!), y = 2 * (rbase + cR[k]!)
-          const xr = a[x]!, xi = a[x + 1]!, yr = b[y]!, yi = b[y + 1]!
+          const x = 2 * (la + cL[k]!),
+            y = 2 * (rbase + cR[k]!)
+          const xr = a[x]!,
+            xi = a[x + 1]!,
+            yr = b[y]!,
+            yi = b[y + 1]!
           re += xr * yr - xi * yi
           im += xr * yi + xi * yr
         }
@@ -348,7 +441,8 @@ export const complexDotGeneralKernel: CpuKernel<"dot_general"> = (inputs, inAval
 /** Reads host storage as double-precision real and imaginary parts (a real dtype has zero imaginary parts). */
 export const toComplex64 = (data: HostArray, complex: boolean): { re: Float64Array; im: Float64Array } => {
   const n = complex ? data.length >> 1 : data.length
-  const re = new Float64Array(n), im = new Float64Array(n)
+  const re = new Float64Array(n),
+    im = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     if (complex) {
       re[i] = data[2 * i]!

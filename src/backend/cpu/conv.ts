@@ -40,9 +40,13 @@ const forEachIndex = (shape: ReadonlyArray<number>, f: (idx: ReadonlyArray<numbe
 
 export const convKernel: CpuKernel<"conv_general_dilated"> = ([lhs, rhs], [la, ra], [oa], p) => {
   const { lhsSpec, rhsSpec, outSpec } = p.dimensionNumbers
-  const ls = stridesOf(la!.shape), rs = stridesOf(ra!.shape), os = stridesOf(oa!.shape)
+  const ls = stridesOf(la!.shape),
+    rs = stridesOf(ra!.shape),
+    os = stridesOf(oa!.shape)
   const nsp = la!.shape.length - 2
-  const N = la!.shape[lhsSpec[0]!]!, O = ra!.shape[rhsSpec[0]!]!, I = ra!.shape[rhsSpec[1]!]!
+  const N = la!.shape[lhsSpec[0]!]!,
+    O = ra!.shape[rhsSpec[0]!]!,
+    I = ra!.shape[rhsSpec[1]!]!
   const groups = p.featureGroupCount * p.batchGroupCount
   const perGroup = O / groups
   const outN = N / p.batchGroupCount
@@ -51,9 +55,11 @@ export const convKernel: CpuKernel<"conv_general_dilated"> = ([lhs, rhs], [la, r
   const outSp = outSpec.slice(2).map((a) => oa!.shape[a]!)
   const out = allocHost(oa!.dtype, sizeOf(oa!.shape))
   const float = oa!.dtype === "float32"
-  const x = lhs!, w = rhs!
+  const x = lhs!,
+    w = rhs!
   forEachIndex([outN, O, ...outSp], (oi) => {
-    const n = oi[0]!, o = oi[1]!
+    const n = oi[0]!,
+      o = oi[1]!
     const g = Math.floor(o / perGroup)
     // Feature groups read their slice of lhs features; batch groups read their block of lhs examples.
     const nb = p.batchGroupCount > 1 ? g * outN + n : n
@@ -70,7 +76,8 @@ export const convKernel: CpuKernel<"conv_general_dilated"> = ([lhs, rhs], [la, r
         rOff += k[d]! * rs[rhsSpec[2 + d]!]!
       }
       for (let i = 0; i < I; i++) {
-        const a = x[lOff + (c0 + i) * ls[lhsSpec[1]!]!]!, b = w[rOff + i * rs[rhsSpec[1]!]!]!
+        const a = x[lOff + (c0 + i) * ls[lhsSpec[1]!]!]!,
+          b = w[rOff + i * rs[rhsSpec[1]!]!]!
         acc = float ? acc + a * b : (acc + Math.imul(a, b)) | 0
       }
     })
@@ -86,10 +93,14 @@ export const windowIdentity = (computation: ReduceWindowParams["computation"], d
   if (computation === "add") return 0
   const high = computation === "min"
   switch (dtype) {
-    case "float32": return high ? Infinity : -Infinity
-    case "int32": return high ? 2147483647 : -2147483648
-    case "uint32": return high ? 4294967295 : 0
-    default: return high ? 1 : 0
+    case "float32":
+      return high ? Infinity : -Infinity
+    case "int32":
+      return high ? 2147483647 : -2147483648
+    case "uint32":
+      return high ? 4294967295 : 0
+    default:
+      return high ? 1 : 0
   }
 }
 
@@ -97,10 +108,15 @@ export const reduceWindowKernel: CpuKernel<"reduce_window"> = ([x], [xa], [oa], 
   const xs = stridesOf(xa!.shape)
   const out = allocHost(oa!.dtype, sizeOf(oa!.shape))
   const init = windowIdentity(p.computation, xa!.dtype)
-  const combine = p.computation === "add"
-    ? (oa!.dtype === "float32" ? (a: number, b: number) => a + b : (a: number, b: number) => (a + b) | 0)
-    // NaN wins max and min, as in XLA.
-    : p.computation === "max" ? (a: number, b: number) => (b > a || b !== b ? b : a) : (a: number, b: number) => (b < a || b !== b ? b : a)
+  const combine =
+    p.computation === "add"
+      ? oa!.dtype === "float32"
+        ? (a: number, b: number) => a + b
+        : (a: number, b: number) => (a + b) | 0
+      : // NaN wins max and min, as in XLA.
+        p.computation === "max"
+        ? (a: number, b: number) => (b > a || b !== b ? b : a)
+        : (a: number, b: number) => (b < a || b !== b ? b : a)
   const rank = xa!.shape.length
   let at = 0
   forEachIndex(oa!.shape, (oi) => {
@@ -108,7 +124,12 @@ export const reduceWindowKernel: CpuKernel<"reduce_window"> = ([x], [xa], [oa], 
     forEachIndex(p.windowDimensions, (k) => {
       let off = 0
       for (let d = 0; d < rank; d++) {
-        const j = sourceIndex(oi[d]! * p.windowStrides[d]! + k[d]! * p.windowDilation[d]!, p.padding[d]![0], p.baseDilation[d]!, xa!.shape[d]!)
+        const j = sourceIndex(
+          oi[d]! * p.windowStrides[d]! + k[d]! * p.windowDilation[d]!,
+          p.padding[d]![0],
+          p.baseDilation[d]!,
+          xa!.shape[d]!
+        )
         if (j < 0) {
           acc = combine(acc, init)
           return

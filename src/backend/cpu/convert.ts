@@ -11,9 +11,12 @@ import type { CpuKernel } from "./kernel.ts"
 const view = (input: HostArray, to: "float32" | "int32" | "uint32"): HostArray => {
   const { buffer, byteOffset, length } = input
   switch (to) {
-    case "float32": return new Float32Array(buffer, byteOffset, length)
-    case "int32": return new Int32Array(buffer, byteOffset, length)
-    case "uint32": return new Uint32Array(buffer, byteOffset, length)
+    case "float32":
+      return new Float32Array(buffer, byteOffset, length)
+    case "int32":
+      return new Int32Array(buffer, byteOffset, length)
+    case "uint32":
+      return new Uint32Array(buffer, byteOffset, length)
   }
 }
 
@@ -93,7 +96,11 @@ const convert = (input: HostArray, from: NumericDType, to: NumericDType): HostAr
 export const convertElementTypeKernel: CpuKernel<"convert_element_type"> = (inputs, inAvals, _outAvals, params) => {
   const from = inAvals[0]!.dtype
   if (from === "key<fry>") {
-    throw new DTypeError({ op: "convert_element_type", dtypes: [from], reason: "PRNG keys have no numeric value; use random.keyData" })
+    throw new DTypeError({
+      op: "convert_element_type",
+      dtypes: [from],
+      reason: "PRNG keys have no numeric value; use random.keyData"
+    })
   }
   return [convert(inputs[0]!, from, params.newDtype)]
 }

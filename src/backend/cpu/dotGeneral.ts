@@ -22,7 +22,15 @@ const arrange = (x: HostArray, shape: ReadonlyArray<number>, order: ReadonlyArra
   const strides = stridesOf(shape)
   const outShape = order.map((a) => shape[a]!)
   const out = allocHost(dtype, x.length)
-  copyStrided(outShape, out, stridesOf(outShape), 0, x, order.map((a) => strides[a]!), 0)
+  copyStrided(
+    outShape,
+    out,
+    stridesOf(outShape),
+    0,
+    x,
+    order.map((a) => strides[a]!),
+    0
+  )
   return out
 }
 
@@ -84,7 +92,8 @@ const matmulBool = (a: HostArray, b: HostArray, out: HostArray, B: number, M: nu
 }
 
 export const dotGeneralKernel: CpuKernel<"dot_general"> = (inputs, inAvals, outAvals, params) => {
-  const l = inAvals[0]!, r = inAvals[1]!
+  const l = inAvals[0]!,
+    r = inAvals[1]!
   const { lc, rc, lb, rb, lFree, rFree, B, M, K, N } = dotDims(l, r, params)
   const dtype = l.dtype
   const a = arrange(inputs[0]!, l.shape, [...lb, ...lFree, ...lc], dtype)

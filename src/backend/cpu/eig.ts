@@ -20,15 +20,18 @@ const EPS = 2 ** -52
 
 const hessenberg = (a: CMatrix, z: CMatrix): void => {
   const { n, re, im } = a
-  const vr = new Float64Array(n), vi = new Float64Array(n)
+  const vr = new Float64Array(n),
+    vi = new Float64Array(n)
   for (let k = 0; k < n - 2; k++) {
     let norm = 0
     for (let r = k + 1; r < n; r++) norm += re[r * n + k]! ** 2 + im[r * n + k]! ** 2
     norm = Math.sqrt(norm)
     if (norm === 0) continue
-    const x0r = re[(k + 1) * n + k]!, x0i = im[(k + 1) * n + k]!
+    const x0r = re[(k + 1) * n + k]!,
+      x0i = im[(k + 1) * n + k]!
     const x0 = Math.hypot(x0r, x0i)
-    const pr = x0 === 0 ? 1 : x0r / x0, pi = x0 === 0 ? 0 : x0i / x0
+    const pr = x0 === 0 ? 1 : x0r / x0,
+      pi = x0 === 0 ? 0 : x0i / x0
     // v = x + e^{i arg x0} ‖x‖ e1, normalised.
     vr.fill(0)
     vi.fill(0)
@@ -48,9 +51,11 @@ const hessenberg = (a: CMatrix, z: CMatrix): void => {
     }
     // A ← (I - 2vvᴴ) A
     for (let c = 0; c < n; c++) {
-      let sr = 0, si = 0
+      let sr = 0,
+        si = 0
       for (let r = k + 1; r < n; r++) {
-        const ar = re[r * n + c]!, ai = im[r * n + c]!
+        const ar = re[r * n + c]!,
+          ai = im[r * n + c]!
         sr += vr[r]! * ar + vi[r]! * ai
         si += vr[r]! * ai - vi[r]! * ar
       }
@@ -62,9 +67,11 @@ const hessenberg = (a: CMatrix, z: CMatrix): void => {
     // A ← A (I - 2vvᴴ), Z ← Z (I - 2vvᴴ)
     for (const m of [a, z]) {
       for (let r = 0; r < n; r++) {
-        let sr = 0, si = 0
+        let sr = 0,
+          si = 0
         for (let c = k + 1; c < n; c++) {
-          const ar = m.re[r * n + c]!, ai = m.im[r * n + c]!
+          const ar = m.re[r * n + c]!,
+            ai = m.im[r * n + c]!
           sr += ar * vr[c]! - ai * vi[c]!
           si += ar * vi[c]! + ai * vr[c]!
         }
@@ -86,11 +93,16 @@ const abs1 = (m: CMatrix, i: number, j: number): number => Math.abs(m.re[i * m.n
 /** The eigenvalue of the trailing 2×2 block `[[a, b], [c, d]]` closer to `d` (Wilkinson's shift). */
 const wilkinson = (h: CMatrix, k: number): [number, number] => {
   const n = h.n
-  const ar = h.re[(k - 1) * n + k - 1]!, ai = h.im[(k - 1) * n + k - 1]!
-  const br = h.re[(k - 1) * n + k]!, bi = h.im[(k - 1) * n + k]!
-  const cr = h.re[k * n + k - 1]!, ci = h.im[k * n + k - 1]!
-  const dr = h.re[k * n + k]!, di = h.im[k * n + k]!
-  const hr = (ar - dr) / 2, hi = (ai - di) / 2
+  const ar = h.re[(k - 1) * n + k - 1]!,
+    ai = h.im[(k - 1) * n + k - 1]!
+  const br = h.re[(k - 1) * n + k]!,
+    bi = h.im[(k - 1) * n + k]!
+  const cr = h.re[k * n + k - 1]!,
+    ci = h.im[k * n + k - 1]!
+  const dr = h.re[k * n + k]!,
+    di = h.im[k * n + k]!
+  const hr = (ar - dr) / 2,
+    hi = (ai - di) / 2
   // disc = h² + bc; shift = d + h ± sqrt(disc), the sign making it nearer d.
   const qr = hr * hr - hi * hi + br * cr - bi * ci
   const qi = 2 * hr * hi + br * ci + bi * cr
@@ -100,7 +112,8 @@ const wilkinson = (h: CMatrix, k: number): [number, number] => {
   if (qr < 0) {
     ;[sr, si] = [Math.abs(si), qi < 0 ? -sr : sr]
   }
-  const p1 = Math.hypot(hr + sr, hi + si), p2 = Math.hypot(hr - sr, hi - si)
+  const p1 = Math.hypot(hr + sr, hi + si),
+    p2 = Math.hypot(hr - sr, hi - si)
   return p1 <= p2 ? [dr + hr + sr, di + hi + si] : [dr + hr - sr, di + hi - si]
 }
 
@@ -109,7 +122,9 @@ const schur = (h: CMatrix, z: CMatrix): boolean => {
   const { n, re, im } = h
   let hi = n - 1
   let iter = 0
-  const cs = new Float64Array(n), sr = new Float64Array(n), si = new Float64Array(n)
+  const cs = new Float64Array(n),
+    sr = new Float64Array(n),
+    si = new Float64Array(n)
   while (hi > 0) {
     let lo = hi
     while (lo > 0) {
@@ -138,13 +153,20 @@ const schur = (h: CMatrix, z: CMatrix): boolean => {
       im[k * n + k]! -= mi
     }
     for (let k = lo; k < hi; k++) {
-      const ar = re[k * n + k]!, ai = im[k * n + k]!, br = re[(k + 1) * n + k]!, bi = im[(k + 1) * n + k]!
-      const a = Math.hypot(ar, ai), r = Math.hypot(a, Math.hypot(br, bi))
-      let c = 0, s_r = 1, s_i = 0
+      const ar = re[k * n + k]!,
+        ai = im[k * n + k]!,
+        br = re[(k + 1) * n + k]!,
+        bi = im[(k + 1) * n + k]!
+      const a = Math.hypot(ar, ai),
+        r = Math.hypot(a, Math.hypot(br, bi))
+      let c = 0,
+        s_r = 1,
+        s_i = 0
       if (r !== 0 && a !== 0) {
         c = a / r
         // s = (a/|a|) conj(b) / r
-        const ur = ar / a, ui = ai / a
+        const ur = ar / a,
+          ui = ai / a
         s_r = (ur * br + ui * bi) / r
         s_i = (ui * br - ur * bi) / r
       }
@@ -152,7 +174,10 @@ const schur = (h: CMatrix, z: CMatrix): boolean => {
       sr[k] = s_r
       si[k] = s_i
       for (let j = k; j < n; j++) {
-        const xr = re[k * n + j]!, xi = im[k * n + j]!, yr = re[(k + 1) * n + j]!, yi = im[(k + 1) * n + j]!
+        const xr = re[k * n + j]!,
+          xi = im[k * n + j]!,
+          yr = re[(k + 1) * n + j]!,
+          yi = im[(k + 1) * n + j]!
         re[k * n + j] = c * xr + s_r * yr - s_i * yi
         im[k * n + j] = c * xi + s_r * yi + s_i * yr
         // -conj(s) x + c y
@@ -161,10 +186,15 @@ const schur = (h: CMatrix, z: CMatrix): boolean => {
       }
     }
     for (let k = lo; k < hi; k++) {
-      const c = cs[k]!, s_r = sr[k]!, s_i = si[k]!
+      const c = cs[k]!,
+        s_r = sr[k]!,
+        s_i = si[k]!
       const rotate = (m: CMatrix, rows: number): void => {
         for (let i = 0; i < rows; i++) {
-          const pr = m.re[i * n + k]!, pi = m.im[i * n + k]!, qr = m.re[i * n + k + 1]!, qi = m.im[i * n + k + 1]!
+          const pr = m.re[i * n + k]!,
+            pi = m.im[i * n + k]!,
+            qr = m.re[i * n + k + 1]!,
+            qi = m.im[i * n + k + 1]!
           // [p, q] Gᴴ = [p c + q conj(s), -p s + q c]
           m.re[i * n + k] = pr * c + qr * s_r + qi * s_i
           m.im[i * n + k] = pi * c + qi * s_r - qr * s_i
@@ -186,24 +216,30 @@ const schur = (h: CMatrix, z: CMatrix): boolean => {
 /** Eigenvectors of upper-triangular `t`, mapped back by `z`, normalised; columns of the result. */
 const eigenvectors = (t: CMatrix, z: CMatrix): { re: Float64Array; im: Float64Array } => {
   const n = t.n
-  const vr = new Float64Array(n * n), vi = new Float64Array(n * n)
+  const vr = new Float64Array(n * n),
+    vi = new Float64Array(n * n)
   let norm = 0
   for (let i = 0; i < n * n; i++) norm = Math.max(norm, Math.abs(t.re[i]!) + Math.abs(t.im[i]!))
   const small = Math.max(EPS * norm, Number.MIN_VALUE)
-  const xr = new Float64Array(n), xi = new Float64Array(n)
+  const xr = new Float64Array(n),
+    xi = new Float64Array(n)
   for (let k = 0; k < n; k++) {
     xr.fill(0)
     xi.fill(0)
     xr[k] = 1
-    const lr = t.re[k * n + k]!, li = t.im[k * n + k]!
+    const lr = t.re[k * n + k]!,
+      li = t.im[k * n + k]!
     for (let i = k - 1; i >= 0; i--) {
-      let sr = 0, si = 0
+      let sr = 0,
+        si = 0
       for (let j = i + 1; j <= k; j++) {
-        const ar = t.re[i * n + j]!, ai = t.im[i * n + j]!
+        const ar = t.re[i * n + j]!,
+          ai = t.im[i * n + j]!
         sr += ar * xr[j]! - ai * xi[j]!
         si += ar * xi[j]! + ai * xr[j]!
       }
-      let dr = t.re[i * n + i]! - lr, di = t.im[i * n + i]! - li
+      let dr = t.re[i * n + i]! - lr,
+        di = t.im[i * n + i]! - li
       if (Math.abs(dr) + Math.abs(di) < small) {
         dr = small
         di = 0
@@ -214,11 +250,15 @@ const eigenvectors = (t: CMatrix, z: CMatrix): { re: Float64Array; im: Float64Ar
       xi[i] = -(si * dr - sr * di) / d
     }
     // v = Z x
-    let nrm = 0, best = -1, bestAbs = -1
+    let nrm = 0,
+      best = -1,
+      bestAbs = -1
     for (let r = 0; r < n; r++) {
-      let sr = 0, si = 0
+      let sr = 0,
+        si = 0
       for (let j = 0; j <= k; j++) {
-        const ar = z.re[r * n + j]!, ai = z.im[r * n + j]!
+        const ar = z.re[r * n + j]!,
+          ai = z.im[r * n + j]!
         sr += ar * xr[j]! - ai * xi[j]!
         si += ar * xi[j]! + ai * xr[j]!
       }
@@ -233,9 +273,11 @@ const eigenvectors = (t: CMatrix, z: CMatrix): { re: Float64Array; im: Float64Ar
     }
     nrm = Math.sqrt(nrm)
     // Divide by ‖v‖ and by the phase of the largest entry.
-    const pr = vr[best * n + k]! / bestAbs, pi = vi[best * n + k]! / bestAbs
+    const pr = vr[best * n + k]! / bestAbs,
+      pi = vi[best * n + k]! / bestAbs
     for (let r = 0; r < n; r++) {
-      const ar = vr[r * n + k]!, ai = vi[r * n + k]!
+      const ar = vr[r * n + k]!,
+        ai = vi[r * n + k]!
       vr[r * n + k] = (ar * pr + ai * pi) / nrm
       vi[r * n + k] = (ai * pr - ar * pi) / nrm
     }
@@ -248,8 +290,10 @@ export const eigKernel: CpuKernel<"eig"> = (inputs, inAvals, _outAvals, params) 
   const n = shape[shape.length - 1]!
   const batch = sizeOf(shape.slice(0, -2))
   const { re, im } = toComplex64(inputs[0]!, inAvals[0]!.dtype === "complex64")
-  const wr = new Float64Array(batch * n), wi = new Float64Array(batch * n)
-  const outR = new Float64Array(batch * n * n), outI = new Float64Array(batch * n * n)
+  const wr = new Float64Array(batch * n),
+    wi = new Float64Array(batch * n)
+  const outR = new Float64Array(batch * n * n),
+    outI = new Float64Array(batch * n * n)
   for (let b = 0; b < batch; b++) {
     const a: CMatrix = { n, re: re.slice(b * n * n, (b + 1) * n * n), im: im.slice(b * n * n, (b + 1) * n * n) }
     const z: CMatrix = { n, re: new Float64Array(n * n), im: new Float64Array(n * n) }

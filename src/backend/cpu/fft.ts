@@ -15,7 +15,8 @@ import type { CpuKernel } from "./kernel.ts"
  * part of a real signal's zero frequency, a Nyquist term) cancel here too.
  */
 const twiddles = (n: number): { readonly cos: Float64Array; readonly sin: Float64Array } => {
-  const cos = new Float64Array(n), sin = new Float64Array(n)
+  const cos = new Float64Array(n),
+    sin = new Float64Array(n)
   for (let m = 0; m <= n / 2; m++) {
     let c: number, t: number
     if ((4 * m) % n === 0) {
@@ -54,18 +55,21 @@ const direct = (re: Float64Array, im: Float64Array, sign: number): void => {
     directPlans.set(n, plan)
   }
   const { cos, sin } = plan
-  const xr = Float64Array.from(re), xi = Float64Array.from(im)
+  const xr = Float64Array.from(re),
+    xi = Float64Array.from(im)
   // Neumaier's compensated sums: terms that cancel exactly (1 + cos a + cos(π - a) - 1) give 0.
   const sum = new Float64Array(4)
   const add = (at: number, v: number): void => {
-    const s0 = sum[at]!, t = s0 + v
+    const s0 = sum[at]!,
+      t = s0 + v
     sum[at + 1]! += Math.abs(s0) >= Math.abs(v) ? s0 - t + v : v - t + s0
     sum[at] = t
   }
   for (let k = 0; k < n; k++) {
     sum.fill(0)
     for (let j = 0, m = 0; j < n; j++, m = (m + k) % n) {
-      const c = cos[m]!, t = sign * sin[m]!
+      const c = cos[m]!,
+        t = sign * sin[m]!
       add(0, xr[j]! * c)
       add(0, -xi[j]! * t)
       add(2, xr[j]! * t)
@@ -110,16 +114,23 @@ const radix2 = (re: Float64Array, im: Float64Array, sign: number): void => {
   for (let i = 0; i < n; i++) {
     const j = rev[i]!
     if (j > i) {
-      let t = re[i]!; re[i] = re[j]!; re[j] = t
-      t = im[i]!; im[i] = im[j]!; im[j] = t
+      let t = re[i]!
+      re[i] = re[j]!
+      re[j] = t
+      t = im[i]!
+      im[i] = im[j]!
+      im[j] = t
     }
   }
   for (let size = 2; size <= n; size *= 2) {
-    const half = size / 2, step = n / size
+    const half = size / 2,
+      step = n / size
     for (let start = 0; start < n; start += size) {
       for (let k = 0; k < half; k++) {
-        const wr = cos[k * step]!, wi = sign * sin[k * step]!
-        const a = start + k, b = a + half
+        const wr = cos[k * step]!,
+          wi = sign * sin[k * step]!
+        const a = start + k,
+          b = a + half
         const xr = re[b]! * wr - im[b]! * wi
         const xi = re[b]! * wi + im[b]! * wr
         re[b] = re[a]! - xr
@@ -148,14 +159,16 @@ const bluesteinPlan = (n: number): BluesteinPlan => {
   if (plan === undefined) {
     let m = 1
     while (m < 2 * n - 1) m *= 2
-    const wr = new Float64Array(n), wi = new Float64Array(n)
+    const wr = new Float64Array(n),
+      wi = new Float64Array(n)
     for (let k = 0; k < n; k++) {
       // k² mod 2n keeps the angle small, so the chirp stays accurate for long transforms.
       const a = (Math.PI * ((k * k) % (2 * n))) / n
       wr[k] = Math.cos(a)
       wi[k] = -Math.sin(a)
     }
-    const br = new Float64Array(m), bi = new Float64Array(m)
+    const br = new Float64Array(m),
+      bi = new Float64Array(m)
     br[0] = wr[0]!
     bi[0] = -wi[0]!
     for (let k = 1; k < n; k++) {
@@ -177,21 +190,29 @@ const dft = (re: Float64Array, im: Float64Array, sign: number): void => {
   if (n <= DIRECT_MAX) return direct(re, im, sign)
   // The inverse is the conjugate of the forward transform of the conjugate.
   const { m, wr, wi: wiF, br, bi } = bluesteinPlan(n)
-  const ar = new Float64Array(m), ai = new Float64Array(m)
+  const ar = new Float64Array(m),
+    ai = new Float64Array(m)
   for (let k = 0; k < n; k++) {
-    const xr = re[k]!, xi = -sign * im[k]!, cr = wr[k]!, ci = wiF[k]!
+    const xr = re[k]!,
+      xi = -sign * im[k]!,
+      cr = wr[k]!,
+      ci = wiF[k]!
     ar[k] = xr * cr - xi * ci
     ai[k] = xr * ci + xi * cr
   }
   radix2(ar, ai, -1)
   for (let k = 0; k < m; k++) {
-    const xr = ar[k]!, xi = ai[k]!
+    const xr = ar[k]!,
+      xi = ai[k]!
     ar[k] = xr * br[k]! - xi * bi[k]!
     ai[k] = xr * bi[k]! + xi * br[k]!
   }
   radix2(ar, ai, 1)
   for (let k = 0; k < n; k++) {
-    const xr = ar[k]! / m, xi = ai[k]! / m, cr = wr[k]!, ci = wiF[k]!
+    const xr = ar[k]! / m,
+      xi = ai[k]! / m,
+      cr = wr[k]!,
+      ci = wiF[k]!
     re[k] = xr * cr - xi * ci
     im[k] = -sign * (xr * ci + xi * cr)
   }
@@ -201,11 +222,18 @@ const dft = (re: Float64Array, im: Float64Array, sign: number): void => {
  * Transforms every line along `axis` of a row-major complex array of `shape` (in place); the inverse
  * divides by the length.
  */
-const alongAxis = (re: Float64Array, im: Float64Array, shape: ReadonlyArray<number>, axis: number, inverse: boolean): void => {
+const alongAxis = (
+  re: Float64Array,
+  im: Float64Array,
+  shape: ReadonlyArray<number>,
+  axis: number,
+  inverse: boolean
+): void => {
   const n = shape[axis]!
   const inner = sizeOf(shape.slice(axis + 1))
   const outer = sizeOf(shape.slice(0, axis))
-  const lr = new Float64Array(n), li = new Float64Array(n)
+  const lr = new Float64Array(n),
+    li = new Float64Array(n)
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * n * inner + i
@@ -264,7 +292,8 @@ export const fftKernel: CpuKernel<"fft"> = (inputs, inAvals, outAvals, params) =
       const half = inShape[last]!
       const rows = sizeOf(outShape) / Math.max(n, 1)
       const out = new Float32Array(sizeOf(outShape))
-      const lr = new Float64Array(n), li = new Float64Array(n)
+      const lr = new Float64Array(n),
+        li = new Float64Array(n)
       for (let r = 0; r < rows; r++) {
         for (let k = 0; k < n; k++) {
           if (k < half) {

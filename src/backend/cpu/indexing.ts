@@ -81,8 +81,10 @@ const fillValue = (d: DType): number => {
     case "float32":
     case "complex64":
       return NaN
-    case "int32": return -2147483648
-    case "bool": return 1
+    case "int32":
+      return -2147483648
+    case "bool":
+      return 1
     case "uint32":
     case "key<fry>":
       return 0xffffffff
@@ -93,8 +95,17 @@ const fillValue = (d: DType): number => {
  * Gathering single elements along one axis (`x[i]`, take_along_axis) is the common case; this loop
  * skips the general per-index bookkeeping.
  */
-const gatherElements = (pl: IndexPlan, operand: HostArray, idx: HostArray, out: HostArray, clip: boolean, fill: number): void => {
-  const d = pl.dims[0]!, stride = pl.axisStrides[0]!, J = pl.J
+const gatherElements = (
+  pl: IndexPlan,
+  operand: HostArray,
+  idx: HostArray,
+  out: HostArray,
+  clip: boolean,
+  fill: number
+): void => {
+  const d = pl.dims[0]!,
+    stride = pl.axisStrides[0]!,
+    J = pl.J
   for (let bi = 0; bi < pl.B; bi++) {
     const base = pl.batchOffsets[bi]!
     for (let j = bi * J, end = j + J; j < end; j++) {
@@ -107,7 +118,8 @@ const gatherElements = (pl: IndexPlan, operand: HostArray, idx: HostArray, out: 
 }
 
 export const gatherKernel: CpuKernel<"gather"> = (inputs, inAvals, outAvals, params) => {
-  const operand = inputs[0]!, idx = inputs[1]!
+  const operand = inputs[0]!,
+    idx = inputs[1]!
   const outAval = outAvals[0]!
   const out = allocHost(outAval.dtype, sizeOf(outAval.shape))
   const pl = plan("gather", inAvals[0]!, inAvals[1]!, params)
@@ -118,7 +130,11 @@ export const gatherKernel: CpuKernel<"gather"> = (inputs, inAvals, outAvals, par
     gatherElements(pl, operand, idx, out, clip, fill)
     return [out]
   }
-  const rows = rest.count, len = rest.length, outStep = rest.steps[0]!, opStep = rest.steps[1]!, rel = rest.offsets
+  const rows = rest.count,
+    len = rest.length,
+    outStep = rest.steps[0]!,
+    opStep = rest.steps[1]!,
+    rel = rest.offsets
   for (let bi = 0; bi < pl.B; bi++) {
     const batchBase = pl.batchOffsets[bi]!
     for (let j = 0; j < J; j++) {
@@ -129,7 +145,8 @@ export const gatherKernel: CpuKernel<"gather"> = (inputs, inAvals, outAvals, par
         out.fill(fill, outBase, outBase + R)
         continue
       }
-      for (let r = 0; r < rows; r++) copyRow(out, outBase + rel[2 * r]!, outStep, operand, off + rel[2 * r + 1]!, opStep, len)
+      for (let r = 0; r < rows; r++)
+        copyRow(out, outBase + rel[2 * r]!, outStep, operand, off + rel[2 * r + 1]!, opStep, len)
     }
   }
   return [out]
@@ -145,15 +162,23 @@ const orRow = (dst: HostArray, di: number, ds: number, src: HostArray, si: numbe
 
 /** Applies each update slice in row-major order, so for `scatter` the last write wins. */
 const scatter = (
-  op: "scatter" | "scatter_add", write: typeof copyRow,
-  inputs: ReadonlyArray<HostArray>, inAvals: ReadonlyArray<Aval>, params: GatherParams
+  op: "scatter" | "scatter_add",
+  write: typeof copyRow,
+  inputs: ReadonlyArray<HostArray>,
+  inAvals: ReadonlyArray<Aval>,
+  params: GatherParams
 ): Array<HostArray> => {
-  const idx = inputs[1]!, updates = inputs[2]!
+  const idx = inputs[1]!,
+    updates = inputs[2]!
   const out = inputs[0]!.slice()
   const pl = plan(op, inAvals[0]!, inAvals[1]!, params)
   const { J, R, rest } = pl
   const clip = params.mode === "clip"
-  const rows = rest.count, len = rest.length, updStep = rest.steps[0]!, opStep = rest.steps[1]!, rel = rest.offsets
+  const rows = rest.count,
+    len = rest.length,
+    updStep = rest.steps[0]!,
+    opStep = rest.steps[1]!,
+    rel = rest.offsets
   for (let bi = 0; bi < pl.B; bi++) {
     const batchBase = pl.batchOffsets[bi]!
     for (let j = 0; j < J; j++) {
@@ -161,7 +186,8 @@ const scatter = (
       const off = sliceOffset(pl, idx, row, batchBase, clip)
       if (off < 0) continue
       const updBase = row * R
-      for (let r = 0; r < rows; r++) write(out, off + rel[2 * r + 1]!, opStep, updates, updBase + rel[2 * r]!, updStep, len)
+      for (let r = 0; r < rows; r++)
+        write(out, off + rel[2 * r + 1]!, opStep, updates, updBase + rel[2 * r]!, updStep, len)
     }
   }
   return [out]

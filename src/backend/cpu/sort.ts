@@ -17,7 +17,8 @@ const compareValues = (x: number, y: number): number => {
   if (x < y) return -1
   if (x > y) return 1
   if (x === y) return 0
-  const xNaN = x !== x, yNaN = y !== y
+  const xNaN = x !== x,
+    yNaN = y !== y
   return xNaN === yNaN ? 0 : xNaN ? 1 : -1
 }
 

@@ -58,7 +58,11 @@ export class RowCursor {
   private readonly strides: Array<Int32Array>
   private readonly counter: Int32Array
 
-  constructor(shape: ReadonlyArray<number>, strides: ReadonlyArray<ReadonlyArray<number>>, bases: ReadonlyArray<number>) {
+  constructor(
+    shape: ReadonlyArray<number>,
+    strides: ReadonlyArray<ReadonlyArray<number>>,
+    bases: ReadonlyArray<number>
+  ) {
     const { dims, strides: st, total } = collapse(shape, strides)
     const nd = dims.length
     this.length = total === 0 ? 0 : nd === 0 ? 1 : dims[nd - 1]!
@@ -112,8 +116,12 @@ const SET_THRESHOLD = 64
 
 /** Copies one row of `n` elements between arrays of the same element type. */
 export const copyRow = (
-  dst: HostArray, di: number, ds: number,
-  src: HostArray, si: number, ss: number,
+  dst: HostArray,
+  di: number,
+  ds: number,
+  src: HostArray,
+  si: number,
+  ss: number,
   n: number
 ): void => {
   if (ds === 1 && ss === 1) {
@@ -131,16 +139,24 @@ const TILE = 32
 
 /** Copies an `R × C` block, `TILE × TILE` at a time, so both sides' cache lines are reused. */
 const copyTiled = (
-  dst: HostArray, d0: number, dR: number, dC: number,
-  src: HostArray, s0: number, sR: number, sC: number,
-  R: number, C: number
+  dst: HostArray,
+  d0: number,
+  dR: number,
+  dC: number,
+  src: HostArray,
+  s0: number,
+  sR: number,
+  sC: number,
+  R: number,
+  C: number
 ): void => {
   for (let i0 = 0; i0 < R; i0 += TILE) {
     const i1 = Math.min(R, i0 + TILE)
     for (let j0 = 0; j0 < C; j0 += TILE) {
       const j1 = Math.min(C, j0 + TILE)
       for (let i = i0; i < i1; i++) {
-        let di = d0 + i * dR + j0 * dC, si = s0 + i * sR + j0 * sC
+        let di = d0 + i * dR + j0 * dC,
+          si = s0 + i * sR + j0 * sC
         for (let j = j0; j < j1; j++, di += dC, si += sC) dst[di] = src[si]!
       }
     }
@@ -150,10 +166,18 @@ const copyTiled = (
 /** Copies `shape` elements from `src` (strided) into `dst` (strided), starting at the given offsets. */
 export const copyStrided = (
   shape: ReadonlyArray<number>,
-  dst: HostArray, dstStrides: ReadonlyArray<number>, dstBase: number,
-  src: HostArray, srcStrides: ReadonlyArray<number>, srcBase: number
+  dst: HostArray,
+  dstStrides: ReadonlyArray<number>,
+  dstBase: number,
+  src: HostArray,
+  srcStrides: ReadonlyArray<number>,
+  srcBase: number
 ): void => {
-  const { dims, strides: [ds, ss], total } = collapse(shape, [dstStrides, srcStrides])
+  const {
+    dims,
+    strides: [ds, ss],
+    total
+  } = collapse(shape, [dstStrides, srcStrides])
   const nd = dims.length
   if (total > 0 && nd >= 2) {
     // A transposing copy reads across memory along its rows. Tiling the row axis with the axis that
@@ -166,10 +190,22 @@ export const copyStrided = (
       const keep = (_: number, i: number) => i !== p && i !== last
       const cur = rowCursor(dims.filter(keep), [ds!.filter(keep), ss!.filter(keep)], [dstBase, srcBase])
       const o = cur.offsets
-      const dStep = cur.steps[0]!, sStep = cur.steps[1]!
+      const dStep = cur.steps[0]!,
+        sStep = cur.steps[1]!
       for (let r = 0; r < cur.count; r++, cur.advance()) {
         for (let t = 0; t < cur.length; t++) {
-          copyTiled(dst, o[0]! + t * dStep, ds![p]!, ds![last]!, src, o[1]! + t * sStep, ss![p]!, sC, dims[p]!, dims[last]!)
+          copyTiled(
+            dst,
+            o[0]! + t * dStep,
+            ds![p]!,
+            ds![last]!,
+            src,
+            o[1]! + t * sStep,
+            ss![p]!,
+            sC,
+            dims[p]!,
+            dims[last]!
+          )
         }
       }
       return
@@ -177,7 +213,9 @@ export const copyStrided = (
   }
   const cur = rowCursor(shape, [dstStrides, srcStrides], [dstBase, srcBase])
   const o = cur.offsets
-  const dStep = cur.steps[0]!, sStep = cur.steps[1]!, n = cur.length
+  const dStep = cur.steps[0]!,
+    sStep = cur.steps[1]!,
+    n = cur.length
   for (let r = 0; r < cur.count; r++, cur.advance()) copyRow(dst, o[0]!, dStep, src, o[1]!, sStep, n)
 }
 

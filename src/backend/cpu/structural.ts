@@ -15,10 +15,13 @@ import type { CpuKernel } from "./kernel.ts"
 import { broadcastStrides, copyStrided, storageShape } from "./stridedRows.ts"
 
 /** reshape, squeeze, expand_dims, random_wrap, random_unwrap: the storage is already the result's. */
-export const identityKernel = <P extends Primitive>(): CpuKernel<P> => (inputs) => [inputs[0]!]
+export const identityKernel =
+  <P extends Primitive>(): CpuKernel<P> =>
+  (inputs) => [inputs[0]!]
 
 /** Appends the key-word axis to per-axis parameters when the array holds keys. */
-const withWordAxis = <A>(keyed: boolean, xs: ReadonlyArray<A>, wordAxis: A): ReadonlyArray<A> => (keyed ? [...xs, wordAxis] : xs)
+const withWordAxis = <A>(keyed: boolean, xs: ReadonlyArray<A>, wordAxis: A): ReadonlyArray<A> =>
+  keyed ? [...xs, wordAxis] : xs
 
 export const broadcastInDimKernel: CpuKernel<"broadcast_in_dim"> = (inputs, inAvals, outAvals, params) => {
   const input = inputs[0]!
@@ -37,7 +40,9 @@ export const broadcastInDimKernel: CpuKernel<"broadcast_in_dim"> = (inputs, inAv
   const dims = withWordAxis(keyed, params.broadcastDimensions, outAval.shape.length)
   const inStrides = broadcastStrides(storageShape(inAvals[0]!))
   const src = new Array<number>(outShape.length).fill(0)
-  dims.forEach((d, i) => { src[d] = inStrides[i]! })
+  dims.forEach((d, i) => {
+    src[d] = inStrides[i]!
+  })
   copyStrided(outShape, out, stridesOf(outShape), 0, input, src, 0)
   return [out]
 }
@@ -58,13 +63,25 @@ export const transposeKernel: CpuKernel<"transpose"> = (inputs, inAvals, outAval
 
 /** Copies the window `[start, start + size)` of `input` with per-axis steps (all in storage axes). */
 const window = (
-  input: HostArray, inShape: ReadonlyArray<number>, out: HostArray, outShape: ReadonlyArray<number>,
-  starts: ReadonlyArray<number>, steps: ReadonlyArray<number>
+  input: HostArray,
+  inShape: ReadonlyArray<number>,
+  out: HostArray,
+  outShape: ReadonlyArray<number>,
+  starts: ReadonlyArray<number>,
+  steps: ReadonlyArray<number>
 ): void => {
   const inStrides = stridesOf(inShape)
   let base = 0
   for (let i = 0; i < inStrides.length; i++) base += starts[i]! * inStrides[i]!
-  copyStrided(outShape, out, stridesOf(outShape), 0, input, inStrides.map((s, i) => s * steps[i]!), base)
+  copyStrided(
+    outShape,
+    out,
+    stridesOf(outShape),
+    0,
+    input,
+    inStrides.map((s, i) => s * steps[i]!),
+    base
+  )
 }
 
 export const sliceKernel: CpuKernel<"slice"> = (inputs, inAvals, outAvals, params) => {
@@ -72,17 +89,23 @@ export const sliceKernel: CpuKernel<"slice"> = (inputs, inAvals, outAvals, param
   const keyed = wordsPerElement(outAval.dtype) === 2
   const out = allocHost(outAval.dtype, sizeOf(outAval.shape))
   window(
-    inputs[0]!, storageShape(inAvals[0]!), out, storageShape(outAval),
-    withWordAxis(keyed, params.startIndices, 0), withWordAxis(keyed, params.strides, 1)
+    inputs[0]!,
+    storageShape(inAvals[0]!),
+    out,
+    storageShape(outAval),
+    withWordAxis(keyed, params.startIndices, 0),
+    withWordAxis(keyed, params.strides, 1)
   )
   return [out]
 }
 
 /** XLA clamps dynamic start indices so the whole window stays inside the operand. */
 const clampedStarts = (
-  inputs: ReadonlyArray<HostArray>, first: number, shape: ReadonlyArray<number>, sizes: ReadonlyArray<number>
-): Array<number> =>
-  shape.map((d, i) => Math.min(Math.max(inputs[first + i]![0]!, 0), d - sizes[i]!))
+  inputs: ReadonlyArray<HostArray>,
+  first: number,
+  shape: ReadonlyArray<number>,
+  sizes: ReadonlyArray<number>
+): Array<number> => shape.map((d, i) => Math.min(Math.max(inputs[first + i]![0]!, 0), d - sizes[i]!))
 
 export const dynamicSliceKernel: CpuKernel<"dynamic_slice"> = (inputs, inAvals, outAvals, params) => {
   const inAval = inAvals[0]!
@@ -91,15 +114,25 @@ export const dynamicSliceKernel: CpuKernel<"dynamic_slice"> = (inputs, inAvals, 
   const out = allocHost(outAval.dtype, sizeOf(outAval.shape))
   const starts = clampedStarts(inputs, 1, inAval.shape, params.sliceSizes)
   window(
-    inputs[0]!, storageShape(inAval), out, storageShape(outAval),
-    withWordAxis(keyed, starts, 0), withWordAxis(keyed, starts.map(() => 1), 1)
+    inputs[0]!,
+    storageShape(inAval),
+    out,
+    storageShape(outAval),
+    withWordAxis(keyed, starts, 0),
+    withWordAxis(
+      keyed,
+      starts.map(() => 1),
+      1
+    )
   )
   return [out]
 }
 
 export const dynamicUpdateSliceKernel: CpuKernel<"dynamic_update_slice"> = (inputs, inAvals) => {
-  const operand = inputs[0]!, update = inputs[1]!
-  const opAval = inAvals[0]!, updAval = inAvals[1]!
+  const operand = inputs[0]!,
+    update = inputs[1]!
+  const opAval = inAvals[0]!,
+    updAval = inAvals[1]!
   const keyed = wordsPerElement(opAval.dtype) === 2
   const out = operand.slice()
   const starts = withWordAxis(keyed, clampedStarts(inputs, 2, opAval.shape, updAval.shape), 0)
@@ -132,7 +165,9 @@ export const padKernel: CpuKernel<"pad"> = (inputs, inAvals, outAvals, params) =
   out.fill(inputs[1]![0]!)
   const outStrides = stridesOf(outAval.shape)
   let base = 0
-  params.config.forEach(([lo], i) => { base += lo * outStrides[i]! })
+  params.config.forEach(([lo], i) => {
+    base += lo * outStrides[i]!
+  })
   const dst = outStrides.map((s, i) => s * (params.config[i]![2] + 1))
   const inShape = inAvals[0]!.shape
   copyStrided(inShape, out, dst, base, inputs[0]!, stridesOf(inShape), 0)

@@ -23,11 +23,17 @@ const PARITY = 0x1bd11bda
  * 26, 6 and 17, 29, 16, 24), and a subkey (with the round number) is injected every four rounds.
  */
 const encrypt = (
-  k1: Uint32Array, s1: number,
-  k2: Uint32Array, s2: number,
-  x1: Uint32Array, s3: number,
-  x2: Uint32Array, s4: number,
-  y1: Uint32Array, y2: Uint32Array, n: number
+  k1: Uint32Array,
+  s1: number,
+  k2: Uint32Array,
+  s2: number,
+  x1: Uint32Array,
+  s3: number,
+  x2: Uint32Array,
+  s4: number,
+  y1: Uint32Array,
+  y2: Uint32Array,
+  n: number
 ): void => {
   for (let i = 0; i < n; i++) {
     const ka = k1[i * s1]! | 0
@@ -36,35 +42,60 @@ const encrypt = (
     let a = (x1[i * s3]! + ka) | 0
     let b = (x2[i * s4]! + kb) | 0
 
-    a = (a + b) | 0; b = ((b << 13) | (b >>> 19)) ^ a
-    a = (a + b) | 0; b = ((b << 15) | (b >>> 17)) ^ a
-    a = (a + b) | 0; b = ((b << 26) | (b >>> 6)) ^ a
-    a = (a + b) | 0; b = ((b << 6) | (b >>> 26)) ^ a
-    a = (a + kb) | 0; b = (b + kc + 1) | 0
+    a = (a + b) | 0
+    b = ((b << 13) | (b >>> 19)) ^ a
+    a = (a + b) | 0
+    b = ((b << 15) | (b >>> 17)) ^ a
+    a = (a + b) | 0
+    b = ((b << 26) | (b >>> 6)) ^ a
+    a = (a + b) | 0
+    b = ((b << 6) | (b >>> 26)) ^ a
+    a = (a + kb) | 0
+    b = (b + kc + 1) | 0
 
-    a = (a + b) | 0; b = ((b << 17) | (b >>> 15)) ^ a
-    a = (a + b) | 0; b = ((b << 29) | (b >>> 3)) ^ a
-    a = (a + b) | 0; b = ((b << 16) | (b >>> 16)) ^ a
-    a = (a + b) | 0; b = ((b << 24) | (b >>> 8)) ^ a
-    a = (a + kc) | 0; b = (b + ka + 2) | 0
+    a = (a + b) | 0
+    b = ((b << 17) | (b >>> 15)) ^ a
+    a = (a + b) | 0
+    b = ((b << 29) | (b >>> 3)) ^ a
+    a = (a + b) | 0
+    b = ((b << 16) | (b >>> 16)) ^ a
+    a = (a + b) | 0
+    b = ((b << 24) | (b >>> 8)) ^ a
+    a = (a + kc) | 0
+    b = (b + ka + 2) | 0
 
-    a = (a + b) | 0; b = ((b << 13) | (b >>> 19)) ^ a
-    a = (a + b) | 0; b = ((b << 15) | (b >>> 17)) ^ a
-    a = (a + b) | 0; b = ((b << 26) | (b >>> 6)) ^ a
-    a = (a + b) | 0; b = ((b << 6) | (b >>> 26)) ^ a
-    a = (a + ka) | 0; b = (b + kb + 3) | 0
+    a = (a + b) | 0
+    b = ((b << 13) | (b >>> 19)) ^ a
+    a = (a + b) | 0
+    b = ((b << 15) | (b >>> 17)) ^ a
+    a = (a + b) | 0
+    b = ((b << 26) | (b >>> 6)) ^ a
+    a = (a + b) | 0
+    b = ((b << 6) | (b >>> 26)) ^ a
+    a = (a + ka) | 0
+    b = (b + kb + 3) | 0
 
-    a = (a + b) | 0; b = ((b << 17) | (b >>> 15)) ^ a
-    a = (a + b) | 0; b = ((b << 29) | (b >>> 3)) ^ a
-    a = (a + b) | 0; b = ((b << 16) | (b >>> 16)) ^ a
-    a = (a + b) | 0; b = ((b << 24) | (b >>> 8)) ^ a
-    a = (a + kb) | 0; b = (b + kc + 4) | 0
+    a = (a + b) | 0
+    b = ((b << 17) | (b >>> 15)) ^ a
+    a = (a + b) | 0
+    b = ((b << 29) | (b >>> 3)) ^ a
+    a = (a + b) | 0
+    b = ((b << 16) | (b >>> 16)) ^ a
+    a = (a + b) | 0
+    b = ((b << 24) | (b >>> 8)) ^ a
+    a = (a + kb) | 0
+    b = (b + kc + 4) | 0
 
-    a = (a + b) | 0; b = ((b << 13) | (b >>> 19)) ^ a
-    a = (a + b) | 0; b = ((b << 15) | (b >>> 17)) ^ a
-    a = (a + b) | 0; b = ((b << 26) | (b >>> 6)) ^ a
-    a = (a + b) | 0; b = ((b << 6) | (b >>> 26)) ^ a
-    a = (a + kc) | 0; b = (b + ka + 5) | 0
+    a = (a + b) | 0
+    b = ((b << 13) | (b >>> 19)) ^ a
+    a = (a + b) | 0
+    b = ((b << 15) | (b >>> 17)) ^ a
+    a = (a + b) | 0
+    b = ((b << 26) | (b >>> 6)) ^ a
+    a = (a + b) | 0
+    b = ((b << 6) | (b >>> 26)) ^ a
+    a = (a + kc) | 0
+    b = (b + ka + 5) | 0
 
     y1[i] = a
     y2[i] = b
@@ -129,7 +160,10 @@ export const threefry2x32Kernel: CpuKernel<"threefry2x32"> = (inputs, inAvals, o
     return [full, 1] as const
   })
   const [[k1, s1], [k2, s2], [x1, s3], [x2, s4]] = operands as [
-    readonly [Uint32Array, number], readonly [Uint32Array, number], readonly [Uint32Array, number], readonly [Uint32Array, number]
+    readonly [Uint32Array, number],
+    readonly [Uint32Array, number],
+    readonly [Uint32Array, number],
+    readonly [Uint32Array, number]
   ]
   encrypt(k1, s1, k2, s2, x1, s3, x2, s4, y1, y2, n)
   return [y1, y2]

@@ -23,30 +23,76 @@ const roundEven = (x: number): number => {
 
 // One literal per loop, never a factory: closures from one literal share V8's type feedback, which
 // would turn the per-element call megamorphic.
-const loops: { readonly [K in Exclude<UnaryPrimitive, "not"> | "not_bool" | "not_int" | "round_away" | "round_even"]: Loop } = {
-  neg: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = -a[i]! },
-  exp: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.exp(a[i]!) },
-  log: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.log(a[i]!) },
-  sin: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.sin(a[i]!) },
-  cos: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.cos(a[i]!) },
-  tanh: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]!) },
-  logistic: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = 1 / (1 + Math.exp(-a[i]!)) },
-  sqrt: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.sqrt(a[i]!) },
-  rsqrt: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = 1 / Math.sqrt(a[i]!) },
+const loops: {
+  readonly [K in Exclude<UnaryPrimitive, "not"> | "not_bool" | "not_int" | "round_away" | "round_even"]: Loop
+} = {
+  neg: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = -a[i]!
+  },
+  exp: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.exp(a[i]!)
+  },
+  log: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.log(a[i]!)
+  },
+  sin: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.sin(a[i]!)
+  },
+  cos: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.cos(a[i]!)
+  },
+  tanh: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]!)
+  },
+  logistic: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = 1 / (1 + Math.exp(-a[i]!))
+  },
+  sqrt: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.sqrt(a[i]!)
+  },
+  rsqrt: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = 1 / Math.sqrt(a[i]!)
+  },
   // Math.abs(-2^31) is 2^31, which the Int32Array store wraps back to INT_MIN, as XLA does.
-  abs: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.abs(a[i]!) },
-  sign: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.sign(a[i]!) },
-  floor: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.floor(a[i]!) },
-  ceil: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.ceil(a[i]!) },
-  round_away: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = roundAway(a[i]!) },
-  round_even: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = roundEven(a[i]!) },
-  erf: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = erfF32(a[i]!) },
-  erf_inv: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = erfInvF32(a[i]!) },
-  log1p: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.log1p(a[i]!) },
-  expm1: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Math.expm1(a[i]!) },
-  not_bool: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = a[i]! === 0 ? 1 : 0 },
-  not_int: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = ~a[i]! },
-  is_finite: (o, a, n) => { for (let i = 0; i < n; i++) o[i] = Number.isFinite(a[i]!) ? 1 : 0 }
+  abs: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.abs(a[i]!)
+  },
+  sign: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.sign(a[i]!)
+  },
+  floor: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.floor(a[i]!)
+  },
+  ceil: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.ceil(a[i]!)
+  },
+  round_away: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = roundAway(a[i]!)
+  },
+  round_even: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = roundEven(a[i]!)
+  },
+  erf: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = erfF32(a[i]!)
+  },
+  erf_inv: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = erfInvF32(a[i]!)
+  },
+  log1p: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.log1p(a[i]!)
+  },
+  expm1: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Math.expm1(a[i]!)
+  },
+  not_bool: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = a[i]! === 0 ? 1 : 0
+  },
+  not_int: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = ~a[i]!
+  },
+  is_finite: (o, a, n) => {
+    for (let i = 0; i < n; i++) o[i] = Number.isFinite(a[i]!) ? 1 : 0
+  }
 }
 
 const run = (loop: Loop, input: HostArray, outDtype: Parameters<typeof allocHost>[0], n: number): Array<HostArray> => {

@@ -102,7 +102,12 @@ export interface GpujsBackend extends BackendImpl {
   readonly mode: GpujsMode
   readonly gpuStats: GpujsStats
   /** Whether `prim` on these operands would run on gpu.js (rather than the cpu kernels). */
-  readonly runsOnGpu: <P extends FirstOrderPrimitive>(prim: P, inAvals: ReadonlyArray<Aval>, outAvals: ReadonlyArray<Aval>, params: Params<P>) => boolean
+  readonly runsOnGpu: <P extends FirstOrderPrimitive>(
+    prim: P,
+    inAvals: ReadonlyArray<Aval>,
+    outAvals: ReadonlyArray<Aval>,
+    params: Params<P>
+  ) => boolean
   /**
    * Runs `f` and disposes every array it made on this backend except those in its result (arrays,
    * or arrays inside arrays and plain objects). See {@link tidy}.
@@ -122,11 +127,16 @@ const resolveMode = (gpujs: GpuJs, mode: GpuMode): GpujsMode | string => {
   const { GPU } = gpujs
   const supported = (m: GpujsMode): boolean => {
     switch (m) {
-      case "headlessgl": return GPU.isHeadlessGLSupported
-      case "webgl2": return GPU.isWebGL2Supported
-      case "webgl": return GPU.isWebGLSupported
-      case "webasm": return GPU.isWebAssemblySupported
-      case "cpu": return true
+      case "headlessgl":
+        return GPU.isHeadlessGLSupported
+      case "webgl2":
+        return GPU.isWebGL2Supported
+      case "webgl":
+        return GPU.isWebGLSupported
+      case "webasm":
+        return GPU.isWebAssemblySupported
+      case "cpu":
+        return true
     }
   }
   if (mode !== "gpu") {
@@ -169,7 +179,13 @@ const planKey = (prim: Primitive, inAvals: ReadonlyArray<Aval>, params: unknown)
 export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend => {
   const requested = options.mode ?? "gpu"
   const resolved = resolveMode(gpujs, requested)
-  if (resolved !== "headlessgl" && resolved !== "webgl2" && resolved !== "webgl" && resolved !== "webasm" && resolved !== "cpu") {
+  if (
+    resolved !== "headlessgl" &&
+    resolved !== "webgl2" &&
+    resolved !== "webgl" &&
+    resolved !== "webasm" &&
+    resolved !== "cpu"
+  ) {
     throw new GpuUnavailableError({ mode: requested, reason: resolved })
   }
   const mode: GpujsMode = resolved
@@ -188,7 +204,13 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     if (isTexture(d)) d.delete()
   })
   const gpuStats: GpujsStats = {
-    gpuLaunches: 0, cpuOps: new Map(), kernelsCompiled: 0, uploads: 0, downloads: 0, kernelErrors: 0, memory: pool.stats
+    gpuLaunches: 0,
+    cpuOps: new Map(),
+    kernelsCompiled: 0,
+    uploads: 0,
+    downloads: 0,
+    kernelErrors: 0,
+    memory: pool.stats
   }
   const kernelCache = new Map<string, GpuKernel>()
   const planCache = new Map<string, Plan | null>()
@@ -213,7 +235,11 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
       kernel.destroy()
     }
     const kernel = gpu.createKernel(source, {
-      output: [size], pipeline: true, immutable: true, precision: "single", tactic: "precision",
+      output: [size],
+      pipeline: true,
+      immutable: true,
+      precision: "single",
+      tactic: "precision",
       loopMaxIterations: 4 * chunk + 16
     })
     gpuStats.kernelsCompiled++
@@ -223,14 +249,21 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
 
   const uploadSource = "function(x0) {\nreturn x0[this.thread.x];\n}"
 
-  const launch = (source: string, size: number, args: Array<KernelArgument>, argSizes: ReadonlyArray<number>): DeviceData => {
+  const launch = (
+    source: string,
+    size: number,
+    args: Array<KernelArgument>,
+    argSizes: ReadonlyArray<number>
+  ): DeviceData => {
     const kernel = kernelFor(source, size, argSizes)
     gpuStats.gpuLaunches++
     const result: unknown = kernel(...args)
     if (isHostResult(result)) return result
     if (isTexture(result)) return result
     if (result instanceof Float64Array || Array.isArray(result)) return Float32Array.from(result as ArrayLike<number>)
-    throw new TypeError(`gpu.js returned neither a texture nor a Float32Array (${Object.prototype.toString.call(result)})`)
+    throw new TypeError(
+      `gpu.js returned neither a texture nor a Float32Array (${Object.prototype.toString.call(result)})`
+    )
   }
 
   const toDevice = (buffer: GpujsBuffer): DeviceData => {
@@ -257,24 +290,32 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
   }
 
   const own = (b: DeviceBuffer): GpujsBuffer => {
-    if (b.backend !== name || !("storage" in b)) throw new TypeError(`gpujs backend: got a buffer of backend ${b.backend}`)
+    if (b.backend !== name || !("storage" in b))
+      throw new TypeError(`gpujs backend: got a buffer of backend ${b.backend}`)
     return b as GpujsBuffer
   }
 
   const planFor = <P extends FirstOrderPrimitive>(
-    prim: P, inputs: ReadonlyArray<GpujsBuffer> | undefined, inAvals: ReadonlyArray<Aval>, outAvals: ReadonlyArray<Aval>, params: Params<P>
+    prim: P,
+    inputs: ReadonlyArray<GpujsBuffer> | undefined,
+    inAvals: ReadonlyArray<Aval>,
+    outAvals: ReadonlyArray<Aval>,
+    params: Params<P>
   ): { readonly plan: Plan | undefined; readonly key: string } => {
     const key = planKey(prim, inAvals, params)
     if (broken.has(key)) return { plan: undefined, key }
     // complex64 has no gpu.js kernels: every op on it runs on the cpu kernels (counted in cpuOps).
-    if (inAvals.some((a) => a.dtype === "complex64") || outAvals.some((a) => a.dtype === "complex64")) return { plan: undefined, key }
+    if (inAvals.some((a) => a.dtype === "complex64") || outAvals.some((a) => a.dtype === "complex64"))
+      return { plan: undefined, key }
     const dynamic = dependsOnValues(prim)
     if (!dynamic) {
       const cached = planCache.get(key)
       if (cached !== undefined) return { plan: cached ?? undefined, key }
     }
     const input: PlanInput<P> = {
-      inAvals, outAvals, params,
+      inAvals,
+      outAvals,
+      params,
       scalar: (k) => {
         if (inputs === undefined) return 0
         return toHost(inputs[k]!, inAvals[k]!)[0]!
@@ -290,17 +331,28 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
    * `results` names (step outputs); every other texture the steps made is deleted.
    */
   const runSteps = (
-    steps: ReadonlyArray<Step>, inputs: ReadonlyArray<GpujsBuffer>, inputSizes: ReadonlyArray<number>, results: ReadonlyArray<number>
+    steps: ReadonlyArray<Step>,
+    inputs: ReadonlyArray<GpujsBuffer>,
+    inputSizes: ReadonlyArray<number>,
+    results: ReadonlyArray<number>
   ): Array<DeviceData> => {
-    if (results.some((r) => r < inputs.length || r >= inputs.length + steps.length)) throw new TypeError("gpujs: a plan's result is not one of its steps")
-    const values: Array<DeviceData> = inputs.map((b, k) => (steps.some((s) => s.args.includes(k)) ? toDevice(b) : new Float32Array(0)))
+    if (results.some((r) => r < inputs.length || r >= inputs.length + steps.length))
+      throw new TypeError("gpujs: a plan's result is not one of its steps")
+    const values: Array<DeviceData> = inputs.map((b, k) =>
+      steps.some((s) => s.args.includes(k)) ? toDevice(b) : new Float32Array(0)
+    )
     const sizes = [...inputSizes, ...steps.map((s) => s.size)]
     const made: Array<DeviceData> = []
     try {
       for (const step of steps) {
         const args: Array<KernelArgument> = step.args.map((a) => values[a]!)
         if (step.scalars !== undefined) args.push(...step.scalars)
-        const out = launch(step.source, step.size, args, step.args.map((a) => sizes[a]!))
+        const out = launch(
+          step.source,
+          step.size,
+          args,
+          step.args.map((a) => sizes[a]!)
+        )
         values.push(out)
         made.push(out)
       }
@@ -316,7 +368,15 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
   const runPlan = (plan: Plan, inputs: ReadonlyArray<GpujsBuffer>, inAvals: ReadonlyArray<Aval>): GpujsBuffer => {
     if (plan._tag === "Alias") return pool.share(inputs[plan.operand]!.storage)
     const last = inputs.length + plan.steps.length - 1
-    return pool.make(undefined, runSteps(plan.steps, inputs, inAvals.map((a) => sizeOf(a.shape)), [last])[0]!)
+    return pool.make(
+      undefined,
+      runSteps(
+        plan.steps,
+        inputs,
+        inAvals.map((a) => sizeOf(a.shape)),
+        [last]
+      )[0]!
+    )
   }
 
   /** A fused program on the host, through the reference evaluator: the cpu kernels' answers. */
@@ -354,7 +414,11 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
   }
 
   const runCpu = <P extends FirstOrderPrimitive>(
-    prim: P, inputs: ReadonlyArray<GpujsBuffer>, inAvals: ReadonlyArray<Aval>, outAvals: ReadonlyArray<Aval>, params: Params<P>
+    prim: P,
+    inputs: ReadonlyArray<GpujsBuffer>,
+    inAvals: ReadonlyArray<Aval>,
+    outAvals: ReadonlyArray<Aval>,
+    params: Params<P>
   ): Array<DeviceBuffer> => {
     gpuStats.cpuOps.set(prim, (gpuStats.cpuOps.get(prim) ?? 0) + 1)
     const host = inputs.map((b, k) => toHost(b, inAvals[k]!))
@@ -372,15 +436,17 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     retain: (buffer) => pool.share(own(buffer).storage, false),
     keep: (buffer) => pool.keep(own(buffer)),
     released: (buffer) => own(buffer).released,
-    tidy: (f) => pool.track(f, (result) => {
-      const kept = new Set<unknown>()
-      forEachArray(result, (a) => {
-        if (a.isConcrete) kept.add(a.bufferOn(backend))
-      })
-      return kept
-    }),
+    tidy: (f) =>
+      pool.track(f, (result) => {
+        const kept = new Set<unknown>()
+        forEachArray(result, (a) => {
+          if (a.isConcrete) kept.add(a.bufferOn(backend))
+        })
+        return kept
+      }),
     compileFused,
-    runsOnGpu: (prim, inAvals, outAvals, params) => planFor(prim, undefined, inAvals, outAvals, params).plan !== undefined,
+    runsOnGpu: (prim, inAvals, outAvals, params) =>
+      planFor(prim, undefined, inAvals, outAvals, params).plan !== undefined,
     execute: (prim, inputs, inAvals, outAvals, params) => {
       if (destroyed) throw new GpuKernelError({ op: prim, mode, reason: "the backend was destroyed" })
       countDispatch(stats, prim)
@@ -416,7 +482,8 @@ const forEachArray = (value: unknown, f: (a: JArray) => void, seen: Set<unknown>
   if (typeof value !== "object" || value === null || seen.has(value)) return
   seen.add(value)
   if (Array.isArray(value)) for (const v of value) forEachArray(v, f, seen)
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) forEachArray(v, f, seen)
+  else if (Object.getPrototypeOf(value) === Object.prototype)
+    for (const v of Object.values(value)) forEachArray(v, f, seen)
 }
 
 /**
@@ -455,7 +522,13 @@ const selfTest = (backend: GpujsBackend, mode: GpujsMode): void => {
   try {
     const x = backend.upload(Float32Array.of(1, 2, 3, 4, 5, 6), aval)
     const y = backend.upload(Float32Array.of(0.5, -1, 2), { shape: [3], dtype: "float32", weakType: false })
-    const [z] = backend.execute("dot_general", [x, y], [aval, { shape: [3], dtype: "float32", weakType: false }], [out], params)
+    const [z] = backend.execute(
+      "dot_general",
+      [x, y],
+      [aval, { shape: [3], dtype: "float32", weakType: false }],
+      [out],
+      params
+    )
     const got = Array.from(backend.download(z!, out))
     for (const b of [x, y, z!]) backend.dispose(b)
     backend.stats.dispatches = 0
@@ -485,14 +558,19 @@ const selfTest = (backend: GpujsBackend, mode: GpujsMode): void => {
  * @since 0.1.0
  */
 export const make = (options: GpujsOptions = {}): Effect.Effect<GpujsBackend, GpuUnavailableError> =>
-  Effect.gen(function*() {
-    const gpujs = options.gpujs ?? (yield* Effect.tryPromise({
-      try: loadGpuJs,
-      catch: (e) => new GpuUnavailableError({ mode: options.mode ?? "gpu", reason: missingGpuJs(e) })
-    }))
+  Effect.gen(function* () {
+    const gpujs =
+      options.gpujs ??
+      (yield* Effect.tryPromise({
+        try: loadGpuJs,
+        catch: (e) => new GpuUnavailableError({ mode: options.mode ?? "gpu", reason: missingGpuJs(e) })
+      }))
     return yield* Effect.try({
       try: () => makeWith(gpujs, options),
-      catch: (e) => e instanceof GpuUnavailableError ? e : new GpuUnavailableError({ mode: options.mode ?? "gpu", reason: message(e) })
+      catch: (e) =>
+        e instanceof GpuUnavailableError
+          ? e
+          : new GpuUnavailableError({ mode: options.mode ?? "gpu", reason: message(e) })
     })
   })
 

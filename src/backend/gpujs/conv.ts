@@ -46,19 +46,27 @@ const tap = (name: string, q: string, dilation: number, n: number): readonly [st
 }
 
 export const convPlan = (
-  lhsShape: ReadonlyArray<number>, rhsShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>, p: Params<"conv_general_dilated">
+  lhsShape: ReadonlyArray<number>,
+  rhsShape: ReadonlyArray<number>,
+  outShape: ReadonlyArray<number>,
+  p: Params<"conv_general_dilated">
 ): Plan | undefined => {
   const { lhsSpec, rhsSpec, outSpec } = p.dimensionNumbers
   const kSp = rhsSpec.slice(2).map((a) => rhsShape[a]!)
   if (sizeOf(kSp) > maxPositions) return undefined
-  const ls = stridesOf(lhsShape), rs = stridesOf(rhsShape)
+  const ls = stridesOf(lhsShape),
+    rs = stridesOf(rhsShape)
   const G = p.featureGroupCount * p.batchGroupCount
-  const O = rhsShape[rhsSpec[0]!]!, I = rhsShape[rhsSpec[1]!]!, Og = O / G
+  const O = rhsShape[rhsSpec[0]!]!,
+    I = rhsShape[rhsSpec[1]!]!,
+    Og = O / G
   const outN = outShape[outSpec[0]!]!
   const lines = [coordinates(outShape), `const n = c${outSpec[0]};`, `const o = c${outSpec[1]};`]
   lines.push(`const g = Math.floor(o / ${lit(Og)});`)
   lines.push(`const nb = ${p.batchGroupCount > 1 ? `g * ${lit(outN)} + n` : "n"};`)
-  lines.push(`const lb = nb * ${lit(ls[lhsSpec[0]!]!)}${p.featureGroupCount > 1 ? ` + g * ${lit(I * ls[lhsSpec[1]!]!)}` : ""};`)
+  lines.push(
+    `const lb = nb * ${lit(ls[lhsSpec[0]!]!)}${p.featureGroupCount > 1 ? ` + g * ${lit(I * ls[lhsSpec[1]!]!)}` : ""};`
+  )
   lines.push(`const rb = o * ${lit(rs[rhsSpec[0]!]!)};`)
   lines.push("let s = 0.0;")
   for (const k of positions(kSp)) {
@@ -80,16 +88,38 @@ export const convPlan = (
   return single(kernelSource(2, lines.join("\n")), sizeOf(outShape), 2)
 }
 
-export const reduceWindowPlan = (inShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>, p: Params<"reduce_window">): Plan | undefined => {
+export const reduceWindowPlan = (
+  inShape: ReadonlyArray<number>,
+  outShape: ReadonlyArray<number>,
+  p: Params<"reduce_window">
+): Plan | undefined => {
   if (sizeOf(p.windowDimensions) > maxPositions) return undefined
   const xs = stridesOf(inShape)
   const lines = [coordinates(outShape)]
   lines.push(`let s = ${p.computation === "add" ? "0.0" : p.computation === "max" ? "-Infinity" : "Infinity"};`)
   for (const k of positions(p.windowDimensions)) {
-    const parts = k.map((kd, d) => tap(`j${d}`, `c${d} * ${lit(p.windowStrides[d]!)} + ${lit(kd * p.windowDilation[d]! - p.padding[d]![0])}`, p.baseDilation[d]!, inShape[d]!))
+    const parts = k.map((kd, d) =>
+      tap(
+        `j${d}`,
+        `c${d} * ${lit(p.windowStrides[d]!)} + ${lit(kd * p.windowDilation[d]! - p.padding[d]![0])}`,
+        p.baseDilation[d]!,
+        inShape[d]!
+      )
+    )
     const off = k.map((_, d) => `j${d} * ${lit(xs[d]!)}`).join(" + ") || "0.0"
-    lines.push("{", ...parts.map(([st]) => st), `if (${parts.map(([, c]) => c).join(" && ") || "true"}) {`, `const v = x0[${off}];`)
-    lines.push(p.computation === "add" ? "s = s + v;" : p.computation === "max" ? "if (v > s) { s = v; }" : "if (v < s) { s = v; }")
+    lines.push(
+      "{",
+      ...parts.map(([st]) => st),
+      `if (${parts.map(([, c]) => c).join(" && ") || "true"}) {`,
+      `const v = x0[${off}];`
+    )
+    lines.push(
+      p.computation === "add"
+        ? "s = s + v;"
+        : p.computation === "max"
+          ? "if (v > s) { s = v; }"
+          : "if (v < s) { s = v; }"
+    )
     lines.push("}", "}")
   }
   lines.push("return s;")

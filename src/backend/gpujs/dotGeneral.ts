@@ -19,8 +19,15 @@ import { gatherSource, transposeStrides } from "./structural.ts"
 export const tileK = 512
 
 /** The stride walking `axes` (in this order) as one run, or undefined when they are not one run. */
-const groupStride = (shape: ReadonlyArray<number>, strides: ReadonlyArray<number>, axes: ReadonlyArray<number>): number | undefined => {
-  const c = collapse(axes.map((a) => shape[a]!), [axes.map((a) => strides[a]!)])
+const groupStride = (
+  shape: ReadonlyArray<number>,
+  strides: ReadonlyArray<number>,
+  axes: ReadonlyArray<number>
+): number | undefined => {
+  const c = collapse(
+    axes.map((a) => shape[a]!),
+    [axes.map((a) => strides[a]!)]
+  )
   if (c.dims.length === 0) return 0
   return c.dims.length === 1 ? c.strides[0]![0]! : undefined
 }
@@ -35,8 +42,12 @@ interface Operand {
 
 /** Reads operand `value` of `shape` with groups `[batch, free, contract]`, rearranging it if needed. */
 const operand = (
-  chain: StepChain, value: number, shape: ReadonlyArray<number>,
-  batch: ReadonlyArray<number>, free: ReadonlyArray<number>, contract: ReadonlyArray<number>
+  chain: StepChain,
+  value: number,
+  shape: ReadonlyArray<number>,
+  batch: ReadonlyArray<number>,
+  free: ReadonlyArray<number>,
+  contract: ReadonlyArray<number>
 ): Operand => {
   const strides = rowMajor(shape)
   const b = groupStride(shape, strides, batch)
@@ -62,7 +73,9 @@ const contraction = (len: number, kStart: string, lk: number, rk: number): strin
   if (quads > 0) {
     lines.push(`for (let q = 0; q < ${quads}; q++) {`)
     lines.push(`  const k = ${kStart} + q * 4.0;`)
-    lines.push(`  s = s + ${[0, 1, 2, 3].map((t) => `${at("la", lk, `k + ${lit(t)}`)} * ${at("rb", rk, `k + ${lit(t)}`)}`).join(" + ")};`)
+    lines.push(
+      `  s = s + ${[0, 1, 2, 3].map((t) => `${at("la", lk, `k + ${lit(t)}`)} * ${at("rb", rk, `k + ${lit(t)}`)}`).join(" + ")};`
+    )
     lines.push("}")
   }
   for (let t = quads * 4; t < len; t++) {
@@ -73,15 +86,22 @@ const contraction = (len: number, kStart: string, lk: number, rk: number): strin
 
 /** The plan of a float32 dot_general. */
 export const dotGeneralPlan = (
-  lhsShape: ReadonlyArray<number>, rhsShape: ReadonlyArray<number>, p: Params<"dot_general">
+  lhsShape: ReadonlyArray<number>,
+  rhsShape: ReadonlyArray<number>,
+  p: Params<"dot_general">
 ): Plan => {
   const norm = (axes: ReadonlyArray<number>, n: number) => axes.map((a) => (a < 0 ? a + n : a))
-  const lc = norm(p.lhsContracting, lhsShape.length), rc = norm(p.rhsContracting, rhsShape.length)
-  const lb = norm(p.lhsBatch, lhsShape.length), rb = norm(p.rhsBatch, rhsShape.length)
+  const lc = norm(p.lhsContracting, lhsShape.length),
+    rc = norm(p.rhsContracting, rhsShape.length)
+  const lb = norm(p.lhsBatch, lhsShape.length),
+    rb = norm(p.rhsBatch, rhsShape.length)
   const lFree = lhsShape.map((_, i) => i).filter((i) => !lc.includes(i) && !lb.includes(i))
   const rFree = rhsShape.map((_, i) => i).filter((i) => !rc.includes(i) && !rb.includes(i))
   const prod = (shape: ReadonlyArray<number>, axes: ReadonlyArray<number>) => axes.reduce((x, a) => x * shape[a]!, 1)
-  const B = prod(lhsShape, lb), M = prod(lhsShape, lFree), K = prod(lhsShape, lc), N = prod(rhsShape, rFree)
+  const B = prod(lhsShape, lb),
+    M = prod(lhsShape, lFree),
+    K = prod(lhsShape, lc),
+    N = prod(rhsShape, rFree)
   const chain = new StepChain(2)
   const l = operand(chain, 0, lhsShape, lb, lFree, lc)
   const r = operand(chain, 1, rhsShape, rb, rFree, rc)
@@ -90,12 +110,32 @@ export const dotGeneralPlan = (
   const lines: Array<string> = []
   if (tiles === 1) {
     // Output element i = (b · M + m) · N + n.
-    lines.push(offsets("i", [B, M, N], [[l.batch, l.free, 0], [r.batch, 0, r.free]], ["la", "rb"]))
+    lines.push(
+      offsets(
+        "i",
+        [B, M, N],
+        [
+          [l.batch, l.free, 0],
+          [r.batch, 0, r.free]
+        ],
+        ["la", "rb"]
+      )
+    )
     lines.push(contraction(K, "0.0", l.contract, r.contract))
   } else {
     // Output element i = cell · tiles + t; tile t covers [t · tileK, min(K, (t + 1) · tileK)).
     lines.push(divmod("cell", "t", "i", tiles))
-    lines.push(offsets("cell", [B, M, N], [[l.batch, l.free, 0], [r.batch, 0, r.free]], ["la0", "rb0"]))
+    lines.push(
+      offsets(
+        "cell",
+        [B, M, N],
+        [
+          [l.batch, l.free, 0],
+          [r.batch, 0, r.free]
+        ],
+        ["la0", "rb0"]
+      )
+    )
     lines.push(`const la = la0 + t * ${lit(tileK * l.contract)};`)
     lines.push(`const rb = rb0 + t * ${lit(tileK * r.contract)};`)
     lines.push(`const kEnd = ${lit(K)} - t * ${lit(tileK)};`)

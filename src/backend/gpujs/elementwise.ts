@@ -32,22 +32,22 @@ const horner = (coeffs: ReadonlyArray<number>, x: string): string =>
 
 // 2/√π · Σ (-1)ⁿ x^(2n+1) / (n! (2n+1)), highest power first; at |x| < 0.5 the dropped terms are < 1e-9.
 const erfTaylor = [
-  0.00012055332981789664, -0.0008548327023450852, 0.005223977625442188, -0.026866170645131252,
-  0.11283791670955126, -0.37612638903183754, 1.1283791670955126
+  0.00012055332981789664, -0.0008548327023450852, 0.005223977625442188, -0.026866170645131252, 0.11283791670955126,
+  -0.37612638903183754, 1.1283791670955126
 ]
 // Numerical Recipes' erfc fit (fractional error below 1.2e-7), highest power first.
 const erfcFit = [
-  0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
-  1.00002368, -1.26551223
+  0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368,
+  -1.26551223
 ]
 // M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011), single precision.
 const erfInvCentral = [
-  2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503,
-  -0.00417768164, 0.246640727, 1.50140941
+  2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164,
+  0.246640727, 1.50140941
 ]
 const erfInvTail = [
-  -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
-  0.00943887047, 1.00167406, 2.83297682
+  -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+  1.00167406, 2.83297682
 ]
 
 const erfBody = [
@@ -138,57 +138,100 @@ const powBody = [
 ].join("\n")
 
 /** The body of a unary primitive on `dtype`, or undefined when it must run on the cpu kernels. */
-export const unaryBody = (prim: UnaryPrimitive | "round", dtype: string, method?: "awayFromZero" | "toNearestEven"): string | undefined => {
+export const unaryBody = (
+  prim: UnaryPrimitive | "round",
+  dtype: string,
+  method?: "awayFromZero" | "toNearestEven"
+): string | undefined => {
   if (dtype === "bool") return prim === "not" ? "return 1.0 - v0;" : undefined
   if (dtype !== "float32") return undefined
   switch (prim) {
-    case "neg": return "return -v0;"
-    case "exp": return "return Math.exp(v0);"
-    case "log": return "return Math.log(v0);"
-    case "sin": return "return Math.sin(v0);"
-    case "cos": return "return Math.cos(v0);"
-    case "tanh": return tanhBody
-    case "logistic": return "return 1.0 / (1.0 + Math.exp(-v0));"
-    case "sqrt": return "return Math.sqrt(v0);"
-    case "rsqrt": return "return 1.0 / Math.sqrt(v0);"
-    case "abs": return "return Math.abs(v0);"
-    case "sign": return "if (v0 > 0.0) { return 1.0; }\nif (v0 < 0.0) { return -1.0; }\nreturn v0;"
-    case "floor": return "return Math.floor(v0);"
-    case "ceil": return "return Math.ceil(v0);"
-    case "round": return method === "toNearestEven" ? roundEvenBody : roundAwayBody
-    case "erf": return erfBody
-    case "erf_inv": return erfInvBody
-    case "log1p": return `${log1p("r", "v0")}\nreturn r;`
-    case "expm1": return `${expm1("r", "v0")}\nreturn r;`
-    case "not": case "is_finite": return undefined
+    case "neg":
+      return "return -v0;"
+    case "exp":
+      return "return Math.exp(v0);"
+    case "log":
+      return "return Math.log(v0);"
+    case "sin":
+      return "return Math.sin(v0);"
+    case "cos":
+      return "return Math.cos(v0);"
+    case "tanh":
+      return tanhBody
+    case "logistic":
+      return "return 1.0 / (1.0 + Math.exp(-v0));"
+    case "sqrt":
+      return "return Math.sqrt(v0);"
+    case "rsqrt":
+      return "return 1.0 / Math.sqrt(v0);"
+    case "abs":
+      return "return Math.abs(v0);"
+    case "sign":
+      return "if (v0 > 0.0) { return 1.0; }\nif (v0 < 0.0) { return -1.0; }\nreturn v0;"
+    case "floor":
+      return "return Math.floor(v0);"
+    case "ceil":
+      return "return Math.ceil(v0);"
+    case "round":
+      return method === "toNearestEven" ? roundEvenBody : roundAwayBody
+    case "erf":
+      return erfBody
+    case "erf_inv":
+      return erfInvBody
+    case "log1p":
+      return `${log1p("r", "v0")}\nreturn r;`
+    case "expm1":
+      return `${expm1("r", "v0")}\nreturn r;`
+    case "not":
+    case "is_finite":
+      return undefined
   }
 }
 
 /** The body of a binary primitive on operands of `dtype`, or undefined for the cpu kernels. */
 export const binaryBody = (prim: ArithmeticPrimitive | ComparisonPrimitive, dtype: string): string | undefined => {
   switch (prim) {
-    case "eq": return "if (v0 === v1) { return 1.0; }\nreturn 0.0;"
-    case "ne": return "if (v0 === v1) { return 0.0; }\nreturn 1.0;"
-    case "lt": return "if (v0 < v1) { return 1.0; }\nreturn 0.0;"
-    case "le": return "if (v0 <= v1) { return 1.0; }\nreturn 0.0;"
-    case "gt": return "if (v0 > v1) { return 1.0; }\nreturn 0.0;"
-    case "ge": return "if (v0 >= v1) { return 1.0; }\nreturn 0.0;"
-    case "max": return dtype === "bool" ? "return Math.max(v0, v1);" : "if (v1 > v0 || v1 !== v1) { return v1; }\nreturn v0;"
-    case "min": return dtype === "bool" ? "return Math.min(v0, v1);" : "if (v1 < v0 || v1 !== v1) { return v1; }\nreturn v0;"
-    case "and": return dtype === "bool" ? "return v0 * v1;" : undefined
-    case "or": return dtype === "bool" ? "return Math.max(v0, v1);" : undefined
-    case "xor": return dtype === "bool" ? "if (v0 === v1) { return 0.0; }\nreturn 1.0;" : undefined
-    default: break
+    case "eq":
+      return "if (v0 === v1) { return 1.0; }\nreturn 0.0;"
+    case "ne":
+      return "if (v0 === v1) { return 0.0; }\nreturn 1.0;"
+    case "lt":
+      return "if (v0 < v1) { return 1.0; }\nreturn 0.0;"
+    case "le":
+      return "if (v0 <= v1) { return 1.0; }\nreturn 0.0;"
+    case "gt":
+      return "if (v0 > v1) { return 1.0; }\nreturn 0.0;"
+    case "ge":
+      return "if (v0 >= v1) { return 1.0; }\nreturn 0.0;"
+    case "max":
+      return dtype === "bool" ? "return Math.max(v0, v1);" : "if (v1 > v0 || v1 !== v1) { return v1; }\nreturn v0;"
+    case "min":
+      return dtype === "bool" ? "return Math.min(v0, v1);" : "if (v1 < v0 || v1 !== v1) { return v1; }\nreturn v0;"
+    case "and":
+      return dtype === "bool" ? "return v0 * v1;" : undefined
+    case "or":
+      return dtype === "bool" ? "return Math.max(v0, v1);" : undefined
+    case "xor":
+      return dtype === "bool" ? "if (v0 === v1) { return 0.0; }\nreturn 1.0;" : undefined
+    default:
+      break
   }
   if (dtype !== "float32") return undefined
   switch (prim) {
-    case "add": return "return v0 + v1;"
-    case "sub": return "return v0 - v1;"
-    case "mul": return "return v0 * v1;"
-    case "div": return "return v0 / v1;"
-    case "pow": return powBody
-    case "atan2": return "return Math.atan2(v0, v1);"
-    default: return undefined
+    case "add":
+      return "return v0 + v1;"
+    case "sub":
+      return "return v0 - v1;"
+    case "mul":
+      return "return v0 * v1;"
+    case "div":
+      return "return v0 / v1;"
+    case "pow":
+      return powBody
+    case "atan2":
+      return "return Math.atan2(v0, v1);"
+    default:
+      return undefined
   }
 }
 
@@ -213,7 +256,14 @@ export const elementwiseSource = (inAvals: ReadonlyArray<Aval>, outAval: Aval, b
     else strided.push(k)
   })
   if (strided.length > 0) {
-    lines.push(offsets("i", outAval.shape, strided.map((k) => broadcastStrides(inAvals[k]!.shape)), strided.map((k) => `j${k}`)))
+    lines.push(
+      offsets(
+        "i",
+        outAval.shape,
+        strided.map((k) => broadcastStrides(inAvals[k]!.shape)),
+        strided.map((k) => `j${k}`)
+      )
+    )
   }
   inAvals.forEach((_, k) => lines.push(`const v${k} = x${k}[j${k}];`))
   lines.push(body)

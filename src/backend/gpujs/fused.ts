@@ -83,7 +83,10 @@ const inlineBody = (body: string, args: ReadonlyArray<string>, k: number): strin
   const single = /^return ([^;]+);$/.exec(renamed.trim())
   if (single !== null) return `const ${out} = ${single[1]};`
   const done = `done_${k}`
-  const assigned = renamed.replace(/return ([^;]+);/g, (_, e: string) => `if (${done} < 0.5) { ${out} = ${e}; ${done} = 1.0; }`)
+  const assigned = renamed.replace(
+    /return ([^;]+);/g,
+    (_, e: string) => `if (${done} < 0.5) { ${out} = ${e}; ${done} = 1.0; }`
+  )
   return `let ${out} = 0.0;\nlet ${done} = 0.0;\n${assigned}`
 }
 
@@ -112,13 +115,15 @@ const nodeCode = (program: FusedProgram, k: number, read: (input: number) => str
     }
     case "select": {
       const [p, t, f] = node.args
-      if (dtypeOf(p) !== "bool" || dtypeOf(t) !== node.dtype || dtypeOf(f) !== node.dtype) return unsupported("select with mismatched dtypes")
+      if (dtypeOf(p) !== "bool" || dtypeOf(t) !== node.dtype || dtypeOf(f) !== node.dtype)
+        return unsupported("select with mismatched dtypes")
       return apply(selectBody, node.args, "select")
     }
     case "convert": {
       const from = dtypeOf(node.arg)
       // bool is 0/1 in a float, so bool → float32 keeps the value.
-      if (from === node.dtype || (from === "bool" && node.dtype === "float32")) return `const ${nodeName(k)} = ${nodeName(node.arg)};`
+      if (from === node.dtype || (from === "bool" && node.dtype === "float32"))
+        return `const ${nodeName(k)} = ${nodeName(node.arg)};`
       if (from === "float32" && node.dtype === "bool") return apply(toBoolBody, [node.arg], "float32 → bool")
       return unsupported(`a conversion from ${from} to ${node.dtype}`)
     }
@@ -133,9 +138,16 @@ const closure = (program: FusedProgram, roots: ReadonlyArray<number>): Array<num
     needed.add(k)
     const node = program.nodes[k]!
     switch (node.kind) {
-      case "input": case "literal": return
-      case "unary": case "round": case "convert": return visit(node.arg)
-      case "binary": case "select": return node.args.forEach(visit)
+      case "input":
+      case "literal":
+        return
+      case "unary":
+      case "round":
+      case "convert":
+        return visit(node.arg)
+      case "binary":
+      case "select":
+        return node.args.forEach(visit)
     }
   }
   roots.forEach(visit)
@@ -153,12 +165,20 @@ const check = (program: FusedProgram): Unsupported | undefined => {
   }
   for (const [k, node] of program.nodes.entries()) {
     if (!onDevice(node.dtype)) return unsupported(`node ${k} is ${node.dtype}, which stays on the host`)
-    const args = node.kind === "input" || node.kind === "literal" ? [] : node.kind === "binary" || node.kind === "select" ? node.args : [node.arg]
-    if (args.some((a) => !Number.isInteger(a) || a < 0 || a >= k)) return unsupported(`node ${k} reads a node that is not before it`)
-    if (node.kind === "input" && program.inputs[node.input] === undefined) return unsupported(`node ${k} reads a missing input`)
+    const args =
+      node.kind === "input" || node.kind === "literal"
+        ? []
+        : node.kind === "binary" || node.kind === "select"
+          ? node.args
+          : [node.arg]
+    if (args.some((a) => !Number.isInteger(a) || a < 0 || a >= k))
+      return unsupported(`node ${k} reads a node that is not before it`)
+    if (node.kind === "input" && program.inputs[node.input] === undefined)
+      return unsupported(`node ${k} reads a missing input`)
   }
   const outs = program.outputs.kind === "map" ? program.outputs.nodes : [program.outputs.node]
-  if (outs.length === 0 || outs.some((o) => !Number.isInteger(o) || o < 0 || o >= program.nodes.length)) return unsupported("outputs name missing nodes")
+  if (outs.length === 0 || outs.some((o) => !Number.isInteger(o) || o < 0 || o >= program.nodes.length))
+    return unsupported("outputs name missing nodes")
   return undefined
 }
 
@@ -173,7 +193,12 @@ const inputsOf = (program: FusedProgram, needed: ReadonlyArray<number>): Array<n
 }
 
 /** Statements computing the nodes `needed`, each input `args[a]` read at index expression `at[a]`. */
-const nodesCode = (program: FusedProgram, needed: ReadonlyArray<number>, args: ReadonlyArray<number>, at: ReadonlyArray<string>): string | Unsupported => {
+const nodesCode = (
+  program: FusedProgram,
+  needed: ReadonlyArray<number>,
+  args: ReadonlyArray<number>,
+  at: ReadonlyArray<string>
+): string | Unsupported => {
   const lines: Array<string> = []
   for (const k of needed) {
     const code = nodeCode(program, k, (input) => `x${args.indexOf(input)}[${at[args.indexOf(input)]}]`)
@@ -202,9 +227,21 @@ const mapStep = (program: FusedProgram, out: number): Step | Unsupported => {
     else strided.push(a)
   })
   if (strided.length > 0) {
-    lines.push(offsets("i", shape, strided.map((a) => program.inputs[args[a]!]!.strides), strided.map((a) => `j${a}`)))
+    lines.push(
+      offsets(
+        "i",
+        shape,
+        strided.map((a) => program.inputs[args[a]!]!.strides),
+        strided.map((a) => `j${a}`)
+      )
+    )
   }
-  const code = nodesCode(program, needed, args, args.map((_, a) => `j${a}`))
+  const code = nodesCode(
+    program,
+    needed,
+    args,
+    args.map((_, a) => `j${a}`)
+  )
   if (typeof code !== "string") return code
   lines.push(code, `return ${nodeName(out)};`)
   return { source: kernelSource(args.length, lines.join("\n")), size: n, args }
@@ -244,15 +281,25 @@ export const planFused = (program: FusedProgram): FusedPlan | Unsupported => {
   const args = inputsOf(program, needed)
   if (args.length > maxKernelArrays) return unsupported(`${args.length} input arrays in one kernel`)
   // Checked once here, so the source callback below cannot fail.
-  const probe = nodesCode(program, needed, args, args.map(() => "0.0"))
+  const probe = nodesCode(
+    program,
+    needed,
+    args,
+    args.map(() => "0.0")
+  )
   if (typeof probe !== "string") return probe
   const chain = new StepChain(program.inputs.length)
-  const result = pushReduceOf(chain, {
-    args,
-    shape: program.shape,
-    strides: args.map((input) => program.inputs[input]!.strides),
-    value: (at) => `${nodesCode(program, needed, args, at) as string}\nlet v = ${nodeName(outputs.node)};`
-  }, axes, c)
+  const result = pushReduceOf(
+    chain,
+    {
+      args,
+      shape: program.shape,
+      strides: args.map((input) => program.inputs[input]!.strides),
+      value: (at) => `${nodesCode(program, needed, args, at) as string}\nlet v = ${nodeName(outputs.node)};`
+    },
+    axes,
+    c
+  )
   const plan = chain.plan()
   if (plan._tag !== "Kernels") return unsupported("a reduction planned no kernels")
   return { _tag: "FusedPlan", steps: plan.steps, outputs: [result] }

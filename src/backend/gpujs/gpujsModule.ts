@@ -67,7 +67,8 @@ export interface GpuJs {
   readonly GPU: GpuConstructor
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => (typeof u === "object" || typeof u === "function") && u !== null
+const isRecord = (u: unknown): u is Record<string, unknown> =>
+  (typeof u === "object" || typeof u === "function") && u !== null
 
 const isGpuConstructor = (u: unknown): u is GpuConstructor => typeof u === "function" && "isWebGL2Supported" in u
 

@@ -25,7 +25,9 @@ export type Plan =
 export const kernels = (steps: ReadonlyArray<Step>): Plan => ({ _tag: "Kernels", steps })
 
 export const single = (source: string, size: number, arity: number, scalars?: ReadonlyArray<number>): Plan =>
-  kernels([{ source, size, args: Array.from({ length: arity }, (_, k) => k), ...(scalars === undefined ? {} : { scalars }) }])
+  kernels([
+    { source, size, args: Array.from({ length: arity }, (_, k) => k), ...(scalars === undefined ? {} : { scalars }) }
+  ])
 
 export const alias = (operand: number): Plan => ({ _tag: "Alias", operand })
 

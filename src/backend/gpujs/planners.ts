@@ -9,7 +9,12 @@
  */
 import type { Aval } from "../DType.ts"
 import type {
-  ArithmeticPrimitive, ComparisonPrimitive, FirstOrderPrimitive, Params, ReducePrimitive, UnaryPrimitive
+  ArithmeticPrimitive,
+  ComparisonPrimitive,
+  FirstOrderPrimitive,
+  Params,
+  ReducePrimitive,
+  UnaryPrimitive
 } from "../Primitive.ts"
 import { normalizeAxes, normalizeAxis, sizeOf } from "../shape.ts"
 import { kernelSource, maxGpuElements } from "./codegen.ts"
@@ -20,7 +25,14 @@ import type { Plan } from "./plan.ts"
 import { alias, single, StepChain } from "./plan.ts"
 import { combineOf, pushReduce } from "./reduce.ts"
 import {
-  broadcastInDimStrides, concatenateSource, dynamicGatherSource, gatherSource, padSource, transposeStrides, updateWindowSource, windowGather
+  broadcastInDimStrides,
+  concatenateSource,
+  dynamicGatherSource,
+  gatherSource,
+  padSource,
+  transposeStrides,
+  updateWindowSource,
+  windowGather
 } from "./structural.ts"
 
 /** What a planner sees of one operation. */
@@ -43,29 +55,39 @@ const fits = (avals: ReadonlyArray<Aval>): boolean =>
 /** Device operands in, device results out, nothing empty or too large. */
 const eligible = (x: PlanInput<FirstOrderPrimitive>): boolean => fits(x.inAvals) && fits(x.outAvals)
 
-const unary = <P extends UnaryPrimitive>(prim: P): Planner<P> => (x) => {
-  if (!eligible(x)) return undefined
-  const body = unaryBody(prim, x.inAvals[0]!.dtype)
-  return body === undefined ? undefined : single(elementwiseSource(x.inAvals, x.outAvals[0]!, body), sizeOf(x.outAvals[0]!.shape), 1)
-}
+const unary =
+  <P extends UnaryPrimitive>(prim: P): Planner<P> =>
+  (x) => {
+    if (!eligible(x)) return undefined
+    const body = unaryBody(prim, x.inAvals[0]!.dtype)
+    return body === undefined
+      ? undefined
+      : single(elementwiseSource(x.inAvals, x.outAvals[0]!, body), sizeOf(x.outAvals[0]!.shape), 1)
+  }
 
-const binary = <P extends ArithmeticPrimitive | ComparisonPrimitive>(prim: P): Planner<P> => (x) => {
-  if (!eligible(x)) return undefined
-  const body = binaryBody(prim, x.inAvals[0]!.dtype)
-  return body === undefined ? undefined : single(elementwiseSource(x.inAvals, x.outAvals[0]!, body), sizeOf(x.outAvals[0]!.shape), 2)
-}
+const binary =
+  <P extends ArithmeticPrimitive | ComparisonPrimitive>(prim: P): Planner<P> =>
+  (x) => {
+    if (!eligible(x)) return undefined
+    const body = binaryBody(prim, x.inAvals[0]!.dtype)
+    return body === undefined
+      ? undefined
+      : single(elementwiseSource(x.inAvals, x.outAvals[0]!, body), sizeOf(x.outAvals[0]!.shape), 2)
+  }
 
-const reduce = <P extends ReducePrimitive>(prim: P): Planner<P> => (x) => {
-  if (!eligible(x)) return undefined
-  const a = x.inAvals[0]!
-  const c = combineOf(prim, a.dtype)
-  if (c === undefined) return undefined
-  const axes = normalizeAxes(prim, (x.params as Params<ReducePrimitive>).axes, a.shape.length).sort((p, q) => p - q)
-  if (axes.length === 0) return alias(0)
-  const chain = new StepChain(1)
-  pushReduce(chain, 0, a.shape, axes, c)
-  return chain.plan()
-}
+const reduce =
+  <P extends ReducePrimitive>(prim: P): Planner<P> =>
+  (x) => {
+    if (!eligible(x)) return undefined
+    const a = x.inAvals[0]!
+    const c = combineOf(prim, a.dtype)
+    if (c === undefined) return undefined
+    const axes = normalizeAxes(prim, (x.params as Params<ReducePrimitive>).axes, a.shape.length).sort((p, q) => p - q)
+    if (axes.length === 0) return alias(0)
+    const chain = new StepChain(1)
+    pushReduce(chain, 0, a.shape, axes, c)
+    return chain.plan()
+  }
 
 const reinterpret: Planner<FirstOrderPrimitive> = () => alias(0)
 
@@ -81,27 +103,64 @@ const gather = (x: PlanInput<FirstOrderPrimitive>, strides: ReadonlyArray<number
  * @category backends
  */
 export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
-  neg: unary("neg"), exp: unary("exp"), log: unary("log"), sin: unary("sin"), cos: unary("cos"),
-  tanh: unary("tanh"), logistic: unary("logistic"), sqrt: unary("sqrt"), rsqrt: unary("rsqrt"),
-  abs: unary("abs"), sign: unary("sign"), floor: unary("floor"), ceil: unary("ceil"), erf: unary("erf"),
-  erf_inv: unary("erf_inv"), log1p: unary("log1p"), expm1: unary("expm1"), not: unary("not"),
+  neg: unary("neg"),
+  exp: unary("exp"),
+  log: unary("log"),
+  sin: unary("sin"),
+  cos: unary("cos"),
+  tanh: unary("tanh"),
+  logistic: unary("logistic"),
+  sqrt: unary("sqrt"),
+  rsqrt: unary("rsqrt"),
+  abs: unary("abs"),
+  sign: unary("sign"),
+  floor: unary("floor"),
+  ceil: unary("ceil"),
+  erf: unary("erf"),
+  erf_inv: unary("erf_inv"),
+  log1p: unary("log1p"),
+  expm1: unary("expm1"),
+  not: unary("not"),
   is_finite: never,
   round: (x) => {
     if (!eligible(x)) return undefined
     const body = unaryBody("round", x.inAvals[0]!.dtype, x.params.method)
-    return body === undefined ? undefined : single(elementwiseSource(x.inAvals, x.outAvals[0]!, body), sizeOf(x.outAvals[0]!.shape), 1)
+    return body === undefined
+      ? undefined
+      : single(elementwiseSource(x.inAvals, x.outAvals[0]!, body), sizeOf(x.outAvals[0]!.shape), 1)
   },
 
-  add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), rem: never,
-  pow: binary("pow"), max: binary("max"), min: binary("min"), and: binary("and"), or: binary("or"),
-  xor: binary("xor"), shift_left: never, shift_right_logical: never, shift_right_arithmetic: never,
-  nextafter: never, atan2: binary("atan2"),
-  eq: binary("eq"), ne: binary("ne"), lt: binary("lt"), le: binary("le"), gt: binary("gt"), ge: binary("ge"),
-  select: (x) => (eligible(x) ? single(elementwiseSource(x.inAvals, x.outAvals[0]!, selectBody), sizeOf(x.outAvals[0]!.shape), 3) : undefined),
+  add: binary("add"),
+  sub: binary("sub"),
+  mul: binary("mul"),
+  div: binary("div"),
+  rem: never,
+  pow: binary("pow"),
+  max: binary("max"),
+  min: binary("min"),
+  and: binary("and"),
+  or: binary("or"),
+  xor: binary("xor"),
+  shift_left: never,
+  shift_right_logical: never,
+  shift_right_arithmetic: never,
+  nextafter: never,
+  atan2: binary("atan2"),
+  eq: binary("eq"),
+  ne: binary("ne"),
+  lt: binary("lt"),
+  le: binary("le"),
+  gt: binary("gt"),
+  ge: binary("ge"),
+  select: (x) =>
+    eligible(x)
+      ? single(elementwiseSource(x.inAvals, x.outAvals[0]!, selectBody), sizeOf(x.outAvals[0]!.shape), 3)
+      : undefined,
 
   convert_element_type: (x) => {
     if (!eligible(x)) return undefined
-    const from = x.inAvals[0]!.dtype, to = x.params.newDtype
+    const from = x.inAvals[0]!.dtype,
+      to = x.params.newDtype
     // Same values in a float texture: bool → float32 and dtype-preserving conversions share storage.
     if (from === to || (from === "bool" && to === "float32")) return alias(0)
     const out = x.outAvals[0]!
@@ -109,19 +168,32 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
   },
   bitcast_convert_type: (x) => (x.inAvals[0]!.dtype === x.params.newDtype ? alias(0) : undefined),
 
-  reduce_sum: reduce("reduce_sum"), reduce_max: reduce("reduce_max"), reduce_min: reduce("reduce_min"),
-  reduce_prod: reduce("reduce_prod"), reduce_and: reduce("reduce_and"), reduce_or: reduce("reduce_or"),
-  argmax: never, argmin: never,
-  cumsum: never, cumprod: never, cummax: never, cummin: never,
+  reduce_sum: reduce("reduce_sum"),
+  reduce_max: reduce("reduce_max"),
+  reduce_min: reduce("reduce_min"),
+  reduce_prod: reduce("reduce_prod"),
+  reduce_and: reduce("reduce_and"),
+  reduce_or: reduce("reduce_or"),
+  argmax: never,
+  argmin: never,
+  cumsum: never,
+  cumprod: never,
+  cummax: never,
+  cummin: never,
 
   broadcast_in_dim: (x) => {
     if (!eligible(x)) return undefined
-    const a = x.inAvals[0]!, out = x.outAvals[0]!
+    const a = x.inAvals[0]!,
+      out = x.outAvals[0]!
     if (sizeOf(a.shape) === sizeOf(out.shape)) return alias(0)
     return gather(x, broadcastInDimStrides(a.shape, out.shape.length, x.params.broadcastDimensions), 0)
   },
-  reshape: reinterpret, squeeze: reinterpret, expand_dims: reinterpret,
-  random_wrap: reinterpret, random_unwrap: reinterpret, stop_gradient: reinterpret,
+  reshape: reinterpret,
+  squeeze: reinterpret,
+  expand_dims: reinterpret,
+  random_wrap: reinterpret,
+  random_unwrap: reinterpret,
+  stop_gradient: reinterpret,
   transpose: (x) => {
     if (!eligible(x)) return undefined
     const perm = x.params.permutation
@@ -138,7 +210,11 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
     const shape = x.inAvals[0]!.shape
     // XLA clamps the starts so the window stays inside; they are host scalars, known here.
     const starts = shape.map((d, i) => Math.min(Math.max(x.scalar(1 + i), 0), d - x.params.sliceSizes[i]!))
-    const w = windowGather(shape, starts, shape.map(() => 1))
+    const w = windowGather(
+      shape,
+      starts,
+      shape.map(() => 1)
+    )
     const out = x.outAvals[0]!
     return single(dynamicGatherSource(out.shape, w.strides), sizeOf(out.shape), 1, [w.base])
   },
@@ -152,7 +228,15 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
     if (!eligible(x)) return undefined
     const out = x.outAvals[0]!
     const d = normalizeAxis("concatenate", x.params.dimension, out.shape.length)
-    return single(concatenateSource(x.inAvals.map((a) => a.shape), out.shape, d), sizeOf(out.shape), x.inAvals.length)
+    return single(
+      concatenateSource(
+        x.inAvals.map((a) => a.shape),
+        out.shape,
+        d
+      ),
+      sizeOf(out.shape),
+      x.inAvals.length
+    )
   },
   pad: (x) => {
     if (!eligible(x)) return undefined
@@ -161,7 +245,9 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
   },
   iota: never,
 
-  gather: never, scatter: never, scatter_add: never,
+  gather: never,
+  scatter: never,
+  scatter_add: never,
   dot_general: (x) => {
     if (!eligible(x) || x.inAvals[0]!.dtype !== "float32") return undefined
     return dotGeneralPlan(x.inAvals[0]!.shape, x.inAvals[1]!.shape, x.params)
@@ -169,13 +255,22 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
   sort: never,
   threefry2x32: never,
   // complex64 has no device storage here: these run on the cpu kernels.
-  real: never, imag: never, conj: never, complex: never, fft: never, eig: never,
+  real: never,
+  imag: never,
+  conj: never,
+  complex: never,
+  fft: never,
+  eig: never,
   conv_general_dilated: (x) => {
     if (!eligible(x) || x.inAvals[0]!.dtype !== "float32") return undefined
     return convPlan(x.inAvals[0]!.shape, x.inAvals[1]!.shape, x.outAvals[0]!.shape, x.params)
   },
-  reduce_window: (x) => (eligible(x) && x.inAvals[0]!.dtype === "float32" ? reduceWindowPlan(x.inAvals[0]!.shape, x.outAvals[0]!.shape, x.params) : undefined)
+  reduce_window: (x) =>
+    eligible(x) && x.inAvals[0]!.dtype === "float32"
+      ? reduceWindowPlan(x.inAvals[0]!.shape, x.outAvals[0]!.shape, x.params)
+      : undefined
 }
 
 /** Whether a plan for `prim` depends on operand values (so it cannot be cached by shapes alone). */
-export const dependsOnValues = (prim: FirstOrderPrimitive): boolean => prim === "dynamic_slice" || prim === "dynamic_update_slice"
+export const dependsOnValues = (prim: FirstOrderPrimitive): boolean =>
+  prim === "dynamic_slice" || prim === "dynamic_update_slice"

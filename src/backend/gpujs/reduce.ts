@@ -17,18 +17,29 @@ export const chunk = 1024
 export const combineOf = (prim: ReducePrimitive, dtype: string): Combine | undefined => {
   if (dtype === "float32") {
     switch (prim) {
-      case "reduce_sum": return "sum"
-      case "reduce_prod": return "prod"
-      case "reduce_max": return "max"
-      case "reduce_min": return "min"
-      default: return undefined
+      case "reduce_sum":
+        return "sum"
+      case "reduce_prod":
+        return "prod"
+      case "reduce_max":
+        return "max"
+      case "reduce_min":
+        return "min"
+      default:
+        return undefined
     }
   }
   if (dtype === "bool") {
     // On 0/1 values, or is max and and is min.
     switch (prim) {
-      case "reduce_sum": case "reduce_max": case "reduce_or": return "max"
-      case "reduce_prod": case "reduce_min": case "reduce_and": return "min"
+      case "reduce_sum":
+      case "reduce_max":
+      case "reduce_or":
+        return "max"
+      case "reduce_prod":
+      case "reduce_min":
+      case "reduce_and":
+        return "min"
     }
   }
   return undefined
@@ -36,10 +47,14 @@ export const combineOf = (prim: ReducePrimitive, dtype: string): Combine | undef
 
 const combineStatement = (c: Combine): string => {
   switch (c) {
-    case "sum": return "acc = acc + v;"
-    case "prod": return "acc = acc * v;"
-    case "max": return "if (v > acc || v !== v) { acc = v; }"
-    case "min": return "if (v < acc || v !== v) { acc = v; }"
+    case "sum":
+      return "acc = acc + v;"
+    case "prod":
+      return "acc = acc * v;"
+    case "max":
+      return "if (v > acc || v !== v) { acc = v; }"
+    case "min":
+      return "if (v < acc || v !== v) { acc = v; }"
   }
 }
 
@@ -65,7 +80,13 @@ export interface ReduceSource {
  * One pass: output element `o · parts + p` reduces elements `[p·size, min((p+1)·size, count))` of
  * the reduction of output `o`.
  */
-const passSource = (src: ReduceSource, axes: ReadonlyArray<number>, parts: number, size: number, c: Combine): string => {
+const passSource = (
+  src: ReduceSource,
+  axes: ReadonlyArray<number>,
+  parts: number,
+  size: number,
+  c: Combine
+): string => {
   const kept = (d: number): boolean => !axes.includes(d)
   const keptShape = src.shape.filter((_, d) => kept(d))
   const redShape = axes.map((d) => src.shape[d]!)
@@ -123,5 +144,15 @@ export const pushReduceOf = (chain: StepChain, src: ReduceSource, axes: Readonly
  * the value index of the result. The reduced count must be at least 1.
  */
 export const pushReduce = (
-  chain: StepChain, input: number, shape: ReadonlyArray<number>, axes: ReadonlyArray<number>, c: Combine
-): number => pushReduceOf(chain, { args: [input], shape, strides: [rowMajor(shape)], value: (at) => `let v = x0[${at[0]}];` }, axes, c)
+  chain: StepChain,
+  input: number,
+  shape: ReadonlyArray<number>,
+  axes: ReadonlyArray<number>,
+  c: Combine
+): number =>
+  pushReduceOf(
+    chain,
+    { args: [input], shape, strides: [rowMajor(shape)], value: (at) => `let v = x0[${at[0]}];` },
+    axes,
+    c
+  )

@@ -46,7 +46,10 @@ export class StoragePool {
   /** Buffers made inside each open `tidy`, innermost last. */
   private readonly scopes = new TidyScopes<GpujsBuffer>()
 
-  constructor(private readonly name: string, private readonly freeDevice: (d: DeviceData) => void) {
+  constructor(
+    private readonly name: string,
+    private readonly freeDevice: (d: DeviceData) => void
+  ) {
     this.registry = new FinalizationRegistry((storage) => {
       this.stats.finalized++
       this.release(storage)
@@ -81,7 +84,6 @@ export class StoragePool {
   keep(buffer: GpujsBuffer): void {
     this.scopes.keep(buffer)
   }
-
 
   /** Puts device data on a storage that had only host data. */
   attachDevice(storage: Storage, device: DeviceData): void {

@@ -27,7 +27,9 @@ export const transposeStrides = (inShape: ReadonlyArray<number>, permutation: Re
 
 /** Input strides of `broadcast_in_dim`, per output axis (0 along new and size-1 axes). */
 export const broadcastInDimStrides = (
-  inShape: ReadonlyArray<number>, outRank: number, broadcastDimensions: ReadonlyArray<number>
+  inShape: ReadonlyArray<number>,
+  outRank: number,
+  broadcastDimensions: ReadonlyArray<number>
 ): Array<number> => {
   const st = rowMajor(inShape)
   const out = new Array<number>(outRank).fill(0)
@@ -39,7 +41,9 @@ export const broadcastInDimStrides = (
 
 /** Base offset and per-axis strides of a strided window `[start, ...)` with `steps`. */
 export const windowGather = (
-  inShape: ReadonlyArray<number>, starts: ReadonlyArray<number>, steps: ReadonlyArray<number>
+  inShape: ReadonlyArray<number>,
+  starts: ReadonlyArray<number>,
+  steps: ReadonlyArray<number>
 ): { readonly base: number; readonly strides: Array<number> } => {
   const st = rowMajor(inShape)
   return { base: st.reduce((acc, s, d) => acc + s * starts[d]!, 0), strides: st.map((s, d) => s * steps[d]!) }
@@ -51,7 +55,8 @@ export const windowGather = (
  * Negative `lo`/`hi` (cropping) work the same way.
  */
 export const padSource = (
-  inShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>,
+  inShape: ReadonlyArray<number>,
+  outShape: ReadonlyArray<number>,
   config: ReadonlyArray<readonly [number, number, number]>
 ): string => {
   const outStrides = rowMajor(outShape)
@@ -68,7 +73,9 @@ export const padSource = (
     lines.push(`let q${d} = Math.floor(p${d} / ${lit(step)});`)
     lines.push(`if (p${d} - q${d} * ${lit(step)} < 0.0) { q${d} = q${d} - 1.0; }`)
     lines.push(`if (p${d} - q${d} * ${lit(step)} >= ${lit(step)}) { q${d} = q${d} + 1.0; }`)
-    lines.push(`if (p${d} < 0.0 || p${d} - q${d} * ${lit(step)} !== 0.0 || q${d} >= ${lit(inShape[d]!)}) { inside = 0.0; }`)
+    lines.push(
+      `if (p${d} < 0.0 || p${d} - q${d} * ${lit(step)} !== 0.0 || q${d} >= ${lit(inShape[d]!)}) { inside = 0.0; }`
+    )
     lines.push(`src = src + q${d} * ${lit(inStrides[d]!)};`)
   })
   lines.push("if (inside > 0.5) { return x0[src]; }", "return x1[0];")
@@ -76,7 +83,11 @@ export const padSource = (
 }
 
 /** `concatenate` along `dimension`: each output element picks the operand whose range holds it. */
-export const concatenateSource = (shapes: ReadonlyArray<ReadonlyArray<number>>, outShape: ReadonlyArray<number>, dimension: number): string => {
+export const concatenateSource = (
+  shapes: ReadonlyArray<ReadonlyArray<number>>,
+  outShape: ReadonlyArray<number>,
+  dimension: number
+): string => {
   const inner = outShape.slice(dimension + 1).reduce((a, b) => a * b, 1)
   const total = outShape[dimension]!
   const lines: Array<string> = []

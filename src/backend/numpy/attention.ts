@@ -47,7 +47,12 @@ const grouped = (t: JArray, k: number, g: number): JArray => {
   const t4 = t.ndim < 4 ? reshape(t, [...new Array<number>(4 - t.ndim).fill(1), ...t.shape]) : t
   const [tb, tn, tt, ts] = t4.shape as [number, number, number, number]
   if (tn === 1) return expandDims(t4, 2)
-  if (tn !== k * g) throw new ShapeError({ op: OP, shapes: [t.shape], reason: `a bias or mask must have 1 or ${k * g} heads, got ${tn}` })
+  if (tn !== k * g)
+    throw new ShapeError({
+      op: OP,
+      shapes: [t.shape],
+      reason: `a bias or mask must have 1 or ${k * g} heads, got ${tn}`
+    })
   return reshape(t4, [tb, k, g, tt, ts])
 }
 
@@ -65,20 +70,38 @@ const grouped = (t: JArray, k: number, g: number): JArray => {
  * @category activations
  * @since 0.1.0
  */
-export const dotProductAttention = (query: JArray, key: JArray, value: JArray, options?: DotProductAttentionOptions): JArray => {
+export const dotProductAttention = (
+  query: JArray,
+  key: JArray,
+  value: JArray,
+  options?: DotProductAttentionOptions
+): JArray => {
   const unbatched = query.ndim === 3
   const q4 = unbatched ? expandDims(query, 0) : query
   const k4 = key.ndim === 3 ? expandDims(key, 0) : key
   const v4 = value.ndim === 3 ? expandDims(value, 0) : value
   if (q4.ndim !== 4 || k4.ndim !== 4 || v4.ndim !== 4) {
-    throw new ShapeError({ op: OP, shapes: [query.shape, key.shape, value.shape], reason: "query, key and value must be [batch, seq, heads, headDim] or [seq, heads, headDim]" })
+    throw new ShapeError({
+      op: OP,
+      shapes: [query.shape, key.shape, value.shape],
+      reason: "query, key and value must be [batch, seq, heads, headDim] or [seq, heads, headDim]"
+    })
   }
   const [b, t, n, h] = q4.shape as [number, number, number, number]
   const [kb, s, kh, kd] = k4.shape as [number, number, number, number]
   if (kb !== b || kd !== h || v4.shape[0] !== b || v4.shape[1] !== s || v4.shape[2] !== kh) {
-    throw new ShapeError({ op: OP, shapes: [query.shape, key.shape, value.shape], reason: "key and value must share query's batch and head size, and each other's length and heads" })
+    throw new ShapeError({
+      op: OP,
+      shapes: [query.shape, key.shape, value.shape],
+      reason: "key and value must share query's batch and head size, and each other's length and heads"
+    })
   }
-  if (n % kh !== 0) throw new ShapeError({ op: OP, shapes: [query.shape, key.shape], reason: `the query heads (${n}) must be a multiple of the key heads (${kh})` })
+  if (n % kh !== 0)
+    throw new ShapeError({
+      op: OP,
+      shapes: [query.shape, key.shape],
+      reason: `the query heads (${n}) must be a multiple of the key heads (${kh})`
+    })
   const g = n / kh
   const scale = options?.scale ?? 1 / Math.sqrt(h)
   const qg = reshape(q4, [b, t, kh, g, h])

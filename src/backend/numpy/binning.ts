@@ -9,7 +9,20 @@
 import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { ArgumentError, ConcretizationError, ShapeError } from "../ArrayError.ts"
 import { arange, asArray, fromScalar, linspace } from "./creation.ts"
-import { add, convertTo, divide, equal, greater, less, lessEqual, maximum, multiply, notEqual, subtract, where } from "./elementwise.ts"
+import {
+  add,
+  convertTo,
+  divide,
+  equal,
+  greater,
+  less,
+  lessEqual,
+  maximum,
+  multiply,
+  notEqual,
+  subtract,
+  where
+} from "./elementwise.ts"
 import { nonzero } from "./extraSearch.ts"
 import { getItem, take } from "./indexing.ts"
 import { checkOptionKeys } from "./options.ts"
@@ -19,13 +32,17 @@ import { sort } from "./sorting.ts"
 
 const vector = (op: string, what: string, x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.ndim !== 1) throw new ShapeError({ op, shapes: [a.shape], reason: `${what} must be 1-d, got shape (${a.shape.join(", ")})` })
+  if (a.ndim !== 1)
+    throw new ShapeError({ op, shapes: [a.shape], reason: `${what} must be 1-d, got shape (${a.shape.join(", ")})` })
   return a
 }
 
 const concrete = (op: string, x: JArray, what: string, fix: string): number => {
   if (x.tracer !== undefined) {
-    throw new ConcretizationError({ op, reason: `${what} depends on the data, and this Array is traced by ${x.tracer.trace.name}; ${fix}` })
+    throw new ConcretizationError({
+      op,
+      reason: `${what} depends on the data, and this Array is traced by ${x.tracer.trace.name}; ${fix}`
+    })
   }
   return Number(x.item())
 }
@@ -45,7 +62,11 @@ export interface SearchsortedOptions {
 export const searchsorted = (a: ArrayLike, v: ArrayLike, options?: SearchsortedOptions): JArray => {
   checkOptionKeys("searchsorted", options, ["side"])
   const side = options?.side ?? "left"
-  if (side !== "left" && side !== "right") throw new ArgumentError({ op: "searchsorted", reason: `side must be "left" or "right", got ${JSON.stringify(side)}` })
+  if (side !== "left" && side !== "right")
+    throw new ArgumentError({
+      op: "searchsorted",
+      reason: `side must be "left" or "right", got ${JSON.stringify(side)}`
+    })
   const sorted = vector("searchsorted", "a", a)
   const values = expandDims(asArray(v), -1)
   // The insertion point is how many entries lie before the value.
@@ -90,21 +111,35 @@ export const bincount = (x: ArrayLike, options?: BincountOptions): JArray => {
   checkOptionKeys("bincount", options, ["weights", "minlength", "length"])
   const a = vector("bincount", "x", x)
   if (a.dtype !== "int32" && a.dtype !== "uint32" && a.dtype !== "bool") {
-    throw new ArgumentError({ op: "bincount", reason: `x must be an integer array, got ${a.dtype}; convert it with .astype("int32")` })
+    throw new ArgumentError({
+      op: "bincount",
+      reason: `x must be an integer array, got ${a.dtype}; convert it with .astype("int32")`
+    })
   }
   const minlength = options?.minlength ?? 0
-  if (!Number.isInteger(minlength) || minlength < 0) throw new ArgumentError({ op: "bincount", reason: `minlength must be a non-negative integer, got ${minlength}` })
+  if (!Number.isInteger(minlength) || minlength < 0)
+    throw new ArgumentError({ op: "bincount", reason: `minlength must be a non-negative integer, got ${minlength}` })
   let length = options?.length
   if (length === undefined) {
-    const top = a.size === 0 ? 0 : concrete("bincount", max(a), "the number of bins", "pass a static length, e.g. jnp.bincount(x, { length: 10 })") + 1
+    const top =
+      a.size === 0
+        ? 0
+        : concrete(
+            "bincount",
+            max(a),
+            "the number of bins",
+            "pass a static length, e.g. jnp.bincount(x, { length: 10 })"
+          ) + 1
     length = Math.max(minlength, top)
   }
-  if (!Number.isInteger(length) || length < 0) throw new ArgumentError({ op: "bincount", reason: `length must be a non-negative integer, got ${length}` })
+  if (!Number.isInteger(length) || length < 0)
+    throw new ArgumentError({ op: "bincount", reason: `length must be a non-negative integer, got ${length}` })
   const idx = maximum(convertTo(a, "int32"), 0)
   const hits = equal(expandDims(idx, -1), arange(length))
   if (options?.weights === undefined) return sum(convertTo(hits, "int32"), 0)
   const w = asArray(options.weights)
-  if (w.shape.join(",") !== a.shape.join(",")) throw new ShapeError({ op: "bincount", shapes: [a.shape, w.shape], reason: "weights must have the shape of x" })
+  if (w.shape.join(",") !== a.shape.join(","))
+    throw new ShapeError({ op: "bincount", shapes: [a.shape, w.shape], reason: "weights must have the shape of x" })
   return sum(where(hits, expandDims(w, -1), 0), 0)
 }
 
@@ -124,12 +159,20 @@ export interface HistogramOptions {
  * @category searching
  * @since 0.1.0
  */
-export const histogram = (a: ArrayLike, bins: number | ArrayLike = 10, options?: HistogramOptions): [JArray, JArray] => {
+export const histogram = (
+  a: ArrayLike,
+  bins: number | ArrayLike = 10,
+  options?: HistogramOptions
+): [JArray, JArray] => {
   checkOptionKeys("histogram", options, ["range", "weights", "density"])
   const data = ravel(asArray(a))
   let edges: JArray
   if (typeof bins === "number") {
-    if (!Number.isInteger(bins) || bins < 1) throw new ArgumentError({ op: "histogram", reason: `bins must be a positive integer or an array of edges, got ${bins}` })
+    if (!Number.isInteger(bins) || bins < 1)
+      throw new ArgumentError({
+        op: "histogram",
+        reason: `bins must be a positive integer or an array of edges, got ${bins}`
+      })
     let [lo, hi] = options?.range ?? [
       data.size === 0 ? 0 : concrete("histogram", min(data), "the range", "pass range: [lo, hi]"),
       data.size === 0 ? 1 : concrete("histogram", max(data), "the range", "pass range: [lo, hi]")
@@ -173,7 +216,8 @@ export const interp = (x: ArrayLike, xp: ArrayLike, fp: ArrayLike, options?: Int
   checkOptionKeys("interp", options, ["left", "right"])
   const px = convertTo(vector("interp", "xp", xp), "float32")
   const pf = convertTo(vector("interp", "fp", fp), "float32")
-  if (px.shape[0] !== pf.shape[0]) throw new ShapeError({ op: "interp", shapes: [px.shape, pf.shape], reason: "xp and fp must have the same length" })
+  if (px.shape[0] !== pf.shape[0])
+    throw new ShapeError({ op: "interp", shapes: [px.shape, pf.shape], reason: "xp and fp must have the same length" })
   const n = px.shape[0]!
   if (n === 0) throw new ArgumentError({ op: "interp", reason: "xp and fp must not be empty" })
   const at = convertTo(asArray(x), "float32")
@@ -214,13 +258,20 @@ export const unique = (x: ArrayLike, options?: UniqueOptions): JArray => {
   // An entry is new where it differs from the one before it.
   const fresh = concatenate([lessEqual(arange(1), 0), notEqual(getItem(s, [{ start: 1 }]), getItem(s, [{ stop: -1 }]))])
   if (options?.size === undefined && s.tracer !== undefined) {
-    throw new ConcretizationError({ op: "unique", reason: `the number of distinct values depends on the data, and this Array is traced by ${s.tracer.trace.name}; pass a static size, e.g. jnp.unique(x, { size: 10 })` })
+    throw new ConcretizationError({
+      op: "unique",
+      reason: `the number of distinct values depends on the data, and this Array is traced by ${s.tracer.trace.name}; pass a static size, e.g. jnp.unique(x, { size: 10 })`
+    })
   }
   const [where_] = nonzero(fresh, options?.size === undefined ? undefined : { size: options.size })
   const values = take(s, where_!)
   if (options?.fillValue === undefined) return values
   const count = sum(convertTo(fresh, "int32"))
-  return where(less(arange(values.shape[0]!), count), values, fromScalar(options.fillValue, s.dtype === "key<fry>" ? "float32" : s.dtype))
+  return where(
+    less(arange(values.shape[0]!), count),
+    values,
+    fromScalar(options.fillValue, s.dtype === "key<fry>" ? "float32" : s.dtype)
+  )
 }
 
 /**
@@ -228,8 +279,14 @@ export const unique = (x: ArrayLike, options?: UniqueOptions): JArray => {
  * @category searching
  * @since 0.1.0
  */
-export const countNonzero = (x: ArrayLike, axis?: number | ReadonlyArray<number> | null, options?: { readonly keepdims?: boolean | undefined }): JArray => {
+export const countNonzero = (
+  x: ArrayLike,
+  axis?: number | ReadonlyArray<number> | null,
+  options?: { readonly keepdims?: boolean | undefined }
+): JArray => {
   checkOptionKeys("countNonzero", options, ["keepdims"])
   const a = asArray(x)
-  return sum(convertTo(a.dtype === "bool" ? a : notEqual(a, 0), "int32"), axis ?? null, { keepdims: options?.keepdims ?? false })
+  return sum(convertTo(a.dtype === "bool" ? a : notEqual(a, 0), "int32"), axis ?? null, {
+    keepdims: options?.keepdims ?? false
+  })
 }

@@ -21,8 +21,12 @@ export type ArrayLiteral = number | boolean | Complex | JArray | ReadonlyArray<A
 
 /** Whether `u` is a complex literal `{ re, im }` (two numbers). */
 export const isComplexLiteral = (u: unknown): u is Complex =>
-  typeof u === "object" && u !== null && !Array.isArray(u) && !isArray(u) &&
-  typeof (u as { re?: unknown }).re === "number" && typeof (u as { im?: unknown }).im === "number"
+  typeof u === "object" &&
+  u !== null &&
+  !Array.isArray(u) &&
+  !isArray(u) &&
+  typeof (u as { re?: unknown }).re === "number" &&
+  typeof (u as { im?: unknown }).im === "number"
 
 /** Makes a complex64 array from a float32 computation of the same values (the imaginary parts zero). */
 const viaFloat32 = (d: NumericDType, make: (d: NumericDType) => JArray): JArray =>
@@ -54,7 +58,11 @@ export const fromScalar = (x: number | boolean, dtype?: NumericDType, weakType?:
 
 const checkDTypeOption = (op: string, dtype: unknown): void => {
   if (dtype !== undefined && (!isDType(dtype) || dtype === "key<fry>")) {
-    throw new DTypeError({ op, dtypes: [String(dtype)], reason: "not a numeric dtype (float32, int32, uint32, bool, complex64)" })
+    throw new DTypeError({
+      op,
+      dtypes: [String(dtype)],
+      reason: "not a numeric dtype (float32, int32, uint32, bool, complex64)"
+    })
   }
 }
 
@@ -72,7 +80,8 @@ export const asArray = (x: ArrayLike, dtype?: NumericDType): JArray => {
 const integerOf = (op: string, x: number | boolean, dtype: NumericDType): number | boolean =>
   typeof x === "number" ? integerLiteral(op, x, dtype, false) : x
 
-const convert = (x: JArray, dtype: NumericDType): JArray => bind1("convert_element_type", [x], { newDtype: dtype, weakType: false })
+const convert = (x: JArray, dtype: NumericDType): JArray =>
+  bind1("convert_element_type", [x], { newDtype: dtype, weakType: false })
 
 const describe = (u: unknown): string => (u === null ? "null" : Array.isArray(u) ? "an array" : typeof u)
 
@@ -86,9 +95,14 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
   const dtype = options?.dtype
   checkDTypeOption("array", dtype)
   if (isArray(data)) return dtype === undefined ? data : convert(data, dtype)
-  if (typeof data === "number" || typeof data === "boolean") return fromScalar(dtype === undefined ? data : integerOf("array", data, dtype), dtype)
+  if (typeof data === "number" || typeof data === "boolean")
+    return fromScalar(dtype === undefined ? data : integerOf("array", data, dtype), dtype)
   if (isComplexLiteral(data)) return complexLiteral([data], [], dtype)
-  if (!Array.isArray(data)) throw new ArrayLiteralError({ path: "", reason: `expected nested arrays of numbers or booleans, got ${describe(data)}` })
+  if (!Array.isArray(data))
+    throw new ArrayLiteralError({
+      path: "",
+      reason: `expected nested arrays of numbers or booleans, got ${describe(data)}`
+    })
   if (containsArray(data)) return stackLiteral(data, dtype)
   const shape: Array<number> = []
   let level: unknown = data
@@ -100,11 +114,22 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
   const walk = (v: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
       if (typeof v === "number" || typeof v === "boolean" || isComplexLiteral(v)) flat.push(v)
-      else throw new ArrayLiteralError({ path, reason: Array.isArray(v) ? `ragged nesting: expected a scalar, found an array (the first row set depth ${shape.length})` : `expected a number or boolean${typeof v === "object" && v !== null ? " (or a complex number { re, im })" : ""}, got ${describe(v)}` })
+      else
+        throw new ArrayLiteralError({
+          path,
+          reason: Array.isArray(v)
+            ? `ragged nesting: expected a scalar, found an array (the first row set depth ${shape.length})`
+            : `expected a number or boolean${typeof v === "object" && v !== null ? " (or a complex number { re, im })" : ""}, got ${describe(v)}`
+        })
       return
     }
-    if (!Array.isArray(v)) throw new ArrayLiteralError({ path, reason: `ragged nesting: expected an array of length ${shape[depth]}, got ${describe(v)}` })
-    if (v.length !== shape[depth]) throw new ArrayLiteralError({ path, reason: `ragged nesting: expected length ${shape[depth]}, got ${v.length}` })
+    if (!Array.isArray(v))
+      throw new ArrayLiteralError({
+        path,
+        reason: `ragged nesting: expected an array of length ${shape[depth]}, got ${describe(v)}`
+      })
+    if (v.length !== shape[depth])
+      throw new ArrayLiteralError({ path, reason: `ragged nesting: expected length ${shape[depth]}, got ${v.length}` })
     for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`)
   }
   walk(data, 0, "")
@@ -114,7 +139,10 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
   const out = allocHost(d, flat.length)
   for (let i = 0; i < reals.length; i++) {
     const v = reals[i]!
-    out[i] = castScalar(d, typeof v === "boolean" ? (v ? 1 : 0) : dtype === undefined ? v : integerLiteral("array", v, d, false))
+    out[i] = castScalar(
+      d,
+      typeof v === "boolean" ? (v ? 1 : 0) : dtype === undefined ? v : integerLiteral("array", v, d, false)
+    )
   }
   return fromHost(out, shape, d)
 }
@@ -123,7 +151,11 @@ export const array = (data: ArrayLiteral, options?: DTypeOption): JArray => {
  * An array literal with complex elements (or asked to be complex64): complex64, unless another dtype
  * was asked for, which takes the real parts (as a conversion does).
  */
-const complexLiteral = (flat: ReadonlyArray<number | boolean | Complex>, shape: ReadonlyArray<number>, dtype: NumericDType | undefined): JArray => {
+const complexLiteral = (
+  flat: ReadonlyArray<number | boolean | Complex>,
+  shape: ReadonlyArray<number>,
+  dtype: NumericDType | undefined
+): JArray => {
   const out = new Float32Array(2 * flat.length)
   flat.forEach((v, i) => {
     if (isComplexLiteral(v)) {
@@ -138,7 +170,9 @@ const complexLiteral = (flat: ReadonlyArray<number | boolean | Complex>, shape: 
 const inferDType = (flat: ReadonlyArray<number | boolean>): NumericDType => {
   if (flat.length === 0) return "float32"
   if (flat.every((v) => typeof v === "boolean")) return "bool"
-  return flat.some((v) => typeof v === "number" && (!Number.isInteger(v) || Math.abs(v) >= 2 ** 31)) ? "float32" : "int32"
+  return flat.some((v) => typeof v === "number" && (!Number.isInteger(v) || Math.abs(v) >= 2 ** 31))
+    ? "float32"
+    : "int32"
 }
 
 const containsArray = (data: ReadonlyArray<ArrayLiteral>): boolean =>
@@ -149,7 +183,10 @@ const stackLiteral = (data: ReadonlyArray<ArrayLiteral>, dtype: NumericDType | u
   const first = parts[0]!
   parts.forEach((p, i) => {
     if (p.shape.length !== first.shape.length || p.shape.some((d, j) => d !== first.shape[j])) {
-      throw new ArrayLiteralError({ path: `[${i}]`, reason: `ragged nesting: shape (${p.shape.join(", ")}) differs from (${first.shape.join(", ")})` })
+      throw new ArrayLiteralError({
+        path: `[${i}]`,
+        reason: `ragged nesting: shape (${p.shape.join(", ")}) differs from (${first.shape.join(", ")})`
+      })
     }
   })
   const { dtype: d, weakType } = parts.reduce(
@@ -157,7 +194,9 @@ const stackLiteral = (data: ReadonlyArray<ArrayLiteral>, dtype: NumericDType | u
     { dtype: first.dtype as NumericDType, weakType: false }
   )
   void weakType
-  const expanded = parts.map((p) => bind1("expand_dims", [p.dtype === d && !p.weakType ? p : convert(p, d)], { dimensions: [0] }))
+  const expanded = parts.map((p) =>
+    bind1("expand_dims", [p.dtype === d && !p.weakType ? p : convert(p, d)], { dimensions: [0] })
+  )
   return bind1("concatenate", expanded, { dimension: 0 })
 }
 
@@ -172,11 +211,21 @@ const MAX_ELEMENTS = 2 ** 31 - 1
 const checkShape = (op: string, shape: ReadonlyArray<number> | number): ReadonlyArray<number> => {
   const s = typeof shape === "number" ? [shape] : shape
   if (!Array.isArray(s)) {
-    throw new ShapeError({ op, shapes: [], reason: `a shape is a list of non-negative integers (or one integer), got ${describe(s)} ${JSON.stringify(s) ?? ""}`.trimEnd() })
+    throw new ShapeError({
+      op,
+      shapes: [],
+      reason:
+        `a shape is a list of non-negative integers (or one integer), got ${describe(s)} ${JSON.stringify(s) ?? ""}`.trimEnd()
+    })
   }
   if (!isValidShape(s)) throw new ShapeError({ op, shapes: [s], reason: "a shape is a list of non-negative integers" })
   const size = sizeOf(s)
-  if (size > MAX_ELEMENTS) throw new ShapeError({ op, shapes: [s], reason: `${size} elements is more than an array holds (at most 2^31 - 1, as indices are int32); use a smaller shape` })
+  if (size > MAX_ELEMENTS)
+    throw new ShapeError({
+      op,
+      shapes: [s],
+      reason: `${size} elements is more than an array holds (at most 2^31 - 1, as indices are int32); use a smaller shape`
+    })
   return s
 }
 
@@ -186,12 +235,26 @@ export const full = (shape: ReadonlyArray<number> | number, value: number | bool
   checkOptionKeys("full", options, ["dtype"])
   checkDTypeOption("full", options?.dtype)
   if (typeof value !== "number" && typeof value !== "boolean") {
-    throw new ArgumentError({ op: "full", reason: `fillValue must be a number or a boolean, got ${describe(value)}${typeof value === "string" ? ` ${JSON.stringify(value)}; write it as a number` : ""}` })
+    throw new ArgumentError({
+      op: "full",
+      reason: `fillValue must be a number or a boolean, got ${describe(value)}${typeof value === "string" ? ` ${JSON.stringify(value)}; write it as a number` : ""}`
+    })
   }
   const d = options?.dtype ?? scalarDType(value)
   if (d === "complex64") return viaFloat32(d, (f) => full(s, value, { dtype: f }))
   const data = allocHost(d, sizeOf(s))
-  data.fill(castScalar(d, typeof value === "boolean" ? (value ? 1 : 0) : options?.dtype === undefined ? value : integerLiteral("full", value, d, false)))
+  data.fill(
+    castScalar(
+      d,
+      typeof value === "boolean"
+        ? value
+          ? 1
+          : 0
+        : options?.dtype === undefined
+          ? value
+          : integerLiteral("full", value, d, false)
+    )
+  )
   return fromHost(data, s, d)
 }
 
@@ -212,8 +275,10 @@ const likeDType = (x: JArray, options?: DTypeOption): NumericDType => {
   if (d === "key<fry>") throw new DTypeError({ op: "full_like", dtypes: [d], reason: "not a numeric dtype" })
   return d
 }
-export const fullLike = (x: JArray, value: number | boolean, options?: DTypeOption): JArray => full(x.shape, value, { dtype: likeDType(x, options) })
-export const zerosLike = (x: JArray, options?: DTypeOption): JArray => full(x.shape, 0, { dtype: likeDType(x, options) })
+export const fullLike = (x: JArray, value: number | boolean, options?: DTypeOption): JArray =>
+  full(x.shape, value, { dtype: likeDType(x, options) })
+export const zerosLike = (x: JArray, options?: DTypeOption): JArray =>
+  full(x.shape, 0, { dtype: likeDType(x, options) })
 export const onesLike = (x: JArray, options?: DTypeOption): JArray => full(x.shape, 1, { dtype: likeDType(x, options) })
 
 /**
@@ -224,7 +289,10 @@ export const arange = (start: number, stop?: number, step?: number, options?: DT
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop]
   const st = step ?? 1
   if (st === 0 || !Number.isFinite(st) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
-    throw new ArgumentError({ op: "arange", reason: `start, stop and a non-zero step must be finite (got ${lo}, ${hi}, ${st})` })
+    throw new ArgumentError({
+      op: "arange",
+      reason: `start, stop and a non-zero step must be finite (got ${lo}, ${hi}, ${st})`
+    })
   }
   checkOptionKeys("arange", options, ["dtype"])
   checkDTypeOption("arange", options?.dtype)
@@ -243,7 +311,8 @@ export const linspace = (
   num = 50,
   options?: DTypeOption & { readonly endpoint?: boolean }
 ): JArray => {
-  if (!Number.isInteger(num) || num < 0) throw new ArgumentError({ op: "linspace", reason: `num must be a non-negative integer, got ${num}` })
+  if (!Number.isInteger(num) || num < 0)
+    throw new ArgumentError({ op: "linspace", reason: `num must be a non-negative integer, got ${num}` })
   checkOptionKeys("linspace", options, ["dtype", "endpoint"])
   checkDTypeOption("linspace", options?.dtype)
   const d = options?.dtype ?? "float32"

@@ -40,7 +40,11 @@ const termLabels = (term: string, where: string): { readonly letters: Array<stri
   const parts = term.split("...")
   if (parts.length > 2) throw new ArgumentError({ op: OP, reason: `${where} '${term}' has more than one ellipsis` })
   for (const c of parts.join("")) {
-    if (!isLetter(c)) throw new ArgumentError({ op: OP, reason: `${where} '${term}' has '${c}'; subscripts are letters and at most one '...'` })
+    if (!isLetter(c))
+      throw new ArgumentError({
+        op: OP,
+        reason: `${where} '${term}' has '${c}'; subscripts are letters and at most one '...'`
+      })
   }
   const letters = [...parts.join("")]
   return { letters, ellipsis: parts.length === 2 ? parts[0]!.length : -1 }
@@ -52,19 +56,30 @@ const parse = (spec: string, shapes: ReadonlyArray<ReadonlyArray<number>>): Pars
   if (arrow.length > 2) throw new ArgumentError({ op: OP, reason: `subscripts '${spec}' have more than one '->'` })
   const terms = arrow[0]!.split(",")
   if (terms.length !== shapes.length) {
-    throw new ArgumentError({ op: OP, reason: `subscripts '${spec}' name ${terms.length} operand${terms.length === 1 ? "" : "s"} but ${shapes.length} were given` })
+    throw new ArgumentError({
+      op: OP,
+      reason: `subscripts '${spec}' name ${terms.length} operand${terms.length === 1 ? "" : "s"} but ${shapes.length} were given`
+    })
   }
   const parsed = terms.map((t, i) => termLabels(t, `operand ${i}'s subscripts`))
   const ellipsisDims = parsed.map((p, i) => {
     const ndim = shapes[i]!.length
     if (p.ellipsis < 0) {
       if (p.letters.length !== ndim) {
-        throw new ShapeError({ op: OP, shapes: [shapes[i]!], reason: `operand ${i}'s subscripts '${terms[i]}' name ${p.letters.length} dimensions but it has ${ndim}` })
+        throw new ShapeError({
+          op: OP,
+          shapes: [shapes[i]!],
+          reason: `operand ${i}'s subscripts '${terms[i]}' name ${p.letters.length} dimensions but it has ${ndim}`
+        })
       }
       return 0
     }
     if (p.letters.length > ndim) {
-      throw new ShapeError({ op: OP, shapes: [shapes[i]!], reason: `operand ${i}'s subscripts '${terms[i]}' name ${p.letters.length} dimensions but it has only ${ndim}` })
+      throw new ShapeError({
+        op: OP,
+        shapes: [shapes[i]!],
+        reason: `operand ${i}'s subscripts '${terms[i]}' name ${p.letters.length} dimensions but it has only ${ndim}`
+      })
     }
     return ndim - p.letters.length
   })
@@ -72,7 +87,9 @@ const parse = (spec: string, shapes: ReadonlyArray<ReadonlyArray<number>>): Pars
   // Ellipsis dimensions are right-aligned: an operand with k of them has the last k of the widest.
   const ellipsisLabels = (k: number): Array<Label> => Array.from({ length: k }, (_, j) => String(width - k + j))
   const inputs = parsed.map((p, i) =>
-    p.ellipsis < 0 ? p.letters : [...p.letters.slice(0, p.ellipsis), ...ellipsisLabels(ellipsisDims[i]!), ...p.letters.slice(p.ellipsis)]
+    p.ellipsis < 0
+      ? p.letters
+      : [...p.letters.slice(0, p.ellipsis), ...ellipsisLabels(ellipsisDims[i]!), ...p.letters.slice(p.ellipsis)]
   )
   let output: Array<Label>
   if (arrow.length === 2) {
@@ -81,15 +98,22 @@ const parse = (spec: string, shapes: ReadonlyArray<ReadonlyArray<number>>): Pars
     for (const c of out.letters) {
       if (seen.has(c)) throw new ArgumentError({ op: OP, reason: `output subscript '${c}' appears more than once` })
       seen.add(c)
-      if (!parsed.some((p) => p.letters.includes(c))) throw new ArgumentError({ op: OP, reason: `output subscript '${c}' is not among the operands' subscripts` })
+      if (!parsed.some((p) => p.letters.includes(c)))
+        throw new ArgumentError({ op: OP, reason: `output subscript '${c}' is not among the operands' subscripts` })
     }
     const ell = out.ellipsis < 0 ? [] : ellipsisLabels(width)
     // Without '...' in the output, the ellipsis dimensions are summed (as opt_einsum does).
-    output = out.ellipsis < 0 ? out.letters : [...out.letters.slice(0, out.ellipsis), ...ell, ...out.letters.slice(out.ellipsis)]
+    output =
+      out.ellipsis < 0
+        ? out.letters
+        : [...out.letters.slice(0, out.ellipsis), ...ell, ...out.letters.slice(out.ellipsis)]
   } else {
     const counts = new Map<string, number>()
     for (const p of parsed) for (const c of p.letters) counts.set(c, (counts.get(c) ?? 0) + 1)
-    const once = [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort()
+    const once = [...counts]
+      .filter(([, n]) => n === 1)
+      .map(([c]) => c)
+      .sort()
     output = [...ellipsisLabels(width), ...once]
   }
   return { inputs, output }
@@ -108,7 +132,11 @@ const takeDiagonals = (t: Term): Term => {
     if (i < 0) return { x, labels }
     const first = labels.indexOf(labels[i]!)
     if (x.shape[first] !== x.shape[i]) {
-      throw new ShapeError({ op: OP, shapes: [x.shape], reason: `subscript '${labels[i]}' is repeated over dimensions of sizes ${x.shape[first]} and ${x.shape[i]}` })
+      throw new ShapeError({
+        op: OP,
+        shapes: [x.shape],
+        reason: `subscript '${labels[i]}' is repeated over dimensions of sizes ${x.shape[first]} and ${x.shape[i]}`
+      })
     }
     x = diagonal(x, 0, first, i)
     labels = [...labels.filter((_, k) => k !== first && k !== i), labels[i]!]
@@ -130,11 +158,18 @@ const alignSizes = (a: Term, b: Term, shared: ReadonlyArray<Label>): readonly [T
       const m = other.x.shape[other.labels.indexOf(l)]!
       if (n === m || m === 1) return n
       if (n === 1) return m
-      throw new ShapeError({ op: OP, shapes: [a.x.shape, b.x.shape], reason: `subscript '${/^\d+$/.test(l) ? "..." : l}' has sizes ${n} and ${m}, which do not broadcast` })
+      throw new ShapeError({
+        op: OP,
+        shapes: [a.x.shape, b.x.shape],
+        reason: `subscript '${/^\d+$/.test(l) ? "..." : l}' has sizes ${n} and ${m}, which do not broadcast`
+      })
     })
     return shape.every((n, k) => n === t.x.shape[k]) ? t.x : broadcastTo(t.x, shape)
   }
-  return [{ x: target(a, b), labels: a.labels }, { x: target(b, a), labels: b.labels }]
+  return [
+    { x: target(a, b), labels: a.labels },
+    { x: target(b, a), labels: b.labels }
+  ]
 }
 
 /** One pairwise step: batch over labels still needed by both, contract labels nobody needs further. */
@@ -149,8 +184,14 @@ const contractPair = (a0: Term, b0: Term, needed: ReadonlySet<Label>): Term => {
   if (contract.length === 0) {
     // An outer product over the free labels: a broadcast multiply keeps every rule elementwise.
     const at = (t: Term, order: ReadonlyArray<Label>): JArray => {
-      const xt = transpose(t.x, order.filter((l) => t.labels.includes(l)).map((l) => t.labels.indexOf(l)))
-      return reshape(xt, labels.map((l) => (t.labels.includes(l) ? t.x.shape[t.labels.indexOf(l)]! : 1)))
+      const xt = transpose(
+        t.x,
+        order.filter((l) => t.labels.includes(l)).map((l) => t.labels.indexOf(l))
+      )
+      return reshape(
+        xt,
+        labels.map((l) => (t.labels.includes(l) ? t.x.shape[t.labels.indexOf(l)]! : 1))
+      )
     }
     return { x: multiply(at(a, labels), at(b, labels)), labels }
   }
@@ -182,10 +223,15 @@ const contractPair = (a0: Term, b0: Term, needed: ReadonlySet<Label>): Term => {
 export const einsum = (subscripts: string, ...operands: ReadonlyArray<ArrayLike>): JArray => {
   if (operands.length === 0) throw new ArgumentError({ op: OP, reason: "needs at least one operand" })
   const xs = operands.length === 1 ? [asArray(operands[0]!)] : promote(OP, operands)
-  const { inputs, output } = parse(subscripts, xs.map((x) => x.shape))
+  const { inputs, output } = parse(
+    subscripts,
+    xs.map((x) => x.shape)
+  )
   let terms: Array<Term> = xs.map((x, i) => takeDiagonals({ x, labels: inputs[i]! }))
   // Labels only one operand has and the output does not: sum them before any product.
-  terms = terms.map((t, i) => sumOut(t, (l) => output.includes(l) || terms.some((u, j) => j !== i && u.labels.includes(l))))
+  terms = terms.map((t, i) =>
+    sumOut(t, (l) => output.includes(l) || terms.some((u, j) => j !== i && u.labels.includes(l)))
+  )
   let acc = terms[0]!
   for (let i = 1; i < terms.length; i++) {
     const needed = new Set<Label>([...output, ...terms.slice(i + 1).flatMap((t) => t.labels)])

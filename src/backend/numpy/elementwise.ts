@@ -16,7 +16,11 @@ import { integerLiteral } from "./literals.ts"
 
 const numericOf = (op: string, x: JArray): NumericDType => {
   if (x.dtype === "key<fry>") {
-    throw new DTypeError({ op, dtypes: [x.dtype], reason: "PRNG key arrays do not support arithmetic; use random.keyData for their uint32 data" })
+    throw new DTypeError({
+      op,
+      dtypes: [x.dtype],
+      reason: "PRNG key arrays do not support arithmetic; use random.keyData for their uint32 data"
+    })
   }
   return x.dtype
 }
@@ -27,9 +31,17 @@ export const convertTo = (x: JArray, dtype: NumericDType, weakType = false): JAr
 
 /** Promotes operands to one dtype, JAX style; JavaScript scalars are weak and made directly. */
 export const promote = (op: string, xs: ReadonlyArray<ArrayLike>): Array<JArray> => {
-  const typed = xs.map((x) => (isArray(x) ? { dtype: numericOf(op, x), weakType: x.weakType } : { dtype: scalarKind(x), weakType: typeof x === "number" }))
+  const typed = xs.map((x) =>
+    isArray(x)
+      ? { dtype: numericOf(op, x), weakType: x.weakType }
+      : { dtype: scalarKind(x), weakType: typeof x === "number" }
+  )
   const { dtype, weakType } = promoteAll(typed)
-  return xs.map((x) => (isArray(x) ? convertTo(x, dtype, weakType) : fromScalar(typeof x === "number" ? integerLiteral(op, x, dtype, true) : x, dtype, weakType)))
+  return xs.map((x) =>
+    isArray(x)
+      ? convertTo(x, dtype, weakType)
+      : fromScalar(typeof x === "number" ? integerLiteral(op, x, dtype, true) : x, dtype, weakType)
+  )
 }
 
 const scalarKind = (x: number | boolean): NumericDType =>
@@ -37,12 +49,23 @@ const scalarKind = (x: number | boolean): NumericDType =>
 
 /** Reshapes operands to a common rank with leading 1s (no data is copied) after checking broadcasting. */
 export const broadcastRanks = (op: string, xs: ReadonlyArray<JArray>): Array<JArray> => {
-  broadcastShapes(op, xs.map((x) => x.shape))
+  broadcastShapes(
+    op,
+    xs.map((x) => x.shape)
+  )
   const nd = Math.max(...xs.map((x) => x.ndim))
-  return xs.map((x) => (x.ndim === nd ? x : bind1("reshape", [x], { newSizes: [...new Array<number>(nd - x.ndim).fill(1), ...x.shape] })))
+  return xs.map((x) =>
+    x.ndim === nd ? x : bind1("reshape", [x], { newSizes: [...new Array<number>(nd - x.ndim).fill(1), ...x.shape] })
+  )
 }
 
-const binary = (op: string, prim: BinaryPrimitive, x: ArrayLike, y: ArrayLike, allowed?: ReadonlyArray<NumericDType>): JArray => {
+const binary = (
+  op: string,
+  prim: BinaryPrimitive,
+  x: ArrayLike,
+  y: ArrayLike,
+  allowed?: ReadonlyArray<NumericDType>
+): JArray => {
   const [a, b] = broadcastRanks(op, promote(op, [x, y])) as [JArray, JArray]
   if (allowed !== undefined && !allowed.includes(a.dtype as NumericDType)) {
     throw new DTypeError({ op, dtypes: [a.dtype], reason: `expected ${allowed.join(" or ")}` })
@@ -51,20 +74,24 @@ const binary = (op: string, prim: BinaryPrimitive, x: ArrayLike, y: ArrayLike, a
 }
 
 /** Integer and boolean operands of a float function become float32; float32 and complex64 stay. */
-const toFloat = (x: JArray): JArray => (x.dtype === "float32" || x.dtype === "complex64" ? x : convertTo(x, "float32", x.weakType))
+const toFloat = (x: JArray): JArray =>
+  x.dtype === "float32" || x.dtype === "complex64" ? x : convertTo(x, "float32", x.weakType)
 
-const unaryFloat = (op: string, prim: UnaryPrimitive) => (x: ArrayLike): JArray => {
-  const a = asArray(x)
-  numericOf(op, a)
-  return bind1(prim, [toFloat(a)], {})
-}
+const unaryFloat =
+  (op: string, prim: UnaryPrimitive) =>
+  (x: ArrayLike): JArray => {
+    const a = asArray(x)
+    numericOf(op, a)
+    return bind1(prim, [toFloat(a)], {})
+  }
 
 /** `x + y`; on booleans, logical or (as NumPy). */
 export const add = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = broadcastRanks("add", promote("add", [x, y])) as [JArray, JArray]
   return bind1(a.dtype === "bool" ? "or" : "add", [a, b], {})
 }
-export const subtract = (x: ArrayLike, y: ArrayLike): JArray => binary("subtract", "sub", x, y, ["float32", "int32", "uint32", "complex64"])
+export const subtract = (x: ArrayLike, y: ArrayLike): JArray =>
+  binary("subtract", "sub", x, y, ["float32", "int32", "uint32", "complex64"])
 /** `x * y`; on booleans, logical and. */
 export const multiply = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = broadcastRanks("multiply", promote("multiply", [x, y])) as [JArray, JArray]
@@ -81,12 +108,17 @@ export const floorDivide = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = broadcastRanks("floor_divide", promote("floor_divide", [x, y])) as [JArray, JArray]
   if (a.dtype === "float32") return bind1("floor", [bind1("div", [a, b], {})], {})
   if (a.dtype === "uint32") return bind1("div", [a, b], {})
-  if (a.dtype === "bool") throw new DTypeError({ op: "floor_divide", dtypes: ["bool"], reason: "not defined on booleans" })
+  if (a.dtype === "bool")
+    throw new DTypeError({ op: "floor_divide", dtypes: ["bool"], reason: "not defined on booleans" })
   // Truncating division, one less where the signs differ and the division is inexact (Python's //).
   const q = bind1("div", [a, b], {})
   const r = bind1("rem", [a, b], {})
   const zero = broadcastRanks("floor_divide", [fromScalar(0, "int32", a.weakType), r])[0]!
-  const adjust = bind1("and", [bind1("ne", [bind1("sign", [a], {}), bind1("sign", [b], {})], {}), bind1("ne", [r, zero], {})], {})
+  const adjust = bind1(
+    "and",
+    [bind1("ne", [bind1("sign", [a], {}), bind1("sign", [b], {})], {}), bind1("ne", [r, zero], {})],
+    {}
+  )
   const one = broadcastRanks("floor_divide", [fromScalar(1, "int32", a.weakType), q])[0]!
   return bind1("select", [adjust, bind1("sub", [q, one], {}), q], {})
 }
@@ -106,7 +138,11 @@ export const remainder = (x: ArrayLike, y: ArrayLike): JArray => {
   if (a.dtype === "uint32") return r
   const zero = broadcastRanks("remainder", [fromScalar(0, a.dtype as NumericDType, true), r])[0]!
   const zb = broadcastRanks("remainder", [fromScalar(0, a.dtype as NumericDType, true), b])[0]!
-  const fix = bind1("and", [bind1("ne", [r, zero], {}), bind1("ne", [bind1("lt", [r, zero], {}), bind1("lt", [b, zb], {})], {})], {})
+  const fix = bind1(
+    "and",
+    [bind1("ne", [r, zero], {}), bind1("ne", [bind1("lt", [r, zero], {}), bind1("lt", [b, zb], {})], {})],
+    {}
+  )
   return bind1("select", [fix, bind1("add", [r, b], {}), r], {})
 }
 export const mod = remainder
@@ -130,13 +166,20 @@ export const less = (x: ArrayLike, y: ArrayLike): JArray => binary("less", "lt",
 export const lessEqual = (x: ArrayLike, y: ArrayLike): JArray => binary("less_equal", "le", x, y)
 export const greater = (x: ArrayLike, y: ArrayLike): JArray => binary("greater", "gt", x, y)
 export const greaterEqual = (x: ArrayLike, y: ArrayLike): JArray => binary("greater_equal", "ge", x, y)
-export const bitwiseAnd = (x: ArrayLike, y: ArrayLike): JArray => binary("bitwise_and", "and", x, y, ["bool", "int32", "uint32"])
-export const bitwiseOr = (x: ArrayLike, y: ArrayLike): JArray => binary("bitwise_or", "or", x, y, ["bool", "int32", "uint32"])
-export const bitwiseXor = (x: ArrayLike, y: ArrayLike): JArray => binary("bitwise_xor", "xor", x, y, ["bool", "int32", "uint32"])
-export const leftShift = (x: ArrayLike, y: ArrayLike): JArray => binary("left_shift", "shift_left", x, y, ["int32", "uint32"])
+export const bitwiseAnd = (x: ArrayLike, y: ArrayLike): JArray =>
+  binary("bitwise_and", "and", x, y, ["bool", "int32", "uint32"])
+export const bitwiseOr = (x: ArrayLike, y: ArrayLike): JArray =>
+  binary("bitwise_or", "or", x, y, ["bool", "int32", "uint32"])
+export const bitwiseXor = (x: ArrayLike, y: ArrayLike): JArray =>
+  binary("bitwise_xor", "xor", x, y, ["bool", "int32", "uint32"])
+export const leftShift = (x: ArrayLike, y: ArrayLike): JArray =>
+  binary("left_shift", "shift_left", x, y, ["int32", "uint32"])
 export const rightShift = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = promote("right_shift", [x, y]) as [JArray, JArray]
-  return binary("right_shift", a.dtype === "uint32" ? "shift_right_logical" : "shift_right_arithmetic", a, b, ["int32", "uint32"])
+  return binary("right_shift", a.dtype === "uint32" ? "shift_right_logical" : "shift_right_arithmetic", a, b, [
+    "int32",
+    "uint32"
+  ])
 }
 export const arctan2 = (x: ArrayLike, y: ArrayLike): JArray => {
   const [a, b] = promote("arctan2", [x, y]) as [JArray, JArray]
@@ -148,7 +191,8 @@ export const nextafter = (x: ArrayLike, y: ArrayLike): JArray => {
 }
 export const bitwiseNot = (x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (!["bool", "int32", "uint32"].includes(a.dtype)) throw new DTypeError({ op: "bitwise_not", dtypes: [a.dtype], reason: "expected bool, int32 or uint32" })
+  if (!["bool", "int32", "uint32"].includes(a.dtype))
+    throw new DTypeError({ op: "bitwise_not", dtypes: [a.dtype], reason: "expected bool, int32 or uint32" })
   return bind1("not", [a], {})
 }
 export const invert = bitwiseNot
@@ -156,7 +200,9 @@ export const invert = bitwiseNot
 const toBool = (x: ArrayLike): JArray => {
   const a = asArray(x)
   numericOf("logical", a)
-  return a.dtype === "bool" ? a : bind1("ne", [a, broadcastRanks("logical", [fromScalar(0, a.dtype as NumericDType, true), a])[0]!], {})
+  return a.dtype === "bool"
+    ? a
+    : bind1("ne", [a, broadcastRanks("logical", [fromScalar(0, a.dtype as NumericDType, true), a])[0]!], {})
 }
 export const logicalNot = (x: ArrayLike): JArray => bind1("not", [toBool(x)], {})
 export const logicalAnd = (x: ArrayLike, y: ArrayLike): JArray => binary("logical_and", "and", toBool(x), toBool(y))
@@ -165,7 +211,8 @@ export const logicalXor = (x: ArrayLike, y: ArrayLike): JArray => binary("logica
 
 export const negative = (x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (numericOf("negative", a) === "bool") throw new DTypeError({ op: "negative", dtypes: ["bool"], reason: "not defined on booleans; use logicalNot" })
+  if (numericOf("negative", a) === "bool")
+    throw new DTypeError({ op: "negative", dtypes: ["bool"], reason: "not defined on booleans; use logicalNot" })
   return bind1("neg", [a], {})
 }
 export const positive = (x: ArrayLike): JArray => asArray(x)
@@ -178,16 +225,24 @@ export const absolute = abs
 export const sign = (x: ArrayLike): JArray => {
   const a = asArray(x)
   const d = numericOf("sign", a)
-  if (d === "uint32" || d === "bool") return convertTo(bind1("gt", [a, broadcastRanks("sign", [fromScalar(0, d, true), a])[0]!], {}), d, a.weakType)
+  if (d === "uint32" || d === "bool")
+    return convertTo(bind1("gt", [a, broadcastRanks("sign", [fromScalar(0, d, true), a])[0]!], {}), d, a.weakType)
   return bind1("sign", [a], {})
 }
 /** Floor, ceil and round leave integers unchanged, as in NumPy; complex numbers are not ordered. */
-const rounding = (op: string, prim: "floor" | "ceil") => (x: ArrayLike): JArray => {
-  const a = asArray(x)
-  const d = numericOf(op, a)
-  if (d === "complex64") throw new DTypeError({ op, dtypes: [d], reason: "not defined on complex numbers; apply it to jnp.real and jnp.imag" })
-  return d === "float32" ? bind1(prim, [a], {}) : a
-}
+const rounding =
+  (op: string, prim: "floor" | "ceil") =>
+  (x: ArrayLike): JArray => {
+    const a = asArray(x)
+    const d = numericOf(op, a)
+    if (d === "complex64")
+      throw new DTypeError({
+        op,
+        dtypes: [d],
+        reason: "not defined on complex numbers; apply it to jnp.real and jnp.imag"
+      })
+    return d === "float32" ? bind1(prim, [a], {}) : a
+  }
 
 /** Applies a real function to the real and imaginary parts of a complex array (JAX's round and trunc). */
 const partwise = (a: JArray, f: (part: JArray) => JArray): JArray =>
@@ -218,7 +273,8 @@ export const sqrt = unaryFloat("sqrt", "sqrt")
 export const rsqrt = unaryFloat("rsqrt", "rsqrt")
 export const isfinite = (x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.dtype === "complex64") return bind1("and", [isfinite(bind1("real", [a], {})), isfinite(bind1("imag", [a], {}))], {})
+  if (a.dtype === "complex64")
+    return bind1("and", [isfinite(bind1("real", [a], {})), isfinite(bind1("imag", [a], {}))], {})
   return numericOf("isfinite", a) === "float32" ? bind1("is_finite", [a], {}) : bind1("eq", [a, a], {})
 }
 export const isnan = (x: ArrayLike): JArray => {
@@ -317,7 +373,8 @@ export const conjugate = conj
 export const angle = (x: ArrayLike, options?: { readonly deg?: boolean }): JArray => {
   checkOptionKeys("angle", options, ["deg"])
   const a = asArray(x)
-  const r = numericOf("angle", a) === "complex64" ? arctan2(imag(a), real(a)) : arctan2(multiply(toFloat(a), 0), toFloat(a))
+  const r =
+    numericOf("angle", a) === "complex64" ? arctan2(imag(a), real(a)) : arctan2(multiply(toFloat(a), 0), toFloat(a))
   return options?.deg === true ? multiply(r, 180 / Math.PI) : r
 }
 /** Whether the dtype is complex (`jnp.iscomplexobj`). */

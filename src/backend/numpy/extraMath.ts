@@ -11,14 +11,39 @@ import { DTypeError } from "../ArrayError.ts"
 import { shapeEquals } from "../shape.ts"
 import { asArray, fromScalar } from "./creation.ts"
 import {
-  abs, add, arctan2, convertTo, divide, equal, exp, expm1, isfinite, isnan, log, log1p, logicalAnd, logicalOr, maximum, multiply,
-  negative, promote, sign, sqrt, subtract, where
+  abs,
+  add,
+  arctan2,
+  convertTo,
+  divide,
+  equal,
+  exp,
+  expm1,
+  isfinite,
+  isnan,
+  log,
+  log1p,
+  logicalAnd,
+  logicalOr,
+  maximum,
+  multiply,
+  negative,
+  promote,
+  sign,
+  sqrt,
+  subtract,
+  where
 } from "./elementwise.ts"
 import { all } from "./reductions.ts"
 
 const floatOf = (op: string, x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays do not support arithmetic; use random.keyData for their uint32 data" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({
+      op,
+      dtypes: [a.dtype],
+      reason: "PRNG key arrays do not support arithmetic; use random.keyData for their uint32 data"
+    })
   return a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType)
 }
 
@@ -79,10 +104,11 @@ export const arcsinh = (x: ArrayLike): JArray =>
   split(
     floatOf("arcsinh", x),
     1e15,
-    (v) => odd(v, (m) => {
-      const m2 = multiply(m, m)
-      return log1p(add(m, divide(m2, add(1, sqrt(add(1, m2))))))
-    }),
+    (v) =>
+      odd(v, (m) => {
+        const m2 = multiply(m, m)
+        return log1p(add(m, divide(m2, add(1, sqrt(add(1, m2))))))
+      }),
     (v) => odd(v, (m) => add(log(m), Math.LN2))
   )
 
@@ -107,7 +133,8 @@ export const arctanh = (x: ArrayLike): JArray => {
 /** `true` where `x` is `+inf` or `-inf`; never for integers or booleans. */
 export const isinf = (x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op: "isinf", dtypes: [a.dtype], reason: "PRNG key arrays have no infinities" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op: "isinf", dtypes: [a.dtype], reason: "PRNG key arrays have no infinities" })
   if (a.dtype !== "float32") return equal(a, a).not()
   return equal(abs(a), Infinity)
 }
@@ -124,7 +151,8 @@ export const nanToNum = (
 ): JArray => {
   checkOptionKeys("nan_to_num", options, ["nan", "posinf", "neginf"])
   const a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op: "nan_to_num", dtypes: [a.dtype], reason: "PRNG key arrays have no NaNs" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op: "nan_to_num", dtypes: [a.dtype], reason: "PRNG key arrays have no NaNs" })
   if (a.dtype !== "float32") return a
   // Strong constants, as JAX's: a weak scalar input gives a strong float32.
   const c = (v: number): JArray => fromScalar(v, "float32", false)

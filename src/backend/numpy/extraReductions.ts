@@ -10,27 +10,43 @@ import { ArgumentError, DTypeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
 import { normalizeAxes } from "../shape.ts"
 import { asArray, fromScalar } from "./creation.ts"
-import { add, convertTo, divide, isnan, lessEqual, logicalNot, multiply, negative, sqrt, subtract, where } from "./elementwise.ts"
+import {
+  add,
+  convertTo,
+  divide,
+  isnan,
+  lessEqual,
+  logicalNot,
+  multiply,
+  negative,
+  sqrt,
+  subtract,
+  where
+} from "./elementwise.ts"
 import { all, any, max, min, prod, sum } from "./reductions.ts"
 import type { Axis, ReduceOptions } from "./reductions.ts"
 import { reshape, transpose } from "./shapeOps.ts"
 
 const operand = (op: string, x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays cannot be reduced" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays cannot be reduced" })
   return a
 }
 
 const toFloat = (a: JArray): JArray => (a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType))
 
 /** NaNs replaced by `fill` (a no-op on integers and booleans, which have none). */
-const fillNan = (a: JArray, fill: number): JArray => (a.dtype === "float32" ? where(isnan(a), fromScalar(fill, "float32", a.weakType), a) : a)
+const fillNan = (a: JArray, fill: number): JArray =>
+  a.dtype === "float32" ? where(isnan(a), fromScalar(fill, "float32", a.weakType), a) : a
 
 /** Sum treating NaN as zero. */
-export const nansum = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray => sum(fillNan(operand("nansum", x), 0), axis, options)
+export const nansum = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray =>
+  sum(fillNan(operand("nansum", x), 0), axis, options)
 
 /** Product treating NaN as one. */
-export const nanprod = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray => prod(fillNan(operand("nanprod", x), 1), axis, options)
+export const nanprod = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray =>
+  prod(fillNan(operand("nanprod", x), 1), axis, options)
 
 /**
  * Maximum ignoring NaNs; NaN where a slice is all NaN. (`nanmin` is `-nanmax(-x)`: one fill value,
@@ -72,7 +88,8 @@ export const nanvar = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { re
 }
 
 /** Standard deviation of the non-NaN elements with `ddof` (0 by default). */
-export const nanstd = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { readonly ddof?: number }): JArray => sqrt(nanvar(x, axis, options))
+export const nanstd = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { readonly ddof?: number }): JArray =>
+  sqrt(nanvar(x, axis, options))
 
 /** Quantile interpolation; only JAX's default, `"linear"`, is provided. */
 export type QuantileMethod = "linear"
@@ -86,29 +103,51 @@ export interface QuantileOptions extends ReduceOptions {
  * omitted), interpolating linearly between the sorted neighbours. A list of `q`s adds a leading axis.
  * Integers give float32. A slice with a NaN gives NaN.
  */
-export const quantile = (x: ArrayLike, q: number | ReadonlyArray<number>, axis?: Axis, options?: QuantileOptions): JArray =>
-  quantileImpl("quantile", x, q, axis, options)
+export const quantile = (
+  x: ArrayLike,
+  q: number | ReadonlyArray<number>,
+  axis?: Axis,
+  options?: QuantileOptions
+): JArray => quantileImpl("quantile", x, q, axis, options)
 
-const quantileImpl = (op: string, x: ArrayLike, q: number | ReadonlyArray<number>, axis: Axis, options: QuantileOptions | undefined): JArray => {
+const quantileImpl = (
+  op: string,
+  x: ArrayLike,
+  q: number | ReadonlyArray<number>,
+  axis: Axis,
+  options: QuantileOptions | undefined
+): JArray => {
   checkOptionKeys(op, options, op === "median" ? ["keepdims"] : ["keepdims", "method"])
   const a = toFloat(operand(op, x))
   const method = options?.method ?? "linear"
-  if (method !== "linear") throw new ArgumentError({ op, reason: `method ${JSON.stringify(method)} is not supported; use "linear"` })
+  if (method !== "linear")
+    throw new ArgumentError({ op, reason: `method ${JSON.stringify(method)} is not supported; use "linear"` })
   const qs = typeof q === "number" ? [q] : q
   const bad = qs.find((v) => !(v >= 0 && v <= 1))
-  if (bad !== undefined) throw new ArgumentError({ op, reason: op === "percentile" ? `q must be in [0, 100], got ${bad * 100}` : `q must be in [0, 1], got ${bad}` })
-  const axes = axis === null || axis === undefined ? a.shape.map((_, i) => i) : normalizeAxes(op, typeof axis === "number" ? [axis] : axis, a.ndim)
+  if (bad !== undefined)
+    throw new ArgumentError({
+      op,
+      reason: op === "percentile" ? `q must be in [0, 100], got ${bad * 100}` : `q must be in [0, 1], got ${bad}`
+    })
+  const axes =
+    axis === null || axis === undefined
+      ? a.shape.map((_, i) => i)
+      : normalizeAxes(op, typeof axis === "number" ? [axis] : axis, a.ndim)
   const rest = a.shape.map((_, i) => i).filter((i) => !axes.includes(i))
   const kept = rest.map((i) => a.shape[i]!)
   const n = axes.reduce((m, i) => m * a.shape[i]!, 1)
   if (n === 0) throw new ArgumentError({ op, reason: "cannot take a quantile over an empty axis" })
   const flat = reshape(transpose(a, [...rest, ...axes]), [...kept, n])
   const sorted = bind1("sort", [flat], { dimension: kept.length, numKeys: 1 })
-  const take = (i: number): JArray => reshape(bind1("slice", [sorted], {
-    startIndices: [...kept.map(() => 0), i],
-    limitIndices: [...kept, i + 1],
-    strides: [...kept.map(() => 1), 1]
-  }), kept)
+  const take = (i: number): JArray =>
+    reshape(
+      bind1("slice", [sorted], {
+        startIndices: [...kept.map(() => 0), i],
+        limitIndices: [...kept, i + 1],
+        strides: [...kept.map(() => 1), 1]
+      }),
+      kept
+    )
   const hasNan = any(isnan(flat), -1)
   const outShape = options?.keepdims === true ? a.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept
   const results = qs.map((v) => {
@@ -120,12 +159,24 @@ const quantileImpl = (op: string, x: ArrayLike, q: number | ReadonlyArray<number
     return reshape(where(hasNan, NaN, r), outShape)
   })
   if (typeof q === "number") return results[0]!
-  return reshape(bind1("concatenate", results.map((r) => reshape(r, [1, ...outShape])), { dimension: 0 }), [qs.length, ...outShape])
+  return reshape(
+    bind1(
+      "concatenate",
+      results.map((r) => reshape(r, [1, ...outShape])),
+      { dimension: 0 }
+    ),
+    [qs.length, ...outShape]
+  )
 }
 
 /** `quantile` with `q` in percent (`[0, 100]`). */
-export const percentile = (x: ArrayLike, q: number | ReadonlyArray<number>, axis?: Axis, options?: QuantileOptions): JArray =>
-  quantileImpl("percentile", x, typeof q === "number" ? q / 100 : q.map((v) => v / 100), axis, options)
+export const percentile = (
+  x: ArrayLike,
+  q: number | ReadonlyArray<number>,
+  axis?: Axis,
+  options?: QuantileOptions
+): JArray => quantileImpl("percentile", x, typeof q === "number" ? q / 100 : q.map((v) => v / 100), axis, options)
 
 /** The median (the 0.5 quantile) along `axis`; NaN for a slice with a NaN. */
-export const median = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray => quantileImpl("median", x, 0.5, axis, options)
+export const median = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray =>
+  quantileImpl("median", x, 0.5, axis, options)

@@ -20,7 +20,8 @@ export interface NonzeroOptions {
 
 const nonzeroImpl = (op: string, a: JArray, options: NonzeroOptions | undefined): Array<JArray> => {
   checkOptionKeys(op, options, ["size", "fillValue"])
-  if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays have no non-zero test" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays have no non-zero test" })
   if (a.ndim === 0) throw new ArgumentError({ op, reason: "not defined on 0-d arrays; use jnp.atLeast1d(x) first" })
   const mask = reshape(a.dtype === "bool" ? a : notEqual(a, 0), [-1])
   const total = sum(mask)
@@ -34,11 +35,15 @@ const nonzeroImpl = (op: string, a: JArray, options: NonzeroOptions | undefined)
     }
     size = Number(total.item())
   }
-  if (!Number.isInteger(size) || size < 0) throw new ArgumentError({ op, reason: `size must be a non-negative integer, got ${size}` })
+  if (!Number.isInteger(size) || size < 0)
+    throw new ArgumentError({ op, reason: `size must be a non-negative integer, got ${size}` })
   const fill = options?.fillValue
   const fills = fill === undefined ? undefined : typeof fill === "number" ? a.shape.map(() => fill) : fill
   if (fills !== undefined && (fills.length !== a.ndim || fills.some((v) => !Number.isInteger(v)))) {
-    throw new ArgumentError({ op, reason: `fillValue must be an integer or a list of ${a.ndim} integers, one per dimension` })
+    throw new ArgumentError({
+      op,
+      reason: `fillValue must be an integer or a list of ${a.ndim} integers, one per dimension`
+    })
   }
   if (a.size === 0 || size === 0) return a.shape.map(() => zeros([size], { dtype: "int32" }))
   // The j-th index is how many inclusive running counts are <= j; past the count this is a.size,
@@ -56,7 +61,8 @@ const nonzeroImpl = (op: string, a: JArray, options: NonzeroOptions | undefined)
 }
 
 /** One int32 index array per dimension, listing where `x` is non-zero (row-major order). */
-export const nonzero = (x: ArrayLike, options?: NonzeroOptions): Array<JArray> => nonzeroImpl("nonzero", asArray(x), options)
+export const nonzero = (x: ArrayLike, options?: NonzeroOptions): Array<JArray> =>
+  nonzeroImpl("nonzero", asArray(x), options)
 
 /** Indices of the non-zero elements of the flattened `x`. */
 export const flatnonzero = (x: ArrayLike, options?: NonzeroOptions): JArray =>
@@ -72,4 +78,3 @@ export const argwhere = (x: ArrayLike, options?: NonzeroOptions): JArray => {
   const coords = nonzeroImpl("argwhere", a, options)
   return coords.length === 1 ? reshape(coords[0]!, [-1, 1]) : stack(coords, 1)
 }
-

@@ -14,20 +14,40 @@ import { convertTo, divide, multiply } from "./elementwise.ts"
 import { roll } from "./extraShape.ts"
 
 export {
-  fft, fft2, fftn, hfft, ifft, ifft2, ifftn, ihfft, irfft, irfft2, irfftn, rfft, rfft2, rfftn
+  fft,
+  fft2,
+  fftn,
+  hfft,
+  ifft,
+  ifft2,
+  ifftn,
+  ihfft,
+  irfft,
+  irfft2,
+  irfftn,
+  rfft,
+  rfft2,
+  rfftn
 } from "./fftTransforms.ts"
 export type { FftNOptions, FftNorm, FftOptions } from "./fftTransforms.ts"
 
 const checkLength = (op: string, n: number): void => {
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError({ op, reason: `n must be a non-negative integer, got ${n}` })
+  if (!Number.isInteger(n) || n < 0)
+    throw new ArgumentError({ op, reason: `n must be a non-negative integer, got ${n}` })
 }
 
 /** `k / (d·n)` for the integer frequencies `k`, divided in float32 as JAX does. */
 const frequencies = (op: string, ks: ReadonlyArray<number>, n: number, d: number | JArray): JArray => {
-  if (isArray(d)) return divide(fromHost(Float32Array.from(ks), [ks.length], "float32"), multiply(convertTo(d, "float32"), n))
-  if (typeof d !== "number" || !Number.isFinite(d)) throw new ArgumentError({ op, reason: `d must be a finite number or an Array, got ${String(d)}` })
+  if (isArray(d))
+    return divide(fromHost(Float32Array.from(ks), [ks.length], "float32"), multiply(convertTo(d, "float32"), n))
+  if (typeof d !== "number" || !Number.isFinite(d))
+    throw new ArgumentError({ op, reason: `d must be a finite number or an Array, got ${String(d)}` })
   const dn = Math.fround(d * n)
-  return fromHost(Float32Array.from(ks, (k) => k / dn), [ks.length], "float32")
+  return fromHost(
+    Float32Array.from(ks, (k) => k / dn),
+    [ks.length],
+    "float32"
+  )
 }
 
 /**
@@ -69,9 +89,17 @@ export const rfftfreq = (n: number, d: number | JArray = 1): JArray => {
   return frequencies("fft.rfftfreq", ks, n, d)
 }
 
-const shiftBy = (op: string, x: ArrayLike, axes: number | ReadonlyArray<number> | null | undefined, inverse: boolean): JArray => {
+const shiftBy = (
+  op: string,
+  x: ArrayLike,
+  axes: number | ReadonlyArray<number> | null | undefined,
+  inverse: boolean
+): JArray => {
   const a = asArray(x)
-  const ax = axes === null || axes === undefined ? a.shape.map((_, i) => i) : normalizeAxes(op, typeof axes === "number" ? [axes] : axes, a.ndim)
+  const ax =
+    axes === null || axes === undefined
+      ? a.shape.map((_, i) => i)
+      : normalizeAxes(op, typeof axes === "number" ? [axes] : axes, a.ndim)
   if (ax.length === 0) return a
   const shifts = ax.map((i) => (inverse ? -1 : 1) * Math.floor(a.shape[i]! / 2))
   return roll(a, shifts, ax)
@@ -89,11 +117,13 @@ const shiftBy = (op: string, x: ArrayLike, axes: number | ReadonlyArray<number> 
  * @category fft
  * @since 0.1.0
  */
-export const fftshift = (x: ArrayLike, axes?: number | ReadonlyArray<number> | null): JArray => shiftBy("fft.fftshift", x, axes, false)
+export const fftshift = (x: ArrayLike, axes?: number | ReadonlyArray<number> | null): JArray =>
+  shiftBy("fft.fftshift", x, axes, false)
 
 /**
  * The inverse of {@link fftshift} (they differ for odd lengths), like `jnp.fft.ifftshift`.
  * @category fft
  * @since 0.1.0
  */
-export const ifftshift = (x: ArrayLike, axes?: number | ReadonlyArray<number> | null): JArray => shiftBy("fft.ifftshift", x, axes, true)
+export const ifftshift = (x: ArrayLike, axes?: number | ReadonlyArray<number> | null): JArray =>
+  shiftBy("fft.ifftshift", x, axes, true)

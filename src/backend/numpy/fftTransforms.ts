@@ -60,7 +60,9 @@ const fitTo = (x: JArray, shape: ReadonlyArray<number>): JArray => {
   }
   if (shape.some((d, i) => d > a.shape[i]!)) {
     const zero = a.dtype === "complex64" ? convertTo(fromScalar(0, "float32"), "complex64") : fromScalar(0, "float32")
-    a = bind1("pad", [a, zero], { config: a.shape.map((d, i): readonly [number, number, number] => [0, shape[i]! - d, 0]) })
+    a = bind1("pad", [a, zero], {
+      config: a.shape.map((d, i): readonly [number, number, number] => [0, shape[i]! - d, 0])
+    })
   }
   return a
 }
@@ -85,7 +87,10 @@ const fftNd = (x: JArray, type: FftType, s: ReadonlyArray<number>): JArray => {
 
 const checkNorm = (op: string, norm: unknown): FftNorm | undefined => {
   if (norm === undefined || norm === "backward" || norm === "ortho" || norm === "forward") return norm
-  throw new ArgumentError({ op, reason: `Invalid norm value ${String(norm)}; should be "backward", "ortho" or "forward"` })
+  throw new ArgumentError({
+    op,
+    reason: `Invalid norm value ${String(norm)}; should be "backward", "ortho" or "forward"`
+  })
 }
 
 /** The factor `norm` multiplies by, in float32 as JAX computes it. */
@@ -99,14 +104,21 @@ const normFactor = (name: string, norm: FftNorm, s: ReadonlyArray<number>): numb
 
 /** JAX's `_fft_core`. */
 const fftCore = (
-  name: string, type: FftType, x: ArrayLike, s: ReadonlyArray<number> | undefined, axes: ReadonlyArray<number> | undefined, normOption: unknown
+  name: string,
+  type: FftType,
+  x: ArrayLike,
+  s: ReadonlyArray<number> | undefined,
+  axes: ReadonlyArray<number> | undefined,
+  normOption: unknown
 ): JArray => {
   const op = `fft.${name}`
   const norm = checkNorm(op, normOption)
   let a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "expected a numeric array, not PRNG keys" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "expected a numeric array, not PRNG keys" })
   if (type === "RFFT") {
-    if (a.dtype === "complex64") throw new DTypeError({ op, dtypes: [a.dtype], reason: `only real valued inputs supported for ${name}` })
+    if (a.dtype === "complex64")
+      throw new DTypeError({ op, dtypes: [a.dtype], reason: `only real valued inputs supported for ${name}` })
     a = convertTo(a, "float32")
   } else a = convertTo(a, "complex64")
   if (s?.some((d) => !Number.isInteger(d) || d <= 0)) {
@@ -115,9 +127,19 @@ const fftCore = (
   if (s !== undefined && axes !== undefined && s.length !== axes.length) {
     throw new ArgumentError({ op, reason: `Shape and axes have different lengths (${s.length} and ${axes.length})` })
   }
-  let ax = axes === undefined ? (s === undefined ? range(0, a.ndim) : range(a.ndim - s.length, a.ndim)) : axes.map((v) => normalizeAxis(op, v, a.ndim))
+  let ax =
+    axes === undefined
+      ? s === undefined
+        ? range(0, a.ndim)
+        : range(a.ndim - s.length, a.ndim)
+      : axes.map((v) => normalizeAxis(op, v, a.ndim))
   if (new Set(ax).size !== ax.length) {
-    throw new AxisError({ op, axis: ax, ndim: a.ndim, reason: `repeated axes are not supported; got axes [${ax.join(", ")}]` })
+    throw new AxisError({
+      op,
+      axis: ax,
+      ndim: a.ndim,
+      reason: `repeated axes are not supported; got axes [${ax.join(", ")}]`
+    })
   }
   if (ax.length > a.ndim) throw new AxisError({ op, axis: ax, ndim: a.ndim, reason: "more axes than the array has" })
   const original = axes === undefined ? undefined : ax
@@ -144,7 +166,10 @@ const fftCore = (
 const oneAxis = (op: string, axis: unknown): number => {
   if (axis === undefined) return -1
   if (typeof axis !== "number" || !Number.isInteger(axis)) {
-    throw new ArgumentError({ op: `fft.${op}`, reason: `jnp.fft.${op} does not support multiple axes; use the n-dimensional form. Got axis = ${JSON.stringify(axis)}` })
+    throw new ArgumentError({
+      op: `fft.${op}`,
+      reason: `jnp.fft.${op} does not support multiple axes; use the n-dimensional form. Got axis = ${JSON.stringify(axis)}`
+    })
   }
   return axis
 }
@@ -155,7 +180,13 @@ const core1d = (name: string, type: FftType, x: ArrayLike, options: FftOptions |
   return fftCore(name, type, x, n === undefined ? undefined : [n], [oneAxis(name, options?.axis)], options?.norm)
 }
 
-const coreNd = (name: string, type: FftType, x: ArrayLike, options: FftNOptions | undefined, defaultAxes: ReadonlyArray<number> | undefined): JArray => {
+const coreNd = (
+  name: string,
+  type: FftType,
+  x: ArrayLike,
+  options: FftNOptions | undefined,
+  defaultAxes: ReadonlyArray<number> | undefined
+): JArray => {
   checkOptionKeys(`fft.${name}`, options, ["s", "axes", "norm"])
   return fftCore(name, type, x, options?.s, options?.axes ?? defaultAxes, options?.norm)
 }
@@ -203,7 +234,10 @@ export const ihfft = (x: ArrayLike, options?: FftOptions): JArray => {
   const axis = normalizeAxis("fft.ihfft", oneAxis("ihfft", options?.axis), a.ndim)
   const nn = options?.n ?? a.shape[axis]!
   const n = options?.n
-  return multiply(conj(fftCore("ihfft", "RFFT", a, n === undefined ? undefined : [n], [axis], options?.norm)), Math.fround(1 / nn))
+  return multiply(
+    conj(fftCore("ihfft", "RFFT", a, n === undefined ? undefined : [n], [axis], options?.norm)),
+    Math.fround(1 / nn)
+  )
 }
 
 /** The 2-d transform over `axes` (the last two by default), like `jnp.fft.fft2`. @category fft @since 0.3.0 */

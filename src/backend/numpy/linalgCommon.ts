@@ -16,9 +16,14 @@ import { broadcastTo, reshape, swapaxes } from "./shapeOps.ts"
 /** The input as a float32 array of at least `minNdim` dimensions (`[..., m, n]` for matrices). */
 export const floatInput = (op: string, x: ArrayLike, minNdim = 2): JArray => {
   const a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "expected a numeric array, not PRNG keys" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "expected a numeric array, not PRNG keys" })
   if (a.dtype === "complex64") {
-    throw new DTypeError({ op, dtypes: [a.dtype], reason: "complex matrices are not supported here (only jnp.linalg.eig and eigvals take them); pass a real matrix" })
+    throw new DTypeError({
+      op,
+      dtypes: [a.dtype],
+      reason: "complex matrices are not supported here (only jnp.linalg.eig and eigvals take them); pass a real matrix"
+    })
   }
   if (a.ndim < minNdim) {
     throw new ShapeError({
@@ -35,7 +40,11 @@ export const squareInput = (op: string, x: ArrayLike): JArray => {
   const a = floatInput(op, x)
   const [m, n] = a.shape.slice(-2) as [number, number]
   if (m !== n) {
-    throw new ShapeError({ op, shapes: [a.shape], reason: `the last two dimensions must be equal (square matrices), got ${m}×${n}` })
+    throw new ShapeError({
+      op,
+      shapes: [a.shape],
+      reason: `the last two dimensions must be equal (square matrices), got ${m}×${n}`
+    })
   }
   return a
 }
@@ -54,21 +63,33 @@ export const eyeBatch = (n: number, batch: ReadonlyArray<number>): JArray => bro
 /** Column `k` of each matrix: `[..., m, n]` → `[..., m]`. */
 export const column = (a: JArray, k: number): JArray => {
   const nd = a.ndim
-  const s = lax.slice(a, a.shape.map((_, i) => (i === nd - 1 ? k : 0)), a.shape.map((d, i) => (i === nd - 1 ? k + 1 : d)))
+  const s = lax.slice(
+    a,
+    a.shape.map((_, i) => (i === nd - 1 ? k : 0)),
+    a.shape.map((d, i) => (i === nd - 1 ? k + 1 : d))
+  )
   return reshape(s, a.shape.slice(0, -1))
 }
 
 /** Row `k` of each matrix: `[..., m, n]` → `[..., n]`. */
 export const row = (a: JArray, k: number): JArray => {
   const nd = a.ndim
-  const s = lax.slice(a, a.shape.map((_, i) => (i === nd - 2 ? k : 0)), a.shape.map((d, i) => (i === nd - 2 ? k + 1 : d)))
+  const s = lax.slice(
+    a,
+    a.shape.map((_, i) => (i === nd - 2 ? k : 0)),
+    a.shape.map((d, i) => (i === nd - 2 ? k + 1 : d))
+  )
   return reshape(s, [...a.shape.slice(0, -2), a.shape[nd - 1]!])
 }
 
 /** Element `k` of the last axis: `[..., m]` → `[...]`. */
 export const entry = (v: JArray, k: number): JArray => {
   const nd = v.ndim
-  const s = lax.slice(v, v.shape.map((_, i) => (i === nd - 1 ? k : 0)), v.shape.map((d, i) => (i === nd - 1 ? k + 1 : d)))
+  const s = lax.slice(
+    v,
+    v.shape.map((_, i) => (i === nd - 1 ? k : 0)),
+    v.shape.map((d, i) => (i === nd - 1 ? k + 1 : d))
+  )
   return reshape(s, v.shape.slice(0, -1))
 }
 

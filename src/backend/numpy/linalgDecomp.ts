@@ -14,14 +14,40 @@ import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { ArgumentError, ShapeError } from "../ArrayError.ts"
 import { asArray, eye, zeros } from "./creation.ts"
 import {
-  abs, add, divide, equal, greater, greaterEqual, less, log, logicalAnd, multiply, negative, notEqual, sign, sqrt, subtract, where
+  abs,
+  add,
+  divide,
+  equal,
+  greater,
+  greaterEqual,
+  less,
+  log,
+  logicalAnd,
+  multiply,
+  negative,
+  notEqual,
+  sign,
+  sqrt,
+  subtract,
+  where
 } from "./elementwise.ts"
 import { isfinite } from "./elementwise.ts"
 import { getItem, takeAlongAxis } from "./indexing.ts"
 import { checkOptionKeys } from "./options.ts"
 import { matmul } from "./linalg.ts"
 import {
-  batchOf, colVec, column, dims, entry, eyeBatch, floatInput, indices, mT, row, rowVec, squareInput
+  batchOf,
+  colVec,
+  column,
+  dims,
+  entry,
+  eyeBatch,
+  floatInput,
+  indices,
+  mT,
+  row,
+  rowVec,
+  squareInput
 } from "./linalgCommon.ts"
 import { all, argmax, prod, sum } from "./reductions.ts"
 import { broadcastTo, reshape } from "./shapeOps.ts"
@@ -79,10 +105,8 @@ export function qr(a: ArrayLike, options?: QrOptions): JArray | readonly [JArray
   return [n < m ? sliceCols(q, 0, k) : q, rReduced] as const
 }
 
-const sliceRows = (a: JArray, start: number, stop: number): JArray =>
-  getItem(a, ["...", `${start}:${stop}`, ":"])
-const sliceCols = (a: JArray, start: number, stop: number): JArray =>
-  getItem(a, ["...", `${start}:${stop}`])
+const sliceRows = (a: JArray, start: number, stop: number): JArray => getItem(a, ["...", `${start}:${stop}`, ":"])
+const sliceCols = (a: JArray, start: number, stop: number): JArray => getItem(a, ["...", `${start}:${stop}`])
 
 /** The full `m×m` Q and `m×n` R of Householder QR. */
 const householder = (a: JArray): readonly [JArray, JArray] => {
@@ -444,12 +468,25 @@ export const matrixPower = (a: ArrayLike, n: number): JArray => {
   if (!Number.isInteger(n)) throw new ArgumentError({ op, reason: `n must be an integer, got ${n}` })
   const x0 = asArray(a)
   if (x0.ndim < 2) {
-    throw new ShapeError({ op, shapes: [x0.shape], reason: `input must have at least 2 dimensions (a matrix, or a stack of them in the leading axes), got ${x0.ndim}` })
+    throw new ShapeError({
+      op,
+      shapes: [x0.shape],
+      reason: `input must have at least 2 dimensions (a matrix, or a stack of them in the leading axes), got ${x0.ndim}`
+    })
   }
   const [r, c] = dims(x0)
-  if (r !== c) throw new ShapeError({ op, shapes: [x0.shape], reason: `the last two dimensions must be equal (square matrices), got ${r}×${c}` })
+  if (r !== c)
+    throw new ShapeError({
+      op,
+      shapes: [x0.shape],
+      reason: `the last two dimensions must be equal (square matrices), got ${r}×${c}`
+    })
   // Like JAX, integer matrices keep their dtype for non-negative powers.
-  if (n === 0) return broadcastTo(eye(r, r, { dtype: x0.dtype === "bool" ? "int32" : (x0.dtype as "float32" | "int32" | "uint32") }), x0.shape)
+  if (n === 0)
+    return broadcastTo(
+      eye(r, r, { dtype: x0.dtype === "bool" ? "int32" : (x0.dtype as "float32" | "int32" | "uint32") }),
+      x0.shape
+    )
   let base = n < 0 ? inv(x0) : x0
   let k = Math.abs(n)
   let result: JArray | undefined

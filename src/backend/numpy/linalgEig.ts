@@ -19,9 +19,14 @@ import { convertTo } from "./elementwise.ts"
 
 const eigInput = (op: string, x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "expected a numeric array, not PRNG keys" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "expected a numeric array, not PRNG keys" })
   if (a.ndim < 2 || a.shape[a.ndim - 1] !== a.shape[a.ndim - 2]) {
-    throw new ShapeError({ op, shapes: [a.shape], reason: "expects square matrices in the last two axes ([..., n, n])" })
+    throw new ShapeError({
+      op,
+      shapes: [a.shape],
+      reason: "expects square matrices in the last two axes ([..., n, n])"
+    })
   }
   return a.dtype === "float32" || a.dtype === "complex64" ? a : convertTo(a, "float32")
 }

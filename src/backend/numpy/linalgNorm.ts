@@ -57,7 +57,10 @@ export const norm = (x: ArrayLike, options?: NormOptions): JArray => {
     throw new ArgumentError({ op, reason: `ord must be a number, "fro" or "nuc", got ${JSON.stringify(ord)}` })
   }
   if (axisOpt === null && ord === null) return sqrt(sum(multiply(a, a), null, { keepdims }))
-  const axes = axisOpt === null ? a.shape.map((_, i) => i) : normalizeAxes(op, typeof axisOpt === "number" ? [axisOpt] : axisOpt, a.ndim)
+  const axes =
+    axisOpt === null
+      ? a.shape.map((_, i) => i)
+      : normalizeAxes(op, typeof axisOpt === "number" ? [axisOpt] : axisOpt, a.ndim)
   if (axes.length === 1) return vectorNorm(a, ord, axes[0]!, keepdims)
   if (axes.length === 2) return matrixNorm(a, ord, axes as unknown as readonly [number, number], keepdims)
   throw new AxisError({
@@ -71,7 +74,8 @@ export const norm = (x: ArrayLike, options?: NormOptions): JArray => {
 const vectorNorm = (a: JArray, ord: number | "fro" | "nuc" | null, axis: number, keepdims: boolean): JArray => {
   const k = { keepdims }
   if (ord === null || ord === 2) return sqrt(sum(multiply(a, a), axis, k))
-  if (typeof ord === "string") throw new ArgumentError({ op, reason: `ord ${JSON.stringify(ord)} is a matrix norm; a vector norm takes a number` })
+  if (typeof ord === "string")
+    throw new ArgumentError({ op, reason: `ord ${JSON.stringify(ord)} is a matrix norm; a vector norm takes a number` })
   if (ord === Infinity) return max(abs(a), axis, k)
   if (ord === -Infinity) return min(abs(a), axis, k)
   if (ord === 0) return sum(convertTo(notEqual(a, 0), "float32"), axis, k)
@@ -81,7 +85,12 @@ const vectorNorm = (a: JArray, ord: number | "fro" | "nuc" | null, axis: number,
   return power(sum(power(abs(a), f32(ord)), axis, k), f32(1 / Math.fround(ord)))
 }
 
-const matrixNorm = (a: JArray, ord: number | "fro" | "nuc" | null, axes: readonly [number, number], keepdims: boolean): JArray => {
+const matrixNorm = (
+  a: JArray,
+  ord: number | "fro" | "nuc" | null,
+  axes: readonly [number, number],
+  keepdims: boolean
+): JArray => {
   const [r, c] = axes
   const k = { keepdims }
   if (ord === null || ord === "fro") return sqrt(sum(multiply(a, a), [r, c], k))
@@ -96,7 +105,15 @@ const matrixNorm = (a: JArray, ord: number | "fro" | "nuc" | null, axes: readonl
     const rest = a.shape.map((_, i) => i).filter((i) => i !== r && i !== c)
     const s = svdvals(transpose(a, [...rest, r, c]))
     const y = ord === 2 ? max(s, -1) : ord === -2 ? min(s, -1) : sum(s, -1)
-    return keepdims ? expandDims(y, [...axes].sort((p, q) => p - q)) : y
+    return keepdims
+      ? expandDims(
+          y,
+          [...axes].sort((p, q) => p - q)
+        )
+      : y
   }
-  throw new ArgumentError({ op, reason: `invalid order ${String(ord)} for a matrix norm; use "fro", "nuc", ±1, ±2 or ±Infinity` })
+  throw new ArgumentError({
+    op,
+    reason: `invalid order ${String(ord)} for a matrix norm; use "fro", "nuc", ±1, ±2 or ±Infinity`
+  })
 }

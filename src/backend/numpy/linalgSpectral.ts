@@ -20,8 +20,23 @@ import { ShapeError } from "../ArrayError.ts"
 import { customJvp } from "../../transforms/core/custom.ts"
 import { fromHost } from "./creation.ts"
 import {
-  abs, add, convertTo, divide, equal, greater, greaterEqual, less, lessEqual, logicalAnd, multiply, negative, notEqual,
-  reciprocal, sqrt, subtract, where
+  abs,
+  add,
+  convertTo,
+  divide,
+  equal,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  logicalAnd,
+  multiply,
+  negative,
+  notEqual,
+  reciprocal,
+  sqrt,
+  subtract,
+  where
 } from "./elementwise.ts"
 import { getItem, takeAlongAxis } from "./indexing.ts"
 import { matmul } from "./linalg.ts"
@@ -150,8 +165,7 @@ const normalizeColumns = (v: JArray): JArray => {
 }
 
 /** Reorders the last axis of `v` (and the columns of `m`) by `order`. */
-const permuteColumns = (m: JArray, order: JArray): JArray =>
-  takeAlongAxis(m, broadcastTo(rowVec(order), m.shape), -1)
+const permuteColumns = (m: JArray, order: JArray): JArray => takeAlongAxis(m, broadcastTo(rowVec(order), m.shape), -1)
 
 // ---------------------------------------------------------------------------------------------------
 // eigh
@@ -175,7 +189,10 @@ const eighDiff = customJvp(
     const dw = diagOf(vdv)
     const eye = eyeBatch(n, batchOf(a))
     const F = subtract(reciprocal(add(eye, subtract(rowVec(w), colVec(w)))), eye)
-    return [[w, v], [dw, matmul(v, multiply(F, vdv))]] as const
+    return [
+      [w, v],
+      [dw, matmul(v, multiply(F, vdv))]
+    ] as const
   }
 )
 
@@ -293,7 +310,10 @@ const svdDiff = customJvp(
       const daU = matmul(mT(da), u)
       dv = add(dv, multiply(subtract(daU, matmul(v, matmul(mT(v), daU))), rowVec(sInv)))
     }
-    return [[u, s, v], [du, ds, dv]] as const
+    return [
+      [u, s, v],
+      [du, ds, dv]
+    ] as const
   }
 )
 
@@ -360,7 +380,8 @@ const pinvRaw = (a: JArray, rtol: JArray | undefined): JArray => {
   return matmul(multiply(v, rowVec(sInv)), mT(u))
 }
 
-const colVecIf = (tol: JArray, s: JArray): JArray => (tol.ndim === 0 ? tol : broadcastTo(colVec(tol), [...s.shape.slice(0, -1), 1]))
+const colVecIf = (tol: JArray, s: JArray): JArray =>
+  tol.ndim === 0 ? tol : broadcastTo(colVec(tol), [...s.shape.slice(0, -1), 1])
 
 /**
  * The Moore–Penrose pseudo-inverse of each matrix, like `jnp.linalg.pinv`: singular values at or
@@ -446,15 +467,22 @@ export const matrixRank = (a: ArrayLike, options?: { readonly rtol?: number | un
  * @category linear algebra
  * @since 0.1.0
  */
-export const lstsq = (a: ArrayLike, b: ArrayLike, options?: { readonly rcond?: number | undefined }): readonly [JArray, JArray, JArray, JArray] => {
+export const lstsq = (
+  a: ArrayLike,
+  b: ArrayLike,
+  options?: { readonly rcond?: number | undefined }
+): readonly [JArray, JArray, JArray, JArray] => {
   const op = "linalg.lstsq"
   checkOptionKeys(op, options, ["rcond"])
   const A = floatInput(op, a)
   const B0 = floatInput(op, b, 1)
-  if (A.ndim !== 2) throw new ShapeError({ op, shapes: [A.shape], reason: `a must be 2-dimensional, got ${A.ndim} dimensions` })
-  if (B0.ndim > 2) throw new ShapeError({ op, shapes: [B0.shape], reason: `b must be 1- or 2-dimensional, got ${B0.ndim} dimensions` })
+  if (A.ndim !== 2)
+    throw new ShapeError({ op, shapes: [A.shape], reason: `a must be 2-dimensional, got ${A.ndim} dimensions` })
+  if (B0.ndim > 2)
+    throw new ShapeError({ op, shapes: [B0.shape], reason: `b must be 1- or 2-dimensional, got ${B0.ndim} dimensions` })
   const [m, n] = dims(A)
-  if (B0.shape[0] !== m) throw new ShapeError({ op, shapes: [A.shape, B0.shape], reason: `b must have ${m} rows to match a (${m}×${n})` })
+  if (B0.shape[0] !== m)
+    throw new ShapeError({ op, shapes: [A.shape, B0.shape], reason: `b must have ${m} rows to match a (${m}×${n})` })
   const B = B0.ndim === 1 ? colVec(B0) : B0
   const [u, s, v] = svdDiff(A)
   const rc = options?.rcond === undefined ? Math.max(m, n) * EPS : options.rcond < 0 ? EPS : options.rcond

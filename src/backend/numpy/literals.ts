@@ -7,7 +7,8 @@
 import { OverflowError } from "../ArrayError.ts"
 import type { NumericDType } from "../DType.ts"
 
-const INT32_MIN = -(2 ** 31), INT32_END = 2 ** 31
+const INT32_MIN = -(2 ** 31),
+  INT32_END = 2 ** 31
 
 /**
  * The value `x` stores as in `dtype`: `weak` when `x` is a literal whose dtype promotion chose,
@@ -17,14 +18,22 @@ export const integerLiteral = (op: string, x: number, dtype: NumericDType, weak:
   if ((dtype !== "int32" && dtype !== "uint32") || !Number.isInteger(x)) return x
   if (dtype === "uint32" && !weak) {
     if (x >= 0 && x < 2 ** 32) return x
-    throw new OverflowError({ op, value: x, dtype, reason: "uint32 holds 0 to 4294967295; pass a float32 dtype or reduce the value" })
+    throw new OverflowError({
+      op,
+      value: x,
+      dtype,
+      reason: "uint32 holds 0 to 4294967295; pass a float32 dtype or reduce the value"
+    })
   }
   if (x < INT32_MIN || x >= INT32_END) {
     throw new OverflowError({
-      op, value: x, dtype,
-      reason: dtype === "uint32"
-        ? "a literal combined with a uint32 array must fit int32 (-2147483648 to 2147483647); make it a uint32 array first (jnp.array(v, { dtype: \"uint32\" }))"
-        : "int32 holds -2147483648 to 2147483647; convert the array to float32 first, or use a smaller value"
+      op,
+      value: x,
+      dtype,
+      reason:
+        dtype === "uint32"
+          ? 'a literal combined with a uint32 array must fit int32 (-2147483648 to 2147483647); make it a uint32 array first (jnp.array(v, { dtype: "uint32" }))'
+          : "int32 holds -2147483648 to 2147483647; convert the array to float32 first, or use a smaller value"
     })
   }
   return dtype === "uint32" ? x >>> 0 : x

@@ -9,7 +9,32 @@ import { bind1 } from "../bind.ts"
 import { normalizeAxes } from "../shape.ts"
 import { arange, asArray } from "./creation.ts"
 import { ShapeError } from "../ArrayError.ts"
-import { add, convertTo, divide, equal, exp, expm1, greater, greaterEqual, less, lessEqual, log, log1p, logicalAnd, maximum, minimum, multiply, negative, rsqrt, square, subtract, tanh, where, abs, isfinite } from "./elementwise.ts"
+import {
+  add,
+  convertTo,
+  divide,
+  equal,
+  exp,
+  expm1,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  log,
+  log1p,
+  logicalAnd,
+  maximum,
+  minimum,
+  multiply,
+  negative,
+  rsqrt,
+  square,
+  subtract,
+  tanh,
+  where,
+  abs,
+  isfinite
+} from "./elementwise.ts"
 import { max, mean, sum } from "./reductions.ts"
 import type { Axis } from "./reductions.ts"
 import { expandDims, reshape, split } from "./shapeOps.ts"
@@ -21,7 +46,9 @@ const toFloat = (x: ArrayLike): JArray => {
 }
 
 const axesOf = (x: JArray, axis: Axis): Array<number> =>
-  axis === null || axis === undefined ? x.shape.map((_, i) => i) : normalizeAxes("nn", typeof axis === "number" ? [axis] : axis, x.ndim)
+  axis === null || axis === undefined
+    ? x.shape.map((_, i) => i)
+    : normalizeAxes("nn", typeof axis === "number" ? [axis] : axis, x.ndim)
 
 /**
  * max(x, 0), with JAX's derivative: 1 where x > 0 and 0 elsewhere, at 0 included (a plain `maximum`
@@ -65,7 +92,12 @@ export const logsumexp = (x: ArrayLike, axis?: Axis, options?: { readonly keepdi
   const m = max(a, axes, { keepdims: true })
   const safe = where(isfinite(m), m, 0)
   const out = add(log(sum(exp(subtract(a, safe)), axes, { keepdims: true })), safe)
-  return options?.keepdims === true ? out : reshape(out, a.shape.filter((_, i) => !axes.includes(i)))
+  return options?.keepdims === true
+    ? out
+    : reshape(
+        out,
+        a.shape.filter((_, i) => !axes.includes(i))
+      )
 }
 
 /** Softmax along `axis` (last by default). */
@@ -192,7 +224,11 @@ export const glu = (x: ArrayLike, axis = -1): JArray => {
   const a = asArray(x)
   const [ax] = axesOf(a, axis)
   if (a.shape[ax!]! % 2 !== 0) {
-    throw new ShapeError({ op: "nn.glu", shapes: [a.shape], reason: `the size of axis ${axis} must be even to halve it, got ${a.shape[ax!]}` })
+    throw new ShapeError({
+      op: "nn.glu",
+      shapes: [a.shape],
+      reason: `the size of axis ${axis} must be even to halve it, got ${a.shape[ax!]}`
+    })
   }
   const [x1, x2] = split(a, 2, ax!)
   return multiply(x1!, sigmoid(x2!))

@@ -18,10 +18,31 @@ import { broadcastTo, concatenate, flip, pad as padConstantScalar } from "./shap
 
 /** How `pad` fills the new elements. */
 export type PadMode =
-  | "constant" | "edge" | "reflect" | "symmetric" | "wrap" | "linear_ramp"
-  | "maximum" | "minimum" | "mean" | "median" | "empty"
+  | "constant"
+  | "edge"
+  | "reflect"
+  | "symmetric"
+  | "wrap"
+  | "linear_ramp"
+  | "maximum"
+  | "minimum"
+  | "mean"
+  | "median"
+  | "empty"
 
-const MODES: ReadonlyArray<PadMode> = ["constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", "maximum", "minimum", "mean", "median", "empty"]
+const MODES: ReadonlyArray<PadMode> = [
+  "constant",
+  "edge",
+  "reflect",
+  "symmetric",
+  "wrap",
+  "linear_ramp",
+  "maximum",
+  "minimum",
+  "mean",
+  "median",
+  "empty"
+]
 
 /** One value for every side, one `[before, after]` pair for every axis, or a pair per axis. */
 export type PerAxis<A> = A | readonly [A, A] | ReadonlyArray<readonly [A, A]>
@@ -43,9 +64,17 @@ export interface PadOptions {
 const KEYS = ["mode", "constantValues", "endValues", "statLength", "reflectType"]
 
 /** Spreads a {@link PerAxis} argument to one `[before, after]` pair per axis. */
-const perAxis = (what: string, v: PerAxis<number>, ndim: number, integral: boolean): Array<readonly [number, number]> => {
+const perAxis = (
+  what: string,
+  v: PerAxis<number>,
+  ndim: number,
+  integral: boolean
+): Array<readonly [number, number]> => {
   const bad = (): never => {
-    throw new ArgumentError({ op: "pad", reason: `${what} must be a number, a [before, after] pair, or one pair per axis (${ndim}), got ${JSON.stringify(v)}` })
+    throw new ArgumentError({
+      op: "pad",
+      reason: `${what} must be a number, a [before, after] pair, or one pair per axis (${ndim}), got ${JSON.stringify(v)}`
+    })
   }
   const pair = (p: unknown): readonly [number, number] => {
     if (typeof p === "number") return [p, p]
@@ -74,7 +103,11 @@ const sliceAxis = (x: JArray, axis: number, start: number, stop: number): JArray
   })
 
 /** `x` (size 1 along `axis`) repeated `n` times along it. */
-const repeatEdge = (x: JArray, axis: number, n: number): JArray => broadcastTo(x, x.shape.map((d, i) => (i === axis ? n : d)))
+const repeatEdge = (x: JArray, axis: number, n: number): JArray =>
+  broadcastTo(
+    x,
+    x.shape.map((d, i) => (i === axis ? n : d))
+  )
 
 /** Concatenates along `axis`, leaving out empty parts (a zero-width side adds no operation). */
 const join = (parts: ReadonlyArray<JArray>, axis: number): JArray => {
@@ -84,7 +117,11 @@ const join = (parts: ReadonlyArray<JArray>, axis: number): JArray => {
 
 const requireNonEmpty = (mode: string, x: JArray, axis: number, before: number, after: number): boolean => {
   if (x.shape[axis] !== 0) return true
-  if (before > 0 || after > 0) throw new ArgumentError({ op: "pad", reason: `cannot apply "${mode}" padding to axis ${axis}, which is empty; use mode "constant"` })
+  if (before > 0 || after > 0)
+    throw new ArgumentError({
+      op: "pad",
+      reason: `cannot apply "${mode}" padding to axis ${axis}, which is empty; use mode "constant"`
+    })
   return false
 }
 
@@ -93,7 +130,14 @@ const requireNonEmpty = (mode: string, x: JArray, axis: number, before: number, 
  * far, so pads wider than the array keep reflecting (and, with `"odd"`, keep extrapolating through
  * the moving edge).
  */
-const reflectAxis = (x: JArray, axis: number, before: number, after: number, symmetric: boolean, odd: boolean): JArray => {
+const reflectAxis = (
+  x: JArray,
+  axis: number,
+  before: number,
+  after: number,
+  symmetric: boolean,
+  odd: boolean
+): JArray => {
   const n = x.shape[axis]!
   const offset = !symmetric && n > 1 ? 1 : 0
   const grow = (arr: JArray, padding: number, atStart: boolean): JArray => {
@@ -102,7 +146,10 @@ const reflectAxis = (x: JArray, axis: number, before: number, after: number, sym
       const chunk = Math.min(padding, n - offset)
       padding -= chunk
       const m = arr.shape[axis]!
-      let part = flip(atStart ? sliceAxis(arr, axis, offset, offset + chunk) : sliceAxis(arr, axis, m - chunk - offset, m - offset), axis)
+      let part = flip(
+        atStart ? sliceAxis(arr, axis, offset, offset + chunk) : sliceAxis(arr, axis, m - chunk - offset, m - offset),
+        axis
+      )
       if (odd) {
         part = subtract(multiply(edge, 2), part)
         if (n > 1) edge = atStart ? sliceAxis(part, axis, 0, 1) : sliceAxis(part, axis, chunk - 1, chunk)
@@ -124,7 +171,10 @@ const ramp = (edge: JArray, start: number, count: number, axis: number, dtype: N
   }
   const along = edge.shape.map((_, i) => (i === axis ? count : 1))
   const e = convertTo(edge, "float32")
-  let r = add(multiply(fromScalar(start, "float32"), fromHost(oneMinus, along, "float32")), multiply(e, fromHost(steps, along, "float32")))
+  let r = add(
+    multiply(fromScalar(start, "float32"), fromHost(oneMinus, along, "float32")),
+    multiply(e, fromHost(steps, along, "float32"))
+  )
   if (dtype !== "float32") r = floor(r)
   return convertTo(r, dtype, edge.weakType)
 }
@@ -132,7 +182,14 @@ const ramp = (edge: JArray, start: number, count: number, axis: number, dtype: N
 type Stat = "maximum" | "minimum" | "mean" | "median"
 const statOf = (mode: Stat, x: JArray, axis: number): JArray => {
   const opts = { keepdims: true }
-  const v = mode === "maximum" ? max(x, axis, opts) : mode === "minimum" ? min(x, axis, opts) : mode === "mean" ? mean(x, axis, opts) : median(x, axis, opts)
+  const v =
+    mode === "maximum"
+      ? max(x, axis, opts)
+      : mode === "minimum"
+        ? min(x, axis, opts)
+        : mode === "mean"
+          ? mean(x, axis, opts)
+          : median(x, axis, opts)
   if (x.dtype === "float32" || x.dtype === "bool" || mode === "maximum" || mode === "minimum") return v
   // Integer arrays take the statistic rounded (half to even), as JAX.
   return convertTo(round(v), x.dtype as NumericDType, x.weakType)
@@ -153,18 +210,33 @@ const statOf = (mode: Stat, x: JArray, axis: number): JArray => {
 export const pad = (x: ArrayLike, padWidth: PerAxis<number>, options?: PadOptions): JArray => {
   checkOptionKeys("pad", options, KEYS)
   const a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op: "pad", dtypes: [a.dtype], reason: "PRNG key arrays cannot be padded" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op: "pad", dtypes: [a.dtype], reason: "PRNG key arrays cannot be padded" })
   const mode = options?.mode ?? "constant"
-  if (!MODES.includes(mode)) throw new ArgumentError({ op: "pad", reason: `mode ${JSON.stringify(mode)} is not one of ${MODES.map((m) => `"${m}"`).join(", ")}` })
+  if (!MODES.includes(mode))
+    throw new ArgumentError({
+      op: "pad",
+      reason: `mode ${JSON.stringify(mode)} is not one of ${MODES.map((m) => `"${m}"`).join(", ")}`
+    })
   const reflectType = options?.reflectType ?? "even"
-  if (reflectType !== "even" && reflectType !== "odd") throw new ArgumentError({ op: "pad", reason: `reflectType must be "even" or "odd", got ${JSON.stringify(reflectType)}` })
+  if (reflectType !== "even" && reflectType !== "odd")
+    throw new ArgumentError({
+      op: "pad",
+      reason: `reflectType must be "even" or "odd", got ${JSON.stringify(reflectType)}`
+    })
   // Options that belong to another mode are refused, as NumPy refuses them, rather than ignored.
   const owner: Record<string, ReadonlyArray<PadMode>> = {
-    constantValues: ["constant"], endValues: ["linear_ramp"], statLength: ["maximum", "minimum", "mean", "median"], reflectType: ["reflect", "symmetric"]
+    constantValues: ["constant"],
+    endValues: ["linear_ramp"],
+    statLength: ["maximum", "minimum", "mean", "median"],
+    reflectType: ["reflect", "symmetric"]
   }
   for (const [key, modes] of Object.entries(owner)) {
     if (options !== undefined && (options as Record<string, unknown>)[key] !== undefined && !modes.includes(mode)) {
-      throw new ArgumentError({ op: "pad", reason: `the option ${key} does not apply to mode "${mode}" (only to ${modes.map((m) => `"${m}"`).join(", ")})` })
+      throw new ArgumentError({
+        op: "pad",
+        reason: `the option ${key} does not apply to mode "${mode}" (only to ${modes.map((m) => `"${m}"`).join(", ")})`
+      })
     }
   }
   const widths = perAxis("padWidth", padWidth, a.ndim, true)
@@ -174,9 +246,14 @@ export const pad = (x: ArrayLike, padWidth: PerAxis<number>, options?: PadOption
     case "constant": {
       const values = perAxis("constantValues", options?.constantValues ?? 0, a.ndim, false)
       // One value everywhere is one `pad` primitive; per-side values pad axis by axis.
-      if (values.every(([b, af]) => b === values[0]![0] && af === b)) return padConstantScalar(a, widths, { constantValues: values[0]?.[0] ?? 0 })
+      if (values.every(([b, af]) => b === values[0]![0] && af === b))
+        return padConstantScalar(a, widths, { constantValues: values[0]?.[0] ?? 0 })
       widths.forEach(([before, after], axis) => {
-        const side = (n: number, v: number): JArray => broadcastTo(fromScalar(v, d, false), out.shape.map((s, i) => (i === axis ? n : s)))
+        const side = (n: number, v: number): JArray =>
+          broadcastTo(
+            fromScalar(v, d, false),
+            out.shape.map((s, i) => (i === axis ? n : s))
+          )
         out = join([side(before, values[axis]![0]), out, side(after, values[axis]![1])], axis)
       })
       return convertTo(out, d, a.weakType)
@@ -188,7 +265,14 @@ export const pad = (x: ArrayLike, padWidth: PerAxis<number>, options?: PadOption
       widths.forEach(([before, after], axis) => {
         if (!requireNonEmpty(mode, out, axis, before, after)) return
         const n = out.shape[axis]!
-        out = join([repeatEdge(sliceAxis(out, axis, 0, 1), axis, before), out, repeatEdge(sliceAxis(out, axis, n - 1, n), axis, after)], axis)
+        out = join(
+          [
+            repeatEdge(sliceAxis(out, axis, 0, 1), axis, before),
+            out,
+            repeatEdge(sliceAxis(out, axis, n - 1, n), axis, after)
+          ],
+          axis
+        )
       })
       return out
     case "wrap":
@@ -197,10 +281,16 @@ export const pad = (x: ArrayLike, padWidth: PerAxis<number>, options?: PadOption
         const n = out.shape[axis]!
         // The partial copy that ends the left side, whole copies, the array, whole copies, the partial start.
         const copies = (count: number): Array<JArray> => Array.from({ length: count }, () => out)
-        out = join([
-          sliceAxis(out, axis, n - (before % n), n), ...copies(Math.floor(before / n)), out,
-          ...copies(Math.floor(after / n)), sliceAxis(out, axis, 0, after % n)
-        ], axis)
+        out = join(
+          [
+            sliceAxis(out, axis, n - (before % n), n),
+            ...copies(Math.floor(before / n)),
+            out,
+            ...copies(Math.floor(after / n)),
+            sliceAxis(out, axis, 0, after % n)
+          ],
+          axis
+        )
       })
       return out
     case "reflect":
@@ -224,11 +314,16 @@ export const pad = (x: ArrayLike, padWidth: PerAxis<number>, options?: PadOption
     default: {
       const stat = options?.statLength
       const lengths = stat === undefined || stat === null ? null : perAxis("statLength", stat, a.ndim, true)
-      if (lengths?.some(([b, af]) => b === 0 || af === 0)) throw new ArgumentError({ op: "pad", reason: "a statLength of 0 leaves no values to compute the padding from; give at least 1" })
+      if (lengths?.some(([b, af]) => b === 0 || af === 0))
+        throw new ArgumentError({
+          op: "pad",
+          reason: "a statLength of 0 leaves no values to compute the padding from; give at least 1"
+        })
       widths.forEach(([before, after], axis) => {
         if (!requireNonEmpty(mode, out, axis, before, after)) return
         const n = out.shape[axis]!
-        const lb = Math.min(lengths?.[axis]![0] ?? n, n), la = Math.min(lengths?.[axis]![1] ?? n, n)
+        const lb = Math.min(lengths?.[axis]![0] ?? n, n),
+          la = Math.min(lengths?.[axis]![1] ?? n, n)
         const sb = statOf(mode, sliceAxis(out, axis, 0, lb), axis)
         const sa = statOf(mode, sliceAxis(out, axis, n - la, n), axis)
         out = join([repeatEdge(sb, axis, before), out, repeatEdge(sa, axis, after)], axis)

@@ -22,7 +22,8 @@ const normAxis = (op: string, axis: number, ndim: number): number => {
 
 const vector = (op: string, what: string, x: ArrayLike): JArray => {
   const a = asArray(x)
-  if (a.ndim !== 1) throw new ShapeError({ op, shapes: [a.shape], reason: `${what} must be 1-d, got shape (${a.shape.join(", ")})` })
+  if (a.ndim !== 1)
+    throw new ShapeError({ op, shapes: [a.shape], reason: `${what} must be 1-d, got shape (${a.shape.join(", ")})` })
   return a
 }
 
@@ -30,9 +31,12 @@ const vector = (op: string, what: string, x: ArrayLike): JArray => {
 export type ConvolveMode = "full" | "same" | "valid"
 
 const convolveImpl = (op: string, x: ArrayLike, y: ArrayLike, mode: ConvolveMode): JArray => {
-  if (mode !== "full" && mode !== "same" && mode !== "valid") throw new ArgumentError({ op, reason: `mode must be "full", "same" or "valid", got ${JSON.stringify(mode)}` })
+  if (mode !== "full" && mode !== "same" && mode !== "valid")
+    throw new ArgumentError({ op, reason: `mode must be "full", "same" or "valid", got ${JSON.stringify(mode)}` })
   // Integer inputs give floats, as in JAX (the products are summed in floating point).
-  const [a0, v0] = promote(op, [vector(op, "a", x), vector(op, "v", y)]).map((t) => (t.dtype === "float32" ? t : convertTo(t, "float32"))) as [JArray, JArray]
+  const [a0, v0] = promote(op, [vector(op, "a", x), vector(op, "v", y)]).map((t) =>
+    t.dtype === "float32" ? t : convertTo(t, "float32")
+  ) as [JArray, JArray]
   if (a0.size === 0 || v0.size === 0) throw new ArgumentError({ op, reason: "the inputs must not be empty" })
   // Convolution is symmetric: shift copies of the longer input, one per element of the shorter.
   const [a, v] = a0.size >= v0.size ? [a0, v0] : [v0, a0]
@@ -58,7 +62,11 @@ const convolveImpl = (op: string, x: ArrayLike, y: ArrayLike, mode: ConvolveMode
  * @category products
  * @since 0.1.0
  */
-export const convolve = (a: ArrayLike, v: ArrayLike, options?: { readonly mode?: ConvolveMode | undefined }): JArray => {
+export const convolve = (
+  a: ArrayLike,
+  v: ArrayLike,
+  options?: { readonly mode?: ConvolveMode | undefined }
+): JArray => {
   checkOptionKeys("convolve", options, ["mode"])
   return convolveImpl("convolve", a, v, options?.mode ?? "full")
 }
@@ -68,7 +76,11 @@ export const convolve = (a: ArrayLike, v: ArrayLike, options?: { readonly mode?:
  * @category products
  * @since 0.1.0
  */
-export const correlate = (a: ArrayLike, v: ArrayLike, options?: { readonly mode?: ConvolveMode | undefined }): JArray => {
+export const correlate = (
+  a: ArrayLike,
+  v: ArrayLike,
+  options?: { readonly mode?: ConvolveMode | undefined }
+): JArray => {
   checkOptionKeys("correlate", options, ["mode"])
   return convolveImpl("correlate", a, getItem(vector("correlate", "v", v), [{ step: -1 }]), options?.mode ?? "valid")
 }
@@ -103,20 +115,40 @@ export interface DiffOptions {
 export const diff = (a: ArrayLike, n = 1, axis = -1, options?: DiffOptions): JArray => {
   checkOptionKeys("diff", options, ["prepend", "append"])
   let x = asArray(a)
-  if (x.ndim === 0) throw new ShapeError({ op: "diff", shapes: [x.shape], reason: "needs an array of at least 1 dimension" })
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError({ op: "diff", reason: `n must be a non-negative integer, got ${n}` })
+  if (x.ndim === 0)
+    throw new ShapeError({ op: "diff", shapes: [x.shape], reason: "needs an array of at least 1 dimension" })
+  if (!Number.isInteger(n) || n < 0)
+    throw new ArgumentError({ op: "diff", reason: `n must be a non-negative integer, got ${n}` })
   const ax = normAxis("diff", axis, x.ndim)
   const edge = (e: ArrayLike): JArray => {
     // A scalar stands for a slice of length 1 along the axis, as in NumPy.
     const v = asArray(e)
-    return v.ndim === 0 ? broadcastTo(v, x.shape.map((d, i) => (i === ax ? 1 : d))) : v
+    return v.ndim === 0
+      ? broadcastTo(
+          v,
+          x.shape.map((d, i) => (i === ax ? 1 : d))
+        )
+      : v
   }
   if (options?.prepend !== undefined || options?.append !== undefined) {
-    x = concatenate([...(options?.prepend === undefined ? [] : [edge(options.prepend)]), x, ...(options?.append === undefined ? [] : [edge(options.append)])], ax)
+    x = concatenate(
+      [
+        ...(options?.prepend === undefined ? [] : [edge(options.prepend)]),
+        x,
+        ...(options?.append === undefined ? [] : [edge(options.append)])
+      ],
+      ax
+    )
   }
   for (let k = 0; k < n; k++) {
-    const hi = getItem(x, x.shape.map((_, i) => (i === ax ? { start: 1 } : {})))
-    const lo = getItem(x, x.shape.map((_, i) => (i === ax ? { stop: -1 } : {})))
+    const hi = getItem(
+      x,
+      x.shape.map((_, i) => (i === ax ? { start: 1 } : {}))
+    )
+    const lo = getItem(
+      x,
+      x.shape.map((_, i) => (i === ax ? { stop: -1 } : {}))
+    )
     x = x.dtype === "bool" ? notEqual(hi, lo) : subtract(hi, lo)
   }
   return x
@@ -131,16 +163,26 @@ export const diff = (a: ArrayLike, n = 1, axis = -1, options?: DiffOptions): JAr
 export const cross = (a: ArrayLike, b: ArrayLike, options?: { readonly axis?: number | undefined }): JArray => {
   checkOptionKeys("cross", options, ["axis"])
   const [x0, y0] = promote("cross", [a, b]) as [JArray, JArray]
-  if (x0.ndim === 0 || y0.ndim === 0) throw new ShapeError({ op: "cross", shapes: [x0.shape, y0.shape], reason: "needs vectors (arrays of at least 1 dimension)" })
+  if (x0.ndim === 0 || y0.ndim === 0)
+    throw new ShapeError({
+      op: "cross",
+      shapes: [x0.shape, y0.shape],
+      reason: "needs vectors (arrays of at least 1 dimension)"
+    })
   const axis = options?.axis ?? -1
   const x = moveaxis(x0, normAxis("cross", axis, x0.ndim), -1)
   const y = moveaxis(y0, normAxis("cross", axis, y0.ndim), -1)
   const dx = x.shape[x.ndim - 1]!
   const dy = y.shape[y.ndim - 1]!
   if ((dx !== 2 && dx !== 3) || (dy !== 2 && dy !== 3)) {
-    throw new ShapeError({ op: "cross", shapes: [x0.shape, y0.shape], reason: `the vectors along axis ${axis} must have 2 or 3 components, got ${dx} and ${dy}` })
+    throw new ShapeError({
+      op: "cross",
+      shapes: [x0.shape, y0.shape],
+      reason: `the vectors along axis ${axis} must have 2 or 3 components, got ${dx} and ${dy}`
+    })
   }
-  const part = (v: JArray, i: number): JArray => (i < v.shape[v.ndim - 1]! ? getItem(v, ["...", i]) : multiply(getItem(v, ["...", 0]), 0))
+  const part = (v: JArray, i: number): JArray =>
+    i < v.shape[v.ndim - 1]! ? getItem(v, ["...", i]) : multiply(getItem(v, ["...", 0]), 0)
   const [a0, a1, a2] = [part(x, 0), part(x, 1), part(x, 2)]
   const [b0, b1, b2] = [part(y, 0), part(y, 1), part(y, 2)]
   const z = subtract(multiply(a0, b1), multiply(a1, b0))
@@ -160,9 +202,18 @@ export const kron = (a: ArrayLike, b: ArrayLike): JArray => {
   const x = reshape(x0, [...Array<number>(nd - x0.ndim).fill(1), ...x0.shape])
   const y = reshape(y0, [...Array<number>(nd - y0.ndim).fill(1), ...y0.shape])
   // Interleave the axes: (a0, 1, a1, 1, ...) times (1, b0, 1, b1, ...), then merge each pair.
-  const xi = reshape(x, x.shape.flatMap((d) => [d, 1]))
-  const yi = reshape(y, y.shape.flatMap((d) => [1, d]))
-  return reshape(multiply(xi, yi), x.shape.map((d, i) => d * y.shape[i]!))
+  const xi = reshape(
+    x,
+    x.shape.flatMap((d) => [d, 1])
+  )
+  const yi = reshape(
+    y,
+    y.shape.flatMap((d) => [1, d])
+  )
+  return reshape(
+    multiply(xi, yi),
+    x.shape.map((d, i) => d * y.shape[i]!)
+  )
 }
 
 /**
@@ -171,15 +222,23 @@ export const kron = (a: ArrayLike, b: ArrayLike): JArray => {
  * @category products
  * @since 0.1.0
  */
-export const select = (condlist: ReadonlyArray<ArrayLike>, choicelist: ReadonlyArray<ArrayLike>, defaultValue: ArrayLike = 0): JArray => {
+export const select = (
+  condlist: ReadonlyArray<ArrayLike>,
+  choicelist: ReadonlyArray<ArrayLike>,
+  defaultValue: ArrayLike = 0
+): JArray => {
   if (condlist.length !== choicelist.length) {
-    throw new ArgumentError({ op: "select", reason: `condlist has ${condlist.length} entries but choicelist has ${choicelist.length}; give one choice per condition` })
+    throw new ArgumentError({
+      op: "select",
+      reason: `condlist has ${condlist.length} entries but choicelist has ${choicelist.length}; give one choice per condition`
+    })
   }
   if (condlist.length === 0) throw new ArgumentError({ op: "select", reason: "condlist must not be empty" })
   let out = asArray(defaultValue)
   for (let i = condlist.length - 1; i >= 0; i--) {
     const cond = asArray(condlist[i]!)
-    if (cond.dtype !== "bool") throw new ArgumentError({ op: "select", reason: `condlist[${i}] must be a boolean array, got ${cond.dtype}` })
+    if (cond.dtype !== "bool")
+      throw new ArgumentError({ op: "select", reason: `condlist[${i}] must be a boolean array, got ${cond.dtype}` })
     out = where(cond, choicelist[i]!, out)
   }
   return out
@@ -195,8 +254,10 @@ export const lexsort = (keys: ReadonlyArray<ArrayLike>, axis = -1): JArray => {
   if (keys.length === 0) throw new ArgumentError({ op: "lexsort", reason: "needs at least one key" })
   const ks = keys.map((k) => asArray(k))
   const shape = ks[0]!.shape.join(",")
-  if (ks.some((k) => k.shape.join(",") !== shape)) throw new ShapeError({ op: "lexsort", shapes: ks.map((k) => k.shape), reason: "all keys must have the same shape" })
-  if (ks[0]!.ndim === 0) throw new ShapeError({ op: "lexsort", shapes: [ks[0]!.shape], reason: "keys must have at least 1 dimension" })
+  if (ks.some((k) => k.shape.join(",") !== shape))
+    throw new ShapeError({ op: "lexsort", shapes: ks.map((k) => k.shape), reason: "all keys must have the same shape" })
+  if (ks[0]!.ndim === 0)
+    throw new ShapeError({ op: "lexsort", shapes: [ks[0]!.shape], reason: "keys must have at least 1 dimension" })
   const ax = normAxis("lexsort", axis, ks[0]!.ndim)
   // Sorting stably by the least significant key first leaves the most significant one in charge.
   let order = argsort(ks[0]!, ax)
@@ -212,7 +273,12 @@ export const lexsort = (keys: ReadonlyArray<ArrayLike>, axis = -1): JArray => {
  * @category creation
  * @since 0.1.0
  */
-export const logspace = (start: number, stop: number, num = 50, options?: { readonly endpoint?: boolean | undefined; readonly base?: number | undefined }): JArray => {
+export const logspace = (
+  start: number,
+  stop: number,
+  num = 50,
+  options?: { readonly endpoint?: boolean | undefined; readonly base?: number | undefined }
+): JArray => {
   checkOptionKeys("logspace", options, ["endpoint", "base"])
   const exponents = linspace(start, stop, num, { endpoint: options?.endpoint ?? true })
   return power(fromScalar(options?.base ?? 10, "float32"), exponents)

@@ -35,7 +35,12 @@ const countError = (what: string): ArgumentError =>
  * jnp.repeat(jnp.array([1, 2, 3]), jnp.array([1, 0, 2]))   // [1, 3, 3]
  * ```
  */
-export const repeat = (x: ArrayLike, repeats: number | ArrayLike | ReadonlyArray<number>, axis?: number | null, options?: RepeatOptions): JArray => {
+export const repeat = (
+  x: ArrayLike,
+  repeats: number | ArrayLike | ReadonlyArray<number>,
+  axis?: number | null,
+  options?: RepeatOptions
+): JArray => {
   checkOptionKeys("repeat", options, ["totalRepeatLength"])
   let a = asArray(x)
   if (axis === undefined || axis === null) {
@@ -51,17 +56,34 @@ export const repeat = (x: ArrayLike, repeats: number | ArrayLike | ReadonlyArray
     if (!Number.isInteger(repeats) || repeats < 0) throw countError(String(repeats))
     if (total === undefined || total === a.shape[ax]! * repeats) return repeatCount(a, repeats, ax)
   }
-  const r = isArray(repeats) ? repeats : Array.isArray(repeats) ? fromList(repeats as ReadonlyArray<number>) : asArray(repeats as number)
-  if (r.dtype !== "int32" && r.dtype !== "uint32" && r.dtype !== "bool") throw countError(`an Array of dtype ${r.dtype}`)
+  const r = isArray(repeats)
+    ? repeats
+    : Array.isArray(repeats)
+      ? fromList(repeats as ReadonlyArray<number>)
+      : asArray(repeats as number)
+  if (r.dtype !== "int32" && r.dtype !== "uint32" && r.dtype !== "bool")
+    throw countError(`an Array of dtype ${r.dtype}`)
   const n = a.shape[ax]!
   if (r.ndim > 1 || (r.ndim === 1 && r.shape[0] !== n && r.shape[0] !== 1)) {
-    throw new ShapeError({ op: "repeat", shapes: [r.shape, a.shape], reason: `repeats needs one count per element along axis ${ax} (${n}) or a single count` })
+    throw new ShapeError({
+      op: "repeat",
+      shapes: [r.shape, a.shape],
+      reason: `repeats needs one count per element along axis ${ax} (${n}) or a single count`
+    })
   }
-  const counts = convertTo(r.ndim === 1 && r.shape[0] === n ? r : bind1("broadcast_in_dim", [reshape(r, [])], { shape: [n], broadcastDimensions: [] }), "int32")
+  const counts = convertTo(
+    r.ndim === 1 && r.shape[0] === n
+      ? r
+      : bind1("broadcast_in_dim", [reshape(r, [])], { shape: [n], broadcastDimensions: [] }),
+    "int32"
+  )
   let length = total
   if (length === undefined) {
     if (!counts.isConcrete) {
-      throw new ConcretizationError({ op: "repeat", reason: "with repeats held in a traced Array the output length depends on data; pass totalRepeatLength" })
+      throw new ConcretizationError({
+        op: "repeat",
+        reason: "with repeats held in a traced Array the output length depends on data; pass totalRepeatLength"
+      })
     }
     const data = counts.data()
     if (Array.from(data).some((c) => c < 0)) throw countError(`[${Array.from(data).join(", ")}]`)

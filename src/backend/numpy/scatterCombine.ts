@@ -15,7 +15,8 @@ import { argsort } from "./sorting.ts"
 const range = (x: JArray, start: number, stop: number): JArray =>
   bind1("slice", [x], { startIndices: [start], limitIndices: [stop], strides: [1] })
 
-const pick = (x: JArray, idx: JArray): JArray => bind1("gather", [x, expandDims(idx, -1)], { indexedAxes: [0], batchDims: 0, mode: "clip" })
+const pick = (x: JArray, idx: JArray): JArray =>
+  bind1("gather", [x, expandDims(idx, -1)], { indexedAxes: [0], batchDims: 0, mode: "clip" })
 
 const cmp = (prim: "eq" | "ne" | "ge", a: JArray, b: JArray): JArray => bind1(prim, broadcastRanks("at", [a, b]), {})
 
@@ -23,7 +24,12 @@ const cmp = (prim: "eq" | "ne" | "ge", a: JArray, b: JArray): JArray => bind1(pr
  * `flat` (1-d) with `combine(old, u1, u2, ...)` written at each position of `pos` (int32, any shape;
  * negative positions are dropped); `values` has `pos`'s shape and `flat`'s dtype.
  */
-export const scatterCombine = (flat: JArray, pos: JArray, values: JArray, combine: (a: JArray, b: JArray) => JArray): JArray => {
+export const scatterCombine = (
+  flat: JArray,
+  pos: JArray,
+  values: JArray,
+  combine: (a: JArray, b: JArray) => JArray
+): JArray => {
   const m = pos.size
   if (m === 0) return flat
   const p1 = reshape(pos, [m])
@@ -38,7 +44,10 @@ export const scatterCombine = (flat: JArray, pos: JArray, values: JArray, combin
     const same = bind1("and", [cmp("eq", ps, prevP), cmp("ge", iota, fromScalar(k, "int32"))], {})
     vs = where(same, combine(prevV, vs), vs)
   }
-  const isLast = concatenate([cmp("ne", range(ps, 0, m - 1), range(ps, 1, m)), fromScalar(true, "bool").reshape([1])], 0)
+  const isLast = concatenate(
+    [cmp("ne", range(ps, 0, m - 1), range(ps, 1, m)), fromScalar(true, "bool").reshape([1])],
+    0
+  )
   const target = where(isLast, ps, -1)
   const updated = combine(pick(flat, ps), vs)
   return bind1("scatter", [flat, expandDims(target, -1), updated], { indexedAxes: [0], batchDims: 0, mode: "fill" })

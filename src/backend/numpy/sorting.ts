@@ -8,7 +8,8 @@ import { reshape } from "./shapeOps.ts"
 
 const prepare = (op: string, x: ArrayLike, axis: number | null): [JArray, number] => {
   let a = asArray(x)
-  if (a.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays cannot be sorted" })
+  if (a.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays cannot be sorted" })
   if (axis === null) {
     a = reshape(a, [-1])
     return [a, 0]

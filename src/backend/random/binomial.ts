@@ -103,7 +103,11 @@ const btrs = (key: Array, count: Array, prob: Array, shape: ReadonlyArray<number
       const accept = lax.bitwiseOr(accept1, lax.bitwiseAnd(lax.not(reject), lax.le(v, ub)))
       return [lax.select(accept, k, kOut), lax.bitwiseOr(accepted, accept), keyAt(ks, 0)] as const
     },
-    [lax.broadcastInDim(fromScalar(-1, "float32"), shape, []), lax.broadcastInDim(fromScalar(false, "bool"), shape, []), key] as S
+    [
+      lax.broadcastInDim(fromScalar(-1, "float32"), shape, []),
+      lax.broadcastInDim(fromScalar(false, "bool"), shape, []),
+      key
+    ] as S
   )
   return kOut
 }
@@ -111,7 +115,11 @@ const btrs = (key: Array, count: Array, prob: Array, shape: ReadonlyArray<number
 const floatParam = (op: string, what: string, v: number | Array): Array => {
   if (typeof v === "number") return fromScalar(v, "float32")
   if (isArray(v) && v.dtype !== "key<fry>") return lax.convertElementType(v, "float32")
-  throw new DTypeError({ op, dtypes: [isArray(v) ? v.dtype : typeof v], reason: `${what} must be a number or a numeric Array` })
+  throw new DTypeError({
+    op,
+    dtypes: [isArray(v) ? v.dtype : typeof v],
+    reason: `${what} must be a number or a numeric Array`
+  })
 }
 
 /**
@@ -135,7 +143,12 @@ export const binomial = (key: Array, n: number | Array, p: number | Array, shape
   const p0 = floatParam(op, "p", p)
   const s = shape === undefined ? broadcastShapes(op, [n0.shape, p0.shape]) : canonicalShape(op, shape)
   checkParamShapes(op, s, [n0.shape, p0.shape])
-  const bc = (x: Array): Array => lax.broadcastInDim(x, s, x.shape.map((_, i) => s.length - x.ndim + i))
+  const bc = (x: Array): Array =>
+    lax.broadcastInDim(
+      x,
+      s,
+      x.shape.map((_, i) => s.length - x.ndim + i)
+    )
   const c = (v: number): Array => filled(v, "float32", s)
   let count = bc(n0)
   const prob = bc(p0)

@@ -35,6 +35,7 @@ export const randomBits = (key: Array, shape: ReadonlyArray<number>): Array => {
 export const bits = (key: Array, shape: ShapeLike = [], dtype: "uint32" = "uint32"): Array => {
   const op = "random.bits"
   const k = checkKey(op, key)
-  if (dtype !== "uint32") throw new DTypeError({ op, dtypes: [String(dtype)], reason: "dtype must be an unsigned integer dtype (uint32)" })
+  if (dtype !== "uint32")
+    throw new DTypeError({ op, dtypes: [String(dtype)], reason: "dtype must be an unsigned integer dtype (uint32)" })
   return randomBits(k, canonicalShape(op, shape))
 }

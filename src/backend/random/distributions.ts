@@ -37,7 +37,8 @@ const checkFloatDType = (op: string, dtype: NumericDType | undefined): void => {
 const toFloat = (op: string, what: string, v: number | Array): Array => {
   if (typeof v === "number") return fromScalar(v, "float32")
   if (!isArray(v)) throw new ArgumentError({ op, reason: `${what} must be a number or an Array` })
-  if (v.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [v.dtype], reason: `${what} must be numeric, not a PRNG key` })
+  if (v.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [v.dtype], reason: `${what} must be numeric, not a PRNG key` })
   return lax.convertElementType(v, "float32")
 }
 
@@ -96,7 +97,13 @@ export const uniform = (key: Array, shape: ShapeLike = [], options?: UniformOpti
   const k = checkKey(op, key)
   checkFloatDType(op, options?.dtype)
   const s = canonicalShape(op, shape)
-  return sampleUniform(op, k, s, toFloat(op, "minval", options?.minval ?? 0), toFloat(op, "maxval", options?.maxval ?? 1))
+  return sampleUniform(
+    op,
+    k,
+    s,
+    toFloat(op, "minval", options?.minval ?? 0),
+    toFloat(op, "maxval", options?.maxval ?? 1)
+  )
 }
 
 /**
@@ -206,7 +213,12 @@ const INT_RANGE: { readonly [D in IntDType]: readonly [number, number] } = {
  * A bound of `randint` in the sample dtype, clipped to its range (not wrapped), and whether it was
  * above the range (then the span grows by one, so the dtype's maximum can be drawn).
  */
-const intBound = (op: string, what: string, v: number | Array, dtype: IntDType): { readonly value: Array; readonly above: Array | boolean } => {
+const intBound = (
+  op: string,
+  what: string,
+  v: number | Array,
+  dtype: IntDType
+): { readonly value: Array; readonly above: Array | boolean } => {
   const [lo, hi] = INT_RANGE[dtype]
   if (typeof v === "number") {
     if (!Number.isFinite(v)) throw new ArgumentError({ op, reason: `${what} must be finite, got ${v}` })
@@ -214,7 +226,8 @@ const intBound = (op: string, what: string, v: number | Array, dtype: IntDType):
     return { value: fromScalar(Math.min(hi, Math.max(lo, t)), dtype), above: t > hi }
   }
   if (!isArray(v)) throw new ArgumentError({ op, reason: `${what} must be a number or an Array` })
-  if (v.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [v.dtype], reason: `${what} must be numeric, not a PRNG key` })
+  if (v.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [v.dtype], reason: `${what} must be numeric, not a PRNG key` })
   const x = v.dtype === "int32" || v.dtype === "uint32" ? v : lax.convertElementType(v, "int32")
   if (x.dtype === dtype) return { value: x, above: false }
   if (x.dtype === "int32") {
@@ -317,7 +330,8 @@ export const categorical = (key: Array, logits: Array, options?: CategoricalOpti
   if (logits.dtype !== "float32") {
     throw new DTypeError({ op, dtypes: [logits.dtype], reason: "logits must have a floating dtype (float32)" })
   }
-  if (logits.ndim === 0) throw new ShapeError({ op, shapes: [logits.shape], reason: "logits must have at least one dimension" })
+  if (logits.ndim === 0)
+    throw new ShapeError({ op, shapes: [logits.shape], reason: "logits must have at least one dimension" })
   const nd = logits.ndim
   const axis = normalizeAxis(op, options?.axis ?? -1, nd)
   const batchShape = logits.shape.filter((_, i) => i !== axis)

@@ -47,9 +47,12 @@ const checkFloatDType = (op: string, dtype: FloatOptions["dtype"]): void => {
   }
 }
 
-
 const broadcastParam = (p: Array, shape: ReadonlyArray<number>): Array =>
-  lax.broadcastInDim(p, shape, p.shape.map((_, i) => shape.length - p.ndim + i))
+  lax.broadcastInDim(
+    p,
+    shape,
+    p.shape.map((_, i) => shape.length - p.ndim + i)
+  )
 
 const c32 = (v: number): Array => fromScalar(v, "float32")
 
@@ -57,47 +60,53 @@ const c32 = (v: number): Array => fromScalar(v, "float32")
 const keyAt = (keys: Array, i: number): Array => lax.reshape(lax.slice(keys, [i], [i + 1]), [])
 
 /** One Marsaglia–Tsang sample for a scalar key and shape parameter, in JAX's key order. */
-const gammaOne = (logSpace: boolean) => (key: Array, alphaIn: Array): Array => {
-  const one = c32(1)
-  const boost = lax.ge(alphaIn, one)
-  const alpha = lax.select(boost, alphaIn, lax.add(alphaIn, one))
-  const d = lax.sub(alpha, c32(1 / 3))
-  const c = lax.div(c32(1 / 3), lax.sqrt(d))
+const gammaOne =
+  (logSpace: boolean) =>
+  (key: Array, alphaIn: Array): Array => {
+    const one = c32(1)
+    const boost = lax.ge(alphaIn, one)
+    const alpha = lax.select(boost, alphaIn, lax.add(alphaIn, one))
+    const d = lax.sub(alpha, c32(1 / 3))
+    const c = lax.div(c32(1 / 3), lax.sqrt(d))
 
-  type State = readonly [Array, Array, Array, Array]
-  // Keep trying while the try is rejected; (X, V, U) = (0, 1, 2) makes the first test fail.
-  const rejected = ([, X, V, U]: State): Array =>
-    lax.bitwiseAnd(
-      lax.ge(U, lax.sub(one, lax.mul(c32(0.0331), lax.mul(X, X)))),
-      lax.ge(lax.log(U), lax.add(lax.mul(X, c32(0.5)), lax.mul(d, lax.add(lax.sub(one, V), lax.log(V)))))
-    )
-  const tryOnce = ([k]: State): State => {
-    const keys = split(k, 3)
-    const [next, xKey, uKey] = [keyAt(keys, 0), keyAt(keys, 1), keyAt(keys, 2)]
-    type Inner = readonly [Array, Array, Array]
-    const [, x, v] = whileLoop(
-      ([, , v]: Inner) => lax.le(v, c32(0)),
-      ([kk]: Inner): Inner => {
-        const ks = split(kk, 2)
-        const xx = normal(keyAt(ks, 1), [])
-        return [keyAt(ks, 0), xx, lax.add(one, lax.mul(xx, c))] as const
-      },
-      [xKey, c32(0), c32(-1)] as Inner
-    )
-    return [next, lax.mul(x, x), lax.mul(lax.mul(v, v), v), uniform(uKey, [])] as const
+    type State = readonly [Array, Array, Array, Array]
+    // Keep trying while the try is rejected; (X, V, U) = (0, 1, 2) makes the first test fail.
+    const rejected = ([, X, V, U]: State): Array =>
+      lax.bitwiseAnd(
+        lax.ge(U, lax.sub(one, lax.mul(c32(0.0331), lax.mul(X, X)))),
+        lax.ge(lax.log(U), lax.add(lax.mul(X, c32(0.5)), lax.mul(d, lax.add(lax.sub(one, V), lax.log(V)))))
+      )
+    const tryOnce = ([k]: State): State => {
+      const keys = split(k, 3)
+      const [next, xKey, uKey] = [keyAt(keys, 0), keyAt(keys, 1), keyAt(keys, 2)]
+      type Inner = readonly [Array, Array, Array]
+      const [, x, v] = whileLoop(
+        ([, , v]: Inner) => lax.le(v, c32(0)),
+        ([kk]: Inner): Inner => {
+          const ks = split(kk, 2)
+          const xx = normal(keyAt(ks, 1), [])
+          return [keyAt(ks, 0), xx, lax.add(one, lax.mul(xx, c))] as const
+        },
+        [xKey, c32(0), c32(-1)] as Inner
+      )
+      return [next, lax.mul(x, x), lax.mul(lax.mul(v, v), v), uniform(uKey, [])] as const
+    }
+    const keys = split(key, 2)
+    const [, , V] = whileLoop(rejected, tryOnce, [keyAt(keys, 0), c32(0), one, c32(2)] as State)
+    const sub = keyAt(keys, 1)
+    if (logSpace) {
+      const logU = lax.neg(exponential(sub, []))
+      const logBoost = lax.select(
+        lax.bitwiseOr(boost, lax.eq(logU, c32(0))),
+        c32(0),
+        lax.mul(logU, lax.div(one, alphaIn))
+      )
+      return lax.add(lax.add(lax.log(d), lax.log(V)), logBoost)
+    }
+    const u = lax.sub(one, uniform(sub, []))
+    const scale = lax.select(boost, one, lax.pow(u, lax.div(one, alphaIn)))
+    return lax.mul(lax.mul(d, V), scale)
   }
-  const keys = split(key, 2)
-  const [, , V] = whileLoop(rejected, tryOnce, [keyAt(keys, 0), c32(0), one, c32(2)] as State)
-  const sub = keyAt(keys, 1)
-  if (logSpace) {
-    const logU = lax.neg(exponential(sub, []))
-    const logBoost = lax.select(lax.bitwiseOr(boost, lax.eq(logU, c32(0))), c32(0), lax.mul(logU, lax.div(one, alphaIn)))
-    return lax.add(lax.add(lax.log(d), lax.log(V)), logBoost)
-  }
-  const u = lax.sub(one, uniform(sub, []))
-  const scale = lax.select(boost, one, lax.pow(u, lax.div(one, alphaIn)))
-  return lax.mul(lax.mul(d, V), scale)
-}
 
 /** Gamma (or log-gamma) samples of `shape` for a shape parameter already broadcast to it. */
 const gammaSamples = (key: Array, a: Array, logSpace: boolean): Array => {
@@ -108,7 +117,8 @@ const gammaSamples = (key: Array, a: Array, logSpace: boolean): Array => {
   return lax.reshape(flat, a.shape)
 }
 
-const gammaLike = (op: string, logSpace: boolean) =>
+const gammaLike =
+  (op: string, logSpace: boolean) =>
   (key: Array, a: number | Array, shape?: ShapeLike, options?: FloatOptions): Array => {
     const k = checkKey(op, key)
     checkFloatOptions(op, options)
@@ -130,7 +140,10 @@ const gammaLike = (op: string, logSpace: boolean) =>
  * @category samplers
  * @since 0.1.0
  */
-export const gamma: (key: Array, a: number | Array, shape?: ShapeLike, options?: FloatOptions) => Array = gammaLike("random.gamma", false)
+export const gamma: (key: Array, a: number | Array, shape?: ShapeLike, options?: FloatOptions) => Array = gammaLike(
+  "random.gamma",
+  false
+)
 
 /**
  * The logarithm of standard gamma samples, computed in log space so a tiny `a` does not underflow to
@@ -145,7 +158,10 @@ export const gamma: (key: Array, a: number | Array, shape?: ShapeLike, options?:
  * @category samplers
  * @since 0.1.0
  */
-export const loggamma: (key: Array, a: number | Array, shape?: ShapeLike, options?: FloatOptions) => Array = gammaLike("random.loggamma", true)
+export const loggamma: (key: Array, a: number | Array, shape?: ShapeLike, options?: FloatOptions) => Array = gammaLike(
+  "random.loggamma",
+  true
+)
 
 /**
  * Beta(`a`, `b`) samples, like `jax.random.beta`: two log-gamma draws from the two halves of `key`,
@@ -160,7 +176,13 @@ export const loggamma: (key: Array, a: number | Array, shape?: ShapeLike, option
  * @category samplers
  * @since 0.1.0
  */
-export const beta = (key: Array, a: number | Array, b: number | Array, shape?: ShapeLike, options?: FloatOptions): Array => {
+export const beta = (
+  key: Array,
+  a: number | Array,
+  b: number | Array,
+  shape?: ShapeLike,
+  options?: FloatOptions
+): Array => {
   const op = "random.beta"
   const k = checkKey(op, key)
   checkFloatOptions(op, options)
@@ -190,12 +212,20 @@ export const beta = (key: Array, a: number | Array, b: number | Array, shape?: S
  * @category samplers
  * @since 0.1.0
  */
-export const dirichlet = (key: Array, alpha: Array | ReadonlyArray<number>, shape?: ShapeLike, options?: FloatOptions): Array => {
+export const dirichlet = (
+  key: Array,
+  alpha: Array | ReadonlyArray<number>,
+  shape?: ShapeLike,
+  options?: FloatOptions
+): Array => {
   const op = "random.dirichlet"
   const k = checkKey(op, key)
   checkFloatOptions(op, options)
-  const al = isArray(alpha) ? positiveParam(op, "alpha", alpha) : positiveParam(op, "alpha", lax.convertElementType(fromList(alpha), "float32"))
-  if (al.ndim < 1) throw new ShapeError({ op, shapes: [al.shape], reason: "alpha must have at least one dimension (the categories)" })
+  const al = isArray(alpha)
+    ? positiveParam(op, "alpha", alpha)
+    : positiveParam(op, "alpha", lax.convertElementType(fromList(alpha), "float32"))
+  if (al.ndim < 1)
+    throw new ShapeError({ op, shapes: [al.shape], reason: "alpha must have at least one dimension (the categories)" })
   const batch = shape === undefined ? al.shape.slice(0, -1) : canonicalShape(op, shape)
   checkParamShapes(op, batch, [al.shape.slice(0, -1)])
   const full = [...batch, al.shape[al.ndim - 1]!]
@@ -206,7 +236,10 @@ const fromList = (xs: ReadonlyArray<number>): Array => {
   if (!globalThis.Array.isArray(xs) || !xs.every((x) => typeof x === "number")) {
     throw new ArgumentError({ op: "random.dirichlet", reason: "alpha must be an Array or a list of numbers" })
   }
-  return lax.concatenate(xs.map((x) => lax.reshape(c32(x), [1])), 0)
+  return lax.concatenate(
+    xs.map((x) => lax.reshape(c32(x), [1])),
+    0
+  )
 }
 
 /**

@@ -28,7 +28,8 @@ export const checkKey = (op: string, key: unknown, allowBatched = false): Array 
     throw new DTypeError({
       op,
       dtypes: [describe(key)],
-      reason: "expected a PRNG key array (make one with random.key(seed), or random.wrapKeyData for raw uint32 key data)"
+      reason:
+        "expected a PRNG key array (make one with random.key(seed), or random.wrapKeyData for raw uint32 key data)"
     })
   }
   if (!allowBatched && key.ndim !== 0) {
@@ -97,8 +98,10 @@ export const key = (seed: number | Array): Array => {
     const lo = Number(BigInt.asUintN(32, BigInt(seed)))
     return lax.randomWrap(array([0, lo], { dtype: "uint32" }))
   }
-  if (!isArray(seed)) throw new ArgumentError({ op, reason: `the seed must be an integer or an integer Array, got ${describe(seed)}` })
-  if (seed.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [seed.dtype], reason: "accepts a seed, but was given a PRNG key" })
+  if (!isArray(seed))
+    throw new ArgumentError({ op, reason: `the seed must be an integer or an integer Array, got ${describe(seed)}` })
+  if (seed.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [seed.dtype], reason: "accepts a seed, but was given a PRNG key" })
   const lo = toWord(op, "the seed", seed)
   return wrapPair(fromScalar(0, "uint32"), lo)
 }
@@ -162,7 +165,10 @@ export const split = (key: Array, num: ShapeLike = 2): Array => {
   const k = checkKey(op, key)
   const shape = typeof num === "number" ? [num] : num
   if (!globalThis.Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ArgumentError({ op, reason: `num must be a non-negative integer or a list of them, got ${JSON.stringify(num)}` })
+    throw new ArgumentError({
+      op,
+      reason: `num must be a non-negative integer or a list of them, got ${JSON.stringify(num)}`
+    })
   }
   const [w1, w2] = hashCounters(k, shape)
   return wrapPair(w1, w2)

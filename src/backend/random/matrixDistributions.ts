@@ -68,11 +68,14 @@ export const multivariateNormal = (
   if (c.ndim < 2) throw new ShapeError({ op, shapes: [c.shape], reason: "cov must have at least two dimensions" })
   const n = m.shape[m.ndim - 1]!
   if (c.shape[c.ndim - 1] !== n || c.shape[c.ndim - 2] !== n) {
-    throw new ShapeError({ op, shapes: [m.shape, c.shape], reason: `cov must have shape [..., ${n}, ${n}] to match mean's last dimension ${n}` })
+    throw new ShapeError({
+      op,
+      shapes: [m.shape, c.shape],
+      reason: `cov must have shape [..., ${n}, ${n}] to match mean's last dimension ${n}`
+    })
   }
-  const batch = shape === undefined
-    ? broadcastShapes(op, [m.shape.slice(0, -1), c.shape.slice(0, -2)])
-    : canonicalShape(op, shape)
+  const batch =
+    shape === undefined ? broadcastShapes(op, [m.shape.slice(0, -1), c.shape.slice(0, -2)]) : canonicalShape(op, shape)
   checkParamShapes(op, batch, [m.shape.slice(0, -1), c.shape.slice(0, -2)])
   let factor: Array
   if (method === "cholesky") factor = cholesky(c)
@@ -102,13 +105,22 @@ export const multivariateNormal = (
  * @category samplers
  * @since 0.1.0
  */
-export const orthogonal = (key: Array, n: number, shape: ShapeLike = [], options?: FloatOptions & { readonly m?: number | undefined }): Array => {
+export const orthogonal = (
+  key: Array,
+  n: number,
+  shape: ShapeLike = [],
+  options?: FloatOptions & { readonly m?: number | undefined }
+): Array => {
   const op = "random.orthogonal"
   checkOptionKeys(op, options, ["m", "dtype"])
   const k = checkKey(op, key)
   const m = options?.m ?? n
-  for (const [name, v] of [["n", n], ["m", m]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new ArgumentError({ op, reason: `${name} must be a non-negative integer, got ${v}` })
+  for (const [name, v] of [
+    ["n", n],
+    ["m", m]
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new ArgumentError({ op, reason: `${name} must be a non-negative integer, got ${v}` })
   }
   const s = canonicalShape(op, shape)
   const z = normal(k, [...s, Math.max(n, m), Math.min(n, m)], options)

@@ -34,7 +34,14 @@ const checkFloatDType = (op: string, dtype: FloatOptions["dtype"]): void => {
 }
 
 /** Uniform float32 samples in `[minval, maxval)` after the checks every float sampler makes. */
-const unit = (op: string, key: Array, shape: ShapeLike, options: FloatOptions | undefined, minval = 0, maxval = 1): Array => {
+const unit = (
+  op: string,
+  key: Array,
+  shape: ShapeLike,
+  options: FloatOptions | undefined,
+  minval = 0,
+  maxval = 1
+): Array => {
   checkKey(op, key)
   checkFloatDType(op, options?.dtype)
   return uniform(key, canonicalShape(op, shape), { minval, maxval })
@@ -51,14 +58,29 @@ export const positiveParam = (op: string, what: string, v: number | Array): Arra
     return fromScalar(v, "float32")
   }
   if (!isArray(v)) throw new ArgumentError({ op, reason: `${what} must be a number or an Array` })
-  if (v.dtype === "key<fry>") throw new DTypeError({ op, dtypes: [v.dtype], reason: `${what} must be numeric, not a PRNG key` })
+  if (v.dtype === "key<fry>")
+    throw new DTypeError({ op, dtypes: [v.dtype], reason: `${what} must be numeric, not a PRNG key` })
   return lax.convertElementType(v, "float32")
 }
 
 /** The sample shape of a sampler with parameters: `shape` if given (checked), else their broadcast shape. */
-export const paramShape = (op: string, shape: ShapeLike | undefined, params: ReadonlyArray<Array>): ReadonlyArray<number> => {
-  const s = shape === undefined ? broadcastShapes(op, params.map((p) => p.shape)) : canonicalShape(op, shape)
-  checkParamShapes(op, s, params.map((p) => p.shape))
+export const paramShape = (
+  op: string,
+  shape: ShapeLike | undefined,
+  params: ReadonlyArray<Array>
+): ReadonlyArray<number> => {
+  const s =
+    shape === undefined
+      ? broadcastShapes(
+          op,
+          params.map((p) => p.shape)
+        )
+      : canonicalShape(op, shape)
+  checkParamShapes(
+    op,
+    s,
+    params.map((p) => p.shape)
+  )
   return s
 }
 
@@ -90,7 +112,8 @@ export interface GumbelOptions extends FloatOptions {
 export const gumbel = (key: Array, shape: ShapeLike = [], options?: GumbelOptions): Array => {
   const op = "random.gumbel"
   const mode = options?.mode ?? "low"
-  if (mode !== "low" && mode !== "high") throw new ArgumentError({ op, reason: `mode must be "low" or "high", got ${JSON.stringify(mode)}` })
+  if (mode !== "low" && mode !== "high")
+    throw new ArgumentError({ op, reason: `mode must be "low" or "high", got ${JSON.stringify(mode)}` })
   if (mode === "low") {
     const u = unit(op, key, shape, options, TINY, 1)
     return lax.neg(lax.log(lax.neg(lax.log(u))))
@@ -224,7 +247,10 @@ export const weibullMin = (
   const u = unit(op, key, s, options)
   const e = lax.neg(lax.log1p(lax.neg(u)))
   // JAX takes 1 / concentration in double precision for a Python number, then rounds it once.
-  const power = typeof concentration === "number" ? filled(Math.fround(1 / concentration), "float32", s) : lax.div(filled(1, "float32", s), alignParam(op, c, s))
+  const power =
+    typeof concentration === "number"
+      ? filled(Math.fround(1 / concentration), "float32", s)
+      : lax.div(filled(1, "float32", s), alignParam(op, c, s))
   return lax.mul(lax.pow(e, power), alignParam(op, sc, s))
 }
 
@@ -266,7 +292,8 @@ export const maxwell = (key: Array, shape: ShapeLike = [], options?: FloatOption
 export const geometric = (key: Array, p: number | Array, shape?: ShapeLike): Array => {
   const op = "random.geometric"
   checkKey(op, key)
-  if (typeof p === "number" && !(p > 0 && p <= 1)) throw new ArgumentError({ op, reason: `p must be in (0, 1], got ${p}` })
+  if (typeof p === "number" && !(p > 0 && p <= 1))
+    throw new ArgumentError({ op, reason: `p must be in (0, 1], got ${p}` })
   const prob = positiveParam(op, "p", p)
   const s = paramShape(op, shape, [prob])
   const u0 = uniform(key, s)
@@ -344,7 +371,8 @@ export const choice = (key: Array, a: number | Array, shape: ShapeLike = [], opt
   } else {
     if (!isArray(a)) throw new ArgumentError({ op, reason: "a must be an integer or an Array" })
     if (a.ndim === 0) {
-      if (a.dtype !== "int32" && a.dtype !== "uint32") throw new DTypeError({ op, dtypes: [a.dtype], reason: "a scalar a must be an integer" })
+      if (a.dtype !== "int32" && a.dtype !== "uint32")
+        throw new DTypeError({ op, dtypes: [a.dtype], reason: "a scalar a must be an integer" })
       n = Number(a.item())
     } else {
       arr = a
@@ -354,28 +382,51 @@ export const choice = (key: Array, a: number | Array, shape: ShapeLike = [], opt
   }
   const draws = s.reduce((x, y) => x * y, 1)
   const outShape = arr === undefined ? s : [...arr.shape.slice(0, axis), ...s, ...arr.shape.slice(axis + 1)]
-  if (draws === 0) return zeros(outShape, { dtype: arr === undefined || arr.dtype === "key<fry>" ? "int32" : arr.dtype })
-  if (n <= 0) throw new ArgumentError({ op, reason: `the population must not be empty unless no samples are taken, got ${n} entries` })
+  if (draws === 0)
+    return zeros(outShape, { dtype: arr === undefined || arr.dtype === "key<fry>" ? "int32" : arr.dtype })
+  if (n <= 0)
+    throw new ArgumentError({
+      op,
+      reason: `the population must not be empty unless no samples are taken, got ${n} entries`
+    })
   if (!replace && draws > n) {
-    throw new ArgumentError({ op, reason: `cannot take a larger sample (size ${draws}) than the population (size ${n}) without replacement; pass replace: true` })
+    throw new ArgumentError({
+      op,
+      reason: `cannot take a larger sample (size ${draws}) than the population (size ${n}) without replacement; pass replace: true`
+    })
   }
-  const pick = (indices: Array): Array => (arr === undefined ? lax.reshape(indices, s) : lax.reshape(take(arr, lax.reshape(indices, [draws]), axis), outShape))
+  const pick = (indices: Array): Array =>
+    arr === undefined ? lax.reshape(indices, s) : lax.reshape(take(arr, lax.reshape(indices, [draws]), axis), outShape)
 
   if (options?.p === undefined) {
     if (replace) return pick(randint(k, s, 0, n))
     if (arr === undefined) return lax.reshape(lax.slice(permutation(k, n), [0], [draws]), s)
     const perm = permutation(k, arr, { axis })
-    return lax.slice(perm, perm.shape.map(() => 0), perm.shape.map((d, i) => (i === axis ? draws : d)))
+    return lax.slice(
+      perm,
+      perm.shape.map(() => 0),
+      perm.shape.map((d, i) => (i === axis ? draws : d))
+    )
   }
   const p = isArray(options.p) ? lax.convertElementType(options.p, "float32") : array(options.p, { dtype: "float32" })
   if (p.ndim !== 1 || p.shape[0] !== n) {
-    throw new ShapeError({ op, shapes: [p.shape, [n]], reason: `p must be a vector as long as the population (${n} entries)` })
+    throw new ShapeError({
+      op,
+      shapes: [p.shape, [n]],
+      reason: `p must be a vector as long as the population (${n} entries)`
+    })
   }
   if (replace) {
     const cumulative = lax.cumsum(p, 0)
     const total = lax.reshape(lax.slice(cumulative, [n - 1], [n]), [])
     const u = uniform(k, s)
-    const r = lax.mul(lax.reshape(total, s.map(() => 1)), lax.sub(filled(1, "float32", s), u))
+    const r = lax.mul(
+      lax.reshape(
+        total,
+        s.map(() => 1)
+      ),
+      lax.sub(filled(1, "float32", s), u)
+    )
     // searchsorted (left): the number of cumulative sums below each draw.
     const rs = lax.reshape(r, [draws, 1])
     const below = lax.convertElementType(lax.lt(lax.reshape(cumulative, [1, n]), rs), "int32")
@@ -384,4 +435,3 @@ export const choice = (key: Array, a: number | Array, shape: ShapeLike = [], opt
   const g = lax.add(gumbel(k, [n]), lax.log(p))
   return pick(lax.topK(g, draws)[1])
 }
-

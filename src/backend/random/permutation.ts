@@ -70,7 +70,10 @@ export const permutation = (key: Array, x: number | Array, options?: Permutation
   const axis = options?.axis ?? 0
   const range = (n: number): Array => {
     if (!Number.isInteger(n) || n < 0 || n >= 2 ** 31) {
-      throw new ArgumentError({ op, reason: `x must be a non-negative integer or an array of at least one dimension, got ${n}` })
+      throw new ArgumentError({
+        op,
+        reason: `x must be a non-negative integer or an array of at least one dimension, got ${n}`
+      })
     }
     normalizeAxis(op, axis, 1)
     return shuffle(k, lax.iota("int32", [n]), 0)

@@ -33,21 +33,32 @@ const lgammaAtLeastOne = (x: Array, shape: ReadonlyArray<number>): Array => {
   for (let i = 1; i < LANCZOS.length; i++) sum = lax.add(sum, lax.div(c(LANCZOS[i]!), lax.add(z, c(i))))
   const t = lax.add(z, c(7.5))
   // log Γ(x) = ½ log 2π + (z + ½) log t - t + log(sum)
-  return lax.add(lax.add(c(0.5 * Math.log(2 * Math.PI)), lax.sub(lax.mul(lax.add(z, c(0.5)), lax.log(t)), t)), lax.log(sum))
+  return lax.add(
+    lax.add(c(0.5 * Math.log(2 * Math.PI)), lax.sub(lax.mul(lax.add(z, c(0.5)), lax.log(t)), t)),
+    lax.log(sum)
+  )
 }
 
 const knuth = (key: Array, lam: Array, shape: ReadonlyArray<number>): Array => {
   type S = readonly [Array, Array, Array]
   const negLam = lax.neg(lam)
   const [k] = whileLoop(
-    ([, , logProd]: S) => lax.reduceOr(lax.gt(logProd, negLam), shape.map((_, i) => i)),
+    ([, , logProd]: S) =>
+      lax.reduceOr(
+        lax.gt(logProd, negLam),
+        shape.map((_, i) => i)
+      ),
     ([k, rng, logProd]: S): S => {
       const ks = split(rng, 2)
       const next = lax.select(lax.gt(logProd, negLam), lax.add(k, filled(1, "int32", shape)), k)
       const u = uniform(keyAt(ks, 1), shape)
       return [next, keyAt(ks, 0), lax.add(logProd, lax.log(u))] as const
     },
-    [lax.broadcastInDim(fromScalar(0, "int32"), shape, []), key, lax.broadcastInDim(fromScalar(0, "float32"), shape, [])] as S
+    [
+      lax.broadcastInDim(fromScalar(0, "int32"), shape, []),
+      key,
+      lax.broadcastInDim(fromScalar(0, "float32"), shape, [])
+    ] as S
   )
   return lax.sub(k, filled(1, "int32", shape))
 }
@@ -61,7 +72,11 @@ const rejection = (key: Array, lam: Array, shape: ReadonlyArray<number>): Array 
   const vr = lax.sub(c(0.9277), lax.div(c(3.6224), lax.sub(b, c(2))))
   type S = readonly [Array, Array, Array]
   const [kOut] = whileLoop(
-    ([, accepted]: S) => lax.reduceOr(lax.not(accepted), shape.map((_, i) => i)),
+    ([, accepted]: S) =>
+      lax.reduceOr(
+        lax.not(accepted),
+        shape.map((_, i) => i)
+      ),
     ([kOut, accepted, rng]: S): S => {
       const ks = split(rng, 3)
       const u = lax.sub(uniform(keyAt(ks, 1), shape), c(0.5))
@@ -76,7 +91,11 @@ const rejection = (key: Array, lam: Array, shape: ReadonlyArray<number>): Array 
       const accept = lax.bitwiseOr(accept1, lax.bitwiseAnd(lax.not(reject), lax.le(s, t)))
       return [lax.select(accept, k, kOut), lax.bitwiseOr(accepted, accept), keyAt(ks, 0)] as const
     },
-    [lax.broadcastInDim(fromScalar(-1, "float32"), shape, []), lax.broadcastInDim(fromScalar(false, "bool"), shape, []), key] as S
+    [
+      lax.broadcastInDim(fromScalar(-1, "float32"), shape, []),
+      lax.broadcastInDim(fromScalar(false, "bool"), shape, []),
+      key
+    ] as S
   )
   return lax.convertElementType(kOut, "int32")
 }
@@ -102,10 +121,19 @@ export const poisson = (key: Array, lam: number | Array, shape?: ShapeLike): Arr
     if (!(lam >= 0)) throw new ArgumentError({ op, reason: `lam must be non-negative, got ${lam}` })
     l = fromScalar(lam, "float32")
   } else if (isArray(lam) && lam.dtype !== "key<fry>") l = lax.convertElementType(lam, "float32")
-  else throw new DTypeError({ op, dtypes: [isArray(lam) ? lam.dtype : typeof lam], reason: "lam must be a number or a numeric Array" })
+  else
+    throw new DTypeError({
+      op,
+      dtypes: [isArray(lam) ? lam.dtype : typeof lam],
+      reason: "lam must be a number or a numeric Array"
+    })
   const s = shape === undefined ? l.shape : canonicalShape(op, shape)
   checkParamShapes(op, s, [l.shape])
-  const lb = lax.broadcastInDim(l, s, l.shape.map((_, i) => s.length - l.ndim + i))
+  const lb = lax.broadcastInDim(
+    l,
+    s,
+    l.shape.map((_, i) => s.length - l.ndim + i)
+  )
   const useKnuth = lax.bitwiseOr(lax.ne(lb, lb), lax.lt(lb, filled(10, "float32", s)))
   const lamKnuth = lax.select(useKnuth, lb, filled(0, "float32", s))
   const lamRejection = lax.select(useKnuth, filled(1e5, "float32", s), lb)

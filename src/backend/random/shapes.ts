@@ -25,7 +25,10 @@ const show = (s: ReadonlyArray<number>): string => `(${s.join(", ")}${s.length =
 export const canonicalShape = (op: string, shape: ShapeLike): ReadonlyArray<number> => {
   const s = typeof shape === "number" ? [shape] : shape
   if (!globalThis.Array.isArray(s) || !s.every((d) => typeof d === "number")) {
-    throw new ArgumentError({ op, reason: `shape must be a non-negative integer or a list of them, got ${JSON.stringify(shape)}` })
+    throw new ArgumentError({
+      op,
+      reason: `shape must be a non-negative integer or a list of them, got ${JSON.stringify(shape)}`
+    })
   }
   if (!s.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new ShapeError({ op, shapes: [s], reason: "a shape is a list of non-negative integers" })
@@ -37,17 +40,29 @@ export const canonicalShape = (op: string, shape: ShapeLike): ReadonlyArray<numb
  * Checks that parameter shapes broadcast to `shape` and that broadcasting does not enlarge it, as
  * JAX requires of its samplers.
  */
-export const checkParamShapes = (op: string, shape: ReadonlyArray<number>, params: ReadonlyArray<ReadonlyArray<number>>): void => {
+export const checkParamShapes = (
+  op: string,
+  shape: ReadonlyArray<number>,
+  params: ReadonlyArray<ReadonlyArray<number>>
+): void => {
   if (params.length === 0) return
   const all = [shape, ...params]
   let b: ReadonlyArray<number>
   try {
     b = broadcastShapes(op, all)
   } catch {
-    throw new ShapeError({ op, shapes: all, reason: `parameter shapes must broadcast to the sample shape ${show(shape)}` })
+    throw new ShapeError({
+      op,
+      shapes: all,
+      reason: `parameter shapes must broadcast to the sample shape ${show(shape)}`
+    })
   }
   if (!shapeEquals(b, shape)) {
-    throw new ShapeError({ op, shapes: all, reason: `broadcasting the parameters gives ${show(b)}, which differs from the sample shape ${show(shape)}` })
+    throw new ShapeError({
+      op,
+      shapes: all,
+      reason: `broadcasting the parameters gives ${show(b)}, which differs from the sample shape ${show(shape)}`
+    })
   }
 }
 
@@ -60,7 +75,11 @@ export const checkParamShapes = (op: string, shape: ReadonlyArray<number>, param
 export const alignParam = (op: string, x: Array, shape: ReadonlyArray<number>): Array => {
   const off = shape.length - x.ndim
   if (off < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[off + i])) {
-    throw new ShapeError({ op, shapes: [x.shape, shape], reason: `cannot broadcast a parameter of shape ${show(x.shape)} to the sample shape ${show(shape)}` })
+    throw new ShapeError({
+      op,
+      shapes: [x.shape, shape],
+      reason: `cannot broadcast a parameter of shape ${show(x.shape)} to the sample shape ${show(shape)}`
+    })
   }
   return off === 0 ? x : lax.reshape(x, [...unitShape(off), ...x.shape])
 }

@@ -97,7 +97,14 @@ const kindOf = (d: DType): StorageKind => {
 const storageLength = (aval: Aval): number => sizeOf(aval.shape) * wordsPerElement(aval.dtype)
 
 /** Primitives that only reinterpret their input: the output shares the input's storage. */
-const aliasing: ReadonlySet<Primitive> = new Set<Primitive>(["reshape", "squeeze", "expand_dims", "random_wrap", "random_unwrap", "stop_gradient"])
+const aliasing: ReadonlySet<Primitive> = new Set<Primitive>([
+  "reshape",
+  "squeeze",
+  "expand_dims",
+  "random_wrap",
+  "random_unwrap",
+  "stop_gradient"
+])
 
 /**
  * The wasm kernels that handle complex64 (as pairs of float32 words): the copies. Every other
@@ -105,7 +112,12 @@ const aliasing: ReadonlySet<Primitive> = new Set<Primitive>(["reshape", "squeeze
  * `stats.fallbacks` like any other fallback.
  */
 const complexCopies: ReadonlySet<Primitive> = new Set<Primitive>([
-  "broadcast_in_dim", "transpose", "slice", "dynamic_slice", "dynamic_update_slice", "concatenate"
+  "broadcast_in_dim",
+  "transpose",
+  "slice",
+  "dynamic_slice",
+  "dynamic_update_slice",
+  "concatenate"
 ])
 const isComplexAval = (a: Aval): boolean => a.dtype === "complex64"
 
@@ -114,9 +126,11 @@ const collectBuffers = (value: unknown, out: Set<unknown>, seen = new Set<unknow
   if (value === null || typeof value !== "object" || seen.has(value)) return out
   seen.add(value)
   const buffer = (value as { buffer?: unknown }).buffer
-  if (buffer !== undefined && typeof buffer === "object" && (buffer as { backend?: unknown }).backend === "wasm") out.add(buffer)
+  if (buffer !== undefined && typeof buffer === "object" && (buffer as { backend?: unknown }).backend === "wasm")
+    out.add(buffer)
   if (Array.isArray(value)) for (const v of value) collectBuffers(v, out, seen)
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectBuffers(v, out, seen)
+  else if (Object.getPrototypeOf(value) === Object.prototype)
+    for (const v of Object.values(value)) collectBuffers(v, out, seen)
   return out
 }
 
@@ -139,7 +153,12 @@ export const make = (options?: WasmOptions): WasmBackend => {
   const heap = new Heap(memory, 1024, maxBytes)
   const storages = new StoragePool(heap, options?.residentLimitBytes ?? 2 ** 30)
   const pool: Pool = makePool(memory, { threads: options?.threads })
-  const requested = options?.threads ?? Math.max(pool.threads, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1)
+  const requested =
+    options?.threads ??
+    Math.max(
+      pool.threads,
+      (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1
+    )
   const kernels = new Map<string, Kernel>()
   const imports = kernelImports(memory)
   let nextKernelId = 0
@@ -197,7 +216,13 @@ export const make = (options?: WasmOptions): WasmBackend => {
     return w
   }
 
-  const fallback = <P extends FirstOrderPrimitive>(prim: P, ins: ReadonlyArray<Storage>, inAvals: ReadonlyArray<Aval>, outAvals: ReadonlyArray<Aval>, params: Params<P>): Array<DeviceBuffer> => {
+  const fallback = <P extends FirstOrderPrimitive>(
+    prim: P,
+    ins: ReadonlyArray<Storage>,
+    inAvals: ReadonlyArray<Aval>,
+    outAvals: ReadonlyArray<Aval>,
+    params: Params<P>
+  ): Array<DeviceBuffer> => {
     stats.fallbacks.set(prim, (stats.fallbacks.get(prim) ?? 0) + 1)
     const hostIns = ins.map((s) => (s.host !== undefined ? s.host : storages.residentView(s)))
     const memoryBuffer = memory.buffer
@@ -209,11 +234,18 @@ export const make = (options?: WasmOptions): WasmBackend => {
     })
   }
 
-  const execute = <P extends FirstOrderPrimitive>(prim: P, inputs: ReadonlyArray<DeviceBuffer>, inAvals: ReadonlyArray<Aval>, outAvals: ReadonlyArray<Aval>, params: Params<P>): Array<DeviceBuffer> => {
+  const execute = <P extends FirstOrderPrimitive>(
+    prim: P,
+    inputs: ReadonlyArray<DeviceBuffer>,
+    inAvals: ReadonlyArray<Aval>,
+    outAvals: ReadonlyArray<Aval>,
+    params: Params<P>
+  ): Array<DeviceBuffer> => {
     countDispatch(stats, prim)
     const ins = inputs.map((b) => own(b, prim).storage)
     if (aliasing.has(prim)) return [storages.share(ins[0]!)]
-    if (!complexCopies.has(prim) && (inAvals.some(isComplexAval) || outAvals.some(isComplexAval))) return fallback(prim, ins, inAvals, outAvals, params)
+    if (!complexCopies.has(prim) && (inAvals.some(isComplexAval) || outAvals.some(isComplexAval)))
+      return fallback(prim, ins, inAvals, outAvals, params)
     const kernel = wasmKernels[prim] as WasmKernel<P> | undefined
     if (kernel === undefined) return fallback(prim, ins, inAvals, outAvals, params)
     const ptrs = ins.map((s) => storages.pin(s, prim))
@@ -224,7 +256,14 @@ export const make = (options?: WasmOptions): WasmBackend => {
         s.pins++
         outs.push(s)
       }
-      const answer = kernel(runtime, ptrs, outs.map((s) => s.ptr!), inAvals, outAvals, params)
+      const answer = kernel(
+        runtime,
+        ptrs,
+        outs.map((s) => s.ptr!),
+        inAvals,
+        outAvals,
+        params
+      )
       if (answer === "fallback") {
         for (const s of outs) {
           s.pins--
@@ -251,7 +290,8 @@ export const make = (options?: WasmOptions): WasmBackend => {
       return pool.reason
     },
     runtime,
-    upload: (data: HostArray, aval, options) => storages.share(storages.fromHost(kindOf(aval.dtype), data.slice()), options?.moved !== true),
+    upload: (data: HostArray, aval, options) =>
+      storages.share(storages.fromHost(kindOf(aval.dtype), data.slice()), options?.moved !== true),
     download: (buffer) => storages.read(own(buffer, "data").storage),
     borrow: (buffer, _aval, f) => storages.borrow(own(buffer, "withData").storage, f),
     execute,
@@ -260,24 +300,30 @@ export const make = (options?: WasmOptions): WasmBackend => {
       const key = fusedKey(program)
       if (compiled.has(key)) return compiled.get(key)
       const run = compileFused(runtime, program)
-      const kernel: FusedKernel | undefined = run === undefined ? undefined : (inputs, outAvals) => {
-        countDispatch(stats, "fused")
-        const ins = inputs.map((b) => own(b, "fused").storage)
-        const ptrs = ins.map((s) => storages.pin(s, "fused"))
-        const outs: Array<Storage> = []
-        try {
-          for (const aval of outAvals) {
-            const s = storages.allocate(kindOf(aval.dtype), storageLength(aval), "fused")
-            s.pins++
-            outs.push(s)
-          }
-          run(ptrs, outs.map((s) => s.ptr!))
-          return outs.map((s) => storages.share(s))
-        } finally {
-          for (const s of ins) storages.unpin(s)
-          for (const s of outs) s.pins--
-        }
-      }
+      const kernel: FusedKernel | undefined =
+        run === undefined
+          ? undefined
+          : (inputs, outAvals) => {
+              countDispatch(stats, "fused")
+              const ins = inputs.map((b) => own(b, "fused").storage)
+              const ptrs = ins.map((s) => storages.pin(s, "fused"))
+              const outs: Array<Storage> = []
+              try {
+                for (const aval of outAvals) {
+                  const s = storages.allocate(kindOf(aval.dtype), storageLength(aval), "fused")
+                  s.pins++
+                  outs.push(s)
+                }
+                run(
+                  ptrs,
+                  outs.map((s) => s.ptr!)
+                )
+                return outs.map((s) => storages.share(s))
+              } finally {
+                for (const s of ins) storages.unpin(s)
+                for (const s of outs) s.pins--
+              }
+            }
       compiled.set(key, kernel)
       return kernel
     },

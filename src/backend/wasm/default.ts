@@ -16,7 +16,9 @@ import { make } from "./Wasm.ts"
 let instance: BackendImpl | undefined
 
 const fromEnvironment = (): BackendImpl => {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["EFFECT_NNX_BACKEND"]
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
+    "EFFECT_NNX_BACKEND"
+  ]
   if (env === undefined || env === "" || env === "wasm") return make()
   if (env === "cpu") return cpu
   const threads = /^wasm:(\d+)$/.exec(env)

@@ -25,9 +25,10 @@ export const planOf = (program: FusedProgram): Plan => {
     shape: program.shape,
     inputs: program.inputs.map((i) => ({ dtype: i.dtype, strides: i.strides })),
     nodes: program.nodes,
-    outputs: program.outputs.kind === "map"
-      ? { kind: "map", results: program.outputs.nodes.map((node) => ({ node, strides: contiguous })) }
-      : program.outputs
+    outputs:
+      program.outputs.kind === "map"
+        ? { kind: "map", results: program.outputs.nodes.map((node) => ({ node, strides: contiguous })) }
+        : program.outputs
   }
 }
 

@@ -44,7 +44,11 @@ export class Heap {
   private readonly free = new Map<number, Array<number>>()
   private readonly sizes = new Map<number, number>()
 
-  constructor(readonly memory: WebAssembly.Memory, base: number, private readonly maxBytes: number) {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    base: number,
+    private readonly maxBytes: number
+  ) {
     this.top = Math.ceil(base / align) * align
   }
 

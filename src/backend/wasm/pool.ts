@@ -66,10 +66,29 @@ export interface PoolOptions {
 // The control block: a header of i32 slots, an error message region and a data region (module chunks
 // and export names). The worker source below reads the same offsets from `layout`.
 const layout = {
-  gen: 0, done: 1, cmd: 2, kernel: 3, name: 4, nameLength: 5, tasks: 6, threads: 7, workers: 8, argCount: 9,
-  error: 10, errorWorker: 11, errorTask: 12, errorLength: 13, ready: 14, startFailed: 15, total: 16,
-  chunkOffset: 17, chunkLength: 18, args: 32,
-  headerSlots: 128, errorBytes: 1024, dataBytes: 65536
+  gen: 0,
+  done: 1,
+  cmd: 2,
+  kernel: 3,
+  name: 4,
+  nameLength: 5,
+  tasks: 6,
+  threads: 7,
+  workers: 8,
+  argCount: 9,
+  error: 10,
+  errorWorker: 11,
+  errorTask: 12,
+  errorLength: 13,
+  ready: 14,
+  startFailed: 15,
+  total: 16,
+  chunkOffset: 17,
+  chunkLength: 18,
+  args: 32,
+  headerSlots: 128,
+  errorBytes: 1024,
+  dataBytes: 65536
 } as const
 const maxArgs = layout.headerSlots - layout.args
 const errorOffset = layout.headerSlots * 4
@@ -190,7 +209,8 @@ interface WorkerFactory {
 const defaultThreads = (): number => {
   const os = nodeModule("node:os")
   if (os !== undefined) return os.availableParallelism()
-  const n = (globalThis as { readonly navigator?: { readonly hardwareConcurrency?: number } }).navigator?.hardwareConcurrency
+  const n = (globalThis as { readonly navigator?: { readonly hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency
   return typeof n === "number" && n > 0 ? n : 1
 }
 
@@ -216,14 +236,20 @@ const canBlock = (): boolean => {
 
 /** Why this environment cannot have workers, or the function that starts one. */
 const workerFactory = (): string | WorkerFactory => {
-  const cannotBlock = "Atomics.wait is not allowed on this thread (a browser's main thread); run the backend in a worker"
+  const cannotBlock =
+    "Atomics.wait is not allowed on this thread (a browser's main thread); run the backend in a worker"
   if (isNode()) {
     if (typeof SharedArrayBuffer === "undefined") return "SharedArrayBuffer is not available"
     if (!canBlock()) return cannotBlock
     const threads = nodeModule("node:worker_threads")
-    if (threads === undefined) return "node:worker_threads is not reachable (process.getBuiltinModule needs Node 22.3 or later)"
+    if (threads === undefined)
+      return "node:worker_threads is not reachable (process.getBuiltinModule needs Node 22.3 or later)"
     const start = (index: number, data: object, onError: (message: string) => void): PoolWorker => {
-      const worker: NodeWorker = new threads.Worker(nodeWorkerSource, { eval: true, workerData: data, name: `effect-nnx wasm pool ${index}` })
+      const worker: NodeWorker = new threads.Worker(nodeWorkerSource, {
+        eval: true,
+        workerData: data,
+        name: `effect-nnx wasm pool ${index}`
+      })
       worker.unref()
       // Kernel errors come through the control block; this keeps a worker's crash off the process.
       worker.on("error", (e) => onError(e.message))
@@ -290,7 +316,9 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
   let resolveClosed: () => void = () => {}
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve))
   const controlBytes = dataOffset + layout.dataBytes
-  const control = new Int32Array(typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(controlBytes) : new ArrayBuffer(controlBytes))
+  const control = new Int32Array(
+    typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(controlBytes) : new ArrayBuffer(controlBytes)
+  )
   const bytes = new Uint8Array(control.buffer)
   const loaded = new Map<number, Kernel>()
   const names = new Map<string, number>()
@@ -314,7 +342,8 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
 
   if (asked > 1) {
     const made = workerFactory()
-    const factory = typeof made === "string" || memory.buffer instanceof SharedArrayBuffer ? made : "the memory is not shared"
+    const factory =
+      typeof made === "string" || memory.buffer instanceof SharedArrayBuffer ? made : "the memory is not shared"
     if (typeof factory === "string") {
       reason = factory
       resolveClosed()
@@ -324,7 +353,8 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
       try {
         const onError = (message: string) => void (startError ??= message)
         release = factory.release
-        for (let index = 1; index < asked; index++) workers.push(factory.start(index, { memory, control, index }, onError))
+        for (let index = 1; index < asked; index++)
+          workers.push(factory.start(index, { memory, control, index }, onError))
         threads = asked
         if (blockForStartup) startedAt = now()
         else setTimeout(() => (startedAt = now()), 0)
@@ -386,7 +416,8 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     }
     if (Atomics.load(control, layout.error) === 0) return undefined
     const task = control[layout.errorTask] ?? -1
-    const where = task >= 0 ? `task ${task} on worker ${control[layout.errorWorker]}` : `worker ${control[layout.errorWorker]}`
+    const where =
+      task >= 0 ? `task ${task} on worker ${control[layout.errorWorker]}` : `worker ${control[layout.errorWorker]}`
     return `${where}: ${errorMessage()}`
   }
 
@@ -422,12 +453,14 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     const f = exportOf(kernel, name)
     const tasks = Math.max(1, Math.floor(tasksAsked))
     if (tasks === 1 || threads === 1 || !awaitWorkers()) return runAlone(f, args, tasks)
-    if (args.length > maxArgs) throw new Error(`wasm pool: ${args.length} arguments to ${kernel.key}.${name}; at most ${maxArgs}`)
+    if (args.length > maxArgs)
+      throw new Error(`wasm pool: ${args.length} arguments to ${kernel.key}.${name}; at most ${maxArgs}`)
     load(kernel)
     let nameIndex = names.get(name)
     if (nameIndex === undefined) {
       const encoded = encoder.encode(name)
-      if (encoded.length > layout.dataBytes) throw new Error(`wasm pool: export name of ${encoded.length} bytes is too long`)
+      if (encoded.length > layout.dataBytes)
+        throw new Error(`wasm pool: export name of ${encoded.length} bytes is too long`)
       nameIndex = names.size
       names.set(name, nameIndex)
       bytes.set(encoded, dataOffset)

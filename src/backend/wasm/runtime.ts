@@ -20,8 +20,27 @@ import type { ModuleBuilder } from "./encoder.ts"
 
 /** Host math functions a kernel module may import, with their arity. */
 export const hostMath = {
-  sin: 1, cos: 1, tan: 1, asin: 1, acos: 1, atan: 1, sinh: 1, cosh: 1, tanh: 1, asinh: 1, acosh: 1, atanh: 1,
-  exp: 1, expm1: 1, log: 1, log1p: 1, log2: 1, log10: 1, cbrt: 1, atan2: 2, pow: 2
+  sin: 1,
+  cos: 1,
+  tan: 1,
+  asin: 1,
+  acos: 1,
+  atan: 1,
+  sinh: 1,
+  cosh: 1,
+  tanh: 1,
+  asinh: 1,
+  acosh: 1,
+  atanh: 1,
+  exp: 1,
+  expm1: 1,
+  log: 1,
+  log1p: 1,
+  log2: 1,
+  log10: 1,
+  cbrt: 1,
+  atan2: 2,
+  pow: 2
 } as const satisfies Record<string, 1 | 2>
 
 export type HostMathName = keyof typeof hostMath
@@ -29,7 +48,8 @@ export type HostMathName = keyof typeof hostMath
 /** The import object of every kernel module, built from `Math` by name (workers do the same). */
 export const kernelImports = (memory: WebAssembly.Memory): WebAssembly.Imports => {
   const env: Record<string, WebAssembly.ImportValue> = { memory }
-  for (const name of Object.keys(hostMath)) env[name] = (Math as unknown as Record<string, WebAssembly.ImportValue>)[name]!
+  for (const name of Object.keys(hostMath))
+    env[name] = (Math as unknown as Record<string, WebAssembly.ImportValue>)[name]!
   return { env }
 }
 

@@ -87,7 +87,10 @@ export class StoragePool {
   private cachedBuffer: ArrayBufferLike | undefined
   private views: { f32: Float32Array; i32: Int32Array; u32: Uint32Array; u8: Uint8Array } | undefined
 
-  constructor(readonly heap: Heap, public residentLimit: number) {
+  constructor(
+    readonly heap: Heap,
+    public residentLimit: number
+  ) {
     this.registry = new FinalizationRegistry((storage) => {
       this.stats.finalized++
       this.unref(storage)
@@ -106,7 +109,12 @@ export class StoragePool {
     const buffer = this.heap.memory.buffer
     if (this.views === undefined || buffer !== this.cachedBuffer || this.views.u8.byteLength !== buffer.byteLength) {
       this.cachedBuffer = buffer
-      this.views = { f32: new Float32Array(buffer), i32: new Int32Array(buffer), u32: new Uint32Array(buffer), u8: new Uint8Array(buffer) }
+      this.views = {
+        f32: new Float32Array(buffer),
+        i32: new Int32Array(buffer),
+        u32: new Uint32Array(buffer),
+        u8: new Uint8Array(buffer)
+      }
     }
     return this.views[kind]
   }
@@ -170,7 +178,8 @@ export class StoragePool {
    */
   read(s: Storage): HostArray {
     const bytes = s.length * bytesPer(s.kind)
-    if (s.host !== undefined || bytes < viewMinBytes || this.stats.viewBytes + bytes > this.viewBudget || !this.shared) return this.host(s)
+    if (s.host !== undefined || bytes < viewMinBytes || this.stats.viewBytes + bytes > this.viewBudget || !this.shared)
+      return this.host(s)
     const view = this.residentView(s)
     s.refs++
     s.pins++
@@ -230,7 +239,6 @@ export class StoragePool {
   keep(buffer: WasmBuffer): void {
     this.scopes.keep(buffer)
   }
-
 
   private alloc(bytes: number, op: string): number {
     return this.heap.alloc(bytes, op, (n) => this.reclaim(n))

@@ -45,10 +45,15 @@ export const associativeScan = <T>(fn: (a: T, b: T) => T, elems: T, options?: As
   const arrays = leaves as Array<JArray>
   const axis = options?.axis ?? 0
   const rank = arrays[0]!.ndim
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) throw new ArgumentError({ op: "associativeScan", reason: `axis ${axis} is out of range for rank ${rank}` })
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank)
+    throw new ArgumentError({ op: "associativeScan", reason: `axis ${axis} is out of range for rank ${rank}` })
   const ax = axis < 0 ? axis + rank : axis
   const n = arrays[0]!.shape[ax]!
-  if (arrays.some((a) => a.shape[ax] !== n)) throw new ArgumentError({ op: "associativeScan", reason: `every array of elems must have the same length along axis ${ax}` })
+  if (arrays.some((a) => a.shape[ax] !== n))
+    throw new ArgumentError({
+      op: "associativeScan",
+      reason: `every array of elems must have the same length along axis ${ax}`
+    })
   const reverse = options?.reverse ?? false
   let cur = arrays.map((a) => {
     const front = moveaxis(a, ax, 0)
@@ -64,7 +69,10 @@ export const associativeScan = <T>(fn: (a: T, b: T) => T, elems: T, options?: As
     const combined = call(rows(cur, 0, n - stride), rows(cur, stride, n))
     cur = cur.map((c, k) => concatenate([getItem(c, [{ stop: stride }]), combined[k]!], 0))
   }
-  return unflatten(def, cur.map((c) => moveaxis(reverse ? flip(c, 0) : c, 0, ax))) as T
+  return unflatten(
+    def,
+    cur.map((c) => moveaxis(reverse ? flip(c, 0) : c, 0, ax))
+  ) as T
 }
 
 /**

@@ -51,15 +51,17 @@ type Rules = FirstOrderTable<{ [P in Primitive]: BatchRule<P> }>
  * has its batch axis at the same position, shared operands get a unit axis there (`expand_dims`,
  * no copy) and nothing moves; otherwise batch axes go to the position of the largest batched operand.
  */
-const elementwise = <P extends Primitive>(prim: P): BatchRule<P> => (vals, dims, params) => {
-  const d = commonDim(vals, dims)
-  const moved = vals.map((v, i) => {
-    const vd = dims[i] ?? null
-    return vd === null ? bind1("expand_dims", [v], { dimensions: [d] }) : moveAxis(v, vd, d)
-  })
-  const outs = bind(prim, moved, params)
-  return [outs, outs.map(() => d)]
-}
+const elementwise =
+  <P extends Primitive>(prim: P): BatchRule<P> =>
+  (vals, dims, params) => {
+    const d = commonDim(vals, dims)
+    const moved = vals.map((v, i) => {
+      const vd = dims[i] ?? null
+      return vd === null ? bind1("expand_dims", [v], { dimensions: [d] }) : moveAxis(v, vd, d)
+    })
+    const outs = bind(prim, moved, params)
+    return [outs, outs.map(() => d)]
+  }
 
 const unary = (...prims: ReadonlyArray<UnaryPrimitive>) =>
   Object.fromEntries(prims.map((p) => [p, elementwise(p)])) as { readonly [P in UnaryPrimitive]: BatchRule<P> }
@@ -70,34 +72,44 @@ const binary = <P extends ArithmeticPrimitive | ComparisonPrimitive>(...prims: R
 // ---------------------------------------------------------------------------------------------
 // Reductions, cumulative operations, sort
 
-const reduceRule = <P extends ReducePrimitive>(prim: P): BatchRule<P> => (vals, dims, params) => {
-  const x = vals[0]!
-  const d = dims[0]!
-  const axes = normalizeAxes(prim, params.axes, x.ndim - 1)
-  const out = bind1<ReducePrimitive>(prim, [x], { axes: axes.map((a) => shiftIn(a, d)) })
-  return [[out], [d - axes.filter((a) => a < d).length]]
-}
+const reduceRule =
+  <P extends ReducePrimitive>(prim: P): BatchRule<P> =>
+  (vals, dims, params) => {
+    const x = vals[0]!
+    const d = dims[0]!
+    const axes = normalizeAxes(prim, params.axes, x.ndim - 1)
+    const out = bind1<ReducePrimitive>(prim, [x], { axes: axes.map((a) => shiftIn(a, d)) })
+    return [[out], [d - axes.filter((a) => a < d).length]]
+  }
 
-const cumulativeRule = <P extends CumulativePrimitive>(prim: P): BatchRule<P> => (vals, dims, params) => {
-  const x = vals[0]!
-  const d = dims[0]!
-  const axis = shiftIn(normalizeAxis(prim, params.axis, x.ndim - 1), d)
-  return [[bind1<CumulativePrimitive>(prim, [x], { axis, reverse: params.reverse })], [d]]
-}
+const cumulativeRule =
+  <P extends CumulativePrimitive>(prim: P): BatchRule<P> =>
+  (vals, dims, params) => {
+    const x = vals[0]!
+    const d = dims[0]!
+    const axis = shiftIn(normalizeAxis(prim, params.axis, x.ndim - 1), d)
+    return [[bind1<CumulativePrimitive>(prim, [x], { axis, reverse: params.reverse })], [d]]
+  }
 
-const argRule = <P extends "argmax" | "argmin">(prim: P): BatchRule<P> => (vals, dims, params) => {
-  const x = vals[0]!
-  const d = dims[0]!
-  const axis = normalizeAxis(prim, params.axis, x.ndim - 1)
-  const out = bind1<"argmax" | "argmin">(prim, [x], { axis: shiftIn(axis, d), indexDtype: params.indexDtype })
-  return [[out], [axis < d ? d - 1 : d]]
-}
+const argRule =
+  <P extends "argmax" | "argmin">(prim: P): BatchRule<P> =>
+  (vals, dims, params) => {
+    const x = vals[0]!
+    const d = dims[0]!
+    const axis = normalizeAxis(prim, params.axis, x.ndim - 1)
+    const out = bind1<"argmax" | "argmin">(prim, [x], { axis: shiftIn(axis, d), indexDtype: params.indexDtype })
+    return [[out], [axis < d ? d - 1 : d]]
+  }
 
 /** `sort`: operands share one shape, so they meet at one batch axis (shared ones are broadcast). */
 const sortRule: BatchRule<"sort"> = (vals, dims, params, size) => {
   const d = commonDim(vals, dims)
   const dimension = shiftIn(normalizeAxis("sort", params.dimension, exampleRank(vals[0]!, dims[0] ?? null)), d)
-  const outs = bind("sort", vals.map((v, i) => batchAt(v, dims[i] ?? null, d, size)), { dimension, numKeys: params.numKeys })
+  const outs = bind(
+    "sort",
+    vals.map((v, i) => batchAt(v, dims[i] ?? null, d, size)),
+    { dimension, numKeys: params.numKeys }
+  )
   return [outs, outs.map(() => d)]
 }
 
@@ -203,10 +215,12 @@ const randomWrapRule: BatchRule<"random_wrap"> = (vals, dims) => {
 }
 
 /** Primitives over trailing axes (`fft`, `eig`): the batch axis goes first, the outputs keep it there. */
-const leadingBatch = <P extends "fft" | "eig">(prim: P): BatchRule<P> => (vals, dims, params) => {
-  const outs = bind(prim, [moveAxis(vals[0]!, dims[0]!, 0)], params)
-  return [outs, outs.map(() => 0)]
-}
+const leadingBatch =
+  <P extends "fft" | "eig">(prim: P): BatchRule<P> =>
+  (vals, dims, params) => {
+    const outs = bind(prim, [moveAxis(vals[0]!, dims[0]!, 0)], params)
+    return [outs, outs.map(() => 0)]
+  }
 
 /** `iota` has no operands, so it is never batched; the entry evaluates it as it is. */
 const iotaRule: BatchRule<"iota"> = (_vals, _dims, params) => [bind("iota", [], params), [null]]
@@ -216,12 +230,43 @@ const iotaRule: BatchRule<"iota"> = (_vals, _dims, params) => [bind("iota", [], 
 
 const rules: Rules = {
   ...unary(
-    "neg", "exp", "log", "sin", "cos", "tanh", "logistic", "sqrt", "rsqrt", "abs", "sign", "floor", "ceil",
-    "erf", "erf_inv", "log1p", "expm1", "not", "is_finite"
+    "neg",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "logistic",
+    "sqrt",
+    "rsqrt",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "erf",
+    "erf_inv",
+    "log1p",
+    "expm1",
+    "not",
+    "is_finite"
   ),
   ...binary(
-    "add", "sub", "mul", "div", "rem", "pow", "max", "min", "and", "or", "xor", "shift_left",
-    "shift_right_logical", "shift_right_arithmetic", "nextafter", "atan2"
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "rem",
+    "pow",
+    "max",
+    "min",
+    "and",
+    "or",
+    "xor",
+    "shift_left",
+    "shift_right_logical",
+    "shift_right_arithmetic",
+    "nextafter",
+    "atan2"
   ),
   ...binary("eq", "ne", "lt", "le", "gt", "ge"),
   round: elementwise("round"),
@@ -260,7 +305,10 @@ const rules: Rules = {
   ...convBatchRules,
   dot_general: dotGeneralRule,
   iota: iotaRule,
-  real: elementwise("real"), imag: elementwise("imag"), conj: elementwise("conj"), complex: elementwise("complex"),
+  real: elementwise("real"),
+  imag: elementwise("imag"),
+  conj: elementwise("conj"),
+  complex: elementwise("complex"),
   fft: leadingBatch("fft"),
   eig: leadingBatch("eig")
 }

@@ -107,9 +107,15 @@ export const padRule: BatchRule<"pad"> = (vals, dims, params) => {
   const shape = exampleShape(x, xd)
   const config = [[0, 0, 0] as const, ...params.config]
   const padded = bind1("pad", [toFrontOrUnit(x, xd), fromScalar(dtype === "bool" ? false : 0, dtype)], { config })
-  const inside = bind1("broadcast_in_dim", [fromScalar(true, "bool")], { shape: [1, ...shape], broadcastDimensions: [] })
+  const inside = bind1("broadcast_in_dim", [fromScalar(true, "bool")], {
+    shape: [1, ...shape],
+    broadcastDimensions: []
+  })
   const mask = bind1("pad", [inside, fromScalar(false, "bool")], { config })
-  const value = bind1("broadcast_in_dim", [v], { shape: [v.shape[0]!, ...shape.map(() => 1)], broadcastDimensions: [0] })
+  const value = bind1("broadcast_in_dim", [v], {
+    shape: [v.shape[0]!, ...shape.map(() => 1)],
+    broadcastDimensions: [0]
+  })
   return [[weakAs(bind1("select", [mask, padded, value], {}), x)], [0]]
 }
 
@@ -141,14 +147,28 @@ const startMatrix = (
     const sd = startDims[a] ?? null
     if (s.dtype === "uint32") {
       // Clamp above before converting, so that indices of 2^31 and more do not wrap negative.
-      const lim = fromHost(Uint32Array.of(limits[j]!), s.shape.map(() => 1), "uint32")
+      const lim = fromHost(
+        Uint32Array.of(limits[j]!),
+        s.shape.map(() => 1),
+        "uint32"
+      )
       s = bind1("convert_element_type", [bind1("min", [s, lim], {})], { newDtype: "int32", weakType: false })
     }
     return bind1("broadcast_in_dim", [s], { shape: [size, 1], broadcastDimensions: sd === null ? [] : [0] })
   })
   const m = axes.length
   const cat = m === 1 ? cols[0]! : bind1("concatenate", cols, { dimension: 1 })
-  const lo = bind1("max", [cat, int32Const(axes.map(() => 0), [1, m])], {})
+  const lo = bind1(
+    "max",
+    [
+      cat,
+      int32Const(
+        axes.map(() => 0),
+        [1, m]
+      )
+    ],
+    {}
+  )
   return bind1("min", [lo, int32Const(limits, [1, m])], {})
 }
 
@@ -232,9 +252,14 @@ export const dynamicSliceRule: BatchRule<"dynamic_slice"> = (vals, dims, params,
   const axes = range(n).filter((a) => params.sliceSizes[a]! < shape[a]!)
   if (axes.length === 0) return [[x], [xd]]
   const indices = windowIndices(starts, startDims, axes, shape, params.sliceSizes, size)
-  const out = xd === null
-    ? bind1("gather", [x, indices], { indexedAxes: axes, batchDims: 0, mode: "clip" })
-    : bind1("gather", [moveAxis(x, xd, 0), indices], { indexedAxes: axes.map((a) => a + 1), batchDims: 1, mode: "clip" })
+  const out =
+    xd === null
+      ? bind1("gather", [x, indices], { indexedAxes: axes, batchDims: 0, mode: "clip" })
+      : bind1("gather", [moveAxis(x, xd, 0), indices], {
+          indexedAxes: axes.map((a) => a + 1),
+          batchDims: 1,
+          mode: "clip"
+        })
   const perm = inversePerm(windowOrder(axes, n))
   return [[isIdentity(perm) ? out : bind1("transpose", [out], { permutation: perm })], [0]]
 }
@@ -270,7 +295,11 @@ export const dynamicUpdateSliceRule: BatchRule<"dynamic_update_slice"> = (vals, 
   const order = windowOrder(axes, n)
   if (keyed) order.push(n + 1)
   if (!isIdentity(order)) updates = bind1("transpose", [updates], { permutation: order })
-  const out = bind1("scatter", [operand, indices, updates], { indexedAxes: axes.map((a) => a + 1), batchDims: 1, mode: "clip" })
+  const out = bind1("scatter", [operand, indices, updates], {
+    indexedAxes: axes.map((a) => a + 1),
+    batchDims: 1,
+    mode: "clip"
+  })
   return [[keyed ? bind1("random_wrap", [out], {}) : out], [0]]
 }
 
@@ -305,19 +334,29 @@ export const gatherRule: BatchRule<"gather"> = (vals, dims, params) => {
  * one goes after the index dims); with batched indices operand, indices and updates get one more
  * pair of leading batch dims.
  */
-const scatterRule = <P extends "scatter" | "scatter_add">(prim: P): BatchRule<P> => (vals, dims, params, size) => {
-  const [x, idx, u] = vals as [JArray, JArray, JArray]
-  const [xd, id, ud] = dims as [BatchDim, BatchDim, BatchDim]
-  const b = params.batchDims
-  const axes = normalizeAxes(prim, params.indexedAxes, exampleRank(x, xd))
-  if (id === null) {
-    const p: GatherParams = { indexedAxes: axes.map((a) => a + 1), batchDims: b, mode: params.mode }
-    const out = bind1<"scatter" | "scatter_add">(prim, [batchAt(x, xd, b, size), idx, batchAt(u, ud, idx.ndim - 1, size)], p)
-    return [[out], [b]]
+const scatterRule =
+  <P extends "scatter" | "scatter_add">(prim: P): BatchRule<P> =>
+  (vals, dims, params, size) => {
+    const [x, idx, u] = vals as [JArray, JArray, JArray]
+    const [xd, id, ud] = dims as [BatchDim, BatchDim, BatchDim]
+    const b = params.batchDims
+    const axes = normalizeAxes(prim, params.indexedAxes, exampleRank(x, xd))
+    if (id === null) {
+      const p: GatherParams = { indexedAxes: axes.map((a) => a + 1), batchDims: b, mode: params.mode }
+      const out = bind1<"scatter" | "scatter_add">(
+        prim,
+        [batchAt(x, xd, b, size), idx, batchAt(u, ud, idx.ndim - 1, size)],
+        p
+      )
+      return [[out], [b]]
+    }
+    const p: GatherParams = { indexedAxes: axes.map((a) => a + 1), batchDims: b + 1, mode: params.mode }
+    const out = bind1<"scatter" | "scatter_add">(
+      prim,
+      [batchAt(x, xd, 0, size), moveAxis(idx, id, 0), batchAt(u, ud, 0, size)],
+      p
+    )
+    return [[out], [0]]
   }
-  const p: GatherParams = { indexedAxes: axes.map((a) => a + 1), batchDims: b + 1, mode: params.mode }
-  const out = bind1<"scatter" | "scatter_add">(prim, [batchAt(x, xd, 0, size), moveAxis(idx, id, 0), batchAt(u, ud, 0, size)], p)
-  return [[out], [0]]
-}
 
 export const scatterRules = { scatter: scatterRule("scatter"), scatter_add: scatterRule("scatter_add") }

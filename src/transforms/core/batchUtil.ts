@@ -14,7 +14,10 @@ export const moveAxis = (x: JArray, from: number, to: number): JArray => {
 /** Puts the batch axis first; an unbatched value is broadcast to the batch size. */
 export const toFront = (x: JArray, d: BatchDim, size: number): JArray => {
   if (d === null) {
-    return bind1("broadcast_in_dim", [x], { shape: [size, ...x.shape], broadcastDimensions: x.shape.map((_, i) => i + 1) })
+    return bind1("broadcast_in_dim", [x], {
+      shape: [size, ...x.shape],
+      broadcastDimensions: x.shape.map((_, i) => i + 1)
+    })
   }
   return moveAxis(x, d, 0)
 }

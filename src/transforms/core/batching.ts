@@ -30,7 +30,11 @@ const unbatchedAval = (a: Aval, dim: number): Aval => ({ ...a, shape: a.shape.fi
 
 /** The trace of one `vmap` application. */
 export class BatchTrace extends CoreTrace<BatchPayload> {
-  constructor(level: number, readonly axisSize: number, readonly axisName: string | undefined) {
+  constructor(
+    level: number,
+    readonly axisSize: number,
+    readonly axisName: string | undefined
+  ) {
     super(level, "vmap")
   }
 
@@ -91,13 +95,27 @@ type Decrement = [0, 0, 1, 2, 3]
  * its entries. Past depth 3, and for `unknown` (generic code), any {@link AxisSpec}; the run-time
  * check (a `StructureError` naming the path) covers what the types let through.
  */
-export type AxisPrefix<T, D extends number = 3> = number | null | (
-  0 extends (1 & T) ? AxisSpec
-    : unknown extends T ? AxisSpec
-    : T extends JArray | string | number | boolean | bigint | symbol | null | undefined | ((...args: never) => unknown) ? never
-    : D extends 0 ? AxisSpec
-    : { readonly [K in keyof T]: AxisPrefix<T[K], Decrement[D]> }
-)
+export type AxisPrefix<T, D extends number = 3> =
+  | number
+  | null
+  | (0 extends 1 & T
+      ? AxisSpec
+      : unknown extends T
+        ? AxisSpec
+        : T extends
+              | JArray
+              | string
+              | number
+              | boolean
+              | bigint
+              | symbol
+              | null
+              | undefined
+              | ((...args: never) => unknown)
+          ? never
+          : D extends 0
+            ? AxisSpec
+            : { readonly [K in keyof T]: AxisPrefix<T[K], Decrement[D]> })
 
 /**
  * `inAxes` for a function of parameters `Args`: one axis for every argument, or a list with a prefix
@@ -107,7 +125,9 @@ export type InAxes<Args extends ReadonlyArray<unknown>> = number | null | PerArg
 
 // Behind a conditional so that inference does not try to reverse the mapping from `inAxes` to `Args`
 // (`f` gives `Args`): about a third fewer instantiations per call.
-type PerArgument<Args extends ReadonlyArray<unknown>> = Args extends unknown ? { readonly [K in keyof Args]: AxisPrefix<Args[K]> } : never
+type PerArgument<Args extends ReadonlyArray<unknown>> = Args extends unknown
+  ? { readonly [K in keyof Args]: AxisPrefix<Args[K]> }
+  : never
 
 /** `outAxes` for an output of type `R`: a prefix of it. */
 export type OutAxes<R> = AxisPrefix<R>
@@ -148,7 +168,10 @@ const typeStr = (x: JArray): string => `${x.dtype}${formatShape(x.shape)}`
  * @category transforms
  * @since 0.1.0
  */
-export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: VmapOptions<Args, R>) => {
+export const vmap = <Args extends ReadonlyArray<unknown>, R>(
+  f: (...args: Args) => R,
+  options?: VmapOptions<Args, R>
+) => {
   checkOptionKeys("vmap", options, ["inAxes", "outAxes", "axisSize", "axisName"])
   return (...args: Args): R => {
     const inAxes = options?.inAxes === undefined ? 0 : options.inAxes
@@ -164,10 +187,14 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
       const axis = axes[i]!
       if (axis === null) return null
       if (!isArray(leaf)) {
-        throw new VmapError({ reason: `${paths[i]} is ${typeof leaf === "number" || typeof leaf === "boolean" ? `the JavaScript ${typeof leaf} ${String(leaf)}` : "not an Array"}, which cannot be mapped over axis ${axis}; give it an axis of null or pass an Array` })
+        throw new VmapError({
+          reason: `${paths[i]} is ${typeof leaf === "number" || typeof leaf === "boolean" ? `the JavaScript ${typeof leaf} ${String(leaf)}` : "not an Array"}, which cannot be mapped over axis ${axis}; give it an axis of null or pass an Array`
+        })
       }
       if (!Number.isInteger(axis) || axis < -leaf.ndim || axis >= leaf.ndim) {
-        throw new VmapError({ reason: `vmap was requested to map ${paths[i]} along axis ${axis}, which implies that its rank should be at least ${axis < 0 ? -axis : axis + 1}, but is only ${leaf.ndim} (its type is ${typeStr(leaf)})` })
+        throw new VmapError({
+          reason: `vmap was requested to map ${paths[i]} along axis ${axis}, which implies that its rank should be at least ${axis < 0 ? -axis : axis + 1}, but is only ${leaf.ndim} (its type is ${typeStr(leaf)})`
+        })
       }
       const d = axis < 0 ? axis + leaf.ndim : axis
       sizes.push(`axis ${d} of ${paths[i]} of type ${typeStr(leaf)} has size ${leaf.shape[d]}`)
@@ -177,44 +204,71 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
     if (mappedSizes.length > 0) {
       const distinct = [...new Set(options?.axisSize === undefined ? mappedSizes : [options.axisSize, ...mappedSizes])]
       if (distinct.length > 1) {
-        throw new VmapError({ reason: `inconsistent sizes for array axes to be mapped:\n${options?.axisSize === undefined ? "" : `  * axisSize is ${options.axisSize}\n`}${sizes.map((s) => `  * ${s}`).join("\n")}` })
+        throw new VmapError({
+          reason: `inconsistent sizes for array axes to be mapped:\n${options?.axisSize === undefined ? "" : `  * axisSize is ${options.axisSize}\n`}${sizes.map((s) => `  * ${s}`).join("\n")}`
+        })
       }
       size = distinct[0]
     }
     if (size === undefined) {
-      throw new VmapError({ reason: "no argument is mapped (every inAxes entry is null), so the batch size is unknown; pass axisSize" })
+      throw new VmapError({
+        reason: "no argument is mapped (every inAxes entry is null), so the batch size is unknown; pass axisSize"
+      })
     }
     const batchSize = size
-    return runWithTrace((level) => new BatchTrace(level, batchSize, options?.axisName), (trace) => {
-      const inner = leaves.map((leaf, i) => (resolved[i] === null ? leaf : trace.wrap(leaf as JArray, resolved[i]!)))
-      const out = withNamedAxis(trace, () => f(...(unflatten(def, inner) as Args)))
-      const [outLeaves, outDef] = flatten(out)
-      const outAxesPerLeaf = broadcastPrefix("vmap", "outAxes", late !== undefined ? late() : outAxes, outDef, isAxis, "out")
-      const outPaths = leafPaths(outDef, "out")
-      const results = outLeaves.map((leaf, i) => {
-        const target = outAxesPerLeaf[i]!
-        if (!isArray(leaf)) {
-          if (target === null) return leaf
-          throw new VmapError({ reason: `${outPaths[i]} is not an Array (got ${typeof leaf}); vmap outputs must be Arrays unless their outAxes is null` })
-        }
-        const [val, dim] = trace.unwrap(leaf)
-        if (target === null) {
-          if (dim !== null) {
-            throw new VmapError({ reason: `${outPaths[i]} is batched (it depends on a mapped input) but its outAxes is null; give it an axis or make it independent of the mapped inputs` })
+    return runWithTrace(
+      (level) => new BatchTrace(level, batchSize, options?.axisName),
+      (trace) => {
+        const inner = leaves.map((leaf, i) => (resolved[i] === null ? leaf : trace.wrap(leaf as JArray, resolved[i]!)))
+        const out = withNamedAxis(trace, () => f(...(unflatten(def, inner) as Args)))
+        const [outLeaves, outDef] = flatten(out)
+        const outAxesPerLeaf = broadcastPrefix(
+          "vmap",
+          "outAxes",
+          late !== undefined ? late() : outAxes,
+          outDef,
+          isAxis,
+          "out"
+        )
+        const outPaths = leafPaths(outDef, "out")
+        const results = outLeaves.map((leaf, i) => {
+          const target = outAxesPerLeaf[i]!
+          if (!isArray(leaf)) {
+            if (target === null) return leaf
+            throw new VmapError({
+              reason: `${outPaths[i]} is not an Array (got ${typeof leaf}); vmap outputs must be Arrays unless their outAxes is null`
+            })
           }
-          return val
-        }
-        const rank = val.ndim + (dim === null ? 1 : 0)
-        if (!Number.isInteger(target) || target < -rank || target >= rank) {
-          throw new VmapError({ reason: `outAxes ${target} is out of range for ${outPaths[i]} of rank ${rank - 1} (batched rank ${rank})` })
-        }
-        const to = target < 0 ? target + rank : target
-        if (dim === null) {
-          return moveAxis(bind("broadcast_in_dim", [val], { shape: [batchSize, ...val.shape], broadcastDimensions: val.shape.map((_, k) => k + 1) })[0]!, 0, to)
-        }
-        return moveAxis(val, dim, to)
-      })
-      return unflatten(outDef, results) as R
-    })
+          const [val, dim] = trace.unwrap(leaf)
+          if (target === null) {
+            if (dim !== null) {
+              throw new VmapError({
+                reason: `${outPaths[i]} is batched (it depends on a mapped input) but its outAxes is null; give it an axis or make it independent of the mapped inputs`
+              })
+            }
+            return val
+          }
+          const rank = val.ndim + (dim === null ? 1 : 0)
+          if (!Number.isInteger(target) || target < -rank || target >= rank) {
+            throw new VmapError({
+              reason: `outAxes ${target} is out of range for ${outPaths[i]} of rank ${rank - 1} (batched rank ${rank})`
+            })
+          }
+          const to = target < 0 ? target + rank : target
+          if (dim === null) {
+            return moveAxis(
+              bind("broadcast_in_dim", [val], {
+                shape: [batchSize, ...val.shape],
+                broadcastDimensions: val.shape.map((_, k) => k + 1)
+              })[0]!,
+              0,
+              to
+            )
+          }
+          return moveAxis(val, dim, to)
+        })
+        return unflatten(outDef, results) as R
+      }
+    )
   }
 }

@@ -38,15 +38,25 @@ export const staticKey = (transform: string, v: unknown): string => {
   if (typeof v === "function") return functionKey(v)
   if (v === undefined) return "undefined"
   try {
-    return JSON.stringify(v, (_k, x: unknown) =>
-      typeof x === "function" ? functionKey(x)
-      : typeof x === "bigint" ? `${x}n`
-      : x === undefined ? "\u0000undefined"
-      // JSON writes NaN and the infinities as null and -0 as 0: keep them apart.
-      : typeof x === "number" && (!Number.isFinite(x) || Object.is(x, -0)) ? `\u0000${Object.is(x, -0) ? "-0" : String(x)}`
-      : x) ?? String(v)
+    return (
+      JSON.stringify(v, (_k, x: unknown) =>
+        typeof x === "function"
+          ? functionKey(x)
+          : typeof x === "bigint"
+            ? `${x}n`
+            : x === undefined
+              ? "\u0000undefined"
+              : // JSON writes NaN and the infinities as null and -0 as 0: keep them apart.
+                typeof x === "number" && (!Number.isFinite(x) || Object.is(x, -0))
+                ? `\u0000${Object.is(x, -0) ? "-0" : String(x)}`
+                : x
+      ) ?? String(v)
+    )
   } catch {
-    throw new StructureError({ transform, reason: "a static argument is not serialisable (cyclic?); static arguments must be plain data or functions" })
+    throw new StructureError({
+      transform,
+      reason: "a static argument is not serialisable (cyclic?); static arguments must be plain data or functions"
+    })
   }
 }
 
@@ -58,7 +68,8 @@ export interface Signature {
 }
 
 /** The key of a signature. */
-export const signatureKey = (s: Signature): string => `${s.treedef}|${s.avals.map(avalKey).join(";")}|${s.statics.join(";")}`
+export const signatureKey = (s: Signature): string =>
+  `${s.treedef}|${s.avals.map(avalKey).join(";")}|${s.statics.join(";")}`
 
 /** The default bound of a jit cache: how many signatures it keeps. */
 export const defaultMaxCacheSize = 64

@@ -44,7 +44,12 @@ export class CollectiveError extends Data.TaggedError("CollectiveError")<{
 }
 
 const frameOf = (op: string, name: string): BatchTrace => {
-  if (typeof name !== "string") throw new CollectiveError({ op, axisName: String(name), reason: `the axis name must be a string, got ${typeof name}` })
+  if (typeof name !== "string")
+    throw new CollectiveError({
+      op,
+      axisName: String(name),
+      reason: `the axis name must be a string, got ${typeof name}`
+    })
   const frames = namedAxes()
   for (let i = frames.length - 1; i >= 0; i--) if (frames[i]!.axisName === name) return frames[i]!
   const bound = [...new Set(frames.map((f) => f.axisName))]
@@ -92,22 +97,42 @@ const applyAt = (rule: Rule, frame: BatchTrace, x: JArray, lead: number): JArray
     const [p, tan] = t.unwrap(x)
     const out = applyAt(rule, frame, p, lead)
     if (tan === null) return out
-    if (rule.transpose === undefined) failOn(rule, frame, `it is not differentiable (as in JAX); differentiate outside the mapped function, or use a linear collective`)
+    if (rule.transpose === undefined)
+      failOn(
+        rule,
+        frame,
+        `it is not differentiable (as in JAX); differentiate outside the mapped function, or use a linear collective`
+      )
     return t.wrap(out, applyAt(rule, frame, tan, lead))
   }
   if (t instanceof ReverseTrace) {
     const [p] = t.unwrap(x)
     const out = applyAt(rule, frame, p, lead)
     const transpose = rule.transpose
-    if (transpose === undefined) return t.recordLinear(x, out, () => failOn(rule, frame, `it is not differentiable (as in JAX); differentiate outside the mapped function, or use a linear collective`))
+    if (transpose === undefined)
+      return t.recordLinear(x, out, () =>
+        failOn(
+          rule,
+          frame,
+          `it is not differentiable (as in JAX); differentiate outside the mapped function, or use a linear collective`
+        )
+      )
     return t.recordLinear(x, out, (ct) => applyAt(transpose(), frame, ct, lead))
   }
   // Staging would need the collective as a primitive of the staged program; it is not one.
-  const fix = t.name === "jit" ? "apply jit outside the mapped function (jit(pmap(f)) rather than pmap(jit(f)))" : `compute the collective outside the ${t.name} body and pass its result in`
-  return failOn(rule, frame, `it cannot run inside ${t.name} within the function mapped over '${frame.axisName}'; ${fix}`)
+  const fix =
+    t.name === "jit"
+      ? "apply jit outside the mapped function (jit(pmap(f)) rather than pmap(jit(f)))"
+      : `compute the collective outside the ${t.name} body and pass its result in`
+  return failOn(
+    rule,
+    frame,
+    `it cannot run inside ${t.name} within the function mapped over '${frame.axisName}'; ${fix}`
+  )
 }
 
-const run = (rule: Rule, name: string, x: ArrayLike): JArray => applyAt(rule, frameOf(rule.op, name), isArray(x) ? x : asArray(x), 0)
+const run = (rule: Rule, name: string, x: ArrayLike): JArray =>
+  applyAt(rule, frameOf(rule.op, name), isArray(x) ? x : asArray(x), 0)
 
 type AxisNames = string | ReadonlyArray<string>
 
@@ -170,7 +195,11 @@ export const axisIndex = (axisName: string): JArray => {
 
 const checkAxis = (op: string, name: string, axis: number, rank: number, what: string): number => {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new CollectiveError({ op, axisName: name, reason: `${what} ${axis} is out of range for a value of rank ${rank - (what === "axis" ? 1 : 0)}` })
+    throw new CollectiveError({
+      op,
+      axisName: name,
+      reason: `${what} ${axis} is out of range for a value of rank ${rank - (what === "axis" ? 1 : 0)}`
+    })
   }
   return axis < 0 ? axis + rank : axis
 }
@@ -188,7 +217,12 @@ const allGatherRule = (name: string, axis: number, tiled: boolean): Rule => ({
   apply: (v, lead, n) => {
     const rank = v.ndim - 1 - lead
     const a = checkAxis("allGather", name, axis, tiled ? rank : rank + 1, "axis")
-    if (tiled && rank === 0) throw new CollectiveError({ op: "allGather", axisName: name, reason: "tiled gathering needs a value of rank at least 1" })
+    if (tiled && rank === 0)
+      throw new CollectiveError({
+        op: "allGather",
+        axisName: name,
+        reason: "tiled gathering needs a value of rank at least 1"
+      })
     const stacked = moveaxis(v, 0, lead + a)
     if (!tiled) return [stacked, null]
     const s = stacked.shape
@@ -204,7 +238,10 @@ const allGatherRule = (name: string, axis: number, tiled: boolean): Rule => ({
  * @since 0.1.0
  */
 export const allGather = <T>(x: T, axisName: string, options?: AllGatherOptions): T =>
-  treeMap((leaf) => run(allGatherRule(axisName, options?.axis ?? 0, options?.tiled ?? false), axisName, leaf as ArrayLike), x) as T
+  treeMap(
+    (leaf) => run(allGatherRule(axisName, options?.axis ?? 0, options?.tiled ?? false), axisName, leaf as ArrayLike),
+    x
+  ) as T
 
 /** Options of {@link psumScatter}. */
 export interface PsumScatterOptions {
@@ -221,10 +258,20 @@ const psumScatterRule = (name: string, dimension: number, tiled: boolean): Rule 
     const total = sum(v, 0)
     const size = total.shape[lead + d]!
     if (!tiled) {
-      if (size !== n) throw new CollectiveError({ op: "psumScatter", axisName: name, reason: `dimension ${d} has size ${size}, which must equal the size ${n} of axis '${name}' (or pass tiled: true)` })
+      if (size !== n)
+        throw new CollectiveError({
+          op: "psumScatter",
+          axisName: name,
+          reason: `dimension ${d} has size ${size}, which must equal the size ${n} of axis '${name}' (or pass tiled: true)`
+        })
       return [moveaxis(total, lead + d, 0), 0]
     }
-    if (size % n !== 0) throw new CollectiveError({ op: "psumScatter", axisName: name, reason: `dimension ${d} has size ${size}, which must be a multiple of the size ${n} of axis '${name}'` })
+    if (size % n !== 0)
+      throw new CollectiveError({
+        op: "psumScatter",
+        axisName: name,
+        reason: `dimension ${d} has size ${size}, which must be a multiple of the size ${n} of axis '${name}'`
+      })
     const s = total.shape
     const blocks = reshape(total, [...s.slice(0, lead + d), n, size / n, ...s.slice(lead + d + 1)])
     return [moveaxis(blocks, lead + d, 0), 0]
@@ -239,7 +286,15 @@ const psumScatterRule = (name: string, dimension: number, tiled: boolean): Rule 
  * @since 0.1.0
  */
 export const psumScatter = <T>(x: T, axisName: string, options?: PsumScatterOptions): T =>
-  treeMap((leaf) => run(psumScatterRule(axisName, options?.scatterDimension ?? 0, options?.tiled ?? false), axisName, leaf as ArrayLike), x) as T
+  treeMap(
+    (leaf) =>
+      run(
+        psumScatterRule(axisName, options?.scatterDimension ?? 0, options?.tiled ?? false),
+        axisName,
+        leaf as ArrayLike
+      ),
+    x
+  ) as T
 
 const ppermuteRule = (name: string, perm: ReadonlyArray<readonly [number, number]>): Rule => ({
   op: "ppermute",
@@ -250,11 +305,19 @@ const ppermuteRule = (name: string, perm: ReadonlyArray<readonly [number, number
       const [from, to] = pair
       for (const i of [from, to]) {
         if (!Number.isInteger(i) || i < 0 || i >= n) {
-          throw new CollectiveError({ op: "ppermute", axisName: name, reason: `the pair [${from}, ${to}] names member ${i}, outside axis '${name}' of size ${n}` })
+          throw new CollectiveError({
+            op: "ppermute",
+            axisName: name,
+            reason: `the pair [${from}, ${to}] names member ${i}, outside axis '${name}' of size ${n}`
+          })
         }
       }
       if (source.has(to) || sources.has(from)) {
-        throw new CollectiveError({ op: "ppermute", axisName: name, reason: `the pair [${from}, ${to}] repeats a ${source.has(to) ? "destination" : "source"}; each member sends and receives at most once` })
+        throw new CollectiveError({
+          op: "ppermute",
+          axisName: name,
+          reason: `the pair [${from}, ${to}] repeats a ${source.has(to) ? "destination" : "source"}; each member sends and receives at most once`
+        })
       }
       source.set(to, from)
       sources.add(from)
@@ -266,7 +329,11 @@ const ppermuteRule = (name: string, perm: ReadonlyArray<readonly [number, number
     })
     return [concatenate(rows, 0), 0]
   },
-  transpose: () => ppermuteRule(name, perm.map(([a, b]) => [b, a] as const))
+  transpose: () =>
+    ppermuteRule(
+      name,
+      perm.map(([a, b]) => [b, a] as const)
+    )
 })
 
 /**
@@ -285,7 +352,11 @@ const allToAllRule = (name: string, splitAxis: number, concatAxis: number): Rule
     const s = checkAxis("allToAll", name, splitAxis, rank, "splitAxis")
     const c = checkAxis("allToAll", name, concatAxis, rank, "concatAxis")
     if (v.shape[1 + lead + s] !== n) {
-      throw new CollectiveError({ op: "allToAll", axisName: name, reason: `splitAxis ${s} has size ${v.shape[1 + lead + s]}, which must equal the size ${n} of axis '${name}'` })
+      throw new CollectiveError({
+        op: "allToAll",
+        axisName: name,
+        reason: `splitAxis ${s} has size ${v.shape[1 + lead + s]}, which must equal the size ${n} of axis '${name}'`
+      })
     }
     // Member j receives chunk j of every member's split axis, stacked at concatAxis.
     const bySplit = moveaxis(v, 1 + lead + s, 0)

@@ -25,11 +25,14 @@ import { StructureError } from "./TransformError.ts"
 const arrayLeaves = (transform: string, what: string, tree: unknown): readonly [Array<JArray>, TreeDef] => {
   const [leaves, def] = flatten(tree)
   const paths = leafPaths(def, what)
-  return [leaves.map((l, i) => {
-    if (isArray(l)) return l
-    if (typeof l === "number" || typeof l === "boolean") return asArray(l)
-    throw new StructureError({ transform, reason: `${paths[i]} is ${l === null ? "null" : typeof l}, not an Array` })
-  }), def]
+  return [
+    leaves.map((l, i) => {
+      if (isArray(l)) return l
+      if (typeof l === "number" || typeof l === "boolean") return asArray(l)
+      throw new StructureError({ transform, reason: `${paths[i]} is ${l === null ? "null" : typeof l}, not an Array` })
+    }),
+    def
+  ]
 }
 
 /** What a branch or body computes from closed-over tracers is staged into it (see withCapturingTrace). */
@@ -80,22 +83,32 @@ export const scan = <C, X, Y>(
   let [carry, carryDef] = arrayLeaves("scan", "init", init)
   const [xLeaves, xDef] = arrayLeaves("scan", "xs", xs)
   const lengths = [...new Set(xLeaves.map((x) => x.shape[0]))]
-  if (xLeaves.some((x) => x.ndim === 0)) throw new StructureError({ transform: "scan", reason: "every xs leaf needs a leading axis to scan over" })
+  if (xLeaves.some((x) => x.ndim === 0))
+    throw new StructureError({ transform: "scan", reason: "every xs leaf needs a leading axis to scan over" })
   if (lengths.length > 1 || (options?.length !== undefined && lengths.length === 1 && lengths[0] !== options.length)) {
-    throw new StructureError({ transform: "scan", reason: `xs leaves and length disagree on the number of iterations: ${[...lengths, ...(options?.length === undefined ? [] : [`length ${options.length}`])].join(", ")}` })
+    throw new StructureError({
+      transform: "scan",
+      reason: `xs leaves and length disagree on the number of iterations: ${[...lengths, ...(options?.length === undefined ? [] : [`length ${options.length}`])].join(", ")}`
+    })
   }
   const length = options?.length ?? lengths[0]
   if (length === undefined) throw new StructureError({ transform: "scan", reason: "xs has no leaves, so pass length" })
   const xAvals = xLeaves.map((x) => ({ ...x.aval, shape: x.shape.slice(1) }))
   const trace = (carryAvals: ReadonlyArray<Aval>) =>
-    stage("scan", (args) => {
-      const c = unflatten(carryDef, args.slice(0, carryAvals.length)) as C
-      const x = unflatten(xDef, args.slice(carryAvals.length)) as X
-      return f(c, x)
-    }, [...carryAvals, ...xAvals], CAPTURE)
+    stage(
+      "scan",
+      (args) => {
+        const c = unflatten(carryDef, args.slice(0, carryAvals.length)) as C
+        const x = unflatten(xDef, args.slice(carryAvals.length)) as X
+        return f(c, x)
+      },
+      [...carryAvals, ...xAvals],
+      CAPTURE
+    )
   let staged = trace(carry.map((c) => c.aval))
   const [outCarryDef, yDef] = pairDefs("scan", staged.outDef)
-  if (staged.isArrayOut.some((a) => !a)) throw new StructureError({ transform: "scan", reason: "the carry and y must be pytrees of Arrays" })
+  if (staged.isArrayOut.some((a) => !a))
+    throw new StructureError({ transform: "scan", reason: "the carry and y must be pytrees of Arrays" })
   const outAvals = outAvalsOf(staged.closed)
   const carryOut = outAvals.slice(0, carry.length)
   if (treedefKey(outCarryDef) !== treedefKey(carryDef) || carryOut.some((a, i) => !sameAval(a, carry[i]!.aval))) {
@@ -106,7 +119,11 @@ export const scan = <C, X, Y>(
   }
   if (carryOut.some((a, i) => a.weakType !== carry[i]!.weakType)) {
     // JAX promotes weakly typed initial carries to the type the body returns.
-    carry = carry.map((c, i) => (carryOut[i]!.weakType === c.weakType ? c : bind1("convert_element_type", [c], { newDtype: c.dtype as "float32", weakType: carryOut[i]!.weakType })))
+    carry = carry.map((c, i) =>
+      carryOut[i]!.weakType === c.weakType
+        ? c
+        : bind1("convert_element_type", [c], { newDtype: c.dtype as "float32", weakType: carryOut[i]!.weakType })
+    )
     staged = trace(carry.map((c) => c.aval))
   }
   const [jaxpr, consts] = closeOverConsts(staged.closed)
@@ -147,20 +164,45 @@ export const switchCase = <Args extends ReadonlyArray<unknown>, R>(
 ): R => {
   if (branches.length === 0) throw new StructureError({ transform: "switch", reason: "needs at least one branch" })
   const idx = asArray(index)
-  if (idx.ndim !== 0) throw new StructureError({ transform: "switch", reason: `the index must be a scalar, got shape (${idx.shape.join(", ")})` })
+  if (idx.ndim !== 0)
+    throw new StructureError({
+      transform: "switch",
+      reason: `the index must be a scalar, got shape (${idx.shape.join(", ")})`
+    })
   if (idx.dtype !== "int32" && idx.dtype !== "uint32" && idx.dtype !== "bool") {
-    throw new StructureError({ transform: "switch", reason: `the index must be an integer or boolean scalar, got ${idx.dtype}` })
+    throw new StructureError({
+      transform: "switch",
+      reason: `the index must be an integer or boolean scalar, got ${idx.dtype}`
+    })
   }
-  const i32 = idx.dtype === "int32" && !idx.weakType ? idx : bind1("convert_element_type", [idx], { newDtype: "int32", weakType: false })
+  const i32 =
+    idx.dtype === "int32" && !idx.weakType
+      ? idx
+      : bind1("convert_element_type", [idx], { newDtype: "int32", weakType: false })
   const [opLeaves, opDef] = arrayLeaves("switch", "operands", operands)
-  const staged = branches.map((b) => stage("switch", (args) => b(...(unflatten(opDef, args) as Args)), opLeaves.map((o) => o.aval), CAPTURE))
+  const staged = branches.map((b) =>
+    stage(
+      "switch",
+      (args) => b(...(unflatten(opDef, args) as Args)),
+      opLeaves.map((o) => o.aval),
+      CAPTURE
+    )
+  )
   const first = staged[0]!
   staged.forEach((s, k) => {
-    if (s.isArrayOut.some((a) => !a)) throw new StructureError({ transform: "switch", reason: `branch ${k} must return a pytree of Arrays` })
+    if (s.isArrayOut.some((a) => !a))
+      throw new StructureError({ transform: "switch", reason: `branch ${k} must return a pytree of Arrays` })
     const a = outAvalsOf(s.closed)
     const a0 = outAvalsOf(first.closed)
-    if (treedefKey(s.outDef) !== treedefKey(first.outDef) || a.length !== a0.length || a.some((x, i) => !sameAval(x, a0[i]!))) {
-      throw new StructureError({ transform: "switch", reason: `branches must return the same structure and types: branch 0 returns (${describeAvals(a0)}) but branch ${k} returns (${describeAvals(a)})` })
+    if (
+      treedefKey(s.outDef) !== treedefKey(first.outDef) ||
+      a.length !== a0.length ||
+      a.some((x, i) => !sameAval(x, a0[i]!))
+    ) {
+      throw new StructureError({
+        transform: "switch",
+        reason: `branches must return the same structure and types: branch 0 returns (${describeAvals(a0)}) but branch ${k} returns (${describeAvals(a)})`
+      })
     }
   })
   // As JAX: an output every branch returns as the same operand, untouched, is that operand. It does
@@ -171,7 +213,12 @@ export const switchCase = <Args extends ReadonlyArray<unknown>, R>(
     return j !== undefined && staged.every((st) => forwardedOperand(st.closed, i) === j) ? j : undefined
   })
   const kept = (closed: ClosedJaxpr): ClosedJaxpr =>
-    forwarded.every((j) => j === undefined) ? closed : { ...closed, jaxpr: { ...closed.jaxpr, outvars: closed.jaxpr.outvars.filter((_, i) => forwarded[i] === undefined) } }
+    forwarded.every((j) => j === undefined)
+      ? closed
+      : {
+          ...closed,
+          jaxpr: { ...closed.jaxpr, outvars: closed.jaxpr.outvars.filter((_, i) => forwarded[i] === undefined) }
+        }
   const [jaxprs, consts] = joinBranchConsts(staged.map((st) => kept(st.closed)))
   const computed = bind("cond", [i32, ...consts, ...opLeaves], { branches: jaxprs })
   let c = 0
@@ -200,8 +247,19 @@ export const cond = <Args extends ReadonlyArray<unknown>, R>(
   ...operands: Args
 ): R => {
   const p = asArray(pred)
-  if (p.ndim !== 0) throw new StructureError({ transform: "cond", reason: `the predicate must be a scalar, got shape (${p.shape.join(", ")})` })
-  const b = p.dtype === "bool" ? p : bind1("ne", [p, bind1("convert_element_type", [fromScalar(0)], { newDtype: p.dtype as "int32", weakType: p.weakType })], {})
+  if (p.ndim !== 0)
+    throw new StructureError({
+      transform: "cond",
+      reason: `the predicate must be a scalar, got shape (${p.shape.join(", ")})`
+    })
+  const b =
+    p.dtype === "bool"
+      ? p
+      : bind1(
+          "ne",
+          [p, bind1("convert_element_type", [fromScalar(0)], { newDtype: p.dtype as "int32", weakType: p.weakType })],
+          {}
+        )
   return switchCase(b, [falseFun, trueFun], ...operands)
 }
 
@@ -217,12 +275,18 @@ export const whileLoop = <C>(condFun: (carry: C) => JArray | boolean, bodyFun: (
   const condStaged = stage("whileLoop", (args) => asArray(condFun(unflatten(carryDef, args) as C)), avals, CAPTURE)
   const predAval = outAvalsOf(condStaged.closed)[0]
   if (predAval === undefined || predAval.dtype !== "bool" || predAval.shape.length !== 0) {
-    throw new StructureError({ transform: "whileLoop", reason: `condFun must return a boolean scalar, got ${predAval === undefined ? "nothing" : formatAval(predAval)}` })
+    throw new StructureError({
+      transform: "whileLoop",
+      reason: `condFun must return a boolean scalar, got ${predAval === undefined ? "nothing" : formatAval(predAval)}`
+    })
   }
   const bodyStaged = stage("whileLoop", (args) => bodyFun(unflatten(carryDef, args) as C), avals, CAPTURE)
   const bodyOut = outAvalsOf(bodyStaged.closed)
   if (treedefKey(bodyStaged.outDef) !== treedefKey(carryDef) || bodyOut.some((a, i) => !sameAval(a, avals[i]!))) {
-    throw new StructureError({ transform: "whileLoop", reason: `bodyFun must return the carry's structure and types: input (${describeAvals(avals)}) but output (${describeAvals(bodyOut)})` })
+    throw new StructureError({
+      transform: "whileLoop",
+      reason: `bodyFun must return the carry's structure and types: input (${describeAvals(avals)}) but output (${describeAvals(bodyOut)})`
+    })
   }
   const [condJ, condConsts] = closeOverConsts(condStaged.closed)
   const [bodyJ, bodyConsts] = closeOverConsts(bodyStaged.closed)
@@ -241,9 +305,17 @@ export const whileLoop = <C>(condFun: (carry: C) => JArray | boolean, bodyFun: (
  * @category control flow
  * @since 0.1.0
  */
-export const foriLoop = <C>(lower: number | JArray, upper: number | JArray, body: (i: JArray, val: C) => C, init: C): C => {
+export const foriLoop = <C>(
+  lower: number | JArray,
+  upper: number | JArray,
+  body: (i: JArray, val: C) => C,
+  init: C
+): C => {
   // The loop index is int32, as in JAX (which refuses bounds of different or non-integer types).
-  for (const [name, b] of [["lower", lower], ["upper", upper]] as const) {
+  for (const [name, b] of [
+    ["lower", lower],
+    ["upper", upper]
+  ] as const) {
     if (typeof b === "number" ? !Number.isInteger(b) : !isArray(b) || (b.dtype !== "int32" && b.dtype !== "uint32")) {
       throw new ArgumentError({
         op: "foriLoop",
@@ -253,17 +325,23 @@ export const foriLoop = <C>(lower: number | JArray, upper: number | JArray, body
   }
   if (typeof lower === "number" && typeof upper === "number") {
     const n = Math.max(0, upper - lower)
-    const [final] = scan((carry: readonly [JArray, C], _x: null) => {
-      const [i, v] = carry
-      return [[bind1("add", [i, fromScalar(1, "int32")], {}), body(i, v)] as const, null] as const
-    }, [fromScalar(lower, "int32"), init] as const, null, { length: n })
+    const [final] = scan(
+      (carry: readonly [JArray, C], _x: null) => {
+        const [i, v] = carry
+        return [[bind1("add", [i, fromScalar(1, "int32")], {}), body(i, v)] as const, null] as const
+      },
+      [fromScalar(lower, "int32"), init] as const,
+      null,
+      { length: n }
+    )
     return final[1]
   }
   const lo = bind1("convert_element_type", [asArray(lower)], { newDtype: "int32", weakType: false })
   const hi = bind1("convert_element_type", [asArray(upper)], { newDtype: "int32", weakType: false })
   const [, , result] = whileLoop(
     ([i, u]: readonly [JArray, JArray, C]) => bind1("lt", [i, u], {}),
-    ([i, u, v]: readonly [JArray, JArray, C]) => [bind1("add", [i, fromScalar(1, "int32")], {}), u, body(i, v)] as const,
+    ([i, u, v]: readonly [JArray, JArray, C]) =>
+      [bind1("add", [i, fromScalar(1, "int32")], {}), u, body(i, v)] as const,
     [lo, hi, init] as const
   )
   return result

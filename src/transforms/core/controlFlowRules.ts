@@ -20,10 +20,16 @@ import { GradError } from "./TransformError.ts"
 
 type Table<R extends { [P in Primitive]: unknown }> = HigherOrderTable<R>
 
-const runJaxpr = (closed: ClosedJaxpr) => (...args: ReadonlyArray<JArray>): Array<JArray> => evalJaxpr(closed, args, bind)
+const runJaxpr =
+  (closed: ClosedJaxpr) =>
+  (...args: ReadonlyArray<JArray>): Array<JArray> =>
+    evalJaxpr(closed, args, bind)
 
 /** Iterates `step` until the set of batched (or nonzero) carries stops growing. */
-const fixpoint = (initial: ReadonlyArray<boolean>, step: (current: ReadonlyArray<boolean>) => ReadonlyArray<boolean>): Array<boolean> => {
+const fixpoint = (
+  initial: ReadonlyArray<boolean>,
+  step: (current: ReadonlyArray<boolean>) => ReadonlyArray<boolean>
+): Array<boolean> => {
   let current = initial.slice()
   for (;;) {
     const next = step(current)
@@ -43,11 +49,24 @@ const scanBatch: BatchRule<"scan"> = (vals, dims, p, size) => {
   const xsB = dims.slice(nc + nk).map((d) => d !== null)
   let body: ClosedJaxpr = p.jaxpr
   let outB: Array<boolean> = []
-  const carryB = fixpoint(dims.slice(nc, nc + nk).map((d) => d !== null), (cb) => {
-    ;[body, outB] = batchJaxpr(p.jaxpr, [...constB, ...cb, ...xsB], size, [...cb, ...outAvalsOf(p.jaxpr).slice(nk).map(() => false)])
-    return outB.slice(0, nk)
-  })
-  ;[body, outB] = batchJaxpr(p.jaxpr, [...constB, ...carryB, ...xsB], size, [...carryB, ...outAvalsOf(p.jaxpr).slice(nk).map(() => false)])
+  const carryB = fixpoint(
+    dims.slice(nc, nc + nk).map((d) => d !== null),
+    (cb) => {
+      ;[body, outB] = batchJaxpr(p.jaxpr, [...constB, ...cb, ...xsB], size, [
+        ...cb,
+        ...outAvalsOf(p.jaxpr)
+          .slice(nk)
+          .map(() => false)
+      ])
+      return outB.slice(0, nk)
+    }
+  )
+  ;[body, outB] = batchJaxpr(p.jaxpr, [...constB, ...carryB, ...xsB], size, [
+    ...carryB,
+    ...outAvalsOf(p.jaxpr)
+      .slice(nk)
+      .map(() => false)
+  ])
   const args = vals.map((v, i) => {
     const d = dims[i] ?? null
     if (i < nc) return d === null ? v : moveAxis(v, d, 0)
@@ -64,8 +83,13 @@ const condBatch: BatchRule<"cond"> = (vals, dims, p, size) => {
   const opB = opDims.map((d) => d !== null)
   const moved = ops.map((v, i) => (opDims[i] === null ? v : moveAxis(v, opDims[i]!, 0)))
   if (indexDim === null) {
-    const outB = fixpoint(outAvalsOf(p.branches[0]!).map(() => false), (force) =>
-      p.branches.map((b) => batchJaxpr(b, opB, size, force)[1]).reduce((acc, b) => acc.map((x, i) => x || b[i] === true)))
+    const outB = fixpoint(
+      outAvalsOf(p.branches[0]!).map(() => false),
+      (force) =>
+        p.branches
+          .map((b) => batchJaxpr(b, opB, size, force)[1])
+          .reduce((acc, b) => acc.map((x, i) => x || b[i] === true))
+    )
     const branches = p.branches.map((b) => batchJaxpr(b, opB, size, outB)[0])
     return [bind("cond", [index!, ...moved], { branches }), dimsOf(outB)]
   }
@@ -74,7 +98,12 @@ const condBatch: BatchRule<"cond"> = (vals, dims, p, size) => {
   const n = p.branches.length
   const clamped = bind1("max", [bind1("min", [idx, full(idx, n - 1)], {}), full(idx, 0)], {})
   const results = p.branches.map((b) => {
-    const [bj] = batchJaxpr(b, opB, size, outAvalsOf(b).map(() => true))
+    const [bj] = batchJaxpr(
+      b,
+      opB,
+      size,
+      outAvalsOf(b).map(() => true)
+    )
     return evalJaxpr(bj, moved, bind)
   })
   const outs = results[0]!.map((_, k) => {
@@ -90,9 +119,24 @@ const condBatch: BatchRule<"cond"> = (vals, dims, p, size) => {
 }
 
 const full = (like: JArray, value: number): JArray =>
-  bind1("broadcast_in_dim", [bind1("convert_element_type", [scalarOf(value)], { newDtype: like.dtype as "int32", weakType: false })], { shape: like.shape, broadcastDimensions: [] })
+  bind1(
+    "broadcast_in_dim",
+    [bind1("convert_element_type", [scalarOf(value)], { newDtype: like.dtype as "int32", weakType: false })],
+    { shape: like.shape, broadcastDimensions: [] }
+  )
 
-const scalarOf = (value: number): JArray => bind1("reshape", [bind1("slice", [bind1("iota", [], { dtype: "int32", shape: [value + 1], dimension: 0 })], { startIndices: [value], limitIndices: [value + 1], strides: [1] })], { newSizes: [] })
+const scalarOf = (value: number): JArray =>
+  bind1(
+    "reshape",
+    [
+      bind1("slice", [bind1("iota", [], { dtype: "int32", shape: [value + 1], dimension: 0 })], {
+        startIndices: [value],
+        limitIndices: [value + 1],
+        strides: [1]
+      })
+    ],
+    { newSizes: [] }
+  )
 
 const whileBatch: BatchRule<"while"> = (vals, dims, p, size) => {
   const ncc = p.condNumConsts
@@ -117,30 +161,42 @@ const whileBatch: BatchRule<"while"> = (vals, dims, p, size) => {
   const condConsts = args.slice(0, ncc)
   const bodyConsts = args.slice(ncc, ncc + nbc)
   const carryAvals = args.slice(ncc + nbc).map((a) => a.aval)
-  const anyCond = stage("vmap", (xs) => {
-    const pred = evalJaxpr(cond, [...xs.slice(0, ncc), ...xs.slice(ncc)], bind)[0]!
-    return bind1("reduce_or", [pred], { axes: [0] })
-  }, [...condConsts.map((c) => c.aval), ...carryAvals])
-  const maskedBody = stage("vmap", (xs) => {
-    const cc = xs.slice(0, ncc)
-    const bc = xs.slice(ncc, ncc + nbc)
-    const carry = xs.slice(ncc + nbc)
-    const pred = evalJaxpr(cond, [...cc, ...carry], bind)[0]!
-    const next = evalJaxpr(body, [...bc, ...carry], bind)
-    return next.map((n, k) => {
-      const old = carry[k]!
-      const shaped = bind1("reshape", [pred], { newSizes: [size, ...new Array<number>(n.ndim - 1).fill(1)] })
-      return bind1("select", [shaped, n, old], {})
-    })
-  }, [...condConsts.map((c) => c.aval), ...bodyConsts.map((c) => c.aval), ...carryAvals])
+  const anyCond = stage(
+    "vmap",
+    (xs) => {
+      const pred = evalJaxpr(cond, [...xs.slice(0, ncc), ...xs.slice(ncc)], bind)[0]!
+      return bind1("reduce_or", [pred], { axes: [0] })
+    },
+    [...condConsts.map((c) => c.aval), ...carryAvals]
+  )
+  const maskedBody = stage(
+    "vmap",
+    (xs) => {
+      const cc = xs.slice(0, ncc)
+      const bc = xs.slice(ncc, ncc + nbc)
+      const carry = xs.slice(ncc + nbc)
+      const pred = evalJaxpr(cond, [...cc, ...carry], bind)[0]!
+      const next = evalJaxpr(body, [...bc, ...carry], bind)
+      return next.map((n, k) => {
+        const old = carry[k]!
+        const shaped = bind1("reshape", [pred], { newSizes: [size, ...new Array<number>(n.ndim - 1).fill(1)] })
+        return bind1("select", [shaped, n, old], {})
+      })
+    },
+    [...condConsts.map((c) => c.aval), ...bodyConsts.map((c) => c.aval), ...carryAvals]
+  )
   const [condJ, cConsts] = closeOverConsts(anyCond.closed)
   const [bodyJ, bConsts] = closeOverConsts(maskedBody.closed)
-  const outs = bind("while", [...cConsts, ...condConsts, ...bConsts, ...condConsts, ...bodyConsts, ...args.slice(ncc + nbc)], {
-    cond: condJ,
-    body: bodyJ,
-    condNumConsts: cConsts.length + ncc,
-    bodyNumConsts: bConsts.length + ncc + nbc
-  })
+  const outs = bind(
+    "while",
+    [...cConsts, ...condConsts, ...bConsts, ...condConsts, ...bodyConsts, ...args.slice(ncc + nbc)],
+    {
+      cond: condJ,
+      body: bodyJ,
+      condNumConsts: cConsts.length + ncc,
+      bodyNumConsts: bConsts.length + ncc + nbc
+    }
+  )
   return [outs, outs.map(() => 0)]
 }
 
@@ -150,7 +206,12 @@ const allToFront = (vals: ReadonlyArray<JArray>, dims: ReadonlyArray<BatchDim>, 
 
 const customJvpBatch: BatchRule<"custom_jvp_call"> = (vals, dims, p, size) => {
   const args = allToFront(vals, dims, size)
-  const [call] = batchJaxpr(p.call, args.map(() => true), size, outAvalsOf(p.call).map(() => true))
+  const [call] = batchJaxpr(
+    p.call,
+    args.map(() => true),
+    size,
+    outAvalsOf(p.call).map(() => true)
+  )
   const jvpFn = p.jvp
   const batchedJvp = (primals: ReadonlyArray<JArray>, tangents: ReadonlyArray<JArray>) =>
     vmap((ps: ReadonlyArray<JArray>, ts: ReadonlyArray<JArray>) => {
@@ -163,23 +224,35 @@ const customJvpBatch: BatchRule<"custom_jvp_call"> = (vals, dims, p, size) => {
 
 const customVjpBatch: BatchRule<"custom_vjp_call"> = (vals, dims, p, size) => {
   const args = allToFront(vals, dims, size)
-  const [call] = batchJaxpr(p.call, args.map(() => true), size, outAvalsOf(p.call).map(() => true))
+  const [call] = batchJaxpr(
+    p.call,
+    args.map(() => true),
+    size,
+    outAvalsOf(p.call).map(() => true)
+  )
   const fwd = p.fwd
   const bwd = p.bwd
   const outs = bind("custom_vjp_call", args, {
     call,
-    fwd: (primals) => vmap((ps: ReadonlyArray<JArray>) => {
-      const [o, r] = fwd(ps)
-      return [o, r] as const
-    })(primals) as readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>],
-    bwd: (res, cts) => vmap((r: ReadonlyArray<JArray>, c: ReadonlyArray<JArray>) => bwd(r, c))(res, cts) as ReadonlyArray<JArray>
+    fwd: (primals) =>
+      vmap((ps: ReadonlyArray<JArray>) => {
+        const [o, r] = fwd(ps)
+        return [o, r] as const
+      })(primals) as readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>],
+    bwd: (res, cts) =>
+      vmap((r: ReadonlyArray<JArray>, c: ReadonlyArray<JArray>) => bwd(r, c))(res, cts) as ReadonlyArray<JArray>
   })
   return [outs, outs.map(() => 0)]
 }
 
 const checkpointBatch: BatchRule<"checkpoint"> = (vals, dims, p, size) => {
   const inB = dims.map((d) => d !== null)
-  const [jaxpr, outB] = batchJaxpr(p.jaxpr, inB, size, outAvalsOf(p.jaxpr).map(() => false))
+  const [jaxpr, outB] = batchJaxpr(
+    p.jaxpr,
+    inB,
+    size,
+    outAvalsOf(p.jaxpr).map(() => false)
+  )
   const args = vals.map((v, i) => (dims[i] === null || dims[i] === undefined ? v : moveAxis(v, dims[i]!, 0)))
   return [bind("checkpoint", args, { jaxpr }), dimsOf(outB)]
 }
@@ -204,7 +277,11 @@ const scanJvp: JvpRule<"scan"> = (primals, tangents, p) => {
   let body: ClosedJaxpr = p.jaxpr
   let outNz: Array<boolean> = []
   const carryNz = fixpoint(nz.slice(nc, nc + nk), (cn) => {
-    ;[body, outNz] = jvpJaxpr(p.jaxpr, [...nz.slice(0, nc), ...cn, ...nz.slice(nc + nk)], [...cn, ...new Array<boolean>(nyOut).fill(false)])
+    ;[body, outNz] = jvpJaxpr(
+      p.jaxpr,
+      [...nz.slice(0, nc), ...cn, ...nz.slice(nc + nk)],
+      [...cn, ...new Array<boolean>(nyOut).fill(false)]
+    )
     return outNz.slice(0, nk)
   })
   const inNz = [...nz.slice(0, nc), ...carryNz, ...nz.slice(nc + nk)]
@@ -216,7 +293,9 @@ const scanJvp: JvpRule<"scan"> = (primals, tangents, p) => {
   inNz.forEach((b) => tIdx.push(b ? t++ : -1))
   const group = (lo: number, hi: number): Array<number> => [
     ...Array.from({ length: hi - lo }, (_, k) => lo + k),
-    ...Array.from({ length: hi - lo }, (_, k) => lo + k).filter((i) => inNz[i]).map((i) => tIdx[i]!)
+    ...Array.from({ length: hi - lo }, (_, k) => lo + k)
+      .filter((i) => inNz[i])
+      .map((i) => tIdx[i]!)
   ]
   const order = [...group(0, nc), ...group(nc, nc + nk), ...group(nc + nk, primals.length)]
   const nOut = nk + nyOut
@@ -225,7 +304,9 @@ const scanJvp: JvpRule<"scan"> = (primals, tangents, p) => {
   outNz.forEach((b) => outT.push(b ? o++ : -1))
   const outGroup = (lo: number, hi: number): Array<number> => [
     ...Array.from({ length: hi - lo }, (_, k) => lo + k),
-    ...Array.from({ length: hi - lo }, (_, k) => lo + k).filter((i) => outNz[i]).map((i) => outT[i]!)
+    ...Array.from({ length: hi - lo }, (_, k) => lo + k)
+      .filter((i) => outNz[i])
+      .map((i) => outT[i]!)
   ]
   const outOrder = [...outGroup(0, nk), ...outGroup(nk, nOut)]
   const jx = body.jaxpr
@@ -249,8 +330,10 @@ const scanJvp: JvpRule<"scan"> = (primals, tangents, p) => {
 const condJvp: JvpRule<"cond"> = (primals, tangents, p) => {
   const [index, ...ops] = primals
   const nz = tangents.slice(1).map((t) => t !== null)
-  const outNz = fixpoint(outAvalsOf(p.branches[0]!).map(() => false), (inst) =>
-    p.branches.map((b) => jvpJaxpr(b, nz, inst)[1]).reduce((acc, b) => acc.map((x, i) => x || b[i] === true)))
+  const outNz = fixpoint(
+    outAvalsOf(p.branches[0]!).map(() => false),
+    (inst) => p.branches.map((b) => jvpJaxpr(b, nz, inst)[1]).reduce((acc, b) => acc.map((x, i) => x || b[i] === true))
+  )
   const branches = p.branches.map((b) => jvpJaxpr(b, nz, outNz)[0])
   const ts = tangents.slice(1).filter((t): t is JArray => t !== null)
   const outs = bind("cond", [index!, ...ops, ...ts], { branches })
@@ -278,7 +361,15 @@ const whileJvp: JvpRule<"while"> = (primals, tangents, p) => {
   const jx = bodyJ.jaxpr
   const inv = jx.invars
   const body: ClosedJaxpr = {
-    jaxpr: { ...jx, invars: [...inv.slice(0, nbc), ...inv.slice(nbc + nk, nbc + nk + nbt), ...inv.slice(nbc, nbc + nk), ...inv.slice(nbc + nk + nbt)] },
+    jaxpr: {
+      ...jx,
+      invars: [
+        ...inv.slice(0, nbc),
+        ...inv.slice(nbc + nk, nbc + nk + nbt),
+        ...inv.slice(nbc, nbc + nk),
+        ...inv.slice(nbc + nk + nbt)
+      ]
+    },
     consts: bodyJ.consts
   }
   // The condition ignores tangents: extend it with unused inputs for them.
@@ -305,12 +396,20 @@ const customJvpJvp: JvpRule<"custom_jvp_call"> = (primals, tangents, p) => {
 }
 
 const customVjpJvp: JvpRule<"custom_vjp_call"> = () => {
-  throw new GradError({ transform: "jvp", reason: "cannot apply forward-mode differentiation (jvp, jacfwd, linearize) to a customVjp function; define a customJvp instead, or use reverse mode" })
+  throw new GradError({
+    transform: "jvp",
+    reason:
+      "cannot apply forward-mode differentiation (jvp, jacfwd, linearize) to a customVjp function; define a customJvp instead, or use reverse mode"
+  })
 }
 
 const checkpointJvp: JvpRule<"checkpoint"> = (primals, tangents, p) => {
   const nz = tangents.map((t) => t !== null)
-  const [jaxpr, outNz] = jvpJaxpr(p.jaxpr, nz, outAvalsOf(p.jaxpr).map(() => false))
+  const [jaxpr, outNz] = jvpJaxpr(
+    p.jaxpr,
+    nz,
+    outAvalsOf(p.jaxpr).map(() => false)
+  )
   const outs = bind("checkpoint", [...primals, ...tangents.filter((t): t is JArray => t !== null)], { jaxpr })
   const n = outNz.length
   let k = n
@@ -352,10 +451,18 @@ const scanVjp: VjpRule<"scan"> = (primals, outputs, cts, p) => {
   const carryCt = orZeros(cts.slice(0, nk), outputs.slice(0, nk))
   const ysCt = orZeros(cts.slice(nk), outputs.slice(nk))
   const [[carryInCt, constsCt], xsCt] = scan(
-    (acc: readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>], step: readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>, ReadonlyArray<JArray>]) => {
+    (
+      acc: readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>],
+      step: readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray>, ReadonlyArray<JArray>]
+    ) => {
       const [cCt, kCt] = acc
       const [c, x, yCt] = step
-      const [, back] = vjp((k: ReadonlyArray<JArray>, cc: ReadonlyArray<JArray>, xx: ReadonlyArray<JArray>) => body(...k, ...cc, ...xx), consts, c, x)
+      const [, back] = vjp(
+        (k: ReadonlyArray<JArray>, cc: ReadonlyArray<JArray>, xx: ReadonlyArray<JArray>) => body(...k, ...cc, ...xx),
+        consts,
+        c,
+        x
+      )
       const [dk, dc, dx] = back([...cCt, ...yCt])
       return [[dc, kCt.map((a, i) => bind1("add", [a, dk[i]!], {}))] as const, dx] as const
     },
@@ -378,7 +485,11 @@ const condVjp: VjpRule<"cond"> = (primals, outputs, cts, p) => {
 }
 
 const whileVjp: VjpRule<"while"> = () => {
-  throw new GradError({ transform: "grad", reason: "reverse-mode differentiation does not work through lax.whileLoop (its trip count is dynamic); use lax.scan, or foriLoop with JavaScript-number bounds" })
+  throw new GradError({
+    transform: "grad",
+    reason:
+      "reverse-mode differentiation does not work through lax.whileLoop (its trip count is dynamic); use lax.scan, or foriLoop with JavaScript-number bounds"
+  })
 }
 
 const customJvpVjp: VjpRule<"custom_jvp_call"> = (primals, outputs, cts, p) => {

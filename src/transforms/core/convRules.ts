@@ -53,9 +53,15 @@ const axisOutOf = (src: number, size: number, x: JArray): JArray => {
  * `pad` that also takes negative low/high amounts (they crop), as XLA's does: pads with the
  * non-negative parts, then slices the negative parts off.
  */
-export const padGeneral = (x: JArray, value: JArray, config: ReadonlyArray<readonly [number, number, number]>): JArray => {
+export const padGeneral = (
+  x: JArray,
+  value: JArray,
+  config: ReadonlyArray<readonly [number, number, number]>
+): JArray => {
   const padded = config.some(([lo, hi, int]) => lo > 0 || hi > 0 || int > 0)
-    ? bind1("pad", [x, value], { config: config.map(([lo, hi, int]) => [Math.max(lo, 0), Math.max(hi, 0), int] as const) })
+    ? bind1("pad", [x, value], {
+        config: config.map(([lo, hi, int]) => [Math.max(lo, 0), Math.max(hi, 0), int] as const)
+      })
     : x
   if (config.every(([lo, hi]) => lo >= 0 && hi >= 0)) return padded
   return bind1("slice", [padded], {
@@ -68,27 +74,42 @@ export const padGeneral = (x: JArray, value: JArray, config: ReadonlyArray<reado
 // ---------------------------------------------------------------------------------------------
 // Convolution
 
-const spatial = (shape: ReadonlyArray<number>, spec: ReadonlyArray<number>): Array<number> => spec.slice(2).map((a) => shape[a]!)
+const spatial = (shape: ReadonlyArray<number>, spec: ReadonlyArray<number>): Array<number> =>
+  spec.slice(2).map((a) => shape[a]!)
 const swapRoles = (spec: ReadonlyArray<number>): Array<number> => [spec[1]!, spec[0]!, ...spec.slice(2)]
 
 /** Padding of the lhs-cotangent convolution: the kernel slides over the whole dilated cotangent. */
 const lhsCotangentPads = (
-  inSp: ReadonlyArray<number>, kSp: ReadonlyArray<number>, strides: ReadonlyArray<number>, outSp: ReadonlyArray<number>,
-  pads: Pads, lhsDil: ReadonlyArray<number>, rhsDil: ReadonlyArray<number>
+  inSp: ReadonlyArray<number>,
+  kSp: ReadonlyArray<number>,
+  strides: ReadonlyArray<number>,
+  outSp: ReadonlyArray<number>,
+  pads: Pads,
+  lhsDil: ReadonlyArray<number>,
+  rhsDil: ReadonlyArray<number>
 ): Array<readonly [number, number]> =>
   inSp.map((n, i) => {
-    const lhsD = dilateDim(n, lhsDil[i]!), rhsD = dilateDim(kSp[i]!, rhsDil[i]!), outD = dilateDim(outSp[i]!, strides[i]!)
+    const lhsD = dilateDim(n, lhsDil[i]!),
+      rhsD = dilateDim(kSp[i]!, rhsDil[i]!),
+      outD = dilateDim(outSp[i]!, strides[i]!)
     const before = rhsD - pads[i]![0] - 1
     return [before, lhsD + rhsD - 1 - outD - before] as const
   })
 
 /** Padding of the rhs-cotangent convolution: the cotangent, dilated by the strides, slides over lhs. */
 const rhsCotangentPads = (
-  inSp: ReadonlyArray<number>, kSp: ReadonlyArray<number>, strides: ReadonlyArray<number>, outSp: ReadonlyArray<number>,
-  pads: Pads, lhsDil: ReadonlyArray<number>, rhsDil: ReadonlyArray<number>
+  inSp: ReadonlyArray<number>,
+  kSp: ReadonlyArray<number>,
+  strides: ReadonlyArray<number>,
+  outSp: ReadonlyArray<number>,
+  pads: Pads,
+  lhsDil: ReadonlyArray<number>,
+  rhsDil: ReadonlyArray<number>
 ): Array<readonly [number, number]> =>
   inSp.map((n, i) => {
-    const lhsD = dilateDim(n, lhsDil[i]!), rhsD = dilateDim(kSp[i]!, rhsDil[i]!), outD = dilateDim(outSp[i]!, strides[i]!)
+    const lhsD = dilateDim(n, lhsDil[i]!),
+      rhsD = dilateDim(kSp[i]!, rhsDil[i]!),
+      outD = dilateDim(outSp[i]!, strides[i]!)
     const lo = pads[i]![0]
     return [lo, outD - lhsD + rhsD - lo - 1] as const
   })
@@ -96,14 +117,21 @@ const rhsCotangentPads = (
 /** The cotangent of a convolution's lhs. */
 export const convLhsCotangent = (ct: JArray, lhsShape: ReadonlyArray<number>, rhs: JArray, p: ConvParams): JArray => {
   const { lhsSpec, rhsSpec, outSpec } = p.dimensionNumbers
-  const fg = p.featureGroupCount, bg = p.batchGroupCount
+  const fg = p.featureGroupCount,
+    bg = p.batchGroupCount
   if (sizeOf(ct.shape) === 0 || sizeOf(rhs.shape) === 0) return zeros(lhsShape)
   // The groups move from the kernel's output features to its input features, which the flipped
   // kernel uses as output features.
   const groups = Math.max(fg, bg)
   const r = groups > 1 ? axisInto(rhsSpec[0]!, rhsSpec[1]!, axisOutOf(rhsSpec[0]!, groups, rhs)) : rhs
   const pads = lhsCotangentPads(
-    spatial(lhsShape, lhsSpec), spatial(r.shape, rhsSpec), p.windowStrides, spatial(ct.shape, outSpec), p.padding, p.lhsDilation, p.rhsDilation
+    spatial(lhsShape, lhsSpec),
+    spatial(r.shape, rhsSpec),
+    p.windowStrides,
+    spatial(ct.shape, outSpec),
+    p.padding,
+    p.lhsDilation,
+    p.rhsDilation
   )
   const out = conv(ct, flip(r, rhsSpec.slice(2)), {
     windowStrides: p.lhsDilation,
@@ -122,7 +150,13 @@ export const convRhsCotangent = (ct: JArray, lhs: JArray, rhsShape: ReadonlyArra
   const { lhsSpec, rhsSpec, outSpec } = p.dimensionNumbers
   if (sizeOf(ct.shape) === 0 || sizeOf(lhs.shape) === 0) return zeros(rhsShape)
   const pads = rhsCotangentPads(
-    spatial(lhs.shape, lhsSpec), spatial(rhsShape, rhsSpec), p.windowStrides, spatial(ct.shape, outSpec), p.padding, p.lhsDilation, p.rhsDilation
+    spatial(lhs.shape, lhsSpec),
+    spatial(rhsShape, rhsSpec),
+    p.windowStrides,
+    spatial(ct.shape, outSpec),
+    p.padding,
+    p.lhsDilation,
+    p.rhsDilation
   )
   // Feature groups become batch groups and the other way round: batch and feature roles swap.
   return conv(lhs, ct, {
@@ -136,14 +170,19 @@ export const convRhsCotangent = (ct: JArray, lhs: JArray, rhsShape: ReadonlyArra
   })
 }
 
-const withSpecs = (p: ConvParams, dn: ConvDimensionNumbers, fg: number, bg: number): ConvParams =>
-  ({ ...p, dimensionNumbers: dn, featureGroupCount: fg, batchGroupCount: bg })
+const withSpecs = (p: ConvParams, dn: ConvDimensionNumbers, fg: number, bg: number): ConvParams => ({
+  ...p,
+  dimensionNumbers: dn,
+  featureGroupCount: fg,
+  batchGroupCount: bg
+})
 
 const convBatch: BatchRule<"conv_general_dilated"> = (vals, dims, p) => {
   const [l, r] = vals as [JArray, JArray]
   const [ld, rd] = dims as [BatchDim, BatchDim]
   const { lhsSpec, rhsSpec, outSpec } = p.dimensionNumbers
-  const fg = p.featureGroupCount, bg = p.batchGroupCount
+  const fg = p.featureGroupCount,
+    bg = p.batchGroupCount
   // Specs of the per-example operands, as positions in the batched ones once the batch axis is merged.
   const dn = p.dimensionNumbers
   if (ld !== null && rd !== null) {
@@ -231,19 +270,25 @@ const windowOffsets = (dims: ReadonlyArray<number>): Array<Array<number>> => {
  */
 const windowSlices = (x: JArray, p: ReduceWindowParams, outShape: ReadonlyArray<number>) => {
   const fill = scalar(windowIdentity(p.computation, x.dtype), x)
-  const config = x.shape.map((_, d) => [Math.max(p.padding[d]![0], 0), Math.max(p.padding[d]![1], 0), p.baseDilation[d]! - 1] as const)
+  const config = x.shape.map(
+    (_, d) => [Math.max(p.padding[d]![0], 0), Math.max(p.padding[d]![1], 0), p.baseDilation[d]! - 1] as const
+  )
   const padded = bind1("pad", [x, fill], { config })
   // A negative low padding crops: window positions start that far into the dilated operand.
   const shift = x.shape.map((_, d) => Math.max(-p.padding[d]![0], 0))
   const starts = windowOffsets(p.windowDimensions).map((k) => k.map((kd, d) => shift[d]! + kd * p.windowDilation[d]!))
-  const limits = starts.map((s) => s.map((sd, d) => (outShape[d] === 0 ? sd : sd + (outShape[d]! - 1) * p.windowStrides[d]! + 1)))
+  const limits = starts.map((s) =>
+    s.map((sd, d) => (outShape[d] === 0 ? sd : sd + (outShape[d]! - 1) * p.windowStrides[d]! + 1))
+  )
   return { padded, config, starts, limits }
 }
 
 /** Per output element, the offset (int32) of the window element chosen: the first extreme one. */
 const chosenOffsets = (x: JArray, p: ReduceWindowParams, outShape: ReadonlyArray<number>) => {
   const { padded, config, starts, limits } = windowSlices(x, p, outShape)
-  const slices = starts.map((s, k) => bind1("slice", [padded], { startIndices: s, limitIndices: limits[k]!, strides: p.windowStrides }))
+  const slices = starts.map((s, k) =>
+    bind1("slice", [padded], { startIndices: s, limitIndices: limits[k]!, strides: p.windowStrides })
+  )
   const better = p.computation === "max" ? "gt" : "lt"
   // Offsets are rank-matched size-1 constants that `select` broadcasts: full-size broadcasts of
   // them would be evaluated while tracing and held by a jitted plan as large constant inputs.
@@ -275,16 +320,30 @@ const reduceWindowVjp: VjpRule<"reduce_window"> = ([x], [out], [ct], p, needs) =
   if (ct === null || ct === undefined || needs[0] !== true || !isFloat(x!)) return [null]
   if (sizeOf(ct.shape) === 0) return [zeros(x!.shape)]
   if (p.computation === "add") {
-    const pads = lhsCotangentPads(x!.shape, p.windowDimensions, p.windowStrides, ct.shape, p.padding, p.baseDilation, p.windowDilation)
-    const padded = padGeneral(ct, scalar(0, ct), pads.map(([lo, hi], d) => [lo, hi, p.windowStrides[d]! - 1] as const))
-    return [reduceWindow(padded, {
-      computation: "add",
-      windowDimensions: p.windowDimensions,
-      windowStrides: p.baseDilation,
-      padding: x!.shape.map(() => [0, 0] as const),
-      baseDilation: x!.shape.map(() => 1),
-      windowDilation: p.windowDilation
-    })]
+    const pads = lhsCotangentPads(
+      x!.shape,
+      p.windowDimensions,
+      p.windowStrides,
+      ct.shape,
+      p.padding,
+      p.baseDilation,
+      p.windowDilation
+    )
+    const padded = padGeneral(
+      ct,
+      scalar(0, ct),
+      pads.map(([lo, hi], d) => [lo, hi, p.windowStrides[d]! - 1] as const)
+    )
+    return [
+      reduceWindow(padded, {
+        computation: "add",
+        windowDimensions: p.windowDimensions,
+        windowStrides: p.baseDilation,
+        padding: x!.shape.map(() => [0, 0] as const),
+        baseDilation: x!.shape.map(() => 1),
+        windowDilation: p.windowDilation
+      })
+    ]
   }
   const { padded, config, starts, limits, chosen } = chosenOffsets(x!, p, out!.shape)
   const zero = scalar(0, ct)

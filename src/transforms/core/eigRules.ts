@@ -26,7 +26,12 @@ const swapLast = (x: JArray): JArray => {
 /** Batched matrix product over the trailing two axes. */
 const matmul = (a: JArray, b: JArray): JArray => {
   const batch = a.shape.slice(0, -2).map((_, i) => i)
-  return bind1("dot_general", [a, b], { lhsContracting: [a.ndim - 1], rhsContracting: [b.ndim - 2], lhsBatch: batch, rhsBatch: batch })
+  return bind1("dot_general", [a, b], {
+    lhsContracting: [a.ndim - 1],
+    rhsContracting: [b.ndim - 2],
+    lhsBatch: batch,
+    rhsBatch: batch
+  })
 }
 
 const sliceLast2 = (x: JArray, r0: number, r1: number, c0: number, c1: number): JArray => {
@@ -58,10 +63,14 @@ export const eigVjp = (a: JArray, cts: ReadonlyArray<JArray | null>, params: Par
   if (ct === null) return null
   const [, v] = bind("eig", [a], { vectors: true }) as [JArray, JArray]
   const n = v.shape[v.ndim - 1]!
-  const diag = bind1("mul", [
-    bind1("broadcast_in_dim", [ct], { shape: v.shape, broadcastDimensions: [...ct.shape.map((_, i) => i)] }),
-    eyeLike(n, v.ndim)
-  ], {})
+  const diag = bind1(
+    "mul",
+    [
+      bind1("broadcast_in_dim", [ct], { shape: v.shape, broadcastDimensions: [...ct.shape.map((_, i) => i)] }),
+      eyeLike(n, v.ndim)
+    ],
+    {}
+  )
   const g = matmul(matmul(swapLast(inverse(v)), diag), swapLast(v))
   return a.dtype === "complex64" ? g : bind1("real", [g], {})
 }
@@ -69,7 +78,8 @@ export const eigVjp = (a: JArray, cts: ReadonlyArray<JArray | null>, params: Par
 const eigenvectorError = (transform: string): GradError =>
   new GradError({
     transform,
-    reason: "derivatives of non-symmetric eigenvectors are not supported (as in JAX, they are only valid under assumptions on the input that cannot be checked); differentiate jnp.linalg.eigvals, or use jnp.linalg.eigh for symmetric matrices"
+    reason:
+      "derivatives of non-symmetric eigenvectors are not supported (as in JAX, they are only valid under assumptions on the input that cannot be checked); differentiate jnp.linalg.eigvals, or use jnp.linalg.eigh for symmetric matrices"
   })
 
 /** The identity as complex64 of rank `rank` (leading axes of size 1). */
@@ -80,13 +90,16 @@ const eyeLike = (n: number, rank: number): JArray => {
 }
 
 export const eigJvp = (
-  a: JArray, t: JArray | null, params: Params<"eig">
+  a: JArray,
+  t: JArray | null,
+  params: Params<"eig">
 ): readonly [ReadonlyArray<JArray>, ReadonlyArray<JArray | null>] => {
   if (t !== null && params.vectors) throw eigenvectorError("jvp")
   const outs = bind("eig", [a], params)
   if (t === null) return [outs, outs.map(() => null)]
   const [, v] = bind("eig", [a], { vectors: true }) as [JArray, JArray]
-  const da = t.dtype === "complex64" ? t : bind1("convert_element_type", [t], { newDtype: "complex64", weakType: false })
+  const da =
+    t.dtype === "complex64" ? t : bind1("convert_element_type", [t], { newDtype: "complex64", weakType: false })
   const y = matmul(inverse(v), da)
   const dw = bind1("reduce_sum", [bind1("mul", [y, swapLast(v)], {})], { axes: [y.ndim - 1] })
   return [outs, [dw]]

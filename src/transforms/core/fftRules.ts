@@ -36,7 +36,17 @@ export const fftTranspose = (ct: JArray, x: JArray, p: Params<"fft">): JArray =>
       const mask = new Float32Array(2 * m)
       for (let k = 0; k < m; k++) mask[2 * k] = scale * (k === 0 || (odd === 0 && k === m - 1) ? 1 : 2)
       const maskArray = fromHost(mask, [...new Array<number>(x.ndim - 1).fill(1), m], "complex64")
-      const scaled = bind1("mul", [spectrum, bind1("broadcast_in_dim", [maskArray], { shape: spectrum.shape, broadcastDimensions: spectrum.shape.map((_, i) => i) })], {})
+      const scaled = bind1(
+        "mul",
+        [
+          spectrum,
+          bind1("broadcast_in_dim", [maskArray], {
+            shape: spectrum.shape,
+            broadcastDimensions: spectrum.shape.map((_, i) => i)
+          })
+        ],
+        {}
+      )
       return bind1("conj", [scaled], {})
     }
   }

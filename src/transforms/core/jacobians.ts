@@ -25,37 +25,56 @@ export interface JacobianOptions<A extends number = number> {
  * What the Jacobians require of `f`: the differentiated argument is an Array. `unknown` when it
  * is (or when its type is not known), otherwise a record whose key says what is wrong.
  */
-export type JacobianRequirements<Args extends ReadonlyArray<unknown>, A> = 0 extends (1 & At<Args, A>) ? unknown
-  : unknown extends At<Args, A> ? unknown
-  : [At<Args, A>] extends [JArray] ? unknown
-  : { readonly "jacobians differentiate an Array argument, not": At<Args, A> }
+export type JacobianRequirements<Args extends ReadonlyArray<unknown>, A> = 0 extends 1 & At<Args, A>
+  ? unknown
+  : unknown extends At<Args, A>
+    ? unknown
+    : [At<Args, A>] extends [JArray]
+      ? unknown
+      : { readonly "jacobians differentiate an Array argument, not": At<Args, A> }
 
 const basis = (x: JArray): JArray =>
   bind1("reshape", [eye(x.size, x.size, { dtype: "float32" })], { newSizes: [x.size, ...x.shape] })
 
 const checkArg = (transform: string, args: ReadonlyArray<unknown>, argnum: number): JArray => {
   const x = args[argnum]
-  if (typeof x !== "object" || x === null || !("aval" in x)) throw new GradError({ transform, reason: `argument ${argnum} must be an Array, got ${x === null ? "null" : typeof x}` })
+  if (typeof x !== "object" || x === null || !("aval" in x))
+    throw new GradError({
+      transform,
+      reason: `argument ${argnum} must be an Array, got ${x === null ? "null" : typeof x}`
+    })
   const arr = x as JArray
-  if (arr.dtype !== "float32") throw new GradError({ transform, reason: `argument ${argnum} has dtype ${arr.dtype}; differentiate with respect to float32 Arrays` })
+  if (arr.dtype !== "float32")
+    throw new GradError({
+      transform,
+      reason: `argument ${argnum} has dtype ${arr.dtype}; differentiate with respect to float32 Arrays`
+    })
   return arr
 }
 
-type Jac = (f: (...args: ReadonlyArray<unknown>) => JArray, options: JacobianOptions | undefined) => (...args: ReadonlyArray<unknown>) => JArray
+type Jac = (
+  f: (...args: ReadonlyArray<unknown>) => JArray,
+  options: JacobianOptions | undefined
+) => (...args: ReadonlyArray<unknown>) => JArray
 
 const checkOptions = (transform: string, options: JacobianOptions | undefined): void => {
   checkOptionKeys(transform, options, ["argnums"])
   if (options?.argnums !== undefined && !Number.isInteger(options.argnums)) {
-    throw new GradError({ transform, reason: `argnums is one argument position (an integer), got ${String(options.argnums)}` })
+    throw new GradError({
+      transform,
+      reason: `argnums is one argument position (an integer), got ${String(options.argnums)}`
+    })
   }
 }
 
 /** `f` as a function of argument `argnum` alone, the others held at `args`. */
-const partialAt = (f: (...args: ReadonlyArray<unknown>) => JArray, args: ReadonlyArray<unknown>, argnum: number) => (xi: JArray): JArray => {
-  const full = args.slice()
-  full[argnum] = xi
-  return f(...full)
-}
+const partialAt =
+  (f: (...args: ReadonlyArray<unknown>) => JArray, args: ReadonlyArray<unknown>, argnum: number) =>
+  (xi: JArray): JArray => {
+    const full = args.slice()
+    full[argnum] = xi
+    return f(...full)
+  }
 
 const jacrevImpl: Jac = (f, options) => {
   checkOptions("jacrev", options)
@@ -113,4 +132,5 @@ export const jacfwd = <Args extends ReadonlyArray<unknown>, const A extends ArgI
 export const hessian = <Args extends ReadonlyArray<unknown>, const A extends ArgIndex<Args> | 0 = 0>(
   f: ((...args: Args) => JArray) & NoInfer<JacobianRequirements<Args, A>>,
   options?: JacobianOptions<A>
-): ((...args: Args) => JArray) => jacfwdImpl(jacrevImpl(f as unknown as (...args: ReadonlyArray<unknown>) => JArray, options), options)
+): ((...args: Args) => JArray) =>
+  jacfwdImpl(jacrevImpl(f as unknown as (...args: ReadonlyArray<unknown>) => JArray, options), options)

@@ -29,20 +29,30 @@ export const batchJaxpr = (
 ): readonly [ClosedJaxpr, Array<boolean>] => {
   const inAvals = closed.jaxpr.invars.map((v, i) => (inBatched[i] ? batchedAval(v.aval, axisSize) : v.aval))
   let outBatched: Array<boolean> = []
-  const staged = stage("vmap", (args) =>
-    runWithTrace((level) => new BatchTrace(level, axisSize, undefined), (trace) => {
-      const inner = args.map((a, i) => (inBatched[i] ? trace.wrap(a, 0) : a))
-      const outs = evalJaxpr(closed, inner, bind)
-      const unwrapped = outs.map((o) => trace.unwrap(o))
-      outBatched = unwrapped.map(([, d], i) => d !== null || forceBatched[i] === true)
-      return unwrapped.map(([v, d], i) => {
-        if (d !== null) return moveAxis(v, d, 0)
-        if (forceBatched[i] === true) {
-          return bind("broadcast_in_dim", [v], { shape: [axisSize, ...v.shape], broadcastDimensions: v.shape.map((_, k) => k + 1) })[0]!
+  const staged = stage(
+    "vmap",
+    (args) =>
+      runWithTrace(
+        (level) => new BatchTrace(level, axisSize, undefined),
+        (trace) => {
+          const inner = args.map((a, i) => (inBatched[i] ? trace.wrap(a, 0) : a))
+          const outs = evalJaxpr(closed, inner, bind)
+          const unwrapped = outs.map((o) => trace.unwrap(o))
+          outBatched = unwrapped.map(([, d], i) => d !== null || forceBatched[i] === true)
+          return unwrapped.map(([v, d], i) => {
+            if (d !== null) return moveAxis(v, d, 0)
+            if (forceBatched[i] === true) {
+              return bind("broadcast_in_dim", [v], {
+                shape: [axisSize, ...v.shape],
+                broadcastDimensions: v.shape.map((_, k) => k + 1)
+              })[0]!
+            }
+            return v
+          })
         }
-        return v
-      })
-    }), inAvals)
+      ),
+    inAvals
+  )
   return [staged.closed, outBatched]
 }
 
@@ -59,21 +69,28 @@ export const jvpJaxpr = (
   const primalAvals = closed.jaxpr.invars.map((v) => v.aval)
   const tangentAvals = primalAvals.filter((_, i) => nonzero[i])
   let outNonzero: Array<boolean> = []
-  const staged = stage("jvp", (args) =>
-    runWithTrace((level) => new JVPTrace(level), (trace) => {
-      const primals = args.slice(0, primalAvals.length)
-      let t = primalAvals.length
-      const inner = primals.map((p, i) => (nonzero[i] ? trace.wrap(p, args[t++]!) : p))
-      const outs = evalJaxpr(closed, inner, bind)
-      const unwrapped = outs.map((o) => trace.unwrap(o))
-      outNonzero = unwrapped.map(([, tan], i) => tan !== null || instantiate[i] === true)
-      const tangents: Array<JArray> = []
-      unwrapped.forEach(([p, tan], i) => {
-        if (tan !== null) tangents.push(tan)
-        else if (instantiate[i] === true) tangents.push(zerosLike(p))
-      })
-      return [...unwrapped.map(([p]) => p), ...tangents]
-    }), [...primalAvals, ...tangentAvals])
+  const staged = stage(
+    "jvp",
+    (args) =>
+      runWithTrace(
+        (level) => new JVPTrace(level),
+        (trace) => {
+          const primals = args.slice(0, primalAvals.length)
+          let t = primalAvals.length
+          const inner = primals.map((p, i) => (nonzero[i] ? trace.wrap(p, args[t++]!) : p))
+          const outs = evalJaxpr(closed, inner, bind)
+          const unwrapped = outs.map((o) => trace.unwrap(o))
+          outNonzero = unwrapped.map(([, tan], i) => tan !== null || instantiate[i] === true)
+          const tangents: Array<JArray> = []
+          unwrapped.forEach(([p, tan], i) => {
+            if (tan !== null) tangents.push(tan)
+            else if (instantiate[i] === true) tangents.push(zerosLike(p))
+          })
+          return [...unwrapped.map(([p]) => p), ...tangents]
+        }
+      ),
+    [...primalAvals, ...tangentAvals]
+  )
   return [staged.closed, outNonzero]
 }
 

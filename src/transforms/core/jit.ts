@@ -88,7 +88,11 @@ export const currentJitTrace = (): string | undefined => tracingJit
  */
 export interface JitCache {
   /** The entry for `key`, tracing `trace` on tracers of `avals` when the signature is new. */
-  readonly lookup: (key: string, avals: ReadonlyArray<Aval>, trace: (tracers: ReadonlyArray<JArray>) => unknown) => JitEntry
+  readonly lookup: (
+    key: string,
+    avals: ReadonlyArray<Aval>,
+    trace: (tracers: ReadonlyArray<JArray>) => unknown
+  ) => JitEntry
   readonly traceCount: () => number
   readonly size: () => number
   readonly clear: () => void
@@ -102,7 +106,11 @@ export interface JitCache {
 export const makeJitCache = (transform: string, maxCacheSize: number = defaultMaxCacheSize): JitCache => {
   const cache = makeLruCache<JitEntry>(transform, maxCacheSize)
   let traces = 0
-  const lookup = (key: string, avals: ReadonlyArray<Aval>, trace: (tracers: ReadonlyArray<JArray>) => unknown): JitEntry => {
+  const lookup = (
+    key: string,
+    avals: ReadonlyArray<Aval>,
+    trace: (tracers: ReadonlyArray<JArray>) => unknown
+  ): JitEntry => {
     const hit = cache.get(key)
     if (hit !== undefined) return hit
     traces++
@@ -150,7 +158,11 @@ export { checkStaticPositions, staticPositions } from "./argnums.ts"
  * @category transforms
  * @since 0.1.0
  */
-export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends Position<Args> | ReadonlyArray<Position<Args>> = never>(
+export const jit = <
+  Args extends ReadonlyArray<unknown>,
+  R,
+  const S extends Position<Args> | ReadonlyArray<Position<Args>> = never
+>(
   f: ((...args: Args) => R) & NoInfer<UniqueStaticArgnums<S>>,
   options?: JitOptions<S>
 ): Jitted<Args, R> => {
@@ -168,15 +180,26 @@ export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends Posi
     const [leaves, def] = flatten(dynamicArgs)
     const dynamic = leaves.map((l, i) => {
       if (isArray(l)) return l
-      throw new StructureError({ transform: "jit", reason: `dynamic argument leaf ${i} is ${typeof l}, not an Array; mark its argument static with staticArgnums or pass jnp.array(...)` })
+      throw new StructureError({
+        transform: "jit",
+        reason: `dynamic argument leaf ${i} is ${typeof l}, not an Array; mark its argument static with staticArgnums or pass jnp.array(...)`
+      })
     })
-    const key = signatureKey({ treedef: treedefKey(def), avals: dynamic.map((d) => d.aval), statics: statics.map((s) => staticKey("jit", s)) })
-    const entry = cache.lookup(key, dynamic.map((d) => d.aval), (tracers) => {
-      const rebuilt = unflatten(def, tracers) as Array<unknown>
-      let s = 0
-      let d = 0
-      return f(...(args.map((_, i) => (staticArgnums.has(i) ? statics[s++] : rebuilt[d++])) as unknown as Args))
+    const key = signatureKey({
+      treedef: treedefKey(def),
+      avals: dynamic.map((d) => d.aval),
+      statics: statics.map((s) => staticKey("jit", s))
     })
+    const entry = cache.lookup(
+      key,
+      dynamic.map((d) => d.aval),
+      (tracers) => {
+        const rebuilt = unflatten(def, tracers) as Array<unknown>
+        let s = 0
+        let d = 0
+        return f(...(args.map((_, i) => (staticArgnums.has(i) ? statics[s++] : rebuilt[d++])) as unknown as Args))
+      }
+    )
     return { entry, dynamic }
   }
 
@@ -192,7 +215,11 @@ export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends Posi
       value: (...args: Args) => {
         const { entry } = lookup(args)
         if (!entry.staged.closed.consts.every((c) => c.isConcrete)) {
-          throw new StructureError({ transform: "jit", reason: "this call closes over values traced by an enclosing transform, so it runs through that transform and has no compiled plan; call plan(...) outside the transform" })
+          throw new StructureError({
+            transform: "jit",
+            reason:
+              "this call closes over values traced by an enclosing transform, so it runs through that transform and has no compiled plan; call plan(...) outside the transform"
+          })
         }
         return entry.executable.plan()
       }

@@ -60,7 +60,10 @@ export class JVPTrace extends CoreTrace<JvpPayload> {
 
 /** A zero of `x`'s shape and dtype. */
 export const zerosLike = (x: JArray): JArray =>
-  bind1("broadcast_in_dim", [fromScalar(0, x.dtype === "key<fry>" ? "uint32" : x.dtype)], { shape: x.shape, broadcastDimensions: [] })
+  bind1("broadcast_in_dim", [fromScalar(0, x.dtype === "key<fry>" ? "uint32" : x.dtype)], {
+    shape: x.shape,
+    broadcastDimensions: []
+  })
 
 const checkArrays = (transform: string, what: string, leaves: ReadonlyArray<unknown>): Array<JArray> =>
   leaves.map((l, i) => {
@@ -90,7 +93,10 @@ export const jvp = <Args extends ReadonlyArray<unknown>, R>(
   const [pLeaves, pDef] = flatten(primals)
   const [tLeaves, tDef] = flatten(tangents)
   if (pLeaves.length !== tLeaves.length) {
-    throw new StructureError({ transform: "jvp", reason: `primals have ${pLeaves.length} leaves but tangents have ${tLeaves.length}` })
+    throw new StructureError({
+      transform: "jvp",
+      reason: `primals have ${pLeaves.length} leaves but tangents have ${tLeaves.length}`
+    })
   }
   void tDef
   const ps = checkArrays("jvp", "primal", pLeaves)
@@ -98,30 +104,39 @@ export const jvp = <Args extends ReadonlyArray<unknown>, R>(
   ps.forEach((p, i) => {
     const t = ts[i]!
     if (p.shape.join(",") !== t.shape.join(",")) {
-      throw new StructureError({ transform: "jvp", reason: `primal ${i} has shape (${p.shape.join(", ")}) but its tangent has shape (${t.shape.join(", ")})` })
+      throw new StructureError({
+        transform: "jvp",
+        reason: `primal ${i} has shape (${p.shape.join(", ")}) but its tangent has shape (${t.shape.join(", ")})`
+      })
     }
     if ((p.dtype === "float32" || p.dtype === "complex64") && t.dtype !== p.dtype) {
-      throw new StructureError({ transform: "jvp", reason: `primal ${i} is ${p.dtype} but its tangent has dtype ${t.dtype}` })
+      throw new StructureError({
+        transform: "jvp",
+        reason: `primal ${i} is ${p.dtype} but its tangent has dtype ${t.dtype}`
+      })
     }
   })
-  return runWithTrace((level) => new JVPTrace(level), (trace) => {
-    const inner = ps.map((p, i) => trace.wrap(p, ts[i]!))
-    const out = f(...(unflatten(pDef, inner) as Args))
-    const [oLeaves, oDef] = flatten(out)
-    const outP: Array<unknown> = []
-    const outT: Array<unknown> = []
-    for (const leaf of oLeaves) {
-      if (!isArray(leaf)) {
-        outP.push(leaf)
-        outT.push(leaf)
-        continue
+  return runWithTrace(
+    (level) => new JVPTrace(level),
+    (trace) => {
+      const inner = ps.map((p, i) => trace.wrap(p, ts[i]!))
+      const out = f(...(unflatten(pDef, inner) as Args))
+      const [oLeaves, oDef] = flatten(out)
+      const outP: Array<unknown> = []
+      const outT: Array<unknown> = []
+      for (const leaf of oLeaves) {
+        if (!isArray(leaf)) {
+          outP.push(leaf)
+          outT.push(leaf)
+          continue
+        }
+        const [p, t] = trace.unwrap(leaf)
+        outP.push(p)
+        outT.push(t ?? zerosLike(p))
       }
-      const [p, t] = trace.unwrap(leaf)
-      outP.push(p)
-      outT.push(t ?? zerosLike(p))
+      return [unflatten(oDef, outP) as R, unflatten(oDef, outT) as R] as const
     }
-    return [unflatten(oDef, outP) as R, unflatten(oDef, outT) as R] as const
-  })
+  )
 }
 
 /**
@@ -135,8 +150,17 @@ const concretePrimals = <R>(stager: JaxprTrace, invars: ReadonlyArray<Var>, ps: 
   const [leaves, def] = flatten(out)
   const staged = leaves.flatMap((l, i) => (isArray(l) && stager.owns(l) ? [i] : []))
   if (staged.length === 0) return out
-  const jaxpr = dce({ constvars: stager.constvars, invars: [...invars], eqns: stager.eqns, outvars: staged.map((i) => stager.atom(leaves[i] as JArray)) })
-  const values = evalJaxpr({ jaxpr, consts: stager.consts }, ps.map((p) => zerosLike(p)), bind)
+  const jaxpr = dce({
+    constvars: stager.constvars,
+    invars: [...invars],
+    eqns: stager.eqns,
+    outvars: staged.map((i) => stager.atom(leaves[i] as JArray))
+  })
+  const values = evalJaxpr(
+    { jaxpr, consts: stager.consts },
+    ps.map((p) => zerosLike(p)),
+    bind
+  )
   staged.forEach((i, k) => (leaves[i] = values[k]))
   return unflatten(def, leaves) as R
 }
@@ -158,19 +182,22 @@ export const linearize = <Args extends ReadonlyArray<unknown>, R>(
     const stager = new JaxprTrace(stageLevel, "linearize")
     try {
       const tangentVars = ps.map((p) => stager.newArg(p.aval))
-      const [out, tangentOut] = runWithTrace((level) => new JVPTrace(level), (trace) => {
-        const inner = ps.map((p, i) => trace.wrap(p, tangentVars[i]![1]))
-        const o = f(...(unflatten(pDef, inner) as Args))
-        const [oLeaves, oDef] = flatten(o)
-        const prim: Array<unknown> = []
-        const tan: Array<JArray> = []
-        for (const leaf of oLeaves) {
-          const [p, t] = isArray(leaf) ? trace.unwrap(leaf) : [leaf as JArray, null]
-          prim.push(p)
-          tan.push(t ?? zerosLike(p))
+      const [out, tangentOut] = runWithTrace(
+        (level) => new JVPTrace(level),
+        (trace) => {
+          const inner = ps.map((p, i) => trace.wrap(p, tangentVars[i]![1]))
+          const o = f(...(unflatten(pDef, inner) as Args))
+          const [oLeaves, oDef] = flatten(o)
+          const prim: Array<unknown> = []
+          const tan: Array<JArray> = []
+          for (const leaf of oLeaves) {
+            const [p, t] = isArray(leaf) ? trace.unwrap(leaf) : [leaf as JArray, null]
+            prim.push(p)
+            tan.push(t ?? zerosLike(p))
+          }
+          return [unflatten(oDef, prim) as R, { oDef, tan }] as const
         }
-        return [unflatten(oDef, prim) as R, { oDef, tan }] as const
-      })
+      )
       const jaxpr = dce({
         constvars: stager.constvars,
         invars: tangentVars.map(([v]) => v),
@@ -182,7 +209,15 @@ export const linearize = <Args extends ReadonlyArray<unknown>, R>(
         const [tLeaves] = flatten(tangents)
         return unflatten(tangentOut.oDef, evalJaxpr(closed, checkArrays("linearize", "tangent", tLeaves), bind)) as R
       }
-      return [concretePrimals(stager, tangentVars.map(([v]) => v), ps, out), fLin] as const
+      return [
+        concretePrimals(
+          stager,
+          tangentVars.map(([v]) => v),
+          ps,
+          out
+        ),
+        fLin
+      ] as const
     } finally {
       stager.alive = false
     }

@@ -33,7 +33,10 @@ export const range = (start: number, stop?: number): Array<number> => {
 
 /** The permutation sorting `xs` ascending (stable). */
 export const argsort = (xs: ReadonlyArray<number>): Array<number> =>
-  xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i)
+  xs
+    .map((v, i) => [v, i] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .map(([, i]) => i)
 
 export const inversePermutation = (perm: ReadonlyArray<number>): Array<number> => {
   const inv = new Array<number>(perm.length)
@@ -47,10 +50,14 @@ const isIdentity = (perm: ReadonlyArray<number>): boolean => perm.every((p, i) =
 
 const hostOf = (dtype: DType, v: number): Float32Array | Int32Array | Uint32Array | Uint8Array => {
   switch (dtype) {
-    case "float32": return Float32Array.of(v)
-    case "complex64": return Float32Array.of(v, 0)
-    case "int32": return Int32Array.of(v)
-    case "bool": return Uint8Array.of(v)
+    case "float32":
+      return Float32Array.of(v)
+    case "complex64":
+      return Float32Array.of(v, 0)
+    case "int32":
+      return Int32Array.of(v)
+    case "bool":
+      return Uint8Array.of(v)
     case "uint32":
     case "key<fry>":
       return Uint32Array.of(v)
@@ -85,7 +92,8 @@ export const div = (x: JArray, y: JArray): JArray => bind1("div", [x, y], {})
 export const neg = (x: JArray): JArray => bind1("neg", [x], {})
 export const eq = (x: JArray, y: JArray): JArray => bind1("eq", [x, y], {})
 export const select = (p: JArray, a: JArray, b: JArray): JArray => bind1("select", [p, a, b], {})
-export const toFloat = (x: JArray): JArray => bind1("convert_element_type", [x], { newDtype: "float32", weakType: false })
+export const toFloat = (x: JArray): JArray =>
+  bind1("convert_element_type", [x], { newDtype: "float32", weakType: false })
 
 /** Adds two possibly-zero tangents. */
 export const addMaybe = (x: JArray | null, y: JArray | null): JArray | null =>
@@ -121,7 +129,8 @@ export const keepDimsShape = (shape: Shape, axes: ReadonlyArray<number>): Array<
   shape.map((d, i) => (axes.includes(i) ? 1 : d))
 
 /** Normalized reduction axes. */
-export const reduceAxes = (op: string, axes: ReadonlyArray<number>, ndim: number): Array<number> => normalizeAxes(op, axes, ndim)
+export const reduceAxes = (op: string, axes: ReadonlyArray<number>, ndim: number): Array<number> =>
+  normalizeAxes(op, axes, ndim)
 
 // ---- elementwise derivatives --------------------------------------------------------------------
 
@@ -181,10 +190,7 @@ export type BinaryPartial = (g: JArray, x: JArray, y: JArray, out: JArray) => JA
 
 /** 1 where `a` equals the chosen value `z`, 0 elsewhere, halved where `b` ties with it too (JAX's rule). */
 const balancedEq = (a: JArray, z: JArray, b: JArray): JArray =>
-  div(
-    select(eq(a, z), constLike(1, z), constLike(0, z)),
-    select(eq(b, z), constLike(2, z), constLike(1, z))
-  )
+  div(select(eq(a, z), constLike(1, z), constLike(0, z)), select(eq(b, z), constLike(2, z), constLike(1, z)))
 
 /** `x` with its zeros replaced by ones. */
 const replaceZero = (x: JArray): JArray => select(eq(x, constLike(0, x)), constLike(1, x), x)
@@ -224,7 +230,11 @@ export type DifferentiableBinary = keyof typeof binaryPartials
  * The cotangent of `broadcast_in_dim`'s operand: sums over the new dimensions and over the operand's
  * size-1 dimensions that were stretched, then restores the operand's shape.
  */
-export const unbroadcastInDim = (ct: JArray, operandShape: Shape, broadcastDimensions: ReadonlyArray<number>): JArray => {
+export const unbroadcastInDim = (
+  ct: JArray,
+  operandShape: Shape,
+  broadcastDimensions: ReadonlyArray<number>
+): JArray => {
   const axes: Array<number> = []
   ct.shape.forEach((d, i) => {
     const k = broadcastDimensions.indexOf(i)
@@ -251,7 +261,9 @@ export const shift = (x: JArray, axis: number, s: number, fill: number, reverse:
   const kept = reverse ? sliceAxis(x, axis, k, n) : sliceAxis(x, axis, 0, n - k)
   const value = fromHost(hostOf(x.dtype, fill), [], x.dtype, x.weakType)
   return bind1("pad", [kept, value], {
-    config: x.shape.map((_, i) => (i === axis ? (reverse ? [0, k, 0] as const : [k, 0, 0] as const) : [0, 0, 0] as const))
+    config: x.shape.map((_, i) =>
+      i === axis ? (reverse ? ([0, k, 0] as const) : ([k, 0, 0] as const)) : ([0, 0, 0] as const)
+    )
   })
 }
 
@@ -318,7 +330,8 @@ export const prodLayout = (shape: Shape, axes: ReadonlyArray<number>): ProdLayou
 }
 
 export const toProdLayout = (x: JArray, l: ProdLayout): JArray => reshape(transpose(x, l.perm), l.flatShape)
-export const fromProdLayout = (x: JArray, l: ProdLayout): JArray => transpose(reshape(x, l.movedShape), inversePermutation(l.perm))
+export const fromProdLayout = (x: JArray, l: ProdLayout): JArray =>
+  transpose(reshape(x, l.movedShape), inversePermutation(l.perm))
 
 export const productOfOthers = (z: JArray): JArray => {
   const last = z.ndim - 1
@@ -367,10 +380,14 @@ export const gatherZeroFill = (x: JArray, indices: JArray, p: GatherParams): JAr
 export const scatterWinners = (operandShape: Shape, indices: JArray, updatesShape: Shape, p: GatherParams): JArray => {
   const lead = indices.shape.slice(0, -1)
   const rows = lead.reduce((a, b) => a * b, 1)
-  const ids = bind1("broadcast_in_dim", [reshape(bind1("iota", [], { dtype: "int32", shape: [rows], dimension: 0 }), lead)], {
-    shape: updatesShape,
-    broadcastDimensions: range(lead.length)
-  })
+  const ids = bind1(
+    "broadcast_in_dim",
+    [reshape(bind1("iota", [], { dtype: "int32", shape: [rows], dimension: 0 }), lead)],
+    {
+      shape: updatesShape,
+      broadcastDimensions: range(lead.length)
+    }
+  )
   const written = bind1("scatter", [full(operandShape, -1, "int32"), indices, ids], p)
   return eq(bind1("gather", [written, indices], p), ids)
 }
@@ -386,7 +403,10 @@ export const sortPermutation = (keys: ReadonlyArray<JArray>, dimension: number, 
 }
 
 /** Layout for indexing along `axis` with every other axis as a gather batch axis. */
-const alongAxis = (ndim: number, axis: number): { readonly perm: Array<number>; readonly inv: Array<number>; readonly params: GatherParams } => {
+const alongAxis = (
+  ndim: number,
+  axis: number
+): { readonly perm: Array<number>; readonly inv: Array<number>; readonly params: GatherParams } => {
   const perm = [...range(ndim).filter((i) => i !== axis), axis]
   return { perm, inv: inversePermutation(perm), params: { indexedAxes: [ndim - 1], batchDims: ndim - 1, mode: "clip" } }
 }

@@ -14,7 +14,12 @@ export type TreeDef =
   | { readonly kind: "none"; readonly value: null | undefined }
   | { readonly kind: "list"; readonly children: ReadonlyArray<TreeDef> }
   | { readonly kind: "record"; readonly keys: ReadonlyArray<string>; readonly children: ReadonlyArray<TreeDef> }
-  | { readonly kind: "custom"; readonly node: PytreeNodeType; readonly aux: unknown; readonly children: ReadonlyArray<TreeDef> }
+  | {
+      readonly kind: "custom"
+      readonly node: PytreeNodeType
+      readonly aux: unknown
+      readonly children: ReadonlyArray<TreeDef>
+    }
 
 /**
  * How a class is a pytree node (like `jax.tree_util.register_pytree_node`): its children, static
@@ -39,7 +44,11 @@ export const registerPytreeNode = (cls: { readonly prototype: object }, type: Py
 
 const nodeTypeOf = (u: unknown): PytreeNodeType | undefined => {
   if (typeof u !== "object" || u === null) return undefined
-  for (let proto: object | null = Object.getPrototypeOf(u); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: object | null = Object.getPrototypeOf(u);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     const type = registry.get(proto)
     if (type !== undefined) return type
   }
@@ -167,7 +176,10 @@ export const broadcastPrefix = <A>(
       return
     }
     const fail = (reason: string): never => {
-      throw new StructureError({ transform, reason: `${what} is not a prefix of the arguments at ${path === "" ? "the top level" : path}: ${reason}` })
+      throw new StructureError({
+        transform,
+        reason: `${what} is not a prefix of the arguments at ${path === "" ? "the top level" : path}: ${reason}`
+      })
     }
     switch (d.kind) {
       case "leaf":
@@ -181,7 +193,8 @@ export const broadcastPrefix = <A>(
         return
       case "record":
         if (!isRecord(p)) return fail(`expected a record with keys ${d.keys.join(", ")}, got ${describe(p)}`)
-        if (Object.keys(p).sort().join(",") !== d.keys.join(",")) return fail(`expected keys ${d.keys.join(", ")}, got ${Object.keys(p).sort().join(", ")}`)
+        if (Object.keys(p).sort().join(",") !== d.keys.join(","))
+          return fail(`expected keys ${d.keys.join(", ")}, got ${Object.keys(p).sort().join(", ")}`)
         d.children.forEach((c, i) => go(p[d.keys[i]!], c, `${path}['${d.keys[i]}']`))
         return
       case "custom": {
@@ -197,7 +210,15 @@ export const broadcastPrefix = <A>(
 }
 
 const describe = (u: unknown): string =>
-  u === null ? "null" : u === undefined ? "undefined" : Array.isArray(u) ? `an array of ${u.length}` : typeof u === "object" ? "an object" : `${typeof u} ${String(u)}`
+  u === null
+    ? "null"
+    : u === undefined
+      ? "undefined"
+      : Array.isArray(u)
+        ? `an array of ${u.length}`
+        : typeof u === "object"
+          ? "an object"
+          : `${typeof u} ${String(u)}`
 
 /** Maps a function over the leaves of a tree. */
 export const treeMap = (f: (leaf: unknown) => unknown, tree: unknown): unknown => {

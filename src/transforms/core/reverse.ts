@@ -90,7 +90,15 @@ export class ReverseTrace extends CoreTrace<RevPayload> {
     const [primal, inNode] = this.unwrap(input)
     if (inNode === null || !differentiable(out)) return out
     const node = this.nodes++
-    this.tape.push({ prim: "stop_gradient", params: {}, primals: [primal], outs: [out], inNodes: [inNode], outNodes: [node], transpose })
+    this.tape.push({
+      prim: "stop_gradient",
+      params: {},
+      primals: [primal],
+      outs: [out],
+      inNodes: [inNode],
+      outNodes: [node],
+      transpose
+    })
     return this.tracer(out.aval, { primal: out, node })
   }
 
@@ -100,18 +108,27 @@ export class ReverseTrace extends CoreTrace<RevPayload> {
     const accumulate = (node: number, ct: JArray, prim?: Primitive): void => {
       const prev = cts.get(node)
       if (prev !== undefined && prev.shape.join(",") !== ct.shape.join(",")) {
-        throw new Error(`${this.name}: the VJP rule of ${prim ?? "an output"} produced a cotangent of shape (${ct.shape.join(", ")}) for a value of shape (${prev.shape.join(", ")})`)
+        throw new Error(
+          `${this.name}: the VJP rule of ${prim ?? "an output"} produced a cotangent of shape (${ct.shape.join(", ")}) for a value of shape (${prev.shape.join(", ")})`
+        )
       }
       cts.set(node, prev === undefined ? ct : bind1("add", [prev, ct], {}))
     }
     for (const [node, ct] of seeds) accumulate(node, ct)
     for (let i = this.tape.length - 1; i >= 0; i--) {
       const e = this.tape[i]!
-      const outCts = e.outNodes.map((n) => (n === null ? null : cts.get(n) ?? null))
+      const outCts = e.outNodes.map((n) => (n === null ? null : (cts.get(n) ?? null)))
       if (outCts.every((c) => c === null)) continue
       const needs = e.inNodes.map((n) => n !== null)
-      const rule = vjpRules()[e.prim] as (p: ReadonlyArray<JArray>, o: ReadonlyArray<JArray>, c: ReadonlyArray<JArray | null>, params: unknown, n: ReadonlyArray<boolean>) => ReadonlyArray<JArray | null>
-      const inCts = e.transpose === undefined ? rule(e.primals, e.outs, outCts, e.params, needs) : [e.transpose(outCts[0]!)]
+      const rule = vjpRules()[e.prim] as (
+        p: ReadonlyArray<JArray>,
+        o: ReadonlyArray<JArray>,
+        c: ReadonlyArray<JArray | null>,
+        params: unknown,
+        n: ReadonlyArray<boolean>
+      ) => ReadonlyArray<JArray | null>
+      const inCts =
+        e.transpose === undefined ? rule(e.primals, e.outs, outCts, e.params, needs) : [e.transpose(outCts[0]!)]
       e.inNodes.forEach((n, k) => {
         const ct = inCts[k]
         if (n !== null && ct !== null && ct !== undefined) accumulate(n, ct, e.prim)
@@ -124,7 +141,10 @@ export class ReverseTrace extends CoreTrace<RevPayload> {
 const checkCotangent = (transform: string, primal: JArray, ct: unknown, path: string): JArray => {
   if (!isArray(ct)) throw new StructureError({ transform, reason: `the cotangent at ${path} is not an Array` })
   if (ct.shape.join(",") !== primal.shape.join(",")) {
-    throw new StructureError({ transform, reason: `the cotangent at ${path} has shape (${ct.shape.join(", ")}) but the output has shape (${primal.shape.join(", ")})` })
+    throw new StructureError({
+      transform,
+      reason: `the cotangent at ${path} has shape (${ct.shape.join(", ")}) but the output has shape (${primal.shape.join(", ")})`
+    })
   }
   return ct
 }
@@ -156,70 +176,81 @@ const vjpWithName = <Args extends ReadonlyArray<unknown>, R>(
   hasAux = false
 ): readonly [R, (cotangent: R) => Args] => {
   const [leaves, def] = flatten(primals)
-  return runWithTrace((level) => new ReverseTrace(level, name), (trace) => {
-    const inNodes: Array<number | null> = []
-    const inner = leaves.map((leaf) => {
-      if (isArray(leaf) && differentiable(leaf)) {
-        const [t, node] = trace.input(leaf)
-        inNodes.push(node)
-        return t
-      }
-      inNodes.push(null)
-      return leaf
-    })
-    const full = f(...(unflatten(def, inner) as Args))
-    if (hasAux && (!Array.isArray(full) || full.length !== 2)) {
-      throw new GradError({
-        transform: name,
-        reason: `with hasAux the function must return a pair [value, aux], got ${Array.isArray(full) ? `${full.length} values` : typeof full}; gather extra outputs into aux, e.g. [value, [a, b]]`
+  return runWithTrace(
+    (level) => new ReverseTrace(level, name),
+    (trace) => {
+      const inNodes: Array<number | null> = []
+      const inner = leaves.map((leaf) => {
+        if (isArray(leaf) && differentiable(leaf)) {
+          const [t, node] = trace.input(leaf)
+          inNodes.push(node)
+          return t
+        }
+        inNodes.push(null)
+        return leaf
       })
-    }
-    // With an auxiliary output, only the first element of [value, aux] is differentiated; aux comes
-    // back as primal values.
-    const out = hasAux ? (full as unknown as readonly [unknown, unknown])[0] : full
-    const aux = hasAux ? treeMap((l) => (isArray(l) ? trace.unwrap(l)[0] : l), (full as unknown as readonly [unknown, unknown])[1]) : undefined
-    const [oLeaves, oDef] = flatten(out)
-    const outPrimals: Array<unknown> = []
-    const outNodes: Array<number | null> = []
-    for (const leaf of oLeaves) {
-      if (isArray(leaf)) {
-        const [p, n] = trace.unwrap(leaf)
-        outPrimals.push(p)
-        outNodes.push(n)
-      } else {
-        outPrimals.push(leaf)
-        outNodes.push(null)
+      const full = f(...(unflatten(def, inner) as Args))
+      if (hasAux && (!Array.isArray(full) || full.length !== 2)) {
+        throw new GradError({
+          transform: name,
+          reason: `with hasAux the function must return a pair [value, aux], got ${Array.isArray(full) ? `${full.length} values` : typeof full}; gather extra outputs into aux, e.g. [value, [a, b]]`
+        })
       }
-    }
-    const paths = leafPaths(oDef, "out")
-    const back = (cotangent: R): Args => {
-      const [ctLeaves, ctDef] = flatten(cotangent)
-      if (ctLeaves.length !== oLeaves.length) {
-        throw new StructureError({ transform: name, reason: `the cotangent has ${ctLeaves.length} leaves but the output has ${oLeaves.length}` })
+      // With an auxiliary output, only the first element of [value, aux] is differentiated; aux comes
+      // back as primal values.
+      const out = hasAux ? (full as unknown as readonly [unknown, unknown])[0] : full
+      const aux = hasAux
+        ? treeMap((l) => (isArray(l) ? trace.unwrap(l)[0] : l), (full as unknown as readonly [unknown, unknown])[1])
+        : undefined
+      const [oLeaves, oDef] = flatten(out)
+      const outPrimals: Array<unknown> = []
+      const outNodes: Array<number | null> = []
+      for (const leaf of oLeaves) {
+        if (isArray(leaf)) {
+          const [p, n] = trace.unwrap(leaf)
+          outPrimals.push(p)
+          outNodes.push(n)
+        } else {
+          outPrimals.push(leaf)
+          outNodes.push(null)
+        }
       }
-      void ctDef
-      const seeds: Array<readonly [number, JArray]> = []
-      outNodes.forEach((n, i) => {
-        if (n !== null) seeds.push([n, checkCotangent(name, outPrimals[i] as JArray, ctLeaves[i], paths[i]!)])
-      })
-      const cts = trace.backward(seeds)
-      const grads = leaves.map((leaf, i) => {
-        const n = inNodes[i]!
-        if (n === null) return isArray(leaf) ? zerosLike(leaf) : leaf
-        return cts.get(n) ?? zerosLike(leaf as JArray)
-      })
-      return unflatten(def, grads) as Args
+      const paths = leafPaths(oDef, "out")
+      const back = (cotangent: R): Args => {
+        const [ctLeaves, ctDef] = flatten(cotangent)
+        if (ctLeaves.length !== oLeaves.length) {
+          throw new StructureError({
+            transform: name,
+            reason: `the cotangent has ${ctLeaves.length} leaves but the output has ${oLeaves.length}`
+          })
+        }
+        void ctDef
+        const seeds: Array<readonly [number, JArray]> = []
+        outNodes.forEach((n, i) => {
+          if (n !== null) seeds.push([n, checkCotangent(name, outPrimals[i] as JArray, ctLeaves[i], paths[i]!)])
+        })
+        const cts = trace.backward(seeds)
+        const grads = leaves.map((leaf, i) => {
+          const n = inNodes[i]!
+          if (n === null) return isArray(leaf) ? zerosLike(leaf) : leaf
+          return cts.get(n) ?? zerosLike(leaf as JArray)
+        })
+        return unflatten(def, grads) as Args
+      }
+      const primalOut = unflatten(oDef, outPrimals)
+      return [(hasAux ? [primalOut, aux] : primalOut) as R, back] as const
     }
-    const primalOut = unflatten(oDef, outPrimals)
-    return [(hasAux ? [primalOut, aux] : primalOut) as R, back] as const
-  })
+  )
 }
 
 /**
  * Options of {@link grad} and {@link valueAndGrad}. At a call, `A` and `H` are the types of the
  * given `argnums` and `hasAux`, checked against `f`.
  */
-export interface GradOptions<A extends number | ReadonlyArray<number> = number | ReadonlyArray<number>, H extends boolean = boolean> {
+export interface GradOptions<
+  A extends number | ReadonlyArray<number> = number | ReadonlyArray<number>,
+  H extends boolean = boolean
+> {
   /**
    * Which positional arguments to differentiate (default 0; negative positions count from the
    * end); a list gives a tuple of gradients. Each must be one of `f`'s parameters, listed once.
@@ -231,7 +262,11 @@ export interface GradOptions<A extends number | ReadonlyArray<number> = number |
   readonly allowInt?: boolean | undefined
 }
 
-const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => unknown, options: GradOptions | undefined) => {
+const valueAndGradImpl = (
+  name: string,
+  f: (...args: ReadonlyArray<unknown>) => unknown,
+  options: GradOptions | undefined
+) => {
   checkOptionKeys(name, options, ["argnums", "hasAux", "allowInt"])
   return (...args: ReadonlyArray<unknown>): readonly [unknown, unknown] => {
     const argnums = normalizeArgnums(name, options?.argnums ?? 0, args.length)
@@ -240,13 +275,22 @@ const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => 
       const paths = leafPaths(def, `args[${a}]`)
       leaves.forEach((leaf, i) => {
         if (typeof leaf === "number") {
-          throw new GradError({ transform: name, reason: `${paths[i]} is the JavaScript number ${leaf}; differentiate with respect to Arrays (jnp.array(${leaf}, { dtype: "float32" }))` })
+          throw new GradError({
+            transform: name,
+            reason: `${paths[i]} is the JavaScript number ${leaf}; differentiate with respect to Arrays (jnp.array(${leaf}, { dtype: "float32" }))`
+          })
         }
         if (!isArray(leaf)) {
-          throw new GradError({ transform: name, reason: `${paths[i]} is ${describeLeaf(leaf)}, not an Array; differentiate with respect to Arrays or pytrees (lists, records) of Arrays, and move other values to arguments not in argnums` })
+          throw new GradError({
+            transform: name,
+            reason: `${paths[i]} is ${describeLeaf(leaf)}, not an Array; differentiate with respect to Arrays or pytrees (lists, records) of Arrays, and move other values to arguments not in argnums`
+          })
         }
         if (leaf.dtype !== "float32" && leaf.dtype !== "complex64" && options?.allowInt !== true) {
-          throw new GradError({ transform: name, reason: `${paths[i]} has dtype ${leaf.dtype}; grad requires float32 or complex64 inputs. Convert it, or pass allowInt: true to get a zero gradient for it` })
+          throw new GradError({
+            transform: name,
+            reason: `${paths[i]} has dtype ${leaf.dtype}; grad requires float32 or complex64 inputs. Convert it, or pass allowInt: true to get a zero gradient for it`
+          })
         }
       })
     })
@@ -259,8 +303,13 @@ const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => 
     const [out, back] = vjpWithName(name, g, diffArgs, options?.hasAux === true)
     const [value, aux] = options?.hasAux === true ? (out as readonly [unknown, unknown]) : [out, undefined]
     if (!isArray(value) || value.ndim !== 0 || value.dtype !== "float32") {
-      const what = isArray(value) ? `an Array of dtype ${value.dtype} and shape (${value.shape.join(", ")})` : typeof value
-      throw new GradError({ transform: name, reason: `the function must return a float32 scalar${options?.hasAux === true ? " as the first element of [value, aux]" : ""}, got ${what}; use vjp or jacrev for other outputs${isArray(value) && value.dtype === "complex64" ? " (grad requires real-valued outputs, as in JAX: take jnp.real or jnp.abs of a complex result)" : ""}` })
+      const what = isArray(value)
+        ? `an Array of dtype ${value.dtype} and shape (${value.shape.join(", ")})`
+        : typeof value
+      throw new GradError({
+        transform: name,
+        reason: `the function must return a float32 scalar${options?.hasAux === true ? " as the first element of [value, aux]" : ""}, got ${what}; use vjp or jacrev for other outputs${isArray(value) && value.dtype === "complex64" ? " (grad requires real-valued outputs, as in JAX: take jnp.real or jnp.abs of a complex result)" : ""}`
+      })
     }
     const grads = back(onesLike(value) as never) as ReadonlyArray<unknown>
     const gradOut = typeof (options?.argnums ?? 0) === "number" ? grads[0] : grads
@@ -269,17 +318,24 @@ const valueAndGradImpl = (name: string, f: (...args: ReadonlyArray<unknown>) => 
 }
 
 const describeLeaf = (u: unknown): string =>
-  typeof u === "string" ? `the string ${JSON.stringify(u.length > 40 ? `${u.slice(0, 40)}...` : u)}`
-  : typeof u === "object" || typeof u === "function" ? `a ${typeof u === "function" ? "function" : `${u?.constructor?.name ?? "null-prototype"} object`}`
-  : `the ${typeof u} ${String(u)}`
+  typeof u === "string"
+    ? `the string ${JSON.stringify(u.length > 40 ? `${u.slice(0, 40)}...` : u)}`
+    : typeof u === "object" || typeof u === "function"
+      ? `a ${typeof u === "function" ? "function" : `${u?.constructor?.name ?? "null-prototype"} object`}`
+      : `the ${typeof u} ${String(u)}`
 
 const onesLike = (x: JArray): JArray =>
-  bind1("broadcast_in_dim", [fromScalar(1, x.dtype === "key<fry>" ? "uint32" : x.dtype)], { shape: x.shape, broadcastDimensions: [] })
+  bind1("broadcast_in_dim", [fromScalar(1, x.dtype === "key<fry>" ? "uint32" : x.dtype)], {
+    shape: x.shape,
+    broadcastDimensions: []
+  })
 
 /** The gradient type: the differentiated argument's type, or a tuple of them for a list of argnums. */
-export type GradOf<Args extends ReadonlyArray<unknown>, A> = A extends number ? At<Args, A>
-  : A extends ReadonlyArray<number> ? { -readonly [K in keyof A]: At<Args, A[K]> }
-  : Args[0]
+export type GradOf<Args extends ReadonlyArray<unknown>, A> = A extends number
+  ? At<Args, A>
+  : A extends ReadonlyArray<number>
+    ? { -readonly [K in keyof A]: At<Args, A[K]> }
+    : Args[0]
 
 type Decrement = [0, 0, 1, 2, 3, 4]
 
@@ -290,19 +346,27 @@ type Decrement = [0, 0, 1, 2, 3, 4]
  * instances (objects with methods): a registered pytree node such as a `State` is differentiable,
  * another class is not.
  */
-export type NotDifferentiable<T, D extends number = 4> = 0 extends (1 & T) ? never
-  : unknown extends T ? never
-  : T extends JArray | null | undefined ? never
-  : T extends string | number | boolean | bigint | symbol | ((...args: never) => unknown) ? T
-  : D extends 0 ? never
-  : T extends ReadonlyArray<infer E> ? NotDifferentiable<E, Decrement[D]>
-  : [MethodsOf<T>] extends [never] ? { [K in keyof T]-?: NotDifferentiable<T[K], Decrement[D]> }[keyof T]
-  : never
+export type NotDifferentiable<T, D extends number = 4> = 0 extends 1 & T
+  ? never
+  : unknown extends T
+    ? never
+    : T extends JArray | null | undefined
+      ? never
+      : T extends string | number | boolean | bigint | symbol | ((...args: never) => unknown)
+        ? T
+        : D extends 0
+          ? never
+          : T extends ReadonlyArray<infer E>
+            ? NotDifferentiable<E, Decrement[D]>
+            : [MethodsOf<T>] extends [never]
+              ? { [K in keyof T]-?: NotDifferentiable<T[K], Decrement[D]> }[keyof T]
+              : never
 
 /** The keys of `T` holding functions: a class instance (a registered pytree node, such as a `State`), not a record. */
 type MethodsOf<T> = { [K in keyof T]-?: T[K] extends (...args: never) => unknown ? K : never }[keyof T]
 
-type Differentiated<Args extends ReadonlyArray<unknown>, A> = A extends ReadonlyArray<number> ? At<Args, A[number]> : At<Args, A>
+type Differentiated<Args extends ReadonlyArray<unknown>, A> =
+  A extends ReadonlyArray<number> ? At<Args, A[number]> : At<Args, A>
 
 /**
  * What `grad`/`valueAndGrad` require of `f`, beyond being a function: differentiated arguments that
@@ -313,15 +377,27 @@ type Differentiated<Args extends ReadonlyArray<unknown>, A> = A extends Readonly
  * intersection of one per check; and `grad` takes it behind `NoInfer`, so that inference does not
  * look into it.
  */
-export type GradRequirements<Args extends ReadonlyArray<unknown>, R, A, H> =
-  [NotDifferentiable<Differentiated<Args, A>>] extends [never]
-    ? ArrayOrUnknown<ValueOf<R, H>> extends true ? UniqueArgnums<A>
+export type GradRequirements<Args extends ReadonlyArray<unknown>, R, A, H> = [
+  NotDifferentiable<Differentiated<Args, A>>
+] extends [never]
+  ? ArrayOrUnknown<ValueOf<R, H>> extends true
+    ? UniqueArgnums<A>
     : { readonly "grad: f must return an Array (or [value, aux] with hasAux), not": R }
-    : { readonly "grad: differentiated arguments must be Arrays or pytrees of Arrays, not": NotDifferentiable<Differentiated<Args, A>> }
+  : {
+      readonly "grad: differentiated arguments must be Arrays or pytrees of Arrays, not": NotDifferentiable<
+        Differentiated<Args, A>
+      >
+    }
 
-type ValueOf<R, H> = H extends true ? (R extends readonly [infer V, unknown] ? V : unknown extends R ? R : "not a pair [value, aux]") : R
+type ValueOf<R, H> = H extends true
+  ? R extends readonly [infer V, unknown]
+    ? V
+    : unknown extends R
+      ? R
+      : "not a pair [value, aux]"
+  : R
 
-type ArrayOrUnknown<V> = 0 extends (1 & V) ? true : unknown extends V ? true : [V] extends [JArray] ? true : false
+type ArrayOrUnknown<V> = 0 extends 1 & V ? true : unknown extends V ? true : [V] extends [JArray] ? true : false
 
 /** The auxiliary output of `f` with `hasAux`. */
 export type AuxOf<R> = R extends readonly [unknown, infer Aux] ? Aux : unknown
@@ -385,6 +461,8 @@ export const valueAndGrad = <
   f: ((...args: Args) => R) & NoInfer<GradRequirements<Args, R, A, H>>,
   options?: GradOptions<A, H>
 ): ((...args: Args) => readonly [R, GradOf<Args, A>]) =>
-  valueAndGradImpl("valueAndGrad", f as unknown as UntypedFn, options as GradOptions | undefined) as unknown as (...args: Args) => readonly [R, GradOf<Args, A>]
+  valueAndGradImpl("valueAndGrad", f as unknown as UntypedFn, options as GradOptions | undefined) as unknown as (
+    ...args: Args
+  ) => readonly [R, GradOf<Args, A>]
 
 type UntypedFn = (...args: ReadonlyArray<unknown>) => unknown

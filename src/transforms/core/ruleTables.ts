@@ -23,7 +23,8 @@ export const installRules = (t: Tables): void => {
 }
 
 const installed = (): Tables => {
-  if (tables === undefined) throw new Error("effect-nnx: the transform rules are not installed; import the package entry (\"effect-nnx\")")
+  if (tables === undefined)
+    throw new Error('effect-nnx: the transform rules are not installed; import the package entry ("effect-nnx")')
   return tables
 }
 

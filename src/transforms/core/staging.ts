@@ -77,28 +77,39 @@ export interface Staged {
  * Traces `f` on abstract arguments of the given avals into a closed jaxpr, with dead code removed.
  * Output leaves that are not Arrays are kept aside as static outputs.
  */
-export const stage = (name: string, f: (args: ReadonlyArray<JArray>) => unknown, avals: ReadonlyArray<Aval>, options?: { readonly captureClosures?: boolean }): Staged =>
-  runWithTrace((level) => new JaxprTrace(level, name), (trace) => {
-    const invars: Array<Var> = []
-    const tracers = avals.map((a) => {
-      const [v, t] = trace.newArg(a)
-      invars.push(v)
-      return t
-    })
-    const out = options?.captureClosures === true ? withCapturingTrace(trace, () => f(tracers)) : f(tracers)
-    const [leaves, outDef] = flatten(out)
-    const isArrayOut = leaves.map((l) => typeof l === "object" && l !== null && "aval" in l && "tracer" in l)
-    const outvars = leaves.flatMap((l, i) => (isArrayOut[i] ? [trace.atom(l as JArray)] : []))
-    const staticOut = leaves.filter((_, i) => !isArrayOut[i])
-    const jaxpr = dce({ constvars: trace.constvars, invars, eqns: trace.eqns, outvars })
-    return { closed: { jaxpr, consts: trace.consts }, outDef, staticOut, isArrayOut }
-  })
+export const stage = (
+  name: string,
+  f: (args: ReadonlyArray<JArray>) => unknown,
+  avals: ReadonlyArray<Aval>,
+  options?: { readonly captureClosures?: boolean }
+): Staged =>
+  runWithTrace(
+    (level) => new JaxprTrace(level, name),
+    (trace) => {
+      const invars: Array<Var> = []
+      const tracers = avals.map((a) => {
+        const [v, t] = trace.newArg(a)
+        invars.push(v)
+        return t
+      })
+      const out = options?.captureClosures === true ? withCapturingTrace(trace, () => f(tracers)) : f(tracers)
+      const [leaves, outDef] = flatten(out)
+      const isArrayOut = leaves.map((l) => typeof l === "object" && l !== null && "aval" in l && "tracer" in l)
+      const outvars = leaves.flatMap((l, i) => (isArrayOut[i] ? [trace.atom(l as JArray)] : []))
+      const staticOut = leaves.filter((_, i) => !isArrayOut[i])
+      const jaxpr = dce({ constvars: trace.constvars, invars, eqns: trace.eqns, outvars })
+      return { closed: { jaxpr, consts: trace.consts }, outDef, staticOut, isArrayOut }
+    }
+  )
 
 /** Re-assembles a staged function's output from its Array outputs. */
 export const restoreOutput = (staged: Staged, arrays: ReadonlyArray<JArray>): unknown => {
   let a = 0
   let s = 0
-  return unflatten(staged.outDef, staged.isArrayOut.map((isArr) => (isArr ? arrays[a++] : staged.staticOut[s++])))
+  return unflatten(
+    staged.outDef,
+    staged.isArrayOut.map((isArr) => (isArr ? arrays[a++] : staged.staticOut[s++]))
+  )
 }
 
 /**
@@ -106,7 +117,10 @@ export const restoreOutput = (staged: Staged, arrays: ReadonlyArray<JArray>): un
  * (and so through enclosing transforms) when a control-flow primitive runs it.
  */
 export const closeOverConsts = (closed: ClosedJaxpr): readonly [ClosedJaxpr, ReadonlyArray<JArray>] => [
-  { jaxpr: { ...closed.jaxpr, constvars: [], invars: [...closed.jaxpr.constvars, ...closed.jaxpr.invars] }, consts: [] },
+  {
+    jaxpr: { ...closed.jaxpr, constvars: [], invars: [...closed.jaxpr.constvars, ...closed.jaxpr.invars] },
+    consts: []
+  },
   closed.consts
 ]
 
@@ -121,10 +135,15 @@ export interface MakeJaxprResult {
  * @category debugging
  * @since 0.1.0
  */
-export const makeJaxpr = <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => unknown) =>
+export const makeJaxpr =
+  <Args extends ReadonlyArray<unknown>>(f: (...args: Args) => unknown) =>
   (...args: Args): MakeJaxprResult => {
     const [leaves, def] = flatten(args)
     const arrays = leaves.map((l) => l as JArray)
-    const staged = stage("makeJaxpr", (tracers) => f(...(unflatten(def, tracers) as Args)), arrays.map((a) => a.aval))
+    const staged = stage(
+      "makeJaxpr",
+      (tracers) => f(...(unflatten(def, tracers) as Args)),
+      arrays.map((a) => a.aval)
+    )
     return { closed: staged.closed, toString: () => printJaxpr(staged.closed) }
   }

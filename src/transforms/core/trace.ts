@@ -14,7 +14,10 @@ import type { Params, Primitive } from "../../backend/Primitive.ts"
 /** Base class of the transforms' traces. */
 export abstract class CoreTrace<Payload extends TracerPayload> implements Trace {
   alive = true
-  constructor(readonly level: number, readonly name: string) {}
+  constructor(
+    readonly level: number,
+    readonly name: string
+  ) {}
 
   abstract process<P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray>
 
@@ -38,7 +41,10 @@ export abstract class CoreTrace<Payload extends TracerPayload> implements Trace 
  * Runs `f` with a new trace one level deeper; the trace dies when `f` returns, so that a tracer
  * escaping it is detected when used.
  */
-export const runWithTrace = <T extends CoreTrace<TracerPayload>, A>(make: (level: number) => T, f: (trace: T) => A): A =>
+export const runWithTrace = <T extends CoreTrace<TracerPayload>, A>(
+  make: (level: number) => T,
+  f: (trace: T) => A
+): A =>
   withNewTraceLevel((level) => {
     const trace = make(level)
     try {

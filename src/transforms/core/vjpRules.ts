@@ -16,10 +16,44 @@ import { bind1 } from "../../backend/bind.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../../backend/Primitive.ts"
 import type { DifferentiableBinary, DifferentiableUnary } from "./jvpRulesCommon.ts"
 import {
-  absVjpComplex, argsort, binaryPartials, inexactOf, chooserScan, constant, constLike, div, eq, exclusiveProducts, fromProdLayout, gatherZeroFill,
-  inversePermutation, isFloat, keepDimsShape, linearRecurrence, mul, normAxis, prodLayout, productOfOthers, range,
-  reduceAxes, reduceSum, reshape, scatterAlongAxis, scatterWinners, select, shift, sliceAxis, sortPermutation,
-  sub, toFloat, toProdLayout, transpose, unaryPartials, unbroadcast, unbroadcastInDim, zeros
+  absVjpComplex,
+  argsort,
+  binaryPartials,
+  inexactOf,
+  chooserScan,
+  constant,
+  constLike,
+  div,
+  eq,
+  exclusiveProducts,
+  fromProdLayout,
+  gatherZeroFill,
+  inversePermutation,
+  isFloat,
+  keepDimsShape,
+  linearRecurrence,
+  mul,
+  normAxis,
+  prodLayout,
+  productOfOthers,
+  range,
+  reduceAxes,
+  reduceSum,
+  reshape,
+  scatterAlongAxis,
+  scatterWinners,
+  select,
+  shift,
+  sliceAxis,
+  sortPermutation,
+  sub,
+  toFloat,
+  toProdLayout,
+  transpose,
+  unaryPartials,
+  unbroadcast,
+  unbroadcastInDim,
+  zeros
 } from "./jvpRulesCommon.ts"
 import type { FirstOrderTable, VjpRule } from "./rules.ts"
 import { fftTranspose } from "./fftRules.ts"
@@ -31,25 +65,29 @@ type Cotangents = ReadonlyArray<JArray | null>
  * Builds a rule: `cotangentsOf` runs when some output cotangent is nonzero and some float input
  * needs a cotangent; `needs` it receives is false for the other inputs, whose results are dropped.
  */
-const rule = <P extends FirstOrderPrimitive>(
-  cotangentsOf: (
-    primals: ReadonlyArray<JArray>,
-    outs: ReadonlyArray<JArray>,
-    cts: Cotangents,
-    params: Params<P>,
-    needs: ReadonlyArray<boolean>
-  ) => Cotangents
-): VjpRule<P> =>
+const rule =
+  <P extends FirstOrderPrimitive>(
+    cotangentsOf: (
+      primals: ReadonlyArray<JArray>,
+      outs: ReadonlyArray<JArray>,
+      cts: Cotangents,
+      params: Params<P>,
+      needs: ReadonlyArray<boolean>
+    ) => Cotangents
+  ): VjpRule<P> =>
   (primals, outs, cts, params, needs) => {
     const n = primals.map((p, i) => needs[i] === true && isFloat(p))
     if (cts.every((c) => c === null) || !n.some((b) => b)) return primals.map(() => null)
     const r = cotangentsOf(primals, outs, cts, params, n)
-    return primals.map((_, i) => (n[i] === true ? r[i] ?? null : null))
+    return primals.map((_, i) => (n[i] === true ? (r[i] ?? null) : null))
   }
 
 const when = (need: boolean | undefined, f: () => JArray): JArray | null => (need === true ? f() : null)
 
-const zero = <P extends FirstOrderPrimitive>(): VjpRule<P> => (primals) => primals.map(() => null)
+const zero =
+  <P extends FirstOrderPrimitive>(): VjpRule<P> =>
+  (primals) =>
+    primals.map(() => null)
 
 const unary = <P extends DifferentiableUnary>(prim: P): VjpRule<P> =>
   rule(([x], [y], [ct]) => [unaryPartials[prim](ct!, x!, y!)])
@@ -64,8 +102,9 @@ const binary = <P extends DifferentiableBinary>(prim: P): VjpRule<P> =>
   })
 
 /** Single-operand primitives whose cotangent only needs the operand's shape. */
-const structural = <P extends FirstOrderPrimitive>(f: (ct: JArray, x: JArray, params: Params<P>) => JArray): VjpRule<P> =>
-  rule(([x], _outs, [ct], params) => [f(ct!, x!, params)])
+const structural = <P extends FirstOrderPrimitive>(
+  f: (ct: JArray, x: JArray, params: Params<P>) => JArray
+): VjpRule<P> => rule(([x], _outs, [ct], params) => [f(ct!, x!, params)])
 
 /** `reduce_max`/`reduce_min`: the cotangent goes to the positions of the extreme, split over ties. */
 const chooser = <P extends "reduce_max" | "reduce_min">(prim: P): VjpRule<P> =>
@@ -93,30 +132,73 @@ const cumulativeChooser = <P extends "cummax" | "cummin">(prim: P): VjpRule<P> =
  * With `swapAns`, the output has the rhs's free dimensions before the lhs's (the rhs case).
  */
 const dotTransposeLhs = (
-  g: JArray, xNdim: number, y: JArray,
-  xc: ReadonlyArray<number>, yc: ReadonlyArray<number>, xb: ReadonlyArray<number>, yb: ReadonlyArray<number>,
+  g: JArray,
+  xNdim: number,
+  y: JArray,
+  xc: ReadonlyArray<number>,
+  yc: ReadonlyArray<number>,
+  xb: ReadonlyArray<number>,
+  yb: ReadonlyArray<number>,
   swapAns: boolean
 ): JArray => {
   const xKept = range(xNdim).filter((i) => !xc.includes(i) && !xb.includes(i))
   const yKept = range(y.ndim).filter((i) => !yc.includes(i) && !yb.includes(i))
   const nb = xb.length
   const ansY = swapAns ? range(nb, nb + yKept.length) : range(nb + xKept.length, nb + xKept.length + yKept.length)
-  const out = bind1("dot_general", [g, y], { lhsContracting: ansY, rhsContracting: yKept, lhsBatch: range(nb), rhsBatch: yb })
+  const out = bind1("dot_general", [g, y], {
+    lhsContracting: ansY,
+    rhsContracting: yKept,
+    lhsBatch: range(nb),
+    rhsBatch: yb
+  })
   const xcSortedByY = argsort(yc).map((i) => xc[i]!)
   return transpose(out, argsort([...xb, ...xKept, ...xcSortedByY]))
 }
 
 export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> }> = {
-  neg: unary("neg"), exp: unary("exp"), log: unary("log"), sin: unary("sin"), cos: unary("cos"),
-  tanh: unary("tanh"), logistic: unary("logistic"), sqrt: unary("sqrt"), rsqrt: unary("rsqrt"),
+  neg: unary("neg"),
+  exp: unary("exp"),
+  log: unary("log"),
+  sin: unary("sin"),
+  cos: unary("cos"),
+  tanh: unary("tanh"),
+  logistic: unary("logistic"),
+  sqrt: unary("sqrt"),
+  rsqrt: unary("rsqrt"),
   abs: rule(([x], _outs, [ct]) => [x!.dtype === "complex64" ? absVjpComplex(ct!, x!) : unaryPartials.abs(ct!, x!)]),
-  erf: unary("erf"), erf_inv: unary("erf_inv"), log1p: unary("log1p"), expm1: unary("expm1"),
-  sign: zero(), floor: zero(), ceil: zero(), round: zero(), not: zero(), is_finite: zero(),
+  erf: unary("erf"),
+  erf_inv: unary("erf_inv"),
+  log1p: unary("log1p"),
+  expm1: unary("expm1"),
+  sign: zero(),
+  floor: zero(),
+  ceil: zero(),
+  round: zero(),
+  not: zero(),
+  is_finite: zero(),
 
-  add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), rem: binary("rem"),
-  pow: binary("pow"), max: binary("max"), min: binary("min"), atan2: binary("atan2"),
-  nextafter: zero(), and: zero(), or: zero(), xor: zero(), shift_left: zero(), shift_right_logical: zero(),
-  shift_right_arithmetic: zero(), eq: zero(), ne: zero(), lt: zero(), le: zero(), gt: zero(), ge: zero(),
+  add: binary("add"),
+  sub: binary("sub"),
+  mul: binary("mul"),
+  div: binary("div"),
+  rem: binary("rem"),
+  pow: binary("pow"),
+  max: binary("max"),
+  min: binary("min"),
+  atan2: binary("atan2"),
+  nextafter: zero(),
+  and: zero(),
+  or: zero(),
+  xor: zero(),
+  shift_left: zero(),
+  shift_right_logical: zero(),
+  shift_right_arithmetic: zero(),
+  eq: zero(),
+  ne: zero(),
+  lt: zero(),
+  le: zero(),
+  gt: zero(),
+  ge: zero(),
 
   select: rule(([pred, a, b], _outs, [ct], _params, needs) => {
     const z = constLike(0, ct!)
@@ -130,7 +212,10 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
   // Only conversions between inexact dtypes carry cotangents: converted back to the operand's dtype
   // and weak type (complex to float32 keeps the real part, the transpose of x ↦ x + 0i).
   convert_element_type: structural((ct, x) =>
-    ct.weakType === x.weakType && ct.dtype === x.dtype ? ct : bind1("convert_element_type", [ct], { newDtype: inexactOf(x), weakType: x.weakType })),
+    ct.weakType === x.weakType && ct.dtype === x.dtype
+      ? ct
+      : bind1("convert_element_type", [ct], { newDtype: inexactOf(x), weakType: x.weakType })
+  ),
 
   // JAX's transposes: real ↦ complex(ct, 0), imag ↦ complex(0, -ct), conj ↦ conj, complex ↦ (re, -im).
   real: structural((ct) => bind1("complex", [ct, constLike(0, ct)], {})),
@@ -152,15 +237,17 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
   slice: structural((ct, x, p) => {
     if (ct.shape.some((d) => d === 0)) return zeros(x.shape, inexactOf(ct))
     const config = x.shape.map((d, i) => {
-      const start = p.startIndices[i]!, stride = p.strides[i]!
+      const start = p.startIndices[i]!,
+        stride = p.strides[i]!
       const last = start + (ct.shape[i]! - 1) * stride
       return [start, d - last - 1, stride - 1] as const
     })
     return bind1("pad", [ct, constant(0, 0, inexactOf(ct))], { config })
   }),
 
-  dynamic_slice: rule(([x, ...idx], _outs, [ct]) =>
-    [bind1("dynamic_update_slice", [zeros(x!.shape, inexactOf(ct!)), ct!, ...idx], {})]),
+  dynamic_slice: rule(([x, ...idx], _outs, [ct]) => [
+    bind1("dynamic_update_slice", [zeros(x!.shape, inexactOf(ct!)), ct!, ...idx], {})
+  ]),
   dynamic_update_slice: rule(([, update, ...idx], _outs, [ct], _params, needs) => [
     when(needs[0], () => bind1("dynamic_update_slice", [ct!, zeros(update!.shape, inexactOf(ct!)), ...idx], {})),
     when(needs[1], () => bind1("dynamic_slice", [ct!, ...idx], { sliceSizes: update!.shape }))
@@ -191,10 +278,15 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
     return [operandCt, when(needs[1], () => sub(all(ct!), all(operandCt)))]
   }),
 
-  gather: rule(([x, indices], _outs, [ct], params) =>
-    [bind1("scatter_add", [zeros(x!.shape, inexactOf(ct!)), indices!, ct!], params), null]),
-  scatter_add: rule(([, indices], _outs, [ct], params, needs) =>
-    [ct!, null, when(needs[2], () => gatherZeroFill(ct!, indices!, params))]),
+  gather: rule(([x, indices], _outs, [ct], params) => [
+    bind1("scatter_add", [zeros(x!.shape, inexactOf(ct!)), indices!, ct!], params),
+    null
+  ]),
+  scatter_add: rule(([, indices], _outs, [ct], params, needs) => [
+    ct!,
+    null,
+    when(needs[2], () => gatherZeroFill(ct!, indices!, params))
+  ]),
   scatter: rule(([operand, indices, updates], _outs, [ct], params, needs) => [
     // Positions an update overwrote do not depend on the operand.
     when(needs[0], () => bind1("scatter", [ct!, indices!, zeros(updates!.shape, inexactOf(ct!))], params)),
@@ -207,20 +299,27 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
     })
   ]),
 
-  iota: zero(), argmax: zero(), argmin: zero(),
+  iota: zero(),
+  argmax: zero(),
+  argmin: zero(),
 
   reduce_sum: structural((ct, x, p) => {
     const axes = reduceAxes("reduce_sum", p.axes, x.ndim)
-    return bind1("broadcast_in_dim", [ct], { shape: x.shape, broadcastDimensions: range(x.ndim).filter((i) => !axes.includes(i)) })
+    return bind1("broadcast_in_dim", [ct], {
+      shape: x.shape,
+      broadcastDimensions: range(x.ndim).filter((i) => !axes.includes(i))
+    })
   }),
-  reduce_max: chooser("reduce_max"), reduce_min: chooser("reduce_min"),
+  reduce_max: chooser("reduce_max"),
+  reduce_min: chooser("reduce_min"),
   reduce_prod: structural((ct, x, p) => {
     const layout = prodLayout(x.shape, reduceAxes("reduce_prod", p.axes, x.ndim))
     if (layout.n === 0) return zeros(x.shape, inexactOf(ct))
     const others = productOfOthers(toProdLayout(x, layout))
     return fromProdLayout(mul(reshape(ct, [...ct.shape, 1]), others), layout)
   }),
-  reduce_and: zero(), reduce_or: zero(),
+  reduce_and: zero(),
+  reduce_or: zero(),
 
   cumsum: structural((ct, _x, p) => bind1("cumsum", [ct], { axis: p.axis, reverse: !p.reverse })),
   cumprod: rule(([x], [y], [ct], params) => {
@@ -230,7 +329,8 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
     const r = linearRecurrence(shift(x!, axis, 1, 0, !rev), ct!, axis, !rev)
     return [mul(exclusiveProducts(y!, axis, rev), r)]
   }),
-  cummax: cumulativeChooser("cummax"), cummin: cumulativeChooser("cummin"),
+  cummax: cumulativeChooser("cummax"),
+  cummin: cumulativeChooser("cummin"),
 
   ...convVjpRules,
   dot_general: rule(([l, r], _outs, [ct], params, needs) => {
@@ -253,5 +353,8 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
     })
   }),
 
-  threefry2x32: zero(), random_wrap: zero(), random_unwrap: zero(), stop_gradient: zero()
+  threefry2x32: zero(),
+  random_wrap: zero(),
+  random_unwrap: zero(),
+  stop_gradient: zero()
 }

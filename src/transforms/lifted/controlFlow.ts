@@ -26,7 +26,12 @@ import { asArray } from "../../backend/numpy/creation.ts"
 import { indexMapFromRefMap, refMapFromIndexMap } from "../../graph/flatten.ts"
 import { withMutationCheck } from "../../graph/traceState.ts"
 import { VariableState } from "../../graph/Variable.ts"
-import { cond as coreCond, foriLoop as coreForiLoop, switchCase as coreSwitch, whileLoop as coreWhile } from "../core/controlFlow.ts"
+import {
+  cond as coreCond,
+  foriLoop as coreForiLoop,
+  switchCase as coreSwitch,
+  whileLoop as coreWhile
+} from "../core/controlFlow.ts"
 import { flatten as treeFlatten, treedefKey, unflatten as treeUnflatten } from "../core/pytree.ts"
 import type { TreeDef } from "../core/pytree.ts"
 import { callUser, lifted } from "../combinator.ts"
@@ -73,13 +78,18 @@ const cut = (pure: unknown, root: string, numbersAreArrays: boolean): Cut => {
 
 const paste = (c: Cut, arrays: ReadonlyArray<JArray>): unknown => {
   let k = 0
-  return treeUnflatten(c.def, c.leaves.map((l, i) => (c.isDyn[i] ? arrays[k++] : l)))
+  return treeUnflatten(
+    c.def,
+    c.leaves.map((l, i) => (c.isDyn[i] ? arrays[k++] : l))
+  )
 }
 
 /** A comparable description of a static leaf (graph structure, kinds, metadata, static values). */
 const staticKey = (u: unknown): string => {
   if (u instanceof NodeStates) {
-    const templates = u.templates.map((t) => (t instanceof VariableState ? `${t.kind}:${JSON.stringify(t.metadata)}` : JSON.stringify(t) ?? String(t)))
+    const templates = u.templates.map((t) =>
+      t instanceof VariableState ? `${t.kind}:${JSON.stringify(t.metadata)}` : (JSON.stringify(t) ?? String(t))
+    )
     return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${u.paths.map((p) => p.join("/")).join(",")}|${templates.join(";")}`
   }
   return `${typeof u}:${JSON.stringify(u) ?? String(u)}`
@@ -91,13 +101,16 @@ const structureDiff = (a: Cut, b: Cut): string | undefined => {
   const nb = new Set(b.names)
   const added = b.names.filter((n) => !na.has(n))
   const removed = a.names.filter((n) => !nb.has(n))
-  if (added.length > 0 || removed.length > 0) return [...added.map((n) => `added ${n}`), ...removed.map((n) => `removed ${n}`)].join("; ")
+  if (added.length > 0 || removed.length > 0)
+    return [...added.map((n) => `added ${n}`), ...removed.map((n) => `removed ${n}`)].join("; ")
   if (treedefKey(a.def) !== treedefKey(b.def)) return "the pytree structure differs"
   for (let i = 0; i < a.leaves.length; i++) {
     if (a.isDyn[i] !== b.isDyn[i]) return `${a.names[i]} is an Array on one side only`
     if (!a.isDyn[i] && staticKey(a.leaves[i]) !== staticKey(b.leaves[i])) {
       const x = a.leaves[i]
-      return x instanceof NodeStates ? `the graph at ${a.names[i]} differs (attributes, shared references or Variable metadata changed, or another object took its place)` : `the static value at ${a.names[i]} differs`
+      return x instanceof NodeStates
+        ? `the graph at ${a.names[i]} differs (attributes, shared references or Variable metadata changed, or another object took its place)`
+        : `the static value at ${a.names[i]} differs`
     }
   }
   return undefined
@@ -118,7 +131,12 @@ const avalDiff = (a: Cut, b: Cut): string | undefined => {
 /** The outer split of `tree`, its nodes stamped with their own index (so a loop body that returns the same objects gives equal GraphDefs). */
 const outerSplit = (transform: string, tree: unknown, numbersAreArrays: boolean) => {
   const refMap = new Map<object, number>()
-  const outer = splitTree<NoPrefix>(tree, null, { ...splitBase(transform), refMap, outerRefMap: refMap, aliases: new AliasTracker() })
+  const outer = splitTree<NoPrefix>(tree, null, {
+    ...splitBase(transform),
+    refMap,
+    outerRefMap: refMap,
+    aliases: new AliasTracker()
+  })
   return { refMap, cut: cut(outer.pure, "init", numbersAreArrays) }
 }
 
@@ -130,8 +148,19 @@ const innerMerge = (c: Cut, arrays: ReadonlyArray<JArray>) => {
 }
 
 /** Inner split of `tree` with the inner objects' outer indices. */
-const innerSplit = (transform: string, tree: unknown, indexMap: ReadonlyMap<number, object>, root: string, numbersAreArrays: boolean): Cut => {
-  const options: SplitOptions<NoPrefix> = { ...splitBase(transform), refMap: new Map(), outerRefMap: refMapFromIndexMap(indexMap), aliases: new AliasTracker() }
+const innerSplit = (
+  transform: string,
+  tree: unknown,
+  indexMap: ReadonlyMap<number, object>,
+  root: string,
+  numbersAreArrays: boolean
+): Cut => {
+  const options: SplitOptions<NoPrefix> = {
+    ...splitBase(transform),
+    refMap: new Map(),
+    outerRefMap: refMapFromIndexMap(indexMap),
+    aliases: new AliasTracker()
+  }
   return cut(splitTree<NoPrefix>(tree, null, options).pure, root, numbersAreArrays)
 }
 
@@ -145,7 +174,13 @@ const fail = (transform: string, reason: string): never => {
 // ---------------------------------------------------------------------------------------------
 // cond / switch
 
-const switchImpl = (transform: string, index: JArray | number | boolean, branches: ReadonlyArray<(...ops: Array<unknown>) => unknown>, operands: ReadonlyArray<unknown>, isCond: boolean): unknown => {
+const switchImpl = (
+  transform: string,
+  index: JArray | number | boolean,
+  branches: ReadonlyArray<(...ops: Array<unknown>) => unknown>,
+  operands: ReadonlyArray<unknown>,
+  isCond: boolean
+): unknown => {
   if (branches.length === 0) fail(transform, "needs at least one branch")
   const refMap = new Map<object, number>()
   const outer = splitTree<NoPrefix>(operands, null, { ...splitBase(transform), refMap, aliases: new AliasTracker() })
@@ -161,7 +196,10 @@ const switchImpl = (transform: string, index: JArray | number | boolean, branche
     if (k > 0 && first !== undefined) {
       const diff = structureDiff(first, c) ?? avalDiff(first, c)
       if (diff !== undefined) {
-        fail(transform, `every branch must leave the same graph structure and types, but branch ${isCond ? (k === 1 ? "trueFn" : "falseFn") : k} differs from branch ${isCond ? "falseFn" : 0}: ${diff}`)
+        fail(
+          transform,
+          `every branch must leave the same graph structure and types, but branch ${isCond ? (k === 1 ? "trueFn" : "falseFn") : k} differs from branch ${isCond ? "falseFn" : 0}: ${diff}`
+        )
       }
     }
     return [...c.dynamic]
@@ -214,7 +252,12 @@ export interface LiftedCond {
  * @since 0.1.0
  */
 export const cond: LiftedCond = lifted<ReadonlyArray<unknown>, unknown>((args) => {
-  const [pred, trueFn, falseFn, ...operands] = args as [JArray | boolean, (...ops: Array<unknown>) => unknown, (...ops: Array<unknown>) => unknown, ...Array<unknown>]
+  const [pred, trueFn, falseFn, ...operands] = args as [
+    JArray | boolean,
+    (...ops: Array<unknown>) => unknown,
+    (...ops: Array<unknown>) => unknown,
+    ...Array<unknown>
+  ]
   return switchImpl("nnx.cond", pred, [falseFn, trueFn], operands, true)
 }, "nnx.cond") as unknown as LiftedCond
 
@@ -242,7 +285,11 @@ export interface LiftedSwitch {
  * @since 0.1.0
  */
 export const switchCase: LiftedSwitch = lifted<ReadonlyArray<unknown>, unknown>((args) => {
-  const [index, branches, ...operands] = args as [JArray | number, ReadonlyArray<(...ops: Array<unknown>) => unknown>, ...Array<unknown>]
+  const [index, branches, ...operands] = args as [
+    JArray | number,
+    ReadonlyArray<(...ops: Array<unknown>) => unknown>,
+    ...Array<unknown>
+  ]
   return switchImpl("nnx.switch", index, branches, operands, false)
 }, "nnx.switch") as unknown as LiftedSwitch
 
@@ -252,19 +299,32 @@ export { switchCase as switch }
 // whileLoop / foriLoop
 
 /** One loop step on the carried Arrays: merge, call, split, check the structure is unchanged. */
-const loopStep = (transform: string, init: Cut, arrays: ReadonlyArray<JArray>, call: (val: unknown) => unknown): Array<JArray> => {
+const loopStep = (
+  transform: string,
+  init: Cut,
+  arrays: ReadonlyArray<JArray>,
+  call: (val: unknown) => unknown
+): Array<JArray> => {
   const { value, indexMap } = innerMerge(init, arrays)
   const out = withMutationCheck(() => callUser(() => call(value)))
   const c = innerSplit(transform, out, indexMap, "init", true)
   const diff = structureDiff(init, c) ?? avalDiff(init, c)
   if (diff !== undefined) {
-    fail(transform, `the loop body must return the same graph structure and types as the loop value it got (the same objects, Variables, shapes and dtypes): ${diff}`)
+    fail(
+      transform,
+      `the loop body must return the same graph structure and types as the loop value it got (the same objects, Variables, shapes and dtypes): ${diff}`
+    )
   }
   return [...c.dynamic]
 }
 
 /** Runs a loop condition; it may read the state but not change it. */
-const loopCond = (transform: string, init: Cut, arrays: ReadonlyArray<JArray>, condFn: (val: unknown) => JArray | boolean): JArray | boolean => {
+const loopCond = (
+  transform: string,
+  init: Cut,
+  arrays: ReadonlyArray<JArray>,
+  condFn: (val: unknown) => JArray | boolean
+): JArray | boolean => {
   const { value, indexMap } = innerMerge(init, arrays)
   const pred = withMutationCheck(() => condFn(value))
   const c = innerSplit(transform, value, indexMap, "init", true)
@@ -358,9 +418,19 @@ export interface LiftedForiLoop {
  * @since 0.1.0
  */
 export const foriLoop: LiftedForiLoop = lifted<ReadonlyArray<unknown>, unknown>((args) => {
-  const [lower, upper, body, init] = args as [number | JArray, number | JArray, (i: JArray, val: unknown) => unknown, unknown]
+  const [lower, upper, body, init] = args as [
+    number | JArray,
+    number | JArray,
+    (i: JArray, val: unknown) => unknown,
+    unknown
+  ]
   const T = "nnx.foriLoop"
   const { refMap, cut: initCut } = outerSplit(T, init, true)
-  const final = coreForiLoop(lower, upper, (i: JArray, arrays: ReadonlyArray<JArray>) => loopStep(T, initCut, arrays, (val) => body(i, val)), [...initCut.dynamic])
+  const final = coreForiLoop(
+    lower,
+    upper,
+    (i: JArray, arrays: ReadonlyArray<JArray>) => loopStep(T, initCut, arrays, (val) => body(i, val)),
+    [...initCut.dynamic]
+  )
   return outerMerge(initCut, final, refMap)
 }, "nnx.foriLoop") as unknown as LiftedForiLoop

@@ -42,7 +42,17 @@ import { flatten as treeFlatten, leafPaths } from "../core/pytree.ts"
 import { typeName } from "../../graph/node.ts"
 import type { Resolver, Split, SplitOptions } from "../extract.ts"
 import type { GradFor } from "./grad.ts"
-import { cotangentsOf, DIFF, gradientTree, isFloat, NONDIFF, pack, partition, resolveAll, showDiff } from "./gradPartition.ts"
+import {
+  cotangentsOf,
+  DIFF,
+  gradientTree,
+  isFloat,
+  NONDIFF,
+  pack,
+  partition,
+  resolveAll,
+  showDiff
+} from "./gradPartition.ts"
 import type { Diff, Packed, Partition } from "./gradPartition.ts"
 
 /** Options of {@link customVjp}. */
@@ -63,12 +73,17 @@ export interface CustomVjpOptions {
 export type TangentFor<T> = LooseGrad<T> | null
 
 /** The gradient structure of `T` with graph nodes' States untyped by field. */
-type LooseGrad<T> = T extends Module ? State
-  : T extends Variable<unknown> ? T
-  : T extends JArray ? JArray
-  : T extends ReadonlyArray<unknown> ? { -readonly [I in keyof T]: LooseGrad<T[I]> }
-  : T extends Record<string, unknown> ? { -readonly [I in keyof T]: LooseGrad<T[I]> }
-  : T
+type LooseGrad<T> = T extends Module
+  ? State
+  : T extends Variable<unknown>
+    ? T
+    : T extends JArray
+      ? JArray
+      : T extends ReadonlyArray<unknown>
+        ? { -readonly [I in keyof T]: LooseGrad<T[I]> }
+        : T extends Record<string, unknown>
+          ? { -readonly [I in keyof T]: LooseGrad<T[I]> }
+          : T
 
 /** What `bwd` returns: one cotangent per argument. */
 export type Tangents<Args extends ReadonlyArray<unknown>> = { readonly [K in keyof Args]: TangentFor<Args[K]> }
@@ -149,7 +164,10 @@ export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
     for (const d of options?.nondiffArgnums ?? []) {
       const argnum = typeof d === "number" ? d : isDiffState(d) ? d.argnum : Number.NaN
       if (!Number.isInteger(argnum) || argnum < -allArgs.length || argnum >= allArgs.length) {
-        throw new GradError({ transform, reason: `nondiffArgnums takes integers or DiffState(argnum, filter), with argnum in range for ${allArgs.length} arguments` })
+        throw new GradError({
+          transform,
+          reason: `nondiffArgnums takes integers or DiffState(argnum, filter), with argnum in range for ${allArgs.length} arguments`
+        })
       }
       const i = argnum < 0 ? argnum + allArgs.length : argnum
       if (seen.has(i)) throw new GradError({ transform, reason: `argnum ${i} is repeated in nondiffArgnums` })
@@ -162,7 +180,8 @@ export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
     const isNondiff = (i: number) => nondiff.includes(i)
     // Integer-nondiff arguments stay out of the extract protocol: f and fwd get them as they are.
     const args = allArgs.map((a, i) => (isNondiff(i) ? undefined : a)) as unknown as Args
-    const withNondiff = (inner: ReadonlyArray<unknown>): Args => inner.map((a, i) => (isNondiff(i) ? allArgs[i] : a)) as unknown as Args
+    const withNondiff = (inner: ReadonlyArray<unknown>): Args =>
+      inner.map((a, i) => (isNondiff(i) ? allArgs[i] : a)) as unknown as Args
     const base = {
       transform,
       what: "args",
@@ -182,15 +201,26 @@ export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
 
     /** Steps 2 and 3 around a user function: merge inside, call, split the arguments and output. */
     const around = <X>(user: (...a: Args) => X, diff: ReadonlyArray<JArray>, rest: ReadonlyArray<JArray>) => {
-      const inPure = parts.map((p, i) => p.put(diff.slice(offsets[i]!, offsets[i]! + p.diff.length), rest.slice(restOffsets[i]!, restOffsets[i]! + p.rest.length)))
+      const inPure = parts.map((p, i) =>
+        p.put(
+          diff.slice(offsets[i]!, offsets[i]! + p.diff.length),
+          rest.slice(restOffsets[i]!, restOffsets[i]! + p.rest.length)
+        )
+      )
       const indexMap = new Map<number, object>()
       const innerArgs = mergeTree<Diff>(inPure, { indexMap }) as unknown as Args
       const result = withMutationCheck(() => callUser(() => user(...withNondiff(innerArgs))))
-      const splitOptions: SplitOptions<Diff> = { ...base, refMap: new Map(), outerRefMap: refMapFromIndexMap(indexMap), aliases: new AliasTracker() }
+      const splitOptions: SplitOptions<Diff> = {
+        ...base,
+        refMap: new Map(),
+        outerRefMap: refMapFromIndexMap(indexMap),
+        aliases: new AliasTracker()
+      }
       const a = splitTree<Diff>(innerArgs, marks, splitOptions)
       return { result, a, splitOptions }
     }
-    const splitOut = (out: unknown, o: SplitOptions<Diff>): Split => splitTree<Diff>(out, null, { ...o, what: "output", resolve: resolveAll, aliases: new AliasTracker() })
+    const splitOut = (out: unknown, o: SplitOptions<Diff>): Split =>
+      splitTree<Diff>(out, null, { ...o, what: "output", resolve: resolveAll, aliases: new AliasTracker() })
 
     let info: CallInfo | undefined
     const call = (diff: ReadonlyArray<JArray>, rest: ReadonlyArray<JArray>): Array<JArray> => {
@@ -214,7 +244,10 @@ export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
     }
 
     let resPart: Packed | undefined
-    const fwdCore = (diff: ReadonlyArray<JArray>, rest: ReadonlyArray<JArray>): readonly [Array<JArray>, Array<JArray>] => {
+    const fwdCore = (
+      diff: ReadonlyArray<JArray>,
+      rest: ReadonlyArray<JArray>
+    ): readonly [Array<JArray>, Array<JArray>] => {
       const { result, a, splitOptions } = around(fwd, diff, rest)
       if (!Array.isArray(result) || result.length !== 2) {
         throw new StructureError({ transform, reason: "fwd must return [output, residuals]" })
@@ -225,19 +258,31 @@ export function customVjp<Args extends ReadonlyArray<unknown>, R, Res>(
       const outPart = partition(o.pure, () => true)
       const ci = info!
       if (outPart.diff.length !== ci.outPart.diff.length) {
-        throw new StructureError({ transform, reason: `fwd's output has ${outPart.diff.length} Arrays but f's has ${ci.outPart.diff.length}; fwd must return [f(...args), residuals]` })
+        throw new StructureError({
+          transform,
+          reason: `fwd's output has ${outPart.diff.length} Arrays but f's has ${ci.outPart.diff.length}; fwd must return [f(...args), residuals]`
+        })
       }
       const changed: Array<JArray> = []
       ci.argsSlots.forEach((s, k) => {
         if ("output" in s) changed.push(argsPart.arrays[k] ?? zerosLike(ci.argsPart.arrays[k]!))
       })
       // Residuals may hold graph nodes: split them on their own, to be rebuilt fresh in bwd.
-      const r = splitTree<Diff>(res, null, { ...base, what: "residuals", resolve: resolveAll, refMap: new Map(), aliases: new AliasTracker() })
+      const r = splitTree<Diff>(res, null, {
+        ...base,
+        what: "residuals",
+        resolve: resolveAll,
+        refMap: new Map(),
+        aliases: new AliasTracker()
+      })
       resPart = pack(r.pure)
       return [[...changed, ...outPart.diff], [...resPart.arrays]]
     }
 
-    const bwdCore = (residuals: ReadonlyArray<JArray>, cts: ReadonlyArray<JArray>): readonly [Array<JArray>, Array<JArray>] => {
+    const bwdCore = (
+      residuals: ReadonlyArray<JArray>,
+      cts: ReadonlyArray<JArray>
+    ): readonly [Array<JArray>, Array<JArray>] => {
       const ci = info!
       const nChanged = ci.argsSlots.filter((s) => "output" in s).length
       const res = mergeTree<Diff>(resPart!.put(residuals), { indexMap: new Map() }) as Res

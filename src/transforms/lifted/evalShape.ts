@@ -25,20 +25,31 @@ import type { Diff } from "./gradPartition.ts"
  * fields and a Variable's `value` are abstract too (`.value` is a {@link ShapeDtypeStruct}, so
  * `abstract.kernel.value.add(1)` does not compile), its other members as they were.
  */
-export type Abstract<T, D extends ReadonlyArray<0> = []> = D["length"] extends 8 ? T
-  : T extends JArray ? ShapeDtypeStruct
-  : T extends Variable<infer A> ? AbstractVariable<T, A, D>
-  : T extends Module ? { -readonly [K in keyof T]: T[K] extends (...args: never) => unknown ? T[K] : Abstract<T[K], [...D, 0]> }
-  : T extends ReadonlyArray<unknown> ? { -readonly [K in keyof T]: Abstract<T[K], [...D, 0]> }
-  : T extends Record<string, unknown> ? { -readonly [K in keyof T]: Abstract<T[K], [...D, 0]> }
-  : T
+export type Abstract<T, D extends ReadonlyArray<0> = []> = D["length"] extends 8
+  ? T
+  : T extends JArray
+    ? ShapeDtypeStruct
+    : T extends Variable<infer A>
+      ? AbstractVariable<T, A, D>
+      : T extends Module
+        ? { -readonly [K in keyof T]: T[K] extends (...args: never) => unknown ? T[K] : Abstract<T[K], [...D, 0]> }
+        : T extends ReadonlyArray<unknown>
+          ? { -readonly [K in keyof T]: Abstract<T[K], [...D, 0]> }
+          : T extends Record<string, unknown>
+            ? { -readonly [K in keyof T]: Abstract<T[K], [...D, 0]> }
+            : T
 
 /** A Variable whose value is abstract: its members that read or write the value are left out. */
-type AbstractVariable<T, A, D extends ReadonlyArray<0>> = Omit<T, "value" | "update" | "replace"> & { readonly value: Abstract<A, [...D, 0]> }
+type AbstractVariable<T, A, D extends ReadonlyArray<0>> = Omit<T, "value" | "update" | "replace"> & {
+  readonly value: Abstract<A, [...D, 0]>
+}
 
 /** {@link evalShape}: an Effect per call, and `.sync` for scripts. */
 export interface EvalShape {
-  <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, ...args: Args): Effect.Effect<Abstract<Out<R>>, LiftError | ErrOf<R>, ReqOf<R>>
+  <Args extends ReadonlyArray<unknown>, R>(
+    f: (...args: Args) => R,
+    ...args: Args
+  ): Effect.Effect<Abstract<Out<R>>, LiftError | ErrOf<R>, ReqOf<R>>
   readonly sync: <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, ...args: Args) => Abstract<Out<R>>
 }
 
@@ -59,7 +70,8 @@ const evalShapeOf = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
       const innerArgs = mergeTree<Diff>(inPack.put(xs), { indexMap: new Map() }) as unknown as Args
       const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
       // Output graph nodes are split on their own: they come back as new (abstract) objects.
-      return splitTree<Diff>(out, null, { ...base, what: "output", refMap: new Map(), aliases: new AliasTracker() }).pure
+      return splitTree<Diff>(out, null, { ...base, what: "output", refMap: new Map(), aliases: new AliasTracker() })
+        .pure
     }, inPack.arrays)
     return mergeTree<Diff>(abstractOut, { indexMap: new Map() }) as Abstract<Out<R>>
   }, "nnx.evalShape")
@@ -79,5 +91,8 @@ const evalShapeOf = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) 
  */
 export const evalShape: EvalShape = Object.assign(
   <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, ...args: Args) => evalShapeOf(f)(...args),
-  { sync: <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, ...args: Args) => evalShapeOf(f).sync(...args) }
+  {
+    sync: <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, ...args: Args) =>
+      evalShapeOf(f).sync(...args)
+  }
 )

@@ -38,7 +38,10 @@ import type { Diff, Partition } from "./gradPartition.ts"
 export type Argnum = number | DiffState
 
 /** Options of {@link grad} and {@link valueAndGrad}. */
-export interface GradOptions<A extends Argnum | ReadonlyArray<Argnum> = Argnum | ReadonlyArray<Argnum>, H extends boolean = boolean> {
+export interface GradOptions<
+  A extends Argnum | ReadonlyArray<Argnum> = Argnum | ReadonlyArray<Argnum>,
+  H extends boolean = boolean
+> {
   /**
    * Which arguments to differentiate (default 0). A graph node is differentiated with respect to
    * its `Param`s, or to what a `DiffState`'s filter selects; a list gives a tuple of gradients.
@@ -55,46 +58,71 @@ export interface GradOptions<A extends Argnum | ReadonlyArray<Argnum> = Argnum |
  * gradients for a Module, a new Variable of the same kind for a Variable, an Array for an Array,
  * the same structure for lists and records.
  */
-export type GradFor<T, K = Param<unknown>> = T extends Module ? StateOf<T, K, never>
-  : T extends Variable<unknown> ? T
-  : T extends JArray ? JArray
-  : T extends ReadonlyArray<unknown> ? { -readonly [I in keyof T]: GradFor<T[I], K> }
-  : T extends Record<string, unknown> ? { -readonly [I in keyof T]: GradFor<T[I], K> }
-  : T
+export type GradFor<T, K = Param<unknown>> = T extends Module
+  ? StateOf<T, K, never>
+  : T extends Variable<unknown>
+    ? T
+    : T extends JArray
+      ? JArray
+      : T extends ReadonlyArray<unknown>
+        ? { -readonly [I in keyof T]: GradFor<T[I], K> }
+        : T extends Record<string, unknown>
+          ? { -readonly [I in keyof T]: GradFor<T[I], K> }
+          : T
 
 /** `Args` less its last `P` elements. */
-type DropLast<Args extends ReadonlyArray<unknown>, P extends number, C extends ReadonlyArray<0> = []> = C["length"] extends P ? Args
-  : Args extends readonly [...infer H, unknown] ? DropLast<H, P, [...C, 0]>
-  : never
+type DropLast<
+  Args extends ReadonlyArray<unknown>,
+  P extends number,
+  C extends ReadonlyArray<0> = []
+> = C["length"] extends P ? Args : Args extends readonly [...infer H, unknown] ? DropLast<H, P, [...C, 0]> : never
 
 /**
  * The parameter an `argnums` entry names: its index, counted from the end when negative (`-1` is
  * the last), or `never` when out of range. Unchecked (the index itself) for rest parameters.
  */
 type IndexOf<Args extends ReadonlyArray<unknown>, I> = I extends number
-  ? number extends Args["length"] ? I
-  : `${I}` extends `-${infer P extends number}` ? (DropLast<Args, P> extends infer H extends ReadonlyArray<unknown> ? H["length"] : never)
-  : `${I}` extends Exclude<keyof Args, keyof []> ? I
-  : never
+  ? number extends Args["length"]
+    ? I
+    : `${I}` extends `-${infer P extends number}`
+      ? DropLast<Args, P> extends infer H extends ReadonlyArray<unknown>
+        ? H["length"]
+        : never
+      : `${I}` extends Exclude<keyof Args, keyof []>
+        ? I
+        : never
   : never
 
 /** The argument index of an `argnums` entry. */
 type RawArgnum<A> = A extends DiffState<infer N, Filter> ? N : A
 
 /** Whether a list of indices names one twice. */
-type HasDuplicate<L extends ReadonlyArray<unknown>> = L extends readonly [infer H, ...infer T] ? (H extends T[number] ? true : HasDuplicate<T>) : false
+type HasDuplicate<L extends ReadonlyArray<unknown>> = L extends readonly [infer H, ...infer T]
+  ? H extends T[number]
+    ? true
+    : HasDuplicate<T>
+  : false
 
 /** The indices of `argnums` entries, resolved against `Args` (`never` for one out of range). */
-type Resolved<Args extends ReadonlyArray<unknown>, L extends ReadonlyArray<unknown>> = { [I in keyof L]: IndexOf<Args, RawArgnum<L[I]>> }
+type Resolved<Args extends ReadonlyArray<unknown>, L extends ReadonlyArray<unknown>> = {
+  [I in keyof L]: IndexOf<Args, RawArgnum<L[I]>>
+}
 
 /**
  * `unknown` for `argnums` that name parameters of `f`, each once; otherwise a message no value
  * has, so that an argnum out of range or repeated does not compile (the run-time check stays, for calls the
  * compiler cannot see).
  */
-export type CheckArgnums<Args extends ReadonlyArray<unknown>, A> = A extends ReadonlyArray<unknown>
-  ? (AllValid<Resolved<Args, A>> extends true ? (HasDuplicate<Resolved<Args, A>> extends true ? "argnums must name each parameter of f once" : unknown) : "argnums must name parameters of f (one is out of range)")
-  : [IndexOf<Args, RawArgnum<A>>] extends [never] ? "argnums must name a parameter of f (this one is out of range)" : unknown
+export type CheckArgnums<Args extends ReadonlyArray<unknown>, A> =
+  A extends ReadonlyArray<unknown>
+    ? AllValid<Resolved<Args, A>> extends true
+      ? HasDuplicate<Resolved<Args, A>> extends true
+        ? "argnums must name each parameter of f once"
+        : unknown
+      : "argnums must name parameters of f (one is out of range)"
+    : [IndexOf<Args, RawArgnum<A>>] extends [never]
+      ? "argnums must name a parameter of f (this one is out of range)"
+      : unknown
 
 /** Whether no resolved index is `never` (out of range). */
 type AllValid<Rs> = Rs extends readonly [infer H, ...infer T] ? ([H] extends [never] ? false : AllValid<T>) : true
@@ -103,13 +131,16 @@ type AllValid<Rs> = Rs extends readonly [infer H, ...infer T] ? ([H] extends [ne
  * The gradient for one `argnums` entry: by the argument's type (its Params for a graph node), or
  * the kinds a `DiffState`'s filter selects.
  */
-type GradAt<Args extends ReadonlyArray<unknown>, A> = A extends DiffState<infer N, infer F> ? GradFor<Args[IndexOf<Args, N>], KindOf<F>>
-  : A extends number ? GradFor<Args[IndexOf<Args, A>]>
-  : never
+type GradAt<Args extends ReadonlyArray<unknown>, A> =
+  A extends DiffState<infer N, infer F>
+    ? GradFor<Args[IndexOf<Args, N>], KindOf<F>>
+    : A extends number
+      ? GradFor<Args[IndexOf<Args, A>]>
+      : never
 
 /** The gradients for `argnums`: one, or a tuple for a list. */
-export type Grads<Args extends ReadonlyArray<unknown>, A> = A extends ReadonlyArray<Argnum> ? { -readonly [K in keyof A]: GradAt<Args, A[K]> }
-  : GradAt<Args, A>
+export type Grads<Args extends ReadonlyArray<unknown>, A> =
+  A extends ReadonlyArray<Argnum> ? { -readonly [K in keyof A]: GradAt<Args, A[K]> } : GradAt<Args, A>
 
 /** The auxiliary output of `f` with `hasAux`. */
 export type AuxOf<R> = Out<R> extends readonly [unknown, infer X] ? X : never
@@ -130,16 +161,27 @@ const resolveDiff: Resolver<Diff> = (nodePrefix, path, leaf) => {
 
 const defaultPredicate = toPredicate(Param)
 
-const normalizeArgnums = (transform: string, argnums: Argnum | ReadonlyArray<Argnum>, n: number): Array<{ readonly argnum: number; readonly mark: DiffMark }> => {
+const normalizeArgnums = (
+  transform: string,
+  argnums: Argnum | ReadonlyArray<Argnum>,
+  n: number
+): Array<{ readonly argnum: number; readonly mark: DiffMark }> => {
   const list: ReadonlyArray<Argnum> = typeof argnums === "number" || isDiffState(argnums) ? [argnums] : argnums
   const seen = new Set<number>()
   return list.map((a) => {
     const raw = isDiffState(a) ? a.argnum : a
     if (raw < -n || raw >= n) {
-      throw new GradError({ transform, reason: `differentiating with respect to argnums=${raw} requires at least ${raw < 0 ? -raw : raw + 1} positional arguments to be passed by the caller, but got only ${n} positional arguments` })
+      throw new GradError({
+        transform,
+        reason: `differentiating with respect to argnums=${raw} requires at least ${raw < 0 ? -raw : raw + 1} positional arguments to be passed by the caller, but got only ${n} positional arguments`
+      })
     }
     const argnum = raw < 0 ? raw + n : raw
-    if (seen.has(argnum)) throw new GradError({ transform, reason: `argnum ${argnum} is repeated in argnums; give each argument once (one DiffState per argument)` })
+    if (seen.has(argnum))
+      throw new GradError({
+        transform,
+        reason: `argnum ${argnum} is repeated in argnums; give each argument once (one DiffState per argument)`
+      })
     seen.add(argnum)
     return { argnum, mark: new DiffMark(isDiffState(a) ? a.predicate : defaultPredicate) }
   })
@@ -150,23 +192,47 @@ const normalizeArgnums = (transform: string, argnums: Argnum | ReadonlyArray<Arg
  * or a list, none given twice. Whether they are in range depends on the call.
  */
 const checkArgnumsForm = (transform: string, argnums: unknown): void => {
-  const show = (u: unknown): string => (isDiffState(u) ? `DiffState(${String(u.argnum)}, ...)` : typeof u === "string" ? JSON.stringify(u) : Array.isArray(u) ? `[${u.map(show).join(", ")}]` : String(u))
-  const list: ReadonlyArray<unknown> | undefined = typeof argnums === "number" || isDiffState(argnums) ? [argnums] : Array.isArray(argnums) ? argnums : undefined
+  const show = (u: unknown): string =>
+    isDiffState(u)
+      ? `DiffState(${String(u.argnum)}, ...)`
+      : typeof u === "string"
+        ? JSON.stringify(u)
+        : Array.isArray(u)
+          ? `[${u.map(show).join(", ")}]`
+          : String(u)
+  const list: ReadonlyArray<unknown> | undefined =
+    typeof argnums === "number" || isDiffState(argnums) ? [argnums] : Array.isArray(argnums) ? argnums : undefined
   if (list === undefined) {
-    throw new GradError({ transform, reason: `argnums must be an integer, a DiffState or a list of those, got ${showPrefix(argnums)}` })
+    throw new GradError({
+      transform,
+      reason: `argnums must be an integer, a DiffState or a list of those, got ${showPrefix(argnums)}`
+    })
   }
   const seen = new Set<number>()
   list.forEach((a, i) => {
     const raw = isDiffState(a) ? a.argnum : a
     if (typeof raw !== "number" || !Number.isInteger(raw)) {
-      throw new GradError({ transform, reason: `argnums${list === argnums ? `[${i}]` : ""} must be an integer or a DiffState with an integer argnum, got ${show(a)}` })
+      throw new GradError({
+        transform,
+        reason: `argnums${list === argnums ? `[${i}]` : ""} must be an integer or a DiffState with an integer argnum, got ${show(a)}`
+      })
     }
-    if (seen.has(raw)) throw new GradError({ transform, reason: `argnum ${raw} is repeated in argnums; give each argument once (one DiffState per argument)` })
+    if (seen.has(raw))
+      throw new GradError({
+        transform,
+        reason: `argnum ${raw} is repeated in argnums; give each argument once (one DiffState per argument)`
+      })
     seen.add(raw)
   })
 }
 
-const checkDifferentiable = (transform: string, argnum: number, part: Partition, pure: unknown, allowInt: boolean): void => {
+const checkDifferentiable = (
+  transform: string,
+  argnum: number,
+  part: Partition,
+  pure: unknown,
+  allowInt: boolean
+): void => {
   if (allowInt) return
   forEachGroup<Diff>(pure, (d, values, paths, kinds) => {
     if (!d) return
@@ -181,11 +247,17 @@ const checkDifferentiable = (transform: string, argnum: number, part: Partition,
   })
   part.leaves.forEach((l, k) => {
     if (typeof l === "number") {
-      throw new GradError({ transform, reason: `args[${argnum}] has the JavaScript number ${l}; differentiate with respect to Arrays (jnp.array(${l}, { dtype: "float32" }))` })
+      throw new GradError({
+        transform,
+        reason: `args[${argnum}] has the JavaScript number ${l}; differentiate with respect to Arrays (jnp.array(${l}, { dtype: "float32" }))`
+      })
     }
     const a = l as JArray
     if (part.arrayDiff[k] === true && !isFloat(a)) {
-      throw new GradError({ transform, reason: `an Array of args[${argnum}] has dtype ${a.dtype}; grad requires real- or complex-valued (float32 or complex64) inputs. Convert it, or pass allowInt: true to get a zero gradient for it` })
+      throw new GradError({
+        transform,
+        reason: `an Array of args[${argnum}] has dtype ${a.dtype}; grad requires real- or complex-valued (float32 or complex64) inputs. Convert it, or pass allowInt: true to get a zero gradient for it`
+      })
     }
   })
 }
@@ -232,7 +304,10 @@ const gradImpl = (
       const innerArgs = mergeTree<Diff>(inPure, { indexMap }) as ReadonlyArray<unknown>
       const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
       if (hasAux && !(Array.isArray(out) && out.length === 2)) {
-        throw new GradError({ transform, reason: `with hasAux, the function must return [loss, aux], got ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}` })
+        throw new GradError({
+          transform,
+          reason: `with hasAux, the function must return [loss, aux], got ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}`
+        })
       }
       const [loss, aux] = hasAux ? (out as readonly [unknown, unknown]) : [out, undefined]
       // 3. Inner split of the arguments (their updates) and aux, returned as aux of the core transform.
@@ -243,7 +318,12 @@ const gradImpl = (
         aliases: new AliasTracker()
       }
       const a = splitTree<Diff>(innerArgs, marks, splitOptions)
-      const o = splitTree<Diff>(aux, null, { ...splitOptions, what: "aux", resolve: resolveAll, aliases: new AliasTracker() })
+      const o = splitTree<Diff>(aux, null, {
+        ...splitOptions,
+        what: "aux",
+        resolve: resolveAll,
+        aliases: new AliasTracker()
+      })
       return [loss, [a.pure, o.pure]]
     }
     let result: readonly [readonly [unknown, readonly [unknown, unknown]], ReadonlyArray<ReadonlyArray<JArray>>]
@@ -292,7 +372,12 @@ const gradImpl = (
  * @category transforms
  * @since 0.1.0
  */
-export const grad = <Args extends ReadonlyArray<unknown>, R, const A extends Argnum | ReadonlyArray<Argnum> = 0, const H extends boolean = false>(
+export const grad = <
+  Args extends ReadonlyArray<unknown>,
+  R,
+  const A extends Argnum | ReadonlyArray<Argnum> = 0,
+  const H extends boolean = false
+>(
   f: (...args: Args) => R,
   options?: GradOptions<A, H> & { readonly argnums?: CheckArgnums<Args, A> }
 ): LiftedAs<Args, H extends true ? readonly [Grads<Args, A>, AuxOf<R>] : Grads<Args, A>, R> => {
@@ -324,11 +409,15 @@ export const grad = <Args extends ReadonlyArray<unknown>, R, const A extends Arg
  * @category transforms
  * @since 0.1.0
  */
-export const valueAndGrad = <Args extends ReadonlyArray<unknown>, R, const A extends Argnum | ReadonlyArray<Argnum> = 0, const H extends boolean = false>(
+export const valueAndGrad = <
+  Args extends ReadonlyArray<unknown>,
+  R,
+  const A extends Argnum | ReadonlyArray<Argnum> = 0,
+  const H extends boolean = false
+>(
   f: (...args: Args) => R,
   options?: GradOptions<A, H> & { readonly argnums?: CheckArgnums<Args, A> }
 ): LiftedAs<Args, readonly [Out<R>, Grads<Args, A>], R> => {
   const impl = gradImpl("nnx.valueAndGrad", f as (...a: ReadonlyArray<unknown>) => unknown, options)
   return lifted((args: Args) => impl(args) as never, "nnx.valueAndGrad")
 }
-

@@ -74,14 +74,17 @@ export const partition = (pure: unknown, arrayIsDiff: (a: JArray) => boolean): P
   const put = (d: ReadonlyArray<unknown>, r: ReadonlyArray<unknown>): unknown => {
     let i = 0
     let j = 0
-    return treeUnflatten(def, leaves.map((l, k) => {
-      if (isPureNode(l)) {
-        const ns = l.n
-        return { n: ns, v: l.v.map((g, gi) => g.map(() => (diffGroup(ns, gi) ? d[i++] : r[j++]))) }
-      }
-      if (isArray(l)) return arrayDiff[k] === true ? d[i++] : r[j++]
-      return l
-    }))
+    return treeUnflatten(
+      def,
+      leaves.map((l, k) => {
+        if (isPureNode(l)) {
+          const ns = l.n
+          return { n: ns, v: l.v.map((g, gi) => g.map(() => (diffGroup(ns, gi) ? d[i++] : r[j++]))) }
+        }
+        if (isArray(l)) return arrayDiff[k] === true ? d[i++] : r[j++]
+        return l
+      })
+    )
   }
   return { leaves, def, arrayDiff, diff, rest, put }
 }
@@ -99,7 +102,10 @@ export const stateOf = (node: PureNode<unknown>, grads: ReadonlyArray<unknown>):
     if (g === -1 || !diffGroup(ns, g)) return
     const t = ns.templates[k]
     const value = grads[c++] as JArray
-    entries.push([ns.paths[k]!, (t instanceof VariableState ? makeVariable(t.type, value, t.metadata) : value) as StateLeaf<never, JArray>])
+    entries.push([
+      ns.paths[k]!,
+      (t instanceof VariableState ? makeVariable(t.type, value, t.metadata) : value) as StateLeaf<never, JArray>
+    ])
   })
   const root = entries[0]
   if (entries.length === 1 && root !== undefined && root[0].length === 0 && isVariable(root[1])) return root[1]
@@ -107,28 +113,44 @@ export const stateOf = (node: PureNode<unknown>, grads: ReadonlyArray<unknown>):
 }
 
 /** The gradient tree of a partition: States for graph nodes, Arrays for Arrays, other leaves as they are. */
-export const gradientTree = (part: Partition, grads: ReadonlyArray<unknown>, restGrad: (a: JArray) => unknown): unknown => {
+export const gradientTree = (
+  part: Partition,
+  grads: ReadonlyArray<unknown>,
+  restGrad: (a: JArray) => unknown
+): unknown => {
   let i = 0
-  return treeUnflatten(part.def, part.leaves.map((l, k) => {
-    if (isPureNode(l)) {
-      const n = l.v.reduce((acc, g, gi) => acc + (diffGroup(l.n, gi) ? g.length : 0), 0)
-      const out = stateOf(l, grads.slice(i, i + n))
-      i += n
-      return out
-    }
-    if (isArray(l)) return part.arrayDiff[k] === true ? grads[i++] : restGrad(l)
-    return l
-  }))
+  return treeUnflatten(
+    part.def,
+    part.leaves.map((l, k) => {
+      if (isPureNode(l)) {
+        const n = l.v.reduce((acc, g, gi) => acc + (diffGroup(l.n, gi) ? g.length : 0), 0)
+        const out = stateOf(l, grads.slice(i, i + n))
+        i += n
+        return out
+      }
+      if (isArray(l)) return part.arrayDiff[k] === true ? grads[i++] : restGrad(l)
+      return l
+    })
+  )
 }
 
 /** The differentiated leaves of a split graph node in a `State` (or Variable) tangent, in group order. */
-const fromState = (transform: string, node: PureNode<unknown>, tangent: unknown, where: string, zeros: (a: JArray) => JArray): Array<JArray> => {
+const fromState = (
+  transform: string,
+  node: PureNode<unknown>,
+  tangent: unknown,
+  where: string,
+  zeros: (a: JArray) => JArray
+): Array<JArray> => {
   const ns = node.n
   const byPath = new Map<string, unknown>()
   if (tangent instanceof State) for (const [p, leaf] of tangent.toFlat()) byPath.set(JSON.stringify(p), leaf)
   else if (isVariable(tangent) || isVariableState(tangent)) byPath.set(JSON.stringify([]), tangent)
   else if (tangent !== null && tangent !== undefined) {
-    throw new StructureError({ transform, reason: `the cotangent of the graph node at ${where} must be a State (or null for zeros), got ${describe(tangent)}` })
+    throw new StructureError({
+      transform,
+      reason: `the cotangent of the graph node at ${where} must be a State (or null for zeros), got ${describe(tangent)}`
+    })
   }
   const out: Array<JArray> = []
   const cursors = ns.groupPrefixes.map(() => 0)
@@ -145,33 +167,58 @@ const fromState = (transform: string, node: PureNode<unknown>, tangent: unknown,
       out.push(zeros(primal))
       return
     }
-    if (!isArray(value)) throw new StructureError({ transform, reason: `the cotangent at ${where}/${ns.paths[k]!.join("/")} is not an Array` })
+    if (!isArray(value))
+      throw new StructureError({
+        transform,
+        reason: `the cotangent at ${where}/${ns.paths[k]!.join("/")} is not an Array`
+      })
     if (value.shape.join(",") !== primal.shape.join(",")) {
-      throw new StructureError({ transform, reason: `the cotangent at ${where}/${ns.paths[k]!.join("/")} has shape (${value.shape.join(", ")}) but the value has shape (${primal.shape.join(", ")})` })
+      throw new StructureError({
+        transform,
+        reason: `the cotangent at ${where}/${ns.paths[k]!.join("/")} has shape (${value.shape.join(", ")}) but the value has shape (${primal.shape.join(", ")})`
+      })
     }
     out.push(value)
   })
   for (const key of byPath.keys()) {
     if (!used.has(key)) {
-      throw new StructureError({ transform, reason: `the cotangent State at ${where} has a leaf at '${(JSON.parse(key) as Array<string>).join("/")}' that is not differentiated state of the argument; return a State of exactly its differentiated Variables` })
+      throw new StructureError({
+        transform,
+        reason: `the cotangent State at ${where} has a leaf at '${(JSON.parse(key) as Array<string>).join("/")}' that is not differentiated state of the argument; return a State of exactly its differentiated Variables`
+      })
     }
   }
   return out
 }
 
-const describe = (u: unknown): string => (isArray(u) ? `an Array of shape (${u.shape.join(", ")})` : typeof u === "object" && u !== null ? (u.constructor?.name ?? "an object") : typeof u)
+const describe = (u: unknown): string =>
+  isArray(u)
+    ? `an Array of shape (${u.shape.join(", ")})`
+    : typeof u === "object" && u !== null
+      ? (u.constructor?.name ?? "an object")
+      : typeof u
 
-const isTangentLeaf = (u: unknown): boolean => u === null || u === undefined || u instanceof State || isVariable(u) || isVariableState(u) || isArray(u)
+const isTangentLeaf = (u: unknown): boolean =>
+  u === null || u === undefined || u instanceof State || isVariable(u) || isVariableState(u) || isArray(u)
 
 /**
  * The differentiated Arrays' cotangents of one partitioned argument from a tangent shaped like the
  * argument (States for graph nodes, Arrays for Arrays, `null` for zeros), in `part.diff` order.
  */
-export const cotangentsOf = (transform: string, part: Partition, tangent: unknown, where: string, zeros: (a: JArray) => JArray): Array<JArray> => {
+export const cotangentsOf = (
+  transform: string,
+  part: Partition,
+  tangent: unknown,
+  where: string,
+  zeros: (a: JArray) => JArray
+): Array<JArray> => {
   if (tangent === null || tangent === undefined) return part.diff.map(zeros)
   const [tLeaves] = treeFlatten(tangent, isTangentLeaf)
   if (tLeaves.length !== part.leaves.length) {
-    throw new StructureError({ transform, reason: `the cotangent of ${where} has ${tLeaves.length} leaves but the argument has ${part.leaves.length}; return a tangent shaped like the argument (a State for each graph node)` })
+    throw new StructureError({
+      transform,
+      reason: `the cotangent of ${where} has ${tLeaves.length} leaves but the argument has ${part.leaves.length}; return a tangent shaped like the argument (a State for each graph node)`
+    })
   }
   const out: Array<JArray> = []
   part.leaves.forEach((l, i) => {
@@ -183,13 +230,15 @@ export const cotangentsOf = (transform: string, part: Partition, tangent: unknow
     if (isArray(l) && part.arrayDiff[i] === true) {
       if (t === null || t === undefined) out.push(zeros(l))
       else if (!isArray(t) || t.shape.join(",") !== l.shape.join(",")) {
-        throw new StructureError({ transform, reason: `the cotangent of ${where} must be an Array of shape (${l.shape.join(", ")}), got ${describe(t)}` })
+        throw new StructureError({
+          transform,
+          reason: `the cotangent of ${where} must be an Array of shape (${l.shape.join(", ")}), got ${describe(t)}`
+        })
       } else out.push(t)
     }
   })
   return out
 }
-
 
 /** Every Array of a pure tree, differentiated or not, and how to put others in their place. */
 export interface Packed {

@@ -31,16 +31,27 @@ import type { SplitOptions } from "../extract.ts"
 type Sharding = PartitionSpec | null
 
 /** A sharding prefix for a value of type `A`: graph nodes also take a `StateSharding`. */
-export type ShardingFor<A> = A extends Module | Variable<unknown> ? Sharding | StateSharding
-  : A extends JArray ? Sharding
-  : A extends ReadonlyArray<unknown> ? Sharding | { readonly [K in keyof A]: ShardingFor<A[K]> }
-  : A extends Record<string, unknown> ? Sharding | { readonly [K in keyof A]?: ShardingFor<A[K]> }
-  : Sharding
+export type ShardingFor<A> = A extends Module | Variable<unknown>
+  ? Sharding | StateSharding
+  : A extends JArray
+    ? Sharding
+    : A extends ReadonlyArray<unknown>
+      ? Sharding | { readonly [K in keyof A]: ShardingFor<A[K]> }
+      : A extends Record<string, unknown>
+        ? Sharding | { readonly [K in keyof A]?: ShardingFor<A[K]> }
+        : Sharding
 
 /** `Args` without the parameters at the indices `S` (the static ones). */
-type DynamicArgs<Args extends ReadonlyArray<unknown>, S, I extends ReadonlyArray<0> = []> = Args extends readonly [infer H, ...infer T]
-  ? (I["length"] extends S ? DynamicArgs<T, S, [...I, 0]> : [H, ...DynamicArgs<T, S, [...I, 0]>])
-  : Args extends readonly [] ? [] : Args
+type DynamicArgs<Args extends ReadonlyArray<unknown>, S, I extends ReadonlyArray<0> = []> = Args extends readonly [
+  infer H,
+  ...infer T
+]
+  ? I["length"] extends S
+    ? DynamicArgs<T, S, [...I, 0]>
+    : [H, ...DynamicArgs<T, S, [...I, 0]>]
+  : Args extends readonly []
+    ? []
+    : Args
 
 /** The static indices given (`never` for none). */
 type StaticIndices<S> = S extends number ? S : S extends ReadonlyArray<infer I> ? I : never
@@ -49,14 +60,22 @@ type StaticIndices<S> = S extends number ? S : S extends ReadonlyArray<infer I> 
  * `inShardings` of {@link jit}: one prefix for all arguments, or one entry per dynamic argument
  * (the `staticArgnums` have none), each fitting its argument's type.
  */
-export type InShardings<Args extends ReadonlyArray<unknown>, S> = Sharding | StateSharding
-  | (number extends StaticIndices<S> ? ReadonlyArray<ShardingFor<Args[number]>> : ShardingsFor<DynamicArgs<Args, StaticIndices<S>>>)
+export type InShardings<Args extends ReadonlyArray<unknown>, S> =
+  | Sharding
+  | StateSharding
+  | (number extends StaticIndices<S>
+      ? ReadonlyArray<ShardingFor<Args[number]>>
+      : ShardingsFor<DynamicArgs<Args, StaticIndices<S>>>)
 
 /** One sharding prefix per element of a tuple of arguments. */
 type ShardingsFor<T extends ReadonlyArray<unknown>> = { readonly [K in keyof T]: ShardingFor<T[K]> }
 
 /** Options of {@link jit}. */
-export interface JitOptions<Args extends ReadonlyArray<unknown> = ReadonlyArray<unknown>, R = unknown, S = number | ReadonlyArray<number>> {
+export interface JitOptions<
+  Args extends ReadonlyArray<unknown> = ReadonlyArray<unknown>,
+  R = unknown,
+  S = number | ReadonlyArray<number>
+> {
   /**
    * Sharding of each argument: `null`, a spec, or a `StateSharding` for graph nodes (recorded as
    * metadata of the call). Given per argument, it has no entries for the `staticArgnums`.
@@ -88,19 +107,31 @@ export interface LiftedJit<Args extends ReadonlyArray<unknown>, R> extends Lifte
   readonly clearCache: () => void
 }
 
-const resolveSharding = filterMappingResolver<Sharding>("nnx.jit", (u): u is StateSharding => isStateSharding(u), (u) => (u ?? null) as Sharding)
+const resolveSharding = filterMappingResolver<Sharding>(
+  "nnx.jit",
+  (u): u is StateSharding => isStateSharding(u),
+  (u) => (u ?? null) as Sharding
+)
 
 /** The prefix forms of `nnx.jit`, in words. */
 const SHARDING_FORMS = "null, a PartitionSpec (an array of axis names and null) or a StateSharding"
 
-const isShardingPrefix = (u: unknown): boolean => u === null || u === undefined || isStateSharding(u) || (Array.isArray(u) && u.every((x) => x === null || typeof x === "string"))
+const isShardingPrefix = (u: unknown): boolean =>
+  u === null ||
+  u === undefined ||
+  isStateSharding(u) ||
+  (Array.isArray(u) && u.every((x) => x === null || typeof x === "string"))
 
 /** The key of a static leaf of the split arguments: a graph node's structure, or the value itself. */
 const leafKey = (u: unknown): string => {
   if (u instanceof NodeStates) {
     // A Variable holding a non-Array value (group -1) is static: its value is part of the key, as a
     // static attribute's is part of the GraphDef, so a new value retraces instead of replaying the old one.
-    const templates = u.templates.map((t, k) => (t instanceof VariableState ? `${t.kind}:${staticKey("nnx.jit", t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey("nnx.jit", t.value)}` : ""}` : staticKey("nnx.jit", t)))
+    const templates = u.templates.map((t, k) =>
+      t instanceof VariableState
+        ? `${t.kind}:${staticKey("nnx.jit", t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey("nnx.jit", t.value)}` : ""}`
+        : staticKey("nnx.jit", t)
+    )
     return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${templates.join(";")}`
   }
   return `L${staticKey("nnx.jit", u)}`
@@ -147,7 +178,9 @@ const withStaticEntries = (inShardings: unknown, staticArgnums: ReadonlySet<numb
  */
 export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends number | ReadonlyArray<number> = never>(
   f: (...args: Args) => R,
-  options?: JitOptions<Args, R, S> & { readonly staticArgnums?: NoInfer<[S] extends [never] ? unknown : CheckArgnums<Args, S>> }
+  options?: JitOptions<Args, R, S> & {
+    readonly staticArgnums?: NoInfer<[S] extends [never] ? unknown : CheckArgnums<Args, S>>
+  }
 ): LiftedJit<Args, R> => {
   const staticArgnums = staticPositions(options?.staticArgnums)
   const cache = makeJitCache("nnx.jit", options?.maxCacheSize)
@@ -165,24 +198,30 @@ export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends numb
   }
 
   /** The traced body: inner merge, `f`, inner split (phases 2 and 3 of the extract protocol). */
-  const body = (args: Args, rebuild: (dyn: ReadonlyArray<JArray>) => unknown) => (tracers: ReadonlyArray<JArray>): unknown => {
-    const pureArgs = rebuild(tracers) as ReadonlyArray<unknown>
-    const indexMap = new Map<number, object>()
-    const innerDyn = mergeTree<Sharding>(pureArgs, { indexMap }) as Array<unknown>
-    const innerArgs = args.map((a, i) => (staticArgnums.has(i) ? a : innerDyn[i])) as unknown as Args
-    const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
-    const splitOptions: SplitOptions<Sharding> = {
-      ...base,
-      what: "inShardings",
-      refMap: new Map(),
-      outerRefMap: refMapFromIndexMap(indexMap),
-      aliases: new AliasTracker(),
-      checkTrace: true
+  const body =
+    (args: Args, rebuild: (dyn: ReadonlyArray<JArray>) => unknown) =>
+    (tracers: ReadonlyArray<JArray>): unknown => {
+      const pureArgs = rebuild(tracers) as ReadonlyArray<unknown>
+      const indexMap = new Map<number, object>()
+      const innerDyn = mergeTree<Sharding>(pureArgs, { indexMap }) as Array<unknown>
+      const innerArgs = args.map((a, i) => (staticArgnums.has(i) ? a : innerDyn[i])) as unknown as Args
+      const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
+      const splitOptions: SplitOptions<Sharding> = {
+        ...base,
+        what: "inShardings",
+        refMap: new Map(),
+        outerRefMap: refMapFromIndexMap(indexMap),
+        aliases: new AliasTracker(),
+        checkTrace: true
+      }
+      const a = splitTree<Sharding>(
+        innerArgs.map((x, i) => (staticArgnums.has(i) ? undefined : x)),
+        inPrefix,
+        splitOptions
+      )
+      const o = splitTree<Sharding>(out, outPrefix, { ...splitOptions, what: "outShardings" })
+      return [a.pure, o.pure]
     }
-    const a = splitTree<Sharding>(innerArgs.map((x, i) => (staticArgnums.has(i) ? undefined : x)), inPrefix, splitOptions)
-    const o = splitTree<Sharding>(out, outPrefix, { ...splitOptions, what: "outShardings" })
-    return [a.pure, o.pure]
-  }
 
   /** Outer split (phase 1), then the cached entry for the call's signature. */
   const lookup = (args: Args) => {
@@ -190,7 +229,13 @@ export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends numb
     const dynamicArgs = args.map((a, i) => (staticArgnums.has(i) ? undefined : a))
     const statics = args.filter((_, i) => staticArgnums.has(i))
     const refMap = new Map<object, number>()
-    const outer = splitTree<Sharding>(dynamicArgs, inPrefix, { ...base, what: "inShardings", refMap, aliases: new AliasTracker(), checkTrace: true })
+    const outer = splitTree<Sharding>(dynamicArgs, inPrefix, {
+      ...base,
+      what: "inShardings",
+      refMap,
+      aliases: new AliasTracker(),
+      checkTrace: true
+    })
     const [leaves, def] = treeFlatten(outer.pure)
     const dynamic: Array<JArray> = []
     const staticLeaves: Array<unknown> = []
@@ -200,7 +245,10 @@ export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends numb
         return true
       }
       if (typeof l === "number" || typeof l === "boolean") {
-        throw new StructureError({ transform: "nnx.jit", reason: `a dynamic argument leaf is the JavaScript ${typeof l} ${String(l)}; pass an Array (jnp.array(...)) or mark the argument static with staticArgnums` })
+        throw new StructureError({
+          transform: "nnx.jit",
+          reason: `a dynamic argument leaf is the JavaScript ${typeof l} ${String(l)}; pass an Array (jnp.array(...)) or mark the argument static with staticArgnums`
+        })
       }
       staticLeaves.push(l)
       return false
@@ -213,9 +261,16 @@ export const jit = <Args extends ReadonlyArray<unknown>, R, const S extends numb
     const rebuild = (dyn: ReadonlyArray<JArray>): unknown => {
       let d = 0
       let s = 0
-      return treeUnflatten(def, isDyn.map((b) => (b ? dyn[d++] : staticLeaves[s++])))
+      return treeUnflatten(
+        def,
+        isDyn.map((b) => (b ? dyn[d++] : staticLeaves[s++]))
+      )
     }
-    const entry = cache.lookup(key, dynamic.map((d) => d.aval), body(args, rebuild))
+    const entry = cache.lookup(
+      key,
+      dynamic.map((d) => d.aval),
+      body(args, rebuild)
+    )
     return { entry, dynamic, refMap }
   }
 

@@ -35,12 +35,26 @@ export class Mesh {
   readonly _tag = "Mesh" as const
   /** The devices in row-major order of their coordinates. */
   readonly devices: ReadonlyArray<VirtualDevice>
-  constructor(readonly axisSizes: ReadonlyArray<number>, readonly axisNames: ReadonlyArray<string>) {
+  constructor(
+    readonly axisSizes: ReadonlyArray<number>,
+    readonly axisNames: ReadonlyArray<string>
+  ) {
     if (axisSizes.length !== axisNames.length) {
-      throw new LiftTypeError({ transform: "makeMesh", reason: `a mesh needs one name per axis: shape (${axisSizes.join(", ")}) but names (${axisNames.join(", ")})` })
+      throw new LiftTypeError({
+        transform: "makeMesh",
+        reason: `a mesh needs one name per axis: shape (${axisSizes.join(", ")}) but names (${axisNames.join(", ")})`
+      })
     }
-    if (axisSizes.some((s) => !Number.isInteger(s) || s < 1)) throw new LiftTypeError({ transform: "makeMesh", reason: `mesh axis sizes must be positive integers, got (${axisSizes.join(", ")})` })
-    if (new Set(axisNames).size !== axisNames.length) throw new LiftTypeError({ transform: "makeMesh", reason: `mesh axis names must be distinct, got (${axisNames.join(", ")})` })
+    if (axisSizes.some((s) => !Number.isInteger(s) || s < 1))
+      throw new LiftTypeError({
+        transform: "makeMesh",
+        reason: `mesh axis sizes must be positive integers, got (${axisSizes.join(", ")})`
+      })
+    if (new Set(axisNames).size !== axisNames.length)
+      throw new LiftTypeError({
+        transform: "makeMesh",
+        reason: `mesh axis names must be distinct, got (${axisNames.join(", ")})`
+      })
     const devices: Array<VirtualDevice> = []
     const total = axisSizes.reduce((a, b) => a * b, 1)
     for (let id = 0; id < total; id++) {
@@ -65,7 +79,11 @@ export class Mesh {
   /** The size of the axis called `name`. */
   axisSize(name: string): number {
     const i = this.axisNames.indexOf(name)
-    if (i === -1) throw new LiftTypeError({ transform: "Mesh", reason: `no mesh axis named '${name}' (the mesh has ${this.axisNames.map((n) => `'${n}'`).join(", ")})` })
+    if (i === -1)
+      throw new LiftTypeError({
+        transform: "Mesh",
+        reason: `no mesh axis named '${name}' (the mesh has ${this.axisNames.map((n) => `'${n}'`).join(", ")})`
+      })
     return this.axisSizes[i]!
   }
   toString(): string {
@@ -78,7 +96,8 @@ export class Mesh {
  * @category devices
  * @since 0.1.0
  */
-export const makeMesh = (shape: ReadonlyArray<number>, axisNames: ReadonlyArray<string>): Mesh => new Mesh(shape, axisNames)
+export const makeMesh = (shape: ReadonlyArray<number>, axisNames: ReadonlyArray<string>): Mesh =>
+  new Mesh(shape, axisNames)
 
 /**
  * A partition spec, like `jax.sharding.PartitionSpec`: `P("data", null)` splits dimension 0 over
@@ -144,4 +163,6 @@ export const getPartitionSpec = (stateOrNode: unknown): State => {
  * @since 0.1.0
  */
 export const partitionSpecs = (stateOrNode: unknown): Array<readonly [string, PartitionSpec]> =>
-  getPartitionSpec(stateOrNode).toFlat().map(([path, leaf]) => [path.join("/"), (isVariable(leaf) ? leaf.value : []) as PartitionSpec] as const)
+  getPartitionSpec(stateOrNode)
+    .toFlat()
+    .map(([path, leaf]) => [path.join("/"), (isVariable(leaf) ? leaf.value : []) as PartitionSpec] as const)

@@ -79,7 +79,11 @@ export const cachedPartial = <const Cached extends ReadonlyArray<unknown>, Rest 
   ...cached: Cached
 ): Lifted<Rest, R> => {
   if (typeof f !== "function" || typeof (f as { sync?: unknown }).sync !== "function") {
-    throw new LiftTypeError({ transform: T, reason: "takes a lifted transform (nnx.jit(f), nnx.vmap(f), ...) to bind arguments of; for a plain function, bind them with a closure" })
+    throw new LiftTypeError({
+      transform: T,
+      reason:
+        "takes a lifted transform (nnx.jit(f), nnx.vmap(f), ...) to bind arguments of; for a plain function, bind them with a closure"
+    })
   }
   let bound = bind(cached)
   const snapshot = () => bound.variables.map((v) => [v.value, v.metadata] as const)
@@ -94,20 +98,21 @@ export const cachedPartial = <const Cached extends ReadonlyArray<unknown>, Rest 
     bound = bind(cached)
     return new LiftTypeError({
       transform: T,
-      reason: "The graph structure of a node added to cachedPartial was mutated inside the transformation, this is not allowed: keep the bound Modules' attributes and shared references as they are (change their Variables' values), or pass the node as an ordinary argument"
+      reason:
+        "The graph structure of a node added to cachedPartial was mutated inside the transformation, this is not allowed: keep the bound Modules' attributes and shared references as they are (change their Variables' values), or pass the node as an ordinary argument"
     })
   }
   const call = (...rest: Rest) =>
     Effect.suspend(() => {
       const saved = snapshot()
-      return Effect.flatMap(f(...bound.args as Cached, ...rest), (out) => {
+      return Effect.flatMap(f(...(bound.args as Cached), ...rest), (out) => {
         const e = check(saved)
         return e === undefined ? Effect.succeed(out) : Effect.fail(e)
       })
     })
   const sync = (...rest: Rest) => {
     const saved = snapshot()
-    const out = f.sync(...bound.args as Cached, ...rest)
+    const out = f.sync(...(bound.args as Cached), ...rest)
     const e = check(saved)
     if (e !== undefined) throw e
     return out
@@ -147,9 +152,17 @@ export const jitPartial = <Args extends ReadonlyArray<unknown>, R, const Cached 
   partialArgs: Cached,
   options?: JitOptions<Args, R>
 ): Lifted<RestAfter<Args, Cached>, R> =>
-  cachedPartial(jit(f, options as never) as unknown as Lifted<readonly [...Cached, ...RestAfter<Args, Cached>], R>, ...partialArgs)
+  cachedPartial(
+    jit(f, options as never) as unknown as Lifted<readonly [...Cached, ...RestAfter<Args, Cached>], R>,
+    ...partialArgs
+  )
 
 /** The parameters of `Args` after as many as `Cached` has. */
-type RestAfter<Args extends ReadonlyArray<unknown>, Cached extends ReadonlyArray<unknown>> = Cached extends readonly [unknown, ...infer CT]
-  ? Args extends readonly [unknown, ...infer AT] ? RestAfter<AT, CT> : never
+type RestAfter<Args extends ReadonlyArray<unknown>, Cached extends ReadonlyArray<unknown>> = Cached extends readonly [
+  unknown,
+  ...infer CT
+]
+  ? Args extends readonly [unknown, ...infer AT]
+    ? RestAfter<AT, CT>
+    : never
   : Args

@@ -34,5 +34,7 @@ export interface PmapOptions<Args extends ReadonlyArray<unknown>, R> extends Vma
  * @category transforms
  * @since 0.1.0
  */
-export const pmap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: PmapOptions<Args, R>): Lifted<Args, R> =>
-  vmap(f, options)
+export const pmap = <Args extends ReadonlyArray<unknown>, R>(
+  f: (...args: Args) => R,
+  options?: PmapOptions<Args, R>
+): Lifted<Args, R> => vmap(f, options)

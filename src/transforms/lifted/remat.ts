@@ -56,7 +56,12 @@ export const remat = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args)
       const indexMap = new Map<number, object>()
       const innerArgs = mergeTree<Diff>(inPack.put(xs), { indexMap }) as unknown as Args
       const out = withMutationCheck(() => callUser(() => f(...innerArgs)))
-      const splitOptions: SplitOptions<Diff> = { ...base, refMap: new Map(), outerRefMap: refMapFromIndexMap(indexMap), aliases: new AliasTracker() }
+      const splitOptions: SplitOptions<Diff> = {
+        ...base,
+        refMap: new Map(),
+        outerRefMap: refMapFromIndexMap(indexMap),
+        aliases: new AliasTracker()
+      }
       const a = splitTree<Diff>(innerArgs, null, splitOptions)
       const o = splitTree<Diff>(out, null, { ...splitOptions, what: "output", aliases: new AliasTracker() })
       outPack = pack([a.pure, o.pure])

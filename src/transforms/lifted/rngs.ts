@@ -110,19 +110,34 @@ const isLifted = (u: unknown): u is Lifted<ReadonlyArray<unknown>, unknown> => t
  * @category rngs
  * @since 0.1.0
  */
-export function splitRngs<Args extends ReadonlyArray<unknown>, R>(f: Lifted<Args, R>, options: SplitRngsOptions): Lifted<Args, R>
-export function splitRngs<Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options: SplitRngsOptions): (...args: Args) => R
-export function splitRngs<Args extends ReadonlyArray<unknown>, R>(f: ((...args: Args) => R) | Lifted<Args, R>, options: SplitRngsOptions): unknown {
+export function splitRngs<Args extends ReadonlyArray<unknown>, R>(
+  f: Lifted<Args, R>,
+  options: SplitRngsOptions
+): Lifted<Args, R>
+export function splitRngs<Args extends ReadonlyArray<unknown>, R>(
+  f: (...args: Args) => R,
+  options: SplitRngsOptions
+): (...args: Args) => R
+export function splitRngs<Args extends ReadonlyArray<unknown>, R>(
+  f: ((...args: Args) => R) | Lifted<Args, R>,
+  options: SplitRngsOptions
+): unknown {
   return withRngsAround(f, (args) => splitRngsNow(args, options))
 }
 
 /** Options of {@link forkRngs}: how many keys each stream forks into (none: one fresh key). */
 export interface ForkRngsOptions {
   /** A count or shape for every stream, or `[filter, splits]` pairs (first match wins; `null` forks without splitting). */
-  readonly split?: number | ReadonlyArray<number> | ReadonlyArray<readonly [Filter, number | ReadonlyArray<number> | null]> | undefined
+  readonly split?:
+    | number
+    | ReadonlyArray<number>
+    | ReadonlyArray<readonly [Filter, number | ReadonlyArray<number> | null]>
+    | undefined
 }
 
-const isPairList = (u: ForkRngsOptions["split"]): u is ReadonlyArray<readonly [Filter, number | ReadonlyArray<number> | null]> =>
+const isPairList = (
+  u: ForkRngsOptions["split"]
+): u is ReadonlyArray<readonly [Filter, number | ReadonlyArray<number> | null]> =>
   Array.isArray(u) && u.length > 0 && Array.isArray(u[0])
 
 /**
@@ -133,7 +148,9 @@ const isPairList = (u: ForkRngsOptions["split"]): u is ReadonlyArray<readonly [F
  */
 export const forkRngsNow = (node: unknown, options?: ForkRngsOptions): RngBackups => {
   const split = options?.split
-  const rules: ReadonlyArray<readonly [(path: Path, value: unknown) => boolean, number | ReadonlyArray<number> | null]> = isPairList(split)
+  const rules: ReadonlyArray<
+    readonly [(path: Path, value: unknown) => boolean, number | ReadonlyArray<number> | null]
+  > = isPairList(split)
     ? split.map(([f, s]) => [toPredicate(f), s] as const)
     : [[toPredicate("..."), (split as number | ReadonlyArray<number> | undefined) ?? null]]
   const streams: Array<readonly [Path, RngStream]> = []
@@ -158,13 +175,25 @@ export const forkRngsNow = (node: unknown, options?: ForkRngsOptions): RngBackup
  * @category rngs
  * @since 0.1.0
  */
-export function forkRngs<Args extends ReadonlyArray<unknown>, R>(f: Lifted<Args, R>, options?: ForkRngsOptions): Lifted<Args, R>
-export function forkRngs<Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options?: ForkRngsOptions): (...args: Args) => R
-export function forkRngs<Args extends ReadonlyArray<unknown>, R>(f: ((...args: Args) => R) | Lifted<Args, R>, options?: ForkRngsOptions): unknown {
+export function forkRngs<Args extends ReadonlyArray<unknown>, R>(
+  f: Lifted<Args, R>,
+  options?: ForkRngsOptions
+): Lifted<Args, R>
+export function forkRngs<Args extends ReadonlyArray<unknown>, R>(
+  f: (...args: Args) => R,
+  options?: ForkRngsOptions
+): (...args: Args) => R
+export function forkRngs<Args extends ReadonlyArray<unknown>, R>(
+  f: ((...args: Args) => R) | Lifted<Args, R>,
+  options?: ForkRngsOptions
+): unknown {
   return withRngsAround(f, (args) => forkRngsNow(args, options))
 }
 
-function withRngsAround<Args extends ReadonlyArray<unknown>, R>(f: ((...args: Args) => R) | Lifted<Args, R>, before: (args: Args) => RngBackups): unknown {
+function withRngsAround<Args extends ReadonlyArray<unknown>, R>(
+  f: ((...args: Args) => R) | Lifted<Args, R>,
+  before: (args: Args) => RngBackups
+): unknown {
   const around = <A>(args: Args, call: () => A): A => {
     const backups = before(args)
     let result: A

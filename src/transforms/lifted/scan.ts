@@ -39,12 +39,28 @@ import { Carry as CARRY, isCarry, isStateAxes } from "../../filters/LiftTypes.ts
 import type { AxisOrCarry, CarryMarker, StateAxes } from "../../filters/LiftTypes.ts"
 import { defaultMaxCacheSize, makeLruCache, signatureKey, staticKey } from "../core/cacheKey.ts"
 import { outAvalsOf } from "../core/jaxprTransforms.ts"
-import { broadcastPrefix, flatten as treeFlatten, isRecord, leafPaths, treedefKey, unflatten as treeUnflatten } from "../core/pytree.ts"
+import {
+  broadcastPrefix,
+  flatten as treeFlatten,
+  isRecord,
+  leafPaths,
+  treedefKey,
+  unflatten as treeUnflatten
+} from "../core/pytree.ts"
 import { closeOverConsts, stage } from "../core/staging.ts"
 import type { TreeDef } from "../core/pytree.ts"
 import { callUser, lifted } from "../combinator.ts"
 import type { Lifted, Out } from "../combinator.ts"
-import { AliasTracker, checkPrefixForm, filterMappingResolver, isGraphNode, isPureNode, mergeTree, NodeStates, splitTree } from "../extract.ts"
+import {
+  AliasTracker,
+  checkPrefixForm,
+  filterMappingResolver,
+  isGraphNode,
+  isPureNode,
+  mergeTree,
+  NodeStates,
+  splitTree
+} from "../extract.ts"
 import type { SplitOptions } from "../extract.ts"
 import { LiftTypeError } from "../LiftError.ts"
 import { PARTITION_NAME } from "./vmap.ts"
@@ -53,55 +69,89 @@ import { PARTITION_NAME } from "./vmap.ts"
 export type ScanAxis = number | null | CarryMarker
 
 /** A scan prefix for a value of type `A`: graph nodes also accept a `StateAxes` (with `Carry`). */
-export type ScanAxisFor<A> = A extends Module | Variable<unknown> ? ScanAxis | StateAxes<AxisOrCarry>
-  : A extends JArray ? ScanAxis
-  : A extends ReadonlyArray<unknown> ? ScanAxis | { readonly [K in keyof A]: NestedScanAxisFor<A[K]> }
-  : A extends Record<string, unknown> ? ScanAxis | { readonly [K in keyof A]?: NestedScanAxisFor<A[K]> }
-  : ScanAxis
+export type ScanAxisFor<A> = A extends Module | Variable<unknown>
+  ? ScanAxis | StateAxes<AxisOrCarry>
+  : A extends JArray
+    ? ScanAxis
+    : A extends ReadonlyArray<unknown>
+      ? ScanAxis | { readonly [K in keyof A]: NestedScanAxisFor<A[K]> }
+      : A extends Record<string, unknown>
+        ? ScanAxis | { readonly [K in keyof A]?: NestedScanAxisFor<A[K]> }
+        : ScanAxis
 
 /** `outAxes` of {@link scan}: for a tuple output (`[carry, y]`), one prefix per element, each may be Carry. */
-export type ScanOutAxes<O> = O extends ReadonlyArray<unknown> ? ScanAxis | { readonly [K in keyof O]: ScanAxisFor<O[K]> } : ScanAxisFor<O>
+export type ScanOutAxes<O> =
+  O extends ReadonlyArray<unknown> ? ScanAxis | { readonly [K in keyof O]: ScanAxisFor<O[K]> } : ScanAxisFor<O>
 
 /** A prefix below the top level: `Carry` is one whole argument (or output), never part of one. */
-type NestedScanAxisFor<A> = A extends Module | Variable<unknown> ? number | null | StateAxes<AxisOrCarry>
-  : A extends JArray ? number | null
-  : A extends ReadonlyArray<unknown> ? number | null | { readonly [K in keyof A]: NestedScanAxisFor<A[K]> }
-  : A extends Record<string, unknown> ? number | null | { readonly [K in keyof A]?: NestedScanAxisFor<A[K]> }
-  : number | null
+type NestedScanAxisFor<A> = A extends Module | Variable<unknown>
+  ? number | null | StateAxes<AxisOrCarry>
+  : A extends JArray
+    ? number | null
+    : A extends ReadonlyArray<unknown>
+      ? number | null | { readonly [K in keyof A]: NestedScanAxisFor<A[K]> }
+      : A extends Record<string, unknown>
+        ? number | null | { readonly [K in keyof A]?: NestedScanAxisFor<A[K]> }
+        : number | null
 
 /** `inAxes` of {@link scan}: one prefix for all arguments, or one entry per parameter. */
-export type ScanInAxes<Args extends ReadonlyArray<unknown>> = ScanAxis | { readonly [K in keyof Args]: ScanAxisFor<Args[K]> }
+export type ScanInAxes<Args extends ReadonlyArray<unknown>> =
+  | ScanAxis
+  | { readonly [K in keyof Args]: ScanAxisFor<Args[K]> }
 
 /** Whether a prefix entry is `Carry` (a StateAxes holding Carry carries part of a node, as any position may). */
 type HoldsCarry<X> = X extends CarryMarker ? true : false
 
 /** The top-level positions of `Carry` in `inAxes`/`outAxes` (`"all"` for a bare Carry). */
-type CarryAt<P> = P extends ReadonlyArray<unknown> ? { [K in keyof P]-?: HoldsCarry<P[K]> extends true ? K : never }[number]
-  : HoldsCarry<P> extends true ? "all" : never
+type CarryAt<P> =
+  P extends ReadonlyArray<unknown>
+    ? { [K in keyof P]-?: HoldsCarry<P[K]> extends true ? K : never }[number]
+    : HoldsCarry<P> extends true
+      ? "all"
+      : never
 
 type IsUnion<U, All = U> = U extends unknown ? ([All] extends [U] ? false : true) : never
 
 /** Whether `null`, or a StateAxes holding `null` or `Carry`, is anywhere in `outAxes`. */
-type BadOut<P, D extends ReadonlyArray<0> = []> = D["length"] extends 6 ? false
-  : P extends null ? true
-  : P extends StateAxes<infer A> ? (null extends A ? true : CarryMarker extends A ? true : false)
-  : P extends ReadonlyArray<unknown> ? (true extends { [K in keyof P]: BadOut<P[K], [...D, 0]> }[number] ? true : false)
-  : P extends CarryMarker | number ? false
-  : P extends object ? (true extends { [K in keyof P]-?: BadOut<P[K], [...D, 0]> }[keyof P] ? true : false)
-  : false
+type BadOut<P, D extends ReadonlyArray<0> = []> = D["length"] extends 6
+  ? false
+  : P extends null
+    ? true
+    : P extends StateAxes<infer A>
+      ? null extends A
+        ? true
+        : CarryMarker extends A
+          ? true
+          : false
+      : P extends ReadonlyArray<unknown>
+        ? true extends { [K in keyof P]: BadOut<P[K], [...D, 0]> }[number]
+          ? true
+          : false
+        : P extends CarryMarker | number
+          ? false
+          : P extends object
+            ? true extends { [K in keyof P]-?: BadOut<P[K], [...D, 0]> }[keyof P]
+              ? true
+              : false
+            : false
 
 /** `inAxes` with one Carry at most: `unknown`, else a message no value has. */
-type CheckScanIn<I> = true extends IsUnion<CarryAt<I>> ? "a scan has one carry: Carry may appear once in inAxes" : unknown
+type CheckScanIn<I> =
+  true extends IsUnion<CarryAt<I>> ? "a scan has one carry: Carry may appear once in inAxes" : unknown
 
 /**
  * `outAxes` that agree with `inAxes` (a carry on both sides or neither, one Carry, no broadcast
  * output): `unknown`, else a message no value has. The same rules are checked at run time when
  * the transform is made, for calls the compiler cannot see.
  */
-type CheckScanOut<I, O> = true extends IsUnion<CarryAt<O>> ? "a scan has one carry: Carry may appear once in outAxes"
-  : ([CarryAt<Given<I>>] extends [never] ? false : true) extends ([CarryAt<O>] extends [never] ? false : true)
-    ? (IsTrue<BadOut<Exclude<O, CarryMarker>>> extends true ? "outAxes cannot hold null (no broadcast outputs), nor a StateAxes holding null or Carry" : unknown)
-  : "Carry must be in both inAxes and outAxes, or in neither"
+type CheckScanOut<I, O> =
+  true extends IsUnion<CarryAt<O>>
+    ? "a scan has one carry: Carry may appear once in outAxes"
+    : ([CarryAt<Given<I>>] extends [never] ? false : true) extends ([CarryAt<O>] extends [never] ? false : true)
+      ? IsTrue<BadOut<Exclude<O, CarryMarker>>> extends true
+        ? "outAxes cannot hold null (no broadcast outputs), nor a StateAxes holding null or Carry"
+        : unknown
+      : "Carry must be in both inAxes and outAxes, or in neither"
 
 type IsTrue<B> = [B] extends [never] ? false : [B] extends [true] ? true : false
 
@@ -109,7 +159,12 @@ type IsTrue<B> = [B] extends [never] ? false : [B] extends [true] ? true : false
 type Given<I> = [I] extends [never] ? readonly [CarryMarker, 0] : I
 
 /** Options of {@link scan}. */
-export interface ScanOptions<Args extends ReadonlyArray<unknown>, R, I extends ScanInAxes<Args> = ScanInAxes<Args>, O extends ScanOutAxes<Out<R>> = ScanOutAxes<Out<R>>> {
+export interface ScanOptions<
+  Args extends ReadonlyArray<unknown>,
+  R,
+  I extends ScanInAxes<Args> = ScanInAxes<Args>,
+  O extends ScanOutAxes<Out<R>> = ScanOutAxes<Out<R>>
+> {
   /** Default `[nnx.Carry, 0]`: argument 0 is the carry, argument 1 is scanned over axis 0. */
   readonly inAxes?: I | undefined
   /** Default `[nnx.Carry, 0]`: `f` returns `[carry, y]`, `y` stacked on axis 0. No `null`. */
@@ -133,14 +188,19 @@ const fail = (reason: string): never => {
 const isScanAxis = (u: unknown): boolean => u === null || Number.isInteger(u) || isCarry(u)
 
 /** A leaf of `inAxes`/`outAxes` as `nnx.scan` takes it (checked when the transform is made). */
-const isScanForm = (u: unknown): boolean => isScanAxis(u) || (isStateAxes(u) && u.entries.every(([, a]) => isScanAxis(a)))
+const isScanForm = (u: unknown): boolean =>
+  isScanAxis(u) || (isStateAxes(u) && u.entries.every(([, a]) => isScanAxis(a)))
 
 /** The prefix forms of `nnx.scan`, in words. */
 const SCAN_FORMS = "an integer, null, Carry or a StateAxes (of those)"
 
 const isScanPrefix = (u: unknown): boolean => u === null || typeof u === "number" || isCarry(u) || isStateAxes(u)
 
-const resolveScan = filterMappingResolver<ScanAxis>(T, (u): u is StateAxes<AxisOrCarry> => isStateAxes(u), (u) => u as ScanAxis)
+const resolveScan = filterMappingResolver<ScanAxis>(
+  T,
+  (u): u is StateAxes<AxisOrCarry> => isStateAxes(u),
+  (u) => u as ScanAxis
+)
 
 const showScan = (a: ScanAxis): string => (a === null ? "null" : String(a))
 
@@ -150,7 +210,10 @@ const showAxes = (u: unknown): string => {
   if (isCarry(u)) return "Carry"
   if (isStateAxes(u)) return u.toString()
   if (Array.isArray(u)) return `[${u.map(showAxes).join(", ")}]`
-  if (isRecord(u)) return `{ ${Object.keys(u).map((k) => `${k}: ${showAxes(u[k])}`).join(", ")} }`
+  if (isRecord(u))
+    return `{ ${Object.keys(u)
+      .map((k) => `${k}: ${showAxes(u[k])}`)
+      .join(", ")} }`
   return String(u)
 }
 
@@ -159,7 +222,11 @@ const leafKey = (u: unknown): string => {
   if (u instanceof NodeStates) {
     // A Variable holding a non-Array value (group -1) is static: its value is part of the key, as a
     // static attribute's is part of the GraphDef, so a new value retraces instead of replaying the old one.
-    const templates = u.templates.map((t, k) => (t instanceof VariableState ? `${t.kind}:${staticKey(T, t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey(T, t.value)}` : ""}` : staticKey(T, t)))
+    const templates = u.templates.map((t, k) =>
+      t instanceof VariableState
+        ? `${t.kind}:${staticKey(T, t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey(T, t.value)}` : ""}`
+        : staticKey(T, t)
+    )
     return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${templates.join(";")}`
   }
   return `L${staticKey(T, u)}`
@@ -170,13 +237,13 @@ export const shardingMetadataMap = (partition: string | undefined, inside: boole
   partition === undefined
     ? undefined
     : (metadata: Metadata, axis: unknown): Metadata => {
-      const names = metadata["shardingNames"]
-      if (typeof axis !== "number" || !Array.isArray(names)) return metadata
-      const list = [...(names as ReadonlyArray<string | null>)]
-      if (inside) list.splice(axis, 1)
-      else list.splice(axis, 0, partition)
-      return { ...metadata, shardingNames: list }
-    }
+        const names = metadata["shardingNames"]
+        if (typeof axis !== "number" || !Array.isArray(names)) return metadata
+        const list = [...(names as ReadonlyArray<string | null>)]
+        if (inside) list.splice(axis, 1)
+        else list.splice(axis, 0, partition)
+        return { ...metadata, shardingNames: list }
+      }
 
 /**
  * Where `Carry` stands in `axes`: `"all"` (the whole prefix is Carry), a top-level index, or
@@ -188,9 +255,14 @@ const carryIndex = (axes: unknown, what: string): number | "all" | undefined => 
   const visit = (u: unknown, path: string, top: number | undefined): void => {
     if (isCarry(u)) {
       if (top === undefined || path.includes("][") || path.includes("['")) {
-        fail(`Carry must be at the top level, it cannot be nested. Found ${what}=${showAxes(axes)} (Carry at ${what}${path}); make the carry one whole argument, and choose its sub-states with a StateAxes`)
+        fail(
+          `Carry must be at the top level, it cannot be nested. Found ${what}=${showAxes(axes)} (Carry at ${what}${path}); make the carry one whole argument, and choose its sub-states with a StateAxes`
+        )
       }
-      if (found !== undefined) fail(`Found multiple Carry definitions at ${what}${found.path} and ${what}${path}; a scan has one carry: put its parts in one argument`)
+      if (found !== undefined)
+        fail(
+          `Found multiple Carry definitions at ${what}${found.path} and ${what}${path}; a scan has one carry: put its parts in one argument`
+        )
       found = { index: top!, path }
       return
     }
@@ -206,11 +278,18 @@ const carryIndex = (axes: unknown, what: string): number | "all" | undefined => 
 const checkOutAxes = (axes: unknown): void => {
   const visit = (u: unknown, path: string): void => {
     const at = `outAxes${path}`
-    if (u === null) fail(`Cannot broadcast output state. Got outAxes=null at: ${at}; give the output an axis to stack it on`)
+    if (u === null)
+      fail(`Cannot broadcast output state. Got outAxes=null at: ${at}; give the output an axis to stack it on`)
     if (isStateAxes(u)) {
       for (const [, value] of u.entries) {
-        if (value === null) fail(`Cannot broadcast output state. Got ${u.toString()} at: ${at}; give every filter of an output StateAxes an axis`)
-        if (isCarry(value)) fail(`Cannot carry output state. Got ${u.toString()} at: ${at}; return the carry argument itself at the Carry position of outAxes`)
+        if (value === null)
+          fail(
+            `Cannot broadcast output state. Got ${u.toString()} at: ${at}; give every filter of an output StateAxes an axis`
+          )
+        if (isCarry(value))
+          fail(
+            `Cannot carry output state. Got ${u.toString()} at: ${at}; return the carry argument itself at the Carry position of outAxes`
+          )
       }
       return
     }
@@ -223,7 +302,10 @@ const checkOutAxes = (axes: unknown): void => {
 /** Keeps only the graph nodes of a tree (other leaves become `null`). */
 export const graphNodesOnly = (tree: unknown): unknown => {
   const [leaves, def] = treeFlatten(tree, isGraphNode)
-  return treeUnflatten(def, leaves.map((l) => (isGraphNode(l) ? l : null)))
+  return treeUnflatten(
+    def,
+    leaves.map((l) => (isGraphNode(l) ? l : null))
+  )
 }
 
 /**
@@ -265,12 +347,16 @@ const checkSameReferences = (input: unknown, output: unknown): void => {
   const [b, db] = treeFlatten(output, isGraphNode)
   const pa = leafPaths(da, "carry")
   if (pa.length !== leafPaths(db, "carry").length || JSON.stringify(da) !== JSON.stringify(db)) {
-    fail(`the carry returned by f has a different structure from the carry argument: it had ${pa.length} leaves (${pa.join(", ")}) and f returned ${leafPaths(db, "carry").join(", ") || "none"}`)
+    fail(
+      `the carry returned by f has a different structure from the carry argument: it had ${pa.length} leaves (${pa.join(", ")}) and f returned ${leafPaths(db, "carry").join(", ") || "none"}`
+    )
   }
   a.forEach((x, i) => {
     const y = b[i]
     if ((isGraphNode(x) || isGraphNode(y)) && x !== y) {
-      fail(`Carry references must be the same between iterations: ${pa[i]} was a different object (or not a graph node) in the carry f returned; return the carry's own Modules and Variables (their state may change)`)
+      fail(
+        `Carry references must be the same between iterations: ${pa[i]} was a different object (or not a graph node) in the carry f returned; return the carry's own Modules and Variables (their state may change)`
+      )
     }
   })
 }
@@ -319,7 +405,9 @@ const decorate = (options: ScanOptions<ReadonlyArray<unknown>, unknown> | undefi
   const outCarry = carryIndex(outAxes, "outAxes")
   checkOutAxes(outAxes)
   if ((inCarry === undefined) !== (outCarry === undefined)) {
-    fail(`If one of inAxes or outAxes has Carry, the other must also have Carry. Got inAxes=${showAxes(inAxes)} and outAxes=${showAxes(outAxes)}`)
+    fail(
+      `If one of inAxes or outAxes has Carry, the other must also have Carry. Got inAxes=${showAxes(inAxes)} and outAxes=${showAxes(outAxes)}`
+    )
   }
   return { inAxes, outAxes, inCarry, outCarry }
 }
@@ -361,21 +449,40 @@ export const scan = <
   const O extends ScanOutAxes<Out<R>> = never
 >(
   f: (...args: Args) => R,
-  options?: ScanOptions<Args, R, I, O> & { readonly inAxes?: NoInfer<CheckScanIn<I>>; readonly outAxes?: NoInfer<CheckScanOut<I, O>> }
+  options?: ScanOptions<Args, R, I, O> & {
+    readonly inAxes?: NoInfer<CheckScanIn<I>>
+    readonly outAxes?: NoInfer<CheckScanOut<I, O>>
+  }
 ): LiftedScan<Args, R> => {
-  const { inAxes, inCarry, outAxes, outCarry } = decorate(options as ScanOptions<ReadonlyArray<unknown>, unknown> | undefined)
+  const { inAxes, inCarry, outAxes, outCarry } = decorate(
+    options as ScanOptions<ReadonlyArray<unknown>, unknown> | undefined
+  )
   const carryArg = inCarry === "all" ? 0 : inCarry
   const partition = options?.transformMetadata?.[PARTITION_NAME]
-  const base = { transform: T, isPrefixLeaf: isScanPrefix, resolve: resolveScan, show: showScan, corePrefix: (a: ScanAxis) => a, expected: SCAN_FORMS }
+  const base = {
+    transform: T,
+    isPrefixLeaf: isScanPrefix,
+    resolve: resolveScan,
+    show: showScan,
+    corePrefix: (a: ScanAxis) => a,
+    expected: SCAN_FORMS
+  }
   const cache = makeLruCache<ScanEntry>(T, options?.maxCacheSize ?? defaultMaxCacheSize)
   let traces = 0
 
   const impl = (args: Args): never => {
-    if (inCarry === "all" && args.length !== 1) fail(`when inAxes is Carry, the function must take exactly one argument, got ${args.length}`)
+    if (inCarry === "all" && args.length !== 1)
+      fail(`when inAxes is Carry, the function must take exactly one argument, got ${args.length}`)
 
     // 1. Outer split; sort every leaf into carry, scanned (xs), broadcast or static.
     const refMap = new Map<object, number>()
-    const outer = splitTree<ScanAxis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker(), checkTrace: true })
+    const outer = splitTree<ScanAxis>(args, inAxes, {
+      ...base,
+      what: "inAxes",
+      refMap,
+      aliases: new AliasTracker(),
+      checkTrace: true
+    })
     const [inLeaves, inDef] = treeFlatten(outer.pure)
     const inPrefixes = leafPrefixes(outer.prefix, inDef, "inAxes")
     const inNames = describePureLeaves(outer.pure, "args")
@@ -387,15 +494,20 @@ export const scan = <
     const staticKeys: Array<string> = []
     const inSlots: Array<Slot> = inLeaves.map((leaf, i): Slot => {
       const p = inPrefixes[i]
-      if (isStateAxes(p)) return fail(`StateAxes can only be used on graph nodes (Modules, Variables); ${inNames[i]} is not one`)
+      if (isStateAxes(p))
+        return fail(`StateAxes can only be used on graph nodes (Modules, Variables); ${inNames[i]} is not one`)
       if (isCarry(p) && (isArray(leaf) || typeof leaf === "number" || typeof leaf === "boolean")) {
         carryIn.push(asArray(leaf))
         carryInNames.push(inNames[i]!)
         return { kind: "carry" }
       }
       if (typeof p === "number" && !(leaf instanceof NodeStates)) {
-        if (!isArray(leaf)) return fail(`${inNames[i]} is ${typeof leaf}, not an Array, so it cannot be scanned over axis ${p}; give it null (broadcast) or Carry`)
-        if (!Number.isInteger(p) || p < -leaf.ndim || p >= leaf.ndim) return fail(`cannot scan ${inNames[i]} (shape [${leaf.shape.join(", ")}]) over axis ${p}`)
+        if (!isArray(leaf))
+          return fail(
+            `${inNames[i]} is ${typeof leaf}, not an Array, so it cannot be scanned over axis ${p}; give it null (broadcast) or Carry`
+          )
+        if (!Number.isInteger(p) || p < -leaf.ndim || p >= leaf.ndim)
+          return fail(`cannot scan ${inNames[i]} (shape [${leaf.shape.join(", ")}]) over axis ${p}`)
         const axis = p < 0 ? p + leaf.ndim : p
         xs.push(axis === 0 ? leaf : moveaxis(leaf, axis, 0))
         return { kind: "xs", axis }
@@ -424,111 +536,138 @@ export const scan = <
       const writes = new Set<number>()
       let returnedEffect = false
       traces++
-      const staged = stage(T, (flat) => {
-        const b = flat.slice(0, broadcast.length)
-        const c = flat.slice(broadcast.length, broadcast.length + carryAvals.length)
-        const x = flat.slice(broadcast.length + carryAvals.length)
-        // A written broadcast Array is read from the carry, so each iteration sees the last write.
-        written.forEach((k, j) => {
-          b[k] = c[carryIn.length + j]!
-        })
-        // 2. Inner merge: fresh objects for this iteration, in the outer objects' index space.
-        let ci = 0
-        let xi = 0
-        const leaves = inLeaves.map((l, i) => {
-          const s = inSlots[i]!
-          return s.kind === "carry" ? c[ci++] : s.kind === "xs" ? x[xi++] : s.kind === "broadcast" ? b[s.index] : l
-        })
-        const indexMap = new Map<number, object>()
-        const innerArgs = mergeTree<ScanAxis>(treeUnflatten(inDef, leaves), { indexMap, metadata: shardingMetadataMap(partition, true) }) as Array<unknown>
-        const out: unknown = withMutationCheck(() =>
-          callUser(() => {
-            const r = f(...(innerArgs as unknown as Args))
-            if (Effect.isEffect(r)) returnedEffect = true
-            return r
+      const staged = stage(
+        T,
+        (flat) => {
+          const b = flat.slice(0, broadcast.length)
+          const c = flat.slice(broadcast.length, broadcast.length + carryAvals.length)
+          const x = flat.slice(broadcast.length + carryAvals.length)
+          // A written broadcast Array is read from the carry, so each iteration sees the last write.
+          written.forEach((k, j) => {
+            b[k] = c[carryIn.length + j]!
           })
-        )
-        // The carry f returned, and the rest of its output.
-        let carryOut: unknown
-        let rest: unknown = out
-        if (outCarry === "all") {
-          carryOut = out
-          rest = null
-        } else if (outCarry !== undefined) {
-          if (!Array.isArray(out) || out.length <= outCarry) {
-            return fail(`outAxes puts the carry at [${outCarry}], so f must return an array with the carry there (e.g. [carry, y]); it returned ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}`)
+          // 2. Inner merge: fresh objects for this iteration, in the outer objects' index space.
+          let ci = 0
+          let xi = 0
+          const leaves = inLeaves.map((l, i) => {
+            const s = inSlots[i]!
+            return s.kind === "carry" ? c[ci++] : s.kind === "xs" ? x[xi++] : s.kind === "broadcast" ? b[s.index] : l
+          })
+          const indexMap = new Map<number, object>()
+          const innerArgs = mergeTree<ScanAxis>(treeUnflatten(inDef, leaves), {
+            indexMap,
+            metadata: shardingMetadataMap(partition, true)
+          }) as Array<unknown>
+          const out: unknown = withMutationCheck(() =>
+            callUser(() => {
+              const r = f(...(innerArgs as unknown as Args))
+              if (Effect.isEffect(r)) returnedEffect = true
+              return r
+            })
+          )
+          // The carry f returned, and the rest of its output.
+          let carryOut: unknown
+          let rest: unknown = out
+          if (outCarry === "all") {
+            carryOut = out
+            rest = null
+          } else if (outCarry !== undefined) {
+            if (!Array.isArray(out) || out.length <= outCarry) {
+              return fail(
+                `outAxes puts the carry at [${outCarry}], so f must return an array with the carry there (e.g. [carry, y]); it returned ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}`
+              )
+            }
+            carryOut = out[outCarry]
+            rest = out.map((o: unknown, i: number) => (i === outCarry ? null : o))
           }
-          carryOut = out[outCarry]
-          rest = out.map((o: unknown, i: number) => (i === outCarry ? null : o))
-        }
-        if (carryArg !== undefined) checkSameReferences(innerArgs[carryArg], carryOut)
-        const argsOut = innerArgs.map((a, i) => (i === carryArg ? carryOut : graphNodesOnly(a)))
-        // 3. Inner split of (arguments, output), stamped with outer indices.
-        const splitOptions: SplitOptions<ScanAxis> = {
-          ...base,
-          what: "inAxes",
-          refMap: new Map(),
-          outerRefMap: refMapFromIndexMap(indexMap),
-          aliases: new AliasTracker(),
-          metadata: shardingMetadataMap(partition, false),
-          checkTrace: true
-        }
-        const a = splitTree<ScanAxis>(argsOut, inAxes, splitOptions)
-        const o = splitTree<ScanAxis>(rest, outAxes, { ...splitOptions, what: "outAxes" })
-        const carryOutArrays: Array<JArray> = []
-        const writtenOut: Array<JArray> = []
-        const carryOutNames: Array<string> = []
-        const ys: Array<JArray> = []
-        const sort = (pure: unknown, prefix: unknown, what: string, root: string) => {
-          const [leaves, def] = treeFlatten(pure)
-          const prefixes = leafPrefixes(prefix, def, what)
-          const names = describePureLeaves(pure, root)
-          const slots = leaves.map((leaf, i): Slot => {
-            const p = prefixes[i]
-            if (isStateAxes(p)) return fail(`StateAxes can only be used on graph nodes (Modules, Variables); ${names[i]} is not one`)
-            if (leaf instanceof NodeStates) return { kind: "keep" }
-            const arrayLike = isArray(leaf) || typeof leaf === "number" || typeof leaf === "boolean"
-            if (isCarry(p)) {
-              if (!arrayLike) return { kind: "keep" }
-              carryOutArrays.push(asArray(leaf as JArray))
-              carryOutNames.push(names[i]!)
-              return { kind: "carry" }
-            }
-            if (typeof p === "number") {
-              if (!arrayLike) return { kind: "keep" }
-              const y = asArray(leaf as JArray)
-              if (!Number.isInteger(p) || p < -(y.ndim + 1) || p > y.ndim) return fail(`cannot stack ${names[i]} (shape [${y.shape.join(", ")}]) on axis ${p}`)
-              ys.push(y)
-              return { kind: "xs", axis: p < 0 ? p + y.ndim + 1 : p }
-            }
-            if (isArray(leaf)) {
-              const index = broadcastNames.indexOf(names[i]!)
-              if (index === -1) {
-                return fail(`the state at ${names[i]} is broadcast (its axis is null) and was added inside the loop; a broadcast graph node must keep its structure (its Variables) in every iteration`)
+          if (carryArg !== undefined) checkSameReferences(innerArgs[carryArg], carryOut)
+          const argsOut = innerArgs.map((a, i) => (i === carryArg ? carryOut : graphNodesOnly(a)))
+          // 3. Inner split of (arguments, output), stamped with outer indices.
+          const splitOptions: SplitOptions<ScanAxis> = {
+            ...base,
+            what: "inAxes",
+            refMap: new Map(),
+            outerRefMap: refMapFromIndexMap(indexMap),
+            aliases: new AliasTracker(),
+            metadata: shardingMetadataMap(partition, false),
+            checkTrace: true
+          }
+          const a = splitTree<ScanAxis>(argsOut, inAxes, splitOptions)
+          const o = splitTree<ScanAxis>(rest, outAxes, { ...splitOptions, what: "outAxes" })
+          const carryOutArrays: Array<JArray> = []
+          const writtenOut: Array<JArray> = []
+          const carryOutNames: Array<string> = []
+          const ys: Array<JArray> = []
+          const sort = (pure: unknown, prefix: unknown, what: string, root: string) => {
+            const [leaves, def] = treeFlatten(pure)
+            const prefixes = leafPrefixes(prefix, def, what)
+            const names = describePureLeaves(pure, root)
+            const slots = leaves.map((leaf, i): Slot => {
+              const p = prefixes[i]
+              if (isStateAxes(p))
+                return fail(`StateAxes can only be used on graph nodes (Modules, Variables); ${names[i]} is not one`)
+              if (leaf instanceof NodeStates) return { kind: "keep" }
+              const arrayLike = isArray(leaf) || typeof leaf === "number" || typeof leaf === "boolean"
+              if (isCarry(p)) {
+                if (!arrayLike) return { kind: "keep" }
+                carryOutArrays.push(asArray(leaf as JArray))
+                carryOutNames.push(names[i]!)
+                return { kind: "carry" }
               }
-              const j = written.indexOf(index)
-              if (j === -1 && b[index] === leaf) return { kind: "broadcast", index }
-              const before = broadcast[index]!.aval
-              if (leaf.dtype !== before.dtype || leaf.shape.join(",") !== before.shape.join(",")) {
-                return fail(`the broadcast state at ${names[i]} was written with ${leaf.dtype}[${leaf.shape.join(", ")}] but is ${before.dtype}[${before.shape.join(", ")}]; broadcast state written inside the loop is carried from one iteration to the next, so it must keep its shape and dtype`)
+              if (typeof p === "number") {
+                if (!arrayLike) return { kind: "keep" }
+                const y = asArray(leaf as JArray)
+                if (!Number.isInteger(p) || p < -(y.ndim + 1) || p > y.ndim)
+                  return fail(`cannot stack ${names[i]} (shape [${y.shape.join(", ")}]) on axis ${p}`)
+                ys.push(y)
+                return { kind: "xs", axis: p < 0 ? p + y.ndim + 1 : p }
               }
-              if (j === -1) {
-                writes.add(index)
-                return { kind: "broadcast", index }
+              if (isArray(leaf)) {
+                const index = broadcastNames.indexOf(names[i]!)
+                if (index === -1) {
+                  return fail(
+                    `the state at ${names[i]} is broadcast (its axis is null) and was added inside the loop; a broadcast graph node must keep its structure (its Variables) in every iteration`
+                  )
+                }
+                const j = written.indexOf(index)
+                if (j === -1 && b[index] === leaf) return { kind: "broadcast", index }
+                const before = broadcast[index]!.aval
+                if (leaf.dtype !== before.dtype || leaf.shape.join(",") !== before.shape.join(",")) {
+                  return fail(
+                    `the broadcast state at ${names[i]} was written with ${leaf.dtype}[${leaf.shape.join(", ")}] but is ${before.dtype}[${before.shape.join(", ")}]; broadcast state written inside the loop is carried from one iteration to the next, so it must keep its shape and dtype`
+                  )
+                }
+                if (j === -1) {
+                  writes.add(index)
+                  return { kind: "broadcast", index }
+                }
+                writtenOut[j] = leaf
+                return { kind: "written", index }
               }
-              writtenOut[j] = leaf
-              return { kind: "written", index }
-            }
-            return { kind: "keep" }
-          })
-          return { leaves: leaves.map((l, i) => (slots[i]!.kind === "keep" ? l : undefined)), def, slots }
-        }
-        const as = sort(a.pure, a.prefix, "inAxes", "args")
-        const os = sort(o.pure, o.prefix, "outAxes", "out")
-        checkCarryStructure(carryInNames, carryAvals.slice(0, carryIn.length), carryOutNames, carryOutArrays.map((y) => y.aval))
-        saved = { aLeaves: as.leaves, aDef: as.def, aSlots: as.slots, oLeaves: os.leaves, oDef: os.def, oSlots: os.slots }
-        return [[...carryOutArrays, ...writtenOut], ys]
-      }, [...broadcast.map((x) => x.aval), ...carryAvals, ...xAvals])
+              return { kind: "keep" }
+            })
+            return { leaves: leaves.map((l, i) => (slots[i]!.kind === "keep" ? l : undefined)), def, slots }
+          }
+          const as = sort(a.pure, a.prefix, "inAxes", "args")
+          const os = sort(o.pure, o.prefix, "outAxes", "out")
+          checkCarryStructure(
+            carryInNames,
+            carryAvals.slice(0, carryIn.length),
+            carryOutNames,
+            carryOutArrays.map((y) => y.aval)
+          )
+          saved = {
+            aLeaves: as.leaves,
+            aDef: as.def,
+            aSlots: as.slots,
+            oLeaves: os.leaves,
+            oDef: os.def,
+            oSlots: os.slots
+          }
+          return [[...carryOutArrays, ...writtenOut], ys]
+        },
+        [...broadcast.map((x) => x.aval), ...carryAvals, ...xAvals]
+      )
       if (staged.isArrayOut.some((isArr) => !isArr)) fail("the carry and the stacked outputs must be Arrays")
       return { staged, saved: saved!, returnedEffect, writes }
     }
@@ -542,12 +681,19 @@ export const scan = <
       if (traced.writes.size > 0) {
         written.push(...[...traced.writes].sort((p, q) => p - q))
         traced = trace(carryAvals(), written)
-        if (traced.writes.size > 0) fail("f wrote different broadcast state when traced again; its writes must not depend on how often it is traced")
+        if (traced.writes.size > 0)
+          fail(
+            "f wrote different broadcast state when traced again; its writes must not depend on how often it is traced"
+          )
       }
       const avals = carryAvals()
       const carryOutAvals = outAvalsOf(traced.staged.closed).slice(0, avals.length)
       const promote = carryOutAvals.map((a, i) => (a.weakType === avals[i]!.weakType ? undefined : a))
-      if (promote.some((p) => p !== undefined)) traced = trace(avals.map((a, i) => promote[i] ?? a), written)
+      if (promote.some((p) => p !== undefined))
+        traced = trace(
+          avals.map((a, i) => promote[i] ?? a),
+          written
+        )
       const [jaxpr, consts] = closeOverConsts(traced.staged.closed)
       entry = { jaxpr, consts, promote, written, ...traced.saved }
       // A body that closed over another transform's tracers is only valid in that context; an
@@ -558,12 +704,19 @@ export const scan = <
     const { promote } = entry
     const carry = [...carryIn, ...entry.written.map((k) => broadcast[k]!)].map((c, i) => {
       const p = promote[i]
-      return p === undefined ? c : bind1("convert_element_type", [c], { newDtype: c.dtype as "float32", weakType: p.weakType })
+      return p === undefined
+        ? c
+        : bind1("convert_element_type", [c], { newDtype: c.dtype as "float32", weakType: p.weakType })
     })
     const numConsts = entry.consts.length + broadcast.length
     const lengths = [...new Set(xs.map((x) => x.shape[0]))]
-    if (lengths.length > 1 || (options?.length !== undefined && lengths.length === 1 && lengths[0] !== options.length)) {
-      fail(`the scanned Arrays and length disagree on the number of iterations: ${[...lengths, ...(options?.length === undefined ? [] : [`length ${options.length}`])].join(", ")}`)
+    if (
+      lengths.length > 1 ||
+      (options?.length !== undefined && lengths.length === 1 && lengths[0] !== options.length)
+    ) {
+      fail(
+        `the scanned Arrays and length disagree on the number of iterations: ${[...lengths, ...(options?.length === undefined ? [] : [`length ${options.length}`])].join(", ")}`
+      )
     }
     const length = options?.length ?? lengths[0]
     if (length === undefined) fail("nothing is scanned over (no Array has an axis in inAxes), so pass length")
@@ -612,18 +765,29 @@ export const scan = <
 }
 
 /** The carry f returns must hold the same state (paths, kinds, shapes, dtypes) as the one it got. */
-const checkCarryStructure = (inNames: ReadonlyArray<string>, inArrays: ReadonlyArray<Aval>, outNames: ReadonlyArray<string>, outArrays: ReadonlyArray<Aval>): void => {
+const checkCarryStructure = (
+  inNames: ReadonlyArray<string>,
+  inArrays: ReadonlyArray<Aval>,
+  outNames: ReadonlyArray<string>,
+  outArrays: ReadonlyArray<Aval>
+): void => {
   const added = outNames.filter((n) => !inNames.includes(n))
   const removed = inNames.filter((n) => !outNames.includes(n))
   if (added.length > 0 || removed.length > 0) {
-    fail(`the carry's structure changed inside the loop (it must stay fixed): ${[...added.map((n) => `added ${n}`), ...removed.map((n) => `removed ${n}`)].join("; ")}`)
+    fail(
+      `the carry's structure changed inside the loop (it must stay fixed): ${[...added.map((n) => `added ${n}`), ...removed.map((n) => `removed ${n}`)].join("; ")}`
+    )
   }
-  if (inNames.some((n, i) => outNames[i] !== n)) fail(`the carry's state was reordered inside the loop (it must stay fixed): ${inNames.join(", ")} became ${outNames.join(", ")}`)
+  if (inNames.some((n, i) => outNames[i] !== n))
+    fail(
+      `the carry's state was reordered inside the loop (it must stay fixed): ${inNames.join(", ")} became ${outNames.join(", ")}`
+    )
   inArrays.forEach((a, i) => {
     const b = outArrays[i]!
     if (a.dtype !== b.dtype || a.shape.join(",") !== b.shape.join(",")) {
-      fail(`the carry at ${inNames[i]} changed type inside the loop: ${a.dtype}[${a.shape.join(", ")}] became ${b.dtype}[${b.shape.join(", ")}]; the carry must keep its shapes and dtypes`)
+      fail(
+        `the carry at ${inNames[i]} changed type inside the loop: ${a.dtype}[${a.shape.join(", ")}] became ${b.dtype}[${b.shape.join(", ")}]; the carry must keep its shapes and dtypes`
+      )
     }
   })
 }
-

@@ -54,16 +54,18 @@ const fail = (reason: string): never => {
   throw new LiftTypeError({ transform: T, reason })
 }
 
-const isSpec = (u: unknown): u is PartitionSpec => Array.isArray(u) && u.every((x) => x === null || typeof x === "string")
+const isSpec = (u: unknown): u is PartitionSpec =>
+  Array.isArray(u) && u.every((x) => x === null || typeof x === "string")
 
 /** Wraps a whole argument's spec, so a top-level spec array is not read as a tuple of specs. */
 class ArgSpec {
   constructor(readonly spec: Spec) {}
 }
 
-const isSpecPrefix = (u: unknown): boolean => u === null || u === undefined || u instanceof ArgSpec || isStateSharding(u) || isSpec(u)
+const isSpecPrefix = (u: unknown): boolean =>
+  u === null || u === undefined || u instanceof ArgSpec || isStateSharding(u) || isSpec(u)
 
-const unwrap = (u: unknown): Spec => (u instanceof ArgSpec ? u.spec : (u ?? null) as Spec)
+const unwrap = (u: unknown): Spec => (u instanceof ArgSpec ? u.spec : ((u ?? null) as Spec))
 
 const resolveSpec = filterMappingResolver<Spec>(T, (u): u is StateSharding => isStateSharding(u), unwrap)
 
@@ -73,7 +75,8 @@ const showSpec = (s: Spec): string => (s === null ? "null" : `(${s.join(", ")})`
 const leafSpecs = (prefix: unknown, pure: unknown, what: string): Array<Spec> => {
   const [, def] = treeFlatten(pure)
   return broadcastPrefix(T, what, prefix, def, (u): u is unknown => isSpecPrefix(u), "args").map((p) => {
-    if (isStateSharding(p)) return fail(`StateSharding can only be used on graph nodes (Modules, Variables), in ${what}`)
+    if (isStateSharding(p))
+      return fail(`StateSharding can only be used on graph nodes (Modules, Variables), in ${what}`)
     return unwrap(p)
   })
 }
@@ -82,11 +85,13 @@ const leafSpecs = (prefix: unknown, pure: unknown, what: string): Array<Spec> =>
 const axisDims = (mesh: Mesh, spec: Spec, ndim: number, name: string): Array<number> => {
   const dims = mesh.axisNames.map(() => -1)
   if (spec === null) return dims
-  if (spec.length > ndim) fail(`the spec ${showSpec(spec)} of ${name} has ${spec.length} entries but the array has only ${ndim} dimensions`)
+  if (spec.length > ndim)
+    fail(`the spec ${showSpec(spec)} of ${name} has ${spec.length} entries but the array has only ${ndim} dimensions`)
   spec.forEach((axisName, d) => {
     if (axisName === null) return
     const k = mesh.axisNames.indexOf(axisName)
-    if (k === -1) fail(`the spec ${showSpec(spec)} of ${name} names '${axisName}', which is not an axis of ${mesh.toString()}`)
+    if (k === -1)
+      fail(`the spec ${showSpec(spec)} of ${name} names '${axisName}', which is not an axis of ${mesh.toString()}`)
     if (dims[k] !== -1) fail(`the spec ${showSpec(spec)} of ${name} names the mesh axis '${axisName}' twice`)
     dims[k] = d
   })
@@ -103,7 +108,10 @@ const toShards = (mesh: Mesh, x: JArray, dims: ReadonlyArray<number>, name: stri
     const m = mesh.axisSizes[k]!
     const pos = lead + d
     const n = y.shape[pos]!
-    if (n % m !== 0) fail(`dimension ${d} of ${name} (size ${n}) does not split evenly over the mesh axis '${mesh.axisNames[k]}' of size ${m}`)
+    if (n % m !== 0)
+      fail(
+        `dimension ${d} of ${name} (size ${n}) does not split evenly over the mesh axis '${mesh.axisNames[k]}' of size ${m}`
+      )
     y = reshape(y, [...y.shape.slice(0, pos), m, n / m, ...y.shape.slice(pos + 1)])
     y = moveaxis(y, pos, 0)
     lead++
@@ -142,13 +150,27 @@ const fromShards = (y: JArray, dims: ReadonlyArray<number>): JArray => {
  * @category transforms
  * @since 0.1.0
  */
-export const shardMap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Args) => R, options: ShardMapOptions): Lifted<Args, R> =>
+export const shardMap = <Args extends ReadonlyArray<unknown>, R>(
+  f: (...args: Args) => R,
+  options: ShardMapOptions
+): Lifted<Args, R> =>
   lifted<Args, R>((args) => {
     const mesh = options.mesh ?? currentMesh() ?? fail("no mesh: pass options.mesh or run inside withMesh(mesh, ...)")
-    if (options.inSpecs.length !== args.length) fail(`inSpecs has ${options.inSpecs.length} entries but the function got ${args.length} arguments; give one spec per argument`)
-    const inSpecs = options.inSpecs.map((s) => (s === null || s === undefined || isSpec(s) ? new ArgSpec(s ?? null) : s))
+    if (options.inSpecs.length !== args.length)
+      fail(
+        `inSpecs has ${options.inSpecs.length} entries but the function got ${args.length} arguments; give one spec per argument`
+      )
+    const inSpecs = options.inSpecs.map((s) =>
+      s === null || s === undefined || isSpec(s) ? new ArgSpec(s ?? null) : s
+    )
     const outSpecs: unknown = isSpec(options.outSpecs) ? new ArgSpec(options.outSpecs) : options.outSpecs
-    const base = { transform: T, isPrefixLeaf: isSpecPrefix, resolve: resolveSpec, show: showSpec, corePrefix: (s: Spec) => new ArgSpec(s) }
+    const base = {
+      transform: T,
+      isPrefixLeaf: isSpecPrefix,
+      resolve: resolveSpec,
+      show: showSpec,
+      corePrefix: (s: Spec) => new ArgSpec(s)
+    }
 
     // 1. Outer split, then each Array into its shards.
     const refMap = new Map<object, number>()
@@ -167,7 +189,14 @@ export const shardMap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Ar
       shards.push(toShards(mesh, leaf, dims, names[i]!))
     })
 
-    let saved: { leaves: Array<unknown>; def: ReturnType<typeof treeFlatten>[1]; dynIdx: Array<number>; dims: Array<Array<number>> } | undefined
+    let saved:
+      | {
+          leaves: Array<unknown>
+          def: ReturnType<typeof treeFlatten>[1]
+          dynIdx: Array<number>
+          dims: Array<Array<number>>
+        }
+      | undefined
 
     // 2-3. Per shard: inner merge, call, inner split.
     const perShard = (arrays: ReadonlyArray<JArray>): Array<JArray> => {
@@ -176,7 +205,13 @@ export const shardMap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Ar
       const indexMap = new Map<number, object>()
       const innerArgs = mergeTree<Spec>(treeUnflatten(inDef, leaves), { indexMap }) as Array<unknown>
       const out = withMutationCheck(() => callUser(() => f(...(innerArgs as unknown as Args))))
-      const splitOptions: SplitOptions<Spec> = { ...base, what: "inSpecs", refMap: new Map(), outerRefMap: refMapFromIndexMap(indexMap), aliases: new AliasTracker() }
+      const splitOptions: SplitOptions<Spec> = {
+        ...base,
+        what: "inSpecs",
+        refMap: new Map(),
+        outerRefMap: refMapFromIndexMap(indexMap),
+        aliases: new AliasTracker()
+      }
       const a = splitTree<Spec>(innerArgs.map(graphNodesOnly), inSpecs, splitOptions)
       const o = splitTree<Spec>(out, outSpecs, { ...splitOptions, what: "outSpecs" })
       const pure = [a.pure, o.pure]
@@ -216,4 +251,3 @@ export const shardMap = <Args extends ReadonlyArray<unknown>, R>(f: (...args: Ar
     mergeTree(argsPure, mergeOptions)
     return mergeTree(outPure, mergeOptions) as never
   }, "nnx.shardMap")
-

@@ -31,18 +31,25 @@ export const PARTITION_NAME = "partitionName" as const
 type Axis = number | null
 
 /** An axis prefix for a value of type `A`: graph nodes also accept a `StateAxes`. */
-export type AxisFor<A> = A extends Module | Variable<unknown> ? Axis | StateAxes
-  : A extends JArray ? Axis
-  : A extends ReadonlyArray<unknown> ? Axis | { readonly [K in keyof A]: AxisFor<A[K]> }
-  : A extends Record<string, unknown> ? Axis | { readonly [K in keyof A]?: AxisFor<A[K]> }
-  : Axis
+export type AxisFor<A> = A extends Module | Variable<unknown>
+  ? Axis | StateAxes
+  : A extends JArray
+    ? Axis
+    : A extends ReadonlyArray<unknown>
+      ? Axis | { readonly [K in keyof A]: AxisFor<A[K]> }
+      : A extends Record<string, unknown>
+        ? Axis | { readonly [K in keyof A]?: AxisFor<A[K]> }
+        : Axis
 
 /**
  * `inAxes` for a function of `Args`: one prefix for all, or a tuple with one entry per parameter.
  * A bare `StateAxes` stands for every argument, so it is allowed only when every one is a graph
  * node (a StateAxes has no meaning for an Array).
  */
-export type InAxes<Args extends ReadonlyArray<unknown>> = Axis | (AllGraphNodes<Args> extends true ? StateAxes : never) | { readonly [K in keyof Args]: AxisFor<Args[K]> }
+export type InAxes<Args extends ReadonlyArray<unknown>> =
+  | Axis
+  | (AllGraphNodes<Args> extends true ? StateAxes : never)
+  | { readonly [K in keyof Args]: AxisFor<Args[K]> }
 
 /** Whether every argument is a Module or a Variable. */
 type AllGraphNodes<Args extends ReadonlyArray<unknown>> = Args[number] extends Module | Variable<unknown> ? true : false
@@ -59,7 +66,11 @@ export interface VmapOptions<Args extends ReadonlyArray<unknown>, R> {
 
 const isAxisPrefix = (u: unknown): boolean => u === null || typeof u === "number" || isStateAxes(u)
 
-const resolveAxis = filterMappingResolver<Axis>("nnx.vmap", (u): u is StateAxes => isStateAxes(u), (u) => u as Axis)
+const resolveAxis = filterMappingResolver<Axis>(
+  "nnx.vmap",
+  (u): u is StateAxes => isStateAxes(u),
+  (u) => u as Axis
+)
 
 const showAxis = (a: Axis): string => (a === null ? "null" : String(a))
 
@@ -76,13 +87,13 @@ const shardingMap = (partition: string | undefined, inside: boolean) =>
   partition === undefined
     ? undefined
     : (metadata: Metadata, axis: Axis): Metadata => {
-      const names = metadata["shardingNames"]
-      if (axis === null || !Array.isArray(names)) return metadata
-      const list = [...(names as ReadonlyArray<string | null>)]
-      if (inside) list.splice(axis, 1)
-      else list.splice(axis, 0, partition)
-      return { ...metadata, shardingNames: list }
-    }
+        const names = metadata["shardingNames"]
+        if (axis === null || !Array.isArray(names)) return metadata
+        const list = [...(names as ReadonlyArray<string | null>)]
+        if (inside) list.splice(axis, 1)
+        else list.splice(axis, 0, partition)
+        return { ...metadata, shardingNames: list }
+      }
 
 /**
  * Vectorises `f` over Modules, Variables and Arrays, like `nnx.vmap`.
@@ -125,7 +136,13 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
   return lifted<Args, R>((args) => {
     // 1. Outer split.
     const refMap = new Map<object, number>()
-    const outer = splitTree<Axis>(args, inAxes, { ...base, what: "inAxes", refMap, aliases: new AliasTracker(), checkTrace: true })
+    const outer = splitTree<Axis>(args, inAxes, {
+      ...base,
+      what: "inAxes",
+      refMap,
+      aliases: new AliasTracker(),
+      checkTrace: true
+    })
     let outPrefix: unknown
     const inner = (...pureArgs: ReadonlyArray<unknown>): unknown => {
       // 2. Inner merge: fresh objects in the outer objects' index space.

@@ -11,12 +11,19 @@ interface User {
   readonly name: string
 }
 
-class Users extends Context.Service<Users, {
-  readonly find: (id: number) => Effect.Effect<User, NotFound>
-  readonly all: Effect.Effect<ReadonlyArray<User>>
-}>()("example/Users") {}
+class Users extends Context.Service<
+  Users,
+  {
+    readonly find: (id: number) => Effect.Effect<User, NotFound>
+    readonly all: Effect.Effect<ReadonlyArray<User>>
+  }
+>()("example/Users") {}
 
-const table: ReadonlyArray<User> = [{ id: 1, name: "Ada" }, { id: 2, name: "Grace" }, { id: 3, name: "Edsger" }]
+const table: ReadonlyArray<User> = [
+  { id: 1, name: "Ada" },
+  { id: 2, name: "Grace" },
+  { id: 3, name: "Edsger" }
+]
 
 const UsersLive = Layer.succeed(Users, {
   find: (id: number) => {
@@ -27,13 +34,13 @@ const UsersLive = Layer.succeed(Users, {
 })
 
 const greet = (id: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const users = yield* Users
     const user = yield* users.find(id)
     return `hello, ${user.name}`
   })
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const users = yield* Users
   const everyone = yield* users.all
   const greetings = yield* Effect.forEach(everyone, (u) => greet(u.id), { concurrency: 2 })

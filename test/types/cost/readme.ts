@@ -18,7 +18,14 @@ class MLP extends nnx.Module {
   }
 }
 
-const centers = jnp.array([[2, 0], [-1, 1.7], [-1, -1.7]], { dtype: "float32" })
+const centers = jnp.array(
+  [
+    [2, 0],
+    [-1, 1.7],
+    [-1, -1.7]
+  ],
+  { dtype: "float32" }
+)
 const labels = jnp.arange(96).mod(3)
 const x = jnp.take(centers, labels, 0).add(random.normal(random.key(1), [96, 2]).mul(0.5))
 

@@ -47,24 +47,46 @@ interface Fold {
 
 /** The fold of `prim` over `dtype`, or undefined where the reference has none. */
 export const foldOf = (prim: ReducePrimitive, dtype: DType): Fold | undefined => {
-  const float = dtype === "float32", bool = dtype === "bool", signed = dtype === "int32"
+  const float = dtype === "float32",
+    bool = dtype === "bool",
+    signed = dtype === "int32"
   if (dtype === "key<fry>") return undefined
   if ((prim === "reduce_and" || prim === "reduce_or") && !bool) return undefined
   const and: Fold = { double: false, identity: bool ? 1 : -1, vector: (f) => f.v128_and() }
   const or: Fold = { double: false, identity: 0, vector: (f) => f.v128_or() }
   switch (prim) {
     case "reduce_sum":
-      return float ? { double: true, identity: 0, vector: (f) => f.f64x2_add() } : bool ? or : { double: false, identity: 0, vector: (f) => f.i32x4_add() }
+      return float
+        ? { double: true, identity: 0, vector: (f) => f.f64x2_add() }
+        : bool
+          ? or
+          : { double: false, identity: 0, vector: (f) => f.i32x4_add() }
     case "reduce_prod":
-      return float ? { double: true, identity: 1, vector: (f) => f.f64x2_mul() } : bool ? and : { double: false, identity: 1, vector: (f) => f.i32x4_mul() }
+      return float
+        ? { double: true, identity: 1, vector: (f) => f.f64x2_mul() }
+        : bool
+          ? and
+          : { double: false, identity: 1, vector: (f) => f.i32x4_mul() }
     case "reduce_max":
-      return float ? { double: false, identity: -Infinity, vector: (f) => f.f32x4_max() }
-        : { double: false, identity: signed ? -0x80000000 : 0, vector: signed ? (f) => f.i32x4_max_s() : (f) => f.i32x4_max_u() }
+      return float
+        ? { double: false, identity: -Infinity, vector: (f) => f.f32x4_max() }
+        : {
+            double: false,
+            identity: signed ? -0x80000000 : 0,
+            vector: signed ? (f) => f.i32x4_max_s() : (f) => f.i32x4_max_u()
+          }
     case "reduce_min":
-      return float ? { double: false, identity: Infinity, vector: (f) => f.f32x4_min() }
-        : { double: false, identity: signed ? 0x7fffffff : bool ? 1 : -1, vector: signed ? (f) => f.i32x4_min_s() : (f) => f.i32x4_min_u() }
-    case "reduce_and": return and
-    case "reduce_or": return or
+      return float
+        ? { double: false, identity: Infinity, vector: (f) => f.f32x4_min() }
+        : {
+            double: false,
+            identity: signed ? 0x7fffffff : bool ? 1 : -1,
+            vector: signed ? (f) => f.i32x4_min_s() : (f) => f.i32x4_min_u()
+          }
+    case "reduce_and":
+      return and
+    case "reduce_or":
+      return or
   }
 }
 
@@ -99,7 +121,11 @@ export interface Axis {
 export type Count = number | { readonly const: number }
 
 const addConst = (f: FunctionBuilder, local: number, c: number): void => {
-  if (c !== 0) f.get(local).i32(c | 0).i32_add().set(local)
+  if (c !== 0)
+    f.get(local)
+      .i32(c | 0)
+      .i32_add()
+      .set(local)
 }
 
 /**
@@ -107,8 +133,13 @@ const addConst = (f: FunctionBuilder, local: number, c: number): void => {
  * unit's position: `bases[k]` plus the strides of its multi-index. `idx` holds that multi-index.
  */
 export const walk = (
-  f: FunctionBuilder, axes: ReadonlyArray<Axis>, ptrs: ReadonlyArray<number>, bases: ReadonlyArray<number>,
-  lo: Count, hi: Count, body: (idx: ReadonlyArray<number>) => void
+  f: FunctionBuilder,
+  axes: ReadonlyArray<Axis>,
+  ptrs: ReadonlyArray<number>,
+  bases: ReadonlyArray<number>,
+  lo: Count,
+  hi: Count,
+  body: (idx: ReadonlyArray<number>) => void
 ): void => {
   const push = (c: Count) => (typeof c === "number" ? f.get(c) : f.i32(c.const))
   const idx = axes.map(() => f.local("i32"))
@@ -122,7 +153,13 @@ export const walk = (
       f.i32(axes[a]!.size).i32_rem_u().set(idx[a]!)
       ptrs.forEach((p, k) => {
         const st = axes[a]!.strides[k]!
-        if (st !== 0) f.get(p).get(idx[a]!).i32(st | 0).i32_mul().i32_add().set(p)
+        if (st !== 0)
+          f.get(p)
+            .get(idx[a]!)
+            .i32(st | 0)
+            .i32_mul()
+            .i32_add()
+            .set(p)
       })
       inner *= axes[a]!.size
     }
@@ -131,11 +168,14 @@ export const walk = (
     f.get(idx[a]!).i32(1).i32_add().set(idx[a]!)
     ptrs.forEach((p, k) => addConst(f, p, axes[a]!.strides[k]!))
     if (a === 0) return
-    f.get(idx[a]!).i32(axes[a]!.size).i32_eq().if(() => {
-      f.i32(0).set(idx[a]!)
-      ptrs.forEach((p, k) => addConst(f, p, -axes[a]!.size * axes[a]!.strides[k]!))
-      advance(a - 1)
-    })
+    f.get(idx[a]!)
+      .i32(axes[a]!.size)
+      .i32_eq()
+      .if(() => {
+        f.i32(0).set(idx[a]!)
+        ptrs.forEach((p, k) => addConst(f, p, -axes[a]!.size * axes[a]!.strides[k]!))
+        advance(a - 1)
+      })
   }
   push(lo).set(u)
   f.block(() => {
@@ -180,7 +220,8 @@ export const layoutOf = (s: Simplified): Layout => {
   const blocks = Math.ceil(lanes / (4 * unroll))
   const outer = count(s.shape.slice(0, last))
   if (s.outputs.kind === "map") return { kind: "map", units: outer * blocks, unroll }
-  if (s.reduced[last]) return { kind: "alongLanes", units: count(s.shape.filter((_, i) => !s.reduced[i])), unroll: Math.min(unroll, 2) }
+  if (s.reduced[last])
+    return { kind: "alongLanes", units: count(s.shape.filter((_, i) => !s.reduced[i])), unroll: Math.min(unroll, 2) }
   return { kind: "acrossLanes", units: count(s.shape.filter((_, i) => !s.reduced[i] && i !== last)) * blocks, unroll }
 }
 
@@ -217,20 +258,26 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
     const env: LaneEnv = { f, math: (name: MathF64, x: number) => inlineMathF64(f, name, x), scalar, host }
     const last = s.shape.length - 1
     // Byte strides of every operand (inputs, then outputs) per axis.
-    const outStrides: ReadonlyArray<ReadonlyArray<number>> = s.outputs.kind === "map"
-      ? s.outputs.results.map((r) => r.strides)
-      : [(() => {
-        const kept = s.shape.filter((_, i) => !s.reduced[i])
-        const rm = rowMajor(kept)
-        let j = 0
-        return s.shape.map((_, i) => (s.reduced[i] ? 0 : rm[j++]!))
-      })()]
+    const outStrides: ReadonlyArray<ReadonlyArray<number>> =
+      s.outputs.kind === "map"
+        ? s.outputs.results.map((r) => r.strides)
+        : [
+            (() => {
+              const kept = s.shape.filter((_, i) => !s.reduced[i])
+              const rm = rowMajor(kept)
+              let j = 0
+              return s.shape.map((_, i) => (s.reduced[i] ? 0 : rm[j++]!))
+            })()
+          ]
     const operands = [
       ...s.inputs.map((input) => ({ dtype: input.dtype, strides: input.strides })),
       ...outDtypes.map((dtype, o) => ({ dtype, strides: outStrides[o]! }))
     ]
     const byteStride = (k: number, a: number) => operands[k]!.strides[a]! * bytesOf(operands[k]!.dtype)
-    const axis = (a: number, ks: ReadonlyArray<number>): Axis => ({ size: s.shape[a]!, strides: ks.map((k) => byteStride(k, a)) })
+    const axis = (a: number, ks: ReadonlyArray<number>): Axis => ({
+      size: s.shape[a]!,
+      strides: ks.map((k) => byteStride(k, a))
+    })
     const all = operands.map((_, k) => k)
     const inputsOnly = s.inputs.map((_, k) => k)
     const lanes = s.shape[last]!
@@ -240,9 +287,17 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
     const tailLanes = lanes - (blocks - 1) * perBlock
 
     // This task's units.
-    const lo = f.local("i32"), hi = f.local("i32"), units = f.local("i32")
+    const lo = f.local("i32"),
+      hi = f.local("i32"),
+      units = f.local("i32")
     const length = 2 + operands.length
-    if (layout.kind === "flat") f.get(length).i32(perBlock - 1).i32_add().i32(perBlock).i32_div_u().set(units)
+    if (layout.kind === "flat")
+      f.get(length)
+        .i32(perBlock - 1)
+        .i32_add()
+        .i32(perBlock)
+        .i32_div_u()
+        .set(units)
     else f.i32(layout.units).set(units)
     f.taskRange({ local: units }, lo, hi)
 
@@ -264,7 +319,11 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
           values.push({ local: l, dtype: dtypes[i]! })
           return
         }
-        const code = laneNode(env, n, argsOf(n).map((a) => values[a]!))!
+        const code = laneNode(
+          env,
+          n,
+          argsOf(n).map((a) => values[a]!)
+        )!
         const local = f.local("v128")
         code(f)
         f.set(local)
@@ -284,29 +343,54 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
       const laneBytes = all.map((k) => byteStride(k, 0))
       const vector = (at: ReadonlyArray<number>, lane: number, valid: number) => {
         const values = evaluate(at, lane, valid)
-        results.forEach((r, o) => store(f, at[nIn + o]!, outDtypes[o]!, r.strides[0]!, lane, valid, values[r.node]!.local))
+        results.forEach((r, o) =>
+          store(f, at[nIn + o]!, outDtypes[o]!, r.strides[0]!, lane, valid, values[r.node]!.local)
+        )
       }
-      const u = f.local("i32"), rest = f.local("i32")
+      const u = f.local("i32"),
+        rest = f.local("i32")
       const tail = all.map(() => f.local("i32"))
-      ptrs.forEach((p, k) => f.get(bases[k]!).get(lo).i32(laneBytes[k]! * perBlock).i32_mul().i32_add().set(p))
+      ptrs.forEach((p, k) =>
+        f
+          .get(bases[k]!)
+          .get(lo)
+          .i32(laneBytes[k]! * perBlock)
+          .i32_mul()
+          .i32_add()
+          .set(p)
+      )
       f.get(lo).set(u)
       f.block(() => {
         f.get(u).get(hi).i32_ge_s().br_if(0)
         f.loop(() => {
-          f.get(u).get(units).i32(1).i32_sub().i32_eq().if(() => {
-            f.get(length).get(u).i32(perBlock).i32_mul().i32_sub().set(rest)
-            ptrs.forEach((p, k) => f.get(p).set(tail[k]!))
-            f.block(() => f.loop(() => {
-              f.get(rest).i32(4).i32_lt_s().br_if(1)
-              vector(tail, 0, 4)
-              tail.forEach((p, k) => addConst(f, p, 4 * laneBytes[k]!))
-              f.get(rest).i32(4).i32_sub().set(rest)
-              f.br(0)
-            }))
-            for (let valid = 1; valid < 4; valid++) f.get(rest).i32(valid).i32_eq().if(() => vector(tail, 0, valid))
-          }, () => {
-            for (let v = 0; v < unroll; v++) vector(ptrs, 4 * v, 4)
-          })
+          f.get(u)
+            .get(units)
+            .i32(1)
+            .i32_sub()
+            .i32_eq()
+            .if(
+              () => {
+                f.get(length).get(u).i32(perBlock).i32_mul().i32_sub().set(rest)
+                ptrs.forEach((p, k) => f.get(p).set(tail[k]!))
+                f.block(() =>
+                  f.loop(() => {
+                    f.get(rest).i32(4).i32_lt_s().br_if(1)
+                    vector(tail, 0, 4)
+                    tail.forEach((p, k) => addConst(f, p, 4 * laneBytes[k]!))
+                    f.get(rest).i32(4).i32_sub().set(rest)
+                    f.br(0)
+                  })
+                )
+                for (let valid = 1; valid < 4; valid++)
+                  f.get(rest)
+                    .i32(valid)
+                    .i32_eq()
+                    .if(() => vector(tail, 0, valid))
+              },
+              () => {
+                for (let v = 0; v < unroll; v++) vector(ptrs, 4 * v, 4)
+              }
+            )
           ptrs.forEach((p, k) => addConst(f, p, laneBytes[k]! * perBlock))
           f.get(u).i32(1).i32_add().tee(u).get(hi).i32_lt_s().br_if(0)
         })
@@ -315,16 +399,28 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
     }
     if (s.outputs.kind === "map") {
       const results = s.outputs.results
-      const axes = [...s.shape.slice(0, last).map((_, a) => axis(a, all)), { size: blocks, strides: all.map((k) => byteStride(k, last) * perBlock) }]
+      const axes = [
+        ...s.shape.slice(0, last).map((_, a) => axis(a, all)),
+        { size: blocks, strides: all.map((k) => byteStride(k, last) * perBlock) }
+      ]
       const block = (n: number) => {
         for (const { lane, valid } of vectorsOf(n)) {
           const values = evaluate(ptrs, lane, valid)
-          results.forEach((r, o) => store(f, ptrs[nIn + o]!, outDtypes[o]!, r.strides[last]!, lane, valid, values[r.node]!.local))
+          results.forEach((r, o) =>
+            store(f, ptrs[nIn + o]!, outDtypes[o]!, r.strides[last]!, lane, valid, values[r.node]!.local)
+          )
         }
       }
       walk(f, axes, ptrs, bases, lo, hi, (idx) => {
         if (tailLanes === perBlock) block(perBlock)
-        else f.get(idx[idx.length - 1]!).i32(blocks - 1).i32_eq().if(() => block(tailLanes), () => block(perBlock))
+        else
+          f.get(idx[idx.length - 1]!)
+            .i32(blocks - 1)
+            .i32_eq()
+            .if(
+              () => block(tailLanes),
+              () => block(perBlock)
+            )
       })
       return
     }
@@ -340,23 +436,44 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
 
     if (layout.kind === "acrossLanes") {
       // Each lane is its own output: fold lane-wise over the reduced positions, in order.
-      const axes = [...keptAxes.slice(0, -1).map((a) => axis(a, all)), { size: blocks, strides: all.map((k) => byteStride(k, last) * perBlock) }]
+      const axes = [
+        ...keptAxes.slice(0, -1).map((a) => axis(a, all)),
+        { size: blocks, strides: all.map((k) => byteStride(k, last) * perBlock) }
+      ]
       const outputBlock = (n: number) => {
         const vectors = vectorsOf(n)
         const accs = vectors.map(() => (fold.double ? [f.local("v128"), f.local("v128")] : [f.local("v128")]))
-        for (const acc of accs) for (const a of acc) { pushIdentity(f, fold, valueDtype); f.set(a) }
-        walk(f, reducedAxes.map((a) => axis(a, inputsOnly)), inner, ptrs.slice(0, nIn), { const: 0 }, { const: count(reducedAxes.map((a) => s.shape[a]!)) }, () => {
-          vectors.forEach(({ lane, valid }, v) => {
-            const x = evaluate(inner, lane, valid)[node]!.local
-            const [a0, a1] = accs[v]!
-            if (fold.double) {
-              f.get(a0!).get(x).f64x2_promote_low_f32x4(); fold.vector(f); f.set(a0!)
-              f.get(a1!).get(x).get(x).shuffle(highHalf).f64x2_promote_low_f32x4(); fold.vector(f); f.set(a1!)
-            } else {
-              f.get(a0!).get(x); fold.vector(f); f.set(a0!)
-            }
-          })
-        })
+        for (const acc of accs)
+          for (const a of acc) {
+            pushIdentity(f, fold, valueDtype)
+            f.set(a)
+          }
+        walk(
+          f,
+          reducedAxes.map((a) => axis(a, inputsOnly)),
+          inner,
+          ptrs.slice(0, nIn),
+          { const: 0 },
+          { const: count(reducedAxes.map((a) => s.shape[a]!)) },
+          () => {
+            vectors.forEach(({ lane, valid }, v) => {
+              const x = evaluate(inner, lane, valid)[node]!.local
+              const [a0, a1] = accs[v]!
+              if (fold.double) {
+                f.get(a0!).get(x).f64x2_promote_low_f32x4()
+                fold.vector(f)
+                f.set(a0!)
+                f.get(a1!).get(x).get(x).shuffle(highHalf).f64x2_promote_low_f32x4()
+                fold.vector(f)
+                f.set(a1!)
+              } else {
+                f.get(a0!).get(x)
+                fold.vector(f)
+                f.set(a0!)
+              }
+            })
+          }
+        )
         vectors.forEach(({ lane, valid }, v) => {
           const [a0, a1] = accs[v]!
           let result = a0!
@@ -369,7 +486,14 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
       }
       walk(f, axes, ptrs, bases, lo, hi, (idx) => {
         if (tailLanes === perBlock) outputBlock(perBlock)
-        else f.get(idx[idx.length - 1]!).i32(blocks - 1).i32_eq().if(() => outputBlock(tailLanes), () => outputBlock(perBlock))
+        else
+          f.get(idx[idx.length - 1]!)
+            .i32(blocks - 1)
+            .i32_eq()
+            .if(
+              () => outputBlock(tailLanes),
+              () => outputBlock(perBlock)
+            )
       })
       return
     }
@@ -401,40 +525,78 @@ export const buildModule = (m: ModuleBuilder, s: Simplified, layout: Layout): vo
       fold.vector(f)
       f.set(accs[v]!)
     }
-    walk(f, keptAxes.map((a) => axis(a, all)), ptrs, bases, lo, hi, () => {
-      if (fold.double) f.f64(fold.identity).set(total)
-      else for (const a of accs) { pushIdentity(f, fold, valueDtype); f.set(a) }
-      walk(f, rowAxes.map((a) => axis(a, inputsOnly)), inner, ptrs.slice(0, nIn), { const: 0 }, { const: count(rowAxes.map((a) => s.shape[a]!)) }, () => {
-        inner.forEach((p, k) => f.get(p).set(lanePtrs[k]!))
-        if (fullBlocks > 0) {
-          const b = f.local("i32")
-          const end = f.local("i32")
-          f.i32(fullBlocks).set(end)
-          f.forLoop(b, { const: 0 }, end, { const: 1 }, () => {
-            for (let v = 0; v < unroll; v++) absorb(evaluate(lanePtrs, 4 * v, 4)[node]!.local, v, 4)
-            lanePtrs.forEach((p, k) => addConst(f, p, laneBytes[k]! * perBlock))
-          })
+    walk(
+      f,
+      keptAxes.map((a) => axis(a, all)),
+      ptrs,
+      bases,
+      lo,
+      hi,
+      () => {
+        if (fold.double) f.f64(fold.identity).set(total)
+        else
+          for (const a of accs) {
+            pushIdentity(f, fold, valueDtype)
+            f.set(a)
+          }
+        walk(
+          f,
+          rowAxes.map((a) => axis(a, inputsOnly)),
+          inner,
+          ptrs.slice(0, nIn),
+          { const: 0 },
+          { const: count(rowAxes.map((a) => s.shape[a]!)) },
+          () => {
+            inner.forEach((p, k) => f.get(p).set(lanePtrs[k]!))
+            if (fullBlocks > 0) {
+              const b = f.local("i32")
+              const end = f.local("i32")
+              f.i32(fullBlocks).set(end)
+              f.forLoop(b, { const: 0 }, end, { const: 1 }, () => {
+                for (let v = 0; v < unroll; v++) absorb(evaluate(lanePtrs, 4 * v, 4)[node]!.local, v, 4)
+                lanePtrs.forEach((p, k) => addConst(f, p, laneBytes[k]! * perBlock))
+              })
+            }
+            vectorsOf(rest).forEach(({ lane, valid }, v) =>
+              absorb(evaluate(lanePtrs, lane, valid)[node]!.local, v, valid)
+            )
+          }
+        )
+        const out = ptrs[nIn]!
+        if (fold.double) {
+          f.get(out).get(total).f32_demote_f64().f32_store()
+          return
         }
-        vectorsOf(rest).forEach(({ lane, valid }, v) => absorb(evaluate(lanePtrs, lane, valid)[node]!.local, v, valid))
-      })
-      const out = ptrs[nIn]!
-      if (fold.double) {
-        f.get(out).get(total).f32_demote_f64().f32_store()
-        return
+        for (let v = 1; v < unroll; v++) {
+          pushV(accs[0]!)
+          pushV(accs[v]!)
+          fold.vector(f)
+          f.set(accs[0]!)
+        }
+        const a = accs[0]!
+        f.get(a).get(a).get(a).shuffle(highHalf)
+        fold.vector(f)
+        f.set(a)
+        f.get(a).get(a).get(a).shuffle([4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7])
+        fold.vector(f)
+        f.set(a)
+        f.get(out).get(a).i32x4_extract_lane(0)
+        if (bytesOf(outDtype) === 1) f.i32_store8()
+        else f.i32_store()
       }
-      for (let v = 1; v < unroll; v++) { pushV(accs[0]!); pushV(accs[v]!); fold.vector(f); f.set(accs[0]!) }
-      const a = accs[0]!
-      f.get(a).get(a).get(a).shuffle(highHalf); fold.vector(f); f.set(a)
-      f.get(a).get(a).get(a).shuffle([4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7]); fold.vector(f); f.set(a)
-      f.get(out).get(a).i32x4_extract_lane(0)
-      if (bytesOf(outDtype) === 1) f.i32_store8()
-      else f.i32_store()
-    })
+    )
   })
 }
 
 /** Loads lanes `lane .. lane + valid - 1` of an operand whose lane stride is `stride` elements. */
-export const load = (f: FunctionBuilder, ptr: number, dtype: DType, stride: number, lane: number, valid: number): number => {
+export const load = (
+  f: FunctionBuilder,
+  ptr: number,
+  dtype: DType,
+  stride: number,
+  lane: number,
+  valid: number
+): number => {
   const bytes = bytesOf(dtype)
   const off = lane * stride * bytes
   const out = f.local("v128")
@@ -464,7 +626,15 @@ export const load = (f: FunctionBuilder, ptr: number, dtype: DType, stride: numb
 }
 
 /** Stores lanes `lane .. lane + valid - 1` of `value` to an operand whose lane stride is `stride`. */
-export const store = (f: FunctionBuilder, ptr: number, dtype: DType, stride: number, lane: number, valid: number, value: number): void => {
+export const store = (
+  f: FunctionBuilder,
+  ptr: number,
+  dtype: DType,
+  stride: number,
+  lane: number,
+  valid: number,
+  value: number
+): void => {
   const bytes = bytesOf(dtype)
   const off = lane * stride * bytes
   if (stride === 1 && valid === 4) {

@@ -33,40 +33,79 @@ const align = (n: number): number => Math.ceil(n / 64) * 64
  */
 const buildIm2col = (f: FunctionBuilder, I: number, kPositions: number, positions: number): void => {
   const [dst, table, bases, rows] = [2, 3, 4, 5]
-  const lo = f.local("i32"), hi = f.local("i32"), r = f.local("i32"), d = f.local("i32"), t = f.local("i32")
-  const tp = f.local("i32"), end = f.local("i32"), base = f.local("i32"), block = f.local("i32"), src = f.local("i32")
-  const run = I * 4, vectors = Math.floor(run / 16), inline = vectors <= 8
+  const lo = f.local("i32"),
+    hi = f.local("i32"),
+    r = f.local("i32"),
+    d = f.local("i32"),
+    t = f.local("i32")
+  const tp = f.local("i32"),
+    end = f.local("i32"),
+    base = f.local("i32"),
+    block = f.local("i32"),
+    src = f.local("i32")
+  const run = I * 4,
+    vectors = Math.floor(run / 16),
+    inline = vectors <= 8
   f.taskRange({ local: rows }, lo, hi)
   f.forLoop(r, lo, hi, { const: 1 }, () => {
     f.get(r).i32(positions).i32_div_u().set(block)
     f.get(bases).get(block).i32(4).i32_mul().i32_add().i32_load(0, 2).set(base)
-    f.get(dst).get(r).i32(kPositions * run).i32_mul().i32_add().set(d)
+    f.get(dst)
+      .get(r)
+      .i32(kPositions * run)
+      .i32_mul()
+      .i32_add()
+      .set(d)
     // The table row of position m = r - block · positions.
-    f.get(table).get(r).get(block).i32(positions).i32_mul().i32_sub().i32(kPositions * 4).i32_mul().i32_add().set(tp)
-    f.get(tp).i32(kPositions * 4).i32_add().set(end)
-    f.block(() => f.loop(() => {
-      f.get(tp).get(end).i32_ge_u().br_if(1)
-      f.get(tp).i32_load(0, 2).tee(t).i32(0).i32_lt_s()
-      f.if(() => {
-        if (inline) {
-          for (let v = 0; v < vectors; v++) f.get(d).i32x4(0).v128_store(16 * v, 0)
-          for (let off = vectors * 16; off < run; off += 4) f.get(d).f32(0).f32_store(off, 0)
-        } else {
-          f.get(d).i32(0).i32(run).memory_fill()
-        }
-      }, () => {
-        f.get(base).get(t).i32_add().set(src)
-        if (inline) {
-          for (let v = 0; v < vectors; v++) f.get(d).get(src).v128_load(16 * v, 0).v128_store(16 * v, 0)
-          for (let off = vectors * 16; off < run; off += 4) f.get(d).get(src).f32_load(off, 0).f32_store(off, 0)
-        } else {
-          f.get(d).get(src).i32(run).memory_copy()
-        }
+    f.get(table)
+      .get(r)
+      .get(block)
+      .i32(positions)
+      .i32_mul()
+      .i32_sub()
+      .i32(kPositions * 4)
+      .i32_mul()
+      .i32_add()
+      .set(tp)
+    f.get(tp)
+      .i32(kPositions * 4)
+      .i32_add()
+      .set(end)
+    f.block(() =>
+      f.loop(() => {
+        f.get(tp).get(end).i32_ge_u().br_if(1)
+        f.get(tp).i32_load(0, 2).tee(t).i32(0).i32_lt_s()
+        f.if(
+          () => {
+            if (inline) {
+              for (let v = 0; v < vectors; v++)
+                f.get(d)
+                  .i32x4(0)
+                  .v128_store(16 * v, 0)
+              for (let off = vectors * 16; off < run; off += 4) f.get(d).f32(0).f32_store(off, 0)
+            } else {
+              f.get(d).i32(0).i32(run).memory_fill()
+            }
+          },
+          () => {
+            f.get(base).get(t).i32_add().set(src)
+            if (inline) {
+              for (let v = 0; v < vectors; v++)
+                f.get(d)
+                  .get(src)
+                  .v128_load(16 * v, 0)
+                  .v128_store(16 * v, 0)
+              for (let off = vectors * 16; off < run; off += 4) f.get(d).get(src).f32_load(off, 0).f32_store(off, 0)
+            } else {
+              f.get(d).get(src).i32(run).memory_copy()
+            }
+          }
+        )
+        f.get(d).i32(run).i32_add().set(d)
+        f.get(tp).i32(4).i32_add().set(tp)
+        f.br(0)
       })
-      f.get(d).i32(run).i32_add().set(d)
-      f.get(tp).i32(4).i32_add().set(tp)
-      f.br(0)
-    }))
+    )
   })
 }
 
@@ -89,12 +128,20 @@ const cached = (cache: Map<string, Int32Array>, key: string, make: () => Int32Ar
  * reads, or -1 where it reads padding or a hole of lhs dilation.
  */
 const im2colTable = (
-  inSp: ReadonlyArray<number>, kSp: ReadonlyArray<number>, outSp: ReadonlyArray<number>, ls: ReadonlyArray<number>,
-  lhsSpec: ReadonlyArray<number>, nsp: number, p: ConvParams
+  inSp: ReadonlyArray<number>,
+  kSp: ReadonlyArray<number>,
+  outSp: ReadonlyArray<number>,
+  ls: ReadonlyArray<number>,
+  lhsSpec: ReadonlyArray<number>,
+  nsp: number,
+  p: ConvParams
 ): Int32Array => {
   const taps = inSp.map((n, d) => {
     const t = new Int32Array(outSp[d]! * kSp[d]!)
-    const s = p.windowStrides[d]!, rd = p.rhsDilation[d]!, ld = p.lhsDilation[d]!, lo = p.padding[d]![0]
+    const s = p.windowStrides[d]!,
+      rd = p.rhsDilation[d]!,
+      ld = p.lhsDilation[d]!,
+      lo = p.padding[d]![0]
     const stride = ls[lhsSpec[2 + d]!]!
     for (let y = 0; y < outSp[d]!; y++) {
       for (let k = 0; k < kSp[d]!; k++) {
@@ -105,14 +152,17 @@ const im2colTable = (
     }
     return t
   })
-  const positions = sizeOf(outSp), kPositions = sizeOf(kSp)
+  const positions = sizeOf(outSp),
+    kPositions = sizeOf(kSp)
   const table = new Int32Array(positions * kPositions)
-  const outStrides = stridesOf(outSp), kStrides = stridesOf(kSp)
+  const outStrides = stridesOf(outSp),
+    kStrides = stridesOf(kSp)
   for (let m = 0; m < positions; m++) {
     for (let kp = 0; kp < kPositions; kp++) {
       let off = 0
       for (let d = 0; d < nsp && off >= 0; d++) {
-        const y = Math.floor(m / outStrides[d]!) % outSp[d]!, k = Math.floor(kp / kStrides[d]!) % kSp[d]!
+        const y = Math.floor(m / outStrides[d]!) % outSp[d]!,
+          k = Math.floor(kp / kStrides[d]!) % kSp[d]!
         const t = taps[d]![y * kSp[d]! + k]!
         off = t < 0 ? -1 : off + t
       }
@@ -123,20 +173,26 @@ const im2colTable = (
 }
 
 export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outputs, inAvals, outAvals, p) => {
-  const la = inAvals[0]!, ra = inAvals[1]!, oa = outAvals[0]!
+  const la = inAvals[0]!,
+    ra = inAvals[1]!,
+    oa = outAvals[0]!
   if (la.dtype !== "float32") return "fallback"
   const outSize = sizeOf(oa.shape)
   if (outSize === 0) return
   const { lhsSpec, rhsSpec, outSpec } = p.dimensionNumbers
   const nsp = la.shape.length - 2
   const G = p.featureGroupCount * p.batchGroupCount
-  const O = ra.shape[rhsSpec[0]!]!, I = ra.shape[rhsSpec[1]!]!, Og = O / G
+  const O = ra.shape[rhsSpec[0]!]!,
+    I = ra.shape[rhsSpec[1]!]!,
+    Og = O / G
   const outN = oa.shape[outSpec[0]!]!
   const inSp = lhsSpec.slice(2).map((a) => la.shape[a]!)
   const kSp = rhsSpec.slice(2).map((a) => ra.shape[a]!)
   const outSp = outSpec.slice(2).map((a) => oa.shape[a]!)
-  const positions = sizeOf(outSp), kPositions = sizeOf(kSp)
-  const M = outN * positions, K = kPositions * I
+  const positions = sizeOf(outSp),
+    kPositions = sizeOf(kSp)
+  const M = outN * positions,
+    K = kPositions * I
   const out = outputs[0]!
   if (K === 0) {
     rt.f32().fill(0, out / 4, out / 4 + outSize)
@@ -144,37 +200,59 @@ export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outpu
   }
   // Channels-last output with one group: the product [M, O] is the output, row for row.
   const direct = G === 1 && outSpec[0] === 0 && outSpec[1] === nsp + 1 && outSpec.slice(2).every((a, i) => a === i + 1)
-  const plan = dotPlanFor(rt, { shape: [G, M, K], dtype: "float32", weakType: false }, { shape: [G, K, Og], dtype: "float32", weakType: false }, {
-    lhsContracting: [2], rhsContracting: [1], lhsBatch: [0], rhsBatch: [0]
-  })
+  const plan = dotPlanFor(
+    rt,
+    { shape: [G, M, K], dtype: "float32", weakType: false },
+    { shape: [G, K, Og], dtype: "float32", weakType: false },
+    {
+      lhsContracting: [2],
+      rhsContracting: [1],
+      lhsBatch: [0],
+      rhsBatch: [0]
+    }
+  )
   if (plan === undefined) return "fallback"
   // Features read with a stride (a layout with features before space, or the kernel cotangent's
   // convolution, whose "features" are the examples) are first laid out channels-last, so that every
   // patch copies contiguous runs.
   const relayout = la.shape[lhsSpec[1]!]! > 1 && stridesOf(la.shape)[lhsSpec[1]!] !== 1
   const lhsBytes = relayout ? align(sizeOf(la.shape) * 4) : 0
-  const patchBytes = align(G * M * K * 4), weightBytes = align(G * K * Og * 4), productBytes = direct ? 0 : align(G * M * Og * 4)
+  const patchBytes = align(G * M * K * 4),
+    weightBytes = align(G * K * Og * 4),
+    productBytes = direct ? 0 : align(G * M * Og * 4)
   const tableBytes = align(positions * kPositions * 4) + align(G * outN * 4)
   const base = rt.scratch(patchBytes + weightBytes + productBytes + lhsBytes + tableBytes + dotScratchBytes(plan))
-  const patches = base, weights = base + patchBytes, product = direct ? out : weights + weightBytes
+  const patches = base,
+    weights = base + patchBytes,
+    product = direct ? out : weights + weightBytes
   const lhsCopy = weights + weightBytes + productBytes
   const order = [lhsSpec[0]!, ...lhsSpec.slice(2), lhsSpec[1]!]
   let ls = stridesOf(la.shape)
   let x0 = inputs[0]! / 4
   if (relayout) {
     const moved = order.map((a) => la.shape[a]!)
-    copy(rt, "float32", moved, x0 * 4, order.map((a) => ls[a]!), lhsCopy, stridesOf(moved))
+    copy(
+      rt,
+      "float32",
+      moved,
+      x0 * 4,
+      order.map((a) => ls[a]!),
+      lhsCopy,
+      stridesOf(moved)
+    )
     const ms = stridesOf(moved)
     ls = new Array<number>(ls.length)
     order.forEach((a, k) => (ls[a] = ms[k]!))
     x0 = lhsCopy / 4
   }
-  const rs = stridesOf(ra.shape), os = stridesOf(oa.shape)
+  const rs = stridesOf(ra.shape),
+    os = stridesOf(oa.shape)
   const w0 = inputs[1]! / 4
 
   const tableKey = `${la.shape}|${ra.shape}|${oa.shape}|${ls}|${JSON.stringify(p)}`
   const table = cached(im2colTables, tableKey, () => im2colTable(inSp, kSp, outSp, ls, lhsSpec, nsp, p))
-  const cs = ls[lhsSpec[1]!]!, ns = ls[lhsSpec[0]!]!
+  const cs = ls[lhsSpec[1]!]!,
+    ns = ls[lhsSpec[0]!]!
   // The byte address of each (group, example) block's first feature.
   const bases = new Int32Array(G * outN)
   for (let g = 0; g < G; g++) {
@@ -183,26 +261,42 @@ export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outpu
       bases[g * outN + n] = (x0 + nb * ns + (p.featureGroupCount > 1 ? g * I : 0) * cs) * 4
     }
   }
-  const tableAt = lhsCopy + lhsBytes, basesAt = tableAt + align(table.byteLength)
+  const tableAt = lhsCopy + lhsBytes,
+    basesAt = tableAt + align(table.byteLength)
   rt.i32().set(table, tableAt / 4)
   rt.i32().set(bases, basesAt / 4)
 
   const rows = G * M
   const im2col = rt.kernel(`im2col:${I}:${kPositions}:${positions}`, (mb) =>
-    mb.addFunction("run", ["i32", "i32", "i32", "i32", "i32", "i32"], [], (fb) => buildIm2col(fb, I, kPositions, positions)))
-  rt.run(im2col, "run", [patches, tableAt, basesAt, rows], rows * K < parallelThreshold ? 1 : Math.min(rows, rt.threads * 4))
+    mb.addFunction("run", ["i32", "i32", "i32", "i32", "i32", "i32"], [], (fb) =>
+      buildIm2col(fb, I, kPositions, positions)
+    )
+  )
+  rt.run(
+    im2col,
+    "run",
+    [patches, tableAt, basesAt, rows],
+    rows * K < parallelThreshold ? 1 : Math.min(rows, rt.threads * 4)
+  )
   // W[g][kernel position][i][o'] = rhs[o = g·Og + o', i, kernel position].
   copy(
-    rt, "float32", [G, ...kSp, I, Og], w0 * 4,
-    [Og * rs[rhsSpec[0]!]!, ...rhsSpec.slice(2).map((a) => rs[a]!), rs[rhsSpec[1]!]!, rs[rhsSpec[0]!]!], weights, stridesOf([G, ...kSp, I, Og])
+    rt,
+    "float32",
+    [G, ...kSp, I, Og],
+    w0 * 4,
+    [Og * rs[rhsSpec[0]!]!, ...rhsSpec.slice(2).map((a) => rs[a]!), rs[rhsSpec[1]!]!, rs[rhsSpec[0]!]!],
+    weights,
+    stridesOf([G, ...kSp, I, Og])
   )
   runDotPlan(rt, plan, patches, weights, product, lhsCopy + lhsBytes + tableBytes)
   if (!direct) {
     // product[g][n][position][o'] → out[n, g·Og + o', position].
-    copy(
-      rt, "float32", [G, outN, ...outSp, Og], product, stridesOf([G, outN, ...outSp, Og]),
-      out, [Og * os[outSpec[1]!]!, os[outSpec[0]!]!, ...outSpec.slice(2).map((a) => os[a]!), os[outSpec[1]!]!]
-    )
+    copy(rt, "float32", [G, outN, ...outSp, Og], product, stridesOf([G, outN, ...outSp, Og]), out, [
+      Og * os[outSpec[1]!]!,
+      os[outSpec[0]!]!,
+      ...outSpec.slice(2).map((a) => os[a]!),
+      os[outSpec[1]!]!
+    ])
   }
 }
 
@@ -212,8 +306,14 @@ export const convKernel: WasmKernel<"conv_general_dilated"> = (rt, inputs, outpu
  */
 const poolsAlongLanes = (p: ReduceWindowParams, rank: number): boolean => {
   const l = rank - 1
-  return p.windowDimensions[l] === 1 && p.windowStrides[l] === 1 && p.padding[l]![0] === 0 && p.padding[l]![1] === 0 &&
-    p.baseDilation[l] === 1 && p.windowDilation[l] === 1
+  return (
+    p.windowDimensions[l] === 1 &&
+    p.windowStrides[l] === 1 &&
+    p.padding[l]![0] === 0 &&
+    p.padding[l]![1] === 0 &&
+    p.baseDilation[l] === 1 &&
+    p.windowDilation[l] === 1
+  )
 }
 
 /**
@@ -225,60 +325,97 @@ const poolsAlongLanes = (p: ReduceWindowParams, rank: number): boolean => {
  */
 const buildPool = (f: FunctionBuilder, comp: ReduceWindowParams["computation"], C: number, nK: number): void => {
   const [out, table, rows, input] = [2, 3, 4, 5]
-  const lo = f.local("i32"), hi = f.local("i32"), r = f.local("i32"), j = f.local("i32"), t = f.local("i32")
-  const row = f.local("i32"), dst = f.local("i32"), c = f.local("i32")
-  const a = f.local("v128"), b = f.local("v128"), v = f.local("v128")
-  const sa = f.local("f64"), sv = f.local("f32"), tmp = f.local("f32")
+  const lo = f.local("i32"),
+    hi = f.local("i32"),
+    r = f.local("i32"),
+    j = f.local("i32"),
+    t = f.local("i32")
+  const row = f.local("i32"),
+    dst = f.local("i32"),
+    c = f.local("i32")
+  const a = f.local("v128"),
+    b = f.local("v128"),
+    v = f.local("v128")
+  const sa = f.local("f64"),
+    sv = f.local("f32"),
+    tmp = f.local("f32")
   const add = comp === "add"
   const identity = comp === "max" ? -Infinity : Infinity
   const vectors = Math.floor(C / 4)
   /** Loops j over the row's window taps, with `t` the tap's address plus the feature offset `c` (bytes). */
   const taps = (body: () => void) => {
     f.i32(0).set(j)
-    f.block(() => f.loop(() => {
-      f.get(j).i32(nK).i32_ge_u().br_if(1)
-      f.get(row).get(j).i32(4).i32_mul().i32_add().i32_load(0, 2).tee(t).i32(0).i32_ge_s()
-      f.if(() => {
-        f.get(t).get(c).i32_add().get(input).i32_add().set(t)
-        body()
+    f.block(() =>
+      f.loop(() => {
+        f.get(j).i32(nK).i32_ge_u().br_if(1)
+        f.get(row).get(j).i32(4).i32_mul().i32_add().i32_load(0, 2).tee(t).i32(0).i32_ge_s()
+        f.if(() => {
+          f.get(t).get(c).i32_add().get(input).i32_add().set(t)
+          body()
+        })
+        f.get(j).i32(1).i32_add().set(j)
+        f.br(0)
       })
-      f.get(j).i32(1).i32_add().set(j)
-      f.br(0)
-    }))
+    )
   }
   f.taskRange({ local: rows }, lo, hi)
   f.forLoop(r, lo, hi, { const: 1 }, () => {
-    f.get(table).get(r).i32(nK * 4).i32_mul().i32_add().set(row)
-    f.get(out).get(r).i32(C * 4).i32_mul().i32_add().set(dst)
+    f.get(table)
+      .get(r)
+      .i32(nK * 4)
+      .i32_mul()
+      .i32_add()
+      .set(row)
+    f.get(out)
+      .get(r)
+      .i32(C * 4)
+      .i32_mul()
+      .i32_add()
+      .set(dst)
     if (vectors > 0) {
       f.i32(0).set(c)
-      f.block(() => f.loop(() => {
-        f.get(c).i32(vectors * 16).i32_ge_u().br_if(1)
-        if (add) {
-          f.f64x2(0).set(a).f64x2(0).set(b)
-          taps(() => {
-            f.get(t).v128_load(0, 0).set(v)
-            f.get(a).get(v).f64x2_promote_low_f32x4().f64x2_add().set(a)
-            f.get(b).get(v).get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]).f64x2_promote_low_f32x4().f64x2_add().set(b)
-          })
-          f.get(dst).get(c).i32_add()
-          f.get(a).f32x4_demote_f64x2_zero().get(b).f32x4_demote_f64x2_zero().shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23])
-          f.v128_store(0, 0)
-        } else {
-          f.f32x4(identity).set(a)
-          taps(() => {
-            f.get(t).v128_load(0, 0).set(v)
-            // v replaces the accumulator where it is more extreme, or NaN.
-            f.get(v).get(a).get(v).get(a)
-            if (comp === "max") f.f32x4_gt()
-            else f.f32x4_lt()
-            f.get(v).get(v).f32x4_ne().v128_or().v128_bitselect().set(a)
-          })
-          f.get(dst).get(c).i32_add().get(a).v128_store(0, 0)
-        }
-        f.get(c).i32(16).i32_add().set(c)
-        f.br(0)
-      }))
+      f.block(() =>
+        f.loop(() => {
+          f.get(c)
+            .i32(vectors * 16)
+            .i32_ge_u()
+            .br_if(1)
+          if (add) {
+            f.f64x2(0).set(a).f64x2(0).set(b)
+            taps(() => {
+              f.get(t).v128_load(0, 0).set(v)
+              f.get(a).get(v).f64x2_promote_low_f32x4().f64x2_add().set(a)
+              f.get(b)
+                .get(v)
+                .get(v)
+                .shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15])
+                .f64x2_promote_low_f32x4()
+                .f64x2_add()
+                .set(b)
+            })
+            f.get(dst).get(c).i32_add()
+            f.get(a)
+              .f32x4_demote_f64x2_zero()
+              .get(b)
+              .f32x4_demote_f64x2_zero()
+              .shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23])
+            f.v128_store(0, 0)
+          } else {
+            f.f32x4(identity).set(a)
+            taps(() => {
+              f.get(t).v128_load(0, 0).set(v)
+              // v replaces the accumulator where it is more extreme, or NaN.
+              f.get(v).get(a).get(v).get(a)
+              if (comp === "max") f.f32x4_gt()
+              else f.f32x4_lt()
+              f.get(v).get(v).f32x4_ne().v128_or().v128_bitselect().set(a)
+            })
+            f.get(dst).get(c).i32_add().get(a).v128_store(0, 0)
+          }
+          f.get(c).i32(16).i32_add().set(c)
+          f.br(0)
+        })
+      )
     }
     // The features past the last whole vector, one at a time.
     for (let lane = vectors * 4; lane < C; lane++) {
@@ -288,7 +425,10 @@ const buildPool = (f: FunctionBuilder, comp: ReduceWindowParams["computation"], 
         taps(() => {
           f.get(sa).get(t).f32_load(0, 0).f64_promote_f32().f64_add().set(sa)
         })
-        f.get(dst).get(sa).f32_demote_f64().f32_store(lane * 4, 0)
+        f.get(dst)
+          .get(sa)
+          .f32_demote_f64()
+          .f32_store(lane * 4, 0)
       } else {
         f.f32(identity).set(sv)
         taps(() => {
@@ -298,7 +438,9 @@ const buildPool = (f: FunctionBuilder, comp: ReduceWindowParams["computation"], 
           else f.f32_lt()
           f.get(tmp).get(tmp).f32_ne().i32_or().select().set(sv)
         })
-        f.get(dst).get(sv).f32_store(lane * 4, 0)
+        f.get(dst)
+          .get(sv)
+          .f32_store(lane * 4, 0)
       }
     }
   })
@@ -306,30 +448,54 @@ const buildPool = (f: FunctionBuilder, comp: ReduceWindowParams["computation"], 
 
 /** A pool over channels-last features on the compiled kernel (see {@link poolsAlongLanes}). */
 const pool = (
-  rt: Parameters<WasmKernel<"reduce_window">>[0], input: number, output: number, inShape: ReadonlyArray<number>, outShape: ReadonlyArray<number>,
+  rt: Parameters<WasmKernel<"reduce_window">>[0],
+  input: number,
+  output: number,
+  inShape: ReadonlyArray<number>,
+  outShape: ReadonlyArray<number>,
   p: ReduceWindowParams
 ): void => {
   const rank = inShape.length
   const C = inShape[rank - 1]!
-  const outer = outShape.slice(0, -1), kOuter = p.windowDimensions.slice(0, -1)
-  const rows = sizeOf(outer), nK = sizeOf(kOuter)
-  const table = cached(poolTables, `${inShape}|${outShape}|${JSON.stringify(p)}`, () => poolTable(inShape, outer, kOuter, p))
+  const outer = outShape.slice(0, -1),
+    kOuter = p.windowDimensions.slice(0, -1)
+  const rows = sizeOf(outer),
+    nK = sizeOf(kOuter)
+  const table = cached(poolTables, `${inShape}|${outShape}|${JSON.stringify(p)}`, () =>
+    poolTable(inShape, outer, kOuter, p)
+  )
   const at = rt.scratch(table.byteLength)
   rt.i32().set(table, at / 4)
   const kernel = rt.kernel(`pool:${p.computation}:${C}:${nK}`, (mb) =>
-    mb.addFunction("run", ["i32", "i32", "i32", "i32", "i32", "i32"], [], (fb) => buildPool(fb, p.computation, C, nK)))
-  rt.run(kernel, "run", [output, at, rows, input], rows * C * nK < parallelThreshold ? 1 : Math.min(rows, rt.threads * 4))
+    mb.addFunction("run", ["i32", "i32", "i32", "i32", "i32", "i32"], [], (fb) => buildPool(fb, p.computation, C, nK))
+  )
+  rt.run(
+    kernel,
+    "run",
+    [output, at, rows, input],
+    rows * C * nK < parallelThreshold ? 1 : Math.min(rows, rt.threads * 4)
+  )
 }
 
 /** Per output row of a pool, the byte offsets of the `nK` input rows its window reads (-1: padding or a hole). */
-const poolTable = (inShape: ReadonlyArray<number>, outer: ReadonlyArray<number>, kOuter: ReadonlyArray<number>, p: ReduceWindowParams): Int32Array => {
+const poolTable = (
+  inShape: ReadonlyArray<number>,
+  outer: ReadonlyArray<number>,
+  kOuter: ReadonlyArray<number>,
+  p: ReduceWindowParams
+): Int32Array => {
   const xs = stridesOf(inShape)
-  const rows = sizeOf(outer), nK = sizeOf(kOuter)
+  const rows = sizeOf(outer),
+    nK = sizeOf(kOuter)
   // Per outer axis, the element offset each (output position, window position) reads, or -1.
   const taps = outer.map((outD, d) => {
-    const kD = kOuter[d]!, n = inShape[d]!
+    const kD = kOuter[d]!,
+      n = inShape[d]!
     const tp = new Int32Array(outD * kD)
-    const s = p.windowStrides[d]!, wd = p.windowDilation[d]!, bd = p.baseDilation[d]!, lo = p.padding[d]![0]
+    const s = p.windowStrides[d]!,
+      wd = p.windowDilation[d]!,
+      bd = p.baseDilation[d]!,
+      lo = p.padding[d]![0]
     for (let y = 0; y < outD; y++) {
       for (let k = 0; k < kD; k++) {
         const q = y * s + k * wd - lo
@@ -340,7 +506,8 @@ const poolTable = (inShape: ReadonlyArray<number>, outer: ReadonlyArray<number>,
     return tp
   })
   const table = new Int32Array(rows * nK)
-  const yIdx = new Int32Array(outer.length), kIdx = new Int32Array(kOuter.length)
+  const yIdx = new Int32Array(outer.length),
+    kIdx = new Int32Array(kOuter.length)
   for (let yo = 0; yo < rows; yo++) {
     kIdx.fill(0)
     for (let ko = 0; ko < nK; ko++) {
@@ -371,7 +538,8 @@ const poolTable = (inShape: ReadonlyArray<number>, outer: ReadonlyArray<number>,
  * on the feature axis) make the last axis the features, so the inner loop runs along memory.
  */
 export const reduceWindowKernel: WasmKernel<"reduce_window"> = (rt, inputs, outputs, inAvals, outAvals, p) => {
-  const xa = inAvals[0]!, oa = outAvals[0]!
+  const xa = inAvals[0]!,
+    oa = outAvals[0]!
   if (xa.dtype !== "float32") return "fallback"
   const total = sizeOf(oa.shape)
   if (total === 0) return
@@ -387,9 +555,13 @@ export const reduceWindowKernel: WasmKernel<"reduce_window"> = (rt, inputs, outp
   }
   const xs = stridesOf(xa.shape)
   const taps = xa.shape.map((n, d) => {
-    const outD = oa.shape[d]!, kD = p.windowDimensions[d]!
+    const outD = oa.shape[d]!,
+      kD = p.windowDimensions[d]!
     const t = new Int32Array(outD * kD)
-    const s = p.windowStrides[d]!, wd = p.windowDilation[d]!, bd = p.baseDilation[d]!, lo = p.padding[d]![0]
+    const s = p.windowStrides[d]!,
+      wd = p.windowDilation[d]!,
+      bd = p.baseDilation[d]!,
+      lo = p.padding[d]![0]
     for (let y = 0; y < outD; y++) {
       for (let k = 0; k < kD; k++) {
         const q = y * s + k * wd - lo
@@ -399,10 +571,15 @@ export const reduceWindowKernel: WasmKernel<"reduce_window"> = (rt, inputs, outp
     }
     return t
   })
-  const outer = oa.shape.slice(0, -1), kOuter = p.windowDimensions.slice(0, -1)
-  const lastOut = oa.shape[rank - 1]!, lastK = p.windowDimensions[rank - 1]!, lastTaps = taps[rank - 1]!
-  const nOuter = sizeOf(outer), nKOuter = sizeOf(kOuter)
-  const yIdx = new Int32Array(outer.length), kIdx = new Int32Array(kOuter.length)
+  const outer = oa.shape.slice(0, -1),
+    kOuter = p.windowDimensions.slice(0, -1)
+  const lastOut = oa.shape[rank - 1]!,
+    lastK = p.windowDimensions[rank - 1]!,
+    lastTaps = taps[rank - 1]!
+  const nOuter = sizeOf(outer),
+    nKOuter = sizeOf(kOuter)
+  const yIdx = new Int32Array(outer.length),
+    kIdx = new Int32Array(kOuter.length)
   const bases = new Int32Array(nKOuter)
   const comp = p.computation
   for (let yo = 0; yo < nOuter; yo++) {
@@ -432,8 +609,16 @@ export const reduceWindowKernel: WasmKernel<"reduce_window"> = (rt, inputs, outp
         const t = lastTaps[tRow + k]!
         if (t < 0) continue
         if (comp === "add") for (let b = 0; b < nb; b++) acc += f[bases[b]! + t]!
-        else if (comp === "max") for (let b = 0; b < nb; b++) { const v = f[bases[b]! + t]!; if (v > acc || v !== v) acc = v }
-        else for (let b = 0; b < nb; b++) { const v = f[bases[b]! + t]!; if (v < acc || v !== v) acc = v }
+        else if (comp === "max")
+          for (let b = 0; b < nb; b++) {
+            const v = f[bases[b]! + t]!
+            if (v > acc || v !== v) acc = v
+          }
+        else
+          for (let b = 0; b < nb; b++) {
+            const v = f[bases[b]! + t]!
+            if (v < acc || v !== v) acc = v
+          }
       }
       f[at++] = acc
     }

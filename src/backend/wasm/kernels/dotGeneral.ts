@@ -60,7 +60,14 @@ export const dotScratchBytes = (plan: DotPlan): number =>
  * to `scratchAt` when given (a caller that keeps its own data in the scratch region reserves
  * {@link dotScratchBytes} after it), else to the runtime's scratch region.
  */
-export const runDotPlan = (rt: WasmRuntime, plan: DotPlan, lhs: number, rhs: number, out: number, scratchAt?: number): void => {
+export const runDotPlan = (
+  rt: WasmRuntime,
+  plan: DotPlan,
+  lhs: number,
+  rhs: number,
+  out: number,
+  scratchAt?: number
+): void => {
   switch (plan.kind) {
     case "empty":
       return
@@ -82,16 +89,43 @@ export const runDotPlan = (rt: WasmRuntime, plan: DotPlan, lhs: number, rhs: num
       const scratch = scratchAt ?? rt.scratch(offsets.total)
       const a = place(rt, lp, lhs, scratch + offsets.gatherA, eb)
       const b = place(rt, rp, rhs, scratch + offsets.gatherB, eb)
-      const [sAb, sAm, sAk] = lp.strides, [sBb, sBk, sBn] = rp.strides
+      const [sAb, sAm, sAk] = lp.strides,
+        [sBb, sBk, sBn] = rp.strides
       const kernel = rt.kernel(gemmKey(config), (m) => buildGemm(m, config))
-      const counter = scratch, flags = scratch + offsets.flags
+      const counter = scratch,
+        flags = scratch + offsets.flags
       for (const { b0, b1, n0, n1, mc, nc, flags: flagCount } of plan.rounds) {
         rt.i32().fill(0, counter / 4, flags / 4 + flagCount)
-        rt.run(kernel, "gemm", [
-          counter, flags, a + b0 * sAb, sAb, sAm, sAk, b + b0 * sBb + n0 * sBn, sBb, sBk, sBn, scratch + offsets.packed,
-          out + b0 * M * N * eb + n0 * eb, M * N * eb, N * eb, M, K, plan.kc, mc, nc, b1 - b0, n1 - n0,
-          scratch + offsets.work, plan.workBytes
-        ], plan.tasks)
+        rt.run(
+          kernel,
+          "gemm",
+          [
+            counter,
+            flags,
+            a + b0 * sAb,
+            sAb,
+            sAm,
+            sAk,
+            b + b0 * sBb + n0 * sBn,
+            sBb,
+            sBk,
+            sBn,
+            scratch + offsets.packed,
+            out + b0 * M * N * eb + n0 * eb,
+            M * N * eb,
+            N * eb,
+            M,
+            K,
+            plan.kc,
+            mc,
+            nc,
+            b1 - b0,
+            n1 - n0,
+            scratch + offsets.work,
+            plan.workBytes
+          ],
+          plan.tasks
+        )
       }
       return
     }

@@ -60,7 +60,10 @@ export const cachedPlan = (rt: WasmRuntime, signature: string, plan: () => Plan)
  */
 export const compilePlan = (rt: WasmRuntime, plan: Plan): PlanRun | undefined => {
   const rank = plan.shape.length
-  const normalized: Plan = plan.outputs.kind === "reduce" ? { ...plan, outputs: { ...plan.outputs, axes: normalizeAxes(plan.outputs.axes, rank) } } : plan
+  const normalized: Plan =
+    plan.outputs.kind === "reduce"
+      ? { ...plan, outputs: { ...plan.outputs, axes: normalizeAxes(plan.outputs.axes, rank) } }
+      : plan
   const n = count(plan.shape)
   const s = simplify(normalized)
   if (!supported(s)) return undefined
@@ -75,9 +78,14 @@ export const compilePlan = (rt: WasmRuntime, plan: Plan): PlanRun | undefined =>
   const layout = layoutOf(s)
   const flat = layout.kind === "flat"
   // A flat kernel takes its length as an argument: its key leaves the length out.
-  const kernel = rt.kernel(planKey(flat ? { ...s, shape: [-1] } : s, `${layout.kind}${layout.unroll}`), (m) => buildModule(m, s, layout))
-  const tasks = n < parallelThreshold ? 1 : Math.max(1, Math.min(rt.threads, layout.units, Math.floor(n / (parallelThreshold / 2))))
-  return flat ? (pointers) => rt.run(kernel, "run", [...pointers, n], tasks) : (pointers) => rt.run(kernel, "run", pointers, tasks)
+  const kernel = rt.kernel(planKey(flat ? { ...s, shape: [-1] } : s, `${layout.kind}${layout.unroll}`), (m) =>
+    buildModule(m, s, layout)
+  )
+  const tasks =
+    n < parallelThreshold ? 1 : Math.max(1, Math.min(rt.threads, layout.units, Math.floor(n / (parallelThreshold / 2))))
+  return flat
+    ? (pointers) => rt.run(kernel, "run", [...pointers, n], tasks)
+    : (pointers) => rt.run(kernel, "run", pointers, tasks)
 }
 
 /** Element strides of an operand of shape `shape` broadcast (equal rank, size-1 axes) over `out`. */
@@ -95,12 +103,23 @@ const onePlan = (inAvals: ReadonlyArray<Aval>, out: Aval, node: FusedNode): Plan
 })
 
 /** The shapes and dtypes of avals, as a cache key. */
-export const signatureOf = (avals: ReadonlyArray<Aval>): string => avals.map((a) => `${a.dtype}[${a.shape.join(",")}]`).join(";")
+export const signatureOf = (avals: ReadonlyArray<Aval>): string =>
+  avals.map((a) => `${a.dtype}[${a.shape.join(",")}]`).join(";")
 
 /** Runs a one-node plan, or answers "fallback". */
-const runOne = (rt: WasmRuntime, inputs: ReadonlyArray<number>, outputs: ReadonlyArray<number>, inAvals: ReadonlyArray<Aval>, out: Aval, node: FusedNode): void | "fallback" => {
-  const tag = node.kind === "unary" || node.kind === "binary" ? node.prim : node.kind === "round" ? node.method : node.kind
-  const run = cachedPlan(rt, `${tag}:${node.dtype}:${signatureOf(inAvals)}>${out.shape.join(",")}`, () => onePlan(inAvals, out, node))
+const runOne = (
+  rt: WasmRuntime,
+  inputs: ReadonlyArray<number>,
+  outputs: ReadonlyArray<number>,
+  inAvals: ReadonlyArray<Aval>,
+  out: Aval,
+  node: FusedNode
+): void | "fallback" => {
+  const tag =
+    node.kind === "unary" || node.kind === "binary" ? node.prim : node.kind === "round" ? node.method : node.kind
+  const run = cachedPlan(rt, `${tag}:${node.dtype}:${signatureOf(inAvals)}>${out.shape.join(",")}`, () =>
+    onePlan(inAvals, out, node)
+  )
   if (run === undefined) return "fallback"
   run([...inputs, ...outputs])
 }
@@ -112,20 +131,38 @@ const numeric = (d: DType): NumericDType => d as NumericDType
  * @category kernels
  * @since 0.2.0
  */
-export const unaryKernel = <P extends UnaryPrimitive>(prim: P): WasmKernel<P> => (rt, inputs, outputs, inAvals, outAvals) =>
-  runOne(rt, inputs, outputs, inAvals, outAvals[0]!, { kind: "unary", prim, arg: 0, dtype: numeric(outAvals[0]!.dtype) })
+export const unaryKernel =
+  <P extends UnaryPrimitive>(prim: P): WasmKernel<P> =>
+  (rt, inputs, outputs, inAvals, outAvals) =>
+    runOne(rt, inputs, outputs, inAvals, outAvals[0]!, {
+      kind: "unary",
+      prim,
+      arg: 0,
+      dtype: numeric(outAvals[0]!.dtype)
+    })
 
 /**
  * The kernel of an arithmetic or comparison primitive.
  * @category kernels
  * @since 0.2.0
  */
-export const binaryKernel = <P extends BinaryPrimitive>(prim: P): WasmKernel<P> => (rt, inputs, outputs, inAvals, outAvals) =>
-  runOne(rt, inputs, outputs, inAvals, outAvals[0]!, { kind: "binary", prim, args: [0, 1], dtype: numeric(outAvals[0]!.dtype) })
+export const binaryKernel =
+  <P extends BinaryPrimitive>(prim: P): WasmKernel<P> =>
+  (rt, inputs, outputs, inAvals, outAvals) =>
+    runOne(rt, inputs, outputs, inAvals, outAvals[0]!, {
+      kind: "binary",
+      prim,
+      args: [0, 1],
+      dtype: numeric(outAvals[0]!.dtype)
+    })
 
 /** @category kernels @since 0.2.0 */
 export const selectKernel: WasmKernel<"select"> = (rt, inputs, outputs, inAvals, outAvals) =>
-  runOne(rt, inputs, outputs, inAvals, outAvals[0]!, { kind: "select", args: [0, 1, 2], dtype: numeric(outAvals[0]!.dtype) })
+  runOne(rt, inputs, outputs, inAvals, outAvals[0]!, {
+    kind: "select",
+    args: [0, 1, 2],
+    dtype: numeric(outAvals[0]!.dtype)
+  })
 
 /** @category kernels @since 0.2.0 */
 export const roundKernel: WasmKernel<"round"> = (rt, inputs, outputs, inAvals, outAvals, params) =>

@@ -31,9 +31,13 @@ export const bitcastKernel: WasmKernel<"bitcast_convert_type"> = (rt, inputs, ou
  */
 export const extraKernels: WasmKernelTable = {
   threefry2x32: threefryKernel,
-  cumsum: cumulativeKernel("cumsum"), cumprod: cumulativeKernel("cumprod"),
-  cummax: cumulativeKernel("cummax"), cummin: cumulativeKernel("cummin"),
-  gather: gatherKernel, scatter: scatterOverwriteKernel, scatter_add: scatterAddKernel,
+  cumsum: cumulativeKernel("cumsum"),
+  cumprod: cumulativeKernel("cumprod"),
+  cummax: cumulativeKernel("cummax"),
+  cummin: cumulativeKernel("cummin"),
+  gather: gatherKernel,
+  scatter: scatterOverwriteKernel,
+  scatter_add: scatterAddKernel,
   sort: sortKernel,
   bitcast_convert_type: bitcastKernel
 }

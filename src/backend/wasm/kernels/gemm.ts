@@ -56,8 +56,29 @@ export const gemmKey = (c: GemmConfig): string =>
  * rows), so each block of `nc` columns is one contiguous run.
  */
 export const gemmArgs = [
-  "counter", "flags", "a", "sAb", "sAm", "sAk", "b", "sBb", "sBk", "sBn", "packed", "c", "sCb", "ldc",
-  "M", "K", "kc", "mc", "nc", "batches", "cols", "work", "workBytes"
+  "counter",
+  "flags",
+  "a",
+  "sAb",
+  "sAm",
+  "sAk",
+  "b",
+  "sBb",
+  "sBk",
+  "sBn",
+  "packed",
+  "c",
+  "sCb",
+  "ldc",
+  "M",
+  "K",
+  "kc",
+  "mc",
+  "nc",
+  "batches",
+  "cols",
+  "work",
+  "workBytes"
 ] as const
 
 /** Bytes of an input or output element. */
@@ -72,7 +93,14 @@ const count = (f: FunctionBuilder, n: Local, step: number, body: (i: Local) => v
 }
 
 /** `dst = min(k, limit - at)` (all i32 locals but `k`, a constant). */
-const clampTo = (f: FunctionBuilder, dst: Local, k: number | Local, limit: Local, at: Local, kIsLocal = false): void => {
+const clampTo = (
+  f: FunctionBuilder,
+  dst: Local,
+  k: number | Local,
+  limit: Local,
+  at: Local,
+  kIsLocal = false
+): void => {
   const push = () => (kIsLocal ? f.get(k) : f.i32(k))
   const left = () => f.get(limit).get(at).i32_sub()
   push()
@@ -137,7 +165,15 @@ const transpose3 = (f: FunctionBuilder, t: Temps, q: Local, sRow: Local, dst: Lo
  * Packs 4 k of 4 rows from `q` (rows `sRow` apart, 4 contiguous words each) into column `at` (bytes)
  * of four k-rows `rowBytes` apart at `dst`: a 4 × 4 transpose. Advances `q` by four rows.
  */
-const transpose4 = (f: FunctionBuilder, t: Temps, q: Local, sRow: Local, dst: Local, at: number, rowBytes: number): void => {
+const transpose4 = (
+  f: FunctionBuilder,
+  t: Temps,
+  q: Local,
+  sRow: Local,
+  dst: Local,
+  at: number,
+  rowBytes: number
+): void => {
   const [r0, r1, r2, r3, t0, t1] = t
   for (const r of [r0, r1, r2, r3]) {
     f.get(q).v128_load(0, 0).set(r)
@@ -178,7 +214,11 @@ const transpose4 = (f: FunctionBuilder, t: Temps, q: Local, sRow: Local, dst: Lo
 const addPack = (m: ModuleBuilder, e: GemmElement, width: number): number =>
   m.addFunction(undefined, ["i32", "i32", "i32", "i32", "i32", "i32"], [], (f) => {
     const [src, rows, kc, sRow, sK, dst] = [0, 1, 2, 3, 4, 5]
-    const n = f.local("i32"), p = f.local("i32"), q = f.local("i32"), k = f.local("i32"), j = f.local("i32")
+    const n = f.local("i32"),
+      p = f.local("i32"),
+      q = f.local("i32"),
+      k = f.local("i32"),
+      j = f.local("i32")
     const eb = elementBytes(e)
     count(f, rows, width, (r0) => {
       clampTo(f, n, width, rows, r0)
@@ -187,65 +227,95 @@ const addPack = (m: ModuleBuilder, e: GemmElement, width: number): number =>
         add(f, p, sK)
         add(f, dst, { const: width * 4 })
       }
-      f.get(n).i32(width).i32_eq().if(() => {
-        const contiguous = () => {
-          f.forLoop(k, { const: 0 }, kc, { const: 1 }, () => {
-            for (let v = 0; v + 4 <= width; v += 4) f.get(dst).get(p).v128_load(v * 4, 0).v128_store(v * 4, 0)
-            for (let v = width - (width % 4); v < width; v++) f.get(dst).get(p).i32_load(v * 4, 0).i32_store(v * 4, 0)
-            step()
-          })
-        }
-        const strided = (from: Local | { readonly const: number }) => {
-          f.forLoop(k, from, kc, { const: 1 }, () => {
-            f.get(p).set(q)
-            for (let v = 0; v < width; v++) {
-              f.get(dst).get(q)
-              loadElement(f, e)
-              f.i32_store(v * 4, 0)
-              if (v + 1 < width) add(f, q, sRow)
+      f.get(n)
+        .i32(width)
+        .i32_eq()
+        .if(
+          () => {
+            const contiguous = () => {
+              f.forLoop(k, { const: 0 }, kc, { const: 1 }, () => {
+                for (let v = 0; v + 4 <= width; v += 4)
+                  f.get(dst)
+                    .get(p)
+                    .v128_load(v * 4, 0)
+                    .v128_store(v * 4, 0)
+                for (let v = width - (width % 4); v < width; v++)
+                  f.get(dst)
+                    .get(p)
+                    .i32_load(v * 4, 0)
+                    .i32_store(v * 4, 0)
+                step()
+              })
             }
-            step()
-          })
-        }
-        // Rows contiguous in k (A row-major, B stored by columns): transpose 4 k at a time in vectors.
-        const transposing = e !== "bool" && (width === 3 || width % 4 === 0)
-        const kVec = f.local("i32")
-        const t: Temps = transposing ? [f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128")] : [0, 0, 0, 0, 0, 0]
-        const byK = () => {
-          f.get(kc).i32(-4).i32_and().set(kVec)
-          f.forLoop(k, { const: 0 }, kVec, { const: 4 }, () => {
-            f.get(p).set(q)
-            if (width === 3) transpose3(f, t, q, sRow, dst)
-            else for (let g = 0; g < width; g += 4) transpose4(f, t, q, sRow, dst, g * 4, width * 4)
-            add(f, p, { const: 16 })
-            add(f, dst, { const: width * 16 })
-          })
-          strided(kVec)
-        }
-        if (e === "bool") strided({ const: 0 })
-        else {
-          f.get(sRow).i32(eb).i32_eq().if(contiguous, () => {
-            if (transposing) f.get(sK).i32(eb).i32_eq().if(byK, () => strided({ const: 0 }))
-            else strided({ const: 0 })
-          })
-        }
-      }, () => {
-        f.forLoop(k, { const: 0 }, kc, { const: 1 }, () => {
-          f.get(p).set(q)
-          f.i32(0).set(j)
-          f.loop(() => {
-            f.get(dst).get(j).i32(4).i32_mul().i32_add()
-            f.get(j).get(n).i32_lt_s().if(() => {
-              f.get(q)
-              loadElement(f, e)
-              add(f, q, sRow)
-            }, () => f.i32(0), "i32")
-            f.i32_store(0, 0)
-            f.get(j).i32(1).i32_add().tee(j).i32(width).i32_lt_s().br_if(0)
-          })
-          step()
-        })
-      })
+            const strided = (from: Local | { readonly const: number }) => {
+              f.forLoop(k, from, kc, { const: 1 }, () => {
+                f.get(p).set(q)
+                for (let v = 0; v < width; v++) {
+                  f.get(dst).get(q)
+                  loadElement(f, e)
+                  f.i32_store(v * 4, 0)
+                  if (v + 1 < width) add(f, q, sRow)
+                }
+                step()
+              })
+            }
+            // Rows contiguous in k (A row-major, B stored by columns): transpose 4 k at a time in vectors.
+            const transposing = e !== "bool" && (width === 3 || width % 4 === 0)
+            const kVec = f.local("i32")
+            const t: Temps = transposing
+              ? [f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128")]
+              : [0, 0, 0, 0, 0, 0]
+            const byK = () => {
+              f.get(kc).i32(-4).i32_and().set(kVec)
+              f.forLoop(k, { const: 0 }, kVec, { const: 4 }, () => {
+                f.get(p).set(q)
+                if (width === 3) transpose3(f, t, q, sRow, dst)
+                else for (let g = 0; g < width; g += 4) transpose4(f, t, q, sRow, dst, g * 4, width * 4)
+                add(f, p, { const: 16 })
+                add(f, dst, { const: width * 16 })
+              })
+              strided(kVec)
+            }
+            if (e === "bool") strided({ const: 0 })
+            else {
+              f.get(sRow)
+                .i32(eb)
+                .i32_eq()
+                .if(contiguous, () => {
+                  if (transposing)
+                    f.get(sK)
+                      .i32(eb)
+                      .i32_eq()
+                      .if(byK, () => strided({ const: 0 }))
+                  else strided({ const: 0 })
+                })
+            }
+          },
+          () => {
+            f.forLoop(k, { const: 0 }, kc, { const: 1 }, () => {
+              f.get(p).set(q)
+              f.i32(0).set(j)
+              f.loop(() => {
+                f.get(dst).get(j).i32(4).i32_mul().i32_add()
+                f.get(j)
+                  .get(n)
+                  .i32_lt_s()
+                  .if(
+                    () => {
+                      f.get(q)
+                      loadElement(f, e)
+                      add(f, q, sRow)
+                    },
+                    () => f.i32(0),
+                    "i32"
+                  )
+                f.i32_store(0, 0)
+                f.get(j).i32(1).i32_add().tee(j).i32(width).i32_lt_s().br_if(0)
+              })
+              step()
+            })
+          }
+        )
     })
   })
 
@@ -260,7 +330,9 @@ const addMicro = (m: ModuleBuilder, c: GemmConfig): number =>
     const acc = Array.from({ length: mr * nv }, () => f.local("v128"))
     const bv = Array.from({ length: nv }, () => f.local("v128"))
     const av = f.local("v128")
-    const k = f.local("i32"), kEnd = f.local("i32"), row = f.local("i32")
+    const k = f.local("i32"),
+      kEnd = f.local("i32"),
+      row = f.local("i32")
     const unroll = 4
     const multiplyAdd = (into: Local) => {
       if (c.element === "f32") {
@@ -271,9 +343,14 @@ const addMicro = (m: ModuleBuilder, c: GemmConfig): number =>
       f.set(into)
     }
     const step = (u: number) => {
-      for (let v = 0; v < nv; v++) f.get(bp).v128_load((u * nv + v) * 16, 0).set(bv[v]!)
+      for (let v = 0; v < nv; v++)
+        f.get(bp)
+          .v128_load((u * nv + v) * 16, 0)
+          .set(bv[v]!)
       for (let r = 0; r < mr; r++) {
-        f.get(ap).v128_load32_splat((u * mr + r) * 4, 0).set(av)
+        f.get(ap)
+          .v128_load32_splat((u * mr + r) * 4, 0)
+          .set(av)
         for (let v = 0; v < nv; v++) {
           f.get(av).get(bv[v]!)
           multiplyAdd(acc[r * nv + v]!)
@@ -287,11 +364,18 @@ const addMicro = (m: ModuleBuilder, c: GemmConfig): number =>
         if (r + 1 < mr) add(f, row, ldc)
       }
     }
-    f.get(first).if(() => {
-      for (const a of acc) f.i32x4(0).set(a)
-    }, () => rows((r) => {
-      for (let v = 0; v < nv; v++) f.get(row).v128_load(v * 16, 0).set(acc[r * nv + v]!)
-    }))
+    f.get(first).if(
+      () => {
+        for (const a of acc) f.i32x4(0).set(a)
+      },
+      () =>
+        rows((r) => {
+          for (let v = 0; v < nv; v++)
+            f.get(row)
+              .v128_load(v * 16, 0)
+              .set(acc[r * nv + v]!)
+        })
+    )
     f.get(kc).i32(-unroll).i32_and().set(kEnd)
     f.forLoop(k, { const: 0 }, kEnd, { const: unroll }, () => {
       for (let u = 0; u < unroll; u++) step(u)
@@ -304,7 +388,10 @@ const addMicro = (m: ModuleBuilder, c: GemmConfig): number =>
       add(f, bp, { const: nv * 16 })
     })
     rows((r) => {
-      for (let v = 0; v < nv; v++) f.get(row).get(acc[r * nv + v]!).v128_store(v * 16, 0)
+      for (let v = 0; v < nv; v++)
+        f.get(row)
+          .get(acc[r * nv + v]!)
+          .v128_store(v * 16, 0)
     })
   })
 
@@ -317,7 +404,10 @@ const addTile = (m: ModuleBuilder, c: GemmConfig, micro: number): number =>
     const [ap, bp, cp, ldc, rows, cols, kc, first, buf] = [0, 1, 2, 3, 4, 5, 6, 7, 8]
     const nr = c.nv * 4
     const eb = elementBytes(c.element)
-    const i = f.local("i32"), j = f.local("i32"), rowC = f.local("i32"), rowT = f.local("i32")
+    const i = f.local("i32"),
+      j = f.local("i32"),
+      rowC = f.local("i32"),
+      rowT = f.local("i32")
     const copy = (toBuffer: boolean) => {
       f.get(cp).set(rowC)
       f.get(buf).set(rowT)
@@ -342,15 +432,30 @@ const addTile = (m: ModuleBuilder, c: GemmConfig, micro: number): number =>
       })
     }
     const viaBuffer = () => {
-      f.get(first).i32_eqz().if(() => copy(true))
-      f.get(ap).get(bp).get(buf).i32(nr * 4).get(kc).get(first).call(micro)
+      f.get(first)
+        .i32_eqz()
+        .if(() => copy(true))
+      f.get(ap)
+        .get(bp)
+        .get(buf)
+        .i32(nr * 4)
+        .get(kc)
+        .get(first)
+        .call(micro)
       copy(false)
     }
     if (c.element === "bool") viaBuffer()
     else {
-      f.get(rows).i32(c.mr).i32_eq().get(cols).i32(nr).i32_eq().i32_and().if(() => {
-        f.get(ap).get(bp).get(cp).get(ldc).get(kc).get(first).call(micro)
-      }, viaBuffer)
+      f.get(rows)
+        .i32(c.mr)
+        .i32_eq()
+        .get(cols)
+        .i32(nr)
+        .i32_eq()
+        .i32_and()
+        .if(() => {
+          f.get(ap).get(bp).get(cp).get(ldc).get(kc).get(first).call(micro)
+        }, viaBuffer)
     }
   })
 
@@ -389,91 +494,198 @@ export const buildGemm = (m: ModuleBuilder, c: GemmConfig): void => {
   const micro = addMicro(m, c)
   const tile = addTile(m, c, micro)
 
-  m.addFunction("gemm", Array.from({ length: 2 + gemmArgs.length }, () => "i32" as const), [], (f) => {
-    const arg = (name: (typeof gemmArgs)[number]): Local => 2 + gemmArgs.indexOf(name)
-    const [counter, flags, a, sAb, sAm, sAk, b, sBb, sBk, sBn, packed, cc, sCb, ldc] = [
-      arg("counter"), arg("flags"), arg("a"), arg("sAb"), arg("sAm"), arg("sAk"), arg("b"), arg("sBb"), arg("sBk"), arg("sBn"),
-      arg("packed"), arg("c"), arg("sCb"), arg("ldc")
-    ]
-    const [M, K, KC, MC, NC, batches, cols, work, workBytes] = [arg("M"), arg("K"), arg("kc"), arg("mc"), arg("nc"), arg("batches"), arg("cols"), arg("work"), arg("workBytes")]
-    const local = () => f.local("i32")
-    const [panels, perBatch, mBlocks, nBlocks, kBlocks, units, u, t, jb, apBuf, tileBuf] = [local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local()]
-    const [bi, ic, mc, jc, jEnd, aB, bB, cB, pc, kb, kc, first, bBlock, jr, ncols, ir, nrows, flagAt, spins] = [
-      local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(), local(),
-      local()
-    ]
-    const ceilDiv = (n: Local, d: Local, dst: Local) => f.get(n).get(d).i32_add().i32(1).i32_sub().get(d).i32_div_u().set(dst)
-    f.get(cols).i32(nr - 1).i32_add().i32(nr).i32_div_u().set(panels)
-    f.get(panels).get(K).i32_mul().i32(nr * 4).i32_mul().set(perBatch)
-    ceilDiv(M, MC, mBlocks)
-    ceilDiv(cols, NC, nBlocks)
-    ceilDiv(K, KC, kBlocks)
-    f.get(batches).get(mBlocks).i32_mul().get(nBlocks).i32_mul().set(units)
-    f.get(work).get(0).get(workBytes).i32_mul().i32_add().set(apBuf)
-    f.get(apBuf).get(MC).get(KC).i32_mul().i32(4).i32_mul().i32_add().set(tileBuf)
-    f.block(() => {
-      f.loop(() => {
-        // Claim the next unit (row block ic, column block jb of batch bi): rows fastest, so
-        // consecutive units share a column block of packed B.
-        f.get(counter).i32(1)
-        atomic.add(f)
-        f.tee(u).get(units).i32_ge_u().br_if(1)
-        f.get(u).get(mBlocks).i32_rem_u().get(MC).i32_mul().set(ic)
-        f.get(u).get(mBlocks).i32_div_u().set(t)
-        f.get(t).get(nBlocks).i32_rem_u().set(jb)
-        f.get(jb).get(NC).i32_mul().set(jc)
-        f.get(t).get(nBlocks).i32_div_u().set(bi)
-        clampTo(f, mc, MC, M, ic, true)
-        clampTo(f, jEnd, NC, cols, jc, true)
-        f.get(jEnd).get(jc).i32_add().set(jEnd)
-        f.get(a).get(bi).get(sAb).i32_mul().i32_add().get(ic).get(sAm).i32_mul().i32_add().set(aB)
-        f.get(packed).get(bi).get(perBatch).i32_mul().i32_add().set(bB)
-        f.get(cc).get(bi).get(sCb).i32_mul().i32_add().get(ic).get(ldc).i32_mul().i32_add().set(cB)
-        f.i32(0).set(kb)
-        f.forLoop(pc, { const: 0 }, K, KC, () => {
-          clampTo(f, kc, KC, K, pc, true)
-          f.get(pc).i32_eqz().set(first)
-          f.get(bB).get(pc).get(panels).i32_mul().i32(nr * 4).i32_mul().i32_add().set(bBlock)
-          // This block of B: pack it, or wait until whoever is packing it has.
-          f.get(flags).get(bi).get(kBlocks).i32_mul().get(kb).i32_add().get(nBlocks).i32_mul().get(jb).i32_add().i32(4).i32_mul().i32_add().set(flagAt)
-          f.i32(0).set(spins)
-          f.block(() => {
-            f.loop(() => {
-              f.get(flagAt)
-              atomic.load(f)
-              f.i32(flag.ready).i32_eq().br_if(1)
-              // A packer that trapped never marks its block ready: trap too rather than spin forever.
-              f.get(spins).i32(1).i32_add().tee(spins).i32(spinLimit).i32_gt_u().if(() => f.unreachable())
-              f.get(flagAt).i32(flag.unpacked).i32(flag.packing)
-              atomic.cmpxchg(f)
-              f.i32(flag.unpacked).i32_eq().if(() => {
-                f.get(b).get(bi).get(sBb).i32_mul().i32_add().get(pc).get(sBk).i32_mul().i32_add().get(jc).get(sBn).i32_mul().i32_add()
-                f.get(jEnd).get(jc).i32_sub().get(kc).get(sBn).get(sBk)
-                f.get(bBlock).get(jc).get(kc).i32_mul().i32(4).i32_mul().i32_add()
-                f.call(packB)
-                f.get(flagAt).i32(flag.ready)
-                atomic.store(f)
-                f.br(2)
+  m.addFunction(
+    "gemm",
+    Array.from({ length: 2 + gemmArgs.length }, () => "i32" as const),
+    [],
+    (f) => {
+      const arg = (name: (typeof gemmArgs)[number]): Local => 2 + gemmArgs.indexOf(name)
+      const [counter, flags, a, sAb, sAm, sAk, b, sBb, sBk, sBn, packed, cc, sCb, ldc] = [
+        arg("counter"),
+        arg("flags"),
+        arg("a"),
+        arg("sAb"),
+        arg("sAm"),
+        arg("sAk"),
+        arg("b"),
+        arg("sBb"),
+        arg("sBk"),
+        arg("sBn"),
+        arg("packed"),
+        arg("c"),
+        arg("sCb"),
+        arg("ldc")
+      ]
+      const [M, K, KC, MC, NC, batches, cols, work, workBytes] = [
+        arg("M"),
+        arg("K"),
+        arg("kc"),
+        arg("mc"),
+        arg("nc"),
+        arg("batches"),
+        arg("cols"),
+        arg("work"),
+        arg("workBytes")
+      ]
+      const local = () => f.local("i32")
+      const [panels, perBatch, mBlocks, nBlocks, kBlocks, units, u, t, jb, apBuf, tileBuf] = [
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local()
+      ]
+      const [bi, ic, mc, jc, jEnd, aB, bB, cB, pc, kb, kc, first, bBlock, jr, ncols, ir, nrows, flagAt, spins] = [
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local(),
+        local()
+      ]
+      const ceilDiv = (n: Local, d: Local, dst: Local) =>
+        f.get(n).get(d).i32_add().i32(1).i32_sub().get(d).i32_div_u().set(dst)
+      f.get(cols)
+        .i32(nr - 1)
+        .i32_add()
+        .i32(nr)
+        .i32_div_u()
+        .set(panels)
+      f.get(panels)
+        .get(K)
+        .i32_mul()
+        .i32(nr * 4)
+        .i32_mul()
+        .set(perBatch)
+      ceilDiv(M, MC, mBlocks)
+      ceilDiv(cols, NC, nBlocks)
+      ceilDiv(K, KC, kBlocks)
+      f.get(batches).get(mBlocks).i32_mul().get(nBlocks).i32_mul().set(units)
+      f.get(work).get(0).get(workBytes).i32_mul().i32_add().set(apBuf)
+      f.get(apBuf).get(MC).get(KC).i32_mul().i32(4).i32_mul().i32_add().set(tileBuf)
+      f.block(() => {
+        f.loop(() => {
+          // Claim the next unit (row block ic, column block jb of batch bi): rows fastest, so
+          // consecutive units share a column block of packed B.
+          f.get(counter).i32(1)
+          atomic.add(f)
+          f.tee(u).get(units).i32_ge_u().br_if(1)
+          f.get(u).get(mBlocks).i32_rem_u().get(MC).i32_mul().set(ic)
+          f.get(u).get(mBlocks).i32_div_u().set(t)
+          f.get(t).get(nBlocks).i32_rem_u().set(jb)
+          f.get(jb).get(NC).i32_mul().set(jc)
+          f.get(t).get(nBlocks).i32_div_u().set(bi)
+          clampTo(f, mc, MC, M, ic, true)
+          clampTo(f, jEnd, NC, cols, jc, true)
+          f.get(jEnd).get(jc).i32_add().set(jEnd)
+          f.get(a).get(bi).get(sAb).i32_mul().i32_add().get(ic).get(sAm).i32_mul().i32_add().set(aB)
+          f.get(packed).get(bi).get(perBatch).i32_mul().i32_add().set(bB)
+          f.get(cc).get(bi).get(sCb).i32_mul().i32_add().get(ic).get(ldc).i32_mul().i32_add().set(cB)
+          f.i32(0).set(kb)
+          f.forLoop(pc, { const: 0 }, K, KC, () => {
+            clampTo(f, kc, KC, K, pc, true)
+            f.get(pc).i32_eqz().set(first)
+            f.get(bB)
+              .get(pc)
+              .get(panels)
+              .i32_mul()
+              .i32(nr * 4)
+              .i32_mul()
+              .i32_add()
+              .set(bBlock)
+            // This block of B: pack it, or wait until whoever is packing it has.
+            f.get(flags)
+              .get(bi)
+              .get(kBlocks)
+              .i32_mul()
+              .get(kb)
+              .i32_add()
+              .get(nBlocks)
+              .i32_mul()
+              .get(jb)
+              .i32_add()
+              .i32(4)
+              .i32_mul()
+              .i32_add()
+              .set(flagAt)
+            f.i32(0).set(spins)
+            f.block(() => {
+              f.loop(() => {
+                f.get(flagAt)
+                atomic.load(f)
+                f.i32(flag.ready).i32_eq().br_if(1)
+                // A packer that trapped never marks its block ready: trap too rather than spin forever.
+                f.get(spins)
+                  .i32(1)
+                  .i32_add()
+                  .tee(spins)
+                  .i32(spinLimit)
+                  .i32_gt_u()
+                  .if(() => f.unreachable())
+                f.get(flagAt).i32(flag.unpacked).i32(flag.packing)
+                atomic.cmpxchg(f)
+                f.i32(flag.unpacked)
+                  .i32_eq()
+                  .if(() => {
+                    f.get(b)
+                      .get(bi)
+                      .get(sBb)
+                      .i32_mul()
+                      .i32_add()
+                      .get(pc)
+                      .get(sBk)
+                      .i32_mul()
+                      .i32_add()
+                      .get(jc)
+                      .get(sBn)
+                      .i32_mul()
+                      .i32_add()
+                    f.get(jEnd).get(jc).i32_sub().get(kc).get(sBn).get(sBk)
+                    f.get(bBlock).get(jc).get(kc).i32_mul().i32(4).i32_mul().i32_add()
+                    f.call(packB)
+                    f.get(flagAt).i32(flag.ready)
+                    atomic.store(f)
+                    f.br(2)
+                  })
+                f.br(0)
               })
-              f.br(0)
             })
-          })
-          f.get(aB).get(pc).get(sAk).i32_mul().i32_add()
-          f.get(mc).get(kc).get(sAm).get(sAk).get(apBuf).call(packA)
-          f.forLoop(jr, jc, jEnd, { const: nr }, () => {
-            clampTo(f, ncols, nr, jEnd, jr)
-            f.forLoop(ir, { const: 0 }, mc, { const: c.mr }, () => {
-              clampTo(f, nrows, c.mr, mc, ir)
-              f.get(apBuf).get(ir).get(kc).i32_mul().i32(4).i32_mul().i32_add()
-              f.get(bBlock).get(jr).get(kc).i32_mul().i32(4).i32_mul().i32_add()
-              f.get(cB).get(ir).get(ldc).i32_mul().i32_add().get(jr).i32(eb).i32_mul().i32_add()
-              f.get(ldc).get(nrows).get(ncols).get(kc).get(first).get(tileBuf).call(tile)
+            f.get(aB).get(pc).get(sAk).i32_mul().i32_add()
+            f.get(mc).get(kc).get(sAm).get(sAk).get(apBuf).call(packA)
+            f.forLoop(jr, jc, jEnd, { const: nr }, () => {
+              clampTo(f, ncols, nr, jEnd, jr)
+              f.forLoop(ir, { const: 0 }, mc, { const: c.mr }, () => {
+                clampTo(f, nrows, c.mr, mc, ir)
+                f.get(apBuf).get(ir).get(kc).i32_mul().i32(4).i32_mul().i32_add()
+                f.get(bBlock).get(jr).get(kc).i32_mul().i32(4).i32_mul().i32_add()
+                f.get(cB).get(ir).get(ldc).i32_mul().i32_add().get(jr).i32(eb).i32_mul().i32_add()
+                f.get(ldc).get(nrows).get(ncols).get(kc).get(first).get(tileBuf).call(tile)
+              })
             })
+            add(f, kb, { const: 1 })
           })
-          add(f, kb, { const: 1 })
+          f.br(0)
         })
-        f.br(0)
       })
-    })
-  })
+    }
+  )
 }

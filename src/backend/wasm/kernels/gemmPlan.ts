@@ -51,7 +51,9 @@ export interface Placement {
   /** Byte strides of the batch, row and column groups as the kernel reads them. */
   readonly strides: readonly [number, number, number]
   /** For a gathered operand: the operand's axes in gathered order, their sizes and element strides. */
-  readonly gather: { readonly shape: ReadonlyArray<number>; readonly strides: ReadonlyArray<number>; readonly bytes: number } | undefined
+  readonly gather:
+    | { readonly shape: ReadonlyArray<number>; readonly strides: ReadonlyArray<number>; readonly bytes: number }
+    | undefined
 }
 
 /** One round of a GEMM: batches `[b0, b1)`, columns `[n0, n1)`, its unit blocks and packing flags. */
@@ -69,33 +71,40 @@ export type DotPlan =
   | { readonly kind: "empty" }
   | { readonly kind: "zeros"; readonly bytes: number }
   | {
-    readonly kind: "gemv"
-    readonly config: GemvConfig
-    readonly form: "dot" | "axpy"
-    /** Whether X (the operand with rows) is the lhs. */
-    readonly xIsLhs: boolean
-    /** Byte strides: X's batch, row and k; v's batch and k; y's batch. */
-    readonly strides: readonly [number, number, number, number, number, number]
-    readonly K: number
-    /** Per task: first and last batch, first and last row, two unused words. */
-    readonly shares: Int32Array
-  }
+      readonly kind: "gemv"
+      readonly config: GemvConfig
+      readonly form: "dot" | "axpy"
+      /** Whether X (the operand with rows) is the lhs. */
+      readonly xIsLhs: boolean
+      /** Byte strides: X's batch, row and k; v's batch and k; y's batch. */
+      readonly strides: readonly [number, number, number, number, number, number]
+      readonly K: number
+      /** Per task: first and last batch, first and last row, two unused words. */
+      readonly shares: Int32Array
+    }
   | {
-    readonly kind: "gemm"
-    readonly config: GemmConfig
-    readonly tasks: number
-    readonly B: number
-    readonly M: number
-    readonly N: number
-    readonly K: number
-    readonly kc: number
-    readonly lhs: Placement
-    readonly rhs: Placement
-    readonly rounds: ReadonlyArray<Round>
-    /** Scratch offsets: flags (after the 64-byte counter), gathered lhs and rhs, packed B, task regions. */
-    readonly offsets: { readonly flags: number; readonly gatherA: number; readonly gatherB: number; readonly packed: number; readonly work: number; readonly total: number }
-    readonly workBytes: number
-  }
+      readonly kind: "gemm"
+      readonly config: GemmConfig
+      readonly tasks: number
+      readonly B: number
+      readonly M: number
+      readonly N: number
+      readonly K: number
+      readonly kc: number
+      readonly lhs: Placement
+      readonly rhs: Placement
+      readonly rounds: ReadonlyArray<Round>
+      /** Scratch offsets: flags (after the 64-byte counter), gathered lhs and rhs, packed B, task regions. */
+      readonly offsets: {
+        readonly flags: number
+        readonly gatherA: number
+        readonly gatherB: number
+        readonly packed: number
+        readonly work: number
+        readonly total: number
+      }
+      readonly workBytes: number
+    }
 
 const elementOf = (dtype: DType): GemmElement | undefined => {
   switch (dtype) {
@@ -120,7 +129,11 @@ const configFor = (element: GemmElement, relaxed: boolean): GemmConfig =>
   element === "f32" ? { element, mr: 3, nv: 4, relaxed } : { element, mr: 4, nv: 2, relaxed: false }
 
 /** The stride (in elements) that walks `axes`, in this order, as one flattened axis; `undefined` if none does. */
-export const groupStride = (shape: ReadonlyArray<number>, strides: ReadonlyArray<number>, axes: ReadonlyArray<number>): number | undefined => {
+export const groupStride = (
+  shape: ReadonlyArray<number>,
+  strides: ReadonlyArray<number>,
+  axes: ReadonlyArray<number>
+): number | undefined => {
   const live = axes.filter((a) => shape[a] !== 1)
   // A group of one element is contiguous whatever its stride.
   if (live.length === 0) return 1
@@ -135,11 +148,20 @@ type Groups = readonly [ReadonlyArray<number>, ReadonlyArray<number>, ReadonlyAr
 /** Element strides of the three groups of an operand, when each is one run. */
 const groupStrides = (shape: ReadonlyArray<number>, groups: Groups): readonly [number, number, number] | undefined => {
   const st = stridesOf(shape)
-  const s0 = groupStride(shape, st, groups[0]), s1 = groupStride(shape, st, groups[1]), s2 = groupStride(shape, st, groups[2])
+  const s0 = groupStride(shape, st, groups[0]),
+    s1 = groupStride(shape, st, groups[1]),
+    s2 = groupStride(shape, st, groups[2])
   return s0 === undefined || s1 === undefined || s2 === undefined ? undefined : [s0, s1, s2]
 }
 
-const placement = (shape: ReadonlyArray<number>, groups: Groups, strides: readonly [number, number, number] | undefined, rows: number, cols: number, eb: number): Placement => {
+const placement = (
+  shape: ReadonlyArray<number>,
+  groups: Groups,
+  strides: readonly [number, number, number] | undefined,
+  rows: number,
+  cols: number,
+  eb: number
+): Placement => {
   if (strides !== undefined) return { strides: [strides[0] * eb, strides[1] * eb, strides[2] * eb], gather: undefined }
   const axes = [...groups[0], ...groups[1], ...groups[2]]
   const st = stridesOf(shape)
@@ -165,7 +187,15 @@ const unitCost = (rows: number, cols: number, K: number, mr: number, nr: number)
   Math.ceil(rows / mr) * mr * Math.ceil(cols / nr) * nr * K + 8 * rows * K + 20_000
 
 /** When `tasks` threads take the units in order, each the next one as soon as it is free, the last to finish. */
-const makespan = (rowBlocks: ReadonlyArray<number>, colBlocks: ReadonlyArray<number>, batches: number, K: number, tasks: number, mr: number, nr: number): number => {
+const makespan = (
+  rowBlocks: ReadonlyArray<number>,
+  colBlocks: ReadonlyArray<number>,
+  batches: number,
+  K: number,
+  tasks: number,
+  mr: number,
+  nr: number
+): number => {
   const free = new Array<number>(tasks).fill(0)
   for (let b = 0; b < batches; b++) {
     for (const cols of colBlocks) {
@@ -179,7 +209,8 @@ const makespan = (rowBlocks: ReadonlyArray<number>, colBlocks: ReadonlyArray<num
   return Math.max(...free)
 }
 
-const blocks = (n: number, size: number): Array<number> => Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size))
+const blocks = (n: number, size: number): Array<number> =>
+  Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size))
 
 /**
  * Row blocks `mc` and column blocks `nc` of the units of one round (`batches` batches of `M × cols`).
@@ -188,10 +219,19 @@ const blocks = (n: number, size: number): Array<number> => Array.from({ length: 
  * thread slowed by other work hands some of its share to the others) and not many more, those that
  * finish soonest when the threads claim them in order, the largest within 2% of the best.
  */
-export const unitBlocks = (batches: number, M: number, cols: number, K: number, tasks: number, mr: number, nr: number): readonly [number, number] => {
+export const unitBlocks = (
+  batches: number,
+  M: number,
+  cols: number,
+  K: number,
+  tasks: number,
+  mr: number,
+  nr: number
+): readonly [number, number] => {
   const largest = [blockOf(M, mcMax, mr), Math.ceil(cols / nr) * nr] as const
   if (tasks <= 1 || batches >= 4 * tasks) return largest
-  const rowSizes = new Set<number>([largest[0]]), colSizes = new Set<number>()
+  const rowSizes = new Set<number>([largest[0]]),
+    colSizes = new Set<number>()
   for (let n = 1; n <= 16; n++) {
     const mc = blockOf(M, Math.ceil(M / n), mr)
     if (mc <= largest[0] && (mc >= 4 * mr || n === 1)) rowSizes.add(mc)
@@ -200,13 +240,17 @@ export const unitBlocks = (batches: number, M: number, cols: number, K: number, 
     const nc = blockOf(cols, Math.ceil(cols / n), nr)
     if (nc >= 64 || n === 1) colSizes.add(nc)
   }
-  const shapes = [...rowSizes].flatMap((mc) => [...colSizes].map((nc) => ({ mc, nc, units: batches * Math.ceil(M / mc) * Math.ceil(cols / nc) })))
+  const shapes = [...rowSizes].flatMap((mc) =>
+    [...colSizes].map((nc) => ({ mc, nc, units: batches * Math.ceil(M / mc) * Math.ceil(cols / nc) }))
+  )
   const enough = Math.min(4 * tasks, Math.max(...shapes.map((c) => c.units)))
   const timed = shapes
     .filter((c) => c.units >= enough && c.units <= 4 * enough)
     .map((c) => ({ ...c, time: makespan(blocks(M, c.mc), blocks(cols, c.nc), batches, K, tasks, mr, nr) }))
   const best = Math.min(...timed.map((c) => c.time))
-  const chosen = timed.filter((c) => c.time <= best * 1.02).reduce((x, y) => (y.units < x.units ? y : x), { mc: largest[0], nc: largest[1], units: Infinity })
+  const chosen = timed
+    .filter((c) => c.time <= best * 1.02)
+    .reduce((x, y) => (y.units < x.units ? y : x), { mc: largest[0], nc: largest[1], units: Infinity })
   return [chosen.mc, chosen.nc]
 }
 
@@ -226,8 +270,15 @@ const roundsOf = (B: number, K: number, N: number, nr: number): Array<readonly [
 
 /** The matrix-vector form of a product with `M = 1` or `N = 1` and both operands in place, if one applies. */
 const gemvPlan = (
-  element: "f32" | "i32", B: number, M: number, K: number, N: number, ls: readonly [number, number, number], rs: readonly [number, number, number],
-  threads: number, relaxed: boolean
+  element: "f32" | "i32",
+  B: number,
+  M: number,
+  K: number,
+  N: number,
+  ls: readonly [number, number, number],
+  rs: readonly [number, number, number],
+  threads: number,
+  relaxed: boolean
 ): DotPlan | undefined => {
   // y = X · v with X the operand that has rows: A (N = 1) or Bᵀ (M = 1). Strides here in elements.
   const forms = [
@@ -245,9 +296,12 @@ const gemvPlan = (
     const parts = byBatch ? tasks : Math.max(1, Math.min(tasks, units))
     const shares = new Int32Array(parts * 6)
     for (let t = 0; t < parts; t++) {
-      shares.set(byBatch
-        ? [split(B, parts, t), split(B, parts, t + 1), 0, g.rows, 0, 0]
-        : [0, B, split(units, parts, t) * unit, Math.min(g.rows, split(units, parts, t + 1) * unit), 0, 0], t * 6)
+      shares.set(
+        byBatch
+          ? [split(B, parts, t), split(B, parts, t + 1), 0, g.rows, 0, 0]
+          : [0, B, split(units, parts, t) * unit, Math.min(g.rows, split(units, parts, t + 1) * unit), 0, 0],
+        t * 6
+      )
     }
     return {
       kind: "gemv",
@@ -263,7 +317,13 @@ const gemvPlan = (
 }
 
 /** The plan of a product, or `undefined` for dtypes the wasm kernels do not cover. */
-export const planDotGeneral = (l: Aval, r: Aval, params: Params<"dot_general">, threads: number, relaxed: boolean): DotPlan | undefined => {
+export const planDotGeneral = (
+  l: Aval,
+  r: Aval,
+  params: Params<"dot_general">,
+  threads: number,
+  relaxed: boolean
+): DotPlan | undefined => {
   const element = elementOf(l.dtype)
   if (element === undefined) return undefined
   const { lc, rc, lb, rb, lFree, rFree, B, M, K, N } = dotDims(l, r, params)
@@ -273,11 +333,22 @@ export const planDotGeneral = (l: Aval, r: Aval, params: Params<"dot_general">, 
 
   // The contracting pairs in the order that keeps the most operands in place.
   const pairs = lc.map((a, i) => [a, rc[i]!] as const)
-  const orders = pairs.length < 2 ? [pairs] : [[...pairs].sort((x, y) => x[0] - y[0]), [...pairs].sort((x, y) => x[1] - y[1]), pairs]
-  let best: { lg: Groups; rg: Groups; ls: readonly [number, number, number] | undefined; rs: readonly [number, number, number] | undefined; score: number } | undefined
+  const orders =
+    pairs.length < 2 ? [pairs] : [[...pairs].sort((x, y) => x[0] - y[0]), [...pairs].sort((x, y) => x[1] - y[1]), pairs]
+  let best:
+    | {
+        lg: Groups
+        rg: Groups
+        ls: readonly [number, number, number] | undefined
+        rs: readonly [number, number, number] | undefined
+        score: number
+      }
+    | undefined
   for (const o of orders) {
-    const lg: Groups = [lb, lFree, o.map((p) => p[0])], rg: Groups = [rb, o.map((p) => p[1]), rFree]
-    const ls = groupStrides(l.shape, lg), rs = groupStrides(r.shape, rg)
+    const lg: Groups = [lb, lFree, o.map((p) => p[0])],
+      rg: Groups = [rb, o.map((p) => p[1]), rFree]
+    const ls = groupStrides(l.shape, lg),
+      rs = groupStrides(r.shape, rg)
     const score = (ls === undefined ? 0 : 1) + (rs === undefined ? 0 : 1)
     if (best === undefined || score > best.score) best = { lg, rg, ls, rs, score }
   }
@@ -297,18 +368,34 @@ export const planDotGeneral = (l: Aval, r: Aval, params: Params<"dot_general">, 
     const [mc, nc] = unitBlocks(b1 - b0, M, n1 - n0, K, tasks, mr, nr)
     return { b0, b1, n0, n1, mc, nc, flags: (b1 - b0) * Math.ceil(K / kc) * Math.ceil((n1 - n0) / nc) }
   })
-  let packedBytes = 0, flagBytes = 0
+  let packedBytes = 0,
+    flagBytes = 0
   for (const p of rounds) {
     packedBytes = Math.max(packedBytes, align((p.b1 - p.b0) * K * Math.ceil((p.n1 - p.n0) / nr) * nr * 4))
     flagBytes = Math.max(flagBytes, align(p.flags * 4))
   }
-  const lhs = placement(l.shape, lg, ls, M, K, eb), rhs = placement(r.shape, rg, rs, K, N, eb)
+  const lhs = placement(l.shape, lg, ls, M, K, eb),
+    rhs = placement(r.shape, rg, rs, K, N, eb)
   const workBytes = align((blockOf(M, mcMax, mr) * kc + mr * nr) * 4)
   // Scratch: the unit counter, the packing flags, gathered operands, packed B, each task's region.
-  const flags = 64, gatherA = flags + flagBytes, gatherB = gatherA + align(lhs.gather?.bytes ?? 0)
-  const packed = gatherB + align(rhs.gather?.bytes ?? 0), work = packed + packedBytes
+  const flags = 64,
+    gatherA = flags + flagBytes,
+    gatherB = gatherA + align(lhs.gather?.bytes ?? 0)
+  const packed = gatherB + align(rhs.gather?.bytes ?? 0),
+    work = packed + packedBytes
   return {
-    kind: "gemm", config, tasks, B, M, N, K, kc, lhs, rhs, rounds, workBytes,
+    kind: "gemm",
+    config,
+    tasks,
+    B,
+    M,
+    N,
+    K,
+    kc,
+    lhs,
+    rhs,
+    rounds,
+    workBytes,
     offsets: { flags, gatherA, gatherB, packed, work, total: work + tasks * workBytes }
   }
 }

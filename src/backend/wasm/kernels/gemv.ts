@@ -26,7 +26,8 @@ export interface GemvConfig {
   readonly relaxed: boolean
 }
 
-export const gemvKey = (c: GemvConfig): string => `dot_general/gemv/${c.element}${c.element === "f32" ? (c.relaxed ? "/madd" : "/mul-add") : ""}`
+export const gemvKey = (c: GemvConfig): string =>
+  `dot_general/gemv/${c.element}${c.element === "f32" ? (c.relaxed ? "/madd" : "/mul-add") : ""}`
 
 /**
  * The arguments of both exports after `(task, tasks)`, in order (addresses and strides in bytes):
@@ -77,7 +78,12 @@ const readShare = (f: FunctionBuilder, desc: Local): readonly [Local, Local, Loc
   const d = f.local("i32")
   const out = [f.local("i32"), f.local("i32"), f.local("i32"), f.local("i32")] as const
   f.get(desc).get(0).i32(24).i32_mul().i32_add().set(d)
-  out.forEach((x, i) => f.get(d).i32_load(i * 4, 2).set(x))
+  out.forEach((x, i) =>
+    f
+      .get(d)
+      .i32_load(i * 4, 2)
+      .set(x)
+  )
   return out
 }
 
@@ -90,7 +96,18 @@ export const buildGemv = (m: ModuleBuilder, c: GemvConfig): void => {
   m.addFunction("dot", params, [], (f) => {
     const [b0, b1, i0, i1] = readShare(f, arg("desc"))
     const int = () => f.local("i32")
-    const [bi, i, k, kVec, kEnd, xRow, xp, vp, vBase, yp] = [int(), int(), int(), int(), int(), int(), int(), int(), int(), int()]
+    const [bi, i, k, kVec, kEnd, xRow, xp, vp, vBase, yp] = [
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int()
+    ]
     const acc = [f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128")]
     const tail = f.local(scalar)
     f.get(arg("K")).i32(-16).i32_and().set(kVec)
@@ -104,7 +121,10 @@ export const buildGemv = (m: ModuleBuilder, c: GemvConfig): void => {
         f.get(vBase).set(vp)
         f.forLoop(k, { const: 0 }, kVec, { const: 16 }, () => {
           acc.forEach((a, u) => {
-            f.get(xp).v128_load(u * 16, 0).get(vp).v128_load(u * 16, 0)
+            f.get(xp)
+              .v128_load(u * 16, 0)
+              .get(vp)
+              .v128_load(u * 16, 0)
             vectorMadd(f, c, a)
           })
           add(f, xp, { const: 64 })
@@ -114,7 +134,13 @@ export const buildGemv = (m: ModuleBuilder, c: GemvConfig): void => {
         else f.f32(0).set(tail)
         f.get(arg("K")).set(kEnd)
         f.forLoop(k, kVec, kEnd, { const: 1 }, () => {
-          scalarMadd(f, c, tail, () => f.get(xp), () => f.get(vp))
+          scalarMadd(
+            f,
+            c,
+            tail,
+            () => f.get(xp),
+            () => f.get(vp)
+          )
           add(f, xp, { const: 4 })
           add(f, vp, { const: 4 })
         })
@@ -130,7 +156,7 @@ export const buildGemv = (m: ModuleBuilder, c: GemvConfig): void => {
           f.get(acc[0]!)
           if (c.element === "i32") f.i32x4_extract_lane(lane)
           else f.f32x4_extract_lane(lane)
-          if (lane > 0) (c.element === "i32" ? f.i32_add() : f.f32_add())
+          if (lane > 0) c.element === "i32" ? f.i32_add() : f.f32_add()
         }
         f.get(tail)
         if (c.element === "i32") f.i32_add().i32_store(0, 0)
@@ -144,16 +170,41 @@ export const buildGemv = (m: ModuleBuilder, c: GemvConfig): void => {
   m.addFunction("axpy", params, [], (f) => {
     const [b0, b1, i0, i1] = readShare(f, arg("desc"))
     const int = () => f.local("i32")
-    const [bi, c0, c1, cVec, i, k, kEnd, xB, vB, yB, q, o] = [int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int(), int()]
+    const [bi, c0, c1, cVec, i, k, kEnd, xB, vB, yB, q, o] = [
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int(),
+      int()
+    ]
     const rowsOf = [int(), int(), int(), int()]
     const splats = [f.local("v128"), f.local("v128"), f.local("v128"), f.local("v128")]
     const acc = f.local("v128")
     const one = f.local(scalar)
-    const sXk = arg("sXk"), svk = arg("svk")
+    const sXk = arg("sXk"),
+      svk = arg("svk")
     /** `y[c0..c1) += Σ_u X[k + u, ·] · v[k + u]` for `u < ks`, in order of u. */
     const pass = (ks: number) => {
       for (let u = 0; u < ks; u++) {
-        f.get(xB).get(k).i32(u).i32_add().get(sXk).i32_mul().i32_add().get(c0).i32(4).i32_mul().i32_add().set(rowsOf[u]!)
+        f.get(xB)
+          .get(k)
+          .i32(u)
+          .i32_add()
+          .get(sXk)
+          .i32_mul()
+          .i32_add()
+          .get(c0)
+          .i32(4)
+          .i32_mul()
+          .i32_add()
+          .set(rowsOf[u]!)
         f.get(vB).get(k).i32(u).i32_add().get(svk).i32_mul().i32_add().v128_load32_splat(0, 0).set(splats[u]!)
       }
       f.get(yB).get(c0).i32(4).i32_mul().i32_add().set(q)
@@ -175,7 +226,13 @@ export const buildGemv = (m: ModuleBuilder, c: GemvConfig): void => {
         else f.f32_load(0, 0)
         f.set(one)
         for (let u = 0; u < ks; u++) {
-          scalarMadd(f, c, one, () => f.get(rowsOf[u]!).get(o).i32_add(), () => f.get(vB).get(k).i32(u).i32_add().get(svk).i32_mul().i32_add())
+          scalarMadd(
+            f,
+            c,
+            one,
+            () => f.get(rowsOf[u]!).get(o).i32_add(),
+            () => f.get(vB).get(k).i32(u).i32_add().get(svk).i32_mul().i32_add()
+          )
         }
         f.get(q).get(one)
         if (c.element === "i32") f.i32_store(0, 0)
@@ -189,7 +246,19 @@ export const buildGemv = (m: ModuleBuilder, c: GemvConfig): void => {
       f.get(arg("v")).get(bi).get(arg("svb")).i32_mul().i32_add().set(vB)
       f.get(arg("y")).get(bi).get(arg("syb")).i32_mul().i32_add().set(yB)
       f.forLoop(c0, i0, i1, { const: axpyChunk }, () => {
-        f.i32(axpyChunk).get(i1).get(c0).i32_sub().i32(axpyChunk).get(i1).get(c0).i32_sub().i32_lt_s().select().get(c0).i32_add().set(c1)
+        f.i32(axpyChunk)
+          .get(i1)
+          .get(c0)
+          .i32_sub()
+          .i32(axpyChunk)
+          .get(i1)
+          .get(c0)
+          .i32_sub()
+          .i32_lt_s()
+          .select()
+          .get(c0)
+          .i32_add()
+          .set(c1)
         f.get(c1).get(c0).i32_sub().i32(-4).i32_and().get(c0).i32_add().set(cVec)
         f.get(yB).get(c0).i32(4).i32_mul().i32_add().i32(0).get(c1).get(c0).i32_sub().i32(4).i32_mul().memory_fill()
         f.get(arg("K")).i32(-4).i32_and().set(kEnd)

@@ -54,7 +54,8 @@ const collapse = (shape: ReadonlyArray<number>, a: ReadonlyArray<number>, b: Rea
   shape.forEach((size, i) => {
     if (size === 1) return
     const prev = axes[axes.length - 1]
-    if (prev !== undefined && prev.a === a[i]! * size && prev.b === b[i]! * size) axes[axes.length - 1] = { size: prev.size * size, a: a[i]!, b: b[i]! }
+    if (prev !== undefined && prev.a === a[i]! * size && prev.b === b[i]! * size)
+      axes[axes.length - 1] = { size: prev.size * size, a: a[i]!, b: b[i]! }
     else axes.push({ size, a: a[i]!, b: b[i]! })
   })
   return axes
@@ -70,10 +71,18 @@ const layoutOf = (op: Op, operand: Aval, indices: Aval, p: GatherParams): Layout
   const axes = p.indexedAxes.map((a) => (a < 0 ? a + rank : a))
   const restAxes = shape.flatMap((_, i) => (i >= b && !axes.includes(i) ? [i] : []))
   const restShape = restAxes.map((i) => shape[i]!)
-  const runs = collapse(restShape, rowMajor(restShape).map((s) => s * bytes), restAxes.map((i) => strides[i]!))
+  const runs = collapse(
+    restShape,
+    rowMajor(restShape).map((s) => s * bytes),
+    restAxes.map((i) => strides[i]!)
+  )
   const last = runs[runs.length - 1]
   return {
-    op, dtype: operand.dtype, bytes, signedIndices: indices.dtype === "int32", clip: p.mode === "clip" || (op === "gather" && p.mode === "promise_in_bounds"),
+    op,
+    dtype: operand.dtype,
+    bytes,
+    signedIndices: indices.dtype === "int32",
+    clip: p.mode === "clip" || (op === "gather" && p.mode === "promise_in_bounds"),
     B: count(shape.slice(0, b)),
     J: count(indices.shape.slice(b, -1)),
     R: count(restShape),
@@ -92,8 +101,10 @@ const fillBits = (d: DType): number => {
     case "float32":
     case "complex64":
       return 0x7fc00000
-    case "int32": return -0x80000000
-    case "bool": return 1
+    case "int32":
+      return -0x80000000
+    case "bool":
+      return 1
     case "uint32":
     case "key<fry>":
       return -1
@@ -111,7 +122,15 @@ const vectorAdd = (f: FunctionBuilder, d: DType): void => {
  * Moves (or, for scatter_add, adds) one run of `n` elements from `src` to `dst`, the pointers in
  * locals, with byte steps `dstStep` and `srcStep`.
  */
-const moveRun = (f: FunctionBuilder, l: Layout, dst: number, src: number, n: number, dstStep: number, srcStep: number): void => {
+const moveRun = (
+  f: FunctionBuilder,
+  l: Layout,
+  dst: number,
+  src: number,
+  n: number,
+  dstStep: number,
+  srcStep: number
+): void => {
   const add = l.op === "scatter_add"
   const eb = l.bytes
   const scalar = (dp: number, sp: number, dOff: number, sOff: number) => {
@@ -146,7 +165,10 @@ const moveRun = (f: FunctionBuilder, l: Layout, dst: number, src: number, n: num
     if (vectors <= 8) {
       for (let v = 0; v < vectors; v++) vector(dst, src, 16 * v)
     } else {
-      const d = f.local("i32"), s = f.local("i32"), i = f.local("i32"), end = f.local("i32")
+      const d = f.local("i32"),
+        s = f.local("i32"),
+        i = f.local("i32"),
+        end = f.local("i32")
       f.get(dst).set(d).get(src).set(s).i32(vectors).set(end)
       f.forLoop(i, { const: 0 }, end, { const: 1 }, () => {
         vector(d, s, 0)
@@ -160,7 +182,10 @@ const moveRun = (f: FunctionBuilder, l: Layout, dst: number, src: number, n: num
     for (let k = 0; k < n; k++) scalar(dst, src, k * dstStep, k * srcStep)
     return
   }
-  const d = f.local("i32"), s = f.local("i32"), i = f.local("i32"), end = f.local("i32")
+  const d = f.local("i32"),
+    s = f.local("i32"),
+    i = f.local("i32"),
+    end = f.local("i32")
   f.get(dst).set(d).get(src).set(s).i32(n).set(end)
   f.forLoop(i, { const: 0 }, end, { const: 1 }, () => {
     scalar(d, s, 0, 0)
@@ -173,17 +198,28 @@ const fillRow = (f: FunctionBuilder, l: Layout, dst: number): void => {
   const bits = fillBits(l.dtype)
   const total = l.R * l.bytes
   if (l.bytes === 1 || bits === -1) {
-    f.get(dst).i32(bits & 0xff).i32(total).memory_fill()
+    f.get(dst)
+      .i32(bits & 0xff)
+      .i32(total)
+      .memory_fill()
     return
   }
-  const p = f.local("i32"), end = f.local("i32")
-  f.get(dst).set(p).get(dst).i32(total & ~15).i32_add().set(end)
-  f.block(() => f.loop(() => {
-    f.get(p).get(end).i32_ge_u().br_if(1)
-    f.get(p).i32x4(bits).v128_store(0, 0)
-    f.get(p).i32(16).i32_add().set(p)
-    f.br(0)
-  }))
+  const p = f.local("i32"),
+    end = f.local("i32")
+  f.get(dst)
+    .set(p)
+    .get(dst)
+    .i32(total & ~15)
+    .i32_add()
+    .set(end)
+  f.block(() =>
+    f.loop(() => {
+      f.get(p).get(end).i32_ge_u().br_if(1)
+      f.get(p).i32x4(bits).v128_store(0, 0)
+      f.get(p).i32(16).i32_add().set(p)
+      f.br(0)
+    })
+  )
   for (let off = 0; off < total % 16; off += 4) f.get(end).i32(bits).i32_store(off)
 }
 
@@ -193,17 +229,34 @@ const fillRow = (f: FunctionBuilder, l: Layout, dst: number): void => {
  */
 const build = (f: FunctionBuilder, l: Layout): void => {
   const units = l.B * l.J
-  const lo = f.local("i32"), hi = f.local("i32")
+  const lo = f.local("i32"),
+    hi = f.local("i32")
   f.taskRange(units, lo, hi)
-  const row = f.local("i32"), j = f.local("i32"), batchBase = f.local("i32"), idx = f.local("i32"), side = f.local("i32")
-  const slice = f.local("i32"), v = f.local("i32"), oob = f.local("i32")
+  const row = f.local("i32"),
+    j = f.local("i32"),
+    batchBase = f.local("i32"),
+    idx = f.local("i32"),
+    side = f.local("i32")
+  const slice = f.local("i32"),
+    v = f.local("i32"),
+    oob = f.local("i32")
   const K = l.dims.length
   const alwaysOob = l.dims.some((d) => d === 0)
   // Position at row `lo`.
   f.get(lo).i32(l.J).i32_rem_u().set(j)
   f.get(2).get(lo).i32(l.J).i32_div_u().i32(l.batchStride).i32_mul().i32_add().set(batchBase)
-  f.get(3).get(lo).i32(K * 4).i32_mul().i32_add().set(idx)
-  f.get(4).get(lo).i32(l.R * l.bytes).i32_mul().i32_add().set(side)
+  f.get(3)
+    .get(lo)
+    .i32(K * 4)
+    .i32_mul()
+    .i32_add()
+    .set(idx)
+  f.get(4)
+    .get(lo)
+    .i32(l.R * l.bytes)
+    .i32_mul()
+    .i32_add()
+    .set(side)
   const ptrs = [f.local("i32"), f.local("i32")]
   const moveSlice = () => {
     walk(f, l.outer, ptrs, [side, slice], { const: 0 }, { const: count(l.outer.map((a) => a.size)) }, () => {
@@ -219,30 +272,56 @@ const build = (f: FunctionBuilder, l: Layout): void => {
       f.i32(alwaysOob ? 1 : 0).set(oob)
       if (!alwaysOob) {
         l.dims.forEach((d, t) => {
-          f.get(idx).i32_load(4 * t).set(v)
-          f.get(v).i32(d).i32_ge_u().if(() => {
-            if (!l.clip) f.i32(1).set(oob)
-            else if (l.signedIndices) f.i32(0).i32(d - 1).get(v).i32(0).i32_lt_s().select().set(v)
-            else f.i32(d - 1).set(v)
-          })
+          f.get(idx)
+            .i32_load(4 * t)
+            .set(v)
+          f.get(v)
+            .i32(d)
+            .i32_ge_u()
+            .if(() => {
+              if (!l.clip) f.i32(1).set(oob)
+              else if (l.signedIndices)
+                f.i32(0)
+                  .i32(d - 1)
+                  .get(v)
+                  .i32(0)
+                  .i32_lt_s()
+                  .select()
+                  .set(v)
+              else f.i32(d - 1).set(v)
+            })
           f.get(slice).get(v).i32(l.axisStrides[t]!).i32_mul().i32_add().set(slice)
         })
       }
       if (l.op === "gather") f.get(oob).if(() => fillRow(f, l, side), moveSlice)
       else f.get(oob).i32_eqz().if(moveSlice)
-      f.get(idx).i32(K * 4).i32_add().set(idx)
-      f.get(side).i32(l.R * l.bytes).i32_add().set(side)
-      f.get(j).i32(1).i32_add().tee(j).i32(l.J).i32_eq().if(() => {
-        f.i32(0).set(j)
-        f.get(batchBase).i32(l.batchStride).i32_add().set(batchBase)
-      })
+      f.get(idx)
+        .i32(K * 4)
+        .i32_add()
+        .set(idx)
+      f.get(side)
+        .i32(l.R * l.bytes)
+        .i32_add()
+        .set(side)
+      f.get(j)
+        .i32(1)
+        .i32_add()
+        .tee(j)
+        .i32(l.J)
+        .i32_eq()
+        .if(() => {
+          f.i32(0).set(j)
+          f.get(batchBase).i32(l.batchStride).i32_add().set(batchBase)
+        })
       f.get(row).i32(1).i32_add().tee(row).get(hi).i32_lt_u().br_if(0)
     })
   })
 }
 
 const run = (rt: WasmRuntime, l: Layout, operand: number, indices: number, rows: number, tasks: number): void => {
-  const kernel = rt.kernel(`${l.op}:${JSON.stringify(l)}`, (m) => m.addFunction("run", ["i32", "i32", "i32", "i32", "i32"], [], (f) => build(f, l)))
+  const kernel = rt.kernel(`${l.op}:${JSON.stringify(l)}`, (m) =>
+    m.addFunction("run", ["i32", "i32", "i32", "i32", "i32"], [], (f) => build(f, l))
+  )
   rt.run(kernel, "run", [operand, indices, rows], tasks)
 }
 
@@ -259,15 +338,17 @@ export const gatherKernel: WasmKernel<"gather"> = (rt, inputs, outputs, inAvals,
   run(rt, l, inputs[0]!, inputs[1]!, outputs[0]!, tasks)
 }
 
-const scatterKernel = (op: "scatter" | "scatter_add"): WasmKernel<typeof op> => (rt, inputs, outputs, inAvals, _outAvals, params) => {
-  const a = inAvals[0]!
-  if (op === "scatter_add" && a.dtype === "key<fry>") return "fallback"
-  const l = layoutOf(op, a, inAvals[1]!, params)
-  const bytes = count(a.shape) * (a.dtype === "key<fry>" ? 8 : l.bytes)
-  rt.u8().copyWithin(outputs[0]!, inputs[0]!, inputs[0]! + bytes)
-  if (l.B * l.J * l.R === 0) return
-  run(rt, l, outputs[0]!, inputs[1]!, inputs[2]!, 1)
-}
+const scatterKernel =
+  (op: "scatter" | "scatter_add"): WasmKernel<typeof op> =>
+  (rt, inputs, outputs, inAvals, _outAvals, params) => {
+    const a = inAvals[0]!
+    if (op === "scatter_add" && a.dtype === "key<fry>") return "fallback"
+    const l = layoutOf(op, a, inAvals[1]!, params)
+    const bytes = count(a.shape) * (a.dtype === "key<fry>" ? 8 : l.bytes)
+    rt.u8().copyWithin(outputs[0]!, inputs[0]!, inputs[0]! + bytes)
+    if (l.B * l.J * l.R === 0) return
+    run(rt, l, outputs[0]!, inputs[1]!, inputs[2]!, 1)
+  }
 
 /**
  * The scatter kernel: the operand with each update slice written over it in row-major order.

@@ -28,19 +28,26 @@ import type { Expr } from "./simd.ts"
 export type MathF32 = "exp" | "expm1" | "tanh" | "logistic"
 
 type Emit = (f: FunctionBuilder) => unknown
-const apply = (emit: Emit) => (...args: ReadonlyArray<Expr>): Expr => (f) => {
-  for (const a of args) a(f)
-  emit(f)
-}
+const apply =
+  (emit: Emit) =>
+  (...args: ReadonlyArray<Expr>): Expr =>
+  (f) => {
+    for (const a of args) a(f)
+    emit(f)
+  }
 
 /** f32x4 and i32x4 expressions. */
 const s = {
-  k: (x: number): Expr => (f) => {
-    f.f32x4(x)
-  },
-  ik: (x: number): Expr => (f) => {
-    f.i32x4(x)
-  },
+  k:
+    (x: number): Expr =>
+    (f) => {
+      f.f32x4(x)
+    },
+  ik:
+    (x: number): Expr =>
+    (f) => {
+      f.i32x4(x)
+    },
   add: apply((f) => f.f32x4_add()),
   sub: apply((f) => f.f32x4_sub()),
   mul: apply((f) => f.f32x4_mul()),
@@ -54,14 +61,18 @@ const s = {
   or: apply((f) => f.v128_or()),
   iadd: apply((f) => f.i32x4_add()),
   isub: apply((f) => f.i32x4_sub()),
-  shl: (a: Expr, n: number): Expr => (f) => {
-    a(f)
-    f.i32(n).i32x4_shl()
-  },
-  shrS: (a: Expr, n: number): Expr => (f) => {
-    a(f)
-    f.i32(n).i32x4_shr_s()
-  }
+  shl:
+    (a: Expr, n: number): Expr =>
+    (f) => {
+      a(f)
+      f.i32(n).i32x4_shl()
+    },
+  shrS:
+    (a: Expr, n: number): Expr =>
+    (f) => {
+      a(f)
+      f.i32(n).i32x4_shr_s()
+    }
 }
 
 const ln2 = Math.LN2

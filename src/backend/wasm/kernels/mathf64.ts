@@ -31,9 +31,9 @@ export type MathF64 = "log" | "log1p"
 /** Emits code that pushes `name(x)` for the f64x2 in local `x`. */
 type Body = (f: FunctionBuilder, x: number) => void
 
-const ln2Hi = 6.93147180369123816490e-01
+const ln2Hi = 6.9314718036912381649e-1
 const ln2Lo = 1.90821492927058770002e-10
-const two54 = 1.80143985094819840000e+16
+const two54 = 1.8014398509481984e16
 const inf = Infinity
 
 /** `mask ? a : b` chained: the first mask that holds picks its value. */
@@ -41,8 +41,8 @@ const cases = (otherwise: Expr, ...pairs: ReadonlyArray<readonly [mask: Expr, va
   pairs.reduceRight<Expr>((rest, [mask, value]) => d.sel(value, rest, mask), otherwise)
 
 const lg = [
-  6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01, 2.222219843214978396e-01,
-  1.818357216161805012e-01, 1.531383769920937332e-01, 1.479819860511658591e-01
+  6.66666666666673513e-1, 3.999999999940941908e-1, 2.857142874366239149e-1, 2.222219843214978396e-1,
+  1.818357216161805012e-1, 1.531383769920937332e-1, 1.479819860511658591e-1
 ] as const
 
 /** fdlibm `log`. */
@@ -53,7 +53,10 @@ const log: Body = (f, xl) => {
   const hx0 = bind(f, highWord(get(x)))
   const hx = bind(f, q.and(get(hx0), q.k(0x000fffffn)))
   const i = bind(f, q.and(q.add(get(hx), q.k(0x95f64n)), q.k(0x100000n)))
-  const k = bind(f, q.add(q.sub(q.add(q.shrS(get(hx0), 20), q.shrS(get(i), 20)), q.k(1023n)), d.and(get(small), q.k(-54n))))
+  const k = bind(
+    f,
+    q.add(q.sub(q.add(q.shrS(get(hx0), 20), q.shrS(get(i), 20)), q.k(1023n)), d.and(get(small), q.k(-54n)))
+  )
   const fx = bind(f, d.sub(withHighWord(get(x), q.or(get(hx), q.xor(get(i), q.k(0x3ff00000n)))), d.k(1)))
   const dk = bind(f, toF64(get(k)))
   const k0 = bind(f, q.eq(get(k), q.k(0n)))
@@ -79,7 +82,13 @@ const log: Body = (f, xl) => {
   const general = cases(
     d.sub(d.mul(DK, d.k(ln2Hi)), d.sub(d.sub(d.mul(S, d.sub(F, get(R))), d.mul(DK, d.k(ln2Lo))), F)),
     [d.and(wide, get(k0)), d.sub(F, d.sub(get(hfsq), d.mul(S, d.add(get(hfsq), get(R)))))],
-    [wide, d.sub(d.mul(DK, d.k(ln2Hi)), d.sub(d.sub(get(hfsq), d.add(d.mul(S, d.add(get(hfsq), get(R))), d.mul(DK, d.k(ln2Lo)))), F))],
+    [
+      wide,
+      d.sub(
+        d.mul(DK, d.k(ln2Hi)),
+        d.sub(d.sub(get(hfsq), d.add(d.mul(S, d.add(get(hfsq), get(R))), d.mul(DK, d.k(ln2Lo)))), F)
+      )
+    ],
     [get(k0), d.sub(F, d.mul(S, d.sub(F, get(R))))]
   )
   cases(
@@ -98,12 +107,18 @@ const log1p: Body = (f, xl) => {
   const hx = bind(f, highWord(x))
   const ax = bind(f, q.and(get(hx), q.k(0x7fffffffn)))
   // k = 0 when sqrt(2)/2 <= 1 + x < sqrt(2): f = x exactly.
-  const direct = bind(f, d.and(q.lt(get(hx), q.k(0x3fda827an)), q.or(q.gt(get(hx), q.k(0n)), q.le(get(hx), q.k(BigInt(0xbfd2bec4 | 0))))))
+  const direct = bind(
+    f,
+    d.and(q.lt(get(hx), q.k(0x3fda827an)), q.or(q.gt(get(hx), q.k(0n)), q.le(get(hx), q.k(BigInt(0xbfd2bec4 | 0)))))
+  )
   const huge = bind(f, q.ge(get(hx), q.k(0x43400000n)))
   const u = bind(f, d.sel(x, d.add(d.k(1), x), get(huge)))
   const hu0 = bind(f, highWord(get(u)))
   const k0 = bind(f, q.sub(q.shrS(get(hu0), 20), q.k(1023n)))
-  const c0 = d.div(d.sel(d.sub(d.k(1), d.sub(get(u), x)), d.sub(x, d.sub(get(u), d.k(1))), q.gt(get(k0), q.k(0n))), get(u))
+  const c0 = d.div(
+    d.sel(d.sub(d.k(1), d.sub(get(u), x)), d.sub(x, d.sub(get(u), d.k(1))), q.gt(get(k0), q.k(0n))),
+    get(u)
+  )
   const hu = bind(f, q.and(get(hu0), q.k(0x000fffffn)))
   const low = bind(f, q.lt(get(hu), q.k(0x6a09en)))
   const uN = withHighWord(get(u), d.sel(q.or(get(hu), q.k(0x3ff00000n)), q.or(get(hu), q.k(0x3fe00000n)), get(low)))
@@ -132,7 +147,8 @@ const log1p: Body = (f, xl) => {
   const general = d.sel(
     d.sub(F, d.sub(get(hfsq), get(sR))),
     d.sub(d.mul(DK, d.k(ln2Hi)), d.sub(d.sub(get(hfsq), d.add(get(sR), d.add(d.mul(DK, d.k(ln2Lo)), get(c)))), F)),
-    get(kIsZero))
+    get(kIsZero)
+  )
   const A = (mask: Expr) => d.and(q.lt(get(hx), q.k(0x3fda827an)), mask)
   cases(
     general,

@@ -30,7 +30,12 @@ export interface PlanResult {
 /** What a plan produces: nodes stored over the space, or one node reduced over some axes. */
 export type PlanOutputs =
   | { readonly kind: "map"; readonly results: ReadonlyArray<PlanResult> }
-  | { readonly kind: "reduce"; readonly node: number; readonly prim: ReducePrimitive; readonly axes: ReadonlyArray<number> }
+  | {
+      readonly kind: "reduce"
+      readonly node: number
+      readonly prim: ReducePrimitive
+      readonly axes: ReadonlyArray<number>
+    }
 
 /**
  * An elementwise plan. Kernels read input `k` at byte address `inputs[k] + 4 Σ idx·strides` (1 byte
@@ -80,19 +85,29 @@ export const simplify = (plan: Plan): Simplified => {
   ]
   const all = stridesOf()
   // Axes kept (size > 1), outermost first, each with its operands' strides.
-  let axes = plan.shape.flatMap((size, a) => (size === 1 ? [] : [{ size, reduced: reduceAxes.has(a), strides: all.map((s) => s[a]!) }]))
+  let axes = plan.shape.flatMap((size, a) =>
+    size === 1 ? [] : [{ size, reduced: reduceAxes.has(a), strides: all.map((s) => s[a]!) }]
+  )
   const merged: typeof axes = []
   for (const axis of axes) {
     const prev = merged[merged.length - 1]
-    if (prev !== undefined && prev.reduced === axis.reduced && prev.strides.every((s, k) => s === axis.strides[k]! * axis.size)) {
+    if (
+      prev !== undefined &&
+      prev.reduced === axis.reduced &&
+      prev.strides.every((s, k) => s === axis.strides[k]! * axis.size)
+    ) {
       merged[merged.length - 1] = { size: prev.size * axis.size, reduced: axis.reduced, strides: axis.strides }
     } else merged.push(axis)
   }
   axes = merged.length > 0 ? merged : [{ size: 1, reduced: reduceAxes.size > 0, strides: all.map(() => 0) }]
   const nIn = plan.inputs.length
-  const outputs: PlanOutputs = plan.outputs.kind === "map"
-    ? { kind: "map", results: plan.outputs.results.map((r, i) => ({ node: r.node, strides: axes.map((a) => a.strides[nIn + i]!) })) }
-    : { ...plan.outputs, axes: axes.flatMap((a, i) => (a.reduced ? [i] : [])) }
+  const outputs: PlanOutputs =
+    plan.outputs.kind === "map"
+      ? {
+          kind: "map",
+          results: plan.outputs.results.map((r, i) => ({ node: r.node, strides: axes.map((a) => a.strides[nIn + i]!) }))
+        }
+      : { ...plan.outputs, axes: axes.flatMap((a, i) => (a.reduced ? [i] : [])) }
   return {
     shape: axes.map((a) => a.size),
     reduced: axes.map((a) => a.reduced),
@@ -110,9 +125,15 @@ export const liveNodes = (nodes: ReadonlyArray<FusedNode>, roots: ReadonlyArray<
     live[i] = true
     const n = nodes[i]!
     switch (n.kind) {
-      case "unary": case "round": case "convert": return visit(n.arg)
-      case "binary": case "select": return n.args.forEach(visit)
-      default: return
+      case "unary":
+      case "round":
+      case "convert":
+        return visit(n.arg)
+      case "binary":
+      case "select":
+        return n.args.forEach(visit)
+      default:
+        return
     }
   }
   roots.forEach(visit)
@@ -122,9 +143,15 @@ export const liveNodes = (nodes: ReadonlyArray<FusedNode>, roots: ReadonlyArray<
 /** Node arguments, in order. */
 export const argsOf = (n: FusedNode): ReadonlyArray<number> => {
   switch (n.kind) {
-    case "unary": case "round": case "convert": return [n.arg]
-    case "binary": case "select": return n.args
-    default: return []
+    case "unary":
+    case "round":
+    case "convert":
+      return [n.arg]
+    case "binary":
+    case "select":
+      return n.args
+    default:
+      return []
   }
 }
 
@@ -135,4 +162,5 @@ export const nodeDtypes = (plan: Simplified | Plan): Array<DType> =>
 /** A text key of a simplified plan, for the kernel cache (distinguishing -0, NaN and infinities). */
 export const planKey = (s: Simplified, variant: string): string =>
   `ew:${variant}:${JSON.stringify(s, (_k, v: unknown) =>
-    typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : String(v)}` : v)}`
+    typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? "-0" : String(v)}` : v
+  )}`

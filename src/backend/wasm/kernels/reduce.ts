@@ -15,14 +15,16 @@ import { rowMajor } from "./plan.ts"
  * @category kernels
  * @since 0.2.0
  */
-export const reduceKernel = <P extends ReducePrimitive>(prim: P): WasmKernel<P> => (rt, inputs, outputs, inAvals, _outAvals, params) => {
-  const a = inAvals[0]!
-  const run = cachedPlan(rt, `${prim}:${params.axes.join(",")}:${signatureOf(inAvals)}`, () => ({
-    shape: a.shape,
-    inputs: [{ dtype: a.dtype, strides: rowMajor(a.shape) }],
-    nodes: [{ kind: "input", input: 0, dtype: a.dtype }],
-    outputs: { kind: "reduce", node: 0, prim, axes: params.axes }
-  }))
-  if (run === undefined) return "fallback"
-  run([...inputs, ...outputs])
-}
+export const reduceKernel =
+  <P extends ReducePrimitive>(prim: P): WasmKernel<P> =>
+  (rt, inputs, outputs, inAvals, _outAvals, params) => {
+    const a = inAvals[0]!
+    const run = cachedPlan(rt, `${prim}:${params.axes.join(",")}:${signatureOf(inAvals)}`, () => ({
+      shape: a.shape,
+      inputs: [{ dtype: a.dtype, strides: rowMajor(a.shape) }],
+      nodes: [{ kind: "input", input: 0, dtype: a.dtype }],
+      outputs: { kind: "reduce", node: 0, prim, axes: params.axes }
+    }))
+    if (run === undefined) return "fallback"
+    run([...inputs, ...outputs])
+  }

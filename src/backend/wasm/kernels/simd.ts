@@ -22,7 +22,8 @@ export const ops = {
   i64x2_le_s: (f: FunctionBuilder) => simd(f, 0xda),
   i64x2_ge_s: (f: FunctionBuilder) => simd(f, 0xdb),
   /** `v128.store32_lane`: stores lane `lane` of the i32x4 at the address. */
-  v128_store32_lane: (f: FunctionBuilder, lane: number, offset = 0) => simd(f, 0x5a).raw(...uleb(0), ...uleb(offset), lane)
+  v128_store32_lane: (f: FunctionBuilder, lane: number, offset = 0) =>
+    simd(f, 0x5a).raw(...uleb(0), ...uleb(offset), lane)
 } as const
 
 /** A v128 constant of two i64 lanes. */
@@ -45,9 +46,11 @@ export const lowHalves = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
 export type Expr = (f: FunctionBuilder) => void
 
 /** Reads a local. */
-export const get = (local: number): Expr => (f) => {
-  f.get(local)
-}
+export const get =
+  (local: number): Expr =>
+  (f) => {
+    f.get(local)
+  }
 
 /** Evaluates `e` into a new local of type `t`; its index. */
 export const bind = (f: FunctionBuilder, e: Expr, t: ValType = "v128"): number => {
@@ -60,16 +63,21 @@ export const bind = (f: FunctionBuilder, e: Expr, t: ValType = "v128"): number =
 type Emit = (f: FunctionBuilder) => unknown
 
 /** Applies an instruction to the values of `args`. */
-const apply = (emit: Emit) => (...args: ReadonlyArray<Expr>): Expr => (f) => {
-  for (const a of args) a(f)
-  emit(f)
-}
+const apply =
+  (emit: Emit) =>
+  (...args: ReadonlyArray<Expr>): Expr =>
+  (f) => {
+    for (const a of args) a(f)
+    emit(f)
+  }
 
 /** f64x2 expressions, as in C: `add(a, b)`, `sel(a, b, mask)`, `k(0.5)`. */
 export const d = {
-  k: (x: number): Expr => (f) => {
-    f.f64x2(x)
-  },
+  k:
+    (x: number): Expr =>
+    (f) => {
+      f.f64x2(x)
+    },
   add: apply((f) => f.f64x2_add()),
   sub: apply((f) => f.f64x2_sub()),
   mul: apply((f) => f.f64x2_mul()),
@@ -98,22 +106,28 @@ export const d = {
 
 /** i64x2 expressions over the bit patterns of f64 lanes. */
 export const q = {
-  k: (x: bigint): Expr => (f) => {
-    i64x2Const(f, x)
-  },
+  k:
+    (x: bigint): Expr =>
+    (f) => {
+      i64x2Const(f, x)
+    },
   add: apply((f) => f.i64x2_add()),
   sub: apply((f) => f.i64x2_sub()),
   and: apply((f) => f.v128_and()),
   or: apply((f) => f.v128_or()),
   xor: apply((f) => f.v128_xor()),
-  shl: (a: Expr, n: number): Expr => (f) => {
-    a(f)
-    f.i32(n).i64x2_shl()
-  },
-  shrS: (a: Expr, n: number): Expr => (f) => {
-    a(f)
-    f.i32(n).i64x2_shr_s()
-  },
+  shl:
+    (a: Expr, n: number): Expr =>
+    (f) => {
+      a(f)
+      f.i32(n).i64x2_shl()
+    },
+  shrS:
+    (a: Expr, n: number): Expr =>
+    (f) => {
+      a(f)
+      f.i32(n).i64x2_shr_s()
+    },
   eq: apply((f) => ops.i64x2_eq(f)),
   ne: apply((f) => ops.i64x2_ne(f)),
   lt: apply((f) => ops.i64x2_lt_s(f)),

@@ -45,78 +45,104 @@ const MAX_OPERANDS = 40
  */
 const addSortRecords = (m: ModuleBuilder): number =>
   m.addFunction(undefined, ["i32", "i32", "i32"], ["i32"], (f) => {
-    const REC = 0, TMP = 1, N = 2
-    const s = f.local("i32"), e = f.local("i32"), i = f.local("i32"), j = f.local("i32"), x = f.local("i64")
+    const REC = 0,
+      TMP = 1,
+      N = 2
+    const s = f.local("i32"),
+      e = f.local("i32"),
+      i = f.local("i32"),
+      j = f.local("i32"),
+      x = f.local("i64")
     const at = (base: number, index: number) => f.get(base).get(index).i32(3).i32_shl().i32_add()
     // Insertion sort of each run of RUN records.
     f.i32(0).set(s)
-    f.block(() => f.loop(() => {
-      f.get(s).get(N).i32_ge_u().br_if(1)
-      f.get(s).i32(RUN).i32_add().tee(e).get(N).get(e).get(N).i32_lt_u().select().set(e)
-      f.get(s).i32(1).i32_add().set(i)
-      f.block(() => f.loop(() => {
-        f.get(i).get(e).i32_ge_u().br_if(1)
-        at(REC, i).i64_load().set(x)
-        f.get(i).set(j)
-        f.block(() => f.loop(() => {
-          f.get(j).get(s).i32_le_u().br_if(1)
-          at(REC, j).i32(8).i32_sub().i64_load().get(x).i64_gt_u().i32_eqz().br_if(1)
-          at(REC, j)
-          at(REC, j).i32(8).i32_sub().i64_load()
-          f.i64_store()
-          f.get(j).i32(1).i32_sub().set(j)
-          f.br(0)
-        }))
-        at(REC, j).get(x).i64_store()
-        f.get(i).i32(1).i32_add().set(i)
+    f.block(() =>
+      f.loop(() => {
+        f.get(s).get(N).i32_ge_u().br_if(1)
+        f.get(s).i32(RUN).i32_add().tee(e).get(N).get(e).get(N).i32_lt_u().select().set(e)
+        f.get(s).i32(1).i32_add().set(i)
+        f.block(() =>
+          f.loop(() => {
+            f.get(i).get(e).i32_ge_u().br_if(1)
+            at(REC, i).i64_load().set(x)
+            f.get(i).set(j)
+            f.block(() =>
+              f.loop(() => {
+                f.get(j).get(s).i32_le_u().br_if(1)
+                at(REC, j).i32(8).i32_sub().i64_load().get(x).i64_gt_u().i32_eqz().br_if(1)
+                at(REC, j)
+                at(REC, j).i32(8).i32_sub().i64_load()
+                f.i64_store()
+                f.get(j).i32(1).i32_sub().set(j)
+                f.br(0)
+              })
+            )
+            at(REC, j).get(x).i64_store()
+            f.get(i).i32(1).i32_add().set(i)
+            f.br(0)
+          })
+        )
+        f.get(e).set(s)
         f.br(0)
-      }))
-      f.get(e).set(s)
-      f.br(0)
-    }))
+      })
+    )
     // Bottom-up merges of neighbouring runs, from `src` into `dst`.
-    const width = f.local("i32"), src = f.local("i32"), dst = f.local("i32"), t = f.local("i32")
-    const lo = f.local("i32"), mid = f.local("i32"), hi = f.local("i32"), k = f.local("i32")
-    const a = f.local("i64"), b = f.local("i64"), take = f.local("i32")
+    const width = f.local("i32"),
+      src = f.local("i32"),
+      dst = f.local("i32"),
+      t = f.local("i32")
+    const lo = f.local("i32"),
+      mid = f.local("i32"),
+      hi = f.local("i32"),
+      k = f.local("i32")
+    const a = f.local("i64"),
+      b = f.local("i64"),
+      take = f.local("i32")
     const min = (x1: number, x2: number, out: number) => f.get(x1).get(x2).get(x1).get(x2).i32_lt_u().select().set(out)
     f.i32(RUN).set(width).get(REC).set(src).get(TMP).set(dst)
-    f.block(() => f.loop(() => {
-      f.get(width).get(N).i32_ge_u().br_if(1)
-      f.i32(0).set(lo)
-      f.block(() => f.loop(() => {
-        f.get(lo).get(N).i32_ge_u().br_if(1)
-        f.get(lo).get(width).i32_add().set(t)
-        min(t, N, mid)
-        f.get(mid).get(width).i32_add().set(t)
-        min(t, N, hi)
-        f.get(lo).set(i).get(mid).set(j).get(lo).set(k)
-        f.block(() => f.loop(() => {
-          f.get(i).get(mid).i32_ge_u().br_if(1)
-          f.get(j).get(hi).i32_ge_u().br_if(1)
-          at(src, i).i64_load().set(a)
-          at(src, j).i64_load().set(b)
-          f.get(b).get(a).i64_lt_u().set(take)
-          at(dst, k).get(b).get(a).get(take).select().i64_store()
-          f.get(j).get(take).i32_add().set(j)
-          f.get(i).i32(1).get(take).i32_sub().i32_add().set(i)
-          f.get(k).i32(1).i32_add().set(k)
-          f.br(0)
-        }))
-        // The rest of whichever run is left.
-        at(dst, k)
-        at(src, i)
-        f.get(mid).get(i).i32_sub().i32(3).i32_shl().memory_copy()
-        f.get(k).get(mid).i32_add().get(i).i32_sub().set(k)
-        at(dst, k)
-        at(src, j)
-        f.get(hi).get(j).i32_sub().i32(3).i32_shl().memory_copy()
-        f.get(hi).set(lo)
+    f.block(() =>
+      f.loop(() => {
+        f.get(width).get(N).i32_ge_u().br_if(1)
+        f.i32(0).set(lo)
+        f.block(() =>
+          f.loop(() => {
+            f.get(lo).get(N).i32_ge_u().br_if(1)
+            f.get(lo).get(width).i32_add().set(t)
+            min(t, N, mid)
+            f.get(mid).get(width).i32_add().set(t)
+            min(t, N, hi)
+            f.get(lo).set(i).get(mid).set(j).get(lo).set(k)
+            f.block(() =>
+              f.loop(() => {
+                f.get(i).get(mid).i32_ge_u().br_if(1)
+                f.get(j).get(hi).i32_ge_u().br_if(1)
+                at(src, i).i64_load().set(a)
+                at(src, j).i64_load().set(b)
+                f.get(b).get(a).i64_lt_u().set(take)
+                at(dst, k).get(b).get(a).get(take).select().i64_store()
+                f.get(j).get(take).i32_add().set(j)
+                f.get(i).i32(1).get(take).i32_sub().i32_add().set(i)
+                f.get(k).i32(1).i32_add().set(k)
+                f.br(0)
+              })
+            )
+            // The rest of whichever run is left.
+            at(dst, k)
+            at(src, i)
+            f.get(mid).get(i).i32_sub().i32(3).i32_shl().memory_copy()
+            f.get(k).get(mid).i32_add().get(i).i32_sub().set(k)
+            at(dst, k)
+            at(src, j)
+            f.get(hi).get(j).i32_sub().i32(3).i32_shl().memory_copy()
+            f.get(hi).set(lo)
+            f.br(0)
+          })
+        )
+        f.get(src).set(t).get(dst).set(src).get(t).set(dst)
+        f.get(width).i32(1).i32_shl().set(width)
         f.br(0)
-      }))
-      f.get(src).set(t).get(dst).set(src).get(t).set(dst)
-      f.get(width).i32(1).i32_shl().set(width)
-      f.br(0)
-    }))
+      })
+    )
     f.get(src)
   })
 
@@ -128,36 +154,85 @@ const addSortRecords = (m: ModuleBuilder): number =>
  */
 const addRadixRecords = (m: ModuleBuilder): number =>
   m.addFunction(undefined, ["i32", "i32", "i32", "i32"], ["i32"], (f) => {
-    const REC = 0, TMP = 1, N = 2, HIST = 3
-    const i = f.local("i32"), key = f.local("i32"), src = f.local("i32"), dst = f.local("i32"), t = f.local("i32")
-    const sum = f.local("i32"), c = f.local("i32"), r = f.local("i64"), slot = f.local("i32"), end = f.local("i32")
-    const count = (h: number) => f.get(HIST).i32(h * 1024).i32_add()
+    const REC = 0,
+      TMP = 1,
+      N = 2,
+      HIST = 3
+    const i = f.local("i32"),
+      key = f.local("i32"),
+      src = f.local("i32"),
+      dst = f.local("i32"),
+      t = f.local("i32")
+    const sum = f.local("i32"),
+      c = f.local("i32"),
+      r = f.local("i64"),
+      slot = f.local("i32"),
+      end = f.local("i32")
+    const count = (h: number) =>
+      f
+        .get(HIST)
+        .i32(h * 1024)
+        .i32_add()
     f.get(HIST).i32(0).i32(4096).memory_fill()
     f.forLoop(i, { const: 0 }, N, { const: 1 }, () => {
       f.get(REC).get(i).i32(3).i32_shl().i32_add().i32_load(4).set(key)
       for (let b = 0; b < 4; b++) {
-        count(b).get(key).i32(8 * b).i32_shr_u().i32(255).i32_and().i32(2).i32_shl().i32_add().tee(slot)
+        count(b)
+          .get(key)
+          .i32(8 * b)
+          .i32_shr_u()
+          .i32(255)
+          .i32_and()
+          .i32(2)
+          .i32_shl()
+          .i32_add()
+          .tee(slot)
         f.get(slot).i32_load().i32(1).i32_add().i32_store()
       }
     })
     f.get(REC).set(src).get(TMP).set(dst).i32(256).set(end)
     for (let b = 0; b < 4; b++) {
       // Skip the byte when one bucket holds every record.
-      count(b).get(src).i32_load(4).i32(8 * b).i32_shr_u().i32(255).i32_and().i32(2).i32_shl().i32_add().i32_load().get(N).i32_ne().if(() => {
-        f.i32(0).set(sum)
-        f.forLoop(c, { const: 0 }, end, { const: 1 }, () => {
-          count(b).get(c).i32(2).i32_shl().i32_add().tee(slot).i32_load().set(t)
-          f.get(slot).get(sum).i32_store()
-          f.get(sum).get(t).i32_add().set(sum)
+      count(b)
+        .get(src)
+        .i32_load(4)
+        .i32(8 * b)
+        .i32_shr_u()
+        .i32(255)
+        .i32_and()
+        .i32(2)
+        .i32_shl()
+        .i32_add()
+        .i32_load()
+        .get(N)
+        .i32_ne()
+        .if(() => {
+          f.i32(0).set(sum)
+          f.forLoop(c, { const: 0 }, end, { const: 1 }, () => {
+            count(b).get(c).i32(2).i32_shl().i32_add().tee(slot).i32_load().set(t)
+            f.get(slot).get(sum).i32_store()
+            f.get(sum).get(t).i32_add().set(sum)
+          })
+          f.forLoop(i, { const: 0 }, N, { const: 1 }, () => {
+            f.get(src).get(i).i32(3).i32_shl().i32_add().i64_load().set(r)
+            count(b)
+              .get(r)
+              .i64(BigInt(32 + 8 * b))
+              .i64_shr_u()
+              .i32_wrap_i64()
+              .i32(255)
+              .i32_and()
+              .i32(2)
+              .i32_shl()
+              .i32_add()
+              .tee(slot)
+              .i32_load()
+              .set(t)
+            f.get(slot).get(t).i32(1).i32_add().i32_store()
+            f.get(dst).get(t).i32(3).i32_shl().i32_add().get(r).i64_store()
+          })
+          f.get(src).set(t).get(dst).set(src).get(t).set(dst)
         })
-        f.forLoop(i, { const: 0 }, N, { const: 1 }, () => {
-          f.get(src).get(i).i32(3).i32_shl().i32_add().i64_load().set(r)
-          count(b).get(r).i64(BigInt(32 + 8 * b)).i64_shr_u().i32_wrap_i64().i32(255).i32_and().i32(2).i32_shl().i32_add().tee(slot).i32_load().set(t)
-          f.get(slot).get(t).i32(1).i32_add().i32_store()
-          f.get(dst).get(t).i32(3).i32_shl().i32_add().get(r).i64_store()
-        })
-        f.get(src).set(t).get(dst).set(src).get(t).set(dst)
-      })
     }
     f.get(src)
   })
@@ -201,55 +276,105 @@ const build = (m: ModuleBuilder, l: SortLayout): void => {
     const { n, inner, outer } = l
     const bytes = l.dtypes.map((d) => (d === "bool" ? 1 : 4))
     const units = outer * inner
-    const lo = f.local("i32"), hi = f.local("i32")
+    const lo = f.local("i32"),
+      hi = f.local("i32")
     f.taskRange(units, lo, hi)
     // This task's scratch: records, their merge buffer, the permutation and its next version.
-    const rec = f.local("i32"), tmp = f.local("i32"), perm = f.local("i32"), next = f.local("i32"), sorted = f.local("i32"), swap = f.local("i32")
+    const rec = f.local("i32"),
+      tmp = f.local("i32"),
+      perm = f.local("i32"),
+      next = f.local("i32"),
+      sorted = f.local("i32"),
+      swap = f.local("i32")
     const hist = f.local("i32")
-    f.get(2).get(0).i32(laneBytesOf(n)).i32_mul().i32_add().tee(hist).i32(4096).i32_add().tee(rec).i32(8 * n).i32_add().tee(tmp).i32(8 * n).i32_add().tee(perm).i32(4 * n).i32_add().set(next)
+    f.get(2)
+      .get(0)
+      .i32(laneBytesOf(n))
+      .i32_mul()
+      .i32_add()
+      .tee(hist)
+      .i32(4096)
+      .i32_add()
+      .tee(rec)
+      .i32(8 * n)
+      .i32_add()
+      .tee(tmp)
+      .i32(8 * n)
+      .i32_add()
+      .tee(perm)
+      .i32(4 * n)
+      .i32_add()
+      .set(next)
     const ptrs = Array.from({ length: 2 * ops }, () => f.local("i32"))
-    const k = f.local("i32"), end = f.local("i32"), u = f.local("i32"), p = f.local("i32")
+    const k = f.local("i32"),
+      end = f.local("i32"),
+      u = f.local("i32"),
+      p = f.local("i32")
     const axes = [
       { size: outer, strides: [...bytes, ...bytes].map((b) => b * n * inner) },
       { size: inner, strides: [...bytes, ...bytes] }
     ]
     const single = ops === 1
-    walk(f, axes, ptrs, ptrs.map((_, j) => 3 + j), lo, hi, () => {
-      f.i32(n).set(end)
-      for (let t = l.numKeys - 1; t >= 0; t--) {
-        const first = t === l.numKeys - 1
-        f.forLoop(k, { const: 0 }, end, { const: 1 }, () => {
-          f.get(rec).get(k).i32(3).i32_shl().i32_add()
-          // The element at position k of the current order.
-          f.get(ptrs[t]!)
-          if (first) f.get(k)
-          else f.get(perm).get(k).i32(2).i32_shl().i32_add().i32_load()
-          f.i32(inner * bytes[t]!).i32_mul().i32_add()
-          orderWord(f, l.dtypes[t]!, !single, u)
-          f.i64_extend_i32_u().i64(32n).i64_shl().get(k).i64_extend_i32_u().i64_or().i64_store()
+    walk(
+      f,
+      axes,
+      ptrs,
+      ptrs.map((_, j) => 3 + j),
+      lo,
+      hi,
+      () => {
+        f.i32(n).set(end)
+        for (let t = l.numKeys - 1; t >= 0; t--) {
+          const first = t === l.numKeys - 1
+          f.forLoop(k, { const: 0 }, end, { const: 1 }, () => {
+            f.get(rec).get(k).i32(3).i32_shl().i32_add()
+            // The element at position k of the current order.
+            f.get(ptrs[t]!)
+            if (first) f.get(k)
+            else f.get(perm).get(k).i32(2).i32_shl().i32_add().i32_load()
+            f.i32(inner * bytes[t]!)
+              .i32_mul()
+              .i32_add()
+            orderWord(f, l.dtypes[t]!, !single, u)
+            f.i64_extend_i32_u().i64(32n).i64_shl().get(k).i64_extend_i32_u().i64_or().i64_store()
+          })
+          f.get(rec).get(tmp).get(end)
+          if (n > RADIX_FROM) f.get(hist)
+          f.call(sortRecords).set(sorted)
+          f.forLoop(k, { const: 0 }, end, { const: 1 }, () => {
+            f.get(next).get(k).i32(2).i32_shl().i32_add()
+            f.get(sorted).get(k).i32(3).i32_shl().i32_add().i32_load()
+            if (!first) f.set(p).get(perm).get(p).i32(2).i32_shl().i32_add().i32_load()
+            f.i32_store()
+          })
+          f.get(perm).set(swap).get(next).set(perm).get(swap).set(next)
+        }
+        l.dtypes.forEach((_, j) => {
+          const eb = bytes[j]!
+          const from = ptrs[j]!,
+            to = ptrs[ops + j]!
+          f.forLoop(k, { const: 0 }, end, { const: 1 }, () => {
+            f.get(to)
+              .get(k)
+              .i32(inner * eb)
+              .i32_mul()
+              .i32_add()
+            f.get(from)
+              .get(perm)
+              .get(k)
+              .i32(2)
+              .i32_shl()
+              .i32_add()
+              .i32_load()
+              .i32(inner * eb)
+              .i32_mul()
+              .i32_add()
+            if (eb === 1) f.i32_load8_u().i32_store8()
+            else f.i32_load().i32_store()
+          })
         })
-        f.get(rec).get(tmp).get(end)
-        if (n > RADIX_FROM) f.get(hist)
-        f.call(sortRecords).set(sorted)
-        f.forLoop(k, { const: 0 }, end, { const: 1 }, () => {
-          f.get(next).get(k).i32(2).i32_shl().i32_add()
-          f.get(sorted).get(k).i32(3).i32_shl().i32_add().i32_load()
-          if (!first) f.set(p).get(perm).get(p).i32(2).i32_shl().i32_add().i32_load()
-          f.i32_store()
-        })
-        f.get(perm).set(swap).get(next).set(perm).get(swap).set(next)
       }
-      l.dtypes.forEach((_, j) => {
-        const eb = bytes[j]!
-        const from = ptrs[j]!, to = ptrs[ops + j]!
-        f.forLoop(k, { const: 0 }, end, { const: 1 }, () => {
-          f.get(to).get(k).i32(inner * eb).i32_mul().i32_add()
-          f.get(from).get(perm).get(k).i32(2).i32_shl().i32_add().i32_load().i32(inner * eb).i32_mul().i32_add()
-          if (eb === 1) f.i32_load8_u().i32_store8()
-          else f.i32_load().i32_store()
-        })
-      })
-    })
+    )
   })
 }
 
@@ -258,12 +383,21 @@ const build = (m: ModuleBuilder, l: SortLayout): void => {
  * @category kernels
  * @since 0.2.0
  */
-export const sortKernel: WasmKernel<"sort"> = (rt, inputs, outputs, inAvals: ReadonlyArray<Aval>, _outAvals, params) => {
+export const sortKernel: WasmKernel<"sort"> = (
+  rt,
+  inputs,
+  outputs,
+  inAvals: ReadonlyArray<Aval>,
+  _outAvals,
+  params
+) => {
   const shape = inAvals[0]!.shape
   if (inAvals.length > MAX_OPERANDS || inAvals.some((a) => a.dtype === "key<fry>")) return "fallback"
   const rank = shape.length
   const d = params.dimension < 0 ? params.dimension + rank : params.dimension
-  const outer = count(shape.slice(0, d)), n = shape[d]!, inner = count(shape.slice(d + 1))
+  const outer = count(shape.slice(0, d)),
+    n = shape[d]!,
+    inner = count(shape.slice(d + 1))
   const lanes = outer * inner
   if (lanes * n === 0) return
   const l: SortLayout = { dtypes: inAvals.map((a) => a.dtype), numKeys: params.numKeys, outer, n, inner }

@@ -26,9 +26,11 @@ interface Storage {
  * (a key's, or the real and imaginary parts), so both move as 8-byte units.
  */
 const storage = (a: Aval): Storage =>
-  a.dtype === "key<fry>" ? { dtype: "uint32", shape: [...a.shape, 2] }
-  : a.dtype === "complex64" ? { dtype: "float32", shape: [...a.shape, 2] }
-  : { dtype: a.dtype, shape: a.shape }
+  a.dtype === "key<fry>"
+    ? { dtype: "uint32", shape: [...a.shape, 2] }
+    : a.dtype === "complex64"
+      ? { dtype: "float32", shape: [...a.shape, 2] }
+      : { dtype: a.dtype, shape: a.shape }
 const keyed = (a: Aval): boolean => a.dtype === "key<fry>" || a.dtype === "complex64"
 
 /**
@@ -36,7 +38,13 @@ const keyed = (a: Aval): boolean => a.dtype === "key<fry>" || a.dtype === "compl
  * a generated kernel on the pool's threads. Other kernels use it for their layout changes.
  */
 export const copy = (
-  rt: WasmRuntime, dtype: DType, shape: ReadonlyArray<number>, src: number, from: ReadonlyArray<number>, dst: number, to: ReadonlyArray<number>
+  rt: WasmRuntime,
+  dtype: DType,
+  shape: ReadonlyArray<number>,
+  src: number,
+  from: ReadonlyArray<number>,
+  dst: number,
+  to: ReadonlyArray<number>
 ): void => {
   if (count(shape) === 0) return
   cachedPlan(rt, `copy:${dtype}:${shape.join(",")}:${from.join(",")}:${to.join(",")}`, () => ({
@@ -48,8 +56,16 @@ export const copy = (
 }
 
 /** @category kernels @since 0.2.0 */
-export const broadcastInDimKernel: WasmKernel<"broadcast_in_dim"> = (rt, inputs, outputs, inAvals, outAvals, params) => {
-  const input = storage(inAvals[0]!), out = storage(outAvals[0]!)
+export const broadcastInDimKernel: WasmKernel<"broadcast_in_dim"> = (
+  rt,
+  inputs,
+  outputs,
+  inAvals,
+  outAvals,
+  params
+) => {
+  const input = storage(inAvals[0]!),
+    out = storage(outAvals[0]!)
   const dims = keyed(inAvals[0]!) ? [...params.broadcastDimensions, params.shape.length] : params.broadcastDimensions
   const inStrides = rowMajor(input.shape)
   const from = out.shape.map(() => 0)
@@ -61,31 +77,65 @@ export const broadcastInDimKernel: WasmKernel<"broadcast_in_dim"> = (rt, inputs,
 
 /** @category kernels @since 0.2.0 */
 export const transposeKernel: WasmKernel<"transpose"> = (rt, inputs, outputs, inAvals, outAvals, params) => {
-  const input = storage(inAvals[0]!), out = storage(outAvals[0]!)
+  const input = storage(inAvals[0]!),
+    out = storage(outAvals[0]!)
   const perm = keyed(inAvals[0]!) ? [...params.permutation, params.permutation.length] : params.permutation
   const inStrides = rowMajor(input.shape)
-  copy(rt, out.dtype, out.shape, inputs[0]!, perm.map((p) => inStrides[p]!), outputs[0]!, rowMajor(out.shape))
+  copy(
+    rt,
+    out.dtype,
+    out.shape,
+    inputs[0]!,
+    perm.map((p) => inStrides[p]!),
+    outputs[0]!,
+    rowMajor(out.shape)
+  )
 }
 
 /** Copies the window of `input` at `starts` with `steps` into the whole of `out`. */
 const window = (
-  rt: WasmRuntime, input: Storage, src: number, out: Storage, dst: number, starts: ReadonlyArray<number>, steps: ReadonlyArray<number>
+  rt: WasmRuntime,
+  input: Storage,
+  src: number,
+  out: Storage,
+  dst: number,
+  starts: ReadonlyArray<number>,
+  steps: ReadonlyArray<number>
 ): void => {
   const inStrides = rowMajor(input.shape)
   const base = starts.reduce((s, x, i) => s + x * inStrides[i]!, 0)
-  copy(rt, out.dtype, out.shape, src + base * bytesOf(input.dtype), inStrides.map((s, i) => s * steps[i]!), dst, rowMajor(out.shape))
+  copy(
+    rt,
+    out.dtype,
+    out.shape,
+    src + base * bytesOf(input.dtype),
+    inStrides.map((s, i) => s * steps[i]!),
+    dst,
+    rowMajor(out.shape)
+  )
 }
 
 /** @category kernels @since 0.2.0 */
 export const sliceKernel: WasmKernel<"slice"> = (rt, inputs, outputs, inAvals, outAvals, params) => {
   const key = keyed(inAvals[0]!)
-  window(rt, storage(inAvals[0]!), inputs[0]!, storage(outAvals[0]!), outputs[0]!,
-    key ? [...params.startIndices, 0] : params.startIndices, key ? [...params.strides, 1] : params.strides)
+  window(
+    rt,
+    storage(inAvals[0]!),
+    inputs[0]!,
+    storage(outAvals[0]!),
+    outputs[0]!,
+    key ? [...params.startIndices, 0] : params.startIndices,
+    key ? [...params.strides, 1] : params.strides
+  )
 }
 
 /** The start indices at `pointers` (scalars of `avals`), clamped so the window fits in `shape`. */
 const clampedStarts = (
-  rt: WasmRuntime, pointers: ReadonlyArray<number>, avals: ReadonlyArray<Aval>, shape: ReadonlyArray<number>, sizes: ReadonlyArray<number>
+  rt: WasmRuntime,
+  pointers: ReadonlyArray<number>,
+  avals: ReadonlyArray<Aval>,
+  shape: ReadonlyArray<number>,
+  sizes: ReadonlyArray<number>
 ): Array<number> =>
   shape.map((d, i) => {
     const at = pointers[i]! >>> 2
@@ -98,17 +148,34 @@ export const dynamicSliceKernel: WasmKernel<"dynamic_slice"> = (rt, inputs, outp
   const a = inAvals[0]!
   const starts = clampedStarts(rt, inputs.slice(1), inAvals.slice(1), a.shape, params.sliceSizes)
   const key = keyed(a)
-  window(rt, storage(a), inputs[0]!, storage(outAvals[0]!), outputs[0]!, key ? [...starts, 0] : starts, key ? [...starts.map(() => 1), 1] : starts.map(() => 1))
+  window(
+    rt,
+    storage(a),
+    inputs[0]!,
+    storage(outAvals[0]!),
+    outputs[0]!,
+    key ? [...starts, 0] : starts,
+    key ? [...starts.map(() => 1), 1] : starts.map(() => 1)
+  )
 }
 
 /** @category kernels @since 0.2.0 */
 export const dynamicUpdateSliceKernel: WasmKernel<"dynamic_update_slice"> = (rt, inputs, outputs, inAvals) => {
-  const operand = storage(inAvals[0]!), update = storage(inAvals[1]!)
+  const operand = storage(inAvals[0]!),
+    update = storage(inAvals[1]!)
   const starts = clampedStarts(rt, inputs.slice(2), inAvals.slice(2), inAvals[0]!.shape, inAvals[1]!.shape)
   const outStrides = rowMajor(operand.shape)
   copy(rt, operand.dtype, operand.shape, inputs[0]!, outStrides, outputs[0]!, outStrides)
   const base = starts.reduce((s, x, i) => s + x * outStrides[i]!, 0)
-  copy(rt, update.dtype, update.shape, inputs[1]!, rowMajor(update.shape), outputs[0]! + base * bytesOf(operand.dtype), outStrides)
+  copy(
+    rt,
+    update.dtype,
+    update.shape,
+    inputs[1]!,
+    rowMajor(update.shape),
+    outputs[0]! + base * bytesOf(operand.dtype),
+    outStrides
+  )
 }
 
 /** @category kernels @since 0.2.0 */
@@ -120,7 +187,15 @@ export const concatenateKernel: WasmKernel<"concatenate"> = (rt, inputs, outputs
   let at = 0
   inAvals.forEach((a, j) => {
     const input = storage(a)
-    copy(rt, out.dtype, input.shape, inputs[j]!, rowMajor(input.shape), outputs[0]! + at * outStrides[d]! * bytesOf(out.dtype), outStrides)
+    copy(
+      rt,
+      out.dtype,
+      input.shape,
+      inputs[j]!,
+      rowMajor(input.shape),
+      outputs[0]! + at * outStrides[d]! * bytesOf(out.dtype),
+      outStrides
+    )
     at += input.shape[d]!
   })
 }
@@ -130,17 +205,34 @@ export const padKernel: WasmKernel<"pad"> = (rt, inputs, outputs, inAvals, outAv
   const out = outAvals[0]!
   const outStrides = rowMajor(out.shape)
   // The padding value everywhere, then the operand over it with steps of interior + 1.
-  copy(rt, out.dtype, out.shape, inputs[1]!, out.shape.map(() => 0), outputs[0]!, outStrides)
+  copy(
+    rt,
+    out.dtype,
+    out.shape,
+    inputs[1]!,
+    out.shape.map(() => 0),
+    outputs[0]!,
+    outStrides
+  )
   const base = params.config.reduce((s, [lo], i) => s + lo * outStrides[i]!, 0)
-  copy(rt, out.dtype, inAvals[0]!.shape, inputs[0]!, rowMajor(inAvals[0]!.shape), outputs[0]! + base * bytesOf(out.dtype),
-    outStrides.map((s, i) => s * (params.config[i]![2] + 1)))
+  copy(
+    rt,
+    out.dtype,
+    inAvals[0]!.shape,
+    inputs[0]!,
+    rowMajor(inAvals[0]!.shape),
+    outputs[0]! + base * bytesOf(out.dtype),
+    outStrides.map((s, i) => s * (params.config[i]![2] + 1))
+  )
 }
 
 /** iota: index along `dimension`, written by JavaScript on the memory (there is nothing to read). */
 export const iotaKernel: WasmKernel<"iota"> = (rt, _inputs, outputs, _inAvals, _outAvals, params) => {
   const shape = params.shape
   const d = params.dimension < 0 ? params.dimension + shape.length : params.dimension
-  const dim = shape[d]!, inner = count(shape.slice(d + 1)), outer = count(shape.slice(0, d))
+  const dim = shape[d]!,
+    inner = count(shape.slice(d + 1)),
+    outer = count(shape.slice(0, d))
   const view = params.dtype === "float32" ? rt.f32() : params.dtype === "uint32" ? rt.u32() : rt.i32()
   let i = outputs[0]! >>> 2
   for (let o = 0; o < outer; o++) {

@@ -29,7 +29,10 @@ import { count, rowMajor } from "./plan.ts"
 const PARITY = 0x1bd11bda
 
 /** Rotation amounts of the even and odd groups of four rounds. */
-const ROTATIONS: ReadonlyArray<ReadonlyArray<number>> = [[13, 15, 26, 6], [17, 29, 16, 24]]
+const ROTATIONS: ReadonlyArray<ReadonlyArray<number>> = [
+  [13, 15, 26, 6],
+  [17, 29, 16, 24]
+]
 
 /** Vectors per step (each of four counter pairs), interleaved: 2.8 ms per million pairs (2: 3.5, 8: 2.7). */
 const UNROLL = 4
@@ -62,7 +65,14 @@ const lanes: Arith = {
   rotl: (f, local, r) => {
     const shuffle = byteRotations[r]
     if (shuffle !== undefined) f.get(local).get(local).shuffle(shuffle)
-    else f.get(local).i32(r).i32x4_shl().get(local).i32(32 - r).i32x4_shr_u().v128_or()
+    else
+      f.get(local)
+        .i32(r)
+        .i32x4_shl()
+        .get(local)
+        .i32(32 - r)
+        .i32x4_shr_u()
+        .v128_or()
   },
   constant: (f, c) => void f.i32x4(c),
   type: "v128"
@@ -80,14 +90,23 @@ const scalar: Arith = {
  * The five subkey injections after each group of four rounds: `a += first`, `b += second + s`.
  * Indices into `[ka, kb, kc]`.
  */
-const INJECTIONS: ReadonlyArray<readonly [number, number]> = [[1, 2], [2, 0], [0, 1], [1, 2], [2, 0]]
+const INJECTIONS: ReadonlyArray<readonly [number, number]> = [
+  [1, 2],
+  [2, 0],
+  [0, 1],
+  [1, 2],
+  [2, 0]
+]
 
 /**
  * Emits the 20 rounds on `UNROLL`-or-fewer independent states `(a[v], b[v])`, step by step across the
  * states. `inject(v, g)` pushes the two values added after group `g`: to `a`, then to `b`.
  */
 const rounds = (
-  f: FunctionBuilder, ar: Arith, a: ReadonlyArray<number>, b: ReadonlyArray<number>,
+  f: FunctionBuilder,
+  ar: Arith,
+  a: ReadonlyArray<number>,
+  b: ReadonlyArray<number>,
   inject: (v: number, g: number, word: 0 | 1) => void
 ): void => {
   for (let g = 0; g < 5; g++) {
@@ -123,8 +142,17 @@ const rounds = (
 const build = (m: ModuleBuilder, full: ReadonlyArray<boolean>): void => {
   m.addFunction("run", new Array<"i32">(9).fill("i32"), [], (f) => {
     const N = 8
-    const units = f.local("i32"), lo = f.local("i32"), hi = f.local("i32"), u = f.local("i32"), off = f.local("i32")
-    f.get(N).i32(PER_BLOCK - 1).i32_add().i32(PER_BLOCK).i32_div_u().set(units)
+    const units = f.local("i32"),
+      lo = f.local("i32"),
+      hi = f.local("i32"),
+      u = f.local("i32"),
+      off = f.local("i32")
+    f.get(N)
+      .i32(PER_BLOCK - 1)
+      .i32_add()
+      .i32(PER_BLOCK)
+      .i32_div_u()
+      .set(units)
     f.taskRange({ local: units }, lo, hi)
 
     // Splatted operands, and with a single key the whole key schedule, once per call.
@@ -142,7 +170,10 @@ const build = (m: ModuleBuilder, full: ReadonlyArray<boolean>): void => {
       const ks = [splat[0]!, splat[1]!, sharedKc]
       INJECTIONS.forEach(([x, y], g) => {
         const l = f.local("v128")
-        f.get(ks[y]!).i32x4(g + 1).i32x4_add().set(l)
+        f.get(ks[y]!)
+          .i32x4(g + 1)
+          .i32x4_add()
+          .set(l)
         sharedInjections.push([ks[x]!, l])
       })
     }
@@ -154,7 +185,11 @@ const build = (m: ModuleBuilder, full: ReadonlyArray<boolean>): void => {
     const kc = Array.from({ length: UNROLL }, () => f.local("v128"))
     /** Pushes vector `v` of operand `j` at the block's byte offset. */
     const operand = (j: number, v: number) => {
-      if (full[j]) f.get(2 + j).get(off).i32_add().v128_load(16 * v)
+      if (full[j])
+        f.get(2 + j)
+          .get(off)
+          .i32_add()
+          .v128_load(16 * v)
       else f.get(splat[j]!)
     }
     const block = () => {
@@ -183,16 +218,31 @@ const build = (m: ModuleBuilder, full: ReadonlyArray<boolean>): void => {
         const ks = [ka[v]!, kb[v]!, kc[v]!]
         const [x, y] = INJECTIONS[g]!
         if (word === 0) f.get(ks[x]!)
-        else f.get(ks[y]!).i32x4(g + 1).i32x4_add()
+        else
+          f.get(ks[y]!)
+            .i32x4(g + 1)
+            .i32x4_add()
       })
       for (let v = 0; v < UNROLL; v++) {
-        f.get(6).get(off).i32_add().get(a[v]!).v128_store(16 * v)
-        f.get(7).get(off).i32_add().get(b[v]!).v128_store(16 * v)
+        f.get(6)
+          .get(off)
+          .i32_add()
+          .get(a[v]!)
+          .v128_store(16 * v)
+        f.get(7)
+          .get(off)
+          .i32_add()
+          .get(b[v]!)
+          .v128_store(16 * v)
       }
     }
 
     // The last block's elements past a multiple of sixteen, one by one.
-    const sa = f.local("i32"), sb = f.local("i32"), ska = f.local("i32"), skb = f.local("i32"), skc = f.local("i32")
+    const sa = f.local("i32"),
+      sb = f.local("i32"),
+      ska = f.local("i32"),
+      skb = f.local("i32"),
+      skc = f.local("i32")
     const i = f.local("i32")
     const word = (j: number) => {
       f.get(2 + j)
@@ -201,37 +251,48 @@ const build = (m: ModuleBuilder, full: ReadonlyArray<boolean>): void => {
     }
     const tail = () => {
       f.get(u).i32(PER_BLOCK).i32_mul().set(i)
-      f.block(() => f.loop(() => {
-        f.get(i).get(N).i32_ge_u().br_if(1)
-        word(0)
-        f.set(ska)
-        word(1)
-        f.set(skb)
-        f.get(ska).get(skb).i32_xor().i32(PARITY).i32_xor().set(skc)
-        word(2)
-        f.get(ska).i32_add().set(sa)
-        word(3)
-        f.get(skb).i32_add().set(sb)
-        rounds(f, scalar, [sa], [sb], (_v, g, w) => {
-          const [x, y] = INJECTIONS[g]!
-          const ks = [ska, skb, skc]
-          if (w === 0) f.get(ks[x]!)
-          else f.get(ks[y]!).i32(g + 1).i32_add()
+      f.block(() =>
+        f.loop(() => {
+          f.get(i).get(N).i32_ge_u().br_if(1)
+          word(0)
+          f.set(ska)
+          word(1)
+          f.set(skb)
+          f.get(ska).get(skb).i32_xor().i32(PARITY).i32_xor().set(skc)
+          word(2)
+          f.get(ska).i32_add().set(sa)
+          word(3)
+          f.get(skb).i32_add().set(sb)
+          rounds(f, scalar, [sa], [sb], (_v, g, w) => {
+            const [x, y] = INJECTIONS[g]!
+            const ks = [ska, skb, skc]
+            if (w === 0) f.get(ks[x]!)
+            else
+              f.get(ks[y]!)
+                .i32(g + 1)
+                .i32_add()
+          })
+          f.get(6).get(i).i32(2).i32_shl().i32_add().get(sa).i32_store()
+          f.get(7).get(i).i32(2).i32_shl().i32_add().get(sb).i32_store()
+          f.get(i).i32(1).i32_add().set(i)
+          f.br(0)
         })
-        f.get(6).get(i).i32(2).i32_shl().i32_add().get(sa).i32_store()
-        f.get(7).get(i).i32(2).i32_shl().i32_add().get(sb).i32_store()
-        f.get(i).i32(1).i32_add().set(i)
-        f.br(0)
-      }))
+      )
     }
 
-    f.get(lo).i32(PER_BLOCK * 4).i32_mul().set(off)
+    f.get(lo)
+      .i32(PER_BLOCK * 4)
+      .i32_mul()
+      .set(off)
     f.get(lo).set(u)
     f.block(() => {
       f.get(u).get(hi).i32_ge_u().br_if(0)
       f.loop(() => {
         f.get(u).i32(1).i32_add().i32(PER_BLOCK).i32_mul().get(N).i32_le_u().if(block, tail)
-        f.get(off).i32(PER_BLOCK * 4).i32_add().set(off)
+        f.get(off)
+          .i32(PER_BLOCK * 4)
+          .i32_add()
+          .set(off)
         f.get(u).i32(1).i32_add().tee(u).get(hi).i32_lt_u().br_if(0)
       })
     })
@@ -239,7 +300,13 @@ const build = (m: ModuleBuilder, full: ReadonlyArray<boolean>): void => {
 }
 
 /** Copies operand `shape` broadcast to `out` (equal rank) into `dst`. */
-const broadcastTo = (rt: WasmRuntime, src: number, shape: ReadonlyArray<number>, out: ReadonlyArray<number>, dst: number): void => {
+const broadcastTo = (
+  rt: WasmRuntime,
+  src: number,
+  shape: ReadonlyArray<number>,
+  out: ReadonlyArray<number>,
+  dst: number
+): void => {
   cachedPlan(rt, `threefry-broadcast:${shape.join(",")}>${out.join(",")}`, () => ({
     shape: out,
     inputs: [{ dtype: "uint32", strides: broadcastStrides(shape, out) }],
@@ -254,7 +321,13 @@ const broadcastTo = (rt: WasmRuntime, src: number, shape: ReadonlyArray<number>,
  * @category kernels
  * @since 0.2.0
  */
-export const threefryKernel: WasmKernel<"threefry2x32"> = (rt, inputs, outputs, inAvals: ReadonlyArray<Aval>, outAvals) => {
+export const threefryKernel: WasmKernel<"threefry2x32"> = (
+  rt,
+  inputs,
+  outputs,
+  inAvals: ReadonlyArray<Aval>,
+  outAvals
+) => {
   const outShape = outAvals[0]!.shape
   const n = count(outShape)
   if (n === 0) return

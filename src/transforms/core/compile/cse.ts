@@ -31,22 +31,33 @@ const identityKey = (o: object): string => {
 /** A text equal for equal values; `structural` says whether nested plain records compare by content. */
 const valueKey = (v: unknown, structural: boolean): string => {
   switch (typeof v) {
-    case "number": return numberKey(v)
-    case "string": return JSON.stringify(v)
-    case "boolean": case "undefined": case "bigint": return String(v)
-    case "function": return identityKey(v)
-    case "symbol": return identityKey(Object(v) as object)
+    case "number":
+      return numberKey(v)
+    case "string":
+      return JSON.stringify(v)
+    case "boolean":
+    case "undefined":
+    case "bigint":
+      return String(v)
+    case "function":
+      return identityKey(v)
+    case "symbol":
+      return identityKey(Object(v) as object)
     case "object": {
       if (v === null) return "null"
       if (Array.isArray(v)) return `[${v.map((x) => valueKey(x, structural)).join(",")}]`
-      if (structural && Object.getPrototypeOf(v) === Object.prototype) return recordKey(v as Record<string, unknown>, structural)
+      if (structural && Object.getPrototypeOf(v) === Object.prototype)
+        return recordKey(v as Record<string, unknown>, structural)
       return identityKey(v)
     }
   }
 }
 
 const recordKey = (r: Record<string, unknown>, structural: boolean): string =>
-  `{${Object.keys(r).sort().map((k) => `${k}:${valueKey(r[k], structural)}`).join(",")}}`
+  `{${Object.keys(r)
+    .sort()
+    .map((k) => `${k}:${valueKey(r[k], structural)}`)
+    .join(",")}}`
 
 /** A text equal for equations that compute the same values. */
 export const equationKey = (e: Equation, inputs: ReadonlyArray<Var>): string =>
@@ -58,17 +69,32 @@ export const equationKey = (e: Equation, inputs: ReadonlyArray<Var>): string =>
  * and each would copy the whole array).
  */
 const isIdentity = (e: Equation): boolean => {
-  const a = e.inputs[0]?.aval, o = e.outputs[0]?.aval
+  const a = e.inputs[0]?.aval,
+    o = e.outputs[0]?.aval
   if (a === undefined || o === undefined || e.outputs.length !== 1) return false
-  if (a.dtype !== o.dtype || a.weakType !== o.weakType || a.shape.length !== o.shape.length || a.shape.some((d, i) => d !== o.shape[i])) return false
+  if (
+    a.dtype !== o.dtype ||
+    a.weakType !== o.weakType ||
+    a.shape.length !== o.shape.length ||
+    a.shape.some((d, i) => d !== o.shape[i])
+  )
+    return false
   const p = e.params as Record<string, unknown>
   switch (e.prim) {
-    case "pad": return (p["config"] as ReadonlyArray<ReadonlyArray<number>>).every((c) => c.every((x) => x === 0))
-    case "slice": return (p["startIndices"] as ReadonlyArray<number>).every((s) => s === 0) &&
-      (p["strides"] as ReadonlyArray<number> | undefined ?? []).every((s) => s === 1)
-    case "transpose": return (p["permutation"] as ReadonlyArray<number>).every((x, i) => x === i)
-    case "reshape": case "convert_element_type": return true
-    default: return false
+    case "pad":
+      return (p["config"] as ReadonlyArray<ReadonlyArray<number>>).every((c) => c.every((x) => x === 0))
+    case "slice":
+      return (
+        (p["startIndices"] as ReadonlyArray<number>).every((s) => s === 0) &&
+        ((p["strides"] as ReadonlyArray<number> | undefined) ?? []).every((s) => s === 1)
+      )
+    case "transpose":
+      return (p["permutation"] as ReadonlyArray<number>).every((x, i) => x === i)
+    case "reshape":
+    case "convert_element_type":
+      return true
+    default:
+      return false
   }
 }
 

@@ -35,8 +35,14 @@ const sidesOf = (e: DotEquation): readonly [Side, Side] => {
   const [l, r] = e.inputs as readonly [Var, Var]
   const p = e.params
   return [
-    { contracting: normalizeAxes("dot_general", p.lhsContracting, l.aval.shape.length), batch: normalizeAxes("dot_general", p.lhsBatch, l.aval.shape.length) },
-    { contracting: normalizeAxes("dot_general", p.rhsContracting, r.aval.shape.length), batch: normalizeAxes("dot_general", p.rhsBatch, r.aval.shape.length) }
+    {
+      contracting: normalizeAxes("dot_general", p.lhsContracting, l.aval.shape.length),
+      batch: normalizeAxes("dot_general", p.lhsBatch, l.aval.shape.length)
+    },
+    {
+      contracting: normalizeAxes("dot_general", p.rhsContracting, r.aval.shape.length),
+      batch: normalizeAxes("dot_general", p.rhsBatch, r.aval.shape.length)
+    }
   ]
 }
 
@@ -47,7 +53,8 @@ const freeAxes = (rank: number, s: Side): Array<number> =>
 const makeDot = (lhs: Var, rhs: Var, params: DotParams, output: Var): DotEquation | undefined => {
   try {
     const [out] = abstractEval.dot_general([lhs.aval, rhs.aval], params)
-    if (out === undefined || !shapeEquals(out.shape, output.aval.shape) || out.dtype !== output.aval.dtype) return undefined
+    if (out === undefined || !shapeEquals(out.shape, output.aval.shape) || out.dtype !== output.aval.dtype)
+      return undefined
   } catch {
     return undefined
   }
@@ -93,7 +100,12 @@ const insertionMap = (e: Equation): Array<number | undefined> | undefined => {
 }
 
 /** Folds transposes of operands into the dot when the free axes keep their order. */
-const foldOperandTransposes = (e: DotEquation, prod: ReadonlyMap<number, Equation>, readers: ReadonlyMap<number, ReadonlyArray<Equation>>, outs: ReadonlySet<number>): DotEquation => {
+const foldOperandTransposes = (
+  e: DotEquation,
+  prod: ReadonlyMap<number, Equation>,
+  readers: ReadonlyMap<number, ReadonlyArray<Equation>>,
+  outs: ReadonlySet<number>
+): DotEquation => {
   const sides = sidesOf(e)
   const inputs = [...e.inputs] as [Var, Var]
   const next: [Side, Side] = [sides[0], sides[1]]
@@ -108,7 +120,12 @@ const foldOperandTransposes = (e: DotEquation, prod: ReadonlyMap<number, Equatio
     next[k] = { contracting: sides[k].contracting.map((i) => perm[i]!), batch: sides[k].batch.map((i) => perm[i]!) }
   }
   if (inputs[0] === e.inputs[0] && inputs[1] === e.inputs[1]) return e
-  const params: DotParams = { lhsContracting: next[0].contracting, rhsContracting: next[1].contracting, lhsBatch: next[0].batch, rhsBatch: next[1].batch }
+  const params: DotParams = {
+    lhsContracting: next[0].contracting,
+    rhsContracting: next[1].contracting,
+    lhsBatch: next[0].batch,
+    rhsBatch: next[1].batch
+  }
   return makeDot(inputs[0], inputs[1], params, e.outputs[0]!) ?? e
 }
 
@@ -122,7 +139,9 @@ const foldInsertedAxes = (e: DotEquation, prod: ReadonlyMap<number, Equation>): 
   })
   const [lv, rv] = views
   if (lv === undefined || rv === undefined) return e
-  const dropped = sides[0].contracting.flatMap((l, k) => (lv.map[l] === undefined && rv.map[sides[1].contracting[k]!] === undefined ? [k] : []))
+  const dropped = sides[0].contracting.flatMap((l, k) =>
+    lv.map[l] === undefined && rv.map[sides[1].contracting[k]!] === undefined ? [k] : []
+  )
   const coversInserted = (view: { readonly map: ReadonlyArray<number | undefined> }, side: Side): boolean =>
     view.map.every((s, i) => s !== undefined || dropped.some((k) => side.contracting[k] === i))
   if (!coversInserted(lv, sides[0]) || !coversInserted(rv, sides[1])) return e
@@ -131,11 +150,21 @@ const foldInsertedAxes = (e: DotEquation, prod: ReadonlyMap<number, Equation>): 
     batch: side.batch.map((i) => view.map[i]!)
   })
   const [l, r] = [keep(sides[0], lv), keep(sides[1], rv)]
-  return makeDot(lv.source, rv.source, { lhsContracting: l.contracting, rhsContracting: r.contracting, lhsBatch: l.batch, rhsBatch: r.batch }, e.outputs[0]!) ?? e
+  return (
+    makeDot(
+      lv.source,
+      rv.source,
+      { lhsContracting: l.contracting, rhsContracting: r.contracting, lhsBatch: l.batch, rhsBatch: r.batch },
+      e.outputs[0]!
+    ) ?? e
+  )
 }
 
 /** The dot producing `t`'s output directly, when `t` transposes a dot's output that nothing else reads. */
-const foldOutputTranspose = (t: Extract<Equation, { readonly prim: "transpose" }>, d: DotEquation): DotEquation | undefined => {
+const foldOutputTranspose = (
+  t: Extract<Equation, { readonly prim: "transpose" }>,
+  d: DotEquation
+): DotEquation | undefined => {
   const [lhs, rhs] = d.inputs as readonly [Var, Var]
   const [ls, rs] = sidesOf(d)
   const nb = ls.batch.length
@@ -151,8 +180,18 @@ const foldOutputTranspose = (t: Extract<Equation, { readonly prim: "transpose" }
   const lb = batch.map((k) => ls.batch[k]!)
   const rb = batch.map((k) => rs.batch[k]!)
   return same
-    ? makeDot(lhs, rhs, { lhsContracting: ls.contracting, rhsContracting: rs.contracting, lhsBatch: lb, rhsBatch: rb }, t.outputs[0]!)
-    : makeDot(rhs, lhs, { lhsContracting: rs.contracting, rhsContracting: ls.contracting, lhsBatch: rb, rhsBatch: lb }, t.outputs[0]!)
+    ? makeDot(
+        lhs,
+        rhs,
+        { lhsContracting: ls.contracting, rhsContracting: rs.contracting, lhsBatch: lb, rhsBatch: rb },
+        t.outputs[0]!
+      )
+    : makeDot(
+        rhs,
+        lhs,
+        { lhsContracting: rs.contracting, rhsContracting: ls.contracting, lhsBatch: rb, rhsBatch: lb },
+        t.outputs[0]!
+      )
 }
 
 /** The graph with layout changes around dots folded into their dimension numbers (leaves dead views for DCE). */
@@ -160,7 +199,9 @@ export const foldDotLayouts = (g: Graph): Graph => {
   const prod = producers(g)
   const readers = consumers(g)
   const outs = new Set(g.outvars.map((v) => v.id))
-  const operandFolded = g.eqns.map((e) => (isDot(e) ? foldOperandTransposes(foldInsertedAxes(e, prod), prod, readers, outs) : e))
+  const operandFolded = g.eqns.map((e) =>
+    isDot(e) ? foldOperandTransposes(foldInsertedAxes(e, prod), prod, readers, outs) : e
+  )
   const g1: Graph = { ...g, eqns: operandFolded }
   const prod1 = producers(g1)
   const readers1 = consumers(g1)
@@ -170,7 +211,13 @@ export const foldDotLayouts = (g: Graph): Graph => {
   for (const e of g1.eqns) {
     if (e.prim !== "transpose") continue
     const d = prod1.get(e.inputs[0]!.id)
-    if (!isDot(d) || outs.has(d.outputs[0]!.id) || (readers1.get(d.outputs[0]!.id) ?? []).length !== 1 || replaced.has(d)) continue
+    if (
+      !isDot(d) ||
+      outs.has(d.outputs[0]!.id) ||
+      (readers1.get(d.outputs[0]!.id) ?? []).length !== 1 ||
+      replaced.has(d)
+    )
+      continue
     const folded = foldOutputTranspose(e, d)
     if (folded === undefined) continue
     replaced.set(d, folded)

@@ -37,25 +37,99 @@ import { consumers, knownScalar, numberKey, producers } from "./graph.ts"
 export type FusionRole = "unary" | "binary" | "select" | "convert" | "round" | "reduce" | "view" | "opaque"
 
 export const fusionRoles: { readonly [P in Primitive]: FusionRole } = {
-  neg: "unary", exp: "unary", log: "unary", sin: "unary", cos: "unary", tanh: "unary", logistic: "unary",
-  sqrt: "unary", rsqrt: "unary", abs: "unary", sign: "unary", floor: "unary", ceil: "unary", erf: "unary",
-  erf_inv: "unary", log1p: "unary", expm1: "unary", not: "unary", is_finite: "unary",
-  add: "binary", sub: "binary", mul: "binary", div: "binary", rem: "binary", pow: "binary", max: "binary",
-  min: "binary", and: "binary", or: "binary", xor: "binary", shift_left: "binary", shift_right_logical: "binary",
-  shift_right_arithmetic: "binary", nextafter: "binary", atan2: "binary",
-  eq: "binary", ne: "binary", lt: "binary", le: "binary", gt: "binary", ge: "binary",
-  select: "select", convert_element_type: "convert", round: "round",
-  reduce_sum: "reduce", reduce_max: "reduce", reduce_min: "reduce", reduce_prod: "reduce", reduce_and: "reduce", reduce_or: "reduce",
-  broadcast_in_dim: "view", reshape: "view", expand_dims: "view", squeeze: "view", transpose: "view", stop_gradient: "view",
+  neg: "unary",
+  exp: "unary",
+  log: "unary",
+  sin: "unary",
+  cos: "unary",
+  tanh: "unary",
+  logistic: "unary",
+  sqrt: "unary",
+  rsqrt: "unary",
+  abs: "unary",
+  sign: "unary",
+  floor: "unary",
+  ceil: "unary",
+  erf: "unary",
+  erf_inv: "unary",
+  log1p: "unary",
+  expm1: "unary",
+  not: "unary",
+  is_finite: "unary",
+  add: "binary",
+  sub: "binary",
+  mul: "binary",
+  div: "binary",
+  rem: "binary",
+  pow: "binary",
+  max: "binary",
+  min: "binary",
+  and: "binary",
+  or: "binary",
+  xor: "binary",
+  shift_left: "binary",
+  shift_right_logical: "binary",
+  shift_right_arithmetic: "binary",
+  nextafter: "binary",
+  atan2: "binary",
+  eq: "binary",
+  ne: "binary",
+  lt: "binary",
+  le: "binary",
+  gt: "binary",
+  ge: "binary",
+  select: "select",
+  convert_element_type: "convert",
+  round: "round",
+  reduce_sum: "reduce",
+  reduce_max: "reduce",
+  reduce_min: "reduce",
+  reduce_prod: "reduce",
+  reduce_and: "reduce",
+  reduce_or: "reduce",
+  broadcast_in_dim: "view",
+  reshape: "view",
+  expand_dims: "view",
+  squeeze: "view",
+  transpose: "view",
+  stop_gradient: "view",
   // Bit reinterpretation has no node kind: a fused program's values are numbers, not bit patterns.
   bitcast_convert_type: "opaque",
-  cumsum: "opaque", cumprod: "opaque", cummax: "opaque", cummin: "opaque", argmax: "opaque", argmin: "opaque",
-  slice: "opaque", dynamic_slice: "opaque", dynamic_update_slice: "opaque", concatenate: "opaque", pad: "opaque",
-  gather: "opaque", scatter: "opaque", scatter_add: "opaque", iota: "opaque", dot_general: "opaque", conv_general_dilated: "opaque", reduce_window: "opaque", sort: "opaque",
-  threefry2x32: "opaque", random_wrap: "opaque", random_unwrap: "opaque",
+  cumsum: "opaque",
+  cumprod: "opaque",
+  cummax: "opaque",
+  cummin: "opaque",
+  argmax: "opaque",
+  argmin: "opaque",
+  slice: "opaque",
+  dynamic_slice: "opaque",
+  dynamic_update_slice: "opaque",
+  concatenate: "opaque",
+  pad: "opaque",
+  gather: "opaque",
+  scatter: "opaque",
+  scatter_add: "opaque",
+  iota: "opaque",
+  dot_general: "opaque",
+  conv_general_dilated: "opaque",
+  reduce_window: "opaque",
+  sort: "opaque",
+  threefry2x32: "opaque",
+  random_wrap: "opaque",
+  random_unwrap: "opaque",
   // Complex values are two words per element; fused programs have one-word lanes.
-  real: "opaque", imag: "opaque", conj: "opaque", complex: "opaque", fft: "opaque", eig: "opaque",
-  scan: "opaque", cond: "opaque", while: "opaque", custom_jvp_call: "opaque", custom_vjp_call: "opaque", checkpoint: "opaque"
+  real: "opaque",
+  imag: "opaque",
+  conj: "opaque",
+  complex: "opaque",
+  fft: "opaque",
+  eig: "opaque",
+  scan: "opaque",
+  cond: "opaque",
+  while: "opaque",
+  custom_jvp_call: "opaque",
+  custom_vjp_call: "opaque",
+  checkpoint: "opaque"
 }
 
 const nodeRoles: ReadonlySet<FusionRole> = new Set<FusionRole>(["unary", "binary", "select", "convert", "round"])
@@ -67,15 +141,23 @@ const isKey = (v: Var): boolean => v.aval.dtype === "key<fry>" || v.aval.dtype =
 
 /** Whether `e` is an elementwise equation a fused program can express. */
 export const isFusible = (e: Equation): boolean =>
-  nodeRoles.has(fusionRoles[e.prim]) && e.outputs.length === 1 && !e.inputs.some(isKey) && !e.outputs.some(isKey) &&
+  nodeRoles.has(fusionRoles[e.prim]) &&
+  e.outputs.length === 1 &&
+  !e.inputs.some(isKey) &&
+  !e.outputs.some(isKey) &&
   sizeOf(e.outputs[0]!.aval.shape) > 0
 
-const isReduce = (e: Equation | undefined): e is ReduceEquation => e !== undefined && fusionRoles[e.prim] === "reduce" && !isKey(e.inputs[0]!)
+const isReduce = (e: Equation | undefined): e is ReduceEquation =>
+  e !== undefined && fusionRoles[e.prim] === "reduce" && !isKey(e.inputs[0]!)
 
 /** Whether `e` changes only the layout (or the weak type) of its operand, so strides can read through it. */
 const isView = (e: Equation): boolean => {
   const role = fusionRoles[e.prim]
-  return (role === "view" || role === "convert") && !isKey(e.inputs[0]!) && e.inputs[0]!.aval.dtype === e.outputs[0]!.aval.dtype
+  return (
+    (role === "view" || role === "convert") &&
+    !isKey(e.inputs[0]!) &&
+    e.inputs[0]!.aval.dtype === e.outputs[0]!.aval.dtype
+  )
 }
 
 /** A set of equations that may run as one fused kernel. */
@@ -204,9 +286,12 @@ const viewStrides = (e: Equation, inner: ReadonlyArray<number>): Array<number> |
     }
     case "transpose":
       return e.params.permutation.map((p) => inner[p]!)
-    case "stop_gradient": case "convert_element_type":
+    case "stop_gradient":
+    case "convert_element_type":
       return inner.slice()
-    case "reshape": case "expand_dims": case "squeeze": {
+    case "reshape":
+    case "expand_dims":
+    case "squeeze": {
       const a = nonUnit(src)
       const b = nonUnit(out)
       if (a.length === b.length && a.every((i, k) => src[i] === out[b[k]!])) {
@@ -291,12 +376,20 @@ export const buildFusion = (g: Graph, group: Group): Fusion => {
     const dtype = m.outputs[0]!.aval.dtype as NumericDType
     const node: FusedNode = (() => {
       switch (m.prim) {
-        case "select": return { kind: "select", args: [args[0]!, args[1]!, args[2]!], dtype }
-        case "convert_element_type": return { kind: "convert", arg: args[0]!, dtype }
-        case "round": return { kind: "round", method: m.params.method, arg: args[0]!, dtype: "float32" }
+        case "select":
+          return { kind: "select", args: [args[0]!, args[1]!, args[2]!], dtype }
+        case "convert_element_type":
+          return { kind: "convert", arg: args[0]!, dtype }
+        case "round":
+          return { kind: "round", method: m.params.method, arg: args[0]!, dtype: "float32" }
         default:
           return fusionRoles[m.prim] === "binary"
-            ? { kind: "binary", prim: m.prim as Extract<FusedNode, { kind: "binary" }>["prim"], args: [args[0]!, args[1]!], dtype }
+            ? {
+                kind: "binary",
+                prim: m.prim as Extract<FusedNode, { kind: "binary" }>["prim"],
+                args: [args[0]!, args[1]!],
+                dtype
+              }
             : { kind: "unary", prim: m.prim as Extract<FusedNode, { kind: "unary" }>["prim"], arg: args[0]!, dtype }
       }
     })()
@@ -307,14 +400,24 @@ export const buildFusion = (g: Graph, group: Group): Fusion => {
   let outputs: FusedOutputs
   let outputVars: Array<Var>
   if (r !== undefined) {
-    outputs = { kind: "reduce", node: nodeOf.get(r.inputs[0]!.id)!, prim: r.prim, axes: normalizeAxes(r.prim, r.params.axes, shape.length) }
+    outputs = {
+      kind: "reduce",
+      node: nodeOf.get(r.inputs[0]!.id)!,
+      prim: r.prim,
+      axes: normalizeAxes(r.prim, r.params.axes, shape.length)
+    }
     outputVars = [r.outputs[0]!]
   } else {
-    outputVars = group.members.map((m) => m.outputs[0]!).filter((v) => outs.has(v.id) || (readers.get(v.id) ?? []).some((e) => !inGroup.has(e)))
+    outputVars = group.members
+      .map((m) => m.outputs[0]!)
+      .filter((v) => outs.has(v.id) || (readers.get(v.id) ?? []).some((e) => !inGroup.has(e)))
     outputs = { kind: "map", nodes: outputVars.map((v) => nodeOf.get(v.id)!) }
   }
   // A layout equation read through disappears when only this group and its other views read it.
-  const vanishing = [...via].filter((e) => !outs.has(e.outputs[0]!.id) && (readers.get(e.outputs[0]!.id) ?? []).every((x) => inGroup.has(x) || via.has(x)))
+  const vanishing = [...via].filter(
+    (e) =>
+      !outs.has(e.outputs[0]!.id) && (readers.get(e.outputs[0]!.id) ?? []).every((x) => inGroup.has(x) || via.has(x))
+  )
   const worthwhile = group.members.length + (r === undefined ? 0 : 1) > 1 || vanishing.length > 0
   return { group, program: { shape, inputs, nodes, outputs }, inputs: inputVars, outputs: outputVars, worthwhile }
 }

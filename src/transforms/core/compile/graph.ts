@@ -75,7 +75,13 @@ const scalars = new WeakMap<object, number>()
  * array disposed before it was first read here).
  */
 export const knownScalar = (k: Known | undefined, v: Var): number | undefined => {
-  if (k === undefined || v.aval.dtype === "key<fry>" || v.aval.dtype === "complex64" || v.aval.shape.some((d) => d !== 1)) return undefined
+  if (
+    k === undefined ||
+    v.aval.dtype === "key<fry>" ||
+    v.aval.dtype === "complex64" ||
+    v.aval.shape.some((d) => d !== 1)
+  )
+    return undefined
   if (k.kind !== "array") return Number(k.data[0])
   const seen = scalars.get(k.array)
   if (seen !== undefined) return seen

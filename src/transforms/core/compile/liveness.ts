@@ -22,7 +22,11 @@ export interface SlotUse {
  * writes that nothing reads. Slots in `keep` (the plan's outputs) are never released; slots filled
  * before the first step and never read are released after it.
  */
-export const releaseAfter = (steps: ReadonlyArray<SlotUse>, keep: ReadonlySet<number>, filledBefore: ReadonlyArray<number>): Array<Array<number>> => {
+export const releaseAfter = (
+  steps: ReadonlyArray<SlotUse>,
+  keep: ReadonlySet<number>,
+  filledBefore: ReadonlyArray<number>
+): Array<Array<number>> => {
   const last = new Map<number, number>()
   for (const s of filledBefore) last.set(s, 0)
   steps.forEach((step, i) => {

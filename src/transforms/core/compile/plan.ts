@@ -72,7 +72,11 @@ const writes = (u: Unit): ReadonlyArray<Var> => (u.kind === "eqn" ? u.eqn.output
 /** The rewrites that do not depend on fusion, in order; exported for tests. */
 export const simplify = (closed: ClosedJaxpr, backend: BackendImpl): Graph => {
   const g0 = fromJaxpr(closed)
-  for (const e of g0.eqns) checkKeyUse(e.prim, e.inputs.map((v) => v.aval))
+  for (const e of g0.eqns)
+    checkKeyUse(
+      e.prim,
+      e.inputs.map((v) => v.aval)
+    )
   return dce(foldDotLayouts(dce(foldConstants(cse(g0), backend))))
 }
 
@@ -92,7 +96,8 @@ const schedule = (units: ReadonlyArray<Unit>): Array<Unit> => {
       if (top.next < ins.length) {
         const dep = writer.get(ins[top.next++]!.id)
         if (dep === undefined || state.get(dep) === "done") continue
-        if (state.get(dep) === "visiting") throw new Error("jit compile: fused groups form a cycle (a bug in the fusion pass)")
+        if (state.get(dep) === "visiting")
+          throw new Error("jit compile: fused groups form a cycle (a bug in the fusion pass)")
         state.set(dep, "visiting")
         stack.push({ unit: dep, next: 0 })
         continue
@@ -151,7 +156,12 @@ const info = (u: Unit): PlanStep => {
     const prims = [...g.members.map((m) => m.prim), ...(g.reduce === undefined ? [] : [g.reduce.prim])]
     return { kind: "fused", prims, program: u.fusion.program, inputs: u.fusion.inputs, outputs: u.fusion.outputs }
   }
-  return { kind: isHigherOrder(u.eqn.prim) ? "interpret" : "kernel", prims: [u.eqn.prim], inputs: u.eqn.inputs, outputs: u.eqn.outputs }
+  return {
+    kind: isHigherOrder(u.eqn.prim) ? "interpret" : "kernel",
+    prims: [u.eqn.prim],
+    inputs: u.eqn.inputs,
+    outputs: u.eqn.outputs
+  }
 }
 
 /** The arrays inside programs a higher-order primitive carries: their constants and literals. */
@@ -180,8 +190,15 @@ const execOf = (u: Unit): Exec => {
   if (u.kind === "fused") return { kind: "fused", kernel: u.kernel, outAvals: u.fusion.outputs.map((v) => v.aval) }
   const e = u.eqn
   const inAvals = e.inputs.map((v) => v.aval)
-  if (isHigherOrder(e.prim)) return { kind: "interpret", prim: e.prim, params: e.params, inAvals, innerArrays: innerArrays(e.params) }
-  return { kind: "kernel", prim: e.prim as FirstOrderPrimitive, params: e.params, inAvals, outAvals: e.outputs.map((v) => v.aval) }
+  if (isHigherOrder(e.prim))
+    return { kind: "interpret", prim: e.prim, params: e.params, inAvals, innerArrays: innerArrays(e.params) }
+  return {
+    kind: "kernel",
+    prim: e.prim as FirstOrderPrimitive,
+    params: e.params,
+    inAvals,
+    outAvals: e.outputs.map((v) => v.aval)
+  }
 }
 
 /**
@@ -256,7 +273,11 @@ export const compilePlan = (closed: ClosedJaxpr, backend: BackendImpl): Plan => 
   })
   const uses = units.map((u) => ({ inputs: reads(u).map(slotOf), outputs: writes(u).map(slotOf) }))
   const keep = new Set(outputs.flatMap((o) => (o.kind === "slot" ? [o.slot] : [])))
-  const release = releaseAfter(uses, keep, sources.flatMap((s) => (s.kind === "upload" ? [s.slot] : [])))
+  const release = releaseAfter(
+    uses,
+    keep,
+    sources.flatMap((s) => (s.kind === "upload" ? [s.slot] : []))
+  )
   const steps: Array<Step> = units.map((u, i) => ({ exec: execOf(u), ...uses[i]!, release: release[i]! }))
   const infos = units.map(info)
   const slotCount = slots.size

@@ -14,9 +14,7 @@ import type { Graph } from "./graph.ts"
 import { knownScalar } from "./graph.ts"
 import type { PlanStep } from "./plan.ts"
 
-
 const tuple = (xs: ReadonlyArray<number>): string => `(${xs.join(", ")}${xs.length === 1 ? "," : ""})`
-
 
 const fusedHead = (p: FusedProgram, prims: ReadonlyArray<string>): string => {
   const o = p.outputs
@@ -33,7 +31,14 @@ export const printPlan = (backend: string, g: Graph, steps: ReadonlyArray<PlanSt
     if (k === undefined) return name(v)
     const x = knownScalar(k, v)
     if (x === undefined) return `<const ${formatAval(v.aval)}>`
-    const text = v.aval.dtype === "bool" ? (x !== 0 ? "True" : "False") : v.aval.dtype === "float32" && Number.isInteger(x) ? `${x}.0` : String(x)
+    const text =
+      v.aval.dtype === "bool"
+        ? x !== 0
+          ? "True"
+          : "False"
+        : v.aval.dtype === "float32" && Number.isInteger(x)
+          ? `${x}.0`
+          : String(x)
     return `${text}:${formatAval(v.aval)}`
   }
   const producer = new Map(g.eqns.map((e) => [e.outputs[0]!.id, e]))
@@ -45,7 +50,9 @@ export const printPlan = (backend: string, g: Graph, steps: ReadonlyArray<PlanSt
       const ins = s.inputs.map((v, k) => {
         const strides = p.inputs[k]!.strides
         const plain = stridesOf(p.shape).map((st, i) => (p.shape[i] === 1 ? 0 : st))
-        return strides.every((st, i) => st === plain[i]) && v.aval.shape.length === p.shape.length ? atom(v) : `${atom(v)}@${tuple(strides)}`
+        return strides.every((st, i) => st === plain[i]) && v.aval.shape.length === p.shape.length
+          ? atom(v)
+          : `${atom(v)}@${tuple(strides)}`
       })
       return `    ${outs} = ${fusedHead(p, s.prims)} ${ins.join(" ")}`
     }

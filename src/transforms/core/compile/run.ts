@@ -19,16 +19,22 @@ import type { FirstOrderPrimitive, HigherOrderPrimitive, Params } from "../../..
 
 /** What a step runs. */
 export type Exec =
-  | { readonly kind: "kernel"; readonly prim: FirstOrderPrimitive; readonly params: unknown; readonly inAvals: ReadonlyArray<Aval>; readonly outAvals: ReadonlyArray<Aval> }
+  | {
+      readonly kind: "kernel"
+      readonly prim: FirstOrderPrimitive
+      readonly params: unknown
+      readonly inAvals: ReadonlyArray<Aval>
+      readonly outAvals: ReadonlyArray<Aval>
+    }
   | { readonly kind: "fused"; readonly kernel: FusedKernel; readonly outAvals: ReadonlyArray<Aval> }
   | {
-    readonly kind: "interpret"
-    readonly prim: HigherOrderPrimitive
-    readonly params: unknown
-    readonly inAvals: ReadonlyArray<Aval>
-    /** The constants and literals of the inner programs, which evaluation may return as they are. */
-    readonly innerArrays: ReadonlySet<JArray>
-  }
+      readonly kind: "interpret"
+      readonly prim: HigherOrderPrimitive
+      readonly params: unknown
+      readonly inAvals: ReadonlyArray<Aval>
+      /** The constants and literals of the inner programs, which evaluation may return as they are. */
+      readonly innerArrays: ReadonlySet<JArray>
+    }
 
 /** A step on slots: what it runs, the slots it reads and writes, and those to release after it. */
 export interface Step {
@@ -121,9 +127,12 @@ export const runSteps = (
   const wrapped = new Map<number, JArray>()
   return outputs.map((o) => {
     switch (o.kind) {
-      case "arg": return args[o.arg]!
-      case "array": return o.array
-      case "upload": return JArray.fromBuffer(backend.upload(o.data, o.aval), o.aval, backend)
+      case "arg":
+        return args[o.arg]!
+      case "array":
+        return o.array
+      case "upload":
+        return JArray.fromBuffer(backend.upload(o.data, o.aval), o.aval, backend)
       case "slot": {
         let a = wrapped.get(o.slot)
         if (a === undefined) {
