@@ -13,19 +13,10 @@ import type { Aval } from "./DType.ts"
 import type { FirstOrderPrimitive, HigherOrderPrimitive, Params, Primitive } from "./Primitive.ts"
 import { abstractEval, checkKeyUse, isHigherOrder } from "./Primitive.ts"
 import { higherOrderImpl } from "./higherOrder.ts"
+import { current as context, withContext } from "./transformContext.ts"
+import type { Trace, TraceContext } from "./transformContext.ts"
 
-/**
- * A trace interprets primitives applied to its own tracers. Transforms push traces; a higher level
- * is a more deeply nested transform.
- */
-export interface Trace {
-  readonly level: number
-  /** False once the transform that made this trace has returned: its tracers have escaped. */
-  readonly alive: boolean
-  /** What the transform is, for error messages ("vmap", "jvp", "grad", "jit"). */
-  readonly name: string
-  readonly process: <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>) => Array<JArray>
-}
+export type { Trace, TraceContext } from "./transformContext.ts"
 
 /** Applies a primitive to arrays, returning all of its outputs. */
 export const bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): Array<JArray> => {
@@ -37,8 +28,9 @@ export const bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>
   // Inside a control-flow branch or body being staged, an operation on values of enclosing
   // transforms only (closed-over tracers) belongs to the branch, as with JAX's omnistaging. Left to
   // the enclosing transform it would run, and be differentiated, even where the branch is not taken.
-  if (top !== undefined && capturing !== undefined && top.level < capturing.level && capturing.alive) top = capturing
   if (top !== undefined) {
+    const capturing = context().capturing
+    if (capturing !== undefined && top.level < capturing.level && capturing.alive) top = capturing
     if (!top.alive) {
       throw new EscapedTracerError({
         op: prim,
@@ -50,22 +42,12 @@ export const bind = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>
   return evaluate(prim, inputs, params)
 }
 
-let capturing: Trace | undefined
-
 /**
  * Runs `f` with `trace` receiving every operation whose tracers all belong to lower traces: the
  * staging of a control-flow function, so that what it computes from closed-over values is staged
  * into it (and runs only when it runs), not evaluated outside.
  */
-export const withCapturingTrace = <A>(trace: Trace, f: () => A): A => {
-  const previous = capturing
-  capturing = trace
-  try {
-    return f()
-  } finally {
-    capturing = previous
-  }
-}
+export const withCapturingTrace = <A>(trace: Trace, f: () => A): A => withContext({ capturing: trace }, f)
 
 /** Applies a single-output primitive. */
 export const bind1 = <P extends Primitive>(prim: P, inputs: ReadonlyArray<JArray>, params: Params<P>): JArray =>
@@ -105,34 +87,17 @@ const evaluateKernel = <P extends FirstOrderPrimitive>(
 }
 
 /**
- * One entry into a transform: its depth and, by its identity, which entry it is. Two transforms at
- * the same depth (one after the other) have equal levels but different identities, as JAX's trace
- * objects do, so an object made inside the first is still foreign inside the second.
- */
-export interface TraceContext {
-  readonly level: number
-}
-
-const rootTrace: TraceContext = Object.freeze({ level: 0 })
-let currentTrace: TraceContext = rootTrace
-
-/**
  * The level of the innermost transform being traced right now (0 outside every transform). Graph
  * objects remember the trace they were made in, so that mutating one from inside a transform it was
  * not passed into can be refused.
  */
-export const currentTraceLevel = (): number => currentTrace.level
+export const currentTraceLevel = (): number => context().trace.level
 
 /** The innermost transform entry now (compared by identity; the same object outside every transform). */
-export const currentTraceContext = (): TraceContext => currentTrace
+export const currentTraceContext = (): TraceContext => context().trace
 
 /** Runs `f` one trace level deeper, in a new trace context; transforms wrap the traced call of their function in it. */
 export const withNewTraceLevel = <A>(f: (level: number) => A): A => {
-  const previous = currentTrace
-  currentTrace = Object.freeze({ level: previous.level + 1 })
-  try {
-    return f(currentTrace.level)
-  } finally {
-    currentTrace = previous
-  }
+  const level = context().trace.level + 1
+  return withContext({ trace: Object.freeze({ level }) }, () => f(level))
 }

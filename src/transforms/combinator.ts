@@ -10,8 +10,9 @@
  * (`AsyncEffectError`), and under a jit it is refused (`JitEffectError`), since a replay of the
  * compiled program would skip it.
  *
- * The backend, the services and the transform's name are set for the synchronous extent of one
- * call and restored after it, so fibers interleaving between calls each see their own.
+ * The backend, the services and the transform's name are slots of the one transform context
+ * (`backend/transformContext.ts`), set for the synchronous extent of one call and restored after
+ * it, so fibers interleaving between calls each see their own.
  *
  * @since 0.1.0
  */
@@ -19,7 +20,8 @@ import { Cause, Context, Effect, Exit } from "effect"
 import { isArrayError } from "../backend/ArrayError.ts"
 import type { ArrayError } from "../backend/ArrayError.ts"
 import { Backend } from "../backend/Backend.ts"
-import { currentBackend, withBackend } from "../backend/current.ts"
+import { currentBackend } from "../backend/current.ts"
+import { current as context, withContext } from "../backend/transformContext.ts"
 import { isGraphError } from "../graph/errors.ts"
 import type { GraphError } from "../graph/errors.ts"
 import { isTransformError } from "./core/TransformError.ts"
@@ -56,23 +58,6 @@ class EffectFailure {
   constructor(readonly cause: Cause.Cause<unknown>) {}
 }
 
-/** The services the current lifted call runs with, for Effects returned by `f`. */
-let currentContext: Context.Context<never> | undefined
-
-/** The name of the innermost lifted transform being called, for errors about `f`'s Effect. */
-let currentTransform: string | undefined
-
-/** Runs `f` with `transform` as the innermost lifted transform. */
-const withTransform = <A>(transform: string | undefined, f: () => A): A => {
-  const prev = currentTransform
-  currentTransform = transform
-  try {
-    return f()
-  } finally {
-    currentTransform = prev
-  }
-}
-
 const isAsyncDefect = (cause: Cause.Cause<unknown>): boolean =>
   cause.reasons.some((r) => Cause.isDieReason(r) && Cause.isAsyncFiberError(r.defect))
 
@@ -84,7 +69,8 @@ const isAsyncDefect = (cause: Cause.Cause<unknown>): boolean =>
 export const callUser = <A>(f: () => A | Effect.Effect<A, unknown, unknown>): A => {
   const r = f()
   if (!Effect.isEffect(r)) return r
-  const transform = currentTransform ?? "a lifted transform"
+  const { services, transform: innermost } = context()
+  const transform = innermost ?? "a lifted transform"
   const jit = currentJitTrace()
   if (jit !== undefined) {
     throw new JitEffectError({
@@ -93,7 +79,7 @@ export const callUser = <A>(f: () => A | Effect.Effect<A, unknown, unknown>): A 
     })
   }
   const effect = r as Effect.Effect<A, unknown, never>
-  const exit = Effect.runSyncExit(currentContext === undefined ? effect : Effect.provide(effect, currentContext))
+  const exit = Effect.runSyncExit(services === undefined ? effect : Effect.provide(effect, services))
   if (Exit.isSuccess(exit)) return exit.value
   if (isAsyncDefect(exit.cause)) {
     throw new AsyncEffectError({
@@ -133,7 +119,7 @@ export const lifted = <Args extends ReadonlyArray<unknown>, R>(
 ): Lifted<Args, R> => {
   const sync = (...args: Args): Out<R> => {
     try {
-      return withTransform(transform, () => impl(args))
+      return withContext({ transform }, () => impl(args))
     } catch (e) {
       if (e instanceof EffectFailure) throw Cause.squash(e.cause)
       throw e
@@ -142,17 +128,15 @@ export const lifted = <Args extends ReadonlyArray<unknown>, R>(
   const asEffect = (...args: Args): Effect.Effect<Out<R>, LiftError | ErrOf<R>, ReqOf<R>> =>
     Effect.flatMap(Effect.context<never>(), (ctx) =>
       Effect.suspend((): Effect.Effect<Out<R>, LiftError | ErrOf<R>> => {
-        const prev = currentContext
-        currentContext = ctx
         try {
+          // The call's services, its backend (the provided one, else the current one) and its name,
+          // installed together for the synchronous extent of the call.
           const backend = Context.getOrUndefined(ctx, Backend) ?? currentBackend()
-          return Effect.succeed(withBackend(backend, () => withTransform(transform, () => impl(args))))
+          return Effect.succeed(withContext({ services: ctx, backend, transform }, () => impl(args)))
         } catch (e) {
           if (e instanceof EffectFailure) return Effect.failCause(e.cause as Cause.Cause<ErrOf<R>>)
           if (isLiftError(e)) return Effect.fail(e)
           return Effect.die(e)
-        } finally {
-          currentContext = prev
         }
       })
     ) as Effect.Effect<Out<R>, LiftError | ErrOf<R>, ReqOf<R>>

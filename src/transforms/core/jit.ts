@@ -16,6 +16,7 @@ import { checkOptionKeys } from "../../backend/numpy/options.ts"
 import { isArray } from "../../backend/Array.ts"
 import type { Aval } from "../../backend/DType.ts"
 import { printJaxpr } from "../../backend/Jaxpr.ts"
+import { current as context, withContext } from "../../backend/transformContext.ts"
 import { defaultMaxCacheSize, makeLruCache, signatureKey, staticKey } from "./cacheKey.ts"
 import { makeExecutable } from "./compile/executable.ts"
 import type { Executable } from "./compile/executable.ts"
@@ -69,16 +70,13 @@ export interface JitEntry {
   readonly executable: Executable
 }
 
-/** The name of the jit whose function is being traced right now, if any. */
-let tracingJit: string | undefined
-
 /**
  * The name of the jit (`"jit"`, `"nnx.jit"`) whose function is being traced, or `undefined`. Code
  * that runs only while tracing (an Effect returned by `f`) uses it to refuse what a replay would skip.
  * @category tracing
  * @since 0.2.0
  */
-export const currentJitTrace = (): string | undefined => tracingJit
+export const currentJitTrace = (): string | undefined => context().jitTrace
 
 /**
  * The cache of a jitted function, shared by `jit` and `nnx.jit`: signatures (see {@link signatureKey})
@@ -114,14 +112,7 @@ export const makeJitCache = (transform: string, maxCacheSize: number = defaultMa
     const hit = cache.get(key)
     if (hit !== undefined) return hit
     traces++
-    const prev = tracingJit
-    tracingJit = transform
-    let staged: Staged
-    try {
-      staged = stage(transform, trace, avals)
-    } finally {
-      tracingJit = prev
-    }
+    const staged: Staged = withContext({ jitTrace: transform }, () => stage(transform, trace, avals))
     const entry = { staged, executable: makeExecutable(staged.closed) }
     // A jaxpr that closed over another transform's tracers is only valid in that context.
     if (staged.closed.consts.every((c) => c.isConcrete)) cache.set(key, entry)

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import { current as context, withContext } from "../../backend/transformContext.ts"
 import { State } from "../../graph/State.ts"
 import type { StateLeaf } from "../../graph/State.ts"
 import { isVariable } from "../../graph/Variable.ts"
@@ -107,26 +108,16 @@ export const makeMesh = (shape: ReadonlyArray<number>, axisNames: ReadonlyArray<
  */
 export const P = (...names: ReadonlyArray<string | null>): PartitionSpec => Object.freeze([...names])
 
-let current: Mesh | undefined
-
 /**
  * Runs `f` with `mesh` as the current mesh (used by `shardMap` when no mesh is given), like
- * `jax.set_mesh`.
+ * `jax.set_mesh`. The mesh is a slot of the transform context, restored after `f`.
  * @category devices
  * @since 0.1.0
  */
-export const withMesh = <A>(mesh: Mesh, f: () => A): A => {
-  const prev = current
-  current = mesh
-  try {
-    return f()
-  } finally {
-    current = prev
-  }
-}
+export const withMesh = <A>(mesh: Mesh, f: () => A): A => withContext({ mesh }, f)
 
 /** The mesh set by {@link withMesh}, if any. @category devices @since 0.1.0 */
-export const currentMesh = (): Mesh | undefined => current
+export const currentMesh = (): Mesh | undefined => context().mesh as Mesh | undefined
 
 /**
  * The partition spec of every Variable of a State (or of a graph node's state), from its
