@@ -126,7 +126,7 @@ const withinUlps: ReadonlyMap<string, number> = new Map([
   ["log1p", 1],
   ["exp", 2],
   ["expm1", 3],
-  ["tanh", 4],
+  ["tanh", 7],
   ["logistic", 3]
 ])
 
@@ -512,7 +512,7 @@ describe("wasm f32x4 math", () => {
     logistic: (x) => 1 / (1 + Math.exp(-x))
   }
   /** The bound each function is held to, in float32 ulps from the correctly rounded value. */
-  const bound: { readonly [K in MathF32]: number } = { exp: 1, expm1: 2, tanh: 3, logistic: 2 }
+  const bound: { readonly [K in MathF32]: number } = { exp: 1, expm1: 2, tanh: 6, logistic: 2 }
   const ulpsApart = (a: number, b: number): number => Math.abs(ordered(a) - ordered(b))
   // Dense sweeps where each function changes regime, plus specials.
   const sweep = (lo: number, hi: number, n: number) => Array.from({ length: n }, (_, i) => lo + (hi - lo) * (i / n))
@@ -554,6 +554,25 @@ describe("wasm f32x4 math", () => {
       })
       assert.isAbove(worst, 0, `${name}: a float32 polynomial that is never off by an ulp means the sweep missed`)
     }
+  })
+
+  it("keeps tanh within [-1, 1], exactly ±1 from |x| = 9 on, and odd bit for bit", () => {
+    const near = Float32Array.from([...sweep(8, 9.5, 1 << 14), ...sweep(-9.5, -8, 1 << 14), 9, -9, 1e30, -1e30])
+    const got = evaluate("tanh", near)
+    near.forEach((x, i) => {
+      const g = got[i]!
+      assert.isAtMost(Math.abs(g), 1, `tanh(${x}) = ${g} leaves [-1, 1]`)
+      if (Math.abs(x) >= 9) assert.strictEqual(g, Math.sign(x), `tanh(${x})`)
+    })
+    const half = Float32Array.from(sweep(0, 12, 1 << 15))
+    const positive = evaluate("tanh", half)
+    const negative = evaluate(
+      "tanh",
+      half.map((x) => -x)
+    )
+    positive.forEach((g, i) =>
+      assert.isTrue(Object.is(negative[i], -g), `tanh(-${half[i]}) = ${negative[i]}, -tanh(${half[i]}) = ${-g}`)
+    )
   })
 
   it("keeps the special values: NaN, infinities, signed zeros, overflow and underflow", () => {
