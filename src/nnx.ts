@@ -72,7 +72,7 @@ export type {
 export { Dropout } from "./layers/Dropout.ts"
 export type { DropoutCallOptions, DropoutOptions } from "./layers/Dropout.ts"
 export { Sequential } from "./layers/Sequential.ts"
-export type { SequentialLayer } from "./layers/Sequential.ts"
+export type { LayerArgs, LayerOutput, SequentialArgs, SequentialLayer, SequentialOutput } from "./layers/Sequential.ts"
 export * from "./layers/activations.ts"
 export { view } from "./layers/view.ts"
 export type { HasView, ViewModes } from "./layers/view.ts"

@@ -518,7 +518,7 @@ export class Bidirectional extends Module {
   returnCarry: boolean
   rngs: RngStream | null
 
-  constructor(forwardRnn: RNN<any>, backwardRnn: RNN<any>, options?: BidirectionalOptions) {
+  constructor(forwardRnn: RNN<unknown>, backwardRnn: RNN<unknown>, options?: BidirectionalOptions) {
     super()
     this.forwardRnn = forwardRnn
     this.backwardRnn = backwardRnn
