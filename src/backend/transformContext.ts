@@ -9,7 +9,8 @@
  * - `mesh`: the mesh `shardMap` uses when none is given (typed by `transforms/lifted/mesh.ts`);
  * - `services`: the Effect services of the current lifted call, for Effects returned by its `f`;
  * - `transform`: the name of the innermost lifted transform being called;
- * - `jitTrace`: the name of the jit whose function is being traced.
+ * - `jitTrace`: the name of the jit whose function is being traced;
+ * - `namedAxes`: the running `vmap`s that name their axis, innermost last (for collectives).
  *
  * {@link withContext} installs a patched copy for the synchronous extent of a function and restores
  * the previous context after it, however it exits. Tracing is synchronous, so no other fiber runs
@@ -72,6 +73,13 @@ export interface TransformContext {
   readonly transform: string | undefined
   /** The name of the jit (`"jit"`, `"nnx.jit"`) whose function is being traced. */
   readonly jitTrace: string | undefined
+  /**
+   * The traces of the running `vmap`s that name their axis, innermost last (`BatchTrace`s:
+   * `namedAxes` in `transforms/core/batching.ts` types them). A stack rather than a walk of the
+   * trace levels: a collective of a value that does not depend on the mapped inputs has no tracer
+   * to lead it to the `vmap` that bound its axis name.
+   */
+  readonly namedAxes: ReadonlyArray<Trace>
 }
 
 /**
@@ -93,7 +101,8 @@ export const root: TransformContext = Object.freeze({
   mesh: undefined,
   services: undefined,
   transform: undefined,
-  jitTrace: undefined
+  jitTrace: undefined,
+  namedAxes: Object.freeze([])
 })
 
 let context: TransformContext = root

@@ -7,7 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Exit } from "effect"
-import { Backend, jnp, nnx } from "effect-nnx"
+import { Backend, jnp, nnx, vmap } from "effect-nnx"
 import { currentTraceContext, currentTraceLevel } from "../../src/backend/bind.ts"
 import { current, root, rootTrace, withContext } from "../../src/backend/transformContext.ts"
 import { currentJitTrace } from "../../src/transforms/core/jit.ts"
@@ -167,6 +167,33 @@ describe("withContext", () => {
       })
     )
     assertRoot()
+  })
+
+  it("named vmap axes are a slot too: innermost last, popped after a return or a throw", () => {
+    const names = () => current().namedAxes.map((t) => (t as unknown as { readonly axisName: string }).axisName)
+    const seen: Array<ReadonlyArray<string>> = []
+    vmap(
+      (x: jnp.Array) => {
+        seen.push(names())
+        return vmap((y: jnp.Array) => {
+          seen.push(names())
+          return vmap((z: jnp.Array) => (seen.push(names()), z), { axisName: "i" })(y)
+        }, {})(x)
+      },
+      { axisName: "i" }
+    )(jnp.ones([2, 3, 4]))
+    // An unnamed vmap adds no frame; a repeated name stacks (collectives take the innermost).
+    assert.deepStrictEqual(seen, [["i"], ["i"], ["i", "i"]])
+    assert.throws(() =>
+      vmap(
+        (x: jnp.Array) => {
+          throw new Error(`boom ${x.ndim}`)
+        },
+        { axisName: "j" }
+      )(jnp.ones([2]))
+    )
+    assertRoot()
+    assert.deepStrictEqual(current().namedAxes, [])
   })
 
   it("two transforms one after the other at the same depth have different trace entries", () => {

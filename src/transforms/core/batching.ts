@@ -9,6 +9,7 @@ import type { Array as JArray, TracerPayload } from "../../backend/Array.ts"
 import { checkOptionKeys } from "../../backend/numpy/options.ts"
 import { isArray } from "../../backend/Array.ts"
 import { bind } from "../../backend/bind.ts"
+import { current as context, withContext } from "../../backend/transformContext.ts"
 import type { Aval } from "../../backend/DType.ts"
 import type { Params, Primitive } from "../../backend/Primitive.ts"
 import { formatShape } from "../../backend/format.ts"
@@ -67,22 +68,11 @@ export class BatchTrace extends CoreTrace<BatchPayload> {
   }
 }
 
-// A stack rather than a walk of the trace levels: a collective of a value that does not depend on the
-// mapped inputs has no tracer to lead it to the vmap that bound its axis name.
-const namedFrames: Array<BatchTrace> = []
+/** The running `vmap`s that name their axis, innermost last (a slot of the transform context). */
+export const namedAxes = (): ReadonlyArray<BatchTrace> => context().namedAxes as ReadonlyArray<BatchTrace>
 
-/** The running `vmap`s that name their axis, innermost last. */
-export const namedAxes = (): ReadonlyArray<BatchTrace> => namedFrames
-
-const withNamedAxis = <A>(trace: BatchTrace, f: () => A): A => {
-  if (trace.axisName === undefined) return f()
-  namedFrames.push(trace)
-  try {
-    return f()
-  } finally {
-    namedFrames.pop()
-  }
-}
+const withNamedAxis = <A>(trace: BatchTrace, f: () => A): A =>
+  trace.axisName === undefined ? f() : withContext({ namedAxes: [...context().namedAxes, trace] }, f)
 
 /** Axis prefix: a number, `null` (not mapped), or a pytree of them matching the arguments. */
 export type AxisSpec = number | null | ReadonlyArray<unknown> | { readonly [k: string]: unknown }
