@@ -181,7 +181,12 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
           reason: `${paths[i]} is ${typeof leaf === "number" || typeof leaf === "boolean" ? `the JavaScript ${typeof leaf} ${String(leaf)}` : "not an Array"}, which cannot be mapped over axis ${axis}; give it an axis of null or pass an Array`
         })
       }
-      if (!Number.isInteger(axis) || axis < -leaf.ndim || axis >= leaf.ndim) {
+      if (!Number.isInteger(axis)) {
+        throw new VmapError({
+          reason: `inAxes gives ${paths[i]} the axis ${axis}, which is not an integer; an axis is an integer or null`
+        })
+      }
+      if (axis < -leaf.ndim || axis >= leaf.ndim) {
         throw new VmapError({
           reason: `vmap was requested to map ${paths[i]} along axis ${axis}, which implies that its rank should be at least ${axis < 0 ? -axis : axis + 1}, but is only ${leaf.ndim} (its type is ${typeStr(leaf)})`
         })
@@ -239,7 +244,12 @@ export const vmap = <Args extends ReadonlyArray<unknown>, R>(
             return val
           }
           const rank = val.ndim + (dim === null ? 1 : 0)
-          if (!Number.isInteger(target) || target < -rank || target >= rank) {
+          if (!Number.isInteger(target)) {
+            throw new VmapError({
+              reason: `outAxes gives ${outPaths[i]} the axis ${target}, which is not an integer; an axis is an integer or null`
+            })
+          }
+          if (target < -rank || target >= rank) {
             throw new VmapError({
               reason: `outAxes ${target} is out of range for ${outPaths[i]} of rank ${rank - 1} (batched rank ${rank})`
             })

@@ -178,7 +178,7 @@ export const broadcastPrefix = <A>(
     const fail = (reason: string): never => {
       throw new StructureError({
         transform,
-        reason: `${what} is not a prefix of the arguments at ${path === "" ? "the top level" : path}: ${reason}`
+        reason: `${what} is not a prefix of the ${root.startsWith("out") ? "output" : "arguments"} at ${path === "" ? "the top level" : path}: ${reason}`
       })
     }
     switch (d.kind) {
