@@ -214,11 +214,17 @@ describe("vmap's axis checks", () => {
   const id = (a: jnp.Array) => a
 
   it("outAxes must lie in [-rank, rank) of the batched output, as JAX's", () => {
-    for (const axis of [5, 2, -3, 1.5]) {
+    for (const axis of [5, 2, -3]) {
       const e = thrown(() => vmap(id, { outAxes: axis })(x))
       assert.instanceOf(e, VmapError)
       assert.strictEqual((e as VmapError).reason, `outAxes ${axis} is out of range for out of rank 1 (batched rank 2)`)
     }
+    const fraction = thrown(() => vmap(id, { outAxes: 1.5 })(x))
+    assert.instanceOf(fraction, VmapError)
+    assert.strictEqual(
+      (fraction as VmapError).reason,
+      "outAxes gives out the axis 1.5, which is not an integer; an axis is an integer or null"
+    )
     assert.deepStrictEqual(vmap(id, { outAxes: -2 })(x).shape, [2, 3])
     assert.deepStrictEqual(vmap(id, { outAxes: -1 })(x).shape, [3, 2])
     assert.deepStrictEqual(vmap(id, { outAxes: 1 })(x).shape, [3, 2])
