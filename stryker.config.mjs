@@ -18,14 +18,23 @@ export default {
   plugins: ["@stryker-mutator/vitest-runner"],
   vitest: { configFile: "vitest.config.ts" },
   coverageAnalysis: "perTest",
+  // The core: graph split/merge and the checkpoint codecs, the extract protocol of the lifted
+  // transforms, the transform context, the batching interpreter and its rules, the JVP and VJP rules,
+  // the jit compiler, and the kernels (cpu reference and wasm code generators).
   mutate: [
     "src/graph/flatten.ts",
+    "src/graph/State.ts",
     "src/graph/codec.ts",
     "src/graph/codecSupport.ts",
     "src/transforms/extract.ts",
+    "src/backend/transformContext.ts",
     "src/transforms/core/batching.ts",
     "src/transforms/core/batchRules.ts",
-    "src/backend/cpu/dotGeneral.ts"
+    "src/transforms/core/jvpRules.ts",
+    "src/transforms/core/vjpRules.ts",
+    "src/transforms/core/compile/*.ts",
+    "src/backend/cpu/*.ts",
+    "src/backend/wasm/kernels/*.ts"
   ],
   // Mutants that only run while a module loads would need every test run again each; the rule
   // tables' bodies, where the behaviour is, run per call and are still mutated.
