@@ -78,6 +78,10 @@ describe("vmap's argument errors", () => {
     assert.strictEqual(thrown(() => vmap(id, { inAxes: 2 })(x)).message, rankMessage(2, 3))
     assert.strictEqual(thrown(() => vmap(id, { inAxes: 5 })(x)).message, rankMessage(5, 6))
     assert.strictEqual(
+      thrown(() => vmap(id)(jnp.array(1))).message,
+      "vmap: vmap was requested to map args[0] along axis 0, which implies that its rank should be at least 1, but is only 0 (its type is int32())"
+    )
+    assert.strictEqual(
       thrown(() => vmap(id, { inAxes: 1.5 })(x)).message,
       "vmap: inAxes gives args[0] the axis 1.5, which is not an integer; an axis is an integer or null"
     )
