@@ -9,7 +9,6 @@
  */
 import { describe, expect, it } from "vitest"
 import { jnp, nnx } from "effect-nnx"
-import type { AttrDef, NodeDef } from "../../src/graph/GraphDef.ts"
 import {
   describeValue,
   flatten,
@@ -19,7 +18,7 @@ import {
   unflatten
 } from "../../src/graph/flatten.ts"
 import type { IndexMap, RefMap } from "../../src/graph/flatten.ts"
-import type { ModuleClass } from "../../src/graph/node.ts"
+import { LEAF, moduleDef, NODE, paramDef } from "../support/graphDefs.ts"
 import type { PathCons } from "../../src/graph/path.ts"
 import { consToArray } from "../../src/graph/path.ts"
 import { VariableState } from "../../src/graph/Variable.ts"
@@ -36,23 +35,6 @@ class Holder extends nnx.Module {
 }
 
 class Empty extends nnx.Module {}
-
-const LEAF: AttrDef = { _tag: "LeafAttr" }
-const NODE: AttrDef = { _tag: "NodeAttr" }
-const moduleDef = (index: number, numAttributes: number, type: ModuleClass = Empty, outerIndex?: number): NodeDef => ({
-  _tag: "ModuleDef",
-  type,
-  index,
-  outerIndex,
-  numAttributes
-})
-const paramDef = (index: number, outerIndex?: number, metadata: nnx.Metadata = {}): NodeDef => ({
-  _tag: "VariableDef",
-  type: nnx.Param,
-  index,
-  outerIndex,
-  metadata
-})
 
 /** The error `f` throws, checked to be an instance of `type`. */
 const thrown = <E>(type: abstract new (...args: never) => E, f: () => unknown): E => {
@@ -265,7 +247,7 @@ describe("flatten's options for the lifted transforms", () => {
 
 describe("unflatten: Variables from snapshots, live Variables and raw values", () => {
   it("a snapshot of another kind is refused, naming both kinds and the path", () => {
-    const g = new nnx.GraphDef<unknown>([moduleDef(0, 1), paramDef(1)], [["w", NODE]], 1)
+    const g = new nnx.GraphDef<unknown>([moduleDef(0, 1, Empty), paramDef(1)], [["w", NODE]], 1)
     const e = thrown(nnx.MergeError, () => unflatten(g, [new nnx.BatchStat(jnp.ones([1])).toState()]))
     expect(e.path).toEqual(["w"])
     expect(e.reason).toBe("expected a Param, got a BatchStat")
@@ -273,7 +255,7 @@ describe("unflatten: Variables from snapshots, live Variables and raw values", (
 
   it("a snapshot makes a new Variable with the snapshot's value and metadata, not the GraphDef's", () => {
     const g = new nnx.GraphDef<unknown>(
-      [moduleDef(0, 1), paramDef(1, undefined, { from: "graphdef" })],
+      [moduleDef(0, 1, Empty), paramDef(1, undefined, { from: "graphdef" })],
       [["w", NODE]],
       1
     )
@@ -286,7 +268,7 @@ describe("unflatten: Variables from snapshots, live Variables and raw values", (
 
   it("a raw value (as transforms pass traced arrays) is kept with the GraphDef's metadata", () => {
     const g = new nnx.GraphDef<unknown>(
-      [moduleDef(0, 1), paramDef(1, undefined, { from: "graphdef" })],
+      [moduleDef(0, 1, Empty), paramDef(1, undefined, { from: "graphdef" })],
       [["w", NODE]],
       1
     )
@@ -299,7 +281,7 @@ describe("unflatten: Variables from snapshots, live Variables and raw values", (
 
   it("a live Variable defined twice under one index is refused, naming the index", () => {
     const g = new nnx.GraphDef<unknown>(
-      [moduleDef(0, 2), paramDef(1), paramDef(1)],
+      [moduleDef(0, 2, Empty), paramDef(1), paramDef(1)],
       [
         ["a", NODE],
         ["b", NODE]
@@ -313,7 +295,7 @@ describe("unflatten: Variables from snapshots, live Variables and raw values", (
 
   it("a live Variable is registered under its index, so a later reference to it is the same Variable", () => {
     const g = new nnx.GraphDef<unknown>(
-      [moduleDef(0, 2), paramDef(1), { _tag: "NodeRef", index: 1 }],
+      [moduleDef(0, 2, Empty), paramDef(1), { _tag: "NodeRef", index: 1 }],
       [
         ["a", NODE],
         ["b", NODE]

@@ -11,10 +11,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { jnp, nnx } from "effect-nnx"
-import type { AttrDef, Attribute, NodeDef } from "../../src/graph/GraphDef.ts"
+import type { Attribute, NodeDef } from "../../src/graph/GraphDef.ts"
 import { flatten, indexMapFromRefMap, unflatten } from "../../src/graph/flatten.ts"
 import type { IndexMap, RefMap } from "../../src/graph/flatten.ts"
-import type { ModuleClass } from "../../src/graph/node.ts"
+import { LEAF, moduleDef, NODE, paramDef } from "../support/graphDefs.ts"
 
 class Leafy extends nnx.Module {
   a = new nnx.Param(jnp.ones([2]))
@@ -22,23 +22,6 @@ class Leafy extends nnx.Module {
 }
 
 class Other extends nnx.Module {}
-
-const LEAF: AttrDef = { _tag: "LeafAttr" }
-const NODE: AttrDef = { _tag: "NodeAttr" }
-const moduleDef = (index: number, numAttributes: number, type: ModuleClass = Leafy, outerIndex?: number): NodeDef => ({
-  _tag: "ModuleDef",
-  type,
-  index,
-  outerIndex,
-  numAttributes
-})
-const paramDef = (index: number, outerIndex?: number): NodeDef => ({
-  _tag: "VariableDef",
-  type: nnx.Param,
-  index,
-  outerIndex,
-  metadata: {}
-})
 
 /** The MergeError `f` throws. */
 const mergeError = (f: () => unknown): nnx.MergeError => {
@@ -59,7 +42,7 @@ describe("unflatten's MergeError guards", () => {
     const e = mergeError(() =>
       unflatten(
         graphdef(
-          [moduleDef(0, 2)],
+          [moduleDef(0, 2, Leafy)],
           [
             ["a", LEAF],
             ["b", LEAF]
@@ -75,7 +58,7 @@ describe("unflatten's MergeError guards", () => {
 
   it("a structure that uses more leaves than it declares runs out of leaves at the attribute that needs one", () => {
     const g = graphdef(
-      [moduleDef(0, 1), moduleDef(1, 2)],
+      [moduleDef(0, 1, Leafy), moduleDef(1, 2, Leafy)],
       [
         ["inner", NODE],
         ["a", LEAF],
@@ -90,14 +73,14 @@ describe("unflatten's MergeError guards", () => {
   })
 
   it("an attribute naming a node past the last one: fewer nodes than the attributes use", () => {
-    const e = mergeError(() => unflatten(graphdef([moduleDef(0, 1)], [["child", NODE]], 0), []))
+    const e = mergeError(() => unflatten(graphdef([moduleDef(0, 1, Leafy)], [["child", NODE]], 0), []))
     assert.deepStrictEqual(e.path, ["child"])
     assert.strictEqual(e.reason, "the GraphDef has fewer nodes than its attributes use")
   })
 
   it("a reference to a node not defined before it names the index and the path", () => {
     const e = mergeError(() =>
-      unflatten(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0), [])
+      unflatten(graphdef([moduleDef(0, 1, Leafy), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0), [])
     )
     assert.deepStrictEqual(e.path, ["child"])
     assert.strictEqual(e.reason, "a reference to node 3, which is not defined before it")
@@ -105,7 +88,7 @@ describe("unflatten's MergeError guards", () => {
 
   it("a reference to an earlier node resolves to that very object (shared and cyclic)", () => {
     const g = graphdef(
-      [moduleDef(0, 2), moduleDef(1, 0, Other), { _tag: "NodeRef", index: 1 }],
+      [moduleDef(0, 2, Leafy), moduleDef(1, 0, Other), { _tag: "NodeRef", index: 1 }],
       [
         ["x", NODE],
         ["y", NODE]
@@ -115,14 +98,19 @@ describe("unflatten's MergeError guards", () => {
     const m = unflatten(g, []) as { x: Other; y: Other }
     assert.instanceOf(m.x, Other)
     assert.strictEqual(m.y, m.x)
-    const cyclic = unflatten(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 0 }], [["self", NODE]], 0), []) as {
+    const cyclic = unflatten(
+      graphdef([moduleDef(0, 1, Leafy), { _tag: "NodeRef", index: 0 }], [["self", NODE]], 0),
+      []
+    ) as {
       self: unknown
     }
     assert.strictEqual(cyclic.self, cyclic)
   })
 
   it("a Module index defined twice is refused, naming the index", () => {
-    const e = mergeError(() => unflatten(graphdef([moduleDef(0, 1), moduleDef(0, 0, Other)], [["child", NODE]], 0), []))
+    const e = mergeError(() =>
+      unflatten(graphdef([moduleDef(0, 1, Leafy), moduleDef(0, 0, Other)], [["child", NODE]], 0), [])
+    )
     assert.deepStrictEqual(e.path, ["child"])
     assert.strictEqual(e.reason, "node index 0 is defined twice")
   })
@@ -131,7 +119,7 @@ describe("unflatten's MergeError guards", () => {
     const e = mergeError(() =>
       unflatten(
         graphdef(
-          [moduleDef(0, 3)],
+          [moduleDef(0, 3, Leafy)],
           [
             ["a", LEAF],
             ["b", LEAF]
@@ -145,12 +133,12 @@ describe("unflatten's MergeError guards", () => {
   })
 
   it("nodes or attributes left over after the root is complete are refused with both counts", () => {
-    const extraNode = mergeError(() => unflatten(graphdef([moduleDef(0, 0), moduleDef(1, 0, Other)], [], 0), []))
+    const extraNode = mergeError(() => unflatten(graphdef([moduleDef(0, 0, Leafy), moduleDef(1, 0, Other)], [], 0), []))
     assert.strictEqual(extraNode.reason, "the GraphDef has 2 nodes but its attributes use 1")
     const extraAttr = mergeError(() =>
       unflatten(
         graphdef(
-          [moduleDef(0, 1)],
+          [moduleDef(0, 1, Leafy)],
           [
             ["a", LEAF],
             ["b", LEAF]
@@ -164,7 +152,7 @@ describe("unflatten's MergeError guards", () => {
   })
 
   it("a Variable of another kind is refused, naming both kinds and the path", () => {
-    const g = graphdef([moduleDef(0, 1), paramDef(1)], [["w", NODE]], 1)
+    const g = graphdef([moduleDef(0, 1, Leafy), paramDef(1)], [["w", NODE]], 1)
     const e = mergeError(() => unflatten(g, [new nnx.BatchStat(jnp.ones([1]))]))
     assert.deepStrictEqual(e.path, ["w"])
     assert.strictEqual(e.reason, "expected a Param, got a BatchStat")
@@ -176,7 +164,7 @@ describe("unflatten's MergeError guards", () => {
       const e = mergeError(() => unflatten(moduleAt0, [], { reuse: new Map([[0, wrong]]) }))
       assert.strictEqual(e.reason, "the object to reuse for outer index 0 is not a Leafy")
     }
-    const paramAt5 = graphdef([moduleDef(0, 1), paramDef(1, 5)], [["w", NODE]], 1)
+    const paramAt5 = graphdef([moduleDef(0, 1, Leafy), paramDef(1, 5)], [["w", NODE]], 1)
     for (const wrong of [new Leafy(), new nnx.BatchStat(jnp.ones([1]))]) {
       const e = mergeError(() => unflatten(paramAt5, [jnp.ones([1])], { reuse: new Map([[5, wrong]]) }))
       assert.deepStrictEqual(e.path, ["w"])
@@ -186,7 +174,7 @@ describe("unflatten's MergeError guards", () => {
 
   it("nnx.merge checks a hand-built GraphDef before unflatten sees it", () => {
     const e = mergeError(() =>
-      nnx.merge(graphdef([moduleDef(0, 1), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0))
+      nnx.merge(graphdef([moduleDef(0, 1, Leafy), { _tag: "NodeRef", index: 3 }], [["child", NODE]], 0))
     )
     assert.strictEqual(e.reason, "malformed GraphDef: a reference to node 3, which is not defined before it")
   })
