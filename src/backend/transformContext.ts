@@ -16,7 +16,7 @@
  * the previous context after it, however it exits. Tracing is synchronous, so no other fiber runs
  * inside that extent; a lifted transform's Effect installs its own services and backend when it
  * runs, so fibers that interleave between calls each see their own. Reading the context is one
- * module-level variable read: `bind` reads it for every operation.
+ * module-level variable read; `bind` reads it only when a tracer is among an operation's inputs.
  *
  * This module sits low in the import graph: it imports types only.
  *
