@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ModuleBuilder } from "../../src/backend/wasm/encoder.ts"
 import type { FunctionBuilder } from "../../src/backend/wasm/encoder.ts"
-import { makePool } from "../../src/backend/wasm/pool.ts"
+import { defaultSpinMicroseconds, makePool } from "../../src/backend/wasm/pool.ts"
 import type { Pool } from "../../src/backend/wasm/pool.ts"
 import { kernelImports } from "../../src/backend/wasm/runtime.ts"
 import type { Kernel } from "../../src/backend/wasm/runtime.ts"
@@ -187,6 +187,38 @@ describe("wasm pool", () => {
       pool.run(kernel, "mark", [0], 8)
       assert.deepStrictEqual([...i32.subarray(0, 9)], [1, 1, 1, 1, 1, 1, 1, 1, 0])
     })
+  })
+
+  it("spins the time it is given, clamped, and gives the same sums whether threads spin or sleep", () => {
+    const spinOf = (spinMicroseconds: unknown): number => {
+      const pool = makePool(newMemory(), { threads: 1, spinMicroseconds: spinMicroseconds as number })
+      pool.close()
+      return pool.spinMicroseconds
+    }
+    assert.strictEqual(spinOf(undefined), defaultSpinMicroseconds)
+    assert.strictEqual(defaultSpinMicroseconds, 1000)
+    assert.strictEqual(spinOf(0), 0)
+    assert.strictEqual(spinOf(250.7), 250)
+    assert.strictEqual(spinOf(-5), 0)
+    assert.strictEqual(spinOf(1e9), 100_000)
+    assert.strictEqual(spinOf(Number.POSITIVE_INFINITY), 100_000)
+    assert.strictEqual(spinOf(Number.NaN), defaultSpinMicroseconds)
+    assert.strictEqual(spinOf("5"), defaultSpinMicroseconds)
+    const memory = newMemory()
+    const kernel = testKernel(memory)
+    const i32 = new Int32Array(memory.buffer)
+    for (const spinMicroseconds of [0, 50_000]) {
+      const pool = makePool(memory, { threads: 3, spinMicroseconds })
+      try {
+        for (let round = 0; round < 20; round++) {
+          i32.fill(0, 0, 7)
+          pool.run(kernel, "mark", [0], 6)
+          assert.deepStrictEqual([...i32.subarray(0, 7)], [1, 1, 1, 1, 1, 1, 0], `spin ${spinMicroseconds}`)
+        }
+      } finally {
+        pool.close()
+      }
+    }
   })
 
   it("close ends the workers, and a later run throws", async () => {

@@ -41,6 +41,12 @@ export interface WasmOptions {
   /** Threads kernels run on, the caller included. Default: the machine's cores. */
   readonly threads?: number | undefined
   /**
+   * How long, in microseconds, an idle thread checks for the next kernel before it sleeps (see
+   * `PoolOptions.spinMicroseconds`). Default: 1000. Set 0 where cores are scarce and idle spinning costs
+   * other work more than the wake-up latency costs this backend.
+   */
+  readonly spinMicroseconds?: number | undefined
+  /**
    * Bytes of array data kept in the WebAssembly memory before the least recently used arrays move to
    * the JavaScript heap. Default: 1 GiB.
    */
@@ -152,7 +158,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true })
   const heap = new Heap(memory, 1024, maxBytes)
   const storages = new StoragePool(heap, options?.residentLimitBytes ?? 2 ** 30)
-  const pool: Pool = makePool(memory, { threads: options?.threads })
+  const pool: Pool = makePool(memory, { threads: options?.threads, spinMicroseconds: options?.spinMicroseconds })
   const requested =
     options?.threads ??
     Math.max(

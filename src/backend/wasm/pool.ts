@@ -6,9 +6,11 @@
  * - Synchronous. The array API returns values, not promises, so {@link Pool.run} blocks the calling
  *   thread with `Atomics.wait` until every share is done. No `postMessage` per call: a call writes a
  *   small command into a shared control block and bumps a generation counter the workers wait on; the
- *   workers count themselves done on another counter the caller waits on. Only the caller spins (briefly,
- *   on its own result); workers sleep between calls, since spinning workers starve the caller when
- *   cores are shared (parallel test runs, other processes): measured, it made calls slower there.
+ *   workers count themselves done on another counter the caller waits on. Waiting threads spin for a
+ *   bounded time ({@link PoolOptions.spinMicroseconds}, 1 ms by default) before they sleep: waking a
+ *   sleeping thread costs tens of microseconds on a virtual machine, more than a whole elementwise
+ *   kernel of 65,536 elements, and the kernels of a training step follow each other closely. The bound
+ *   keeps idle workers from burning a core that other processes (parallel test runs) need.
  * - Kernels travel as bytes. A kernel module is copied (in chunks, so any size fits) into a shared
  *   region the first time it runs, and each worker compiles and instantiates it synchronously over the
  *   same memory with the same imports as the calling thread (`kernelImports`: the memory and
@@ -39,6 +41,8 @@ export interface Pool {
   readonly threads: number
   /** Why there are fewer threads than asked for, if there are. */
   readonly reason: string | undefined
+  /** How long a waiting thread spins before it sleeps, in microseconds (the option, clamped). */
+  readonly spinMicroseconds: number
   /**
    * Runs `kernel.exports[name](task, tasks, ...args)` for every task in `0 .. tasks - 1` and returns
    * when all have finished. Thread `t` takes tasks `t, t + threads, ...`; the caller is thread 0.
@@ -61,7 +65,33 @@ export interface PoolOptions {
   readonly threads?: number | undefined
   /** How long the first parallel `run` waits for the workers to start before running alone (10 s). */
   readonly startupTimeoutMs?: number | undefined
+  /**
+   * How long, in microseconds, a thread keeps checking for the next call (a worker) or for the workers'
+   * end of this one (the caller) before it sleeps in `Atomics.wait`. Default {@link defaultSpinMicroseconds};
+   * 0 sleeps at once. Clamped to `[0, 100000]`; anything else than a number gives the default.
+   */
+  readonly spinMicroseconds?: number | undefined
 }
+
+/**
+ * The default {@link PoolOptions.spinMicroseconds}: 1 ms. Waking a sleeping thread costs tens of
+ * microseconds on a virtual machine (measured: a parallel 65,536-element add took 43 µs with sleeping
+ * workers, 13 µs with spinning ones, and one thread 19 µs), while the steps of a training loop come
+ * within a millisecond of each other. A thread spins at most this long after each call, then sleeps.
+ * @category constants
+ * @since 0.2.0
+ */
+export const defaultSpinMicroseconds = 1000
+
+/**
+ * The caller spins at most this long for the workers to finish. Shorter than the workers' spin: a
+ * caller spinning while its workers wait for a core (more threads than cores: parallel test runs)
+ * would hold the core they need.
+ */
+const callerSpinMicroseconds = 50
+
+const spinOf = (us: number | undefined): number =>
+  typeof us === "number" && !Number.isNaN(us) ? Math.floor(Math.min(100_000, Math.max(0, us))) : defaultSpinMicroseconds
 
 // The control block: a header of i32 slots, an error message region and a data region (module chunks
 // and export names). The worker source below reads the same offsets from `layout`.
@@ -85,6 +115,9 @@ const layout = {
   total: 16,
   chunkOffset: 17,
   chunkLength: 18,
+  spinMicros: 19,
+  preemptedMs: 0.1,
+  contendedMs: 100,
   args: 32,
   headerSlots: 128,
   errorBytes: 1024,
@@ -94,8 +127,6 @@ const maxArgs = layout.headerSlots - layout.args
 const errorOffset = layout.headerSlots * 4
 const dataOffset = errorOffset + layout.errorBytes
 const command = { load: 1, run: 2, exit: 3 } as const
-/** Atomic loads the caller spends waiting for the workers before it sleeps (a few µs). */
-const callerSpin = 1000
 
 const workerMain = `
 "use strict";
@@ -112,7 +143,7 @@ const startPool = (memory, control, index) => {
     bytes.set(text, errorOffset);
     control[L.errorLength] = text.length;
   };
-  let imports, decoder, kernels, names, argv, pending, seen;
+  let imports, decoder, kernels, names, argv, pending, seen, spinAgainAt = 0;
   try {
     const env = { memory };
     for (const name of ${JSON.stringify(Object.keys(hostMath))}) env[name] = Math[name];
@@ -133,6 +164,22 @@ const startPool = (memory, control, index) => {
   Atomics.notify(control, L.ready);
   for (;;) {
     let gen = Atomics.load(control, L.gen);
+    if (gen === seen && control[L.spinMicros] > 0) {
+      let t = performance.now();
+      if (t >= spinAgainAt) {
+        const until = t + control[L.spinMicros] / 1000;
+        while (gen === seen) {
+          for (let i = 0; i < 64 && gen === seen; i++) gen = Atomics.load(control, L.gen);
+          const t2 = performance.now();
+          if (t2 - t > L.preemptedMs) {
+            spinAgainAt = t2 + L.contendedMs;
+            break;
+          }
+          if (t2 >= until) break;
+          t = t2;
+        }
+      }
+    }
     while (gen === seen) {
       Atomics.wait(control, L.gen, seen);
       gen = Atomics.load(control, L.gen);
@@ -303,6 +350,9 @@ const now = (): number => performance.now()
 export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}): Pool => {
   const asked = Math.max(1, Math.floor(options.threads ?? defaultThreads()))
   const startupTimeoutMs = options.startupTimeoutMs ?? 10_000
+  const spinMicros = spinOf(options.spinMicroseconds)
+  // When the caller may spin again: it stops for a while once it finds itself preempted mid-spin.
+  let spinAgainAt = 0
   let threads = 1
   let reason: string | undefined
   let ready = false
@@ -350,6 +400,7 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     } else {
       control[layout.threads] = asked
       control[layout.workers] = asked - 1
+      control[layout.spinMicros] = spinMicros
       try {
         const onError = (message: string) => void (startError ??= message)
         release = factory.release
@@ -409,7 +460,22 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     runOwn()
     const workerCount = threads - 1
     let done = Atomics.load(control, layout.done)
-    for (let i = callerSpin; done !== workerCount && i > 0; i--) done = Atomics.load(control, layout.done)
+    if (done !== workerCount && spinMicros > 0) {
+      let t = now()
+      if (t >= spinAgainAt) {
+        const until = t + Math.min(spinMicros, callerSpinMicroseconds) / 1000
+        while (done !== workerCount) {
+          for (let i = 0; i < 64 && done !== workerCount; i++) done = Atomics.load(control, layout.done)
+          const t2 = now()
+          if (t2 - t > layout.preemptedMs) {
+            spinAgainAt = t2 + layout.contendedMs
+            break
+          }
+          if (t2 >= until) break
+          t = t2
+        }
+      }
+    }
     while (done !== workerCount) {
       Atomics.wait(control, layout.done, done)
       done = Atomics.load(control, layout.done)
@@ -505,6 +571,7 @@ export const makePool = (memory: WebAssembly.Memory, options: PoolOptions = {}):
     get reason() {
       return reason
     },
+    spinMicroseconds: spinMicros,
     run,
     close,
     closed
