@@ -24,7 +24,16 @@ import { GraphStructureError, MergeError } from "./errors.ts"
 import type { AttrDef, Attribute, NodeDef } from "./GraphDef.ts"
 import { GraphDef, LEAF_ATTR, NODE_ATTR } from "./GraphDef.ts"
 import type { ModuleClass } from "./node.ts"
-import { classify, clearModule, containerKeys, createEmptyModule, defineAttribute, isModule, typeName } from "./node.ts"
+import {
+  classify,
+  clearModule,
+  containerKeys,
+  createEmptyModule,
+  defineAttribute,
+  isModule,
+  moduleTarget,
+  typeName
+} from "./node.ts"
 import type { Path, PathCons, PathKey } from "./path.ts"
 import { consPath, consToArray, pathOf } from "./path.ts"
 import type { Metadata, Variable } from "./Variable.ts"
@@ -205,6 +214,20 @@ export const flatten = <N>(node: N, options?: FlattenOptions): Flattened<N> => {
   }
 }
 
+/** Whether `obj` has `key` as an own attribute (data, writable, enumerable, configurable) holding `value`. */
+const holds = (obj: object, key: PathKey, value: unknown): boolean => {
+  const d = Object.getOwnPropertyDescriptor(obj, key)
+  return d !== undefined && d.value === value && d.writable === true && d.enumerable === true && d.configurable === true
+}
+
+/** Deletes (through `m`, the proxy, so its checks apply) the attributes of `target` not in `written`. */
+const dropUnwritten = (m: object, target: object, written: ReadonlyArray<PathKey>): void => {
+  const keys = Object.keys(target)
+  if (keys.length === written.length) return
+  const keep = new Set(written.map(String))
+  for (const k of keys) if (!keep.has(k)) Reflect.deleteProperty(m, k)
+}
+
 /** @category internals @since 0.1.0 */
 export interface UnflattenOptions {
   /** Index space to add to; pass the same map to unflatten several values with shared references. */
@@ -224,6 +247,12 @@ interface UnflattenFrame {
   /** The key of this node in its parent (none for the root). */
   readonly key: PathKey | undefined
   readonly kind: "module" | "list" | "record"
+  /**
+   * A reused Module's target, with the keys written so far: an attribute that already holds its
+   * value is left alone, and those not written are deleted when the frame ends. Clearing and
+   * refilling it instead cost a trapped property definition per attribute per transform call.
+   */
+  readonly reused?: { readonly target: object; readonly written: Array<PathKey> } | undefined
 }
 
 /**
@@ -331,14 +360,21 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
               reason: `the object to reuse for outer index ${def.outerIndex} is not a ${def.type.name}`
             })
           }
-          clearModule(existing)
           m = existing
         } else {
           m = createEmptyModule(def.type)
         }
         // Registered before its attributes are filled, so a cycle back to it resolves.
         indexMap.set(def.index, m)
-        if (def.numAttributes > 0) frames.push({ obj: m, remaining: def.numAttributes, key, kind: "module" })
+        if (def.numAttributes > 0)
+          frames.push({
+            obj: m,
+            remaining: def.numAttributes,
+            key,
+            kind: "module",
+            reused: existing === undefined ? undefined : { target: moduleTarget(existing), written: [] }
+          })
+        else if (existing !== undefined) clearModule(existing)
         return m
       }
       case "ListDef": {
@@ -359,6 +395,7 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
     const top = frames[frames.length - 1]!
     if (top.remaining === 0) {
       frames.pop()
+      if (top.reused !== undefined) dropUnwritten(top.obj, top.reused.target, top.reused.written)
       continue
     }
     top.remaining--
@@ -371,7 +408,11 @@ export const unflatten = <N>(graphdef: GraphDef<N>, leaves: ReadonlyArray<unknow
     const [key, def] = attr
     const value = attributeValue(def, key)
     if (top.kind === "list") (top.obj as Array<unknown>)[key as number] = value
-    else defineAttribute(top.obj, key, value)
+    else if (top.reused === undefined) defineAttribute(top.obj, key, value)
+    else {
+      top.reused.written.push(key)
+      if (!holds(top.reused.target, key, value)) defineAttribute(top.obj, key, value)
+    }
   }
 
   function attributeValue(def: AttrDef, key: PathKey): unknown {

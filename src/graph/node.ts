@@ -68,22 +68,39 @@ const handler: ProxyHandler<object> = {
   }
 }
 
-/** Proxies by their target, so methods called on a target (inspection) can find the proxy. */
-const proxyOf = new WeakMap<object, object>()
+/**
+ * A Module's target knows its proxy (so methods called on the target, inspection, can find it) and
+ * itself (so the graph walk, holding the proxy, lists keys on the target: listing them through the
+ * proxy, which forwards each key's descriptor lookup, cost most of a split). Hidden properties, not
+ * WeakMaps: a WeakMap entry per Module made `merge` twice as slow.
+ */
+const ProxyKey: unique symbol = Symbol("effect-nnx/Module/proxy")
+const TargetKey: unique symbol = Symbol("effect-nnx/Module/target")
+
+interface Wrapped {
+  readonly [ProxyKey]?: object
+  readonly [TargetKey]?: object
+}
 
 /**
  * Turns a fresh object (whose prototype is a Module class's) into a Module: records its trace
  * level and wraps it in the mutation-checking proxy. @internal
  */
 export const wrapModule = <T extends object>(target: T): T => {
-  Object.defineProperty(target, TraceStateKey, { value: makeTraceState() })
   const proxy = new Proxy<T>(target, handler)
-  proxyOf.set(target, proxy)
+  Object.defineProperties(target, {
+    [TraceStateKey]: { value: makeTraceState() },
+    [ProxyKey]: { value: proxy },
+    [TargetKey]: { value: target }
+  })
   return proxy
 }
 
+/** The target of a Module given either it or its proxy (reads and writes there skip the proxy's checks). @internal */
+export const moduleTarget = (m: object): object => (m as Wrapped)[TargetKey] ?? m
+
 /** The proxy of a Module given either it or its target. @internal */
-export const moduleProxy = (self: object): object => proxyOf.get(self) ?? self
+export const moduleProxy = (self: object): object => (self as Wrapped)[ProxyKey] ?? self
 
 /** An empty instance of a Module class, made without its constructor. @internal */
 export const createEmptyModule = (type: ModuleClass): ModuleLike => {
@@ -97,10 +114,15 @@ export const createEmptyModule = (type: ModuleClass): ModuleLike => {
 const indexKey = /^(?:0|[1-9]\d{0,8})$/
 
 /** A Module's attribute names in traversal order (sorted, as Flax sorts; indices first, as numbers). @internal */
-export const moduleKeys = (m: object): Array<string | number> =>
-  Object.keys(m)
-    .map((k) => (indexKey.test(k) ? Number(k) : k))
-    .sort(compareKeys)
+export const moduleKeys = (m: object): Array<string | number> => {
+  const keys: Array<string | number> = Object.keys(moduleTarget(m))
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string
+    const c = k.charCodeAt(0)
+    if (c >= 48 && c <= 57 && indexKey.test(k)) keys[i] = Number(k)
+  }
+  return keys.length > 1 ? keys.sort(compareKeys) : keys
+}
 
 /** Removes every attribute of a Module (to refill it in place). @internal */
 export const clearModule = (m: object): void => {

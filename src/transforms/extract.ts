@@ -77,22 +77,33 @@ export const isPureNode = (u: unknown): u is PureNode<unknown> => isRecord(u) &&
  * Records each Variable's prefixes as graph nodes are split; raises as soon as one Variable has two
  * different prefixes, listing what it saw (as Flax does). Each call checks only the Variables of
  * the node it is given, so checking n arguments is linear in their size.
+ *
+ * A node is walked (with a reference map of its own, so a Variable shared with an earlier node is
+ * seen again) only once a second node arrives: one node alone cannot alias inconsistently, since
+ * its own walk sees each Variable once. The split of that node has checked what this walk would
+ * otherwise check besides aliasing (the trace of each object, each Variable's prefix), so a
+ * transform over one Module walks it once, not twice.
  */
 export class AliasTracker {
   private readonly seen = new Map<object, Array<readonly [string, string]>>()
+  private pending: (() => void) | undefined
+  private nodes = 0
 
-  /** `visit` sees each Module and Variable of the walk (with its path), sparing another walk. */
-  check<P>(
-    node: unknown,
-    nodePrefix: unknown,
-    resolve: Resolver<P>,
-    show: (p: P) => string,
-    visit?: ObjectVisitor
-  ): void {
-    const fl = graphFlatten(node, {
-      live: true,
-      visit: visit === undefined ? undefined : (obj, cons) => visit(obj, () => consToArray(cons))
-    })
+  /** Checks `node` against the nodes before it (deferred while it is the first one). */
+  check<P>(node: unknown, nodePrefix: unknown, resolve: Resolver<P>, show: (p: P) => string): void {
+    const run = () => this.walk(node, nodePrefix, resolve, show)
+    if (this.nodes++ === 0) {
+      this.pending = run
+      return
+    }
+    const first = this.pending
+    this.pending = undefined
+    first?.()
+    run()
+  }
+
+  private walk<P>(node: unknown, nodePrefix: unknown, resolve: Resolver<P>, show: (p: P) => string): void {
+    const fl = graphFlatten(node, { live: true })
     const bad = new Set<object>()
     fl.leaves.forEach((leaf, i) => {
       if (!isVariable(leaf)) return
@@ -213,21 +224,24 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
       prefix.push(nodePrefix)
       return
     }
-    o.aliases.check(
-      leaf,
-      nodePrefix,
-      o.resolve,
-      o.show,
+    const visit =
       o.checkTrace === true ? extractable(() => (treePaths ??= leafPaths(def, root))[i]!, o.transform) : undefined
-    )
-    const fl = graphFlatten(leaf, { refMap: o.refMap, outerRefMap: o.outerRefMap })
+    const fl = graphFlatten(leaf, {
+      refMap: o.refMap,
+      outerRefMap: o.outerRefMap,
+      visit: visit === undefined ? undefined : (obj, cons) => visit(obj, () => consToArray(cons))
+    })
+    o.aliases.check(leaf, nodePrefix, o.resolve, o.show)
     const groupPrefixes: Array<P> = []
     const groups: Array<Array<JArray>> = []
     const groupOf: Array<number> = []
     const templates: Array<unknown> = []
     fl.leaves.forEach((l, k) => {
-      const value = isVariableState(l) ? l.value : l
+      const state = isVariableState(l)
+      const value = state ? l.value : l
       if (!isArray(value)) {
+        // Resolved all the same: a prefix that fits no Variable is an error whatever it holds.
+        if (state) o.resolve(nodePrefix, fl.paths[k]!, l)
         groupOf.push(-1)
         templates.push(l)
         return

@@ -122,6 +122,9 @@ const isShardingPrefix = (u: unknown): boolean =>
   isStateSharding(u) ||
   (Array.isArray(u) && u.every((x) => x === null || typeof x === "string"))
 
+/** The key of a Variable's metadata: most have none, which spares serialising an empty record per leaf per call. */
+const metadataKey = (m: object): string => (Object.keys(m).length === 0 ? "{}" : staticKey("nnx.jit", m))
+
 /** The key of a static leaf of the split arguments: a graph node's structure, or the value itself. */
 const leafKey = (u: unknown): string => {
   if (u instanceof NodeStates) {
@@ -129,7 +132,7 @@ const leafKey = (u: unknown): string => {
     // static attribute's is part of the GraphDef, so a new value retraces instead of replaying the old one.
     const templates = u.templates.map((t, k) =>
       t instanceof VariableState
-        ? `${t.kind}:${staticKey("nnx.jit", t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey("nnx.jit", t.value)}` : ""}`
+        ? `${t.kind}:${metadataKey(t.metadata)}${u.groupOf[k] === -1 ? `=${staticKey("nnx.jit", t.value)}` : ""}`
         : staticKey("nnx.jit", t)
     )
     return `G${Hash.hash(u.graphdef)}|${u.groupOf.join(",")}|${templates.join(";")}`

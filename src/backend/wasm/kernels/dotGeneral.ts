@@ -39,8 +39,33 @@ const place = (rt: WasmRuntime, p: Placement, input: number, at: number, eb: num
   return at
 }
 
+/**
+ * The last plan per dimension numbers object, with the avals and runtime it was made for: a jit
+ * plan's steps pass the same objects on every call, which spares building the key string (a
+ * noticeable part of a call over many small products).
+ */
+const lastPlan = new WeakMap<
+  object,
+  {
+    readonly l: Aval
+    readonly r: Aval
+    readonly rt: WasmRuntime
+    readonly threads: number
+    readonly plan: DotPlan | undefined
+  }
+>()
+
 /** The cached plan of a product (undefined: the kernels cannot run it; fall back). */
 export const dotPlanFor = (rt: WasmRuntime, l: Aval, r: Aval, params: Params<"dot_general">): DotPlan | undefined => {
+  const last = lastPlan.get(params)
+  if (last !== undefined && last.l === l && last.r === r && last.rt === rt && last.threads === rt.threads)
+    return last.plan
+  const plan = plannedProduct(rt, l, r, params)
+  lastPlan.set(params, { l, r, rt, threads: rt.threads, plan })
+  return plan
+}
+
+const plannedProduct = (rt: WasmRuntime, l: Aval, r: Aval, params: Params<"dot_general">): DotPlan | undefined => {
   const key = `${l.dtype};${l.shape};${r.shape};${params.lhsContracting};${params.rhsContracting};${params.lhsBatch};${params.rhsBatch};${rt.threads};${rt.relaxedSimd}`
   let plan = plans.get(key)
   if (plan === undefined && !plans.has(key)) {
