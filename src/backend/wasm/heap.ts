@@ -42,6 +42,13 @@ export class Heap {
   readonly stats: HeapStats = { liveBytes: 0, liveBlocks: 0, peakBytes: 0, reused: 0, grows: 0 }
   private top: number
   private readonly free = new Map<number, Array<number>>()
+  /**
+   * Each block's size by its address; 0 once released. Released entries are overwritten, never
+   * deleted: V8 rehashes a large Map every few deletions when the same keys come back (a block
+   * freed and taken again at the same address, every eager operation), which cost 20-70 µs per
+   * allocation once thousands of arrays were live. Addresses are 64-byte aligned, so the map holds
+   * at most one entry per 64 bytes the memory has ever used.
+   */
   private readonly sizes = new Map<number, number>()
 
   constructor(
@@ -99,8 +106,8 @@ export class Heap {
   /** Releases a block `alloc` returned. */
   release(ptr: number): void {
     const size = this.sizes.get(ptr)
-    if (size === undefined) throw new Error(`wasm heap: release of ${ptr}, which is not a live block`)
-    this.sizes.delete(ptr)
+    if (size === undefined || size === 0) throw new Error(`wasm heap: release of ${ptr}, which is not a live block`)
+    this.sizes.set(ptr, 0)
     this.stats.liveBytes -= size
     this.stats.liveBlocks--
     if (ptr + size === this.top) {
