@@ -21,16 +21,7 @@ import {
   vmap
 } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
-
-/** The error `f` throws; fails the test when it throws none. */
-const thrown = (f: () => unknown): Error => {
-  try {
-    f()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error("expected an error")
-}
+import { thrown } from "../support/thrown.ts"
 
 const x3 = jnp.arange(3, undefined, undefined, { dtype: "float32" })
 

@@ -6,15 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { expect } from "vitest"
 import { ArgumentError, ArrayLiteralError, AxisError, DTypeError, jnp, lax, random, ShapeError } from "effect-nnx"
-
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (e) {
-    return e
-  }
-  throw new Error("expected an error")
-}
+import { thrown } from "../support/thrown.ts"
 
 describe("typed errors", () => {
   it("incompatible broadcast names the op, both shapes and the dimension", () => {

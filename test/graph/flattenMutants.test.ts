@@ -22,6 +22,7 @@ import { LEAF, moduleDef, NODE, paramDef } from "../support/graphDefs.ts"
 import type { PathCons } from "../../src/graph/path.ts"
 import { consToArray } from "../../src/graph/path.ts"
 import { VariableState } from "../../src/graph/Variable.ts"
+import { thrownAs } from "../support/thrown.ts"
 
 class Pair extends nnx.Module {
   a = new nnx.Param(jnp.array([1, 2]))
@@ -35,18 +36,6 @@ class Holder extends nnx.Module {
 }
 
 class Empty extends nnx.Module {}
-
-/** The error `f` throws, checked to be an instance of `type`. */
-const thrown = <E>(type: abstract new (...args: never) => E, f: () => unknown): E => {
-  let caught: unknown
-  try {
-    f()
-  } catch (e) {
-    caught = e
-  }
-  expect(caught).toBeInstanceOf(type)
-  return caught as E
-}
 
 /** The leaves' values as nested lists (a Variable's or snapshot's value, or the Array itself). */
 const values = (leaves: ReadonlyArray<unknown>): Array<unknown> =>
@@ -157,14 +146,14 @@ describe("flatten: nodes, attributes, leaves and paths", () => {
   it("a plain record that contains itself is a GraphStructureError naming the path and the kind", () => {
     const r: Record<string, unknown> = { w: jnp.array([1]) }
     r["inner"] = { back: r }
-    const e = thrown(nnx.GraphStructureError, () => flatten({ root: r }))
+    const e = thrownAs(nnx.GraphStructureError, () => flatten({ root: r }))
     expect(e.path).toEqual(["root", "inner", "back"])
     expect(e.reason).toBe(
       "a plain record contains itself; plain lists and records have no identity in a graph, so put the cycle through a Module"
     )
     const l: Array<unknown> = []
     l.push(l)
-    const el = thrown(nnx.GraphStructureError, () => flatten(l))
+    const el = thrownAs(nnx.GraphStructureError, () => flatten(l))
     expect(el.path).toEqual([0])
     expect(el.reason).toMatch(/^a plain list contains itself/)
   })
@@ -248,7 +237,7 @@ describe("flatten's options for the lifted transforms", () => {
 describe("unflatten: Variables from snapshots, live Variables and raw values", () => {
   it("a snapshot of another kind is refused, naming both kinds and the path", () => {
     const g = new nnx.GraphDef<unknown>([moduleDef(0, 1, Empty), paramDef(1)], [["w", NODE]], 1)
-    const e = thrown(nnx.MergeError, () => unflatten(g, [new nnx.BatchStat(jnp.ones([1])).toState()]))
+    const e = thrownAs(nnx.MergeError, () => unflatten(g, [new nnx.BatchStat(jnp.ones([1])).toState()]))
     expect(e.path).toEqual(["w"])
     expect(e.reason).toBe("expected a Param, got a BatchStat")
   })
@@ -288,7 +277,7 @@ describe("unflatten: Variables from snapshots, live Variables and raw values", (
       ],
       2
     )
-    const e = thrown(nnx.MergeError, () => unflatten(g, [new nnx.Param(jnp.ones([1])), new nnx.Param(jnp.ones([1]))]))
+    const e = thrownAs(nnx.MergeError, () => unflatten(g, [new nnx.Param(jnp.ones([1])), new nnx.Param(jnp.ones([1]))]))
     expect(e.path).toEqual(["b"])
     expect(e.reason).toBe("node index 1 is defined twice")
   })

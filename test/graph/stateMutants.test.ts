@@ -9,21 +9,10 @@ import { describe, expect, it } from "vitest"
 import { jnp, nnx } from "effect-nnx"
 import { leafValue } from "../../src/graph/State.ts"
 import { VariableState } from "../../src/graph/Variable.ts"
+import { thrownAs } from "../support/thrown.ts"
 
 const p = (x: number): nnx.Param<jnp.Array> => new nnx.Param(jnp.full([1], x, { dtype: "float32" }))
 const value = (u: unknown): unknown => (u as nnx.Variable<jnp.Array>).value.tolist()
-
-/** The error `f` throws, checked to be an instance of `type`. */
-const thrown = <E>(type: abstract new (...args: never) => E, f: () => unknown): E => {
-  let caught: unknown
-  try {
-    f()
-  } catch (e) {
-    caught = e
-  }
-  expect(caught).toBeInstanceOf(type)
-  return caught as E
-}
 
 describe("State repr with several leaves", () => {
   it("opens each subtree once, closes it before the next sibling, and indents by depth", () => {
@@ -118,14 +107,14 @@ describe("replaceByPureDict keys", () => {
       [["l", 2], p(2)]
     ])
     for (const key of ["01", "1x", "x1"]) {
-      const e = thrown(nnx.MergeError, () => s.replaceByPureDict({ l: { [key]: jnp.ones([1]) } }))
+      const e = thrownAs(nnx.MergeError, () => s.replaceByPureDict({ l: { [key]: jnp.ones([1]) } }))
       expect(e.path).toEqual(["l", key])
     }
   })
 
   it("an unknown key fails naming its path and the reason", () => {
     const s = nnx.State.fromFlat([[["a", "b"], p(1)]])
-    const e = thrown(nnx.MergeError, () => s.replaceByPureDict({ a: { c: jnp.ones([1]) } }))
+    const e = thrownAs(nnx.MergeError, () => s.replaceByPureDict({ a: { c: jnp.ones([1]) } }))
     expect(e.path).toEqual(["a", "c"])
     expect(e.reason).toBe("the pure dict has a key this State does not have")
     expect(e.message).toMatch(/the pure dict has a key this State does not have/)

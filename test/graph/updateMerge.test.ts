@@ -11,6 +11,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { jnp, nnx } from "effect-nnx"
+import { thrown } from "../support/thrown.ts"
 
 class Linear extends nnx.Module {
   kernel = new nnx.Param(jnp.zeros([2, 3]), { shardingNames: ["a", "b"] })
@@ -23,15 +24,6 @@ class Model extends nnx.Module {
   c = jnp.ones([1])
   layers = [new Linear()]
   name = "m"
-}
-
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (e) {
-    return e
-  }
-  throw new Error("expected a throw")
 }
 
 describe("update with pure records", () => {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { jnp, nnx } from "effect-nnx"
+import { thrownAs } from "../support/thrown.ts"
 
 class Labelled extends nnx.Module {
   w = new nnx.Param(jnp.ones([2, 3]))
@@ -17,22 +18,10 @@ class Pair extends nnx.Module {
   v = new nnx.Param(jnp.ones([3]))
 }
 
-/** The error `f` throws, checked to be an instance of `type`. */
-const thrown = <E>(type: abstract new (...args: never) => E, f: () => unknown): E => {
-  let caught: unknown
-  try {
-    f()
-  } catch (e) {
-    caught = e
-  }
-  expect(caught).toBeInstanceOf(type)
-  return caught as E
-}
-
 describe("one walk per argument", () => {
   it("a StateAxes that fits no filter to a Variable holding a string is an error, as for an Array", () => {
     const f = nnx.vmap((m: Labelled) => m.w.value.sum(), { inAxes: new nnx.StateAxes([[nnx.Param, 0]]) as never })
-    const e = thrown(nnx.LiftTypeError, () => f.sync(new Labelled()))
+    const e = thrownAs(nnx.LiftTypeError, () => f.sync(new Labelled()))
     expect(e.message).toBe(
       "nnx.vmap: no filter of StateAxes({Param: 0}) matches the Variable at 'label'; add a filter for it (e.g. [..., 0] at the end)"
     )
@@ -41,7 +30,7 @@ describe("one walk per argument", () => {
   it("a Module and its own submodule with different axes alias inconsistently, each Variable's first sighting listed first", () => {
     const m = new Pair()
     const f = nnx.vmap((a: Pair, b: Labelled) => a.v.value.add(b.w.value.sum()), { inAxes: [null, 0] })
-    const e = thrown(nnx.AliasingError, () => f.sync(m, m.sub))
+    const e = thrownAs(nnx.AliasingError, () => f.sync(m, m.sub))
     expect(e.nodes).toEqual([
       {
         node: "Variable",
@@ -66,7 +55,7 @@ describe("one walk per argument", () => {
     const f = nnx.vmap((x: Labelled, _y: Labelled, z: Labelled) => x.w.value.add(z.w.value), {
       inAxes: [0, 0, null]
     })
-    const e = thrown(nnx.AliasingError, () => f.sync(a, other, a))
+    const e = thrownAs(nnx.AliasingError, () => f.sync(a, other, a))
     expect(e.nodes?.map((n) => n.seen)).toEqual([
       [
         { path: "label", prefix: "0" },

@@ -13,19 +13,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { grad, jnp, jvp, lax, nnx, vjp, vmap, VmapError } from "effect-nnx"
+import { thrown } from "../support/thrown.ts"
 
 const f32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>>): jnp.Array =>
   jnp.array(x).astype("float32")
-
-/** The error `f` throws. */
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (e) {
-    return e
-  }
-  throw new Error("expected an error")
-}
 
 class Holder extends nnx.Module {
   w = new nnx.Param(

@@ -5,15 +5,7 @@
 import { describe, expect, it } from "vitest"
 import { grad, GradError, hessian, jacfwd, jacrev, jit, jnp, StructureError, valueAndGrad, vmap } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
-
-const thrown = (f: () => unknown): Error => {
-  try {
-    f()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error("expected an error")
-}
+import { thrown } from "../support/thrown.ts"
 
 const x = jnp.ones([3])
 const two = (a: JArray, b: JArray) => a.mul(b).sum()
