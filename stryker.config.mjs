@@ -39,7 +39,9 @@ export default {
   // Mutants that only run while a module loads would need every test run again each; the rule
   // tables' bodies, where the behaviour is, run per call and are still mutated.
   ignoreStatic: true,
-  ignorePatterns: ["dist", "bench", "reports", ".venv", ".whl", ".gl"],
+  // Other runs' sandboxes too: narrowed runs side by side (each its own tempDirName) would otherwise
+  // copy each other's whole sandboxes, and fail when one is removed mid-copy.
+  ignorePatterns: ["dist", "bench", "reports", ".venv", ".whl", ".gl", ".stryker-tmp*"],
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },

@@ -9,8 +9,8 @@
  *
  * Release is deterministic (`Array.dispose`, `Backend.tidy`), with a `FinalizationRegistry` as the
  * safety net. A finalizer runs only after the program yields to the event loop, so a synchronous
- * training loop that never disposes would otherwise fill the memory: each resident storage records when
- * a kernel last used it, and when the resident bytes pass the limit (or an allocation cannot be
+ * training loop that never disposes would otherwise fill the memory: resident storages are kept in
+ * least-recently-used order, and when the resident bytes pass the limit (or an allocation cannot be
  * served) the least recently used ones move to the JavaScript heap, whose garbage collector then
  * owns them. A moved storage comes back into the memory the next time a kernel reads it. Memory
  * therefore stays flat whether or not a program disposes.
@@ -33,10 +33,9 @@ export interface Storage {
   host: HostArray | undefined
   refs: number
   pins: number
-  /** Its index among the resident storages (-1 when not resident). */
-  slot: number
-  /** When a kernel last read or wrote it (a counter): the order arrays move out in. */
-  used: number
+  /** Its neighbours in the resident list (least recently used first); both undefined when not listed. */
+  older: Storage | undefined
+  newer: Storage | undefined
 }
 
 /** The wasm backend's buffer. */
@@ -80,13 +79,14 @@ const copyOut = (view: HostArray): HostArray => {
 export class StoragePool {
   readonly stats: StorageStats = { liveStorages: 0, residentBytes: 0, spilled: 0, finalized: 0, viewBytes: 0 }
   /**
-   * Resident storages, in no order (each knows its index, so removal is a swap with the last), and
-   * a use counter. Not a Set kept in use order: deleting and re-adding the same entry on every use
-   * costs V8 a rehash of the whole table every few uses once thousands of arrays are live
-   * (measured: 50-150 µs per kernel call with 80,000 live arrays).
+   * Resident storages, least recently used first: a list threaded through the storages themselves,
+   * so that moving one to the end on every kernel use, removing one, and walking from the oldest
+   * are all constant time per step. Not a Set kept in use order: deleting and re-adding the same
+   * entry on every use costs V8 a rehash of the whole table every few uses once thousands of
+   * arrays are live (measured: 50-150 µs per kernel call with 80,000 live arrays).
    */
-  private readonly residents: Array<Storage> = []
-  private clock = 0
+  private oldest: Storage | undefined
+  private newest: Storage | undefined
   private readonly registry: FinalizationRegistry<Storage>
   /** Releases what a collected view held. */
   private readonly viewRegistry: FinalizationRegistry<Storage>
@@ -138,7 +138,7 @@ export class StoragePool {
 
   /** A new storage with a heap block, for a kernel to write. */
   allocate(kind: StorageKind, length: number, op: string): Storage {
-    const s: Storage = { kind, length, ptr: 0, host: undefined, refs: 0, pins: 0, slot: -1, used: 0 }
+    const s: Storage = { kind, length, ptr: 0, host: undefined, refs: 0, pins: 0, older: undefined, newer: undefined }
     this.stats.liveStorages++
     if (length > 0) s.ptr = this.alloc(length * bytesPer(kind), op)
     this.resident(s)
@@ -155,8 +155,8 @@ export class StoragePool {
       host,
       refs: 0,
       pins: 0,
-      slot: -1,
-      used: 0
+      older: undefined,
+      newer: undefined
     }
   }
 
@@ -177,7 +177,10 @@ export class StoragePool {
       s.ptr = ptr
       this.view("u8").set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength), ptr)
       this.resident(s)
-    } else s.used = ++this.clock
+    } else if (s.length > 0 && s !== this.newest) {
+      this.unlist(s)
+      this.list(s)
+    }
     s.pins++
     return s.ptr
   }
@@ -238,11 +241,11 @@ export class StoragePool {
 
   /** Moves the least recently used unpinned storages out until `bytes` are free; whether any moved. */
   reclaim(bytes: number): boolean {
-    const candidates = this.residents.filter((s) => s.pins === 0).sort((a, b) => a.used - b.used)
     let freed = 0
-    for (const s of candidates) {
-      if (freed >= bytes) break
-      freed += this.spill(s)
+    for (let s = this.oldest; s !== undefined && freed < bytes; ) {
+      const next = s.newer
+      if (s.pins === 0) freed += this.spill(s)
+      s = next
     }
     return freed > 0
   }
@@ -263,9 +266,7 @@ export class StoragePool {
   private resident(s: Storage): void {
     if (s.length === 0) return
     this.stats.residentBytes += s.length * bytesPer(s.kind)
-    s.used = ++this.clock
-    s.slot = this.residents.length
-    this.residents.push(s)
+    this.list(s)
     if (this.stats.residentBytes > this.residentLimit) this.reclaim(this.stats.residentBytes - this.residentLimit)
   }
 
@@ -275,27 +276,36 @@ export class StoragePool {
     const bytes = s.length * bytesPer(s.kind)
     this.heap.release(s.ptr)
     s.ptr = undefined
-    this.evict(s)
+    this.unlist(s)
     this.stats.residentBytes -= bytes
     this.stats.spilled++
     return bytes
   }
 
-  /** Takes `s` out of the resident list (swapping the last one into its place). */
-  private evict(s: Storage): void {
-    const last = this.residents.pop()!
-    if (last !== s) {
-      this.residents[s.slot] = last
-      last.slot = s.slot
-    }
-    s.slot = -1
+  /** Appends `s` to the resident list (as the most recently used). */
+  private list(s: Storage): void {
+    s.older = this.newest
+    s.newer = undefined
+    if (this.newest === undefined) this.oldest = s
+    else this.newest.newer = s
+    this.newest = s
+  }
+
+  /** Takes `s` out of the resident list. */
+  private unlist(s: Storage): void {
+    if (s.older === undefined) this.oldest = s.newer
+    else s.older.newer = s.newer
+    if (s.newer === undefined) this.newest = s.older
+    else s.newer.older = s.older
+    s.older = undefined
+    s.newer = undefined
   }
 
   private unref(s: Storage): void {
     if (--s.refs > 0) return
     if (s.ptr !== undefined && s.length > 0) {
       this.heap.release(s.ptr)
-      this.evict(s)
+      this.unlist(s)
       this.stats.residentBytes -= s.length * bytesPer(s.kind)
     }
     s.ptr = undefined
