@@ -1,8 +1,8 @@
 /**
  * The wasm storage layer's bookkeeping: past the resident limit, the arrays a kernel used least
  * recently move out first and pinned ones never do; the heap refuses to release a block twice.
- * (The bookkeeping is a use counter and an index per storage, not a Set re-ordered on every use,
- * which V8 made cost tens of microseconds per kernel call once thousands of arrays were live.)
+ * (The order is a list threaded through the storages, not a Set re-ordered on every use, which
+ * V8 made cost tens of microseconds per kernel call once thousands of arrays were live.)
  */
 import { describe, expect, it } from "vitest"
 import { Heap } from "../../src/backend/wasm/heap.ts"
