@@ -55,6 +55,38 @@ describe("resident storages past the limit", () => {
   })
 })
 
+describe("what the finalizer holds", () => {
+  it("a storage only while it holds a heap block: moved out, only its buffers keep it", () => {
+    const pool = make()
+    const a = pool.allocate("f32", quarter / 4, "t")
+    const buffers = [pool.share(a, false), pool.share(a, false)]
+    expect(a.owner.storage).toBe(a)
+    expect(a.owner.refs).toBe(2)
+    for (let i = 0; i < 4; i++) pool.allocate("f32", quarter / 4, "t")
+    expect(a.ptr).toBeUndefined()
+    expect(a.owner.storage).toBeUndefined()
+    expect(a.host).toBeDefined()
+    pool.pin(a, "t")
+    pool.unpin(a)
+    expect(a.owner.storage).toBe(a)
+    for (const b of buffers) pool.dispose(b)
+    expect(a.owner.refs).toBe(0)
+    expect(a.owner.storage).toBeUndefined()
+    expect(a.ptr).toBeUndefined()
+  })
+
+  it("a storage made from host data holds no block and is not held until a kernel reads it", () => {
+    const pool = make()
+    const live = pool.stats.liveStorages
+    const s = pool.fromHost("f32", new Float32Array(8))
+    const b = pool.share(s, false)
+    expect(s.owner.storage).toBeUndefined()
+    pool.dispose(b)
+    expect(pool.stats.liveStorages).toBe(live)
+    expect(pool.stats.residentBytes).toBe(0)
+  })
+})
+
 describe("the heap", () => {
   it("refuses to release a block twice, and serves its address again after", () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true })

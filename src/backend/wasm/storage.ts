@@ -31,11 +31,23 @@ export interface Storage {
   /** Its heap block while resident (0 for an empty array, which is always resident). */
   ptr: number | undefined
   host: HostArray | undefined
-  refs: number
+  /** Its reference count, and the link the finalizer of its buffers follows (see {@link Owner}). */
+  readonly owner: Owner
   pins: number
   /** Its neighbours in the resident list (least recently used first); both undefined when not listed. */
   older: Storage | undefined
   newer: Storage | undefined
+}
+
+/**
+ * What the finalizer of a storage's buffers holds: the count of references (buffers, views, loans)
+ * and the storage itself only while it holds a heap block, which the finalizer must release. A
+ * storage moved out to the JavaScript heap is reachable from its buffers alone, so the garbage
+ * collector takes its elements with them, even in a synchronous loop that never lets finalizers run.
+ */
+export interface Owner {
+  storage: Storage | undefined
+  refs: number
 }
 
 /** The wasm backend's buffer. */
@@ -87,7 +99,7 @@ export class StoragePool {
    */
   private oldest: Storage | undefined
   private newest: Storage | undefined
-  private readonly registry: FinalizationRegistry<Storage>
+  private readonly registry: FinalizationRegistry<Owner>
   /** Releases what a collected view held. */
   private readonly viewRegistry: FinalizationRegistry<Storage>
   private readonly shared: boolean
@@ -101,14 +113,14 @@ export class StoragePool {
     readonly heap: Heap,
     public residentLimit: number
   ) {
-    this.registry = new FinalizationRegistry((storage) => {
+    this.registry = new FinalizationRegistry((owner) => {
       this.stats.finalized++
-      this.unref(storage)
+      this.unref(owner)
     })
     this.viewRegistry = new FinalizationRegistry((storage) => {
       this.stats.viewBytes -= storage.length * bytesPer(storage.kind)
       storage.pins--
-      this.unref(storage)
+      this.unref(storage.owner)
     })
     this.shared = typeof SharedArrayBuffer !== "undefined" && heap.memory.buffer instanceof SharedArrayBuffer
     this.viewBudget = Math.max(64 << 20, residentLimit / 4)
@@ -138,7 +150,16 @@ export class StoragePool {
 
   /** A new storage with a heap block, for a kernel to write. */
   allocate(kind: StorageKind, length: number, op: string): Storage {
-    const s: Storage = { kind, length, ptr: 0, host: undefined, refs: 0, pins: 0, older: undefined, newer: undefined }
+    const s: Storage = {
+      kind,
+      length,
+      ptr: 0,
+      host: undefined,
+      owner: { storage: undefined, refs: 0 },
+      pins: 0,
+      older: undefined,
+      newer: undefined
+    }
     this.stats.liveStorages++
     if (length > 0) s.ptr = this.alloc(length * bytesPer(kind), op)
     this.resident(s)
@@ -153,7 +174,7 @@ export class StoragePool {
       length: host.length,
       ptr: host.length === 0 ? 0 : undefined,
       host,
-      refs: 0,
+      owner: { storage: undefined, refs: 0 },
       pins: 0,
       older: undefined,
       newer: undefined
@@ -162,9 +183,9 @@ export class StoragePool {
 
   /** A new buffer over `storage`. */
   share(storage: Storage, tracked = true): WasmBuffer {
-    storage.refs++
+    storage.owner.refs++
     const buffer: WasmBuffer = { backend: "wasm", storage, released: false }
-    this.registry.register(buffer, storage, buffer)
+    this.registry.register(buffer, storage.owner, buffer)
     if (tracked) this.scopes.add(buffer)
     return buffer
   }
@@ -200,7 +221,7 @@ export class StoragePool {
     if (s.host !== undefined || bytes < viewMinBytes || this.stats.viewBytes + bytes > this.viewBudget || !this.shared)
       return this.host(s)
     const view = this.residentView(s)
-    s.refs++
+    s.owner.refs++
     s.pins++
     this.stats.viewBytes += bytes
     this.viewRegistry.register(view, s)
@@ -215,13 +236,13 @@ export class StoragePool {
   borrow<A>(s: Storage, f: (data: HostArray) => A): A {
     if (s.host !== undefined) return f(s.host)
     if (s.length === 0) return f(this.residentView(s))
-    s.refs++
+    s.owner.refs++
     s.pins++
     try {
       return f(this.residentView(s))
     } finally {
       s.pins--
-      this.unref(s)
+      this.unref(s.owner)
     }
   }
 
@@ -236,7 +257,7 @@ export class StoragePool {
     if (buffer.released) return
     buffer.released = true
     this.registry.unregister(buffer)
-    this.unref(buffer.storage)
+    this.unref(buffer.storage.owner)
   }
 
   /** Moves the least recently used unpinned storages out until `bytes` are free; whether any moved. */
@@ -265,6 +286,7 @@ export class StoragePool {
 
   private resident(s: Storage): void {
     if (s.length === 0) return
+    s.owner.storage = s
     this.stats.residentBytes += s.length * bytesPer(s.kind)
     this.list(s)
     if (this.stats.residentBytes > this.residentLimit) this.reclaim(this.stats.residentBytes - this.residentLimit)
@@ -276,6 +298,7 @@ export class StoragePool {
     const bytes = s.length * bytesPer(s.kind)
     this.heap.release(s.ptr)
     s.ptr = undefined
+    s.owner.storage = undefined
     this.unlist(s)
     this.stats.residentBytes -= bytes
     this.stats.spilled++
@@ -301,8 +324,13 @@ export class StoragePool {
     s.newer = undefined
   }
 
-  private unref(s: Storage): void {
-    if (--s.refs > 0) return
+  /** Drops one reference; the last frees the storage (its block, if it holds one). */
+  private unref(owner: Owner): void {
+    if (--owner.refs > 0) return
+    const s = owner.storage
+    owner.storage = undefined
+    this.stats.liveStorages--
+    if (s === undefined) return
     if (s.ptr !== undefined && s.length > 0) {
       this.heap.release(s.ptr)
       this.unlist(s)
@@ -310,6 +338,5 @@ export class StoragePool {
     }
     s.ptr = undefined
     s.host = undefined
-    this.stats.liveStorages--
   }
 }
