@@ -160,6 +160,27 @@ const isView = (e: Equation): boolean => {
   )
 }
 
+/**
+ * Whether `e` leaves every element where it was (a `stop_gradient`, a weak-type conversion, a
+ * reshape or broadcast to the same shape): a group can then read its output as the very value it
+ * computed for the input, so `where(x > 0, x, stop_gradient(max(x, 0)))` (relu) fuses whole.
+ */
+const isIdentityView = (e: Equation): boolean => {
+  if (!isView(e)) return false
+  const src = e.inputs[0]!.aval.shape
+  if (!shapeEquals(src, e.outputs[0]!.aval.shape)) return false
+  const contiguous = stridesOf(src)
+  const strides = viewStrides(e, contiguous)
+  return strides !== undefined && strides.every((s, i) => s === contiguous[i] || src[i] === 1)
+}
+
+/** The value under a chain of identity views (`v` itself when it is not one's output). */
+const identityRoot = (v: Var, prod: ReadonlyMap<number, Equation>): Var => {
+  let cur = v
+  for (let p = prod.get(cur.id); p !== undefined && isIdentityView(p); p = prod.get(cur.id)) cur = p.inputs[0]!
+  return cur
+}
+
 /** A set of equations that may run as one fused kernel. */
 export interface Group {
   readonly id: number
@@ -201,8 +222,12 @@ export const findGroups = (g: Graph): Array<Group> => {
     return p !== undefined && groupOf.get(p) === c
   }
   // Joining `c` adds an edge from `c` to each source of `e`'s operands; it must not close a cycle.
+  // An operand behind identity views is read as the value under them (see `isIdentityView`).
+  const operands = (e: Equation): Array<Var> => e.inputs.map((v) => identityRoot(v, prod))
   const keepsAcyclic = (e: Equation, c: Group): boolean =>
-    e.inputs.every((v) => producedIn(v, c) || [...(sources.get(v.id) ?? none)].every((h) => h !== c && !reaches(h, c)))
+    operands(e).every(
+      (v) => producedIn(v, c) || [...(sources.get(v.id) ?? none)].every((h) => h !== c && !reaches(h, c))
+    )
   for (const e of g.eqns) {
     if (!isFusible(e)) {
       const from = new Set<Group>()
@@ -212,7 +237,7 @@ export const findGroups = (g: Graph): Array<Group> => {
     }
     const shape = e.outputs[0]!.aval.shape
     const allowed = (c: Group): boolean => shapeEquals(c.shape, shape) && keepsAcyclic(e, c)
-    const related = e.inputs.flatMap((v) => {
+    const related = operands(e).flatMap((v) => {
       const p = prod.get(v.id)
       const c = p === undefined ? undefined : groupOf.get(p)
       return [...(c === undefined ? [] : [c]), ...(readersOf.get(v.id) ?? [])]
@@ -232,7 +257,7 @@ export const findGroups = (g: Graph): Array<Group> => {
     chosen.members.push(e)
     groupOf.set(e, chosen)
     const d = deps.get(chosen)!
-    for (const v of e.inputs) {
+    for (const v of operands(e)) {
       if (!producedIn(v, chosen)) for (const h of sources.get(v.id) ?? none) d.add(h)
       const set = readersOf.get(v.id)
       if (set === undefined) readersOf.set(v.id, new Set([chosen]))
@@ -353,7 +378,7 @@ export const buildFusion = (g: Graph, group: Group): Fusion => {
     return nodes.length - 1
   }
   const operand = (v: Var): number => {
-    const internal = nodeOf.get(v.id)
+    const internal = nodeOf.get(v.id) ?? nodeOf.get(identityRoot(v, prod).id)
     if (internal !== undefined) return internal
     const view = viewOf(v, prod)
     for (const e of view.via) via.add(e)
@@ -408,9 +433,12 @@ export const buildFusion = (g: Graph, group: Group): Fusion => {
     }
     outputVars = [r.outputs[0]!]
   } else {
-    outputVars = group.members
-      .map((m) => m.outputs[0]!)
-      .filter((v) => outs.has(v.id) || (readers.get(v.id) ?? []).some((e) => !inGroup.has(e)))
+    // A value is written out when something outside the group reads it, directly or through
+    // identity views (which the group itself reads through as its own values).
+    const readOutside = (v: Var): boolean =>
+      outs.has(v.id) ||
+      (readers.get(v.id) ?? []).some((e) => !inGroup.has(e) && !(isIdentityView(e) && !readOutside(e.outputs[0]!)))
+    outputVars = group.members.map((m) => m.outputs[0]!).filter(readOutside)
     outputs = { kind: "map", nodes: outputVars.map((v) => nodeOf.get(v.id)!) }
   }
   // A layout equation read through disappears when only this group and its other views read it.
