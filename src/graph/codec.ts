@@ -15,7 +15,8 @@
  * lengths, shapes that do not match the data, unknown dtypes or kinds, keys such as `__proto__`,
  * leaves whose byte ranges overlap, lists and records nested more than 512 levels deep) fails
  * with `CodecError` naming what and where, and a failed `restore` leaves the model unchanged.
- * Values nested that deep cannot be saved either. Every function returns an Effect.
+ * Values nested that deep, and metadata with such keys, cannot be saved either. Every function
+ * returns an Effect.
  *
  * Kinds are saved by class name: the built-in kinds are always known; pass user kinds to the
  * loaders (`{ kinds: [Count] }`), or use `restore`, which learns them from the model.
@@ -113,6 +114,13 @@ interface EncodedLeaf {
   readonly bytes: Uint8Array
 }
 
+/**
+ * How deep a file holds a leaf's metadata: in the document's record, its `leaves` list and the
+ * leaf's record. The loaders refuse files that nest more than `MAX_NESTING` levels, so metadata
+ * that would make its file do so cannot be saved.
+ */
+const METADATA_DEPTH = 3
+
 const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
   const builtinNames = new Map(builtinKinds.map((k) => [k.name, k] as const))
   const out: Array<EncodedLeaf> = []
@@ -131,10 +139,16 @@ const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
       if (builtin !== undefined && builtin !== type)
         return fail(`the kind '${kind}' has the name of a built-in kind; rename it so it can be loaded`, path)
       metadata = leaf.metadata
-      if (nestsTooDeep(metadata))
-        return fail(`metadata nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`, path)
+      if (nestsTooDeep(metadata, METADATA_DEPTH))
+        return fail(
+          `metadata nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved (counting the ${METADATA_DEPTH} levels of the file around it)`,
+          path
+        )
       if (!isJsonSafe(metadata))
         return fail("metadata must be JSON (strings, finite numbers, booleans, null, lists and records)", path)
+      const hostile = hostileKeyIn(metadata)
+      if (hostile !== undefined)
+        return fail(`the metadata key '${hostile}' would be refused when loading; rename it so it can be loaded`, path)
     }
     out.push({ path, kind, dtype: value.dtype, shape: value.shape, metadata, bytes: hostToBytes(value.data()) })
   }

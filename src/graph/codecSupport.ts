@@ -91,9 +91,12 @@ export const checkJsonNesting = (text: string): CodecError | undefined => {
   return undefined
 }
 
-/** Whether a value nests lists and records more than `MAX_NESTING` deep (checked iteratively). */
-export const nestsTooDeep = (u: unknown): boolean => {
-  const stack: Array<readonly [unknown, number]> = [[u, 0]]
+/**
+ * Whether a value nests lists and records more than `MAX_NESTING` deep (checked iteratively), once
+ * put `start` levels down in a document (the levels of the document around it).
+ */
+export const nestsTooDeep = (u: unknown, start = 0): boolean => {
+  const stack: Array<readonly [unknown, number]> = [[u, start]]
   const seen = new Set<object>()
   while (stack.length > 0) {
     const [x, depth] = stack.pop()!

@@ -75,6 +75,13 @@ export const GraphDefJson = Schema.Struct({
 
 type GraphDefDocument = (typeof GraphDefJson)["Type"]
 
+/**
+ * How deep the document holds a Variable's metadata: in its record, the `nodes` list and the
+ * node's record. The loaders refuse documents that nest more than `MAX_NESTING` levels, so
+ * metadata that would make its document do so cannot be saved.
+ */
+const METADATA_DEPTH = 3
+
 const toDocument = (g: GraphDef): GraphDefDocument | CodecError => {
   const nodes: Array<GraphDefDocument["nodes"][number]> = []
   for (const n of g.nodes) {
@@ -90,11 +97,18 @@ const toDocument = (g: GraphDef): GraphDefDocument | CodecError => {
         })
         break
       case "VariableDef":
-        if (nestsTooDeep(n.metadata))
+        if (nestsTooDeep(n.metadata, METADATA_DEPTH))
           return fail(
-            `the metadata of a ${n.type.name} nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved`
+            `the metadata of a ${n.type.name} nests lists and records more than ${MAX_NESTING} levels deep and cannot be saved (counting the ${METADATA_DEPTH} levels of the document around it)`
           )
         if (!isJsonSafe(n.metadata)) return fail(`the metadata of a ${n.type.name} is not JSON`)
+        {
+          const bad = hostileKeyIn(n.metadata)
+          if (bad !== undefined)
+            return fail(
+              `the metadata key '${bad}' of a ${n.type.name} would be refused when loading; rename it so it can be loaded`
+            )
+        }
         nodes.push({
           tag: "VariableDef",
           type: n.type.name,
@@ -114,6 +128,11 @@ const toDocument = (g: GraphDef): GraphDefDocument | CodecError => {
   }
   const attributes: Array<GraphDefDocument["attributes"][number]> = []
   for (const [key, def] of g.attributes) {
+    // Lists and records are graph nodes of their own, so every key of the graph, at any depth,
+    // is an attribute key here; a static value that passes the JSON check is a string, number,
+    // boolean or null, with no keys or nesting of its own.
+    if (typeof key === "string" && isHostileKey(key))
+      return fail(`the attribute key '${key}' would be refused when loading; rename the attribute so it can be loaded`)
     if (def._tag !== "StaticAttr") attributes.push([key, { tag: def._tag }])
     else if (def.value === undefined) attributes.push([key, { tag: "StaticAttr" }])
     else if (isJsonSafe(def.value)) attributes.push([key, { tag: "StaticAttr", value: def.value as Schema.Json }])
