@@ -101,6 +101,30 @@ describe("fusion through identity views", () => {
     })
   })
 
+  it("a transpose that keeps the shape but moves elements on some axes is not read as the value itself", () => {
+    Backend.withBackend(makeFusingCpu(), () => {
+      const f = jit((x: JArray) => {
+        const y = x.add(1)
+        return y.mul(y.transpose([0, 2, 1]))
+      })
+      const x = seq([2, 3, 3])
+      const y = x.add(1)
+      close(f(x), y.mul(y.transpose([0, 2, 1])))
+    })
+  })
+
+  it("a broadcast to the same shape over a size-1 axis is read through", () => {
+    Backend.withBackend(makeFusingCpu(), () => {
+      const f = jit((x: JArray) => {
+        const y = jnp.tanh(x)
+        return lax.broadcastInDim(y, [1, 6], [0, 1]).mul(y)
+      })
+      const x = seq([1, 6])
+      assert.deepStrictEqual(stepsOf(f as never, x), ["fused:tanh mul"])
+      close(f(x), jnp.tanh(x).mul(jnp.tanh(x)))
+    })
+  })
+
   it("a reshape to the same shape and a broadcast to the same shape are read through", () => {
     Backend.withBackend(makeFusingCpu(), () => {
       const f = jit((x: JArray) => {
