@@ -13,7 +13,16 @@ import { jnp, lax, nn } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { jvp, jvpRules, linearize } from "../../src/transforms/core/jvp.ts"
 import { grad, vjp, vjpRules } from "../../src/transforms/core/reverse.ts"
-import { argsort, constant, full } from "../../src/transforms/core/jvpRulesCommon.ts"
+import {
+  argsort,
+  constant,
+  full,
+  linearRecurrence,
+  reduceSum,
+  transpose,
+  unbroadcast,
+  unbroadcastInDim
+} from "../../src/transforms/core/jvpRulesCommon.ts"
 
 const f32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>> | number): JArray =>
   jnp.array(x as never, { dtype: "float32" })
@@ -425,5 +434,54 @@ describe("constants and small helpers of jvpRulesCommon.ts", () => {
     close(y, [40, 20, 0, 30])
     // (0, 0) is overwritten by (0, 1) at position 1
     close(back(f32([1, 2, 3, 4]))[0], [0, 2, 4, 1])
+  })
+})
+
+describe("helpers that bind nothing when there is nothing to do, and reordered reductions", () => {
+  it("an identity transpose, a sum over no axes and an unbroadcast to the same shape return their input", () => {
+    const x = f32([[1, 2, 3]])
+    expect(transpose(x, [0, 1])).toBe(x)
+    expect(reduceSum(x, [])).toBe(x)
+    // size-1 dimensions that were not stretched are not summed
+    expect(unbroadcast(x, [1, 3])).toBe(x)
+    expect(unbroadcastInDim(x, [1, 3], [0, 1])).toBe(x)
+    const t = transpose(x, [1, 0])
+    expect(t.shape).toEqual([3, 1])
+    expect(Array.from(t.data())).toEqual([1, 2, 3])
+  })
+
+  it("convert_element_type's VJP rule returns the cotangent itself when dtype and weak type match", () => {
+    const x = f32([1, 2])
+    const ct = f32([3, 4])
+    const params = { newDtype: "float32", weakType: false } as const
+    const [back] = vjpRules().convert_element_type([x], [x], [ct], params, [true])
+    expect(back).toBe(ct)
+  })
+
+  it("linearRecurrence: h[i] = a[i] h[i-1] + b[i], forward and reversed, over more steps than one doubling", () => {
+    const a = f32([2, 3, 4, 5, 6])
+    const b = f32([1, 1, 1, 1, 1])
+    close(linearRecurrence(a, b, 0, false), [1, 4, 17, 86, 517])
+    // reversed: h[i] = a[i] h[i+1] + b[i], from the end
+    close(linearRecurrence(a, b, 0, true), [153, 76, 25, 6, 1])
+  })
+
+  it("reduce_prod over axes given out of order: tangent and cotangent are the products of the others", () => {
+    const x = jnp.reshape(f32([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), [2, 3, 2])
+    const values = Array.from(x.data())
+    // out[j] = product of x[i, j, k] over i and k
+    const prods = [0, 1, 2].map((j) => [0, 1].flatMap((i) => [0, 1].map((k) => values[i * 6 + j * 2 + k]!)))
+    const p = prods.map((xs) => xs.reduce((u, v) => u * v, 1))
+    const [y, t] = jvp((x: JArray) => lax.reduceProd(x, [2, 0]), [x], [jnp.ones([2, 3, 2])])
+    close(y, p)
+    close(
+      t,
+      prods.map((xs, j) => xs.reduce((u, v) => u + p[j]! / v, 0))
+    )
+    const g = grad((x: JArray) => sum(lax.reduceProd(x, [2, 0])))(x)
+    close(
+      g,
+      values.map((v, n) => p[Math.floor(n / 2) % 3]! / v)
+    )
   })
 })

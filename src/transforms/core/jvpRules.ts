@@ -39,8 +39,7 @@ import {
   takeAlongAxis,
   toFloat,
   toProdLayout,
-  unaryPartials,
-  zeros
+  unaryPartials
 } from "./jvpRulesCommon.ts"
 import type { FirstOrderTable, JvpRule } from "./rules.ts"
 import { eigJvp } from "./eigRules.ts"
@@ -48,8 +47,19 @@ import { eigJvp } from "./eigRules.ts"
 type Tangents = ReadonlyArray<JArray | null>
 
 /**
+ * The tangents of the float primals, `null` for the others; `null` itself when all of them are zero
+ * (a `null` tangent stays `null` either way, so only the dtype decides).
+ */
+const floatTangents = (primals: ReadonlyArray<JArray>, tangents: Tangents): Tangents | null => {
+  const ts = tangents.map((t, i) => (isFloat(primals[i]!) ? t : null))
+  return ts.some((t) => t !== null) ? ts : null
+}
+
+/**
  * Builds a rule: evaluates `prim` on the primals, then (unless every float tangent is zero) asks
  * `tangentsOf` for the output tangents, from tangents that are `null` for non-float primals.
+ * `tangents` has one entry per primal (`JVPTrace.process` builds both from the same inputs), so the
+ * rules below test an operand's tangent against `null` only; outputs they leave out get `null`.
  */
 const rule =
   <P extends FirstOrderPrimitive>(
@@ -63,30 +73,34 @@ const rule =
   ): JvpRule<P> =>
   (primals, tangents, params) => {
     const outs = bind(prim, primals, params)
-    const ts = tangents.map((t, i) => (t !== null && isFloat(primals[i]!) ? t : null))
-    if (ts.every((t) => t === null)) return [outs, outs.map(() => null)]
+    const ts = floatTangents(primals, tangents)
+    if (ts === null) return [outs, outs.map(() => null)]
     const outTs = tangentsOf(primals, ts, params, outs)
     return [outs, outs.map((o, i) => (isFloat(o) ? (outTs[i] ?? null) : null))]
   }
 
-/** Outputs with zero tangents (integer outputs, piecewise-constant functions, `stop_gradient`). */
-const zero = <P extends FirstOrderPrimitive>(prim: P): JvpRule<P> =>
-  rule(prim, (_p, _t, _params, outs) => outs.map(() => null))
+/**
+ * Outputs with zero tangents (integer outputs, piecewise-constant functions, `stop_gradient`): `rule`
+ * gives `null` to every output `tangentsOf` leaves out, here all of them.
+ */
+const zero = <P extends FirstOrderPrimitive>(prim: P): JvpRule<P> => rule(prim, () => [])
 
-/** A primitive linear in its first operand (the others, if any, are integer operands such as indices). */
+/**
+ * A primitive linear in its first operand. The others, if any, are integer operands such as indices
+ * (the shape rules check them), so `tangentsOf` only runs with a tangent for the first one.
+ */
 const linear = <P extends FirstOrderPrimitive>(prim: P): JvpRule<P> =>
-  rule(prim, (primals, [t], params) => [
-    t === null || t === undefined ? null : bind1(prim, [t, ...primals.slice(1)], params)
-  ])
+  rule(prim, (primals, [t], params) => [bind1(prim, [t!, ...primals.slice(1)], params)])
 
+/** An elementwise primitive of one operand, whose tangent is nonzero whenever `tangentsOf` runs. */
 const unary = <P extends DifferentiableUnary>(prim: P): JvpRule<P> =>
-  rule(prim, ([x], [t], _params, [y]) => [t === null || t === undefined ? null : unaryPartials[prim](t, x!, y!)])
+  rule(prim, ([x], [t], _params, [y]) => [unaryPartials[prim](t!, x!, y!)])
 
 const binary = <P extends DifferentiableBinary>(prim: P): JvpRule<P> =>
   rule(prim, ([x, y], [tx, ty], _params, [out]) => {
     const [px, py] = binaryPartials[prim]
-    const dx = tx === null || tx === undefined ? null : fit(px(tx, x!, y!, out!), out!.shape)
-    const dy = ty === null || ty === undefined ? null : fit(py(ty, x!, y!, out!), out!.shape)
+    const dx = tx === null ? null : fit(px(tx!, x!, y!, out!), out!.shape)
+    const dy = ty === null ? null : fit(py(ty!, x!, y!, out!), out!.shape)
     return [addMaybe(dx, dy)]
   })
 
@@ -215,8 +229,8 @@ export const firstOrderJvpRules: FirstOrderTable<{ [P in Primitive]: JvpRule<P> 
   reduce_max: chooser("reduce_max"),
   reduce_min: chooser("reduce_min"),
   reduce_prod: rule("reduce_prod", ([x], [t], params, [y]) => {
+    // Over an empty axis (layout.n = 0) the sum below is over nothing: zeros of y's shape and dtype.
     const layout = prodLayout(x!.shape, reduceAxes("reduce_prod", params.axes, x!.ndim))
-    if (layout.n === 0) return [zeros(y!.shape)]
     const others = productOfOthers(toProdLayout(x!, layout))
     return [reshape(reduceSum(mul(toProdLayout(t!, layout), others), [layout.flatShape.length - 1]), y!.shape)]
   }),
@@ -233,15 +247,13 @@ export const firstOrderJvpRules: FirstOrderTable<{ [P in Primitive]: JvpRule<P> 
 
   ...convJvpRules,
   dot_general: rule("dot_general", ([l, r], [tl, tr], params) => [
-    addMaybe(
-      tl === null || tl === undefined ? null : dotGeneral(tl, r!, params),
-      tr === null || tr === undefined ? null : dotGeneral(l!, tr, params)
-    )
+    addMaybe(tl === null ? null : dotGeneral(tl!, r!, params), tr === null ? null : dotGeneral(l!, tr!, params))
   ]),
 
   sort: (primals, tangents, params) => {
-    const ts = tangents.map((t, i) => (t !== null && isFloat(primals[i]!) ? t : null))
-    if (ts.every((t) => t === null)) return [bind("sort", primals, params), primals.map(() => null)]
+    // Without tangents, a plain sort: no permutation to find.
+    const ts = floatTangents(primals, tangents)
+    if (ts === null) return [bind("sort", primals, params), primals.map(() => null)]
     const dimension = normAxis("sort", params.dimension, primals[0]!.ndim)
     const shape = primals[0]!.shape
     const iota = bind1("iota", [], { dtype: "int32", shape, dimension })

@@ -31,18 +31,15 @@ export const range = (start: number, stop?: number): Array<number> => {
   return Array.from({ length: Math.max(0, hi - lo) }, (_, i) => lo + i)
 }
 
-/** The permutation sorting `xs` ascending (stable). */
+/** The permutation sorting `xs` ascending (stable, as `Array.prototype.sort` is since ES2019). */
 export const argsort = (xs: ReadonlyArray<number>): Array<number> =>
   xs
     .map((v, i) => [v, i] as const)
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .sort((a, b) => a[0] - b[0])
     .map(([, i]) => i)
 
-export const inversePermutation = (perm: ReadonlyArray<number>): Array<number> => {
-  const inv = new Array<number>(perm.length)
-  perm.forEach((p, i) => (inv[p] = i))
-  return inv
-}
+/** The permutation that sorts a permutation is its inverse. */
+export const inversePermutation = (perm: ReadonlyArray<number>): Array<number> => argsort(perm)
 
 const isIdentity = (perm: ReadonlyArray<number>): boolean => perm.every((p, i) => p === i)
 
@@ -243,12 +240,12 @@ export const unbroadcastInDim = (
   return reshape(reduceSum(ct, axes), operandShape)
 }
 
-/** Elements `[start, stop)` with a stride along `axis`. */
-export const sliceAxis = (x: JArray, axis: number, start: number, stop: number, stride = 1): JArray =>
+/** Elements `[start, stop)` along `axis`. */
+export const sliceAxis = (x: JArray, axis: number, start: number, stop: number): JArray =>
   bind1("slice", [x], {
     startIndices: x.shape.map((_, i) => (i === axis ? start : 0)),
     limitIndices: x.shape.map((d, i) => (i === axis ? stop : d)),
-    strides: x.shape.map((_, i) => (i === axis ? stride : 1))
+    strides: x.shape.map(() => 1)
   })
 
 /**
@@ -277,8 +274,10 @@ export const linearRecurrence = (a: JArray, b: JArray, axis: number, reverse: bo
   let A = fit(a, b.shape)
   let B = b
   for (let s = 1; s < n; s *= 2) {
+    // A becomes the product of s consecutive coefficients, updated only when a step needs it (the
+    // last step's update would go unused).
+    if (s > 1) A = mul(A, shift(A, axis, s / 2, 1, reverse))
     B = add(mul(A, shift(B, axis, s, 0, reverse)), B)
-    if (2 * s < n) A = mul(A, shift(A, axis, s, 1, reverse))
   }
   return B
 }
@@ -322,10 +321,11 @@ export interface ProdLayout {
 
 export const prodLayout = (shape: Shape, axes: ReadonlyArray<number>): ProdLayout => {
   const kept = range(shape.length).filter((i) => !axes.includes(i))
-  const red = [...axes].sort((a, b) => a - b)
-  const perm = [...kept, ...red]
+  // The reduced axes in the caller's order: toProdLayout and fromProdLayout use the same permutation,
+  // and the product of the others is symmetric in the flattened block.
+  const perm = [...kept, ...axes]
   const movedShape = perm.map((i) => shape[i]!)
-  const n = red.reduce((p, i) => p * shape[i]!, 1)
+  const n = axes.reduce((p, i) => p * shape[i]!, 1)
   return { perm, movedShape, flatShape: [...kept.map((i) => shape[i]!), n], n }
 }
 
@@ -388,7 +388,9 @@ export const scatterWinners = (operandShape: Shape, indices: JArray, updatesShap
       broadcastDimensions: range(lead.length)
     }
   )
-  const written = bind1("scatter", [full(operandShape, -1, "int32"), indices, ids], p)
+  // Every position read back is one an update row wrote (same indices, same mode): the initial
+  // value is never read.
+  const written = bind1("scatter", [full(operandShape, 0, "int32"), indices, ids], p)
   return eq(bind1("gather", [written, indices], p), ids)
 }
 

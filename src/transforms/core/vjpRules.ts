@@ -313,8 +313,8 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
   reduce_max: chooser("reduce_max"),
   reduce_min: chooser("reduce_min"),
   reduce_prod: structural((ct, x, p) => {
+    // Over an empty axis (layout.n = 0), `others` is empty and so is the product: x's shape, ct's dtype.
     const layout = prodLayout(x.shape, reduceAxes("reduce_prod", p.axes, x.ndim))
-    if (layout.n === 0) return zeros(x.shape, inexactOf(ct))
     const others = productOfOthers(toProdLayout(x, layout))
     return fromProdLayout(mul(reshape(ct, [...ct.shape, 1]), others), layout)
   }),
@@ -334,10 +334,12 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
 
   ...convVjpRules,
   dot_general: rule(([l, r], _outs, [ct], params, needs) => {
-    const lc = reduceAxes("dot_general", params.lhsContracting, l!.ndim)
-    const rc = reduceAxes("dot_general", params.rhsContracting, r!.ndim)
-    const lb = reduceAxes("dot_general", params.lhsBatch, l!.ndim)
-    const rb = reduceAxes("dot_general", params.rhsBatch, r!.ndim)
+    // Normalized dimensions; the forward pass has already checked them against the operands.
+    const dims = (axes: ReadonlyArray<number>, ndim: number): Array<number> => reduceAxes("dot_general", axes, ndim)
+    const lc = dims(params.lhsContracting, l!.ndim)
+    const rc = dims(params.rhsContracting, r!.ndim)
+    const lb = dims(params.lhsBatch, l!.ndim)
+    const rb = dims(params.rhsBatch, r!.ndim)
     return [
       when(needs[0], () => dotTransposeLhs(ct!, l!.ndim, r!, lc, rc, lb, rb, false)),
       when(needs[1], () => dotTransposeLhs(ct!, r!.ndim, l!, rc, lc, rb, lb, true))
@@ -349,7 +351,7 @@ export const firstOrderVjpRules: FirstOrderTable<{ [P in Primitive]: VjpRule<P> 
     const perm = sortPermutation(primals, dimension, params.numKeys)
     return primals.map((_, i) => {
       const ct = cts[i] ?? null
-      return ct === null || needs[i] !== true ? null : scatterAlongAxis(ct, perm, dimension)
+      return ct === null ? null : when(needs[i], () => scatterAlongAxis(ct, perm, dimension))
     })
   }),
 
