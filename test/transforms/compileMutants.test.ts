@@ -16,7 +16,7 @@ import { makeFusingCpu } from "../../src/backend/fusionReference.ts"
 import type { ClosedJaxpr, Eqn, Var } from "../../src/backend/Jaxpr.ts"
 import { foldConstants } from "../../src/transforms/core/compile/fold.ts"
 import { fromJaxpr } from "../../src/transforms/core/compile/graph.ts"
-import { compilePlan, simplify } from "../../src/transforms/core/compile/plan.ts"
+import { compilePlan, innerArrays, schedule, simplify } from "../../src/transforms/core/compile/plan.ts"
 import { releaseAfter } from "../../src/transforms/core/compile/liveness.ts"
 
 /** Same elements, bit for bit (NaN equal to NaN, -0 apart from 0). */
@@ -45,7 +45,7 @@ describe("liveness", () => {
       { inputs: [1, 0], outputs: [2] },
       { inputs: [2], outputs: [3, 4] }
     ]
-    assert.deepStrictEqual(releaseAfter(steps, new Set([3]), [5]), [[5], [1, 0], [2, 4]])
+    assert.deepStrictEqual(releaseAfter(steps, new Set([3])), [[], [1, 0], [2, 4]])
   })
 
   it("keeps the plan's outputs, releases a slot read by several steps after the last, and handles no steps", () => {
@@ -54,8 +54,8 @@ describe("liveness", () => {
       { inputs: [0], outputs: [2] },
       { inputs: [1, 2], outputs: [3] }
     ]
-    assert.deepStrictEqual(releaseAfter(steps, new Set([1, 3]), []), [[], [0], [2]])
-    assert.deepStrictEqual(releaseAfter([], new Set(), [0]), [])
+    assert.deepStrictEqual(releaseAfter(steps, new Set([1, 3])), [[], [0], [2]])
+    assert.deepStrictEqual(releaseAfter([], new Set()), [])
   })
 })
 
@@ -1533,5 +1533,169 @@ describe("fusion groups", () => {
       ],
       outputs: { kind: "map", nodes: [5] }
     })
+  })
+})
+
+describe("plan internals", () => {
+  const v = (id: number): Var => ({ id, aval: aval([], "float32") })
+  const unit = (inputs: ReadonlyArray<number>, outputs: ReadonlyArray<number>) =>
+    ({ kind: "eqn", eqn: { prim: "neg", params: {}, inputs: inputs.map(v), outputs: outputs.map(v) } }) as const
+
+  it("schedule places a unit listed twice once, after what it reads", () => {
+    const a = unit([0], [1])
+    const b = unit([1], [2])
+    const order = schedule([b, a, b] as never) as ReadonlyArray<unknown>
+    assert.deepStrictEqual(order, [a, b])
+  })
+
+  it("schedule refuses units that read each other's outputs", () => {
+    // root -> a -> b -> a: the cycle does not pass through the root.
+    const root = unit([1], [0])
+    const a = unit([2], [1])
+    const b = unit([1], [2])
+    assert.throws(() => schedule([root, a, b] as never), /cycle/)
+    // root -> a -> root.
+    assert.throws(() => schedule([unit([1], [0]), unit([0], [1])] as never), /cycle/)
+  })
+
+  it("innerArrays collects a program's constants and literals, and stops on cycles and strings", () => {
+    const c = jnp.array([1, 2]) as JArray
+    const lit = jnp.array(3) as JArray
+    const out = jnp.array(4) as JArray
+    const program = {
+      jaxpr: {
+        constvars: [],
+        invars: [],
+        eqns: [{ prim: "add", params: { inner: "text" }, inputs: [v(0), { literal: lit }], outputs: [v(1)] }],
+        outvars: [v(1), { literal: out }]
+      },
+      consts: [c]
+    }
+    const cyclic: Record<string, unknown> = { name: "loop", programs: [program] }
+    cyclic["self"] = cyclic
+    assert.deepStrictEqual([...innerArrays(cyclic)], [c, lit, out])
+    // A record with `consts` that is not a program is walked as a record.
+    assert.deepStrictEqual([...innerArrays({ consts: [1, "two"], other: null, missing: undefined })], [])
+  })
+})
+
+describe("dot layouts: views that are not pure insertions stay", () => {
+  it("a reshape that removes a size-1 axis, and a broadcast that expands one", () => {
+    // [2, 1] → [2] removes an axis of the source: reading the source would leave it as a free axis.
+    assert.deepStrictEqual(
+      rewritten((x, y) => jnp.dot(x.reshape([2]), y.reshape([2])), ramp([2, 1]), ramp([2, 1], 0.5)),
+      ["reshape(0)", "reshape(1)", `${dot([0], [0])}(~,~)`]
+    )
+    // [1] → [3] repeats the element: reading the source would sum one product instead of three.
+    assert.deepStrictEqual(
+      rewritten(
+        (x, y) =>
+          lax.dotGeneral(lax.broadcastInDim(x, [3], [0]), lax.broadcastInDim(y, [3], [0]), [
+            [[0], [0]],
+            [[], []]
+          ]),
+        ramp([1]),
+        ramp([1], 0.5)
+      ),
+      ["broadcast_in_dim(0)", "broadcast_in_dim(1)", `${dot([0], [0])}(~,~)`]
+    )
+  })
+
+  it("a broadcast that expands one axis and keeps another stays", () => {
+    // [1, 2] → [3, 2]: axis 1 matches, axis 0 repeats its element.
+    assert.deepStrictEqual(
+      rewritten(
+        (x, y) =>
+          lax.dotGeneral(lax.broadcastInDim(x, [3, 2], [0, 1]), lax.broadcastInDim(y, [3, 2], [0, 1]), [
+            [
+              [0, 1],
+              [0, 1]
+            ],
+            [[], []]
+          ]),
+        ramp([1, 2]),
+        ramp([1, 2], 0.5)
+      ),
+      ["broadcast_in_dim(0)", "broadcast_in_dim(1)", `${dot([0, 1], [0, 1])}(~,~)`]
+    )
+  })
+
+  it("a real size-1 axis on the left contracted with an inserted one on the right keeps the views", () => {
+    assert.deepStrictEqual(
+      rewritten(
+        (x, y) =>
+          lax.dotGeneral(x.reshape([1, 4, 1]), y.reshape([3, 1, 1]), [
+            [
+              [0, 2],
+              [1, 2]
+            ],
+            [[], []]
+          ]),
+        ramp([1, 4]),
+        ramp([3], 0.5)
+      ),
+      ["reshape(0)", "reshape(1)", `${dot([0, 2], [1, 2])}(~,~)`]
+    )
+  })
+
+  it("a reshape of an empty array to a longer axis inserts no axis", () => {
+    // [0] → [0, 5] and [0] → [5, 0]: the 5 is no size-1 axis, though the element counts agree.
+    assert.deepStrictEqual(
+      rewritten(
+        (x, y) =>
+          lax.dotGeneral(x.reshape([0, 5]), y.reshape([5, 0]), [
+            [[1], [0]],
+            [[], []]
+          ]),
+        ramp([0]),
+        ramp([0])
+      ),
+      ["reshape(0)", "reshape(1)", `${dot([1], [0])}(~,~)`]
+    )
+  })
+
+  it("inserted axes outside a dropped pair, or paired with a real axis, keep the views", () => {
+    // No pair is dropped, and each side has an inserted axis.
+    assert.deepStrictEqual(
+      rewritten(
+        (x, y) =>
+          lax.dotGeneral(lax.expandDims(x, [1]), lax.expandDims(y, [1]), [
+            [[0], [0]],
+            [[], []]
+          ]),
+        ramp([3]),
+        ramp([3], 0.5)
+      ),
+      ["expand_dims(0)", "expand_dims(1)", `${dot([0], [0])}(~,~)`]
+    )
+    // One pair of inserted axes is dropped, but the left side has another inserted axis.
+    assert.deepStrictEqual(
+      rewritten(
+        (x, y) =>
+          lax.dotGeneral(x.reshape([1, 3, 1]), y.reshape([1, 4]), [
+            [[0], [0]],
+            [[], []]
+          ]),
+        ramp([3]),
+        ramp([4], 0.5)
+      ),
+      ["reshape(0)", "reshape(1)", `${dot([0], [0])}(~,~)`]
+    )
+    // An inserted axis contracted with a real size-1 axis: that pair stays, and so do the views.
+    assert.deepStrictEqual(
+      rewritten(
+        (x, y) =>
+          lax.dotGeneral(x.reshape([3, 1, 1]), y.reshape([1, 4, 1]), [
+            [
+              [1, 2],
+              [0, 2]
+            ],
+            [[], []]
+          ]),
+        ramp([3]),
+        ramp([1, 4], 0.5)
+      ),
+      ["reshape(0)", "reshape(1)", `${dot([1, 2], [0, 2])}(~,~)`]
+    )
   })
 })

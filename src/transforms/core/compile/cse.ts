@@ -5,14 +5,14 @@
  * Staging records each call of a traced function, so such duplicates are common: `vmap` and `grad`
  * rules, and user code, recompute broadcasts, conversions and whole subexpressions.
  *
- * Parameters compare by structure (numbers, strings, arrays, plain records), except the programs and
- * functions higher-order primitives carry, which compare by identity: two `scan`s merge only when they
- * run the very same body.
+ * Parameters compare by structure (numbers, strings, arrays, plain records, programs), except the
+ * functions and arrays higher-order primitives carry, which compare by identity: two `scan`s merge
+ * only when they run the same traced body.
  *
  * @since 0.2.0
  */
 import type { Var } from "../../../backend/Jaxpr.ts"
-import { isHigherOrder } from "../../../backend/Primitive.ts"
+import { shapeEquals } from "../../../backend/shape.ts"
 import type { Equation, Graph } from "./graph.ts"
 import { numberKey } from "./graph.ts"
 
@@ -28,74 +28,51 @@ const identityKey = (o: object): string => {
   return `#${id}`
 }
 
-/** A text equal for equal values; `structural` says whether nested plain records compare by content. */
-const valueKey = (v: unknown, structural: boolean): string => {
-  switch (typeof v) {
-    case "number":
-      return numberKey(v)
-    case "string":
-      return JSON.stringify(v)
-    case "boolean":
-    case "undefined":
-    case "bigint":
-      return String(v)
-    case "function":
-      return identityKey(v)
-    case "symbol":
-      return identityKey(Object(v) as object)
-    case "object": {
-      if (v === null) return "null"
-      if (Array.isArray(v)) return `[${v.map((x) => valueKey(x, structural)).join(",")}]`
-      if (structural && Object.getPrototypeOf(v) === Object.prototype)
-        return recordKey(v as Record<string, unknown>, structural)
-      return identityKey(v)
-    }
-  }
+/**
+ * A text equal for equal values. Numbers by `numberKey` (`-0` apart from `0`); other non-objects
+ * (strings, booleans, `undefined`, `null`) by their JSON text, where strings are quoted and so never
+ * read as another type; arrays element by element; plain records (parameter records, and the
+ * programs of higher-order primitives) by their sorted entries; functions and class instances (the
+ * arrays a program holds) by identity. A program's variables carry their ids, so two programs read
+ * alike only if they are the same trace.
+ */
+const valueKey = (v: unknown): string => {
+  if (typeof v === "number") return numberKey(v)
+  if (!(v instanceof Object)) return String(JSON.stringify(v))
+  if (Array.isArray(v)) return `[${v.map((x) => valueKey(x)).join(",")}]`
+  if (Object.getPrototypeOf(v) !== Object.prototype) return identityKey(v)
+  // The entries as an array of pairs: a parameter holds a record or an array, never both.
+  return valueKey(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, (v as Record<string, unknown>)[k]])
+  )
 }
-
-const recordKey = (r: Record<string, unknown>, structural: boolean): string =>
-  `{${Object.keys(r)
-    .sort()
-    .map((k) => `${k}:${valueKey(r[k], structural)}`)
-    .join(",")}}`
 
 /** A text equal for equations that compute the same values. */
 export const equationKey = (e: Equation, inputs: ReadonlyArray<Var>): string =>
-  `${e.prim}${recordKey(e.params as Record<string, unknown>, !isHigherOrder(e.prim))}(${inputs.map((v) => v.id).join(",")})`
+  valueKey([e.prim, e.params, inputs.map((v) => v.id)])
+
+/** Whether an equation's output has its operand's dtype, weak type and shape. */
+const sameAval = (e: Equation): boolean => {
+  const a = e.inputs[0]!.aval,
+    o = e.outputs[0]!.aval
+  return a.dtype === o.dtype && a.weakType === o.weakType && shapeEquals(a.shape, o.shape)
+}
 
 /**
- * Whether an equation returns its operand unchanged: a pad by nothing, a slice of everything, the
- * identity permutation, a reshape or conversion to what it already is (rules emit these generically,
- * and each would copy the whole array).
+ * Whether an equation returns its operand unchanged: a pad by nothing, the identity permutation, a
+ * slice, reshape or conversion to what it already is (rules emit these generically, and each would
+ * copy the whole array). A pad by nothing and the identity permutation keep the operand's aval by
+ * their shape rules. A slice whose output has the operand's shape takes every element in order:
+ * its shape rule keeps `0 <= start <= limit <= size` and `stride >= 1`, so on an axis of size 2 or
+ * more only start 0, limit `size`, stride 1 keep the size, and on a smaller axis every slice reads
+ * what there is.
  */
 const isIdentity = (e: Equation): boolean => {
-  const a = e.inputs[0]?.aval,
-    o = e.outputs[0]?.aval
-  if (a === undefined || o === undefined || e.outputs.length !== 1) return false
-  if (
-    a.dtype !== o.dtype ||
-    a.weakType !== o.weakType ||
-    a.shape.length !== o.shape.length ||
-    a.shape.some((d, i) => d !== o.shape[i])
-  )
-    return false
-  const p = e.params as Record<string, unknown>
-  switch (e.prim) {
-    case "pad":
-      return (p["config"] as ReadonlyArray<ReadonlyArray<number>>).every((c) => c.every((x) => x === 0))
-    case "slice":
-      return (
-        (p["startIndices"] as ReadonlyArray<number>).every((s) => s === 0) &&
-        ((p["strides"] as ReadonlyArray<number> | undefined) ?? []).every((s) => s === 1)
-      )
-    case "transpose":
-      return (p["permutation"] as ReadonlyArray<number>).every((x, i) => x === i)
-    case "reshape":
-    case "convert_element_type":
-      return true
-    default:
-      return false
-  }
+  if (e.prim === "pad") return e.params.config.every((c) => c.every((x) => x === 0))
+  if (e.prim === "transpose") return e.params.permutation.every((x, i) => x === i)
+  return (e.prim === "slice" || e.prim === "reshape" || e.prim === "convert_element_type") && sameAval(e)
 }
 
 /** The graph with each repeated computation replaced by the first one's outputs, and identities by their operand. */

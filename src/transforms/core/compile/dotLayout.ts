@@ -16,8 +16,7 @@
  */
 import type { Var } from "../../../backend/Jaxpr.ts"
 import type { Params } from "../../../backend/Primitive.ts"
-import { abstractEval } from "../../../backend/Primitive.ts"
-import { normalizeAxes, normalizeAxis, shapeEquals } from "../../../backend/shape.ts"
+import { normalizeAxes, normalizeAxis } from "../../../backend/shape.ts"
 import type { Equation, Graph } from "./graph.ts"
 import { consumers, producers } from "./graph.ts"
 
@@ -36,12 +35,12 @@ const sidesOf = (e: DotEquation): readonly [Side, Side] => {
   const p = e.params
   return [
     {
-      contracting: normalizeAxes("dot_general", p.lhsContracting, l.aval.shape.length),
-      batch: normalizeAxes("dot_general", p.lhsBatch, l.aval.shape.length)
+      contracting: normalizeAxes(e.prim, p.lhsContracting, l.aval.shape.length),
+      batch: normalizeAxes(e.prim, p.lhsBatch, l.aval.shape.length)
     },
     {
-      contracting: normalizeAxes("dot_general", p.rhsContracting, r.aval.shape.length),
-      batch: normalizeAxes("dot_general", p.rhsBatch, r.aval.shape.length)
+      contracting: normalizeAxes(e.prim, p.rhsContracting, r.aval.shape.length),
+      batch: normalizeAxes(e.prim, p.rhsBatch, r.aval.shape.length)
     }
   ]
 }
@@ -49,54 +48,59 @@ const sidesOf = (e: DotEquation): readonly [Side, Side] => {
 const freeAxes = (rank: number, s: Side): Array<number> =>
   Array.from({ length: rank }, (_, i) => i).filter((i) => !s.contracting.includes(i) && !s.batch.includes(i))
 
-/** A dot equation, or `undefined` when shape inference disagrees with the output it must produce. */
-const makeDot = (lhs: Var, rhs: Var, params: DotParams, output: Var): DotEquation | undefined => {
-  try {
-    const [out] = abstractEval.dot_general([lhs.aval, rhs.aval], params)
-    if (out === undefined || !shapeEquals(out.shape, output.aval.shape) || out.dtype !== output.aval.dtype)
-      return undefined
-  } catch {
-    return undefined
-  }
-  return { prim: "dot_general", inputs: [lhs, rhs], outputs: [output], params }
-}
+/**
+ * A dot equation writing `output`. Every rewrite below builds a dot whose shape rule gives exactly
+ * `output`'s aval: a folded operand transpose keeps the free axes in order, dropped pairs are
+ * contracting pairs of inserted size-1 axes (and every inserted axis is in one), and an output
+ * transpose is folded only when it is the identity on the free axes or swaps the two operands'
+ * free blocks. So no shape inference is run again here.
+ */
+const makeDot = (lhs: Var, rhs: Var, params: DotParams, output: Var): DotEquation => ({
+  prim: "dot_general",
+  inputs: [lhs, rhs],
+  outputs: [output],
+  params
+})
 
 /**
  * For a pure insertion of size-1 axes, each output axis's source axis (`undefined` where inserted);
  * `undefined` for anything else.
  */
 const insertionMap = (e: Equation): Array<number | undefined> | undefined => {
-  const src = e.inputs[0]?.aval.shape
-  const out = e.outputs[0]?.aval.shape
-  if (src === undefined || out === undefined || e.inputs[0]!.aval.dtype === "key<fry>") return undefined
-  switch (e.prim) {
-    case "expand_dims": {
-      const dims = normalizeAxes("expand_dims", e.params.dimensions, out.length)
-      let j = 0
-      return out.map((_, i) => (dims.includes(i) ? undefined : j++))
-    }
-    case "reshape": {
-      let j = 0
-      const map: Array<number | undefined> = []
-      for (const d of out) {
-        if (j < src.length && d === src[j]) map.push(j++)
-        else if (d === 1) map.push(undefined)
-        else return undefined
-      }
-      return j === src.length ? map : undefined
-    }
-    case "broadcast_in_dim": {
-      const bd = e.params.broadcastDimensions
-      if (bd.some((d, j) => out[d] !== src[j])) return undefined
-      const map = out.map((_, i) => {
-        const j = bd.indexOf(i)
-        return j >= 0 ? j : undefined
-      })
-      return map.every((j, i) => j !== undefined || out[i] === 1) ? map : undefined
-    }
-    default:
-      return undefined
+  // These views keep their operand's dtype, and the view feeds a dot, whose operands are never keys.
+  const shapes = (): readonly [ReadonlyArray<number>, ReadonlyArray<number>] => [
+    e.inputs[0]!.aval.shape,
+    e.outputs[0]!.aval.shape
+  ]
+  if (e.prim === "expand_dims") {
+    const [, out] = shapes()
+    const dims = normalizeAxes(e.prim, e.params.dimensions, out.length)
+    let j = 0
+    return out.map((_, i) => (dims.includes(i) ? undefined : j++))
   }
+  if (e.prim === "reshape") {
+    const [src, out] = shapes()
+    let j = 0
+    const map: Array<number | undefined> = []
+    for (const d of out) {
+      // Past the end `src[j]` is `undefined`, which equals no size.
+      if (d === src[j]) map.push(j++)
+      else if (d === 1) map.push(undefined)
+      else return undefined
+    }
+    return j === src.length ? map : undefined
+  }
+  if (e.prim === "broadcast_in_dim") {
+    const [src, out] = shapes()
+    const bd = e.params.broadcastDimensions
+    if (bd.some((d, j) => out[d] !== src[j])) return undefined
+    const map = out.map((_, i) => {
+      const j = bd.indexOf(i)
+      return j >= 0 ? j : undefined
+    })
+    return map.every((j, i) => j !== undefined || out[i] === 1) ? map : undefined
+  }
+  return undefined
 }
 
 /** Folds transposes of operands into the dot when the free axes keep their order. */
@@ -112,21 +116,22 @@ const foldOperandTransposes = (
   for (const k of [0, 1] as const) {
     const v = inputs[k]
     const t = prod.get(v.id)
-    if (t?.prim !== "transpose" || outs.has(v.id) || !(readers.get(v.id) ?? []).every(isDot)) continue
+    // `v` is an operand of `e`, so it has readers.
+    if (t?.prim !== "transpose" || outs.has(v.id) || !readers.get(v.id)!.every(isDot)) continue
     const perm = t.params.permutation
     const free = freeAxes(v.aval.shape.length, sides[k]).map((i) => perm[i]!)
     if (!free.every((a, i) => i === 0 || a > free[i - 1]!)) continue
     inputs[k] = t.inputs[0]!
     next[k] = { contracting: sides[k].contracting.map((i) => perm[i]!), batch: sides[k].batch.map((i) => perm[i]!) }
   }
-  if (inputs[0] === e.inputs[0] && inputs[1] === e.inputs[1]) return e
+  // Rebuilt even when no operand changed: the same operands and (normalized) dimension numbers.
   const params: DotParams = {
     lhsContracting: next[0].contracting,
     rhsContracting: next[1].contracting,
     lhsBatch: next[0].batch,
     rhsBatch: next[1].batch
   }
-  return makeDot(inputs[0], inputs[1], params, e.outputs[0]!) ?? e
+  return makeDot(inputs[0], inputs[1], params, e.outputs[0]!)
 }
 
 /** Drops contracting pairs of size-1 axes that views inserted on both sides, reading the views' sources. */
@@ -139,8 +144,8 @@ const foldInsertedAxes = (e: DotEquation, prod: ReadonlyMap<number, Equation>): 
   })
   const [lv, rv] = views
   if (lv === undefined || rv === undefined) return e
-  const dropped = sides[0].contracting.flatMap((l, k) =>
-    lv.map[l] === undefined && rv.map[sides[1].contracting[k]!] === undefined ? [k] : []
+  const dropped = [...sides[0].contracting.keys()].filter(
+    (k) => lv.map[sides[0].contracting[k]!] === undefined && rv.map[sides[1].contracting[k]!] === undefined
   )
   const coversInserted = (view: { readonly map: ReadonlyArray<number | undefined> }, side: Side): boolean =>
     view.map.every((s, i) => s !== undefined || dropped.some((k) => side.contracting[k] === i))
@@ -150,13 +155,11 @@ const foldInsertedAxes = (e: DotEquation, prod: ReadonlyMap<number, Equation>): 
     batch: side.batch.map((i) => view.map[i]!)
   })
   const [l, r] = [keep(sides[0], lv), keep(sides[1], rv)]
-  return (
-    makeDot(
-      lv.source,
-      rv.source,
-      { lhsContracting: l.contracting, rhsContracting: r.contracting, lhsBatch: l.batch, rhsBatch: r.batch },
-      e.outputs[0]!
-    ) ?? e
+  return makeDot(
+    lv.source,
+    rv.source,
+    { lhsContracting: l.contracting, rhsContracting: r.contracting, lhsBatch: l.batch, rhsBatch: r.batch },
+    e.outputs[0]!
   )
 }
 
@@ -170,9 +173,10 @@ const foldOutputTranspose = (
   const nb = ls.batch.length
   const nl = freeAxes(lhs.aval.shape.length, ls).length
   const nr = freeAxes(rhs.aval.shape.length, rs).length
-  const perm = t.params.permutation.map((p) => normalizeAxis("transpose", p, nb + nl + nr))
+  const perm = t.params.permutation.map((p) => normalizeAxis(t.prim, p, nb + nl + nr))
   const batch = perm.slice(0, nb)
-  if (!batch.every((p) => p < nb)) return undefined
+  // Both tests below need the entries after the batch positions to be exactly the free axes
+  // (`nb` and up), so the batch positions hold a permutation of the batch axes.
   const rest = perm.slice(nb)
   const same = rest.every((p, i) => p === nb + i)
   const swapped = rest.every((p, i) => (i < nr ? p === nb + nl + i : p === nb + i - nr))
@@ -211,12 +215,7 @@ export const foldDotLayouts = (g: Graph): Graph => {
   for (const e of g1.eqns) {
     if (e.prim !== "transpose") continue
     const d = prod1.get(e.inputs[0]!.id)
-    if (
-      !isDot(d) ||
-      outs.has(d.outputs[0]!.id) ||
-      (readers1.get(d.outputs[0]!.id) ?? []).length !== 1 ||
-      replaced.has(d)
-    )
+    if (!isDot(d) || outs.has(d.outputs[0]!.id) || readers1.get(d.outputs[0]!.id)!.length !== 1 || replaced.has(d))
       continue
     const folded = foldOutputTranspose(e, d)
     if (folded === undefined) continue

@@ -19,21 +19,17 @@ export interface SlotUse {
 
 /**
  * For each step, the slots to release after it: those it reads for the last time, and those it
- * writes that nothing reads. Slots in `keep` (the plan's outputs) are never released; slots filled
- * before the first step and never read are released after it.
+ * writes that nothing reads. Slots in `keep` (the plan's outputs) are never released. Plans are in
+ * SSA form (a slot is written once, before every read), so the last step that reads or writes a
+ * slot is where its buffer is last needed. Slots filled before the first step are always read by a
+ * step (the plan makes sources only for variables a step reads), so their last read covers them.
  */
-export const releaseAfter = (
-  steps: ReadonlyArray<SlotUse>,
-  keep: ReadonlySet<number>,
-  filledBefore: ReadonlyArray<number>
-): Array<Array<number>> => {
+export const releaseAfter = (steps: ReadonlyArray<SlotUse>, keep: ReadonlySet<number>): Array<Array<number>> => {
   const last = new Map<number, number>()
-  for (const s of filledBefore) last.set(s, 0)
   steps.forEach((step, i) => {
-    for (const s of step.outputs) if (!last.has(s)) last.set(s, i)
-    for (const s of step.inputs) last.set(s, i)
+    for (const s of [...step.outputs, ...step.inputs]) last.set(s, i)
   })
   const release: Array<Array<number>> = steps.map(() => [])
-  for (const [slot, i] of last) if (!keep.has(slot) && i < steps.length) release[i]!.push(slot)
+  for (const [slot, i] of last) if (!keep.has(slot)) release[i]!.push(slot)
   return release
 }

@@ -80,8 +80,11 @@ export const simplify = (closed: ClosedJaxpr, backend: BackendImpl): Graph => {
   return dce(foldDotLayouts(dce(foldConstants(cse(g0), backend))))
 }
 
-/** Units in an order where every value is written before it is read, close to program order. */
-const schedule = (units: ReadonlyArray<Unit>): Array<Unit> => {
+/**
+ * Units in an order where every value is written before it is read, close to program order; a unit
+ * listed more than once is placed once. Exported for tests.
+ */
+export const schedule = (units: ReadonlyArray<Unit>): Array<Unit> => {
   const writer = new Map<number, Unit>()
   for (const u of units) for (const v of writes(u)) writer.set(v.id, u)
   const state = new Map<Unit, "visiting" | "done">()
@@ -123,7 +126,16 @@ const live = (order: ReadonlyArray<Unit>, outvars: ReadonlyArray<Var>): Array<Un
   return kept.reverse()
 }
 
-/** The units of a graph on a backend: fused groups the backend compiles, single equations otherwise. */
+/** A fused group's equations in program order, a closing reduction last. */
+const groupEqns = (u: Extract<Unit, { readonly kind: "fused" }>): ReadonlyArray<Equation> => {
+  const g = u.fusion.group
+  return g.reduce === undefined ? g.members : [...g.members, g.reduce]
+}
+
+/**
+ * The units of a graph on a backend: fused groups the backend compiles, single equations otherwise,
+ * in program order. A fused unit is listed once per equation it holds: `schedule` places it once.
+ */
 const unitsOf = (g: Graph, backend: BackendImpl): Array<Unit> => {
   const fusedBy = new Map<Equation, Unit>()
   if (backend.compileFused !== undefined) {
@@ -132,29 +144,22 @@ const unitsOf = (g: Graph, backend: BackendImpl): Array<Unit> => {
       if (!fusion.worthwhile) continue
       const kernel = backend.compileFused(fusion.program)
       if (kernel === undefined) continue
-      const unit: Unit = { kind: "fused", fusion, kernel }
-      for (const m of group.members) fusedBy.set(m, unit)
-      if (group.reduce !== undefined) fusedBy.set(group.reduce, unit)
+      const unit = { kind: "fused", fusion, kernel } as const
+      for (const m of groupEqns(unit)) fusedBy.set(m, unit)
     }
   }
-  const units: Array<Unit> = []
-  const seen = new Set<Unit>()
-  for (const e of g.eqns) {
-    const u = fusedBy.get(e)
-    if (u === undefined) units.push({ kind: "eqn", eqn: e })
-    else if (!seen.has(u)) {
-      seen.add(u)
-      units.push(u)
-    }
-  }
-  return units
+  return g.eqns.map((e) => fusedBy.get(e) ?? { kind: "eqn", eqn: e })
 }
 
 const info = (u: Unit): PlanStep => {
   if (u.kind === "fused") {
-    const g = u.fusion.group
-    const prims = [...g.members.map((m) => m.prim), ...(g.reduce === undefined ? [] : [g.reduce.prim])]
-    return { kind: "fused", prims, program: u.fusion.program, inputs: u.fusion.inputs, outputs: u.fusion.outputs }
+    return {
+      kind: "fused",
+      prims: groupEqns(u).map((m) => m.prim),
+      program: u.fusion.program,
+      inputs: u.fusion.inputs,
+      outputs: u.fusion.outputs
+    }
   }
   return {
     kind: isHigherOrder(u.eqn.prim) ? "interpret" : "kernel",
@@ -164,14 +169,17 @@ const info = (u: Unit): PlanStep => {
   }
 }
 
-/** The arrays inside programs a higher-order primitive carries: their constants and literals. */
-const innerArrays = (params: unknown, into: Set<JArray> = new Set(), seen: Set<unknown> = new Set()): Set<JArray> => {
-  if (typeof params !== "object" || params === null || seen.has(params)) return into
+/**
+ * The arrays inside programs a higher-order primitive carries: their constants and literals.
+ * Walks records and arrays (`Object.values` lists an array's elements), each once. Exported for tests.
+ */
+export const innerArrays = (
+  params: unknown,
+  into: Set<JArray> = new Set(),
+  seen: Set<unknown> = new Set()
+): Set<JArray> => {
+  if (!(params instanceof Object) || seen.has(params)) return into
   seen.add(params)
-  if (Array.isArray(params)) {
-    for (const p of params) innerArrays(p, into, seen)
-    return into
-  }
   const closed = params as Partial<ClosedJaxpr>
   if (closed.jaxpr !== undefined && closed.consts !== undefined) {
     for (const c of closed.consts) into.add(c)
@@ -273,11 +281,7 @@ export const compilePlan = (closed: ClosedJaxpr, backend: BackendImpl): Plan => 
   })
   const uses = units.map((u) => ({ inputs: reads(u).map(slotOf), outputs: writes(u).map(slotOf) }))
   const keep = new Set(outputs.flatMap((o) => (o.kind === "slot" ? [o.slot] : [])))
-  const release = releaseAfter(
-    uses,
-    keep,
-    sources.flatMap((s) => (s.kind === "upload" ? [s.slot] : []))
-  )
+  const release = releaseAfter(uses, keep)
   const steps: Array<Step> = units.map((u, i) => ({ exec: execOf(u), ...uses[i]!, release: release[i]! }))
   const infos = units.map(info)
   const slotCount = slots.size
