@@ -4,9 +4,10 @@
  * and leave the target unchanged.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Equal, Exit } from "effect"
+import { Effect, Equal } from "effect"
 import { jnp, nnx, random } from "effect-nnx"
 import { crc32, writeContainer } from "../../src/graph/bytes.ts"
+import { failure } from "../support/thrown.ts"
 
 class Count extends nnx.Variable<jnp.Array> {}
 
@@ -43,16 +44,6 @@ const fingerprint = (s: nnx.State): unknown =>
       bits: Array.from(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
     }
   })
-
-/** Runs an Effect expected to fail, returning its error. */
-const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
-  const exit = Effect.runSyncExit(effect)
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const found = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (found === undefined || found._tag !== "Fail")
-    throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
-  return found.error
-}
 
 /** A binary State file with a header of our choosing (and a valid checksum). */
 const forge = (header: unknown, payload: Uint8Array): Uint8Array =>

@@ -5,19 +5,10 @@
  * checksum is valid but whose leaves share bytes is refused.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import { jnp, nnx } from "effect-nnx"
 import { writeContainer } from "../../src/graph/bytes.ts"
-
-/** Runs an Effect expected to fail, returning its typed error. */
-const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
-  const exit = Effect.runSyncExit(effect)
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const found = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (found === undefined || found._tag !== "Fail")
-    throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
-  return found.error
-}
+import { failure } from "../support/thrown.ts"
 
 const DEPTH = 100_000
 /** `{"a":{"a":...1...}}`, DEPTH levels, as text (building it as a value would itself recurse). */

@@ -13,16 +13,7 @@ import { assert, describe, it } from "vitest"
 import { jnp, nnx } from "effect-nnx"
 import { writeContainer } from "../../src/graph/bytes.ts"
 import { attempt, checkJsonNesting, elementCount, isJsonSafe, nestsTooDeep } from "../../src/graph/codecSupport.ts"
-
-/** Runs an Effect expected to fail, returning its typed error. */
-const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
-  const exit = Effect.runSyncExit(effect)
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const found = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (found === undefined || found._tag !== "Fail")
-    throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
-  return found.error
-}
+import { failure } from "../support/thrown.ts"
 
 /** The CodecError an Effect fails with. */
 const codecError = <A, E>(effect: Effect.Effect<A, E>): nnx.CodecError => {

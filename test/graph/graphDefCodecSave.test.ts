@@ -5,17 +5,9 @@
  * that says why, instead of making a file nothing can load. Values right at the limit round-trip.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import { jnp, nnx } from "effect-nnx"
-
-const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
-  const exit = Effect.runSyncExit(effect)
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const found = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (found === undefined || found._tag !== "Fail")
-    throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
-  return found.error
-}
+import { failure } from "../support/thrown.ts"
 
 /** A record nested `levels` deep (`{a: {a: ... 1}}`, `levels` records). */
 const nested = (levels: number): unknown => {

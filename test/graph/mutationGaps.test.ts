@@ -9,12 +9,13 @@
  *   bool data with a bad byte among good ones; an Array leaf (kind null) with metadata.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import { Effect } from "effect"
 import { jnp, nnx } from "effect-nnx"
 import type { Attribute, NodeDef } from "../../src/graph/GraphDef.ts"
 import { flatten, indexMapFromRefMap, unflatten } from "../../src/graph/flatten.ts"
 import type { IndexMap, RefMap } from "../../src/graph/flatten.ts"
 import { LEAF, moduleDef, NODE, paramDef } from "../support/graphDefs.ts"
+import { failure } from "../support/thrown.ts"
 
 class Leafy extends nnx.Module {
   a = new nnx.Param(jnp.ones([2]))
@@ -276,16 +277,6 @@ describe("merging live Variables", () => {
     assert.strictEqual(copy.tag.value, "hello")
   })
 })
-
-/** Runs an Effect expected to fail, returning its error. */
-const failure = <A, E>(effect: Effect.Effect<A, E>): E => {
-  const exit = Effect.runSyncExit(effect)
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
-  const found = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (found === undefined || found._tag !== "Fail")
-    throw new Error(`expected a typed failure, got ${String(exit.cause)}`)
-  return found.error
-}
 
 const saved = (m: nnx.Module): Uint8Array => Effect.runSync(nnx.saveState(nnx.state(m)))
 
