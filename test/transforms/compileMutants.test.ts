@@ -18,18 +18,7 @@ import { foldConstants } from "../../src/transforms/core/compile/fold.ts"
 import { fromJaxpr } from "../../src/transforms/core/compile/graph.ts"
 import { compilePlan, innerArrays, schedule, simplify } from "../../src/transforms/core/compile/plan.ts"
 import { releaseAfter } from "../../src/transforms/core/compile/liveness.ts"
-
-/** Same elements, bit for bit (NaN equal to NaN, -0 apart from 0). */
-const assertSame = (got: JArray, want: JArray): void => {
-  assert.deepStrictEqual(got.shape, want.shape)
-  assert.strictEqual(got.dtype, want.dtype)
-  const a = got.data(),
-    b = want.data()
-  for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i])))
-      assert.fail(`element ${i}: ${a[i]} vs ${b[i]}`)
-  }
-}
+import { assertSame, ramp as baseRamp } from "../support/ramp.ts"
 
 /** The plan's text for `f` on `backend`, lines joined by newlines. */
 const planText = <Args extends ReadonlyArray<JArray>>(
@@ -636,13 +625,8 @@ const rewritten = <Args extends ReadonlyArray<JArray>>(
 const dot = (lc: Array<number>, rc: Array<number>, lb: Array<number> = [], rb: Array<number> = []): string =>
   `dot_general${JSON.stringify({ lhsContracting: lc, rhsContracting: rc, lhsBatch: lb, rhsBatch: rb })}`
 
-const ramp = (shape: ReadonlyArray<number>, scale = 0.25): JArray =>
-  jnp
-    .arange(shape.reduce((a, b) => a * b, 1))
-    .astype("float32")
-    .mul(scale)
-    .sub(1)
-    .reshape(shape)
+/** Inputs of the dot layout tests: a ramp of step 0.25 (by default) from -1. */
+const ramp = (shape: ReadonlyArray<number>, scale = 0.25): JArray => baseRamp(shape, scale, 1)
 
 describe("dot layouts", () => {
   it("a transposed operand becomes a renumbering of the operand's axes", () => {

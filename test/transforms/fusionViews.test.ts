@@ -9,14 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Backend, jit, jnp, lax, nn } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { makeFusingCpu } from "../../src/backend/fusionReference.ts"
-
-const seq = (shape: ReadonlyArray<number>, scale = 0.1): JArray =>
-  jnp
-    .arange(shape.reduce((a, b) => a * b, 1))
-    .astype("float32")
-    .mul(scale)
-    .sub(0.5)
-    .reshape(shape)
+import { ramp as seq } from "../support/ramp.ts"
 
 /** The plan's steps as `kind:prims` strings. */
 const stepsOf = (f: ReturnType<typeof jit>, ...args: ReadonlyArray<JArray>): Array<string> =>

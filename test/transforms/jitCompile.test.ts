@@ -13,18 +13,7 @@ import type { ClosedJaxpr } from "../../src/backend/Jaxpr.ts"
 import { bind } from "../../src/backend/bind.ts"
 import { evaluateFused, makeFusingCpu } from "../../src/backend/fusionReference.ts"
 import { compilePlan } from "../../src/transforms/core/compile/plan.ts"
-
-/** Same elements, bit for bit (NaN equal to NaN). */
-const assertSame = (got: JArray, want: JArray): void => {
-  assert.deepStrictEqual(got.shape, want.shape)
-  assert.strictEqual(got.dtype, want.dtype)
-  const a = got.data(),
-    b = want.data()
-  for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i])))
-      assert.fail(`element ${i}: ${a[i]} vs ${b[i]}`)
-  }
-}
+import { assertSame, ramp as seq } from "../support/ramp.ts"
 
 /** Runs `f` on `backend` and counts the dispatches it makes. */
 const dispatches = (backend: BackendImpl, f: () => void): number => {
@@ -32,14 +21,6 @@ const dispatches = (backend: BackendImpl, f: () => void): number => {
   f()
   return backend.stats.dispatches
 }
-
-const seq = (shape: ReadonlyArray<number>, scale = 0.1): JArray =>
-  jnp
-    .arange(shape.reduce((a, b) => a * b, 1))
-    .astype("float32")
-    .mul(scale)
-    .sub(0.5)
-    .reshape(shape)
 
 describe("fusion", () => {
   it("a jitted chain of elementwise ops is one dispatch", () => {
