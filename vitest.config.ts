@@ -1,4 +1,22 @@
+import { existsSync, mkdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { configDefaults, defineConfig } from "vitest/config"
+
+/**
+ * The webgpu suites (test/webgpu) need a WebGPU adapter. On a machine without a GPU, Dawn finds one
+ * through SwiftShader's Vulkan driver, which Debian's chromium package ships: point the Vulkan loader
+ * at it unless the environment already names a driver (on a GPU machine, set VK_ICD_FILENAMES to the
+ * vendor's ICD, or to an empty value for the loader's own search). Dawn also wants XDG_RUNTIME_DIR.
+ */
+const swiftShaderIcd = "/usr/lib/chromium/vk_swiftshader_icd.json"
+if (process.env["VK_ICD_FILENAMES"] === undefined && existsSync(swiftShaderIcd))
+  process.env["VK_ICD_FILENAMES"] = swiftShaderIcd
+if (process.env["XDG_RUNTIME_DIR"] === undefined) {
+  const dir = join(tmpdir(), "effect-nnx-xdg")
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  process.env["XDG_RUNTIME_DIR"] = dir
+}
 
 /**
  * Every test runs on the default backend (wasm, every core). The array, random and transform suites

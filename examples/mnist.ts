@@ -196,7 +196,7 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   metrics.reset()
   const [next, sub] = jnp.unstack(random.split(shuffleKey))
   shuffleKey = next!
-  const order = random.permutation(sub!, train.count).data() as Int32Array
+  const order = random.permutation(sub!, train.count).dataSync() as Int32Array
   const epochStart = performance.now()
   for (let b = 0; b < perEpoch; b++) {
     const indices = order.subarray(b * batchSize, Math.min((b + 1) * batchSize, train.count))

@@ -82,4 +82,10 @@ export type {
 } from "./transforms/core/index.ts"
 export { CollectiveError } from "./transforms/core/collectives.ts"
 export { devicePut } from "./transforms/core/associativeScan.ts"
-export { ConcretizationError, EscapedTracerError, OutOfMemoryError, OverflowError } from "./backend/ArrayError.ts"
+export {
+  ConcretizationError,
+  EscapedTracerError,
+  OutOfMemoryError,
+  OverflowError,
+  PendingReadError
+} from "./backend/ArrayError.ts"

@@ -203,7 +203,7 @@ const makeCase = (row: RowId): Calls | Skip => {
       const run = (within: <A>(f: () => A) => A) => {
         const old = paramsOf(model.layers)
         const [loss] = within(() => [step.sync(model, x, y), ...paramsOf(model.layers)] as const)
-        loss.data()
+        loss.dataSync()
         loss.dispose()
         const kept = new Set(paramsOf(model.layers))
         for (const a of old) if (!kept.has(a)) a.dispose()

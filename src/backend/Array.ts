@@ -158,10 +158,48 @@ export class Array implements Pipeable {
     return this.buffer
   }
 
-  /** The host storage of the elements (keys: two uint32 words each). Do not mutate it. */
-  data(): HostArray {
-    const buffer = this.concreteBuffer("data")
+  /**
+   * The host storage of the elements (keys: two uint32 words each), once every operation producing
+   * it has run: at once on the wasm and cpu backends, after the device finishes on webgpu. Do not
+   * mutate it.
+   *
+   * ```ts
+   * const values = await x.data()
+   * ```
+   */
+  data(): Promise<HostArray> {
+    try {
+      const buffer = this.concreteBuffer("data")
+      const backend = this.backend!
+      return backend.read !== undefined
+        ? backend.read(buffer, this.aval)
+        : Promise.resolve(backend.download(buffer, this.aval))
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  /**
+   * The elements' host storage, read synchronously (see {@link data}). On webgpu, a value not read
+   * back yet is a `PendingReadError`: read it with `await x.data()` or `await
+   * x.blockUntilReady()` first. Do not mutate it.
+   */
+  dataSync(): HostArray {
+    const buffer = this.concreteBuffer("dataSync")
     return this.backend!.download(buffer, this.aval)
+  }
+
+  /**
+   * Resolves with this array once its value is computed and readable on the host, so that
+   * synchronous reads (`tolist()`, `item()`, `dataSync()`, printing) work afterwards (JAX's
+   * `block_until_ready`). Immediate on the wasm and cpu backends.
+   *
+   * ```ts
+   * const loss = (await step(batch).blockUntilReady()).item()
+   * ```
+   */
+  blockUntilReady(): Promise<this> {
+    return this.data().then(() => this)
   }
 
   /**

@@ -167,6 +167,24 @@ export class OutOfMemoryError extends Data.TaggedError("OutOfMemoryError")<{
 }
 
 /**
+ * A synchronous read (`tolist()`, `item()`, `dataSync()`, printing) of a value an asynchronous
+ * backend (webgpu) has not read back yet. Its kernels are queued on the device and WebGPU has no
+ * synchronous readback, so read it asynchronously: `await x.data()`, `await x.blockUntilReady()`
+ * (after which synchronous reads work), or `Backend.data(x)` / `Backend.tolist(x)` in an Effect.
+ * @category errors
+ * @since 0.3.0
+ */
+export class PendingReadError extends Data.TaggedError("PendingReadError")<{
+  readonly op: string
+  readonly backend: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `${this.op}: ${this.reason}`
+  }
+}
+
+/**
  * Any error raised by an array operation.
  * @category errors
  * @since 0.1.0
@@ -181,6 +199,7 @@ export type ArrayError =
   | ArgumentError
   | ConcretizationError
   | EscapedTracerError
+  | PendingReadError
 
 /** @category guards @since 0.1.0 */
 export const isArrayError = (u: unknown): u is ArrayError =>
@@ -192,6 +211,7 @@ export const isArrayError = (u: unknown): u is ArrayError =>
   u instanceof ConcretizationError ||
   u instanceof EscapedTracerError ||
   u instanceof OutOfMemoryError ||
-  u instanceof OverflowError
+  u instanceof OverflowError ||
+  u instanceof PendingReadError
 
 export { fmtShape }

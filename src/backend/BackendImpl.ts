@@ -42,6 +42,12 @@ export interface BackendImpl {
   /** Reads a buffer back; the result must not be mutated. */
   readonly download: (buffer: DeviceBuffer, aval: Aval) => HostArray
   /**
+   * Reads a buffer back once every operation that produces it has run: backends that evaluate
+   * asynchronously (webgpu) have it, and their {@link download} fails for values not read back yet.
+   * Without it, reads are synchronous and `Array.data()` resolves with {@link download}'s result.
+   */
+  readonly read?: (buffer: DeviceBuffer, aval: Aval) => Promise<HostArray>
+  /**
    * Calls `f` with the elements, valid during the call only: backends whose memory the host can
    * read in place (wasm) lend it without a copy. Without it, `f` gets {@link download}'s result.
    */
@@ -80,6 +86,30 @@ export interface BackendImpl {
   readonly keep?: (buffer: DeviceBuffer) => void
   /** Whether a buffer was released (by `dispose` or a `tidy`); backends without release omit it. */
   readonly released?: (buffer: DeviceBuffer) => boolean
+  /**
+   * Runs `job` in an asynchronous backend's queue, once `inputs` are computed, and returns its
+   * results' buffers at once (pending until it has run). Control flow whose decisions read values
+   * (`while`, `cond` on a value still on the device) runs this way: the job reads the predicate and
+   * runs the chosen program with {@link DeferredScope.run}. Synchronous backends omit it.
+   */
+  readonly defer?: (
+    inputs: ReadonlyArray<DeviceBuffer>,
+    outAvals: ReadonlyArray<Aval>,
+    job: (scope: DeferredScope) => Promise<ReadonlyArray<DeviceBuffer>>
+  ) => Array<DeviceBuffer>
+}
+
+/** What a {@link BackendImpl.defer} job works with. */
+export interface DeferredScope {
+  /** The job's inputs: handles of their own, valid while the job runs. */
+  readonly inputs: ReadonlyArray<DeviceBuffer>
+  /**
+   * Runs synchronous array code with this backend current; its operations run before anything
+   * queued after the job, and the promise resolves once they have.
+   */
+  readonly run: <A>(f: () => A) => Promise<A>
+  /** Reads a buffer the job computed. */
+  readonly read: (buffer: DeviceBuffer, aval: Aval) => Promise<HostArray>
 }
 
 /** Options of {@link BackendImpl.upload}. */

@@ -290,7 +290,7 @@ export const formatArray = (x: JArray, style: DisplayStyle): string => {
     s = `[], shape=${formatShapeIn(x.shape, style)}`
   } else {
     const summarise = sizeOf(x.shape) > THRESHOLD
-    const { values, fmt } = layoutFor(x, x.data(), style, summarise)
+    const { values, fmt } = layoutFor(x, x.dataSync(), style, summarise)
     s = formatNested(values, x.shape, fmt, LINE_WIDTH - 1, " ".repeat(prefix.length + 1), summarise, ", ")
   }
   const lastLineLen = s.length - s.lastIndexOf("\n") + 1
@@ -308,7 +308,7 @@ export const formatShapeIn = (shape: ReadonlyArray<number>, style: DisplayStyle)
 
 /** NumPy's `str` of a key array's uint32 data, as JAX prints it under a key array's repr (`sep` between words). */
 const formatKeyData = (x: JArray, sep: string): string => {
-  const data = x.data()
+  const data = x.dataSync()
   const shape = [...x.shape, 2]
   const width = Math.max(...Array.from(data, (v) => String(v).length))
   const strides = stridesOf(shape)
@@ -329,7 +329,7 @@ const formatKeyData = (x: JArray, sep: string): string => {
  */
 export const formatStr = (x: JArray, style: DisplayStyle): string => {
   if (x.dtype === "key<fry>") return formatArray(x, style)
-  const data = x.data()
+  const data = x.dataSync()
   if (x.ndim === 0) {
     const v = data[0]!
     if (x.dtype === "bool") return style === "python" ? (v !== 0 ? "True" : "False") : v !== 0 ? "true" : "false"

@@ -4,6 +4,8 @@
  * Transforms never reach these: each transform has its own rule for each of them.
  */
 import { Array as JArray } from "./Array.ts"
+import { PendingReadError } from "./ArrayError.ts"
+import type { BackendImpl } from "./BackendImpl.ts"
 import { currentBackend } from "./current.ts"
 import { allocHost } from "./DType.ts"
 import type { Aval } from "./DType.ts"
@@ -39,6 +41,54 @@ export const stackLeading = (xs: ReadonlyArray<JArray>, aval: Aval, bind: Bind):
   return expanded.length === 1 ? expanded[0]! : bind("concatenate", expanded, { dimension: 0 })[0]!
 }
 
+/** The first element of a concrete array, or `undefined` where it is still on an asynchronous device. */
+const readNow = (x: JArray): number | boolean | undefined => {
+  try {
+    return x.item() as number | boolean
+  } catch (e) {
+    if (e instanceof PendingReadError) return undefined
+    throw e
+  }
+}
+
+type Job = (
+  inputs: ReadonlyArray<JArray>,
+  run: <A>(f: () => A) => Promise<A>,
+  first: (x: JArray) => Promise<number>
+) => Promise<ReadonlyArray<JArray>>
+
+/**
+ * Runs control flow whose decisions read values in an asynchronous backend's queue (see
+ * `BackendImpl.defer`): the results are returned at once and computed when the queue reaches them.
+ */
+const deferred = (
+  backend: BackendImpl & { readonly defer: NonNullable<BackendImpl["defer"]> },
+  inputs: ReadonlyArray<JArray>,
+  outAvals: ReadonlyArray<Aval>,
+  job: Job
+): Array<JArray> => {
+  const outs = backend.defer(
+    inputs.map((x) => x.bufferOn(backend)),
+    outAvals,
+    async (scope) => {
+      const own = scope.inputs.map((b, k) => JArray.fromBuffer(b, inputs[k]!.aval, backend))
+      const first = async (x: JArray) => Number((await scope.read(x.bufferOn(backend), x.aval))[0])
+      const results = await job(own, scope.run, first)
+      return results.map((r) => r.bufferOn(backend))
+    }
+  )
+  return outs.map((b, k) => JArray.fromBuffer(b, outAvals[k]!, backend))
+}
+
+const hasDefer = (b: BackendImpl): b is BackendImpl & { readonly defer: NonNullable<BackendImpl["defer"]> } =>
+  b.defer !== undefined
+
+const outAvalsOf = (jaxpr: { readonly jaxpr: { readonly outvars: ReadonlyArray<unknown> } }): Array<Aval> =>
+  jaxpr.jaxpr.outvars.map((v) => {
+    const o = v as { readonly literal?: { readonly aval: Aval }; readonly aval?: Aval }
+    return o.literal !== undefined ? o.literal.aval : o.aval!
+  })
+
 export const higherOrderImpl: { readonly [P in HigherOrderPrimitive]: HigherOrderImpl<P> } = {
   scan: (inputs, p, bind) => {
     const consts = inputs.slice(0, p.numConsts)
@@ -64,14 +114,44 @@ export const higherOrderImpl: { readonly [P in HigherOrderPrimitive]: HigherOrde
     ]
   },
   cond: (inputs, p, bind) => {
-    const raw = Number(inputs[0]!.item())
-    const index = Math.min(Math.max(raw, 0), p.branches.length - 1)
-    return evalJaxpr(p.branches[index]!, inputs.slice(1), bind)
+    const branch = (raw: number) => p.branches[Math.min(Math.max(raw, 0), p.branches.length - 1)]!
+    const known = readNow(inputs[0]!)
+    const backend = currentBackend()
+    if (known === undefined && hasDefer(backend)) {
+      return deferred(backend, inputs, outAvalsOf(p.branches[0]!), async (own, run, first) => {
+        const index = await first(own[0]!)
+        return run(() => evalJaxpr(branch(index), own.slice(1), bind))
+      })
+    }
+    return evalJaxpr(branch(Number(inputs[0]!.item())), inputs.slice(1), bind)
   },
   while: (inputs, p, bind) => {
-    const condConsts = inputs.slice(0, p.condNumConsts)
-    const bodyConsts = inputs.slice(p.condNumConsts, p.condNumConsts + p.bodyNumConsts)
-    let carry = inputs.slice(p.condNumConsts + p.bodyNumConsts)
+    const split = (all: ReadonlyArray<JArray>) => ({
+      condConsts: all.slice(0, p.condNumConsts),
+      bodyConsts: all.slice(p.condNumConsts, p.condNumConsts + p.bodyNumConsts),
+      carry: all.slice(p.condNumConsts + p.bodyNumConsts)
+    })
+    const backend = currentBackend()
+    if (hasDefer(backend)) {
+      // The predicate of each iteration is computed on the device: the loop runs in the queue.
+      const start = split(inputs)
+      return deferred(
+        backend,
+        inputs,
+        start.carry.map((x) => x.aval),
+        async (own, run, first) => {
+          const { condConsts, bodyConsts } = split(own)
+          let carry = split(own).carry
+          for (;;) {
+            const pred = await run(() => evalJaxpr(p.cond, [...condConsts, ...carry], bind)[0]!)
+            if ((await first(pred)) === 0) return carry
+            carry = await run(() => evalJaxpr(p.body, [...bodyConsts, ...carry], bind))
+          }
+        }
+      )
+    }
+    const { condConsts, bodyConsts } = split(inputs)
+    let carry = split(inputs).carry
     while (evalJaxpr(p.cond, [...condConsts, ...carry], bind)[0]!.item() === true) {
       carry = evalJaxpr(p.body, [...bodyConsts, ...carry], bind)
     }

@@ -150,7 +150,7 @@ const encodeLeaves = (state: State): Array<EncodedLeaf> | CodecError => {
       if (hostile !== undefined)
         return fail(`the metadata key '${hostile}' would be refused when loading; rename it so it can be loaded`, path)
     }
-    out.push({ path, kind, dtype: value.dtype, shape: value.shape, metadata, bytes: hostToBytes(value.data()) })
+    out.push({ path, kind, dtype: value.dtype, shape: value.shape, metadata, bytes: hostToBytes(value.dataSync()) })
   }
   return out
 }

@@ -86,9 +86,9 @@ const arr = (r: Result): JArray => jnp.reshape(jnp.array(values(r), { dtype: "fl
 
 const close = (got: JArray, want: Result | JArray, tol = 1e-4): void => {
   const w =
-    "data" in want && typeof want.data !== "function" ? values(want as Result) : Array.from((want as JArray).data())
+    "data" in want && typeof want.data !== "function" ? values(want as Result) : Array.from((want as JArray).dataSync())
   expect(got.shape).toEqual([...want.shape])
-  const g = Array.from(got.data())
+  const g = Array.from(got.dataSync())
   g.forEach((v, i) => {
     const e = w[i]!
     if (!Number.isFinite(e)) return expect(v).toBe(e)
@@ -286,7 +286,7 @@ describe("the convolution kernel against a naive reference", () => {
       { lhsDilation: c.ld, rhsDilation: c.rd, dimensionNumbers: ["NHWC", "HWIO", "NHWC"], featureGroupCount: c.groups }
     )
     expect(got.shape).toEqual(want.shape)
-    const g = got.data()
+    const g = got.dataSync()
     want.data.forEach((v, k) => expect(Math.abs(g[k]! - v)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(v))))
   })
 
@@ -369,7 +369,7 @@ describe("transforms of convolutions", () => {
     const eps = 1e-2
     const probe = (which: 0 | 1, k: number): number => {
       const base = which === 0 ? x : w
-      const flat = Array.from(base.data())
+      const flat = Array.from(base.dataSync())
       const at = (d: number) => {
         const v = flat.slice()
         v[k] = v[k]! + d
@@ -378,8 +378,8 @@ describe("transforms of convolutions", () => {
       }
       return (at(eps) - at(-eps)) / (2 * eps)
     }
-    for (const k of [0, 7, 33, 101, 239]) expect(Math.abs(ga.data()[k]! - probe(0, k))).toBeLessThan(2e-2)
-    for (const k of [0, 5, 17, 42, 71]) expect(Math.abs(gb.data()[k]! - probe(1, k))).toBeLessThan(2e-2)
+    for (const k of [0, 7, 33, 101, 239]) expect(Math.abs(ga.dataSync()[k]! - probe(0, k))).toBeLessThan(2e-2)
+    for (const k of [0, 5, 17, 42, 71]) expect(Math.abs(gb.dataSync()[k]! - probe(1, k))).toBeLessThan(2e-2)
   })
 
   it("vmap of grad gives per-example kernel gradients", () => {

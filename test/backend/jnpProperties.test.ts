@@ -113,7 +113,7 @@ const checkOp =
   ([p, da, db]: [{ out: Array<number>; a: Array<number>; b: Array<number> }, Array<number>, Array<number>]) => {
     const out = op(make(da, p.a, dtype), make(db, p.b, dtype))
     expect(out.shape, `${name} shape`).toEqual(p.out)
-    const got = out.data()
+    const got = out.dataSync()
     for (let i = 0; i < size(p.out); i++) {
       const idx = unravel(i, p.out)
       const want = ref(at(da, p.a, idx), at(db, p.b, idx))
@@ -159,12 +159,12 @@ describe("shape manipulation round trips", () => {
   test.prop([shapeAndPerm])("transpose moves element [i...] to [perm(i)...]", ([shape, perm]) => {
     const x = jnp.reshape(jnp.arange(size(shape)), shape)
     const t = jnp.transpose(x, perm)
-    const td = t.data()
+    const td = t.dataSync()
     for (let i = 0; i < t.size; i++) {
       const outIdx = unravel(i, t.shape)
       const inIdx = new Array<number>(shape.length)
       perm.forEach((p, k) => (inIdx[p] = outIdx[k]!))
-      expect(td[i]).toBe(at(x.data(), shape, inIdx))
+      expect(td[i]).toBe(at(x.dataSync(), shape, inIdx))
     }
   })
 
@@ -176,7 +176,7 @@ describe("shape manipulation round trips", () => {
     const target = [...s2, n]
     const x = jnp.reshape(jnp.arange(n * size(s2)), [...s1, ...s2])
     const y = jnp.reshape(x, target)
-    expect(Array.from(y.data())).toEqual(Array.from(x.data()))
+    expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync()))
     expect(jnp.reshape(y, x.shape).tolist()).toEqual(x.tolist())
   })
 })
@@ -198,7 +198,7 @@ describe("matmul agrees with a naive triple loop", () => {
   )("batched [b, m, k] @ [k, n]", ([[m, k, n, b], da, db]) => {
     const out = jnp.matmul(make(da, [b, m, k], "float32"), make(db, [k, n], "float32"))
     expect(out.shape).toEqual([b, m, n])
-    const got = out.data()
+    const got = out.dataSync()
     for (let bi = 0; bi < b; bi++)
       for (let i = 0; i < m; i++)
         for (let j = 0; j < n; j++) {
@@ -218,7 +218,7 @@ describe("matmul agrees with a naive triple loop", () => {
     [dims.chain(([m, k, n]) => fc.tuple(fc.constant([m, k, n] as const), values("int", m * k), values("int", k * n)))],
     { numRuns: 40 }
   )("int32 [m, k] @ [k, n] wraps exactly", ([[m, k, n], da, db]) => {
-    const got = jnp.matmul(make(da, [m, k], "int32"), make(db, [k, n], "int32")).data()
+    const got = jnp.matmul(make(da, [m, k], "int32"), make(db, [k, n], "int32")).dataSync()
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) {
         let acc = 0

@@ -97,8 +97,8 @@ const dataDependent = (c: Case): boolean => {
 const expectSame = (name: string, got: JArray, want: JArray): void => {
   expect(got.shape, `${name}: shape`).toEqual(want.shape)
   expect(got.dtype, `${name}: dtype`).toBe(want.dtype)
-  const a = got.data()
-  const b = want.data()
+  const a = got.dataSync()
+  const b = want.dataSync()
   for (let i = 0; i < b.length; i++) {
     const [g, w] = [Number(a[i]!), Number(b[i]!)]
     expect(Object.is(g, w) || Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w)), `${name}[${i}] = ${g}, want ${w}`).toBe(true)

@@ -99,8 +99,8 @@ const outs = (o: Out): ReadonlyArray<JArray> => (Array.isArray(o) ? (o as Readon
 const expectSame = (name: string, got: JArray, want: JArray): void => {
   expect(got.shape, `${name}: shape`).toEqual(want.shape)
   expect(got.dtype, `${name}: dtype`).toBe(want.dtype)
-  const a = got.data()
-  const b = want.data()
+  const a = got.dataSync()
+  const b = want.dataSync()
   for (let i = 0; i < b.length; i++) {
     const [g, w] = [a[i]!, b[i]!]
     const ok = Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)) || Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w))

@@ -11,7 +11,7 @@ import { eachGpujs } from "./backends.ts"
 const close = (a: ReadonlyArray<number>, b: ReadonlyArray<number>, tol = 1e-4): boolean =>
   a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= tol * (1 + Math.abs(b[i]!)))
 
-const flat = (x: JArray): Array<number> => Array.from(x.data())
+const flat = (x: JArray): Array<number> => Array.from(x.dataSync())
 const input = (shape: ReadonlyArray<number>, phase: number): JArray =>
   jnp.reshape(
     jnp.sin(

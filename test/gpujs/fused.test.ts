@@ -172,7 +172,7 @@ describe.each(eachGpujs)("fused kernels on %s", (label, candidate) => {
       const out = f(a, c)
       const stats = Backend.currentBackend().stats
       return {
-        out: Array.from(out.data() as Float32Array),
+        out: Array.from(out.dataSync() as Float32Array),
         dispatches: stats.dispatches,
         fused: stats.byPrimitive.get("fused") ?? 0
       }
@@ -193,7 +193,7 @@ describe.each(eachGpujs)("fused kernels on %s", (label, candidate) => {
       const out = f(a)
       const stats = Backend.currentBackend().stats
       return {
-        out: Array.from(out.data() as Float32Array),
+        out: Array.from(out.dataSync() as Float32Array),
         dispatches: stats.dispatches,
         fused: stats.byPrimitive.get("fused") ?? 0
       }

@@ -16,7 +16,7 @@ import { eachGpujs, gpujsCandidates } from "./backends.ts"
 const close = (a: ReadonlyArray<number>, b: ReadonlyArray<number>, tol = 1e-5): boolean =>
   a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= tol * (1 + Math.abs(b[i]!)))
 
-const flat = (x: JArray): Array<number> => Array.from(x.data())
+const flat = (x: JArray): Array<number> => Array.from(x.dataSync())
 
 describe.each(eachGpujs)("the gpujs backend on %s", (label, candidate) => {
   const b = candidate.backend

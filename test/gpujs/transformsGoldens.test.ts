@@ -6,7 +6,7 @@
  */
 import { describe, it as vitestIt } from "vitest"
 import { Backend } from "effect-nnx"
-import { transformGoldenCases } from "../support/transformGoldens.ts"
+import { runChecks, transformGoldenCases } from "../support/transformGoldens.ts"
 import { eachGpujs } from "./backends.ts"
 
 describe.each(eachGpujs)("core transforms against JAX on %s", (label, candidate) => {
@@ -16,5 +16,5 @@ describe.each(eachGpujs)("core transforms against JAX on %s", (label, candidate)
     return
   }
   // Every case runs with the gpujs backend current; results are compared with JAX's.
-  transformGoldenCases((name, f) => vitestIt(name, () => Backend.withBackend(backend, f)))
+  transformGoldenCases((name, f) => vitestIt(name, () => runChecks(Backend.withBackend(backend, f))))
 })

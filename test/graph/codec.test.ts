@@ -34,7 +34,7 @@ class Model extends nnx.Module {
 const fingerprint = (s: nnx.State): unknown =>
   s.toFlat().map(([path, leaf]) => {
     const value = (leaf instanceof nnx.Variable ? leaf.value : leaf) as jnp.Array
-    const words = value.dtype === "key<fry>" ? random.keyData(value).data() : value.data()
+    const words = value.dtype === "key<fry>" ? random.keyData(value).dataSync() : value.dataSync()
     return {
       path,
       kind: leaf instanceof nnx.Variable ? leaf.kind : null,

@@ -61,7 +61,7 @@ const arr = (r: Result): JArray => jnp.reshape(jnp.array(values(r), { dtype: "fl
 const close = (got: JArray, want: Result, tol = 1e-5): void => {
   expect(got.shape).toEqual([...want.shape])
   const w = values(want)
-  Array.from(got.data()).forEach((v, i) => {
+  Array.from(got.dataSync()).forEach((v, i) => {
     if (Math.abs(v - w[i]!) > tol * (1 + Math.abs(w[i]!))) throw new Error(`element ${i}: got ${v}, expected ${w[i]}`)
   })
 }
@@ -105,8 +105,8 @@ describe("Conv and ConvTranspose against Flax NNX", () => {
     const x = jnp.reshape(jnp.sin(jnp.arange(2 * 7 * 7 * 3).astype("float32")), [2, 7, 7, 3])
     const eager = m.call(x)
     const out = jit((v: JArray) => m.call(v))(x)
-    const want = Array.from(eager.data())
-    Array.from(out.data()).forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5))
+    const want = Array.from(eager.dataSync())
+    Array.from(out.dataSync()).forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5))
     const k0 = m.kernel.value
     const g = grad((k: JArray) =>
       jnp.sum(

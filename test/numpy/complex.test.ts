@@ -317,11 +317,11 @@ describe("complex64 under transforms and backends", () => {
     const f = (v: JArray, u: JArray): JArray => jnp.log(v.div(u)).add(v.T.matmul(u).sum()).mul(jnp.abs(u))
     const onCpu = Backend.withBackend(Backend.cpu, () => {
       const r = f(fromGolden(C.x), fromGolden(C.y))
-      return { shape: r.shape, data: Array.from(r.data()) }
+      return { shape: r.shape, data: Array.from(r.dataSync()) }
     })
     const here = f(x, y)
     expect(here.shape).toEqual(onCpu.shape)
-    Array.from(here.data()).forEach((v, i) =>
+    Array.from(here.dataSync()).forEach((v, i) =>
       expect(Math.abs(v - onCpu.data[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(onCpu.data[i]!)))
     )
   })
@@ -391,7 +391,7 @@ describe("the wasm copy kernels move complex64 as 8-byte elements", () => {
           shape.map(() => 0)
         )
         const cat = jnp.concatenate([v, v.mul(2)], nd - 1)
-        return [t, b, s, ds, du, cat].flatMap((a) => Array.from(a.data()))
+        return [t, b, s, ds, du, cat].flatMap((a) => Array.from(a.dataSync()))
       }
       const before = new Map(wasm.stats.fallbacks)
       const got = Backend.withBackend(wasm, program)
@@ -417,8 +417,8 @@ describe("complex64 on the gpujs backend", () => {
     if (!Exit.isSuccess(exit)) return
     const gpu = exit.value
     const f = (v: JArray): JArray => jnp.fft.ifft(jnp.fft.fft(v.mul(v), { axis: 0 })).add(jnp.real(v).mul(2)).T
-    const want = Array.from(f(x).data())
-    const got = Backend.withBackend(gpu, () => Array.from(f(fromGolden(C.x)).data()))
+    const want = Array.from(f(x).dataSync())
+    const got = Backend.withBackend(gpu, () => Array.from(f(fromGolden(C.x)).dataSync()))
     got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(want[i]!))))
     expect(gpu.gpuStats.cpuOps.get("fft")).toBeGreaterThan(0)
     expect(gpu.gpuStats.cpuOps.get("mul")).toBeGreaterThan(0)

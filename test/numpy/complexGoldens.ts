@@ -50,7 +50,7 @@ export const expectGolden = (
     atol = tol.atol ?? 1e-5
   assert.deepStrictEqual([...x.shape], [...g.shape], `${label}: shape`)
   assert.strictEqual(x.dtype, g.dtype, `${label}: dtype`)
-  const got = Array.from(x.data(), Number)
+  const got = Array.from(x.dataSync(), Number)
   const want = goldenValues(g)
   assert.strictEqual(got.length, want.length, `${label}: size`)
   const scale = Math.max(1, ...want.map((v) => (Number.isFinite(v) ? Math.abs(v) : 0)))
@@ -67,8 +67,8 @@ export const expectGolden = (
 export const expectAllClose = (x: JArray, y: JArray, label: string, tol = 1e-4): void => {
   assert.deepStrictEqual([...x.shape], [...y.shape], `${label}: shape`)
   assert.strictEqual(x.dtype, y.dtype, `${label}: dtype`)
-  const a = x.data(),
-    b = y.data()
+  const a = x.dataSync(),
+    b = y.dataSync()
   let scale = 1
   for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!))
   for (let i = 0; i < b.length; i++) {

@@ -27,7 +27,7 @@ const E = goldens<EigGoldens>().eig
 /** Eigenvalues sorted along the last axis by real part, then imaginary part (rounded as the golden script does). */
 const sortEigs = (w: JArray): JArray => {
   const n = w.shape[w.ndim - 1]!
-  const data = w.data()
+  const data = w.dataSync()
   const out = new Float32Array(data.length)
   const rows = w.size / n
   for (let r = 0; r < rows; r++) {
@@ -52,10 +52,10 @@ const checkVectors = (a: JArray, w: JArray, v: JArray, label: string, tol: numbe
   const scale = Math.max(1, Number(jnp.abs(ac).max().item()))
   const err = Number(jnp.abs(lhs.sub(rhs)).max().item())
   expect(err, `${label}: |A v - v w|`).toBeLessThan(tol * scale)
-  const norms = jnp.sqrt(jnp.abs(v).mul(jnp.abs(v)).sum(-2)).data()
+  const norms = jnp.sqrt(jnp.abs(v).mul(jnp.abs(v)).sum(-2)).dataSync()
   for (const nrm of norms) expect(Math.abs(nrm - 1), `${label}: column norm`).toBeLessThan(1e-5)
   const n = v.shape[v.ndim - 1]!
-  const vd = v.data()
+  const vd = v.dataSync()
   const batches = v.size / (n * n)
   for (let b = 0; b < batches; b++) {
     for (let col = 0; col < n; col++) {
@@ -145,8 +145,8 @@ describe("jnp.linalg.eig properties", () => {
     (n, seed) => {
       const a = matrix(n, seed)
       const f = (m: JArray): JArray => jnp.real(jnp.linalg.eigvals(m).mul(jnp.linalg.eigvals(m))).sum()
-      const g = grad(f)(a).data()
-      const xs = Array.from(a.data())
+      const g = grad(f)(a).dataSync()
+      const xs = Array.from(a.dataSync())
       const h = 1e-2
       for (const i of [0, n + 1, n * n - 1]) {
         const at = (d: number): number =>
@@ -173,12 +173,12 @@ describe("jnp.linalg.eig under transforms and errors", () => {
     const stack = jnp.stack([matrix(4, 1), matrix(4, 2), matrix(4, 3)])
     const batched = vmap(jnp.linalg.eigvals)(stack)
     for (let i = 0; i < 3; i++) {
-      expect(Array.from(sortEigs(batched.get(i)).data())).toEqual(
-        Array.from(sortEigs(jnp.linalg.eigvals(stack.get(i))).data())
+      expect(Array.from(sortEigs(batched.get(i)).dataSync())).toEqual(
+        Array.from(sortEigs(jnp.linalg.eigvals(stack.get(i))).dataSync())
       )
     }
     const [w] = jit((m: JArray) => jnp.linalg.eig(m))(matrix(5, 9))
-    expect(Array.from(w.data())).toEqual(Array.from(jnp.linalg.eig(matrix(5, 9))[0].data()))
+    expect(Array.from(w.dataSync())).toEqual(Array.from(jnp.linalg.eig(matrix(5, 9))[0].dataSync()))
   })
 
   it("refuses eigenvector derivatives and non-square input, naming them", () => {

@@ -198,7 +198,7 @@ export const expectMatches = (
   expect(got.shape, `${name}: shape`).toEqual(want.shape)
   expect(got.dtype, `${name}: dtype`).toBe(want.dtype)
   expect(got.weakType, `${name}: weak type`).toBe(want.weak)
-  const data = Array.from(got.data(), (v) => (got.dtype === "bool" ? v !== 0 : v))
+  const data = Array.from(got.dataSync(), (v) => (got.dtype === "bool" ? v !== 0 : v))
   want.data.forEach((w, i) => {
     const g = data[i]!
     const special = want.special?.[String(i)]

@@ -16,8 +16,8 @@ export const ramp = (shape: ReadonlyArray<number>, scale = 0.1, offset = 0.5): J
 export const assertSame = (got: JArray, want: JArray): void => {
   expect(got.shape).toEqual(want.shape)
   expect(got.dtype).toBe(want.dtype)
-  const a = got.data(),
-    b = want.data()
+  const a = got.dataSync(),
+    b = want.dataSync()
   for (let i = 0; i < a.length; i++) {
     if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i])))
       throw new Error(`element ${i}: ${a[i]} vs ${b[i]}`)

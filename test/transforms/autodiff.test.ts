@@ -21,8 +21,8 @@ const close = (a: JArray, expected: ReadonlyArray<number> | number | JArray, tol
       ? [expected]
       : Array.isArray(expected)
         ? expected
-        : Array.from((expected as JArray).data())
-  const x = Array.from(a.data())
+        : Array.from((expected as JArray).dataSync())
+  const x = Array.from(a.dataSync())
   expect(x.length, `size of ${a.shape}`).toBe(b.length)
   x.forEach((v, i) => {
     const w = b[i]!
@@ -315,9 +315,9 @@ describe("dot_general", () => {
     expect(out.shape).toEqual([3, 2, 5])
     const w = jnp.reshape(jnp.arange(30).astype("float32"), [3, 2, 5])
     const [gx, gy] = back(w)
-    const xd = x.data(),
-      yd = y.data(),
-      wd = w.data()
+    const xd = x.dataSync(),
+      yd = y.dataSync(),
+      wd = w.dataSync()
     const gxRef = new Float64Array(48),
       gyRef = new Float64Array(120)
     for (let i = 0; i < 2; i++)
@@ -347,7 +347,7 @@ describe("indexing", () => {
     const idx = i32([[1], [5], [-1], [0]])
     const x = f32([10, 20, 30])
     const [y, t] = jvp((x: JArray) => lax.gather(x, idx, params), [x], [f32([1, 2, 3])])
-    expect(Number.isNaN(y.data()[1])).toBe(true)
+    expect(Number.isNaN(y.dataSync()[1])).toBe(true)
     close(t, [2, 0, 0, 1])
     const [, back] = vjp((x: JArray) => lax.gather(x, idx, params), x)
     close(back(f32([1, 2, 3, 4]))[0], [4, 1, 0])

@@ -32,7 +32,7 @@ const i32 = (x: ReadonlyArray<number> | ReadonlyArray<ReadonlyArray<number>> | n
 /** `a` has `expected`'s values within a relative tolerance. */
 const close = (a: JArray, expected: ReadonlyArray<number> | number, tol = 1e-5): void => {
   const b = typeof expected === "number" ? [expected] : expected
-  const x = Array.from(a.data())
+  const x = Array.from(a.dataSync())
   expect(x.length, `size of (${a.shape})`).toBe(b.length)
   x.forEach((v, i) => {
     const w = b[i]!
@@ -44,8 +44,8 @@ const sum = (x: JArray): JArray => jnp.sum(x)
 
 /** Real and imaginary parts, interleaved: `[re0, im0, re1, im1, ...]`. */
 const reIm = (z: JArray): Array<number> => {
-  const re = Array.from(jnp.real(z).data())
-  const im = Array.from(jnp.imag(z).data())
+  const re = Array.from(jnp.real(z).dataSync())
+  const im = Array.from(jnp.imag(z).dataSync())
   return re.flatMap((r, i) => [r, im[i]!])
 }
 
@@ -307,8 +307,8 @@ describe("broadcasting in the binary rules", () => {
       const [ex, ey] = grad(explicit, { argnums: [0, 1] })(x, y)
       expect(gx.shape).toEqual([3, 1])
       expect(gy.shape).toEqual([1, 4])
-      close(gx, Array.from(ex.data()), 1e-4)
-      close(gy, Array.from(ey.data()), 1e-4)
+      close(gx, Array.from(ex.dataSync()), 1e-4)
+      close(gy, Array.from(ey.dataSync()), 1e-4)
       const tx = f32([[1], [-2], [0.5]])
       const ty = f32([[0.3, -1, 2, 0.25]])
       const cases: ReadonlyArray<readonly [string, [JArray, JArray]]> = [
@@ -320,12 +320,12 @@ describe("broadcasting in the binary rules", () => {
         const [, t] = jvp((a: JArray, b: JArray) => op(a, b), [x, y], tangents)
         const [, e] = jvp((a: JArray, b: JArray) => op(stretch(a), stretch(b)), [x, y], tangents)
         expect(t.shape, which).toEqual([3, 4])
-        close(t, Array.from(e.data()), 1e-4)
+        close(t, Array.from(e.dataSync()), 1e-4)
       }
       // only one operand differentiated: the other is a constant of the trace
       const [, tOnly] = jvp((a: JArray) => op(a, y), [x], [tx])
       expect(tOnly.shape).toEqual([3, 4])
-      close(tOnly, Array.from(jvp((a: JArray) => op(stretch(a), stretch(y)), [x], [tx])[1].data()), 1e-4)
+      close(tOnly, Array.from(jvp((a: JArray) => op(stretch(a), stretch(y)), [x], [tx])[1].dataSync()), 1e-4)
     })
   }
 
@@ -379,7 +379,7 @@ describe("the helpers shared by the rules (jvpRulesCommon.ts)", () => {
     const idx = jnp.array([[1], [5], [0]], { dtype: "uint32" })
     const x = f32([10, 20, 30])
     const [y, t] = jvp((x: JArray) => lax.gather(x, idx, params), [x], [f32([1, 2, 3])])
-    expect(Number.isNaN(y.data()[1])).toBe(true)
+    expect(Number.isNaN(y.dataSync()[1])).toBe(true)
     close(t, [2, 0, 1])
     const [, back] = vjp((x: JArray) => lax.gather(x, idx, params), x)
     close(back(f32([1, 2, 3]))[0], [3, 1, 0])
@@ -390,16 +390,16 @@ describe("constants and small helpers of jvpRulesCommon.ts", () => {
   it("constant: rank-many size-1 dimensions, the dtype asked for (float32 by default), weak only if inexact", () => {
     const f = constant(2, 2)
     expect([f.shape, f.dtype, f.weakType]).toEqual([[1, 1], "float32", true])
-    expect(Array.from(f.data())).toEqual([2])
+    expect(Array.from(f.dataSync())).toEqual([2])
     const c = constant(3, 1, "complex64")
     expect([c.shape, c.dtype, c.weakType]).toEqual([[1], "complex64", true])
     expect(reIm(c)).toEqual([3, 0])
     const n = constant(-1, 1, "int32")
     expect([n.dtype, n.weakType]).toEqual(["int32", false])
-    expect(Array.from(n.data())).toEqual([-1])
+    expect(Array.from(n.dataSync())).toEqual([-1])
     const u = constant(7, 0, "uint32")
     expect([u.shape, u.dtype, u.weakType]).toEqual([[], "uint32", false])
-    expect(Array.from(u.data())).toEqual([7])
+    expect(Array.from(u.dataSync())).toEqual([7])
     const b = constant(1, 1, "bool")
     expect([b.dtype, b.weakType]).toEqual(["bool", false])
     expect(b.tolist()).toEqual([true])
@@ -408,8 +408,8 @@ describe("constants and small helpers of jvpRulesCommon.ts", () => {
   it("full: float32 by default, any dtype", () => {
     const f = full([2, 2], 1.5)
     expect([f.shape, f.dtype]).toEqual([[2, 2], "float32"])
-    expect(Array.from(f.data())).toEqual([1.5, 1.5, 1.5, 1.5])
-    expect(Array.from(full([3], -1, "int32").data())).toEqual([-1, -1, -1])
+    expect(Array.from(f.dataSync())).toEqual([1.5, 1.5, 1.5, 1.5])
+    expect(Array.from(full([3], -1, "int32").dataSync())).toEqual([-1, -1, -1])
   })
 
   it("argsort is stable: ties keep their order", () => {
@@ -447,7 +447,7 @@ describe("helpers that bind nothing when there is nothing to do, and reordered r
     expect(unbroadcastInDim(x, [1, 3], [0, 1])).toBe(x)
     const t = transpose(x, [1, 0])
     expect(t.shape).toEqual([3, 1])
-    expect(Array.from(t.data())).toEqual([1, 2, 3])
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3])
   })
 
   it("convert_element_type's VJP rule returns the cotangent itself when dtype and weak type match", () => {
@@ -468,7 +468,7 @@ describe("helpers that bind nothing when there is nothing to do, and reordered r
 
   it("reduce_prod over axes given out of order: tangent and cotangent are the products of the others", () => {
     const x = jnp.reshape(f32([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), [2, 3, 2])
-    const values = Array.from(x.data())
+    const values = Array.from(x.dataSync())
     // out[j] = product of x[i, j, k] over i and k
     const prods = [0, 1, 2].map((j) => [0, 1].flatMap((i) => [0, 1].map((k) => values[i * 6 + j * 2 + k]!)))
     const p = prods.map((xs) => xs.reduce((u, v) => u * v, 1))

@@ -406,8 +406,8 @@ const dotAll = (xs: ReadonlyArray<JArray>, ys: ReadonlyArray<JArray>): { dot: nu
   let dot = 0
   let scale = 0
   xs.forEach((x, i) => {
-    const a = x.data()
-    const b = ys[i]!.data()
+    const a = x.dataSync()
+    const b = ys[i]!.dataSync()
     expect(a.length).toBe(b.length)
     for (let k = 0; k < a.length; k++) {
       dot += a[k]! * b[k]!
@@ -419,8 +419,8 @@ const dotAll = (xs: ReadonlyArray<JArray>, ys: ReadonlyArray<JArray>): { dot: nu
 
 const closeArrays = (a: JArray, b: JArray, tol = 1e-5): void => {
   expect(a.shape).toEqual(b.shape)
-  const x = a.data()
-  const y = b.data()
+  const x = a.dataSync()
+  const y = b.dataSync()
   for (let k = 0; k < y.length; k++)
     expect(Math.abs(x[k]! - y[k]!), `[${k}]: ${x[k]} vs ${y[k]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[k]!)))
 }

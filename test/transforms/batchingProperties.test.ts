@@ -438,8 +438,8 @@ const expectClose = (actual: JArray, expected: JArray, what: string): void => {
   expect(actual.shape, `${what}: shape`).toEqual(expected.shape)
   expect(actual.dtype, `${what}: dtype`).toBe(expected.dtype)
   expect(actual.weakType, `${what}: weak type`).toBe(expected.weakType)
-  const a = actual.data()
-  const e = expected.data()
+  const a = actual.dataSync()
+  const e = expected.dataSync()
   for (let i = 0; i < e.length; i++) {
     const x = a[i]!,
       y = e[i]!

@@ -171,7 +171,7 @@ describe("collectives against JAX goldens", () => {
 
 const expectClose = (got: JArray, want: JArray, tol = 1e-5): void => {
   expect(got.shape).toEqual(want.shape)
-  const [a, b] = [got.data(), want.data()]
+  const [a, b] = [got.dataSync(), want.dataSync()]
   b.forEach((w, i) =>
     expect(Math.abs(Number(a[i]) - Number(w)), `[${i}] = ${a[i]}, want ${w}`).toBeLessThanOrEqual(
       tol * (1 + Math.abs(Number(w)))

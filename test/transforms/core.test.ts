@@ -30,8 +30,8 @@ import type { Array as JArray } from "effect-nnx"
 
 const close = (a: JArray, b: JArray, tol = 1e-5): void => {
   expect(a.shape).toEqual(b.shape)
-  const x = a.data()
-  const y = b.data()
+  const x = a.dataSync()
+  const y = b.dataSync()
   for (let i = 0; i < x.length; i++)
     expect(Math.abs(x[i]! - y[i]!), `${i}: ${x[i]} vs ${y[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[i]!)))
 }

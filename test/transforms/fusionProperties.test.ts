@@ -196,8 +196,8 @@ export const inputsFor = (shapes: ReadonlyArray<ReadonlyArray<number>>, seed: nu
 const same = (got: JArray, want: JArray, tolerance: number): void => {
   expect(got.shape).toEqual(want.shape)
   expect(got.dtype).toBe(want.dtype)
-  const a = got.data(),
-    b = want.data()
+  const a = got.dataSync(),
+    b = want.dataSync()
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!,
       y = b[i]!

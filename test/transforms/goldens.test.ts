@@ -3,8 +3,8 @@
  * test/support/transformGoldens.ts, shared with the gpu.js suites).
  */
 import { describe, it } from "vitest"
-import { transformGoldenCases } from "../support/transformGoldens.ts"
+import { runChecks, transformGoldenCases } from "../support/transformGoldens.ts"
 
 describe("core transforms against JAX", () => {
-  transformGoldenCases(it)
+  transformGoldenCases((name, f) => it(name, () => runChecks(f())))
 })

@@ -62,7 +62,7 @@ const product = (
   Backend.withBackend(backend, () => {
     const a = jnp.fromHost(l.slice(), lShape, dtype),
       b = jnp.fromHost(r.slice(), rShape, dtype)
-    return lax.dotGeneral(a, b, dn).data()
+    return lax.dotGeneral(a, b, dn).dataSync()
   })
 
 /** `Σ |a||b|` per output element: the scale of float32 rounding error in each. */
@@ -75,7 +75,7 @@ const magnitude = (
 ): HostData =>
   Backend.withBackend(cpu, () => {
     const abs = (x: HostData, s: ReadonlyArray<number>): JArray => jnp.abs(jnp.fromHost(x.slice(), s, "float32"))
-    return lax.dotGeneral(abs(l, lShape), abs(r, rShape), dn).data()
+    return lax.dotGeneral(abs(l, lShape), abs(r, rShape), dn).dataSync()
   })
 
 const bits = (x: HostData): Uint8Array => new Uint8Array(x.buffer, x.byteOffset, x.byteLength)
@@ -659,7 +659,7 @@ describe("wasm dot_general", () => {
             [1, 3],
             [0, 1]
           ])
-        ].map((t) => Array.from(t.data()))
+        ].map((t) => Array.from(t.dataSync()))
       })
     const want = run(cpu),
       got = run(wasm2)

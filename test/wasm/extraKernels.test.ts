@@ -332,7 +332,7 @@ describe("wasm bitcast_convert_type", () => {
 
 describe("random samplers on the wasm backend", () => {
   const on = (backend: Backend.BackendImpl, f: () => JArray): Array<number> =>
-    Backend.withBackend(backend, () => [...f().data()])
+    Backend.withBackend(backend, () => [...f().dataSync()])
   const samplers: ReadonlyArray<readonly [string, () => JArray]> = [
     ["key", () => random.keyData(random.key(7))],
     ["split", () => random.keyData(random.split(random.key(7), [3, 4]))],

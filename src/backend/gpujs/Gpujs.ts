@@ -50,7 +50,7 @@ import type { DeviceData, GpujsBuffer, MemoryStats, Storage } from "./storage.ts
 import { StoragePool } from "./storage.ts"
 
 export type { GpuMode } from "./gpujsModule.ts"
-export { GpuKernelError, GpuUnavailableError } from "./GpujsError.ts"
+export { GpuDeviceLostError, GpuKernelError, GpuUnavailableError } from "./GpujsError.ts"
 
 /** A mode gpu.js actually runs in (`gpu` resolved). */
 export type GpujsMode = Exclude<GpuMode, "gpu">

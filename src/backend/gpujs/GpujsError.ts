@@ -37,3 +37,18 @@ export class GpuKernelError extends Data.TaggedError("GpuKernelError")<{
     return `gpu.js kernel for ${this.op} failed in mode '${this.mode}': ${this.reason}`
   }
 }
+
+/**
+ * The WebGPU device went away (a driver reset, the adapter removed, `destroy()`): every array on it
+ * lost its data. Reads of those arrays and operations on them fail with this error; make a new
+ * backend to continue.
+ * @category errors
+ * @since 0.3.0
+ */
+export class GpuDeviceLostError extends Data.TaggedError("GpuDeviceLostError")<{
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `the WebGPU device was lost: ${this.reason}`
+  }
+}

@@ -4,7 +4,7 @@
  *
  * Values are floats in the kernel: bool is 0 or 1. Each body reads `v0`, `v1`, ... and returns the
  * result. Functions whose obvious GLSL form loses precision or range are written out: `log1p` and
- * `expm1` use the `log(u)·x/(u-1)` correction, `tanh` goes through `expm1`, `erf` is a Taylor series
+ * `expm1` use the `log(u)·x/(u-1)` correction, `sin` and `cos` reduce their argument exactly (Cephes), `tanh` goes through `expm1`, `erf` is a Taylor series
  * near zero and a Chebyshev-fitted `erfc` beyond, `erf_inv` is Giles's single-precision polynomial
  * (the one XLA uses), `pow` handles negative bases and the C special cases, `max`/`min` propagate NaN.
  * What cannot be done exactly in float arithmetic (`rem`, `nextafter`, `is_finite`, anything on
@@ -95,6 +95,45 @@ const tanhBody = [
   "return t;"
 ].join("\n")
 
+// Cephes' sinf/cosf: the argument is reduced by multiples of π/4 (π/4 split in three parts, exact
+// products for arguments up to about 8192) and the polynomials below are accurate to an ulp or two on
+// [-π/4, π/4]. WGSL's and GLSL's own sin/cos promise only an absolute error of about 2^-11.
+const sinCoeffs = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1]
+const cosCoeffs = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]
+
+/** Statements reducing `ax` (≥ 0): `j` the octant in 0..7 after rounding up odd ones, `r` the remainder. */
+const octantReduction = [
+  "let j = Math.floor(ax * 1.2732395447351628);",
+  "let y = j;",
+  "if (j - 2.0 * Math.floor(j * 0.5) === 1.0) { j = j + 1.0; y = y + 1.0; }",
+  "j = j - 8.0 * Math.floor(j * 0.125);",
+  "const r = ((ax - y * 0.78515625) - y * 2.4187564849853516e-4) - y * 3.774894977445941e-8;",
+  "const z = r * r;",
+  `const ps = ${horner(sinCoeffs, "z")} * z * r + r;`,
+  `const pc = ${horner(cosCoeffs, "z")} * z * z - 0.5 * z + 1.0;`
+].join("\n")
+
+const sinBody = [
+  "if (v0 === 0.0) { return v0; }",
+  "const ax = Math.abs(v0);",
+  octantReduction,
+  "let s = 1.0;",
+  "if (v0 < 0.0) { s = -1.0; }",
+  "if (j > 3.0) { s = -s; j = j - 4.0; }",
+  "if (j === 1.0 || j === 2.0) { return s * pc; }",
+  "return s * ps;"
+].join("\n")
+
+const cosBody = [
+  "const ax = Math.abs(v0);",
+  octantReduction,
+  "let s = 1.0;",
+  "if (j > 3.0) { s = -s; j = j - 4.0; }",
+  "if (j > 1.0) { s = -s; }",
+  "if (j === 1.0 || j === 2.0) { return s * ps; }",
+  "return s * pc;"
+].join("\n")
+
 const roundAwayBody = [
   "const ax = Math.abs(v0);",
   "const f = Math.floor(ax);",
@@ -153,9 +192,9 @@ export const unaryBody = (
     case "log":
       return "return Math.log(v0);"
     case "sin":
-      return "return Math.sin(v0);"
+      return sinBody
     case "cos":
-      return "return Math.cos(v0);"
+      return cosBody
     case "tanh":
       return tanhBody
     case "logistic":

@@ -136,7 +136,7 @@ const boolToIndices = (mask: JArray, axis: number, size: number): JArray => {
       reason: `a boolean mask of length ${mask.shape[0]} indexes axis ${axis} of size ${size}; give it one entry per element of that axis`
     })
   }
-  const data = mask.data()
+  const data = mask.dataSync()
   const idx: Array<number> = []
   for (let i = 0; i < data.length; i++) if (data[i] !== 0) idx.push(i)
   return fromHost(Int32Array.from(idx), [idx.length], "int32")

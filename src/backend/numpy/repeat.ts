@@ -85,7 +85,7 @@ export const repeat = (
         reason: "with repeats held in a traced Array the output length depends on data; pass totalRepeatLength"
       })
     }
-    const data = counts.data()
+    const data = counts.dataSync()
     if (Array.from(data).some((c) => c < 0)) throw countError(`[${Array.from(data).join(", ")}]`)
     length = Number(sum(counts).item())
   }

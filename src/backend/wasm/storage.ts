@@ -211,7 +211,7 @@ export class StoragePool {
   }
 
   /**
-   * The elements for reading (`x.data()`). A large resident array is read in place: the view keeps
+   * The elements for reading (`x.dataSync()`, `await x.data()`). A large resident array is read in place: the view keeps
    * its block alive and in the memory (neither released by `dispose` nor moved out) until the view
    * itself is garbage-collected, so reading a 16 MB result costs nothing. Small arrays, views past
    * their budget, and memories that are not shared (whose buffer a growth would detach) get a copy.

@@ -51,7 +51,7 @@ const evaluateKnown = (e: Equation, known: ReadonlyMap<number, Known>, backend: 
     }
     const outs = evaluate(e.prim, e.inputs.map(operand), e.params as never)
     // A copy: the backend may reuse the memory behind what `data()` returned once it is disposed.
-    const results = outs.map((x): Known => ({ kind: "host", data: x.data().slice() }))
+    const results = outs.map((x): Known => ({ kind: "host", data: x.dataSync().slice() }))
     for (const x of outs) made.push(x.bufferOn(backend))
     for (const b of new Set(made)) if (!kept.has(b)) backend.dispose(b)
     return results

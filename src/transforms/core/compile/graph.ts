@@ -44,7 +44,7 @@ export const numberKey = (x: number): string => (Object.is(x, -0) ? "-0" : Strin
 const literalKey = (x: JArray): string => {
   const a = x.aval
   // Every storage word: a complex64 literal's imaginary part is its second.
-  return `${a.dtype}:${a.weakType}:${JSON.stringify(a.shape)}=${Array.from(x.data(), (w) => numberKey(Number(w))).join(",")}`
+  return `${a.dtype}:${a.weakType}:${JSON.stringify(a.shape)}=${Array.from(x.dataSync(), (w) => numberKey(Number(w))).join(",")}`
 }
 
 /** The graph of a closed jaxpr; equal literals become one known variable. */

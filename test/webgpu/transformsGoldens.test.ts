@@ -1,0 +1,15 @@
+/**
+ * The core transforms' JAX goldens (as in test/transforms/goldens.test.ts) on the webgpu backend:
+ * every case computes under webgpu, then its results are read back asynchronously and compared.
+ */
+import { describe, it } from "vitest"
+import { Backend } from "effect-nnx"
+import { runChecks, transformGoldenCases } from "../support/transformGoldens.ts"
+import { webgpu, webgpuReason } from "./backend.ts"
+
+describe.skipIf(webgpu === undefined)(
+  `core transforms against JAX on webgpu${webgpuReason && `: ${webgpuReason}`}`,
+  () => {
+    transformGoldenCases((name, f) => it(name, () => runChecks(Backend.withBackend(webgpu!, f))))
+  }
+)
