@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 export * from "./Backend.ts"
-export { auto, gpuModes, layerAuto, layerGpujs, select } from "./auto.ts"
-export type { Selection } from "./auto.ts"
+export { auto, gpuModes, layerAuto, layerGpujs, layerWebgpu, select } from "./auto.ts"
+export type { AutoOptions, Selection } from "./auto.ts"
 export {
   GpuDeviceLostError,
   GpuKernelError,

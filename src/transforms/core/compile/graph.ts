@@ -8,6 +8,7 @@
  * @since 0.2.0
  */
 import type { Array as JArray } from "../../../backend/Array.ts"
+import { PendingReadError } from "../../../backend/ArrayError.ts"
 import type { HostArray } from "../../../backend/DType.ts"
 import type { ClosedJaxpr, Var } from "../../../backend/Jaxpr.ts"
 import { isLiteral, newVar } from "../../../backend/Jaxpr.ts"
@@ -41,10 +42,33 @@ export interface Graph {
 /** Text that identifies a number exactly (`-0` apart from `0`). */
 export const numberKey = (x: number): string => (Object.is(x, -0) ? "-0" : String(x))
 
+/**
+ * A concrete array's elements if the host can read them now: `undefined` for a value an
+ * asynchronous backend (webgpu) is still computing, which compilation treats as unknown.
+ */
+export const peekHost = (x: JArray): HostArray | undefined => {
+  try {
+    return x.dataSync()
+  } catch (e) {
+    if (e instanceof PendingReadError) return undefined
+    throw e
+  }
+}
+
+/** Literals whose value is not readable yet, each its own key (they are not merged). */
+const pendingIds = new WeakMap<JArray, number>()
+let nextPendingId = 0
+
 const literalKey = (x: JArray): string => {
   const a = x.aval
+  const data = peekHost(x)
+  if (data === undefined) {
+    let id = pendingIds.get(x)
+    if (id === undefined) pendingIds.set(x, (id = nextPendingId++))
+    return `pending:${id}`
+  }
   // Every storage word: a complex64 literal's imaginary part is its second.
-  return `${a.dtype}:${a.weakType}:${JSON.stringify(a.shape)}=${Array.from(x.dataSync(), (w) => numberKey(Number(w))).join(",")}`
+  return `${a.dtype}:${a.weakType}:${JSON.stringify(a.shape)}=${Array.from(data, (w) => numberKey(Number(w))).join(",")}`
 }
 
 /** The graph of a closed jaxpr; equal literals become one known variable. */
@@ -86,7 +110,9 @@ export const knownScalar = (k: Known | undefined, v: Var): number | undefined =>
   const seen = scalars.get(k.array)
   if (seen !== undefined) return seen
   if (k.array.isDisposed) return undefined
-  const x = Number(k.array.withData((d) => d[0]))
+  const data = peekHost(k.array)
+  if (data === undefined) return undefined
+  const x = Number(data[0])
   scalars.set(k.array, x)
   return x
 }
