@@ -10,6 +10,7 @@ export const rowIds = [
   "matmul-128",
   "matmul-512",
   "matmul-1024",
+  "matmul-2048",
   "chain-eager",
   "chain-jit",
   "pegrad",

@@ -169,6 +169,7 @@ CASES = {
     "matmul-128": lambda: matmul_case(128),
     "matmul-512": lambda: matmul_case(512),
     "matmul-1024": lambda: matmul_case(1024),
+    "matmul-2048": lambda: matmul_case(2048),
     "chain-eager": chain_eager_case,
     "chain-jit": chain_jit_case,
     "pegrad": pegrad_case,

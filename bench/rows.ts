@@ -33,6 +33,7 @@ export const rows: ReadonlyArray<Row> = [
   matmulRow("matmul-128", 128),
   matmulRow("matmul-512", 512),
   matmulRow("matmul-1024", 1024),
+  matmulRow("matmul-2048", 2048),
   {
     id: "chain-eager",
     title: "tanh(x·2+1)·x eager",

@@ -1,11 +1,12 @@
 /**
- * effect-nnx contestants: one per backend (the default one, and cpu when the default is not cpu).
- * Each call runs with that backend current, reads its result back, and disposes what it made
- * (`Backend.tidy`, then the result). The read is `withData`, the zero-copy read (as JAX's
- * `np.asarray` is on its CPU backend): in a loop, `data()` would copy a large result or hold its
- * block until the garbage collector runs.
+ * effect-nnx contestants: one per backend (the default one, cpu when the default is not cpu, and
+ * webgpu where an adapter answers). Each call runs with that backend current, reads its result back,
+ * and disposes what it made (`Backend.tidy`, then the result). The read is `withData`, the zero-copy
+ * read (as JAX's `np.asarray` is on its CPU backend): in a loop, `dataSync()` would copy a large
+ * result or hold its block until the garbage collector runs. On webgpu, which reads asynchronously,
+ * it is `await x.data()`: the call waits for the device and the readback.
  */
-import { Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { Backend, grad, jit, jnp, nn, nnx, vmap } from "../../src/index.ts"
 import type { Array as JArray } from "../../src/index.ts"
 import type { Contestant, RowId, Skip } from "../harness.ts"
@@ -95,12 +96,12 @@ const chain = (x: JArray): JArray => jnp.tanh(x.mul(2).add(1)).mul(x)
 const pegradLoss = (w: JArray, x: JArray): JArray => jnp.sum(jnp.tanh(x.matmul(w)))
 
 interface Calls {
-  readonly call: () => void
+  readonly call: () => void | Promise<void>
   readonly teardown: () => void
   readonly note?: string
 }
 
-const calls = (call: () => void, teardown: () => void, note?: string): Calls =>
+const calls = (call: () => void | Promise<void>, teardown: () => void, note?: string): Calls =>
   note === undefined ? { call, teardown } : { call, teardown, note }
 
 class ChainNode extends nnx.Module {
@@ -131,18 +132,38 @@ const tidy = <A>(f: () => A): A => {
 /** Reads the first and last elements, so that the result is really there. */
 const touch = (d: ArrayLike<number>): number => (d[0] ?? 0) + (d[d.length - 1] ?? 0)
 
+/** Whether the current backend reads back asynchronously (webgpu). */
+const isAsync = (): boolean => Backend.currentBackend().read !== undefined
+
 /** A call whose result is read back and disposed, with everything it made in between. */
-const reading = (f: () => JArray) => () => {
+const reading = (f: () => JArray) => (): void | Promise<void> => {
   const out = tidy(f)
+  if (isAsync())
+    return out.data().then((d) => {
+      touch(d)
+      out.dispose()
+    })
   out.withData(touch)
   out.dispose()
 }
 
+/** Rows a software WebGPU adapter (SwiftShader: about 0.2 GFLOP/s) measures in reasonable time. */
+const softwareRows: ReadonlySet<RowId> = new Set(["matmul-128", "matmul-512", "chain-eager", "chain-jit", "mlp-step"])
+
+/** Set-up work an asynchronous backend is still doing: awaited before the row is measured. */
+const pendingSetups: Array<Promise<void>> = []
+
 const makeCase = (row: RowId): Calls | Skip => {
+  const current = Backend.currentBackend()
+  if (Backend.isWebgpuBackend(current) && current.adapter.software && !softwareRows.has(row))
+    return { skip: `not measured on a software WebGPU adapter (${Backend.describeAdapter(current.adapter)}): too slow` }
+  if (row === "matmul-2048" && current.name === "cpu")
+    return { skip: "not measured on the cpu reference backend: a 2048² product takes minutes" }
   switch (row) {
     case "matmul-128":
     case "matmul-512":
-    case "matmul-1024": {
+    case "matmul-1024":
+    case "matmul-2048": {
       const n = Number(row.slice("matmul-".length))
       const d = inputs.matmul(n)
       const a = f32(d.a, [n, n])
@@ -200,15 +221,21 @@ const makeCase = (row: RowId): Calls | Skip => {
         return value
       })
       /** One step; it replaces the parameters: the new ones are kept out of the tidy, the old ones freed. */
-      const run = (within: <A>(f: () => A) => A) => {
+      const run = (within: <A>(f: () => A) => A): void | Promise<void> => {
         const old = paramsOf(model.layers)
         const [loss] = within(() => [step.sync(model, x, y), ...paramsOf(model.layers)] as const)
+        const done = () => {
+          loss.dispose()
+          const kept = new Set(paramsOf(model.layers))
+          for (const a of old) if (!kept.has(a)) a.dispose()
+        }
+        // On webgpu, the loss is read once the step's kernels (the new parameters' too) have run.
+        if (isAsync()) return loss.data().then(done)
         loss.dataSync()
-        loss.dispose()
-        const kept = new Set(paramsOf(model.layers))
-        for (const a of old) if (!kept.has(a)) a.dispose()
+        done()
       }
-      run((f) => f())
+      const first = run((f) => f())
+      if (first !== undefined) pendingSetups.push(first)
       return calls(
         () => run(tidy),
         () => {
@@ -274,19 +301,20 @@ export const effectNnx = (backend: Backend.BackendImpl, label: string, version: 
   label,
   /** Read after the run: the wasm backend starts its threads on first use. */
   get version() {
+    if (Backend.isWebgpuBackend(backend))
+      return `${version}, backend "webgpu" on ${Backend.describeAdapter(backend.adapter)}`
     if (!Backend.isWasmBackend(backend)) return `${version}, backend "${backend.name}" (one thread)`
     const reason = backend.threadsReason === undefined ? "" : `: ${backend.threadsReason}`
     return `${version}, backend "${backend.name}" (${backend.threads} thread${backend.threads === 1 ? "" : "s"}${reason})`
   },
-  setup: (row) => {
+  setup: async (row) => {
     const c = Backend.withBackend(backend, () => makeCase(row))
-    if ("skip" in c) return Promise.resolve(c)
-    return Promise.resolve(
-      localCase(
-        () => Backend.withBackend(backend, c.call),
-        () => Backend.withBackend(backend, c.teardown),
-        c.note
-      )
+    for (const p of pendingSetups.splice(0)) await p
+    if ("skip" in c) return c
+    return localCase(
+      () => Backend.withBackend(backend, c.call),
+      () => Backend.withBackend(backend, c.teardown),
+      c.note
     )
   }
 })
@@ -323,6 +351,18 @@ export const effectNnxBackends = async (
   }
   if (isBackendImpl(wasm) && wasm !== def && wasm.name !== def.name)
     out.push({ backend: wasm, label: `effect-nnx ${wasm.name}` })
+  const webgpu = await Effect.runPromiseExit(Backend.makeWebgpu())
+  if (Exit.isSuccess(webgpu)) {
+    const gpu = webgpu.value
+    const adapter = Backend.describeAdapter(gpu.adapter)
+    if (!gpu.adapter.software || process.env["BENCH_WEBGPU"] === "1") {
+      out.push({ backend: gpu, label: "effect-nnx webgpu", destroy: () => gpu.destroy() })
+      log(`webgpu on ${adapter}`)
+    } else {
+      gpu.destroy()
+      log(`webgpu's adapter is software (${adapter}); BENCH_WEBGPU=1 measures it on a few rows`)
+    }
+  } else log(`webgpu does not start here; skipped (${Cause.pretty(webgpu.cause).split("\n")[0]})`)
   for (const mode of gpujsModes) {
     const exit = await Effect.runPromiseExit(Backend.makeGpujs({ mode }))
     if (Exit.isSuccess(exit)) {

@@ -39,7 +39,8 @@ const makeCase = (row: RowId): Case | Skip => {
   switch (row) {
     case "matmul-128":
     case "matmul-512":
-    case "matmul-1024": {
+    case "matmul-1024":
+    case "matmul-2048": {
       const n = Number(row.slice("matmul-".length))
       const d = inputs.matmul(n)
       const a = f32(d.a, [n, n])

@@ -6,6 +6,9 @@
  * - gpu.js's WebGL2 mode (on SwiftShader, software, since the machine has no GPU and Chromium is
  *   started with --disable-gpu): a vmapped matmul, a gradient step, the hand-built fused programs of
  *   fusedCases.ts as one kernel each, and a jitted chain as one fused dispatch;
+ * - WebGPU (`--enable-unsafe-webgpu`; SwiftShader's adapter here): the webgpu backend runs the
+ *   matmul, the gradient step, a device-decided while loop and a jitted chain (one fused dispatch),
+ *   read back asynchronously, and a synchronous read of a queued value is a PendingReadError;
  * - the wasm backend, the default: a matmul, an elementwise chain and a jitted layer, on the page's
  *   main thread and in a module worker. The page is served cross-origin isolated (COOP same-origin,
  *   COEP require-corp), so the worker's pool gets its threads; on the main thread, where
@@ -85,6 +88,7 @@ const runPage = async (url: string, dir: string, logs: Array<string>): Promise<P
       "--headless",
       "--no-sandbox",
       "--disable-gpu",
+      "--enable-unsafe-webgpu",
       "--enable-unsafe-swiftshader",
       "--use-angle=swiftshader",
       "--disable-background-networking",
@@ -183,6 +187,20 @@ describe.skipIf(missing !== undefined)(
       expectPair(gpu.jitted, "jitted chain on WebGL2")
       expect(gpu.jitted.fused, "one fused kernel").toBe(1)
       expect(gpu.jitted.dispatches, "and nothing else").toBe(1)
+    })
+
+    it("runs the webgpu backend through navigator.gpu, reading back asynchronously", () => {
+      const w = part(loaded().webgpu, "webgpu", logs)
+      console.info(`webgpu in Chromium on ${w.adapter}: ${w.gpuLaunches} kernel launches`)
+      expect(w.kernelErrors).toBe(0)
+      expect(w.gpuLaunches).toBeGreaterThan(5)
+      expect(w.syncRead).toBe("PendingReadError")
+      expectPair(w.vmapped, "vmapped matmul on webgpu")
+      expectPair(w.step, "grad step on webgpu")
+      expectPair(w.loop, "device-decided while loop on webgpu")
+      expectPair(w.jitted, "jitted chain on webgpu")
+      expect(w.jitted.fused, "one fused kernel").toBe(1)
+      expect(w.jitted.dispatches, "and nothing else").toBe(1)
     })
 
     const wasmChecks = (w: WasmResult): void => {

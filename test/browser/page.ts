@@ -7,13 +7,16 @@
  *   fused program of `fusedCases.ts` (its WebGL set: GLSL need not keep NaN or signed zeros) through
  *   the backend's `compileFused`, next to the reference evaluator's answer, and a jitted chain, with
  *   how many fused dispatches it took;
+ * - on the webgpu backend (`navigator.gpu`; SwiftShader here): the same matmul and gradient step, a
+ *   while loop decided on the device, and the jitted chain, read back asynchronously, and what a
+ *   synchronous read of a queued value throws;
  * - on the wasm backend (the default backend) a matmul, an elementwise chain and a jitted program,
  *   twice: on the page's main thread, where `Atomics.wait` is not allowed and so its pool runs alone
  *   (with a reason), and in a module worker the page starts from this same bundle, where the pool
  *   gets its worker threads, the page being cross-origin isolated.
  */
 import { Effect } from "effect"
-import { Backend, grad, jit, jnp, random, vmap } from "effect-nnx"
+import { Backend, grad, jit, jnp, lax, random, vmap } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import type { Aval } from "../../src/backend/DType.ts"
 import { evaluateFused } from "../../src/backend/fusionReference.ts"
@@ -60,9 +63,22 @@ export interface WasmResult {
   readonly jitted: Jitted
 }
 
+export interface WebgpuResult {
+  readonly adapter: string
+  readonly vmapped: Pair
+  readonly step: Pair
+  readonly loop: Pair
+  readonly jitted: Jitted
+  /** What a synchronous read of a queued value threw (its `_tag`). */
+  readonly syncRead: string
+  readonly gpuLaunches: number
+  readonly kernelErrors: number
+}
+
 export interface PageResult {
   readonly crossOriginIsolated: boolean
   readonly gpujs: GpujsResult | string
+  readonly webgpu: WebgpuResult | string
   readonly wasmMain: WasmResult | string
   readonly wasmWorker: WasmResult | string
 }
@@ -152,6 +168,64 @@ const runGpujs = Effect.gen(function* () {
   } satisfies GpujsResult
 })
 
+// ---- WebGPU ----
+
+const vmappedArray = () => {
+  const xs = random.normal(random.key(0), [8, 16, 32])
+  const w = random.normal(random.key(1), [32, 24]).mul(0.1)
+  return vmap((x: JArray) => x.matmul(w), { inAxes: 0 })(xs)
+}
+
+const gradStepArray = () => {
+  const w = random.normal(random.key(1), [32, 24]).mul(0.1)
+  const x = random.normal(random.key(2), [64, 32])
+  const y = random.uniform(random.key(3), [64, 24])
+  return w.sub(grad(loss)(w, x, y).mul(0.5))
+}
+
+/** A while loop whose predicate is computed on the device: it runs inside the backend's queue. */
+const deviceLoop = () =>
+  lax.whileLoop(
+    (s: JArray) => jnp.sum(s).lt(40),
+    (s: JArray) => jnp.tanh(s).add(s.mul(1.25)).add(0.5),
+    jnp.linspace(0, 1, 8)
+  )
+
+const runWebgpu = async (): Promise<WebgpuResult> => {
+  const gpu = await Effect.runPromise(Backend.makeWebgpu({ onKernelError: "fail" }))
+  const asyncPair = async (f: () => JArray): Promise<Pair> => ({
+    cpu: Backend.withBackend(Backend.cpu, () => f().tolist()),
+    got: await Effect.runPromise(Backend.tolist(Backend.withBackend(gpu, f)))
+  })
+  const queued = Backend.withBackend(gpu, () => jnp.exp(jnp.ones([4])))
+  let syncRead = "nothing was thrown"
+  try {
+    queued.tolist()
+  } catch (e) {
+    syncRead = (e as { readonly _tag?: string })._tag ?? String(e)
+  }
+  const cpuChain = Backend.withBackend(Backend.cpu, () => chainJit(...(chainArgs() as [JArray, JArray])).tolist())
+  const [out, dispatches, fused] = Backend.withBackend(gpu, () => {
+    const xs = chainArgs() as [JArray, JArray]
+    chainJit(...xs)
+    Backend.resetStats(gpu)
+    const out = chainJit(...xs)
+    return [out, gpu.stats.dispatches, gpu.stats.byPrimitive.get("fused") ?? 0] as const
+  })
+  const result: WebgpuResult = {
+    adapter: Backend.describeAdapter(gpu.adapter),
+    vmapped: await asyncPair(vmappedArray),
+    step: await asyncPair(gradStepArray),
+    loop: await asyncPair(deviceLoop),
+    jitted: { cpu: cpuChain, got: await Effect.runPromise(Backend.tolist(out)), dispatches, fused },
+    syncRead,
+    gpuLaunches: gpu.gpuStats.gpuLaunches,
+    kernelErrors: gpu.gpuStats.kernelErrors
+  }
+  gpu.destroy()
+  return result
+}
+
 // ---- wasm ----
 
 const matmul = () =>
@@ -221,13 +295,14 @@ if (inWorker) {
   })
   const main = async (): Promise<PageResult> => {
     const gpujs = await Effect.runPromise(runGpujs).catch(message)
+    const webgpu = await runWebgpu().catch(message)
     const wasmMain = await runWasm("main thread").catch(message)
     const wasmWorker = await Promise.race([
       fromWorker,
       sleep(90_000).then(() => "the worker did not answer within 90 s")
     ])
     worker.terminate()
-    return { crossOriginIsolated: isolated(), gpujs, wasmMain, wasmWorker }
+    return { crossOriginIsolated: isolated(), gpujs, webgpu, wasmMain, wasmWorker }
   }
   const target = globalThis as unknown as { effectNnxResult?: PageResult | { readonly error: string } }
   main().then(
