@@ -73,7 +73,7 @@ const contestants: Array<Contestant> = []
 const destroyers: Array<() => void> = []
 const absent: Array<string> = []
 const effectVersion = repoVersion()
-for (const b of await effectNnxBackends(gpujsModes, log)) {
+for (const b of await effectNnxBackends(gpujsModes, log, (line) => absent.push(line))) {
   contestants.push(effectNnx(b.backend, b.label, effectVersion))
   if (b.destroy !== undefined) destroyers.push(b.destroy)
 }

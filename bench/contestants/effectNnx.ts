@@ -332,7 +332,8 @@ const isBackendImpl = (u: unknown): u is Backend.BackendImpl =>
  */
 export const effectNnxBackends = async (
   gpujsModes: ReadonlyArray<Backend.GpuMode>,
-  log: (line: string) => void
+  log: (line: string) => void,
+  absent: (line: string) => void = () => {}
 ): Promise<Array<{ readonly backend: Backend.BackendImpl; readonly label: string; readonly destroy?: () => void }>> => {
   const def = Backend.currentBackend()
   const out: Array<{ backend: Backend.BackendImpl; label: string; destroy?: () => void }> = [
@@ -360,9 +361,15 @@ export const effectNnxBackends = async (
       log(`webgpu on ${adapter}`)
     } else {
       gpu.destroy()
-      log(`webgpu's adapter is software (${adapter}); BENCH_WEBGPU=1 measures it on a few rows`)
+      const line = `effect-nnx webgpu: its adapter here is software (${adapter}), which runs the shaders on the CPU; BENCH_WEBGPU=1 measures it on the rows it finishes in reasonable time`
+      log(line)
+      absent(line)
     }
-  } else log(`webgpu does not start here; skipped (${Cause.pretty(webgpu.cause).split("\n")[0]})`)
+  } else {
+    const line = `effect-nnx webgpu: WebGPU does not start here (${Cause.pretty(webgpu.cause).split("\n")[0]})`
+    log(line)
+    absent(line)
+  }
   for (const mode of gpujsModes) {
     const exit = await Effect.runPromiseExit(Backend.makeGpujs({ mode }))
     if (Exit.isSuccess(exit)) {
