@@ -196,6 +196,30 @@ describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${
     close(await on(() => nested(x())).data(), onWasm(() => nested(x())).dataSync())
   })
 
+  it("releases a device-decided loop's iterations as it goes", async () => {
+    const own = await Effect.runPromise(Backend.makeWebgpu({ onKernelError: "fail" }))
+    const memory = own.gpuStats.memory
+    const x = Backend.withBackend(own, () => jnp.array([0.5, 1], { dtype: "float32" }))
+    const [n, v] = Backend.withBackend(own, () =>
+      Backend.tidy(() =>
+        lax.whileLoop(
+          (s: readonly [JArray, JArray]) => s[0].lt(60),
+          (s: readonly [JArray, JArray]) => [s[0].add(1), jnp.tanh(s[1]).add(s[1].mul(0.5))] as const,
+          [jnp.array(0), x] as const
+        )
+      )
+    )
+    expect(Array.from(await n.data())).toEqual([60])
+    await v.data()
+    // x, the loop's two results, and its programs' three literals (60, 1, 0.5), which outlive the
+    // tidy around the call because the queued loop runs them: sixty iterations of carries and
+    // predicates are gone.
+    expect(memory.liveStorages).toBe(6)
+    for (const a of [x, n, v]) a.dispose()
+    expect(memory.liveStorages).toBe(3)
+    own.destroy()
+  })
+
   it("fuses a jitted elementwise chain into one kernel", async () => {
     const f = jit((x: JArray) => jnp.tanh(x.mul(2).add(1)).mul(x))
     const x = on(() => jnp.linspace(-2, 2, 1000))

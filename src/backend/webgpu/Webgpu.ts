@@ -440,8 +440,7 @@ const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptio
   const read = async (buffer: DeviceBuffer, aval: Aval): Promise<HostArray> => {
     const b = own(buffer)
     const s = b.storage
-    if (b.released || s.released)
-      throw new PendingReadError({ op: "read", backend: name, reason: "this array was disposed" })
+    if (b.released || s.released) throw new TypeError("webgpu: a released buffer was read")
     pool.hold(s)
     try {
       await s.done
@@ -454,7 +453,8 @@ const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptio
   /**
    * Runs synchronous code whose operations go on a queue of their own, ahead of everything queued
    * after the job that calls it (which is running, so the main queue waits for it), and waits for
-   * them. The swap lasts only while `f` runs: code outside the job never queues there.
+   * them. The swap lasts only while `f` runs: code outside the job never queues there. What `f`
+   * makes and does not return is disposed (a loop's temporaries, iteration by iteration).
    */
   const runInJob = async <A>(f: () => A): Promise<A> => {
     const saved = tail
@@ -462,7 +462,7 @@ const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptio
     let inner: Promise<void>
     let result: A
     try {
-      result = withBackend(backend, f)
+      result = withBackend(backend, () => backend.tidy(f))
     } finally {
       inner = tail
       tail = saved
@@ -483,7 +483,7 @@ const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptio
       const handles = buffers.map((b) => pool.share(b.storage, false))
       try {
         const results = (await job({ inputs: handles, run: runInJob, read })).map(own)
-        return results.map((r) => {
+        const produced = results.map((r) => {
           const s = r.storage
           if (s.error !== undefined) throw s.error
           if (s.host === undefined && s.device === undefined)
@@ -493,6 +493,9 @@ const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptio
             ...(s.device === undefined ? {} : { device: s.device.clone() })
           }
         })
+        // The outputs hold the values now (a second handle on each device buffer).
+        for (const r of results) if (!handles.includes(r)) pool.dispose(r)
+        return produced
       } finally {
         for (const h of handles) pool.dispose(h)
       }
