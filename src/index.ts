@@ -86,6 +86,7 @@ export {
   ConcretizationError,
   EscapedTracerError,
   OutOfMemoryError,
+  isPendingReadError,
   OverflowError,
   PendingReadError
 } from "./backend/ArrayError.ts"

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
-import { ConcretizationError, DTypeError } from "./ArrayError.ts"
+import { ConcretizationError, DTypeError, isPendingReadError } from "./ArrayError.ts"
 import type { BackendImpl, DeviceBuffer } from "./BackendImpl.ts"
 import type { Aval, DType, HostArray, NumericDType } from "./DType.ts"
 import { itemSize } from "./DType.ts"
@@ -293,8 +293,17 @@ export class Array implements Pipeable {
     if (this.tracer !== undefined) return this.repr()
     return formatStr(this, styleOf(options))
   }
+  /**
+   * What `console.log` shows: {@link repr}, or for a value an asynchronous backend has not read back
+   * yet, its shape and dtype and how to read it (printing must not throw; `repr()` itself does).
+   */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.repr()
+    try {
+      return this.repr()
+    } catch (e) {
+      if (!isPendingReadError(e)) throw e
+      return `Array(<not read back from ${e.backend} yet: await x.blockUntilReady()>, shape=(${this.shape.join(", ")}${this.ndim === 1 ? "," : ""}), dtype=${this.dtype})`
+    }
   }
   /**
    * JavaScript's coercion (`x > 0`, `if (x.item())`, `+x`): a concrete size-1 array gives its number;

@@ -172,7 +172,7 @@ export class OutOfMemoryError extends Data.TaggedError("OutOfMemoryError")<{
  * synchronous readback, so read it asynchronously: `await x.data()`, `await x.blockUntilReady()`
  * (after which synchronous reads work), or `Backend.data(x)` / `Backend.tolist(x)` in an Effect.
  * @category errors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class PendingReadError extends Data.TaggedError("PendingReadError")<{
   readonly op: string
@@ -183,6 +183,16 @@ export class PendingReadError extends Data.TaggedError("PendingReadError")<{
     return `${this.op}: ${this.reason}`
   }
 }
+
+/**
+ * Whether `u` is a {@link PendingReadError}, by its tag: also one thrown by another copy of this
+ * module (two installed copies of effect-nnx, a test runner's module reloads).
+ * @category guards
+ * @since 0.2.0
+ */
+export const isPendingReadError = (u: unknown): u is PendingReadError =>
+  u instanceof PendingReadError ||
+  (typeof u === "object" && u !== null && (u as { readonly _tag?: unknown })._tag === "PendingReadError")
 
 /**
  * Any error raised by an array operation.
@@ -212,6 +222,6 @@ export const isArrayError = (u: unknown): u is ArrayError =>
   u instanceof EscapedTracerError ||
   u instanceof OutOfMemoryError ||
   u instanceof OverflowError ||
-  u instanceof PendingReadError
+  isPendingReadError(u)
 
 export { fmtShape }

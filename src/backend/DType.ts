@@ -32,9 +32,9 @@ export const isDType = (u: unknown): u is DType =>
 
 /** @category guards @since 0.1.0 */
 export const isFloating = (d: DType): d is "float32" => d === "float32"
-/** @category guards @since 0.3.0 */
+/** @category guards @since 0.2.0 */
 export const isComplex = (d: DType): d is "complex64" => d === "complex64"
-/** Floating or complex: the dtypes that carry tangents (`jnp.inexact`). @category guards @since 0.3.0 */
+/** Floating or complex: the dtypes that carry tangents (`jnp.inexact`). @category guards @since 0.2.0 */
 export const isInexact = (d: DType): d is "float32" | "complex64" => d === "float32" || d === "complex64"
 /** @category guards @since 0.1.0 */
 export const isInteger = (d: DType): d is "int32" | "uint32" => d === "int32" || d === "uint32"

@@ -32,7 +32,7 @@ export interface Selection {
 /**
  * Options of {@link select}: gpu.js's, and whether to try WebGPU first.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface AutoOptions extends GpujsOptions {
   /**
@@ -152,7 +152,7 @@ export const layerGpujs = (options: GpujsOptions = {}): Layer.Layer<never, GpuUn
  * )
  * ```
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const layerWebgpu = (options: WebgpuOptions = {}): Layer.Layer<never, GpuUnavailableError> =>
   Layer.effect(Backend, Effect.acquireRelease(makeWebgpu(options), release))

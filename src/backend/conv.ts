@@ -7,7 +7,7 @@
  * ...spatial) for rhs. String forms such as `["NHWC", "HWIO", "NHWC"]` are parsed by
  * {@link convDimensionNumbers}.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { ArgumentError, ShapeError } from "./ArrayError.ts"
 

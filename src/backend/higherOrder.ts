@@ -4,7 +4,7 @@
  * Transforms never reach these: each transform has its own rule for each of them.
  */
 import { Array as JArray } from "./Array.ts"
-import { PendingReadError } from "./ArrayError.ts"
+import { isPendingReadError } from "./ArrayError.ts"
 import type { BackendImpl } from "./BackendImpl.ts"
 import { currentBackend } from "./current.ts"
 import { allocHost } from "./DType.ts"
@@ -46,7 +46,7 @@ const readNow = (x: JArray): number | boolean | undefined => {
   try {
     return x.item() as number | boolean
   } catch (e) {
-    if (e instanceof PendingReadError) return undefined
+    if (isPendingReadError(e)) return undefined
     throw e
   }
 }

@@ -133,8 +133,29 @@ export const dynamicUpdateSlice = (x: Array, update: Array, startIndices: Readon
   bind1("dynamic_update_slice", [x, update, ...startIndices.map((i, d) => startIndex(i, x.shape[d] ?? 0))], {})
 export const concatenate = (xs: ReadonlyArray<Array>, dimension: number): Array =>
   bind1("concatenate", xs, { dimension })
-export const pad = (x: Array, padValue: Array, config: PrimitiveParams["pad"]["config"]): Array =>
-  bind1("pad", [x, padValue], { config })
+/**
+ * JAX's `lax.pad`: `config` gives `(low, high, interior)` per axis. Negative low or high amounts crop
+ * (after interior padding), as in XLA; interior padding must be non-negative.
+ */
+export const pad = (x: Array, padValue: Array, config: PrimitiveParams["pad"]["config"]): Array => {
+  if (config.every(([lo, hi]) => lo >= 0 && hi >= 0)) return bind1("pad", [x, padValue], { config })
+  const grown = bind1("pad", [x, padValue], {
+    config: config.map(([lo, hi, interior]) => [Math.max(lo, 0), Math.max(hi, 0), interior] as const)
+  })
+  config.forEach(([lo, hi], d) => {
+    if (grown.shape[d]! + Math.min(lo, 0) + Math.min(hi, 0) < 0)
+      throw new ShapeError({
+        op: "pad",
+        shapes: [x.shape],
+        reason: `padding (${lo}, ${hi}) of axis ${d} crops more than its ${grown.shape[d]! - Math.max(lo, 0) - Math.max(hi, 0)} elements`
+      })
+  })
+  return bind1("slice", [grown], {
+    startIndices: config.map(([lo]) => Math.max(-lo, 0)),
+    limitIndices: config.map(([, hi], d) => grown.shape[d]! - Math.max(-hi, 0)),
+    strides: config.map(() => 1)
+  })
+}
 export const gather = (x: Array, indices: Array, params: GatherParams): Array => bind1("gather", [x, indices], params)
 export const scatter = (x: Array, indices: Array, updates: Array, params: GatherParams): Array =>
   bind1("scatter", [x, indices, updates], params)

@@ -4,7 +4,7 @@
  * padding rule and dimension numbers here, so the primitives only ever see explicit `[lo, hi]` pairs
  * and axis positions.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array } from "./Array.ts"
 import { ArgumentError, ShapeError } from "./ArrayError.ts"
@@ -57,7 +57,7 @@ const toDType = (x: Array, dtype: NumericDType | null | undefined): Array =>
  * // y.shape: [2, 8, 8, 16]
  * ```
  * @category convolution
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const convGeneralDilated = (
   lhs: Array,
@@ -116,7 +116,7 @@ export const convGeneralDilated = (
 /**
  * A convolution in JAX's default layout (`NCHW` input, `OIHW` kernel), as `jax.lax.conv`.
  * @category convolution
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const conv = (lhs: Array, rhs: Array, windowStrides: ReadonlyArray<number>, padding: ConvPadding): Array =>
   convGeneralDilated(lhs, rhs, windowStrides, padding)
@@ -125,7 +125,7 @@ export const conv = (lhs: Array, rhs: Array, windowStrides: ReadonlyArray<number
  * A convolution with explicit padding and dilations in JAX's default layout, as
  * `jax.lax.conv_with_general_padding`.
  * @category convolution
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const convWithGeneralPadding = (
   lhs: Array,
@@ -168,7 +168,7 @@ const channelsLast = (rank: number): readonly [string, string, string] => {
  * `transposeKernel` the kernel is flipped and its I/O axes swapped, which makes it the gradient of
  * `convGeneralDilated` with the same kernel.
  * @category convolution
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const convTranspose = (
   lhs: Array,
@@ -260,7 +260,7 @@ const computationOf = (c: Computation | ((x: Array, y: Array) => Array)): Comput
  * const pooled = lax.reduceWindow(x, -Infinity, "max", [1, 2, 2, 1], [1, 2, 2, 1], "VALID") // [1, 2, 2, 1]
  * ```
  * @category windowed reductions
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const reduceWindow = (
   operand: Array,

@@ -2,7 +2,7 @@
  * Reading array values as Effects: the asynchronous forms that work on every backend, including
  * webgpu, whose values come back from the device only asynchronously.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { Effect } from "effect"
 import { isArray } from "./Array.ts"
@@ -16,7 +16,7 @@ import { GpuDeviceLostError, GpuKernelError } from "./gpujs/GpujsError.ts"
  * Why reading a value failed: an array error (a disposed or traced array, a key array's list form),
  * a kernel whose operation failed on the device, or a lost device.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type ReadError = ArrayError | GpuKernelError | GpuDeviceLostError
 
@@ -40,14 +40,14 @@ const attempt = <A>(f: () => Promise<A>): Effect.Effect<A, ReadError> =>
  * Effect.runPromise(Backend.data(jnp.arange(3))) // Int32Array [0, 1, 2]
  * ```
  * @category reading
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const data = (x: JArray): Effect.Effect<HostArray, ReadError> => attempt(() => x.data())
 
 /**
  * The elements as nested JavaScript arrays (`x.tolist()`), read asynchronously.
  * @category reading
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const tolist = (x: JArray): Effect.Effect<NestedList, ReadError> =>
   attempt(async () => (await x.blockUntilReady()).tolist())
@@ -55,7 +55,7 @@ export const tolist = (x: JArray): Effect.Effect<NestedList, ReadError> =>
 /**
  * The first element as a number (or boolean), read asynchronously (`x.item()`).
  * @category reading
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const item = (x: JArray): Effect.Effect<ReturnType<JArray["item"]>, ReadError> =>
   attempt(async () => (await x.blockUntilReady()).item())
@@ -76,7 +76,7 @@ export const item = (x: JArray): Effect.Effect<ReturnType<JArray["item"]>, ReadE
  * })
  * ```
  * @category reading
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const blockUntilReady = <A>(value: A): Effect.Effect<A, ReadError> =>
   attempt(async () => {

@@ -13,7 +13,7 @@
  * }
  * ```
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { ArgumentError } from "../backend/ArrayError.ts"
 import { Module } from "./Module.ts"
@@ -24,7 +24,7 @@ const isIndex = (k: string): boolean => /^(?:0|[1-9]\d{0,8})$/.test(k)
  * A list of children as a Module (Flax's `nnx.List`): `at`, `set`, `push`, `pop`, `length`,
  * iteration, `map`. Negative indices count from the end, as Python's do.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class List<A = unknown> extends Module {
   constructor(items: Iterable<A> = []) {
@@ -93,7 +93,7 @@ export class List<A = unknown> extends Module {
  * `entries`, `size`. Names are attributes (`dict["encoder"]`); they must not be indices (that is a
  * List) nor the names of these methods.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class Dict<A = unknown> extends Module {
   constructor(entries: Readonly<Record<string, A>> = {}) {

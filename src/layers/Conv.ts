@@ -5,7 +5,7 @@
  * `[...kernelSize, inFeatures / featureGroupCount, outFeatures]` and is drawn first from the `params`
  * stream, then the bias, so a layer built from `new nnx.Rngs(0)` starts from Flax's numbers.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray } from "../backend/Array.ts"
 import { bind1 } from "../backend/bind.ts"
@@ -28,7 +28,7 @@ import { promoteDtype } from "./promote.ts"
  * Padding of a convolution layer: a `lax` rule, Flax's `"CIRCULAR"` (wrap around) or `"CAUSAL"`
  * (1D, all on the left), one number for every side, or per spatial axis a number or `[lo, hi]`.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type ConvLayerPadding =
   | "SAME"
@@ -42,7 +42,7 @@ export type ConvLayerPadding =
 /**
  * Options of {@link Conv}.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface ConvOptions {
   /** Window strides: one number for every spatial axis, or one each (default 1). */
@@ -172,7 +172,7 @@ const checkInput = (layer: string, inputs: JArray, spatialRank: number, inFeatur
  * conv.call(jnp.ones([8, 28, 28, 1])).shape // [8, 28, 28, 32]
  * ```
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class Conv extends Module {
   kernel: Param<JArray>
@@ -284,7 +284,7 @@ export class Conv extends Module {
 /**
  * Options of {@link ConvTranspose}.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface ConvTransposeOptions extends Omit<ConvOptions, "inputDilation" | "featureGroupCount"> {
   /** Flip the kernel and swap its I/O axes, making this the gradient of a {@link Conv} (default false). */
@@ -304,7 +304,7 @@ export interface ConvTransposeOptions extends Omit<ConvOptions, "inputDilation" 
  * up.call(jnp.ones([2, 7, 7, 16])).shape // [2, 14, 14, 8]
  * ```
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class ConvTranspose extends Module {
   kernel: Param<JArray>

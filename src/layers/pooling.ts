@@ -3,7 +3,7 @@
  * windowed reductions (`lax.reduceWindow`) over the spatial axes of `[...batch, ...spatial, features]`,
  * never across batch or feature axes. An input with no batch axis is pooled as a batch of one.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray } from "../backend/Array.ts"
 import { reduceWindow } from "../backend/laxConv.ts"
@@ -16,14 +16,14 @@ import { fmtShape, layerError } from "./LayerError.ts"
 /**
  * Window padding of a pool: a `lax` rule or one `[lo, hi]` pair per spatial axis.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type PoolPadding = "SAME" | "VALID" | "SAME_LOWER" | ReadonlyArray<readonly [number, number]>
 
 /**
  * Options of the pooling functions.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface PoolOptions {
   /** One per spatial axis (default 1 each). */
@@ -81,7 +81,7 @@ const pool = (
  * nnx.maxPool(jnp.ones([8, 28, 28, 32]), [2, 2], { strides: [2, 2] }).shape // [8, 14, 14, 32]
  * ```
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const maxPool = (inputs: JArray, windowShape: ReadonlyArray<number>, options: PoolOptions = {}): JArray =>
   pool("maxPool", inputs, -Infinity, "max", windowShape, options)
@@ -89,7 +89,7 @@ export const maxPool = (inputs: JArray, windowShape: ReadonlyArray<number>, opti
 /**
  * Min pooling, as `flax.nnx.min_pool`.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const minPool = (inputs: JArray, windowShape: ReadonlyArray<number>, options: PoolOptions = {}): JArray =>
   pool("minPool", inputs, Infinity, "min", windowShape, options)
@@ -97,7 +97,7 @@ export const minPool = (inputs: JArray, windowShape: ReadonlyArray<number>, opti
 /**
  * Options of {@link avgPool}.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface AvgPoolOptions extends PoolOptions {
   /** Divide by the whole window size even where it covers padding (default true, as Flax). */
@@ -108,7 +108,7 @@ export interface AvgPoolOptions extends PoolOptions {
  * Average pooling, as `flax.nnx.avg_pool`. With `countIncludePad: false`, windows that cover padding
  * average over the input elements they cover only.
  * @category layers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const avgPool = (inputs: JArray, windowShape: ReadonlyArray<number>, options: AvgPoolOptions = {}): JArray => {
   const y = pool("avgPool", inputs, 0, "add", windowShape, options)

@@ -11,7 +11,7 @@
  * on a model's `State<Param>`. States of transformations are plain records and lists of Arrays and
  * such trees, so they flow through `jit`, `vmap` and `scan` like any pytree.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { Equal, Hash } from "effect"
 import type { Array as JArray } from "../backend/Array.ts"
@@ -23,7 +23,7 @@ import { numericDType, treeMap } from "./tree.ts"
 /**
  * A transformation's state: any pytree (records, lists, Arrays, States).
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type OptState = unknown
 
@@ -44,7 +44,7 @@ export type OptState = unknown
  * const newParams = optax.applyUpdates(params, updates)
  * ```
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface GradientTransformation<S = OptState> {
   // Methods, not function-valued properties: a transformation with a specific state (Adam's
@@ -81,7 +81,7 @@ class Transformation<S> implements GradientTransformation<S>, Equal.Equal {
 /**
  * A gradient transformation from its two functions; `name` shows in messages and displays.
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const make = <S>(
   name: string,
@@ -106,7 +106,7 @@ export const stateless = (
 /**
  * The transformation that changes nothing (optax's `identity`).
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const identity = (): GradientTransformation<EmptyState> => stateless("identity", (u) => u)
 
@@ -124,7 +124,7 @@ export const identity = (): GradientTransformation<EmptyState> => stateless("ide
  * updates.w.shape // [3]
  * ```
  * @category combinators
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const chain = (...transforms: ReadonlyArray<GradientTransformation>): GradientTransformation<Array<OptState>> =>
   make<Array<OptState>>(
@@ -151,7 +151,7 @@ export const chain = (...transforms: ReadonlyArray<GradientTransformation>): Gra
  * Adds updates to parameters, keeping each parameter's dtype (optax's `apply_updates`). The trees
  * must have the same structure; the error names the first leaf that differs.
  * @category combinators
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const applyUpdates = <P>(params: P, updates: unknown): P =>
   treeMap(

@@ -3,7 +3,7 @@
  * `transforms.ts`, ending with the scaling by the (negated) learning rate, which may be a number
  * or a schedule.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { GradientTransformation } from "./GradientTransformation.ts"
 import { chain, identity } from "./GradientTransformation.ts"
@@ -35,7 +35,7 @@ import {
  * updates.w.tolist() // [-0.19, -0.19]: -lr · (g + momentum · g), Nesterov's first step
  * ```
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const sgd = (
   learningRate: ScalarOrSchedule,
@@ -49,7 +49,7 @@ export const sgd = (
 /**
  * Adam (Kingma & Ba): `-lr · m̂ / (sqrt(v̂ + epsRoot) + eps)`.
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const adam = (learningRate: ScalarOrSchedule, options?: AdamOptions): GradientTransformation =>
   chain(scaleByAdam(options), scaleByLearningRate(learningRate))
@@ -77,7 +77,7 @@ export interface AdamWOptions extends AdamOptions {
  * jnp.abs(updates.bias).max().item() // 0: biases are not decayed
  * ```
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const adamw = (learningRate: ScalarOrSchedule, options?: AdamWOptions): GradientTransformation =>
   chain(
@@ -101,7 +101,7 @@ export interface RmspropOptions {
 /**
  * RMSProp, optionally centered and with momentum (applied after the learning rate, as optax does).
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const rmsprop = (learningRate: ScalarOrSchedule, options?: RmspropOptions): GradientTransformation =>
   chain(
@@ -113,7 +113,7 @@ export const rmsprop = (learningRate: ScalarOrSchedule, options?: RmspropOptions
 /**
  * AdaGrad: updates divided by the root of the sum of all squared gradients.
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const adagrad = (
   learningRate: ScalarOrSchedule,
@@ -123,7 +123,7 @@ export const adagrad = (
 /**
  * Lion (Chen et al.): the sign of interpolated momentum, with decoupled weight decay (default 1e-3).
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const lion = (
   learningRate: ScalarOrSchedule,
@@ -143,7 +143,7 @@ export const lion = (
 /**
  * LAMB (You et al.): Adam's update with weight decay, scaled per leaf by the trust ratio.
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const lamb = (
   learningRate: ScalarOrSchedule,
@@ -160,7 +160,7 @@ export const lamb = (
  * AdaBelief (Zhuang et al.): Adam with the second moment of the gradient's deviation from its
  * moving average.
  * @category optimizers
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const adabelief = (learningRate: ScalarOrSchedule, options?: BeliefOptions): GradientTransformation =>
   chain(scaleByBelief(options), scaleByLearningRate(learningRate))

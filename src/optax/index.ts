@@ -8,7 +8,7 @@
  * const tx = optax.chain(optax.clipByGlobalNorm(1), optax.adamw(optax.warmupCosineDecaySchedule({ initValue: 0, peakValue: 1e-3, warmupSteps: 100, decaySteps: 1000 })))
  * ```
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export { applyUpdates, chain, identity, make } from "./GradientTransformation.ts"
 export type { EmptyState, GradientTransformation, OptState } from "./GradientTransformation.ts"

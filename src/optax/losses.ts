@@ -3,7 +3,7 @@
  * averages (`jnp.mean(optax.softmaxCrossEntropy(logits, labels))`). Each is differentiable with
  * `grad` and follows optax's formulas, so values and gradients agree with optax in float32.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray, ArrayLike } from "../backend/Array.ts"
 import { DTypeError, ShapeError } from "../backend/ArrayError.ts"
@@ -38,7 +38,7 @@ const floating = (op: string, x: ArrayLike): JArray => {
  * Cross entropy between `labels` (probabilities along `axis`) and the softmax of `logits`:
  * `-Σ labels · logSoftmax(logits)`.
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const softmaxCrossEntropy = (
   logits: ArrayLike,
@@ -54,7 +54,7 @@ export const softmaxCrossEntropy = (
  * Cross entropy with integer class `labels` (one fewer dimension than `logits`):
  * `logsumexp(logits) - logits[label]`.
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const softmaxCrossEntropyWithIntegerLabels = (
   logits: ArrayLike,
@@ -82,7 +82,7 @@ export const softmaxCrossEntropyWithIntegerLabels = (
  * Binary cross entropy of `sigmoid(logits)` against `labels` in [0, 1], computed from log-sigmoids
  * so that large logits neither overflow nor lose precision.
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const sigmoidBinaryCrossEntropy = (logits: ArrayLike, labels: ArrayLike): JArray => {
   const x = floating("optax.sigmoidBinaryCrossEntropy", logits)
@@ -103,7 +103,7 @@ const errorsOf = (op: string, predictions: ArrayLike, targets: ArrayLike | undef
 /**
  * `(predictions - targets)²` elementwise (`predictions²` without targets).
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const squaredError = (predictions: ArrayLike, targets?: ArrayLike): JArray =>
   square(errorsOf("optax.squaredError", predictions, targets, true))
@@ -111,7 +111,7 @@ export const squaredError = (predictions: ArrayLike, targets?: ArrayLike): JArra
 /**
  * Half the squared error, `0.5 · (predictions - targets)²`.
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const l2Loss = (predictions: ArrayLike, targets?: ArrayLike): JArray =>
   multiply(0.5, square(errorsOf("optax.l2Loss", predictions, targets, true)))
@@ -119,7 +119,7 @@ export const l2Loss = (predictions: ArrayLike, targets?: ArrayLike): JArray =>
 /**
  * The Huber loss: quadratic for errors up to `delta`, linear beyond.
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const huberLoss = (
   predictions: ArrayLike,
@@ -137,7 +137,7 @@ export const huberLoss = (
  * The cosine of the angle between `predictions` and `targets` along `axis`; each norm is at least
  * `sqrt(epsilon)` (default 0).
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const cosineSimilarity = (
   predictions: ArrayLike,
@@ -156,7 +156,7 @@ export const cosineSimilarity = (
 /**
  * `1 - cosineSimilarity(predictions, targets)`.
  * @category losses
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const cosineDistance = (
   predictions: ArrayLike,

@@ -6,7 +6,7 @@
  *
  * Arithmetic follows optax's dtypes: counts are int32, values float32.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray, ArrayLike } from "../backend/Array.ts"
 import { ArgumentError } from "../backend/ArrayError.ts"
@@ -32,14 +32,14 @@ import {
 /**
  * A schedule: the value at a step count.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type Schedule = (count: ArrayLike) => JArray
 
 /**
  * A fixed value or a schedule (what optimizers take for a learning rate).
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type ScalarOrSchedule = number | Schedule
 
@@ -51,7 +51,7 @@ const float = (count: ArrayLike): JArray => {
 /**
  * The same value at every step.
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const constantSchedule =
   (value: number): Schedule =>
@@ -63,7 +63,7 @@ export const constantSchedule =
  * `(init - end) · (1 - t)^power + end`, then constant. A non-positive `transitionSteps` gives the
  * constant `initValue`, as in optax.
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const polynomialSchedule = (options: {
   readonly initValue: number
@@ -85,7 +85,7 @@ export const polynomialSchedule = (options: {
 /**
  * A straight line from `initValue` to `endValue` over `transitionSteps` steps, then constant.
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const linearSchedule = (options: {
   readonly initValue: number
@@ -97,7 +97,7 @@ export const linearSchedule = (options: {
 /**
  * Half a cosine from `initValue` down to `alpha · initValue` over `decaySteps`, then constant.
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const cosineDecaySchedule = (options: {
   readonly initValue: number
@@ -127,7 +127,7 @@ export const cosineDecaySchedule = (options: {
  * Schedules one after another: `schedules[i + 1]` takes over at `boundaries[i]`, counting from 0
  * again there.
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const joinSchedules = (schedules: ReadonlyArray<Schedule>, boundaries: ReadonlyArray<number>): Schedule => {
   if (schedules.length === 0)
@@ -147,7 +147,7 @@ export const joinSchedules = (schedules: ReadonlyArray<Schedule>, boundaries: Re
  * A linear warmup from `initValue` to `peakValue` over `warmupSteps`, then a cosine decay to
  * `endValue` at `decaySteps` (counted from step 0, warmup included).
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const warmupCosineDecaySchedule = (options: {
   readonly initValue: number
@@ -182,7 +182,7 @@ export const warmupCosineDecaySchedule = (options: {
  * `staircase`, bounded by `endValue` when given. A non-positive `transitionSteps` or a zero
  * `decayRate` gives the constant `initValue`, as in optax.
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const exponentialDecay = (options: {
   readonly initValue: number
@@ -209,7 +209,7 @@ export const exponentialDecay = (options: {
  * `initValue`, multiplied by `scale` from each step `boundary` of `boundariesAndScales` on
  * (`{ 100: 0.1, 200: 0.1 }` divides by 10 at step 100 and again at 200).
  * @category schedules
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const piecewiseConstantSchedule = (
   initValue: number,

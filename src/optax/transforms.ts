@@ -7,7 +7,7 @@
  * with the incremented int32 count, `eps` is added outside the square root and `epsRoot` inside,
  * and step counts saturate at the int32 maximum instead of wrapping.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray } from "../backend/Array.ts"
 import { ArgumentError } from "../backend/ArrayError.ts"
@@ -96,12 +96,12 @@ const needParams = (op: string, params: unknown): unknown => {
 /**
  * Multiplies updates by a fixed `stepSize`.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scale = (stepSize: number): GradientTransformation<EmptyState> =>
   stateless("scale", (u) => treeMapUnchecked((g) => multiply(stepSize, g), u))
 
-/** State of {@link scaleBySchedule}: how many updates so far. @category models @since 0.3.0 */
+/** State of {@link scaleBySchedule}: how many updates so far. @category models @since 0.2.0 */
 export interface ScaleByScheduleState {
   readonly count: JArray
 }
@@ -109,7 +109,7 @@ export interface ScaleByScheduleState {
 /**
  * Multiplies updates by `stepSizeFn(count)`, the count of updates so far.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleBySchedule = (stepSizeFn: Schedule): GradientTransformation<ScaleByScheduleState> =>
   make<ScaleByScheduleState>(
@@ -126,7 +126,7 @@ export const scaleBySchedule = (stepSizeFn: Schedule): GradientTransformation<Sc
  * Multiplies updates by `-learningRate` (by `learningRate` with `flipSign: false`); a schedule is
  * called with the update count.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByLearningRate = (
   learningRate: ScalarOrSchedule,
@@ -138,7 +138,7 @@ export const scaleByLearningRate = (
   return scale(m * learningRate)
 }
 
-/** State of {@link scaleByAdam} (and of {@link scaleByBelief}): the count and both moments. @category models @since 0.3.0 */
+/** State of {@link scaleByAdam} (and of {@link scaleByBelief}): the count and both moments. @category models @since 0.2.0 */
 export interface ScaleByAdamState<T = unknown> {
   readonly count: JArray
   readonly mu: T
@@ -157,7 +157,7 @@ export interface AdamOptions {
 /**
  * Adam's rescaling: bias-corrected first and second moments, `m̂ / (sqrt(v̂ + epsRoot) + eps)`.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByAdam = (options?: AdamOptions): GradientTransformation<ScaleByAdamState> => {
   const b1 = options?.b1 ?? 0.9
@@ -202,7 +202,7 @@ export interface BeliefOptions {
 /**
  * AdaBelief's rescaling: the second moment is of the prediction error `g - m`, not of `g`.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByBelief = (options?: BeliefOptions): GradientTransformation<ScaleByAdamState> => {
   const b1 = options?.b1 ?? 0.9
@@ -239,7 +239,7 @@ export const scaleByBelief = (options?: BeliefOptions): GradientTransformation<S
   )
 }
 
-/** State of {@link scaleByRms}: the moving average of squared updates. @category models @since 0.3.0 */
+/** State of {@link scaleByRms}: the moving average of squared updates. @category models @since 0.2.0 */
 export interface ScaleByRmsState<T = unknown> {
   readonly nu: T
 }
@@ -256,7 +256,7 @@ export interface RmsOptions {
 /**
  * RMSProp's rescaling by the root of a moving average of squared updates.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByRms = (options?: RmsOptions): GradientTransformation<ScaleByRmsState> => {
   const decay = options?.decay ?? 0.9
@@ -275,7 +275,7 @@ export const scaleByRms = (options?: RmsOptions): GradientTransformation<ScaleBy
   )
 }
 
-/** State of {@link scaleByStddev}: first and second moments. @category models @since 0.3.0 */
+/** State of {@link scaleByStddev}: first and second moments. @category models @since 0.2.0 */
 export interface ScaleByStddevState<T = unknown> {
   readonly mu: T
   readonly nu: T
@@ -284,7 +284,7 @@ export interface ScaleByStddevState<T = unknown> {
 /**
  * Centered RMSProp's rescaling by the root of the moving variance `v - m²`.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByStddev = (options?: RmsOptions): GradientTransformation<ScaleByStddevState> => {
   const decay = options?.decay ?? 0.9
@@ -308,7 +308,7 @@ export const scaleByStddev = (options?: RmsOptions): GradientTransformation<Scal
   )
 }
 
-/** State of {@link scaleByRss}: the sum of squared updates so far. @category models @since 0.3.0 */
+/** State of {@link scaleByRss}: the sum of squared updates so far. @category models @since 0.2.0 */
 export interface ScaleByRssState<T = unknown> {
   readonly sumOfSquares: T
 }
@@ -316,7 +316,7 @@ export interface ScaleByRssState<T = unknown> {
 /**
  * AdaGrad's rescaling by the root of the sum of all squared updates (zero where that sum is 0).
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByRss = (options?: {
   readonly initialAccumulatorValue?: number | undefined
@@ -345,7 +345,7 @@ export const scaleByRss = (options?: {
   )
 }
 
-/** State of {@link scaleByLion}: the count and the momentum. @category models @since 0.3.0 */
+/** State of {@link scaleByLion}: the count and the momentum. @category models @since 0.2.0 */
 export interface ScaleByLionState<T = unknown> {
   readonly count: JArray
   readonly mu: T
@@ -355,7 +355,7 @@ export interface ScaleByLionState<T = unknown> {
  * Lion's update: the sign of an interpolation of the update and the momentum (`b1`); the
  * momentum itself decays with `b2`.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByLion = (options?: {
   readonly b1?: number | undefined
@@ -398,7 +398,7 @@ const safeNorm = (x: JArray, minNorm: number): JArray => {
  * Scales each leaf's update by the trust ratio `‖param‖ / ‖update‖` (LAMB, LARS), 1 where
  * either norm is zero.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const scaleByTrustRatio = (options?: {
   readonly minNorm?: number | undefined
@@ -425,7 +425,7 @@ export const scaleByTrustRatio = (options?: {
   )
 }
 
-/** State of {@link trace}: the momentum. @category models @since 0.3.0 */
+/** State of {@link trace}: the momentum. @category models @since 0.2.0 */
 export interface TraceState<T = unknown> {
   readonly trace: T
 }
@@ -433,7 +433,7 @@ export interface TraceState<T = unknown> {
 /**
  * Momentum: `t ← g + decay · t`, the updates being `t` (or `g + decay · t` with `nesterov`).
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const trace = (options: {
   readonly decay: number
@@ -453,7 +453,7 @@ export const trace = (options: {
   )
 }
 
-/** State of {@link addDecayedWeights} with a scheduled decay: the update count. @category models @since 0.3.0 */
+/** State of {@link addDecayedWeights} with a scheduled decay: the update count. @category models @since 0.2.0 */
 export interface WeightDecayState {
   readonly count?: JArray
 }
@@ -463,7 +463,7 @@ export interface WeightDecayState {
  * structure (one per leaf), or a function of the parameters (or updates) returning one. For a
  * `State`, `(params) => params.map((path, leaf) => leaf.replace(...))` with boolean values.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type Mask = unknown | ((tree: unknown) => unknown)
 
@@ -471,7 +471,7 @@ export type Mask = unknown | ((tree: unknown) => unknown)
  * Adds `weightDecay · params` to the updates (decoupled weight decay, as in AdamW), only where
  * `mask` says so when it is given.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const addDecayedWeights = (weightDecay: ScalarOrSchedule = 0, mask?: Mask): GradientTransformation => {
   const scheduled = typeof weightDecay === "function"
@@ -495,7 +495,7 @@ export const addDecayedWeights = (weightDecay: ScalarOrSchedule = 0, mask?: Mask
 /**
  * Clips every update element to `[-maxDelta, maxDelta]`.
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const clip = (maxDelta: number): GradientTransformation<EmptyState> =>
   stateless("clip", (u) => treeMapUnchecked((g) => clipValues(g, -maxDelta, maxDelta), u))
@@ -504,7 +504,7 @@ export const clip = (maxDelta: number): GradientTransformation<EmptyState> =>
  * The norm of a whole tree: `sqrt` of the sum over leaves of their sums of squares (optax's
  * `optax.tree.norm`).
  * @category utilities
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const globalNorm = (tree: unknown): JArray => {
   // optax folds from the integer 0, leaf by leaf, in flattening order.
@@ -517,7 +517,7 @@ export const globalNorm = (tree: unknown): JArray => {
  * Rescales the updates so that their global norm is at most `maxNorm` (unchanged when it is
  * already below).
  * @category transformations
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyState> =>
   stateless("clipByGlobalNorm", (u) => {
@@ -529,7 +529,7 @@ export const clipByGlobalNorm = (maxNorm: number): GradientTransformation<EmptyS
 // ---------------------------------------------------------------------------------------------
 // Masking
 
-/** State of {@link masked}: the inner transformation's state, over the selected leaves. @category models @since 0.3.0 */
+/** State of {@link masked}: the inner transformation's state, over the selected leaves. @category models @since 0.2.0 */
 export interface MaskedState<S = unknown> {
   readonly innerState: S
 }
@@ -559,7 +559,7 @@ const maskBits = (mask: Mask, tree: unknown, count: number): ReadonlyArray<boole
  * transformation sees the selected leaves as a list (its state is over that list), where optax
  * puts placeholders in the full tree: the selected leaves and their order are the same.
  * @category combinators
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const masked = <S>(inner: GradientTransformation<S>, mask: Mask): GradientTransformation<MaskedState<S>> =>
   make<MaskedState<S>>(

@@ -16,7 +16,7 @@
  * parameters' shape, an `OptVariable` carrying the parameter's metadata, e.g. its sharding names),
  * and a State as nested records by path, so `optimizer.optState[0].mu.kernel` reads as in Flax.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { Equal, Hash } from "effect"
 import type { Array as JArray } from "../backend/Array.ts"
@@ -44,7 +44,7 @@ import type { TreeDef } from "../transforms/core/pytree.ts"
  * Any optimizer state (the kind of `Optimizer.step` and, through its subkinds, of every leaf of
  * `Optimizer.optState`): filter with it to select an optimizer's state.
  * @category kinds
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class OptState<A = unknown> extends Variable<A> {
   declare readonly "~kind": { readonly OptState: true }
@@ -53,7 +53,7 @@ export class OptState<A = unknown> extends Variable<A> {
 /**
  * Optimizer state for an Array of the transformation's state (a step count, a moment).
  * @category kinds
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class OptArray<A = unknown> extends OptState<A> {
   declare readonly "~kind": { readonly OptState: true; readonly OptArray: true }
@@ -62,7 +62,7 @@ export class OptArray<A = unknown> extends OptState<A> {
 /**
  * Optimizer state shaped like a parameter (a moment of it), with the parameter's metadata.
  * @category kinds
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class OptVariable<A = unknown> extends OptState<A> {
   declare readonly "~kind": { readonly OptState: true; readonly OptVariable: true }
@@ -223,7 +223,7 @@ export interface OptimizerOptions {
  * optimizer.step.value.item() // 1
  * ```
  * @category training
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class Optimizer<M extends Module = Module> extends Module {
   /** How many updates were applied (uint32, as Flax). */
@@ -376,6 +376,6 @@ const kindName = (leaf: unknown): string => (isVariable(leaf) ? leaf.kind : "Arr
 /**
  * Whether `u` is an Optimizer.
  * @category guards
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const isOptimizer = (u: unknown): u is Optimizer => u instanceof Optimizer

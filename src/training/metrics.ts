@@ -9,7 +9,7 @@
  * it stays int32, so that a metric's dtypes, and with them a jitted function's signature, do not
  * change after a reset.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray, ArrayLike } from "../backend/Array.ts"
 import { isArray } from "../backend/Array.ts"
@@ -34,7 +34,7 @@ import { Variable } from "../graph/Variable.ts"
 /**
  * The accumulators of a metric.
  * @category kinds
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class MetricState<A = unknown> extends Variable<A> {
   declare readonly "~kind": { readonly MetricState: true }
@@ -43,7 +43,7 @@ export class MetricState<A = unknown> extends Variable<A> {
 /**
  * The base class of metrics: `update` with a record of named arguments, `compute`, `reset`.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export abstract class Metric extends Module {
   abstract reset(): void
@@ -79,7 +79,7 @@ export interface AverageArgs {
  * loss.compute() // Array(3., dtype=float32)
  * ```
  * @category metrics
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class Average extends Metric {
   argname: string
@@ -149,7 +149,7 @@ export interface AccuracyArgs {
  * accuracy.compute() // Array(0.5, dtype=float32)
  * ```
  * @category metrics
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class Accuracy extends Average {
   threshold: number | null
@@ -194,7 +194,7 @@ export class Accuracy extends Average {
 /**
  * What {@link Welford.compute} returns.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface Statistics {
   readonly mean: JArray
@@ -206,7 +206,7 @@ export interface Statistics {
  * The running mean, standard deviation and standard error of the mean of the values passed to
  * `update`, by Welford's online algorithm (numerically stable over long runs).
  * @category metrics
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class Welford extends Metric {
   argname: string
@@ -268,7 +268,7 @@ export type Computed<Ms extends Readonly<Record<string, Metric>>> = {
  * every metric (each takes what it needs); `mask` may be one mask for all or a record of masks by
  * metric name. Each metric is an attribute (`metrics.loss`).
  * @category metrics
- * @since 0.3.0
+ * @since 0.2.0
  */
 class MultiMetricBase<Ms extends Readonly<Record<string, Metric>>> extends Metric {
   metricNames: ReadonlyArray<string>
@@ -317,7 +317,7 @@ Object.defineProperty(MultiMetricBase, "name", { value: "MultiMetric" })
 /**
  * A MultiMetric of the metrics `Ms`, each reachable as an attribute.
  * @category metrics
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type MultiMetric<Ms extends Readonly<Record<string, Metric>> = Readonly<Record<string, Metric>>> =
   MultiMetricBase<Ms> & Readonly<Ms>
@@ -333,7 +333,7 @@ export type MultiMetric<Ms extends Readonly<Record<string, Metric>> = Readonly<R
  * metrics.loss.count.value.item() // 1
  * ```
  * @category metrics
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const MultiMetric: {
   new <Ms extends Readonly<Record<string, Metric>>>(metrics: Ms): MultiMetric<Ms>

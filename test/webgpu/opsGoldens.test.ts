@@ -3,11 +3,14 @@
  * each case's operations are queued, then read back asynchronously and compared, whether they ran
  * as WGSL kernels or on the cpu kernels inside the queue.
  */
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { Backend } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { CREATION, expectMatches, goldens, OPS, toArg } from "../support/goldenOps.ts"
 import { webgpu, webgpuReason, webgpuTolerance } from "./backend.ts"
+
+// Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
+afterAll(() => webgpu?.flush())
 
 describe.skipIf(webgpu === undefined)(`JAX goldens on webgpu${webgpuReason && `: ${webgpuReason}`}`, () => {
   const backend = webgpu!

@@ -6,10 +6,13 @@
  * asynchronously.
  */
 import * as fs from "node:fs"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { Backend, jnp, random } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { webgpu, webgpuReason } from "./backend.ts"
+
+// Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
+afterAll(() => webgpu?.flush())
 
 type Nested = number | boolean | ReadonlyArray<Nested>
 type Param = number | ReadonlyArray<Nested>

@@ -2,10 +2,13 @@
  * The core transforms' JAX goldens (as in test/transforms/goldens.test.ts) on the webgpu backend:
  * every case computes under webgpu, then its results are read back asynchronously and compared.
  */
-import { describe, it } from "vitest"
+import { afterAll, describe, it } from "vitest"
 import { Backend } from "effect-nnx"
 import { runChecks, transformGoldenCases } from "../support/transformGoldens.ts"
 import { webgpu, webgpuReason } from "./backend.ts"
+
+// Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
+afterAll(() => webgpu?.flush())
 
 describe.skipIf(webgpu === undefined)(
   `core transforms against JAX on webgpu${webgpuReason && `: ${webgpuReason}`}`,

@@ -4,11 +4,15 @@
  * work that runs on the cpu kernels inside the queue, control flow decided on the device, failing
  * kernels and a lost device, fusion, and a training loop with lifted transforms.
  */
+import { inspect } from "node:util"
 import { Cause, Effect, Exit } from "effect"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { Backend, jit, jnp, lax, nnx, optax, PendingReadError, random } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { webgpu, webgpuReason } from "./backend.ts"
+
+// Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
+afterAll(() => webgpu?.flush())
 
 const on = <A>(f: () => A): A => Backend.withBackend(webgpu!, f)
 const onWasm = <A>(f: () => A): A => Backend.withBackend(Backend.defaultBackend(), f)
@@ -65,6 +69,10 @@ describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${
     expect((thrown as Error).message).toContain("await x.data()")
     expect(() => on(() => jnp.sum(y)).item()).toThrow(PendingReadError)
     expect(() => String(y)).toThrow(PendingReadError)
+    // console.log shows what it can instead of throwing.
+    expect(inspect(on(() => y.mul(3)))).toBe(
+      "Array(<not read back from webgpu yet: await x.blockUntilReady()>, shape=(3,), dtype=float32)"
+    )
     close(await y.data(), onWasm(run).dataSync())
     // Once read back, synchronous reads work.
     close(y.tolist() as Array<number>, onWasm(run).tolist() as Array<number>)
@@ -259,25 +267,30 @@ describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${
     expect(b.gpuStats.gpuLaunches).toBeGreaterThan(0)
   })
 
-  it("keeps memory flat over a soak of 100,000 operations", async () => {
-    const storages = b.gpuStats.memory.liveStorages
-    const device = b.gpuStats.memory.liveDevice
-    let w = on(() => jnp.zeros([256]))
-    for (let i = 0; i < 25_000; i++) {
-      const next = on(() => Backend.tidy(() => w.sub(jnp.tanh(w.add(1)).mul(0.01))))
-      w.dispose()
-      w = next
-      if (i % 5000 === 4999) {
-        await w.blockUntilReady()
-        // Never above where it started (the garbage collector may release older arrays meanwhile).
-        expect(b.gpuStats.memory.liveStorages).toBeLessThanOrEqual(storages + 1)
-        expect(b.gpuStats.memory.liveDevice).toBeLessThanOrEqual(device + 1)
+  // Mutation runs skip it: it takes seconds, and the exact counters of the tests above see a leak.
+  it.skipIf(process.env["EFFECT_NNX_MUTATION_SEED"] !== undefined)(
+    "keeps memory flat over a soak of 100,000 operations",
+    async () => {
+      const storages = b.gpuStats.memory.liveStorages
+      const device = b.gpuStats.memory.liveDevice
+      let w = on(() => jnp.zeros([256]))
+      for (let i = 0; i < 25_000; i++) {
+        const next = on(() => Backend.tidy(() => w.sub(jnp.tanh(w.add(1)).mul(0.01))))
+        w.dispose()
+        w = next
+        if (i % 5000 === 4999) {
+          await w.blockUntilReady()
+          // Never above where it started (the garbage collector may release older arrays meanwhile).
+          expect(b.gpuStats.memory.liveStorages).toBeLessThanOrEqual(storages + 1)
+          expect(b.gpuStats.memory.liveDevice).toBeLessThanOrEqual(device + 1)
+        }
       }
-    }
-    expect((await w.data())[0]).toBeCloseTo(-0.99, 1)
-    w.dispose()
-    expect(b.gpuStats.memory.liveStorages).toBeLessThanOrEqual(storages)
-  }, 300_000)
+      expect((await w.data())[0]).toBeCloseTo(-0.99, 1)
+      w.dispose()
+      expect(b.gpuStats.memory.liveStorages).toBeLessThanOrEqual(storages)
+    },
+    300_000
+  )
 })
 
 describe.skipIf(webgpu === undefined)("failing kernels and a lost device on webgpu", () => {

@@ -43,7 +43,7 @@ export class GpuKernelError extends Data.TaggedError("GpuKernelError")<{
  * lost its data. Reads of those arrays and operations on them fail with this error; make a new
  * backend to continue.
  * @category errors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class GpuDeviceLostError extends Data.TaggedError("GpuDeviceLostError")<{
   readonly reason: string

@@ -177,7 +177,7 @@ export const meshgrid = (
  * TypeScript program destructures what Python unpacks by iterating an array:
  * `const [key, sub] = jnp.unstack(random.split(key))`.
  * @category shape
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const unstack = (x: ArrayLike, axis = 0): Array<JArray> => {
   const a = asArray(x)

@@ -4,7 +4,7 @@
  * cropped or zero-padded to the requested lengths, transformed (at most three axes per `fft`
  * primitive, more in stages), scaled for `norm`, and moved back.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { ArgumentError, AxisError, DTypeError } from "../ArrayError.ts"
@@ -202,22 +202,22 @@ const coreNd = (
  * // [{ re: 10, im: 0 }, { re: -2, im: 2 }, { re: -2, im: 0 }, { re: -2, im: -2 }]
  * ```
  * @category fft
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const fft = (x: ArrayLike, options?: FftOptions): JArray => core1d("fft", "FFT", x, options)
-/** The inverse of {@link fft}, like `jnp.fft.ifft`. @category fft @since 0.3.0 */
+/** The inverse of {@link fft}, like `jnp.fft.ifft`. @category fft @since 0.2.0 */
 export const ifft = (x: ArrayLike, options?: FftOptions): JArray => core1d("ifft", "IFFT", x, options)
-/** The transform of real input, its `n/2 + 1` non-negative frequencies, like `jnp.fft.rfft`. @category fft @since 0.3.0 */
+/** The transform of real input, its `n/2 + 1` non-negative frequencies, like `jnp.fft.rfft`. @category fft @since 0.2.0 */
 export const rfft = (x: ArrayLike, options?: FftOptions): JArray => core1d("rfft", "RFFT", x, options)
 /**
  * The inverse of {@link rfft}: `n` (default `2 (m - 1)`) real values from `m` frequencies, like
- * `jnp.fft.irfft`. @category fft @since 0.3.0
+ * `jnp.fft.irfft`. @category fft @since 0.2.0
  */
 export const irfft = (x: ArrayLike, options?: FftOptions): JArray => core1d("irfft", "IRFFT", x, options)
 
 /**
  * The transform of a signal whose spectrum is Hermitian (given by its first half), real output,
- * like `jnp.fft.hfft`: `irfft(conj(x)) · n`. @category fft @since 0.3.0
+ * like `jnp.fft.hfft`: `irfft(conj(x)) · n`. @category fft @since 0.2.0
  */
 export const hfft = (x: ArrayLike, options?: FftOptions): JArray => {
   checkOptionKeys("fft.hfft", options, ["n", "axis", "norm"])
@@ -227,7 +227,7 @@ export const hfft = (x: ArrayLike, options?: FftOptions): JArray => {
   const n = options?.n
   return multiply(fftCore("hfft", "IRFFT", a, n === undefined ? undefined : [n], [axis], options?.norm), nn)
 }
-/** The inverse of {@link hfft}, like `jnp.fft.ihfft`: `conj(rfft(x)) / n`. @category fft @since 0.3.0 */
+/** The inverse of {@link hfft}, like `jnp.fft.ihfft`: `conj(rfft(x)) / n`. @category fft @since 0.2.0 */
 export const ihfft = (x: ArrayLike, options?: FftOptions): JArray => {
   checkOptionKeys("fft.ihfft", options, ["n", "axis", "norm"])
   const a = asArray(x)
@@ -240,22 +240,22 @@ export const ihfft = (x: ArrayLike, options?: FftOptions): JArray => {
   )
 }
 
-/** The 2-d transform over `axes` (the last two by default), like `jnp.fft.fft2`. @category fft @since 0.3.0 */
+/** The 2-d transform over `axes` (the last two by default), like `jnp.fft.fft2`. @category fft @since 0.2.0 */
 export const fft2 = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("fft2", "FFT", x, options, [-2, -1])
-/** @category fft @since 0.3.0 */
+/** @category fft @since 0.2.0 */
 export const ifft2 = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("ifft2", "IFFT", x, options, [-2, -1])
-/** @category fft @since 0.3.0 */
+/** @category fft @since 0.2.0 */
 export const rfft2 = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("rfft2", "RFFT", x, options, [-2, -1])
-/** @category fft @since 0.3.0 */
+/** @category fft @since 0.2.0 */
 export const irfft2 = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("irfft2", "IRFFT", x, options, [-2, -1])
 /**
  * The n-d transform over `axes` (every axis, or the last `s.length`, by default), like
- * `jnp.fft.fftn`. @category fft @since 0.3.0
+ * `jnp.fft.fftn`. @category fft @since 0.2.0
  */
 export const fftn = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("fftn", "FFT", x, options, undefined)
-/** @category fft @since 0.3.0 */
+/** @category fft @since 0.2.0 */
 export const ifftn = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("ifftn", "IFFT", x, options, undefined)
-/** @category fft @since 0.3.0 */
+/** @category fft @since 0.2.0 */
 export const rfftn = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("rfftn", "RFFT", x, options, undefined)
-/** @category fft @since 0.3.0 */
+/** @category fft @since 0.2.0 */
 export const irfftn = (x: ArrayLike, options?: FftNOptions): JArray => coreNd("irfftn", "IRFFT", x, options, undefined)

@@ -9,7 +9,7 @@
  * JAX's. The order of the eigenvalues follows the QR iteration's deflation, like LAPACK's, but may
  * differ from it: compare them as sets.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { DTypeError, ShapeError } from "../ArrayError.ts"
@@ -43,7 +43,7 @@ const eigInput = (op: string, x: ArrayLike): JArray => {
  * w.tolist() // [{ re: 0, im: -1 }, { re: 0, im: 1 }]; JAX (LAPACK) lists them in the other order
  * ```
  * @category linalg
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const eig = (a: ArrayLike): readonly [JArray, JArray] => {
   const [w, v] = bind("eig", [eigInput("linalg.eig", a)], { vectors: true }) as [JArray, JArray]
@@ -54,6 +54,6 @@ export const eig = (a: ArrayLike): readonly [JArray, JArray] => {
  * The eigenvalues of a general square matrix (or stack), complex64, like `jnp.linalg.eigvals`;
  * differentiable.
  * @category linalg
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const eigvals = (a: ArrayLike): JArray => bind1("eig", [eigInput("linalg.eigvals", a)], { vectors: false })

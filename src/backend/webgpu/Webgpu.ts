@@ -20,12 +20,12 @@
  * or with `onKernelError: "fail"` the operation's results fail with a `GpuKernelError` that their
  * reads report. A lost device fails everything after it with a `GpuDeviceLostError`.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { Effect } from "effect"
 import { isArray } from "../Array.ts"
 import type { Array as JArray } from "../Array.ts"
-import { PendingReadError } from "../ArrayError.ts"
+import { isPendingReadError, PendingReadError } from "../ArrayError.ts"
 import type { BackendImpl, BackendStats, DeferredScope, DeviceBuffer, FusedKernel } from "../BackendImpl.ts"
 import { countDispatch } from "../BackendImpl.ts"
 import { withBackend } from "../current.ts"
@@ -52,7 +52,7 @@ import { StoragePool } from "./storage.ts"
 /**
  * Options of {@link make}.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface WebgpuOptions {
   /** An already loaded gpu.js (a browser bundle's); otherwise it is imported on first use. */
@@ -66,7 +66,7 @@ export interface WebgpuOptions {
 /**
  * Counters of the webgpu backend beyond {@link BackendStats}.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface WebgpuStats {
   /** Kernel launches on the device (an operation may take several). */
@@ -89,7 +89,7 @@ export interface WebgpuStats {
 /**
  * The webgpu backend: a {@link BackendImpl} that evaluates asynchronously.
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export interface WebgpuBackend extends BackendImpl {
   /** The adapter WebGPU gave: vendor, architecture, and whether it is software. */
@@ -200,7 +200,7 @@ const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptio
 
   /** A failure of `op` as the typed error its results carry. */
   const asError = (op: string, e: unknown): Error => {
-    if (e instanceof GpuDeviceLostError || e instanceof GpuKernelError || e instanceof PendingReadError) return e
+    if (e instanceof GpuDeviceLostError || e instanceof GpuKernelError || isPendingReadError(e)) return e
     const text = message(e)
     if (isLostMessage(text)) {
       lost ??= new GpuDeviceLostError({ reason: text })
@@ -611,7 +611,7 @@ const selfTest = async (backend: WebgpuBackend): Promise<void> => {
  * })
  * ```
  * @category constructors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const make = (options: WebgpuOptions = {}): Effect.Effect<WebgpuBackend, GpuUnavailableError> =>
   Effect.gen(function* () {

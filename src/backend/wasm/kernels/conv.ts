@@ -12,7 +12,7 @@
  * few vector moves per kernel position); features read with a stride are laid out channels-last first,
  * so every copy is one contiguous run. Other dtypes fall back to the cpu reference kernel (counted).
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import { sizeOf, stridesOf } from "../../shape.ts"
 import type { FunctionBuilder } from "../encoder.ts"

@@ -19,7 +19,7 @@
  * `expm1(r) = r (1 + r (1/2! + r (1/3! + ... + r / 7!)))`, whose truncation error `r^8 / 8!` is under
  * 2^-27 relative. Scaling by `2^k` is exact: the exponent field built from k.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 import type { FunctionBuilder } from "../encoder.ts"
 import { bind, get } from "./simd.ts"

@@ -8,7 +8,7 @@
  * @since 0.2.0
  */
 import type { Array as JArray } from "../../../backend/Array.ts"
-import { PendingReadError } from "../../../backend/ArrayError.ts"
+import { isPendingReadError } from "../../../backend/ArrayError.ts"
 import type { HostArray } from "../../../backend/DType.ts"
 import type { ClosedJaxpr, Var } from "../../../backend/Jaxpr.ts"
 import { isLiteral, newVar } from "../../../backend/Jaxpr.ts"
@@ -50,7 +50,7 @@ export const peekHost = (x: JArray): HostArray | undefined => {
   try {
     return x.dataSync()
   } catch (e) {
-    if (e instanceof PendingReadError) return undefined
+    if (isPendingReadError(e)) return undefined
     throw e
   }
 }
