@@ -7,13 +7,17 @@ import { afterAll, describe, expect, it } from "vitest"
 import { Backend } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { CREATION, expectMatches, goldens, OPS, toArg } from "../support/goldenOps.ts"
-import { webgpu, webgpuReason, webgpuTolerance } from "./backend.ts"
+import { eachWebgpu, flushAll, webgpuTolerance } from "./backend.ts"
 
 // Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
-afterAll(() => webgpu?.flush())
+afterAll(flushAll)
 
-describe.skipIf(webgpu === undefined)(`JAX goldens on webgpu${webgpuReason && `: ${webgpuReason}`}`, () => {
-  const backend = webgpu!
+describe.each(eachWebgpu)("JAX goldens on webgpu (%s)", (_, candidate) => {
+  if (candidate.backend === undefined) {
+    it.skip(`does not start here: ${candidate.reason}`, () => {})
+    return
+  }
+  const backend = candidate.backend
   for (const c of goldens.cases) {
     it(c.name, async () => {
       const out = Backend.withBackend(backend, () => (CREATION[c.name] ?? (() => OPS[c.op]!(c, c.args.map(toArg))))())

@@ -9,10 +9,10 @@ import * as fs from "node:fs"
 import { afterAll, describe, expect, it } from "vitest"
 import { Backend, jnp, random } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
-import { webgpu, webgpuReason } from "./backend.ts"
+import { eachWebgpu, flushAll } from "./backend.ts"
 
 // Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
-afterAll(() => webgpu?.flush())
+afterAll(flushAll)
 
 type Nested = number | boolean | ReadonlyArray<Nested>
 type Param = number | ReadonlyArray<Nested>
@@ -32,14 +32,6 @@ const floatParam = (p: Param): number | JArray =>
 const intParam = (p: Param): number | JArray =>
   typeof p === "number" ? p : jnp.array(p as ReadonlyArray<number>, { dtype: "int32" })
 
-/** Runs `f` on webgpu and reads its result back as a flat list. */
-const onGpu = async (f: () => JArray): Promise<Array<number | boolean>> =>
-  flat(
-    await Backend.withBackend(webgpu!, f)
-      .blockUntilReady()
-      .then((x) => x.tolist())
-  )
-
 const expectClose = (got: ReadonlyArray<number | boolean>, want: Nested, what: string, rtol = 1e-5): void => {
   const w = flat(want) as Array<number>
   expect(got.length, what).toBe(w.length)
@@ -50,7 +42,20 @@ const expectClose = (got: ReadonlyArray<number | boolean>, want: Nested, what: s
   )
 }
 
-describe.skipIf(webgpu === undefined)(`random goldens on webgpu${webgpuReason && `: ${webgpuReason}`}`, () => {
+describe.each(eachWebgpu)("random goldens on webgpu (%s)", (_, candidate) => {
+  const backend = candidate.backend
+  if (backend === undefined) {
+    it.skip(`does not start here: ${candidate.reason}`, () => {})
+    return
+  }
+  /** Runs `f` on webgpu and reads its result back as a flat list. */
+  const onGpu = async (f: () => JArray): Promise<Array<number | boolean>> =>
+    flat(
+      await Backend.withBackend(backend, f)
+        .blockUntilReady()
+        .then((x) => x.tolist())
+    )
+
   it("key, split, foldIn and bits, bit for bit", async () => {
     for (const c of G["key"]!) expect(await onGpu(() => random.keyData(random.key(c.seed)))).toEqual(flat(c["data"]))
     for (const c of G["split"]!)

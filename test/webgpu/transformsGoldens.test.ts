@@ -5,14 +5,16 @@
 import { afterAll, describe, it } from "vitest"
 import { Backend } from "effect-nnx"
 import { runChecks, transformGoldenCases } from "../support/transformGoldens.ts"
-import { webgpu, webgpuReason } from "./backend.ts"
+import { eachWebgpu, flushAll } from "./backend.ts"
 
 // Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
-afterAll(() => webgpu?.flush())
+afterAll(flushAll)
 
-describe.skipIf(webgpu === undefined)(
-  `core transforms against JAX on webgpu${webgpuReason && `: ${webgpuReason}`}`,
-  () => {
-    transformGoldenCases((name, f) => it(name, () => runChecks(Backend.withBackend(webgpu!, f))))
+describe.each(eachWebgpu)("core transforms against JAX on webgpu (%s)", (_, candidate) => {
+  const backend = candidate.backend
+  if (backend === undefined) {
+    it.skip(`does not start here: ${candidate.reason}`, () => {})
+    return
   }
-)
+  transformGoldenCases((name, f) => it(name, () => runChecks(Backend.withBackend(backend, f))))
+})

@@ -9,12 +9,11 @@ import { Cause, Effect, Exit } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { Backend, jit, jnp, lax, nnx, optax, PendingReadError, random } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
-import { webgpu, webgpuReason } from "./backend.ts"
+import { eachWebgpu, flushAll, webgpu } from "./backend.ts"
 
 // Nothing stays queued when the file ends: Dawn must not call back into a finished test worker.
-afterAll(() => webgpu?.flush())
+afterAll(flushAll)
 
-const on = <A>(f: () => A): A => Backend.withBackend(webgpu!, f)
 const onWasm = <A>(f: () => A): A => Backend.withBackend(Backend.defaultBackend(), f)
 
 const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol = 2e-5): void => {
@@ -25,27 +24,13 @@ const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol = 2e-5): voi
     )
 }
 
-/** A gpu.js whose kernels fail (with `reason`) when their source contains `marker`. */
-const failingGpuJs = async (marker: string, reason: string): Promise<Backend.GpuJs> => {
-  const real = Backend.asGpuJs(await import("gpu.js"))!
-  const Base = real.GPU as unknown as new (
-    s: unknown
-  ) => {
-    createKernel(src: string, settings: unknown): (...a: Array<unknown>) => unknown
+describe.each(eachWebgpu)("the webgpu backend (%s)", (_, candidate) => {
+  if (candidate.backend === undefined) {
+    it.skip(`does not start here: ${candidate.reason}`, () => {})
+    return
   }
-  class Failing extends Base {
-    override createKernel(src: string, settings: unknown) {
-      const kernel = super.createKernel(src, settings)
-      if (!src.includes(marker)) return kernel
-      const failing = (..._args: Array<unknown>) => Promise.reject(new Error(reason))
-      return Object.assign(failing, { destroy: () => {} })
-    }
-  }
-  return { GPU: Object.assign(Failing, real.GPU) as unknown as Backend.GpuJs["GPU"] }
-}
-
-describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${webgpuReason}`}`, () => {
-  const b = webgpu!
+  const b = candidate.backend
+  const on = <A>(f: () => A): A => Backend.withBackend(b, f)
 
   it("says which adapter it runs on", () => {
     expect(b.adapter.vendor.length + b.adapter.architecture.length).toBeGreaterThan(0)
@@ -114,7 +99,7 @@ describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${
 
   it("keeps an input alive for the operations queued on it after it is disposed", async () => {
     // A backend of its own: its counters see only this test's arrays.
-    const own = await Effect.runPromise(Backend.makeWebgpu({ onKernelError: "fail" }))
+    const own = await candidate.fresh({ onKernelError: "fail" })
     const memory = own.gpuStats.memory
     const x = Backend.withBackend(own, () => jnp.array([0, 1, 2, 3, 4, 5], { dtype: "float32" }))
     expect(memory.liveStorages).toBe(1)
@@ -135,7 +120,7 @@ describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${
   })
 
   it("frees a result disposed before the queue computed it as soon as it is computed", async () => {
-    const own = await Effect.runPromise(Backend.makeWebgpu({ onKernelError: "fail" }))
+    const own = await candidate.fresh({ onKernelError: "fail" })
     const memory = own.gpuStats.memory
     const x = Backend.withBackend(own, () => jnp.array([1, 2, 3], { dtype: "float32" }))
     const y = Backend.withBackend(own, () => jnp.exp(x))
@@ -205,7 +190,7 @@ describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${
   })
 
   it("releases a device-decided loop's iterations as it goes", async () => {
-    const own = await Effect.runPromise(Backend.makeWebgpu({ onKernelError: "fail" }))
+    const own = await candidate.fresh({ onKernelError: "fail" })
     const memory = own.gpuStats.memory
     const x = Backend.withBackend(own, () => jnp.array([0.5, 1], { dtype: "float32" }))
     const [n, v] = Backend.withBackend(own, () =>
@@ -293,11 +278,17 @@ describe.skipIf(webgpu === undefined)(`the webgpu backend${webgpuReason && `: ${
   )
 })
 
-describe.skipIf(webgpu === undefined)("failing kernels and a lost device on webgpu", () => {
+describe.each(eachWebgpu)("failing kernels and a lost device on webgpu (%s)", (_, candidate) => {
+  if (candidate.backend === undefined) {
+    it.skip(`does not start here: ${candidate.reason}`, () => {})
+    return
+  }
   it("runs a failing kernel's operation on the cpu kernels, reported once", async () => {
     const logged: Array<string> = []
-    const gpujs = await failingGpuJs("Math.exp", "shader compilation failed")
-    const b = await Effect.runPromise(Backend.makeWebgpu({ gpujs, log: (m) => logged.push(m) }))
+    const b = await candidate.fresh({
+      failure: { marker: "Math.exp", reason: "shader compilation failed" },
+      log: (m) => logged.push(m)
+    })
     const run = () => jnp.exp(jnp.linspace(0, 1, 8)).add(1)
     close(await Backend.withBackend(b, run).data(), onWasm(run).dataSync())
     close(await Backend.withBackend(b, run).data(), onWasm(run).dataSync())
@@ -310,8 +301,10 @@ describe.skipIf(webgpu === undefined)("failing kernels and a lost device on webg
   })
 
   it("with onKernelError: 'fail', the results and everything computed from them fail with the GpuKernelError", async () => {
-    const gpujs = await failingGpuJs("Math.exp", "shader compilation failed")
-    const b = await Effect.runPromise(Backend.makeWebgpu({ gpujs, onKernelError: "fail" }))
+    const b = await candidate.fresh({
+      failure: { marker: "Math.exp", reason: "shader compilation failed" },
+      onKernelError: "fail"
+    })
     const [e, after, fine] = Backend.withBackend(b, () => {
       const e = jnp.exp(jnp.linspace(0, 1, 8))
       return [e, e.mul(2), jnp.linspace(0, 1, 8).mul(2)] as const
@@ -327,8 +320,9 @@ describe.skipIf(webgpu === undefined)("failing kernels and a lost device on webg
   })
 
   it("a lost device fails what was queued and everything after it with GpuDeviceLostError", async () => {
-    const gpujs = await failingGpuJs("Math.log", "WebGPU device was lost; call kernel.destroy()")
-    const b = await Effect.runPromise(Backend.makeWebgpu({ gpujs }))
+    const b = await candidate.fresh({
+      failure: { marker: "Math.log", reason: "WebGPU device was lost; call kernel.destroy()" }
+    })
     const y = Backend.withBackend(b, () => jnp.log(jnp.linspace(1, 2, 4)))
     await expect(y.data()).rejects.toMatchObject({ _tag: "GpuDeviceLostError" })
     expect(() => Backend.withBackend(b, () => jnp.ones([2]).add(1))).toThrow(Backend.GpuDeviceLostError)

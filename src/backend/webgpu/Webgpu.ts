@@ -147,9 +147,12 @@ type Produced = ReadonlyArray<{ readonly host?: HostArray; readonly device?: Dev
 
 /**
  * Makes a webgpu backend over a loaded gpu.js whose WebGPU adapter answered. Runs a test matmul and
- * fails with {@link GpuUnavailableError} if it gives a wrong answer.
+ * fails with {@link GpuUnavailableError} if it gives a wrong answer. The test suites also call it
+ * with a stand-in gpu.js whose kernels run on the CPU (test/support/cpuWebgpu.ts), so that the
+ * queue is tested, and mutation-tested, where no WebGPU adapter exists.
+ * @internal
  */
-const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptions): Promise<WebgpuBackend> => {
+export const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: WebgpuOptions): Promise<WebgpuBackend> => {
   const log = options.log ?? ((m: string) => console.warn(m))
   const failHard = options.onKernelError === "fail"
   const name = "webgpu"
