@@ -155,11 +155,12 @@ const resolveMode = (gpujs: GpuJs, mode: GpuMode): GpujsMode | string => {
   return "no GPU mode (headless-gl, WebGL2, WebGL, WebAssembly) is supported here"
 }
 
-/** float32/bool storage as the float values a kernel reads. */
-const asFloats = (host: HostArray): Float32Array => (host instanceof Float32Array ? host : Float32Array.from(host))
+/** float32/bool storage as the float values a kernel reads. @internal */
+export const asFloats = (host: HostArray): Float32Array =>
+  host instanceof Float32Array ? host : Float32Array.from(host)
 
-/** Float values read back from the device as `dtype`'s storage. */
-const fromFloats = (values: Float32Array, dtype: DType, n: number): HostArray => {
+/** Float values read back from the device as `dtype`'s storage. @internal */
+export const fromFloats = (values: Float32Array, dtype: DType, n: number): HostArray => {
   const v = values.length === n ? values : values.subarray(0, n)
   if (dtype === "float32") return v
   const out = new Uint8Array(n)
@@ -167,7 +168,8 @@ const fromFloats = (values: Float32Array, dtype: DType, n: number): HostArray =>
   return out
 }
 
-const planKey = (prim: Primitive, inAvals: ReadonlyArray<Aval>, params: unknown): string =>
+/** The cache key of a primitive's plan. @internal */
+export const planKey = (prim: Primitive, inAvals: ReadonlyArray<Aval>, params: unknown): string =>
   `${prim}|${inAvals.map((a) => `${a.dtype}[${a.shape.join(",")}]`).join(";")}|${JSON.stringify(params)}`
 
 /**
@@ -476,8 +478,8 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
   return backend
 }
 
-/** Calls `f` on every Array in `value`: itself, or inside arrays and plain objects. */
-const forEachArray = (value: unknown, f: (a: JArray) => void, seen: Set<unknown> = new Set()): void => {
+/** Calls `f` on every Array in `value`: itself, or inside arrays and plain objects. @internal */
+export const forEachArray = (value: unknown, f: (a: JArray) => void, seen: Set<unknown> = new Set()): void => {
   if (isArray(value)) return f(value)
   if (typeof value !== "object" || value === null || seen.has(value)) return
   seen.add(value)

@@ -23,13 +23,11 @@
  * @since 0.2.0
  */
 import { Effect } from "effect"
-import { isArray } from "../Array.ts"
-import type { Array as JArray } from "../Array.ts"
 import { isPendingReadError, PendingReadError } from "../ArrayError.ts"
 import type { BackendImpl, BackendStats, DeferredScope, DeviceBuffer, FusedKernel } from "../BackendImpl.ts"
 import { countDispatch } from "../BackendImpl.ts"
 import { withBackend } from "../current.ts"
-import type { Aval, DType, HostArray } from "../DType.ts"
+import type { Aval, HostArray } from "../DType.ts"
 import type { FusedProgram } from "../fusion.ts"
 import { fusedKey } from "../fusion.ts"
 import { evaluateFused } from "../fusionReference.ts"
@@ -37,6 +35,7 @@ import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 import { sizeOf } from "../shape.ts"
 import { cpuKernels } from "../cpu/kernels.ts"
 import { planFused } from "../gpujs/fused.ts"
+import { asFloats, forEachArray, fromFloats, planKey } from "../gpujs/Gpujs.ts"
 import { GpuDeviceLostError, GpuKernelError, GpuUnavailableError } from "../gpujs/GpujsError.ts"
 import type { GpuInstance, GpuJs, GpuKernel, KernelArgument, KernelSettings } from "../gpujs/gpujsModule.ts"
 import { loadGpuJs, missingGpuJs } from "../gpujs/gpujsModule.ts"
@@ -124,21 +123,6 @@ const isHandle = (u: unknown): u is DeviceHandle =>
   typeof u["clone"] === "function"
 
 const isLostMessage = (text: string): boolean => /device (was |is )?lost/i.test(text)
-
-/** float32/bool storage as the float values a kernel reads. */
-const asFloats = (host: HostArray): Float32Array => (host instanceof Float32Array ? host : Float32Array.from(host))
-
-/** Float values read back from the device as `dtype`'s storage. */
-const fromFloats = (values: Float32Array, dtype: DType, n: number): HostArray => {
-  const v = values.length === n ? values : values.subarray(0, n)
-  if (dtype === "float32") return v
-  const out = new Uint8Array(n)
-  for (let i = 0; i < n; i++) out[i] = v[i]! > 0.5 ? 1 : 0
-  return out
-}
-
-const planKey = (prim: Primitive, inAvals: ReadonlyArray<Aval>, params: unknown): string =>
-  `${prim}|${inAvals.map((a) => `${a.dtype}[${a.shape.join(",")}]`).join(";")}|${JSON.stringify(params)}`
 
 const uploadSource = "function(x0) {\nreturn x0[this.thread.x];\n}"
 
@@ -564,16 +548,6 @@ export const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: Webg
   }
   await selfTest(backend)
   return backend
-}
-
-/** Calls `f` on every Array in `value`: itself, or inside arrays and plain objects. */
-const forEachArray = (value: unknown, f: (a: JArray) => void, seen: Set<unknown> = new Set()): void => {
-  if (isArray(value)) return f(value)
-  if (typeof value !== "object" || value === null || seen.has(value)) return
-  seen.add(value)
-  if (Array.isArray(value)) for (const v of value) forEachArray(v, f, seen)
-  else if (Object.getPrototypeOf(value) === Object.prototype)
-    for (const v of Object.values(value)) forEachArray(v, f, seen)
 }
 
 /** A matmul and a tanh compared with arithmetic done here: a device that computes wrongly is unavailable. */
