@@ -147,16 +147,28 @@ const reading = (f: () => JArray) => (): void | Promise<void> => {
   out.dispose()
 }
 
-/** Rows a software WebGPU adapter (SwiftShader: about 0.2 GFLOP/s) measures in reasonable time. */
-const softwareRows: ReadonlySet<RowId> = new Set(["matmul-128", "matmul-512", "chain-eager", "chain-jit", "mlp-step"])
+/**
+ * Why a row is not measured on a software WebGPU adapter (SwiftShader runs the shaders on the CPU at
+ * about 0.2 GFLOP/s): the large products take seconds to minutes per call, and split+merge runs no
+ * array operation, so its webgpu column would repeat the wasm one.
+ */
+const softwareSkips: Partial<Record<RowId, string>> = {
+  "matmul-1024": "about 11 s per call",
+  "matmul-2048": "about 90 s per call",
+  "split-merge-100": "it runs no array operation, so it would repeat the wasm column",
+  "split-merge-deep": "it runs no array operation, so it would repeat the wasm column"
+}
 
 /** Set-up work an asynchronous backend is still doing: awaited before the row is measured. */
 const pendingSetups: Array<Promise<void>> = []
 
 const makeCase = (row: RowId): Calls | Skip => {
   const current = Backend.currentBackend()
-  if (Backend.isWebgpuBackend(current) && current.adapter.software && !softwareRows.has(row))
-    return { skip: `not measured on a software WebGPU adapter (${Backend.describeAdapter(current.adapter)}): too slow` }
+  const softwareSkip = softwareSkips[row]
+  if (Backend.isWebgpuBackend(current) && current.adapter.software && softwareSkip !== undefined)
+    return {
+      skip: `not measured on a software WebGPU adapter (${Backend.describeAdapter(current.adapter)}): ${softwareSkip}`
+    }
   if (row === "matmul-2048" && current.name === "cpu")
     return { skip: "not measured on the cpu reference backend: a 2048² product takes minutes" }
   switch (row) {
