@@ -224,6 +224,63 @@ describe.each(eachWebgpu)("the webgpu backend (%s)", (_, candidate) => {
     close(await y.data(), onWasm(() => f(jnp.linspace(-2, 2, 1000))).dataSync())
   })
 
+  it("gives log and log1p's values at and below their domain, as the cpu kernels (WGSL's log is undefined there)", async () => {
+    const x = () => jnp.array([-1.5, -0.5, 0, -0, 2, Number.NaN, Number.POSITIVE_INFINITY], { dtype: "float32" })
+    const logs = Array.from(await on(() => jnp.log(x())).data())
+    expect(logs.slice(0, 4)).toEqual([Number.NaN, Number.NaN, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY])
+    expect(logs[4]).toBeCloseTo(Math.log(2), 6)
+    expect(logs.slice(5)).toEqual([Number.NaN, Number.POSITIVE_INFINITY])
+    const y = () =>
+      jnp.array([-2, -1, 1e-8, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN], { dtype: "float32" })
+    const log1ps = Array.from(await on(() => jnp.log1p(y())).data())
+    expect(log1ps).toEqual(Array.from(onWasm(() => jnp.log1p(y())).dataSync()))
+    expect(log1ps).toEqual([
+      Number.NaN,
+      Number.NEGATIVE_INFINITY,
+      log1ps[2],
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+      Number.NaN
+    ])
+    expect(log1ps[2]).toBeCloseTo(1e-8, 12)
+    // Fused under jit too.
+    const f = jit((v: JArray) => jnp.log(v).mul(2))
+    expect(Array.from(await on(() => f(x())).data()).slice(0, 4)).toEqual([
+      Number.NaN,
+      Number.NaN,
+      Number.NEGATIVE_INFINITY,
+      Number.NEGATIVE_INFINITY
+    ])
+  })
+
+  it("concatenates more arrays than one kernel may read (WebGPU's 8 storage buffers), in chained kernels", async () => {
+    for (const n of [7, 8, 15, 16]) {
+      const parts = (make: <A>(g: () => A) => A) =>
+        Array.from({ length: n }, (_, k) => make(() => jnp.array([k, k + 0.5], { dtype: "float32" }).reshape([1, 2])))
+      const got = on(() => jnp.concatenate(parts(on), 0))
+      expect(got.shape).toEqual([n, 2])
+      expect(Array.from(await got.data())).toEqual(
+        Array.from(onWasm(() => jnp.concatenate(parts(onWasm), 0)).dataSync())
+      )
+    }
+  })
+
+  it("fuses a program reading up to 7 arrays (WebGPU's 8 storage buffers, one for the output), and runs a wider one op by op", async () => {
+    const f = jit((...xs: Array<JArray>) => xs.reduce((s, x) => jnp.tanh(s.mul(x)).add(x)))
+    for (const n of [7, 8, 12]) {
+      const inputs = (make: <A>(g: () => A) => A) =>
+        Array.from({ length: n }, (_, k) => make(() => jnp.linspace(-1, 1, 5).add(k * 0.1)))
+      const want = onWasm(() => f(...inputs(onWasm))).dataSync()
+      const xs = inputs(on)
+      await on(() => f(...xs)).blockUntilReady()
+      Backend.resetStats(b)
+      const y = on(() => f(...xs))
+      close(await y.data(), want)
+      expect(b.stats.byPrimitive.get("fused") ?? 0, `${n} inputs`).toBe(n <= 7 ? 1 : 0)
+      expect(b.gpuStats.kernelErrors).toBe(0)
+    }
+  })
+
   it("trains a model with nnx.jit, valueAndGrad and an optimizer by providing its layer, as on wasm", async () => {
     const step = nnx.jit((m: nnx.Linear, opt: nnx.Optimizer<nnx.Linear>, x: JArray, y: JArray) => {
       const [loss, grads] = nnx.valueAndGrad((mm: nnx.Linear) => jnp.mean(mm.call(x).sub(y).pow(2))).sync(m)

@@ -15,11 +15,26 @@ import type { ArithmeticPrimitive, ComparisonPrimitive, UnaryPrimitive } from ".
 import { sizeOf } from "../shape.ts"
 import { broadcastStrides, kernelSource, lit, offsets } from "./codegen.ts"
 
-/** Statements setting `out` to `log1p(x)` without the cancellation of `log(1 + x)` near zero. */
+/**
+ * Statements setting `out` to `log(x)`. WGSL's and GLSL's `log` are undefined at zero and below (a
+ * software Vulkan driver returns log|x|, and a finite value at zero), so -inf at ±0 and NaN below
+ * zero and at NaN are computed here, at run time (GLSL has no literals for them).
+ */
+const logOf = (out: string, x: string): string =>
+  `let ${out} = (${x} - ${x}) / (${x} - ${x});\n` +
+  `if (${x} > 0.0) { ${out} = Math.log(${x}); }\n` +
+  `if (${x} === 0.0) { ${out} = -1.0 / Math.abs(${x}); }`
+
+/**
+ * Statements setting `out` to `log1p(x)` without the cancellation of `log(1 + x)` near zero (+inf
+ * and NaN give themselves, -inf NaN).
+ */
 const log1p = (out: string, x: string): string =>
   `let u_${out} = 1.0 + ${x};\n` +
+  `${logOf(`l_${out}`, `u_${out}`)}\n` +
   `let ${out} = ${x};\n` +
-  `if (u_${out} !== 1.0) { ${out} = Math.log(u_${out}) * (${x} / (u_${out} - 1.0)); }`
+  `if (u_${out} !== 1.0 && u_${out} - u_${out} === 0.0) { ${out} = l_${out} * (${x} / (u_${out} - 1.0)); }\n` +
+  `if (u_${out} < 0.0) { ${out} = l_${out}; }`
 
 /** Statements setting `out` to `expm1(x)` without the cancellation of `exp(x) - 1` near zero. */
 const expm1 = (out: string, x: string): string =>
@@ -190,7 +205,7 @@ export const unaryBody = (
     case "exp":
       return "return Math.exp(v0);"
     case "log":
-      return "return Math.log(v0);"
+      return `${logOf("r", "v0")}\nreturn r;`
     case "sin":
       return sinBody
     case "cos":

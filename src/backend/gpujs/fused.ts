@@ -38,6 +38,12 @@ import { combineOf, pushReduceOf } from "./reduce.ts"
 export const maxKernelArrays = 15
 
 /**
+ * Most arrays one fused kernel reads on WebGPU: it guarantees 8 storage buffers per shader stage,
+ * and the output is one of them.
+ */
+export const maxWebgpuKernelArrays = 7
+
+/**
  * A fused program's kernels: the steps to launch (values are the program's inputs first, then
  * each step's output, as in a {@link Plan}) and which values are the program's outputs.
  */
@@ -209,10 +215,10 @@ const nodesCode = (
 }
 
 /** One kernel computing node `out` at every position of the index space. */
-const mapStep = (program: FusedProgram, out: number): Step | Unsupported => {
+const mapStep = (program: FusedProgram, out: number, maxArrays: number): Step | Unsupported => {
   const needed = closure(program, [out])
   const args = inputsOf(program, needed)
-  if (args.length > maxKernelArrays) return unsupported(`${args.length} input arrays in one kernel`)
+  if (args.length > maxArrays) return unsupported(`${args.length} input arrays in one kernel`)
   const shape = program.shape
   const n = sizeOf(shape)
   const contiguous = stridesOf(shape)
@@ -248,17 +254,19 @@ const mapStep = (program: FusedProgram, out: number): Step | Unsupported => {
 }
 
 /**
- * The gpu.js kernels of a fused program, or why it cannot run as one dispatch here.
+ * The gpu.js kernels of a fused program, or why it cannot run as one dispatch here. `maxArrays` is
+ * the most input arrays one kernel may read: {@link maxKernelArrays} in the GL modes,
+ * {@link maxWebgpuKernelArrays} on WebGPU; a program reading more runs op by op.
  * @category fusion
  */
-export const planFused = (program: FusedProgram): FusedPlan | Unsupported => {
+export const planFused = (program: FusedProgram, maxArrays: number = maxKernelArrays): FusedPlan | Unsupported => {
   const bad = check(program)
   if (bad !== undefined) return bad
   const outputs = program.outputs
   if (outputs.kind === "map") {
     const steps: Array<Step> = []
     for (const out of outputs.nodes) {
-      const step = mapStep(program, out)
+      const step = mapStep(program, out, maxArrays)
       if ("_tag" in step) return step
       steps.push(step)
     }
@@ -274,12 +282,12 @@ export const planFused = (program: FusedProgram): FusedPlan | Unsupported => {
     return unsupported(e instanceof Error ? e.message : String(e))
   }
   if (axes.length === 0) {
-    const step = mapStep(program, outputs.node)
+    const step = mapStep(program, outputs.node, maxArrays)
     return "_tag" in step ? step : { _tag: "FusedPlan", steps: [step], outputs: [program.inputs.length] }
   }
   const needed = closure(program, [outputs.node])
   const args = inputsOf(program, needed)
-  if (args.length > maxKernelArrays) return unsupported(`${args.length} input arrays in one kernel`)
+  if (args.length > maxArrays) return unsupported(`${args.length} input arrays in one kernel`)
   // Checked once here, so the source callback below cannot fail.
   const probe = nodesCode(
     program,

@@ -46,6 +46,12 @@ export interface PlanInput<P extends FirstOrderPrimitive> {
 
 export type Planner<P extends FirstOrderPrimitive> = (input: PlanInput<P>) => Plan | undefined
 
+/**
+ * Most operands one concatenate kernel reads: WebGPU guarantees 8 storage buffers per shader stage,
+ * and the output is one of them.
+ */
+const maxConcatenateArrays = 7
+
 /** Whether a dtype lives on the device. */
 export const onDevice = (dtype: string): boolean => dtype === "float32" || dtype === "bool"
 
@@ -228,15 +234,29 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
     if (!eligible(x)) return undefined
     const out = x.outAvals[0]!
     const d = normalizeAxis("concatenate", x.params.dimension, out.shape.length)
-    return single(
-      concatenateSource(
-        x.inAvals.map((a) => a.shape),
-        out.shape,
-        d
-      ),
-      sizeOf(out.shape),
-      x.inAvals.length
-    )
+    const shapes = x.inAvals.map((a) => a.shape)
+    if (shapes.length <= maxConcatenateArrays)
+      return single(concatenateSource(shapes, out.shape, d), sizeOf(out.shape), shapes.length)
+    // More operands than one kernel may read: concatenate the first few, then that with the next
+    // few, and so on.
+    const chain = new StepChain(shapes.length)
+    let parts: Array<{ readonly value: number; readonly shape: ReadonlyArray<number> }> = []
+    for (let k = 0; k < shapes.length; k++) {
+      parts.push({ value: k, shape: shapes[k]! })
+      if (parts.length < maxConcatenateArrays && k < shapes.length - 1) continue
+      const shape = out.shape.map((n, i) => (i === d ? parts.reduce((s, p) => s + p.shape[d]!, 0) : n))
+      const value = chain.push(
+        concatenateSource(
+          parts.map((p) => p.shape),
+          shape,
+          d
+        ),
+        sizeOf(shape),
+        parts.map((p) => p.value)
+      )
+      parts = [{ value, shape }]
+    }
+    return chain.plan()
   },
   pad: (x) => {
     if (!eligible(x)) return undefined

@@ -34,7 +34,7 @@ import { evaluateFused } from "../fusionReference.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 import { sizeOf } from "../shape.ts"
 import { cpuKernels } from "../cpu/kernels.ts"
-import { planFused } from "../gpujs/fused.ts"
+import { maxWebgpuKernelArrays, planFused } from "../gpujs/fused.ts"
 import { asFloats, forEachArray, fromFloats, planKey } from "../gpujs/Gpujs.ts"
 import { GpuDeviceLostError, GpuKernelError, GpuUnavailableError } from "../gpujs/GpujsError.ts"
 import type { GpuInstance, GpuJs, GpuKernel, KernelArgument, KernelSettings } from "../gpujs/gpujsModule.ts"
@@ -210,29 +210,32 @@ export const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: Webg
     return result
   }
 
-  /** The storage's elements on the device, uploading host data once. Inside the queue only. */
+  /**
+   * The storage's elements on the device, uploading host data once. Inside the queue only, on a
+   * storage the queue holds and that settled without error: it has host data or device data.
+   */
   const toDevice = async (s: Storage): Promise<DeviceHandle> => {
     if (s.device !== undefined) return s.device
-    if (s.host === undefined) throw new TypeError("webgpu: a released value was used")
-    const floats = asFloats(s.host)
+    const floats = asFloats(s.host!)
     gpuStats.uploads++
     const device = await launch(uploadSource, floats.length, [floats], [floats.length])
     pool.attachDevice(s, device)
     return device
   }
 
-  /** The storage's elements on the host, reading the device once. After it settled only. */
+  /**
+   * The storage's elements on the host, reading the device once. After it settled, on a storage
+   * held (by the queue or by a read), so it has host data or device data unless it failed.
+   */
   const toHost = async (s: Storage, aval: Aval): Promise<HostArray> => {
     if (s.error !== undefined) throw s.error
     if (s.host !== undefined) return s.host
-    if (s.device === undefined) throw new TypeError("webgpu: a released value was read")
     if (lost !== undefined) throw lost
     gpuStats.downloads++
-    const values: unknown = await s.device.toArray()
+    const values: unknown = await s.device!.toArray()
     if (!(values instanceof Float32Array)) throw new TypeError("gpu.js read back something other than a Float32Array")
-    const host = fromFloats(values, aval.dtype, sizeOf(aval.shape))
-    if (!s.released) s.host = host
-    return host
+    s.host = fromFloats(values, aval.dtype, sizeOf(aval.shape))
+    return s.host
   }
 
   const own = (b: DeviceBuffer): WebgpuBuffer => {
@@ -295,15 +298,16 @@ export const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: Webg
     return { plan, key }
   }
 
-  /** Runs plan steps on the device; returns the values `results` names. Inside the queue only. */
+  /**
+   * Runs plan steps on the device; returns the values `results` names, which are steps (numbered
+   * after the inputs), as the planners make them. Inside the queue only.
+   */
   const runSteps = async (
     steps: ReadonlyArray<Step>,
     inputs: ReadonlyArray<Storage>,
     inputSizes: ReadonlyArray<number>,
     results: ReadonlyArray<number>
   ): Promise<Array<DeviceHandle>> => {
-    if (results.some((r) => r < inputs.length || r >= inputs.length + steps.length))
-      throw new TypeError("webgpu: a plan's result is not one of its steps")
     const values: Array<DeviceHandle | undefined> = []
     for (let k = 0; k < inputs.length; k++)
       values.push(steps.some((s) => s.args.includes(k)) ? await toDevice(inputs[k]!) : undefined)
@@ -395,7 +399,7 @@ export const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: Webg
 
   const compileFused = (program: FusedProgram): FusedKernel | undefined => {
     if (destroyed) return undefined
-    const plan = planFused(program)
+    const plan = planFused(program, maxWebgpuKernelArrays)
     if (plan._tag === "Unsupported") return undefined
     const key = `fused|${fusedKey(program)}`
     const inputSizes = program.inputs.map((input) => input.size)
