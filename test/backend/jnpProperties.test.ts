@@ -6,107 +6,19 @@ import { fc, test } from "@fast-check/vitest"
 import { describe, expect } from "vitest"
 import { jnp } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
-
-const f32 = Math.fround
-
-/** NumPy's rule, written independently of the library: align right, 1 stretches. */
-const naiveBroadcast = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): Array<number> => {
-  const n = Math.max(a.length, b.length)
-  return Array.from({ length: n }, (_, i) => {
-    const da = a[a.length - n + i] ?? 1
-    const db = b[b.length - n + i] ?? 1
-    return da === 1 ? db : da
-  })
-}
-
-/** A pair of broadcast-compatible shapes and their broadcast shape. */
-const broadcastPair = fc
-  .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 })
-  .chain((out) =>
-    fc.tuple(
-      fc.constant(out),
-      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-      fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length }),
-      fc.integer({ min: 0, max: out.length }),
-      fc.integer({ min: 0, max: out.length })
-    )
-  )
-  .map(([full, onesA, onesB, dropA, dropB]) => {
-    const a = full.map((d, i) => (onesA[i] ? 1 : d)).slice(dropA)
-    const b = full.map((d, i) => (onesB[i] ? 1 : d)).slice(dropB)
-    return { out: naiveBroadcast(a, b), a, b }
-  })
-
-const size = (s: ReadonlyArray<number>): number => s.reduce((n, d) => n * d, 1)
-
-/** Element of `data` (of `shape`) seen at output multi-index `idx` under NumPy broadcasting. */
-const at = (data: ArrayLike<number>, shape: ReadonlyArray<number>, idx: ReadonlyArray<number>): number => {
-  let off = 0
-  const lead = idx.length - shape.length
-  for (let i = 0; i < shape.length; i++) off = off * shape[i]! + (shape[i] === 1 ? 0 : idx[lead + i]!)
-  return data[off]!
-}
-
-const unravel = (flat: number, shape: ReadonlyArray<number>): Array<number> => {
-  const idx = new Array<number>(shape.length)
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i]!
-    flat = Math.floor(flat / shape[i]!)
-  }
-  return idx
-}
-
-type Ref = (a: number, b: number) => number
-const i32 = (x: number) => x | 0
-const floatOps: Record<string, [(a: JArray, b: JArray) => JArray, Ref]> = {
-  add: [jnp.add, (a, b) => f32(a + b)],
-  subtract: [jnp.subtract, (a, b) => f32(a - b)],
-  multiply: [jnp.multiply, (a, b) => f32(a * b)],
-  divide: [jnp.divide, (a, b) => f32(a / b)],
-  maximum: [jnp.maximum, Math.max],
-  minimum: [jnp.minimum, Math.min],
-  power: [(a, b) => jnp.power(jnp.abs(a), b), (a, b) => f32(Math.pow(f32(Math.abs(a)), b))],
-  less: [jnp.less, (a, b) => Number(a < b)],
-  equal: [jnp.equal, (a, b) => Number(a === b)],
-  greater_equal: [jnp.greaterEqual, (a, b) => Number(a >= b)],
-  remainder: [
-    jnp.remainder,
-    (a, b) => {
-      const r = f32(a % b)
-      return r !== 0 && r < 0 !== b < 0 ? f32(r + b) : r
-    }
-  ],
-  arctan2: [jnp.arctan2, (a, b) => f32(Math.atan2(a, b))]
-}
-const intOps: Record<string, [(a: JArray, b: JArray) => JArray, Ref]> = {
-  add: [jnp.add, (a, b) => i32(a + b)],
-  subtract: [jnp.subtract, (a, b) => i32(a - b)],
-  multiply: [jnp.multiply, (a, b) => Math.imul(a, b)],
-  floor_divide: [
-    jnp.floorDivide,
-    (a, b) => (b === 0 ? (a === 0 ? -1 : Math.sign(a) !== 0 ? -2 : -1) : i32(Math.floor(a / b)))
-  ],
-  bitwise_and: [jnp.bitwiseAnd, (a, b) => a & b],
-  bitwise_or: [jnp.bitwiseOr, (a, b) => a | b],
-  bitwise_xor: [jnp.bitwiseXor, (a, b) => a ^ b],
-  maximum: [jnp.maximum, Math.max],
-  not_equal: [jnp.notEqual, (a, b) => Number(a !== b)],
-  left_shift: [(a, b) => jnp.leftShift(a, jnp.bitwiseAnd(b, 31)), (a, b) => a << (b & 31)]
-}
-
-const values = (kind: "float" | "int", n: number) =>
-  kind === "float"
-    ? fc.array(fc.float({ min: -100, max: 100, noNaN: true, noDefaultInfinity: true }).map(f32), {
-        minLength: n,
-        maxLength: n
-      })
-    : fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: n, maxLength: n })
-
-const withData = (kind: "float" | "int") =>
-  broadcastPair.chain((p) => fc.tuple(fc.constant(p), values(kind, size(p.a)), values(kind, size(p.b))))
-
-const make = (data: ReadonlyArray<number>, shape: ReadonlyArray<number>, dtype: "float32" | "int32"): JArray =>
-  jnp.reshape(jnp.array(data.length === 0 ? [] : [...data], { dtype }), shape)
+import type { Ref } from "../support/properties/jnp.ts"
+import {
+  at,
+  floatOps,
+  intOps,
+  make,
+  naiveMatmul,
+  shapeAndPerm,
+  size,
+  unravel,
+  values,
+  withData
+} from "../support/properties/jnp.ts"
 
 const checkOp =
   (name: string, op: (a: JArray, b: JArray) => JArray, ref: Ref, dtype: "float32" | "int32") =>
@@ -136,16 +48,6 @@ describe("binary operations broadcast like NumPy and agree with a naive referenc
     test.prop([withData("int")], { numRuns: 40 })(`int32 ${name}`, checkOp(name, op, ref, "int32"))
   }
 })
-
-const shapeAndPerm = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 5 }).chain((shape) =>
-  fc.tuple(
-    fc.constant(shape),
-    fc.shuffledSubarray(
-      shape.map((_, i) => i),
-      { minLength: shape.length, maxLength: shape.length }
-    )
-  )
-)
 
 describe("shape manipulation round trips", () => {
   test.prop([shapeAndPerm])("transpose by a permutation then its inverse is the identity", ([shape, perm]) => {
@@ -199,20 +101,9 @@ describe("matmul agrees with a naive triple loop", () => {
     const out = jnp.matmul(make(da, [b, m, k], "float32"), make(db, [k, n], "float32"))
     expect(out.shape).toEqual([b, m, n])
     const got = out.dataSync()
-    for (let bi = 0; bi < b; bi++)
-      for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++) {
-          let acc = 0
-          let magnitude = 0
-          for (let l = 0; l < k; l++) {
-            const p = da[bi * m * k + i * k + l]! * db[l * n + j]!
-            acc += p
-            magnitude += Math.abs(p)
-          }
-          // A float32 accumulation (as XLA's) errs by at most about (k + 2) ulps of the sum of |products|.
-          const bound = (k + 2) * 2 ** -23 * magnitude + 1e-6 * Math.max(1, Math.abs(acc))
-          expect(Math.abs(got[(bi * m + i) * n + j]! - acc)).toBeLessThanOrEqual(bound)
-        }
+    naiveMatmul(da, db, [m, k, n, b]).forEach(({ want, bound }, e) => {
+      expect(Math.abs(got[e]! - want)).toBeLessThanOrEqual(bound)
+    })
   })
   test.prop(
     [dims.chain(([m, k, n]) => fc.tuple(fc.constant([m, k, n] as const), values("int", m * k), values("int", k * n)))],
