@@ -80,36 +80,6 @@ const deferred = (
   return outs.map((b, k) => JArray.fromBuffer(b, outAvals[k]!, backend))
 }
 
-/**
- * Takes the constants and literals of the programs in `params` (nested ones too) out of every open
- * `tidy`: a deferred job runs them after the tidy around the call that traced them has ended.
- */
-const keepProgramArrays = (backend: BackendImpl, params: unknown, seen: Set<unknown> = new Set()): void => {
-  if (backend.keep === undefined || !(params instanceof Object) || seen.has(params)) return
-  seen.add(params)
-  const keep = (x: unknown) => {
-    if (x instanceof JArray && x.isConcrete && !x.isDisposed) backend.keep!(x.bufferOn(backend))
-  }
-  const closed = params as { readonly jaxpr?: unknown; readonly consts?: ReadonlyArray<unknown> }
-  if (closed.jaxpr !== undefined && closed.consts !== undefined) {
-    for (const c of closed.consts) keep(c)
-    const jaxpr = closed.jaxpr as {
-      readonly eqns: ReadonlyArray<{ readonly inputs: ReadonlyArray<unknown>; readonly params: unknown }>
-      readonly outvars: ReadonlyArray<unknown>
-    }
-    const literal = (a: unknown) => {
-      if (a instanceof Object && "literal" in a) keep((a as { readonly literal: unknown }).literal)
-    }
-    for (const e of jaxpr.eqns) {
-      e.inputs.forEach(literal)
-      keepProgramArrays(backend, e.params, seen)
-    }
-    jaxpr.outvars.forEach(literal)
-    return
-  }
-  for (const v of Object.values(params)) keepProgramArrays(backend, v, seen)
-}
-
 const hasDefer = (b: BackendImpl): b is BackendImpl & { readonly defer: NonNullable<BackendImpl["defer"]> } =>
   b.defer !== undefined
 
@@ -148,7 +118,6 @@ export const higherOrderImpl: { readonly [P in HigherOrderPrimitive]: HigherOrde
     const known = readNow(inputs[0]!)
     const backend = currentBackend()
     if (known === undefined && hasDefer(backend)) {
-      keepProgramArrays(backend, p.branches)
       return deferred(backend, inputs, outAvalsOf(p.branches[0]!), async (own, run, first) => {
         const index = await first(own[0]!)
         return run(() => evalJaxpr(branch(index), own.slice(1), bind))
@@ -165,7 +134,6 @@ export const higherOrderImpl: { readonly [P in HigherOrderPrimitive]: HigherOrde
     const backend = currentBackend()
     if (hasDefer(backend)) {
       // The predicate of each iteration is computed on the device: the loop runs in the queue.
-      keepProgramArrays(backend, [p.cond, p.body])
       const start = split(inputs)
       return deferred(
         backend,

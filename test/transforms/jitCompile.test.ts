@@ -543,3 +543,28 @@ describe("identities", () => {
     assert.notInclude(text, "<const i32[2,", text)
   })
 })
+
+describe("Backend.tidy inside a jitted function", () => {
+  it("keeps the scalars and arrays the trace makes: they are the program's, used by every call", () => {
+    const f = jit((x: JArray) =>
+      Backend.tidy(() => {
+        const offsets = jnp.arange(3).astype("float32")
+        return jnp.tanh(x.mul(2).add(1)).add(offsets)
+      })
+    )
+    const x = jnp.array([0.5, -1, 2], { dtype: "float32" })
+    const want = jnp.tanh(x.mul(2).add(1)).add(jnp.arange(3).astype("float32")).tolist() as Array<number>
+    for (let call = 0; call < 3; call++) {
+      const got = f(x).tolist() as Array<number>
+      got.forEach((v, i) => assert.closeTo(v, want[i]!, 1e-6))
+    }
+    // The tidy still disposes what the function makes and does not return, outside tracing (on the
+    // backends that release memory: the cpu reference leaves it to the garbage collector).
+    let temporary: JArray | undefined
+    Backend.tidy(() => {
+      temporary = x.mul(3)
+      return x.add(1)
+    })
+    assert.strictEqual(temporary!.isDisposed, Backend.currentBackend().released !== undefined)
+  })
+})

@@ -5,12 +5,14 @@
  * that computes wrongly, and the messages of a lost device. The stand-in runs the backend's real
  * queue, so these hold on Dawn too; they are here because they need a fresh backend each.
  */
+import { Cause, Effect, Exit, Option } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { Backend, jit, jnp, lax } from "effect-nnx"
 import type { PendingReadError } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import type { Aval } from "../../src/backend/DType.ts"
-import { makeWith } from "../../src/backend/webgpu/Webgpu.ts"
+import type { WebgpuPlatform } from "../../src/backend/webgpu/Webgpu.ts"
+import { makeIn, makeWith } from "../../src/backend/webgpu/Webgpu.ts"
 import { cpuGpuJs, makeCpuWebgpu, standInAdapter } from "../support/cpuWebgpu.ts"
 import type { StandInMemory } from "../support/cpuWebgpu.ts"
 
@@ -93,6 +95,8 @@ describe("the webgpu backend's kernels and counters", () => {
     expect(y.tolist()).toEqual([2, 8, 18, 32])
     expect(b.gpuStats.downloads - downloads).toBe(0)
     expect(b.gpuStats.queued).toBe(0)
+    expect(b.gpuStats.kernelErrors).toBe(0)
+    expect(b.gpuStats.cpuOps.size).toBe(0)
   })
 
   it("counts queued operations until they have run", async () => {
@@ -265,6 +269,16 @@ describe("starting the webgpu backend", () => {
     const e = await startError(oddGpuJs((size) => handle(new Float32Array(size))))
     expect(e).toBeInstanceOf(Backend.GpuUnavailableError)
     expect((e as Error).message).toContain("a test matmul gave [0, 0] instead of [4.5, 9]")
+    expect(e).toMatchObject({ mode: "webgpu" })
+    for (const wrong of [
+      [4.5, 0],
+      [0, 9]
+    ]) {
+      const partly = await startError(
+        oddGpuJs((size) => handle(size === 2 ? Float32Array.from(wrong) : new Float32Array(size)))
+      )
+      expect((partly as Error).message).toContain(`a test matmul gave [${wrong.join(", ")}] instead of [4.5, 9]`)
+    }
   })
 
   it("a kernel that returns no device buffer, or a read-back that is not a Float32Array, is named", async () => {
@@ -555,5 +569,211 @@ describe("control flow the device decides", () => {
     )
     await expect(v.data()).rejects.toMatchObject({ _tag: "GpuKernelError", op: "log" })
     await expect(i.data()).rejects.toMatchObject({ _tag: "GpuKernelError", op: "log" })
+  })
+})
+
+describe("Backend.makeWebgpu's steps, each failing", () => {
+  const standInPlatform = async (over: Partial<WebgpuPlatform> = {}): Promise<WebgpuPlatform> => {
+    const gpujs = await cpuGpuJs({ live: 0 })
+    return {
+      loadGpuJs: async () => gpujs,
+      ensureNavigatorGpu: async () => undefined,
+      requestAdapterInfo: async () => standInAdapter,
+      ...over
+    }
+  }
+  const failure = async (env: WebgpuPlatform, options: Backend.WebgpuOptions = {}) => {
+    const exit = await Effect.runPromiseExit(makeIn(env, options))
+    if (Exit.isSuccess(exit)) {
+      made.push(exit.value)
+      return undefined
+    }
+    const error = Cause.findErrorOption(exit.cause)
+    return Option.getOrUndefined(error)
+  }
+
+  it("starts where every step answers, and reports the adapter", async () => {
+    const exit = await Effect.runPromiseExit(makeIn(await standInPlatform()))
+    expect(Exit.isSuccess(exit)).toBe(true)
+    if (Exit.isSuccess(exit)) {
+      made.push(exit.value)
+      expect(exit.value.adapter).toBe(standInAdapter)
+    }
+  })
+
+  it("gpu.js that does not load, WebGPU missing, no adapter, a GPU that does not start: GpuUnavailableError saying which", async () => {
+    const noGpuJs = await failure(
+      await standInPlatform({
+        loadGpuJs: async () => {
+          throw Object.assign(new Error("Cannot find package 'gpu.js'"), { code: "ERR_MODULE_NOT_FOUND" })
+        }
+      })
+    )
+    expect(noGpuJs).toMatchObject({ _tag: "GpuUnavailableError", mode: "webgpu" })
+    expect((noGpuJs as Error).message).toContain("gpu.js is not installed")
+    const noWebgpu = await failure(
+      await standInPlatform({ ensureNavigatorGpu: async () => "navigator.gpu is missing" })
+    )
+    expect(noWebgpu).toMatchObject({ _tag: "GpuUnavailableError", mode: "webgpu" })
+    expect((noWebgpu as Error).message).toContain("navigator.gpu is missing")
+    const noAdapter = await failure(
+      await standInPlatform({ requestAdapterInfo: async () => "WebGPU found no adapter" })
+    )
+    expect((noAdapter as Error).message).toContain("WebGPU found no adapter")
+    class Broken {
+      constructor() {
+        throw new Error("no WebGPU context")
+      }
+    }
+    const broken = await failure(await standInPlatform(), { gpujs: { GPU: Broken as unknown as Backend.GpuJs["GPU"] } })
+    expect(broken).toBeInstanceOf(Backend.GpuUnavailableError)
+    expect((broken as Error).message).toContain("gpu.js did not start: no WebGPU context")
+    // A gpu.js given in the options is used as it is: the platform's is not loaded.
+    let loaded = false
+    const given = await failure(
+      await standInPlatform({
+        loadGpuJs: async () => {
+          loaded = true
+          throw new Error("not this one")
+        }
+      }),
+      { gpujs: await cpuGpuJs({ live: 0 }) }
+    )
+    expect(given).toBeUndefined()
+    expect(loaded).toBe(false)
+  })
+})
+
+describe("more of the backend's bookkeeping", () => {
+  it("reads back once: the first read downloads, later reads do not", async () => {
+    const { b } = await fresh()
+    const y = Backend.withBackend(b, () => jnp.ones([3]).mul(4))
+    await b.flush()
+    const before = b.gpuStats.downloads
+    expect(Array.from(await y.data())).toEqual([4, 4, 4])
+    expect(b.gpuStats.downloads).toBe(before + 1)
+    await y.data()
+    expect(b.gpuStats.downloads).toBe(before + 1)
+    expect(b.gpuStats.kernelErrors).toBe(0)
+  })
+
+  it("leaves device scalars on the device: only a dynamic slice's starts are read back", async () => {
+    const { b } = await fresh()
+    const x = Backend.withBackend(b, () => jnp.linspace(0, 1, 6).mul(2))
+    const s = Backend.withBackend(b, () => jnp.sum(x))
+    await b.flush()
+    const downloads = b.gpuStats.downloads
+    const y = Backend.withBackend(b, () => x.add(s))
+    await b.flush()
+    expect(b.gpuStats.downloads).toBe(downloads)
+    const start = Backend.withBackend(b, () => jnp.array(2, { dtype: "int32" }).add(1))
+    const sliced = Backend.withBackend(b, () => lax.dynamicSlice(y, [start], [2]))
+    await b.flush()
+    // The start (computed on the cpu kernels, so on the host already) and nothing of y.
+    expect(b.gpuStats.downloads).toBe(downloads)
+    expect(Array.from(await sliced.data())).toEqual(
+      Array.from(
+        onWasm(() =>
+          jnp
+            .linspace(0, 1, 6)
+            .mul(2)
+            .add(jnp.sum(jnp.linspace(0, 1, 6).mul(2)))
+        ).dataSync()
+      ).slice(3, 5)
+    )
+    expect(b.gpuStats.kernelErrors).toBe(0)
+  })
+
+  it("after a lost device, even work on the host is refused with the loss", async () => {
+    const { b } = await fresh({ failure: { marker: "Math.log", reason: "device lost" } })
+    const y = Backend.withBackend(b, () => jnp.log(jnp.linspace(1, 2, 4).mul(2)))
+    const n = Backend.withBackend(b, () => jnp.array([1, 2], { dtype: "int32" }).add(1))
+    const lost = await y.data().catch((e: unknown) => e)
+    expect(lost).toBeInstanceOf(Backend.GpuDeviceLostError)
+    await expect(n.data()).rejects.toBe(lost)
+  })
+
+  it("a jit program's kernels are refused after destroy, and its failures name the fused kernel", async () => {
+    const f = jit((x: JArray) => jnp.tanh(x.mul(2).add(1)).mul(x))
+    const { b } = await fresh()
+    const x = Backend.withBackend(b, () => jnp.linspace(-1, 1, 5))
+    await Backend.withBackend(b, () => f(x)).blockUntilReady()
+    b.destroy()
+    let thrown: unknown
+    try {
+      Backend.withBackend(b, () => f(x))
+    } catch (e) {
+      thrown = e
+    }
+    expect(thrown).toMatchObject({ _tag: "GpuKernelError", op: "fused" })
+    expect(() => b.defer?.([], [], async () => [])).toThrow(
+      expect.objectContaining({ _tag: "GpuKernelError", op: "control flow" })
+    )
+    const failing = await fresh({ failure: { marker: "done_", reason: "too many registers" }, onKernelError: "fail" })
+    const y = Backend.withBackend(failing.b, () => jnp.linspace(-1, 1, 5))
+    await expect(Backend.withBackend(failing.b, () => f(y)).data()).rejects.toMatchObject({
+      _tag: "GpuKernelError",
+      op: "fused"
+    })
+  })
+
+  it("a fused kernel's fallback reads inputs that are only on the device", async () => {
+    const f = jit((x: JArray, z: JArray) => jnp.tanh(x.mul(2).add(z)).mul(x))
+    const want = onWasm(() => f(jnp.linspace(-1, 1, 5), jnp.linspace(0, 2, 5).mul(0.5))).dataSync()
+    const failing = await fresh({ failure: { marker: "done_", reason: "too many registers" }, log: () => {} })
+    const [x, z] = Backend.withBackend(failing.b, () => [jnp.linspace(-1, 1, 5).mul(1), jnp.linspace(0, 2, 5).mul(0.5)])
+    await failing.b.flush()
+    const got = await Backend.withBackend(failing.b, () => f(x!, z!)).data()
+    for (let i = 0; i < want.length; i++) expect(got[i]!).toBeCloseTo(want[i]!, 5)
+    expect(failing.b.gpuStats.kernelErrors).toBe(1)
+  })
+
+  it("a tidy inside jit's trace passes tracers through", async () => {
+    const { b } = await fresh()
+    const f = jit((x: JArray) => Backend.tidy(() => x.mul(2).add(1)))
+    expect(Array.from(await Backend.withBackend(b, () => f(jnp.array([1, 2], { dtype: "float32" }))).data())).toEqual([
+      3, 5
+    ])
+  })
+
+  it("is a webgpu backend only by its name and its adapter", async () => {
+    const { b } = await fresh()
+    expect(Backend.isWebgpuBackend({ ...b, name: "gpujs" })).toBe(false)
+  })
+
+  it("frees the steps a multi-step operation made when a later step fails", async () => {
+    const memory: StandInMemory = { live: 0 }
+    const inner = await cpuGpuJs(memory)
+    let launches = 0
+    let failAt = Number.POSITIVE_INFINITY
+    const Inner = inner.GPU as unknown as new (
+      s: unknown
+    ) => {
+      createKernel(src: string, settings: unknown): ((...a: Array<unknown>) => unknown) & { destroy(): void }
+      destroy(): void
+    }
+    class Counting extends Inner {
+      override createKernel(src: string, settings: unknown) {
+        const kernel = super.createKernel(src, settings)
+        return Object.assign(
+          (...a: Array<unknown>) =>
+            ++launches === failAt ? Promise.reject(new Error("out of device memory")) : kernel(...a),
+          { destroy: () => kernel.destroy() }
+        )
+      }
+    }
+    const b = await makeWith({ GPU: Counting as unknown as Backend.GpuJs["GPU"] }, standInAdapter, { log: () => {} })
+    made.push(b)
+    const x = b.upload(new Float32Array(5000).fill(1), f32([5000]))
+    const [warm] = b.execute("reduce_sum", [x], [f32([5000])], [f32([])], { axes: [0] })
+    await b.read(warm!, f32([]))
+    b.dispose(warm!)
+    const live = memory.live
+    // The reduction's second kernel fails: the first one's output is freed, the op runs on the cpu.
+    failAt = launches + 2
+    const [s] = b.execute("reduce_sum", [x], [f32([5000])], [f32([])], { axes: [0] })
+    expect(Array.from(await b.read(s!, f32([])))).toEqual([5000])
+    expect(b.gpuStats.kernelErrors).toBe(1)
+    expect(memory.live).toBe(live)
   })
 })

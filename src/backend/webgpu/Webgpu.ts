@@ -595,13 +595,35 @@ const selfTest = async (backend: WebgpuBackend): Promise<void> => {
  * @since 0.2.0
  */
 export const make = (options: WebgpuOptions = {}): Effect.Effect<WebgpuBackend, GpuUnavailableError> =>
+  makeIn(platform, options)
+
+/** What {@link make} needs from its surroundings: gpu.js, WebGPU and its adapter. @internal */
+export interface WebgpuPlatform {
+  readonly loadGpuJs: () => Promise<GpuJs>
+  /** Installs `navigator.gpu` where it can; why not otherwise. */
+  readonly ensureNavigatorGpu: () => Promise<string | undefined>
+  /** The adapter WebGPU gives, or why none. */
+  readonly requestAdapterInfo: () => Promise<AdapterInfo | string>
+}
+
+const platform: WebgpuPlatform = { loadGpuJs, ensureNavigatorGpu, requestAdapterInfo }
+
+/**
+ * {@link make} on the given platform: the test suites pass one without a native WebGPU, to check
+ * each step's failure.
+ * @internal
+ */
+export const makeIn = (
+  env: WebgpuPlatform,
+  options: WebgpuOptions = {}
+): Effect.Effect<WebgpuBackend, GpuUnavailableError> =>
   Effect.gen(function* () {
     const unavailable = (reason: string) => new GpuUnavailableError({ mode: "webgpu", reason })
     const gpujs =
-      options.gpujs ?? (yield* Effect.tryPromise({ try: loadGpuJs, catch: (e) => unavailable(missingGpuJs(e)) }))
-    const missing = yield* Effect.promise(ensureNavigatorGpu)
+      options.gpujs ?? (yield* Effect.tryPromise({ try: env.loadGpuJs, catch: (e) => unavailable(missingGpuJs(e)) }))
+    const missing = yield* Effect.promise(env.ensureNavigatorGpu)
     if (missing !== undefined) return yield* Effect.fail(unavailable(missing))
-    const adapter = yield* Effect.promise(requestAdapterInfo)
+    const adapter = yield* Effect.promise(env.requestAdapterInfo)
     if (typeof adapter === "string") return yield* Effect.fail(unavailable(adapter))
     return yield* Effect.tryPromise({
       try: () => makeWith(gpujs, adapter, options),

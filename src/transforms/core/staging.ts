@@ -37,13 +37,18 @@ export class JaxprTrace extends CoreTrace<StagePayload> {
     return [v, this.tracer(aval, { v })]
   }
 
-  /** The atom standing for any value: its variable, or a constant of the jaxpr. */
+  /**
+   * The atom standing for any value: its variable, or a constant of the jaxpr. A concrete array
+   * becomes part of the program, which outlives any `Backend.tidy` open while tracing (a tidy in the
+   * traced function would otherwise dispose the scalars `x.mul(2)` makes), so it is kept.
+   */
   atom(x: JArray): Atom {
     if (this.owns(x)) return this.payload(x).v
     // Concrete scalars are inlined as literals, as JAX does.
-    if (x.isConcrete && x.size === 1 && x.dtype !== "key<fry>") return { literal: x }
+    if (x.isConcrete && x.size === 1 && x.dtype !== "key<fry>") return { literal: x.keep() }
     let v = this.constIndex.get(x)
     if (v === undefined) {
+      x.keep()
       v = newVar(x.aval)
       this.constIndex.set(x, v)
       this.constvars.push(v)
