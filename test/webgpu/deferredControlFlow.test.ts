@@ -6,7 +6,7 @@
  * consts of both the condition and the body, clamped `switch` indices, and empty scans.
  */
 import { afterEach, describe, expect, it } from "vitest"
-import { Backend, jit, jnp, lax, PendingReadError } from "effect-nnx"
+import { Backend, jit, jnp, lax, makeJaxpr, PendingReadError } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { makeCpuWebgpu } from "../support/cpuWebgpu.ts"
 
@@ -131,20 +131,45 @@ describe("programs' constants outlive the tidy around a call the device decides"
     void step
   })
 
-  it("a while loop whose condition and body each capture their own arrays", async () => {
+  it("a cond branch's scalars (literals of its program)", async () => {
     const b = await fresh({ onKernelError: "fail" })
-    const run = () =>
+    const y = Backend.withBackend(b, () =>
       Backend.tidy(() => {
-        const limit = jnp.array([20], { dtype: "float32" }).add(0)
-        const inc = jnp.array([1.5, 2.5], { dtype: "float32" }).mul(1)
-        return lax.whileLoop(
-          (s: JArray) => jnp.sum(s).lt(jnp.sum(limit)),
-          (s: JArray) => s.add(inc),
-          jnp.array([0, 1], { dtype: "float32" })
+        const x = jnp.array([1, 2], { dtype: "float32" })
+        return lax.cond(
+          jnp.sum(x).gt(1),
+          (v: JArray) => v.mul(3),
+          () => jnp.array([7, 7], { dtype: "float32" }),
+          x
         )
       })
+    )
+    expect(Array.from(await y.data())).toEqual([3, 6])
+  })
+
+  it("a while loop whose condition and body each capture their own arrays", async () => {
+    const b = await fresh({ onKernelError: "fail" })
+    const loop = (init: JArray) =>
+      Backend.tidy(() => {
+        // Arrays (not scalars, which would be literals) that the traced functions use with their
+        // arguments: constants of the condition and of the body.
+        const weights = jnp.array([1, 0.5], { dtype: "float32" }).add(0)
+        const inc = jnp.array([1.5, 2.5], { dtype: "float32" }).mul(1)
+        return lax.whileLoop(
+          (s: JArray) => jnp.sum(s.mul(weights)).lt(15),
+          (s: JArray) => s.add(inc),
+          init
+        )
+      })
+    const run = () => loop(jnp.array([0, 1], { dtype: "float32" }))
     close(await Backend.withBackend(b, run).data(), onWasm(run).dataSync())
-    expect(onWasm(run).tolist()).toEqual([7.5, 13.5])
+    expect(onWasm(run).tolist()).toEqual([9, 16])
+    const [condNumConsts, bodyNumConsts] = onWasm(() => {
+      const eqn = makeJaxpr(loop)(jnp.zeros([2])).closed.jaxpr.eqns.find((e) => e.prim === "while")!
+      const p = eqn.params as { readonly condNumConsts: number; readonly bodyNumConsts: number }
+      return [p.condNumConsts, p.bodyNumConsts]
+    })
+    expect([condNumConsts, bodyNumConsts]).toEqual([1, 1])
   })
 
   it("an array captured by a cond nested in a while loop's body", async () => {
@@ -199,6 +224,32 @@ describe("while loops the device decides", () => {
     expect(Array.from(await acc.data())).toEqual([8, 12])
     const [wn, wk, wa] = onWasm(run)
     expect([wn.tolist(), wk.tolist(), wa.tolist()]).toEqual([4, [2, 3], [8, 12]])
+  })
+
+  it("a carry computed in one iteration and passed on unchanged in the next", async () => {
+    const b = await fresh({ onKernelError: "fail" })
+    const run = () =>
+      lax.whileLoop(
+        (s: readonly [JArray, JArray, JArray]) => s[0].lt(5),
+        (s: readonly [JArray, JArray, JArray]) => [s[0].add(1), s[2], s[1].add(1)] as const,
+        [jnp.array(0), jnp.array([1, 2], { dtype: "float32" }), jnp.array([10, 20], { dtype: "float32" })] as const
+      )
+    const [, a, c] = Backend.withBackend(b, run)
+    const [, wa, wc] = onWasm(run)
+    expect(Array.from(await a.data())).toEqual(Array.from(wa.dataSync()))
+    expect(Array.from(await c.data())).toEqual(Array.from(wc.dataSync()))
+  })
+
+  it("a scan inside the body", async () => {
+    const b = await fresh({ onKernelError: "fail" })
+    const run = () =>
+      lax.whileLoop(
+        (s: JArray) => jnp.sum(s).lt(50),
+        (s: JArray) =>
+          lax.scan((c: JArray, x: JArray) => [c.add(x), c] as const, s, jnp.array([1, 2, 3], { dtype: "float32" }))[0],
+        jnp.array(1, { dtype: "float32" })
+      )
+    expect(Array.from(await Backend.withBackend(b, run).data())).toEqual([onWasm(run).tolist()])
   })
 
   it("a loop that carries its own predicate (the condition returns part of the state)", async () => {
