@@ -67,7 +67,11 @@ export const cpuGpuJs = async (memory: StandInMemory, failure?: Failure): Promis
         return Object.assign(failing, { destroy: () => {} })
       }
       const kernel = this.inner.createKernel(src, { ...settings, pipeline: false, immutable: false })
+      // As a WebGPU kernel, it needs every argument its source declares.
+      const declared = (/^function\s*\(([^)]*)\)/.exec(src)?.[1] ?? "").split(",").filter((a) => a.trim() !== "").length
       const run = (...args: Array<unknown>) => {
+        if (args.length !== declared)
+          return Promise.reject(new Error(`a kernel of ${declared} arguments called with ${args.length}`))
         const plain = args.map((a) => (a instanceof Handle ? a.data : a))
         const out = kernel(...plain)
         const data = out instanceof Float32Array ? out.slice() : Float32Array.from(out as ArrayLike<number>)

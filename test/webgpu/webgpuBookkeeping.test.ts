@@ -44,10 +44,15 @@ const oddGpuJs = (result: (size: number) => unknown): Backend.GpuJs => {
       const size = settings.output[0]!
       return Object.assign(() => Promise.resolve(result(size)), { destroy: () => {} })
     }
-    destroy() {}
+    destroy() {
+      oddLog.destroyed++
+    }
   }
   return { GPU: Odd as unknown as Backend.GpuJs["GPU"] }
 }
+
+/** How many GPUs `oddGpuJs` made and destroyed. */
+const oddLog = { destroyed: 0 }
 
 /** A device handle over `data`. */
 const handle = (data: unknown) => ({
@@ -270,6 +275,10 @@ describe("starting the webgpu backend", () => {
     expect(e).toBeInstanceOf(Backend.GpuUnavailableError)
     expect((e as Error).message).toContain("a test matmul gave [0, 0] instead of [4.5, 9]")
     expect(e).toMatchObject({ mode: "webgpu" })
+    // The GPU it made is released.
+    const destroyed = oddLog.destroyed
+    await startError(oddGpuJs((size) => handle(new Float32Array(size))))
+    expect(oddLog.destroyed).toBe(destroyed + 1)
     for (const wrong of [
       [4.5, 0],
       [0, 9]
@@ -432,6 +441,7 @@ describe("what the backend asks of gpu.js", () => {
   it("refuses what gpu.js returns that is not a device buffer, naming it", async () => {
     const cases: ReadonlyArray<readonly [unknown, string]> = [
       [null, "[object Null]"],
+      [undefined, "[object Undefined]"],
       [42, "[object Number]"],
       [{ delete() {}, clone() {} }, "[object Object]"],
       [{ toArray() {}, clone() {} }, "[object Object]"],
@@ -734,6 +744,26 @@ describe("more of the backend's bookkeeping", () => {
     expect(Array.from(await Backend.withBackend(b, () => f(jnp.array([1, 2], { dtype: "float32" }))).data())).toEqual([
       3, 5
     ])
+  })
+
+  it("keeps complex numbers on the host, and a reshape of them is a view", async () => {
+    const { b } = await fresh()
+    const z = Backend.withBackend(b, () => jnp.array([1, 2, 3, 4], { dtype: "float32" }).astype("complex64"))
+    await b.flush()
+    const r = Backend.withBackend(b, () => z.reshape([2, 2]))
+    expect(b.gpuStats.cpuOps.get("reshape")).toBeUndefined()
+    expect(r.shape).toEqual([2, 2])
+    expect(r.tolist()).toEqual([
+      [
+        { re: 1, im: 0 },
+        { re: 2, im: 0 }
+      ],
+      [
+        { re: 3, im: 0 },
+        { re: 4, im: 0 }
+      ]
+    ])
+    expect(b.gpuStats.cpuOps.get("convert_element_type")).toBe(1)
   })
 
   it("is a webgpu backend only by its name and its adapter", async () => {

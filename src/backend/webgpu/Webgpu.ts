@@ -285,16 +285,15 @@ export const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: Webg
   ): { readonly plan: Plan | undefined; readonly key: string } => {
     const key = planKey(prim, inAvals, params)
     if (broken.has(key)) return { plan: undefined, key }
-    if (inAvals.some((a) => a.dtype === "complex64") || outAvals.some((a) => a.dtype === "complex64"))
-      return { plan: undefined, key }
-    const dynamic = dependsOnValues(prim)
-    if (!dynamic) {
-      const cached = planCache.get(key)
-      if (cached !== undefined) return { plan: cached ?? undefined, key }
-    }
+    // complex64 is not a device dtype: the planners give no kernel for it (a reshape is a view).
     const input: PlanInput<P> = { inAvals, outAvals, params, scalar }
-    const plan = (planners[prim] as (x: PlanInput<P>) => Plan | undefined)(input)
-    if (!dynamic) planCache.set(key, plan ?? null)
+    const planner = planners[prim] as (x: PlanInput<P>) => Plan | undefined
+    // A plan that depends on operand values (dynamic slice starts) is made anew each time.
+    if (dependsOnValues(prim)) return { plan: planner(input), key }
+    const cached = planCache.get(key)
+    if (cached !== undefined) return { plan: cached ?? undefined, key }
+    const plan = planner(input)
+    planCache.set(key, plan ?? null)
     return { plan, key }
   }
 
