@@ -209,7 +209,7 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
         "lookup" in nodePrefix
       ) {
         const path = leafPaths(def, root)[i]!
-        const argument = root === "args" ? Number(/^args\[(\d+)\]/.exec(path)?.[1] ?? Number.NaN) : Number.NaN
+        const argument = Number(/^args\[(\d+)\]/.exec(path)?.[1] ?? Number.NaN)
         throw new LiftTypeError({
           transform: o.transform,
           reason: `${nodePrefix.constructor.name} can only be used on graph nodes (Modules, Variables, Rngs), but ${o.what} gives one to ${path}${Number.isNaN(argument) ? "" : ` (argument ${argument})`}, which is ${showValue(leaf)}; use ${o.transform === "nnx.jit" ? "null or a PartitionSpec" : "an axis (or null)"} for it`,
@@ -240,8 +240,9 @@ export const splitTree = <P>(tree: unknown, prefixTree: unknown, o: SplitOptions
       const state = isVariableState(l)
       const value = state ? l.value : l
       if (!isArray(value)) {
-        // Resolved all the same: a prefix that fits no Variable is an error whatever it holds.
-        if (state) o.resolve(nodePrefix, fl.paths[k]!, l)
+        // A Variable's (a bare leaf is always an Array). Resolved all the same: a prefix that fits no
+        // Variable is an error whatever it holds.
+        o.resolve(nodePrefix, fl.paths[k]!, l)
         groupOf.push(-1)
         templates.push(l)
         return
@@ -347,7 +348,8 @@ const showValue = (u: unknown): string => {
   if (isArray(u)) return `an Array of shape (${u.shape.join(", ")})`
   if (Array.isArray(u)) return `an array of ${u.length}`
   if (isRecord(u)) return `a record with keys ${Object.keys(u).sort().join(", ") || "(none)"}`
-  return u === null ? "null" : u === undefined ? "undefined" : `the ${typeof u} ${String(u)}`
+  // Never null or undefined: those are empty subtrees, not leaves, and prefix checks skip them.
+  return `the ${typeof u} ${String(u)}`
 }
 
 /**
@@ -385,16 +387,18 @@ const throwPrefixMismatch = <P>(tree: unknown, prefixTree: unknown, o: SplitOpti
         `${t.length} arguments`
       )
     }
-    const at = (i: number) => (argument === undefined && path === root && root === "args" ? i : argument)
+    // Below the top level of the arguments, `argument` is already known.
+    const at = (i: number) => (path === root && root === "args" ? i : argument)
     if (t === null || t === undefined) return
     if (Array.isArray(t)) {
       if (!Array.isArray(p))
         return fail(path, argument, `${leafForms}, or an array of ${t.length}`, showPrefix(p), showValue(t))
+      // Not the arguments themselves: their count is checked above.
       if (p.length !== t.length)
         return fail(
           path,
           argument,
-          `an array of ${t.length} entries${path === root && root === "args" ? " (one per argument)" : ""}`,
+          `an array of ${t.length} entries`,
           `an array of ${p.length}: ${showPrefix(p)}`,
           showValue(t)
         )
