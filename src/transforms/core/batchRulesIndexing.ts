@@ -10,6 +10,7 @@
  */
 import type { Array as JArray } from "../../backend/Array.ts"
 import { bind1 } from "../../backend/bind.ts"
+import type { NumericDType } from "../../backend/DType.ts"
 import type { GatherParams } from "../../backend/Primitive.ts"
 import { fromHost, fromScalar } from "../../backend/numpy/creation.ts"
 import { normalizeAxes, normalizeAxis, sizeOf } from "../../backend/shape.ts"
@@ -102,11 +103,12 @@ export const padRule: BatchRule<"pad"> = (vals, dims, params) => {
     config.splice(d, 0, [0, 0, 0])
     return [[bind1("pad", [x, v], { config })], [d]]
   }
-  // Key arrays never get here: the table checks them first (pad is not structural).
-  const dtype = x.dtype === "key<fry>" ? "uint32" : x.dtype
+  // Key arrays never get here: the table checks them first (pad is not structural). The padded
+  // elements' value is never read (the select takes the padding value there).
+  const dtype = x.dtype as NumericDType
   const shape = exampleShape(x, xd)
   const config = [[0, 0, 0] as const, ...params.config]
-  const padded = bind1("pad", [toFrontOrUnit(x, xd), fromScalar(dtype === "bool" ? false : 0, dtype)], { config })
+  const padded = bind1("pad", [toFrontOrUnit(x, xd), fromScalar(0, dtype)], { config })
   const inside = bind1("broadcast_in_dim", [fromScalar(true, "bool")], {
     shape: [1, ...shape],
     broadcastDimensions: []
