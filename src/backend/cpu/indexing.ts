@@ -93,7 +93,8 @@ const fillValue = (d: DType): number => {
 
 /**
  * Gathering single elements along one axis (`x[i]`, take_along_axis) is the common case; this loop
- * skips the general per-index bookkeeping.
+ * skips the general per-index bookkeeping. Every axis after the indexed one is a rest axis, and the
+ * rest slice has one element, so they all have size 1: the indexed axis has stride 1.
  */
 const gatherElements = (
   pl: IndexPlan,
@@ -104,14 +105,13 @@ const gatherElements = (
   fill: number
 ): void => {
   const d = pl.dims[0]!,
-    stride = pl.axisStrides[0]!,
     J = pl.J
   for (let bi = 0; bi < pl.B; bi++) {
     const base = pl.batchOffsets[bi]!
     for (let j = bi * J, end = j + J; j < end; j++) {
       const v = idx[j]!
-      if (v >= 0 && v < d) out[j] = operand[base + v * stride]!
-      else if (clip && d > 0) out[j] = operand[base + (v < 0 ? 0 : d - 1) * stride]!
+      if (v >= 0 && v < d) out[j] = operand[base + v]!
+      else if (clip && d > 0) out[j] = operand[base + (v < 0 ? 0 : d - 1)]!
       else out[j] = fill
     }
   }
