@@ -6,25 +6,19 @@
  */
 import { describe, expect, it } from "vitest"
 import { allocHost, aval } from "../../src/backend/DType.ts"
-import type { DType, HostArray } from "../../src/backend/DType.ts"
+import type { DType } from "../../src/backend/DType.ts"
 import { cpuKernels } from "../../src/backend/cpu/kernels.ts"
-import { abstractEval } from "../../src/backend/Primitive.ts"
-import type { FirstOrderPrimitive, GatherParams, IndexMode, Params } from "../../src/backend/Primitive.ts"
+import type { GatherParams, IndexMode } from "../../src/backend/Primitive.ts"
 import { sizeOf } from "../../src/backend/shape.ts"
-
-interface Arr {
-  readonly data: HostArray
-  readonly shape: ReadonlyArray<number>
-  readonly dtype: DType
-}
+import type { Arr } from "../support/cpuKernelCall.ts"
+import { call, arr as hostArr } from "../support/cpuKernelCall.ts"
 
 /** `values` are storage words: two per complex64 or key element. */
 const arr = (dtype: DType, shape: ReadonlyArray<number>, values: ArrayLike<number>): Arr => {
   const words = dtype === "complex64" || dtype === "key<fry>" ? 2 : 1
-  const data = allocHost(dtype, sizeOf(shape))
-  expect(data.length).toBe(sizeOf(shape) * words)
-  data.set(Array.from(values))
-  return { data, shape, dtype }
+  const made = hostArr(dtype, shape, values)
+  expect(made.data.length).toBe(sizeOf(shape) * words)
+  return made
 }
 const f32 = (shape: ReadonlyArray<number>, v: ArrayLike<number>) => arr("float32", shape, v)
 const i32 = (shape: ReadonlyArray<number>, v: ArrayLike<number>) => arr("int32", shape, v)
@@ -34,17 +28,6 @@ const c64 = (shape: ReadonlyArray<number>, v: ArrayLike<number>) => arr("complex
 const keys = (shape: ReadonlyArray<number>, v: ArrayLike<number>) => arr("key<fry>", shape, v)
 const range = (n: number, from = 0): Array<number> => Array.from({ length: n }, (_, k) => k + from)
 
-const call = <P extends FirstOrderPrimitive>(prim: P, params: Params<P>, ...xs: ReadonlyArray<Arr>): Arr => {
-  const inAvals = xs.map((x) => aval(x.shape, x.dtype))
-  const outAvals = abstractEval[prim](inAvals, params)
-  const outs = cpuKernels[prim](
-    xs.map((x) => x.data),
-    inAvals,
-    outAvals,
-    params
-  )
-  return { data: outs[0]!, shape: outAvals[0]!.shape, dtype: outAvals[0]!.dtype }
-}
 const values = (x: Arr): Array<number> => Array.from(x.data)
 const none = {}
 const gp = (indexedAxes: ReadonlyArray<number>, mode: IndexMode, batchDims = 0): GatherParams => ({

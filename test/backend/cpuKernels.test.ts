@@ -1,41 +1,14 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { allocHost, aval } from "../../src/backend/DType.ts"
-import type { DType, HostArray } from "../../src/backend/DType.ts"
-import { cpuKernels } from "../../src/backend/cpu/kernels.ts"
-import { abstractEval } from "../../src/backend/Primitive.ts"
-import type { FirstOrderPrimitive, Params } from "../../src/backend/Primitive.ts"
+import type { DType } from "../../src/backend/DType.ts"
 import { sizeOf } from "../../src/backend/shape.ts"
+import type { Arr } from "../support/cpuKernelCall.ts"
+import { arr, call, callAll } from "../support/cpuKernelCall.ts"
 
-interface Arr {
-  readonly data: HostArray
-  readonly shape: ReadonlyArray<number>
-  readonly dtype: DType
-}
-
-const arr = (dtype: DType, shape: ReadonlyArray<number>, values: ArrayLike<number>): Arr => {
-  const data = allocHost(dtype, sizeOf(shape))
-  data.set(Array.from(values))
-  return { data, shape, dtype }
-}
 const f32 = (shape: ReadonlyArray<number>, values: ArrayLike<number>) => arr("float32", shape, values)
 const i32 = (shape: ReadonlyArray<number>, values: ArrayLike<number>) => arr("int32", shape, values)
 const u32 = (shape: ReadonlyArray<number>, values: ArrayLike<number>) => arr("uint32", shape, values)
 
-/** Runs a primitive through the kernel table, with output avals from shape inference. */
-const callAll = <P extends FirstOrderPrimitive>(prim: P, params: Params<P>, ...xs: ReadonlyArray<Arr>): Array<Arr> => {
-  const inAvals = xs.map((x) => aval(x.shape, x.dtype))
-  const outAvals = abstractEval[prim](inAvals, params)
-  const outs = cpuKernels[prim](
-    xs.map((x) => x.data),
-    inAvals,
-    outAvals,
-    params
-  )
-  return outs.map((data, i) => ({ data, shape: outAvals[i]!.shape, dtype: outAvals[i]!.dtype }))
-}
-const call = <P extends FirstOrderPrimitive>(prim: P, params: Params<P>, ...xs: ReadonlyArray<Arr>): Arr =>
-  callAll(prim, params, ...xs)[0]!
 const none = {}
 const values = (x: Arr): Array<number> => Array.from(x.data)
 

@@ -23,3 +23,14 @@ export const assertSame = (got: JArray, want: JArray): void => {
       throw new Error(`element ${i}: ${a[i]} vs ${b[i]}`)
   }
 }
+
+/** `sin(i · scale)` for i = 0, 1, ..., reshaped to `shape`: bounded, distinct and signed. */
+export const sineRamp = (shape: ReadonlyArray<number>, scale = 0.1): JArray =>
+  jnp
+    .sin(
+      jnp
+        .arange(shape.reduce((a, b) => a * b, 1))
+        .astype("float32")
+        .mul(scale)
+    )
+    .reshape(shape)

@@ -8,16 +8,9 @@ import { Backend, DTypeError, ShapeError, jnp, lax, random } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import { vmap } from "../../src/transforms/core/batching.ts"
 import { VmapError } from "../../src/transforms/core/TransformError.ts"
+import { sineRamp } from "../support/ramp.ts"
 
-const seq = (shape: ReadonlyArray<number>, scale = 0.1): JArray =>
-  jnp
-    .sin(
-      jnp
-        .arange(shape.reduce((a, b) => a * b, 1))
-        .astype("float32")
-        .mul(scale)
-    )
-    .reshape(shape)
+const seq = sineRamp
 
 /** Slice `i` of `x` along `axis`. */
 const at = (x: JArray, i: number, axis = 0): JArray =>

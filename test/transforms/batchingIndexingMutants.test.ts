@@ -16,6 +16,7 @@ import type { Eqn } from "../../src/backend/Jaxpr.ts"
 import { vmap } from "../../src/transforms/core/batching.ts"
 import type { Case, Kind, Run } from "../support/properties/batching.ts"
 import { sliceAt, vmapAndLoop } from "../support/properties/batching.ts"
+import { sineRamp } from "../support/ramp.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -66,15 +67,7 @@ const spec = (kind: Kind, ...shape: ReadonlyArray<number>) => ({ shape, kind })
 const f32 = (...shape: ReadonlyArray<number>) => spec("f32", ...shape)
 const ix = (lo: number, hi: number, dtype: "int32" | "uint32" = "int32"): Kind => ({ lo, hi, dtype })
 
-const seq = (shape: ReadonlyArray<number>, scale = 0.1): JArray =>
-  jnp
-    .sin(
-      jnp
-        .arange(shape.reduce((a, b) => a * b, 1))
-        .astype("float32")
-        .mul(scale)
-    )
-    .reshape(shape)
+const seq = sineRamp
 
 /** The loop over the batch: `f` of example `b` of each argument (`null`: shared), stacked on `outAxis`. */
 const loop = (
