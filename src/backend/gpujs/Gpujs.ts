@@ -43,8 +43,7 @@ import { GpuKernelError, GpuUnavailableError } from "./GpujsError.ts"
 import type { GpuInstance, GpuJs, GpuKernel, GpuMode, KernelArgument } from "./gpujsModule.ts"
 import { isGlMode, isHostResult, isTexture, loadGpuJs, missingGpuJs } from "./gpujsModule.ts"
 import type { Plan, Step } from "./plan.ts"
-import { dependsOnValues, planners } from "./planners.ts"
-import type { PlanInput } from "./planners.ts"
+import { planCached, planKey } from "./planners.ts"
 import { chunk } from "./reduce.ts"
 import type { DeviceData, GpujsBuffer, MemoryStats, Storage } from "./storage.ts"
 import { StoragePool } from "./storage.ts"
@@ -167,10 +166,6 @@ export const fromFloats = (values: Float32Array, dtype: DType, n: number): HostA
   for (let i = 0; i < n; i++) out[i] = v[i]! > 0.5 ? 1 : 0
   return out
 }
-
-/** The cache key of a primitive's plan. @internal */
-export const planKey = (prim: Primitive, inAvals: ReadonlyArray<Aval>, params: unknown): string =>
-  `${prim}|${inAvals.map((a) => `${a.dtype}[${a.shape.join(",")}]`).join(";")}|${JSON.stringify(params)}`
 
 /**
  * Makes a gpujs backend from a loaded gpu.js, synchronously. Throws {@link GpuUnavailableError}
@@ -309,12 +304,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
     // complex64 has no gpu.js kernels: every op on it runs on the cpu kernels (counted in cpuOps).
     if (inAvals.some((a) => a.dtype === "complex64") || outAvals.some((a) => a.dtype === "complex64"))
       return { plan: undefined, key }
-    const dynamic = dependsOnValues(prim)
-    if (!dynamic) {
-      const cached = planCache.get(key)
-      if (cached !== undefined) return { plan: cached ?? undefined, key }
-    }
-    const input: PlanInput<P> = {
+    const plan = planCached(planCache, key, prim, {
       inAvals,
       outAvals,
       params,
@@ -322,9 +312,7 @@ export const makeWith = (gpujs: GpuJs, options: GpujsOptions = {}): GpujsBackend
         if (inputs === undefined) return 0
         return toHost(inputs[k]!, inAvals[k]!)[0]!
       }
-    }
-    const plan = (planners[prim] as (x: PlanInput<P>) => Plan | undefined)(input)
-    if (!dynamic) planCache.set(key, plan ?? null)
+    })
     return { plan, key }
   }
 

@@ -13,6 +13,7 @@ import type {
   ComparisonPrimitive,
   FirstOrderPrimitive,
   Params,
+  Primitive,
   ReducePrimitive,
   UnaryPrimitive
 } from "../Primitive.ts"
@@ -294,3 +295,27 @@ export const planners: { readonly [P in FirstOrderPrimitive]: Planner<P> } = {
 /** Whether a plan for `prim` depends on operand values (so it cannot be cached by shapes alone). */
 export const dependsOnValues = (prim: FirstOrderPrimitive): boolean =>
   prim === "dynamic_slice" || prim === "dynamic_update_slice"
+
+/** The cache key of a primitive's plan: its operands' types and its parameters. @internal */
+export const planKey = (prim: Primitive, inAvals: ReadonlyArray<Aval>, params: unknown): string =>
+  `${prim}|${inAvals.map((a) => `${a.dtype}[${a.shape.join(",")}]`).join(";")}|${JSON.stringify(params)}`
+
+/**
+ * Plans `prim` for these operands, keeping value-independent plans (and their absence) in `cache`
+ * under `key` ({@link planKey}); a plan that depends on operand values (dynamic slice starts) is made
+ * anew each time. @internal
+ */
+export const planCached = <P extends FirstOrderPrimitive>(
+  cache: Map<string, Plan | null>,
+  key: string,
+  prim: P,
+  input: PlanInput<P>
+): Plan | undefined => {
+  const planner = planners[prim] as (x: PlanInput<P>) => Plan | undefined
+  if (dependsOnValues(prim)) return planner(input)
+  const cached = cache.get(key)
+  if (cached !== undefined) return cached ?? undefined
+  const plan = planner(input)
+  cache.set(key, plan ?? null)
+  return plan
+}

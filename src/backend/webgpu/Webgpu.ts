@@ -35,13 +35,12 @@ import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 import { sizeOf } from "../shape.ts"
 import { cpuKernels } from "../cpu/kernels.ts"
 import { maxWebgpuKernelArrays, planFused } from "../gpujs/fused.ts"
-import { asFloats, forEachArray, fromFloats, planKey } from "../gpujs/Gpujs.ts"
+import { asFloats, forEachArray, fromFloats } from "../gpujs/Gpujs.ts"
 import { GpuDeviceLostError, GpuKernelError, GpuUnavailableError } from "../gpujs/GpujsError.ts"
 import type { GpuInstance, GpuJs, GpuKernel, KernelArgument, KernelSettings } from "../gpujs/gpujsModule.ts"
 import { loadGpuJs, missingGpuJs } from "../gpujs/gpujsModule.ts"
 import type { Plan, Step } from "../gpujs/plan.ts"
-import { dependsOnValues, planners } from "../gpujs/planners.ts"
-import type { PlanInput } from "../gpujs/planners.ts"
+import { dependsOnValues, planCached, planKey } from "../gpujs/planners.ts"
 import { chunk } from "../gpujs/reduce.ts"
 import type { AdapterInfo } from "./navigatorGpu.ts"
 import { describeAdapter, ensureNavigatorGpu, requestAdapterInfo } from "./navigatorGpu.ts"
@@ -286,14 +285,7 @@ export const makeWith = async (gpujs: GpuJs, adapter: AdapterInfo, options: Webg
     const key = planKey(prim, inAvals, params)
     if (broken.has(key)) return { plan: undefined, key }
     // complex64 is not a device dtype: the planners give no kernel for it (a reshape is a view).
-    const input: PlanInput<P> = { inAvals, outAvals, params, scalar }
-    const planner = planners[prim] as (x: PlanInput<P>) => Plan | undefined
-    // A plan that depends on operand values (dynamic slice starts) is made anew each time.
-    if (dependsOnValues(prim)) return { plan: planner(input), key }
-    const cached = planCache.get(key)
-    if (cached !== undefined) return { plan: cached ?? undefined, key }
-    const plan = planner(input)
-    planCache.set(key, plan ?? null)
+    const plan = planCached(planCache, key, prim, { inAvals, outAvals, params, scalar })
     return { plan, key }
   }
 
