@@ -125,6 +125,53 @@ describe("bad input raises typed errors", () => {
     )
   })
 
+  it("fromHost checks its storage against the shape and dtype it is told", () => {
+    const message = (f: () => unknown, type: abstract new (...args: never) => Error) => {
+      const e = thrown(f)
+      expect(e).toBeInstanceOf(type)
+      return e.message
+    }
+    expect(message(() => jnp.fromHost(new Float32Array(3), [2, 2], "float32"), ArgumentError)).toBe(
+      "fromHost: shape [2, 2] of float32 needs 4 storage words, got 3"
+    )
+    expect(message(() => jnp.fromHost(new Float32Array(4), [2, 2], "complex64"), ArgumentError)).toBe(
+      "fromHost: shape [2, 2] of complex64 needs 8 storage words, got 4"
+    )
+    expect(message(() => jnp.fromHost(new Uint32Array(2), [2], "key<fry>"), ArgumentError)).toBe(
+      "fromHost: shape [2] of key<fry> needs 4 storage words, got 2"
+    )
+    expect(message(() => jnp.fromHost(new Int32Array(4), [4], "float32"), ArgumentError)).toBe(
+      "fromHost: float32 data is stored in a Float32Array, got Int32Array"
+    )
+    expect(message(() => jnp.fromHost([1, 2] as never, [2], "float32"), ArgumentError)).toBe(
+      "fromHost: float32 data is stored in a Float32Array, got an array"
+    )
+    expect(message(() => jnp.fromHost(Uint8Array.of(1, 0, 2, 7), [4], "bool"), ArgumentError)).toBe(
+      "fromHost: bool data holds 0 or 1, got 2 at index 2"
+    )
+    expect(message(() => jnp.fromHost(new Float32Array(4), [2, -2], "float32"), ShapeError)).toBe(
+      "fromHost: a shape is a list of non-negative integers (shapes (2, -2))"
+    )
+    expect(message(() => jnp.fromHost(new Float32Array(4), [4], "float64" as never), DTypeError)).toBe(
+      "fromHost: not a dtype (float32, int32, uint32, bool, complex64, key<fry>) (dtypes float64)"
+    )
+    expect(message(() => jnp.fromHost(new Float32Array(1), [], "float32", "yes" as never), ArgumentError)).toBe(
+      "fromHost: weakType is a boolean, got string"
+    )
+    // JAX's key arrays are never weakly typed.
+    expect(message(() => jnp.fromHost(new Uint32Array(2), [], "key<fry>", true), DTypeError)).toBe(
+      "fromHost: key arrays are never weakly typed (dtypes key<fry>)"
+    )
+    // What it accepts: each dtype's storage, Node's Buffer for bool, a weak bool (JAX has ~bool).
+    expect(jnp.fromHost(Buffer.from([1, 0]), [2], "bool").tolist()).toEqual([true, false])
+    expect(jnp.fromHost(Uint8Array.of(1), [], "bool", true).weakType).toBe(true)
+    expect(jnp.fromHost(Float32Array.of(1, 2, 3, 4), [2], "complex64").tolist()).toEqual([
+      { re: 1, im: 2 },
+      { re: 3, im: 4 }
+    ])
+    expect(jnp.fromHost(new Int32Array(0), [0, 3], "int32").shape).toEqual([0, 3])
+  })
+
   it("a fill value given as a string is an ArgumentError", () => {
     const e = thrown(() => jnp.full([2], "1" as never))
     expect(e).toBeInstanceOf(ArgumentError)

@@ -8,7 +8,7 @@ import { ArgumentError, ArrayLiteralError, DTypeError, ShapeError } from "../Arr
 import { currentBackend } from "../current.ts"
 import { bind1 } from "../bind.ts"
 import type { DType, HostArray, NumericDType } from "../DType.ts"
-import { allocHost, castScalar, isDType } from "../DType.ts"
+import { allocHost, castScalar, dtypes, isDType, wordsPerElement } from "../DType.ts"
 import { isValidShape, sizeOf } from "../shape.ts"
 import { integerLiteral } from "./literals.ts"
 import { checkOptionKeys } from "./options.ts"
@@ -37,8 +37,62 @@ export interface DTypeOption {
   readonly dtype?: NumericDType | undefined
 }
 
-/** Wraps host storage in a new array on the current backend (copies it). */
+/** The typed array class that stores each dtype's words, by name. */
+const storageClass: { readonly [D in DType]: string } = {
+  float32: "Float32Array",
+  int32: "Int32Array",
+  uint32: "Uint32Array",
+  bool: "Uint8Array",
+  complex64: "Float32Array",
+  "key<fry>": "Uint32Array"
+}
+
+/**
+ * Wraps host storage in a new array on the current backend (copies it). `data` is the dtype's storage
+ * (see {@link allocHost}): a Float32Array for float32 and complex64 (real and imaginary words
+ * interleaved), Int32Array, Uint32Array for uint32 and keys (two words per key), Uint8Array of 0/1 for
+ * bool, with exactly one element (word pair) per element of `shape`. Key arrays are never weakly
+ * typed, as in JAX.
+ */
 export const fromHost = (data: HostArray, shape: ReadonlyArray<number>, dtype: DType, weakType = false): JArray => {
+  if (!isDType(dtype)) {
+    throw new DTypeError({
+      op: "fromHost",
+      dtypes: [String(dtype)],
+      reason: `not a dtype (${dtypes.join(", ")})`
+    })
+  }
+  const dims = checkShape("fromHost", shape)
+  const expected = storageClass[dtype]
+  // The typed array's own name, also for subclasses (Node's Buffer) and arrays from other realms.
+  const got = ArrayBuffer.isView(data) ? Object.prototype.toString.call(data).slice(8, -1) : describe(data)
+  if (got !== expected) {
+    throw new ArgumentError({ op: "fromHost", reason: `${dtype} data is stored in a ${expected}, got ${got}` })
+  }
+  const words = sizeOf(dims) * wordsPerElement(dtype)
+  if (data.length !== words) {
+    throw new ArgumentError({
+      op: "fromHost",
+      reason: `shape [${dims.join(", ")}] of ${dtype} needs ${words} storage words, got ${data.length}`
+    })
+  }
+  if (dtype === "bool") {
+    const bad = data.findIndex((v) => v > 1)
+    if (bad >= 0) {
+      throw new ArgumentError({ op: "fromHost", reason: `bool data holds 0 or 1, got ${data[bad]} at index ${bad}` })
+    }
+  }
+  if (weakType !== false && weakType !== true) {
+    throw new ArgumentError({ op: "fromHost", reason: `weakType is a boolean, got ${describe(weakType)}` })
+  }
+  if (weakType && dtype === "key<fry>") {
+    throw new DTypeError({ op: "fromHost", dtypes: [dtype], reason: "key arrays are never weakly typed" })
+  }
+  return wrapHost(data, [...dims], dtype, weakType)
+}
+
+/** {@link fromHost} for storage the library made itself, unchecked (scalars are made on hot paths). */
+const wrapHost = (data: HostArray, shape: ReadonlyArray<number>, dtype: DType, weakType: boolean): JArray => {
   const aval = { shape, dtype, weakType }
   const backend = currentBackend()
   return JArray.fromBuffer(backend.upload(data, aval), aval, backend)
@@ -53,7 +107,7 @@ export const fromScalar = (x: number | boolean, dtype?: NumericDType, weakType?:
   const d = dtype ?? scalarDType(x)
   const data = allocHost(d, 1)
   data[0] = castScalar(d, typeof x === "boolean" ? (x ? 1 : 0) : x)
-  return fromHost(data, [], d, weakType ?? (dtype === undefined && typeof x !== "boolean"))
+  return wrapHost(data, [], d, weakType ?? (dtype === undefined && typeof x !== "boolean"))
 }
 
 const checkDTypeOption = (op: string, dtype: unknown): void => {

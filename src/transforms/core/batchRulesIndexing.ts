@@ -61,9 +61,12 @@ const range = (n: number): Array<number> => Array.from({ length: n }, (_, i) => 
 
 const isIdentity = (perm: ReadonlyArray<number>): boolean => perm.every((p, i) => p === i)
 
-/** `out` with the weak type of `like` (the weak type a primitive's output has without vmap). */
+/**
+ * `out` with the weak type of `like` (the weak type a primitive's output has without vmap). Key arrays
+ * are never weak, so they never need the conversion (which they would refuse).
+ */
 const weakAs = (out: JArray, like: JArray): JArray =>
-  out.weakType === like.weakType || out.dtype === "key<fry>"
+  out.weakType === like.weakType
     ? out
     : bind1("convert_element_type", [out], { newDtype: out.dtype, weakType: like.weakType })
 
