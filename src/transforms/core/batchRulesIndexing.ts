@@ -63,12 +63,12 @@ const isIdentity = (perm: ReadonlyArray<number>): boolean => perm.every((p, i) =
 
 /**
  * `out` with the weak type of `like` (the weak type a primitive's output has without vmap). Key arrays
- * are never weak, so they never need the conversion (which they would refuse).
+ * are never weak, so weak types that differ are a numeric array's.
  */
 const weakAs = (out: JArray, like: JArray): JArray =>
   out.weakType === like.weakType
     ? out
-    : bind1("convert_element_type", [out], { newDtype: out.dtype, weakType: like.weakType })
+    : bind1("convert_element_type", [out], { newDtype: out.dtype as NumericDType, weakType: like.weakType })
 
 const int32Const = (values: ReadonlyArray<number>, shape: ReadonlyArray<number>): JArray =>
   fromHost(Int32Array.from(values), shape, "int32")
