@@ -39,6 +39,29 @@ const mutation =
         exclude: [...configDefaults.exclude, "test/gpujs/**", "test/browser/**", "test/package/**"]
       }
 
+/**
+ * `npm run test:webgpu` (which sets `EFFECT_NNX_WEBGPU`: `dawn`, or `stand-in` for the JavaScript
+ * stand-in for the GPU): the example-based array, random and transform suites on the webgpu
+ * backend, each synchronous read of a value still on the device suspending the test until the
+ * device is done, then replaying it (test/support/suspense/replay.ts). Not part of `npm test`: on a
+ * software adapter it takes far longer than the other projects together.
+ */
+const webgpuSuites =
+  process.env["EFFECT_NNX_WEBGPU"] === undefined
+    ? []
+    : [
+        {
+          extends: true,
+          test: {
+            name: "webgpu",
+            include: perBackend,
+            setupFiles: ["test/support/suspense/setup.ts"],
+            env: { EFFECT_NNX_BACKEND: "webgpu" },
+            retry: { count: 2000, condition: /WebGPU reads asynchronously/ }
+          }
+        }
+      ]
+
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },
@@ -48,7 +71,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "wasm", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "cpu", include: perBackend, env: { EFFECT_NNX_BACKEND: "cpu" } } },
-      { extends: true, test: { name: "wasm:1", include: perBackend, env: { EFFECT_NNX_BACKEND: "wasm:1" } } }
+      { extends: true, test: { name: "wasm:1", include: perBackend, env: { EFFECT_NNX_BACKEND: "wasm:1" } } },
+      ...webgpuSuites
     ]
   }
 })

@@ -33,3 +33,12 @@ const fromEnvironment = (): BackendImpl => {
  * @since 0.2.0
  */
 export const defaultBackend = (): BackendImpl => (instance ??= fromEnvironment())
+
+/**
+ * Makes `backend` the process-wide default: one that `EFFECT_NNX_BACKEND` cannot name, because it
+ * is made asynchronously (the test suites' webgpu runs).
+ * @internal
+ */
+export const setDefaultBackend = (backend: BackendImpl): void => {
+  instance = backend
+}
