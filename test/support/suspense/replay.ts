@@ -71,8 +71,8 @@ export const replaying = (backend: WebgpuBackend): Replay => {
   const original = { ...backend }
   const target = backend as { -readonly [K in keyof WebgpuBackend]: WebgpuBackend[K] }
   let log: Array<Entry> = []
-  /** Input handles of this attempt, mapped to the record's handles they stand for. */
-  let standsFor = new Map<DeviceBuffer, DeviceBuffer>()
+  /** Handles mapped to the record's handles they stand for (kept across attempts: a plan made in one keeps its handles). */
+  const standsFor = new WeakMap<DeviceBuffer, DeviceBuffer>()
   let cursor = 0
   let replayingNow = false
   let recording = false
@@ -159,6 +159,11 @@ export const replaying = (backend: WebgpuBackend): Replay => {
       replay(key, inputs) ?? record(key, inputs, original.execute(prim, inputs, inAvals, outAvals, params), outAvals)
     )
   }
+  target.retain = (buffer) => {
+    const h = original.retain!(buffer)
+    standsFor.set(h, canonical(buffer))
+    return h
+  }
   target.compileFused = (program: FusedProgram) => {
     const kernel = original.compileFused!(program)
     return kernel === undefined ? undefined : fusedKernel(kernel)
@@ -209,7 +214,6 @@ export const replaying = (backend: WebgpuBackend): Replay => {
         testId = id
         replayingNow = false
       }
-      standsFor = new Map()
       cursor = 0
       recording = true
     },
