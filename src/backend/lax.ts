@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import type { Array } from "./Array.ts"
+import { isArray } from "./Array.ts"
 import { bind, bind1 } from "./bind.ts"
 import type { NumericDType } from "./DType.ts"
 import type { GatherParams, PrimitiveParams, UnaryPrimitive, BinaryPrimitive } from "./Primitive.ts"
@@ -193,9 +194,19 @@ export const dotGeneral = (
     rhsBatch: dimensionNumbers[1][1]
   })
 
-/** Sorts operands along `dimension`, lexicographically by the first `numKeys`; stable. */
-export const sort = (operands: ReadonlyArray<Array>, dimension = -1, numKeys = 1): Array[] =>
-  bind("sort", operands, { dimension, numKeys })
+/**
+ * Sorts operands along `dimension`, lexicographically by the first `numKeys`; stable, with NaN last
+ * and -0 tying with +0. As in JAX, one Array gives one Array, a list of operands a list.
+ */
+export function sort(operand: Array, dimension?: number, numKeys?: number): Array
+export function sort(operands: ReadonlyArray<Array>, dimension?: number, numKeys?: number): Array[]
+export function sort(operands: Array | ReadonlyArray<Array>, dimension = -1, numKeys = 1): Array | Array[] {
+  if (globalThis.Array.isArray(operands)) return bind("sort", operands, { dimension, numKeys })
+  if (!isArray(operands)) {
+    throw new ArgumentError({ op: "sort", reason: "expected an Array or a list of Arrays to sort" })
+  }
+  return bind1("sort", [operands], { dimension, numKeys })
+}
 /** Sorts `keys` and permutes `values` alongside. */
 export const sortKeyVal = (keys: Array, values: Array, dimension = -1): readonly [Array, Array] => {
   const [k, v] = bind("sort", [keys, values], { dimension, numKeys: 1 })

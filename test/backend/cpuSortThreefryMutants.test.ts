@@ -5,6 +5,7 @@
  * the threefry2x32 primitive on cpu), written out by hand (issue 16: tests that catch injected bugs).
  */
 import { describe, expect, it } from "vitest"
+import { jnp, lax } from "effect-nnx"
 import { aval } from "../../src/backend/DType.ts"
 import { cpuKernels } from "../../src/backend/cpu/kernels.ts"
 import { sizeOf } from "../../src/backend/shape.ts"
@@ -16,6 +17,46 @@ const i32 = (shape: ReadonlyArray<number>, v: ArrayLike<number>) => arr("int32",
 const u32 = (shape: ReadonlyArray<number>, v: ArrayLike<number>) => arr("uint32", shape, v)
 const values = (x: Arr): Array<number> => Array.from(x.data)
 const range = (n: number): Array<number> => Array.from({ length: n }, (_, k) => k)
+
+describe("sort of a lone float32 operand ties -0 with +0, stably, as JAX does", () => {
+  // jnp.sort(jnp.array([0., -0., 1., -1., 0., -0.])) in JAX 0.10.2: [-1, 0, -0, 0, -0, 1].
+  const input = [0, -0, 1, -1, 0, -0]
+  const want = [-1, 0, -0, 0, -0, 1]
+
+  it("in the cpu kernel, along the last axis and along a strided one", () => {
+    expect(values(call("sort", { dimension: 0, numKeys: 1 }, f32([6], input)))).toEqual(want)
+    // Two lanes along axis 0 of a (6, 2) array: the input and its negation.
+    const strided = input.flatMap((v) => [v, -v])
+    const out = values(call("sort", { dimension: 0, numKeys: 1 }, f32([6, 2], strided)))
+    expect(out.filter((_, i) => i % 2 === 0)).toEqual(want)
+    expect(out.filter((_, i) => i % 2 === 1)).toEqual([-1, -0, 0, -0, 0, 1])
+    // Lanes without both zeros are left to the typed array's order.
+    expect(values(call("sort", { dimension: 0, numKeys: 1 }, f32([3], [2, -0, -1])))).toEqual([-1, -0, 2])
+  })
+
+  it("on the default backend, short lanes and long (radix-sorted) ones", () => {
+    expect(jnp.sort(jnp.array(input, { dtype: "float32" })).tolist()).toEqual(want)
+    const grid = jnp.array(
+      [
+        [-0, 0],
+        [0, -0]
+      ],
+      { dtype: "float32" }
+    )
+    expect(lax.sort(grid, 0).tolist()).toEqual([
+      [-0, 0],
+      [0, -0]
+    ])
+    // One Array gives one Array, as in JAX; anything else is named.
+    expect(lax.sort(grid).shape).toEqual([2, 2])
+    expect(() => lax.sort(3 as never)).toThrow("sort: expected an Array or a list of Arrays to sort")
+    const long = Array.from({ length: 200 }, (_, k) => (k % 3 === 0 ? -0 : k % 3 === 1 ? 0 : k - 100))
+    const sorted = jnp.sort(jnp.array(long, { dtype: "float32" })).tolist() as Array<number>
+    const zeros = long.filter((v) => v === 0)
+    const at = sorted.indexOf(0)
+    expect(sorted.slice(at, at + zeros.length)).toEqual(zeros)
+  })
+})
 
 describe("sort", () => {
   it("orders NaN keys last, ties -0 with +0, and keeps equal keys in order", () => {

@@ -1,10 +1,10 @@
 /**
  * sort: every lane along `dimension` is sorted lexicographically by the first `numKeys` operands,
- * stably, with NaN after +inf (XLA's total order for floats, up to -0 and +0 tying), and all operands
- * are permuted alike.
+ * stably, with NaN after +inf (XLA's total order for floats, with -0 and +0 tying), and all
+ * operands are permuted alike.
  *
  * A single operand sorts its lanes with the typed array's own numeric sort, whose default order is
- * exactly that one. Otherwise each lane sorts an index permutation whose comparator breaks ties by
+ * that one except that it puts -0 before +0; the zeros are then put back in input order. Otherwise each lane sorts an index permutation whose comparator breaks ties by
  * index, which makes it stable whatever the engine's algorithm.
  */
 import { allocHost } from "../DType.ts"
@@ -22,6 +22,16 @@ const compareValues = (x: number, y: number): number => {
   return xNaN === yNaN ? 0 : xNaN ? 1 : -1
 }
 
+/**
+ * The typed array's sort puts -0 before +0; XLA's order ties them, and the sort is stable: rewrites
+ * the sorted lane's zeros with the signs they had in input order.
+ */
+const tieZeros = (sorted: HostArray, input: HostArray): void => {
+  let at = sorted.indexOf(0)
+  if (at < 0) return
+  for (let k = 0; k < input.length; k++) if (input[k] === 0) sorted[at++] = input[k]!
+}
+
 export const sortKernel: CpuKernel<"sort"> = (inputs, inAvals, _outAvals, params) => {
   const aval = inAvals[0]!
   const shape = aval.shape
@@ -31,17 +41,26 @@ export const sortKernel: CpuKernel<"sort"> = (inputs, inAvals, _outAvals, params
   const outer = sizeOf(shape.slice(0, d))
 
   if (inputs.length === 1) {
-    const out = inputs[0]!.slice()
+    const input = inputs[0]!
+    const out = input.slice()
+    const floats = aval.dtype === "float32"
     if (inner === 1) {
-      for (let o = 0; o < outer; o++) out.subarray(o * n, o * n + n).sort()
+      for (let o = 0; o < outer; o++) {
+        const lane = out.subarray(o * n, o * n + n)
+        lane.sort()
+        if (floats) tieZeros(lane, input.subarray(o * n, o * n + n))
+      }
       return [out]
     }
     const lane = allocHost(aval.dtype, n)
+    const original = allocHost(aval.dtype, n)
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * n * inner + i
         for (let k = 0; k < n; k++) lane[k] = out[base + k * inner]!
+        original.set(lane)
         lane.sort()
+        if (floats) tieZeros(lane, original)
         for (let k = 0; k < n; k++) out[base + k * inner] = lane[k]!
       }
     }

@@ -1,7 +1,7 @@
 /**
  * `sort`: every lane along `dimension` sorted lexicographically by the first `numKeys` operands,
- * stably, all operands permuted alike, with the cpu kernel's order: NaN after +inf, and -0 tying
- * with +0, except that a lone operand (sorted by the typed array's own sort there) puts -0 first.
+ * stably, all operands permuted alike, with the cpu kernel's order (XLA's): NaN after +inf, and -0
+ * tying with +0.
  *
  * Each key element becomes a 32-bit word whose unsigned order is that order (floats: the sign-flip
  * trick, every NaN the largest word; int32: the sign bit flipped), and the high half of a 64-bit
@@ -238,7 +238,7 @@ const addRadixRecords = (m: ModuleBuilder): number =>
   })
 
 /** Pushes the order word of the element at the address on the stack. */
-const orderWord = (f: FunctionBuilder, dtype: DType, zeroTies: boolean, u: number): void => {
+const orderWord = (f: FunctionBuilder, dtype: DType, u: number): void => {
   switch (dtype) {
     case "bool":
       f.i32_load8_u()
@@ -252,7 +252,8 @@ const orderWord = (f: FunctionBuilder, dtype: DType, zeroTies: boolean, u: numbe
       return
     case "float32":
       f.i32_load().set(u)
-      if (zeroTies) f.get(u).i32(0).get(u).i32(-0x80000000).i32_ne().select().set(u)
+      // -0 ties with +0.
+      f.get(u).i32(0).get(u).i32(-0x80000000).i32_ne().select().set(u)
       // NaN: the largest word; otherwise negative floats flipped whole, positive ones their sign bit.
       f.i32(-1)
       f.get(u).get(u).i32(31).i32_shr_s().i32(-0x80000000).i32_or().i32_xor()
@@ -314,7 +315,6 @@ const build = (m: ModuleBuilder, l: SortLayout): void => {
       { size: outer, strides: [...bytes, ...bytes].map((b) => b * n * inner) },
       { size: inner, strides: [...bytes, ...bytes] }
     ]
-    const single = ops === 1
     walk(
       f,
       axes,
@@ -335,7 +335,7 @@ const build = (m: ModuleBuilder, l: SortLayout): void => {
             f.i32(inner * bytes[t]!)
               .i32_mul()
               .i32_add()
-            orderWord(f, l.dtypes[t]!, !single, u)
+            orderWord(f, l.dtypes[t]!, u)
             f.i64_extend_i32_u().i64(32n).i64_shl().get(k).i64_extend_i32_u().i64_or().i64_store()
           })
           f.get(rec).get(tmp).get(end)
