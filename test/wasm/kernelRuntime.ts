@@ -24,6 +24,11 @@ export interface TestRuntimeOptions {
   readonly guardScratch?: boolean
   /** Have `call` check that the kernel left its array of operand pointers as it was. */
   readonly checkPointers?: boolean
+  /**
+   * Place inputs between guard bytes of their own (0x3c, so that an input's guard copied over an
+   * output's shows), and have `call` check that the kernel changed neither an input nor its guards.
+   */
+  readonly checkInputs?: boolean
 }
 
 /** A runtime over its own memory: a bump allocator, kernels run task by task, every run's task count recorded. */
@@ -76,10 +81,10 @@ export const testRuntime = (threads: number, options: TestRuntimeOptions = {}) =
     u32: () => new Uint32Array(memory.buffer),
     u8: () => new Uint8Array(memory.buffer)
   }
-  /** Copies `host` into fresh memory (after 32 guard bytes of 0xa5 on either side) and answers its address. */
-  const place = (host: HostArray): number => {
+  /** Copies `host` into fresh memory (between 32 bytes of `guard` on either side) and answers its address. */
+  const place = (host: HostArray, guard = 0xa5): number => {
     const ptr = alloc(host.byteLength + 64) + 32
-    new Uint8Array(memory.buffer).fill(0xa5, ptr - 32, ptr + host.byteLength + 32)
+    new Uint8Array(memory.buffer).fill(guard, ptr - 32, ptr + host.byteLength + 32)
     new Uint8Array(memory.buffer).set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength), ptr)
     return ptr
   }
@@ -112,7 +117,10 @@ export const call = <P extends FirstOrderPrimitive>(
   garbage = 0x5a,
   outAvals: ReadonlyArray<Aval> = abstractEval[prim](avals, params)
 ): Array<HostArray> | "fallback" => {
-  const inputs = data.map((d) => t.place(d))
+  const inputGuard = t.options.checkInputs === true ? 0x3c : 0xa5
+  const inputs = data.map((d) => t.place(d, inputGuard))
+  const around = (p: number, i: number) => t.read(p - 32, new Uint8Array(data[i]!.byteLength + 64))
+  const before = inputs.map(around)
   const outHosts = outAvals.map((a) => {
     const h = allocHost(a.dtype, size(a.shape))
     new Uint8Array(h.buffer).fill(garbage)
@@ -122,6 +130,8 @@ export const call = <P extends FirstOrderPrimitive>(
   const pointers = [...inputs]
   const r = kernel(t.rt, inputs, outputs, avals, outAvals, params)
   if (t.options.checkPointers === true) assert.deepStrictEqual(inputs, pointers, "changed its operand pointers")
+  if (t.options.checkInputs === true)
+    inputs.forEach((p, i) => assert.deepStrictEqual(around(p, i), before[i], `changed input ${i} or its guards`))
   if (r === "fallback") return r
   if (t.options.guardScratch === true) {
     const scratchGuards = t.scratchGuards()
