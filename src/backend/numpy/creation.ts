@@ -49,7 +49,7 @@ const storageClass: { readonly [D in DType]: string } = {
 
 /**
  * Wraps host storage in a new array on the current backend (copies it). `data` is the dtype's storage
- * (see {@link allocHost}): a Float32Array for float32 and complex64 (real and imaginary words
+ * (what `allocHost` makes): a Float32Array for float32 and complex64 (real and imaginary words
  * interleaved), Int32Array, Uint32Array for uint32 and keys (two words per key), Uint8Array of 0/1 for
  * bool, with exactly one element (word pair) per element of `shape`. Key arrays are never weakly
  * typed, as in JAX.
