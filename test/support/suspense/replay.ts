@@ -82,6 +82,8 @@ export const replaying = (backend: WebgpuBackend): Replay => {
   /** The record's length and the replay's position when the last attempt ended, to see progress. */
   let recordedBefore = -1
   let cursorBefore = -1
+  /** Whether the current attempt left the record's path. */
+  let diverged = false
 
   const active = (): boolean => recording && inJob === 0
   const canonical = (b: DeviceBuffer): DeviceBuffer => standsFor.get(b) ?? b
@@ -117,8 +119,10 @@ export const replaying = (backend: WebgpuBackend): Replay => {
       cursor++
       return e.outs.map((b, i) => share(b, e.avals[i]!))
     }
-    // The test took another path: forget the rest of the record.
+    // The test took another path (a value is ready now that was pending, say): forget the rest of
+    // the record.
     replayingNow = false
+    diverged = true
     forget(log.slice(cursor))
     log = log.slice(0, cursor)
     return undefined
@@ -196,8 +200,8 @@ export const replaying = (backend: WebgpuBackend): Replay => {
     backend,
     begin: async (id) => {
       if (id === testId) {
-        // An attempt that recorded nothing new cannot be helped by another one.
-        if (log.length === recordedBefore && cursor === cursorBefore) {
+        // An attempt that took the recorded path and recorded nothing new cannot be helped by another one.
+        if (!diverged && log.length === recordedBefore && cursor === cursorBefore) {
           throw new Error(
             `replay: no progress after a pending read (${log.length} operations recorded); this test reads a value that no recorded operation computes`
           )
@@ -215,6 +219,7 @@ export const replaying = (backend: WebgpuBackend): Replay => {
         replayingNow = false
       }
       cursor = 0
+      diverged = false
       recording = true
     },
     end: () => {
