@@ -215,6 +215,9 @@ describe("more jnp functions: bad input", () => {
       /minlength must be a non-negative integer/
     )
     expect(() => jnp.bincount(jnp.array([1, 2]), { weights: jnp.ones([3]) })).toThrow(ShapeError)
+    // The weights are checked before the number of bins is read from x: a traced x without a static
+    // length gets the ShapeError, not a ConcretizationError.
+    expect(() => jit((x: JArray) => jnp.bincount(x, { weights: jnp.ones([3]) }))(jnp.array([1, 2]))).toThrow(ShapeError)
   })
   it("histogram with zero bins or a decreasing range; interp with unequal xp and fp", () => {
     throwsTagged(() => jnp.histogram(jnp.ones([3]), 0), "ArgumentError", /bins must be a positive integer/)

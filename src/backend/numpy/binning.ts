@@ -119,6 +119,10 @@ export const bincount = (x: ArrayLike, options?: BincountOptions): JArray => {
   const minlength = options?.minlength ?? 0
   if (!Number.isInteger(minlength) || minlength < 0)
     throw new ArgumentError({ op: "bincount", reason: `minlength must be a non-negative integer, got ${minlength}` })
+  // Checked before the number of bins is read from the data (a read that waits for the device).
+  const w = options?.weights === undefined ? undefined : asArray(options.weights)
+  if (w !== undefined && w.shape.join(",") !== a.shape.join(","))
+    throw new ShapeError({ op: "bincount", shapes: [a.shape, w.shape], reason: "weights must have the shape of x" })
   let length = options?.length
   if (length === undefined) {
     const top =
@@ -136,10 +140,7 @@ export const bincount = (x: ArrayLike, options?: BincountOptions): JArray => {
     throw new ArgumentError({ op: "bincount", reason: `length must be a non-negative integer, got ${length}` })
   const idx = maximum(convertTo(a, "int32"), 0)
   const hits = equal(expandDims(idx, -1), arange(length))
-  if (options?.weights === undefined) return sum(convertTo(hits, "int32"), 0)
-  const w = asArray(options.weights)
-  if (w.shape.join(",") !== a.shape.join(","))
-    throw new ShapeError({ op: "bincount", shapes: [a.shape, w.shape], reason: "weights must have the shape of x" })
+  if (w === undefined) return sum(convertTo(hits, "int32"), 0)
   return sum(where(hits, expandDims(w, -1), 0), 0)
 }
 
