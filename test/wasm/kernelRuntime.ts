@@ -11,9 +11,8 @@ import type { Aval, HostArray } from "../../src/backend/DType.ts"
 import { allocHost } from "../../src/backend/DType.ts"
 import { abstractEval } from "../../src/backend/Primitive.ts"
 import type { FirstOrderPrimitive, Params } from "../../src/backend/Primitive.ts"
-import { ModuleBuilder } from "../../src/backend/wasm/encoder.ts"
 import type { Kernel, WasmKernel, WasmRuntime } from "../../src/backend/wasm/runtime.ts"
-import { initialPages, kernelImports, maximumPages } from "../../src/backend/wasm/runtime.ts"
+import { initialPages, instantiateKernel, kernelImports, maximumPages } from "../../src/backend/wasm/runtime.ts"
 import { run as runOn, size } from "./support.ts"
 
 const cpu = Backend.makeCpu()
@@ -60,11 +59,7 @@ export const testRuntime = (threads: number, options: TestRuntimeOptions = {}) =
     kernel: (key, build) => {
       let k = kernels.get(key)
       if (k === undefined) {
-        const m = new ModuleBuilder({ initialPages, maximumPages, shared: true })
-        build(m)
-        const bytes = m.encode()
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports)
-        k = { id: kernels.size, key, bytes, exports: instance.exports as unknown as Kernel["exports"] }
+        k = instantiateKernel(kernels.size, key, build, imports)
         kernels.set(key, k)
       }
       return k

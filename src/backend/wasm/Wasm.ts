@@ -20,14 +20,14 @@ import type { FusedProgram } from "../fusion.ts"
 import { fusedKey } from "../fusion.ts"
 import type { FirstOrderPrimitive, Params, Primitive } from "../Primitive.ts"
 import { sizeOf } from "../shape.ts"
-import { ModuleBuilder, relaxedSimdSupported } from "./encoder.ts"
+import { relaxedSimdSupported } from "./encoder.ts"
 import { compileFused } from "./fused.ts"
 import { Heap } from "./heap.ts"
 import type { HeapStats } from "./heap.ts"
 import { wasmKernels } from "./kernels.ts"
 import { makePool } from "./pool.ts"
 import type { Pool } from "./pool.ts"
-import { initialPages, kernelImports, maximumPages } from "./runtime.ts"
+import { initialPages, instantiateKernel, kernelImports, maximumPages } from "./runtime.ts"
 import type { Kernel, WasmKernel, WasmRuntime } from "./runtime.ts"
 import { StoragePool } from "./storage.ts"
 import type { Storage, StorageKind, StorageStats, WasmBuffer } from "./storage.ts"
@@ -180,11 +180,7 @@ export const make = (options?: WasmOptions): WasmBackend => {
     kernel: (key, build) => {
       let k = kernels.get(key)
       if (k === undefined) {
-        const m = new ModuleBuilder({ initialPages, maximumPages, shared: true })
-        build(m)
-        const bytes = m.encode()
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports)
-        k = { id: nextKernelId++, key, bytes, exports: instance.exports as unknown as Kernel["exports"] }
+        k = instantiateKernel(nextKernelId++, key, build, imports)
         kernels.set(key, k)
       }
       return k

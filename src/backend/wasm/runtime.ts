@@ -16,7 +16,7 @@
  */
 import type { Aval } from "../DType.ts"
 import type { FirstOrderPrimitive, Params } from "../Primitive.ts"
-import type { ModuleBuilder } from "./encoder.ts"
+import { ModuleBuilder } from "./encoder.ts"
 
 /** Host math functions a kernel module may import, with their arity. */
 export const hostMath = {
@@ -61,6 +61,20 @@ export interface Kernel {
   readonly bytes: Uint8Array<ArrayBuffer>
   /** The calling thread's instance's exports. */
   readonly exports: Readonly<Record<string, (...args: Array<number>) => unknown>>
+}
+
+/** Builds a kernel module with `build`, and instantiates it over `imports` on the calling thread. @internal */
+export const instantiateKernel = (
+  id: number,
+  key: string,
+  build: (m: ModuleBuilder) => void,
+  imports: WebAssembly.Imports
+): Kernel => {
+  const m = new ModuleBuilder({ initialPages, maximumPages, shared: true })
+  build(m)
+  const bytes = m.encode()
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports)
+  return { id, key, bytes, exports: instance.exports as unknown as Kernel["exports"] }
 }
 
 /**
