@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest"
 import type { DType } from "../../src/backend/DType.ts"
 import { sizeOf } from "../../src/backend/shape.ts"
 import type { Arr } from "../support/cpuKernelCall.ts"
+import { naive, ravel } from "../support/multiIndex.ts"
 import { arr, call, callAll } from "../support/cpuKernelCall.ts"
 
 const f32 = (shape: ReadonlyArray<number>, values: ArrayLike<number>) => arr("float32", shape, values)
@@ -13,18 +14,6 @@ const none = {}
 const values = (x: Arr): Array<number> => Array.from(x.data)
 
 // ---- naive multi-index helpers, independent of the kernels' stride machinery ----
-const unravel = (flat: number, shape: ReadonlyArray<number>): Array<number> => {
-  const idx = new Array<number>(shape.length).fill(0)
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i]!
-    flat = Math.floor(flat / shape[i]!)
-  }
-  return idx
-}
-const ravel = (idx: ReadonlyArray<number>, shape: ReadonlyArray<number>): number =>
-  idx.reduce((acc, v, i) => acc * shape[i]! + v, 0)
-const naive = (shape: ReadonlyArray<number>, f: (idx: Array<number>) => number): Array<number> =>
-  Array.from({ length: sizeOf(shape) }, (_, k) => f(unravel(k, shape)))
 const at = (x: Arr, idx: ReadonlyArray<number>): number => x.data[ravel(idx, x.shape)]!
 
 const shapeArb = (maxRank: number, maxDim = 4) => fc.array(fc.integer({ min: 1, max: maxDim }), { maxLength: maxRank })

@@ -8,24 +8,12 @@
 import { describe, expect, it } from "vitest"
 import { sizeOf } from "../../src/backend/shape.ts"
 import type { Arr } from "../support/cpuKernelCall.ts"
+import { naive, ravel } from "../support/multiIndex.ts"
 import { arr, call } from "../support/cpuKernelCall.ts"
 
 const values = (x: Arr): Array<number> => Array.from(x.data)
 const range = (n: number, from = 0): Array<number> => Array.from({ length: n }, (_, k) => k + from)
 const iota = (shape: ReadonlyArray<number>) => arr("int32", shape, range(sizeOf(shape), 1))
-
-const unravel = (flat: number, shape: ReadonlyArray<number>): Array<number> => {
-  const idx = new Array<number>(shape.length).fill(0)
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i]!
-    flat = Math.floor(flat / shape[i]!)
-  }
-  return idx
-}
-const ravel = (idx: ReadonlyArray<number>, shape: ReadonlyArray<number>): number =>
-  idx.reduce((acc, v, i) => acc * shape[i]! + v, 0)
-const naive = (shape: ReadonlyArray<number>, f: (idx: Array<number>) => number): Array<number> =>
-  Array.from({ length: sizeOf(shape) }, (_, k) => f(unravel(k, shape)))
 
 const transposed = (x: Arr, perm: ReadonlyArray<number>): Array<number> => {
   const outShape = perm.map((p) => x.shape[p]!)

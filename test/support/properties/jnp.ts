@@ -7,6 +7,7 @@
 import { fc } from "@fast-check/vitest"
 import { jnp } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
+import { unravel } from "../multiIndex.ts"
 
 const f32 = Math.fround
 
@@ -50,14 +51,7 @@ export const at = (data: ArrayLike<number>, shape: ReadonlyArray<number>, idx: R
 }
 
 /** The multi-index of row-major flat index `flat` in `shape`. */
-export const unravel = (flat: number, shape: ReadonlyArray<number>): Array<number> => {
-  const idx = new Array<number>(shape.length)
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i]!
-    flat = Math.floor(flat / shape[i]!)
-  }
-  return idx
-}
+export { unravel }
 
 /** A scalar reference for a binary operation, on one element of each operand. */
 export type Ref = (a: number, b: number) => number
