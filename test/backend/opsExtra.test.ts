@@ -10,6 +10,7 @@ import { ArgumentError, AxisError, ConcretizationError, grad, jit, jnp, ShapeErr
 import type { Array as JArray } from "effect-nnx"
 import type { Case } from "../support/goldenOps.ts"
 import { expectMatches, toArg } from "../support/goldenOps.ts"
+import { sameNumber } from "../support/ramp.ts"
 
 const goldens = JSON.parse(readFileSync(new URL("../goldens/ops_extra.json", import.meta.url), "utf8")) as {
   cases: ReadonlyArray<Case & { readonly kind?: "grad" }>
@@ -103,7 +104,8 @@ const expectSame = (name: string, got: JArray, want: JArray): void => {
   const b = want.dataSync()
   for (let i = 0; i < b.length; i++) {
     const [g, w] = [a[i]!, b[i]!]
-    const ok = Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)) || Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w))
+    const ok =
+      sameNumber(g, w, true) || (Number.isFinite(g) && Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w)))
     expect(ok, `${name}[${i}] = ${g}, want ${w}`).toBe(true)
   }
 }

@@ -15,7 +15,8 @@
  * A test must be deterministic for this (the suites are: random keys, fixed seeds). An operation
  * that does not match the record (a test that took another path) ends the replay: from there on,
  * everything runs anew. Operations made outside tests (constants of a `describe` block) and inside
- * deferred control flow are not recorded.
+ * deferred control flow are not recorded; the results of the former are read back at the next wait,
+ * so that a test reading such a constant synchronously succeeds on its retry.
  *
  * The backend is the webgpu backend itself, its methods wrapped in place, so that arrays, `tidy`,
  * `dispose` and transfers behave as they do on webgpu. A replayed result is a new handle on the
@@ -84,6 +85,11 @@ export const replaying = (backend: WebgpuBackend): Replay => {
   let cursorBefore = -1
   /** Whether the current attempt left the record's path. */
   let diverged = false
+  /**
+   * Results of operations made outside tests (constants of a `describe` block), not read back yet:
+   * the next wait reads them back, so that a test reading one synchronously gets further on retry.
+   */
+  let outside: Array<readonly [DeviceBuffer, Aval]> = []
 
   const active = (): boolean => recording && inJob === 0
   const canonical = (b: DeviceBuffer): DeviceBuffer => standsFor.get(b) ?? b
@@ -134,6 +140,7 @@ export const replaying = (backend: WebgpuBackend): Replay => {
     avals: ReadonlyArray<Aval>,
     data?: HostArray
   ): A => {
+    if (!recording && inJob === 0) outs.forEach((b, i) => outside.push([b, avals[i]!]))
     if (!active()) return outs
     const own = outs.map((b) => original.retain!(b))
     outs.forEach((b, i) => standsFor.set(b, own[i]!))
@@ -190,18 +197,25 @@ export const replaying = (backend: WebgpuBackend): Replay => {
     return replay(key, inputs) ?? record(key, inputs, original.defer!(inputs, outAvals, unrecorded), outAvals)
   }
 
-  /** Waits for the device, and reads every recorded result back. */
+  /** Waits for the device, and reads every recorded result back, and every result made outside tests. */
   const settle = async (): Promise<void> => {
     await backend.flush()
-    await Promise.all(log.flatMap((e) => e.outs.map((b, i) => original.read(b, e.avals[i]!).catch(() => undefined))))
+    const made = outside
+    outside = []
+    await Promise.all([
+      ...log.flatMap((e) => e.outs.map((b, i) => original.read(b, e.avals[i]!).catch(() => undefined))),
+      // One disposed since reads nothing: its read fails, and nothing needs it.
+      ...made.map(([b, aval]) => original.read(b, aval).catch(() => undefined))
+    ])
   }
 
   return {
     backend,
     begin: async (id) => {
       if (id === testId) {
-        // An attempt that took the recorded path and recorded nothing new cannot be helped by another one.
-        if (!diverged && log.length === recordedBefore && cursor === cursorBefore) {
+        // An attempt that took the recorded path and recorded nothing new cannot be helped by another
+        // one, unless results made outside tests are still to be read back.
+        if (!diverged && log.length === recordedBefore && cursor === cursorBefore && outside.length === 0) {
           throw new Error(
             `replay: no progress after a pending read (${log.length} operations recorded); this test reads a value that no recorded operation computes`
           )
