@@ -104,8 +104,7 @@ const expectSame = (name: string, got: JArray, want: JArray): void => {
   const b = want.dataSync()
   for (let i = 0; i < b.length; i++) {
     const [g, w] = [a[i]!, b[i]!]
-    const ok =
-      sameNumber(g, w, true) || (Number.isFinite(g) && Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w)))
+    const ok = sameNumber(g, w, true) || (Number.isFinite(g) && Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w)))
     expect(ok, `${name}[${i}] = ${g}, want ${w}`).toBe(true)
   }
 }
