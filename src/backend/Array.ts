@@ -16,6 +16,7 @@ import type { Trace } from "./bind.ts"
 import { styleOf, type StyleOptions } from "./displayStyle.ts"
 import { formatArray, formatStr } from "./format.ts"
 import type { Index } from "./numpy/indexing.ts"
+import type { ReductionOptions, VarianceOptions } from "./numpy/reductions.ts"
 import type * as Numpy from "./numpy/ops.ts"
 import { sizeOf, stridesOf } from "./shape.ts"
 
@@ -434,31 +435,31 @@ export class Array implements Pipeable {
   }
 
   // ---- reductions ----
-  sum(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+  sum(axis?: number | ReadonlyArray<number> | null, options?: ReductionOptions): Array {
     return ops.sum(this, axis, options)
   }
-  prod(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+  prod(axis?: number | ReadonlyArray<number> | null, options?: ReductionOptions): Array {
     return ops.prod(this, axis, options)
   }
-  max(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+  max(axis?: number | ReadonlyArray<number> | null, options?: Omit<ReductionOptions, "dtype">): Array {
     return ops.max(this, axis, options)
   }
-  min(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+  min(axis?: number | ReadonlyArray<number> | null, options?: Omit<ReductionOptions, "dtype">): Array {
     return ops.min(this, axis, options)
   }
-  mean(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+  mean(axis?: number | ReadonlyArray<number> | null, options?: Omit<ReductionOptions, "initial">): Array {
     return ops.mean(this, axis, options)
   }
-  var(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean; ddof?: number }): Array {
+  var(axis?: number | ReadonlyArray<number> | null, options?: VarianceOptions): Array {
     return ops.variance(this, axis, options)
   }
-  std(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean; ddof?: number }): Array {
+  std(axis?: number | ReadonlyArray<number> | null, options?: VarianceOptions): Array {
     return ops.std(this, axis, options)
   }
-  all(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+  all(axis?: number | ReadonlyArray<number> | null, options?: Pick<ReductionOptions, "keepdims" | "where">): Array {
     return ops.all(this, axis, options)
   }
-  any(axis?: number | ReadonlyArray<number> | null, options?: { keepdims?: boolean }): Array {
+  any(axis?: number | ReadonlyArray<number> | null, options?: Pick<ReductionOptions, "keepdims" | "where">): Array {
     return ops.any(this, axis, options)
   }
   argmax(axis?: number | null, options?: { keepdims?: boolean }): Array {

@@ -218,9 +218,9 @@ describe("extra jnp functions: bad input", () => {
     throwsTagged(() => jnp.quantile(m, NaN), "ArgumentError", /quantile: q must be in/)
     throwsTagged(() => jnp.median(jnp.zeros([0])), "ArgumentError", /median: cannot take a quantile over an empty axis/)
     throwsTagged(
-      () => jnp.quantile(m, 0.5, null, { method: "nearest" as "linear" }),
+      () => jnp.quantile(m, 0.5, null, { method: "weibull" as "linear" }),
       "ArgumentError",
-      /method "nearest" is not supported/
+      /quantile: method must be one of "linear", "lower", "higher", "midpoint", "nearest", got "weibull"/
     )
   })
   it("nan reductions with a bad axis are AxisErrors", () => {

@@ -5,7 +5,7 @@
 import { isArray } from "../Array.ts"
 import { checkOptionKeys } from "./options.ts"
 import type { Array as JArray, ArrayLike } from "../Array.ts"
-import { DTypeError } from "../ArrayError.ts"
+import { ArgumentError, DTypeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
 import type { NumericDType } from "../DType.ts"
 import { promoteAll } from "../DType.ts"
@@ -249,11 +249,28 @@ const partwise = (a: JArray, f: (part: JArray) => JArray): JArray =>
   bind1("complex", [f(bind1("real", [a], {})), f(bind1("imag", [a], {}))], {})
 export const floor = rounding("floor", "floor")
 export const ceil = rounding("ceil", "ceil")
-/** Rounds half to even, as `jnp.round`. */
-export const round = (x: ArrayLike): JArray => {
+/**
+ * Rounds half to even, as `jnp.round`; with `decimals`, to that many decimal places (negative: to
+ * tens, hundreds, ...), by scaling with `10 ** decimals` in float32 as JAX does (so a result can be
+ * off by one unit in the last place, as JAX's). Integers are returned as they are (`decimals` must
+ * not be negative for them); complex numbers round their two parts.
+ */
+export const round = (x: ArrayLike, decimals = 0): JArray => {
+  if (!Number.isInteger(decimals))
+    throw new ArgumentError({ op: "round", reason: `decimals must be an integer, got ${String(decimals)}` })
   const a = asArray(x)
-  if (a.dtype === "complex64") return partwise(a, round)
-  return numericOf("round", a) === "float32" ? bind1("round", [a], { method: "toNearestEven" }) : a
+  if (a.dtype === "complex64") return partwise(a, (part) => round(part, decimals))
+  if (numericOf("round", a) !== "float32") {
+    if (decimals < 0)
+      throw new ArgumentError({
+        op: "round",
+        reason: `integers cannot be rounded to negative decimals, got ${decimals}`
+      })
+    return a
+  }
+  if (decimals === 0) return bind1("round", [a], { method: "toNearestEven" })
+  const factor = broadcastRanks("round", [fromScalar(10 ** decimals, "float32", true), a])[0]!
+  return bind1("div", [bind1("round", [bind1("mul", [a, factor], {})], { method: "toNearestEven" }), factor], {})
 }
 export const trunc = (x: ArrayLike): JArray => {
   const a = asArray(x)

@@ -91,16 +91,23 @@ export const nanvar = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { re
 export const nanstd = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { readonly ddof?: number }): JArray =>
   sqrt(nanvar(x, axis, options))
 
-/** Quantile interpolation; only JAX's default, `"linear"`, is provided. */
-export type QuantileMethod = "linear"
+/**
+ * How a quantile between two sorted neighbours `lo` and `hi` is taken, as JAX's `method`: `"linear"`
+ * (the default) interpolates, `"lower"` takes `lo`, `"higher"` `hi`, `"midpoint"` their mean, and
+ * `"nearest"` the nearer one (`lo` when halfway, as JAX).
+ */
+export type QuantileMethod = "linear" | "lower" | "higher" | "midpoint" | "nearest"
+
+const quantileMethods: ReadonlyArray<QuantileMethod> = ["linear", "lower", "higher", "midpoint", "nearest"]
 
 export interface QuantileOptions extends ReduceOptions {
-  readonly method?: QuantileMethod
+  readonly method?: QuantileMethod | undefined
 }
 
 /**
  * The `q`-th quantiles (`q` in `[0, 1]`, a number or a list of numbers) along `axis` (all axes when
- * omitted), interpolating linearly between the sorted neighbours. A list of `q`s adds a leading axis.
+ * omitted), interpolating linearly between the sorted neighbours (or as `method` says: see
+ * {@link QuantileMethod}). A list of `q`s adds a leading axis.
  * Integers give float32. A slice with a NaN gives NaN.
  */
 export const quantile = (
@@ -120,8 +127,11 @@ const quantileImpl = (
   checkOptionKeys(op, options, op === "median" ? ["keepdims"] : ["keepdims", "method"])
   const a = toFloat(operand(op, x))
   const method = options?.method ?? "linear"
-  if (method !== "linear")
-    throw new ArgumentError({ op, reason: `method ${JSON.stringify(method)} is not supported; use "linear"` })
+  if (!quantileMethods.includes(method))
+    throw new ArgumentError({
+      op,
+      reason: `method must be one of ${quantileMethods.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(method)}`
+    })
   const qs = typeof q === "number" ? [q] : q
   const bad = qs.find((v) => !(v >= 0 && v <= 1))
   if (bad !== undefined)
@@ -151,11 +161,21 @@ const quantileImpl = (
   const hasNan = any(isnan(flat), -1)
   const outShape = options?.keepdims === true ? a.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept
   const results = qs.map((v) => {
-    const pos = Math.fround(v * (n - 1))
+    // In float32, as JAX computes it.
+    const pos = Math.fround(Math.fround(v) * (n - 1))
     const lo = Math.min(Math.max(Math.floor(pos), 0), n - 1)
     const hi = Math.min(Math.max(Math.ceil(pos), 0), n - 1)
     const hw = Math.fround(pos - Math.floor(pos))
-    const r = add(multiply(take(lo), Math.fround(1 - hw)), multiply(take(hi), hw))
+    const r =
+      method === "lower"
+        ? take(lo)
+        : method === "higher"
+          ? take(hi)
+          : method === "midpoint"
+            ? multiply(add(take(lo), take(hi)), 0.5)
+            : method === "nearest"
+              ? take(hw <= 0.5 ? lo : hi)
+              : add(multiply(take(lo), Math.fround(1 - hw)), multiply(take(hi), hw))
     return reshape(where(hasNan, NaN, r), outShape)
   })
   if (typeof q === "number") return results[0]!

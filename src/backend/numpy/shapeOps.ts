@@ -56,12 +56,29 @@ export const swapaxes = (x: ArrayLike, axis1: number, axis2: number): JArray => 
   return transpose(a, perm)
 }
 
-export const moveaxis = (x: ArrayLike, source: number, destination: number): JArray => {
+/**
+ * Moves axes to new positions, the others keeping their order: one axis (`moveaxis(x, 0, -1)`), or
+ * several (`moveaxis(x, [0, 1], [-1, 0])`: `source[i]` goes to `destination[i]`), as `jnp.moveaxis`.
+ */
+export const moveaxis = (
+  x: ArrayLike,
+  source: number | ReadonlyArray<number>,
+  destination: number | ReadonlyArray<number>
+): JArray => {
   const a = asArray(x)
-  const s = normalizeAxis("moveaxis", source, a.ndim)
-  const d = normalizeAxis("moveaxis", destination, a.ndim)
-  const perm = a.shape.map((_, k) => k).filter((k) => k !== s)
-  perm.splice(d, 0, s)
+  const list = (v: number | ReadonlyArray<number>): ReadonlyArray<number> => (typeof v === "number" ? [v] : v)
+  const src = normalizeAxes("moveaxis", list(source), a.ndim)
+  const dst = normalizeAxes("moveaxis", list(destination), a.ndim)
+  if (src.length !== dst.length)
+    throw new AxisError({
+      op: "moveaxis",
+      axis: list(destination),
+      ndim: a.ndim,
+      reason: `source names ${src.length} axes and destination ${dst.length}; they must name as many`
+    })
+  const perm = a.shape.map((_, k) => k).filter((k) => !src.includes(k))
+  const moves = src.map((s, i) => [dst[i]!, s] as const).sort((p, q) => p[0] - q[0])
+  for (const [d, s] of moves) perm.splice(d, 0, s)
   return transpose(a, perm)
 }
 
