@@ -222,6 +222,29 @@ describe("more math: subnormal numbers, which XLA's CPU backend flushes to zero 
   })
 })
 
+describe("isclose at the infinities (JAX 0.10.2's answers)", () => {
+  it("an infinity is close only to the same infinity, whatever the tolerance; NaN only with equalNan", () => {
+    const f32 = (v: ReadonlyArray<number>) => jnp.array(v, { dtype: "float32" })
+    const a = f32([Infinity, 1, -Infinity, Infinity, NaN, 1e30, 1])
+    const b = f32([Infinity, Infinity, Infinity, 1, NaN, Infinity, 1])
+    expect(jnp.isclose(a, b).tolist()).toEqual([true, false, false, false, false, false, true])
+    expect(jnp.isclose(a, b, { equalNan: true }).tolist()).toEqual([true, false, false, false, true, false, true])
+    expect(jnp.isclose(f32([1]), f32([Infinity]), { rtol: 10, atol: 10 }).item()).toBe(false)
+    expect(jnp.allclose(f32([1, 2]), f32([1, Infinity])).item()).toBe(false)
+    const z = jnp.array([
+      { re: Infinity, im: 0 },
+      { re: 1, im: Infinity },
+      { re: 1, im: 2 }
+    ])
+    const w = jnp.array([
+      { re: Infinity, im: 0 },
+      { re: 1, im: Infinity },
+      { re: 1, im: 2.00001 }
+    ])
+    expect(jnp.isclose(z, w).tolist()).toEqual([true, true, true])
+  })
+})
+
 describe("more math and statistics: bad input", () => {
   const x = jnp.arange(6).astype("float32").reshape([2, 3])
   it("reductions: a where mask that is not bool, does not broadcast, or lacks initial for max/min", () => {

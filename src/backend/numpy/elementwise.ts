@@ -340,9 +340,15 @@ export const isclose = (
   const atol = options?.atol ?? 1e-8
   const [x, y] = promote("isclose", [a, b]) as [JArray, JArray]
   if (x.dtype !== "float32" && x.dtype !== "complex64") return equal(x, y)
-  const close = lessEqual(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y))))
-  const bothInf = logicalAnd(equal(x, y), logicalNot(isfinite(x)))
-  const r = logicalOr(close, bothInf)
+  // An infinity is close only to itself (|1 - inf| <= rtol · inf would say otherwise); NaN to nothing,
+  // or with equalNan to NaN.
+  const xInf = equal(abs(x), Infinity)
+  const yInf = equal(abs(y), Infinity)
+  const close = logicalAnd(
+    lessEqual(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y)))),
+    logicalNot(logicalOr(xInf, yInf))
+  )
+  const r = logicalOr(close, logicalAnd(logicalAnd(xInf, yInf), equal(x, y)))
   return options?.equalNan === true ? logicalOr(r, logicalAnd(isnan(x), isnan(y))) : r
 }
 
