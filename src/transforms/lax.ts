@@ -8,6 +8,7 @@ import { scan } from "./core/controlFlow.ts"
 
 export * from "../backend/lax.ts"
 export * from "../backend/laxConv.ts"
+export * from "../backend/laxExtra.ts"
 export { cond, foriLoop, scan, switchCase as switch, switchCase, whileLoop } from "./core/controlFlow.ts"
 export type { ScanOptions } from "./core/controlFlow.ts"
 export { stopGradient } from "./core/custom.ts"
