@@ -186,8 +186,8 @@ type KindOfState<S> = S extends State<infer V, JArray> ? V : never
 /** The raw leaves of a State type. */
 type RawOfState<S> = S extends State<Variable<unknown>, infer R> ? R : never
 
-/** One State for one filter, a tuple for several (as Flax returns them). */
-type Selected<V extends Variable<unknown>, Fs extends ReadonlyArray<Filter>> = Fs extends readonly [infer F]
+/** One State for one filter, a tuple for several (as Flax returns them). @internal */
+export type Selected<V extends Variable<unknown>, Fs extends ReadonlyArray<Filter>> = Fs extends readonly [infer F]
   ? State<Narrow<V, KindOf<F>>>
   : StatesOf<V, Fs>
 

@@ -636,3 +636,71 @@ export function* iterGraph(node: unknown): Generator<readonly [Path, unknown], v
     for (let i = keys.length - 1; i >= 0; i--) stack.push([consPath(path, keys[i]!), Reflect.get(obj, keys[i]!), false])
   }
 }
+
+/**
+ * Every Module in a graph with its path (the root's is `[]`), each shared Module once, children
+ * before the Module holding them, as Flax's `nnx.iter_modules`. `nnx.List` and `nnx.Dict` are
+ * Modules and are listed too.
+ *
+ * @example
+ * ```ts
+ * import { nnx } from "effect-nnx"
+ *
+ * class Block extends nnx.Module {
+ *   lin = new nnx.Linear(2, 3, { rngs: new nnx.Rngs(0) })
+ * }
+ * for (const [path, m] of nnx.iterModules(new Block())) console.log(path, m.constructor.name)
+ * // ["lin"] Linear
+ * // [] Block
+ * ```
+ * @category graph
+ * @since 0.2.0
+ */
+export function* iterModules(node: unknown): Generator<readonly [Path, Module], void, undefined> {
+  for (const [path, value] of iterGraph(node)) if (isModule(value)) yield [path, value as Module]
+}
+
+/**
+ * The graph nodes held directly by `node` (a Module, list or record), with their keys, in sorted key
+ * order: Modules and Variables, a shared one under each key that holds it, as Flax's
+ * `nnx.iter_children`. Arrays and static values are not graph nodes and are left out; plain lists
+ * and records are looked through (their key is the path to the node inside them).
+ *
+ * @category graph
+ * @since 0.2.0
+ */
+export function* iterChildren(node: unknown): Generator<readonly [Path, Module | Variable<unknown>], void, undefined> {
+  const kind = classify(node)
+  if (kind !== "module" && kind !== "list" && kind !== "record")
+    throw new GraphStructureError({
+      path: [],
+      reason: `iterChildren needs a Module, list or record, got ${describeValue(node)}`
+    })
+  const stack: Array<readonly [Path, unknown]> = containerKeys(node as object, kind)
+    .map((k) => [[k], Reflect.get(node as object, k)] as const)
+    .reverse()
+  // Lists and records looked through, so that one holding itself is entered once.
+  const entered = new Set<object>([node as object])
+  while (stack.length > 0) {
+    const [path, value] = stack.pop()!
+    const k = classify(value)
+    if (k === "module" || k === "variable") yield [path, value as Module | Variable<unknown>]
+    else if ((k === "list" || k === "record") && !entered.has(value as object)) {
+      entered.add(value as object)
+      const keys = containerKeys(value as object, k)
+      for (let i = keys.length - 1; i >= 0; i--)
+        stack.push([[...path, keys[i]!], Reflect.get(value as object, keys[i]!)])
+    }
+  }
+}
+
+/**
+ * The Modules held directly by `node`, with their keys, as Flax's `nnx.iter_module_children`: the
+ * Module entries of {@link iterChildren}.
+ *
+ * @category graph
+ * @since 0.2.0
+ */
+export function* iterModuleChildren(node: unknown): Generator<readonly [Path, Module], void, undefined> {
+  for (const [path, value] of iterChildren(node)) if (isModule(value)) yield [path, value as Module]
+}

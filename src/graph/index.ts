@@ -39,7 +39,29 @@ export type { AttrDef, Attribute, ContainerDef, ModuleDef, NodeDef, NodeRef, Var
 export { isState, State } from "./State.ts"
 export type { LeavesIn, StateLeaf, StateOf, StatesFor, StatesOf } from "./State.ts"
 
-export { clone, graphdef, iterGraph, merge, pop, split, state, update } from "./graph.ts"
+export {
+  clone,
+  graphdef,
+  iterChildren,
+  iterGraph,
+  iterModuleChildren,
+  iterModules,
+  merge,
+  pop,
+  split,
+  state,
+  update
+} from "./graph.ts"
+export {
+  filterState,
+  fromFlatState,
+  mapState,
+  mergeState,
+  replaceByPureDict,
+  splitState,
+  toFlatState,
+  toPureDict
+} from "./stateFunctions.ts"
 export type { GraphNode, PureRecord } from "./graph.ts"
 
 export { display, displayString } from "./display.ts"
