@@ -59,6 +59,8 @@ export type { AvgPoolOptions, PoolOptions, PoolPadding } from "./layers/pooling.
 export { Einsum } from "./layers/Einsum.ts"
 export type { EinsumOptions } from "./layers/Einsum.ts"
 export { Embed } from "./layers/Embed.ts"
+export { LoRA, LoRALinear, PReLU } from "./layers/LoRA.ts"
+export type { CallableModule, LoRALinearOptions, LoRAOptions, PReLUOptions } from "./layers/LoRA.ts"
 export type { EmbedOptions } from "./layers/Embed.ts"
 export { BatchNorm, GroupNorm, InstanceNorm, LayerNorm, RMSNorm } from "./layers/normalization.ts"
 export type {

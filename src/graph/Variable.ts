@@ -434,6 +434,17 @@ export class Param<A = unknown> extends Variable<A> {
 }
 
 /**
+ * The low-rank factors of a LoRA adapter (`nnx.LoRA`, `nnx.LoRALinear`), as Flax's `nnx.LoRAParam`:
+ * a kind of `Param`, so an optimizer over `nnx.Param` trains them too, and `nnx.LoRAParam` alone
+ * selects the adapters (to train them and freeze the rest).
+ * @category kinds
+ * @since 0.2.0
+ */
+export class LoRAParam<A = unknown> extends Param<A> {
+  declare readonly "~kind": { readonly Param: true; readonly LoRAParam: true }
+}
+
+/**
  * Running statistics (batch norm's mean and variance).
  * @category kinds
  * @since 0.1.0
@@ -501,6 +512,7 @@ export class RngCount<A = unknown> extends RngState<A> {
 export const builtinKinds: ReadonlyArray<VariableClass> = [
   Variable,
   Param,
+  LoRAParam,
   BatchStat,
   Cache,
   Intermediate,

@@ -18,6 +18,7 @@ export {
   Intermediate,
   isVariable,
   isVariableClass,
+  LoRAParam,
   Param,
   RngCount,
   RngKey,
