@@ -207,7 +207,7 @@ export interface PReLUOptions {
  * import { jnp, nnx } from "effect-nnx"
  *
  * const act = new nnx.PReLU(0.1)
- * act.call(jnp.array([-2, 3])).tolist() // [-0.20000000298023224, 3]
+ * act.call(jnp.array([-2.5, 3])).tolist() // [-0.25, 3]
  * ```
  * @category layers
  * @since 0.2.0

@@ -144,10 +144,6 @@ export const complexToRealKernel =
 
 type ComplexBinary = "add" | "sub" | "mul" | "div" | "max" | "min" | "eq" | "ne" | "lt" | "le" | "gt" | "ge"
 
-/** Lexicographic order (real part, then imaginary part), JAX's order of complex numbers. */
-const compare = (ar: number, ai: number, br: number, bi: number): number =>
-  ar < br ? -1 : ar > br ? 1 : ai < bi ? -1 : ai > bi ? 1 : 0
-
 /** Division as Smith's algorithm, which avoids overflow in `|b|²`. */
 const cdiv = (ar: number, ai: number, br: number, bi: number): [number, number] => {
   if (Math.abs(br) >= Math.abs(bi)) {
@@ -195,11 +191,14 @@ export const complexBinaryKernel =
         case "div":
           ;[re, im] = cdiv(ar, ai, br, bi)
           break
+        // JAX's lax.max and lax.min of complex numbers: the first operand where it is strictly greater
+        // (smaller) in lexicographic order (real parts, then imaginary parts when the real parts are
+        // equal), else the second, so ties, and NaN on either side, give the second.
         case "max":
-          ;[re, im] = compare(ar, ai, br, bi) >= 0 || Number.isNaN(ar) || Number.isNaN(ai) ? [ar, ai] : [br, bi]
+          ;[re, im] = (ar === br ? ai > bi : ar > br) ? [ar, ai] : [br, bi]
           break
         case "min":
-          ;[re, im] = compare(ar, ai, br, bi) <= 0 || Number.isNaN(ar) || Number.isNaN(ai) ? [ar, ai] : [br, bi]
+          ;[re, im] = (ar === br ? ai < bi : ar < br) ? [ar, ai] : [br, bi]
           break
         case "eq":
           re = ar === br && ai === bi ? 1 : 0
