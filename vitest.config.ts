@@ -57,7 +57,10 @@ const webgpuSuites =
             include: perBackend,
             setupFiles: ["test/support/suspense/setup.ts"],
             env: { EFFECT_NNX_BACKEND: "webgpu" },
-            retry: { count: 2000, condition: /WebGPU reads asynchronously/ }
+            retry: { count: 2000, condition: /WebGPU reads asynchronously/ },
+            // Before a retry, the hook waits for the device to finish and read back everything the
+            // test made: on a software adapter that can take far longer than vitest's 10 s default.
+            hookTimeout: 300_000
           }
         }
       ]
