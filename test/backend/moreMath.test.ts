@@ -81,6 +81,10 @@ const OPS: Record<string, (p: Params, args: ReadonlyArray<JArray>) => Out> = {
   corrcoef: (p, [x, y]) => jnp.corrcoef(x!, y, opts({ rowvar: p.rowvar })),
   nanargmax: (p, [x]) => jnp.nanargmax(x!, p.axis ?? null, opts({ keepdims: p.keepdims })),
   nanargmin: (p, [x]) => jnp.nanargmin(x!, p.axis ?? null, opts({ keepdims: p.keepdims })),
+  nanmedian: (p, [x]) => jnp.nanmedian(x!, p.axis ?? null, opts({ keepdims: p.keepdims })),
+  nanquantile: (p, [x]) => jnp.nanquantile(x!, p.q!, p.axis ?? null, opts({ method: p.method, keepdims: p.keepdims })),
+  nanpercentile: (p, [x]) =>
+    jnp.nanpercentile(x!, p.q!, p.axis ?? null, opts({ method: p.method, keepdims: p.keepdims })),
   nancumsum: (p, [x]) => jnp.nancumsum(x!, p.axis ?? null),
   nancumprod: (p, [x]) => jnp.nancumprod(x!, p.axis ?? null),
   cumulativeSum: (p, [x]) =>
@@ -364,6 +368,18 @@ describe("more math and statistics: bad input", () => {
     expect(() => jnp.trapezoid(jnp.array(3))).toThrow(/trapezoid: y needs 1 dimension or more/)
     expect(jnp.trapezoid(jnp.zeros([0])).item()).toBe(0)
     expect(() => jnp.ptp(jnp.array([1]), null, { initial: 1 } as object)).toThrow(/ptp: unknown option "initial"/)
+  })
+  it("nanquantile: q out of range, an unknown method, an empty axis, complex numbers", () => {
+    const v = jnp.array([1, Number.NaN, 3], { dtype: "float32" })
+    expect(() => jnp.nanquantile(v, 1.5)).toThrow(/nanquantile: q must be in \[0, 1\], got 1.5/)
+    expect(() => jnp.nanpercentile(v, -5)).toThrow(/nanpercentile: q must be in \[0, 100\], got -5/)
+    expect(() => jnp.nanquantile(v, 0.5, null, { method: "inverted_cdf" as "linear" })).toThrow(
+      /nanquantile: method must be one of/
+    )
+    expect(() => jnp.nanmedian(jnp.zeros([0]))).toThrow(/nanmedian: cannot take a quantile over an empty axis/)
+    expect(() => jnp.nanmedian(v, null, { method: "lower" } as object)).toThrow(/nanmedian: unknown option "method"/)
+    expect(() => jnp.nanmedian(jnp.array([{ re: 1, im: 0 }]))).toThrow(DTypeError)
+    expect(jnp.nanmedian(jnp.array([3, 1, 2])).item()).toBe(2)
   })
   it("nanargmax of keys is refused; sums and means of keys too", () => {
     const k = jnp.fromHost(new Uint32Array([1, 2]), [1], "key<fry>")

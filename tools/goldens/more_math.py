@@ -138,6 +138,13 @@ case("nanargmin", "nanargmin", lambda x, axis: jnp.nanargmin(x, axis=axis), nan3
 case("nanargmax flat", "nanargmax", lambda x: jnp.nanargmax(x), nan34)
 case("nanargmin axis 0 keepdims", "nanargmin", lambda x, axis, keepdims: jnp.nanargmin(x, axis=axis, keepdims=keepdims), nan34, axis=0, keepdims=True)
 case("nanargmax int", "nanargmax", lambda x: jnp.nanargmax(x), ints)
+case("nanmedian", "nanmedian", lambda x, axis: jnp.nanmedian(x, axis=axis), nan34, axis=1)
+case("nanmedian flat", "nanmedian", lambda x: jnp.nanmedian(x), nan34)
+case("nanmedian axis 0 keepdims", "nanmedian", lambda x, axis, keepdims: jnp.nanmedian(x, axis=axis, keepdims=keepdims), nan34, axis=0, keepdims=True)
+case("nanquantile list", "nanquantile", lambda x, q, axis: jnp.nanquantile(x, jnp.asarray(q), axis=axis), nan34, q=[0.25, 0.9], axis=1)
+for method in ["lower", "higher", "midpoint", "nearest"]:
+    case(f"nanquantile {method}", "nanquantile", lambda x, q, axis, method: jnp.nanquantile(x, q, axis=axis, method=method), nan34, q=0.4, axis=1, method=method)
+case("nanpercentile nearest", "nanpercentile", lambda x, q, axis, method: jnp.nanpercentile(x, q, axis=axis, method=method), nan34, q=30.0, axis=1, method="nearest")
 case("nancumsum", "nancumsum", lambda x, axis: jnp.nancumsum(x, axis=axis), nan34, axis=1)
 case("nancumprod flat", "nancumprod", lambda x: jnp.nancumprod(x), nan34)
 case("cumulative_sum", "cumulativeSum", lambda x: jnp.cumulative_sum(x), arr([1.0, 2.0, -0.5, 4.0]))
