@@ -6,11 +6,11 @@
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { ArgumentError, AxisError, DTypeError, grad, jit, jnp, lax, ShapeError, vmap } from "effect-nnx"
+import { ArgumentError, AxisError, DTypeError, grad, jnp, lax, ShapeError } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import type { Case } from "../support/goldenOps.ts"
 import { expectMatches, toArg } from "../support/goldenOps.ts"
-import { sameNumber } from "../support/ramp.ts"
+import { expectJitAndVmapAgree } from "../support/goldenReplay.ts"
 
 const goldens = JSON.parse(readFileSync(new URL("../goldens/lax_helpers.json", import.meta.url), "utf8")) as {
   cases: ReadonlyArray<Case & { readonly kind?: "grad" }>
@@ -73,20 +73,6 @@ const run = (c: Case, args: ReadonlyArray<JArray>): JArray => {
   return f(c.params as Params, args)
 }
 
-const expectSame = (name: string, got: JArray, want: JArray): void => {
-  expect(got.shape, `${name}: shape`).toEqual(want.shape)
-  expect(got.dtype, `${name}: dtype`).toBe(want.dtype)
-  const a = got.dataSync()
-  const b = want.dataSync()
-  for (let i = 0; i < b.length; i++) {
-    const [g, w] = [Number(a[i]!), Number(b[i]!)]
-    expect(
-      sameNumber(g, w, true) || Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w)),
-      `${name}[${i}] = ${g}, want ${w}`
-    ).toBe(true)
-  }
-}
-
 const values = goldens.cases.filter((c) => c.kind !== "grad")
 const grads = goldens.cases.filter((c) => c.kind === "grad")
 
@@ -100,16 +86,7 @@ describe("lax helpers against JAX goldens", () => {
 
 describe("lax helpers: jit equals eager, vmap slices equal unbatched calls", () => {
   for (const c of values) {
-    it(c.name, () => {
-      const args = c.args.map(toArg) as Array<JArray>
-      const eager = run(c, args)
-      expectSame(`jit ${c.name}`, jit((...xs: Array<JArray>) => run(c, xs))(...args), eager)
-      const [x, ...rest] = args
-      const x2 = jnp.reshape(jnp.flip(jnp.ravel(x!)), x!.shape)
-      const batched = vmap((v: JArray) => run(c, [v, ...rest]))(jnp.stack([x!, x2]))
-      expectSame(`vmap ${c.name} slice 0`, batched.get(0), eager)
-      expectSame(`vmap ${c.name} slice 1`, batched.get(1), run(c, [x2, ...rest]))
-    })
+    it(c.name, () => expectJitAndVmapAgree(c.name, (xs) => run(c, xs), c.args.map(toArg) as Array<JArray>))
   }
 })
 

@@ -8,11 +8,12 @@
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { ArgumentError, AxisError, DTypeError, grad, jit, jnp, ShapeError, vmap } from "effect-nnx"
+import { ArgumentError, AxisError, DTypeError, grad, jnp, ShapeError } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import type { Case } from "../support/goldenOps.ts"
 import { expectMatches, toArg } from "../support/goldenOps.ts"
-import { sameNumber } from "../support/ramp.ts"
+import type { Out } from "../support/goldenReplay.ts"
+import { expectFiniteDifferences, expectJitAndVmapAgree, outputsOf } from "../support/goldenReplay.ts"
 
 const goldens = JSON.parse(readFileSync(new URL("../goldens/more_math.json", import.meta.url), "utf8")) as {
   cases: ReadonlyArray<Case & { readonly kind?: "grad" }>
@@ -37,7 +38,6 @@ interface Params {
   readonly source?: ReadonlyArray<number>
   readonly destination?: ReadonlyArray<number>
 }
-type Out = JArray | ReadonlyArray<JArray>
 
 /** `undefined`-free options: JAX's defaults are the options left out. */
 const opts = <T extends object>(o: T): T =>
@@ -117,25 +117,6 @@ const run = (c: Case, args: ReadonlyArray<JArray>): Out => {
   if (f === undefined) throw new Error(`no TypeScript mapping for golden op ${c.op}`)
   return f(c.params as Params, args)
 }
-const outs = (o: Out): ReadonlyArray<JArray> => (Array.isArray(o) ? (o as ReadonlyArray<JArray>) : [o as JArray])
-
-const expectSame = (name: string, got: JArray, want: JArray): void => {
-  expect(got.shape, `${name}: shape`).toEqual(want.shape)
-  expect(got.dtype, `${name}: dtype`).toBe(want.dtype)
-  const a = got.dataSync()
-  const b = want.dataSync()
-  for (let i = 0; i < b.length; i++) {
-    const [g, w] = [Number(a[i]!), Number(b[i]!)]
-    expect(
-      sameNumber(g, w, true) || Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w)),
-      `${name}[${i}] = ${g}, want ${w}`
-    ).toBe(true)
-  }
-}
-
-/** A second batch element: the first argument's elements reversed, so the two slices differ. */
-const other = (x: JArray): JArray => jnp.reshape(jnp.flip(jnp.ravel(x)), x.shape)
-
 const values = goldens.cases.filter((c) => c.kind !== "grad")
 const grads = goldens.cases.filter((c) => c.kind === "grad")
 
@@ -146,7 +127,7 @@ describe("more math and statistics against JAX goldens", () => {
   })
   for (const c of values) {
     it(c.name, () => {
-      const got = outs(run(c, c.args.map(toArg) as Array<JArray>))
+      const got = outputsOf(run(c, c.args.map(toArg) as Array<JArray>))
       const want = c.outputs ?? [c.output!]
       expect(got.length).toBe(want.length)
       want.forEach((w, i) => expectMatches(`${c.name} #${i}`, got[i]!, w, { atol: 2e-6, rtol: 4e-6 }))
@@ -156,20 +137,7 @@ describe("more math and statistics against JAX goldens", () => {
 
 describe("more math and statistics: jit equals eager, vmap slices equal unbatched calls", () => {
   for (const c of values) {
-    it(c.name, () => {
-      const args = c.args.map(toArg) as Array<JArray>
-      const eager = outs(run(c, args))
-      const jitted = outs(jit((...xs: Array<JArray>) => run(c, xs))(...args))
-      eager.forEach((e, i) => expectSame(`jit ${c.name} #${i}`, jitted[i]!, e))
-      const [x, ...rest] = args
-      const x2 = other(x!)
-      const batched = outs(vmap((v: JArray) => run(c, [v, ...rest]))(jnp.stack([x!, x2])))
-      const second = outs(run(c, [x2, ...rest]))
-      eager.forEach((e, i) => {
-        expectSame(`vmap ${c.name} #${i} slice 0`, batched[i]!.get(0), e)
-        expectSame(`vmap ${c.name} #${i} slice 1`, batched[i]!.get(1), second[i]!)
-      })
-    })
+    it(c.name, () => expectJitAndVmapAgree(c.name, (xs) => run(c, xs), c.args.map(toArg) as Array<JArray>))
   }
 })
 
@@ -180,25 +148,7 @@ describe("more math and statistics: grad against JAX and finite differences", ()
       const loss = (v: JArray): JArray => jnp.sum(run(c, [v, ...rest]) as JArray)
       const g = grad(loss)(x!)
       expectMatches(c.name, g, c.output!, { atol: 2e-5, rtol: 1e-4 })
-      // Central differences in float32, one coordinate at a time.
-      const base = Array.from(jnp.ravel(x!).dataSync(), Number)
-      const flat = Array.from(jnp.ravel(g).dataSync(), Number)
-      const h = 1e-2
-      base.forEach((_, i) => {
-        const at = (d: number) =>
-          Number(
-            loss(
-              jnp
-                .array(
-                  base.map((b, k) => (k === i ? b + d : b)),
-                  { dtype: "float32" }
-                )
-                .reshape(x!.shape)
-            ).item()
-          )
-        const fd = (at(h) - at(-h)) / (2 * h)
-        expect(Math.abs(fd - flat[i]!), `${c.name}: d/dx[${i}]`).toBeLessThan(2e-2 * (1 + Math.abs(fd)))
-      })
+      expectFiniteDifferences(c.name, loss, x!, g)
     })
   }
 })

@@ -11,6 +11,8 @@ import { ConcretizationError, grad, jit, jnp, vmap } from "effect-nnx"
 import type { Array as JArray } from "effect-nnx"
 import type { Case } from "../support/goldenOps.ts"
 import { expectMatches, toArg } from "../support/goldenOps.ts"
+import type { Out } from "../support/goldenReplay.ts"
+import { expectFiniteDifferences, expectJitAndVmapAgree, outputsOf } from "../support/goldenReplay.ts"
 
 const goldens = JSON.parse(readFileSync(new URL("../goldens/more_shape.json", import.meta.url), "utf8")) as {
   cases: ReadonlyArray<Case & { readonly kind?: "grad" }>
@@ -35,7 +37,6 @@ interface Params {
   readonly size?: number
   readonly fillValue?: number
 }
-type Out = JArray | ReadonlyArray<JArray>
 const opt = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
 
 const OPS: Record<string, (p: Params, args: ReadonlyArray<JArray>) => Out> = {
@@ -67,25 +68,9 @@ const run = (c: Case, args: ReadonlyArray<JArray>): Out => {
   if (f === undefined) throw new Error(`no TypeScript mapping for golden op ${c.op}`)
   return f(c.params as Params, args)
 }
-const outs = (o: Out): ReadonlyArray<JArray> => (Array.isArray(o) ? (o as ReadonlyArray<JArray>) : [o as JArray])
-
 /** Set operations without a size have data-dependent lengths: eager only, as in JAX. */
 const dataDependent = (c: Case): boolean =>
   ["setdiff1d", "union1d", "intersect1d"].includes(c.op) && (c.params as Params).size === undefined
-
-const expectSame = (name: string, got: JArray, want: JArray): void => {
-  expect(got.shape, `${name}: shape`).toEqual(want.shape)
-  expect(got.dtype, `${name}: dtype`).toBe(want.dtype)
-  const a = got.dataSync()
-  const b = want.dataSync()
-  for (let i = 0; i < b.length; i++) {
-    const [g, w] = [Number(a[i]!), Number(b[i]!)]
-    expect(Object.is(g, w) || Math.abs(g - w) <= 1e-6 * (1 + Math.abs(w)), `${name}[${i}] = ${g}, want ${w}`).toBe(true)
-  }
-}
-
-/** A second batch element: the first argument's elements reversed, so the two slices differ. */
-const other = (x: JArray): JArray => jnp.reshape(jnp.flip(jnp.ravel(x)), x.shape)
 
 const values = goldens.cases.filter((c) => c.kind !== "grad")
 const grads = goldens.cases.filter((c) => c.kind === "grad")
@@ -97,7 +82,7 @@ describe("more creation, shape and set functions against JAX goldens", () => {
   })
   for (const c of values) {
     it(c.name, () => {
-      const got = outs(run(c, c.args.map(toArg) as Array<JArray>))
+      const got = outputsOf(run(c, c.args.map(toArg) as Array<JArray>))
       const want = c.outputs ?? [c.output!]
       expect(got.length).toBe(want.length)
       want.forEach((w, i) => expectMatches(`${c.name} #${i}`, got[i]!, w, { atol: 2e-6, rtol: 4e-6 }))
@@ -107,21 +92,7 @@ describe("more creation, shape and set functions against JAX goldens", () => {
 
 describe("more creation, shape and set functions: jit equals eager, vmap slices equal unbatched calls", () => {
   for (const c of values.filter((c) => !dataDependent(c) && c.args.length > 0)) {
-    it(c.name, () => {
-      const args = c.args.map(toArg) as Array<JArray>
-      const eager = outs(run(c, args))
-      const jitted = outs(jit((...xs: Array<JArray>) => run(c, xs))(...args))
-      expect(jitted.length).toBe(eager.length)
-      eager.forEach((e, i) => expectSame(`jit ${c.name} #${i}`, jitted[i]!, e))
-      const [x, ...rest] = args
-      const x2 = other(x!)
-      const batched = outs(vmap((v: JArray) => run(c, [v, ...rest]))(jnp.stack([x!, x2])))
-      const second = outs(run(c, [x2, ...rest]))
-      eager.forEach((e, i) => {
-        expectSame(`vmap ${c.name} #${i} slice 0`, batched[i]!.get(0), e)
-        expectSame(`vmap ${c.name} #${i} slice 1`, batched[i]!.get(1), second[i]!)
-      })
-    })
+    it(c.name, () => expectJitAndVmapAgree(c.name, (xs) => run(c, xs), c.args.map(toArg) as Array<JArray>))
   }
 })
 
@@ -139,27 +110,7 @@ describe("more creation, shape and set functions: grad against JAX and finite di
       // Central differences in float32, one coordinate at a time; not for intersect1d and setdiff1d,
       // whose golden inputs sit on the jumps (an element equal to a test element stops being one).
       if (c.op === "intersect1d" || c.op === "setdiff1d") return
-      const base = jnp.ravel(x!).tolist() as Array<number>
-      const h = 1e-2
-      const flatG = jnp.ravel(g)
-      base.forEach((_, i) => {
-        const at = (d: number) =>
-          Number(
-            loss(
-              jnp.reshape(
-                jnp.array(
-                  base.map((b, k) => (k === i ? b + d : b)),
-                  { dtype: "float32" }
-                ),
-                x!.shape
-              )
-            ).item()
-          )
-        const fd = (at(h) - at(-h)) / (2 * h)
-        expect(Math.abs(fd - Number(flatG.get(i).item())), `${c.name}: d/dx[${i}]`).toBeLessThan(
-          2e-2 * (1 + Math.abs(fd))
-        )
-      })
+      expectFiniteDifferences(c.name, loss, x!, g)
     })
   }
 })

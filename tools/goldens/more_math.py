@@ -19,31 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from goldens_json import result  # noqa: E402
+from goldens_json import arr, result, to_jax  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "test" / "goldens" / "more_math.json"
 rng = np.random.default_rng(20261204)
-
-
-def finite_or_name(v):
-    """NaN and the infinities by name (JSON has no literal for them), as test/support/goldenOps.ts reads them."""
-    if isinstance(v, list):
-        return [finite_or_name(x) for x in v]
-    if isinstance(v, float) and not np.isfinite(v):
-        return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-    return v
-
-
-def arr(data, dtype="float32"):
-    data = np.asarray(data, dtype=dtype)
-    return {"array": finite_or_name(data.tolist()), "dtype": dtype, "shape": list(data.shape)}
-
-
-def to_jax(a):
-    named = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
-    data = np.asarray(a["array"], dtype=object)
-    data = np.vectorize(lambda v: named[v] if isinstance(v, str) else v, otypes=[object])(data) if data.size else data
-    return jnp.asarray(np.asarray(data.tolist(), dtype=a["dtype"]).reshape(a["shape"]))
 
 
 cases = []

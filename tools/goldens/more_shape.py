@@ -18,30 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from goldens_json import result  # noqa: E402
+from goldens_json import arr, result, to_jax  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "test" / "goldens" / "more_shape.json"
 rng = np.random.default_rng(20261204)
-
-
-def finite_or_name(v):
-    if isinstance(v, list):
-        return [finite_or_name(u) for u in v]
-    if isinstance(v, float) and not np.isfinite(v):
-        return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-    return v
-
-
-def arr(data, dtype="float32"):
-    """An array argument; NaN and the infinities (which JSON cannot hold) spelled "nan", "inf", "-inf"."""
-    data = np.asarray(data, dtype=dtype)
-    return {"array": finite_or_name(data.tolist()), "dtype": dtype, "shape": list(data.shape)}
-
-
-def to_jax(a):
-    named = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
-    unname = lambda v: [unname(u) for u in v] if isinstance(v, list) else named.get(v, v) if isinstance(v, str) else v
-    return jnp.asarray(np.asarray(unname(a["array"]), dtype=a["dtype"]).reshape(a["shape"]))
 
 
 cases = []
