@@ -17,6 +17,7 @@ import { sum } from "../backend/numpy/reductions.ts"
 import { concatenate, reshape } from "../backend/numpy/shapeOps.ts"
 import { Module } from "../graph/Module.ts"
 import type { Rngs } from "../graph/Rngs.ts"
+import type { Metadata } from "../graph/Variable.ts"
 import { Param } from "../graph/Variable.ts"
 import type { Initializer } from "./initializers.ts"
 import { lecunNormal, zeros } from "./initializers.ts"
@@ -66,6 +67,10 @@ export interface ConvOptions {
   /** Default `initializers.zeros`. */
   readonly biasInit?: Initializer | undefined
   readonly rngs: Rngs
+  /** Metadata of the kernel Param (`kernel_metadata`: `{ shardingNames: ["embed", "mlp"] }`, say). */
+  readonly kernelMetadata?: Metadata | undefined
+  /** Metadata of the bias Param (`bias_metadata`). */
+  readonly biasMetadata?: Metadata | undefined
 }
 
 const asTuple = (x: number | ReadonlyArray<number>): Array<number> => (typeof x === "number" ? [x] : [...x])
@@ -209,10 +214,13 @@ export class Conv extends Module {
     const paramDtype = options.paramDtype ?? "float32"
     const params = options.rngs.stream("params")
     this.kernel = new Param(
-      (options.kernelInit ?? lecunNormal())(params(), [...ks, inFeatures / fg, outFeatures], paramDtype)
+      (options.kernelInit ?? lecunNormal())(params(), [...ks, inFeatures / fg, outFeatures], paramDtype),
+      options.kernelMetadata
     )
     const useBias = options.useBias ?? true
-    this.bias = useBias ? new Param((options.biasInit ?? zeros)(params(), [outFeatures], paramDtype)) : null
+    this.bias = useBias
+      ? new Param((options.biasInit ?? zeros)(params(), [outFeatures], paramDtype), options.biasMetadata)
+      : null
     this.inFeatures = inFeatures
     this.outFeatures = outFeatures
     this.kernelSize = ks
@@ -334,9 +342,11 @@ export class ConvTranspose extends Module {
     const paramDtype = options.paramDtype ?? "float32"
     const params = options.rngs.stream("params")
     const shape = transposeKernel ? [...ks, outFeatures, inFeatures] : [...ks, inFeatures, outFeatures]
-    this.kernel = new Param((options.kernelInit ?? lecunNormal())(params(), shape, paramDtype))
+    this.kernel = new Param((options.kernelInit ?? lecunNormal())(params(), shape, paramDtype), options.kernelMetadata)
     const useBias = options.useBias ?? true
-    this.bias = useBias ? new Param((options.biasInit ?? zeros)(params(), [outFeatures], paramDtype)) : null
+    this.bias = useBias
+      ? new Param((options.biasInit ?? zeros)(params(), [outFeatures], paramDtype), options.biasMetadata)
+      : null
     this.inFeatures = inFeatures
     this.outFeatures = outFeatures
     this.kernelSize = ks

@@ -12,6 +12,7 @@ import { add } from "../backend/numpy/elementwise.ts"
 import { reshape } from "../backend/numpy/shapeOps.ts"
 import { Module } from "../graph/Module.ts"
 import type { Rngs } from "../graph/Rngs.ts"
+import type { Metadata } from "../graph/Variable.ts"
 import { Param } from "../graph/Variable.ts"
 import type { Initializer } from "./initializers.ts"
 import { layerError } from "./LayerError.ts"
@@ -31,6 +32,10 @@ export interface EinsumOptions {
   readonly kernelInit?: Initializer | undefined
   readonly biasInit?: Initializer | undefined
   readonly rngs: Rngs
+  /** Metadata of the kernel Param (`kernel_metadata`: `{ shardingNames: ["embed", "mlp"] }`, say). */
+  readonly kernelMetadata?: Metadata | undefined
+  /** Metadata of the bias Param (`bias_metadata`). */
+  readonly biasMetadata?: Metadata | undefined
 }
 
 /** Flax accepts only explicit two-operand equations: the second operand is the kernel. */
@@ -81,11 +86,14 @@ export class Einsum extends Module {
     checkEquation(equation)
     const paramDtype = options.paramDtype ?? "float32"
     const params = options.rngs.stream("params")
-    this.kernel = new Param((options.kernelInit ?? defaultKernelInit)(params(), kernelShape, paramDtype))
+    this.kernel = new Param(
+      (options.kernelInit ?? defaultKernelInit)(params(), kernelShape, paramDtype),
+      options.kernelMetadata
+    )
     this.bias =
       biasShape === null || biasShape === undefined
         ? null
-        : new Param((options.biasInit ?? defaultBiasInit)(params(), biasShape, paramDtype))
+        : new Param((options.biasInit ?? defaultBiasInit)(params(), biasShape, paramDtype), options.biasMetadata)
     this.einsumStr = equation
     this.kernelShape = [...kernelShape]
     this.biasShape = biasShape === null || biasShape === undefined ? null : [...biasShape]

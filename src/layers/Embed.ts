@@ -12,6 +12,7 @@ import { dot } from "../backend/numpy/linalg.ts"
 import { broadcastTo, transpose } from "../backend/numpy/shapeOps.ts"
 import { Module } from "../graph/Module.ts"
 import type { Rngs } from "../graph/Rngs.ts"
+import type { Metadata } from "../graph/Variable.ts"
 import { Param } from "../graph/Variable.ts"
 import type { Initializer } from "./initializers.ts"
 import { varianceScaling } from "./initializers.ts"
@@ -33,6 +34,8 @@ export interface EmbedOptions {
   /** Default `varianceScaling(1, "fan_in", "normal", { outAxis: 0 })`. */
   readonly embeddingInit?: Initializer | undefined
   readonly rngs: Rngs
+  /** Metadata of the embedding Param (`embedding_metadata`). */
+  readonly embeddingMetadata?: Metadata | undefined
 }
 
 /**
@@ -61,7 +64,10 @@ export class Embed extends Module {
     super()
     const paramDtype = options.paramDtype ?? "float32"
     const init = options.embeddingInit ?? defaultEmbedInit
-    this.embedding = new Param(init(options.rngs.stream("params")(), [numEmbeddings, features], paramDtype))
+    this.embedding = new Param(
+      init(options.rngs.stream("params")(), [numEmbeddings, features], paramDtype),
+      options.embeddingMetadata
+    )
     this.numEmbeddings = numEmbeddings
     this.features = features
     this.dtype = options.dtype ?? (this.embedding.value.dtype as NumericDType)

@@ -12,6 +12,7 @@ import { add } from "../backend/numpy/elementwise.ts"
 import { reshape } from "../backend/numpy/shapeOps.ts"
 import { Module } from "../graph/Module.ts"
 import type { Rngs } from "../graph/Rngs.ts"
+import type { Metadata } from "../graph/Variable.ts"
 import { Param } from "../graph/Variable.ts"
 import type { Initializer } from "./initializers.ts"
 import { lecunNormal, zeros } from "./initializers.ts"
@@ -48,6 +49,10 @@ export interface LinearOptions {
   readonly kernelInit?: Initializer | undefined
   /** Default `initializers.zeros`. */
   readonly biasInit?: Initializer | undefined
+  /** Metadata of the kernel Param (`kernel_metadata`: `{ shardingNames: ["embed", "mlp"] }`, say). */
+  readonly kernelMetadata?: Metadata | undefined
+  /** Metadata of the bias Param (`bias_metadata`). */
+  readonly biasMetadata?: Metadata | undefined
   /** Draws the parameters from its `params` stream (or `default`). */
   readonly rngs: Rngs
 }
@@ -80,9 +85,14 @@ export class Linear extends Module {
     super()
     const paramDtype = options.paramDtype ?? "float32"
     const params = options.rngs.stream("params")
-    this.kernel = new Param((options.kernelInit ?? defaultKernelInit)(params(), [inFeatures, outFeatures], paramDtype))
+    this.kernel = new Param(
+      (options.kernelInit ?? defaultKernelInit)(params(), [inFeatures, outFeatures], paramDtype),
+      options.kernelMetadata
+    )
     const useBias = options.useBias ?? true
-    this.bias = useBias ? new Param((options.biasInit ?? defaultBiasInit)(params(), [outFeatures], paramDtype)) : null
+    this.bias = useBias
+      ? new Param((options.biasInit ?? defaultBiasInit)(params(), [outFeatures], paramDtype), options.biasMetadata)
+      : null
     this.inFeatures = inFeatures
     this.outFeatures = outFeatures
     this.useBias = useBias
@@ -194,11 +204,14 @@ export class LinearGeneral extends Module {
     // The initializer sees the flattened [batch·in, out] matrix, so its fans are the map's.
     const kernelInit = options.kernelInit ?? defaultKernelInit
     const flat = [product(batchShape) * product(inF), product(outF)]
-    this.kernel = new Param(reshape(kernelInit(params(), flat, paramDtype), kernelShape))
+    this.kernel = new Param(reshape(kernelInit(params(), flat, paramDtype), kernelShape), options.kernelMetadata)
     const useBias = options.useBias ?? true
     const biasShape = [...batchShape, ...outF]
     this.bias = useBias
-      ? new Param(reshape((options.biasInit ?? defaultBiasInit)(params(), [product(biasShape)], paramDtype), biasShape))
+      ? new Param(
+          reshape((options.biasInit ?? defaultBiasInit)(params(), [product(biasShape)], paramDtype), biasShape),
+          options.biasMetadata
+        )
       : null
     this.inFeatures = inF
     this.outFeatures = outF

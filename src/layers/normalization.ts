@@ -21,6 +21,7 @@ import { mean as jnpMean } from "../backend/numpy/reductions.ts"
 import { broadcastTo, expandDims, reshape } from "../backend/numpy/shapeOps.ts"
 import { Module } from "../graph/Module.ts"
 import type { Rngs } from "../graph/Rngs.ts"
+import type { Metadata } from "../graph/Variable.ts"
 import { BatchStat, Param } from "../graph/Variable.ts"
 import { stopGradient } from "../transforms/core/custom.ts"
 import { pmean } from "../transforms/core/collectives.ts"
@@ -110,6 +111,8 @@ export interface NormOptions {
   readonly scaleInit?: Initializer | undefined
   /** Compute the variance as `E[x²] - E[x]²` (default `true`), else as `E[(x - E[x])²]`. */
   readonly useFastVariance?: boolean | undefined
+  /** Metadata of the scale Param (`scale_metadata`). */
+  readonly scaleMetadata?: Metadata | undefined
   readonly rngs: Rngs
 }
 
@@ -123,6 +126,8 @@ export interface BiasNormOptions extends NormOptions {
   readonly useBias?: boolean | undefined
   /** Default `initializers.zeros`. */
   readonly biasInit?: Initializer | undefined
+  /** Metadata of the bias Param (`bias_metadata`). */
+  readonly biasMetadata?: Metadata | undefined
 }
 
 /**
@@ -145,10 +150,12 @@ const makeScaleBias = (
   const paramDtype = options.paramDtype ?? "float32"
   const params = options.rngs.stream("params")
   const scale =
-    (options.useScale ?? true) ? new Param((options.scaleInit ?? ones)(params(), [numFeatures], paramDtype)) : null
+    (options.useScale ?? true)
+      ? new Param((options.scaleInit ?? ones)(params(), [numFeatures], paramDtype), options.scaleMetadata)
+      : null
   const bias =
     withBias && (options.useBias ?? true)
-      ? new Param((options.biasInit ?? zeros)(params(), [numFeatures], paramDtype))
+      ? new Param((options.biasInit ?? zeros)(params(), [numFeatures], paramDtype), options.biasMetadata)
       : null
   return [scale, bias, paramDtype]
 }
