@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import type { Metadata } from "../graph/Variable.ts"
 import type { Array as JArray } from "../backend/Array.ts"
 import type { NumericDType } from "../backend/DType.ts"
 import { dynamicUpdateSlice } from "../backend/lax.ts"
@@ -292,6 +293,15 @@ export interface MultiHeadAttentionOptions {
   readonly outKernelInit?: Initializer | undefined
   readonly biasInit?: Initializer | undefined
   readonly outBiasInit?: Initializer | undefined
+  /** Metadata of the query, key and value kernels (`kernel_metadata`), and of the output kernel unless `outKernelMetadata`. */
+  readonly kernelMetadata?: Metadata | undefined
+  readonly outKernelMetadata?: Metadata | undefined
+  /** Metadata of the query, key and value biases, and of the output bias unless `outBiasMetadata`. */
+  readonly biasMetadata?: Metadata | undefined
+  readonly outBiasMetadata?: Metadata | undefined
+  /** Metadata of the query and key LayerNorms' scales (with `normalizeQk`). */
+  readonly queryLnScaleMetadata?: Metadata | undefined
+  readonly keyLnScaleMetadata?: Metadata | undefined
   readonly useBias?: boolean | undefined
   /** Autoregressive decoding with a key/value cache (`initCache` first). */
   readonly decode?: boolean | null | undefined
@@ -392,6 +402,8 @@ export class MultiHeadAttention extends Module {
       biasInit,
       useBias: this.useBias,
       precision: options.precision,
+      kernelMetadata: options.kernelMetadata,
+      biasMetadata: options.biasMetadata,
       rngs: options.rngs
     }
     this.query = new LinearGeneral(inFeatures, [numHeads, this.headDim], common)
@@ -402,12 +414,14 @@ export class MultiHeadAttention extends Module {
         useBias: false,
         dtype: options.dtype,
         paramDtype: this.paramDtype,
+        scaleMetadata: options.queryLnScaleMetadata,
         rngs: options.rngs
       })
       this.keyLn = new LayerNorm(this.headDim, {
         useBias: false,
         dtype: options.dtype,
         paramDtype: this.paramDtype,
+        scaleMetadata: options.keyLnScaleMetadata,
         rngs: options.rngs
       })
     } else {
@@ -418,7 +432,9 @@ export class MultiHeadAttention extends Module {
       ...common,
       axis: [-2, -1],
       kernelInit: options.outKernelInit ?? kernelInit,
-      biasInit: options.outBiasInit ?? biasInit
+      biasInit: options.outBiasInit ?? biasInit,
+      kernelMetadata: options.outKernelMetadata ?? options.kernelMetadata,
+      biasMetadata: options.outBiasMetadata ?? options.biasMetadata
     })
     this.rngs = (options.keepRngs ?? true) && this.dropoutRate > 0 ? options.rngs.stream("dropout").fork() : null
     this.cachedKey = null

@@ -42,6 +42,26 @@ describe("layer parameter metadata", () => {
     }
     expect(new nnx.RMSNorm(4, { scaleMetadata: { tag: "r" }, rngs: rngs() }).scale!.metadata["tag"]).toBe("r")
   })
+  it("MultiHeadAttention passes its kernel, bias and query/key norm metadata on, the output's defaulting to the inputs'", () => {
+    const mha = new nnx.MultiHeadAttention(2, 4, {
+      kernelMetadata: { tag: "k" },
+      biasMetadata: { tag: "b" },
+      outBiasMetadata: { tag: "ob" },
+      queryLnScaleMetadata: { tag: "q" },
+      keyLnScaleMetadata: { tag: "kl" },
+      normalizeQk: true,
+      decode: false,
+      rngs: rngs()
+    })
+    for (const l of [mha.query, mha.key, mha.value]) {
+      expect(l.kernel.metadata["tag"]).toBe("k")
+      expect(l.bias!.metadata["tag"]).toBe("b")
+    }
+    expect(mha.out.kernel.metadata["tag"]).toBe("k")
+    expect(mha.out.bias!.metadata["tag"]).toBe("ob")
+    expect(mha.queryLn!.scale!.metadata["tag"]).toBe("q")
+    expect(mha.keyLn!.scale!.metadata["tag"]).toBe("kl")
+  })
   it("the metadata survives split and merge, and names the partition spec", () => {
     const layer = new nnx.Linear(2, 3, {
       kernelMetadata: { shardingNames: ["embed", "mlp"] },
