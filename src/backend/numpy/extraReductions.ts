@@ -6,39 +6,16 @@
  */
 import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { checkOptionKeys } from "./options.ts"
-import { ArgumentError, DTypeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
-import { normalizeAxes } from "../shape.ts"
-import { asArray, fromScalar } from "./creation.ts"
-import {
-  add,
-  convertTo,
-  divide,
-  isnan,
-  lessEqual,
-  logicalNot,
-  multiply,
-  negative,
-  sqrt,
-  subtract,
-  where
-} from "./elementwise.ts"
+import { fromScalar } from "./creation.ts"
+import { divide, isnan, lessEqual, logicalNot, multiply, negative, sqrt, subtract, where } from "./elementwise.ts"
 import { all, any, max, min, prod, sum } from "./reductions.ts"
 import type { Axis, ReduceOptions } from "./reductions.ts"
-import { reshape, transpose } from "./shapeOps.ts"
+import { fillNan, interpolate, operand, quantileRows, stackQuantiles, toFloat } from "./quantileCore.ts"
+import type { QuantileOptions } from "./quantileCore.ts"
+import { reshape } from "./shapeOps.ts"
 
-const operand = (op: string, x: ArrayLike): JArray => {
-  const a = asArray(x)
-  if (a.dtype === "key<fry>")
-    throw new DTypeError({ op, dtypes: [a.dtype], reason: "PRNG key arrays cannot be reduced" })
-  return a
-}
-
-const toFloat = (a: JArray): JArray => (a.dtype === "float32" ? a : convertTo(a, "float32", a.weakType))
-
-/** NaNs replaced by `fill` (a no-op on integers and booleans, which have none). */
-const fillNan = (a: JArray, fill: number): JArray =>
-  a.dtype === "float32" ? where(isnan(a), fromScalar(fill, "float32", a.weakType), a) : a
+export type { QuantileMethod, QuantileOptions } from "./quantileCore.ts"
 
 /** Sum treating NaN as zero. */
 export const nansum = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray =>
@@ -92,19 +69,6 @@ export const nanstd = (x: ArrayLike, axis?: Axis, options?: ReduceOptions & { re
   sqrt(nanvar(x, axis, options))
 
 /**
- * How a quantile between two sorted neighbours `lo` and `hi` is taken, as JAX's `method`: `"linear"`
- * (the default) interpolates, `"lower"` takes `lo`, `"higher"` `hi`, `"midpoint"` their mean, and
- * `"nearest"` the nearer one (`lo` when halfway, as JAX).
- */
-export type QuantileMethod = "linear" | "lower" | "higher" | "midpoint" | "nearest"
-
-const quantileMethods: ReadonlyArray<QuantileMethod> = ["linear", "lower", "higher", "midpoint", "nearest"]
-
-export interface QuantileOptions extends ReduceOptions {
-  readonly method?: QuantileMethod | undefined
-}
-
-/**
  * The `q`-th quantiles (`q` in `[0, 1]`, a number or a list of numbers) along `axis` (all axes when
  * omitted), interpolating linearly between the sorted neighbours (or as `method` says: see
  * {@link QuantileMethod}). A list of `q`s adds a leading axis.
@@ -124,31 +88,7 @@ const quantileImpl = (
   axis: Axis,
   options: QuantileOptions | undefined
 ): JArray => {
-  checkOptionKeys(op, options, op === "median" ? ["keepdims"] : ["keepdims", "method"])
-  const a = toFloat(operand(op, x))
-  const method = options?.method ?? "linear"
-  if (!quantileMethods.includes(method))
-    throw new ArgumentError({
-      op,
-      reason: `method must be one of ${quantileMethods.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(method)}`
-    })
-  const qs = typeof q === "number" ? [q] : q
-  const bad = qs.find((v) => !(v >= 0 && v <= 1))
-  if (bad !== undefined)
-    throw new ArgumentError({
-      op,
-      reason: op === "percentile" ? `q must be in [0, 100], got ${bad * 100}` : `q must be in [0, 1], got ${bad}`
-    })
-  const axes =
-    axis === null || axis === undefined
-      ? a.shape.map((_, i) => i)
-      : normalizeAxes(op, typeof axis === "number" ? [axis] : axis, a.ndim)
-  const rest = a.shape.map((_, i) => i).filter((i) => !axes.includes(i))
-  const kept = rest.map((i) => a.shape[i]!)
-  const n = axes.reduce((m, i) => m * a.shape[i]!, 1)
-  if (n === 0) throw new ArgumentError({ op, reason: "cannot take a quantile over an empty axis" })
-  const flat = reshape(transpose(a, [...rest, ...axes]), [...kept, n])
-  const sorted = bind1("sort", [flat], { dimension: kept.length, numKeys: 1 })
+  const { method, qs, flat, sorted, kept, n, outShape } = quantileRows(op, x, q, axis, options)
   const take = (i: number): JArray =>
     reshape(
       bind1("slice", [sorted], {
@@ -159,34 +99,22 @@ const quantileImpl = (
       kept
     )
   const hasNan = any(isnan(flat), -1)
-  const outShape = options?.keepdims === true ? a.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept
   const results = qs.map((v) => {
     // In float32, as JAX computes it.
     const pos = Math.fround(Math.fround(v) * (n - 1))
     const lo = Math.min(Math.max(Math.floor(pos), 0), n - 1)
     const hi = Math.min(Math.max(Math.ceil(pos), 0), n - 1)
     const hw = Math.fround(pos - Math.floor(pos))
-    const r =
-      method === "lower"
-        ? take(lo)
-        : method === "higher"
-          ? take(hi)
-          : method === "midpoint"
-            ? multiply(add(take(lo), take(hi)), 0.5)
-            : method === "nearest"
-              ? take(hw <= 0.5 ? lo : hi)
-              : add(multiply(take(lo), Math.fround(1 - hw)), multiply(take(hi), hw))
+    const r = interpolate(
+      method,
+      () => take(lo),
+      () => take(hi),
+      hw,
+      hw <= 0.5
+    )
     return reshape(where(hasNan, NaN, r), outShape)
   })
-  if (typeof q === "number") return results[0]!
-  return reshape(
-    bind1(
-      "concatenate",
-      results.map((r) => reshape(r, [1, ...outShape])),
-      { dimension: 0 }
-    ),
-    [qs.length, ...outShape]
-  )
+  return stackQuantiles(q, results, outShape)
 }
 
 /** `quantile` with `q` in percent (`[0, 100]`). */

@@ -8,7 +8,7 @@ import type { Array as JArray, ArrayLike } from "../Array.ts"
 import { ArgumentError, AxisError, DTypeError, ShapeError } from "../ArrayError.ts"
 import { bind1 } from "../bind.ts"
 import type { NumericDType } from "../DType.ts"
-import { normalizeAxes, normalizeAxis } from "../shape.ts"
+import { normalizeAxis } from "../shape.ts"
 import { asArray, fromScalar } from "./creation.ts"
 import {
   add,
@@ -27,7 +27,8 @@ import {
   subtract,
   where
 } from "./elementwise.ts"
-import type { QuantileMethod, QuantileOptions } from "./extraReductions.ts"
+import { fillNan, interpolate, quantileRows, stackQuantiles } from "./quantileCore.ts"
+import type { QuantileOptions } from "./quantileCore.ts"
 import { diag } from "./extraShape.ts"
 import { takeAlongAxis } from "./indexing.ts"
 import { checkOptionKeys } from "./options.ts"
@@ -202,9 +203,6 @@ export const nanargmax = nanArg("nanargmax")
 /** The index of the smallest element along `axis` ignoring NaNs (-1 where a slice is all NaN). */
 export const nanargmin = nanArg("nanargmin")
 
-const fillNan = (a: JArray, v: number): JArray =>
-  a.dtype === "float32" ? where(isnan(a), fromScalar(v, "float32", a.weakType), a) : a
-
 /** The cumulative sum along `axis` (flattened when omitted), NaNs counting as 0. */
 export const nancumsum = (x: ArrayLike, axis?: number | null): JArray =>
   cumsum(fillNan(operand("nancumsum", x), 0), axis)
@@ -288,72 +286,37 @@ export const trapezoid = (y: ArrayLike, options?: TrapezoidOptions): JArray => {
   return multiply(sum(multiply(dx, pairs), -1), 0.5)
 }
 
-const quantileMethodNames: ReadonlyArray<QuantileMethod> = ["linear", "lower", "higher", "midpoint", "nearest"]
-
 const nanQuantileImpl = (
   op: string,
   x: ArrayLike,
   q: number | ReadonlyArray<number>,
   axis: Axis,
-  options: QuantileOptions | undefined,
-  scale: number
+  options: QuantileOptions | undefined
 ): JArray => {
-  checkOptionKeys(op, options, op === "nanmedian" ? ["keepdims"] : ["keepdims", "method"])
-  const a = inexact(operand(op, x))
-  if (a.dtype === "complex64")
-    throw new DTypeError({ op, dtypes: [a.dtype], reason: "complex numbers have no order here" })
-  const method = options?.method ?? "linear"
-  if (!quantileMethodNames.includes(method))
-    throw new ArgumentError({
-      op,
-      reason: `method must be one of ${quantileMethodNames.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(method)}`
-    })
-  const qs = (typeof q === "number" ? [q] : q).map((v) => v / scale)
-  const bad = qs.find((v) => !(v >= 0 && v <= 1))
-  if (bad !== undefined)
-    throw new ArgumentError({
-      op,
-      reason: scale === 100 ? `q must be in [0, 100], got ${bad * 100}` : `q must be in [0, 1], got ${bad}`
-    })
-  const axes =
-    axis === null || axis === undefined
-      ? a.shape.map((_, i) => i)
-      : normalizeAxes(op, typeof axis === "number" ? [axis] : axis, a.ndim)
-  const rest = a.shape.map((_, i) => i).filter((i) => !axes.includes(i))
-  const kept = rest.map((i) => a.shape[i]!)
-  const n = axes.reduce((m, i) => m * a.shape[i]!, 1)
-  if (n === 0) throw new ArgumentError({ op, reason: "cannot take a quantile over an empty axis" })
-  const flat = reshape(transpose(a, [...rest, ...axes]), [...kept, n])
+  const dtype = asArray(x).dtype
+  if (dtype === "complex64") throw new DTypeError({ op, dtypes: [dtype], reason: "complex numbers have no order here" })
+  const { method, qs, flat, sorted, kept, n, outShape } = quantileRows(op, x, q, axis, options)
   // NaNs sort last: the first `count` elements of each row are its numbers.
-  const sorted = bind1("sort", [flat], { dimension: kept.length, numKeys: 1 })
   const count = sum(logicalNot(isnan(flat)), -1, { keepdims: true, dtype: "float32" })
   const last = subtract(count, 1)
   const at = (index: JArray): JArray =>
     reshape(takeAlongAxis(sorted, convertTo(clip(index, 0, n - 1), "int32"), -1), kept)
-  const outShape = options?.keepdims === true ? a.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept
   const results = qs.map((v) => {
     // In float32, as JAX computes it; a row of NaNs reads its first element, a NaN.
     const pos = multiply(fromScalar(Math.fround(v), "float32"), last)
     const lo = clip(floor(pos), 0, last)
     const hi = clip(ceil(pos), 0, last)
-    const hw = subtract(pos, floor(pos))
-    const r =
-      method === "lower"
-        ? at(lo)
-        : method === "higher"
-          ? at(hi)
-          : method === "midpoint"
-            ? multiply(add(at(lo), at(hi)), 0.5)
-            : method === "nearest"
-              ? where(reshape(lessEqual(hw, 0.5), kept), at(lo), at(hi))
-              : add(multiply(at(lo), reshape(subtract(1, hw), kept)), multiply(at(hi), reshape(hw, kept)))
+    const hw = reshape(subtract(pos, floor(pos)), kept)
+    const r = interpolate(
+      method,
+      () => at(lo),
+      () => at(hi),
+      hw,
+      lessEqual(hw, 0.5)
+    )
     return reshape(r, outShape)
   })
-  if (typeof q === "number") return results[0]!
-  return concatenate(
-    results.map((r) => reshape(r, [1, ...outShape])),
-    0
-  )
+  return stackQuantiles(q, results, outShape)
 }
 
 /**
@@ -365,7 +328,7 @@ export const nanquantile = (
   q: number | ReadonlyArray<number>,
   axis?: Axis,
   options?: QuantileOptions
-): JArray => nanQuantileImpl("nanquantile", x, q, axis, options, 1)
+): JArray => nanQuantileImpl("nanquantile", x, q, axis, options)
 
 /** {@link nanquantile} with `q` in percent (`[0, 100]`), as `jnp.nanpercentile`. */
 export const nanpercentile = (
@@ -373,8 +336,8 @@ export const nanpercentile = (
   q: number | ReadonlyArray<number>,
   axis?: Axis,
   options?: QuantileOptions
-): JArray => nanQuantileImpl("nanpercentile", x, q, axis, options, 100)
+): JArray => nanQuantileImpl("nanpercentile", x, typeof q === "number" ? q / 100 : q.map((v) => v / 100), axis, options)
 
 /** The median along `axis` ignoring NaNs, as `jnp.nanmedian`; NaN where a slice is all NaN. */
 export const nanmedian = (x: ArrayLike, axis?: Axis, options?: ReduceOptions): JArray =>
-  nanQuantileImpl("nanmedian", x, 0.5, axis, options, 1)
+  nanQuantileImpl("nanmedian", x, 0.5, axis, options)
