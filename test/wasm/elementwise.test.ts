@@ -19,10 +19,9 @@ import type {
   UnaryPrimitive
 } from "../../src/backend/Primitive.ts"
 import { ModuleBuilder } from "../../src/backend/wasm/encoder.ts"
-import { inlineMathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
-import type { MathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
 import { inlineMathF32 } from "../../src/backend/wasm/kernels/mathf32.ts"
 import type { MathF32 } from "../../src/backend/wasm/kernels/mathf32.ts"
+import { evaluateMathF64 } from "./seeded.ts"
 import { aval, kernelBackends, mulberry32, run, size } from "./support.ts"
 
 const { cpu, wasm1, wasm2 } = kernelBackends()
@@ -423,23 +422,7 @@ describe("wasm reductions", () => {
 })
 
 describe("wasm f64x2 math", () => {
-  const evaluate = (name: MathF64, xs: Float64Array): Float64Array => {
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true })
-    const m = new ModuleBuilder({ initialPages: 16, maximumPages: 16, shared: true })
-    m.addFunction("run", ["i32"], [], (f) => {
-      const i = f.local("i32"),
-        x = f.local("v128")
-      f.forLoop(i, { const: 0 }, 0, { const: 16 }, () => {
-        f.get(i).get(i).v128_load().set(x)
-        inlineMathF64(f, name, x)
-        f.v128_store()
-      })
-    })
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { env: { memory } })
-    new Float64Array(memory.buffer, 0, xs.length).set(xs)
-    ;(instance.exports["run"] as (bytes: number) => void)(xs.length * 8)
-    return new Float64Array(memory.buffer, 0, xs.length).slice()
-  }
+  const evaluate = evaluateMathF64
   const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))
 
   it("equals Math.log and log1p on doubles (fdlibm's operations)", () => {

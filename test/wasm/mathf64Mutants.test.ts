@@ -7,31 +7,11 @@
  * range, its tiny arguments below 2^-54 and 2^-29, huge arguments from 2^53 on, and -1.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ModuleBuilder } from "../../src/backend/wasm/encoder.ts"
-import { inlineMathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
-import type { MathF64 } from "../../src/backend/wasm/kernels/mathf64.ts"
-import { mulberry32 } from "./planCheck.ts"
+import { evaluateMathF64, mulberry32 } from "./seeded.ts"
 
 const rnd = mulberry32(641)
 
-/** `name` of every double of `xs`, two lanes at a time, by a module built afresh. */
-const evaluate = (name: MathF64, xs: Float64Array): Float64Array => {
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true })
-  const m = new ModuleBuilder({ initialPages: 16, maximumPages: 16, shared: true })
-  m.addFunction("run", ["i32"], [], (f) => {
-    const i = f.local("i32"),
-      x = f.local("v128")
-    f.forLoop(i, { const: 0 }, 0, { const: 16 }, () => {
-      f.get(i).get(i).v128_load().set(x)
-      inlineMathF64(f, name, x)
-      f.v128_store()
-    })
-  })
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { env: { memory } })
-  new Float64Array(memory.buffer, 0, xs.length).set(xs)
-  ;(instance.exports["run"] as (bytes: number) => void)(xs.length * 8)
-  return new Float64Array(memory.buffer, 0, xs.length).slice()
-}
+const evaluate = evaluateMathF64
 
 const bits = (x: number): bigint => new BigInt64Array(new Float64Array([x]).buffer)[0]!
 const fromBits = (b: bigint): number => new Float64Array(new BigInt64Array([b]).buffer)[0]!

@@ -35,13 +35,9 @@ const cpu = makeCpu()
 /** A strong-typed aval. */
 export const aval = (shape: ReadonlyArray<number>, dtype: DType): Aval => ({ shape, dtype, weakType: false })
 
-/** mulberry32: a seeded uniform generator on [0, 1). */
-export const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+import { mulberry32 } from "./seeded.ts"
+
+export { mulberry32 }
 
 /** Runs one primitive on the cpu backend, answering copies of its outputs. */
 const run = <P extends FirstOrderPrimitive>(

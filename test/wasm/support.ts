@@ -21,13 +21,7 @@ export const kernelBackends = () => {
   return { cpu, wasm1, wasm2 }
 }
 
-/** mulberry32: a seeded uniform generator on [0, 1). */
-export const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+export { mulberry32 } from "./seeded.ts"
 
 /** Elements of a shape. */
 export const size = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
